@@ -1,0 +1,215 @@
+using System.Buffers;
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Polly;
+
+namespace Archiver.Storage.Backends;
+
+/// <summary>
+/// An S3-compatible bucket. A PutObject or a completed multipart upload is atomic on S3, so publishing needs no
+/// rename: an upload that fails part-way is aborted and leaves nothing visible. Every request goes through one
+/// retry pipeline; bodies are buffered per part so a retried request sends the same bytes again.
+/// </summary>
+public sealed partial class S3ObjectStore : IObjectStore, IDisposable
+{
+    private readonly IAmazonS3 _client;
+    private readonly S3Settings _settings;
+    private readonly ResiliencePipeline _retry;
+    private readonly string _rootPrefix;
+
+    public S3ObjectStore(S3Settings settings, HttpClientFactory? httpClientFactory = null)
+        : this(CreateClient(settings, httpClientFactory), settings)
+    {
+    }
+
+    public S3ObjectStore(IAmazonS3 client, S3Settings settings)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.PartSizeBytes, 5 * 1024 * 1024);
+        _client = client;
+        _settings = settings;
+        _retry = TransientErrors.Pipeline(settings.Retry);
+        _rootPrefix = settings.Prefix.Trim('/') is { Length: > 0 } p ? p + "/" : string.Empty;
+    }
+
+    public static AmazonS3Config CreateConfig(S3Settings settings, HttpClientFactory? httpClientFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = settings.ForcePathStyle,
+            AuthenticationRegion = settings.Region,
+            Timeout = settings.RequestTimeout,
+
+            // One retry layer (ours); and checksums only where required, which every S3 clone understands.
+            MaxErrorRetry = 0,
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        };
+        if (settings.ServiceUrl is not null)
+        {
+            config.ServiceURL = settings.ServiceUrl.ToString();
+        }
+        else
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(settings.Region);
+        }
+
+        if (httpClientFactory is not null)
+        {
+            config.HttpClientFactory = httpClientFactory;
+        }
+
+        return config;
+    }
+
+    public async Task PutAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
+        await WriteAsync(key, content, ifAbsent: false, cancellationToken);
+
+    public Task<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, ifAbsent: true, cancellationToken);
+
+    public async Task<Stream> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.Validate(key);
+        try
+        {
+            var response = await _retry.ExecuteAsync(
+                async ct => await _client.GetObjectAsync(
+                    new GetObjectRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, ct),
+                cancellationToken);
+            return new OwningStream(response.ResponseStream, response);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new ObjectNotFoundException(key, e);
+        }
+    }
+
+    public async Task<ObjectListing> ListAsync(
+        string prefix,
+        string? continuationToken = null,
+        int pageSize = 1000,
+        CancellationToken cancellationToken = default)
+    {
+        ObjectKey.ValidatePrefix(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var request = new ListObjectsV2Request
+        {
+            BucketName = _settings.Bucket,
+            Prefix = _rootPrefix + prefix,
+            MaxKeys = Math.Min(pageSize, 1000),
+            ContinuationToken = continuationToken,
+        };
+        var response = await _retry.ExecuteAsync(
+            async ct => await _client.ListObjectsV2Async(request, ct), cancellationToken);
+
+        // An empty listing comes back with S3Objects == null in SDK 4.
+        var objects = (response.S3Objects ?? [])
+            .Select(o => new StoredObject(
+                o.Key[_rootPrefix.Length..],
+                o.Size ?? 0,
+                o.LastModified is { } modified ? new DateTimeOffset(modified.ToUniversalTime()) : DateTimeOffset.MinValue))
+            .ToList();
+        var next = response.IsTruncated == true ? response.NextContinuationToken : null;
+        return new ObjectListing(objects, next);
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.Validate(key);
+        await _retry.ExecuteAsync(
+            async ct => await _client.DeleteObjectAsync(
+                new DeleteObjectRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, ct),
+            cancellationToken);
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static AmazonS3Client CreateClient(S3Settings settings, HttpClientFactory? httpClientFactory) =>
+        new(new BasicAWSCredentials(settings.AccessKey, settings.SecretKey), CreateConfig(settings, httpClientFactory));
+
+    private async Task<bool> WriteAsync(string key, Stream content, bool ifAbsent, CancellationToken cancellationToken)
+    {
+        ObjectKey.Validate(key);
+        ArgumentNullException.ThrowIfNull(content);
+        if (ifAbsent && await ExistsAsync(key, cancellationToken))
+        {
+            return false;
+        }
+
+        var partSize = _settings.PartSizeBytes;
+        var first = ArrayPool<byte>.Shared.Rent(partSize);
+        try
+        {
+            var length = await content.ReadAtLeastAsync(first.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+            if (length < partSize)
+            {
+                return await PutSingleAsync(key, first.AsMemory(0, length), ifAbsent, cancellationToken);
+            }
+
+            return await PutMultipartAsync(key, first, content, ifAbsent, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(first);
+        }
+    }
+
+    private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _retry.ExecuteAsync(
+                async ct => await _client.GetObjectMetadataAsync(
+                    new GetObjectMetadataRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, ct),
+                cancellationToken);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> PutSingleAsync(string key, ReadOnlyMemory<byte> body, bool ifAbsent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _retry.ExecuteAsync(
+                async ct =>
+                {
+                    using var stream = AsStream(body);
+                    var request = new PutObjectRequest
+                    {
+                        BucketName = _settings.Bucket,
+                        Key = _rootPrefix + key,
+                        InputStream = stream,
+                        AutoCloseStream = false,
+                        UseChunkEncoding = false,
+                    };
+                    if (ifAbsent)
+                    {
+                        // Honoured by AWS S3 and MinIO; servers that ignore it fall back on the check made above.
+                        request.IfNoneMatch = "*";
+                    }
+
+                    await _client.PutObjectAsync(request, ct);
+                },
+                cancellationToken);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (ifAbsent && e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> body) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(body.ToArray(), writable: false);
+}
