@@ -96,7 +96,15 @@ public sealed class LocalFolderStore : IObjectStore
     {
         ObjectKey.Validate(key);
         var path = PathOf(key);
-        File.Delete(path);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask;
+        }
+
         RemoveEmptyFolders(Path.GetDirectoryName(path));
         return Task.CompletedTask;
     }

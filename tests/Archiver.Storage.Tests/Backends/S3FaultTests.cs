@@ -1,0 +1,93 @@
+using Amazon.S3;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Tests.Support;
+using static Archiver.Storage.Tests.Support.FaultInjectingHandler.Fault;
+
+namespace Archiver.Storage.Tests.Backends;
+
+[Collection(S3rverCollection.Name)]
+public sealed class S3FaultTests(S3rverFixture s3rver) : IDisposable
+{
+    private FaultInjectingHandler? _handler;
+    private S3ObjectStore? _store;
+
+    public void Dispose()
+    {
+        _store?.Dispose();
+        _handler?.Dispose();
+    }
+
+    [Fact]
+    public async Task A_put_answered_with_500_then_503_is_retried_and_the_object_arrives_intact()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put);
+        _handler!.Enqueue(InternalError, ServiceUnavailable);
+        var bytes = ObjectStoreContract.RandomBytes(50_000, seed: 4);
+
+        await store.PutBytesAsync("retry/put", bytes);
+
+        Assert.Equal(2, _handler.Injected);
+        Assert.Equal(bytes, await store.GetBytesAsync("retry/put"));
+    }
+
+    [Fact]
+    public async Task A_connection_reset_after_a_part_reached_the_server_loses_nothing()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put && r.RequestUri!.Query.Contains("partNumber=2", StringComparison.Ordinal));
+        _handler!.Enqueue(ResetAfterSend, ResetBeforeSend);
+        var bytes = ObjectStoreContract.RandomBytes(11 * 1024 * 1024, seed: 5);
+
+        await store.PutAsync("retry/multipart", new NonSeekableStream(new MemoryStream(bytes)));
+
+        Assert.Equal(2, _handler.Injected);
+        Assert.Equal(bytes, await store.GetBytesAsync("retry/multipart"));
+    }
+
+    [Fact]
+    public async Task Gets_listings_and_deletes_are_retried_too()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Get || r.Method == HttpMethod.Delete);
+        await store.PutBytesAsync("retry/read", new byte[] { 7 });
+        _handler!.Enqueue(ServiceUnavailable, ResetBeforeSend, InternalError, ServiceUnavailable);
+
+        Assert.Equal([7], await store.GetBytesAsync("retry/read"));
+        Assert.Single((await store.ListAsync("retry/")).Objects);
+        await store.DeleteAsync("retry/read");
+
+        Assert.Equal(4, _handler.Injected);
+        Assert.Empty((await store.ListAsync("retry/")).Objects);
+    }
+
+    [Fact]
+    public async Task A_permanent_error_is_not_retried()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put);
+        _handler!.Enqueue(Forbidden);
+        var before = _handler.Requests;
+
+        var error = await Assert.ThrowsAsync<AmazonS3Exception>(() => store.PutBytesAsync("retry/denied", new byte[] { 1 }));
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, error.StatusCode);
+        Assert.Equal(1, _handler.Requests - before);
+    }
+
+    [Fact]
+    public async Task Retries_give_up_after_the_configured_count_with_the_last_error()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put);
+        _handler!.Enqueue(Enumerable.Repeat(ServiceUnavailable, 10).ToArray());
+
+        var error = await Assert.ThrowsAsync<AmazonS3Exception>(() => store.PutBytesAsync("retry/never", new byte[] { 1 }));
+
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, error.StatusCode);
+        Assert.Equal(5, _handler.Injected);
+    }
+
+    private async Task<S3ObjectStore> StoreFailingAsync(Func<HttpRequestMessage, bool> applies)
+    {
+        var bucket = await s3rver.CreateBucketAsync();
+        _handler = new FaultInjectingHandler(applies);
+        _store = new S3ObjectStore(s3rver.Settings(bucket), new FixedHttpClientFactory(_handler));
+        return _store;
+    }
+}

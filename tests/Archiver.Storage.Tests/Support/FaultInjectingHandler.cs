@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Archiver.Storage.Tests.Support;
+
+/// <summary>
+/// Sits between the S3 client and the real server and fails chosen requests: an HTTP 500/503 answer, or a
+/// connection reset after the request already reached the server (the nastiest case for "lose nothing").
+/// </summary>
+internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> applies) : DelegatingHandler(new SocketsHttpHandler())
+{
+    private readonly ConcurrentQueue<Fault> _faults = new();
+    private int _requests;
+    private int _injected;
+
+    public enum Fault
+    {
+        InternalError,
+        ServiceUnavailable,
+        ResetBeforeSend,
+        ResetAfterSend,
+        Forbidden,
+    }
+
+    public int Requests => _requests;
+
+    public int Injected => _injected;
+
+    public void Enqueue(params Fault[] faults)
+    {
+        foreach (var fault in faults)
+        {
+            _faults.Enqueue(fault);
+        }
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _requests);
+        if (!applies(request) || !_faults.TryDequeue(out var fault))
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+
+        Interlocked.Increment(ref _injected);
+        switch (fault)
+        {
+            case Fault.InternalError:
+                return ErrorResponse(HttpStatusCode.InternalServerError, "InternalError");
+            case Fault.ServiceUnavailable:
+                return ErrorResponse(HttpStatusCode.ServiceUnavailable, "SlowDown");
+            case Fault.Forbidden:
+                return ErrorResponse(HttpStatusCode.Forbidden, "AccessDenied");
+            case Fault.ResetAfterSend:
+                using (await base.SendAsync(request, cancellationToken))
+                {
+                    throw Reset();
+                }
+
+            default:
+                throw Reset();
+        }
+    }
+
+    private static HttpRequestException Reset() =>
+        new("Connection reset by peer (injected)", new IOException("reset", new SocketException((int)SocketError.ConnectionReset)));
+
+    private static HttpResponseMessage ErrorResponse(HttpStatusCode status, string code) => new(status)
+    {
+        Content = new StringContent(
+            $"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>injected</Message><RequestId>1</RequestId></Error>",
+            Encoding.UTF8,
+            "application/xml"),
+    };
+}
