@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Archiver.Messages.Resources;
+
+/// <summary>
+/// KubeDB's MongoDB database. Archiver owns only its archiver fields; every other field is kept exactly as
+/// given, so reading and writing a MongoDB resource never loses what KubeDB or the user put there.
+/// </summary>
+public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
+{
+    public const string KindName = "MongoDB";
+    public const string ApiVersionName = ApiGroups.KubeDbV1Alpha2;
+}
+
+public sealed record MongoDBSpec
+{
+    [JsonPropertyName("archiver")] public DatabaseArchiverRef? Archiver { get; init; }
+    [JsonPropertyName("init")] public MongoDBInit? Init { get; init; }
+    [JsonExtensionData] public IDictionary<string, JsonElement>? Other { get; init; }
+}
+
+/// <summary>Which archiver backs this database up; set by the mutator or by the user.</summary>
+public sealed record DatabaseArchiverRef
+{
+    [JsonPropertyName("pause")] public bool? Pause { get; init; }
+    [JsonPropertyName("ref"), RequiredField] public ObjectRef? Ref { get; init; }
+}
+
+public sealed record MongoDBInit
+{
+    [JsonPropertyName("archiver")] public ArchiverRecovery? Archiver { get; init; }
+    [JsonExtensionData] public IDictionary<string, JsonElement>? Other { get; init; }
+}
+
+/// <summary>Restore this new database from archived history, to a point in time.</summary>
+public sealed record ArchiverRecovery
+{
+    /// <summary>RFC 3339 with microseconds and offset; every entry at or before it is restored.</summary>
+    [JsonPropertyName("recoveryTimeStamp"), Alias("recoveryTimestamp"), RequiredField]
+    public DateTimeOffset? RecoveryTimeStamp { get; init; }
+    /// <summary>The backup storage that holds the history (the seed's <c>repository</c>).</summary>
+    [JsonPropertyName("repository"), RequiredField] public ObjectRef? Repository { get; init; }
+    /// <summary>The source database's folder in the storage, when it differs from this database's own prefix.</summary>
+    [JsonPropertyName("prefix")] public string? Prefix { get; init; }
+    [JsonPropertyName("encryptionSecret")] public ObjectRef? EncryptionSecret { get; init; }
+    [JsonPropertyName("fullDBRepository")] public ObjectRef? FullDBRepository { get; init; }
+    [JsonPropertyName("manifestRepository")] public ObjectRef? ManifestRepository { get; init; }
+    [JsonPropertyName("replicationStrategy")] public ReplicationStrategy? ReplicationStrategy { get; init; }
+}
+
+/// <summary>How the other members of a restored replica set get their data (KubeDB's names).</summary>
+[JsonConverter(typeof(AliasedEnumConverter<ReplicationStrategy>))]
+public enum ReplicationStrategy
+{
+    [JsonStringEnumMemberName("fscopy")] FsCopy,
+    [JsonStringEnumMemberName("clone")] Clone,
+    [JsonStringEnumMemberName("sync")] Sync,
+    [JsonStringEnumMemberName("none")] None,
+}
+
+public sealed record MongoDBStatus
+{
+    [JsonPropertyName("archiver")] public DatabaseArchiverStatus? Archiver { get; init; }
+    [JsonExtensionData] public IDictionary<string, JsonElement>? Other { get; init; }
+}
+
+/// <summary>What Archiver reports about a database: its archiving and, for a restore, its recovery.</summary>
+public sealed record DatabaseArchiverStatus
+{
+    [JsonPropertyName("phase")] public DatabaseArchiverPhase? Phase { get; init; }
+    [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
+    [JsonPropertyName("archiverRef")] public ObjectRef? ArchiverRef { get; init; }
+    [JsonPropertyName("specHash")] public string? SpecHash { get; init; }
+    [JsonPropertyName("recoverableWindows")] public IReadOnlyList<RecoverableWindow>? RecoverableWindows { get; init; }
+    /// <summary>Newest majority-committed write minus newest archived entry (Go duration).</summary>
+    [JsonPropertyName("lag")] public string? Lag { get; init; }
+    /// <summary>How long until the oldest unarchived entry would roll off the oplog (Go duration).</summary>
+    [JsonPropertyName("oplogHeadroom")] public string? OplogHeadroom { get; init; }
+    [JsonPropertyName("lastFullBackup")] public DateTimeOffset? LastFullBackup { get; init; }
+    [JsonPropertyName("restore")] public RestoreProgress? Restore { get; init; }
+}
+
+[JsonConverter(typeof(AliasedEnumConverter<DatabaseArchiverPhase>))]
+public enum DatabaseArchiverPhase
+{
+    Configuring,
+    /// <summary>Full backups are scheduled and the oplog is archived.</summary>
+    Archiving,
+    Paused,
+    Restoring,
+    /// <summary>The point-in-time restore finished and was verified.</summary>
+    Restored,
+    RestoreFailed,
+    Disabled,
+}
+
+/// <summary>A span of time any point of which can be restored, for one component.</summary>
+public sealed record RecoverableWindow
+{
+    [JsonPropertyName("component")] public string? Component { get; init; }
+    [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
+}
+
+public sealed record RestoreProgress
+{
+    [JsonPropertyName("target")] public DateTimeOffset? Target { get; init; }
+    [JsonPropertyName("baseSnapshot")] public string? BaseSnapshot { get; init; }
+    [JsonPropertyName("entriesDone")] public long? EntriesDone { get; init; }
+    [JsonPropertyName("entriesTotal")] public long? EntriesTotal { get; init; }
+    [JsonPropertyName("bytesDone")] public long? BytesDone { get; init; }
+    [JsonPropertyName("bytesTotal")] public long? BytesTotal { get; init; }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json.Serialization;
+
+namespace Archiver.Messages.Resources;
+
+/// <summary>
+/// The seed's ArchiveInfo: what a repository holds for one database — per component, where its data lives
+/// and which time range its archived oplog covers. The seed puts <c>snapshotTime</c> and <c>components</c>
+/// in the spec and we follow it; the phase and statistics are status.
+/// </summary>
+public sealed record Snapshot : Resource<SnapshotSpec, SnapshotStatus>
+{
+    public const string KindName = "Snapshot";
+    public const string ApiVersionName = ApiGroups.KubeStashStorageV1Alpha1;
+}
+
+public sealed record SnapshotSpec
+{
+    [JsonPropertyName("version")] public string? Version { get; init; }
+    [JsonPropertyName("snapshotID")] public string? SnapshotId { get; init; }
+    [JsonPropertyName("type"), RequiredField] public SnapshotType? Type { get; init; }
+    [JsonPropertyName("appRef"), RequiredField] public TypedObjectRef? AppRef { get; init; }
+    [JsonPropertyName("repository"), RequiredField] public string Repository { get; init; } = "";
+    [JsonPropertyName("session")] public string? Session { get; init; }
+    [JsonPropertyName("backupSession")] public string? BackupSession { get; init; }
+    [JsonPropertyName("deletionPolicy")] public SnapshotDeletionPolicy? DeletionPolicy { get; init; }
+    [JsonPropertyName("paused")] public bool? Paused { get; init; }
+    [JsonPropertyName("snapshotTime")] public SnapshotTime? SnapshotTime { get; init; }
+    [JsonPropertyName("components")] public IReadOnlyList<SnapshotComponent>? Components { get; init; }
+}
+
+[JsonConverter(typeof(AliasedEnumConverter<SnapshotType>))]
+public enum SnapshotType
+{
+    FullBackup,
+    /// <summary>The continuously archived oplog that follows full backups.</summary>
+    IncrementalBackup,
+}
+
+[JsonConverter(typeof(AliasedEnumConverter<SnapshotDeletionPolicy>))]
+public enum SnapshotDeletionPolicy
+{
+    /// <summary>Deleting the Snapshot deletes its data in the repository.</summary>
+    WipeOut,
+    /// <summary>Deleting the Snapshot keeps its data.</summary>
+    [Alias("Retain")] DoNotDelete,
+}
+
+public sealed record SnapshotTime
+{
+    [JsonPropertyName("created")] public DateTimeOffset? Created { get; init; }
+    [JsonPropertyName("lastUpdated")] public DateTimeOffset? LastUpdated { get; init; }
+}
+
+public sealed record SnapshotComponent
+{
+    /// <summary>The replica-set member (or shard member) whose data this is, such as <c>mongo-sh-0</c>.</summary>
+    [JsonPropertyName("name"), RequiredField] public string Name { get; init; } = "";
+    /// <summary>Relative to the repository.</summary>
+    [JsonPropertyName("path")] public string? Path { get; init; }
+    [JsonPropertyName("phase")] public SnapshotPhase? Phase { get; init; }
+    [JsonPropertyName("driver")] public ComponentDriver? Driver { get; init; }
+    [JsonPropertyName("walSegment")] public WalSegment? WalSegment { get; init; }
+    [JsonPropertyName("logStats")] public LogStats? LogStats { get; init; }
+    [JsonPropertyName("volumeSnapshotterStats")] public IReadOnlyList<VolumeSnapshotterStats>? VolumeSnapshotterStats { get; init; }
+    [JsonPropertyName("size")] public string? Size { get; init; }
+    [JsonPropertyName("error")] public string? Error { get; init; }
+}
+
+[JsonConverter(typeof(AliasedEnumConverter<ComponentDriver>))]
+public enum ComponentDriver
+{
+    /// <summary>The oplog archiver (named as in the seed, which ran WAL-G).</summary>
+    WalG,
+    [Alias("VolumeSnapshotter")] CSISnapshotter,
+    Logical,
+}
+
+/// <summary>The time range the component's archived oplog covers.</summary>
+public sealed record WalSegment
+{
+    [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
+}
+
+/// <summary>KubeDB's per-component oplog statistics.</summary>
+public sealed record LogStats
+{
+    [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
+    [JsonPropertyName("totalSucceededCount")] public long? TotalSucceededCount { get; init; }
+    [JsonPropertyName("totalFailedCount")] public long? TotalFailedCount { get; init; }
+    [JsonPropertyName("lastSucceededStats")] public IReadOnlyList<LogStat>? LastSucceededStats { get; init; }
+    [JsonPropertyName("lastFailedStats")] public IReadOnlyList<LogStat>? LastFailedStats { get; init; }
+}
+
+public sealed record LogStat
+{
+    [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
+    [JsonPropertyName("error")] public string? Error { get; init; }
+}
+
+public sealed record VolumeSnapshotterStats
+{
+    [JsonPropertyName("pvcName")] public string? PvcName { get; init; }
+    [JsonPropertyName("hostname")] public string? Hostname { get; init; }
+    [JsonPropertyName("volumeSnapshotName")] public string? VolumeSnapshotName { get; init; }
+    [JsonPropertyName("volumeSnapshotTime")] public DateTimeOffset? VolumeSnapshotTime { get; init; }
+}
+
+public sealed record SnapshotStatus
+{
+    [JsonPropertyName("phase")] public SnapshotPhase? Phase { get; init; }
+    [JsonPropertyName("verificationStatus")] public VerificationStatus? VerificationStatus { get; init; }
+    [JsonPropertyName("totalComponents")] public int? TotalComponents { get; init; }
+    [JsonPropertyName("size")] public string? Size { get; init; }
+    [JsonPropertyName("integrity")] public bool? Integrity { get; init; }
+    [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
+}
+
+[JsonConverter(typeof(AliasedEnumConverter<SnapshotPhase>))]
+public enum SnapshotPhase
+{
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+[JsonConverter(typeof(AliasedEnumConverter<VerificationStatus>))]
+public enum VerificationStatus
+{
+    Verified,
+    NotVerified,
+    VerificationFailed,
+}
