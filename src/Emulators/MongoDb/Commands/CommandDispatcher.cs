@@ -1,0 +1,155 @@
+using Archiver.Emulators.MongoDb.Oplog;
+using Archiver.Emulators.MongoDb.Transactions;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb.Commands;
+
+/// <summary>
+/// Routes a command to its handler after the replica-set checks a mongod makes first: writes only on the
+/// primary (NotWritablePrimary), primary-only reads refused on a secondary, transaction and retryable-write
+/// session bookkeeping. Turns a <see cref="CommandError"/> into an error reply.
+/// </summary>
+internal sealed class CommandDispatcher
+{
+    private static readonly HashSet<string> Writes = new(StringComparer.Ordinal)
+    {
+        "insert", "update", "delete", "findAndModify", "create", "drop", "dropDatabase", "createIndexes", "dropIndexes",
+        "applyOps", "commitTransaction", "abortTransaction", "renameCollection",
+    };
+
+    private static readonly HashSet<string> RetryableWrites = new(StringComparer.Ordinal) { "insert", "update", "delete", "findAndModify" };
+
+    private static readonly HashSet<string> PrimaryReads = new(StringComparer.Ordinal) { "find", "aggregate", "count", "distinct" };
+
+    private readonly Dictionary<string, CommandHandler> _handlers = new(StringComparer.OrdinalIgnoreCase);
+
+    public CommandDispatcher()
+    {
+        HandshakeCommands.Register(this);
+        CatalogCommands.Register(this);
+        IndexCommands.Register(this);
+        WriteCommands.Register(this);
+        FindCommands.Register(this);
+        AggregateCommands.Register(this);
+        ApplyOpsCommand.Register(this);
+        TransactionCommands.Register(this);
+        ReplicationCommands.Register(this);
+        DbHashCommand.Register(this);
+    }
+
+    public void Add(string name, CommandHandler handler) => _handlers.Add(name, handler);
+
+    public async Task<BsonDocument> DispatchAsync(CommandContext context)
+    {
+        BsonDocument reply;
+        try
+        {
+            reply = await RunAsync(context).ConfigureAwait(false);
+        }
+        catch (CommandError error)
+        {
+            reply = error.ToReply();
+        }
+
+        if (context.Command.TryGetValue("$clusterTime", out var clusterTime))
+        {
+            reply["$clusterTime"] = clusterTime;
+        }
+
+        return reply;
+    }
+
+    private async Task<BsonDocument> RunAsync(CommandContext context)
+    {
+        if (context.Command.ElementCount == 0 || !_handlers.TryGetValue(context.Name, out var handler))
+        {
+            var name = context.Command.ElementCount == 0 ? string.Empty : context.Name;
+            throw new CommandError(ErrorCode.CommandNotFound, $"no such command: '{name}' (not supported by the MongoDB emulator)");
+        }
+
+        var state = context.State;
+        var isWrite = Writes.Contains(context.Name);
+        if (isWrite && !state.IsPrimary(context.Member))
+        {
+            throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
+        }
+
+        if (PrimaryReads.Contains(context.Name) && !state.IsPrimary(context.Member) && !AllowsSecondary(context.Command))
+        {
+            throw new CommandError(ErrorCode.NotPrimaryNoSecondaryOk, "not primary and secondaryOk=false");
+        }
+
+        var lsid = context.DocumentOrNull("lsid");
+        var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
+        RetryableWrite? retry = null;
+        SessionState? session = null;
+        lock (state.Sync)
+        {
+            if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
+            {
+                context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null);
+            }
+            else
+            {
+                if (lsid is not null && txnNumber is { } retryNumber && RetryableWrites.Contains(context.Name))
+                {
+                    session = state.Sessions.Get(lsid);
+                    if (session.LastRetryableTxnNumber == retryNumber && session.LastRetryableReply is { } cached)
+                    {
+                        return (BsonDocument)cached.DeepClone();
+                    }
+
+                    retry = new RetryableWrite(lsid, retryNumber);
+                }
+
+                context.View = new DataView(state, null, retry);
+            }
+        }
+
+        var reply = await handler(context).ConfigureAwait(false);
+        if (session is not null && retry is not null)
+        {
+            lock (state.Sync)
+            {
+                session.LastRetryableTxnNumber = retry.TxnNumber;
+                session.LastRetryableReply = (BsonDocument)reply.DeepClone();
+            }
+        }
+
+        return reply;
+    }
+
+    private static TransactionState OpenTransaction(ReplicaSetState state, CommandContext context, BsonDocument lsid, long txnNumber)
+    {
+        var session = state.Sessions.Get(lsid);
+        if (context.Flag("startTransaction"))
+        {
+            if (session.Transaction is { } current && current.TxnNumber >= txnNumber)
+            {
+                throw new CommandError(ErrorCode.BadValue, $"Cannot start transaction {txnNumber}: a newer or equal one exists");
+            }
+
+            session.Transaction = new TransactionState(new RetryableWrite(lsid, txnNumber));
+            return session.Transaction;
+        }
+
+        var txn = session.Transaction;
+        if (txn is null || txn.TxnNumber != txnNumber || txn.Phase == TransactionPhase.Aborted)
+        {
+            throw new CommandError(ErrorCode.NoSuchTransaction, $"Transaction with txnNumber {txnNumber} has been aborted or does not exist.", "TransientTransactionError");
+        }
+
+        if (txn.Phase == TransactionPhase.Committed && context.Name != "commitTransaction")
+        {
+            throw new CommandError(ErrorCode.TransactionCommitted, $"Transaction {txnNumber} has been committed.");
+        }
+
+        return txn;
+    }
+
+    private static bool AllowsSecondary(BsonDocument command) =>
+        command.TryGetValue("$readPreference", out var preference)
+        && preference is BsonDocument doc
+        && doc.TryGetValue("mode", out var mode)
+        && mode.AsString != "primary";
+}

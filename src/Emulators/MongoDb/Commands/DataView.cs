@@ -1,0 +1,85 @@
+using Archiver.Emulators.MongoDb.Oplog;
+using Archiver.Emulators.MongoDb.Storage;
+using Archiver.Emulators.MongoDb.Transactions;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb.Commands;
+
+/// <summary>
+/// The data a command reads and writes, and where its oplog records go: straight to the oplog (with the
+/// retryable-write session fields when the driver sent a txnNumber), or into an open transaction whose
+/// private collection copies hold its writes until commit. Callers hold the replica-set lock.
+/// </summary>
+internal sealed class DataView
+{
+    private readonly ReplicaSetState _state;
+    private readonly RetryableWrite? _retry;
+
+    public DataView(ReplicaSetState state, TransactionState? transaction, RetryableWrite? retry)
+    {
+        _state = state;
+        Transaction = transaction;
+        _retry = retry;
+    }
+
+    public TransactionState? Transaction { get; }
+
+    public CollectionState? Find(string database, string collection)
+    {
+        if (Transaction is null)
+        {
+            return _state.Storage.Find(database, collection);
+        }
+
+        var ns = $"{database}.{collection}";
+        if (Transaction.Overlays.TryGetValue(ns, out var overlay))
+        {
+            return overlay;
+        }
+
+        var shared = _state.Storage.Find(database, collection);
+        if (shared is null)
+        {
+            return null;
+        }
+
+        overlay = shared.Clone();
+        Transaction.Overlays.Add(ns, overlay);
+        return overlay;
+    }
+
+    /// <summary>
+    /// The collection, created (and its <c>create</c> logged) if missing. Inside a transaction the creation is
+    /// logged and kept at once, outside the transaction: a documented simplification.
+    /// </summary>
+    public CollectionState FindOrCreate(string database, string collection, out bool created)
+    {
+        var existing = Find(database, collection);
+        created = existing is null;
+        if (existing is not null)
+        {
+            return existing;
+        }
+
+        Names.CheckCollection(database, collection);
+        _state.CreateCollection(database, collection, new BsonDocument());
+        return Find(database, collection)!;
+    }
+
+    public void Log(string op, CollectionState collection, BsonDocument o, BsonDocument? o2)
+    {
+        if (Transaction is null)
+        {
+            _state.Append(op, collection.Namespace, collection.Uuid, o, o2, _retry);
+            return;
+        }
+
+        var inner = new BsonDocument { { "op", op }, { "ns", collection.Namespace }, { "ui", collection.UuidValue }, { "o", o } };
+        if (o2 is not null)
+        {
+            inner.Add("o2", o2);
+        }
+
+        Transaction.Operations.Add(inner);
+    }
+}

@@ -1,0 +1,73 @@
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb.Commands;
+
+/// <summary>replSetGetStatus (members and optimes, including lastCommittedOpTime) and replSetResizeOplog.</summary>
+internal static class ReplicationCommands
+{
+    public static void Register(CommandDispatcher dispatcher)
+    {
+        dispatcher.Add("replSetGetStatus", c => Task.FromResult(Status(c)));
+        dispatcher.Add("replSetResizeOplog", c => Task.FromResult(Resize(c)));
+    }
+
+    private static BsonDocument Status(CommandContext context)
+    {
+        var state = context.State;
+        lock (state.Sync)
+        {
+            var last = state.LastApplied;
+            var majority = state.MajorityCommitted;
+            var members = new BsonArray();
+            for (var i = 0; i < state.Hosts.Count; i++)
+            {
+                var primary = state.IsPrimary(i);
+                members.Add(new BsonDocument
+                {
+                    { "_id", i },
+                    { "name", state.Hosts[i] },
+                    { "health", 1.0 },
+                    { "state", primary ? 1 : 2 },
+                    { "stateStr", primary ? "PRIMARY" : "SECONDARY" },
+                    { "optime", last.ToDocument() },
+                    { "optimeDate", new BsonDateTime(last.Wall) },
+                    { "self", i == context.Member },
+                });
+            }
+
+            return new BsonDocument
+            {
+                { "set", state.Options.ReplicaSetName },
+                { "date", new BsonDateTime(DateTime.UtcNow) },
+                { "myState", state.IsPrimary(context.Member) ? 1 : 2 },
+                { "term", state.Term },
+                { "heartbeatIntervalMillis", 2000L },
+                {
+                    "optimes", new BsonDocument
+                    {
+                        { "lastCommittedOpTime", majority.ToDocument() },
+                        { "lastCommittedWallTime", new BsonDateTime(majority.Wall) },
+                        { "readConcernMajorityOpTime", majority.ToDocument() },
+                        { "appliedOpTime", last.ToDocument() },
+                        { "durableOpTime", last.ToDocument() },
+                        { "lastAppliedWallTime", new BsonDateTime(last.Wall) },
+                        { "lastDurableWallTime", new BsonDateTime(last.Wall) },
+                    }
+                },
+                { "members", members },
+                { "ok", 1.0 },
+            };
+        }
+    }
+
+    /// <summary>Takes <c>size</c> in MB like MongoDB, without its 990 MB minimum (tests want small oplogs).</summary>
+    private static BsonDocument Resize(CommandContext context)
+    {
+        if (context.Command.TryGetValue("size", out var size) && size.IsNumeric)
+        {
+            context.State.ResizeOplog((long)(size.ToDouble() * 1024 * 1024));
+        }
+
+        return HandshakeCommands.Ok();
+    }
+}

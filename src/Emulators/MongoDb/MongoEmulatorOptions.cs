@@ -1,0 +1,28 @@
+namespace Archiver.Emulators.MongoDb;
+
+/// <summary>How to start a <see cref="MongoEmulator"/>. Defaults match a MongoDB 7.0 replica set where that matters.</summary>
+public sealed record MongoEmulatorOptions
+{
+    /// <summary>Port of the first member; 0 picks a free one. Other members always get free ports.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Emulated replica-set members (1–3), sharing one data set and oplog; member 0 starts as primary.</summary>
+    public int Members { get; init; } = 1;
+
+    public string ReplicaSetName { get; init; } = "rs0";
+
+    /// <summary>Cap of <c>local.oplog.rs</c> in bytes (sum of the entries' BSON sizes).</summary>
+    public long OplogSizeBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Interval of the periodic no-op writer (MongoDB's periodicNoopIntervalSecs, default 10 s); null turns it off.</summary>
+    public TimeSpan? PeriodicNoopInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most operations per applyOps entry of a transaction before it becomes a partialTxn chain.</summary>
+    public int TransactionEntryMaxOperations { get; init; } = int.MaxValue;
+
+    /// <summary>Most bytes of operations per applyOps entry of a transaction (MongoDB: 16 MB).</summary>
+    public int TransactionEntryMaxBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>The clock behind <c>ts</c> and <c>wall</c>; tests may substitute one.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

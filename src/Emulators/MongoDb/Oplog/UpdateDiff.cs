@@ -1,0 +1,109 @@
+using Archiver.Emulators.MongoDb.Bson;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb.Oplog;
+
+/// <summary>
+/// Computes the <c>$v: 2</c> delta of an update from its pre- and post-image, in the section order MongoDB writes
+/// (d, u, i, then s&lt;field&gt; sub-diffs), with array diffs <c>{a:true, l?, u&lt;idx&gt;, s&lt;idx&gt;}</c>. A nested
+/// change becomes a sub-diff only when that is smaller than the new value, as in document_diff_calculator.cpp.
+/// </summary>
+internal static class UpdateDiff
+{
+    /// <summary>The diff, or null when the images are binary-equal (MongoDB logs no entry then).</summary>
+    public static BsonDocument? Compute(BsonDocument pre, BsonDocument post) => DiffDocuments(pre, post);
+
+    private static BsonDocument? DiffDocuments(BsonDocument pre, BsonDocument post)
+    {
+        var deletes = new BsonDocument();
+        var updates = new BsonDocument();
+        var inserts = new BsonDocument();
+        var subDiffs = new List<BsonElement>();
+        foreach (var element in pre)
+        {
+            if (!post.Contains(element.Name))
+            {
+                deletes.Add(element.Name, false);
+            }
+        }
+
+        foreach (var element in post)
+        {
+            if (!pre.TryGetValue(element.Name, out var old))
+            {
+                inserts.Add(element.Name, element.Value);
+                continue;
+            }
+
+            if (BsonIdentity.BinaryEquals(old, element.Value))
+            {
+                continue;
+            }
+
+            var sub = SubDiff(old, element.Value);
+            if (sub is not null)
+            {
+                subDiffs.Add(new BsonElement("s" + element.Name, sub));
+            }
+            else
+            {
+                updates.Add(element.Name, element.Value);
+            }
+        }
+
+        var diff = new BsonDocument();
+        AddSection(diff, "d", deletes);
+        AddSection(diff, "u", updates);
+        AddSection(diff, "i", inserts);
+        diff.AddRange(subDiffs);
+        return diff.ElementCount == 0 ? null : diff;
+    }
+
+    private static BsonDocument? DiffArrays(BsonArray pre, BsonArray post)
+    {
+        var diff = new BsonDocument("a", true);
+        if (post.Count < pre.Count)
+        {
+            diff.Add("l", post.Count);
+        }
+
+        for (var i = 0; i < post.Count; i++)
+        {
+            if (i >= pre.Count)
+            {
+                diff.Add("u" + i, post[i]);
+                continue;
+            }
+
+            if (BsonIdentity.BinaryEquals(pre[i], post[i]))
+            {
+                continue;
+            }
+
+            var sub = SubDiff(pre[i], post[i]);
+            diff.Add(sub is not null ? new BsonElement("s" + i, sub) : new BsonElement("u" + i, post[i]));
+        }
+
+        return diff.ElementCount == 1 ? null : diff;
+    }
+
+    /// <summary>A sub-diff for two documents or two arrays, unless writing the new value whole is smaller.</summary>
+    private static BsonDocument? SubDiff(BsonValue old, BsonValue value)
+    {
+        var sub = (old, value) switch
+        {
+            (BsonDocument a, BsonDocument b) => DiffDocuments(a, b),
+            (BsonArray a, BsonArray b) => DiffArrays(a, b),
+            _ => null,
+        };
+        return sub is not null && BsonIdentity.SizeOf(sub) < BsonIdentity.SizeOf(value) ? sub : null;
+    }
+
+    private static void AddSection(BsonDocument diff, string name, BsonDocument section)
+    {
+        if (section.ElementCount > 0)
+        {
+            diff.Add(name, section);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using Archiver.Emulators.MongoDb.Oplog;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb;
+
+/// <summary>The fault-injection side of the shared state, behind <see cref="MongoEmulator"/>'s hooks.</summary>
+internal sealed partial class ReplicaSetState
+{
+    public bool MajorityHeld
+    {
+        get
+        {
+            lock (Sync)
+            {
+                return _heldMajority is not null;
+            }
+        }
+    }
+
+    public void HoldMajority()
+    {
+        lock (Sync)
+        {
+            if (_heldMajority is null)
+            {
+                _heldMajority = LastApplied;
+                _majoritySnapshot = Storage.Clone();
+            }
+        }
+    }
+
+    public void ReleaseMajority()
+    {
+        lock (Sync)
+        {
+            _heldMajority = null;
+            _majoritySnapshot = null;
+            Oplog.Truncate(LastApplied.Ts.Value);
+        }
+    }
+
+    /// <summary>
+    /// Undoes everything after the held majority point: data returns to its state then, the later entries leave
+    /// the oplog, the term moves on (a new primary was elected) and cursors die, as on a real rollback.
+    /// </summary>
+    public int RollBack()
+    {
+        lock (Sync)
+        {
+            if (_heldMajority is not { } majority || _majoritySnapshot is null)
+            {
+                return 0;
+            }
+
+            var removed = Oplog.RemoveAfter(majority.Ts.Value);
+            Storage = _majoritySnapshot;
+            LastApplied = majority;
+            _lastNoopTick = default;
+            _heldMajority = null;
+            _majoritySnapshot = null;
+            Term++;
+            Cursors.KillAll();
+            Sessions.AbortAll();
+            Appended.Fire();
+            return removed;
+        }
+    }
+
+    public void StepDown()
+    {
+        lock (Sync)
+        {
+            PrimaryIndex = -1;
+            Sessions.AbortAll();
+        }
+    }
+
+    public void StepUp(int member)
+    {
+        lock (Sync)
+        {
+            PrimaryIndex = member;
+            Term++;
+            Append("n", string.Empty, null, new BsonDocument("msg", "new primary"), null);
+        }
+    }
+
+    public void ResizeOplog(long bytes)
+    {
+        lock (Sync)
+        {
+            Oplog.MaxBytes = bytes;
+            Oplog.Truncate(MajorityCommitted.Ts.Value);
+        }
+    }
+
+    public MongoDataSnapshot Capture()
+    {
+        lock (Sync)
+        {
+            return new MongoDataSnapshot(LastApplied.Ts, LastApplied.Wall, Storage.Export());
+        }
+    }
+
+    public IReadOnlyList<BsonDocument> OplogCopy()
+    {
+        lock (Sync)
+        {
+            return Oplog.All.Select(e => (BsonDocument)e.Document.DeepClone()).ToList();
+        }
+    }
+
+    /// <summary>Exposed for tests that must compare against the optime the emulator believes in.</summary>
+    public OpTime LastAppliedSnapshot()
+    {
+        lock (Sync)
+        {
+            return LastApplied;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Archiver.Emulators.MongoDb.Oplog;
+using Archiver.Emulators.MongoDb.Query;
+using Archiver.Emulators.MongoDb.Storage;
+using Archiver.Emulators.MongoDb.Transactions;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb;
+
+/// <summary>
+/// What the members of the emulated replica set share: data, oplog, term, who is primary and the majority
+/// commit point. One lock (<see cref="Sync"/>) serialises every read and write, which keeps the emulator simple
+/// and makes each command atomic; nothing awaits while holding it.
+/// </summary>
+internal sealed partial class ReplicaSetState
+{
+    private OpTime? _heldMajority;
+    private StorageEngine? _majoritySnapshot;
+    private OpTime _lastNoopTick;
+
+    public ReplicaSetState(MongoEmulatorOptions options)
+    {
+        Options = options;
+        Clock = new OpTimeClock(options.Time);
+        Oplog = new OplogCollection(options.OplogSizeBytes);
+        lock (Sync)
+        {
+            Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
+        }
+    }
+
+    public object Sync { get; } = new();
+
+    public MongoEmulatorOptions Options { get; }
+
+    public StorageEngine Storage { get; private set; } = new();
+
+    public OplogCollection Oplog { get; }
+
+    public OpTimeClock Clock { get; }
+
+    public OplogSignal Appended { get; } = new();
+
+    public SessionRegistry Sessions { get; } = new();
+
+    public CursorRegistry Cursors { get; } = new();
+
+    public long Term { get; private set; } = 1;
+
+    /// <summary>Index of the primary member, or -1 while there is none.</summary>
+    public int PrimaryIndex { get; private set; }
+
+    public IReadOnlyList<string> Hosts { get; set; } = [];
+
+    public OpTime LastApplied { get; private set; }
+
+    public OpTime MajorityCommitted => _heldMajority ?? LastApplied;
+
+    public bool IsPrimary(int member) => PrimaryIndex == member;
+
+    /// <summary>Appends one entry at the next optime. Caller holds <see cref="Sync"/>.</summary>
+    public OpTime Append(string op, string ns, Guid? ui, BsonDocument o, BsonDocument? o2, RetryableWrite? retry = null)
+    {
+        var (ts, wall) = Clock.Next();
+        var at = new OpTime(ts, Term, wall);
+        int? stmtId = retry is null ? null : retry.NextStmtId++;
+        var document = OplogEntryBuilder.Build(op, ns, ui, o, o2, at, retry, stmtId);
+        if (retry is not null)
+        {
+            retry.Previous = at;
+        }
+
+        Store(at, document);
+        return at;
+    }
+
+    /// <summary>Appends one applyOps entry of a transaction, chained to the session's previous one.</summary>
+    public OpTime AppendTransactionEntry(RetryableWrite session, BsonDocument o)
+    {
+        var (ts, wall) = Clock.Next();
+        var at = new OpTime(ts, Term, wall);
+        var document = OplogEntryBuilder.Build("c", "admin.$cmd", null, o, null, at, session);
+        session.Previous = at;
+        Store(at, document);
+        return at;
+    }
+
+    /// <summary>Creates a collection and logs its <c>create</c> entry. Caller holds <see cref="Sync"/>.</summary>
+    public CollectionState CreateCollection(string database, string name, BsonDocument options, Guid? uuid = null)
+    {
+        var collection = Storage.Add(database, name, options, uuid);
+        var o = new BsonDocument("create", name);
+        o.AddRange(options);
+        o.Add("idIndex", CollectionState.IdIndexSpec());
+        Append("c", $"{database}.$cmd", collection.Uuid, o, null);
+        return collection;
+    }
+
+    /// <summary>Drops a collection and logs <c>{drop}</c> with <c>o2.numRecords</c>. Caller holds <see cref="Sync"/>.</summary>
+    public void DropCollection(CollectionState collection)
+    {
+        Storage.Remove(collection.Database, collection.Name);
+        Append("c", $"{collection.Database}.$cmd", collection.Uuid, new BsonDocument("drop", collection.Name), new BsonDocument("numRecords", collection.Count));
+    }
+
+    /// <summary>Drops each collection (one entry each) and then logs <c>{dropDatabase:1}</c>, as MongoDB 4.2+ does.</summary>
+    public bool DropDatabase(string database)
+    {
+        var collections = Storage.Collections(database).ToList();
+        if (collections.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var collection in collections)
+        {
+            DropCollection(collection);
+        }
+
+        Append("c", $"{database}.$cmd", null, new BsonDocument("dropDatabase", 1), null);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the periodic no-op when nothing was written since the last tick, as noop_writer.cpp does on a
+    /// primary only.
+    /// </summary>
+    public void PeriodicNoopTick()
+    {
+        lock (Sync)
+        {
+            if (PrimaryIndex >= 0 && LastApplied == _lastNoopTick)
+            {
+                Append("n", string.Empty, null, new BsonDocument("msg", "periodic noop"), null);
+            }
+
+            _lastNoopTick = LastApplied;
+        }
+    }
+
+    private void Store(OpTime at, BsonDocument document)
+    {
+        Oplog.Append(new OplogEntry(at.Ts, document, document.ToBson().Length));
+        LastApplied = at;
+        Oplog.Truncate(MajorityCommitted.Ts.Value);
+        Appended.Fire();
+    }
+
+    /// <summary>Matches documents of one collection (a helper shared by the read commands).</summary>
+    public static IEnumerable<BsonDocument> Scan(CollectionState? collection, BsonDocument? filter) =>
+        collection is null ? [] : collection.Documents.Where(d => FilterMatcher.Matches(d, filter));
+}

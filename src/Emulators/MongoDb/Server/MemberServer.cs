@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Archiver.Emulators.MongoDb.Commands;
+using Archiver.Emulators.MongoDb.Wire;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb.Server;
+
+/// <summary>
+/// One replica-set member: a TCP listener on 127.0.0.1 and a loop per connection that reads a message, runs its
+/// command and writes the reply. Connections are served concurrently; messages on one connection in order,
+/// as mongod does.
+/// </summary>
+internal sealed class MemberServer : IAsyncDisposable
+{
+    private static long s_nextConnectionId;
+    private static int s_nextRequestId;
+
+    private readonly TcpListener _listener;
+    private readonly ReplicaSetState _state;
+    private readonly CommandDispatcher _dispatcher;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<long, TcpClient> _connections = new();
+    private Task _acceptLoop = Task.CompletedTask;
+
+    public MemberServer(int index, int port, ReplicaSetState state, CommandDispatcher dispatcher)
+    {
+        Index = index;
+        _state = state;
+        _dispatcher = dispatcher;
+        _listener = new TcpListener(IPAddress.Loopback, port);
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+    }
+
+    public int Index { get; }
+
+    public int Port { get; }
+
+    public void Run() => _acceptLoop = AcceptAsync();
+
+    /// <summary>Resets every open connection (the driver sees a network error, as when a mongod drops clients).</summary>
+    public void KillConnections()
+    {
+        foreach (var (id, client) in _connections)
+        {
+            if (_connections.TryRemove(id, out _))
+            {
+                try
+                {
+                    client.Client.LingerState = new LingerOption(true, 0);
+                }
+                catch (SocketException)
+                {
+                    // Already gone; disposing is all that is left to do.
+                }
+
+                client.Dispose();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Stop();
+        KillConnections();
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected on shutdown.
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            client.NoDelay = true;
+            var id = Interlocked.Increment(ref s_nextConnectionId);
+            _connections[id] = client;
+            _ = ServeAsync(id, client);
+        }
+    }
+
+    private async Task ServeAsync(long connectionId, TcpClient client)
+    {
+        try
+        {
+            var stream = client.GetStream();
+            while (!_stop.IsCancellationRequested)
+            {
+                var message = await WireCodec.ReadAsync(stream, _stop.Token).ConfigureAwait(false);
+                if (message is null)
+                {
+                    break;
+                }
+
+                var reply = await HandleAsync(connectionId, message).ConfigureAwait(false);
+                if (reply is not null)
+                {
+                    await stream.WriteAsync(reply, _stop.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidDataException or EndOfStreamException)
+        {
+            // The client went away, the server stopped, or the bytes made no sense: drop the connection.
+        }
+        finally
+        {
+            _connections.TryRemove(connectionId, out _);
+            client.Dispose();
+        }
+    }
+
+    private async Task<byte[]?> HandleAsync(long connectionId, WireMessage message)
+    {
+        var requestId = Interlocked.Increment(ref s_nextRequestId);
+        switch (message.OpCode)
+        {
+            case WireCodec.OpMsg:
+                var (flags, command) = WireCodec.ParseMsg(message.Body);
+                var database = command.GetValue("$db", "admin").AsString;
+                var reply = await _dispatcher.DispatchAsync(Context(connectionId, command, database)).ConfigureAwait(false);
+                // A moreToCome request (an unacknowledged write) must get no reply at all.
+                return (flags & WireCodec.MoreToCome) != 0 ? null : WireCodec.EncodeMsg(requestId, message.RequestId, reply);
+            case WireCodec.OpQuery:
+                var (name, query) = WireCodec.ParseQuery(message.Body);
+                var db = name.EndsWith(".$cmd", StringComparison.Ordinal) ? name[..^5] : name;
+                var answer = await _dispatcher.DispatchAsync(Context(connectionId, query, db)).ConfigureAwait(false);
+                return WireCodec.EncodeReply(requestId, message.RequestId, answer);
+            default:
+                // OP_COMPRESSED never arrives because hello offers no compressor; anything else is not spoken.
+                throw new InvalidDataException($"unsupported opcode {message.OpCode}");
+        }
+    }
+
+    private CommandContext Context(long connectionId, BsonDocument command, string database) => new()
+    {
+        Command = command,
+        Database = database,
+        State = _state,
+        Member = Index,
+        ConnectionId = connectionId,
+        Cancellation = _stop.Token,
+    };
+}

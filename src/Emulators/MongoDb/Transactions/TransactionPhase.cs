@@ -1,0 +1,8 @@
+namespace Archiver.Emulators.MongoDb.Transactions;
+
+internal enum TransactionPhase
+{
+    Active,
+    Committed,
+    Aborted,
+}
