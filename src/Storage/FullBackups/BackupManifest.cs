@@ -1,0 +1,35 @@
+namespace Archiver.Storage.FullBackups;
+
+/// <summary>
+/// Describes a finished full backup; written last, so its presence means the files are all there. The backup is
+/// consistent at <see cref="ConsistentAt"/>: a restore replays the oplog strictly after that <c>ts</c>.
+/// </summary>
+public sealed record BackupManifest
+{
+    public int FormatVersion { get; init; } = 1;
+
+    public required string Id { get; init; }
+
+    /// <summary>How the data was taken (e.g. <c>mongodump</c>, <c>VolumeSnapshotter</c>); opaque to storage.</summary>
+    public required string Driver { get; init; }
+
+    public required IReadOnlyList<string> Components { get; init; }
+
+    public required uint Timeline { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required DateTimeOffset FinishedAt { get; init; }
+
+    public required BackupStatus Status { get; init; }
+
+    public OplogTimestamp ConsistentAt { get; init; }
+
+    public long ConsistentWallUnixMs { get; init; }
+
+    public IReadOnlyList<BackupFile> Files { get; init; } = [];
+
+    public string? Error { get; init; }
+
+    public long TotalStoredBytes => Files.Sum(f => f.StoredSize);
+}

@@ -1,0 +1,9 @@
+namespace Archiver.Storage.FullBackups;
+
+/// <summary>What is known when a full backup begins.</summary>
+public sealed record BackupStart(string Driver, IReadOnlyList<string> Components, uint Timeline, DateTimeOffset StartedAt)
+{
+    /// <summary>Backup ids sort by start time, so the backups folder lists oldest first.</summary>
+    public string NewId() =>
+        $"{StartedAt.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+}
