@@ -61,7 +61,7 @@ public static class ManifestReader
             return Failed(index, subject, "apiVersion", $"must be {kind.ApiVersion} for kind {kind.Kind}, {got}", map);
         }
 
-        var (json, fieldErrors) = SchemaWalker.Walk(map, kind.Type, strict);
+        var (json, fieldErrors, lines) = SchemaWalker.Walk(map, kind.Type, strict);
         var errors = fieldErrors.Select(e => new ManifestError(subject, e.Path, e.Reason, e.Line)).ToList();
         Resources.Resource resource;
         try
@@ -75,8 +75,19 @@ public static class ManifestReader
             return new ManifestDocument(index, subject, null, errors);
         }
 
-        errors.AddRange(ResourceValidator.Validate(resource).Select(e => new ManifestError(subject, e.Path, e.Reason, e.Line)));
+        var invalid = fieldErrors.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+        errors.AddRange(ResourceValidator.Validate(resource, invalid).Select(e => new ManifestError(subject, e.Path, e.Reason, LineOf(e.Path, lines))));
         return new ManifestDocument(index, subject, resource, errors);
+    }
+
+    /// <summary>The line of a field, or of the nearest enclosing field the manifest has.</summary>
+    private static int? LineOf(string path, IReadOnlyDictionary<string, int> lines)
+    {
+        for (var at = path; ; at = at[..Math.Max(0, Math.Max(at.LastIndexOf('.'), at.LastIndexOf('[')))])
+        {
+            if (lines.TryGetValue(at, out var line)) return line;
+            if (at.Length == 0) return null;
+        }
     }
 
     /// <summary>The items of a <c>kind: List</c> (what <c>kubectl get -o yaml</c> writes), else null.</summary>

@@ -14,19 +14,22 @@ namespace Archiver.Messages.Manifests;
 internal sealed class SchemaWalker
 {
     private readonly List<FieldError> _errors = [];
+    private readonly Dictionary<string, int> _lines = new(StringComparer.Ordinal);
     private readonly bool _strict;
 
     private SchemaWalker(bool strict) => _strict = strict;
 
-    public static (JsonNode? Json, IReadOnlyList<FieldError> Errors) Walk(YamlNode node, Type type, bool strict = true)
+    /// <summary>The JSON, the errors, and the line of every field, so later checks can point at lines too.</summary>
+    public static (JsonNode? Json, IReadOnlyList<FieldError> Errors, IReadOnlyDictionary<string, int> Lines) Walk(YamlNode node, Type type, bool strict = true)
     {
         var walker = new SchemaWalker(strict);
         var json = walker.Convert(node, TypeShape.Of(type), "");
-        return (json, walker._errors);
+        return (json, walker._errors, walker._lines);
     }
 
     private JsonNode? Convert(YamlNode node, TypeShape shape, string path)
     {
+        if (node.Start.Line > 0) _lines[path] = (int)node.Start.Line;
         if (node is YamlScalarNode nullNode && YamlScalars.IsNull(nullNode) && shape is not ScalarShape { Kind: ScalarKind.String })
         {
             return null;

@@ -36,7 +36,9 @@ public static class CronSchedule
         }
         catch (CronFormatException e)
         {
-            reason = $"is not a valid cron schedule: {e.Message.TrimEnd('.')}: \"{text}\"";
+            // Cronos starts every message with the same sentence; what follows it names the field and the rule.
+            var detail = e.Message.Replace("The given cron expression has an invalid format. ", "", StringComparison.Ordinal).TrimEnd('.');
+            reason = $"is not a valid cron schedule: {detail}: \"{text}\"";
             return false;
         }
     }

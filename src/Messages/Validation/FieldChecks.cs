@@ -7,9 +7,12 @@ namespace Archiver.Messages.Validation;
 
 /// <summary>Collects the errors of one object, with the checks its kinds share. Absent values are not checked
 /// here: whether a field is required is the schema's business, so nothing is reported twice.</summary>
-internal sealed class FieldChecks
+internal sealed class FieldChecks(IReadOnlySet<string> invalid)
 {
     private readonly List<FieldError> _errors = [];
+
+    /// <summary>Whether the schema refused this field, so its value here is a default, not what was written.</summary>
+    public bool IsInvalid(string path) => invalid.Contains(path);
 
     public IReadOnlyList<FieldError> Errors => _errors;
 
@@ -82,7 +85,7 @@ internal sealed class FieldChecks
 
     public void Namespaces(string path, NamespaceSelection? selection)
     {
-        if (selection is null) return;
+        if (selection is null || IsInvalid($"{path}.from")) return;
         var from = selection.From ?? NamespaceFrom.Same;
         if (from == NamespaceFrom.Selector && LabelSelectors.IsEmpty(selection.Selector))
         {

@@ -10,9 +10,12 @@ namespace Archiver.Messages.Validation;
 /// </summary>
 public static partial class ResourceValidator
 {
-    public static IReadOnlyList<FieldError> Validate(Resource resource)
+    /// <param name="resource">The typed resource.</param>
+    /// <param name="invalid">Paths the schema already refused (and left out): a rule that would read a default in
+    /// their place is skipped, so one mistake gives one error.</param>
+    public static IReadOnlyList<FieldError> Validate(Resource resource, IReadOnlySet<string>? invalid = null)
     {
-        var checks = new FieldChecks();
+        var checks = new FieldChecks(invalid ?? new HashSet<string>());
         checks.Name("metadata.name", resource.Metadata.Name);
         checks.Namespace("metadata.namespace", resource.Metadata.NamespaceProperty);
         foreach (var (key, _) in resource.Metadata.Labels ?? new Dictionary<string, string>())
@@ -85,7 +88,8 @@ public static partial class ResourceValidator
     private static void FullBackup(FieldChecks checks, string path, FullBackupOptions? full)
     {
         if (full is null) return;
-        if ((full.Driver ?? FullBackupDriver.CSISnapshotter) == FullBackupDriver.CSISnapshotter && full.CsiSnapshotter is null)
+        var driverKnown = !checks.IsInvalid($"{path}.driver");
+        if (driverKnown && (full.Driver ?? FullBackupDriver.CSISnapshotter) == FullBackupDriver.CSISnapshotter && full.CsiSnapshotter is null)
         {
             checks.Add($"{path}.csiSnapshotter", "required when driver is CSISnapshotter (the default): name the volumeSnapshotClassName");
         }
@@ -118,7 +122,7 @@ public static partial class ResourceValidator
     private static void Retry(FieldChecks checks, string path, FailurePolicy? policy, RetryConfig? retry)
     {
         if (retry is null) return;
-        if (policy != FailurePolicy.Retry)
+        if (policy != FailurePolicy.Retry && !checks.IsInvalid($"{path}.failurePolicy"))
         {
             checks.Add($"{path}.retryConfig", $"is used only when failurePolicy is Retry, and failurePolicy is {policy ?? FailurePolicy.Fail}");
         }
