@@ -5,8 +5,11 @@ namespace Archiver.Emulators.MongoDb.Oplog;
 
 /// <summary>
 /// Computes the <c>$v: 2</c> delta of an update from its pre- and post-image, in the section order MongoDB writes
-/// (d, u, i, then s&lt;field&gt; sub-diffs), with array diffs <c>{a:true, l?, u&lt;idx&gt;, s&lt;idx&gt;}</c>. A nested
-/// change becomes a sub-diff only when that is smaller than the new value, as in document_diff_calculator.cpp.
+/// (d, u, i, then s&lt;field&gt; sub-diffs), with array diffs <c>{a:true, l?, u&lt;idx&gt;, s&lt;idx&gt;}</c>.
+/// MongoDB builds the delta of an operator update from the paths the operators touched (v2_log_builder); from
+/// images alone the emulator approximates it: a changed nested document is always a sub-diff, an array is a
+/// sub-diff only when it was non-empty and did not shrink (a $set by index or a $push), otherwise the whole new
+/// array is written, as for $pull or a $push onto an empty array.
 /// </summary>
 internal static class UpdateDiff
 {
@@ -62,11 +65,6 @@ internal static class UpdateDiff
     private static BsonDocument? DiffArrays(BsonArray pre, BsonArray post)
     {
         var diff = new BsonDocument("a", true);
-        if (post.Count < pre.Count)
-        {
-            diff.Add("l", post.Count);
-        }
-
         for (var i = 0; i < post.Count; i++)
         {
             if (i >= pre.Count)
@@ -87,17 +85,13 @@ internal static class UpdateDiff
         return diff.ElementCount == 1 ? null : diff;
     }
 
-    /// <summary>A sub-diff for two documents or two arrays, unless writing the new value whole is smaller.</summary>
-    private static BsonDocument? SubDiff(BsonValue old, BsonValue value)
+    /// <summary>A sub-diff for two documents, or for two arrays when the new one only grew or changed in place.</summary>
+    private static BsonDocument? SubDiff(BsonValue old, BsonValue value) => (old, value) switch
     {
-        var sub = (old, value) switch
-        {
-            (BsonDocument a, BsonDocument b) => DiffDocuments(a, b),
-            (BsonArray a, BsonArray b) => DiffArrays(a, b),
-            _ => null,
-        };
-        return sub is not null && BsonIdentity.SizeOf(sub) < BsonIdentity.SizeOf(value) ? sub : null;
-    }
+        (BsonDocument a, BsonDocument b) => DiffDocuments(a, b),
+        (BsonArray a, BsonArray b) when a.Count > 0 && b.Count >= a.Count => DiffArrays(a, b),
+        _ => null,
+    };
 
     private static void AddSection(BsonDocument diff, string name, BsonDocument section)
     {
