@@ -77,7 +77,8 @@ public static class ManifestReader
 
         var invalid = fieldErrors.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
         errors.AddRange(ResourceValidator.Validate(resource, invalid).Select(e => new ManifestError(subject, e.Path, e.Reason, LineOf(e.Path, lines))));
-        return new ManifestDocument(index, subject, resource, errors);
+        // Top to bottom, as the user reads the file; errors with no line (none today) last.
+        return new ManifestDocument(index, subject, resource, [.. errors.OrderBy(e => e.Line ?? int.MaxValue)]);
     }
 
     /// <summary>The line of a field, or of the nearest enclosing field the manifest has.</summary>

@@ -1,0 +1,3 @@
+using Archiver.Host.Cli;
+
+return await ArchiverCli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,17 @@
+using Archiver.Host.Cli;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>Runs the <c>archiver</c> command in-process and captures what it prints.</summary>
+internal sealed record CliRun(int ExitCode, string Output, string Error)
+{
+    public string[] OutputLines => Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    public static async Task<CliRun> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await ArchiverCli.RunAsync(args, output, error);
+        return new CliRun(code, output.ToString().Replace("\r", "", StringComparison.Ordinal), error.ToString());
+    }
+}
