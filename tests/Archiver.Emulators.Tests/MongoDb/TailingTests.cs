@@ -93,10 +93,17 @@ public sealed class TailingTests(MongoTarget target) : IClassFixture<MongoTarget
     {
         await using var emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = TimeSpan.FromMilliseconds(100) });
 
-        await Task.Delay(600);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (CountNoops(emulator) < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
 
-        Assert.True(emulator.ReadOplog().Count(e => e["o"].AsBsonDocument.GetValue("msg", "") == "periodic noop") >= 2);
+        Assert.True(CountNoops(emulator) >= 2);
     }
+
+    private static int CountNoops(MongoEmulator emulator) =>
+        emulator.ReadOplog().Count(e => e["o"].AsBsonDocument.GetValue("msg", "") == "periodic noop");
 
     private static async Task<BsonDocument?> NextEntryForAsync(IAsyncCursor<BsonDocument> cursor, string ns, TimeSpan timeout)
     {

@@ -49,6 +49,7 @@ internal sealed class CommandDispatcher
         catch (CommandError error)
         {
             reply = error.ToReply();
+            AddRetryLabel(context, error, reply);
         }
 
         if (context.Command.TryGetValue("$clusterTime", out var clusterTime))
@@ -145,6 +146,24 @@ internal sealed class CommandDispatcher
         }
 
         return txn;
+    }
+
+    /// <summary>
+    /// Since wire version 9 drivers retry a write only when the server labels the error: RetryableWriteError for
+    /// a retryable write or a commit/abort, TransientTransactionError for a statement inside a transaction.
+    /// </summary>
+    private static void AddRetryLabel(CommandContext context, CommandError error, BsonDocument reply)
+    {
+        if (error.Code is not (ErrorCode.NotWritablePrimary or ErrorCode.NotPrimaryNoSecondaryOk) || !context.Command.Contains("txnNumber"))
+        {
+            return;
+        }
+
+        var inTransaction = context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean();
+        var label = !inTransaction || context.Name is "commitTransaction" or "abortTransaction"
+            ? "RetryableWriteError"
+            : "TransientTransactionError";
+        reply["errorLabels"] = new BsonArray { label };
     }
 
     private static bool AllowsSecondary(BsonDocument command) =>
