@@ -1,0 +1,146 @@
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Oplog;
+
+namespace Archiver.Storage.Catalog;
+
+public sealed partial class TimelineCatalog
+{
+    /// <summary>
+    /// The plan that reaches <paramref name="target"/>: the newest successful backup at or before it, and each
+    /// component's chunks from that backup's consistent point to the target. Or why there is none.
+    /// </summary>
+    public RestorePlanResult Plan(RecoveryTarget target, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        EnsureBackups();
+        if (_succeeded.Length == 0)
+        {
+            return Refuse(RefusalReason.NoBackup, $"Timeline {Timeline} has no successful full backup to start from.");
+        }
+
+        if (target.Time is { } time && time > now)
+        {
+            return Refuse(RefusalReason.InFuture, $"The target {target} is in the future (now is {now:O}).", latest: WindowOf(_succeeded[^1]).To);
+        }
+
+        var index = BaseBackupIndex(target);
+        if (index < 0)
+        {
+            var first = WindowOf(_succeeded[0]);
+            return Refuse(RefusalReason.BeforeFirstBackup, $"The target {target} is before the first successful backup, consistent at {first.From:O}.", earliest: first.From);
+        }
+
+        var backup = _succeeded[index];
+        var window = WindowOf(backup);
+        if (target.Ts is { } ts ? ts <= window.ToTs : target.Time!.Value.ToUnixTimeMilliseconds() <= window.ToWallUnixMs)
+        {
+            return RestorePlanResult.Of(BuildPlan(target, backup));
+        }
+
+        var latest = WindowOf(_succeeded[^1]);
+        var latestEnd = latest.ToTs > window.ToTs ? latest : window;
+        var lastArchived = LastArchived(backup);
+        if (target.Ts is { } targetTs ? targetTs > lastArchived.Ts : target.Time!.Value.ToUnixTimeMilliseconds() > lastArchived.WallUnixMs)
+        {
+            return Refuse(
+                RefusalReason.AfterLastArchivedEntry,
+                $"The target {target} is after the last archived oplog entry ({DateTimeOffset.FromUnixTimeMilliseconds(lastArchived.WallUnixMs):O}); the latest recoverable time is {latestEnd.To:O}.",
+                latest: latestEnd.To);
+        }
+
+        var next = index + 1 < _succeeded.Length ? WindowOf(_succeeded[index + 1]) : null;
+        var after = next is null
+            ? "no successful backup follows the gap: take a new full backup"
+            : $"the next recoverable time is {next.From:O} (backup {next.BackupId})";
+        return Refuse(
+            RefusalReason.InsideGap,
+            $"The target {target} falls in a gap of the archived oplog: backup {backup.Id} is recoverable only up to {window.To:O}, and {after}.",
+            latest: latestEnd.To,
+            gapStart: window.To,
+            gapEnd: next?.From);
+    }
+
+    private int BaseBackupIndex(RecoveryTarget target)
+    {
+        // The last backup whose consistent point is at or before the target (upper bound minus one).
+        int lo = 0, hi = _succeeded.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var atOrBefore = target.Ts is { } ts
+                ? _succeeded[mid].ConsistentAt <= ts
+                : _succeededWalls[mid] <= target.Time!.Value.ToUnixTimeMilliseconds();
+            if (atOrBefore)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo - 1;
+    }
+
+    private (OplogTimestamp Ts, long WallUnixMs) LastArchived(BackupManifest backup)
+    {
+        var ts = OplogTimestamp.FromValue(ulong.MaxValue);
+        var wall = long.MaxValue;
+        foreach (var component in backup.Components)
+        {
+            if (_components.TryGetValue(component, out var history) && history.Runs.Count > 0)
+            {
+                var run = history.Runs[^1];
+                ts = run.End < ts ? run.End : ts;
+                wall = Math.Min(wall, run.EndWallUnixMs);
+            }
+            else
+            {
+                return (backup.ConsistentAt, backup.ConsistentWallUnixMs);
+            }
+        }
+
+        return (ts, wall);
+    }
+
+    private RestorePlan BuildPlan(RecoveryTarget target, BackupManifest backup)
+    {
+        var components = new List<PlannedComponent>(backup.Components.Count);
+        var bytes = backup.TotalStoredBytes;
+        var targetWall = target.Time?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        var targetTs = target.Ts ?? OplogTimestamp.FromValue(ulong.MaxValue);
+        foreach (var component in backup.Components)
+        {
+            var chunks = new List<ChunkDescriptor>();
+            if (_components.TryGetValue(component, out var history) && history.FindRunCovering(backup.ConsistentAt) is var runIndex and >= 0)
+            {
+                var run = history.Runs[runIndex];
+                for (var i = history.FirstChainIndexAfter(backup.ConsistentAt, run); i < run.ChainEnd; i++)
+                {
+                    var chunk = history.ChainChunk(i);
+                    if (chunk.First > targetTs || chunk.FirstWallUnixMs > targetWall)
+                    {
+                        break;
+                    }
+
+                    chunks.Add(new ChunkDescriptor(Layout.ChunkKey(component, Timeline, chunk), component, Timeline, chunk));
+                    bytes += chunk.SizeBytes;
+                }
+            }
+
+            components.Add(new PlannedComponent(component, chunks));
+        }
+
+        return new RestorePlan(target, Timeline, backup, components, bytes);
+    }
+
+    private static RestorePlanResult Refuse(
+        RefusalReason reason,
+        string message,
+        DateTimeOffset? earliest = null,
+        DateTimeOffset? latest = null,
+        DateTimeOffset? gapStart = null,
+        DateTimeOffset? gapEnd = null) =>
+        RestorePlanResult.Refused(new PlanRefusal(reason, message, earliest, latest, gapStart, gapEnd));
+}

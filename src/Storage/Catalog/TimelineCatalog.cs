@@ -1,0 +1,124 @@
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using Archiver.Storage.Oplog;
+
+namespace Archiver.Storage.Catalog;
+
+/// <summary>
+/// Everything archived on one timeline: each component's oplog history and the full backups. Successful backups
+/// are kept sorted by consistent point, so finding a target's base backup is one binary search.
+/// </summary>
+public sealed partial class TimelineCatalog
+{
+    private readonly Dictionary<string, ComponentHistory> _components = new(StringComparer.Ordinal);
+    private readonly List<BackupManifest> _backups = [];
+    private BackupManifest[] _succeeded = [];
+    private long[] _succeededWalls = [];
+    private bool _backupsDirty;
+
+    public TimelineCatalog(RepositoryLayout layout, uint timeline)
+    {
+        Layout = layout;
+        Timeline = timeline;
+    }
+
+    public RepositoryLayout Layout { get; }
+
+    public uint Timeline { get; }
+
+    public IReadOnlyDictionary<string, ComponentHistory> Components => _components;
+
+    public IReadOnlyList<BackupManifest> Backups => _backups;
+
+    /// <summary>Successful backups, oldest consistent point first.</summary>
+    public IReadOnlyList<BackupManifest> SucceededBackups
+    {
+        get
+        {
+            EnsureBackups();
+            return _succeeded;
+        }
+    }
+
+    public ComponentHistory Component(string component)
+    {
+        if (!_components.TryGetValue(component, out var history))
+        {
+            history = new ComponentHistory(component, Timeline);
+            _components.Add(component, history);
+        }
+
+        return history;
+    }
+
+    public void AddChunk(string component, in ChunkRange range) => Component(component).Add(range);
+
+    public void AddBackup(BackupManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        _backups.RemoveAll(b => b.Id == manifest.Id);
+        _backups.Add(manifest);
+        _backupsDirty = true;
+    }
+
+    /// <summary>From the backup's consistent point to the end of the continuous oplog after it, across its components.</summary>
+    public RecoverableWindow WindowOf(BackupManifest backup)
+    {
+        ArgumentNullException.ThrowIfNull(backup);
+        var endTs = OplogTimestamp.FromValue(ulong.MaxValue);
+        var endWall = long.MaxValue;
+        foreach (var component in backup.Components)
+        {
+            var run = _components.TryGetValue(component, out var history) ? history.FindRunCovering(backup.ConsistentAt) : -1;
+            var (ts, wall) = run >= 0
+                ? (history!.Runs[run].End, history.Runs[run].EndWallUnixMs)
+                : (backup.ConsistentAt, backup.ConsistentWallUnixMs);
+            endTs = ts < endTs ? ts : endTs;
+            endWall = Math.Min(endWall, wall);
+        }
+
+        if (backup.Components.Count == 0)
+        {
+            (endTs, endWall) = (backup.ConsistentAt, backup.ConsistentWallUnixMs);
+        }
+
+        return new RecoverableWindow(Timeline, backup.Id, backup.ConsistentAt, backup.ConsistentWallUnixMs, endTs, Math.Max(endWall, backup.ConsistentWallUnixMs));
+    }
+
+    /// <summary>Every successful backup's window, oldest first.</summary>
+    public IReadOnlyList<RecoverableWindow> Windows() => [.. SucceededBackups.Select(WindowOf)];
+
+    /// <summary>The windows merged where they touch or overlap: what a status shows as "recoverable from .. to ..".</summary>
+    public IReadOnlyList<RecoverableWindow> MergedWindows()
+    {
+        var merged = new List<RecoverableWindow>();
+        foreach (var window in Windows())
+        {
+            if (merged.Count > 0 && window.FromTs <= merged[^1].ToTs)
+            {
+                if (window.ToTs > merged[^1].ToTs)
+                {
+                    merged[^1] = merged[^1] with { ToTs = window.ToTs, ToWallUnixMs = window.ToWallUnixMs };
+                }
+            }
+            else
+            {
+                merged.Add(window);
+            }
+        }
+
+        return merged;
+    }
+
+    private void EnsureBackups()
+    {
+        if (!_backupsDirty)
+        {
+            return;
+        }
+
+        _succeeded = [.. _backups.Where(b => b.Status == BackupStatus.Succeeded).OrderBy(b => b.ConsistentAt).ThenBy(b => b.Id, StringComparer.Ordinal)];
+        _succeededWalls = [.. _succeeded.Select(b => b.ConsistentWallUnixMs)];
+        _backupsDirty = false;
+    }
+}

@@ -1,0 +1,161 @@
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using static Archiver.Storage.Tests.Support.History;
+
+namespace Archiver.Storage.Tests.Catalog;
+
+public sealed class CatalogPlanTests
+{
+    private static readonly DateTimeOffset Now = At(1_000_000);
+
+    [Fact]
+    public void A_target_inside_a_window_gets_the_newest_backup_before_it_and_the_chunks_up_to_it_in_order()
+    {
+        var catalog = NewCatalog(Chunks(100, 999, 60, 0), Backup("b1", 150), Backup("b2", 400), Backup("b3", 800));
+
+        var plan = catalog.PlanRestore(RecoveryTarget.AtTime(At(530)), Now).Plan!;
+
+        Assert.Equal("b2", plan.BaseBackup.Id);
+        var chunks = plan.Components.Single().Chunks;
+        Assert.Equal([(400u, 459u), (460u, 519u), (520u, 579u)], chunks.Select(c => (c.Range.First.Seconds, c.Range.Last.Seconds)));
+        Assert.Equal(1_000 + (3 * 100), plan.BytesToRead);
+        Assert.All(chunks, c => Assert.Equal(RepoLayout.ChunkKey("rs0", 1, c.Range), c.Key));
+    }
+
+    [Fact]
+    public void A_target_exactly_at_a_consistent_point_needs_no_oplog()
+    {
+        var catalog = NewCatalog(Chunks(100, 999, 60, 0), Backup("b1", 459));
+
+        var plan = catalog.PlanRestore(RecoveryTarget.AtTs(Ts(459)), Now).Plan!;
+
+        Assert.Empty(plan.Components.Single().Chunks);
+    }
+
+    [Fact]
+    public void Duplicate_and_overlapping_chunks_never_break_the_chain()
+    {
+        // The same ranges written twice (crash before the index was updated), one chunk re-cut with another
+        // boundary, and two chunks sharing an end: the known WAL-G failure.
+        var chunks = Chunks(100, 999, 60, 0)
+            .Concat(Chunks(100, 999, 60, 0))
+            .Append(Chunk(130, 200, 129))
+            .Append(Chunk(500, 579, 499));
+        var catalog = NewCatalog(chunks, Backup("b1", 150));
+
+        var plan = catalog.PlanRestore(RecoveryTarget.AtTime(At(990)), Now).Plan!;
+        var windows = catalog.Timeline(1).Windows();
+
+        Assert.Equal(new[] { At(150), At(999) }, new[] { windows.Single().From, windows.Single().To });
+        var chain = plan.Components.Single().Chunks.Select(c => c.Range).ToList();
+        Assert.True(chain.Zip(chain.Skip(1)).All(p => p.Second.Previous <= p.First.Last && p.Second.Last > p.First.Last));
+        Assert.Equal(999u, chain[^1].Last.Seconds);
+    }
+
+    [Fact]
+    public void A_gap_in_the_middle_splits_the_windows_and_a_target_inside_it_is_refused_with_both_edges()
+    {
+        // Seconds 500..559 were never archived: the chunk after them records 559 as its predecessor.
+        var catalog = NewCatalog(Chunks(100, 499, 60, 0).Concat(Chunks(560, 999, 60, 559)), Backup("b1", 150), Backup("b2", 700));
+
+        var inside = catalog.PlanRestore(RecoveryTarget.AtTime(At(600)), Now).Refusal!;
+        var before = catalog.PlanRestore(RecoveryTarget.AtTime(At(499)), Now);
+        var after = catalog.PlanRestore(RecoveryTarget.AtTime(At(701)), Now);
+
+        Assert.Equal(RefusalReason.InsideGap, inside.Reason);
+        Assert.Equal((At(499), At(700)), (inside.GapStart!.Value, inside.GapEnd!.Value));
+        Assert.Contains("b2", inside.Message, StringComparison.Ordinal);
+        Assert.Equal("b1", before.Plan!.BaseBackup.Id);
+        Assert.Equal("b2", after.Plan!.BaseBackup.Id);
+        Assert.Equal([(At(150), At(499)), (At(700), At(999))], catalog.Timeline(1).MergedWindows().Select(w => (w.From, w.To)));
+        Assert.Single(catalog.Timeline(1).Component("rs0").Gaps());
+    }
+
+    [Fact]
+    public void A_gap_with_no_backup_after_it_says_a_new_backup_is_needed()
+    {
+        var catalog = NewCatalog(Chunks(100, 499, 60, 0).Concat(Chunks(560, 999, 60, 559)), Backup("b1", 150));
+
+        var refusal = catalog.PlanRestore(RecoveryTarget.AtTime(At(800)), Now).Refusal!;
+
+        Assert.Equal(RefusalReason.InsideGap, refusal.Reason);
+        Assert.Null(refusal.GapEnd);
+        Assert.Contains("take a new full backup", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Targets_outside_every_window_are_refused_with_the_precise_reason()
+    {
+        var catalog = NewCatalog(Chunks(100, 999, 60, 0), Backup("b1", 150), Backup("failed", 120, BackupStatus.Failed));
+
+        Assert.Equal(RefusalReason.BeforeFirstBackup, catalog.PlanRestore(RecoveryTarget.AtTime(At(149)), Now).Refusal!.Reason);
+        Assert.Equal(At(150), catalog.PlanRestore(RecoveryTarget.AtTime(At(149)), Now).Refusal!.EarliestRecoverable);
+        var late = catalog.PlanRestore(RecoveryTarget.AtTime(At(1_500)), Now).Refusal!;
+        Assert.Equal((RefusalReason.AfterLastArchivedEntry, At(999)), (late.Reason, late.LatestRecoverable!.Value));
+        Assert.Equal(RefusalReason.InFuture, catalog.PlanRestore(RecoveryTarget.AtTime(Now.AddMilliseconds(1)), Now).Refusal!.Reason);
+        Assert.Equal(RefusalReason.NoBackup, NewCatalog(Chunks(100, 999, 60, 0), Backup("f", 150, BackupStatus.Failed)).PlanRestore(RecoveryTarget.AtTime(At(500)), Now).Refusal!.Reason);
+    }
+
+    [Fact]
+    public void An_idle_period_is_covered_only_once_a_later_archived_entry_proves_it()
+    {
+        var catalog = NewCatalog(Chunks(100, 200, 50, 0), Backup("b1", 120));
+
+        var beforeProof = catalog.PlanRestore(RecoveryTarget.AtTime(At(1_000)), Now);
+        catalog.Timeline(1).AddChunk("rs0", Chunk(3_700, 3_700, 200));
+        var afterProof = catalog.PlanRestore(RecoveryTarget.AtTime(At(1_000)), Now);
+
+        Assert.Equal(RefusalReason.AfterLastArchivedEntry, beforeProof.Refusal!.Reason);
+        Assert.True(afterProof.IsPossible);
+    }
+
+    [Fact]
+    public void A_backup_of_several_components_is_recoverable_only_as_far_as_all_of_them()
+    {
+        var catalog = new RepositoryCatalog(RepoLayout);
+        foreach (var chunk in Chunks(100, 999, 60, 0))
+        {
+            catalog.Timeline(1).AddChunk("shard-a", chunk);
+        }
+
+        foreach (var chunk in Chunks(100, 700, 60, 0))
+        {
+            catalog.Timeline(1).AddChunk("shard-b", chunk);
+        }
+
+        var backup = Backup("b1", 150, components: ["shard-a", "shard-b"]);
+        catalog.AddBackup(backup);
+
+        Assert.Equal(At(700), catalog.Timeline(1).WindowOf(backup).To);
+        Assert.Equal(2, catalog.PlanRestore(RecoveryTarget.AtTime(At(650)), Now).Plan!.Components.Count);
+        Assert.Equal(RefusalReason.AfterLastArchivedEntry, catalog.PlanRestore(RecoveryTarget.AtTime(At(800)), Now).Refusal!.Reason);
+    }
+
+    [Fact]
+    public void Without_a_timeline_the_newest_one_that_reaches_the_target_is_chosen()
+    {
+        var catalog = NewCatalog(Chunks(100, 999, 60, 0), Backup("b1", 150));
+        foreach (var chunk in Chunks(600, 2_000, 60, 0))
+        {
+            catalog.Timeline(2).AddChunk("rs0", chunk);
+        }
+
+        catalog.AddBackup(Backup("t2", 610, timeline: 2));
+
+        Assert.Equal(2u, catalog.PlanRestore(RecoveryTarget.AtTime(At(700)), Now).Plan!.Timeline);
+        Assert.Equal(1u, catalog.PlanRestore(RecoveryTarget.AtTime(At(300)), Now).Plan!.Timeline);
+        Assert.Equal(1u, catalog.PlanRestore(RecoveryTarget.AtTime(At(700)), Now, timeline: 1).Plan!.Timeline);
+    }
+
+    [Fact]
+    public void Keys_under_the_oplog_folder_that_are_not_chunks_are_reported()
+    {
+        var catalog = new RepositoryCatalog(RepoLayout);
+
+        Assert.True(catalog.AddChunkObject(RepoLayout.ChunkKey("rs0", 3, Chunk(1, 2, 0)), 10));
+        Assert.False(catalog.AddChunkObject(RepoLayout.OplogRoot + "rs0/00000003/oplog_1.lz4", 10));
+
+        Assert.Single(catalog.UnrecognizedKeys);
+        Assert.Equal(1, catalog.Timeline(3).Component("rs0").ChunkCount);
+    }
+}
