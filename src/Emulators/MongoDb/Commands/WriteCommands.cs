@@ -141,9 +141,7 @@ internal static class WriteCommands
             }
 
             collection!.Put(post);
-            var o = UpdateOperators.IsOperatorUpdate(update)
-                ? new BsonDocument { { "$v", 2 }, { "diff", UpdateDiff.Compute(pre, post) } }
-                : post;
+            var o = UpdateOperators.IsOperatorUpdate(update) ? UpdateDiff.OplogObject(pre, post) : post;
             context.View.Log("u", collection, o, new BsonDocument("_id", post["_id"]));
             modified++;
         }

@@ -16,6 +16,41 @@ internal static class UpdateDiff
     /// <summary>The diff, or null when the images are binary-equal (MongoDB logs no entry then).</summary>
     public static BsonDocument? Compute(BsonDocument pre, BsonDocument post) => DiffDocuments(pre, post);
 
+    /// <summary>
+    /// The <c>o</c> of an operator update's entry: <c>{$v:2, diff}</c>, or the full post-image when a delta could
+    /// not rebuild it (fields that moved, which one operator update never does, but the emulator stays exact).
+    /// </summary>
+    public static BsonDocument OplogObject(BsonDocument pre, BsonDocument post) =>
+        KeepsOrder(pre, post) && Compute(pre, post) is { } diff
+            ? new BsonDocument { { "$v", 2 }, { "diff", diff } }
+            : post;
+
+    /// <summary>
+    /// Whether applying a delta (which updates fields in place and appends new ones) can yield the post-image's
+    /// field order: fields in both keep their relative order, and new fields come after all of them.
+    /// </summary>
+    private static bool KeepsOrder(BsonDocument pre, BsonDocument post)
+    {
+        var common = pre.Names.Where(post.Contains).ToList();
+        var index = 0;
+        var sawNew = false;
+        foreach (var name in post.Names)
+        {
+            if (!pre.Contains(name))
+            {
+                sawNew = true;
+                continue;
+            }
+
+            if (sawNew || common[index++] != name)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static BsonDocument? DiffDocuments(BsonDocument pre, BsonDocument post)
     {
         var deletes = new BsonDocument();
@@ -88,7 +123,7 @@ internal static class UpdateDiff
     /// <summary>A sub-diff for two documents, or for two arrays when the new one only grew or changed in place.</summary>
     private static BsonDocument? SubDiff(BsonValue old, BsonValue value) => (old, value) switch
     {
-        (BsonDocument a, BsonDocument b) => DiffDocuments(a, b),
+        (BsonDocument a, BsonDocument b) when KeepsOrder(a, b) => DiffDocuments(a, b),
         (BsonArray a, BsonArray b) when a.Count > 0 && b.Count >= a.Count => DiffArrays(a, b),
         _ => null,
     };
