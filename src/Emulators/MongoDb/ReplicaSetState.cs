@@ -60,6 +60,12 @@ internal sealed partial class ReplicaSetState
     /// <summary>Appends one entry at the next optime. Caller holds <see cref="Sync"/>.</summary>
     public OpTime Append(string op, string ns, Guid? ui, BsonDocument o, BsonDocument? o2, RetryableWrite? retry = null)
     {
+        if (ns.StartsWith("local.", StringComparison.Ordinal))
+        {
+            // The local database is not replicated: its writes are never logged.
+            return LastApplied;
+        }
+
         var (ts, wall) = Clock.Next();
         var at = new OpTime(ts, Term, wall);
         int? stmtId = retry is null ? null : retry.NextStmtId++;
@@ -145,7 +151,22 @@ internal sealed partial class ReplicaSetState
         Appended.Fire();
     }
 
-    /// <summary>Matches documents of one collection (a helper shared by the read commands).</summary>
-    public static IEnumerable<BsonDocument> Scan(CollectionState? collection, BsonDocument? filter) =>
-        collection is null ? [] : collection.Documents.Where(d => FilterMatcher.Matches(d, filter));
+    /// <summary>
+    /// Matches documents of one collection. A filter with a plain <c>_id</c> value is a lookup, not a scan, so
+    /// per-document updates and deletes stay cheap on big collections (as the _id index makes them in MongoDB).
+    /// </summary>
+    public static IEnumerable<BsonDocument> Scan(CollectionState? collection, BsonDocument? filter)
+    {
+        if (collection is null)
+        {
+            return [];
+        }
+
+        if (filter is not null && filter.TryGetValue("_id", out var id) && id is not BsonDocument and not BsonArray and not BsonRegularExpression)
+        {
+            return collection.Find(id) is { } document && FilterMatcher.Matches(document, filter) ? [document] : [];
+        }
+
+        return collection.Documents.Where(d => FilterMatcher.Matches(d, filter));
+    }
 }

@@ -13,6 +13,7 @@ internal static class OplogReplay
     public static async Task ApplyAsync(IMongoClient client, IEnumerable<BsonDocument> entries, string from, string to)
     {
         var admin = client.GetDatabase("admin");
+        var pending = new Dictionary<string, List<BsonValue>>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
             var op = entry["op"].AsString;
@@ -24,8 +25,22 @@ internal static class OplogReplay
             var o = entry["o"].AsBsonDocument;
             if (op == "c" && o.Contains("applyOps"))
             {
-                var inner = new BsonArray(o["applyOps"].AsBsonArray.Select(x => Rewrite(x.AsBsonDocument, from, to)));
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("applyOps", inner));
+                // A transaction: buffer partialTxn entries until the entry that commits the chain.
+                var key = entry.Contains("lsid") ? $"{entry["lsid"]["id"]}:{entry["txnNumber"]}" : string.Empty;
+                if (!pending.TryGetValue(key, out var ops))
+                {
+                    ops = [];
+                    pending[key] = ops;
+                }
+
+                ops.AddRange(o["applyOps"].AsBsonArray.Select(x => (BsonValue)Rewrite(x.AsBsonDocument, from, to)));
+                if (o.GetValue("partialTxn", false).ToBoolean())
+                {
+                    continue;
+                }
+
+                pending.Remove(key);
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("applyOps", new BsonArray(ops)));
                 continue;
             }
 

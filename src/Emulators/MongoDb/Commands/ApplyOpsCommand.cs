@@ -57,6 +57,12 @@ internal static class ApplyOpsCommand
                 throw new CommandError(ErrorCode.FailedToParse, "op has to be a non-empty string");
             }
 
+            if (op.Contains("h"))
+            {
+                // MongoDB 7.1+ parses ops strictly and rejects the pre-4.2 hash field; replay must strip it.
+                throw new CommandError(ErrorCode.IdlUnknownField, "BSON field 'OplogEntryBase.h' is an unknown field.");
+            }
+
             var ns = op.GetValue("ns", BsonNull.Value);
             if (kind.AsString != "n" && (!ns.IsString || ns.AsString.Length == 0))
             {

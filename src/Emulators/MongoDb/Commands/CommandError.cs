@@ -42,9 +42,11 @@ internal sealed class CommandError : Exception
     };
 
     /// <summary>MongoDB's names for its codes; the numeric ones without a name keep the "Location" prefix.</summary>
-    public static string CodeName(ErrorCode code) => (int)code switch
+    public static string CodeName(ErrorCode code) => code switch
     {
-        >= 1000 and not 11000 and not 10107 and not 13435 => $"Location{(int)code}",
+        ErrorCode.IdlUnknownField => "IDLUnknownField",
+        ErrorCode.DuplicateKey or ErrorCode.NotWritablePrimary or ErrorCode.NotPrimaryNoSecondaryOk => code.ToString(),
+        _ when (int)code >= 1000 => $"Location{(int)code}",
         _ => code.ToString(),
     };
 }

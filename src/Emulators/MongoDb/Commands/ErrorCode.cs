@@ -36,4 +36,5 @@ internal enum ErrorCode
     DiffEmpty = 4770500,
     DiffUnknownSection = 4770503,
     DropDatabaseNotAlone = 6275900,
+    IdlUnknownField = 40415,
 }
