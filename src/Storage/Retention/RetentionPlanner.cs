@@ -1,0 +1,148 @@
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Oplog;
+
+namespace Archiver.Storage.Retention;
+
+/// <summary>
+/// Computes what retention keeps, over backups and oplog together. Chunks are deleted only when no kept backup's
+/// window needs them; a backup that starts the chain of kept chunks is always kept; chunks younger than the
+/// retention period and chunks after a timeline's newest successful backup (the live edge) are never deleted.
+/// </summary>
+public static class RetentionPlanner
+{
+    public static RetentionPlan Plan(RepositoryCatalog catalog, RetentionRules rules, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(rules);
+        rules.Validate();
+        var reasons = new Dictionary<BackupManifest, List<RetentionReason>>(ReferenceEqualityComparer.Instance);
+        var backups = catalog.Timelines.SelectMany(t => t.Backups).ToList();
+        var newestFirst = backups.OrderByDescending(b => b.FinishedAt).ThenByDescending(b => b.Id, StringComparer.Ordinal).ToList();
+        foreach (var backup in newestFirst.Where(b => b.Status == BackupStatus.Succeeded).Take(rules.KeepLastSucceeded))
+        {
+            Keep(reasons, backup, RetentionReason.LastSucceeded);
+        }
+
+        foreach (var backup in newestFirst.Where(b => b.Status == BackupStatus.Failed).Take(rules.KeepLastFailed))
+        {
+            Keep(reasons, backup, RetentionReason.LastFailed);
+        }
+
+        var cutoff = rules.MaxRetentionPeriod is { } period ? now - period : DateTimeOffset.MaxValue;
+        foreach (var backup in backups.Where(b => b.FinishedAt >= cutoff))
+        {
+            Keep(reasons, backup, RetentionReason.YoungerThanRetentionPeriod);
+        }
+
+        var cutoffMs = cutoff == DateTimeOffset.MaxValue ? long.MaxValue : cutoff.ToUnixTimeMilliseconds();
+        foreach (var timeline in catalog.Timelines)
+        {
+            ProtectChains(timeline, cutoffMs, reasons);
+        }
+
+        var chunksToDelete = new List<ChunkDescriptor>();
+        foreach (var timeline in catalog.Timelines)
+        {
+            CollectDeletableChunks(timeline, reasons, cutoffMs, chunksToDelete);
+        }
+
+        return new RetentionPlan(
+            catalog.Layout,
+            [.. newestFirst.Where(reasons.ContainsKey).Select(b => new KeptBackup(b, reasons[b]))],
+            [.. newestFirst.Where(b => !reasons.ContainsKey(b))],
+            chunksToDelete);
+    }
+
+    private static void Keep(Dictionary<BackupManifest, List<RetentionReason>> reasons, BackupManifest backup, RetentionReason reason)
+    {
+        if (!reasons.TryGetValue(backup, out var list))
+        {
+            reasons[backup] = list = [];
+        }
+
+        if (!list.Contains(reason))
+        {
+            list.Add(reason);
+        }
+    }
+
+    // For every run reaching into the retention period, keep the newest successful backup at or before the
+    // period's start: it is the base for every target from the cutoff until the next (young, kept) backup.
+    private static void ProtectChains(TimelineCatalog timeline, long cutoffMs, Dictionary<BackupManifest, List<RetentionReason>> reasons)
+    {
+        foreach (var (component, history) in timeline.Components)
+        {
+            var runs = history.Runs;
+            for (var r = 0; r < runs.Count; r++)
+            {
+                if (runs[r].EndWallUnixMs < cutoffMs)
+                {
+                    continue;
+                }
+
+                var chainStart = timeline.SucceededBackups
+                    .Where(b => b.Components.Contains(component) && b.ConsistentWallUnixMs <= cutoffMs && history.FindRunCovering(b.ConsistentAt) == r)
+                    .LastOrDefault();
+                if (chainStart is not null)
+                {
+                    Keep(reasons, chainStart, RetentionReason.StartsAKeptChain);
+                }
+            }
+        }
+    }
+
+    private static void CollectDeletableChunks(
+        TimelineCatalog timeline, Dictionary<BackupManifest, List<RetentionReason>> reasons, long cutoffMs, List<ChunkDescriptor> chunksToDelete)
+    {
+        var kept = timeline.SucceededBackups.Where(reasons.ContainsKey).ToList();
+        var liveEdge = timeline.SucceededBackups.Count > 0 ? timeline.SucceededBackups[^1].ConsistentAt : OplogTimestamp.Zero;
+        foreach (var (component, history) in timeline.Components)
+        {
+            var runs = history.Runs;
+
+            // Kept windows in one run all end at the run's end, so the oldest kept consistent point per run decides.
+            var neededAfter = new OplogTimestamp?[runs.Count];
+            foreach (var backup in kept.Where(b => b.Components.Contains(component)))
+            {
+                var r = history.FindRunCovering(backup.ConsistentAt);
+                if (r >= 0 && (neededAfter[r] is not { } current || backup.ConsistentAt < current))
+                {
+                    neededAfter[r] = backup.ConsistentAt;
+                }
+            }
+
+            foreach (var chunk in history.AllChunks())
+            {
+                var r = RunOf(runs, chunk.Last);
+                var needed = neededAfter[r] is { } after && chunk.Last > after;
+                var young = chunk.LastWallUnixMs >= cutoffMs;
+                var liveEdgeChunk = chunk.Last > liveEdge;
+                if (!needed && !young && !liveEdgeChunk)
+                {
+                    chunksToDelete.Add(new ChunkDescriptor(timeline.Layout.ChunkKey(component, timeline.Timeline, chunk), component, timeline.Timeline, chunk));
+                }
+            }
+        }
+    }
+
+    private static int RunOf(IReadOnlyList<OplogRun> runs, OplogTimestamp last)
+    {
+        // The first run whose end is at or after the chunk's last entry: every chunk lies within exactly one run.
+        int lo = 0, hi = runs.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (runs[mid].End < last)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+}
