@@ -142,4 +142,44 @@ public sealed class CrudTests(MongoTarget target) : IClassFixture<MongoTarget>
         Assert.Equal(1, before["n"].AsInt32);
         Assert.Equal(3, after["n"].AsInt32);
     }
+
+    [Fact]
+    public async Task Filters_support_in_ne_exists_and_regex()
+    {
+        var coll = target.NewDatabase("filters").GetCollection<BsonDocument>("c");
+        await coll.InsertManyAsync([
+            new BsonDocument { { "_id", 1 }, { "ns", "app.users" }, { "tags", new BsonArray { "x", "y" } } },
+            new BsonDocument { { "_id", 2 }, { "ns", "app.orders" } },
+            new BsonDocument { { "_id", 3 }, { "ns", "other.users" }, { "tags", new BsonArray { "z" } } },
+        ]);
+        var f = Builders<BsonDocument>.Filter;
+
+        var ids = async (FilterDefinition<BsonDocument> filter) => (await coll.Find(filter).ToListAsync()).Select(d => d["_id"].AsInt32).ToList();
+
+        Assert.Equal([1, 3], await ids(f.In("_id", [1, 3])));
+        Assert.Equal([2, 3], await ids(f.Ne("_id", 1)));
+        Assert.Equal([1, 3], await ids(f.Exists("tags")));
+        Assert.Equal([1], await ids(f.Eq("tags", "y")));
+        Assert.Equal([1, 2], await ids(f.Regex("ns", new BsonRegularExpression("^app\\."))));
+        Assert.Equal([1, 3], await ids(f.Regex("ns", new BsonRegularExpression("USERS$", "i"))));
+        Assert.Equal([2], await ids(f.Or(f.Eq("_id", 2), f.And(f.Gt("_id", 5), f.Lt("_id", 9)))));
+    }
+
+    [Fact]
+    public async Task Unacknowledged_writes_get_no_reply_and_still_land()
+    {
+        var coll = target.NewDatabase("w0").GetCollection<BsonDocument>("c").WithWriteConcern(WriteConcern.Unacknowledged);
+        await coll.InsertOneAsync(new BsonDocument("_id", 1));
+        await coll.InsertOneAsync(new BsonDocument("_id", 2));
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        long count;
+        do
+        {
+            count = await coll.WithWriteConcern(WriteConcern.WMajority).CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
+        }
+        while (count < 2 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(2, count);
+    }
 }

@@ -64,8 +64,20 @@ internal sealed class OplogCollection
         return count;
     }
 
-    /// <summary>Entries with ts strictly after <paramref name="position"/>, oldest first.</summary>
+    /// <summary>Entries with ts strictly after <paramref name="position"/>, oldest first (a copy).</summary>
     public IEnumerable<OplogEntry> After(long position) => Range(IndexAfter(position), _entries.Count);
+
+    /// <summary>
+    /// Entries after <paramref name="position"/> enumerated in place, without copying the rest of the oplog, for
+    /// a tailing scan that stops after one batch. Valid only while the caller holds the lock.
+    /// </summary>
+    public IEnumerable<OplogEntry> StreamAfter(long position)
+    {
+        for (var i = IndexAfter(position); i < _entries.Count; i++)
+        {
+            yield return _entries[i];
+        }
+    }
 
     /// <summary>Entries with ts at or after <paramref name="position"/>, oldest first.</summary>
     public IEnumerable<OplogEntry> From(long position) => position == 0 ? All : After(position - 1);

@@ -6,7 +6,7 @@ namespace Archiver.Emulators.MongoDb.Query;
 
 /// <summary>
 /// Query filters: equality (on dotted paths, matching array elements), <c>$eq $ne $gt $gte $lt $lte $in $nin
-/// $exists</c>, and <c>$and $or $nor</c>. Range operators compare within one BSON type class only, as MongoDB's
+/// $exists $regex</c> (also a regex as the value), and <c>$and $or $nor</c>. Range operators compare within one BSON type class only, as MongoDB's
 /// type bracketing does.
 /// </summary>
 internal static class FilterMatcher
@@ -51,6 +51,12 @@ internal static class FilterMatcher
         var values = DocumentPath.Values(document, element.Name);
         if (element.Value is BsonDocument condition && condition.ElementCount > 0 && condition.GetElement(0).Name.StartsWith('$'))
         {
+            if (condition.TryGetValue("$regex", out var pattern) && condition.TryGetValue("$options", out var options))
+            {
+                var regex = new BsonRegularExpression(pattern is BsonRegularExpression r ? r.Pattern : pattern.AsString, options.AsString);
+                return MatchesRegex(values, regex) && condition.Where(c => c.Name is not ("$regex" or "$options")).All(op => MatchesOperator(values, op));
+            }
+
             return condition.All(op => MatchesOperator(values, op));
         }
 
@@ -68,11 +74,30 @@ internal static class FilterMatcher
         "$in" => op.Value.AsBsonArray.Any(v => EqualsAny(values, v)),
         "$nin" => !op.Value.AsBsonArray.Any(v => EqualsAny(values, v)),
         "$exists" => (values.Count > 0) == op.Value.ToBoolean(),
+        "$regex" => MatchesRegex(values, op.Value),
         _ => throw new CommandError(ErrorCode.BadValue, $"unknown operator: {op.Name} (the emulator supports $eq $ne $gt $gte $lt $lte $in $nin $exists)"),
     };
 
+    private static bool MatchesRegex(List<BsonValue> values, BsonValue pattern) => values.Any(v => MatchesRegex(v, pattern));
+
+    private static bool MatchesRegex(BsonValue value, BsonValue pattern)
+    {
+        var regex = pattern as BsonRegularExpression ?? new BsonRegularExpression(pattern.AsString);
+        return value switch
+        {
+            BsonString text => regex.ToRegex().IsMatch(text.Value),
+            BsonArray array => array.Any(e => MatchesRegex(e, regex)),
+            _ => false,
+        };
+    }
+
     private static bool EqualsAny(List<BsonValue> values, BsonValue expected)
     {
+        if (expected is BsonRegularExpression regex)
+        {
+            return values.Any(v => v is BsonRegularExpression same ? same.Equals(regex) : MatchesRegex(v, regex));
+        }
+
         if (values.Count == 0)
         {
             // A missing field equals null, as in MongoDB.

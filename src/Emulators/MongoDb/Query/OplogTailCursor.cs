@@ -62,7 +62,7 @@ internal sealed class OplogTailCursor : ServerCursor
         var limit = batchSize is > 0 ? batchSize.Value : int.MaxValue;
         var batch = new List<BsonDocument>();
         var bytes = 0;
-        foreach (var entry in state.Oplog.After(_position))
+        foreach (var entry in state.Oplog.StreamAfter(_position))
         {
             if (batch.Count >= limit || (batch.Count > 0 && bytes + entry.Size > MaxBatchBytes))
             {
