@@ -182,4 +182,21 @@ public sealed class CrudTests(MongoTarget target) : IClassFixture<MongoTarget>
 
         Assert.Equal(2, count);
     }
+
+    [Fact]
+    public async Task Array_operators_and_rename_change_documents_as_MongoDB_does()
+    {
+        var coll = target.NewDatabase("arrays").GetCollection<BsonDocument>("c");
+        await coll.InsertOneAsync(new BsonDocument { { "_id", 1 }, { "tags", new BsonArray { "a", "b", "c" } }, { "old", 1 } });
+        var update = Builders<BsonDocument>.Update;
+
+        await coll.UpdateOneAsync(new BsonDocument("_id", 1), update.AddToSet("tags", "a").Rename("old", "new"));
+        await coll.UpdateOneAsync(new BsonDocument("_id", 1), update.AddToSetEach("tags", ["d", "b"]));
+        await coll.UpdateOneAsync(new BsonDocument("_id", 1), update.Pull("tags", "b"));
+        await coll.UpdateOneAsync(new BsonDocument("_id", 1), update.PopFirst("tags"));
+
+        Assert.Equal(
+            new BsonDocument { { "_id", 1 }, { "tags", new BsonArray { "c", "d" } }, { "new", 1 } },
+            await coll.Find(new BsonDocument("_id", 1)).SingleAsync());
+    }
 }

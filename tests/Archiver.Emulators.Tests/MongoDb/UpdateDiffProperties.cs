@@ -15,7 +15,7 @@ namespace Archiver.Emulators.Tests.MongoDb;
 public sealed class UpdateDiffProperties
 {
     private static readonly string[] Paths = ["a", "b", "n", "n.x", "n.y", "n.deep.z", "arr", "arr.0", "arr.2", "e"];
-    private static readonly string[] Operators = ["$set", "$unset", "$inc", "$push"];
+    private static readonly string[] Operators = ["$set", "$unset", "$inc", "$push", "$addToSet", "$pull", "$pop", "$rename"];
 
     private static readonly Gen<BsonValue> Scalar = Gen.OneOf(
         Gen.Int[-3, 3].Select(i => (BsonValue)new BsonInt32(i)),
@@ -52,6 +52,8 @@ public sealed class UpdateDiffProperties
             {
                 "$unset" => (BsonValue)string.Empty,
                 "$inc" => new BsonInt32(1),
+                "$pop" => new BsonInt32(1),
+                "$rename" => "renamed",
                 _ => t.Item3,
             };
             return new BsonDocument(t.Item1, new BsonDocument(t.Item2, value));

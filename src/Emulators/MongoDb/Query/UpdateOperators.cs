@@ -6,7 +6,7 @@ namespace Archiver.Emulators.MongoDb.Query;
 
 /// <summary>
 /// Applies update documents: replacements and the operators <c>$set $unset $inc $setOnInsert $push $min $max
-/// $mul</c> on dotted paths. Like MongoDB 5.0+, fields are modified in lexicographic path order, so new
+/// $mul $addToSet $pull $pop $rename</c> on dotted paths. Like MongoDB 5.0+, fields are modified in lexicographic path order, so new
 /// fields are appended in that order (which the $v:2 diff then reproduces on replay).
 /// </summary>
 internal static class UpdateOperators
@@ -179,8 +179,20 @@ internal static class UpdateOperators
                 }
 
                 break;
+            case "$addToSet" or "$pull" or "$pop":
+                ArrayOperators.Apply(document, path, op, value);
+                break;
+            case "$rename":
+                var moved = PathWriter.Get(document, path);
+                if (moved is not null)
+                {
+                    PathWriter.Unset(document, path);
+                    PathWriter.Set(document, value.AsString, moved);
+                }
+
+                break;
             default:
-                throw new CommandError(ErrorCode.FailedToParse, $"Unknown modifier: {op}. The emulator supports $set $unset $inc $mul $min $max $setOnInsert $push");
+                throw new CommandError(ErrorCode.FailedToParse, $"Unknown modifier: {op}. The emulator supports $set $unset $inc $mul $min $max $setOnInsert $push $addToSet $pull $pop $rename");
         }
     }
 }
