@@ -1,4 +1,3 @@
-using Archiver.Emulators.MongoDb.Oplog;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb;
@@ -107,15 +106,6 @@ internal sealed partial class ReplicaSetState
         lock (Sync)
         {
             return Oplog.All.Select(e => (BsonDocument)e.Document.DeepClone()).ToList();
-        }
-    }
-
-    /// <summary>Exposed for tests that must compare against the optime the emulator believes in.</summary>
-    public OpTime LastAppliedSnapshot()
-    {
-        lock (Sync)
-        {
-            return LastApplied;
         }
     }
 }

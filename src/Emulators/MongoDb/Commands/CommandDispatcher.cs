@@ -51,6 +51,12 @@ internal sealed class CommandDispatcher
             reply = error.ToReply();
             AddRetryLabel(context, error, reply);
         }
+        catch (Exception e) when (e is InvalidCastException or InvalidOperationException or ArgumentException or KeyNotFoundException or FormatException or OverflowException)
+        {
+            // A malformed command (a field of the wrong type) or an emulator gap: answer as mongod would with
+            // an error, rather than dropping the connection.
+            reply = new CommandError(ErrorCode.InternalError, $"MongoDB emulator could not run '{context.Command.GetElement(0).Name}': {e.GetType().Name}: {e.Message}").ToReply();
+        }
 
         if (context.Command.TryGetValue("$clusterTime", out var clusterTime))
         {

@@ -3,6 +3,7 @@ namespace Archiver.Emulators.MongoDb.Commands;
 /// <summary>The server error codes the emulator answers with, numbered as in MongoDB's error_codes.yml.</summary>
 internal enum ErrorCode
 {
+    InternalError = 1,
     BadValue = 2,
     FailedToParse = 9,
     TypeMismatch = 14,
