@@ -167,6 +167,15 @@ internal sealed partial class ReplicaSetState
             return collection.Find(id) is { } document && FilterMatcher.Matches(document, filter) ? [document] : [];
         }
 
+        if (filter is not null && filter.TryGetValue("_id", out var range) && range is BsonDocument bounds && bounds.ElementCount > 0
+            && bounds.Names.All(n => n is "$gt" or "$gte" or "$lt" or "$lte"))
+        {
+            // Range operators bracket by type, so the seek can stop at the bounds; the filter still decides.
+            var lower = bounds.GetValue("$gte", null) ?? bounds.GetValue("$gt", null);
+            var upper = bounds.GetValue("$lte", null) ?? bounds.GetValue("$lt", null);
+            return collection.Range(lower, upper).Where(d => FilterMatcher.Matches(d, filter));
+        }
+
         return collection.Documents.Where(d => FilterMatcher.Matches(d, filter));
     }
 }

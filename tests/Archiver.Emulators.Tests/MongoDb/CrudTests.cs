@@ -199,4 +199,23 @@ public sealed class CrudTests(MongoTarget target) : IClassFixture<MongoTarget>
             new BsonDocument { { "_id", 1 }, { "tags", new BsonArray { "c", "d" } }, { "new", 1 } },
             await coll.Find(new BsonDocument("_id", 1)).SingleAsync());
     }
+
+    [Fact]
+    public async Task Ids_of_mixed_types_sort_in_BSON_order_and_ranges_stay_within_one_type()
+    {
+        var coll = target.NewDatabase("mixed").GetCollection<BsonDocument>("c");
+        var oid = ObjectId.GenerateNewId();
+        await coll.InsertManyAsync([
+            new BsonDocument("_id", "b"), new BsonDocument("_id", oid), new BsonDocument("_id", 3L),
+            new BsonDocument("_id", 2.5), new BsonDocument("_id", "a"), new BsonDocument("_id", 1),
+        ]);
+
+        var all = (await coll.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Select(d => d["_id"]).ToList();
+        var above = (await coll.Find(Builders<BsonDocument>.Filter.Gt("_id", 1)).ToListAsync()).Select(d => d["_id"]).ToList();
+        var strings = (await coll.Find(Builders<BsonDocument>.Filter.Gte("_id", "a")).ToListAsync()).Select(d => d["_id"]).ToList();
+
+        Assert.Equal([new BsonInt32(1), new BsonDouble(2.5), new BsonInt64(3), new BsonString("a"), new BsonString("b"), new BsonObjectId(oid)], all);
+        Assert.Equal([new BsonDouble(2.5), new BsonInt64(3)], above);
+        Assert.Equal([new BsonString("a"), new BsonString("b")], strings);
+    }
 }

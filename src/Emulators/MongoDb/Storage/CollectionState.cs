@@ -9,7 +9,7 @@ namespace Archiver.Emulators.MongoDb.Storage;
 /// </summary>
 internal sealed class CollectionState
 {
-    private readonly SortedDictionary<BsonValue, BsonDocument> _documents;
+    private readonly SortedSet<BsonDocument> _documents = new(IdOrder.Instance);
 
     public CollectionState(string database, string name, Guid uuid, BsonDocument options)
     {
@@ -17,16 +17,15 @@ internal sealed class CollectionState
         Name = name;
         Uuid = uuid;
         Options = options;
-        _documents = new SortedDictionary<BsonValue, BsonDocument>(BsonOrder.Instance);
         Indexes = [IdIndexSpec()];
     }
 
     private CollectionState(CollectionState source)
         : this(source.Database, source.Name, source.Uuid, BsonIdentity.Copy(source.Options))
     {
-        foreach (var pair in source._documents)
+        foreach (var document in source._documents)
         {
-            _documents.Add(pair.Key, BsonIdentity.Copy(pair.Value));
+            _documents.Add(BsonIdentity.Copy(document));
         }
 
         Indexes = source.Indexes.Select(BsonIdentity.Copy).ToList();
@@ -48,20 +47,37 @@ internal sealed class CollectionState
 
     public int Count => _documents.Count;
 
-    public IEnumerable<BsonDocument> Documents => _documents.Values;
+    public IEnumerable<BsonDocument> Documents => _documents;
 
     public static BsonDocument IdIndexSpec() => new() { { "v", 2 }, { "key", new BsonDocument("_id", 1) }, { "name", "_id_" } };
 
     public CollectionState Clone() => new(this);
 
-    public BsonDocument? Find(BsonValue id) => _documents.TryGetValue(id, out var doc) ? doc : null;
+    public BsonDocument? Find(BsonValue id) => _documents.TryGetValue(Probe(id), out var doc) ? doc : null;
 
-    public bool TryInsert(BsonDocument document) => _documents.TryAdd(document["_id"], document);
+    public bool TryInsert(BsonDocument document) => _documents.Add(document);
 
     /// <summary>Stores <paramref name="document"/> whether or not one with its <c>_id</c> exists.</summary>
-    public void Put(BsonDocument document) => _documents[document["_id"]] = document;
+    public void Put(BsonDocument document)
+    {
+        _documents.Remove(document);
+        _documents.Add(document);
+    }
 
-    public bool Remove(BsonValue id) => _documents.Remove(id);
+    public bool Remove(BsonValue id) => _documents.Remove(Probe(id));
+
+    /// <summary>
+    /// Documents whose <c>_id</c> lies between the bounds (inclusive; null = open), found by seeking as the
+    /// <c>_id</c> index does, so paging a dump by <c>_id</c> ranges does not rescan the collection.
+    /// </summary>
+    public IEnumerable<BsonDocument> Range(BsonValue? lower, BsonValue? upper)
+    {
+        var low = Probe(lower ?? BsonMinKey.Value);
+        var high = Probe(upper ?? BsonMaxKey.Value);
+        return IdOrder.Instance.Compare(low, high) > 0 ? [] : _documents.GetViewBetween(low, high);
+    }
+
+    private static BsonDocument Probe(BsonValue id) => new("_id", id);
 
     public BsonDocument ListCollectionsEntry() => new()
     {
