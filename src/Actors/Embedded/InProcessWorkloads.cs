@@ -1,0 +1,44 @@
+using System.Collections.Concurrent;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+
+namespace Archiver.Actors.Embedded;
+
+/// <summary>
+/// The embedded node's workloads: which databases have archiving on, with what settings, and which restarts
+/// have happened. The oplog archiver itself plugs in through <see cref="ArchivingChanged"/> (it runs in-process
+/// on the embedded node; in a cluster the sidecar does this work).
+/// </summary>
+public sealed class InProcessWorkloads : IArchivingWorkloads
+{
+    private readonly ConcurrentDictionary<ResourceId, ArchivingSpec> _archiving = new();
+    private readonly ConcurrentDictionary<(ResourceId Database, string Token), DateTimeOffset> _restarts = new();
+
+    /// <summary>Raised when a database's archiving starts, changes (spec) or stops (null).</summary>
+    public event Action<ResourceId, ArchivingSpec?>? ArchivingChanged;
+
+    public IReadOnlyDictionary<ResourceId, ArchivingSpec> Archiving => _archiving;
+
+    /// <summary>How many times each database really restarted: once per token, however often it was asked.</summary>
+    public int RestartsOf(ResourceId database) => _restarts.Keys.Count(k => k.Database == database);
+
+    public Task EnsureArchivingAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation = default)
+    {
+        var previous = _archiving.TryGetValue(database, out var p) ? p : null;
+        _archiving[database] = spec;
+        if (previous != spec) ArchivingChanged?.Invoke(database, spec);
+        return Task.CompletedTask;
+    }
+
+    public Task StopArchivingAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        if (_archiving.TryRemove(database, out _)) ArchivingChanged?.Invoke(database, null);
+        return Task.CompletedTask;
+    }
+
+    public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default)
+    {
+        _restarts.TryAdd((database, token), DateTimeOffset.UtcNow);
+        return Task.CompletedTask;
+    }
+}

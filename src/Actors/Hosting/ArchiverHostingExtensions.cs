@@ -1,0 +1,42 @@
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using Archiver.Actors.Serialization;
+using Archiver.Messages.Protocol;
+using LinqToDB;
+
+namespace Archiver.Actors.Hosting;
+
+/// <summary>The whole composition of an Archiver node, in one place.</summary>
+public static class ArchiverHostingExtensions
+{
+    public const string SystemName = "archiver";
+
+    public static AkkaConfigurationBuilder AddArchiver(this AkkaConfigurationBuilder builder, ArchiverNodeOptions options)
+    {
+        builder
+            .AddHocon(ClusterTuning.For(options), HoconAddMode.Prepend)
+            .WithRemoting(options.Hostname, options.Port)
+            .WithClustering(new ClusterOptions { SeedNodes = [.. options.SeedNodes] })
+            .WithSqlPersistence(
+                connectionString: options.Journal.ConnectionString,
+                providerName: options.Journal.Provider == JournalProvider.Sqlite ? ProviderName.SQLiteMS : ProviderName.PostgreSQL15,
+                autoInitialize: options.Journal.AutoInitialize)
+            .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
+            .WithOpsRequests();
+
+        if (options.SeedNodes.Count == 0)
+        {
+            // A node with no seeds is a cluster of one: the embedded mode.
+            builder.AddStartup((system, _) =>
+            {
+                var cluster = Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        }
+
+        return builder;
+    }
+}

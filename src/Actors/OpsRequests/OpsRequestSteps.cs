@@ -1,0 +1,163 @@
+using Archiver.Actors.Ports;
+using Archiver.Messages.Configuration;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.OpsRequests;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.OpsRequests;
+
+/// <summary>The steps of the seed's ops request, over the resource store and the archiving workloads.</summary>
+public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads workloads, TimeProvider clock) : IOpsRequestSteps
+{
+    public async Task<string> RunAsync(OpsRequestStep step, OpsRequestState request, CancellationToken cancellation)
+    {
+        var databaseId = request.DatabaseId ?? throw new PermanentStepException("the request names no database");
+        return step switch
+        {
+            OpsRequestStep.CreateBackupConfiguration => await CreateBackupConfigurationAsync(request, databaseId, cancellation),
+            OpsRequestStep.CreateSnapshot => await CreateSnapshotAsync(request, databaseId, cancellation),
+            OpsRequestStep.StartArchiving => await StartArchivingAsync(request, databaseId, cancellation),
+            OpsRequestStep.RestartPods => await RestartAsync(request, databaseId, cancellation),
+            OpsRequestStep.UpdateDatabase => await UpdateDatabaseAsync(request, databaseId, cancellation),
+            OpsRequestStep.DeleteBackupConfiguration => await DeleteBackupConfigurationAsync(databaseId, cancellation),
+            OpsRequestStep.StopArchiving => await StopArchivingAsync(databaseId, cancellation),
+            OpsRequestStep.ClearDatabase => await ClearDatabaseAsync(request, databaseId, cancellation),
+            _ => throw new PermanentStepException($"unknown step {step}"),
+        };
+    }
+
+    private async Task<string> CreateBackupConfigurationAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
+    {
+        var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
+        await RequireDatabaseAsync(databaseId, cancellation);
+        var wanted = ArchiverResources.BackupConfiguration(archiver, databaseId, hash);
+        var id = ResourceId.Of(wanted);
+        var existing = await store.GetAsync<BackupConfiguration>(id, cancellation);
+        if (existing is null)
+        {
+            await CreateTolerantAsync(wanted, cancellation);
+            return $"created BackupConfiguration {id}";
+        }
+
+        wanted.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
+        await store.ReplaceAsync(wanted, cancellation);
+        return $"updated BackupConfiguration {id}";
+    }
+
+    private async Task<string> CreateSnapshotAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
+    {
+        var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
+        var snapshot = ArchiverResources.IncrementalSnapshot(archiver, databaseId, hash, clock.GetUtcNow());
+        var id = ResourceId.Of(snapshot);
+        if (await store.GetAsync<Snapshot>(id, cancellation) is not null) return $"Snapshot {id} already exists";
+        await CreateTolerantAsync(snapshot, cancellation);
+        return $"created Snapshot {id}";
+    }
+
+    private async Task<string> StartArchivingAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
+    {
+        var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
+        var spec = ArchiverResources.Archiving(archiver, databaseId, hash);
+        await workloads.EnsureArchivingAsync(databaseId, spec, cancellation);
+        return $"oplog archiving into {spec.Storage}:{spec.Prefix}";
+    }
+
+    private async Task<string> RestartAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
+    {
+        if (await store.GetAsync<MongoDB>(databaseId, cancellation) is null) return "database is gone; nothing to restart";
+        await workloads.RestartAsync(databaseId, $"opsrequest:{request.Id}", cancellation);
+        return "pods restarted";
+    }
+
+    private async Task<string> UpdateDatabaseAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
+    {
+        var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
+        var archiverId = ResourceId.Of(archiver);
+        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>()) { [ApiGroups.SpecHashAnnotation] = hash };
+        db.Metadata.Annotations = annotations;
+        var updated = await store.ReplaceAsync(db with
+        {
+            Spec = (db.Spec ?? new MongoDBSpec()) with
+            {
+                Archiver = new DatabaseArchiverRef { Pause = db.Spec?.Archiver?.Pause, Ref = new ObjectRef { Name = archiverId.Name, Namespace = archiverId.Namespace } },
+            },
+        }, cancellation);
+        updated.Metadata.ResourceVersion = null;
+        await store.ReplaceStatusAsync(updated with
+        {
+            Status = (updated.Status ?? new MongoDBStatus()) with
+            {
+                Archiver = (updated.Status?.Archiver ?? new DatabaseArchiverStatus()) with
+                {
+                    Phase = DatabaseArchiverPhase.Archiving,
+                    ArchiverRef = new ObjectRef { Name = archiverId.Name, Namespace = archiverId.Namespace },
+                    SpecHash = hash,
+                },
+            },
+        }, cancellation);
+        return $"database configured with archiver {archiverId} ({hash})";
+    }
+
+    private async Task<string> DeleteBackupConfigurationAsync(ResourceId databaseId, CancellationToken cancellation)
+    {
+        var id = new ResourceId(databaseId.Namespace, ArchiverResources.BackupConfigurationName(databaseId));
+        return await store.DeleteAsync<BackupConfiguration>(id, cancellation) ? $"deleted BackupConfiguration {id}" : $"BackupConfiguration {id} was already gone";
+    }
+
+    private async Task<string> StopArchivingAsync(ResourceId databaseId, CancellationToken cancellation)
+    {
+        await workloads.StopArchivingAsync(databaseId, cancellation);
+        return "oplog archiving stopped";
+    }
+
+    private async Task<string> ClearDatabaseAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
+    {
+        var db = await store.GetAsync<MongoDB>(databaseId, cancellation);
+        if (db is null) return "database is gone";
+        var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>());
+        annotations.Remove(ApiGroups.SpecHashAnnotation);
+        db.Metadata.Annotations = annotations;
+        var updated = await store.ReplaceAsync(db with { Spec = (db.Spec ?? new MongoDBSpec()) with { Archiver = null } }, cancellation);
+        updated.Metadata.ResourceVersion = null;
+        await store.ReplaceStatusAsync(updated with
+        {
+            Status = (updated.Status ?? new MongoDBStatus()) with
+            {
+                Archiver = (updated.Status?.Archiver ?? new DatabaseArchiverStatus()) with { Phase = DatabaseArchiverPhase.Disabled, SpecHash = null },
+            },
+        }, cancellation);
+        return $"archiving disabled by {request.ArchiverId}";
+    }
+
+    /// <summary>The archiver as it is now, refused if it changed since the request was made.</summary>
+    private async Task<(MongoDBArchiver Archiver, string Hash)> CurrentArchiverAsync(OpsRequestState request, CancellationToken cancellation)
+    {
+        var id = request.ArchiverId ?? throw new PermanentStepException("the request names no archiver");
+        var archiver = await store.GetAsync<MongoDBArchiver>(id, cancellation) ?? throw new SupersededException($"archiver {id} was deleted");
+        if (archiver.Spec is null) throw new PermanentStepException($"archiver {id} has no spec");
+        var hash = SpecHash.Compute(archiver.Spec);
+        if (request.SpecHash is { } wanted && wanted != hash)
+        {
+            throw new SupersededException($"archiver {id} changed (spec-hash {wanted} → {hash}); a new ops request configures it");
+        }
+
+        return (archiver, hash);
+    }
+
+    private async Task<MongoDB> RequireDatabaseAsync(ResourceId id, CancellationToken cancellation) =>
+        await store.GetAsync<MongoDB>(id, cancellation) ?? throw new PermanentStepException($"database {id} does not exist");
+
+    /// <summary>Creating what an earlier attempt already created is success, not a conflict.</summary>
+    private async Task CreateTolerantAsync<T>(T resource, CancellationToken cancellation)
+        where T : Resource
+    {
+        try
+        {
+            await store.CreateAsync(resource, cancellation);
+        }
+        catch (ResourceConflictException)
+        {
+        }
+    }
+}

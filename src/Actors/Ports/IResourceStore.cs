@@ -1,0 +1,58 @@
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.Ports;
+
+/// <summary>
+/// The resources that drive everything: the Kubernetes API server in a cluster, an in-process store on the
+/// embedded node. Semantics follow the API server's: create fails on an existing name, a replace carrying a
+/// stale <c>resourceVersion</c> fails, a spec change bumps <c>metadata.generation</c>, a status write does not.
+/// </summary>
+public interface IResourceStore
+{
+    Task<T?> GetAsync<T>(ResourceId id, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <summary>Every resource of the kind, in one namespace or (null) in all.</summary>
+    Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace = null, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <exception cref="ResourceConflictException">A resource of that kind and name exists.</exception>
+    Task<T> CreateAsync<T>(T resource, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <summary>Replaces metadata and spec (not status).</summary>
+    /// <exception cref="ResourceNotFoundException">It does not exist.</exception>
+    /// <exception cref="ResourceConflictException">Its resourceVersion is stale.</exception>
+    Task<T> ReplaceAsync<T>(T resource, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <summary>Replaces the status only, as the status subresource does.</summary>
+    Task<T> ReplaceStatusAsync<T>(T resource, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <summary>Deletes it; false when it was not there.</summary>
+    Task<bool> DeleteAsync<T>(ResourceId id, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <summary>Namespaces with their labels, for <c>namespaces.from: Selector</c> and usage policies.</summary>
+    Task<IReadOnlyList<NamespaceInfo>> ListNamespacesAsync(CancellationToken cancellation = default);
+
+    /// <summary>Every change from now on, in order, until cancelled.</summary>
+    IAsyncEnumerable<ResourceEvent> WatchAsync(CancellationToken cancellation);
+}
+
+public sealed record NamespaceInfo(string Name, IReadOnlyDictionary<string, string> Labels);
+
+public enum ResourceEventType
+{
+    Added,
+    Modified,
+    Deleted,
+}
+
+public sealed record ResourceEvent(ResourceEventType Type, Resource Resource);
+
+public sealed class ResourceConflictException(string message) : Exception(message);
+
+public sealed class ResourceNotFoundException(string message) : Exception(message);

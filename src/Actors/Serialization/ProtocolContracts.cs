@@ -1,0 +1,37 @@
+using System.Collections.Frozen;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.OpsRequests;
+
+namespace Archiver.Actors.Serialization;
+
+/// <summary>
+/// The wire and journal names of everything the actors persist or send between nodes. A name is a contract:
+/// it never changes and never moves to another shape. To change a shape, register the new shape under a new
+/// version (<c>.v2</c>) and keep the old name readable with a migration in <see cref="Migrations"/>; the CLR
+/// type may be renamed or moved freely, since journals store these names, not type names.
+/// </summary>
+public static class ProtocolContracts
+{
+    private static readonly (string Manifest, Type Type)[] Contracts =
+    [
+        // Ops requests
+        ("ops-request.start.v1", typeof(StartOpsRequest)),
+        ("ops-request.get-state.v1", typeof(GetOpsRequestState)),
+        ("ops-request.accepted.v1", typeof(OpsRequestAccepted)),
+        ("ops-request.step-started.v1", typeof(OpsRequestStepStarted)),
+        ("ops-request.step-succeeded.v1", typeof(OpsRequestStepSucceeded)),
+        ("ops-request.step-failed.v1", typeof(OpsRequestStepFailed)),
+        ("ops-request.skipped.v1", typeof(OpsRequestSkipped)),
+        ("ops-request.state.v1", typeof(OpsRequestState)),
+    ];
+
+    public static readonly FrozenDictionary<Type, string> ManifestOf = Contracts.ToFrozenDictionary(c => c.Type, c => c.Manifest);
+
+    public static readonly FrozenDictionary<string, Type> TypeOf = Contracts.ToFrozenDictionary(c => c.Manifest, c => c.Type, StringComparer.Ordinal);
+
+    /// <summary>Old manifests still found in journals, each with the function that reads it as a current type.</summary>
+    public static readonly FrozenDictionary<string, Func<ReadOnlyMemory<byte>, IArchiverProtocolMember>> Migrations =
+        new Dictionary<string, Func<ReadOnlyMemory<byte>, IArchiverProtocolMember>>(StringComparer.Ordinal).ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static IEnumerable<(string Manifest, Type Type)> All => Contracts;
+}

@@ -1,0 +1,212 @@
+using Akka.Actor;
+using Archiver.Actors.Embedded;
+using Archiver.Actors.OpsRequests;
+using Archiver.Messages.Configuration;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.OpsRequests;
+using Archiver.Messages.Resources;
+using Xunit.Abstractions;
+
+namespace Archiver.Actors.Tests;
+
+public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+{
+    private static readonly ResourceId RequestId = new("demo", "mg-rs-configure");
+    private static readonly OpsRequestSettings FastRetries = new() { MaxAttempts = 3, FirstBackoff = TimeSpan.FromMilliseconds(20) };
+    private readonly InProcessWorkloads _workloads = new();
+
+    [Fact]
+    public async Task A_configure_request_runs_every_step_and_configures_the_database()
+    {
+        var (store, steps) = await SetUpAsync();
+        var entity = Start(store, steps);
+
+        var state = await FinishedAsync(entity);
+
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.Equal(OpsRequestPlans.Configure.Count, state.Completed);
+        Assert.All(OpsRequestPlans.Configure, step => Assert.Contains(state.Conditions, c => c.Type == step.ToString() && c.Status == ConditionStatus.True));
+        Assert.NotNull(await store.GetAsync<BackupConfiguration>(new ResourceId("demo", "mg-rs-archiver")));
+        Assert.NotNull(await store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-incremental")));
+        var db = (await store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        var hash = SpecHash.Compute(Fixtures.Archiver().Spec!);
+        Assert.Equal(hash, db.Metadata.Annotations![ApiGroups.SpecHashAnnotation]);
+        Assert.Equal("archiver-demo", db.Spec!.Archiver!.Ref!.Name);
+        Assert.Equal(DatabaseArchiverPhase.Archiving, db.Status!.Archiver!.Phase);
+        Assert.Equal("6.0.12", db.Spec.Other!["version"].GetString());
+        Assert.Equal(TimeSpan.FromSeconds(2), _workloads.Archiving[Fixtures.DatabaseId].ChunkMaxAge);
+        Assert.Equal("db/MongoDB/demo/mg-rs", _workloads.Archiving[Fixtures.DatabaseId].Prefix);
+        Assert.Equal(1, _workloads.RestartsOf(Fixtures.DatabaseId));
+        await AwaitAssertAsync(async () => Assert.Equal(OpsRequestPhase.Successful, (await store.GetAsync<MongoDBOpsRequest>(RequestId))!.Status?.Phase));
+    }
+
+    [Fact]
+    public async Task Starting_twice_accepts_once()
+    {
+        var (store, steps) = await SetUpAsync();
+        var entity = Start(store, steps);
+        entity.Tell(Command(store), TestActor);
+        await FinishedAsync(entity);
+        Assert.Equal(1, steps.Runs(OpsRequestStep.CreateBackupConfiguration));
+    }
+
+    [Fact]
+    public async Task A_transient_failure_is_retried_and_recorded()
+    {
+        var (store, steps) = await SetUpAsync();
+        steps.FailNext(OpsRequestStep.StartArchiving, new IOException("sidecar image pull failed"));
+        var state = await FinishedAsync(Start(store, steps));
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.Equal(2, steps.Runs(OpsRequestStep.StartArchiving));
+    }
+
+    [Fact]
+    public async Task Retries_run_out_and_the_request_fails_with_the_reason()
+    {
+        var (store, steps) = await SetUpAsync();
+        steps.FailNext(OpsRequestStep.RestartPods, new IOException("a"), new IOException("b"), new IOException("pods never became ready"));
+        var state = await FinishedAsync(Start(store, steps));
+        Assert.Equal(OpsRequestPhase.Failed, state.Phase);
+        Assert.Equal("RestartPods failed: pods never became ready", state.FailureReason);
+        Assert.Equal(3, steps.Runs(OpsRequestStep.RestartPods));
+        Assert.Equal(0, steps.Runs(OpsRequestStep.UpdateDatabase));
+        var condition = Assert.Single(state.Conditions, c => c.Type == nameof(OpsRequestStep.RestartPods));
+        Assert.Equal(ConditionStatus.False, condition.Status);
+        Assert.Equal("StepFailed", condition.Reason);
+    }
+
+    [Fact]
+    public async Task A_missing_database_fails_at_once_without_retries()
+    {
+        var store = await Fixtures.StoreWithAsync(Fixtures.Archiver());
+        await store.CreateAsync(OpsRequest());
+        var steps = new ScriptedSteps(new OpsRequestSteps(store, _workloads, TimeProvider.System));
+        var state = await FinishedAsync(Start(store, steps));
+        Assert.Equal(OpsRequestPhase.Failed, state.Phase);
+        Assert.Equal("CreateBackupConfiguration failed: database demo/mg-rs does not exist", state.FailureReason);
+        Assert.Equal(1, steps.Runs(OpsRequestStep.CreateBackupConfiguration));
+    }
+
+    [Fact]
+    public async Task A_request_for_an_archiver_that_changed_is_skipped_not_failed()
+    {
+        var (store, steps) = await SetUpAsync();
+        var gate = steps.Hold(OpsRequestStep.CreateSnapshot);
+        var entity = Start(store, steps);
+        await steps.Entered.GetOrAdd(OpsRequestStep.CreateSnapshot, _ => new TaskCompletionSource()).Task.WaitAsync(TimeSpan.FromSeconds(5));
+        var archiver = (await store.GetAsync<MongoDBArchiver>(Fixtures.ArchiverId))!;
+        await store.ReplaceAsync(archiver with { Spec = archiver.Spec! with { RetentionPolicy = new ObjectRef { Name = "keep-last-9" } } });
+        gate.SetResult();
+
+        var state = await FinishedAsync(entity);
+        Assert.Equal(OpsRequestPhase.Skipped, state.Phase);
+        Assert.StartsWith("archiver kubedb/archiver-demo changed (spec-hash ", state.FailureReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_disable_request_undoes_the_configuration()
+    {
+        var (store, steps) = await SetUpAsync();
+        await FinishedAsync(Start(store, steps));
+        var disableId = new ResourceId("demo", "mg-rs-disable");
+        var disable = Sys.ActorOf(OpsRequestActor.Props(disableId, steps, store, FastRetries, TimeProvider.System));
+        disable.Tell(new StartOpsRequest(disableId, ArchiverOperationType.DisableArchiver, Fixtures.DatabaseId, Fixtures.ArchiverId, null), TestActor);
+
+        var state = await FinishedAsync(disable);
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.Null(await store.GetAsync<BackupConfiguration>(new ResourceId("demo", "mg-rs-archiver")));
+        Assert.False(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+        var db = (await store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        Assert.Null(db.Spec!.Archiver);
+        Assert.False(db.Metadata.Annotations?.ContainsKey(ApiGroups.SpecHashAnnotation) ?? false);
+        Assert.Equal(DatabaseArchiverPhase.Disabled, db.Status!.Archiver!.Phase);
+        Assert.Equal(2, _workloads.RestartsOf(Fixtures.DatabaseId));
+    }
+
+    [Fact]
+    public async Task After_a_crash_mid_step_it_resumes_at_that_step_and_does_each_side_effect_once()
+    {
+        var (store, steps) = await SetUpAsync();
+        steps.Hold(OpsRequestStep.RestartPods);
+        var first = Start(store, steps);
+        await steps.Entered.GetOrAdd(OpsRequestStep.RestartPods, _ => new TaskCompletionSource()).Task.WaitAsync(TimeSpan.FromSeconds(5));
+        var probe = CreateTestProbe();
+        probe.Watch(first);
+        Sys.Stop(first);
+        probe.ExpectTerminated(first);
+
+        // The same entity again, as sharding restarts a remembered entity on another node: recovered from the journal.
+        var again = Sys.ActorOf(OpsRequestActor.Props(RequestId, steps, store, FastRetries, TimeProvider.System));
+        var state = await FinishedAsync(again);
+
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.Equal(1, steps.Runs(OpsRequestStep.CreateBackupConfiguration));
+        Assert.Equal(1, steps.Runs(OpsRequestStep.StartArchiving));
+        Assert.Equal(2, steps.Runs(OpsRequestStep.RestartPods));
+        Assert.Equal(1, _workloads.RestartsOf(Fixtures.DatabaseId));
+    }
+
+    [Fact]
+    public async Task A_crash_after_a_side_effect_but_before_its_record_does_not_repeat_the_effect()
+    {
+        var (store, steps) = await SetUpAsync();
+        steps.HoldAfter(OpsRequestStep.RestartPods);
+        var first = Start(store, steps);
+        await steps.Done.GetOrAdd(OpsRequestStep.RestartPods, _ => new TaskCompletionSource()).Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, _workloads.RestartsOf(Fixtures.DatabaseId));
+        var probe = CreateTestProbe();
+        probe.Watch(first);
+        Sys.Stop(first);
+        probe.ExpectTerminated(first);
+
+        var again = Sys.ActorOf(OpsRequestActor.Props(RequestId, steps, store, FastRetries, TimeProvider.System));
+        var state = await FinishedAsync(again);
+
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.Equal(2, steps.Runs(OpsRequestStep.RestartPods));
+        Assert.Equal(1, _workloads.RestartsOf(Fixtures.DatabaseId));
+        var created = (await store.ListAsync<BackupConfiguration>("demo")).Count;
+        Assert.Equal(1, created);
+    }
+
+    private async Task<(InMemoryResourceStore Store, ScriptedSteps Steps)> SetUpAsync()
+    {
+        var store = await Fixtures.StoreWithAsync(Fixtures.Archiver(), Fixtures.Database());
+        await store.CreateAsync(OpsRequest());
+        return (store, new ScriptedSteps(new OpsRequestSteps(store, _workloads, TimeProvider.System)));
+    }
+
+    private IActorRef Start(InMemoryResourceStore store, ScriptedSteps steps)
+    {
+        var entity = Sys.ActorOf(OpsRequestActor.Props(RequestId, steps, store, FastRetries, TimeProvider.System));
+        entity.Tell(Command(store), TestActor);
+        return entity;
+    }
+
+    private static StartOpsRequest Command(InMemoryResourceStore store) =>
+        new(RequestId, ArchiverOperationType.ConfigureArchiver, Fixtures.DatabaseId, Fixtures.ArchiverId, SpecHash.Compute(Fixtures.Archiver().Spec!));
+
+    private async Task<OpsRequestState> FinishedAsync(IActorRef entity)
+    {
+        OpsRequestState? state = null;
+        await AwaitAssertAsync(async () =>
+        {
+            state = await entity.Ask<OpsRequestState>(new GetOpsRequestState(RequestId), TimeSpan.FromSeconds(3));
+            Assert.True(state.IsTerminal, $"still {state.Phase} at {state.Running}");
+        }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(50));
+        return state!;
+    }
+
+    private static MongoDBOpsRequest OpsRequest() => new()
+    {
+        ApiVersion = MongoDBOpsRequest.ApiVersionName,
+        Kind = MongoDBOpsRequest.KindName,
+        Metadata = new k8s.Models.V1ObjectMeta { Name = RequestId.Name, NamespaceProperty = RequestId.Namespace },
+        Spec = new MongoDBOpsRequestSpec
+        {
+            Type = OpsRequestType.Backup,
+            DatabaseRef = new DatabaseRef { Name = Fixtures.DatabaseId.Name },
+            Archiver = new ArchiverOperation { Operation = ArchiverOperationType.ConfigureArchiver, Ref = new ObjectRef { Name = Fixtures.ArchiverId.Name, Namespace = Fixtures.ArchiverId.Namespace } },
+        },
+    };
+}
