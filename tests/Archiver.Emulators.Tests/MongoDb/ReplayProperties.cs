@@ -104,9 +104,6 @@ public sealed class ReplayProperties
 
     private static async Task TransactionAsync(IMongoClient client, IMongoCollection<BsonDocument> a, IMongoCollection<BsonDocument> b, (int Kind, int Key, int Value) step)
     {
-        // Collections are created before the transaction, as the emulator logs creation outside it.
-        await a.UpdateOneAsync(new BsonDocument("_id", -1), Builders<BsonDocument>.Update.Set("anchor", true), new UpdateOptions { IsUpsert = true });
-        await b.UpdateOneAsync(new BsonDocument("_id", -1), Builders<BsonDocument>.Update.Set("anchor", true), new UpdateOptions { IsUpsert = true });
         using var session = await client.StartSessionAsync();
         session.StartTransaction();
         await a.UpdateOneAsync(session, new BsonDocument("_id", step.Key + 100), Builders<BsonDocument>.Update.Set("t", step.Value), new UpdateOptions { IsUpsert = true });

@@ -83,6 +83,32 @@ public sealed class TransactionTests(MongoTarget target) : IClassFixture<MongoTa
         Assert.Equal([0], (await coll.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Select(d => d["_id"].AsInt32));
     }
 
+    [Fact]
+    public async Task A_collection_created_inside_a_transaction_is_logged_inside_its_applyOps_entry_and_hidden_until_commit()
+    {
+        var db = target.NewDatabase("txncreate");
+        await db.GetCollection<BsonDocument>("existing").InsertOneAsync(new BsonDocument("_id", 0));
+        var start = await OplogReader.NewestTimestampAsync(target.Client);
+
+        List<string> visibleBeforeCommit;
+        using (var session = await target.Client.StartSessionAsync())
+        {
+            session.StartTransaction();
+            await db.GetCollection<BsonDocument>("fresh").InsertOneAsync(session, new BsonDocument("_id", 1));
+            visibleBeforeCommit = await (await db.ListCollectionNamesAsync()).ToListAsync();
+            await session.CommitTransactionAsync();
+        }
+
+        var entry = Assert.Single(await OplogReader.EntriesAsync(target.Client, start, db.DatabaseNamespace.DatabaseName));
+        var ops = entry["o"]["applyOps"].AsBsonArray.Select(x => x.AsBsonDocument).ToList();
+        Assert.DoesNotContain("fresh", visibleBeforeCommit);
+        Assert.Equal(["c", "i"], ops.Select(x => x["op"].AsString));
+        Assert.Equal($"{db.DatabaseNamespace.DatabaseName}.$cmd", ops[0]["ns"].AsString);
+        Assert.Equal("fresh", ops[0]["o"]["create"].AsString);
+        Assert.Equal(ops[0]["ui"], ops[1]["ui"]);
+        Assert.Equal(1, await db.GetCollection<BsonDocument>("fresh").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+    }
+
     [EmulatorOnlyFact]
     [Trait("Target", "EmulatorOnly")]
     public async Task A_transaction_over_the_entry_limit_becomes_a_partialTxn_chain_ending_with_count()

@@ -49,8 +49,9 @@ internal sealed class DataView
     }
 
     /// <summary>
-    /// The collection, created (and its <c>create</c> logged) if missing. Inside a transaction the creation is
-    /// logged and kept at once, outside the transaction: a documented simplification.
+    /// The collection, created if missing. Outside a transaction the creation is logged at once; inside one the
+    /// new collection lives in the transaction until commit and its <c>create</c> becomes the first of the
+    /// transaction's operations, as MongoDB 4.4+ logs it.
     /// </summary>
     public CollectionState FindOrCreate(string database, string collection, out bool created)
     {
@@ -62,8 +63,21 @@ internal sealed class DataView
         }
 
         Names.CheckCollection(database, collection);
-        _state.CreateCollection(database, collection, new BsonDocument());
-        return Find(database, collection)!;
+        if (Transaction is null)
+        {
+            return _state.CreateCollection(database, collection, new BsonDocument());
+        }
+
+        var fresh = new CollectionState(database, collection, Guid.NewGuid(), new BsonDocument());
+        Transaction.Overlays.Add(fresh.Namespace, fresh);
+        Transaction.Operations.Add(new BsonDocument
+        {
+            { "op", "c" },
+            { "ns", $"{database}.$cmd" },
+            { "ui", fresh.UuidValue },
+            { "o", new BsonDocument { { "create", collection }, { "idIndex", CollectionState.IdIndexSpec() } } },
+        });
+        return fresh;
     }
 
     public void Log(string op, CollectionState collection, BsonDocument o, BsonDocument? o2)

@@ -21,6 +21,7 @@ internal enum ErrorCode
     InvalidNamespace = 73,
     IndexOptionsConflict = 85,
     UpdateOperationFailed = 104,
+    WriteConflict = 112,
     CommandNotSupported = 115,
     CappedPositionLost = 136,
     NoSuchTransaction = 251,

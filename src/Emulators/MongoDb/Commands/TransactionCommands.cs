@@ -30,13 +30,18 @@ internal static class TransactionCommands
                 return HandshakeCommands.Ok();
             }
 
+            CheckCreatesStillNew(context.State, txn);
             var applier = new OplogApplier(context.State, log: false);
             foreach (var op in txn.Operations)
             {
-                // A collection dropped meanwhile by someone else: the write has nowhere to go (MongoDB would
-                // have failed the transaction with a write conflict instead).
-                if (applier.Resolve(op, required: false) is not null)
+                if (op["op"] == "c")
                 {
+                    CreateCommitted(context.State, op);
+                }
+                else if (applier.Resolve(op, required: false) is not null)
+                {
+                    // A collection dropped meanwhile by someone else leaves the write nowhere to go (MongoDB
+                    // would have failed the transaction with a write conflict instead).
                     applier.ApplyCrud(op, alwaysUpsert: true);
                 }
             }
@@ -45,6 +50,28 @@ internal static class TransactionCommands
             txn.Phase = TransactionPhase.Committed;
             return HandshakeCommands.Ok();
         }
+    }
+
+    /// <summary>Someone else created the same collection meanwhile: MongoDB reports a write conflict.</summary>
+    private static void CheckCreatesStillNew(ReplicaSetState state, TransactionState txn)
+    {
+        foreach (var op in txn.Operations.Where(o => o["op"] == "c"))
+        {
+            var (database, _) = Names.Split(op["ns"].AsString);
+            if (state.Storage.Find(database, op["o"]["create"].AsString) is not null)
+            {
+                txn.Phase = TransactionPhase.Aborted;
+                throw new CommandError(ErrorCode.WriteConflict, "Write conflict during plan execution and yielding is disabled.", "TransientTransactionError");
+            }
+        }
+    }
+
+    /// <summary>Makes a collection created inside the transaction visible, unlogged: the applyOps entry logs it.</summary>
+    private static void CreateCommitted(ReplicaSetState state, BsonDocument op)
+    {
+        var (database, _) = Names.Split(op["ns"].AsString);
+        var name = op["o"]["create"].AsString;
+        state.Storage.Add(database, name, new BsonDocument(), op["ui"].AsBsonBinaryData.ToGuid(GuidRepresentation.Standard));
     }
 
     private static void LogChain(ReplicaSetState state, TransactionState txn)
