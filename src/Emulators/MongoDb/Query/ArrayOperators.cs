@@ -1,4 +1,3 @@
-using Archiver.Emulators.MongoDb.Bson;
 using Archiver.Emulators.MongoDb.Commands;
 using MongoDB.Bson;
 
@@ -14,7 +13,7 @@ internal static class ArrayOperators
         {
             if (op == "$addToSet")
             {
-                PathWriter.Set(document, path, new BsonArray(Items(value).Distinct(ValueComparer.Instance)));
+                PathWriter.Set(document, path, new BsonArray(Items(value).Distinct(BsonValueEquality.Instance)));
             }
 
             return;
@@ -28,7 +27,7 @@ internal static class ArrayOperators
         switch (op)
         {
             case "$addToSet":
-                foreach (var item in Items(value).Where(i => !array.Contains(i, ValueComparer.Instance)))
+                foreach (var item in Items(value).Where(i => !array.Contains(i, BsonValueEquality.Instance)))
                 {
                     array.Add(item.DeepClone());
                 }
@@ -63,16 +62,6 @@ internal static class ArrayOperators
             return FilterMatcher.Matches(candidate, fields);
         }
 
-        return ValueComparer.Instance.Equals(element, condition);
-    }
-
-    private sealed class ValueComparer : IEqualityComparer<BsonValue>
-    {
-        public static readonly ValueComparer Instance = new();
-
-        public bool Equals(BsonValue? x, BsonValue? y) => x is not null && y is not null && BsonOrder.Instance.Compare(x, y) == 0
-            && BsonOrder.TypeRank(x.BsonType) == BsonOrder.TypeRank(y.BsonType);
-
-        public int GetHashCode(BsonValue obj) => BsonOrder.TypeRank(obj.BsonType);
+        return BsonValueEquality.Instance.Equals(element, condition);
     }
 }
