@@ -56,6 +56,33 @@ public sealed class TailingTests(MongoTarget target) : IClassFixture<MongoTarget
         Assert.NotNull(found);
     }
 
+    [Fact]
+    public async Task A_plain_oplog_query_honours_ts_ranges_filters_projection_and_reverse_natural_order()
+    {
+        var db = target.NewDatabase("oprange");
+        var coll = db.GetCollection<BsonDocument>("c");
+        await db.CreateCollectionAsync("c");
+        var start = await OplogReader.NewestTimestampAsync(target.Client);
+        for (var i = 0; i < 5; i++)
+        {
+            await coll.InsertOneAsync(new BsonDocument("_id", i));
+        }
+
+        var mine = await OplogReader.EntriesAsync(target.Client, start, db.DatabaseNamespace.DatabaseName);
+        var ns = $"{db.DatabaseNamespace.DatabaseName}.c";
+        var filter = new BsonDocument
+        {
+            { "ts", new BsonDocument { { "$gt", mine[0]["ts"] }, { "$lte", mine[3]["ts"] } } },
+            { "ns", ns },
+        };
+        var forward = await OplogReader.Oplog(target.Client).Find(filter).Project(new BsonDocument { { "ts", 1 }, { "op", 1 } }).ToListAsync();
+        var backward = await OplogReader.Oplog(target.Client).Find(filter).Sort(new BsonDocument("$natural", -1)).Limit(2).ToListAsync();
+
+        Assert.Equal([mine[1]["ts"], mine[2]["ts"], mine[3]["ts"]], forward.Select(e => e["ts"]));
+        Assert.All(forward, e => Assert.Equal(["op", "ts"], e.Names.Order(StringComparer.Ordinal)));
+        Assert.Equal([mine[3]["ts"], mine[2]["ts"]], backward.Select(e => e["ts"]));
+    }
+
     [EmulatorOnlyFact]
     [Trait("Target", "EmulatorOnly")]
     public async Task An_idle_primary_writes_a_periodic_noop_on_each_tick_without_writes()

@@ -16,6 +16,8 @@ internal static class OplogFind
         var sort = context.DocumentOrNull("sort");
         var batchSize = context.IntOrNull("batchSize");
         var limit = context.IntOrNull("limit") ?? 0;
+        var skip = context.IntOrNull("skip") ?? 0;
+        var projection = context.DocumentOrNull("projection");
         var state = context.State;
         lock (state.Sync)
         {
@@ -24,14 +26,14 @@ internal static class OplogFind
             {
                 var oldest = state.Oplog.Oldest?.Position ?? 0;
                 var from = Math.Max(start, oldest);
-                var cursor = new OplogTailCursor(filter, context.Flag("awaitData"), from == 0 ? 0 : from - 1);
+                var cursor = new OplogTailCursor(filter, projection, context.Flag("awaitData"), from == 0 ? 0 : from - 1);
                 var batch = cursor.Scan(state, batchSize ?? 101);
                 var id = state.Cursors.Register(cursor);
                 return CursorReplies.Reply("local.oplog.rs", id, batch, "firstBatch");
             }
 
             IEnumerable<BsonDocument> results = state.Oplog.From(start).Select(e => e.Document).Where(d => FilterMatcher.Matches(d, filter));
-            results = Sorting.Apply(results, sort);
+            results = Sorting.Apply(results, sort).Skip(skip).Select(d => Projection.Apply(d, projection));
             if (limit != 0)
             {
                 results = results.Take(Math.Abs(limit));

@@ -12,13 +12,15 @@ internal sealed class OplogTailCursor : ServerCursor
 {
     private static readonly TimeSpan DefaultAwait = TimeSpan.FromSeconds(1);
     private readonly BsonDocument? _filter;
+    private readonly BsonDocument? _projection;
     private readonly bool _awaitData;
     private long _position;
 
-    public OplogTailCursor(BsonDocument? filter, bool awaitData, long position)
+    public OplogTailCursor(BsonDocument? filter, BsonDocument? projection, bool awaitData, long position)
         : base("local.oplog.rs")
     {
         _filter = filter;
+        _projection = projection;
         _awaitData = awaitData;
         _position = position;
     }
@@ -72,7 +74,7 @@ internal sealed class OplogTailCursor : ServerCursor
             _position = entry.Position;
             if (FilterMatcher.Matches(entry.Document, _filter))
             {
-                batch.Add(entry.Document);
+                batch.Add(Projection.Apply(entry.Document, _projection));
                 bytes += entry.Size;
             }
         }
