@@ -3,18 +3,25 @@ using System.Buffers.Binary;
 namespace Archiver.Storage.Oplog;
 
 /// <summary>
-/// Accumulates entries straight into the chunk's content layout (ts, wall, length, document), so cutting a
-/// chunk costs one compression and no extra copy. Reused across chunks to keep the write path allocation-free.
+/// Accumulates entries straight into the chunk's content layout: the BSON documents back to back, exactly as
+/// read, then an index of each entry's <c>ts</c> and <c>wall</c> as small varint deltas. Keeping the index apart
+/// and tiny (about 4 bytes an entry) means the compressed content is barely larger than the documents themselves.
+/// Reused across chunks to keep the write path allocation-free.
 /// </summary>
 public sealed class ChunkContentBuilder
 {
-    private byte[] _buffer;
+    private byte[] _documents;
+    private byte[] _index = new byte[4096];
+    private int _indexLength;
 
-    public ChunkContentBuilder(int initialCapacity = 1 << 20) => _buffer = new byte[Math.Max(initialCapacity, 64)];
+    public ChunkContentBuilder(int initialCapacity = 1 << 20) => _documents = new byte[Math.Max(initialCapacity, 64)];
 
     public int Count { get; private set; }
 
-    public int Length { get; private set; }
+    /// <summary>Bytes of documents so far; the index follows them in the content.</summary>
+    public int DocumentsLength { get; private set; }
+
+    public int Length => DocumentsLength + _indexLength;
 
     public OplogTimestamp First { get; private set; }
 
@@ -24,7 +31,16 @@ public sealed class ChunkContentBuilder
 
     public long LastWallUnixMs { get; private set; }
 
-    public ReadOnlySpan<byte> Content => _buffer.AsSpan(0, Length);
+    /// <summary>The whole content (documents, then index) as one span, ready to compress.</summary>
+    public ReadOnlySpan<byte> Content
+    {
+        get
+        {
+            EnsureCapacity(ref _documents, Length);
+            _index.AsSpan(0, _indexLength).CopyTo(_documents.AsSpan(DocumentsLength));
+            return _documents.AsSpan(0, Length);
+        }
+    }
 
     /// <summary>Adds an entry; entries must come in strictly increasing <c>ts</c> order.</summary>
     public void Append(in OplogEntry entry)
@@ -34,18 +50,21 @@ public sealed class ChunkContentBuilder
             throw new ArgumentException($"Entry ts {entry.Ts} is not after the previous entry's {Last}.", nameof(entry));
         }
 
-        var needed = Length + OplogChunkFormat.RecordOverhead + entry.Document.Length;
-        if (needed > _buffer.Length)
+        // The document's own BSON length prefix frames it in the chunk, so it has to be right.
+        var document = entry.Document.Span;
+        if (document.Length < 5 || BinaryPrimitives.ReadInt32LittleEndian(document) != document.Length)
         {
-            Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
+            throw new ArgumentException($"Entry {entry.Ts} is not one whole BSON document (its length prefix disagrees with its size).", nameof(entry));
         }
 
-        var span = _buffer.AsSpan(Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(span, entry.Ts.Value);
-        BinaryPrimitives.WriteInt64LittleEndian(span[8..], entry.WallUnixMs);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], entry.Document.Length);
-        entry.Document.Span.CopyTo(span[OplogChunkFormat.RecordOverhead..]);
-        Length = needed;
+        EnsureCapacity(ref _documents, DocumentsLength + document.Length);
+        document.CopyTo(_documents.AsSpan(DocumentsLength));
+        DocumentsLength += document.Length;
+
+        EnsureCapacity(ref _index, _indexLength + ChunkIndex.MaxEntryLength);
+        var previousTs = Count == 0 ? default : Last;
+        var previousWall = Count == 0 ? 0 : LastWallUnixMs;
+        _indexLength += ChunkIndex.Write(_index.AsSpan(_indexLength), previousTs, previousWall, entry.Ts, entry.WallUnixMs);
         if (Count == 0)
         {
             First = entry.Ts;
@@ -60,6 +79,15 @@ public sealed class ChunkContentBuilder
     public void Clear()
     {
         Count = 0;
-        Length = 0;
+        DocumentsLength = 0;
+        _indexLength = 0;
+    }
+
+    private static void EnsureCapacity(ref byte[] buffer, int needed)
+    {
+        if (needed > buffer.Length)
+        {
+            Array.Resize(ref buffer, Math.Max(needed, buffer.Length * 2));
+        }
     }
 }

@@ -13,5 +13,6 @@ public sealed record ChunkHeader(
     long FirstWallUnixMs,
     long LastWallUnixMs,
     long ContentLength,
+    long DocumentsLength,
     long PayloadLength,
-    ReadOnlyMemory<byte> Checksum);
+    uint Checksum);

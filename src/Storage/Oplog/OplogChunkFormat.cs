@@ -1,21 +1,22 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 using ZstdSharp;
 
 namespace Archiver.Storage.Oplog;
 
 /// <summary>
-/// Encodes and decodes chunk objects: a fixed header, the component name, a SHA-256 over header and payload,
-/// then the payload (the content, compressed). The content is one record per entry: <c>ts</c> (u64), <c>wall</c>
-/// (i64 ms), length (u32), then the BSON document exactly as read. Little-endian throughout.
+/// Encodes and decodes chunk objects: a fixed header, the component name, a CRC-32C over header and payload,
+/// then the payload (the content, compressed). The content is the BSON documents exactly as read, back to back
+/// (each carries its length in its first four bytes: BSON's own framing, read without parsing the document),
+/// then the <see cref="ChunkIndex"/> of every entry's <c>ts</c> and <c>wall</c>. Little-endian throughout; the
+/// byte layout is in docs/storage.md.
 /// </summary>
 public static class OplogChunkFormat
 {
     public const ushort Version = 1;
-    public const int FixedHeaderLength = 74;
-    public const int ChecksumLength = 32;
-    public const int RecordOverhead = 20;
+    public const int FixedHeaderLength = 82;
+    public const int ChecksumLength = 4;
+    private const int MinimumBsonLength = 5;
     private const uint Magic = 0x4C504F41; // "AOPL" read as little-endian
 
     /// <summary>Encodes entries (already in <c>ts</c> order) into a whole chunk object.</summary>
@@ -44,7 +45,18 @@ public static class OplogChunkFormat
         OplogTimestamp previous,
         ChunkContentBuilder content,
         ChunkCodec codec,
-        Compressor? compressor)
+        Compressor? compressor) =>
+        Encode(component, timeline, previous, content, codec, compressor, null);
+
+    /// <summary>Encodes into <paramref name="buffers"/> when given: the result is valid until their next use.</summary>
+    public static ArraySegment<byte> Encode(
+        string component,
+        uint timeline,
+        OplogTimestamp previous,
+        ChunkContentBuilder content,
+        ChunkCodec codec,
+        Compressor? compressor,
+        ChunkBuffers? buffers)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentOutOfRangeException.ThrowIfZero(content.Count);
@@ -56,7 +68,7 @@ public static class OplogChunkFormat
         var name = Encoding.UTF8.GetBytes(component);
         var headerLength = FixedHeaderLength + name.Length;
         var bound = codec == ChunkCodec.Zstd ? Compressor.GetCompressBound(content.Length) : content.Length;
-        var output = new byte[headerLength + ChecksumLength + bound];
+        var output = buffers?.Output(headerLength + ChecksumLength + bound) ?? new byte[headerLength + ChecksumLength + bound];
         var payloadSpan = output.AsSpan(headerLength + ChecksumLength);
         int payloadLength;
         if (codec == ChunkCodec.Zstd)
@@ -72,10 +84,8 @@ public static class OplogChunkFormat
 
         var header = output.AsSpan(0, headerLength);
         WriteHeader(header, codec, timeline, content, previous, payloadLength, name);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(header);
-        sha.AppendData(output.AsSpan(headerLength + ChecksumLength, payloadLength));
-        sha.GetHashAndReset(output.AsSpan(headerLength, ChecksumLength));
+        var crc = Crc32C.Append(Crc32C.Compute(header), output.AsSpan(headerLength + ChecksumLength, payloadLength));
+        BinaryPrimitives.WriteUInt32LittleEndian(output.AsSpan(headerLength), crc);
         return new ArraySegment<byte>(output, 0, headerLength + ChecksumLength + payloadLength);
     }
 
@@ -93,7 +103,7 @@ public static class OplogChunkFormat
             throw new CorruptObjectException(key, $"unknown chunk format version {version}");
         }
 
-        var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes[72..]);
+        var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes[80..]);
         if (bytes.Length < FixedHeaderLength + nameLength + ChecksumLength)
         {
             throw new CorruptObjectException(key, "the header is truncated");
@@ -112,13 +122,20 @@ public static class OplogChunkFormat
             BinaryPrimitives.ReadInt64LittleEndian(bytes[48..]),
             BinaryPrimitives.ReadInt64LittleEndian(bytes[56..]),
             BinaryPrimitives.ReadInt64LittleEndian(bytes[64..]),
-            bytes.Slice(FixedHeaderLength + nameLength, ChecksumLength).ToArray());
+            BinaryPrimitives.ReadInt64LittleEndian(bytes[72..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(bytes[(FixedHeaderLength + nameLength)..]));
     }
 
     /// <summary>Decodes and verifies a whole chunk; any mismatch is a <see cref="CorruptObjectException"/> naming it.</summary>
-    public static OplogChunk Decode(string key, byte[] bytes, Decompressor? decompressor)
+    public static OplogChunk Decode(string key, byte[] bytes, Decompressor? decompressor) =>
+        Decode(key, bytes, decompressor, null);
+
+    /// <summary>
+    /// Decodes into <paramref name="buffers"/> when given: the chunk's entries then live there and are valid only
+    /// until the buffers are used again. Without, each chunk gets memory of its own.
+    /// </summary>
+    public static OplogChunk Decode(string key, ReadOnlySpan<byte> bytes, Decompressor? decompressor, ChunkBuffers? buffers)
     {
-        ArgumentNullException.ThrowIfNull(bytes);
         var header = ReadHeader(key, bytes);
         var headerLength = FixedHeaderLength + Encoding.UTF8.GetByteCount(header.Component);
         var payloadStart = headerLength + ChecksumLength;
@@ -127,21 +144,22 @@ public static class OplogChunkFormat
             throw new CorruptObjectException(key, $"the header says {header.PayloadLength} payload bytes but the object holds {bytes.Length - payloadStart}");
         }
 
-        Span<byte> actual = stackalloc byte[ChecksumLength];
-        using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        if (Crc32C.Append(Crc32C.Compute(bytes[..headerLength]), bytes[payloadStart..]) != header.Checksum)
         {
-            sha.AppendData(bytes, 0, headerLength);
-            sha.AppendData(bytes, payloadStart, bytes.Length - payloadStart);
-            sha.GetHashAndReset(actual);
+            throw new CorruptObjectException(key, "its CRC-32C checksum does not match its content");
         }
 
-        if (!actual.SequenceEqual(header.Checksum.Span))
+        if (header.EntryCount <= 0 || header.EntryCount > header.ContentLength / MinimumBsonLength
+            || header.DocumentsLength is < 0 || header.DocumentsLength > header.ContentLength)
         {
-            throw new CorruptObjectException(key, "its SHA-256 checksum does not match its content");
+            throw new CorruptObjectException(key, $"its header claims {header.EntryCount} entries in {header.ContentLength} bytes");
         }
 
-        var content = Decompress(key, header, bytes.AsSpan(payloadStart), decompressor);
-        return new OplogChunk(key, header, ReadEntries(key, header, content));
+        var content = buffers?.Content(header.ContentLength) ?? new byte[header.ContentLength];
+        var entries = buffers?.Entries(header.EntryCount) ?? new OplogEntry[header.EntryCount];
+        Decompress(key, header, bytes[payloadStart..], decompressor, content.AsSpan(0, (int)header.ContentLength));
+        ReadEntries(key, header, content, (int)header.ContentLength, entries);
+        return new OplogChunk(key, header, new ArraySegment<OplogEntry>(entries, 0, header.EntryCount));
     }
 
     private static void WriteHeader(
@@ -165,73 +183,73 @@ public static class OplogChunkFormat
         BinaryPrimitives.WriteInt64LittleEndian(header[40..], content.FirstWallUnixMs);
         BinaryPrimitives.WriteInt64LittleEndian(header[48..], content.LastWallUnixMs);
         BinaryPrimitives.WriteInt64LittleEndian(header[56..], (long)content.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(header[64..], payloadLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[72..], checked((ushort)name.Length));
+        BinaryPrimitives.WriteInt64LittleEndian(header[64..], content.DocumentsLength);
+        BinaryPrimitives.WriteInt64LittleEndian(header[72..], payloadLength);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[80..], checked((ushort)name.Length));
         name.CopyTo(header[FixedHeaderLength..]);
     }
 
-    private static byte[] Decompress(string key, ChunkHeader header, ReadOnlySpan<byte> payload, Decompressor? decompressor)
+    private static void Decompress(string key, ChunkHeader header, ReadOnlySpan<byte> payload, Decompressor? decompressor, Span<byte> content)
     {
-        var content = new byte[header.ContentLength];
         switch (header.Codec)
         {
             case ChunkCodec.None when payload.Length == content.Length:
                 payload.CopyTo(content);
-                return content;
+                return;
             case ChunkCodec.Zstd:
                 ArgumentNullException.ThrowIfNull(decompressor);
+                int written;
                 try
                 {
-                    var written = decompressor.Unwrap(payload, content);
-                    return written == content.Length
-                        ? content
-                        : throw new CorruptObjectException(key, $"decompressed to {written} bytes, expected {content.Length}");
+                    written = decompressor.Unwrap(payload, content);
                 }
                 catch (ZstdException e)
                 {
                     throw new CorruptObjectException(key, "its zstd payload does not decompress", e);
                 }
 
+                if (written != content.Length)
+                {
+                    throw new CorruptObjectException(key, $"decompressed to {written} bytes, expected {content.Length}");
+                }
+
+                return;
             default:
                 throw new CorruptObjectException(key, $"unknown codec {(byte)header.Codec} or a payload of the wrong size");
         }
     }
 
-    private static OplogEntry[] ReadEntries(string key, ChunkHeader header, byte[] content)
+    private static void ReadEntries(string key, ChunkHeader header, byte[] content, int contentLength, OplogEntry[] entries)
     {
-        if (header.EntryCount <= 0)
-        {
-            throw new CorruptObjectException(key, "it holds no entries");
-        }
-
-        var entries = new OplogEntry[header.EntryCount];
+        var documentsLength = (int)header.DocumentsLength;
+        var index = content.AsSpan(documentsLength, contentLength - documentsLength);
+        var indexOffset = 0;
         var offset = 0;
+        var ts = default(OplogTimestamp);
+        var wall = 0L;
         var previous = header.Previous;
-        for (var i = 0; i < entries.Length; i++)
+        var count = header.EntryCount;
+        for (var i = 0; i < count; i++)
         {
-            if (content.Length - offset < RecordOverhead)
+            if (documentsLength - offset < MinimumBsonLength || !ChunkIndex.TryRead(index, ref indexOffset, ref ts, ref wall))
             {
                 throw new CorruptObjectException(key, $"the content ends inside entry {i}");
             }
 
-            var span = content.AsSpan(offset);
-            var ts = OplogTimestamp.FromValue(BinaryPrimitives.ReadUInt64LittleEndian(span));
-            var length = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
-            if (length < 0 || length > content.Length - offset - RecordOverhead || ts <= previous)
+            var length = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(offset));
+            if (length < MinimumBsonLength || length > documentsLength - offset || ts <= previous)
             {
                 throw new CorruptObjectException(key, $"entry {i} has a bad length or is out of ts order");
             }
 
-            entries[i] = new OplogEntry(ts, BinaryPrimitives.ReadInt64LittleEndian(span[8..]), content.AsMemory(offset + RecordOverhead, length));
+            entries[i] = new OplogEntry(ts, wall, content.AsMemory(offset, length));
             previous = ts;
-            offset += RecordOverhead + length;
+            offset += length;
         }
 
-        if (offset != content.Length || entries[0].Ts != header.First || entries[^1].Ts != header.Last)
+        if (offset != documentsLength || indexOffset != index.Length || entries[0].Ts != header.First || entries[count - 1].Ts != header.Last)
         {
             throw new CorruptObjectException(key, "its entries do not match the range in its header");
         }
-
-        return entries;
     }
 }

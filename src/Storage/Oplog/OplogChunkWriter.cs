@@ -16,6 +16,7 @@ public sealed class OplogChunkWriter : IDisposable
     private readonly RepositoryLayout _layout;
     private readonly ChunkWriterOptions _options;
     private readonly ChunkContentBuilder _content = new();
+    private readonly ChunkBuffers _buffers = new();
     private readonly Compressor? _compressor;
 
     /// <summary>
@@ -77,7 +78,7 @@ public sealed class OplogChunkWriter : IDisposable
             return null;
         }
 
-        var bytes = OplogChunkFormat.Encode(Component, Timeline, LastArchived, _content, _options.Codec, _compressor);
+        var bytes = OplogChunkFormat.Encode(Component, Timeline, LastArchived, _content, _options.Codec, _compressor, _buffers);
         var range = new ChunkRange(
             _content.First, _content.Last, LastArchived, _content.FirstWallUnixMs, _content.LastWallUnixMs, _content.Count, bytes.Count);
         var key = _layout.ChunkKey(Component, Timeline, range);

@@ -6,6 +6,8 @@ namespace Archiver.Storage.Oplog;
 /// <summary>
 /// Streams the entries of an ordered chunk list exactly once each: entries at or before the last one yielded
 /// are skipped, so overlapping or duplicated chunks (a crash re-wrote a range) are never applied twice.
+/// Buffers are reused from chunk to chunk: an entry's document is valid until the replay moves on to the next
+/// chunk, so apply it (or copy it) before asking for more.
 /// </summary>
 public static class OplogReplay
 {
@@ -22,7 +24,7 @@ public static class OplogReplay
     {
         ArgumentNullException.ThrowIfNull(chunkKeys);
         ArgumentNullException.ThrowIfNull(stop);
-        using var reader = new OplogChunkReader(store);
+        using var reader = new OplogChunkReader(store, reuseBuffers: true);
         var last = after;
         foreach (var key in chunkKeys)
         {
