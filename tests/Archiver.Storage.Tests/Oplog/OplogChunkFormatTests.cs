@@ -85,4 +85,30 @@ public sealed class OplogChunkFormatTests
 
         Assert.Throws<ArgumentException>(() => OplogChunkFormat.Encode("rs0", 1, OplogTimestamp.Zero, entries, ChunkCodec.Zstd, new Compressor(3)));
     }
+
+    [Fact]
+    public void Walls_that_jump_back_or_far_ahead_and_ts_far_apart_survive_the_index()
+    {
+        Gen.Select(Gen.UInt[1, 3_000_000_000], Gen.Long[0, 4_000_000_000_000]).Array[1, 50].Sample(points =>
+        {
+            var ordered = points.DistinctBy(p => p.Item1).OrderBy(p => p.Item1).ToList();
+            var random = new Random(ordered.Count);
+            var entries = ordered.Select((p, i) => new OplogEntry(new OplogTimestamp(p.Item1, (uint)i), p.Item2, SampleOplog.Document(random, i))).ToList();
+
+            using var compressor = new Compressor(1);
+            var bytes = OplogChunkFormat.Encode("rs0", 1, OplogTimestamp.Zero, entries, ChunkCodec.Zstd, compressor).ToArray();
+            var decoded = OplogChunkFormat.Decode("k", bytes, new Decompressor()).Entries;
+
+            Assert.Equal(entries.Select(e => (e.Ts, e.WallUnixMs)), decoded.Select(e => (e.Ts, e.WallUnixMs)));
+        });
+    }
+
+    [Fact]
+    public void A_document_whose_bson_length_prefix_is_wrong_is_refused_at_write_time()
+    {
+        var document = new byte[20];
+        document[0] = 19;
+
+        Assert.Throws<ArgumentException>(() => new ChunkContentBuilder().Append(new OplogEntry(new OplogTimestamp(1, 1), 1, document)));
+    }
 }
