@@ -34,4 +34,11 @@ internal sealed class ResourceIdJsonConverter : JsonConverter<ResourceId>
 
     public override void Write(Utf8JsonWriter writer, ResourceId value, JsonSerializerOptions options) =>
         writer.WriteStringValue(value.ToString());
+
+    // Dictionaries keyed by resource id (an archiver's databases) write the id as the property name.
+    public override ResourceId ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        ResourceId.Parse(reader.GetString() ?? throw new JsonException("a resource id must be a string"));
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, ResourceId value, JsonSerializerOptions options) =>
+        writer.WritePropertyName(value.ToString());
 }
