@@ -32,7 +32,8 @@ internal static class WriteCommands
             var collection = context.View.FindOrCreate(context.Database, context.Collection, out _);
             for (var i = 0; i < documents.Count; i++)
             {
-                var document = UpdateOperators.WithIdFirst(BsonIdentity.Copy(documents[i].AsBsonDocument));
+                // Freshly decoded from the wire and owned by nobody else, so stored without a copy.
+                var document = UpdateOperators.WithIdFirst(documents[i].AsBsonDocument);
                 if (!collection.TryInsert(document))
                 {
                     errors.Add(DuplicateKey(collection, document["_id"]).ToWriteError(i));

@@ -18,7 +18,8 @@ internal static class OplogEntryBuilder
         var entry = new BsonDocument();
         if (retry is not null)
         {
-            entry.Add("lsid", retry.Lsid.DeepClone());
+            // Stored entries are never mutated, so they can share the session's lsid document.
+            entry.Add("lsid", retry.Lsid);
             entry.Add("txnNumber", retry.TxnNumber);
         }
 

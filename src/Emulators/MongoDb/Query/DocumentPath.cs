@@ -7,6 +7,12 @@ internal static class DocumentPath
 {
     public static List<BsonValue> Values(BsonDocument document, string path)
     {
+        if (!path.Contains('.', StringComparison.Ordinal) && document.TryGetValue(path, out var top) && top is not BsonArray)
+        {
+            // The common case (a top-level scalar such as ts or _id) without splitting or recursion.
+            return [top];
+        }
+
         var results = new List<BsonValue>();
         Collect(document, path.Split('.'), 0, results);
         return results;
