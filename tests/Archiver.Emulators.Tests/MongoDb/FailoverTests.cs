@@ -73,4 +73,38 @@ public sealed class FailoverTests
         Assert.Equal(2, session.Emulator.PrimaryIndex);
         Assert.Equal(2, await coll.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
     }
+
+    [EmulatorOnlyFact]
+    public async Task Tailing_resumed_on_the_new_primary_from_the_last_seen_ts_misses_and_repeats_nothing()
+    {
+        await using var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { Members = 2, PeriodicNoopInterval = null });
+        var coll = session.Client.GetDatabase("d").GetCollection<BsonDocument>("c");
+        var start = session.Emulator.LastAppliedTimestamp;
+        var seen = new List<BsonDocument>();
+        await coll.InsertManyAsync(Enumerable.Range(0, 5).Select(i => new BsonDocument("_id", i)));
+        seen.AddRange(await TailOnceAsync(session.Client, start));
+
+        session.Emulator.StepDown();
+        session.Emulator.StepUp(1);
+        await coll.InsertManyAsync(Enumerable.Range(5, 5).Select(i => new BsonDocument("_id", i)));
+        seen.AddRange(await TailOnceAsync(session.Client, seen[^1]["ts"].AsBsonTimestamp));
+        var expected = session.Emulator.ReadOplog().Where(e => e["ts"].AsBsonTimestamp.CompareTo(start) > 0).ToList();
+
+        Assert.Equal(expected.Select(e => e["ts"]), seen.Select(e => e["ts"]));
+        Assert.Equal(10, seen.Count(e => e["op"] == "i"));
+    }
+
+    private static async Task<List<BsonDocument>> TailOnceAsync(IMongoClient client, BsonTimestamp after)
+    {
+        using var cursor = await OplogReader.Oplog(client).FindAsync(
+            new BsonDocument("ts", new BsonDocument("$gt", after)),
+            new FindOptions<BsonDocument> { CursorType = CursorType.TailableAwait, MaxAwaitTime = TimeSpan.FromMilliseconds(100) });
+        var entries = new List<BsonDocument>();
+        while (await cursor.MoveNextAsync() && cursor.Current.Any())
+        {
+            entries.AddRange(cursor.Current);
+        }
+
+        return entries;
+    }
 }
