@@ -55,9 +55,9 @@ public static class ArchiverPlanner
             if (archiver.Metadata.DeletionTimestamp is not null && State.Deleting is null)
             {
                 var policy = archiver.Spec!.DeletionPolicy ?? ArchiverDeletionPolicy.Delete;
-                IReadOnlyList<string> prefixes = policy == ArchiverDeletionPolicy.WipeOut
-                    ? [.. State.Databases.Keys.Concat(ConfiguredByUs()).Distinct().Order().Select(db => ArchiverResources.Directory(archiver, db))]
-                    : [];
+                var prefixes = policy == ArchiverDeletionPolicy.WipeOut
+                    ? State.Databases.Keys.Concat(ConfiguredByUs()).Distinct().Order().Select(db => ArchiverResources.Directory(archiver, db)).ToList()
+                    : new List<string>();
                 Emit(new ArchiverDeletionStarted(_id, policy, prefixes, now));
             }
         }

@@ -25,7 +25,9 @@ public static class ArchiverHostingExtensions
                 providerName: options.Journal.Provider == JournalProvider.Sqlite ? ProviderName.SQLiteMS : ProviderName.PostgreSQL15,
                 autoInitialize: options.Journal.AutoInitialize)
             .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
-            .WithOpsRequests();
+            .WithOpsRequests()
+            .WithArchivers()
+            .WithResourceWatcher();
 
         if (options.SeedNodes.Count == 0)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Archivers;
 using Archiver.Messages.Protocol.OpsRequests;
 
 namespace Archiver.Actors.Serialization;
@@ -23,6 +24,17 @@ public static class ProtocolContracts
         ("ops-request.step-failed.v1", typeof(OpsRequestStepFailed)),
         ("ops-request.skipped.v1", typeof(OpsRequestSkipped)),
         ("ops-request.state.v1", typeof(OpsRequestState)),
+
+        // Archivers
+        ("archiver.reconcile.v1", typeof(ReconcileArchiver)),
+        ("archiver.get-state.v1", typeof(GetArchiverState)),
+        ("archiver.spec-observed.v1", typeof(ArchiverSpecObserved)),
+        ("archiver.ops-request-issued.v1", typeof(OpsRequestIssued)),
+        ("archiver.ops-request-phase-observed.v1", typeof(OpsRequestPhaseObserved)),
+        ("archiver.database-released.v1", typeof(DatabaseReleased)),
+        ("archiver.deletion-started.v1", typeof(ArchiverDeletionStarted)),
+        ("archiver.deletion-finished.v1", typeof(ArchiverDeletionFinished)),
+        ("archiver.state.v1", typeof(ArchiverState)),
     ];
 
     public static readonly FrozenDictionary<Type, string> ManifestOf = Contracts.ToFrozenDictionary(c => c.Type, c => c.Manifest);

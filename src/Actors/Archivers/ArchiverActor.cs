@@ -1,0 +1,139 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Archivers;
+
+namespace Archiver.Actors.Archivers;
+
+/// <summary>
+/// One MongoDBArchiver. Each reconcile reads the world, lets <see cref="ArchiverPlanner"/> decide, persists the
+/// decisions, then acts on them (ops requests, status, finalizer, wipe). Reconciles never overlap: one asked for
+/// during another runs right after it.
+/// </summary>
+public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
+{
+    private const int SnapshotEvery = 100;
+    private readonly ArchiverEffects _effects;
+    private readonly ArchiverSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stopping = new();
+    private ArchiverState _state;
+    private bool _busy;
+    private bool _dirty;
+
+    public ArchiverActor(ResourceId id, IResourceStore store, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock)
+    {
+        _effects = new ArchiverEffects(store, janitor);
+        _settings = settings;
+        _clock = clock;
+        _state = ArchiverState.Empty(id);
+        PersistenceId = $"archiver-{id}";
+
+        Recover<SnapshotOffer>(offer => _state = (ArchiverState)offer.Snapshot);
+        Recover<IArchiverEvent>(e => _state = _state.Apply(e));
+        Command<ReconcileArchiver>(_ => Reconcile());
+        Command<GetArchiverState>(_ => Sender.Tell(_state));
+        Command<WorldLoaded>(OnWorld);
+        Command<EffectsDone>(OnDone);
+        Command<ReconcileFailed>(OnFailed);
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", PersistenceId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ResourceId id, IResourceStore store, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, janitor, settings, clock));
+
+    protected override void OnReplaySuccess()
+    {
+        if (_state.Deleted) return;
+        Timers.StartPeriodicTimer("resync", new ReconcileArchiver(_state.Id, "resync"), _settings.ResyncInterval);
+        Self.Tell(new ReconcileArchiver(_state.Id, "started"));
+    }
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        base.PostStop();
+    }
+
+    private void Reconcile()
+    {
+        if (_state.Deleted) return;
+        if (_busy)
+        {
+            _dirty = true;
+            return;
+        }
+
+        _busy = true;
+        _effects.LoadAsync(_state.Id, _stopping.Token).PipeTo(Self, success: world => new WorldLoaded(world), failure: e => new ReconcileFailed(e));
+    }
+
+    private void OnWorld(WorldLoaded loaded)
+    {
+        if (loaded.World.Archiver is null && _state.Databases.IsEmpty)
+        {
+            // Gone, with nothing left to undo: leave the remembered set.
+            _busy = false;
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            return;
+        }
+
+        var plan = ArchiverPlanner.Plan(_state, loaded.World, _clock.GetUtcNow());
+        PersistAll(plan.Events, e => _state = _state.Apply(e));
+        DeferAsync(plan, p =>
+        {
+            if (LastSequenceNr > 0 && LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
+            _effects.ApplyAsync(_state.Id, p, _stopping.Token).PipeTo(Self, success: () => new EffectsDone(p), failure: e => new ReconcileFailed(e));
+        });
+    }
+
+    private void OnDone(EffectsDone done)
+    {
+        if (done.Plan.FinishDeletion && !_state.Deleted)
+        {
+            Persist(new ArchiverDeletionFinished(_state.Id, _clock.GetUtcNow()), e =>
+            {
+                _state = _state.Apply(e);
+                Timers.CancelAll();
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            });
+            return;
+        }
+
+        Next();
+    }
+
+    private void OnFailed(ReconcileFailed failed)
+    {
+        _log.Warning(failed.Error, "reconciling {0} failed; trying again in {1}", _state.Id, _settings.RetryAfterFailure);
+        _dirty = false;
+        _busy = false;
+        Timers.StartSingleTimer("retry", new ReconcileArchiver(_state.Id, "retry"), _settings.RetryAfterFailure);
+    }
+
+    private void Next()
+    {
+        _busy = false;
+        if (!_dirty) return;
+        _dirty = false;
+        Reconcile();
+    }
+
+    private sealed record WorldLoaded(ArchiverWorld World) : INoSerializationVerificationNeeded;
+
+    private sealed record EffectsDone(ArchiverPlan Plan) : INoSerializationVerificationNeeded;
+
+    private sealed record ReconcileFailed(Exception Error) : INoSerializationVerificationNeeded;
+}

@@ -1,0 +1,13 @@
+namespace Archiver.Actors.Archivers;
+
+public sealed record ArchiverSettings
+{
+    /// <summary>
+    /// How often an archiver looks again with no event to prompt it: catches what no watch reports, such as a
+    /// namespace relabelled for <c>namespaces.from: Selector</c>.
+    /// </summary>
+    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Wait before trying again after a reconcile failed (the store was unreachable, a write conflicted).</summary>
+    public TimeSpan RetryAfterFailure { get; init; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,50 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Archiver.Actors.Archivers;
+using Archiver.Actors.Ports;
+using Archiver.Actors.Watching;
+using Archiver.Messages.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Archiver.Actors.Hosting;
+
+/// <summary>Marks the archiver shard region in the actor registry.</summary>
+public sealed class ArchiverRegion;
+
+/// <summary>Marks the resource watcher (a cluster singleton: one watch for the whole cluster).</summary>
+public sealed class ResourceWatcher;
+
+public static class ArchiverRegionHostingExtensions
+{
+    public static AkkaConfigurationBuilder WithArchivers(this AkkaConfigurationBuilder builder) =>
+        builder.WithShardRegion<ArchiverRegion>(
+            "archiver",
+            (_, _, resolver) => id =>
+            {
+                var services = resolver.GetService<IServiceProvider>();
+                return ArchiverActor.Props(
+                    ResourceId.Parse(id),
+                    services.GetRequiredService<IResourceStore>(),
+                    services.GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
+                    services.GetService<ArchiverSettings>() ?? new ArchiverSettings(),
+                    services.GetService<TimeProvider>() ?? TimeProvider.System);
+            },
+            new ArchiverMessageExtractor(),
+            new ShardOptions
+            {
+                RememberEntities = true,
+                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                StateStoreMode = StateStoreMode.Persistence,
+            });
+
+    /// <summary>The watch that drives the entities, run once in the cluster.</summary>
+    public static AkkaConfigurationBuilder WithResourceWatcher(this AkkaConfigurationBuilder builder) =>
+        builder.WithSingleton<ResourceWatcher>(
+            "resource-watcher",
+            (_, registry, resolver) => ResourceWatcherActor.Props(
+                resolver.GetService<IServiceProvider>().GetRequiredService<IResourceStore>(),
+                registry.Get<ArchiverRegion>(),
+                registry.Get<OpsRequestRegion>()),
+            new ClusterSingletonOptions());
+}

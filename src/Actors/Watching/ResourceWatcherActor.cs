@@ -1,0 +1,96 @@
+using Akka.Actor;
+using Akka.Event;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Protocol.OpsRequests;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.Watching;
+
+/// <summary>
+/// Turns resource changes into messages to the entities (CR-driven messaging): an archiver hears of itself, of
+/// any database, storage or retention policy, and of the phases of its ops requests; a new ops request is
+/// started. On start it lists what exists, so nothing created while no node ran is missed. Every message it
+/// sends is idempotent, so a restarted watcher repeating some is harmless.
+/// </summary>
+public sealed class ResourceWatcherActor : ReceiveActor
+{
+    private readonly IResourceStore _store;
+    private readonly IActorRef _archivers;
+    private readonly IActorRef _opsRequests;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<ResourceId> _knownArchivers = [];
+
+    public ResourceWatcherActor(IResourceStore store, IActorRef archivers, IActorRef opsRequests)
+    {
+        _store = store;
+        _archivers = archivers;
+        _opsRequests = opsRequests;
+        Receive<ResourceEvent>(OnEvent);
+        Receive<Status.Failure>(f =>
+        {
+            _log.Error(f.Cause, "the resource watch stopped; restarting it");
+            throw new InvalidOperationException("resource watch failed", f.Cause);
+        });
+    }
+
+    public static Props Props(IResourceStore store, IActorRef archivers, IActorRef opsRequests) =>
+        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, archivers, opsRequests));
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        var store = _store;
+        var token = _stopping.Token;
+        // Subscribe first, then list, so nothing falls between the two; duplicates are harmless.
+        var events = store.WatchAsync(token).GetAsyncEnumerator(token);
+        _ = Task.Run(async () =>
+        {
+            foreach (var archiver in await store.ListAsync<MongoDBArchiver>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, archiver));
+            foreach (var request in await store.ListAsync<MongoDBOpsRequest>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, request));
+            while (await events.MoveNextAsync()) self.Tell(events.Current);
+        }, token).ContinueWith(t =>
+        {
+            if (t.IsFaulted) self.Tell(new Status.Failure(t.Exception!.GetBaseException()));
+        }, TaskScheduler.Default);
+    }
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private void OnEvent(ResourceEvent e)
+    {
+        var id = ResourceId.Of(e.Resource);
+        switch (e.Resource)
+        {
+            case MongoDBArchiver:
+                _knownArchivers.Add(id);
+                _archivers.Tell(new ReconcileArchiver(id, $"archiver {e.Type}"));
+                break;
+            case MongoDBOpsRequest request:
+                OnOpsRequest(id, request, e.Type);
+                break;
+            case MongoDB or BackupStorage or RetentionPolicy:
+                foreach (var archiver in _knownArchivers) _archivers.Tell(new ReconcileArchiver(archiver, $"{e.Resource.Kind} {id} {e.Type}"));
+                break;
+        }
+    }
+
+    private void OnOpsRequest(ResourceId id, MongoDBOpsRequest request, ResourceEventType type)
+    {
+        if (request.Spec?.Archiver is not { Operation: { } operation, Ref: { } reference } || request.Spec.DatabaseRef is null) return;
+        var archiverId = new ResourceId(reference.NamespaceOr(id.Namespace), reference.Name);
+        if (type != ResourceEventType.Deleted && request.Status?.Phase is null or OpsRequestPhase.Pending)
+        {
+            var hash = request.Metadata.Annotations?.TryGetValue(ApiGroups.SpecHashAnnotation, out var h) == true ? h : null;
+            _opsRequests.Tell(new StartOpsRequest(id, operation, new ResourceId(id.Namespace, request.Spec.DatabaseRef.Name), archiverId, hash));
+        }
+
+        _archivers.Tell(new ReconcileArchiver(archiverId, $"ops request {id} {type}"));
+    }
+}

@@ -1,0 +1,152 @@
+using Archiver.Actors.Archivers;
+using Archiver.Actors.Embedded;
+using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Watching;
+using Archiver.Messages.Configuration;
+using Archiver.Messages.Manifests;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.OpsRequests;
+using Archiver.Messages.Resources;
+using Xunit.Abstractions;
+
+namespace Archiver.Actors.Tests;
+
+/// <summary>The CR-driven loop in one process: resources change, the watcher tells the entities, they act.</summary>
+public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    private readonly InProcessWorkloads _workloads = new();
+    private readonly RecordingJanitor _janitor = new();
+    private InMemoryResourceStore _store = null!;
+    private ScriptedSteps _steps = null!;
+
+    [Fact]
+    public async Task Every_selected_database_is_configured_and_the_archiver_reports_Current()
+    {
+        await StartAsync(Fixtures.Archiver(), Fixtures.Database(), Fixtures.Database(name: "mg-two"), Fixtures.Database(name: "untouched", selected: false));
+        var hash = SpecHash.Compute(Fixtures.Archiver().Spec!);
+
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+        foreach (var name in new[] { "mg-rs", "mg-two" })
+        {
+            var db = (await _store.GetAsync<MongoDB>(new ResourceId("demo", name)))!;
+            Assert.Equal(hash, db.Metadata.Annotations![ApiGroups.SpecHashAnnotation]);
+        }
+
+        var untouched = (await _store.GetAsync<MongoDB>(new ResourceId("demo", "untouched")))!;
+        Assert.False(untouched.Metadata.Annotations?.ContainsKey(ApiGroups.SpecHashAnnotation) ?? false);
+        var refs = (await Archiver()).Status!.DatabaseRefs!;
+        Assert.Equal(["mg-rs", "mg-two"], refs.Select(r => r.Name));
+        Assert.All(refs, r => Assert.Equal(OpsRequestPhase.Successful, r.OpsReqPhase));
+        Assert.Contains(ArchiverPlanner.Finalizer, (await Archiver()).Metadata.Finalizers!);
+    }
+
+    [Fact]
+    public async Task A_database_whose_labels_stop_matching_is_disabled()
+    {
+        await StartAsync(Fixtures.Archiver(), Fixtures.Database());
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+
+        var db = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        db.Metadata.Labels = new Dictionary<string, string> { ["archiver"] = "false" };
+        await _store.ReplaceAsync(db);
+
+        await AwaitAssertAsync(async () =>
+        {
+            var now = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+            Assert.Null(now.Spec!.Archiver);
+            Assert.Equal(DatabaseArchiverPhase.Disabled, now.Status?.Archiver?.Phase);
+            Assert.Empty((await Archiver()).Status!.DatabaseRefs!);
+        }, Patience);
+        Assert.Null(await _store.GetAsync<BackupConfiguration>(new ResourceId("demo", "mg-rs-archiver")));
+    }
+
+    [Fact]
+    public async Task A_failed_ops_request_blocks_the_database_until_someone_deletes_it()
+    {
+        await StartAsync(Fixtures.Archiver(), Fixtures.Database(), failFirstConfigure: true);
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Blocked, (await Archiver()).Status?.Phase), Patience);
+        var failed = Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+        Assert.Equal(OpsRequestPhase.Failed, failed.Status!.Phase);
+
+        // A resync must not create another request while the failed one is there.
+        await Task.Delay(300);
+        Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+
+        await _store.DeleteAsync<MongoDBOpsRequest>(ResourceId.Of(failed));
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+        Assert.Equal(OpsRequestPhase.Successful, Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo")).Status!.Phase);
+    }
+
+    [Fact]
+    public async Task A_paused_archiver_configures_nothing_new_until_it_resumes()
+    {
+        var paused = Fixtures.Archiver() with { Spec = Fixtures.Archiver().Spec! with { Pause = true } };
+        await StartAsync(paused, Fixtures.Database());
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Paused, (await Archiver()).Status?.Phase), Patience);
+        Assert.Empty(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+
+        var archiver = await Archiver();
+        await _store.ReplaceAsync(archiver with { Spec = archiver.Spec! with { Pause = false } });
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+    }
+
+    [Theory]
+    [InlineData(ArchiverDeletionPolicy.Delete)]
+    [InlineData(ArchiverDeletionPolicy.WipeOut)]
+    [InlineData(ArchiverDeletionPolicy.DoNotDelete)]
+    public async Task Deleting_the_archiver_acts_by_its_deletion_policy(ArchiverDeletionPolicy policy)
+    {
+        var archiver = Fixtures.Archiver() with { Spec = Fixtures.Archiver().Spec! with { DeletionPolicy = policy } };
+        await StartAsync(archiver, Fixtures.Database());
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+
+        await _store.DeleteAsync<MongoDBArchiver>(Fixtures.ArchiverId);
+        await AwaitAssertAsync(async () => Assert.Null(await _store.GetAsync<MongoDBArchiver>(Fixtures.ArchiverId)), Patience);
+
+        var db = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        if (policy == ArchiverDeletionPolicy.DoNotDelete)
+        {
+            Assert.NotNull(db.Spec!.Archiver);
+            Assert.True(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+        }
+        else
+        {
+            Assert.Null(db.Spec!.Archiver);
+            Assert.False(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+        }
+
+        Assert.Equal(policy == ArchiverDeletionPolicy.WipeOut ? ["db/MongoDB/demo/mg-rs"] : [], _janitor.Wiped.Select(w => w.Prefix));
+    }
+
+    private async Task StartAsync(MongoDBArchiver archiver, params MongoDB[] databases) => await StartAsync(archiver, false, databases);
+
+    private async Task StartAsync(MongoDBArchiver archiver, MongoDB database, bool failFirstConfigure) => await StartAsync(archiver, failFirstConfigure, [database]);
+
+    private async Task StartAsync(MongoDBArchiver archiver, bool failFirstConfigure, MongoDB[] databases)
+    {
+        _store = new InMemoryResourceStore();
+        await _store.CreateAsync(Storage());
+        _steps = new ScriptedSteps(new OpsRequestSteps(_store, _workloads, TimeProvider.System));
+        if (failFirstConfigure) _steps.FailNext(OpsRequestStep.CreateBackupConfiguration, new PermanentStepException("storage credentials rejected"));
+        var settings = new OpsRequestSettings { MaxAttempts = 2, FirstBackoff = TimeSpan.FromMilliseconds(20) };
+        var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
+        var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
+        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, _janitor, archiverSettings, TimeProvider.System)));
+        Sys.ActorOf(ResourceWatcherActor.Props(_store, archivers, opsRequests));
+        await Task.Delay(50);
+        foreach (var db in databases) await _store.CreateAsync(db);
+        await _store.CreateAsync(archiver);
+    }
+
+    private async Task<MongoDBArchiver> Archiver() => (await _store.GetAsync<MongoDBArchiver>(Fixtures.ArchiverId))!;
+
+    private static BackupStorage Storage() => (BackupStorage)ManifestReader.Read("""
+        apiVersion: storage.kubestash.com/v1alpha1
+        kind: BackupStorage
+        metadata: {name: local-storage, namespace: stash}
+        spec:
+          storage: {provider: local, local: {mountPath: /backups}}
+          usagePolicy: {allowedNamespaces: {from: All}}
+        """).Resources[0];
+}
