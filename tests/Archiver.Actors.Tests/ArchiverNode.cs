@@ -20,7 +20,7 @@ internal sealed class ArchiverNode : IAsyncDisposable
 
     public IActorRef Region<T>() => _host.Services.GetRequiredService<ActorRegistry>().Get<T>();
 
-    public static async Task<ArchiverNode> StartAsync(ArchiverNodeOptions options, IResourceStore store, IArchivingWorkloads workloads, IOpsRequestSteps? steps = null, OpsRequestSettings? settings = null)
+    public static async Task<ArchiverNode> StartAsync(ArchiverNodeOptions options, IResourceStore store, IArchivingWorkloads workloads, IOpsRequestSteps? steps = null, OpsRequestSettings? settings = null, string? hocon = null)
     {
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
@@ -30,10 +30,15 @@ internal sealed class ArchiverNode : IAsyncDisposable
                 services.AddSingleton(workloads);
                 if (steps is not null) services.AddSingleton(steps);
                 if (settings is not null) services.AddSingleton(settings);
-                services.AddAkka(ArchiverHostingExtensions.SystemName, builder => builder
-                    .AddArchiver(options)
-                    // A crash, not a graceful leave: nothing is handed over when the system stops.
-                    .AddHocon("akka.coordinated-shutdown.run-by-actor-system-terminate = off", HoconAddMode.Prepend));
+                services.AddAkka(ArchiverHostingExtensions.SystemName, builder =>
+                {
+                    builder
+                        .AddArchiver(options)
+                        // A crash, not a graceful leave: nothing is handed over when the system stops.
+                        .AddHocon("akka.coordinated-shutdown.run-by-actor-system-terminate = off", HoconAddMode.Prepend);
+                    // Whatever else a caller needs that the options do not cover, e.g. a quieter log for benchmarks.
+                    if (hocon is not null) builder.AddHocon(hocon, HoconAddMode.Prepend);
+                });
             })
             .Build();
         await host.StartAsync();
