@@ -19,11 +19,17 @@ internal sealed class BenchReport
     /// <summary>A figure where less is better (time, memory): passes if value / reference &lt;= goal.</summary>
     public void AtMost(string name, double value, double reference, double goal) => Print(name, value, reference, "<=", goal, value / reference <= goal);
 
-    private void Print(string name, double value, double reference, string op, double goal, bool pass)
+    /// <summary>
+    /// A cost with an absolute budget (goal printed with its unit, e.g. <c>goal=&lt;=10s</c>), beside a reference
+    /// measured in the same run: passes if value &lt;= budget, whatever the reference.
+    /// </summary>
+    public void WithinBudget(string name, double value, double reference, double budget, string unit) => Print(name, value, reference, "<=", budget, value <= budget, unit);
+
+    private void Print(string name, double value, double reference, string op, double goal, bool pass, string unit = "")
     {
         _results.Add((name, pass));
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"BENCH name={name} value={value:0.###} reference={reference:0.###} ratio={value / reference:0.###} goal={op}{goal:0.###} pass={(pass ? "true" : "false")}"));
+            $"BENCH name={name} value={value:0.###} reference={reference:0.###} ratio={value / reference:0.###} goal={op}{goal:0.###}{unit} pass={(pass ? "true" : "false")}"));
     }
 }

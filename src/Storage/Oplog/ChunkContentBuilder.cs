@@ -4,7 +4,7 @@ namespace Archiver.Storage.Oplog;
 
 /// <summary>
 /// Accumulates entries straight into the chunk's content layout: the BSON documents back to back, exactly as
-/// read, then an index of each entry's <c>ts</c> and <c>wall</c> as small varint deltas. Keeping the index apart
+/// read, then an index of each entry's <c>ts</c>, <c>wall</c> and length as small varints. Keeping the index apart
 /// and tiny (about 4 bytes an entry) means the compressed content is barely larger than the documents themselves.
 /// Reused across chunks to keep the write path allocation-free.
 /// </summary>
@@ -64,7 +64,7 @@ public sealed class ChunkContentBuilder
         EnsureCapacity(ref _index, _indexLength + ChunkIndex.MaxEntryLength);
         var previousTs = Count == 0 ? default : Last;
         var previousWall = Count == 0 ? 0 : LastWallUnixMs;
-        _indexLength += ChunkIndex.Write(_index.AsSpan(_indexLength), previousTs, previousWall, entry.Ts, entry.WallUnixMs);
+        _indexLength += ChunkIndex.Write(_index.AsSpan(_indexLength), previousTs, previousWall, entry.Ts, entry.WallUnixMs, document.Length);
         if (Count == 0)
         {
             First = entry.Ts;

@@ -2,36 +2,51 @@ namespace Archiver.Storage.Oplog;
 
 /// <summary>
 /// One index record per entry, relative to the entry before it (the first to zero): the seconds delta of
-/// <c>ts</c> (unsigned varint), the increment (unsigned varint), and the wall delta in ms (zigzag varint).
-/// Consecutive oplog entries differ little, so a record is usually 3 to 5 bytes.
+/// <c>ts</c> (unsigned varint); the increment (unsigned varint), as a delta from the previous increment when the
+/// seconds are equal; the wall delta in ms (zigzag varint); and the document's length (unsigned varint).
+/// Consecutive oplog entries differ little, so a record is usually 4 or 5 bytes. Keeping the lengths here lets a
+/// reader index a chunk by walking this small table alone, without touching every document in memory.
 /// </summary>
 internal static class ChunkIndex
 {
-    public const int MaxEntryLength = 5 + 5 + 10;
+    public const int MaxEntryLength = 5 + 5 + 10 + 5;
 
-    public static int Write(Span<byte> target, OplogTimestamp previousTs, long previousWall, OplogTimestamp ts, long wall)
+    public static int Write(Span<byte> target, OplogTimestamp previousTs, long previousWall, OplogTimestamp ts, long wall, int length)
     {
-        var n = WriteVarint(target, ts.Seconds - previousTs.Seconds);
-        n += WriteVarint(target[n..], ts.Increment);
+        var seconds = ts.Seconds - previousTs.Seconds;
+        var n = WriteVarint(target, seconds);
+        n += WriteVarint(target[n..], seconds == 0 ? ts.Increment - previousTs.Increment : ts.Increment);
         var delta = wall - previousWall;
         n += WriteVarint(target[n..], (ulong)((delta << 1) ^ (delta >> 63)));
+        n += WriteVarint(target[n..], (uint)length);
         return n;
     }
 
     /// <summary>Reads one record; false if the index is truncated or malformed.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> source, ref int offset, ref OplogTimestamp ts, ref long wall)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static bool TryRead(ReadOnlySpan<byte> source, ref int offset, ref OplogTimestamp ts, ref long wall, out int length)
     {
+        length = 0;
+        // Most fields are one byte: take that path without entering the general loop.
         if (!TryReadVarint(source, ref offset, out var seconds)
             || !TryReadVarint(source, ref offset, out var increment)
             || !TryReadVarint(source, ref offset, out var zigzag)
-            || seconds > uint.MaxValue - ts.Seconds
-            || increment > uint.MaxValue)
+            || !TryReadVarint(source, ref offset, out var documentLength)
+            || documentLength > int.MaxValue
+            || seconds > uint.MaxValue - ts.Seconds)
         {
             return false;
         }
 
-        ts = new OplogTimestamp(ts.Seconds + (uint)seconds, (uint)increment);
+        var fullIncrement = seconds == 0 ? ts.Increment + increment : increment;
+        if (fullIncrement > uint.MaxValue)
+        {
+            return false;
+        }
+
+        ts = new OplogTimestamp(ts.Seconds + (uint)seconds, (uint)fullIncrement);
         wall += (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+        length = (int)documentLength;
         return true;
     }
 
@@ -48,7 +63,19 @@ internal static class ChunkIndex
         return n;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool TryReadVarint(ReadOnlySpan<byte> source, ref int offset, out ulong value)
+    {
+        if ((uint)offset < (uint)source.Length && source[offset] < 0x80)
+        {
+            value = source[offset++];
+            return true;
+        }
+
+        return TryReadLongVarint(source, ref offset, out value);
+    }
+
+    private static bool TryReadLongVarint(ReadOnlySpan<byte> source, ref int offset, out ulong value)
     {
         value = 0;
         for (var shift = 0; shift < 64 && offset < source.Length; shift += 7)

@@ -7,8 +7,8 @@ namespace Archiver.Storage.Oplog;
 /// <summary>
 /// Encodes and decodes chunk objects: a fixed header, the component name, a CRC-32C over header and payload,
 /// then the payload (the content, compressed). The content is the BSON documents exactly as read, back to back
-/// (each carries its length in its first four bytes: BSON's own framing, read without parsing the document),
-/// then the <see cref="ChunkIndex"/> of every entry's <c>ts</c> and <c>wall</c>. Little-endian throughout; the
+/// (the writer checks each one's BSON length prefix, without parsing the document), then the
+/// <see cref="ChunkIndex"/> of every entry's <c>ts</c>, <c>wall</c> and length. Little-endian throughout; the
 /// byte layout is in docs/storage.md.
 /// </summary>
 public static class OplogChunkFormat
@@ -227,27 +227,29 @@ public static class OplogChunkFormat
         var offset = 0;
         var ts = default(OplogTimestamp);
         var wall = 0L;
-        var previous = header.Previous;
+        var previous = header.Previous.Value;
         var count = header.EntryCount;
-        for (var i = 0; i < count; i++)
+        var target = entries.AsSpan(0, count);
+        for (var i = 0; i < target.Length; i++)
         {
-            if (documentsLength - offset < MinimumBsonLength || !ChunkIndex.TryRead(index, ref indexOffset, ref ts, ref wall))
+            if (!ChunkIndex.TryRead(index, ref indexOffset, ref ts, ref wall, out var length))
             {
-                throw new CorruptObjectException(key, $"the content ends inside entry {i}");
+                throw new CorruptObjectException(key, $"the index ends inside entry {i}");
             }
 
-            var length = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(offset));
-            if (length < MinimumBsonLength || length > documentsLength - offset || ts <= previous)
+            // The documents are not touched here: the CRC vouches for them and the writer checked each one's
+            // BSON length prefix against this length.
+            if (length < MinimumBsonLength || length > documentsLength - offset || ts.Value <= previous)
             {
                 throw new CorruptObjectException(key, $"entry {i} has a bad length or is out of ts order");
             }
 
-            entries[i] = new OplogEntry(ts, wall, content.AsMemory(offset, length));
-            previous = ts;
+            target[i] = new OplogEntry(ts, wall, new ReadOnlyMemory<byte>(content, offset, length));
+            previous = ts.Value;
             offset += length;
         }
 
-        if (offset != documentsLength || indexOffset != index.Length || entries[0].Ts != header.First || entries[count - 1].Ts != header.Last)
+        if (offset != documentsLength || indexOffset != index.Length || target[0].Ts != header.First || target[^1].Ts != header.Last)
         {
             throw new CorruptObjectException(key, "its entries do not match the range in its header");
         }
