@@ -18,7 +18,8 @@ public sealed partial class TimelineCatalog
             return Refuse(RefusalReason.NoBackup, $"Timeline {Timeline} has no successful full backup to start from.");
         }
 
-        if (target.Time is { } time && time > now)
+        // An oplog ts counts seconds of cluster time, which follows the wall clock: one ahead of now is in the future.
+        if ((target.Time is { } time && time > now) || (target.Ts is { } future && future.Seconds > now.ToUnixTimeSeconds()))
         {
             return Refuse(RefusalReason.InFuture, $"The target {target} is in the future (now is {now:O}).", latest: WindowOf(_succeeded[^1]).To);
         }

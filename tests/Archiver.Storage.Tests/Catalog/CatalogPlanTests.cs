@@ -93,6 +93,8 @@ public sealed class CatalogPlanTests
         var late = catalog.PlanRestore(RecoveryTarget.AtTime(At(1_500)), Now).Refusal!;
         Assert.Equal((RefusalReason.AfterLastArchivedEntry, At(999)), (late.Reason, late.LatestRecoverable!.Value));
         Assert.Equal(RefusalReason.InFuture, catalog.PlanRestore(RecoveryTarget.AtTime(Now.AddMilliseconds(1)), Now).Refusal!.Reason);
+        Assert.Equal(RefusalReason.InFuture, catalog.PlanRestore(RecoveryTarget.AtTs(Ts(1_000_001)), Now).Refusal!.Reason);
+        Assert.Equal(RefusalReason.AfterLastArchivedEntry, catalog.PlanRestore(RecoveryTarget.AtTs(Ts(1_000)), Now).Refusal!.Reason);
         Assert.Equal(RefusalReason.NoBackup, NewCatalog(Chunks(100, 999, 60, 0), Backup("f", 150, BackupStatus.Failed)).PlanRestore(RecoveryTarget.AtTime(At(500)), Now).Refusal!.Reason);
     }
 
