@@ -15,6 +15,7 @@ public sealed class RepositoryCatalog
 {
     private readonly SortedDictionary<uint, TimelineCatalog> _timelines = [];
     private readonly List<string> _unrecognized = [];
+    private readonly List<IncompleteBackup> _incomplete = [];
     private string _lastComponent = string.Empty;
 
     public RepositoryCatalog(RepositoryLayout layout)
@@ -30,6 +31,9 @@ public sealed class RepositoryCatalog
     /// <summary>Objects under the oplog folder whose names are not chunk names: reported, never silently used.</summary>
     public IReadOnlyList<string> UnrecognizedKeys => _unrecognized;
 
+    /// <summary>Backup folders without a manifest (running or abandoned backups), found by <see cref="LoadAsync"/>.</summary>
+    public IReadOnlyList<IncompleteBackup> IncompleteBackups => _incomplete;
+
     public static async Task<RepositoryCatalog> LoadAsync(IObjectStore store, RepositoryLayout layout, CancellationToken cancellationToken = default)
     {
         var catalog = new RepositoryCatalog(layout);
@@ -38,9 +42,35 @@ public sealed class RepositoryCatalog
             catalog.AddChunkObject(item.Key, item.Size);
         }
 
-        foreach (var manifest in await new FullBackupReader(store, layout).ListAsync(cancellationToken))
+        // One listing of the backups folder: ids with a manifest are read, the others are incomplete.
+        var folders = new SortedDictionary<string, List<StoredObject>>(StringComparer.Ordinal);
+        await foreach (var item in store.ListAllAsync(layout.BackupsPrefix, cancellationToken))
         {
-            catalog.AddBackup(manifest);
+            var id = item.Key.AsSpan(layout.BackupsPrefix.Length);
+            var slash = id.IndexOf('/');
+            if (slash > 0)
+            {
+                var key = id[..slash].ToString();
+                if (!folders.TryGetValue(key, out var objects))
+                {
+                    folders[key] = objects = [];
+                }
+
+                objects.Add(item);
+            }
+        }
+
+        var reader = new FullBackupReader(store, layout);
+        foreach (var (id, objects) in folders)
+        {
+            if (objects.Any(o => o.Key == layout.BackupManifestKey(id)))
+            {
+                catalog.AddBackup(await reader.ReadManifestAsync(id, cancellationToken));
+            }
+            else
+            {
+                catalog._incomplete.Add(new IncompleteBackup(id, [.. objects.Select(o => o.Key)], objects.Max(o => o.LastModified)));
+            }
         }
 
         return catalog;

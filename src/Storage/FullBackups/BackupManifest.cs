@@ -27,6 +27,17 @@ public sealed record BackupManifest
 
     public long ConsistentWallUnixMs { get; init; }
 
+    /// <summary>
+    /// For a backup taken while writes went on (a logical dump): the oplog position noted before the data was
+    /// read (T0). The data may hold any write after it, so a restore replays the oplog strictly after this
+    /// <c>ts</c>, and the result is consistent from <see cref="ConsistentAt"/> (T1) on. Null: replay starts
+    /// after <see cref="ConsistentAt"/>.
+    /// </summary>
+    public OplogTimestamp? ReplayFrom { get; init; }
+
+    /// <summary>Where a restore's oplog replay starts: <see cref="ReplayFrom"/> if set, else <see cref="ConsistentAt"/>.</summary>
+    public OplogTimestamp ReplayAfter => ReplayFrom ?? ConsistentAt;
+
     public IReadOnlyList<BackupFile> Files { get; init; } = [];
 
     public string? Error { get; init; }

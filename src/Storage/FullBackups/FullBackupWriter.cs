@@ -16,6 +16,7 @@ public sealed class FullBackupWriter
     private readonly RepositoryLayout _layout;
     private readonly BackupStart _start;
     private readonly List<BackupFile> _files = [];
+    private readonly Lock _filesLock = new();
 
     public FullBackupWriter(IObjectStore store, RepositoryLayout layout, BackupStart start, string? id = null)
     {
@@ -37,9 +38,13 @@ public sealed class FullBackupWriter
     public async Task<BackupFile> AddFileAsync(string name, string component, Stream content, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
-        if (_files.Any(f => f.Name == name))
+        // Files may be added concurrently (a logical dump streams several collections at once).
+        lock (_filesLock)
         {
-            throw new ArgumentException($"Backup {Id} already has a file named '{name}'.", nameof(name));
+            if (_files.Any(f => f.Name == name))
+            {
+                throw new ArgumentException($"Backup {Id} already has a file named '{name}'.", nameof(name));
+            }
         }
 
         var key = _layout.BackupFileKey(Id, name);
@@ -64,21 +69,40 @@ public sealed class FullBackupWriter
         }
 
         var file = new BackupFile(name, component, hashing.BytesRead, stored, hashing.HashHex(), "zstd");
-        _files.Add(file);
+        lock (_filesLock)
+        {
+            _files.Add(file);
+        }
+
         return file;
     }
 
     /// <summary>Publishes the manifest of a successful backup, consistent at <paramref name="consistentAt"/>.</summary>
     public Task<BackupManifest> CompleteAsync(
         OplogTimestamp consistentAt, long consistentWallUnixMs, DateTimeOffset finishedAt, CancellationToken cancellationToken = default) =>
-        PublishAsync(BackupStatus.Succeeded, consistentAt, consistentWallUnixMs, finishedAt, null, cancellationToken);
+        PublishAsync(BackupStatus.Succeeded, consistentAt, consistentWallUnixMs, finishedAt, null, null, cancellationToken);
+
+    /// <summary>
+    /// Publishes the manifest of a backup taken while writes went on: its data reflects some writes after
+    /// <paramref name="replayFrom"/> (T0) and is consistent at <paramref name="consistentAt"/> (T1) once the oplog
+    /// after T0 is replayed on it.
+    /// </summary>
+    public Task<BackupManifest> CompleteAsync(
+        OplogTimestamp replayFrom, OplogTimestamp consistentAt, long consistentWallUnixMs, DateTimeOffset finishedAt, CancellationToken cancellationToken = default) =>
+        PublishAsync(BackupStatus.Succeeded, consistentAt, consistentWallUnixMs, finishedAt, null, replayFrom, cancellationToken);
 
     /// <summary>Publishes the manifest of a failed backup, so retention can count it and operators can see why.</summary>
     public Task<BackupManifest> FailAsync(string error, DateTimeOffset finishedAt, CancellationToken cancellationToken = default) =>
-        PublishAsync(BackupStatus.Failed, OplogTimestamp.Zero, 0, finishedAt, error, cancellationToken);
+        PublishAsync(BackupStatus.Failed, OplogTimestamp.Zero, 0, finishedAt, error, null, cancellationToken);
 
     private async Task<BackupManifest> PublishAsync(
-        BackupStatus status, OplogTimestamp consistentAt, long consistentWall, DateTimeOffset finishedAt, string? error, CancellationToken cancellationToken)
+        BackupStatus status,
+        OplogTimestamp consistentAt,
+        long consistentWall,
+        DateTimeOffset finishedAt,
+        string? error,
+        OplogTimestamp? replayFrom,
+        CancellationToken cancellationToken)
     {
         var manifest = new BackupManifest
         {
@@ -91,6 +115,7 @@ public sealed class FullBackupWriter
             Status = status,
             ConsistentAt = consistentAt,
             ConsistentWallUnixMs = consistentWall,
+            ReplayFrom = replayFrom,
             Files = [.. _files],
             Error = error,
         };

@@ -9,7 +9,8 @@ public sealed record RetentionPlan(
     RepositoryLayout Layout,
     IReadOnlyList<KeptBackup> KeptBackups,
     IReadOnlyList<BackupManifest> BackupsToDelete,
-    IReadOnlyList<ChunkDescriptor> ChunksToDelete)
+    IReadOnlyList<ChunkDescriptor> ChunksToDelete,
+    IReadOnlyList<Catalog.IncompleteBackup> IncompleteBackupsToDelete)
 {
     /// <summary>The keys of everything that would go; manifests first, so a half-applied plan hides backups before removing their files.</summary>
     public IEnumerable<string> KeysToDelete()
@@ -30,6 +31,11 @@ public sealed record RetentionPlan(
         foreach (var chunk in ChunksToDelete)
         {
             yield return chunk.Key;
+        }
+
+        foreach (var key in IncompleteBackupsToDelete.SelectMany(b => b.Keys))
+        {
+            yield return key;
         }
     }
 }

@@ -51,7 +51,8 @@ public static class RetentionPlanner
             catalog.Layout,
             [.. newestFirst.Where(reasons.ContainsKey).Select(b => new KeptBackup(b, reasons[b]))],
             [.. newestFirst.Where(b => !reasons.ContainsKey(b))],
-            chunksToDelete);
+            chunksToDelete,
+            [.. catalog.IncompleteBackups.Where(b => b.LastModified < now - rules.IncompleteBackupGrace)]);
     }
 
     private static void Keep(Dictionary<BackupManifest, List<RetentionReason>> reasons, BackupManifest backup, RetentionReason reason)

@@ -13,11 +13,18 @@ public sealed record RetentionRules
 
     public TimeSpan? MaxRetentionPeriod { get; init; }
 
+    /// <summary>
+    /// How long files of a backup without a manifest are left alone: longer than any backup runs, so a backup in
+    /// progress is never touched.
+    /// </summary>
+    public TimeSpan IncompleteBackupGrace { get; init; } = TimeSpan.FromDays(1);
+
     public void Validate()
     {
         // Keeping no successful backup would make every archived chunk unusable: refuse rather than wipe.
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepLastSucceeded, 1, nameof(KeepLastSucceeded));
         ArgumentOutOfRangeException.ThrowIfNegative(KeepLastFailed, nameof(KeepLastFailed));
+        ArgumentOutOfRangeException.ThrowIfLessThan(IncompleteBackupGrace, TimeSpan.Zero, nameof(IncompleteBackupGrace));
         if (MaxRetentionPeriod is { } period)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(period, TimeSpan.Zero, nameof(MaxRetentionPeriod));

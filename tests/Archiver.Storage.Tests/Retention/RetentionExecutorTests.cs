@@ -39,6 +39,23 @@ public sealed class RetentionExecutorTests : IDisposable
         Assert.Equal(catalog.Timeline(1).WindowOf(plan.KeptBackups.Single().Backup), reloaded.Timeline(1).Windows().Single());
     }
 
+    [Fact]
+    public async Task Files_of_a_backup_that_never_finished_go_only_after_the_grace_period()
+    {
+        await WriteHistoryAsync();
+        var abandoned = new FullBackupWriter(_store, _layout, new BackupStart("mongodump", ["rs0"], 1, DateTimeOffset.UnixEpoch));
+        await abandoned.AddFileAsync("part.bson", "rs0", new MemoryStream(new byte[100]));
+        var catalog = await RepositoryCatalog.LoadAsync(_store, _layout);
+        var rules = new RetentionRules { KeepLastSucceeded = 5, IncompleteBackupGrace = TimeSpan.FromHours(1) };
+
+        var soon = RetentionPlanner.Plan(catalog, rules, DateTimeOffset.UtcNow);
+        var later = RetentionPlanner.Plan(catalog, rules, DateTimeOffset.UtcNow.AddHours(2));
+
+        Assert.Equal(abandoned.Id, catalog.IncompleteBackups.Single().Id);
+        Assert.Empty(soon.KeysToDelete());
+        Assert.Equal([_layout.BackupFileKey(abandoned.Id, "part.bson")], later.KeysToDelete());
+    }
+
     [Theory]
     [InlineData(DeletionPolicy.WipeOut, 0)]
     [InlineData(DeletionPolicy.Delete, 14)]
