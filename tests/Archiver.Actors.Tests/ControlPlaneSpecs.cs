@@ -1,10 +1,13 @@
+using Akka.Actor;
 using Archiver.Actors.Archivers;
+using Archiver.Actors.Databases;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Watching;
 using Archiver.Messages.Configuration;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.OpsRequests;
 using Archiver.Messages.Resources;
 using Xunit.Abstractions;
@@ -19,6 +22,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     private readonly RecordingJanitor _janitor = new();
     private InMemoryResourceStore _store = null!;
     private ScriptedSteps _steps = null!;
+    private IActorRef _databases = ActorRefs.Nobody;
 
     [Fact]
     public async Task Every_selected_database_is_configured_and_the_archiver_reports_Current()
@@ -39,6 +43,17 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         Assert.Equal(["mg-rs", "mg-two"], refs.Select(r => r.Name));
         Assert.All(refs, r => Assert.Equal(OpsRequestPhase.Successful, r.OpsReqPhase));
         Assert.Contains(ArchiverPlanner.Finalizer, (await Archiver()).Metadata.Finalizers!);
+    }
+
+    [Fact]
+    public async Task A_configured_database_schedules_full_backups_on_its_archivers_cron()
+    {
+        await StartAsync(Fixtures.Archiver(schedule: "30 2 * * *"), Fixtures.Database());
+        await AwaitAssertAsync(async () =>
+        {
+            var state = await _databases.Ask<DatabaseState>(new GetDatabaseState(Fixtures.DatabaseId), TimeSpan.FromSeconds(3));
+            Assert.Equal("30 2 * * *", state.Schedule?.Cron);
+        }, Patience);
     }
 
     [Fact]
@@ -133,7 +148,8 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
         var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, _janitor, archiverSettings, TimeProvider.System)));
-        Sys.ActorOf(ResourceWatcherActor.Props(_store, archivers, opsRequests));
+        _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), _store, new ScriptedBackupRunner(), new DatabaseSettings(), TimeProvider.System)));
+        Sys.ActorOf(ResourceWatcherActor.Props(_store, archivers, opsRequests, _databases));
         await Task.Delay(50);
         foreach (var db in databases) await _store.CreateAsync(db);
         await _store.CreateAsync(archiver);

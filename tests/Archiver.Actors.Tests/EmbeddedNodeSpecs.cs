@@ -35,7 +35,11 @@ public sealed class EmbeddedNodeSpecs : IDisposable
         await using var second = await ArchiverNode.StartAsync(options, store, workloads, steps);
         // No message is sent: the remembered entity restarts on its own and picks up its journal.
         await WaitUntilAsync(() => steps.Runs(OpsRequestStep.UpdateDatabase) == 1, TimeSpan.FromSeconds(30));
-        var state = await second.Region<OpsRequestRegion>().Ask<OpsRequestState>(new GetOpsRequestState(id), TimeSpan.FromSeconds(10));
+        // The last step has started; its outcome is persisted a moment later.
+        var state = await PollAsync(
+            () => second.Region<OpsRequestRegion>().Ask<OpsRequestState>(new GetOpsRequestState(id), TimeSpan.FromSeconds(10)),
+            s => s.IsTerminal,
+            TimeSpan.FromSeconds(10));
         Assert.Equal(OpsRequestPhase.Successful, state.Phase);
         Assert.Equal(2, steps.Runs(OpsRequestStep.StartArchiving));
         Assert.Equal(1, steps.Runs(OpsRequestStep.CreateBackupConfiguration));
@@ -46,6 +50,19 @@ public sealed class EmbeddedNodeSpecs : IDisposable
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_folder, recursive: true);
+    }
+
+    private static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var value = await read();
+        while (!done(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+            value = await read();
+        }
+
+        return value;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)

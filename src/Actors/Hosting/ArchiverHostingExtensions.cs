@@ -27,6 +27,7 @@ public static class ArchiverHostingExtensions
             .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
             .WithOpsRequests()
             .WithArchivers()
+            .WithDatabases()
             .WithResourceWatcher();
 
         if (options.SeedNodes.Count == 0)

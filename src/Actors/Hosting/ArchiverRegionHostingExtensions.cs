@@ -45,6 +45,7 @@ public static class ArchiverRegionHostingExtensions
             (_, registry, resolver) => ResourceWatcherActor.Props(
                 resolver.GetService<IServiceProvider>().GetRequiredService<IResourceStore>(),
                 registry.Get<ArchiverRegion>(),
-                registry.Get<OpsRequestRegion>()),
+                registry.Get<OpsRequestRegion>(),
+                registry.Get<DatabaseRegion>()),
             new ClusterSingletonOptions());
 }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.OpsRequests;
 
 namespace Archiver.Actors.Serialization;
@@ -35,6 +36,19 @@ public static class ProtocolContracts
         ("archiver.deletion-started.v1", typeof(ArchiverDeletionStarted)),
         ("archiver.deletion-finished.v1", typeof(ArchiverDeletionFinished)),
         ("archiver.state.v1", typeof(ArchiverState)),
+
+        // Databases
+        ("database.reconcile.v1", typeof(ReconcileDatabase)),
+        ("database.run-scheduled-backup.v1", typeof(RunScheduledBackup)),
+        ("database.trigger-backup.v1", typeof(TriggerBackup)),
+        ("database.get-state.v1", typeof(GetDatabaseState)),
+        ("database.backup-schedule-set.v1", typeof(BackupScheduleSet)),
+        ("database.backup-schedule-cleared.v1", typeof(BackupScheduleCleared)),
+        ("database.backup-started.v1", typeof(BackupStarted)),
+        ("database.backup-succeeded.v1", typeof(BackupSucceeded)),
+        ("database.backup-failed.v1", typeof(BackupFailed)),
+        ("database.backup-skipped.v1", typeof(BackupSkipped)),
+        ("database.state.v1", typeof(DatabaseState)),
     ];
 
     public static readonly FrozenDictionary<Type, string> ManifestOf = Contracts.ToFrozenDictionary(c => c.Type, c => c.Manifest);

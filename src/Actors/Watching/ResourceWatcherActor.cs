@@ -3,6 +3,7 @@ using Akka.Event;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.OpsRequests;
 using Archiver.Messages.Resources;
 
@@ -19,15 +20,18 @@ public sealed class ResourceWatcherActor : ReceiveActor
     private readonly IResourceStore _store;
     private readonly IActorRef _archivers;
     private readonly IActorRef _opsRequests;
+    private readonly IActorRef _databases;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<ResourceId> _knownArchivers = [];
+    private readonly Dictionary<ResourceId, ResourceId> _archiverOf = [];
 
-    public ResourceWatcherActor(IResourceStore store, IActorRef archivers, IActorRef opsRequests)
+    public ResourceWatcherActor(IResourceStore store, IActorRef archivers, IActorRef opsRequests, IActorRef databases)
     {
         _store = store;
         _archivers = archivers;
         _opsRequests = opsRequests;
+        _databases = databases;
         Receive<ResourceEvent>(OnEvent);
         Receive<Status.Failure>(f =>
         {
@@ -36,8 +40,8 @@ public sealed class ResourceWatcherActor : ReceiveActor
         });
     }
 
-    public static Props Props(IResourceStore store, IActorRef archivers, IActorRef opsRequests) =>
-        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, archivers, opsRequests));
+    public static Props Props(IResourceStore store, IActorRef archivers, IActorRef opsRequests, IActorRef databases) =>
+        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, archivers, opsRequests, databases));
 
     protected override void PreStart()
     {
@@ -50,6 +54,7 @@ public sealed class ResourceWatcherActor : ReceiveActor
         {
             foreach (var archiver in await store.ListAsync<MongoDBArchiver>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, archiver));
             foreach (var request in await store.ListAsync<MongoDBOpsRequest>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, request));
+            foreach (var database in await store.ListAsync<MongoDB>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, database));
             while (await events.MoveNextAsync()) self.Tell(events.Current);
         }, token).ContinueWith(t =>
         {
@@ -71,14 +76,38 @@ public sealed class ResourceWatcherActor : ReceiveActor
             case MongoDBArchiver:
                 _knownArchivers.Add(id);
                 _archivers.Tell(new ReconcileArchiver(id, $"archiver {e.Type}"));
+                // Its databases' schedules follow its spec.
+                foreach (var (db, archiver) in _archiverOf)
+                {
+                    if (archiver == id) _databases.Tell(new ReconcileDatabase(db, $"archiver {id} {e.Type}"));
+                }
+
+                break;
+            case MongoDB database:
+                OnDatabase(id, database, e.Type);
                 break;
             case MongoDBOpsRequest request:
                 OnOpsRequest(id, request, e.Type);
                 break;
-            case MongoDB or BackupStorage or RetentionPolicy:
+            case BackupStorage or RetentionPolicy:
                 foreach (var archiver in _knownArchivers) _archivers.Tell(new ReconcileArchiver(archiver, $"{e.Resource.Kind} {id} {e.Type}"));
                 break;
         }
+    }
+
+    private void OnDatabase(ResourceId id, MongoDB database, ResourceEventType type)
+    {
+        if (type != ResourceEventType.Deleted && database.Spec?.Archiver?.Ref is { } reference)
+        {
+            _archiverOf[id] = new ResourceId(reference.NamespaceOr(id.Namespace), reference.Name);
+        }
+        else
+        {
+            _archiverOf.Remove(id);
+        }
+
+        _databases.Tell(new ReconcileDatabase(id, $"database {type}"));
+        foreach (var archiver in _knownArchivers) _archivers.Tell(new ReconcileArchiver(archiver, $"database {id} {type}"));
     }
 
     private void OnOpsRequest(ResourceId id, MongoDBOpsRequest request, ResourceEventType type)

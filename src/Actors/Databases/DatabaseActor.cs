@@ -1,0 +1,235 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.Databases;
+
+/// <summary>
+/// One database's full backups: on its archiver's cron, with <c>concurrencyPolicy</c> (Forbid skips and records,
+/// Allow overlaps, Replace cancels the active run) and <c>failurePolicy: Retry</c> (<c>maxRetry</c> retries,
+/// <c>delay</c> apart). Waiting is a timer, never a loop. A run the node died in is a failed attempt, retried by
+/// the same policy; missed cron times are not caught up (as a CronJob without a starting deadline).
+/// </summary>
+public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
+{
+    private readonly IResourceStore _store;
+    private readonly IFullBackupRunner _runner;
+    private readonly DatabaseSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, CancellationTokenSource> _running = [];
+    private DatabaseState _state;
+
+    public DatabaseActor(ResourceId id, IResourceStore store, IFullBackupRunner runner, DatabaseSettings settings, TimeProvider clock)
+    {
+        _store = store;
+        _runner = runner;
+        _settings = settings;
+        _clock = clock;
+        _state = DatabaseState.Empty(id);
+        PersistenceId = $"database-{id}";
+
+        Recover<SnapshotOffer>(offer => _state = (DatabaseState)offer.Snapshot);
+        Recover<IDatabaseEvent>(e => _state = _state.Apply(e));
+        Command<ReconcileDatabase>(_ => LoadAsync().PipeTo(Self, success: w => w, failure: e => new LoadFailed(e)));
+        Command<Loaded>(OnLoaded);
+        Command<LoadFailed>(f => _log.Warning(f.Error, "reading {0} failed", _state.Id));
+        Command<RunScheduledBackup>(OnTick);
+        Command<TriggerBackup>(_ => Sender.Tell(StartRun(scheduledFor: null, attempt: 1, runId: NewRunId()) ?? "refused: a backup is running"));
+        Command<RetryRun>(r => Retry(r.RunId));
+        Command<RunOutcome>(OnOutcome);
+        Command<GetDatabaseState>(_ => Sender.Tell(_state));
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ResourceId id, IResourceStore store, IFullBackupRunner runner, DatabaseSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new DatabaseActor(id, store, runner, settings, clock));
+
+    protected override void OnReplaySuccess()
+    {
+        foreach (var run in _state.Active.Values)
+        {
+            // Its node stopped mid-run: the outcome is unknown, so the attempt failed.
+            Self.Tell(new RunOutcome(run.RunId, run.Attempt, null, new InvalidOperationException("interrupted: the node running it stopped")));
+        }
+
+        foreach (var run in _state.Retrying.Values) ArmRetry(run.RunId, run.RetryAt ?? Now);
+        ArmCron();
+        Self.Tell(new ReconcileDatabase(_state.Id, "started"));
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var run in _running.Values) run.Cancel();
+        base.PostStop();
+    }
+
+    private async Task<Loaded> LoadAsync()
+    {
+        var db = await _store.GetAsync<MongoDB>(_state.Id);
+        var reference = db?.Spec?.Archiver?.Ref;
+        var archiver = reference is null ? null : await _store.GetAsync<MongoDBArchiver>(new ResourceId(reference.NamespaceOr(_state.Id.Namespace), reference.Name));
+        return new Loaded(db, archiver);
+    }
+
+    private void OnLoaded(Loaded loaded)
+    {
+        var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
+        if (BackupScheduling.SameSchedule(_state.Schedule, wanted)) return;
+        IDatabaseEvent change = wanted is null
+            ? new BackupScheduleCleared(_state.Id, loaded.Database is null ? "the database was deleted" : "the database is not archived", Now)
+            : wanted;
+        Persist(change, e =>
+        {
+            _state = _state.Apply(e);
+            ArmCron();
+        });
+    }
+
+    private void OnTick(RunScheduledBackup tick)
+    {
+        if (_state.Schedule is not { } schedule || tick.ScheduledFor <= _state.LastScheduledFor) return;
+        if (schedule.Paused)
+        {
+            Persist(new BackupSkipped(_state.Id, tick.ScheduledFor, "the archiver is paused", Now), Applied(ArmCron));
+            return;
+        }
+
+        if (!_state.Active.IsEmpty)
+        {
+            if (schedule.ConcurrencyPolicy == ConcurrencyPolicy.Forbid)
+            {
+                var active = string.Join(", ", _state.Active.Keys);
+                Persist(new BackupSkipped(_state.Id, tick.ScheduledFor, $"concurrencyPolicy Forbid: run {active} is still active", Now), Applied(ArmCron));
+                return;
+            }
+
+            if (schedule.ConcurrencyPolicy == ConcurrencyPolicy.Replace)
+            {
+                foreach (var run in _state.Active.Keys.ToList()) Cancel(run);
+            }
+        }
+
+        StartRun(tick.ScheduledFor, attempt: 1, NewRunId());
+        ArmCron();
+    }
+
+    private string? StartRun(DateTimeOffset? scheduledFor, int attempt, string runId)
+    {
+        if (scheduledFor is null && attempt == 1 && !_state.Active.IsEmpty) return null;
+        Persist(new BackupStarted(_state.Id, runId, scheduledFor, attempt, Now), e =>
+        {
+            _state = _state.Apply(e);
+            var cancel = new CancellationTokenSource(_settings.BackupTimeout);
+            _running[runId] = cancel;
+            var runner = _runner;
+            var db = _state.Id;
+            Task.Run(() => runner.RunAsync(db, runId, cancel.Token), cancel.Token).PipeTo(
+                Self,
+                success: backupId => new RunOutcome(runId, attempt, backupId, null),
+                failure: error => new RunOutcome(runId, attempt, null, error));
+        });
+        return runId;
+    }
+
+    private void OnOutcome(RunOutcome outcome)
+    {
+        if (!_state.Active.TryGetValue(outcome.RunId, out var run) || run.Attempt != outcome.Attempt) return;
+        if (_running.Remove(outcome.RunId, out var cancel)) cancel.Dispose();
+        if (outcome.Error is null)
+        {
+            Persist(new BackupSucceeded(_state.Id, outcome.RunId, outcome.BackupId!, Now), Applied(() => RecordSnapshot(outcome.RunId, outcome.BackupId!)));
+            return;
+        }
+
+        var error = outcome.Error is AggregateException { InnerException: { } inner } ? inner : outcome.Error;
+        var reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
+        var retryAt = BackupScheduling.Retries(_state.Schedule, outcome.Attempt) ? Now + _state.Schedule!.RetryDelay : (DateTimeOffset?)null;
+        _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", outcome.RunId, _state.Id, outcome.Attempt, reason, retryAt is null ? "" : $"; retrying at {retryAt:O}");
+        Persist(new BackupFailed(_state.Id, outcome.RunId, outcome.Attempt, reason, retryAt, Now), Applied(() =>
+        {
+            if (retryAt is { } at) ArmRetry(outcome.RunId, at);
+        }));
+    }
+
+    private void Retry(string runId)
+    {
+        if (!_state.Retrying.TryGetValue(runId, out var run)) return;
+        if (_state.Schedule is null) return;
+        StartRun(run.ScheduledFor, run.Attempt + 1, runId);
+    }
+
+    private void Cancel(string runId)
+    {
+        if (_running.Remove(runId, out var cancel))
+        {
+            cancel.Cancel();
+            cancel.Dispose();
+        }
+    }
+
+    private void ArmCron()
+    {
+        Timers.Cancel("cron");
+        if (_state.Schedule is not { } schedule || BackupScheduling.Next(schedule, Now) is not { } next) return;
+        Timers.StartSingleTimer("cron", new RunScheduledBackup(_state.Id, next), Max(next - Now, TimeSpan.Zero));
+    }
+
+    private void ArmRetry(string runId, DateTimeOffset at) =>
+        Timers.StartSingleTimer($"retry-{runId}", new RetryRun(runId), Max(at - Now, TimeSpan.Zero));
+
+    /// <summary>A FullBackup Snapshot per successful run, as KubeStash records each backup session.</summary>
+    private void RecordSnapshot(string runId, string backupId)
+    {
+        var snapshot = new Snapshot
+        {
+            ApiVersion = Snapshot.ApiVersionName,
+            Kind = Snapshot.KindName,
+            Metadata = new k8s.Models.V1ObjectMeta { Name = $"{_state.Id.Name}-full-{runId}", NamespaceProperty = _state.Id.Namespace },
+            Spec = new SnapshotSpec
+            {
+                Version = "v1",
+                SnapshotId = backupId,
+                Type = SnapshotType.FullBackup,
+                AppRef = new TypedObjectRef { ApiGroup = ApiGroups.KubeDb, Kind = MongoDB.KindName, Name = _state.Id.Name, Namespace = _state.Id.Namespace },
+                Repository = $"{_state.Id.Name}-full",
+                SnapshotTime = new SnapshotTime { Created = Now, LastUpdated = Now },
+            },
+            Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded },
+        };
+        var store = _store;
+        var log = _log;
+        store.CreateAsync(snapshot).ContinueWith(t =>
+        {
+            if (t.IsFaulted && t.Exception!.GetBaseException() is not ResourceConflictException) log.Warning(t.Exception, "could not record snapshot {0}", snapshot.Metadata.Name);
+        }, TaskScheduler.Default);
+    }
+
+    private Action<IDatabaseEvent> Applied(Action then) => e =>
+    {
+        _state = _state.Apply(e);
+        then();
+    };
+
+    private string NewRunId() => Now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + (_state.Runs + 1).ToString(CultureInfo.InvariantCulture);
+
+    private DateTimeOffset Now => _clock.GetUtcNow();
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private sealed record Loaded(MongoDB? Database, MongoDBArchiver? Archiver) : INoSerializationVerificationNeeded;
+
+    private sealed record LoadFailed(Exception Error) : INoSerializationVerificationNeeded;
+
+    private sealed record RetryRun(string RunId) : INoSerializationVerificationNeeded;
+
+    private sealed record RunOutcome(string RunId, int Attempt, string? BackupId, Exception? Error) : INoSerializationVerificationNeeded;
+}

@@ -1,0 +1,7 @@
+namespace Archiver.Actors.Databases;
+
+public sealed record DatabaseSettings
+{
+    /// <summary>Longest a full backup may run before it counts as failed (the archiver's <c>timeout</c> wins when set).</summary>
+    public TimeSpan BackupTimeout { get; init; } = TimeSpan.FromHours(6);
+}

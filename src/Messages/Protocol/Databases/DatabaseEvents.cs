@@ -1,0 +1,27 @@
+using Archiver.Messages.Resources;
+
+namespace Archiver.Messages.Protocol.Databases;
+
+public interface IDatabaseEvent : IWithDatabaseId
+{
+    DateTimeOffset At { get; }
+}
+
+/// <summary>The full-backup settings in force, from the archiver that configured the database.</summary>
+public sealed record BackupScheduleSet(
+    ResourceId DatabaseId, ResourceId ArchiverId, string Schedule, ConcurrencyPolicy ConcurrencyPolicy,
+    FailurePolicy FailurePolicy, int MaxRetry, TimeSpan RetryDelay, bool Paused, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>The database is no longer archived: no more scheduled backups.</summary>
+public sealed record BackupScheduleCleared(ResourceId DatabaseId, string Reason, DateTimeOffset At) : IDatabaseEvent;
+
+/// <param name="ScheduledFor">The cron time this run is for; null for a manual run.</param>
+public sealed record BackupStarted(ResourceId DatabaseId, string RunId, DateTimeOffset? ScheduledFor, int Attempt, DateTimeOffset At) : IDatabaseEvent;
+
+public sealed record BackupSucceeded(ResourceId DatabaseId, string RunId, string BackupId, DateTimeOffset At) : IDatabaseEvent;
+
+/// <param name="RetryAt">When the next attempt runs, or null when the run has failed for good.</param>
+public sealed record BackupFailed(ResourceId DatabaseId, string RunId, int Attempt, string Reason, DateTimeOffset? RetryAt, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>A scheduled run not started: the previous one was still active (Forbid), or the archiver is paused.</summary>
+public sealed record BackupSkipped(ResourceId DatabaseId, DateTimeOffset ScheduledFor, string Reason, DateTimeOffset At) : IDatabaseEvent;

@@ -1,0 +1,61 @@
+using System.Collections.Immutable;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Messages.Protocol.Databases;
+
+/// <summary>A database's full-backup schedule and runs, changed only by <see cref="Apply"/>.</summary>
+public sealed record DatabaseState : IArchiverProtocolMember
+{
+    public required ResourceId Id { get; init; }
+    public BackupSchedule? Schedule { get; init; }
+    /// <summary>Runs under way, by run id (more than one only under <c>concurrencyPolicy: Allow</c>).</summary>
+    public ImmutableSortedDictionary<string, BackupRun> Active { get; init; } = ImmutableSortedDictionary<string, BackupRun>.Empty;
+    /// <summary>Runs that failed and wait for their retry, by run id.</summary>
+    public ImmutableSortedDictionary<string, BackupRun> Retrying { get; init; } = ImmutableSortedDictionary<string, BackupRun>.Empty;
+    public BackupRun? LastSucceeded { get; init; }
+    public BackupRun? LastFailed { get; init; }
+    public DateTimeOffset? LastScheduledFor { get; init; }
+    public int Skipped { get; init; }
+    public int Runs { get; init; }
+
+    public static DatabaseState Empty(ResourceId id) => new() { Id = id };
+
+    public DatabaseState Apply(IDatabaseEvent e) => e switch
+    {
+        BackupScheduleSet s => this with
+        {
+            Schedule = new BackupSchedule(s.ArchiverId, s.Schedule, s.ConcurrencyPolicy, s.FailurePolicy, s.MaxRetry, s.RetryDelay, s.Paused),
+        },
+        BackupScheduleCleared => this with { Schedule = null, Retrying = Retrying.Clear() },
+        BackupStarted s => this with
+        {
+            Active = Active.SetItem(s.RunId, new BackupRun(s.RunId, s.ScheduledFor, s.Attempt, s.At, null, null)),
+            Retrying = Retrying.Remove(s.RunId),
+            LastScheduledFor = s.ScheduledFor ?? LastScheduledFor,
+            Runs = s.Attempt == 1 ? Runs + 1 : Runs,
+        },
+        BackupSucceeded s when Active.TryGetValue(s.RunId, out var run) => this with
+        {
+            Active = Active.Remove(s.RunId),
+            LastSucceeded = run with { FinishedAt = s.At, BackupId = s.BackupId },
+        },
+        BackupFailed f when Active.TryGetValue(f.RunId, out var run) => this with
+        {
+            Active = Active.Remove(f.RunId),
+            Retrying = f.RetryAt is null ? Retrying : Retrying.SetItem(f.RunId, run with { FinishedAt = f.At, RetryAt = f.RetryAt }),
+            LastFailed = run with { FinishedAt = f.At, Error = f.Reason },
+        },
+        BackupSucceeded or BackupFailed => this,
+        BackupSkipped s => this with { Skipped = Skipped + 1, LastScheduledFor = s.ScheduledFor },
+        _ => throw new ArgumentException($"unknown database event {e.GetType().Name}", nameof(e)),
+    };
+}
+
+public sealed record BackupSchedule(ResourceId ArchiverId, string Cron, ConcurrencyPolicy ConcurrencyPolicy, FailurePolicy FailurePolicy, int MaxRetry, TimeSpan RetryDelay, bool Paused);
+
+/// <summary>One full-backup run: its attempts share the run id.</summary>
+public sealed record BackupRun(string RunId, DateTimeOffset? ScheduledFor, int Attempt, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? BackupId)
+{
+    public string? Error { get; init; }
+    public DateTimeOffset? RetryAt { get; init; }
+}

@@ -1,0 +1,191 @@
+using Akka.Actor;
+using Archiver.Actors.Databases;
+using Archiver.Actors.Embedded;
+using Archiver.Messages.Configuration;
+using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Resources;
+using Xunit.Abstractions;
+
+namespace Archiver.Actors.Tests;
+
+public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+{
+    private static readonly DateTimeOffset First = new(2030, 1, 1, 1, 0, 0, TimeSpan.Zero);
+    private readonly ScriptedBackupRunner _runner = new();
+    private InMemoryResourceStore _store = null!;
+
+    [Fact]
+    public async Task A_configured_database_takes_its_archivers_schedule_and_a_tick_backs_it_up()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        var state = await StateAsync(db, s => s.Schedule is not null);
+        Assert.Equal("0 * * * *", state.Schedule!.Cron);
+        Assert.Equal(ConcurrencyPolicy.Forbid, state.Schedule.ConcurrencyPolicy);
+
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        state = await StateAsync(db, s => s.LastSucceeded is not null);
+        Assert.Equal(First, state.LastSucceeded!.ScheduledFor);
+        await AwaitAssertAsync(async () => Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Spec!.Type == SnapshotType.FullBackup));
+    }
+
+    [Fact]
+    public async Task Forbid_skips_a_run_while_the_previous_one_is_active_and_records_why()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\", concurrencyPolicy: Forbid}");
+        await StateAsync(db, s => s.Schedule is not null);
+        var gate = _runner.Hold();
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.Active.Count == 1);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+
+        var state = await StateAsync(db, s => s.Skipped == 1);
+        Assert.Single(state.Active);
+        Assert.Single(_runner.Started);
+        gate.SetResult();
+        await StateAsync(db, s => s.Active.IsEmpty && s.LastSucceeded is not null);
+    }
+
+    [Fact]
+    public async Task Allow_lets_runs_overlap()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\", concurrencyPolicy: Allow}");
+        await StateAsync(db, s => s.Schedule is not null);
+        var gate = _runner.Hold();
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+        await StateAsync(db, s => s.Active.Count == 2);
+        gate.SetResult();
+        await StateAsync(db, s => s.Active.IsEmpty);
+    }
+
+    [Fact]
+    public async Task Replace_cancels_the_active_run_for_the_new_one()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\", concurrencyPolicy: Replace}");
+        await StateAsync(db, s => s.Schedule is not null);
+        var gate = _runner.Hold();
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.Active.Count == 1);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+        await AwaitConditionAsync(() => Task.FromResult(_runner.Cancelled.Count == 1));
+        gate.SetResult();
+        var state = await StateAsync(db, s => s.LastSucceeded is not null && s.Active.IsEmpty);
+        Assert.Equal(First.AddHours(1), state.LastSucceeded!.ScheduledFor);
+        Assert.Contains("cancelled", state.LastFailed!.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Retry_tries_again_after_the_delay_up_to_maxRetry_times()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}\n    failurePolicy: Retry\n    retryConfig: {maxRetry: 2, delay: 50ms}");
+        await StateAsync(db, s => s.Schedule is not null);
+        _runner.FailNext(new IOException("mongodump: connection reset"), new IOException("mongodump: connection reset"));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        var state = await StateAsync(db, s => s.LastSucceeded is not null);
+        Assert.Equal(3, state.LastSucceeded!.Attempt);
+        Assert.Equal(3, _runner.Started.Count);
+        Assert.Single(_runner.Started.Distinct());
+    }
+
+    [Fact]
+    public async Task Retries_run_out_and_the_run_fails_for_good()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}\n    failurePolicy: Retry\n    retryConfig: {maxRetry: 1, delay: 50ms}");
+        await StateAsync(db, s => s.Schedule is not null);
+        _runner.FailNext(new IOException("disk full"), new IOException("disk full"), new IOException("disk full"));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        var state = await StateAsync(db, s => s.LastFailed is { Attempt: 2 } && s.Retrying.IsEmpty && s.Active.IsEmpty);
+        Assert.Equal("disk full", state.LastFailed!.Error);
+        await Task.Delay(200);
+        Assert.Equal(2, _runner.Started.Count);
+    }
+
+    [Fact]
+    public async Task With_failurePolicy_Fail_a_failed_run_waits_for_the_next_schedule()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        await StateAsync(db, s => s.Schedule is not null);
+        _runner.FailNext(new IOException("disk full"));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.LastFailed is not null && s.Active.IsEmpty);
+        await Task.Delay(200);
+        Assert.Single(_runner.Started);
+    }
+
+    [Fact]
+    public async Task A_paused_archiver_skips_scheduled_runs()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", pause: true);
+        await StateAsync(db, s => s.Schedule is { Paused: true });
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.Skipped == 1);
+        Assert.Empty(_runner.Started);
+    }
+
+    [Fact]
+    public async Task A_repeated_tick_for_the_same_time_runs_once()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\", concurrencyPolicy: Allow}");
+        await StateAsync(db, s => s.Schedule is not null);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.LastSucceeded is not null);
+        await Task.Delay(100);
+        Assert.Single(_runner.Started);
+    }
+
+    [Fact]
+    public async Task A_run_interrupted_by_a_crash_counts_as_a_failed_attempt_and_is_retried()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}\n    failurePolicy: Retry\n    retryConfig: {maxRetry: 2, delay: 50ms}");
+        await StateAsync(db, s => s.Schedule is not null);
+        _runner.Hold();
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.Active.Count == 1);
+        var probe = CreateTestProbe();
+        probe.Watch(db);
+        Sys.Stop(db);
+        probe.ExpectTerminated(db);
+
+        _runner.Hold().SetResult();
+        var again = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, _store, _runner, new DatabaseSettings(), TimeProvider.System));
+        var state = await StateAsync(again, s => s.LastSucceeded is not null);
+        Assert.Equal(2, state.LastSucceeded!.Attempt);
+        Assert.Equal("interrupted: the node running it stopped", state.LastFailed!.Error);
+    }
+
+    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false)
+    {
+        var archiver = Fixtures.Archiver(extraSpec: "");
+        var yamlArchiver = Messages.Manifests.ManifestReader.Read($"""
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {"{"}name: archiver-demo, namespace: kubedb{"}"}
+            spec:
+              pause: {(pause ? "true" : "false")}
+              fullBackup:
+                driver: Logical
+                {fullBackupExtra}
+              backupStorage: {"{"}ref: {"{"}name: local-storage, namespace: stash{"}}"}
+            """);
+        Assert.True(yamlArchiver.IsValid, string.Join("\n", yamlArchiver.Errors));
+        archiver = (MongoDBArchiver)yamlArchiver.Resources[0];
+        var db = Fixtures.Database();
+        db.Metadata.Annotations = new Dictionary<string, string> { [ApiGroups.SpecHashAnnotation] = SpecHash.Compute(archiver.Spec!) };
+        db = db with { Spec = db.Spec! with { Archiver = new DatabaseArchiverRef { Ref = new ObjectRef { Name = "archiver-demo", Namespace = "kubedb" } } } };
+        _store = await Fixtures.StoreWithAsync(archiver, db);
+        var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, _store, _runner, new DatabaseSettings(), TimeProvider.System));
+        return entity;
+    }
+
+    private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
+    {
+        DatabaseState? state = null;
+        await AwaitAssertAsync(async () =>
+        {
+            state = await db.Ask<DatabaseState>(new GetDatabaseState(Fixtures.DatabaseId), TimeSpan.FromSeconds(3));
+            Assert.True(condition(state));
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(25));
+        return state!;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+
+namespace Archiver.Actors.Tests;
+
+/// <summary>A backup runner whose attempts a test scripts: fail, wait for release, or succeed; every start recorded.</summary>
+internal sealed class ScriptedBackupRunner : IFullBackupRunner
+{
+    private readonly ConcurrentQueue<Exception> _failures = new();
+    private TaskCompletionSource? _gate;
+
+    public ConcurrentQueue<string> Started { get; } = new();
+
+    public ConcurrentQueue<string> Cancelled { get; } = new();
+
+    public void FailNext(params Exception[] errors)
+    {
+        foreach (var error in errors) _failures.Enqueue(error);
+    }
+
+    /// <summary>Runs wait until the returned source completes.</summary>
+    public TaskCompletionSource Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
+    {
+        Started.Enqueue(runId);
+        try
+        {
+            if (_gate is { } gate) await gate.Task.WaitAsync(cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            Cancelled.Enqueue(runId);
+            throw;
+        }
+
+        if (_failures.TryDequeue(out var error)) throw error;
+        return $"backup-{runId}";
+    }
+}
