@@ -81,7 +81,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 async ct => await _client.GetObjectAsync(
                     new GetObjectRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, ct),
                 cancellationToken);
-            return new OwningStream(response.ResponseStream, response);
+            return new ResumingS3ReadStream(response, _settings.Retry.MaxRetries, (from, to, etag, ct) => ReopenAsync(key, from, to, etag, ct));
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -156,6 +156,28 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(first);
+        }
+    }
+
+    private async Task<GetObjectResponse> ReopenAsync(string key, long from, long to, string etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(
+                async ct => await _client.GetObjectAsync(
+                    new GetObjectRequest
+                    {
+                        BucketName = _settings.Bucket,
+                        Key = _rootPrefix + key,
+                        ByteRange = new ByteRange(from, to),
+                        EtagToMatch = etag,
+                    },
+                    ct),
+                cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw new StorageException($"Object '{key}' was replaced while it was being read.", e);
         }
     }
 

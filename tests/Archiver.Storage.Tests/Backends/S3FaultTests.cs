@@ -59,6 +59,20 @@ public sealed class S3FaultTests(S3rverFixture s3rver) : IDisposable
     }
 
     [Fact]
+    public async Task A_connection_dropped_in_the_middle_of_a_body_resumes_where_it_stopped()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Get && !r.RequestUri!.Query.Contains("list-type", StringComparison.Ordinal));
+        var bytes = ObjectStoreContract.RandomBytes(3_000_000, seed: 6);
+        await store.PutBytesAsync("retry/body", bytes);
+        _handler!.Enqueue(BreakBodyMidway, BreakBodyMidway);
+
+        var read = await store.GetBytesAsync("retry/body");
+
+        Assert.Equal(2, _handler.Injected);
+        Assert.Equal(bytes, read);
+    }
+
+    [Fact]
     public async Task A_permanent_error_is_not_retried()
     {
         var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put);

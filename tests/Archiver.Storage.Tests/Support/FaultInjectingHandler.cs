@@ -22,6 +22,7 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
         ResetBeforeSend,
         ResetAfterSend,
         Forbidden,
+        BreakBodyMidway,
     }
 
     public int Requests => _requests;
@@ -53,6 +54,17 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
                 return ErrorResponse(HttpStatusCode.ServiceUnavailable, "SlowDown");
             case Fault.Forbidden:
                 return ErrorResponse(HttpStatusCode.Forbidden, "AccessDenied");
+            case Fault.BreakBodyMidway:
+                var response = await base.SendAsync(request, cancellationToken);
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                var broken = new StreamContent(new FailingStream(body, body.Length / 2));
+                foreach (var header in response.Content.Headers)
+                {
+                    broken.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
+
+                response.Content = broken;
+                return response;
             case Fault.ResetAfterSend:
                 using (await base.SendAsync(request, cancellationToken))
                 {

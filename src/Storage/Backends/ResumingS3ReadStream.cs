@@ -1,0 +1,92 @@
+using Amazon.S3.Model;
+
+namespace Archiver.Storage.Backends;
+
+/// <summary>
+/// The body of an S3 object that survives a connection dropped mid-read: it reopens the object at the byte it
+/// had reached (a ranged GET pinned to the same ETag, so a replaced object is never stitched together) and
+/// carries on, up to the retry budget. A large backup file read over a flaky link therefore still arrives whole.
+/// </summary>
+internal sealed class ResumingS3ReadStream : Stream
+{
+    private readonly Func<long, long, string, CancellationToken, Task<GetObjectResponse>> _reopen;
+    private readonly string _etag;
+    private readonly long _length;
+    private readonly int _maxResumes;
+    private GetObjectResponse _response;
+    private long _position;
+    private int _resumes;
+
+    public ResumingS3ReadStream(GetObjectResponse response, int maxResumes, Func<long, long, string, CancellationToken, Task<GetObjectResponse>> reopen)
+    {
+        _response = response;
+        _etag = response.ETag;
+        _length = response.ContentLength;
+        _maxResumes = maxResumes;
+        _reopen = reopen;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => _length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            try
+            {
+                var n = await _response.ResponseStream.ReadAsync(buffer, cancellationToken);
+                if (n == 0 && _position < _length)
+                {
+                    throw new IOException($"The body ended after {_position} of {_length} bytes.");
+                }
+
+                _position += n;
+                return n;
+            }
+            catch (Exception e) when (_resumes < _maxResumes && TransientErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                _resumes++;
+                _response.Dispose();
+                _response = await _reopen(_position, _length - 1, _etag, cancellationToken);
+            }
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _response.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
