@@ -5,7 +5,7 @@ namespace Archiver.Storage.Backends;
 /// to disk, then renamed into place: a rename within one file system is atomic, so a reader (or a crash) never
 /// sees a half-written object.
 /// </summary>
-public sealed class LocalFolderStore : IObjectStore
+public sealed partial class LocalFolderStore : IObjectStore
 {
     private const string IncomingFolder = ".incoming";
     private readonly string _root;
@@ -45,51 +45,6 @@ public sealed class LocalFolderStore : IObjectStore
         {
             throw new ObjectNotFoundException(key, e);
         }
-    }
-
-    public Task<ObjectListing> ListAsync(
-        string prefix,
-        string? continuationToken = null,
-        int pageSize = 1000,
-        CancellationToken cancellationToken = default)
-    {
-        ObjectKey.ValidatePrefix(prefix);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-
-        // Only the folder the prefix points into needs walking; the rest of the tree cannot match.
-        var slash = prefix.LastIndexOf('/');
-        var start = slash < 0 ? _root : Path.Combine(_root, prefix[..slash].Replace('/', Path.DirectorySeparatorChar));
-        if (!Directory.Exists(start))
-        {
-            return Task.FromResult(new ObjectListing([], null));
-        }
-
-        var keys = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(start, "*", SearchOption.AllDirectories))
-        {
-            var key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
-            if (key.StartsWith(prefix, StringComparison.Ordinal)
-                && !key.StartsWith(IncomingFolder + "/", StringComparison.Ordinal)
-                && (continuationToken is null || string.CompareOrdinal(key, continuationToken) > 0))
-            {
-                keys.Add(key);
-            }
-        }
-
-        keys.Sort(StringComparer.Ordinal);
-        var page = new List<StoredObject>(Math.Min(pageSize, keys.Count));
-        foreach (var key in keys.Take(pageSize))
-        {
-            var info = new FileInfo(PathOf(key));
-            if (info.Exists)
-            {
-                page.Add(new StoredObject(key, info.Length, info.LastWriteTimeUtc));
-            }
-        }
-
-        // The token is the last key returned: the next page starts strictly after it.
-        var token = keys.Count > pageSize ? keys[pageSize - 1] : null;
-        return Task.FromResult(new ObjectListing(page, token));
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
