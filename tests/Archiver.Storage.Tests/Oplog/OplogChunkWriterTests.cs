@@ -69,6 +69,30 @@ public sealed class OplogChunkWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_publish_that_fails_keeps_its_entries_pending_and_a_retry_publishes_them_once()
+    {
+        var flaky = new FlakyStore(_store) { FailNextPuts = 1 };
+        using var writer = new OplogChunkWriter(flaky, _layout, "rs0-0", 1, OplogTimestamp.Zero);
+        var entries = SampleOplog.Entries(100, 8);
+        foreach (var entry in entries[..5])
+        {
+            writer.Append(entry);
+        }
+
+        await Assert.ThrowsAsync<IOException>(() => writer.PublishAsync());
+        Assert.Equal((5, OplogTimestamp.Zero), (writer.PendingEntries, writer.LastArchived));
+        foreach (var entry in entries[5..])
+        {
+            writer.Append(entry);
+        }
+
+        var published = (await writer.PublishAsync())!;
+
+        Assert.Equal((8, OplogTimestamp.Zero, entries[^1].Ts), (published.Range.EntryCount, published.Range.Previous, writer.LastArchived));
+        Assert.Single((await _store.ListAsync(_layout.OplogRoot)).Objects);
+    }
+
+    [Fact]
     public async Task A_chunk_read_back_is_verified_against_its_name()
     {
         using var writer = new OplogChunkWriter(_store, _layout, "rs0-0", 1, OplogTimestamp.Zero);
