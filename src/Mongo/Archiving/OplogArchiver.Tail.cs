@@ -1,0 +1,133 @@
+using Archiver.Storage;
+using Archiver.Storage.Oplog;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Archiver.Mongo.Archiving;
+
+public sealed partial class OplogArchiver
+{
+    /// <summary>
+    /// One tailing session: from the last entry taken (archived or pending) to the first failure. Entries past the
+    /// majority point wait in <c>held</c>; a failure drops them (they may be rolled back) and the next session
+    /// re-reads them from the primary of the moment.
+    /// </summary>
+    private async Task TailAsync(CancellationToken cancellationToken)
+    {
+        var oplog = _client.GetDatabase("local").GetCollection<RawBsonDocument>("oplog.rs");
+        var from = _lastAppended;
+        var filter = from.IsZero
+            ? new BsonDocument()
+            : new BsonDocument("ts", new BsonDocument("$gte", OplogFields.ToBson(from)));
+        var held = new Queue<OplogEntry>();
+        _position = await ReplicaSetPosition.ReadAsync(_client, cancellationToken);
+        await RefreshStatusAsync(force: true, cancellationToken);
+        using var cursor = await oplog.FindAsync(
+            filter,
+            new FindOptions<RawBsonDocument> { CursorType = CursorType.TailableAwait, MaxAwaitTime = _options.MaxAwaitTime },
+            cancellationToken);
+        var checkedContinuity = from.IsZero;
+        Clear(ArchiverConditionTypes.SourceUnavailable);
+        while (await cursor.MoveNextAsync(cancellationToken))
+        {
+            foreach (var raw in cursor.Current)
+            {
+                var entry = Copy(raw);
+                if (!checkedContinuity)
+                {
+                    checkedContinuity = true;
+                    if (entry.Ts == from)
+                    {
+                        continue;
+                    }
+
+                    // A $gte find from a rolled-off ts silently starts at the oldest entry (MONGODB-OPLOG.md §6).
+                    await StartNewRunAfterGapAsync(from, entry, cancellationToken);
+                }
+
+                held.Enqueue(entry);
+            }
+
+            await PassMajorityCommittedAsync(held, cancellationToken);
+            await CutIfDueAsync(cancellationToken);
+            await RefreshStatusAsync(force: false, cancellationToken);
+        }
+
+        // A tailable cursor that ends (id 0) means the collection was recreated or the server gave up on it: re-query.
+        await Task.Delay(_options.MaxAwaitTime, _time, cancellationToken);
+    }
+
+    private async Task PassMajorityCommittedAsync(Queue<OplogEntry> held, CancellationToken cancellationToken)
+    {
+        if (held.Count == 0)
+        {
+            return;
+        }
+
+        if (held.Peek().Ts > _position!.Majority || held.Last().Ts > _position.Majority)
+        {
+            _position = await ReplicaSetPosition.ReadAsync(_client, cancellationToken);
+        }
+
+        while (held.Count > 0 && held.Peek().Ts <= _position.Majority)
+        {
+            var entry = held.Dequeue();
+            if (_writer!.PendingEntries == 0)
+            {
+                _pendingSinceTicks = _time.GetTimestamp();
+            }
+
+            if (_writer.Append(entry))
+            {
+                _lastAppended = entry.Ts;
+            }
+
+            if (_writer.PendingBytes >= _options.ChunkMaxBytes)
+            {
+                await PublishAsync(cancellationToken);
+            }
+        }
+    }
+
+    private async Task StartNewRunAfterGapAsync(OplogTimestamp from, OplogEntry first, CancellationToken cancellationToken)
+    {
+        // Everything taken before the gap is contiguous: publish it under the old run first.
+        await PublishAsync(cancellationToken);
+        var now = _time.GetUtcNow();
+        var gap = new ArchivedGap(
+            from,
+            DateTimeOffset.FromUnixTimeMilliseconds(_lastArchivedWall),
+            first.Ts,
+            first.Wall,
+            now);
+        _gaps.Add(gap);
+        Raise(
+            ArchiverConditionTypes.OplogGap,
+            $"The oplog no longer reaches back to the last archived entry {from}; the oldest entry is {first.Ts}. Entries in between are lost: take a new full backup.");
+        _writer!.Dispose();
+
+        // previous = 0 (unknown): the catalog starts a new run here instead of assuming continuity.
+        _writer = new OplogChunkWriter(_store, _layout, _options.Component, _options.Timeline, OplogTimestamp.Zero, _options.ChunkWriter);
+        _lastAppended = OplogTimestamp.Zero;
+        _runStart = OplogTimestamp.FromValue(first.Ts.Value - 1);
+        _runStartWall = first.WallUnixMs;
+    }
+
+    private async Task CutIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (_writer!.PendingEntries > 0 && _time.GetElapsedTime(_pendingSinceTicks) >= _options.ChunkMaxAge)
+        {
+            await PublishAsync(cancellationToken);
+        }
+    }
+
+    private static OplogEntry Copy(RawBsonDocument raw)
+    {
+        var slice = raw.Slice;
+        var bytes = new byte[slice.Length];
+        slice.GetBytes(0, bytes, 0, bytes.Length);
+        raw.Dispose();
+        var (ts, wall) = OplogFields.Read(bytes);
+        return new OplogEntry(ts, Math.Max(0, wall), bytes);
+    }
+}

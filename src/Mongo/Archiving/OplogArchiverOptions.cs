@@ -1,0 +1,40 @@
+using Archiver.Storage;
+using Archiver.Storage.Oplog;
+
+namespace Archiver.Mongo.Archiving;
+
+/// <summary>How one member's oplog is archived. Defaults follow the design: a chunk every second or 16 MiB.</summary>
+public sealed record OplogArchiverOptions
+{
+    /// <summary>The replica-set member or shard name the chunks are filed under (<c>oplog/&lt;component&gt;/…</c>).</summary>
+    public required string Component { get; init; }
+
+    /// <summary>The timeline this database owns (from <c>RepositoryHistory.OpenForArchivingAsync</c>).</summary>
+    public required uint Timeline { get; init; }
+
+    /// <summary>
+    /// Where a fresh history (nothing archived yet for this component) starts: after this <c>ts</c>. Null starts at
+    /// the oldest entry the oplog still holds. Ignored once the repository holds chunks: they are the resume point.
+    /// </summary>
+    public OplogTimestamp? StartAfter { get; init; }
+
+    public long ChunkMaxBytes { get; init; } = 16L * 1024 * 1024;
+
+    public TimeSpan ChunkMaxAge { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a getMore waits for new entries; short, so an age cut is never late by more than this.</summary>
+    public TimeSpan MaxAwaitTime { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Pause before reconnecting after the source failed (failover, network) or retrying a failed publish.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often lag and headroom are refreshed while entries flow or the source is idle.</summary>
+    public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Headroom below this raises the <see cref="ArchiverConditionTypes.HeadroomLow"/> condition.</summary>
+    public TimeSpan HeadroomAlarm { get; init; } = TimeSpan.FromMinutes(30);
+
+    public ChunkWriterOptions? ChunkWriter { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

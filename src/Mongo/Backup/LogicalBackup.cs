@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Archiver.Storage;
+using Archiver.Storage.Backends;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Archiver.Mongo.Backup;
+
+/// <summary>
+/// A logical full backup taken without stopping writes: note T0 (the newest oplog entry), dump every collection
+/// (options, indexes, documents; several at once, each streamed through a pipe so no collection is ever held in
+/// memory), note T1 and wait until it is majority-committed. The dump reflects every write at or before T0 and
+/// some after it; replaying the oplog (T0, T1] on it (idempotent, as mongorestore --oplogReplay relies on) makes
+/// it consistent at T1. The manifest records both (<c>ReplayFrom</c> = T0, <c>ConsistentAt</c> = T1).
+/// </summary>
+public sealed class LogicalBackup(IMongoClient client, IObjectStore store, RepositoryLayout layout, LogicalBackupOptions options)
+{
+    public async Task<BackupManifest> RunAsync(CancellationToken cancellationToken = default)
+    {
+        var startedAt = options.Time.GetUtcNow();
+        var writer = new FullBackupWriter(store, layout, new BackupStart(DumpFormat.Driver, [options.Component], options.Timeline, startedAt));
+        try
+        {
+            var (t0, _) = await NewestEntryAsync(cancellationToken);
+            var collections = await ListCollectionsAsync(cancellationToken);
+            await Parallel.ForEachAsync(
+                collections.Select((c, i) => (c.Db, c.Info, Index: i)),
+                new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
+                async (c, token) => await DumpCollectionAsync(writer, c.Db, c.Info, c.Index, token));
+            var (t1, wall1) = await NewestEntryAsync(cancellationToken);
+            await WaitForMajorityAsync(t1, cancellationToken);
+            return await writer.CompleteAsync(t0, t1, wall1, options.Time.GetUtcNow(), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await writer.FailAsync(e.Message, options.Time.GetUtcNow(), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<List<(string Db, BsonDocument Info)>> ListCollectionsAsync(CancellationToken cancellationToken)
+    {
+        var result = new List<(string, BsonDocument)>();
+        using var databases = await client.ListDatabaseNamesAsync(cancellationToken);
+        foreach (var db in (await databases.ToListAsync(cancellationToken)).Where(d => d != "local" && options.IncludeDatabase(d)))
+        {
+            using var cursor = await client.GetDatabase(db).ListCollectionsAsync(cancellationToken: cancellationToken);
+            foreach (var info in await cursor.ToListAsync(cancellationToken))
+            {
+                var name = info["name"].AsString;
+                if (info.GetValue("type", "collection").AsString == "collection" && !DumpFormat.IsExcluded(db, name))
+                {
+                    result.Add((db, info));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private async Task DumpCollectionAsync(FullBackupWriter writer, string db, BsonDocument info, int index, CancellationToken cancellationToken)
+    {
+        var name = info["name"].AsString;
+        var collection = client.GetDatabase(db).GetCollection<RawBsonDocument>(name);
+        var indexes = new BsonArray();
+        using (var cursor = await collection.Indexes.ListAsync(cancellationToken))
+        {
+            foreach (var spec in await cursor.ToListAsync(cancellationToken))
+            {
+                if (spec["name"].AsString != "_id_")
+                {
+                    indexes.Add(spec);
+                }
+            }
+        }
+
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
+        var header = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, indexes);
+        var produce = ProduceAsync(collection, header, pipe.Writer, cancellationToken);
+        try
+        {
+            await using var stream = pipe.Reader.AsStream();
+            await writer.AddFileAsync(DumpFormat.FileName(index), options.Component, stream, cancellationToken);
+        }
+        finally
+        {
+            await pipe.Reader.CompleteAsync();
+            await produce;
+        }
+    }
+
+    private async Task ProduceAsync(IMongoCollection<RawBsonDocument> collection, BsonDocument header, PipeWriter output, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await output.WriteAsync(header.ToBson(), cancellationToken);
+            var find = new FindOptions<RawBsonDocument> { BatchSize = options.BatchSize, Sort = new BsonDocument("_id", 1) };
+            using var cursor = await collection.FindAsync(FilterDefinition<RawBsonDocument>.Empty, find, cancellationToken);
+            var buffer = new byte[64 * 1024];
+            while (await cursor.MoveNextAsync(cancellationToken))
+            {
+                foreach (var document in cursor.Current)
+                {
+                    var slice = document.Slice;
+                    if (buffer.Length < slice.Length)
+                    {
+                        buffer = new byte[Math.Max(slice.Length, buffer.Length * 2)];
+                    }
+
+                    slice.GetBytes(0, buffer, 0, slice.Length);
+                    output.Write(buffer.AsSpan(0, slice.Length));
+                    document.Dispose();
+                }
+
+                var flushed = await output.FlushAsync(cancellationToken);
+                if (flushed.IsCompleted)
+                {
+                    return;
+                }
+            }
+
+            await output.CompleteAsync();
+        }
+        catch (Exception e)
+        {
+            await output.CompleteAsync(e);
+            throw;
+        }
+    }
+
+    private async Task<(OplogTimestamp Ts, long WallUnixMs)> NewestEntryAsync(CancellationToken cancellationToken)
+    {
+        var newest = await client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
+            .Find(FilterDefinition<BsonDocument>.Empty)
+            .Sort(new BsonDocument("$natural", -1))
+            .Limit(1)
+            .FirstAsync(cancellationToken);
+        var ts = OplogFields.ToStorage(newest["ts"].AsBsonTimestamp);
+        return (ts, newest.GetValue("wall", new BsonDateTime(ts.Seconds * 1000L)).AsBsonDateTime.MillisecondsSinceEpoch);
+    }
+
+    private async Task WaitForMajorityAsync(OplogTimestamp t1, CancellationToken cancellationToken)
+    {
+        var deadline = options.Time.GetTimestamp();
+        while ((await ReplicaSetPosition.ReadAsync(client, cancellationToken)).Majority < t1)
+        {
+            if (options.Time.GetElapsedTime(deadline) > options.MajorityWait)
+            {
+                throw new TimeoutException($"T1 {t1} was not majority-committed within {options.MajorityWait}.");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Archiver.Mongo.Backup;
+
+/// <summary>How a logical full backup is taken.</summary>
+public sealed record LogicalBackupOptions
+{
+    /// <summary>The replica set (component) the backup belongs to; the same name the archiver files chunks under.</summary>
+    public required string Component { get; init; }
+
+    public required uint Timeline { get; init; }
+
+    /// <summary>Collections dumped at once.</summary>
+    public int Parallelism { get; init; } = 4;
+
+    public int BatchSize { get; init; } = 1000;
+
+    /// <summary>Databases to dump (default: all but <c>local</c>); <c>local</c> is never dumped.</summary>
+    public Func<string, bool> IncludeDatabase { get; init; } = _ => true;
+
+    /// <summary>How long to wait for T1 to be majority-committed (a restore can only replay what the archiver took).</summary>
+    public TimeSpan MajorityWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

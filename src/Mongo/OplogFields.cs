@@ -1,0 +1,72 @@
+using System.Buffers.Binary;
+using Archiver.Storage;
+using MongoDB.Bson;
+
+namespace Archiver.Mongo;
+
+/// <summary>
+/// Reads the top-level <c>ts</c> and <c>wall</c> of a raw oplog document without deserialising it: the archiver
+/// keeps documents byte-exact and must not pay for a parse of every entry just to learn two fields.
+/// </summary>
+public static class OplogFields
+{
+    /// <summary>Finds <c>ts</c> and <c>wall</c>; an entry without <c>wall</c> (pre-3.6) gets its <c>ts</c> seconds in ms.</summary>
+    public static (OplogTimestamp Ts, long WallUnixMs) Read(ReadOnlySpan<byte> document)
+    {
+        OplogTimestamp? ts = null;
+        long? wall = null;
+        var position = 4;
+        var end = BinaryPrimitives.ReadInt32LittleEndian(document) - 1;
+        while (position < end && (ts is null || wall is null))
+        {
+            var type = document[position++];
+            var nameStart = position;
+            var nameLength = document[position..].IndexOf((byte)0);
+            var name = document.Slice(nameStart, nameLength);
+            position += nameLength + 1;
+            if (type == 0x11 && name.SequenceEqual("ts"u8))
+            {
+                ts = OplogTimestamp.FromValue(BinaryPrimitives.ReadUInt64LittleEndian(document[position..]));
+            }
+            else if (type == 0x09 && name.SequenceEqual("wall"u8))
+            {
+                wall = BinaryPrimitives.ReadInt64LittleEndian(document[position..]);
+            }
+
+            position += ValueLength(type, document[position..]);
+        }
+
+        if (ts is null)
+        {
+            throw new FormatException("The oplog entry has no ts.");
+        }
+
+        return (ts.Value, wall ?? ts.Value.Seconds * 1000L);
+    }
+
+    public static OplogTimestamp ToStorage(BsonTimestamp ts)
+    {
+        ArgumentNullException.ThrowIfNull(ts);
+        return OplogTimestamp.FromValue((ulong)ts.Value);
+    }
+
+    public static BsonTimestamp ToBson(OplogTimestamp ts) => new((long)ts.Value);
+
+    private static int ValueLength(byte type, ReadOnlySpan<byte> value) => type switch
+    {
+        0x01 or 0x09 or 0x11 or 0x12 => 8,
+        0x02 or 0x0D or 0x0E => 4 + BinaryPrimitives.ReadInt32LittleEndian(value),
+        0x03 or 0x04 or 0x0F => BinaryPrimitives.ReadInt32LittleEndian(value),
+        0x05 => 5 + BinaryPrimitives.ReadInt32LittleEndian(value),
+        0x07 => 12,
+        0x08 => 1,
+        0x0A or 0x06 or 0xFF or 0x7F => 0,
+        0x10 => 4,
+        0x13 => 16,
+        0x0B => SkipCString(value) is var first ? first + SkipCString(value[first..]) : 0,
+        0x0C => 4 + BinaryPrimitives.ReadInt32LittleEndian(value) + 12,
+        _ => throw new FormatException($"Unknown BSON type 0x{type:X2} in an oplog entry."),
+    };
+
+    private static int SkipCString(ReadOnlySpan<byte> value) => value.IndexOf((byte)0) + 1;
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using Archiver.Storage.Oplog;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Archiver.Mongo.Restore;
+
+/// <summary>
+/// Restores a database into an empty target at a point in time: checks the target against the catalog before
+/// writing anything, marks the target incomplete, loads the base backup's collections (options, documents in
+/// batches, then indexes), replays the archived oplog after the backup's T0 up to the target, and removes the
+/// mark only on success.
+/// </summary>
+public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout layout, IMongoClient target, RestoreOptions? options = null)
+{
+    private readonly RestoreOptions _options = options ?? new RestoreOptions();
+
+    public async Task<RestoreReport> RunAsync(RestoreTarget to, IProgress<RestoreProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(to);
+        var clock = Stopwatch.StartNew();
+        var work = await PlanAsync(to, cancellationToken);
+        await EnsureTargetEmptyAsync(cancellationToken);
+
+        var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
+        await RestoreMarker.WriteAsync(target, _options.RestoreId, work.Backup.Id, to.ToString(), _options.Time.GetUtcNow(), cancellationToken);
+        try
+        {
+            var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase);
+            var collections = await LoadCollectionsAsync(work.Backup, rules, tracker, cancellationToken);
+            var (reached, reachedWall, applier) = await ReplayAsync(work, rules, tracker, cancellationToken);
+            await RestoreMarker.RemoveAsync(target, _options.RestoreId, cancellationToken);
+            tracker.Report(RestorePhase.Completed);
+            return new RestoreReport
+            {
+                BackupId = work.Backup.Id,
+                Target = to.ToString(),
+                ReachedTs = reached,
+                ReachedWall = DateTimeOffset.FromUnixTimeMilliseconds(reachedWall),
+                CollectionsRestored = collections,
+                DocumentsLoaded = tracker.Documents,
+                EntriesReplayed = applier.EntriesApplied,
+                TransactionsApplied = applier.TransactionsApplied,
+                TransactionsNotCommittedAtTarget = applier.OpenTransactions,
+                Skipped = rules.Skipped,
+                Duration = clock.Elapsed,
+            };
+        }
+        catch (Exception e)
+        {
+            tracker.Report(RestorePhase.Failed);
+            await RestoreMarker.FailAsync(target, _options.RestoreId, e.Message);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            throw new RestoreFailedException(
+                $"Restore {_options.RestoreId} to {to} failed; the target is marked incomplete in {RestoreMarker.Database}.{RestoreMarker.Collection}. {e.Message}", e);
+        }
+    }
+
+    /// <summary>Refuses (before anything is written) a target no window covers, with the catalog's reason.</summary>
+    private async Task<RestoreWork> PlanAsync(RestoreTarget to, CancellationToken cancellationToken)
+    {
+        var catalog = await RepositoryCatalog.LoadAsync(store, layout, cancellationToken);
+        var resolved = Resolve(catalog, to);
+        var result = catalog.PlanRestore(ToCatalogTarget(resolved), _options.Time.GetUtcNow(), _options.Timeline);
+        if (result.Plan is not { } plan)
+        {
+            throw new RestoreRefusedException($"Cannot restore to {to}: {result.Refusal!.Message}") { Refusal = result.Refusal };
+        }
+
+        if (plan.BaseBackup.Components.Count != 1)
+        {
+            throw new RestoreRefusedException($"Backup {plan.BaseBackup.Id} spans {plan.BaseBackup.Components.Count} components; only replica-set restores are supported.");
+        }
+
+        var component = plan.BaseBackup.Components[0];
+        var history = catalog.Timeline(plan.Timeline).Component(component);
+        var chunks = ChunksToReplay(history, plan.BaseBackup, resolved);
+        return new RestoreWork(
+            plan.BaseBackup,
+            resolved,
+            chunks,
+            chunks.Sum(c => (long)c.Range.EntryCount),
+            plan.BaseBackup.TotalStoredBytes + chunks.Sum(c => c.Range.SizeBytes));
+    }
+
+    private async Task EnsureTargetEmptyAsync(CancellationToken cancellationToken)
+    {
+        var names = await (await target.ListDatabaseNamesAsync(cancellationToken)).ToListAsync(cancellationToken);
+        var occupied = names.Where(n => n != RestoreMarker.Database && _options.OwnsTargetDatabase(n)).ToList();
+        if (occupied.Count > 0)
+        {
+            throw new RestoreRefusedException($"The target is not empty: it already has database(s) {string.Join(", ", occupied)}.");
+        }
+
+        if (_options.OwnsTargetDatabase(RestoreMarker.Database) && (await RestoreMarker.ListAsync(target, cancellationToken)).Count > 0)
+        {
+            throw new RestoreRefusedException($"The target holds an incomplete restore (see {RestoreMarker.Database}.{RestoreMarker.Collection}); start from an empty target.");
+        }
+    }
+
+    private Task RunCommandAsync(string database, BsonDocument command, CancellationToken cancellationToken) =>
+        target.GetDatabase(database).RunCommandAsync<BsonDocument>(command, cancellationToken: cancellationToken);
+
+    /// <summary>One restore's inputs once planned.</summary>
+    private sealed record RestoreWork(BackupManifest Backup, RestoreTarget Target, IReadOnlyList<ChunkDescriptor> Chunks, long EntriesTotal, long BytesTotal);
+}

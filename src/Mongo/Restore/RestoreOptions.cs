@@ -1,0 +1,34 @@
+namespace Archiver.Mongo.Restore;
+
+/// <summary>How a restore runs.</summary>
+public sealed record RestoreOptions
+{
+    /// <summary>Restore from this timeline only (default: the newest timeline that reaches the target).</summary>
+    public uint? Timeline { get; init; }
+
+    /// <summary>Collections loaded at once.</summary>
+    public int Parallelism { get; init; } = 4;
+
+    /// <summary>Documents per insert batch, and CRUD operations per applyOps command during the replay.</summary>
+    public int BatchSize { get; init; } = 1000;
+
+    /// <summary>Chunks fetched, verified and decompressed ahead of the apply.</summary>
+    public int ReadAhead { get; init; } = 4;
+
+    /// <summary>Source databases to restore (default all); the others are skipped and counted in the report.</summary>
+    public Func<string, bool> IncludeDatabase { get; init; } = _ => true;
+
+    /// <summary>The target name of each source database (default: the same name), like mongorestore's nsFrom/nsTo.</summary>
+    public Func<string, string> MapDatabase { get; init; } = name => name;
+
+    /// <summary>
+    /// The target databases this restore owns; each must not exist yet. The default owns every database but
+    /// <c>admin</c>, <c>config</c> and <c>local</c>: the target must be empty.
+    /// </summary>
+    public Func<string, bool> OwnsTargetDatabase { get; init; } = name => name is not ("admin" or "config" or "local");
+
+    /// <summary>Identifies this restore's marker document in <c>archiver_restore.incomplete</c>.</summary>
+    public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

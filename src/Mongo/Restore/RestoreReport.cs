@@ -1,0 +1,32 @@
+using Archiver.Storage;
+
+namespace Archiver.Mongo.Restore;
+
+/// <summary>What a successful restore did, and what it deliberately left out.</summary>
+public sealed record RestoreReport
+{
+    public required string BackupId { get; init; }
+
+    public required string Target { get; init; }
+
+    /// <summary>The last oplog entry applied (the backup's consistent point if none was).</summary>
+    public required OplogTimestamp ReachedTs { get; init; }
+
+    public required DateTimeOffset ReachedWall { get; init; }
+
+    public long CollectionsRestored { get; init; }
+
+    public long DocumentsLoaded { get; init; }
+
+    public long EntriesReplayed { get; init; }
+
+    public long TransactionsApplied { get; init; }
+
+    /// <summary>Transactions begun at or before the target whose commit came after it: applied not at all.</summary>
+    public long TransactionsNotCommittedAtTarget { get; init; }
+
+    /// <summary>Entries skipped by namespace (<c>local</c>, <c>config.system.sessions</c>, <c>config.transactions</c>, excluded databases), with counts.</summary>
+    public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
+
+    public TimeSpan Duration { get; init; }
+}
