@@ -125,8 +125,15 @@ public sealed class ArchiverPlannerTests
         var db = Fixtures.Database();
         db = db with { Spec = db.Spec! with { Archiver = new DatabaseArchiverRef { Ref = new ObjectRef { Name = "younger", Namespace = "kubedb" } } } };
         var world = World(db) with { Archivers = [Archiver, younger] };
-        Assert.Empty(ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), world, Now).ToCreate);
-        Assert.Single(ArchiverPlanner.Plan(ArchiverState.Empty(ResourceId.Of(younger)), world with { Archiver = younger }, Now).ToCreate);
+        var older = ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), world, Now);
+        Assert.Empty(older.ToCreate);
+        Assert.Contains("also selected by archiver kubedb/younger", older.Conditions.Single(c => c.Type == "Conflict").Message, StringComparison.Ordinal);
+
+        // Named at creation and never configured: its own database entity configures it, with no ops request.
+        Assert.Empty(ArchiverPlanner.Plan(ArchiverState.Empty(ResourceId.Of(younger)), world with { Archiver = younger }, Now).ToCreate);
+        var configuredByOlder = db with { Status = new MongoDBStatus { Archiver = new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Disabled } } };
+        var takes = ArchiverPlanner.Plan(ArchiverState.Empty(ResourceId.Of(younger)), world with { Archiver = younger, Databases = [configuredByOlder] }, Now);
+        Assert.Equal(ArchiverOperationType.ConfigureArchiver, Assert.Single(takes.ToCreate).Operation);
     }
 
     [Fact]

@@ -57,6 +57,25 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     }
 
     [Fact]
+    public async Task A_database_created_with_its_archiver_set_is_configured_by_its_own_entity_without_an_ops_request_or_restart()
+    {
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new Ports.NamespaceInfo("demo", new Dictionary<string, string>())]);
+        Assert.Equal("archiver-demo", created.Spec!.Archiver!.Ref!.Name);
+        await StartAsync(Fixtures.Archiver(), created);
+
+        await AwaitAssertAsync(async () =>
+        {
+            var db = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+            Assert.True(db.Metadata.Annotations?.TryGetValue(ApiGroups.SpecHashAnnotation, out var hash) == true && hash == SpecHash.Compute(Fixtures.Archiver().Spec!));
+            Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase);
+        }, Patience);
+        Assert.Empty(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+        Assert.Equal(0, _workloads.RestartsOf(Fixtures.DatabaseId));
+        Assert.True(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+        Assert.NotNull(await _store.GetAsync<BackupConfiguration>(new ResourceId("demo", "mg-rs-archiver")));
+    }
+
+    [Fact]
     public async Task A_database_whose_labels_stop_matching_is_disabled()
     {
         await StartAsync(Fixtures.Archiver(), Fixtures.Database());
@@ -148,7 +167,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
         var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, _janitor, archiverSettings, TimeProvider.System)));
-        _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), _store, new ScriptedBackupRunner(), new DatabaseSettings(), TimeProvider.System)));
+        _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), _store, new ScriptedBackupRunner(), _steps, new DatabaseSettings(), TimeProvider.System)));
         Sys.ActorOf(ResourceWatcherActor.Props(_store, archivers, opsRequests, _databases));
         await Task.Delay(50);
         foreach (var db in databases) await _store.CreateAsync(db);

@@ -79,6 +79,7 @@ public static class ArchiverPlanner
             {
                 State.Databases.TryGetValue(dbId, out var record);
                 if (record is not null && Waiting(record)) continue;
+                if (record is null && Databases.DatabaseMutator.NeedsConfigurationAtCreation(db) && Databases.DatabaseMutator.ArchiverOf(db) == _id) continue;
                 var configured = db.Metadata.Annotations is { } annotations
                     && annotations.TryGetValue(ApiGroups.SpecHashAnnotation, out var hash) && hash == _hash && ConfiguredBy(db);
                 if (configured || Paused) continue;

@@ -2,9 +2,12 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
+using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Protocol.OpsRequests;
 using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Databases;
@@ -19,16 +22,19 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
 {
     private readonly IResourceStore _store;
     private readonly IFullBackupRunner _runner;
+    private readonly IOpsRequestSteps _steps;
     private readonly DatabaseSettings _settings;
     private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, CancellationTokenSource> _running = [];
     private DatabaseState _state;
+    private bool _configuring;
 
-    public DatabaseActor(ResourceId id, IResourceStore store, IFullBackupRunner runner, DatabaseSettings settings, TimeProvider clock)
+    public DatabaseActor(ResourceId id, IResourceStore store, IFullBackupRunner runner, IOpsRequestSteps steps, DatabaseSettings settings, TimeProvider clock)
     {
         _store = store;
         _runner = runner;
+        _steps = steps;
         _settings = settings;
         _clock = clock;
         _state = DatabaseState.Empty(id);
@@ -43,6 +49,7 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<TriggerBackup>(_ => Sender.Tell(StartRun(scheduledFor: null, attempt: 1, runId: NewRunId()) ?? "refused: a backup is running"));
         Command<RetryRun>(r => Retry(r.RunId));
         Command<RunOutcome>(OnOutcome);
+        Command<CreationConfigured>(OnConfiguredAtCreation);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
     }
 
@@ -50,8 +57,8 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ResourceId id, IResourceStore store, IFullBackupRunner runner, DatabaseSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new DatabaseActor(id, store, runner, settings, clock));
+    public static Props Props(ResourceId id, IResourceStore store, IFullBackupRunner runner, IOpsRequestSteps steps, DatabaseSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new DatabaseActor(id, store, runner, steps, settings, clock));
 
     protected override void OnReplaySuccess()
     {
@@ -82,6 +89,7 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void OnLoaded(Loaded loaded)
     {
+        if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)) ConfigureAtCreation(archiver);
         var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
         if (BackupScheduling.SameSchedule(_state.Schedule, wanted)) return;
         IDatabaseEvent change = wanted is null
@@ -92,6 +100,41 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(e);
             ArmCron();
         });
+    }
+
+    /// <summary>The ops request's configure steps but the restart: the pods start with archiving already in them.</summary>
+    private void ConfigureAtCreation(MongoDBArchiver archiver)
+    {
+        if (_configuring) return;
+        _configuring = true;
+        var archiverId = ResourceId.Of(archiver);
+        var hash = SpecHash.Compute(archiver.Spec!);
+        var request = OpsRequestState.Empty(new ResourceId(_state.Id.Namespace, $"{_state.Id.Name}-creation")) with
+        {
+            Operation = ArchiverOperationType.ConfigureArchiver,
+            DatabaseId = _state.Id,
+            ArchiverId = archiverId,
+            SpecHash = hash,
+        };
+        var steps = _steps;
+        Task.Run(async () =>
+        {
+            foreach (var step in OpsRequestPlans.Configure.Where(s => s != OpsRequestStep.RestartPods)) await steps.RunAsync(step, request, CancellationToken.None);
+        }).PipeTo(Self, success: () => new CreationConfigured(archiverId, hash, null), failure: e => new CreationConfigured(archiverId, hash, e));
+    }
+
+    private void OnConfiguredAtCreation(CreationConfigured done)
+    {
+        _configuring = false;
+        if (done.Error is not null)
+        {
+            // Steps are idempotent: the next look (a resync or any change) tries again from the top.
+            _log.Warning(done.Error, "configuring {0} at creation failed; trying again", _state.Id);
+            Timers.StartSingleTimer("configure-again", new ReconcileDatabase(_state.Id, "retry configuration"), TimeSpan.FromSeconds(5));
+            return;
+        }
+
+        Persist(new ConfiguredAtCreation(_state.Id, done.ArchiverId, done.SpecHash, Now), Applied(() => Self.Tell(new ReconcileDatabase(_state.Id, "configured"))));
     }
 
     private void OnTick(RunScheduledBackup tick)
@@ -230,6 +273,8 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
     private sealed record LoadFailed(Exception Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetryRun(string RunId) : INoSerializationVerificationNeeded;
+
+    private sealed record CreationConfigured(ResourceId ArchiverId, string SpecHash, Exception? Error) : INoSerializationVerificationNeeded;
 
     private sealed record RunOutcome(string RunId, int Attempt, string? BackupId, Exception? Error) : INoSerializationVerificationNeeded;
 }

@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Archiver.Actors.Databases;
+using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,12 +20,16 @@ public static class DatabaseRegionHostingExtensions
             (_, _, resolver) => id =>
             {
                 var services = resolver.GetService<IServiceProvider>();
+                var store = services.GetRequiredService<IResourceStore>();
+                var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
+                var steps = services.GetService<IOpsRequestSteps>() ?? new OpsRequestSteps(store, services.GetRequiredService<IArchivingWorkloads>(), clock);
                 return DatabaseActor.Props(
                     ResourceId.Parse(id),
-                    services.GetRequiredService<IResourceStore>(),
+                    store,
                     services.GetService<IFullBackupRunner>() ?? new NoFullBackupRunner(),
+                    steps,
                     services.GetService<DatabaseSettings>() ?? new DatabaseSettings(),
-                    services.GetService<TimeProvider>() ?? TimeProvider.System);
+                    clock);
             },
             new DatabaseMessageExtractor(),
             new ShardOptions

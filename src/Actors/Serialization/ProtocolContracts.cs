@@ -48,6 +48,7 @@ public static class ProtocolContracts
         ("database.backup-succeeded.v1", typeof(BackupSucceeded)),
         ("database.backup-failed.v1", typeof(BackupFailed)),
         ("database.backup-skipped.v1", typeof(BackupSkipped)),
+        ("database.configured-at-creation.v1", typeof(ConfiguredAtCreation)),
         ("database.state.v1", typeof(DatabaseState)),
     ];
 

@@ -17,6 +17,7 @@ public sealed record DatabaseState : IArchiverProtocolMember
     public DateTimeOffset? LastScheduledFor { get; init; }
     public int Skipped { get; init; }
     public int Runs { get; init; }
+    public DateTimeOffset? ConfiguredAtCreation { get; init; }
 
     public static DatabaseState Empty(ResourceId id) => new() { Id = id };
 
@@ -46,6 +47,7 @@ public sealed record DatabaseState : IArchiverProtocolMember
             LastFailed = run with { FinishedAt = f.At, Error = f.Reason },
         },
         BackupSucceeded or BackupFailed => this,
+        ConfiguredAtCreation c => this with { ConfiguredAtCreation = c.At },
         BackupSkipped s => this with { Skipped = Skipped + 1, LastScheduledFor = s.ScheduledFor },
         _ => throw new ArgumentException($"unknown database event {e.GetType().Name}", nameof(e)),
     };
