@@ -1,0 +1,100 @@
+using Archiver.Emulators.MongoDb;
+using Archiver.Mongo.Archiving;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Xunit;
+
+namespace Archiver.Mongo.Tests;
+
+/// <summary>Faults only the emulator can cause on demand: rollback, rollover, failover.</summary>
+[Trait("Target", "EmulatorOnly")]
+public sealed class ArchiverFaultTests
+{
+    [EmulatorOnlyFact]
+    public async Task Entries_past_the_majority_point_are_held_back_and_never_archived_once_rolled_back()
+    {
+        await using var session = await EmulatorSession.StartAsync();
+        using var repository = new TestRepository();
+        await using var run = new ArchiverRun(session.Client, repository);
+        var orders = session.Client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await orders.InsertOneAsync(new BsonDocument("_id", "committed"));
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+
+        session.Emulator.HoldMajorityCommitPoint();
+        await orders.InsertOneAsync(new BsonDocument("_id", "rolled-back"));
+        var doomed = OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp);
+        await Task.Delay(600);
+        Assert.True(run.Archiver.Status.WalSegmentEnd < doomed, "an entry past the majority point was archived");
+
+        Assert.Equal(1, session.Emulator.RollBackToMajorityCommitPoint());
+        session.Emulator.ReleaseMajorityCommitPoint();
+        await orders.InsertOneAsync(new BsonDocument("_id", "after"));
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+
+        var ids = (await ArchiverTests.ReplayAllAsync(repository, default))
+            .Select(e => MongoDB.Bson.Serialization.BsonSerializer.Deserialize<BsonDocument>(e.Document.ToArray()))
+            .Where(d => d["op"] == "i")
+            .Select(d => d["o"]["_id"].AsString)
+            .ToList();
+        Assert.Equal(["committed", "after"], ids);
+    }
+
+    [EmulatorOnlyFact]
+    public async Task A_rollover_while_the_archiver_was_stopped_records_the_gap_raises_a_condition_and_starts_a_new_run()
+    {
+        await using var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, OplogSizeBytes = 30_000 });
+        using var repository = new TestRepository();
+        var orders = session.Client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await using (var run = new ArchiverRun(session.Client, repository))
+        {
+            await orders.InsertOneAsync(new BsonDocument("n", 0));
+            await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+        }
+
+        var lastArchived = (await repository.CatalogAsync()).Timeline(1).Component("rs0").Runs[^1].End;
+        for (var i = 1; i <= 300; i++)
+        {
+            await orders.InsertOneAsync(new BsonDocument { { "n", i }, { "pad", new string('x', 100) } });
+        }
+
+        await using (var run = new ArchiverRun(session.Client, repository))
+        {
+            await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+            var status = run.Archiver.Status;
+            Assert.True(status.Has(ArchiverConditionTypes.OplogGap));
+            var gap = Assert.Single(status.Gaps);
+            Assert.Equal(lastArchived, gap.After);
+            Assert.True(status.WalSegmentStart > lastArchived, "the walSegment starts after the gap");
+        }
+
+        var gaps = (await repository.CatalogAsync()).Timeline(1).Component("rs0").Gaps();
+        Assert.Equal(lastArchived, Assert.Single(gaps).After);
+    }
+
+    [EmulatorOnlyFact]
+    public async Task After_a_failover_archiving_resumes_on_the_new_primary_with_no_gap_and_no_duplicate()
+    {
+        await using var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, Members = 2 });
+        using var repository = new TestRepository();
+        await using var run = new ArchiverRun(session.Client, repository);
+        var orders = session.Client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        for (var i = 0; i < 10; i++)
+        {
+            await orders.InsertOneAsync(new BsonDocument("n", i));
+        }
+
+        session.Emulator.StepDown();
+        await Task.Delay(300);
+        session.Emulator.StepUp(1);
+        for (var i = 10; i < 20; i++)
+        {
+            await orders.InsertOneAsync(new BsonDocument("n", i));
+        }
+
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp), TimeSpan.FromSeconds(30));
+        var archived = await ArchiverTests.ReplayAllAsync(repository, default);
+        var source = session.Emulator.ReadOplog();
+        Assert.Equal(source.Select(d => OplogFields.ToStorage(d["ts"].AsBsonTimestamp)), archived.Select(e => e.Ts));
+        Assert.Empty((await repository.CatalogAsync()).Timeline(1).Component("rs0").Gaps());
+    }
+}

@@ -1,0 +1,170 @@
+using Archiver.Mongo.Backup;
+using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Xunit;
+
+namespace Archiver.Mongo.Tests;
+
+/// <summary>Logical backup, then restore into a fresh database on the same server (mapped name), at each kind of target.</summary>
+public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
+{
+    private readonly MongoTarget _mongo;
+
+    public BackupRestoreTests(MongoTarget mongo) => _mongo = mongo;
+
+    [Fact]
+    public async Task A_backup_restored_to_latest_has_every_collection_option_index_and_document_of_the_source()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("full");
+        await using var run = await StartArchiverAsync(repository);
+        var db = _mongo.Client.GetDatabase(source);
+        await db.CreateCollectionAsync("capped", new CreateCollectionOptions { Capped = true, MaxSize = 1 << 20 });
+        var orders = db.GetCollection<BsonDocument>("orders");
+        await orders.InsertManyAsync(Enumerable.Range(0, 2500).Select(i => new BsonDocument { { "_id", i }, { "sku", $"s{i % 7}" }, { "qty", i } }));
+        await orders.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("sku", 1), new CreateIndexOptions { Name = "by_sku" }));
+        await BackupAsync(repository, source);
+        await orders.UpdateOneAsync(new BsonDocument("_id", 3), new BsonDocument("$set", new BsonDocument("qty", -3)));
+        await orders.DeleteOneAsync(new BsonDocument("_id", 4));
+        await db.GetCollection<BsonDocument>("later").InsertOneAsync(new BsonDocument("_id", "x"));
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+
+        var restored = source + "_r";
+        var progress = new List<RestoreProgress>();
+        var report = await RestoreAsync(repository, source, restored, RestoreTarget.Latest, new Progress<RestoreProgress>(progress.Add));
+
+        Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, restored)).Describe());
+        Assert.Equal(2500, report.DocumentsLoaded);
+        Assert.True(report.EntriesReplayed >= 3);
+        Assert.Empty(await RestoreMarker.ListAsync(_mongo.Client));
+        await Task.Delay(100);
+        Assert.Contains(progress, p => p.Phase == RestorePhase.ReplayingOplog);
+    }
+
+    [Fact]
+    public async Task A_target_after_the_last_archived_entry_is_refused_with_the_catalogs_reason_before_anything_is_written()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("late");
+        await using var run = await StartArchiverAsync(repository);
+        await _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("a", 1));
+        await BackupAsync(repository, source);
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+        var restored = source + "_r";
+
+        await Task.Delay(50);
+        var target = RestoreTarget.AtTime(DateTimeOffset.UtcNow);
+
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, restored, target));
+
+        Assert.Equal(RefusalReason.AfterLastArchivedEntry, refused.Refusal?.Reason);
+        var names = await (await _mongo.Client.ListDatabaseNamesAsync()).ToListAsync();
+        Assert.DoesNotContain(restored, names);
+    }
+
+    [Fact]
+    public async Task A_target_before_the_first_backup_is_refused()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("early");
+        await using var run = await StartArchiverAsync(repository);
+        var before = DateTimeOffset.UtcNow.AddSeconds(-5);
+        await _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("a", 1));
+        await BackupAsync(repository, source);
+
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, source + "_r", RestoreTarget.AtTime(before)));
+
+        Assert.Equal(RefusalReason.BeforeFirstBackup, refused.Refusal?.Reason);
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_database_that_already_exists_is_refused()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("busy");
+        await using var run = await StartArchiverAsync(repository);
+        await _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("a", 1));
+        await BackupAsync(repository, source);
+        await _mongo.Client.GetDatabase(source + "_r").GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("there", true));
+
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, source + "_r", RestoreTarget.Immediate));
+
+        Assert.Contains("not empty", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Immediate_restores_the_backup_alone_and_ts_targets_include_or_exclude_the_named_entry()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("ts");
+        await using var run = await StartArchiverAsync(repository);
+        var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
+        await c.InsertOneAsync(new BsonDocument("_id", 0));
+        await BackupAsync(repository, source);
+        await c.InsertOneAsync(new BsonDocument("_id", 1));
+        var first = await Oplog.NewestAsync(_mongo.Client);
+        await c.InsertOneAsync(new BsonDocument("_id", 2));
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+
+        var immediate = await RestoredIdsAsync(repository, source, "_i", RestoreTarget.Immediate);
+        var atFirst = await RestoredIdsAsync(repository, source, "_t", RestoreTarget.AtTs(first));
+        var beforeFirst = await RestoredIdsAsync(repository, source, "_x", RestoreTarget.AtTs(first, exclusive: true));
+        var latest = await RestoredIdsAsync(repository, source, "_l", RestoreTarget.Latest);
+
+        Assert.Equal(new long[] { 0 }, immediate);
+        Assert.Equal(new long[] { 0, 1 }, atFirst);
+        Assert.Equal(new long[] { 0 }, beforeFirst);
+        Assert.Equal(new long[] { 0, 1, 2 }, latest);
+    }
+
+    [Fact]
+    public async Task Databases_left_out_of_a_restore_are_reported_as_skipped()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("skip");
+        var other = source + "_other";
+        await using var run = await StartArchiverAsync(repository);
+        await _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("a", 1));
+        await BackupAsync(repository, db => db == source || db == other);
+        await _mongo.Client.GetDatabase(other).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("b", 1));
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+
+        var report = await RestoreAsync(repository, source, source + "_r", RestoreTarget.Latest);
+
+        Assert.Contains(report.Skipped.Keys, k => k.StartsWith(other, StringComparison.Ordinal));
+    }
+
+    internal static async Task<long[]> IdsAsync(IMongoClient client, string database)
+    {
+        var documents = await client.GetDatabase(database).GetCollection<BsonDocument>("c")
+            .Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync();
+        return [.. documents.Select(d => d["_id"].ToInt64())];
+    }
+
+    private async Task<long[]> RestoredIdsAsync(TestRepository repository, string source, string suffix, RestoreTarget target)
+    {
+        await RestoreAsync(repository, source, source + suffix, target);
+        return await IdsAsync(_mongo.Client, source + suffix);
+    }
+
+    private async Task<ArchiverRun> StartArchiverAsync(TestRepository repository)
+    {
+        var start = await Oplog.NewestAsync(_mongo.Client);
+        return new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start });
+    }
+
+    private Task BackupAsync(TestRepository repository, string database) => BackupAsync(repository, db => db == database);
+
+    private Task BackupAsync(TestRepository repository, Func<string, bool> include) =>
+        new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = include }).RunAsync();
+
+    private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RestoreTarget target, IProgress<RestoreProgress>? progress = null) =>
+        new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, new RestoreOptions
+        {
+            IncludeDatabase = db => db == source,
+            MapDatabase = _ => restored,
+            OwnsTargetDatabase = db => db == restored,
+        }).RunAsync(target, progress);
+}
