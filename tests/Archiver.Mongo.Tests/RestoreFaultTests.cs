@@ -1,0 +1,52 @@
+using Archiver.Mongo.Backup;
+using Archiver.Mongo.Restore;
+using MongoDB.Bson;
+using Xunit;
+
+namespace Archiver.Mongo.Tests;
+
+/// <summary>A restore that meets damaged data fails by name and leaves the target marked incomplete.</summary>
+public sealed class RestoreFaultTests : IClassFixture<MongoTarget>
+{
+    private readonly MongoTarget _mongo;
+
+    public RestoreFaultTests(MongoTarget mongo) => _mongo = mongo;
+
+    [Fact]
+    public async Task A_corrupt_chunk_fails_the_restore_naming_the_chunk_and_leaves_the_target_marked_incomplete()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("corrupt");
+        var restored = source + "_r";
+        var start = await Oplog.NewestAsync(_mongo.Client);
+        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
+        {
+            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
+            await c.InsertOneAsync(new BsonDocument("_id", 0));
+            await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source }).RunAsync();
+            for (var i = 1; i <= 20; i++)
+            {
+                await c.InsertOneAsync(new BsonDocument { { "_id", i }, { "pad", new string('p', 200) } });
+            }
+
+            await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+        }
+
+        var chunk = (await repository.CatalogAsync()).Timeline(1).Component("rs0").AllChunks().ToArray()[^1];
+        var key = repository.Layout.ChunkKey("rs0", 1, chunk);
+        var path = repository.PathOf(key);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[^10] ^= 0x5A;
+        await File.WriteAllBytesAsync(path, bytes);
+        var options = new RestoreOptions { IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored };
+
+        var failed = await Assert.ThrowsAsync<RestoreFailedException>(
+            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RestoreTarget.Latest));
+
+        Assert.Contains(key, failed.Message, StringComparison.Ordinal);
+        var marker = Assert.Single(await RestoreMarker.ListAsync(_mongo.Client), m => m["_id"] == options.RestoreId);
+        Assert.Equal("failed", marker["state"].AsString);
+        Assert.Contains(key, marker["error"].AsString, StringComparison.Ordinal);
+        await RestoreMarker.Markers(_mongo.Client).DeleteOneAsync(new BsonDocument("_id", options.RestoreId));
+    }
+}
