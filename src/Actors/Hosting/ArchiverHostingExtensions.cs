@@ -28,6 +28,7 @@ public static class ArchiverHostingExtensions
             .WithOpsRequests()
             .WithArchivers()
             .WithDatabases()
+            .WithStorageIndexes()
             .WithResourceWatcher();
 
         if (options.SeedNodes.Count == 0)

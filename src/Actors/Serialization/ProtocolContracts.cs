@@ -3,6 +3,7 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.OpsRequests;
+using Archiver.Messages.Protocol.StorageIndexes;
 
 namespace Archiver.Actors.Serialization;
 
@@ -50,6 +51,15 @@ public static class ProtocolContracts
         ("database.backup-skipped.v1", typeof(BackupSkipped)),
         ("database.configured-at-creation.v1", typeof(ConfiguredAtCreation)),
         ("database.state.v1", typeof(DatabaseState)),
+
+        // Storage indexes
+        ("storage-index.get-windows.v1", typeof(GetRecoverableWindows)),
+        ("storage-index.windows.v1", typeof(RecoverableWindowsReply)),
+        ("storage-index.plan.v1", typeof(PlanRecovery)),
+        ("storage-index.plan-reply.v1", typeof(RecoveryPlanReply)),
+        ("storage-index.refresh.v1", typeof(RefreshCatalog)),
+        ("storage-index.apply-retention.v1", typeof(ApplyRetention)),
+        ("storage-index.retention-reply.v1", typeof(RetentionReply)),
     ];
 
     public static readonly FrozenDictionary<Type, string> ManifestOf = Contracts.ToFrozenDictionary(c => c.Type, c => c.Manifest);

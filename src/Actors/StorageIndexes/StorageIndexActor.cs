@@ -1,0 +1,190 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Storage;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.Layout;
+using Archiver.Storage.Retention;
+
+namespace Archiver.Actors.StorageIndexes;
+
+/// <summary>
+/// The catalog of one backup storage: per database folder, its oplog runs, gaps, backups and recoverable windows,
+/// built from a listing and refreshed when something is published and on a timer. It answers window and plan
+/// queries and runs retention. Not persistent: the repository itself is the truth, and a new index rebuilds from
+/// it. Catalogs are touched only on the actor's thread; listings and deletions run beside it.
+/// </summary>
+public sealed class StorageIndexActor : ReceiveActor, IWithTimers
+{
+    private readonly ResourceId _storage;
+    private readonly IObjectStoreProvider _stores;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _resyncInterval;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, RepositoryCatalog> _catalogs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(object Query, IActorRef ReplyTo)>> _waiting = new(StringComparer.Ordinal);
+
+    public StorageIndexActor(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock)
+    {
+        _storage = storage;
+        _stores = stores;
+        _clock = clock;
+        Receive<GetRecoverableWindows>(q => WithCatalog(q.Prefix, q, Sender));
+        Receive<PlanRecovery>(q => WithCatalog(q.Prefix, q, Sender));
+        Receive<ApplyRetention>(q => WithCatalog(q.Prefix, q, Sender));
+        Receive<RefreshCatalog>(r => Load(r.Prefix));
+        Receive<Loaded>(OnLoaded);
+        Receive<Resync>(_ =>
+        {
+            foreach (var prefix in _catalogs.Keys.ToList()) Load(prefix);
+        });
+        Receive<RetentionDone>(d =>
+        {
+            d.ReplyTo.Tell(d.Reply);
+            Load(d.Reply.Prefix);
+        });
+        _resyncInterval = settings.ResyncInterval;
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new StorageIndexActor(storage, stores, settings, clock));
+
+    // Timers are given to the actor after it is constructed.
+    protected override void PreStart() => Timers.StartPeriodicTimer("resync", Resync.Instance, _resyncInterval);
+
+    private void WithCatalog(string prefix, object query, IActorRef replyTo)
+    {
+        if (_catalogs.TryGetValue(prefix, out var catalog) && !_waiting.ContainsKey(prefix))
+        {
+            Answer(prefix, catalog, query, replyTo);
+            return;
+        }
+
+        if (!_waiting.TryGetValue(prefix, out var queue))
+        {
+            _waiting[prefix] = queue = [];
+            Load(prefix);
+        }
+
+        queue.Add((query, replyTo));
+    }
+
+    private void Load(string prefix)
+    {
+        var storage = _storage;
+        var stores = _stores;
+        LoadAsync().PipeTo(Self, success: c => new Loaded(prefix, c, null), failure: e => new Loaded(prefix, null, e));
+
+        async Task<RepositoryCatalog> LoadAsync()
+        {
+            var store = await stores.OpenAsync(storage);
+            return await RepositoryCatalog.LoadAsync(store, new RepositoryLayout(prefix));
+        }
+    }
+
+    private void OnLoaded(Loaded loaded)
+    {
+        if (loaded.Catalog is not null) _catalogs[loaded.Prefix] = loaded.Catalog;
+        else _log.Warning(loaded.Error, "listing {0}:{1} failed", _storage, loaded.Prefix);
+        if (!_waiting.Remove(loaded.Prefix, out var queue)) return;
+        foreach (var (query, replyTo) in queue)
+        {
+            if (loaded.Catalog is { } catalog) Answer(loaded.Prefix, catalog, query, replyTo);
+            else replyTo.Tell(Failure(loaded.Prefix, query, $"cannot read {_storage}:{loaded.Prefix}: {loaded.Error?.GetBaseException().Message}"));
+        }
+    }
+
+    private void Answer(string prefix, RepositoryCatalog catalog, object query, IActorRef replyTo)
+    {
+        switch (query)
+        {
+            case GetRecoverableWindows:
+                replyTo.Tell(CatalogViews.Windows(prefix, catalog));
+                break;
+            case PlanRecovery plan:
+                replyTo.Tell(PlanFor(prefix, catalog, plan));
+                break;
+            case ApplyRetention retention:
+                Retain(prefix, catalog, retention, replyTo);
+                break;
+        }
+    }
+
+    private RecoveryPlanReply PlanFor(string prefix, RepositoryCatalog catalog, PlanRecovery query)
+    {
+        RecoveryTarget target;
+        if (query.Ts is { } ts)
+        {
+            var parts = ts.Split(':');
+            if (parts.Length != 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                || !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var increment))
+            {
+                return new RecoveryPlanReply(prefix, null, null, $"ts must be seconds:increment, not \"{ts}\"");
+            }
+
+            target = RecoveryTarget.AtTs(new OplogTimestamp(seconds, increment));
+        }
+        else
+        {
+            target = RecoveryTarget.AtTime(query.Time ?? _clock.GetUtcNow());
+        }
+
+        // The newest timeline holds the history a restore continues from.
+        var timeline = catalog.Timelines.LastOrDefault();
+        return timeline is null
+            ? new RecoveryPlanReply(prefix, null, new RefusalInfo(nameof(RefusalReason.NoBackup), $"nothing is archived under {prefix}", null, null), null)
+            : CatalogViews.Plan(prefix, timeline.Plan(target, _clock.GetUtcNow()));
+    }
+
+    private void Retain(string prefix, RepositoryCatalog catalog, ApplyRetention query, IActorRef replyTo)
+    {
+        var rules = new RetentionRules { KeepLastSucceeded = query.KeepLastSucceeded, KeepLastFailed = query.KeepLastFailed, MaxRetentionPeriod = query.MaxRetentionPeriod };
+        RetentionPlan plan;
+        try
+        {
+            rules.Validate();
+            plan = RetentionPlanner.Plan(catalog, rules, _clock.GetUtcNow());
+        }
+        catch (ArgumentException e)
+        {
+            replyTo.Tell(new RetentionReply(prefix, [], 0, e.Message));
+            return;
+        }
+
+        var keys = plan.KeysToDelete().ToList();
+        if (query.DryRun)
+        {
+            replyTo.Tell(new RetentionReply(prefix, keys, 0, null));
+            return;
+        }
+
+        var storage = _storage;
+        var stores = _stores;
+        ApplyAsync().PipeTo(Self,
+            success: deleted => new RetentionDone(new RetentionReply(prefix, keys, deleted, null), replyTo),
+            failure: e => new RetentionDone(new RetentionReply(prefix, keys, 0, e.GetBaseException().Message), replyTo));
+
+        async Task<int> ApplyAsync() => await RetentionExecutor.ApplyAsync(await stores.OpenAsync(storage), plan);
+    }
+
+    private static object Failure(string prefix, object query, string error) => query switch
+    {
+        GetRecoverableWindows => new RecoverableWindowsReply(prefix, [], [], error),
+        PlanRecovery => new RecoveryPlanReply(prefix, null, null, error),
+        _ => new RetentionReply(prefix, [], 0, error),
+    };
+
+    private sealed record Loaded(string Prefix, RepositoryCatalog? Catalog, Exception? Error) : INoSerializationVerificationNeeded;
+
+    private sealed record RetentionDone(RetentionReply Reply, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+
+    private sealed record Resync : INoSerializationVerificationNeeded
+    {
+        public static readonly Resync Instance = new();
+    }
+}

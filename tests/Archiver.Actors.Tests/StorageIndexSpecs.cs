@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using System.Text;
+using Akka.Actor;
+using Archiver.Actors.Ports;
+using Archiver.Actors.StorageIndexes;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Storage;
+using Archiver.Storage.Backends;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using Archiver.Storage.Oplog;
+using Xunit.Abstractions;
+
+namespace Archiver.Actors.Tests;
+
+public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private const string Prefix = "db/MongoDB/demo/mg-rs";
+    private static readonly ResourceId StorageId = new("stash", "local-storage");
+    private readonly string _folder = Directory.CreateTempSubdirectory("archiver-index-").FullName;
+    private readonly LocalFolderStore _store;
+    private readonly RepositoryLayout _layout = new(Prefix);
+
+    public StorageIndexSpecs(ITestOutputHelper output)
+        : base(TestConfig.Actors, "archiver", output) => _store = new LocalFolderStore(_folder);
+
+    [Fact]
+    public async Task It_reports_the_recoverable_window_and_plans_a_target_inside_it()
+    {
+        var entries = Entries(1_000, 300);
+        await WriteChunksAsync(entries, OplogTimestamp.Zero);
+        var backupId = await WriteBackupAsync(entries[20]);
+        var index = Index();
+
+        var windows = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+        var window = Assert.Single(windows.Windows);
+        Assert.Equal(backupId, window.BackupId);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(entries[^1].WallUnixMs), window.To);
+        Assert.Empty(windows.Gaps);
+
+        var plan = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, entries[200].Wall, null), TimeSpan.FromSeconds(10));
+        Assert.Null(plan.Refusal);
+        Assert.Equal(backupId, plan.Plan!.BaseBackupId);
+        Assert.Equal(["rs0"], plan.Plan.Components);
+    }
+
+    [Fact]
+    public async Task A_target_after_the_last_archived_entry_is_refused_with_the_reason_and_the_latest_point()
+    {
+        var entries = Entries(1_000, 100);
+        await WriteChunksAsync(entries, OplogTimestamp.Zero);
+        await WriteBackupAsync(entries[10]);
+        var reply = await Index().Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, entries[^1].Wall.AddMinutes(5), null), TimeSpan.FromSeconds(10));
+        Assert.Null(reply.Plan);
+        Assert.Equal("AfterLastArchivedEntry", reply.Refusal!.Reason);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(entries[^1].WallUnixMs), reply.Refusal.LatestRecoverable);
+    }
+
+    [Fact]
+    public async Task A_gap_in_the_oplog_is_reported_and_a_target_inside_it_refused()
+    {
+        var entries = Entries(1_000, 200);
+        await WriteChunksAsync(entries[..80], OplogTimestamp.Zero);
+        await WriteChunksAsync(entries[120..], entries[110].Ts);
+        await WriteBackupAsync(entries[5]);
+        var index = Index();
+
+        var windows = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+        Assert.Single(windows.Gaps);
+        var reply = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, entries[100].Wall, null), TimeSpan.FromSeconds(10));
+        Assert.Equal("InsideGap", reply.Refusal!.Reason);
+    }
+
+    [Fact]
+    public async Task A_published_chunk_is_seen_after_a_refresh()
+    {
+        var entries = Entries(1_000, 200);
+        await WriteChunksAsync(entries[..100], OplogTimestamp.Zero);
+        await WriteBackupAsync(entries[5]);
+        var index = Index();
+        var before = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+
+        await WriteChunksAsync(entries[100..], entries[99].Ts);
+        index.Tell(new RefreshCatalog(StorageId, Prefix));
+        await AwaitAssertAsync(async () =>
+        {
+            var after = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+            Assert.True(Assert.Single(after.Windows).To > Assert.Single(before.Windows).To);
+        });
+    }
+
+    [Fact]
+    public async Task Retention_dry_run_lists_what_would_go_and_deletes_nothing()
+    {
+        var entries = Entries(1_000, 300);
+        await WriteChunksAsync(entries, OplogTimestamp.Zero);
+        await WriteBackupAsync(entries[10]);
+        await WriteBackupAsync(entries[150]);
+        var filesBefore = Directory.GetFiles(_folder, "*", SearchOption.AllDirectories).Length;
+
+        var reply = await Index().Ask<RetentionReply>(new ApplyRetention(StorageId, Prefix, KeepLastSucceeded: 1, KeepLastFailed: 0, null, DryRun: true), TimeSpan.FromSeconds(10));
+        Assert.Null(reply.Error);
+        Assert.NotEmpty(reply.Deletes);
+        Assert.Equal(0, reply.Deleted);
+        Assert.Equal(filesBefore, Directory.GetFiles(_folder, "*", SearchOption.AllDirectories).Length);
+    }
+
+    [Fact]
+    public async Task A_storage_that_cannot_be_read_is_an_error_in_the_reply_not_a_silence()
+    {
+        var index = Sys.ActorOf(StorageIndexActor.Props(StorageId, new BrokenProvider(), new StorageIndexSettings(), TimeProvider.System));
+        var reply = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+        Assert.Equal($"cannot read stash/local-storage:{Prefix}: credentials rejected", reply.Error);
+    }
+
+    public new void Dispose()
+    {
+        Directory.Delete(_folder, recursive: true);
+        base.Dispose();
+    }
+
+    private IActorRef Index() => Sys.ActorOf(StorageIndexActor.Props(StorageId, new FixedProvider(_store), new StorageIndexSettings(), TimeProvider.System));
+
+    private async Task WriteChunksAsync(IReadOnlyList<OplogEntry> entries, OplogTimestamp previous)
+    {
+        using var writer = new OplogChunkWriter(_store, _layout, "rs0", 1, previous);
+        foreach (var batch in entries.Chunk(25))
+        {
+            foreach (var entry in batch) writer.Append(entry);
+            await writer.PublishAsync();
+        }
+    }
+
+    private async Task<string> WriteBackupAsync(OplogEntry consistentAt)
+    {
+        var backup = new FullBackupWriter(_store, _layout, new BackupStart("logical", ["rs0"], 1, DateTimeOffset.UnixEpoch));
+        await backup.AddFileAsync("all.bson", "rs0", new MemoryStream(new byte[100]));
+        return (await backup.CompleteAsync(consistentAt.Ts, consistentAt.WallUnixMs, DateTimeOffset.UnixEpoch)).Id;
+    }
+
+    private static List<OplogEntry> Entries(uint firstSeconds, int count) =>
+        [.. Enumerable.Range(0, count).Select(i =>
+        {
+            var ts = new OplogTimestamp(firstSeconds + (uint)(i / 2), (uint)(i % 2) + 1);
+            var text = Encoding.UTF8.GetBytes($"{{op:'i',ns:'shop.orders',o:{{_id:{i}}}}}");
+            var document = new byte[text.Length + 5];
+            BinaryPrimitives.WriteInt32LittleEndian(document, document.Length);
+            text.CopyTo(document, 4);
+            return new OplogEntry(ts, (ts.Seconds * 1000L) + ts.Increment, document);
+        })];
+
+    private sealed class FixedProvider(IObjectStore store) : IObjectStoreProvider
+    {
+        public Task<IObjectStore> OpenAsync(ResourceId storage, CancellationToken cancellation = default) => Task.FromResult(store);
+    }
+
+    private sealed class BrokenProvider : IObjectStoreProvider
+    {
+        public Task<IObjectStore> OpenAsync(ResourceId storage, CancellationToken cancellation = default) =>
+            Task.FromException<IObjectStore>(new UnauthorizedAccessException("credentials rejected"));
+    }
+}
