@@ -148,7 +148,7 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         probe.ExpectTerminated(db);
 
         _runner.Hold().SetResult();
-        var again = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, _store, _runner, Steps(), new DatabaseSettings(), TimeProvider.System));
+        var again = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), new DatabaseSettings(), TimeProvider.System));
         var state = await StateAsync(again, s => s.LastSucceeded is not null);
         Assert.Equal(2, state.LastSucceeded!.Attempt);
         Assert.Equal("interrupted: the node running it stopped", state.LastFailed!.Error);
@@ -174,11 +174,11 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         db.Metadata.Annotations = new Dictionary<string, string> { [ApiGroups.SpecHashAnnotation] = SpecHash.Compute(archiver.Spec!) };
         db = db with { Spec = db.Spec! with { Archiver = new DatabaseArchiverRef { Ref = new ObjectRef { Name = "archiver-demo", Namespace = "kubedb" } } } };
         _store = await Fixtures.StoreWithAsync(archiver, db);
-        var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, _store, _runner, Steps(), new DatabaseSettings(), TimeProvider.System));
+        var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), new DatabaseSettings(), TimeProvider.System));
         return entity;
     }
 
-    private OpsRequests.OpsRequestSteps Steps() => new(_store, new InProcessWorkloads(), TimeProvider.System);
+    private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, new InProcessWorkloads(), TimeProvider.System), ActorRefs.Nobody, new Ports.NoRestoreRunner());
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
     {

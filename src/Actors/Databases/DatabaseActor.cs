@@ -18,11 +18,14 @@ namespace Archiver.Actors.Databases;
 /// <c>delay</c> apart). Waiting is a timer, never a loop. A run the node died in is a failed attempt, retried by
 /// the same policy; missed cron times are not caught up (as a CronJob without a starting deadline).
 /// </summary>
-public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
+public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 {
     private readonly IResourceStore _store;
     private readonly IFullBackupRunner _runner;
     private readonly IOpsRequestSteps _steps;
+    private readonly IActorRef _storageIndexes;
+    private readonly IRestoreRunner _restores;
+    private Task _statusWrites = Task.CompletedTask;
     private readonly DatabaseSettings _settings;
     private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -30,11 +33,13 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
     private DatabaseState _state;
     private bool _configuring;
 
-    public DatabaseActor(ResourceId id, IResourceStore store, IFullBackupRunner runner, IOpsRequestSteps steps, DatabaseSettings settings, TimeProvider clock)
+    public DatabaseActor(ResourceId id, DatabasePorts ports, DatabaseSettings settings, TimeProvider clock)
     {
-        _store = store;
-        _runner = runner;
-        _steps = steps;
+        _store = ports.Store;
+        _runner = ports.Backups;
+        _steps = ports.Steps;
+        _storageIndexes = ports.StorageIndexes;
+        _restores = ports.Restores;
         _settings = settings;
         _clock = clock;
         _state = DatabaseState.Empty(id);
@@ -50,6 +55,10 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<RetryRun>(r => Retry(r.RunId));
         Command<RunOutcome>(OnOutcome);
         Command<CreationConfigured>(OnConfiguredAtCreation);
+        Command<ResumeAfterRecovery>(_ => ResumeRestore());
+        Command<Restores.RestorePlannerMessages.Planned>(OnRestorePlanned);
+        Command<Restores.RestorePlannerMessages.Progressed>(OnRestoreProgressed);
+        Command<Restores.RestorePlannerMessages.Finished>(OnRestoreFinished);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
     }
 
@@ -57,8 +66,8 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ResourceId id, IResourceStore store, IFullBackupRunner runner, IOpsRequestSteps steps, DatabaseSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new DatabaseActor(id, store, runner, steps, settings, clock));
+    public static Props Props(ResourceId id, DatabasePorts ports, DatabaseSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new DatabaseActor(id, ports, settings, clock));
 
     protected override void OnReplaySuccess()
     {
@@ -70,6 +79,8 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
 
         foreach (var run in _state.Retrying.Values) ArmRetry(run.RunId, run.RetryAt ?? Now);
         ArmCron();
+        // Persisting is not allowed during replay: resume the restore as the first command after it.
+        Self.Tell(ResumeAfterRecovery.Instance);
         Self.Tell(new ReconcileDatabase(_state.Id, "started"));
     }
 
@@ -89,6 +100,7 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void OnLoaded(Loaded loaded)
     {
+        if (loaded.Database is { } restored) MaybeStartRestore(restored);
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)) ConfigureAtCreation(archiver);
         var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
         if (BackupScheduling.SameSchedule(_state.Schedule, wanted)) return;
@@ -273,6 +285,11 @@ public sealed class DatabaseActor : ReceivePersistentActor, IWithTimers
     private sealed record LoadFailed(Exception Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetryRun(string RunId) : INoSerializationVerificationNeeded;
+
+    private sealed record ResumeAfterRecovery : INoSerializationVerificationNeeded
+    {
+        public static readonly ResumeAfterRecovery Instance = new();
+    }
 
     private sealed record CreationConfigured(ResourceId ArchiverId, string SpecHash, Exception? Error) : INoSerializationVerificationNeeded;
 

@@ -4,4 +4,7 @@ public sealed record DatabaseSettings
 {
     /// <summary>Longest a full backup may run before it counts as failed (the archiver's <c>timeout</c> wins when set).</summary>
     public TimeSpan BackupTimeout { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>How long the storage index may take to list a repository and plan a restore.</summary>
+    public TimeSpan PlanTimeout { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -27,8 +27,8 @@ public static class ArchiverHostingExtensions
             .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
             .WithOpsRequests()
             .WithArchivers()
-            .WithDatabases()
             .WithStorageIndexes()
+            .WithDatabases()
             .WithResourceWatcher();
 
         if (options.SeedNodes.Count == 0)

@@ -17,17 +17,21 @@ public static class DatabaseRegionHostingExtensions
     public static AkkaConfigurationBuilder WithDatabases(this AkkaConfigurationBuilder builder) =>
         builder.WithShardRegion<DatabaseRegion>(
             "database",
-            (_, _, resolver) => id =>
+            (_, registry, resolver) => id =>
             {
                 var services = resolver.GetService<IServiceProvider>();
                 var store = services.GetRequiredService<IResourceStore>();
                 var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
                 var steps = services.GetService<IOpsRequestSteps>() ?? new OpsRequestSteps(store, services.GetRequiredService<IArchivingWorkloads>(), clock);
-                return DatabaseActor.Props(
-                    ResourceId.Parse(id),
+                var ports = new DatabasePorts(
                     store,
                     services.GetService<IFullBackupRunner>() ?? new NoFullBackupRunner(),
                     steps,
+                    registry.Get<StorageIndexRegion>(),
+                    services.GetService<IRestoreRunner>() ?? new NoRestoreRunner());
+                return DatabaseActor.Props(
+                    ResourceId.Parse(id),
+                    ports,
                     services.GetService<DatabaseSettings>() ?? new DatabaseSettings(),
                     clock);
             },

@@ -50,6 +50,10 @@ public static class ProtocolContracts
         ("database.backup-failed.v1", typeof(BackupFailed)),
         ("database.backup-skipped.v1", typeof(BackupSkipped)),
         ("database.configured-at-creation.v1", typeof(ConfiguredAtCreation)),
+        ("database.restore-requested.v1", typeof(RestoreRequested)),
+        ("database.restore-planned.v1", typeof(RestorePlanned)),
+        ("database.restore-succeeded.v1", typeof(RestoreSucceeded)),
+        ("database.restore-failed.v1", typeof(RestoreFailed)),
         ("database.state.v1", typeof(DatabaseState)),
 
         // Storage indexes

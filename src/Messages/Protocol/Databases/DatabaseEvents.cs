@@ -28,3 +28,14 @@ public sealed record BackupSkipped(ResourceId DatabaseId, DateTimeOffset Schedul
 
 /// <summary>A database created with <c>spec.archiver</c> set was configured by its own entity (no ops request).</summary>
 public sealed record ConfiguredAtCreation(ResourceId DatabaseId, ResourceId ArchiverId, string SpecHash, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>The database asks to be restored: where from and to which point. Persisted before anything is read.</summary>
+public sealed record RestoreRequested(ResourceId DatabaseId, ResourceId StorageId, string SourcePrefix, DateTimeOffset Target, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>The catalog found a way: from this backup, with this many chunks to replay.</summary>
+public sealed record RestorePlanned(ResourceId DatabaseId, string BaseBackupId, int Chunks, long BytesToRead, DateTimeOffset At) : IDatabaseEvent;
+
+public sealed record RestoreSucceeded(ResourceId DatabaseId, string BaseBackupId, long EntriesApplied, IReadOnlyList<string> Skipped, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>Refused by the catalog (nothing written), failed, or interrupted: the target is never reported good.</summary>
+public sealed record RestoreFailed(ResourceId DatabaseId, string Reason, bool TargetTouched, DateTimeOffset At) : IDatabaseEvent;

@@ -18,6 +18,7 @@ public sealed record DatabaseState : IArchiverProtocolMember
     public int Skipped { get; init; }
     public int Runs { get; init; }
     public DateTimeOffset? ConfiguredAtCreation { get; init; }
+    public RestoreRecord? Restore { get; init; }
 
     public static DatabaseState Empty(ResourceId id) => new() { Id = id };
 
@@ -48,6 +49,11 @@ public sealed record DatabaseState : IArchiverProtocolMember
         },
         BackupSucceeded or BackupFailed => this,
         ConfiguredAtCreation c => this with { ConfiguredAtCreation = c.At },
+        RestoreRequested r => this with { Restore = new RestoreRecord(r.StorageId, r.SourcePrefix, r.Target, RestoreStage.Requested, null, null, r.At) },
+        RestorePlanned p when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Running, BaseBackupId = p.BaseBackupId } },
+        RestoreSucceeded s when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Succeeded, BaseBackupId = s.BaseBackupId } },
+        RestoreFailed f when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Failed, Error = f.Reason } },
+        RestorePlanned or RestoreSucceeded or RestoreFailed => this,
         BackupSkipped s => this with { Skipped = Skipped + 1, LastScheduledFor = s.ScheduledFor },
         _ => throw new ArgumentException($"unknown database event {e.GetType().Name}", nameof(e)),
     };
@@ -60,4 +66,18 @@ public sealed record BackupRun(string RunId, DateTimeOffset? ScheduledFor, int A
 {
     public string? Error { get; init; }
     public DateTimeOffset? RetryAt { get; init; }
+}
+
+public enum RestoreStage
+{
+    Requested,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>A point-in-time restore of this database: terminal once Succeeded or Failed, never run again.</summary>
+public sealed record RestoreRecord(ResourceId StorageId, string SourcePrefix, DateTimeOffset Target, RestoreStage Stage, string? BaseBackupId, string? Error, DateTimeOffset RequestedAt)
+{
+    public bool IsFinished => Stage is RestoreStage.Succeeded or RestoreStage.Failed;
 }

@@ -1,0 +1,132 @@
+using Akka.Actor;
+using Akka.Event;
+using Archiver.Actors.Ports;
+using Archiver.Actors.Restores;
+using Archiver.Messages.Configuration;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.Databases;
+
+/// <summary>
+/// The restore side of a database: <c>spec.init.archiver.recoveryTimeStamp</c> starts one restore, once. Its stages
+/// are persisted so that after a crash a restore that had not yet written (Requested) starts again, and one that
+/// had (Running) fails cleanly: a partial target is never reported good.
+/// </summary>
+public sealed partial class DatabaseActor
+{
+    private IActorRef? _restorer;
+    private RestoreProgressReport? _progress;
+    private DateTimeOffset _lastProgressWrite;
+
+    private void MaybeStartRestore(MongoDB db)
+    {
+        if (_state.Restore is not null || db.Spec?.Init?.Archiver is not { RecoveryTimeStamp: { } target, Repository: { } repository } init) return;
+        var storage = new ResourceId(repository.NamespaceOr(_state.Id.Namespace), repository.Name);
+        var prefix = init.Prefix ?? PrefixTemplate.Expand(PrefixTemplate.Default, MongoDB.KindName, _state.Id.Namespace, _state.Id.Name);
+        Persist(new RestoreRequested(_state.Id, storage, prefix, target, Now), Applied(StartRestore));
+    }
+
+    private void ResumeRestore()
+    {
+        switch (_state.Restore)
+        {
+            case { Stage: RestoreStage.Requested }:
+                StartRestore();
+                break;
+            case { Stage: RestoreStage.Running }:
+                Persist(new RestoreFailed(_state.Id, "interrupted while restoring: the node running it stopped, so the database is incomplete; delete it and create it again to retry", TargetTouched: true, Now), Applied(WriteRestoreStatus));
+                break;
+        }
+    }
+
+    private void StartRestore()
+    {
+        if (_state.Restore is not { } restore || _restorer is not null) return;
+        var job = new RestoreJob(_state.Id, restore.StorageId, restore.SourcePrefix, restore.Target, null, Exclusive: false);
+        _restorer = Context.ActorOf(RestorePlannerActor.Props(job, _storageIndexes, _restores, _settings.PlanTimeout), "restore");
+        WriteRestoreStatus();
+    }
+
+    private void OnRestorePlanned(RestorePlannerMessages.Planned planned) =>
+        Persist(new RestorePlanned(_state.Id, planned.Plan.BaseBackupId, planned.Plan.Chunks, planned.Plan.BytesToRead, Now), Applied(() =>
+        {
+            WriteRestoreStatus();
+            _restorer?.Tell(RestorePlannerMessages.Go.Instance);
+        }));
+
+    private void OnRestoreProgressed(RestorePlannerMessages.Progressed progressed)
+    {
+        _progress = progressed.Progress;
+        if (Now - _lastProgressWrite < TimeSpan.FromSeconds(1)) return;
+        _lastProgressWrite = Now;
+        WriteRestoreStatus();
+    }
+
+    private void OnRestoreFinished(RestorePlannerMessages.Finished finished)
+    {
+        if (_restorer is { } restorer) Context.Stop(restorer);
+        _restorer = null;
+        IDatabaseEvent outcome = finished.Outcome is { } o
+            ? new RestoreSucceeded(_state.Id, o.BaseBackupId, o.EntriesApplied, o.Skipped.ToList(), Now)
+            : new RestoreFailed(_state.Id, finished.Error ?? "unknown failure", finished.TargetTouched, Now);
+        if (finished.Outcome is { } done) _progress = _progress is null ? null : _progress with { EntriesDone = done.EntriesApplied };
+        Persist(outcome, Applied(WriteRestoreStatus));
+    }
+
+    private void WriteRestoreStatus()
+    {
+        if (_state.Restore is not { } restore) return;
+        var phase = restore.Stage switch
+        {
+            RestoreStage.Succeeded => DatabaseArchiverPhase.Restored,
+            RestoreStage.Failed => DatabaseArchiverPhase.RestoreFailed,
+            _ => DatabaseArchiverPhase.Restoring,
+        };
+        var condition = new Condition
+        {
+            Type = "Restored",
+            Status = restore.Stage == RestoreStage.Succeeded ? ConditionStatus.True : restore.Stage == RestoreStage.Failed ? ConditionStatus.False : ConditionStatus.Unknown,
+            Reason = restore.Stage.ToString(),
+            Message = restore.Error ?? (restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}"),
+            LastTransitionTime = Now,
+        };
+        var progress = _progress;
+        var store = _store;
+        var id = _state.Id;
+        var log = _log;
+        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        {
+            try
+            {
+                if (await store.GetAsync<MongoDB>(id) is not { } db) return;
+                db.Metadata.ResourceVersion = null;
+                await store.ReplaceStatusAsync(db with
+                {
+                    Status = (db.Status ?? new MongoDBStatus()) with
+                    {
+                        Archiver = (db.Status?.Archiver ?? new DatabaseArchiverStatus()) with
+                        {
+                            Phase = phase,
+                            Conditions = [condition],
+                            Restore = new RestoreProgress
+                            {
+                                Target = restore.Target,
+                                BaseSnapshot = restore.BaseBackupId,
+                                EntriesDone = progress?.EntriesDone,
+                                EntriesTotal = progress?.EntriesTotal,
+                                BytesDone = progress?.BytesDone,
+                                BytesTotal = progress?.BytesTotal,
+                            },
+                        },
+                    },
+                });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.Warning(e, "could not write the restore status of {0}", id);
+            }
+        }, TaskScheduler.Default).Unwrap();
+    }
+}

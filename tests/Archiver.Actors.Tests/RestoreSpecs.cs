@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Archiver.Actors.Databases;
+using Archiver.Actors.Embedded;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Manifests;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
+using Xunit.Abstractions;
+
+namespace Archiver.Actors.Tests;
+
+public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+{
+    private static readonly ResourceId Restored = new("demo", "mg-restored");
+    private static readonly PlanInfo Plan = new(1, "20301231-backup", "1000:5", ["rs0"], Chunks: 12, BytesToRead: 4096);
+    private readonly RecordingRestoreRunner _runner = new();
+    private InMemoryResourceStore _store = null!;
+
+    [Fact]
+    public async Task A_database_asking_for_a_point_in_time_is_restored_and_says_so_with_its_progress()
+    {
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
+        Assert.Equal(RestoreStage.Succeeded, state.Restore!.Stage);
+
+        var job = Assert.Single(_runner.Jobs);
+        Assert.Equal("db/MongoDB/demo/mg-rs", job.SourcePrefix);
+        Assert.Equal(new ResourceId("stash", "local-storage"), job.Storage);
+        Assert.Equal(Rfc3339Target, job.Time);
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await _store.GetAsync<MongoDB>(Restored))!.Status!.Archiver!;
+            Assert.Equal(DatabaseArchiverPhase.Restored, status.Phase);
+            Assert.Equal("20301231-backup", status.Restore!.BaseSnapshot);
+            Assert.Equal(ConditionStatus.True, Assert.Single(status.Conditions!).Status);
+        });
+    }
+
+    [Fact]
+    public async Task A_target_the_catalog_refuses_fails_before_anything_is_written()
+    {
+        var refusal = new RefusalInfo("AfterLastArchivedEntry", "the last archived entry is at 2020-10-28T01:40:00Z", null, DateTimeOffset.Parse("2020-10-28T01:40:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var db = await StartAsync(new RecoveryPlanReply("x", null, refusal, null));
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
+        Assert.Equal(RestoreStage.Failed, state.Restore!.Stage);
+        Assert.Equal("AfterLastArchivedEntry: the last archived entry is at 2020-10-28T01:40:00Z", state.Restore.Error);
+        Assert.Empty(_runner.Jobs);
+        await AwaitAssertAsync(async () => Assert.Equal(DatabaseArchiverPhase.RestoreFailed, (await _store.GetAsync<MongoDB>(Restored))!.Status?.Archiver?.Phase));
+    }
+
+    [Fact]
+    public async Task A_failed_restore_is_reported_failed_never_good()
+    {
+        _runner.Failure = new IOException("chunk oplog/rs0/00000001/0000001000-5.zst is corrupt (checksum mismatch)");
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
+        Assert.Equal(RestoreStage.Failed, state.Restore!.Stage);
+        Assert.Contains("is corrupt", state.Restore.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_restore_its_node_died_in_fails_cleanly_after_recovery_and_is_not_run_again()
+    {
+        _runner.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
+        await StateAsync(db, s => s.Restore?.Stage == RestoreStage.Running);
+        await AwaitConditionAsync(() => Task.FromResult(_runner.Jobs.Count == 1));
+        var probe = CreateTestProbe();
+        probe.Watch(db);
+        Sys.Stop(db);
+        probe.ExpectTerminated(db);
+
+        var again = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(new RecoveryPlanReply("x", Plan, null, null)), new DatabaseSettings(), TimeProvider.System));
+        var state = await StateAsync(again, s => s.Restore?.IsFinished == true);
+        Assert.Equal(RestoreStage.Failed, state.Restore!.Stage);
+        Assert.StartsWith("interrupted while restoring", state.Restore.Error, StringComparison.Ordinal);
+        Assert.Single(_runner.Jobs);
+    }
+
+    private static DateTimeOffset Rfc3339Target => Messages.Validation.Rfc3339.Parse("2020-10-28T01:48:23.121314+03:00");
+
+    private async Task<IActorRef> StartAsync(RecoveryPlanReply planReply)
+    {
+        var db = (MongoDB)ManifestReader.Read("""
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata: {name: mg-restored, namespace: demo}
+            spec:
+              version: "6.0.12"
+              init:
+                archiver:
+                  recoveryTimeStamp: "2020-10-28T01:48:23.121314+03:00"
+                  repository: {name: local-storage, namespace: stash}
+                  prefix: db/MongoDB/demo/mg-rs
+            """).Resources[0];
+        _store = await Fixtures.StoreWithAsync(db);
+        var entity = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(planReply), new DatabaseSettings(), TimeProvider.System));
+        entity.Tell(new ReconcileDatabase(Restored, "created"));
+        return entity;
+    }
+
+    private DatabasePorts Ports(RecoveryPlanReply planReply) =>
+        new(_store, new ScriptedBackupRunner(), new OpsRequests.OpsRequestSteps(_store, new InProcessWorkloads(), TimeProvider.System),
+            Sys.ActorOf(Props.Create(() => new FixedIndex(planReply))), _runner);
+
+    private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
+    {
+        DatabaseState? state = null;
+        await AwaitAssertAsync(async () =>
+        {
+            state = await db.Ask<DatabaseState>(new GetDatabaseState(Restored), TimeSpan.FromSeconds(3));
+            Assert.True(condition(state));
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(25));
+        return state!;
+    }
+
+    private sealed class FixedIndex : ReceiveActor
+    {
+        public FixedIndex(RecoveryPlanReply reply) => Receive<PlanRecovery>(_ => Sender.Tell(reply));
+    }
+
+    private sealed class RecordingRestoreRunner : IRestoreRunner
+    {
+        public ConcurrentQueue<RestoreJob> Jobs { get; } = new();
+
+        public Exception? Failure { get; set; }
+
+        public TaskCompletionSource? Gate { get; set; }
+
+        public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
+        {
+            Jobs.Enqueue(job);
+            progress.Report(new RestoreProgressReport(10, 100, 1024, 4096));
+            if (Gate is { } gate) await gate.Task.WaitAsync(cancellation);
+            if (Failure is { } failure) throw failure;
+            return new RestoreOutcome("20301231-backup", 100, ["config.system.sessions"]);
+        }
+    }
+}
