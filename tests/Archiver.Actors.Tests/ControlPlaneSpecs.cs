@@ -167,7 +167,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
         var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, _janitor, archiverSettings, TimeProvider.System)));
-        _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner()), new DatabaseSettings(), TimeProvider.System)));
+        _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner(), _workloads), new DatabaseSettings(), TimeProvider.System)));
         Sys.ActorOf(ResourceWatcherActor.Props(_store, archivers, opsRequests, _databases));
         await Task.Delay(50);
         foreach (var db in databases) await _store.CreateAsync(db);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Archiver.Actors.Databases;
 using Archiver.Actors.Embedded;
 using Archiver.Messages.Configuration;
+using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Resources;
 using Xunit.Abstractions;
@@ -12,6 +13,8 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
 {
     private static readonly DateTimeOffset First = new(2030, 1, 1, 1, 0, 0, TimeSpan.Zero);
     private readonly ScriptedBackupRunner _runner = new();
+    private readonly InProcessWorkloads _workloads = new();
+    private IActorRef _index = ActorRefs.Nobody;
     private InMemoryResourceStore _store = null!;
 
     [Fact]
@@ -154,7 +157,37 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         Assert.Equal("interrupted: the node running it stopped", state.LastFailed!.Error);
     }
 
-    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false)
+    [Fact]
+    public async Task An_archived_database_reports_its_windows_lag_headroom_and_snapshot_range()
+    {
+        var from = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var windows = new Messages.Protocol.StorageIndexes.RecoverableWindowsReply("db/MongoDB/demo/mg-rs", [new(1, "b1", from, from.AddHours(2), "1:1", "2:1")], [], null);
+        _index = Sys.ActorOf(Props.Create(() => new WindowsIndex(windows)));
+        await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, new Ports.ArchivingSpec(new ResourceId("stash", "local-storage"), "db/MongoDB/demo/mg-rs", "h", TimeSpan.FromSeconds(1), 1 << 24));
+        _workloads.Report(Fixtures.DatabaseId, new Ports.ArchivingReport("rs0", from, from.AddHours(2), TimeSpan.FromMilliseconds(800), TimeSpan.FromMinutes(20), null, from.AddHours(2)));
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromMilliseconds(100) });
+        await _store.CreateAsync(OpsRequests.ArchiverResources.IncrementalSnapshot(Fixtures.Archiver(), Fixtures.DatabaseId, "h", from));
+
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status?.Archiver;
+            Assert.Equal("800ms", status?.Lag);
+            Assert.Equal("20m0s", status?.OplogHeadroom);
+            Assert.Equal(from.AddHours(2), Assert.Single(status!.RecoverableWindows!).End);
+            var archiving = Assert.Single(status.Conditions!, c => c.Type == "Archiving");
+            Assert.Equal("HeadroomLow", archiving.Reason);
+            var component = Assert.Single((await _store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-incremental")))!.Spec!.Components!);
+            Assert.Equal(from.AddHours(2), component.WalSegment!.End);
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    private sealed class WindowsIndex : ReceiveActor
+    {
+        public WindowsIndex(Messages.Protocol.StorageIndexes.RecoverableWindowsReply reply) =>
+            Receive<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(_ => Sender.Tell(reply));
+    }
+
+    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null)
     {
         var archiver = Fixtures.Archiver(extraSpec: "");
         var yamlArchiver = Messages.Manifests.ManifestReader.Read($"""
@@ -174,11 +207,11 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         db.Metadata.Annotations = new Dictionary<string, string> { [ApiGroups.SpecHashAnnotation] = SpecHash.Compute(archiver.Spec!) };
         db = db with { Spec = db.Spec! with { Archiver = new DatabaseArchiverRef { Ref = new ObjectRef { Name = "archiver-demo", Namespace = "kubedb" } } } };
         _store = await Fixtures.StoreWithAsync(archiver, db);
-        var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), new DatabaseSettings(), TimeProvider.System));
+        var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), settings ?? new DatabaseSettings(), TimeProvider.System));
         return entity;
     }
 
-    private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, new InProcessWorkloads(), TimeProvider.System), ActorRefs.Nobody, new Ports.NoRestoreRunner());
+    private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads);
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
     {

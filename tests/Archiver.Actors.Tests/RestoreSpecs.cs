@@ -104,7 +104,7 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
     private DatabasePorts Ports(RecoveryPlanReply planReply) =>
         new(_store, new ScriptedBackupRunner(), new OpsRequests.OpsRequestSteps(_store, new InProcessWorkloads(), TimeProvider.System),
-            Sys.ActorOf(Props.Create(() => new FixedIndex(planReply))), _runner);
+            Sys.ActorOf(Props.Create(() => new FixedIndex(planReply))), _runner, new InProcessWorkloads());
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
     {

@@ -25,6 +25,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private readonly IOpsRequestSteps _steps;
     private readonly IActorRef _storageIndexes;
     private readonly IRestoreRunner _restores;
+    private readonly IArchivingWorkloads _workloads;
     private Task _statusWrites = Task.CompletedTask;
     private readonly DatabaseSettings _settings;
     private readonly TimeProvider _clock;
@@ -40,6 +41,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _steps = ports.Steps;
         _storageIndexes = ports.StorageIndexes;
         _restores = ports.Restores;
+        _workloads = ports.Workloads;
         _settings = settings;
         _clock = clock;
         _state = DatabaseState.Empty(id);
@@ -56,6 +58,8 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<RunOutcome>(OnOutcome);
         Command<CreationConfigured>(OnConfiguredAtCreation);
         Command<ResumeAfterRecovery>(_ => ResumeRestore());
+        Command<Observe>(_ => OnObserve());
+        Command<Observed>(OnObserved);
         Command<Restores.RestorePlannerMessages.Planned>(OnRestorePlanned);
         Command<Restores.RestorePlannerMessages.Progressed>(OnRestoreProgressed);
         Command<Restores.RestorePlannerMessages.Finished>(OnRestoreFinished);
@@ -100,6 +104,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void OnLoaded(Loaded loaded)
     {
+        _archiver = loaded.Archiver;
         if (loaded.Database is { } restored) MaybeStartRestore(restored);
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)) ConfigureAtCreation(archiver);
         var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
@@ -233,6 +238,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void ArmCron()
     {
+        ArmObservation();
         Timers.Cancel("cron");
         if (_state.Schedule is not { } schedule || BackupScheduling.Next(schedule, Now) is not { } next) return;
         Timers.StartSingleTimer("cron", new RunScheduledBackup(_state.Id, next), Max(next - Now, TimeSpan.Zero));

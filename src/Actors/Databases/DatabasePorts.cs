@@ -10,4 +10,5 @@ public sealed record DatabasePorts(
     IFullBackupRunner Backups,
     IOpsRequestSteps Steps,
     IActorRef StorageIndexes,
-    IRestoreRunner Restores);
+    IRestoreRunner Restores,
+    IArchivingWorkloads Workloads);

@@ -7,4 +7,7 @@ public sealed record DatabaseSettings
 
     /// <summary>How long the storage index may take to list a repository and plan a restore.</summary>
     public TimeSpan PlanTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often an archived database reads its archiver's report and windows into its status.</summary>
+    public TimeSpan ObserveInterval { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -13,6 +13,7 @@ public sealed class InProcessWorkloads : IArchivingWorkloads
 {
     private readonly ConcurrentDictionary<ResourceId, ArchivingSpec> _archiving = new();
     private readonly ConcurrentDictionary<(ResourceId Database, string Token), DateTimeOffset> _restarts = new();
+    private readonly ConcurrentDictionary<ResourceId, ArchivingReport> _reports = new();
 
     /// <summary>Raised when a database's archiving starts, changes (spec) or stops (null).</summary>
     public event Action<ResourceId, ArchivingSpec?>? ArchivingChanged;
@@ -35,6 +36,12 @@ public sealed class InProcessWorkloads : IArchivingWorkloads
         if (_archiving.TryRemove(database, out _)) ArchivingChanged?.Invoke(database, null);
         return Task.CompletedTask;
     }
+
+    /// <summary>Called by the in-process oplog archiver with its latest status.</summary>
+    public void Report(ResourceId database, ArchivingReport report) => _reports[database] = report;
+
+    public Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default) =>
+        Task.FromResult(_archiving.ContainsKey(database) && _reports.TryGetValue(database, out var report) ? report : null);
 
     public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default)
     {

@@ -28,7 +28,8 @@ public static class DatabaseRegionHostingExtensions
                     services.GetService<IFullBackupRunner>() ?? new NoFullBackupRunner(),
                     steps,
                     registry.Get<StorageIndexRegion>(),
-                    services.GetService<IRestoreRunner>() ?? new NoRestoreRunner());
+                    services.GetService<IRestoreRunner>() ?? new NoRestoreRunner(),
+                    services.GetRequiredService<IArchivingWorkloads>());
                 return DatabaseActor.Props(
                     ResourceId.Parse(id),
                     ports,

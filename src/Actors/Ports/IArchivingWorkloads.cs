@@ -19,7 +19,16 @@ public interface IArchivingWorkloads
     /// annotation: asking again with the same token does not roll them again.
     /// </summary>
     Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default);
+
+    /// <summary>What the database's oplog archiver last reported, or null when none runs or none has reported yet.</summary>
+    Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default);
 }
+
+/// <summary>An oplog archiver's view of itself, per replica-set member it archives.</summary>
+/// <param name="Lag">Newest majority-committed write minus newest archived entry.</param>
+/// <param name="Headroom">How long until the oldest unarchived entry would roll off the oplog.</param>
+/// <param name="Problem">A condition the archiver raised (a gap after a rollover, storage unreachable), if any.</param>
+public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart, DateTimeOffset? WalEnd, TimeSpan Lag, TimeSpan? Headroom, string? Problem, DateTimeOffset ReportedAt);
 
 /// <summary>Where and how a database's oplog is archived.</summary>
 public sealed record ArchivingSpec(ResourceId Storage, string Prefix, string SpecHash, TimeSpan ChunkMaxAge, long ChunkMaxSize);

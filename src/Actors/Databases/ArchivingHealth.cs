@@ -1,0 +1,46 @@
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
+
+namespace Archiver.Actors.Databases;
+
+/// <summary>
+/// Whether a database's history is safe, as a condition a person can alert on: <c>Archiving</c> turns false when
+/// the archiver is not reporting, raised a problem, lags more than <c>lagThreshold</c>, or when the oplog headroom
+/// left falls under <c>headroomThreshold</c>, before any entry is lost rather than after.
+/// </summary>
+public static class ArchivingHealth
+{
+    public static readonly TimeSpan DefaultLagThreshold = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultHeadroomThreshold = TimeSpan.FromHours(1);
+
+    public static Condition Evaluate(ArchivingReport? report, WalBackupConfig? config, DateTimeOffset now)
+    {
+        var lagLimit = Threshold(config?.LagThreshold, DefaultLagThreshold);
+        var headroomLimit = Threshold(config?.HeadroomThreshold, DefaultHeadroomThreshold);
+        var (ok, reason, message) = report switch
+        {
+            null => (false, "NotReporting", "no oplog archiver has reported for this database"),
+            { Problem: { } problem } => (false, "ArchiverProblem", problem),
+            _ when report.Lag > lagLimit => (false, "LagTooHigh", $"archiving is {GoDuration.Format(report.Lag)} behind, more than {GoDuration.Format(lagLimit)}"),
+            { Headroom: { } headroom } when headroom < headroomLimit =>
+                (false, "HeadroomLow", $"the oldest unarchived entry rolls off the oplog in {GoDuration.Format(headroom)}, less than {GoDuration.Format(headroomLimit)}: archive faster or grow the oplog"),
+            _ => (true, "Healthy", $"{GoDuration.Format(report.Lag)} behind" + (report.Headroom is { } h ? $", {GoDuration.Format(h)} of oplog headroom" : "")),
+        };
+        return new Condition
+        {
+            Type = "Archiving",
+            Status = ok ? ConditionStatus.True : ConditionStatus.False,
+            Reason = reason,
+            Message = message,
+            LastTransitionTime = now,
+        };
+    }
+
+    public static IReadOnlyList<RecoverableWindow> Windows(RecoverableWindowsReply? reply, string component) =>
+        reply?.Windows.Select(w => new RecoverableWindow { Component = component, Start = w.From, End = w.To }).ToList() ?? [];
+
+    private static TimeSpan Threshold(string? text, TimeSpan fallback) =>
+        text is not null && GoDuration.TryParse(text, out var value, out _) ? value : fallback;
+}

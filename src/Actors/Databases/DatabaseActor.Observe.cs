@@ -1,0 +1,123 @@
+using Akka.Actor;
+using Akka.Event;
+using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
+
+namespace Archiver.Actors.Databases;
+
+/// <summary>
+/// The watching side of an archived database: on a timer it reads its archiver's report and its recoverable
+/// windows from the StorageIndex, and writes them to <c>status.archiver</c> (windows, lag, headroom, the
+/// <c>Archiving</c> condition) and to the incremental Snapshot's <c>walSegment</c>.
+/// </summary>
+public sealed partial class DatabaseActor
+{
+    private MongoDBArchiver? _archiver;
+
+    private void ArmObservation()
+    {
+        if (_state.Schedule is null)
+        {
+            Timers.Cancel("observe");
+            return;
+        }
+
+        if (!Timers.IsTimerActive("observe")) Timers.StartPeriodicTimer("observe", Observe.Instance, _settings.ObserveInterval);
+    }
+
+    private void OnObserve()
+    {
+        if (_archiver is not { Spec: not null } archiver) return;
+        var storage = ArchiverResources.StorageId(archiver);
+        var prefix = ArchiverResources.Directory(archiver, _state.Id);
+        var id = _state.Id;
+        var workloads = _workloads;
+        var indexes = _storageIndexes;
+        var timeout = _settings.PlanTimeout;
+        ObserveAsync().PipeTo(Self, success: o => o, failure: e => new Observed(null, null, e));
+
+        async Task<Observed> ObserveAsync()
+        {
+            var report = await workloads.ReportAsync(id);
+            var windows = await indexes.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(storage, prefix), timeout);
+            return new Observed(report, windows, null);
+        }
+    }
+
+    private void OnObserved(Observed observed)
+    {
+        if (observed.Error is not null) _log.Warning(observed.Error, "observing {0} failed", _state.Id);
+        var condition = ArchivingHealth.Evaluate(observed.Report, _archiver?.Spec?.WalBackup?.Config, Now);
+        var component = observed.Report?.Component ?? "rs0";
+        var windows = ArchivingHealth.Windows(observed.Windows, component);
+        var report = observed.Report;
+        var store = _store;
+        var id = _state.Id;
+        var log = _log;
+        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        {
+            try
+            {
+                if (await store.GetAsync<MongoDB>(id) is { } db)
+                {
+                    db.Metadata.ResourceVersion = null;
+                    var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+                    await store.ReplaceStatusAsync(db with
+                    {
+                        Status = (db.Status ?? new MongoDBStatus()) with
+                        {
+                            Archiver = archiverStatus with
+                            {
+                                RecoverableWindows = windows,
+                                Lag = report is null ? null : GoDuration.Format(report.Lag),
+                                OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(h) : null,
+                                Conditions = [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition],
+                            },
+                        },
+                    });
+                }
+
+                if (report is not null) await UpdateSnapshotAsync(store, id, report);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.Warning(e, "could not write the archiving status of {0}", id);
+            }
+        }, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>The seed's ArchiveInfo: each component's archived time range.</summary>
+    private static async Task UpdateSnapshotAsync(IResourceStore store, ResourceId db, ArchivingReport report)
+    {
+        if (await store.GetAsync<Snapshot>(new ResourceId(db.Namespace, ArchiverResources.SnapshotName(db))) is not { Spec: not null } snapshot) return;
+        var component = new SnapshotComponent
+        {
+            Name = report.Component,
+            Path = $"oplog/{report.Component}",
+            Phase = report.Problem is null ? SnapshotPhase.Running : SnapshotPhase.Failed,
+            Driver = ComponentDriver.WalG,
+            WalSegment = new WalSegment { Start = report.WalStart, End = report.WalEnd },
+            Error = report.Problem,
+        };
+        snapshot.Metadata.ResourceVersion = null;
+        await store.ReplaceAsync(snapshot with
+        {
+            Spec = snapshot.Spec with
+            {
+                Components = [.. (snapshot.Spec.Components ?? []).Where(c => c.Name != component.Name), component],
+                SnapshotTime = (snapshot.Spec.SnapshotTime ?? new SnapshotTime()) with { LastUpdated = report.ReportedAt },
+            },
+        });
+    }
+
+    private sealed record Observe : INoSerializationVerificationNeeded
+    {
+        public static readonly Observe Instance = new();
+    }
+
+    private sealed record Observed(ArchivingReport? Report, RecoverableWindowsReply? Windows, Exception? Error) : INoSerializationVerificationNeeded;
+}

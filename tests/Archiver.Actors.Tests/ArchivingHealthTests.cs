@@ -1,0 +1,39 @@
+using Archiver.Actors.Databases;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.Tests;
+
+public sealed class ArchivingHealthTests
+{
+    private static readonly DateTimeOffset Now = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData(500, 7200, null, "True", "Healthy")]
+    [InlineData(45_000, 7200, null, "False", "LagTooHigh")]
+    [InlineData(500, 600, null, "False", "HeadroomLow")]
+    [InlineData(500, 7200, "oplog rolled over: gap from 10:00 to 10:05", "False", "ArchiverProblem")]
+    public void The_archiving_condition_turns_false_before_data_is_lost(int lagMs, int headroomSeconds, string? problem, string status, string reason)
+    {
+        var report = new ArchivingReport("rs0", Now, Now, TimeSpan.FromMilliseconds(lagMs), TimeSpan.FromSeconds(headroomSeconds), problem, Now);
+        var condition = ArchivingHealth.Evaluate(report, null, Now);
+        Assert.Equal(status, condition.Status.ToString());
+        Assert.Equal(reason, condition.Reason);
+    }
+
+    [Fact]
+    public void Thresholds_come_from_the_archivers_walBackup_config()
+    {
+        var report = new ArchivingReport("rs0", Now, Now, TimeSpan.FromSeconds(10), TimeSpan.FromHours(2), null, Now);
+        Assert.Equal("LagTooHigh", ArchivingHealth.Evaluate(report, new WalBackupConfig { LagThreshold = "5s" }, Now).Reason);
+        Assert.Equal("HeadroomLow", ArchivingHealth.Evaluate(report, new WalBackupConfig { HeadroomThreshold = "3h" }, Now).Reason);
+    }
+
+    [Fact]
+    public void No_report_is_not_healthy()
+    {
+        var condition = ArchivingHealth.Evaluate(null, null, Now);
+        Assert.Equal(ConditionStatus.False, condition.Status);
+        Assert.Equal("NotReporting", condition.Reason);
+    }
+}
