@@ -67,7 +67,7 @@ public sealed class S3rverFixture : IAsyncLifetime
         AccessKey = "S3RVER",
         SecretKey = "S3RVER",
         PartSizeBytes = partSize,
-        Retry = new RetrySettings { MaxRetries = 4, BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(50) },
+        Retry = new RetrySettings { MaxRetries = 4, BaseDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(500) },
         RequestTimeout = TimeSpan.FromSeconds(20),
     };
 
