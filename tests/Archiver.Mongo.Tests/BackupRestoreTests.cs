@@ -44,6 +44,53 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
     }
 
     [Fact]
+    public async Task A_backup_taken_while_writes_go_on_is_consistent_once_the_oplog_between_T0_and_T1_is_replayed()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("live");
+        await using var run = await StartArchiverAsync(repository);
+        var db = _mongo.Client.GetDatabase(source);
+        var items = db.GetCollection<BsonDocument>("items");
+        await items.InsertManyAsync(Enumerable.Range(0, 3000).Select(i => new BsonDocument { { "_id", i }, { "v", 0 } }));
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            var random = new Random(7);
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var id = random.Next(0, 3500);
+                switch (n % 5)
+                {
+                    case 0:
+                        await items.DeleteOneAsync(new BsonDocument("_id", id));
+                        break;
+                    case 1:
+                        await db.GetCollection<BsonDocument>($"side{n % 3}").InsertOneAsync(new BsonDocument("n", n));
+                        break;
+                    case 2:
+                        await db.DropCollectionAsync($"side{(n + 1) % 3}");
+                        break;
+                    default:
+                        await items.UpdateOneAsync(new BsonDocument("_id", id), new BsonDocument("$inc", new BsonDocument("v", 1)), new UpdateOptions { IsUpsert = true });
+                        break;
+                }
+            }
+        });
+
+        var manifest = await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source, BatchSize = 100 }).RunAsync();
+        await Task.Delay(200);
+        await stop.CancelAsync();
+        await writer;
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+
+        var restored = source + "_r";
+        await RestoreAsync(repository, source, restored, RestoreTarget.Latest);
+
+        Assert.True(manifest.ReplayFrom < manifest.ConsistentAt, "writes went on between T0 and T1");
+        Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, restored)).Describe());
+    }
+
+    [Fact]
     public async Task A_target_after_the_last_archived_entry_is_refused_with_the_catalogs_reason_before_anything_is_written()
     {
         using var repository = new TestRepository();
