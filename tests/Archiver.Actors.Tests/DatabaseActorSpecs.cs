@@ -158,6 +158,31 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task A_successful_backup_applies_the_archivers_retention_policy_to_its_repository()
+    {
+        var index = CreateTestProbe();
+        _index = index.Ref;
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", retentionPolicy: "keep-last-5");
+        await _store.CreateAsync((RetentionPolicy)Messages.Manifests.ManifestReader.Read("""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: RetentionPolicy
+            metadata: {name: keep-last-5, namespace: kubedb}
+            spec: {maxRetentionPeriod: 30d, successfulSnapshots: {last: 5}, failedSnapshots: {last: 2}}
+            """).Resources[0]);
+        await StateAsync(db, s => s.Schedule is not null);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+
+        var request = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
+        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, [], 0, null));
+        Assert.Equal("db/MongoDB/demo/mg-rs", request.Prefix);
+        Assert.Equal(new ResourceId("stash", "local-storage"), request.StorageId);
+        Assert.Equal(5, request.KeepLastSucceeded);
+        Assert.Equal(2, request.KeepLastFailed);
+        Assert.InRange(request.MaxRetentionPeriod!.Value.TotalDays, 28, 31);
+        Assert.False(request.DryRun);
+    }
+
+    [Fact]
     public async Task An_archived_database_reports_its_windows_lag_headroom_and_snapshot_range()
     {
         var from = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -187,7 +212,7 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
             Receive<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(_ => Sender.Tell(reply));
     }
 
-    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null)
+    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null, string? retentionPolicy = null)
     {
         var archiver = Fixtures.Archiver(extraSpec: "");
         var yamlArchiver = Messages.Manifests.ManifestReader.Read($"""
@@ -196,6 +221,7 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
             metadata: {"{"}name: archiver-demo, namespace: kubedb{"}"}
             spec:
               pause: {(pause ? "true" : "false")}
+              {(retentionPolicy is null ? "" : $"retentionPolicy: {{name: {retentionPolicy}}}")}
               fullBackup:
                 driver: Logical
                 {fullBackupExtra}

@@ -206,7 +206,11 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         if (_running.Remove(outcome.RunId, out var cancel)) cancel.Dispose();
         if (outcome.Error is null)
         {
-            Persist(new BackupSucceeded(_state.Id, outcome.RunId, outcome.BackupId!, Now), Applied(() => RecordSnapshot(outcome.RunId, outcome.BackupId!)));
+            Persist(new BackupSucceeded(_state.Id, outcome.RunId, outcome.BackupId!, Now), Applied(() =>
+            {
+                RecordSnapshot(outcome.RunId, outcome.BackupId!);
+                ApplyRetention();
+            }));
             return;
         }
 
@@ -246,6 +250,24 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void ArmRetry(string runId, DateTimeOffset at) =>
         Timers.StartSingleTimer($"retry-{runId}", new RetryRun(runId), Max(at - Now, TimeSpan.Zero));
+
+    /// <summary>After each successful backup, as KubeStash does after each session: the policy's window over backups and oplog.</summary>
+    private void ApplyRetention()
+    {
+        if (_archiver is not { Spec: not null } archiver) return;
+        var reference = archiver.Spec.RetentionPolicy;
+        var store = _store;
+        var indexes = _storageIndexes;
+        var id = _state.Id;
+        var now = Now;
+        var log = _log;
+        Task.Run(async () =>
+        {
+            var policy = reference is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(reference.NamespaceOr(ResourceId.Of(archiver).Namespace), reference.Name));
+            var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(RetentionRequests.For(archiver, policy, id, now), _settings.PlanTimeout);
+            if (reply.Error is not null) log.Warning("retention of {0} failed: {1}", id, reply.Error);
+        }).ContinueWith(t => log.Warning(t.Exception, "retention of {0} failed", id), TaskContinuationOptions.OnlyOnFaulted);
+    }
 
     /// <summary>A FullBackup Snapshot per successful run, as KubeStash records each backup session.</summary>
     private void RecordSnapshot(string runId, string backupId)
