@@ -31,8 +31,22 @@ public sealed partial class TimelineCatalog
             return Refuse(RefusalReason.BeforeFirstBackup, $"The target {target} is before the first successful backup, consistent at {first.From:O}.", earliest: first.From);
         }
 
+        // A backup taken while writes went on is usable only with the oplog from its T0: skip those without it.
+        var newest = _succeeded[index];
+        var window = WindowOf(newest);
+        while (!window.Restorable && index > 0)
+        {
+            window = WindowOf(_succeeded[--index]);
+        }
+
+        if (!window.Restorable)
+        {
+            return Refuse(
+                RefusalReason.InsideGap,
+                $"Backup {newest.Id} needs the oplog from {newest.ReplayAfter} (T0) to {newest.ConsistentAt} (T1), which is not archived continuously, and no earlier backup can reach the target {target}.");
+        }
+
         var backup = _succeeded[index];
-        var window = WindowOf(backup);
         if (target.Ts is { } ts ? ts <= window.ToTs : target.Time!.Value.ToUnixTimeMilliseconds() <= window.ToWallUnixMs)
         {
             return RestorePlanResult.Of(BuildPlan(target, backup));
@@ -114,10 +128,10 @@ public sealed partial class TimelineCatalog
         foreach (var component in backup.Components)
         {
             var chunks = new List<ChunkDescriptor>();
-            if (_components.TryGetValue(component, out var history) && history.FindRunCovering(backup.ConsistentAt) is var runIndex and >= 0)
+            if (_components.TryGetValue(component, out var history) && history.FindRunCovering(backup.ReplayAfter) is var runIndex and >= 0)
             {
                 var run = history.Runs[runIndex];
-                for (var i = history.FirstChainIndexAfter(backup.ConsistentAt, run); i < run.ChainEnd; i++)
+                for (var i = history.FirstChainIndexAfter(backup.ReplayAfter, run); i < run.ChainEnd; i++)
                 {
                     var chunk = history.ChainChunk(i);
                     if (chunk.First > targetTs || chunk.FirstWallUnixMs > targetWall)

@@ -61,18 +61,25 @@ public sealed partial class TimelineCatalog
         _backupsDirty = true;
     }
 
-    /// <summary>From the backup's consistent point to the end of the continuous oplog after it, across its components.</summary>
+    /// <summary>
+    /// From the backup's consistent point to the end of the continuous oplog after it, across its components. The
+    /// oplog must be continuous from where its replay starts (<see cref="BackupManifest.ReplayAfter"/>: T0 for a
+    /// backup taken while writes went on), or the backup is not restorable.
+    /// </summary>
     public RecoverableWindow WindowOf(BackupManifest backup)
     {
         ArgumentNullException.ThrowIfNull(backup);
         var endTs = OplogTimestamp.FromValue(ulong.MaxValue);
         var endWall = long.MaxValue;
+        var restorable = true;
         foreach (var component in backup.Components)
         {
-            var run = _components.TryGetValue(component, out var history) ? history.FindRunCovering(backup.ConsistentAt) : -1;
-            var (ts, wall) = run >= 0
+            var run = _components.TryGetValue(component, out var history) ? history.FindRunCovering(backup.ReplayAfter) : -1;
+            var reaches = run >= 0 && history!.Runs[run].End >= backup.ConsistentAt;
+            var (ts, wall) = reaches
                 ? (history!.Runs[run].End, history.Runs[run].EndWallUnixMs)
                 : (backup.ConsistentAt, backup.ConsistentWallUnixMs);
+            restorable &= reaches || backup.ReplayAfter == backup.ConsistentAt;
             endTs = ts < endTs ? ts : endTs;
             endWall = Math.Min(endWall, wall);
         }
@@ -82,11 +89,14 @@ public sealed partial class TimelineCatalog
             (endTs, endWall) = (backup.ConsistentAt, backup.ConsistentWallUnixMs);
         }
 
-        return new RecoverableWindow(Timeline, backup.Id, backup.ConsistentAt, backup.ConsistentWallUnixMs, endTs, Math.Max(endWall, backup.ConsistentWallUnixMs));
+        return new RecoverableWindow(Timeline, backup.Id, backup.ConsistentAt, backup.ConsistentWallUnixMs, endTs, Math.Max(endWall, backup.ConsistentWallUnixMs))
+        {
+            Restorable = restorable,
+        };
     }
 
     /// <summary>Every successful backup's window, oldest first.</summary>
-    public IReadOnlyList<RecoverableWindow> Windows() => [.. SucceededBackups.Select(WindowOf)];
+    public IReadOnlyList<RecoverableWindow> Windows() => [.. SucceededBackups.Select(WindowOf).Where(w => w.Restorable)];
 
     /// <summary>The windows merged where they touch or overlap: what a status shows as "recoverable from .. to ..".</summary>
     public IReadOnlyList<RecoverableWindow> MergedWindows()

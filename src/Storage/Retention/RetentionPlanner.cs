@@ -83,7 +83,7 @@ public static class RetentionPlanner
                 }
 
                 var chainStart = timeline.SucceededBackups
-                    .Where(b => b.Components.Contains(component) && b.ConsistentWallUnixMs <= cutoffMs && history.FindRunCovering(b.ConsistentAt) == r)
+                    .Where(b => b.Components.Contains(component) && b.ConsistentWallUnixMs <= cutoffMs && history.FindRunCovering(b.ReplayAfter) == r)
                     .LastOrDefault();
                 if (chainStart is not null)
                 {
@@ -106,10 +106,11 @@ public static class RetentionPlanner
             var neededAfter = new OplogTimestamp?[runs.Count];
             foreach (var backup in kept.Where(b => b.Components.Contains(component)))
             {
-                var r = history.FindRunCovering(backup.ConsistentAt);
-                if (r >= 0 && (neededAfter[r] is not { } current || backup.ConsistentAt < current))
+                // A backup taken while writes went on needs the oplog from its T0, not only from its consistent point.
+                var r = history.FindRunCovering(backup.ReplayAfter);
+                if (r >= 0 && (neededAfter[r] is not { } current || backup.ReplayAfter < current))
                 {
-                    neededAfter[r] = backup.ConsistentAt;
+                    neededAfter[r] = backup.ReplayAfter;
                 }
             }
 

@@ -150,6 +150,33 @@ public sealed class CatalogPlanTests
     }
 
     [Fact]
+    public void A_backup_taken_during_writes_replays_from_its_T0_and_is_recoverable_from_its_T1()
+    {
+        var catalog = NewCatalog(Chunks(100, 999, 60, 0), LiveBackup("live", 130, 300));
+
+        var plan = catalog.PlanRestore(RecoveryTarget.AtTime(At(400)), Now).Plan!;
+        var window = catalog.Timeline(1).Windows().Single();
+
+        Assert.Equal((At(300), At(999)), (window.From, window.To));
+        Assert.Equal(100u, plan.Components.Single().Chunks[0].Range.First.Seconds);
+        Assert.Equal(RefusalReason.BeforeFirstBackup, catalog.PlanRestore(RecoveryTarget.AtTime(At(200)), Now).Refusal!.Reason);
+    }
+
+    [Fact]
+    public void A_backup_taken_during_writes_without_the_oplog_from_its_T0_is_never_a_base()
+    {
+        // The oplog between 200 and 259 is missing: the live backup (T0 = 150) cannot be made consistent.
+        var catalog = NewCatalog(Chunks(100, 199, 50, 0).Concat(Chunks(260, 999, 60, 259)), Backup("old", 120), LiveBackup("live", 150, 300));
+
+        var inWindowOfOld = catalog.PlanRestore(RecoveryTarget.AtTime(At(190)), Now);
+        var afterLive = catalog.PlanRestore(RecoveryTarget.AtTime(At(500)), Now).Refusal!;
+
+        Assert.Equal("old", inWindowOfOld.Plan!.BaseBackup.Id);
+        Assert.Equal(RefusalReason.InsideGap, afterLive.Reason);
+        Assert.Equal(["old"], catalog.Timeline(1).Windows().Select(w => w.BackupId));
+    }
+
+    [Fact]
     public void Keys_under_the_oplog_folder_that_are_not_chunks_are_reported()
     {
         var catalog = new RepositoryCatalog(RepoLayout);

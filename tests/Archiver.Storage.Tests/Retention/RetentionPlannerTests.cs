@@ -49,6 +49,17 @@ public sealed class RetentionPlannerTests
     }
 
     [Fact]
+    public void The_oplog_a_backup_taken_during_writes_needs_from_its_T0_is_kept()
+    {
+        var catalog = NewCatalog(Chunks(100, 999, 100, 0), Backup("b1", 120), LiveBackup("live", 250, 450));
+
+        var plan = RetentionPlanner.Plan(catalog, new RetentionRules { KeepLastSucceeded = 1, KeepLastFailed = 0 }, At(2_000));
+
+        Assert.Equal(["live"], plan.KeptBackups.Select(k => k.Backup.Id));
+        Assert.Equal([(100u, 199u)], plan.ChunksToDelete.Select(c => (c.Range.First.Seconds, c.Range.Last.Seconds)));
+    }
+
+    [Fact]
     public void Keeping_no_successful_backup_is_refused()
     {
         var catalog = NewCatalog(Chunks(100, 199, 100, 0), Backup("b1", 150));

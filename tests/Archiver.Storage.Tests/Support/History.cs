@@ -45,6 +45,10 @@ internal static class History
         Files = [new BackupFile("data", "rs0", 10_000, 1_000, new string('0', 64), "zstd")],
     };
 
+    /// <summary>A backup taken while writes went on: its data needs the oplog after <paramref name="replayFromSecond"/> (T0).</summary>
+    public static BackupManifest LiveBackup(string id, uint replayFromSecond, uint consistentSecond) =>
+        Backup(id, consistentSecond) with { ReplayFrom = Ts(replayFromSecond) };
+
     public static RepositoryCatalog NewCatalog(IEnumerable<ChunkRange> chunks, params BackupManifest[] backups)
     {
         var catalog = new RepositoryCatalog(RepoLayout);
