@@ -12,7 +12,7 @@ public sealed class RetentionPropertyTests
     private const uint Horizon = 400;
 
     // Random histories: slices of a one-entry-per-second oplog with holes and overlaps, backups that succeeded
-    // or failed at random seconds, and random rules.
+    // (some taken during writes, needing the oplog from 20 s before) or failed at random seconds, and random rules.
     private static readonly Gen<(ChunkRange[] Chunks, BackupManifest[] Backups, RetentionRules Rules)> GenCase =
         from slices in Gen.Select(Gen.UInt[1, Horizon], Gen.UInt[0, 60]).Array[1, 30]
         from backups in Gen.Select(Gen.UInt[2, Horizon], Gen.Bool, Gen.Int[0, 3]).Array[1, 12]
@@ -21,7 +21,12 @@ public sealed class RetentionPropertyTests
         from period in Gen.Int[0, (int)Horizon].Select(p => p == 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(p))
         select (
             slices.Select(s => Chunk(s.Item1, Math.Min(Horizon, s.Item1 + s.Item2), s.Item1 - 1)).ToArray(),
-            backups.DistinctBy(b => b.Item1).Select(b => Backup($"b{b.Item1}", b.Item1, b.Item3 == 0 ? BackupStatus.Failed : BackupStatus.Succeeded)).ToArray(),
+            backups.DistinctBy(b => b.Item1).Select(b => b.Item3 switch
+            {
+                0 => Backup($"b{b.Item1}", b.Item1, BackupStatus.Failed),
+                1 => LiveBackup($"b{b.Item1}", Math.Max(1, b.Item1 - 20), b.Item1),
+                _ => Backup($"b{b.Item1}", b.Item1),
+            }).ToArray(),
             new RetentionRules { KeepLastSucceeded = keepSucceeded, KeepLastFailed = keepFailed, MaxRetentionPeriod = period });
 
     [Fact]
