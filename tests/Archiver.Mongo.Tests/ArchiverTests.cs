@@ -68,7 +68,7 @@ public sealed class ArchiverTests : IClassFixture<MongoTarget>
     {
         using var repository = new TestRepository();
         var start = await Oplog.NewestAsync(_mongo.Client);
-        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start, ChunkMaxBytes = 8 * 1024, ChunkMaxAge = TimeSpan.FromMinutes(5) }))
+        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start, ChunkMaxBytes = 8 * 1024, ChunkMaxAge = TimeSpan.FromMinutes(5), CutWhenCaughtUp = false }))
         {
             await WriteAsync(MongoTarget.NewDatabaseName("size"), 200, padding: 200);
             await run.WaitUntilAsync(s => s.ChunksPublished >= 3);
@@ -133,7 +133,7 @@ public sealed class ArchiverTests : IClassFixture<MongoTarget>
         using var repository = new TestRepository();
         var start = await Oplog.NewestAsync(_mongo.Client);
         var db = MongoTarget.NewDatabaseName("kill");
-        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start, ChunkMaxAge = TimeSpan.FromMinutes(10) }))
+        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start, ChunkMaxAge = TimeSpan.FromMinutes(10), CutWhenCaughtUp = false }))
         {
             await WriteAsync(db, 10);
             await Task.Delay(500);

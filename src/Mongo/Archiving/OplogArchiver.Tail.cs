@@ -49,7 +49,7 @@ public sealed partial class OplogArchiver
             }
 
             await PassMajorityCommittedAsync(held, cancellationToken);
-            await CutIfDueAsync(cancellationToken);
+            await CutIfDueAsync(caughtUp: held.Count == 0 && !cursor.Current.Any(), cancellationToken);
             await RefreshStatusAsync(force: false, cancellationToken);
         }
 
@@ -113,9 +113,13 @@ public sealed partial class OplogArchiver
         _runStartWall = first.WallUnixMs;
     }
 
-    private async Task CutIfDueAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Cuts a chunk once the oldest pending entry is <c>ChunkMaxAge</c> old, or at once when the tail is caught up
+    /// (an empty batch after waiting): nothing more is coming soon, so waiting would only widen the recovery point.
+    /// </summary>
+    private async Task CutIfDueAsync(bool caughtUp, CancellationToken cancellationToken)
     {
-        if (_writer!.PendingEntries > 0 && _time.GetElapsedTime(_pendingSinceTicks) >= _options.ChunkMaxAge)
+        if (_writer!.PendingEntries > 0 && ((caughtUp && _options.CutWhenCaughtUp) || _time.GetElapsedTime(_pendingSinceTicks) >= _options.ChunkMaxAge))
         {
             await PublishAsync(cancellationToken);
         }

@@ -22,6 +22,9 @@ public sealed record OplogArchiverOptions
 
     public TimeSpan ChunkMaxAge { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Cut a chunk as soon as the tail is caught up (an empty batch), instead of waiting for the age limit.</summary>
+    public bool CutWhenCaughtUp { get; init; } = true;
+
     /// <summary>How long a getMore waits for new entries; short, so an age cut is never late by more than this.</summary>
     public TimeSpan MaxAwaitTime { get; init; } = TimeSpan.FromMilliseconds(100);
 

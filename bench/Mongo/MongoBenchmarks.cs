@@ -1,0 +1,33 @@
+using Archiver.Emulators.MongoDb;
+using MongoDB.Driver;
+
+namespace Archiver.Bench.Mongo;
+
+/// <summary>
+/// The <c>mongo</c> group: archiver ingest against a bare cursor drain, the restore's replay pipeline against raw
+/// zstd, and the recovery point under a sustained write rate. All against the in-process MongoDB emulator, so
+/// the figures compare our code with the same emulator doing the least possible work.
+/// </summary>
+internal sealed class MongoBenchmarks : IBenchmarkGroup
+{
+    public string Name => "mongo";
+
+    public async Task RunAsync(BenchReport report)
+    {
+        await using var emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, OplogSizeBytes = 2L << 30 });
+        var settings = MongoClientSettings.FromConnectionString(emulator.ConnectionString);
+        settings.ServerSelectionTimeout = TimeSpan.FromSeconds(5);
+        var client = new MongoClient(settings);
+        try
+        {
+            using var folder = new BenchFolder();
+            var chunks = await IngestBenchmark.RunAsync(client, folder, report);
+            await ReplayBenchmark.RunAsync(chunks, report);
+            await RecoveryPointBenchmark.RunAsync(client, report);
+        }
+        finally
+        {
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+        }
+    }
+}
