@@ -153,6 +153,22 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         Assert.Equal(policy == ArchiverDeletionPolicy.WipeOut ? ["db/MongoDB/demo/mg-rs"] : [], _janitor.Wiped.Select(w => w.Prefix));
     }
 
+    [Theory]
+    [InlineData(ArchiverDeletionPolicy.WipeOut, true)]
+    [InlineData(ArchiverDeletionPolicy.Delete, false)]
+    public async Task Deleting_a_snapshot_acts_by_its_own_deletion_policy(ArchiverDeletionPolicy archiverPolicy, bool wiped)
+    {
+        var archiver = Fixtures.Archiver() with { Spec = Fixtures.Archiver().Spec! with { DeletionPolicy = archiverPolicy } };
+        await StartAsync(archiver, Fixtures.Database());
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+        var snapshotId = new ResourceId("demo", "mg-rs-incremental");
+        Assert.Equal(wiped ? SnapshotDeletionPolicy.WipeOut : SnapshotDeletionPolicy.DoNotDelete, (await _store.GetAsync<Snapshot>(snapshotId))!.Spec!.DeletionPolicy);
+
+        await _store.DeleteAsync<Snapshot>(snapshotId);
+        await AwaitAssertAsync(async () => Assert.Null(await _store.GetAsync<Snapshot>(snapshotId)), Patience);
+        Assert.Equal(wiped ? ["db/MongoDB/demo/mg-rs/oplog/"] : [], _janitor.Wiped.Select(w => w.Prefix));
+    }
+
     private async Task StartAsync(MongoDBArchiver archiver, params MongoDB[] databases) => await StartAsync(archiver, false, databases);
 
     private async Task StartAsync(MongoDBArchiver archiver, MongoDB database, bool failFirstConfigure) => await StartAsync(archiver, failFirstConfigure, [database]);
@@ -168,7 +184,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
         var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, _janitor, archiverSettings, TimeProvider.System)));
         _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner(), _workloads), new DatabaseSettings(), TimeProvider.System)));
-        Sys.ActorOf(ResourceWatcherActor.Props(_store, archivers, opsRequests, _databases));
+        Sys.ActorOf(ResourceWatcherActor.Props(_store, _janitor, archivers, opsRequests, _databases));
         await Task.Delay(50);
         foreach (var db in databases) await _store.CreateAsync(db);
         await _store.CreateAsync(archiver);

@@ -288,6 +288,12 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             },
             Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded },
         };
+        if (_archiver is { Spec: not null } archiver)
+        {
+            snapshot = Watching.SnapshotData.Mark(snapshot, ArchiverResources.StorageId(archiver), $"{ArchiverResources.Directory(archiver, _state.Id)}/backups/{backupId}/");
+            snapshot = snapshot with { Spec = snapshot.Spec! with { DeletionPolicy = archiver.Spec.DeletionPolicy == ArchiverDeletionPolicy.WipeOut ? SnapshotDeletionPolicy.WipeOut : SnapshotDeletionPolicy.DoNotDelete } };
+        }
+
         var store = _store;
         var log = _log;
         store.CreateAsync(snapshot).ContinueWith(t =>

@@ -44,6 +44,7 @@ public static class ArchiverRegionHostingExtensions
             "resource-watcher",
             (_, registry, resolver) => ResourceWatcherActor.Props(
                 resolver.GetService<IServiceProvider>().GetRequiredService<IResourceStore>(),
+                resolver.GetService<IServiceProvider>().GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
                 registry.Get<ArchiverRegion>(),
                 registry.Get<OpsRequestRegion>(),
                 registry.Get<DatabaseRegion>()),

@@ -47,7 +47,10 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> CreateSnapshotAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        var snapshot = ArchiverResources.IncrementalSnapshot(archiver, databaseId, hash, clock.GetUtcNow());
+        var snapshot = Watching.SnapshotData.Mark(
+            ArchiverResources.IncrementalSnapshot(archiver, databaseId, hash, clock.GetUtcNow()),
+            ArchiverResources.StorageId(archiver),
+            $"{ArchiverResources.Directory(archiver, databaseId)}/oplog/");
         var id = ResourceId.Of(snapshot);
         if (await store.GetAsync<Snapshot>(id, cancellation) is not null) return $"Snapshot {id} already exists";
         await CreateTolerantAsync(snapshot, cancellation);

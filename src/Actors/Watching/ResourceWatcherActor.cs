@@ -21,13 +21,15 @@ public sealed class ResourceWatcherActor : ReceiveActor
     private readonly IActorRef _archivers;
     private readonly IActorRef _opsRequests;
     private readonly IActorRef _databases;
+    private readonly IStorageJanitor _janitor;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<ResourceId> _knownArchivers = [];
     private readonly Dictionary<ResourceId, ResourceId> _archiverOf = [];
 
-    public ResourceWatcherActor(IResourceStore store, IActorRef archivers, IActorRef opsRequests, IActorRef databases)
+    public ResourceWatcherActor(IResourceStore store, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases)
     {
+        _janitor = janitor;
         _store = store;
         _archivers = archivers;
         _opsRequests = opsRequests;
@@ -40,8 +42,8 @@ public sealed class ResourceWatcherActor : ReceiveActor
         });
     }
 
-    public static Props Props(IResourceStore store, IActorRef archivers, IActorRef opsRequests, IActorRef databases) =>
-        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, archivers, opsRequests, databases));
+    public static Props Props(IResourceStore store, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases) =>
+        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, janitor, archivers, opsRequests, databases));
 
     protected override void PreStart()
     {
@@ -55,6 +57,7 @@ public sealed class ResourceWatcherActor : ReceiveActor
             foreach (var archiver in await store.ListAsync<MongoDBArchiver>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, archiver));
             foreach (var request in await store.ListAsync<MongoDBOpsRequest>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, request));
             foreach (var database in await store.ListAsync<MongoDB>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, database));
+            foreach (var snapshot in await store.ListAsync<Snapshot>(cancellation: token)) self.Tell(new ResourceEvent(ResourceEventType.Added, snapshot));
             while (await events.MoveNextAsync()) self.Tell(events.Current);
         }, token).ContinueWith(t =>
         {
@@ -88,6 +91,12 @@ public sealed class ResourceWatcherActor : ReceiveActor
                 break;
             case MongoDBOpsRequest request:
                 OnOpsRequest(id, request, e.Type);
+                break;
+            case Snapshot snapshot when SnapshotData.IsBeingDeleted(snapshot):
+                var log = _log;
+                SnapshotData.FinishDeletionAsync(snapshot, _store, _janitor, _stopping.Token).ContinueWith(
+                    t => log.Warning(t.Exception, "deleting the data of snapshot {0} failed; it stays until it can be", id),
+                    TaskContinuationOptions.OnlyOnFaulted);
                 break;
             case BackupStorage or RetentionPolicy:
                 foreach (var archiver in _knownArchivers) _archivers.Tell(new ReconcileArchiver(archiver, $"{e.Resource.Kind} {id} {e.Type}"));
