@@ -7,7 +7,7 @@ namespace Archiver.Storage.Backends;
 /// had reached (a ranged GET pinned to the same ETag, so a replaced object is never stitched together) and
 /// carries on, up to the retry budget. A large backup file read over a flaky link therefore still arrives whole.
 /// </summary>
-internal sealed class ResumingS3ReadStream : Stream
+internal sealed class ResumingS3ReadStream : ForwardOnlyReadStream
 {
     private readonly Func<long, long, string, CancellationToken, Task<GetObjectResponse>> _reopen;
     private readonly string _etag;
@@ -25,12 +25,6 @@ internal sealed class ResumingS3ReadStream : Stream
         _maxResumes = maxResumes;
         _reopen = reopen;
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => _length;
 
@@ -66,19 +60,6 @@ internal sealed class ResumingS3ReadStream : Stream
             }
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

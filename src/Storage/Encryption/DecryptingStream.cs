@@ -7,7 +7,7 @@ namespace Archiver.Storage.Encryption;
 /// Reads an encrypted object and yields its plaintext, one verified segment at a time. Nothing unverified is
 /// ever returned; a wrong key, a flipped bit, a truncation or a swapped object is a <see cref="CorruptObjectException"/>.
 /// </summary>
-internal sealed class DecryptingStream : Stream
+internal sealed class DecryptingStream : ForwardOnlyReadStream
 {
     private readonly Stream _inner;
     private readonly string _key;
@@ -29,14 +29,6 @@ internal sealed class DecryptingStream : Stream
         _key = key;
         _settings = settings;
     }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
 
     public override long Position
     {
@@ -64,19 +56,6 @@ internal sealed class DecryptingStream : Stream
         _plainOffset += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

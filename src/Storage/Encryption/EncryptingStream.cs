@@ -6,7 +6,7 @@ namespace Archiver.Storage.Encryption;
 /// Reads plaintext from a source and yields the encrypted object, one sealed segment at a time. It reads one
 /// segment ahead so it knows which segment is the last one, which is sealed as such.
 /// </summary>
-internal sealed class EncryptingStream : Stream
+internal sealed class EncryptingStream : ForwardOnlyReadStream
 {
     private readonly Stream _source;
     private readonly string _key;
@@ -36,14 +36,6 @@ internal sealed class EncryptingStream : Stream
         _outputLength = EncryptedFormat.HeaderLength;
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => throw new NotSupportedException();
@@ -70,19 +62,6 @@ internal sealed class EncryptingStream : Stream
         _outputOffset += n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -7,17 +7,11 @@ namespace Archiver.Storage.FullBackups;
 /// Reads a backup file and, at its end, checks size and SHA-256 against the manifest. Damage surfaces as a
 /// <see cref="CorruptObjectException"/> naming the object, whether zstd or the checksum notices it first.
 /// </summary>
-internal sealed class VerifyingReadStream(Stream inner, string key, long expectedSize, string expectedSha256) : Stream
+internal sealed class VerifyingReadStream(Stream inner, string key, long expectedSize, string expectedSha256) : ForwardOnlyReadStream
 {
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _read;
     private bool _verified;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => expectedSize;
 
@@ -68,19 +62,6 @@ internal sealed class VerifyingReadStream(Stream inner, string key, long expecte
 
         return Account(buffer.Span[..n]);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
