@@ -22,8 +22,12 @@ internal sealed partial class OplogApplier(
     // Errors an idempotent replay meets while catching up over (T0, T1]: the dump already holds part of the effect.
     private static readonly HashSet<int> CatchUpTolerated = [26, 27, 48, 85, 86];
 
+    // applyOps commands stay well under the 16 MiB BSON limit.
+    private const int MaxBatchBytes = 8 << 20;
+
     private readonly Dictionary<(BsonValue Session, long TxnNumber), List<BsonDocument>> _transactions = [];
-    private readonly List<BsonDocument> _batch = [];
+    private readonly ApplyOpsBatch _batch = new();
+    private readonly RawCrudOp _fast = new(rules);
     private bool _batchTolerant;
 
     public long EntriesApplied { get; private set; }
@@ -35,6 +39,18 @@ internal sealed partial class OplogApplier(
 
     public async Task ApplyAsync(OplogEntry entry, CancellationToken cancellationToken)
     {
+        if (_fast.TryAppend(entry.Document.Span, _batch))
+        {
+            EntriesApplied++;
+            _batchTolerant |= entry.Ts <= catchUpUntil;
+            if (_batch.Count >= batchSize || _batch.Bytes >= MaxBatchBytes)
+            {
+                await FlushAsync(cancellationToken);
+            }
+
+            return;
+        }
+
         var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
         await ApplyOpAsync(document, entry.Ts <= catchUpUntil, cancellationToken);
         EntriesApplied++;
@@ -48,21 +64,23 @@ internal sealed partial class OplogApplier(
             return;
         }
 
-        var ops = new BsonArray(_batch);
         var tolerant = _batchTolerant;
-        _batch.Clear();
-        _batchTolerant = false;
         try
         {
-            await runCommand("admin", new BsonDocument("applyOps", ops), cancellationToken);
+            await runCommand("admin", _batch.Command(), cancellationToken);
         }
         catch (MongoDB.Driver.MongoCommandException) when (tolerant)
         {
             // Catching up: apply one by one so an op that already took effect does not stop the rest.
-            foreach (var op in ops)
+            for (var i = 0; i < _batch.Count; i++)
             {
-                await RunTolerantAsync("admin", new BsonDocument("applyOps", new BsonArray { op }), tolerant, cancellationToken);
+                await RunTolerantAsync("admin", _batch.Command(i), tolerant, cancellationToken);
             }
+        }
+        finally
+        {
+            _batch.Clear();
+            _batchTolerant = false;
         }
     }
 
@@ -73,7 +91,7 @@ internal sealed partial class OplogApplier(
             case "i" or "u" or "d":
                 if (Clean(op) is { } clean)
                 {
-                    _batch.Add(clean);
+                    _batch.Add(clean.ToBson());
                     _batchTolerant |= tolerant;
                     if (_batch.Count >= batchSize)
                     {
