@@ -1,3 +1,5 @@
+extern alias mongodriver;
+
 using System.Diagnostics;
 using Archiver.Mongo;
 using Archiver.Mongo.Archiving;
@@ -5,8 +7,8 @@ using Archiver.Storage;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
-using MongoDB.Bson;
-using MongoDB.Driver;
+using mongodriver::MongoDB.Bson;
+using mongodriver::MongoDB.Driver;
 
 namespace Archiver.Bench.Mongo;
 

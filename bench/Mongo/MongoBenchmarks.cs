@@ -1,5 +1,7 @@
+extern alias mongodriver;
+
 using Archiver.Emulators.MongoDb;
-using MongoDB.Driver;
+using mongodriver::MongoDB.Driver;
 
 namespace Archiver.Bench.Mongo;
 

@@ -1,3 +1,5 @@
+extern alias mongodriver;
+
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Archiver.Mongo;
@@ -5,8 +7,8 @@ using Archiver.Mongo.Archiving;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Layout;
 using Archiver.Storage.Oplog;
-using MongoDB.Bson;
-using MongoDB.Driver;
+using mongodriver::MongoDB.Bson;
+using mongodriver::MongoDB.Driver;
 
 namespace Archiver.Bench.Mongo;
 

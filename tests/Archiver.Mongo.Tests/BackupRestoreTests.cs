@@ -91,6 +91,33 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
     }
 
     [Fact]
+    public async Task A_replay_over_many_small_chunks_read_ahead_in_parallel_applies_each_entry_once_in_order()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("many");
+        var start = await Oplog.NewestAsync(_mongo.Client);
+        await using var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start, ChunkMaxBytes = 2048, CutWhenCaughtUp = false });
+        var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
+        await c.InsertOneAsync(new BsonDocument { { "_id", 0 }, { "v", 0 } });
+        await BackupAsync(repository, source);
+        for (var i = 0; i < 300; i++)
+        {
+            await c.UpdateOneAsync(new BsonDocument("_id", i % 7), new BsonDocument("$inc", new BsonDocument("v", 1)), new UpdateOptions { IsUpsert = true });
+            if (i % 50 == 0)
+            {
+                await c.DeleteOneAsync(new BsonDocument("_id", (i / 50) % 7));
+            }
+        }
+
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+        var report = await RestoreAsync(repository, source, source + "_r", RestoreTarget.Latest);
+
+        Assert.True(run.Archiver.Status.ChunksPublished > 10, "the replay must cross many chunks");
+        Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, source + "_r")).Describe());
+        Assert.True(report.EntriesReplayed >= 300);
+    }
+
+    [Fact]
     public async Task A_target_after_the_last_archived_entry_is_refused_with_the_catalogs_reason_before_anything_is_written()
     {
         using var repository = new TestRepository();

@@ -1,4 +1,5 @@
 using Archiver.Storage;
+using Archiver.Storage.Oplog;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -7,40 +8,78 @@ namespace Archiver.Mongo.Archiving;
 public sealed partial class OplogArchiver
 {
     /// <summary>
-    /// Publishes what is pending, retrying until it is stored: the writer keeps the entries until a put succeeds,
-    /// and the tail waits meanwhile (the oplog holds the entries; headroom shows how long it can).
+    /// Cuts what is pending into a chunk and publishes it in the background while the tail goes on into a fresh
+    /// writer: compression and the put overlap with reading. Publishes stay one at a time and in order (the next
+    /// cut waits for the previous put), so a chunk is never visible before the one it continues, and at most two
+    /// chunks are in memory when the repository is slow or down.
     /// </summary>
     private async Task PublishAsync(CancellationToken cancellationToken)
     {
-        while (_writer!.PendingEntries > 0)
+        if (_writer!.PendingEntries == 0)
+        {
+            return;
+        }
+
+        await _inFlight;
+        var full = _writer;
+        _writer = new OplogChunkWriter(_store, _layout, _options.Component, _options.Timeline, _lastAppended, _options.ChunkWriter);
+        _inFlight = Task.Run(() => PublishWithRetryAsync(full, cancellationToken), CancellationToken.None);
+    }
+
+    /// <summary>Publishes everything taken so far and waits until it is stored.</summary>
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        await PublishAsync(cancellationToken);
+        await _inFlight;
+    }
+
+    /// <summary>Retries until the chunk is stored: the writer keeps its entries until a put succeeds.</summary>
+    private async Task PublishWithRetryAsync(OplogChunkWriter writer, CancellationToken cancellationToken)
+    {
+        using var owned = writer;
+        while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var chunk = await _writer.PublishAsync(cancellationToken);
+                var chunk = await writer.PublishAsync(cancellationToken);
                 if (chunk is null)
                 {
                     return;
                 }
 
-                _entriesArchived += chunk.Range.EntryCount;
-                _chunksPublished++;
-                _lastArchivedWall = chunk.Range.LastWallUnixMs;
-                if (_runStartWall == 0)
+                lock (_statusLock)
                 {
-                    _runStart = chunk.Range.Previous.IsZero ? OplogTimestamp.FromValue(chunk.Range.First.Value - 1) : chunk.Range.Previous;
-                    _runStartWall = chunk.Range.FirstWallUnixMs;
+                    _entriesArchived += chunk.Range.EntryCount;
+                    _chunksPublished++;
+                    _lastArchived = chunk.Range.Last;
+                    _lastArchivedWall = chunk.Range.LastWallUnixMs;
+                    if (_runStartWall == 0)
+                    {
+                        _runStart = chunk.Range.Previous.IsZero ? OplogTimestamp.FromValue(chunk.Range.First.Value - 1) : chunk.Range.Previous;
+                        _runStartWall = chunk.Range.FirstWallUnixMs;
+                    }
                 }
 
                 Clear(ArchiverConditionTypes.StorageUnavailable);
-                Publish(_status.Phase, null);
+                Publish(ArchiverPhase.Streaming, null);
                 return;
             }
-            catch (Exception e) when (IsStorageFailure(e) && !cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsStorageFailure(e))
             {
                 Raise(ArchiverConditionTypes.StorageUnavailable, $"Publishing a chunk failed: {e.Message}");
                 SetPhase(ArchiverPhase.Retrying, e.Message);
-                await Task.Delay(_options.RetryDelay, _time, cancellationToken);
-                SetPhase(ArchiverPhase.Streaming);
+                try
+                {
+                    await Task.Delay(_options.RetryDelay, _time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }
@@ -111,7 +150,7 @@ public sealed partial class OplogArchiver
         OplogArchiverStatus status;
         lock (_statusLock)
         {
-            var archived = _writer?.LastArchived ?? OplogTimestamp.Zero;
+            var archived = _lastArchived;
             var hasRun = !archived.IsZero;
             status = new OplogArchiverStatus
             {

@@ -92,7 +92,7 @@ public sealed partial class OplogArchiver
     private async Task StartNewRunAfterGapAsync(OplogTimestamp from, OplogEntry first, CancellationToken cancellationToken)
     {
         // Everything taken before the gap is contiguous: publish it under the old run first.
-        await PublishAsync(cancellationToken);
+        await DrainAsync(cancellationToken);
         var now = _time.GetUtcNow();
         var gap = new ArchivedGap(
             from,
@@ -109,8 +109,12 @@ public sealed partial class OplogArchiver
         // previous = 0 (unknown): the catalog starts a new run here instead of assuming continuity.
         _writer = new OplogChunkWriter(_store, _layout, _options.Component, _options.Timeline, OplogTimestamp.Zero, _options.ChunkWriter);
         _lastAppended = OplogTimestamp.Zero;
-        _runStart = OplogTimestamp.FromValue(first.Ts.Value - 1);
-        _runStartWall = first.WallUnixMs;
+        lock (_statusLock)
+        {
+            _lastArchived = OplogTimestamp.Zero;
+            _runStart = OplogTimestamp.FromValue(first.Ts.Value - 1);
+            _runStartWall = first.WallUnixMs;
+        }
     }
 
     /// <summary>

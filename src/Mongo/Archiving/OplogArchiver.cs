@@ -26,6 +26,8 @@ public sealed partial class OplogArchiver
     private readonly Dictionary<string, ArchiverCondition> _conditions = [];
     private OplogArchiverStatus _status;
     private OplogChunkWriter? _writer;
+    private Task _inFlight = Task.CompletedTask;
+    private OplogTimestamp _lastArchived;
     private OplogTimestamp _lastAppended;
     private long _pendingSinceTicks;
     private OplogTimestamp _runStart;
@@ -101,6 +103,9 @@ public sealed partial class OplogArchiver
         }
         finally
         {
+            // A put in flight finishes or is cancelled; either way the next start resumes from what is stored.
+            await _inFlight;
+            _inFlight = Task.CompletedTask;
             _writer?.Dispose();
             _writer = null;
             SetPhase(ArchiverPhase.Stopped);
@@ -124,6 +129,7 @@ public sealed partial class OplogArchiver
 
                 _writer = new OplogChunkWriter(_store, _layout, _options.Component, _options.Timeline, resume, _options.ChunkWriter);
                 _lastAppended = resume;
+                _lastArchived = resume;
                 Clear(ArchiverConditionTypes.StorageUnavailable);
                 return;
             }
