@@ -24,6 +24,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     private ArchiverState _state;
     private bool _busy;
     private bool _dirty;
+    private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
 
     public ArchiverActor(ResourceId id, IResourceStore store, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock)
     {
@@ -76,7 +77,16 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        var wait = _lastReconcile + _settings.MinReconcileInterval - _clock.GetUtcNow();
+        if (wait > TimeSpan.Zero)
+        {
+            // Too soon after the last one: one reconcile a little later covers everything asked meanwhile.
+            if (!Timers.IsTimerActive("coalesce")) Timers.StartSingleTimer("coalesce", new ReconcileArchiver(_state.Id, "coalesced"), wait);
+            return;
+        }
+
         _busy = true;
+        _lastReconcile = _clock.GetUtcNow();
         _effects.LoadAsync(_state.Id, _stopping.Token).PipeTo(Self, success: world => new WorldLoaded(world), failure: e => new ReconcileFailed(e));
     }
 

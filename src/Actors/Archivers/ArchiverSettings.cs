@@ -10,4 +10,10 @@ public sealed record ArchiverSettings
 
     /// <summary>Wait before trying again after a reconcile failed (the store was unreachable, a write conflicted).</summary>
     public TimeSpan RetryAfterFailure { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The least time between two reconciles: changes arriving meanwhile are handled by one reconcile, so a burst
+    /// of database changes costs a few passes over the store, not one per change.
+    /// </summary>
+    public TimeSpan MinReconcileInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 }

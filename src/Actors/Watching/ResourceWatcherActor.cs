@@ -26,6 +26,8 @@ public sealed class ResourceWatcherActor : ReceiveActor
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<ResourceId> _knownArchivers = [];
     private readonly Dictionary<ResourceId, ResourceId> _archiverOf = [];
+    private readonly Dictionary<ResourceId, OpsRequestPhase?> _phaseOf = [];
+    private readonly Dictionary<ResourceId, string> _selectionFacts = [];
 
     public ResourceWatcherActor(IResourceStore store, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases)
     {
@@ -116,8 +118,22 @@ public sealed class ResourceWatcherActor : ReceiveActor
         }
 
         _databases.Tell(new ReconcileDatabase(id, $"database {type}"));
+
+        // Archivers decide on labels, annotations, spec.archiver and the archiving phase; status writes that
+        // change none of these (progress, windows, lag) would only make every archiver look again for nothing.
+        var facts = type == ResourceEventType.Deleted ? "" : SelectionFacts(database);
+        if (type != ResourceEventType.Deleted && _selectionFacts.TryGetValue(id, out var before) && before == facts) return;
+        if (type == ResourceEventType.Deleted) _selectionFacts.Remove(id);
+        else _selectionFacts[id] = facts;
         foreach (var archiver in _knownArchivers) _archivers.Tell(new ReconcileArchiver(archiver, $"database {id} {type}"));
     }
+
+    private static string SelectionFacts(MongoDB db) => string.Join('\n',
+        string.Join(',', (db.Metadata.Labels ?? new Dictionary<string, string>()).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")),
+        string.Join(',', (db.Metadata.Annotations ?? new Dictionary<string, string>()).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")),
+        $"{db.Spec?.Archiver?.Ref?.Namespace}/{db.Spec?.Archiver?.Ref?.Name}/{db.Spec?.Archiver?.Pause}",
+        $"{db.Status?.Archiver?.Phase}",
+        $"{db.Metadata.DeletionTimestamp}");
 
     private void OnOpsRequest(ResourceId id, MongoDBOpsRequest request, ResourceEventType type)
     {
@@ -129,6 +145,11 @@ public sealed class ResourceWatcherActor : ReceiveActor
             _opsRequests.Tell(new StartOpsRequest(id, operation, new ResourceId(id.Namespace, request.Spec.DatabaseRef.Name), archiverId, hash));
         }
 
+        // An archiver acts on an ops request's phase, not on each condition written during a step.
+        var phase = type == ResourceEventType.Deleted ? null : request.Status?.Phase;
+        if (type != ResourceEventType.Deleted && _phaseOf.TryGetValue(id, out var before) && before == phase) return;
+        if (type == ResourceEventType.Deleted) _phaseOf.Remove(id);
+        else _phaseOf[id] = phase;
         _archivers.Tell(new ReconcileArchiver(archiverId, $"ops request {id} {type}"));
     }
 }
