@@ -10,7 +10,8 @@ public sealed record ReplicaSetPosition(
     OplogTimestamp LastWrite,
     long LastWriteUnixMs,
     OplogTimestamp Majority,
-    long MajorityUnixMs)
+    long MajorityUnixMs,
+    long Term)
 {
     /// <summary>Reads <c>hello.lastWrite</c>; the majority point is what WAL-G and PBM cap archiving at.</summary>
     public static async Task<ReplicaSetPosition> ReadAsync(IMongoClient client, CancellationToken cancellationToken)
@@ -25,8 +26,16 @@ public sealed record ReplicaSetPosition(
             OplogFields.ToStorage(opTime.GetValue("ts", new BsonTimestamp(0)).AsBsonTimestamp),
             UnixMs(lastWrite.GetValue("lastWriteDate", BsonNull.Value)),
             OplogFields.ToStorage(majority.GetValue("ts", new BsonTimestamp(0)).AsBsonTimestamp),
-            UnixMs(lastWrite.GetValue("majorityWriteDate", BsonNull.Value)));
+            UnixMs(lastWrite.GetValue("majorityWriteDate", BsonNull.Value)),
+            TermOf(majority, opTime));
     }
+
+    // The election term of the majority point: a majority ts from another term than an entry was read in proves
+    // nothing about that entry, which a rollback between the two may have removed.
+    private static long TermOf(BsonDocument majority, BsonDocument opTime) =>
+        majority.TryGetValue("t", out var t) && t.IsNumeric ? t.ToInt64()
+        : opTime.TryGetValue("t", out var o) && o.IsNumeric ? o.ToInt64()
+        : -1;
 
     private static long UnixMs(BsonValue value) => value.IsBsonDateTime ? value.AsBsonDateTime.MillisecondsSinceEpoch : 0;
 }

@@ -21,6 +21,7 @@ public sealed partial class OplogArchiver
             : new BsonDocument("ts", new BsonDocument("$gte", OplogFields.ToBson(from)));
         var held = new Queue<OplogEntry>();
         _position = await ReplicaSetPosition.ReadAsync(_client, cancellationToken);
+        var sessionTerm = _position.Term;
         await RefreshStatusAsync(force: true, cancellationToken);
         using var cursor = await oplog.FindAsync(
             filter,
@@ -48,7 +49,7 @@ public sealed partial class OplogArchiver
                 held.Enqueue(entry);
             }
 
-            await PassMajorityCommittedAsync(held, cancellationToken);
+            await PassMajorityCommittedAsync(held, sessionTerm, cancellationToken);
             await CutIfDueAsync(caughtUp: held.Count == 0 && !cursor.Current.Any(), cancellationToken);
             await RefreshStatusAsync(force: false, cancellationToken);
         }
@@ -57,7 +58,7 @@ public sealed partial class OplogArchiver
         await Task.Delay(_options.MaxAwaitTime, _time, cancellationToken);
     }
 
-    private async Task PassMajorityCommittedAsync(Queue<OplogEntry> held, CancellationToken cancellationToken)
+    private async Task PassMajorityCommittedAsync(Queue<OplogEntry> held, long sessionTerm, CancellationToken cancellationToken)
     {
         if (held.Count == 0)
         {
@@ -67,6 +68,12 @@ public sealed partial class OplogArchiver
         if (held.Peek().Ts > _position!.Majority || held.Last().Ts > _position.Majority)
         {
             _position = await ReplicaSetPosition.ReadAsync(_client, cancellationToken);
+            if (_position.Term != sessionTerm)
+            {
+                // An election (and maybe a rollback) happened since these entries were read: a later majority ts
+                // does not prove they survived. Drop them and read again from the last archived entry.
+                throw new TermChangedException(sessionTerm, _position.Term);
+            }
         }
 
         while (held.Count > 0 && held.Peek().Ts <= _position.Majority)

@@ -89,6 +89,10 @@ public sealed partial class OplogArchiver
                     SetPhase(ArchiverPhase.Streaming);
                     await TailAsync(cancellationToken);
                 }
+                catch (TermChangedException)
+                {
+                    // A normal event of a replica set: start a new tailing session at once.
+                }
                 catch (Exception e) when (IsSourceFailure(e) && !cancellationToken.IsCancellationRequested)
                 {
                     Raise(ArchiverConditionTypes.SourceUnavailable, $"{e.GetType().Name}: {e.Message}");
