@@ -52,21 +52,30 @@ public static class OplogFields
 
     public static BsonTimestamp ToBson(OplogTimestamp ts) => new((long)ts.Value);
 
-    private static int ValueLength(byte type, ReadOnlySpan<byte> value) => type switch
+    private static int ValueLength(byte type, ReadOnlySpan<byte> value) =>
+        TryValueLength(type, value, out var length) ? length : throw new FormatException($"Unknown BSON type 0x{type:X2} in an oplog entry.");
+
+    /// <summary>The length of a BSON element's value from its type byte and the bytes after its name; false for a
+    /// type this reader does not know.</summary>
+    internal static bool TryValueLength(byte type, ReadOnlySpan<byte> value, out int length)
     {
-        0x01 or 0x09 or 0x11 or 0x12 => 8,
-        0x02 or 0x0D or 0x0E => 4 + BinaryPrimitives.ReadInt32LittleEndian(value),
-        0x03 or 0x04 or 0x0F => BinaryPrimitives.ReadInt32LittleEndian(value),
-        0x05 => 5 + BinaryPrimitives.ReadInt32LittleEndian(value),
-        0x07 => 12,
-        0x08 => 1,
-        0x0A or 0x06 or 0xFF or 0x7F => 0,
-        0x10 => 4,
-        0x13 => 16,
-        0x0B => SkipCString(value) is var first ? first + SkipCString(value[first..]) : 0,
-        0x0C => 4 + BinaryPrimitives.ReadInt32LittleEndian(value) + 12,
-        _ => throw new FormatException($"Unknown BSON type 0x{type:X2} in an oplog entry."),
-    };
+        length = type switch
+        {
+            0x01 or 0x09 or 0x11 or 0x12 => 8,
+            0x02 or 0x0D or 0x0E => 4 + BinaryPrimitives.ReadInt32LittleEndian(value),
+            0x03 or 0x04 or 0x0F => BinaryPrimitives.ReadInt32LittleEndian(value),
+            0x05 => 5 + BinaryPrimitives.ReadInt32LittleEndian(value),
+            0x07 => 12,
+            0x08 => 1,
+            0x0A or 0x06 or 0xFF or 0x7F => 0,
+            0x10 => 4,
+            0x13 => 16,
+            0x0B => SkipCString(value) is var first ? first + SkipCString(value[first..]) : 0,
+            0x0C => 4 + BinaryPrimitives.ReadInt32LittleEndian(value) + 12,
+            _ => -1,
+        };
+        return length >= 0;
+    }
 
     private static int SkipCString(ReadOnlySpan<byte> value) => value.IndexOf((byte)0) + 1;
 }

@@ -29,11 +29,13 @@ internal sealed class RawCrudOp(NamespaceRules rules)
             var name = entry.Slice(position, nameLength);
             position += nameLength + 1;
             var valueStart = position;
-            position += ValueLength(type, entry[position..]);
-            if (position < 0)
+            // An element this fast path does not know sends the entry down the general path.
+            if (!OplogFields.TryValueLength(type, entry[position..], out var length))
             {
                 return false;
             }
+
+            position += length;
 
             if (name.SequenceEqual("op"u8))
             {
@@ -117,18 +119,4 @@ internal sealed class RawCrudOp(NamespaceRules rules)
         source.CopyTo(destination);
         destination = destination[source.Length..];
     }
-
-    private static int ValueLength(byte type, ReadOnlySpan<byte> value) => type switch
-    {
-        0x01 or 0x09 or 0x11 or 0x12 => 8,
-        0x02 or 0x0D or 0x0E => 4 + BinaryPrimitives.ReadInt32LittleEndian(value),
-        0x03 or 0x04 or 0x0F => BinaryPrimitives.ReadInt32LittleEndian(value),
-        0x05 => 5 + BinaryPrimitives.ReadInt32LittleEndian(value),
-        0x07 => 12,
-        0x08 => 1,
-        0x0A or 0x06 or 0xFF or 0x7F => 0,
-        0x10 => 4,
-        0x13 => 16,
-        _ => int.MinValue,
-    };
 }
