@@ -1,0 +1,38 @@
+using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Layout;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>Where one database's history lives, as its archiver says: the storage, the folder and the open store.</summary>
+public sealed record DatabaseRepository(MongoDBResource Database, ResourceId StorageId, IObjectStore Store, RepositoryLayout Layout)
+{
+    /// <summary>The timeline this database writes (its own; timeline 1 on an empty folder), claimed if need be.</summary>
+    public async Task<uint> TimelineAsync(TimeProvider clock, CancellationToken cancellation)
+    {
+        var uid = Database.Metadata.Uid ?? throw new InvalidOperationException($"MongoDB {ResourceId.Of(Database)} has no metadata.uid");
+        var timeline = await new RepositoryHistory(Store, Layout).OpenForArchivingAsync(uid, clock.GetUtcNow(), cancellation);
+        return timeline.Id;
+    }
+}
+
+/// <summary>Resolves a database's repository from the resources: the database names its archiver, which names the storage and prefix.</summary>
+public sealed class DatabaseRepositories(IResourceStore resources, IObjectStoreProvider stores)
+{
+    public async Task<DatabaseRepository> ResolveAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        var db = await resources.GetAsync<MongoDBResource>(database, cancellation)
+            ?? throw new InvalidOperationException($"MongoDB {database} not found");
+        var reference = db.Spec?.Archiver?.Ref
+            ?? throw new InvalidOperationException($"MongoDB {database} has no spec.archiver.ref: no archiver backs it up");
+        var archiverId = new ResourceId(reference.NamespaceOr(database.Namespace), reference.Name);
+        var archiver = await resources.GetAsync<MongoDBArchiver>(archiverId, cancellation)
+            ?? throw new InvalidOperationException($"MongoDB {database}: its archiver {archiverId} not found");
+        var storage = ArchiverResources.StorageId(archiver);
+        return new DatabaseRepository(db, storage, await stores.OpenAsync(storage, cancellation), new RepositoryLayout(ArchiverResources.Directory(archiver, database)));
+    }
+}

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Hosting;
+using Archiver.Actors.Embedded;
+using Archiver.Actors.Hosting;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Mongo.Archiving;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>
+/// The embedded node's oplog archivers: what the sidecar does in a cluster, run in-process. When the control plane
+/// turns archiving on for a database (<see cref="InProcessWorkloads.ArchivingChanged"/>), an <see cref="OplogArchiver"/>
+/// tails its replica set into its repository; its status becomes the database's <see cref="ArchivingReport"/>, and
+/// each published chunk makes the StorageIndex read the folder again. A run that cannot start (no connection, a
+/// foreign history) is retried and its reason reported, never dropped.
+/// </summary>
+public sealed class InProcessOplogArchivers(
+    InProcessWorkloads workloads,
+    MongoConnections connections,
+    DatabaseRepositories repositories,
+    ActorRegistry registry,
+    TimeProvider clock,
+    ILogger<InProcessOplogArchivers> log) : IHostedService
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
+
+    private readonly ConcurrentDictionary<ResourceId, Run> _runs = new();
+
+    // Changes are applied one at a time, in order: a quick stop-then-start must never leave two runs or none.
+    private readonly Channel<(ResourceId Database, ArchivingSpec? Spec)> _changes = Channel.CreateUnbounded<(ResourceId, ArchivingSpec?)>();
+    private Task _applying = Task.CompletedTask;
+
+    /// <summary>The archivers running now, for inspection.</summary>
+    public IReadOnlyDictionary<ResourceId, OplogArchiverStatus?> Running =>
+        _runs.ToDictionary(r => r.Key, r => r.Value.Archiver?.Status);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        workloads.ArchivingChanged += OnArchivingChanged;
+        foreach (var (database, spec) in workloads.Archiving) OnArchivingChanged(database, spec);
+        _applying = Task.Run(ApplyChangesAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        workloads.ArchivingChanged -= OnArchivingChanged;
+        _changes.Writer.TryComplete();
+        await _applying;
+        await Task.WhenAll(_runs.Keys.ToList().Select(StopAsync));
+    }
+
+    // The caller is an actor's step: it only queues the change.
+    private void OnArchivingChanged(ResourceId database, ArchivingSpec? spec) => _changes.Writer.TryWrite((database, spec));
+
+    private async Task ApplyChangesAsync()
+    {
+        await foreach (var (database, spec) in _changes.Reader.ReadAllAsync())
+        {
+            await StopAsync(database);
+            if (spec is not null) Start(database, spec);
+        }
+    }
+
+    private void Start(ResourceId database, ArchivingSpec spec)
+    {
+        var run = new Run(spec);
+        if (!_runs.TryAdd(database, run)) return;
+        run.Task = Task.Run(() => RunAsync(database, run));
+    }
+
+    private async Task StopAsync(ResourceId database)
+    {
+        if (!_runs.TryRemove(database, out var run)) return;
+        await run.Stop.CancelAsync();
+        await run.Task;
+        run.Stop.Dispose();
+    }
+
+    private async Task RunAsync(ResourceId database, Run run)
+    {
+        var stop = run.Stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            string component = "rs0";
+            try
+            {
+                var repository = await repositories.ResolveAsync(database, stop);
+                var client = connections.ClientFor(repository.Database);
+                component = await MongoConnections.ReplicaSetNameAsync(client, stop);
+                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
+                {
+                    Component = component,
+                    Timeline = await repository.TimelineAsync(clock, stop),
+                    ChunkMaxAge = run.Spec.ChunkMaxAge,
+                    ChunkMaxBytes = run.Spec.ChunkMaxSize,
+                    Time = clock,
+                });
+                long published = 0;
+                archiver.StatusChanged += (_, status) =>
+                {
+                    workloads.Report(database, ToReport(status));
+                    if (status.ChunksPublished == published) return;
+                    published = status.ChunksPublished;
+                    registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
+                };
+                run.Archiver = archiver;
+                await archiver.RunAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("oplog archiving of {Database} cannot run: {Reason}", database, e.Message);
+                workloads.Report(database, new ArchivingReport(component, null, null, TimeSpan.Zero, null, $"cannot archive: {e.Message}", clock.GetUtcNow()));
+                try
+                {
+                    await Task.Delay(RetryDelay, clock, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private ArchivingReport ToReport(OplogArchiverStatus status) => new(
+        status.Component,
+        status.WalSegmentStartWall,
+        status.WalSegmentEndWall,
+        status.Lag ?? TimeSpan.Zero,
+        status.OplogHeadroom,
+        status.Conditions.Count > 0 ? string.Join("; ", status.Conditions.Select(c => $"{c.Type}: {c.Message}")) : status.LastError,
+        status.UpdatedAt == default ? clock.GetUtcNow() : status.UpdatedAt);
+
+    private sealed class Run(ArchivingSpec spec)
+    {
+        public ArchivingSpec Spec { get; } = spec;
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public Task Task { get; set; } = Task.CompletedTask;
+
+        public OplogArchiver? Archiver { get; set; }
+    }
+}

@@ -1,0 +1,33 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Archiver.Actors.Hosting;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Mongo.Backup;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>
+/// Full backups by logical dump (the driver that works everywhere; CSI snapshots need a cluster): a consistent dump
+/// into the database's repository on its own timeline, then the StorageIndex is told to read the folder again.
+/// </summary>
+public sealed class LogicalBackupRunner(DatabaseRepositories repositories, MongoConnections connections, ActorRegistry registry, TimeProvider clock) : IFullBackupRunner
+{
+    public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
+    {
+        var repository = await repositories.ResolveAsync(database, cancellation);
+        var client = connections.ClientFor(repository.Database);
+        var options = new LogicalBackupOptions
+        {
+            Component = await MongoConnections.ReplicaSetNameAsync(client, cancellation),
+            Timeline = await repository.TimelineAsync(clock, cancellation),
+            // The restore owns a fresh replica set; these are the server's own.
+            IncludeDatabase = name => name is not ("admin" or "config" or "local"),
+            Time = clock,
+        };
+        var manifest = await new LogicalBackup(client, repository.Store, repository.Layout, options).RunAsync(cancellation);
+        registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
+        return manifest.Id;
+    }
+}

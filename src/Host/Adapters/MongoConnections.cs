@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>
+/// How the embedded node reaches a MongoDB resource's replica set: the resource names a secret in its own namespace
+/// with the annotation <c>archiver.kubedb.com/connection-secret</c>; the secret's <c>uri</c> key holds the connection
+/// string. Clients are shared per connection string, as the driver intends.
+/// </summary>
+public sealed class MongoConnections(IResourceStore store, SecretFolder secrets) : IAsyncDisposable
+{
+    public const string ConnectionSecretAnnotation = "archiver.kubedb.com/connection-secret";
+    public const string UriKey = "uri";
+
+    private readonly ConcurrentDictionary<string, MongoClient> _clients = new(StringComparer.Ordinal);
+
+    public async Task<IMongoClient> ClientForAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        var db = await store.GetAsync<MongoDBResource>(database, cancellation)
+            ?? throw new InvalidOperationException($"MongoDB {database} not found");
+        return ClientFor(db);
+    }
+
+    public IMongoClient ClientFor(MongoDBResource db)
+    {
+        var id = ResourceId.Of(db);
+        var secretName = db.Metadata.Annotations?.TryGetValue(ConnectionSecretAnnotation, out var name) == true ? name : null;
+        if (string.IsNullOrEmpty(secretName))
+        {
+            throw new InvalidOperationException(
+                $"MongoDB {id}: metadata.annotations[{ConnectionSecretAnnotation}] names no secret, so this node cannot reach its replica set "
+                + $"(create a secret with a '{UriKey}' key in namespace {id.Namespace} and name it there)");
+        }
+
+        var uri = secrets.Read(new ResourceId(id.Namespace, secretName), UriKey);
+        return _clients.GetOrAdd(uri, Create);
+    }
+
+    private static MongoClient Create(string uri)
+    {
+        var settings = MongoClientSettings.FromConnectionString(uri);
+        settings.ServerSelectionTimeout = TimeSpan.FromSeconds(10);
+        return new MongoClient(settings);
+    }
+
+    /// <summary>The replica set's name: the component its oplog chunks and backups are filed under.</summary>
+    public static async Task<string> ReplicaSetNameAsync(IMongoClient client, CancellationToken cancellation)
+    {
+        var hello = await client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1), cancellationToken: cancellation);
+        return hello.TryGetValue("setName", out var name) && name.IsString
+            ? name.AsString
+            : throw new InvalidOperationException("the server is not a replica-set member: point-in-time recovery needs an oplog");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients.Values)
+        {
+            // MongoClient.Dispose leaves the heartbeats of 3.x running; this closes the sockets.
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+        }
+
+        _clients.Clear();
+        return ValueTask.CompletedTask;
+    }
+}

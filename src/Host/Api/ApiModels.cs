@@ -1,0 +1,23 @@
+using Archiver.Messages.Protocol.StorageIndexes;
+
+namespace Archiver.Host.Api;
+
+/// <summary>Every failed request answers with this: one message a person can act on, and the details behind it.</summary>
+public sealed record ApiError(string Message, IReadOnlyList<string>? Details = null);
+
+public sealed record ApplyResult(string Kind, string Namespace, string Name, ApplyAction Action);
+
+/// <summary>A database's recoverable history: what <c>archiver windows</c> shows.</summary>
+public sealed record WindowsResponse(string Database, string Storage, string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps);
+
+/// <summary>How a target is reached (<see cref="Plan"/>), or why it cannot be (<see cref="Refusal"/>).</summary>
+public sealed record PlanResponse(string Database, string Storage, string Prefix, string Target, PlanInfo? Plan, RefusalInfo? Refusal);
+
+public sealed record BackupResponse(string Database, string RunId);
+
+/// <summary>A restore into a new MongoDB resource <paramref name="Into"/> (<c>namespace/name</c>).</summary>
+/// <param name="ConnectionSecret">The secret (in the new database's namespace) whose <c>uri</c> reaches its replica set.</param>
+/// <param name="Databases">Restore only these source databases, renamed where given (<c>shop=shop_copy,crm</c>).</param>
+public sealed record RestoreRequest(string At, string Into, string? ConnectionSecret, string? Databases);
+
+public sealed record RestoreResponse(string Source, string Into, DateTimeOffset Target, string Storage, string Prefix);

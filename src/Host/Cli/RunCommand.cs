@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Archiver.Actors.Hosting;
+using Archiver.Host.Node;
+using Microsoft.Extensions.Logging;
+
+namespace Archiver.Host.Cli;
+
+/// <summary><c>archiver run</c>: one node, until stopped.</summary>
+public static class RunCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data") { Description = "The node's folder: journal, secrets, local storage.", DefaultValueFactory = _ => DefaultDataFolder() };
+        var httpHost = new Option<string>("--http-host") { Description = "Address of the API, inspection and status page.", DefaultValueFactory = _ => "127.0.0.1" };
+        var httpPort = new Option<int>("--http-port") { Description = "Port of the API (0: any free one).", DefaultValueFactory = _ => NodeSettings.DefaultHttpPort };
+        var token = new Option<string?>("--token") { Description = "Bearer token the API requires (needed when --http-host is not loopback; default $ARCHIVER_TOKEN)." };
+        var akkaPort = new Option<int>("--port") { Description = "Akka remoting port (0: any free one; a cluster member needs a fixed one).", DefaultValueFactory = _ => 0 };
+        var seeds = new Option<string[]>("--seed") { Description = "Seed node (akka.tcp://archiver@host:port); none forms a cluster of one.", AllowMultipleArgumentsPerToken = true };
+        var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string for the journal (a cluster); default SQLite in --data." };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive a Kubernetes cluster's resources instead of the embedded store." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level." };
+        var command = new Command("run", """
+            Run an Archiver node until Ctrl+C: the control plane (archivers, databases, ops requests), the oplog
+            archivers of the databases it configures, and the API that the other commands talk to.
+
+            Examples:
+              archiver run --data ./archiver-data
+              archiver run --port 4053 --seed akka.tcp://archiver@10.0.0.1:4053 --postgres "Host=db;Username=archiver"
+            """)
+        {
+            data, httpHost, httpPort, token, akkaPort, seeds, postgres, kubeconfig, verbose,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            if (parse.GetValue(kubeconfig) is not null)
+            {
+                await error.WriteLineAsync("archiver run: --kubeconfig: the Kubernetes adapter (resources, watches and workloads through KubernetesClient) is not part of this build yet; run the embedded node without it");
+                return ExitCodes.Usage;
+            }
+
+            var journal = parse.GetValue(postgres) is { } connection ? JournalOptions.PostgreSql(connection) : JournalOptions.Sqlite(Path.Combine(parse.GetValue(data)!, "journal.db"));
+            var settings = new NodeSettings
+            {
+                DataFolder = Path.GetFullPath(parse.GetValue(data)!),
+                HttpHost = parse.GetValue(httpHost)!,
+                HttpPort = parse.GetValue(httpPort),
+                Token = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ARCHIVER_TOKEN"),
+                Akka = new ArchiverNodeOptions { Port = parse.GetValue(akkaPort), SeedNodes = parse.GetValue(seeds) ?? [], Journal = journal },
+            };
+            ArchiverNodeHost node;
+            try
+            {
+                node = await ArchiverNodeHost.StartAsync(settings, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, cancellation);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException)
+            {
+                await error.WriteLineAsync($"archiver run: {e.Message}");
+                return ExitCodes.Failed;
+            }
+
+            await using (node)
+            {
+                await output.WriteLineAsync($"archiver node on {node.Address} (data: {settings.DataFolder}); Ctrl+C stops it");
+                await node.WaitForShutdownAsync(cancellation);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string DefaultDataFolder() =>
+        Environment.GetEnvironmentVariable("ARCHIVER_DATA") is { Length: > 0 } data ? data : Path.Combine(Environment.CurrentDirectory, "archiver-data");
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Hosting;
+using Archiver.Actors.Databases;
+using Archiver.Actors.Embedded;
+using Archiver.Actors.Hosting;
+using Archiver.Actors.Ports;
+using Archiver.Host.Adapters;
+using Archiver.Host.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Archiver.Host.Node;
+
+/// <summary>
+/// One embedded Archiver node: the actor system (<see cref="ArchiverHostingExtensions.AddArchiver"/>) with the
+/// in-process resource store and workloads, the data-plane adapters behind the actors' ports, and the HTTP
+/// endpoint that serves the node's API (what the command line talks to), inspection and the status page.
+/// </summary>
+public sealed class ArchiverNodeHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ArchiverNodeHost(WebApplication app, NodeSettings settings, Uri address)
+    {
+        _app = app;
+        Settings = settings;
+        Address = address;
+    }
+
+    public NodeSettings Settings { get; }
+
+    /// <summary>The HTTP endpoint, e.g. <c>http://127.0.0.1:7780/</c>.</summary>
+    public Uri Address { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public ActorSystem System => Services.GetRequiredService<ActorSystem>();
+
+    public IResourceStore Store => Services.GetRequiredService<IResourceStore>();
+
+    public SecretFolder Secrets => Services.GetRequiredService<SecretFolder>();
+
+    public static async Task<ArchiverNodeHost> StartAsync(NodeSettings settings, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellation = default)
+    {
+        if (!IsLoopback(settings.HttpHost) && string.IsNullOrEmpty(settings.Token))
+        {
+            throw new ArgumentException($"the node's endpoint binds {settings.HttpHost}, beyond this machine: give it a token (--token or ARCHIVER_TOKEN)");
+        }
+
+        Directory.CreateDirectory(settings.DataFolder);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "archiver", ContentRootPath = settings.DataFolder });
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ParseHost(settings.HttpHost), settings.HttpPort));
+        builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
+        ConfigureServices(builder.Services, settings, logLevel);
+
+        var app = builder.Build();
+        if (!string.IsNullOrEmpty(settings.Token)) app.Use(RequireToken(settings.Token));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        NodeApi.Map(app);
+        await app.StartAsync(cancellation);
+
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = new Uri(bound.EndsWith('/') ? bound : bound + "/");
+        return new ArchiverNodeHost(app, settings, address);
+    }
+
+    private static void ConfigureServices(IServiceCollection services, NodeSettings settings, LogLevel logLevel)
+    {
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<InMemoryResourceStore>();
+        services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<InMemoryResourceStore>());
+        services.AddSingleton<InProcessWorkloads>();
+        services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<InProcessWorkloads>());
+        services.AddSingleton(new SecretFolder(settings.SecretsFolder));
+        services.AddSingleton<MongoConnections>();
+        services.AddSingleton<IObjectStoreProvider>(sp => new ObjectStoreProvider(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<SecretFolder>(), settings.DataFolder));
+        services.AddSingleton<IStorageJanitor, StorageJanitor>();
+        services.AddSingleton<DatabaseRepositories>();
+        services.AddSingleton<IFullBackupRunner, LogicalBackupRunner>();
+        services.AddSingleton<IRestoreRunner, MongoRestoreRunner>();
+        if (settings.Brisk) services.AddSingleton(new DatabaseSettings { ObserveInterval = TimeSpan.FromSeconds(1) });
+
+        var akka = settings.Akka.Journal.Provider == JournalProvider.Sqlite && settings.Akka.Journal.ConnectionString == JournalOptions.Sqlite("archiver.db").ConnectionString
+            ? settings.Akka with { Journal = JournalOptions.Sqlite(settings.JournalFile) }
+            : settings.Akka;
+        services.AddAkka(ArchiverHostingExtensions.SystemName, builder => builder
+            .AddArchiver(akka)
+            // Akka logs through the host's logging, at the host's level: one stream, one format.
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = logLevel switch
+                {
+                    <= LogLevel.Debug => Akka.Event.LogLevel.DebugLevel,
+                    LogLevel.Information => Akka.Event.LogLevel.InfoLevel,
+                    LogLevel.Warning => Akka.Event.LogLevel.WarningLevel,
+                    _ => Akka.Event.LogLevel.ErrorLevel,
+                };
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            }));
+
+        // After Akka: the archivers report to shard regions the actor system registers.
+        services.AddSingleton<InProcessOplogArchivers>();
+        services.AddHostedService(sp => sp.GetRequiredService<InProcessOplogArchivers>());
+    }
+
+    private static Func<HttpContext, RequestDelegate, Task> RequireToken(string token) => async (context, next) =>
+    {
+        if (context.Request.Path == "/healthz" || context.Request.Headers.Authorization == $"Bearer {token}")
+        {
+            await next(context);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        await context.Response.WriteAsJsonAsync(new ApiError("this node requires a token: Authorization: Bearer <token> (archiver --token)"));
+    };
+
+    private static IPAddress ParseHost(string host) =>
+        host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var address) ? address
+            : throw new ArgumentException($"'{host}' is not an IP address to listen on");
+
+    private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
+
+    /// <summary>Blocks until the node is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellation"/> fires.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellation) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellation);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+}

@@ -1,0 +1,31 @@
+using Archiver.Actors.Hosting;
+
+namespace Archiver.Host.Node;
+
+/// <summary>How an embedded Archiver node runs: its data folder, its cluster address and its HTTP endpoint.</summary>
+public sealed record NodeSettings
+{
+    /// <summary>The default HTTP port of the node's API, inspection endpoint and status page.</summary>
+    public const int DefaultHttpPort = 7780;
+
+    /// <summary>Journal (SQLite), secrets (<c>secrets/&lt;namespace&gt;/&lt;name&gt;/&lt;key&gt;</c>) and local-folder storage live here.</summary>
+    public required string DataFolder { get; init; }
+
+    /// <summary>Where the API listens. Anything but loopback requires <see cref="Token"/>.</summary>
+    public string HttpHost { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port (tests, the demo).</summary>
+    public int HttpPort { get; init; } = DefaultHttpPort;
+
+    /// <summary>Every request but <c>/healthz</c> must carry <c>Authorization: Bearer &lt;token&gt;</c> when set.</summary>
+    public string? Token { get; init; }
+
+    public ArchiverNodeOptions Akka { get; init; } = new();
+
+    /// <summary>Shorter periods than a production node's, so a demo sees backups and windows within seconds.</summary>
+    public bool Brisk { get; init; }
+
+    public string SecretsFolder => Path.Combine(DataFolder, "secrets");
+
+    public string JournalFile => Path.Combine(DataFolder, "journal.db");
+}
