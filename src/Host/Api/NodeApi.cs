@@ -240,9 +240,13 @@ public static class NodeApi
     private static string Describe(PlanResponse response)
     {
         var refusal = response.Refusal;
-        var nearest = refusal?.EarliestRecoverable is { } from && refusal.LatestRecoverable is { } to
-            ? $"; recoverable from {Rfc3339.Format(from)} to {Rfc3339.Format(to)}"
-            : "";
+        var nearest = (refusal?.EarliestRecoverable, refusal?.LatestRecoverable) switch
+        {
+            ({ } from, { } to) => $"; recoverable from {Rfc3339.Format(from)} to {Rfc3339.Format(to)}",
+            ({ } from, null) => $"; recoverable from {Rfc3339.Format(from)}",
+            (null, { } to) => $"; recoverable up to {Rfc3339.Format(to)}",
+            _ => "",
+        };
         return $"MongoDB {response.Database} cannot be restored to {response.Target}: {refusal?.Message ?? "no plan"} ({refusal?.Reason}){nearest}";
     }
 
