@@ -17,7 +17,7 @@ namespace Archiver.Actors.Embedded;
 /// (<c>deletionTimestamp</c>) until they are removed, and watchers see every change in order. Objects are
 /// stored as JSON, so no caller ever shares an instance with the store.
 /// </summary>
-public sealed class InMemoryResourceStore(TimeProvider clock) : IResourceStore
+public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourceStore
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<(string Kind, ResourceId Id), string> _objects = [];

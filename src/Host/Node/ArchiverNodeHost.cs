@@ -77,6 +77,9 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<InMemoryResourceStore>();
         services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<InMemoryResourceStore>());
+        // Before Akka: the resources are back in the store before any entity looks for them.
+        services.AddSingleton<ResourceFile>();
+        services.AddHostedService(sp => sp.GetRequiredService<ResourceFile>());
         services.AddSingleton<InProcessWorkloads>();
         services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<InProcessWorkloads>());
         services.AddSingleton(new SecretFolder(settings.SecretsFolder));
