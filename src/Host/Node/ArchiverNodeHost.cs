@@ -65,6 +65,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         NodeApi.Map(app);
         Inspection.InspectionEndpoints.Map(app);
+        StatusPage.StatusPageEndpoints.Map(app);
         await app.StartAsync(cancellation);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
