@@ -9,7 +9,7 @@ using Archiver.Storage.Layout;
 namespace Archiver.Host.Adapters;
 
 /// <summary>Where one database's history lives, as its archiver says: the storage, the folder and the open store.</summary>
-public sealed record DatabaseRepository(MongoDBResource Database, ResourceId StorageId, IObjectStore Store, RepositoryLayout Layout)
+public sealed record DatabaseRepository(MongoDBResource Database, MongoDBArchiver Archiver, ResourceId StorageId, IObjectStore Store, RepositoryLayout Layout)
 {
     /// <summary>The timeline this database writes (its own; timeline 1 on an empty folder), claimed if need be.</summary>
     public async Task<uint> TimelineAsync(TimeProvider clock, CancellationToken cancellation)
@@ -33,6 +33,6 @@ public sealed class DatabaseRepositories(IResourceStore resources, IObjectStoreP
         var archiver = await resources.GetAsync<MongoDBArchiver>(archiverId, cancellation)
             ?? throw new InvalidOperationException($"MongoDB {database}: its archiver {archiverId} not found");
         var storage = ArchiverResources.StorageId(archiver);
-        return new DatabaseRepository(db, storage, await stores.OpenAsync(storage, cancellation), new RepositoryLayout(ArchiverResources.Directory(archiver, database)));
+        return new DatabaseRepository(db, archiver, storage, await stores.OpenAsync(storage, cancellation), new RepositoryLayout(ArchiverResources.Directory(archiver, database)));
     }
 }

@@ -4,6 +4,7 @@ using Archiver.Actors.Hosting;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
 using Archiver.Mongo.Backup;
 
 namespace Archiver.Host.Adapters;
@@ -17,6 +18,12 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
     public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
+        if (repository.Archiver.Spec?.FullBackup?.Driver == FullBackupDriver.CSISnapshotter)
+        {
+            throw new NotSupportedException(
+                $"archiver {ResourceId.Of(repository.Archiver)}: spec.fullBackup.driver CSISnapshotter needs a Kubernetes cluster's volume snapshots; this node takes Logical backups");
+        }
+
         var client = connections.ClientFor(repository.Database);
         var options = new LogicalBackupOptions
         {

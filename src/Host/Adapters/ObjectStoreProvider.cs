@@ -8,13 +8,12 @@ using Archiver.Storage.Encryption;
 namespace Archiver.Host.Adapters;
 
 /// <summary>
-/// Opens the object store a BackupStorage resource describes: <c>local</c> (a folder; relative paths are under the
-/// node's data folder) or <c>s3</c> (any S3-compatible service; credentials from the secret
+/// Opens the object store a BackupStorage resource describes: <c>local</c> (a folder on the node's machine) or <c>s3</c> (any S3-compatible service; credentials from the secret
 /// <c>s3.secretName</c> with KubeStash's keys <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>), wrapped in
 /// AES-256-GCM when <c>encryptionSecret</c> names a secret whose <c>key</c> holds 32 bytes in base64. One store per
 /// resource version: an edited BackupStorage is opened afresh.
 /// </summary>
-public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder secrets, string dataFolder) : IObjectStoreProvider, IDisposable
+public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder secrets) : IObjectStoreProvider, IDisposable
 {
     public const string AccessKeyId = "AWS_ACCESS_KEY_ID";
     public const string SecretAccessKey = "AWS_SECRET_ACCESS_KEY";
@@ -68,7 +67,7 @@ public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder s
     private LocalFolderStore OpenLocal(ResourceId id, LocalBackendSpec? local)
     {
         if (local is null || string.IsNullOrEmpty(local.MountPath)) throw new InvalidOperationException($"BackupStorage {id}: spec.storage.local.mountPath is missing");
-        var root = Path.IsPathRooted(local.MountPath) ? local.MountPath : Path.Combine(dataFolder, local.MountPath);
+        var root = local.MountPath;
         if (!string.IsNullOrEmpty(local.SubPath)) root = Path.Combine(root, local.SubPath);
         Directory.CreateDirectory(root);
         return new LocalFolderStore(root);

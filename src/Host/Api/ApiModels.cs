@@ -10,8 +10,8 @@ public sealed record ApplyResult(string Kind, string Namespace, string Name, App
 /// <summary>A database's recoverable history: what <c>archiver windows</c> shows.</summary>
 public sealed record WindowsResponse(string Database, string Storage, string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps);
 
-/// <summary>How a target is reached (<see cref="Plan"/>), or why it cannot be (<see cref="Refusal"/>).</summary>
-public sealed record PlanResponse(string Database, string Storage, string Prefix, string Target, PlanInfo? Plan, RefusalInfo? Refusal);
+/// <summary>How a target is reached (<see cref="Plan"/>), or why it cannot be (<see cref="Refusal"/>, told in <see cref="Message"/>).</summary>
+public sealed record PlanResponse(string Database, string Storage, string Prefix, string Target, PlanInfo? Plan, RefusalInfo? Refusal, string? Message = null);
 
 public sealed record BackupResponse(string Database, string RunId);
 

@@ -120,7 +120,9 @@ public static class NodeApi
         var reply = await registry.Get<StorageIndexRegion>().Ask<RecoveryPlanReply>(new PlanRecovery(storage, prefix, time, ts), AskTimeout, cancellation);
         if (reply.Error is { } error) return Results.Json(new ApiError($"cannot read the repository {storage}:{prefix}: {error}"), statusCode: StatusCodes.Status503ServiceUnavailable);
         var response = new PlanResponse($"{ns}/{name}", storage.ToString(), prefix, at!, reply.Plan, reply.Refusal);
-        return reply.Plan is not null ? Results.Ok(response) : Results.Json(response, statusCode: StatusCodes.Status422UnprocessableEntity);
+        return reply.Plan is not null
+            ? Results.Ok(response)
+            : Results.Json(response with { Message = Describe(response) }, statusCode: StatusCodes.Status422UnprocessableEntity);
     }
 
     private static async Task<IResult> BackupAsync(string ns, string name, IResourceStore store, ActorRegistry registry, CancellationToken cancellation)
@@ -233,6 +235,19 @@ public static class NodeApi
         }
 
         return ((ArchiverResources.StorageId(archiver), ArchiverResources.Directory(archiver, database)), null);
+    }
+
+    private static string Describe(PlanResponse response)
+    {
+        var refusal = response.Refusal;
+        var nearest = (refusal?.EarliestRecoverable, refusal?.LatestRecoverable) switch
+        {
+            ({ } from, { } to) => $"; recoverable from {Rfc3339.Format(from)} to {Rfc3339.Format(to)}",
+            ({ } from, null) => $"; recoverable from {Rfc3339.Format(from)}",
+            (null, { } to) => $"; recoverable up to {Rfc3339.Format(to)}",
+            _ => "",
+        };
+        return $"MongoDB {response.Database} cannot be restored to {response.Target}: {refusal?.Message ?? "no plan"} ({refusal?.Reason}){nearest}";
     }
 
     private static ResourceKind? FindKind(string name) => ResourceKinds.FindByName(name) ?? (name.EndsWith('s') ? ResourceKinds.FindByName(name[..^1]) : null);

@@ -9,8 +9,18 @@ public static class ArchiverCli
     {
         var root = new RootCommand("Archiver: continuous backup and point-in-time recovery for MongoDB on Kubernetes.");
         root.Add(ValidateCommand.Create(output, error));
+        root.Add(DemoCommand.Create(output, error));
         root.Add(RunCommand.Create(output, error));
+        root.Add(ApplyCommand.Create(output, error));
+        root.Add(GetCommand.Create(output, error));
+        root.Add(DeleteCommand.Create(output, error));
+        root.Add(WindowsCommand.Create(output, error));
+        root.Add(PlanCommand.Create(output, error));
+        root.Add(BackupCommand.Create(output, error));
+        root.Add(RestoreCommand.Create(output, error));
         root.Add(InspectCommand.Create(output, error));
+        root.Add(SidecarCommand.Create(output, error));
+        root.Add(EmulatorCommand.Create(output, error));
         return root;
     }
 

@@ -72,12 +72,12 @@ public static class ValidateCommand
     private static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 
     /// <summary>A folder stands for its YAML and JSON files, as <c>kubectl apply -f DIR</c> reads it.</summary>
-    private static IEnumerable<string> Expand(string path) =>
+    internal static IEnumerable<string> Expand(string path) =>
         Directory.Exists(path)
             ? Directory.EnumerateFiles(path).Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal)
             : [path];
 
-    private static async Task<(string? Content, string? Error)> ReadAsync(string path, CancellationToken cancellation)
+    internal static async Task<(string? Content, string? Error)> ReadAsync(string path, CancellationToken cancellation)
     {
         try
         {

@@ -83,7 +83,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<InProcessWorkloads>());
         services.AddSingleton(new SecretFolder(settings.SecretsFolder));
         services.AddSingleton<MongoConnections>();
-        services.AddSingleton<IObjectStoreProvider>(sp => new ObjectStoreProvider(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<SecretFolder>(), settings.DataFolder));
+        services.AddSingleton<IObjectStoreProvider, ObjectStoreProvider>();
         services.AddSingleton<IStorageJanitor, StorageJanitor>();
         services.AddSingleton<DatabaseRepositories>();
         services.AddSingleton<IFullBackupRunner, LogicalBackupRunner>();

@@ -1,0 +1,243 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Reflection;
+using Archiver.Emulators.MongoDb;
+using Archiver.Host.Adapters;
+using Archiver.Host.Node;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+
+namespace Archiver.Host.Cli;
+
+/// <summary>
+/// <c>archiver demo</c>: the whole job on one machine. An embedded node (SQLite journal, local-folder storage), the
+/// MongoDB emulator (or a real replica set), the example manifests applied, a workload, a full backup, the oplog
+/// archived, a restore to a time between two rounds of writes into a new database, and a comparison with the source
+/// as it was at that time. The last line starts with <c>verified:</c>; the exit code is 0 only if it matched.
+/// </summary>
+public static class DemoCommand
+{
+    private static readonly ResourceId Source = new("demo", "mg-rs");
+    private static readonly ResourceId Restored = new("demo", "mg-rs-restored");
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string?>("--data") { Description = "Keep the node's folder (journal, backups, secrets, manifests) here; default: a fresh temporary folder, removed afterwards." };
+        var uri = new Option<string?>("--mongodb-uri") { Description = "A real replica set to use instead of the emulator (the demo writes to a database of its own there and restores next to it)." };
+        var documents = new Option<int>("--documents") { Description = "Documents per collection in the workload.", DefaultValueFactory = _ => 2000 };
+        var command = new Command("demo", """
+            Run the whole job on this machine in under a minute: back up a replica set continuously, then restore it
+            to a moment between two rounds of writes into a new database, and prove the copy equals the source as
+            it was at that moment. Prints each step and ends with a line starting 'verified:'.
+
+            Examples:
+              archiver demo
+              archiver demo --data ./demo-data --mongodb-uri "mongodb://localhost:27017/?replicaSet=rs0"
+            """)
+        {
+            data, uri, documents,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            if (parse.GetValue(documents) is < 10 or > 1_000_000)
+            {
+                await error.WriteLineAsync("archiver demo: --documents must be between 10 and 1000000");
+                return ExitCodes.Usage;
+            }
+
+            var folder = parse.GetValue(data);
+            var keep = folder is not null;
+            folder = Path.GetFullPath(folder ?? Path.Combine(Path.GetTempPath(), "archiver-demo-" + Guid.NewGuid().ToString("N")[..8]));
+            try
+            {
+                return await new Run(output, folder, parse.GetValue(uri), parse.GetValue(documents)).ExecuteAsync(cancellation);
+            }
+            catch (Exception failure) when (failure is not OperationCanceledException || !cancellation.IsCancellationRequested)
+            {
+                var message = failure is DemoFailure ? failure.Message : $"{failure.GetType().Name}: {failure.Message}";
+                await error.WriteLineAsync($"archiver demo: {message}");
+                await output.WriteLineAsync($"verified: no ({message})");
+                return ExitCodes.Failed;
+            }
+            finally
+            {
+                if (!keep) TryDelete(folder);
+            }
+        });
+        return command;
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temporary folder; the system cleans it eventually.
+        }
+    }
+
+    private sealed class DemoFailure(string message) : Exception(message);
+
+    private sealed class Run(TextWriter output, string folder, string? mongodbUri, int documents)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private string _node = "";
+
+        public async Task<int> ExecuteAsync(CancellationToken cancellation)
+        {
+            await StepAsync($"data folder {folder}");
+            await using var sourceEmulator = mongodbUri is null ? await MongoEmulator.StartAsync(new MongoEmulatorOptions()) : null;
+            await using var targetEmulator = mongodbUri is null ? await MongoEmulator.StartAsync(new MongoEmulatorOptions()) : null;
+            var sourceUri = mongodbUri ?? sourceEmulator!.ConnectionString;
+            var targetUri = mongodbUri ?? targetEmulator!.ConnectionString;
+            await StepAsync(mongodbUri is null
+                ? $"MongoDB emulator: source replica set {sourceUri}, restore target {targetUri}"
+                : $"real replica set {Redact(sourceUri)}: the demo's database is restored next to it under a new name");
+
+            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = folder, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error, cancellation);
+            _node = node.Address.ToString();
+            await StepAsync($"embedded node on {node.Address} (SQLite journal {node.Settings.JournalFile})");
+            node.Secrets.Write(new ResourceId("demo", "mg-rs-connection"), MongoConnections.UriKey, sourceUri);
+            node.Secrets.Write(new ResourceId("demo", "mg-rs-restored-connection"), MongoConnections.UriKey, targetUri);
+            await StepAsync($"connection secrets written under {node.Settings.SecretsFolder} (the manifests name them, never hold them)");
+
+            // A database of its own on a real server; on the emulator the whole (fresh) replica set is the demo's.
+            var database = mongodbUri is null ? "shop" : $"archiver_demo_{Guid.NewGuid():N}"[..24];
+            var restoredDatabase = mongodbUri is null ? database : database + "_r";
+            await ApplyExamplesAsync(cancellation);
+            await WaitAsync("demo/mg-rs configured and archiving", () => IsArchivingAsync(node), TimeSpan.FromSeconds(30), cancellation);
+            await CliAsync(cancellation, "get", "mongodbopsrequests", "-n", "demo", "-o", "wide");
+
+            var source = new MongoClient(sourceUri);
+            try
+            {
+                var workload = new DemoWorkload(source, database, documents);
+                var seeded = await workload.SeedAsync(cancellation);
+                await StepAsync($"workload: {seeded:N0} documents written to {database} (customers, orders, inventory, an index)");
+                await CliOrFailAsync(cancellation, "backup", Source.ToString());
+
+                var roundOne = await workload.ChangeAsync(1, cancellation);
+                await Task.Delay(30, cancellation);
+                var expected = await DemoWorkload.ReadAsync(source, database, cancellation);
+                var target = DateTimeOffset.UtcNow;
+                await Task.Delay(30, cancellation);
+                await StepAsync($"round 1: {roundOne:N0} writes (updates, deletes, inserts); then the target time {Rfc3339.Format(target)}; source then: {expected}");
+
+                var roundTwo = await workload.ChangeAsync(2, cancellation);
+                await workload.DropInventoryAsync(cancellation);
+                var lastWrite = await LastWriteAsync(source, cancellation);
+                var now = await DemoWorkload.ReadAsync(source, database, cancellation);
+                await StepAsync($"round 2: {roundTwo:N0} writes and the inventory collection dropped; source now: {now}");
+
+                await WaitAsync($"oplog archived up to the last write ({Rfc3339.Format(lastWrite)})", () => ArchivedPastAsync(node, lastWrite), TimeSpan.FromSeconds(30), cancellation);
+                await CliOrFailAsync(cancellation, "windows", Source.ToString());
+                await CliOrFailAsync(cancellation, "plan", Source.ToString(), "--at", Rfc3339.Format(target));
+                string[] restore = ["restore", Source.ToString(), "--at", Rfc3339.Format(target), "--into", Restored.ToString(), "--connection-secret", "mg-rs-restored-connection", "--timeout", "60"];
+                if (mongodbUri is not null) restore = [.. restore, "--databases", $"{database}={restoredDatabase}"];
+                await CliOrFailAsync(cancellation, restore);
+
+                var restoredClient = mongodbUri is null ? new MongoClient(targetUri) : source;
+                try
+                {
+                    var actual = await DemoWorkload.ReadAsync(restoredClient, restoredDatabase, cancellation);
+                    await StepAsync($"restored {Restored}: {actual}");
+                    if (actual.Sha256 != expected.Sha256 || actual.Documents != expected.Documents)
+                    {
+                        throw new DemoFailure($"{Restored} ({actual}) differs from {Source} at {Rfc3339.Format(target)} ({expected})");
+                    }
+
+                    if (now.Sha256 == expected.Sha256) throw new DemoFailure("round 2 changed nothing, so the comparison would prove nothing");
+                    await output.WriteLineAsync(
+                        $"verified: {Restored} ({restoredDatabase}) equals {Source} ({database}) as it was at {Rfc3339.Format(target)}: "
+                        + $"{expected.Collections.Count} collections, {expected.Documents:N0} documents and their indexes, sha256 {expected.Sha256} "
+                        + $"(and differs from the source now, after round 2), in {_clock.Elapsed.TotalSeconds:0.0} s");
+                    return ExitCodes.Ok;
+                }
+                finally
+                {
+                    if (mongodbUri is not null) await source.DropDatabaseAsync(restoredDatabase, CancellationToken.None);
+                    if (!ReferenceEquals(restoredClient, source)) Dispose(restoredClient);
+                }
+            }
+            finally
+            {
+                if (mongodbUri is not null) await source.DropDatabaseAsync(database, CancellationToken.None);
+                Dispose(source);
+            }
+        }
+
+        private async Task ApplyExamplesAsync(CancellationToken cancellation)
+        {
+            var manifests = Path.Combine(folder, "manifests");
+            Directory.CreateDirectory(manifests);
+            var assembly = Assembly.GetExecutingAssembly();
+            foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb.yaml" })
+            {
+                using var stream = assembly.GetManifestResourceStream($"examples/{name}") ?? throw new DemoFailure($"the example {name} is missing from this build");
+                var text = await new StreamReader(stream).ReadToEndAsync(cancellation);
+                // The storage example names a system folder; the demo keeps everything in its own.
+                text = text.Replace("/var/lib/archiver/backups", Path.Combine(folder, "backups"), StringComparison.Ordinal);
+                var path = Path.Combine(manifests, name);
+                await File.WriteAllTextAsync(path, text, cancellation);
+                await CliOrFailAsync(cancellation, "apply", "-f", path);
+            }
+        }
+
+        private static async Task<bool> IsArchivingAsync(ArchiverNodeHost node)
+        {
+            var db = await node.Store.GetAsync<MongoDBResource>(Source);
+            return db?.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving && db.Spec?.Archiver?.Ref is not null;
+        }
+
+        private static async Task<bool> ArchivedPastAsync(ArchiverNodeHost node, DateTimeOffset lastWrite)
+        {
+            var db = await node.Store.GetAsync<MongoDBResource>(Source);
+            return db?.Status?.Archiver?.RecoverableWindows is { Count: > 0 } windows && windows.Max(w => w.End) >= lastWrite;
+        }
+
+        private static async Task<DateTimeOffset> LastWriteAsync(IMongoClient client, CancellationToken cancellation)
+        {
+            var last = await client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
+                .Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("$natural", -1)).Limit(1).FirstAsync(cancellation);
+            return new DateTimeOffset(last["wall"].ToUniversalTime());
+        }
+
+        private async Task WaitAsync(string what, Func<Task<bool>> done, TimeSpan timeout, CancellationToken cancellation)
+        {
+            var deadline = _clock.Elapsed + timeout;
+            while (!await done())
+            {
+                if (_clock.Elapsed > deadline) throw new DemoFailure($"timed out after {timeout.TotalSeconds:0} s waiting for: {what}");
+                await Task.Delay(100, cancellation);
+            }
+
+            await StepAsync(what);
+        }
+
+        private async Task CliOrFailAsync(CancellationToken cancellation, params string[] args)
+        {
+            var code = await CliAsync(cancellation, args);
+            if (code != ExitCodes.Ok) throw new DemoFailure($"'archiver {string.Join(' ', args)}' exited {code}");
+        }
+
+        private async Task<int> CliAsync(CancellationToken cancellation, params string[] args)
+        {
+            await StepAsync($"$ archiver {string.Join(' ', args)}");
+            return await ArchiverCli.RunAsync([.. args, "--node", _node], output, output, cancellation);
+        }
+
+        private Task StepAsync(string text) => output.WriteLineAsync($"[{_clock.Elapsed.TotalSeconds,5:0.0}s] {text}");
+
+        private static string Redact(string uri) => MongoUrl.Create(uri) is { Username: not null } url ? uri.Replace(url.Password ?? "", "***", StringComparison.Ordinal) : uri;
+
+        private static void Dispose(MongoClient client) => ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+    }
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Archiver.Emulators.MongoDb;
+
+namespace Archiver.Host.Cli;
+
+/// <summary><c>archiver emulator mongodb</c>: the MongoDB emulator on its own, for trying Archiver without a replica set.</summary>
+public static class EmulatorCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var port = new Option<int>("--port") { Description = "Port of the first member (0: any free one).", DefaultValueFactory = _ => 27017 };
+        var oplogSize = new Option<int>("--oplog-size") { Description = "Oplog size in MiB: older entries roll off past it, as on a real server.", DefaultValueFactory = _ => 256 };
+        var members = new Option<int>("--members") { Description = "Replica-set members (each on the next port).", DefaultValueFactory = _ => 1 };
+        var name = new Option<string>("--replica-set") { Description = "Replica-set name.", DefaultValueFactory = _ => "rs0" };
+        var mongodb = new Command("mongodb", """
+            Run the MongoDB emulator: an in-memory replica set on the real wire protocol (OP_MSG) with an oplog,
+            majority commit point, sessions and transactions, for trying Archiver where no MongoDB can run. It is
+            not a database: see docs/emulators.md for what it does and does not do. Ctrl+C stops it; data is lost.
+
+            Example:
+              archiver emulator mongodb --port 27017 --oplog-size 64
+            """)
+        {
+            port, oplogSize, members, name,
+        };
+        mongodb.SetAction(async (parse, cancellation) =>
+        {
+            if (parse.GetValue(oplogSize) < 1 || parse.GetValue(members) is < 1 or > 7)
+            {
+                await error.WriteLineAsync("archiver emulator mongodb: --oplog-size must be at least 1 (MiB) and --members between 1 and 7");
+                return ExitCodes.Usage;
+            }
+
+            MongoEmulator emulator;
+            try
+            {
+                emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions
+                {
+                    Port = parse.GetValue(port),
+                    Members = parse.GetValue(members),
+                    ReplicaSetName = parse.GetValue(name)!,
+                    OplogSizeBytes = parse.GetValue(oplogSize) * 1024L * 1024,
+                });
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                await error.WriteLineAsync($"archiver emulator mongodb: --port {parse.GetValue(port)}: {e.Message}");
+                return ExitCodes.Failed;
+            }
+
+            await using (emulator)
+            {
+                await output.WriteLineAsync($"MongoDB emulator (replica set {parse.GetValue(name)}, oplog {parse.GetValue(oplogSize)} MiB): {emulator.ConnectionString}");
+                await output.WriteLineAsync("Ctrl+C stops it.");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C: the normal way out.
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return new Command("emulator", "Run a stand-in for a system Archiver talks to (for trying it out; see docs/emulators.md).") { mongodb };
+    }
+}

@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Archiver.Messages.Manifests;
+using Spectre.Console;
+
+namespace Archiver.Host.Cli;
+
+/// <summary><c>archiver get KIND [NAME]</c>: resources as a table (<c>-o wide</c> adds columns), YAML or JSON.</summary>
+public static class GetCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var kind = new Argument<string>("kind") { Description = $"The kind (singular or plural, any case): {string.Join(", ", ResourceKinds.All.Select(k => k.Kind))}." };
+        var name = new Argument<string?>("name") { Description = "NAMESPACE/NAME or NAME; without it, every resource of the kind.", Arity = ArgumentArity.ZeroOrOne };
+        var ns = new Option<string?>("--namespace", "-n") { Description = "Only this namespace (default: all)." };
+        var format = new Option<string>("--output", "-o") { Description = "table, wide, yaml or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "wide", "yaml", "json");
+        var node = NodeClient.NodeOption();
+        var token = NodeClient.TokenOption();
+        var command = new Command("get", """
+            Show resources. Phases come from each resource's status, as the controllers wrote it.
+
+            Examples:
+              archiver get mongodb
+              archiver get mongodbopsrequests -n demo -o wide
+              archiver get mongodb demo/mg-rs -o yaml
+            """)
+        {
+            kind, name, ns, format, node, token,
+        };
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync("get", error, async () =>
+        {
+            var found = FindKind(parse.GetValue(kind)!);
+            using var client = NodeClient.From(parse, node, token);
+            List<JsonObject> items;
+            if (parse.GetValue(name) is { } one)
+            {
+                var id = CommandRunner.ParseId(one, parse.GetValue(ns) ?? "default", "name");
+                items = [JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}/{CommandRunner.Path(id)}", cancellation))!.AsObject()];
+            }
+            else
+            {
+                var query = parse.GetValue(ns) is { } n ? $"?namespace={Uri.EscapeDataString(n)}" : "";
+                var list = JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}{query}", cancellation))!;
+                items = [.. list["items"]!.AsArray().Select(i => i!.AsObject())];
+            }
+
+            switch (parse.GetValue(format))
+            {
+                case "yaml":
+                    await output.WriteAsync(ManifestWriter.ToYaml(items.Select(i => found.FromJson(i.ToJsonString()))));
+                    break;
+                case "json":
+                    await output.WriteAsync(items.Count == 1 && parse.GetValue(name) is not null
+                        ? ManifestWriter.ToJson(found.FromJson(items[0].ToJsonString()))
+                        : ManifestWriter.ToJson(items.Select(i => found.FromJson(i.ToJsonString()))));
+                    break;
+                default:
+                    if (items.Count == 0)
+                    {
+                        await error.WriteLineAsync($"No {found.Plural} found.");
+                        break;
+                    }
+
+                    Tables.Write(output, Table(found, items, parse.GetValue(format) == "wide"));
+                    break;
+            }
+
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    public static ResourceKind FindKind(string name) =>
+        ResourceKinds.FindByName(name) ?? (name.EndsWith('s') ? ResourceKinds.FindByName(name[..^1]) : null)
+        ?? throw new CommandFailure(ExitCodes.Usage, $"kind: '{name}' is not a kind Archiver serves; known kinds: {string.Join(", ", ResourceKinds.All.Select(k => k.Kind))}");
+
+    private static Table Table(ResourceKind kind, IReadOnlyList<JsonObject> items, bool wide)
+    {
+        var extra = wide ? WideColumns(kind.Kind) : [];
+        var table = Tables.Plain([.. new[] { "NAMESPACE", "NAME", "PHASE" }.Concat(extra.Select(e => e.Header)), "AGE"]);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var item in items)
+        {
+            var created = DateTimeOffset.TryParse(item["metadata"]?["creationTimestamp"]?.GetValue<string>(), CultureInfo.InvariantCulture, out var c) ? c : (DateTimeOffset?)null;
+            var phase = Text(item["status"]?["phase"]) ?? Text(item["status"]?["archiver"]?["phase"]) ?? "-";
+            string[] cells = [Text(item["metadata"]?["namespace"]) ?? "", Text(item["metadata"]?["name"]) ?? "", phase, .. extra.Select(e => e.Value(item) ?? "-"), Tables.Age(created, now)];
+            table.AddRow(cells.Select(Markup.Escape).ToArray());
+        }
+
+        return table;
+    }
+
+    private static (string Header, Func<JsonObject, string?> Value)[] WideColumns(string kind) => kind switch
+    {
+        "MongoDB" =>
+        [
+            ("ARCHIVER", i => Ref(i["spec"]?["archiver"]?["ref"])),
+            ("LAST BACKUP", i => Text(i["status"]?["archiver"]?["lastFullBackup"])),
+            ("RECOVERABLE", i => i["status"]?["archiver"]?["recoverableWindows"] is JsonArray { Count: > 0 } w ? $"{Text(w[0]?["start"])} .. {Text(w[^1]?["end"])}" : null),
+            ("LAG", i => Text(i["status"]?["archiver"]?["lag"])),
+        ],
+        "MongoDBOpsRequest" =>
+        [
+            ("OPERATION", i => Text(i["spec"]?["archiver"]?["operation"]) ?? Text(i["spec"]?["type"])),
+            ("DATABASE", i => Text(i["spec"]?["databaseRef"]?["name"])),
+        ],
+        "MongoDBArchiver" =>
+        [
+            ("DATABASES", i => (i["status"]?["databaseRefs"] as JsonArray)?.Count.ToString(CultureInfo.InvariantCulture)),
+            ("PAUSED", i => Text(i["spec"]?["pause"]) ?? "false"),
+            ("DRIVER", i => Text(i["spec"]?["fullBackup"]?["driver"])),
+        ],
+        _ => [],
+    };
+
+    private static string? Ref(JsonNode? reference) => reference is null ? null
+        : Text(reference["namespace"]) is { } ns ? $"{ns}/{Text(reference["name"])}" : Text(reference["name"]);
+
+    private static string? Text(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value => value.ToString(),
+        _ => node.ToJsonString(),
+    };
+}

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using Archiver.Host.Api;
+using Archiver.Messages.Protocol;
+
+namespace Archiver.Host.Cli;
+
+/// <summary><c>archiver plan DB --at TS</c>: how a restore to that point would go, or exactly why it cannot.</summary>
+public static class PlanCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var database = CommandRunner.DatabaseArgument();
+        var at = new Option<string>("--at") { Description = "The target: an RFC 3339 time (microseconds allowed; every entry at or before it) or seconds:increment.", Required = true };
+        var ns = CommandRunner.NamespaceOption();
+        var node = NodeClient.NodeOption();
+        var token = NodeClient.TokenOption();
+        var command = new Command("plan", """
+            Work out a point-in-time restore without running it: the base backup, the oplog chunks to replay and
+            the bytes to read. Exits 1 with the nearest recoverable times when no window covers the target.
+
+            Example:
+              archiver plan demo/mg-rs --at 2026-11-25T17:00:00.123456Z
+            """)
+        {
+            database, at, ns, node, token,
+        };
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync("plan", error, async () =>
+        {
+            var id = CommandRunner.ParseId(parse.GetValue(database)!, parse.GetValue(ns)!, "database");
+            using var client = NodeClient.From(parse, node, token);
+            var plan = await FetchAsync(client, id, parse.GetValue(at)!, cancellation);
+            var p = plan.Plan!;
+            await output.WriteLineAsync($"{plan.Database} at {plan.Target}: restorable");
+            await output.WriteLineAsync($"  base backup   {p.BaseBackupId} (timeline {p.Timeline})");
+            await output.WriteLineAsync($"  replay after  {p.ReplayAfterTs}");
+            await output.WriteLineAsync($"  components    {string.Join(", ", p.Components)}");
+            await output.WriteLineAsync($"  oplog chunks  {p.Chunks}");
+            await output.WriteLineAsync($"  to read       {Bytes(p.BytesToRead)}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    /// <summary>The plan; a refusal is exit 1 with the node's account of it (reason and nearest recoverable times).</summary>
+    public static Task<PlanResponse> FetchAsync(NodeClient client, ResourceId database, string at, CancellationToken cancellation) =>
+        client.GetAsync<PlanResponse>($"api/v1/databases/{CommandRunner.Path(database)}/plan?at={Uri.EscapeDataString(at)}", cancellation);
+
+    public static string Bytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes} B",
+    };
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Archiver.Host.Api;
+using Spectre.Console;
+
+namespace Archiver.Host.Cli;
+
+/// <summary><c>archiver restore DB --at TS --into NS/NAME</c>: a new database restored to a point in time, with progress.</summary>
+public static class RestoreCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var database = CommandRunner.DatabaseArgument();
+        var at = new Option<string>("--at") { Description = "The target time, RFC 3339 with up to microseconds; every entry at or before it is restored.", Required = true };
+        var into = new Option<string>("--into") { Description = "The new MongoDB resource, NAMESPACE/NAME; it must not exist.", Required = true };
+        var secret = new Option<string?>("--connection-secret") { Description = "Secret (in the new database's namespace) whose 'uri' reaches the replica set to restore into." };
+        var databases = new Option<string?>("--databases") { Description = "Restore only these source databases, renamed where given: shop=shop_copy,crm." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once the restore is requested." };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the restore to finish.", DefaultValueFactory = _ => 6 * 3600 };
+        var ns = CommandRunner.NamespaceOption();
+        var node = NodeClient.NodeOption();
+        var token = NodeClient.TokenOption();
+        var command = new Command("restore", """
+            Restore a database's archived history into a new database, to exactly a point in time: the newest full
+            backup before it, then the oplog replayed up to it. The plan is checked first: a time no window covers
+            exits 1 with the nearest recoverable times. Progress shows entries, bytes, rate and ETA; exits 3 if the
+            restore fails (the target is then marked incomplete, never reported good).
+
+            Example:
+              archiver restore demo/mg-rs --at 2026-11-25T17:00:00.123456Z --into demo/mg-rs-copy --connection-secret mg-rs-copy
+            """)
+        {
+            database, at, into, secret, databases, noWait, timeout, ns, node, token,
+        };
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync("restore", error, async () =>
+        {
+            var id = CommandRunner.ParseId(parse.GetValue(database)!, parse.GetValue(ns)!, "database");
+            var target = CommandRunner.ParseId(parse.GetValue(into)!, parse.GetValue(ns)!, "--into");
+            using var client = NodeClient.From(parse, node, token);
+            var plan = await PlanCommand.FetchAsync(client, id, parse.GetValue(at)!, cancellation);
+            var request = new RestoreRequest(parse.GetValue(at)!, target.ToString(), parse.GetValue(secret), parse.GetValue(databases));
+            var started = await client.PostAsync<RestoreResponse>($"api/v1/databases/{CommandRunner.Path(id)}/restore", request, cancellation);
+            await output.WriteLineAsync($"restoring {started.Source} to {started.Target:yyyy-MM-dd'T'HH:mm:ss.ffffffK} into {started.Into}: base backup {plan.Plan!.BaseBackupId}, {plan.Plan.Chunks} oplog chunk(s), {PlanCommand.Bytes(plan.Plan.BytesToRead)}");
+            if (parse.GetValue(noWait)) return ExitCodes.Ok;
+            return await WaitAsync(client, target, output, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellation);
+        }));
+        return command;
+    }
+
+    /// <summary>Follows the new database's <c>status.archiver</c> until it is Restored or RestoreFailed.</summary>
+    public static async Task<int> WaitAsync(NodeClient client, Messages.Protocol.ResourceId target, TextWriter output, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var console = Tables.Console(output);
+        var deadline = DateTime.UtcNow + timeout;
+        var path = $"api/v1/resources/mongodbs/{CommandRunner.Path(target)}";
+        JsonNode? status = null;
+        await console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var bar = progress.AddTask("restore", maxValue: 1);
+                while (DateTime.UtcNow < deadline)
+                {
+                    status = JsonNode.Parse(await client.GetTextAsync(path, cancellation))?["status"]?["archiver"];
+                    var restore = status?["restore"];
+                    var bytesTotal = restore?["bytesTotal"]?.GetValue<long>() ?? 0;
+                    if (bytesTotal > 0)
+                    {
+                        bar.MaxValue = bytesTotal;
+                        bar.Value = restore?["bytesDone"]?.GetValue<long>() ?? 0;
+                    }
+
+                    var entries = restore?["entriesDone"]?.GetValue<long>();
+                    var total = restore?["entriesTotal"]?.GetValue<long>();
+                    bar.Description = entries is null ? "planning" : $"{entries:N0}/{total:N0} entries";
+                    if (status?["phase"]?.GetValue<string>() is "Restored" or "RestoreFailed")
+                    {
+                        if (status["phase"]!.GetValue<string>() == "Restored") bar.Value = bar.MaxValue;
+                        return;
+                    }
+
+                    await Task.Delay(250, cancellation);
+                }
+            });
+
+        var phase = status?["phase"]?.GetValue<string>();
+        var message = status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Restored")?["message"]?.GetValue<string>();
+        switch (phase)
+        {
+            case "Restored":
+                await output.WriteLineAsync($"restored {target}: {message}");
+                return ExitCodes.Ok;
+            case "RestoreFailed":
+                throw new CommandFailure(ExitCodes.Failed, $"restore into {target} failed: {message}");
+            default:
+                throw new CommandFailure(ExitCodes.Failed, $"restore into {target} did not finish within {timeout.TotalSeconds:0} s (phase {phase ?? "unknown"}); it goes on");
+        }
+    }
+}

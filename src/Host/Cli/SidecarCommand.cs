@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Text.Json;
+using Archiver.Host.Api;
+using Archiver.Messages.Validation;
+using Archiver.Mongo.Archiving;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Layout;
+using MongoDB.Driver;
+
+namespace Archiver.Host.Cli;
+
+/// <summary>
+/// <c>archiver sidecar</c>: the oplog archiver for one replica set, as the container injected into a database's pods
+/// runs it. Configured by options or the environment a pod template sets; credentials only from the environment or
+/// files (mounted secrets), never from the command line. Prints its status as one JSON line at each change of phase
+/// and every <c>--status-interval</c>.
+/// </summary>
+public static class SidecarCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var uriFile = new Option<string?>("--mongodb-uri-file") { Description = "File holding the connection string (a mounted secret); default $ARCHIVER_MONGODB_URI." };
+        var folder = new Option<string?>("--storage-folder") { Description = "Archive into this folder (a mounted volume)." };
+        var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "Archive into this S3-compatible endpoint (credentials from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)." };
+        var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket, with --s3-endpoint." };
+        var prefix = new Option<string>("--prefix") { Description = "The database's folder in the storage, e.g. db/MongoDB/demo/mg-rs.", Required = true };
+        var uid = new Option<string>("--database-uid") { Description = "The database's metadata.uid: the timeline it owns in the repository.", Required = true };
+        var component = new Option<string?>("--component") { Description = "Name the chunks are filed under (default: the replica set's name)." };
+        var maxAge = new Option<string>("--chunk-max-age") { Description = "Cut a chunk at least this often (Go duration).", DefaultValueFactory = _ => "1s" };
+        var maxSize = new Option<string>("--chunk-max-size") { Description = "Cut a chunk at this size (Kubernetes quantity).", DefaultValueFactory = _ => "16Mi" };
+        var statusInterval = new Option<int>("--status-interval") { Description = "Seconds between status lines.", DefaultValueFactory = _ => 10 };
+        var command = new Command("sidecar", """
+            Archive one replica set's oplog continuously into a repository: majority-committed entries only, in
+            self-checking chunks, resuming where the repository ends. Runs until stopped (SIGTERM finishes the
+            chunk in flight or leaves it to be re-read on the next start).
+
+            Example:
+              ARCHIVER_MONGODB_URI="mongodb://localhost:27017/?replicaSet=rs0" \
+                archiver sidecar --storage-folder /backups --prefix db/MongoDB/demo/mg-rs --database-uid 6f1c...
+            """)
+        {
+            uriFile, folder, s3Endpoint, s3Bucket, prefix, uid, component, maxAge, maxSize, statusInterval,
+        };
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync("sidecar", error, async () =>
+        {
+            var uri = parse.GetValue(uriFile) is { } file ? (await File.ReadAllTextAsync(file, cancellation)).Trim() : Environment.GetEnvironmentVariable("ARCHIVER_MONGODB_URI");
+            if (string.IsNullOrEmpty(uri)) throw new CommandFailure(ExitCodes.Usage, "no connection string: set $ARCHIVER_MONGODB_URI or --mongodb-uri-file");
+            if (!GoDuration.TryParse(parse.GetValue(maxAge)!, out var age, out var ageReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-age: {ageReason}");
+            if (!ByteQuantity.TryParse(parse.GetValue(maxSize)!, out var size, out var sizeReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-size: {sizeReason}");
+            var store = OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket));
+            var layout = new RepositoryLayout(parse.GetValue(prefix)!);
+            var client = new MongoClient(uri);
+            try
+            {
+                var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync(parse.GetValue(uid)!, DateTimeOffset.UtcNow, cancellation);
+                var name = parse.GetValue(component) ?? await Adapters.MongoConnections.ReplicaSetNameAsync(client, cancellation);
+                var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
+                {
+                    Component = name,
+                    Timeline = timeline.Id,
+                    ChunkMaxAge = age,
+                    ChunkMaxBytes = size,
+                    StatusInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))),
+                });
+                var lastPhase = (ArchiverPhase?)null;
+                var lastPrinted = DateTime.MinValue;
+                archiver.StatusChanged += (_, status) =>
+                {
+                    if (status.Phase == lastPhase && DateTime.UtcNow - lastPrinted < TimeSpan.FromSeconds(parse.GetValue(statusInterval))) return;
+                    (lastPhase, lastPrinted) = (status.Phase, DateTime.UtcNow);
+                    lock (output) output.WriteLine(JsonSerializer.Serialize(status, ApiJson.Options));
+                };
+                await output.WriteLineAsync($"archiving {name} into {layout.Prefix} (timeline {timeline.Id})");
+                await archiver.RunAsync(cancellation);
+                return ExitCodes.Ok;
+            }
+            catch (ForeignHistoryException e)
+            {
+                throw new CommandFailure(ExitCodes.Invalid, e.Message);
+            }
+            finally
+            {
+                ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+                (store as IDisposable)?.Dispose();
+            }
+        }));
+        return command;
+    }
+
+    private static IObjectStore OpenStore(string? folder, string? endpoint, string? bucket)
+    {
+        if ((folder is null) == (endpoint is null)) throw new CommandFailure(ExitCodes.Usage, "give exactly one of --storage-folder and --s3-endpoint");
+        if (folder is not null) return new LocalFolderStore(Directory.CreateDirectory(folder).FullName);
+        if (string.IsNullOrEmpty(bucket)) throw new CommandFailure(ExitCodes.Usage, "--s3-bucket is required with --s3-endpoint");
+        var key = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+        var secret = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
+        if (string.IsNullOrEmpty(key) || string.IsNullOrEmpty(secret)) throw new CommandFailure(ExitCodes.Usage, "S3 credentials: set $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY");
+        return new S3ObjectStore(new S3Settings { ServiceUrl = new Uri(endpoint!), Bucket = bucket, AccessKey = key, SecretKey = secret });
+    }
+}

@@ -1,0 +1,39 @@
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace Archiver.Host.Cli;
+
+/// <summary>Spectre.Console bound to the command's writer: colour only on a terminal, plain text into a pipe or a test.</summary>
+internal static class Tables
+{
+    public static IAnsiConsole Console(TextWriter output) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(output),
+        Ansi = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+    });
+
+    /// <summary>A borderless table as kubectl prints one: upper-case headers, columns padded, nothing else.</summary>
+    public static Table Plain(params string[] headers)
+    {
+        var table = new Table().NoBorder().HideRowSeparators();
+        table.ShowHeaders = true;
+        foreach (var header in headers) table.AddColumn(new TableColumn(header) { Padding = new Padding(0, 0, 3, 0), NoWrap = true });
+        return table;
+    }
+
+    public static void Write(TextWriter output, IRenderable renderable)
+    {
+        var console = Console(output);
+        console.Profile.Width = Math.Max(160, console.Profile.Width);
+        console.Write(renderable);
+    }
+
+    public static string Age(DateTimeOffset? since, DateTimeOffset now)
+    {
+        if (since is not { } s) return "-";
+        var age = now - s;
+        return age.TotalDays >= 2 ? $"{(int)age.TotalDays}d" : age.TotalHours >= 2 ? $"{(int)age.TotalHours}h" : age.TotalMinutes >= 2 ? $"{(int)age.TotalMinutes}m" : $"{Math.Max(0, (int)age.TotalSeconds)}s";
+    }
+}

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Sockets;
+using Archiver.Messages.Validation;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>Each client command against a running node: its happy path, its bad inputs, their exit codes and messages.</summary>
+public sealed class CommandTests(RunningNode fixture) : IClassFixture<RunningNode>
+{
+    private string Node => fixture.Address;
+
+    [Fact]
+    public async Task Get_lists_databases_with_their_phase_and_prints_one_as_yaml()
+    {
+        var table = await CliRun.RunAsync("get", "mongodb", "-n", "demo", "-o", "wide", "--node", Node);
+        var yaml = await CliRun.RunAsync("get", "mongodbs", "demo/mg-rs", "-o", "yaml", "--node", Node);
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Matches(@"demo\s+mg-rs\s+Archiving\s+demo/archiver-demo", table.Output);
+        Assert.Equal(0, yaml.ExitCode);
+        Assert.Contains("kind: MongoDB", yaml.Output);
+        Assert.Contains("archiver.kubedb.com/connection-secret: mg-rs-connection", yaml.Output);
+    }
+
+    [Fact]
+    public async Task Get_of_an_unknown_kind_is_a_usage_error_and_of_an_unknown_name_is_not_found()
+    {
+        var kind = await CliRun.RunAsync("get", "mongodbz", "--node", Node);
+        var name = await CliRun.RunAsync("get", "mongodb", "demo/nope", "--node", Node);
+
+        Assert.Equal(2, kind.ExitCode);
+        Assert.Contains("kind: 'mongodbz' is not a kind Archiver serves", kind.Error);
+        Assert.Equal(1, name.ExitCode);
+        Assert.Contains("MongoDB demo/nope not found", name.Error);
+    }
+
+    [Fact]
+    public async Task Apply_twice_creates_then_leaves_unchanged_and_keeps_what_controllers_set()
+    {
+        var first = await CliRun.RunAsync("apply", "-f", Path.Combine(fixture.ExamplesFolder, "mongodb.yaml"), "--node", Node);
+        var yaml = await CliRun.RunAsync("get", "mongodb", "demo/mg-rs", "-o", "yaml", "--node", Node);
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Equal("mongodb/demo/mg-rs unchanged", first.OutputLines.Single());
+        // The mutator's spec.archiver.ref survives a re-apply of a file that does not mention it.
+        Assert.Contains("name: archiver-demo", yaml.Output);
+    }
+
+    [Fact]
+    public async Task Apply_of_a_missing_file_or_an_invalid_manifest_applies_nothing_and_names_the_problem()
+    {
+        var bad = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(bad, "apiVersion: kubedb.com/v1alpha2\nkind: MongoDB\nmetadata:\n  name: other\n  namespace: demo\nspec:\n  archiver:\n    pause: maybe\n");
+        try
+        {
+            var missing = await CliRun.RunAsync("apply", "-f", "/nonexistent/x.yaml", "--node", Node);
+            var invalid = await CliRun.RunAsync("apply", "-f", bad, "--node", Node);
+            var get = await CliRun.RunAsync("get", "mongodb", "demo/other", "--node", Node);
+
+            Assert.Equal(1, missing.ExitCode);
+            Assert.Contains("/nonexistent/x.yaml: no such file", missing.Error);
+            Assert.Equal(1, invalid.ExitCode);
+            Assert.Contains("spec.archiver.pause", invalid.Error);
+            Assert.Contains("nothing was applied", invalid.Error);
+            Assert.Equal(1, get.ExitCode);
+        }
+        finally
+        {
+            File.Delete(bad);
+        }
+    }
+
+    [Fact]
+    public async Task Delete_of_an_unknown_resource_is_not_found()
+    {
+        var run = await CliRun.RunAsync("delete", "backupstorage", "demo/nope", "--node", Node);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("BackupStorage demo/nope not found", run.Error);
+    }
+
+    [Fact]
+    public async Task Windows_shows_the_window_after_the_backup_as_a_table_and_a_time_line()
+    {
+        var run = await CliRun.RunAsync("windows", "demo/mg-rs", "--node", Node);
+        var json = await CliRun.RunAsync("windows", "mg-rs", "-n", "demo", "-o", "json", "--node", Node);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("TIMELINE", run.Output);
+        Assert.Matches(@"timeline 1\s+\|█+", run.Output);
+        Assert.Equal(0, json.ExitCode);
+        Assert.Contains("\"windows\"", json.Output);
+    }
+
+    [Fact]
+    public async Task Windows_of_an_unknown_database_is_not_found()
+    {
+        var run = await CliRun.RunAsync("windows", "demo/nope", "--node", Node);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("MongoDB demo/nope not found", run.Error);
+    }
+
+    [Fact]
+    public async Task Plan_inside_the_window_names_the_base_backup_and_outside_it_names_the_recoverable_span()
+    {
+        var inside = await CliRun.RunAsync("plan", "demo/mg-rs", "--at", Rfc3339.Format(fixture.BackedUpAt), "--node", Node);
+        var before = await CliRun.RunAsync("plan", "demo/mg-rs", "--at", "2020-01-01T00:00:00Z", "--node", Node);
+
+        Assert.True(inside.ExitCode == 0, inside.ToString());
+        Assert.Contains("restorable", inside.Output);
+        Assert.Contains("base backup", inside.Output);
+        Assert.Equal(1, before.ExitCode);
+        Assert.Contains("cannot be restored to 2020-01-01T00:00:00Z", before.Error);
+        Assert.Contains("recoverable from", before.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_time_names_the_option_and_the_reason()
+    {
+        var run = await CliRun.RunAsync("plan", "demo/mg-rs", "--at", "yesterday", "--node", Node);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("at: 'yesterday' is neither a time nor seconds:increment", run.Error);
+    }
+
+    [Fact]
+    public async Task A_restore_to_a_time_no_window_covers_is_refused_before_anything_is_created()
+    {
+        var run = await CliRun.RunAsync("restore", "demo/mg-rs", "--at", "2020-01-01T00:00:00Z", "--into", "demo/never", "--node", Node);
+        var get = await CliRun.RunAsync("get", "mongodb", "demo/never", "--node", Node);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("cannot be restored", run.Error);
+        Assert.Equal(1, get.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_restore_into_a_malformed_name_is_a_usage_error()
+    {
+        var run = await CliRun.RunAsync("restore", "demo/mg-rs", "--at", Rfc3339.Format(fixture.BackedUpAt), "--into", "a/b/c", "--node", Node);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--into: 'a/b/c' is not NAMESPACE/NAME", run.Error);
+    }
+
+    [Fact]
+    public async Task A_backup_of_an_unknown_database_is_not_found()
+    {
+        var run = await CliRun.RunAsync("backup", "demo/nope", "--node", Node);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("MongoDB demo/nope not found", run.Error);
+    }
+
+    [Fact]
+    public async Task A_node_that_does_not_answer_is_exit_4_with_the_address()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await CliRun.RunAsync("get", "mongodb", "--node", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains($"cannot reach the node at http://127.0.0.1:{port}/", run.Error);
+    }
+}

@@ -1,0 +1,43 @@
+namespace Archiver.Host.Tests;
+
+/// <summary><c>archiver demo</c> end to end, as a new user runs it: the verification it prints is asserted.</summary>
+public sealed class DemoTests
+{
+    [Fact]
+    public async Task The_demo_restores_a_new_database_equal_to_the_source_at_a_time_between_two_rounds_of_writes()
+    {
+        var data = Directory.CreateTempSubdirectory("archiver-demo-test-").FullName;
+        try
+        {
+            var run = await CliRun.RunAsync("demo", "--data", data, "--documents", "500");
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            var verified = run.OutputLines[^1];
+            Assert.StartsWith("verified: demo/mg-rs-restored (shop) equals demo/mg-rs (shop) as it was at ", verified);
+            Assert.Contains("3 collections", verified);
+            Assert.Contains("and differs from the source now", verified);
+            // The demo printed the state it compared against before round 2 and the restored state after; both name the same digest.
+            var digest = verified.Split("sha256 ")[1][..16];
+            Assert.Contains(run.OutputLines, l => l.Contains("round 1:", StringComparison.Ordinal) && l.Contains(digest, StringComparison.Ordinal));
+            Assert.Contains(run.OutputLines, l => l.Contains("restored demo/mg-rs-restored: 3 collections", StringComparison.Ordinal) && l.Contains(digest, StringComparison.Ordinal));
+            // --data keeps the folder: journal, backups and the applied manifests are there for a look afterwards.
+            Assert.True(File.Exists(Path.Combine(data, "journal.db")));
+            Assert.True(Directory.EnumerateFiles(Path.Combine(data, "backups"), "*.oplog", SearchOption.AllDirectories).Any());
+            Assert.True(File.Exists(Path.Combine(data, "manifests", "archiver.yaml")));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_workload_too_small_to_prove_anything_is_a_usage_error()
+    {
+        var run = await CliRun.RunAsync("demo", "--documents", "3");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--documents must be between 10 and 1000000", run.Error);
+    }
+}

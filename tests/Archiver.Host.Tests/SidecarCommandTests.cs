@@ -1,0 +1,56 @@
+using Archiver.Emulators.MongoDb;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Archiver.Host.Tests;
+
+/// <summary><c>archiver sidecar</c>: archives a replica set's oplog into a folder until stopped; refuses bad configuration.</summary>
+public sealed class SidecarCommandTests
+{
+    [Fact]
+    public async Task The_sidecar_archives_writes_into_the_folder_and_stops_on_cancel()
+    {
+        await using var mongo = await MongoEmulator.StartAsync(new MongoEmulatorOptions());
+        var folder = Directory.CreateTempSubdirectory("archiver-sidecar-").FullName;
+        var uriFile = Path.Combine(folder, "uri");
+        await File.WriteAllTextAsync(uriFile, mongo.ConnectionString);
+        var client = new MongoClient(mongo.ConnectionString);
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            var sidecar = CliRun.RunAsync(stop.Token, "sidecar", "--mongodb-uri-file", uriFile, "--storage-folder", Path.Combine(folder, "repo"), "--prefix", "db/MongoDB/demo/mg-rs", "--database-uid", "uid-1", "--status-interval", "1");
+            await client.GetDatabase("shop").GetCollection<BsonDocument>("orders").InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument("_id", i)));
+            var chunks = Path.Combine(folder, "repo", "db", "MongoDB", "demo", "mg-rs", "oplog", "rs0");
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!(Directory.Exists(chunks) && Directory.EnumerateFiles(chunks, "*.oplog", SearchOption.AllDirectories).Any()) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            await stop.CancelAsync();
+            var run = await sidecar;
+
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("archiving rs0 into db/MongoDB/demo/mg-rs (timeline 1)", run.Output);
+            Assert.Contains("\"phase\":\"Streaming\"", run.Output);
+            Assert.NotEmpty(Directory.EnumerateFiles(chunks, "*.oplog", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_connection_string_or_with_two_storages_the_sidecar_says_what_is_missing()
+    {
+        var noUri = await CliRun.RunAsync("sidecar", "--storage-folder", "/tmp/x", "--prefix", "p", "--database-uid", "u");
+        var both = await CliRun.RunAsync("sidecar", "--mongodb-uri-file", "/etc/hostname", "--storage-folder", "/tmp/x", "--s3-endpoint", "http://127.0.0.1:1", "--prefix", "p", "--database-uid", "u");
+
+        Assert.Equal(2, noUri.ExitCode);
+        Assert.Contains("no connection string", noUri.Error);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("give exactly one of --storage-folder and --s3-endpoint", both.Error);
+    }
+}
