@@ -18,6 +18,7 @@ public static class ArchiverCli
         root.Add(PlanCommand.Create(output, error));
         root.Add(BackupCommand.Create(output, error));
         root.Add(RestoreCommand.Create(output, error));
+        root.Add(InspectCommand.Create(output, error));
         root.Add(SidecarCommand.Create(output, error));
         root.Add(EmulatorCommand.Create(output, error));
         return root;

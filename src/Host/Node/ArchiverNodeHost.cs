@@ -64,6 +64,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         if (!string.IsNullOrEmpty(settings.Token)) app.Use(RequireToken(settings.Token));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         NodeApi.Map(app);
+        Inspection.InspectionEndpoints.Map(app);
+        StatusPage.StatusPageEndpoints.Map(app);
         await app.StartAsync(cancellation);
 
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
