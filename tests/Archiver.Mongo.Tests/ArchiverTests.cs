@@ -101,6 +101,33 @@ public sealed class ArchiverTests : IClassFixture<MongoTarget>
         Assert.DoesNotContain(status.Conditions, c => c.Type != ArchiverConditionTypes.HeadroomLow);
     }
 
+    [EmulatorOnlyFact]
+    public async Task Headroom_counts_what_a_young_oplog_can_still_hold_and_a_full_one_is_bounded_by_its_span()
+    {
+        // 256 MiB, barely used: it holds far more than the few seconds it spans, so no alarm yet.
+        await using var young = await EmulatorSession.StartAsync();
+        // 64 KiB, written past its cap: it evicts; what is left is its oldest entry's lead over the archive.
+        await using var full = await EmulatorSession.StartAsync(new Emulators.MongoDb.MongoEmulatorOptions { OplogSizeBytes = 64 * 1024 });
+        foreach (var session in new[] { young, full })
+        {
+            await session.Client.GetDatabase("h").GetCollection<MongoDB.Bson.BsonDocument>("c")
+                .InsertManyAsync(Enumerable.Range(0, 2000).Select(i => new MongoDB.Bson.BsonDocument { { "_id", i }, { "pad", new string('x', 100) } }));
+        }
+
+        using var youngRepository = new TestRepository();
+        using var fullRepository = new TestRepository();
+        await using var youngRun = new ArchiverRun(young.Client, youngRepository, o => o with { StatusInterval = TimeSpan.FromMilliseconds(100) });
+        await using var fullRun = new ArchiverRun(full.Client, fullRepository, o => o with { StatusInterval = TimeSpan.FromMilliseconds(100) });
+        await youngRun.WaitUntilAsync(s => s.OplogHeadroom is not null && s.Lag == TimeSpan.Zero);
+        await fullRun.WaitUntilAsync(s => s.OplogHeadroom is not null && s.Lag == TimeSpan.Zero);
+
+        var youngSpan = DateTimeOffset.UtcNow - young.Emulator.ReadOplog()[0]["wall"].ToUniversalTime();
+        Assert.True(youngRun.Archiver.Status.OplogHeadroom > youngSpan * 100, $"headroom {youngRun.Archiver.Status.OplogHeadroom} for a span of {youngSpan}");
+        Assert.DoesNotContain(youngRun.Archiver.Status.Conditions, c => c.Type == ArchiverConditionTypes.HeadroomLow);
+        Assert.True(fullRun.Archiver.Status.OplogHeadroom < TimeSpan.FromMinutes(1), $"headroom {fullRun.Archiver.Status.OplogHeadroom}");
+        Assert.Contains(fullRun.Archiver.Status.Conditions, c => c.Type == ArchiverConditionTypes.HeadroomLow);
+    }
+
     [Fact]
     public async Task Storage_down_for_a_while_raises_a_condition_and_loses_nothing()
     {

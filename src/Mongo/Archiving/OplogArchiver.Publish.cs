@@ -101,6 +101,7 @@ public sealed partial class OplogArchiver
             .Project(new BsonDocument { { "ts", 1 }, { "wall", 1 } })
             .FirstOrDefaultAsync(cancellationToken);
         _oldestWall = oldest is null ? 0 : oldest.GetValue("wall", new BsonDateTime(0)).AsBsonDateTime.MillisecondsSinceEpoch;
+        _oplogFill = await OplogFillAsync(cancellationToken);
         var headroom = HeadroomNow();
         if (headroom is { } h && h < _options.HeadroomAlarm)
         {
@@ -114,8 +115,36 @@ public sealed partial class OplogArchiver
         Publish(_status.Phase, _status.LastError);
     }
 
-    private TimeSpan? HeadroomNow() =>
-        _oldestWall == 0 || _lastArchivedWall == 0 ? null : TimeSpan.FromMilliseconds(Math.Max(0, _lastArchivedWall - _oldestWall));
+    /// <summary>
+    /// How long until the oldest unarchived entry rolls off, at the current write rate. A full oplog holds the span
+    /// from its oldest entry to its newest, so the entry after the last archived one has (last archived − oldest)
+    /// left. An oplog not yet full will hold its span × maxSize / size before it starts to evict; without
+    /// <c>collStats</c> (a server that refuses it) it is taken as full, which can only under-estimate.
+    /// </summary>
+    private TimeSpan? HeadroomNow()
+    {
+        if (_oldestWall == 0 || _lastArchivedWall == 0) return null;
+        var newest = Math.Max(_lastArchivedWall, _position?.LastWriteUnixMs ?? _lastArchivedWall);
+        var span = Math.Max(1, newest - _oldestWall);
+        var capacity = _oplogFill is > 0 and < 1 ? span / _oplogFill.Value : span;
+        return TimeSpan.FromMilliseconds(Math.Max(0, capacity - (newest - _lastArchivedWall)));
+    }
+
+    /// <summary>The fraction of the oplog's cap in use, from <c>collStats</c>; null if the server does not say.</summary>
+    private async Task<double?> OplogFillAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stats = await _client.GetDatabase("local").RunCommandAsync<BsonDocument>(new BsonDocument("collStats", "oplog.rs"), cancellationToken: cancellationToken);
+            var size = stats.GetValue("size", 0).ToDouble();
+            var max = stats.GetValue("maxSize", 0).ToDouble();
+            return size > 0 && max > 0 ? Math.Min(1, size / max) : null;
+        }
+        catch (MongoCommandException)
+        {
+            return null;
+        }
+    }
 
     private void SetPhase(ArchiverPhase phase, string? error = null) => Publish(phase, error ?? (phase == ArchiverPhase.Retrying ? _status.LastError : null));
 

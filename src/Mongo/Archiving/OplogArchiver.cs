@@ -37,6 +37,7 @@ public sealed partial class OplogArchiver
     private long _chunksPublished;
     private ReplicaSetPosition? _position;
     private long _oldestWall;
+    private double? _oplogFill;
     private long _statusRefreshedTicks;
 
     public OplogArchiver(IMongoClient client, IObjectStore store, RepositoryLayout layout, OplogArchiverOptions options)

@@ -2,13 +2,40 @@ using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Commands;
 
-/// <summary>replSetGetStatus (members and optimes, including lastCommittedOpTime) and replSetResizeOplog.</summary>
+/// <summary>replSetGetStatus (members and optimes, including lastCommittedOpTime), replSetResizeOplog, and collStats of the oplog.</summary>
 internal static class ReplicationCommands
 {
     public static void Register(CommandDispatcher dispatcher)
     {
         dispatcher.Add("replSetGetStatus", c => Task.FromResult(Status(c)));
         dispatcher.Add("replSetResizeOplog", c => Task.FromResult(Resize(c)));
+        dispatcher.Add("collStats", c => Task.FromResult(OplogStats(c)));
+    }
+
+    /// <summary>
+    /// <c>collStats</c> as MongoDB answers it for <c>local.oplog.rs</c> (what <c>rs.printReplicationInfo()</c> reads):
+    /// bytes used (<c>size</c>), the cap (<c>maxSize</c>), entries. Only the oplog: other collections are refused.
+    /// </summary>
+    private static BsonDocument OplogStats(CommandContext context)
+    {
+        if (context.Database != "local" || context.Command[0] is not BsonString { Value: "oplog.rs" })
+        {
+            throw new CommandError(ErrorCode.IllegalOperation, "the emulator answers collStats for local.oplog.rs only");
+        }
+
+        var state = context.State;
+        lock (state.Sync)
+        {
+            return new BsonDocument
+            {
+                { "ns", "local.oplog.rs" },
+                { "size", state.Oplog.SizeBytes },
+                { "count", state.Oplog.Count },
+                { "capped", true },
+                { "maxSize", state.Oplog.MaxBytes },
+                { "ok", 1.0 },
+            };
+        }
     }
 
     private static BsonDocument Status(CommandContext context)
