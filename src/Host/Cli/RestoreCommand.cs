@@ -47,43 +47,62 @@ public static class RestoreCommand
         return command;
     }
 
-    /// <summary>Follows the new database's <c>status.archiver</c> until it is Restored or RestoreFailed.</summary>
+    /// <summary>
+    /// Follows the new database's <c>status.archiver</c> until it is Restored or RestoreFailed: a progress bar on a
+    /// terminal, a line a second otherwise (a log or a script reads those).
+    /// </summary>
     public static async Task<int> WaitAsync(NodeClient client, Messages.Protocol.ResourceId target, TextWriter output, TimeSpan timeout, CancellationToken cancellation)
     {
-        var console = Tables.Console(output);
         var deadline = DateTime.UtcNow + timeout;
         var path = $"api/v1/resources/mongodbs/{CommandRunner.Path(target)}";
+        var started = DateTime.UtcNow;
         JsonNode? status = null;
-        await console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(async progress =>
-            {
-                var bar = progress.AddTask("restore", maxValue: 1);
-                while (DateTime.UtcNow < deadline)
+        async Task<Progress> PollAsync()
+        {
+            status = JsonNode.Parse(await client.GetTextAsync(path, cancellation))?["status"]?["archiver"];
+            var restore = status?["restore"];
+            return new Progress(
+                restore?["entriesDone"]?.GetValue<long>(),
+                restore?["entriesTotal"]?.GetValue<long>(),
+                restore?["bytesDone"]?.GetValue<long>() ?? 0,
+                restore?["bytesTotal"]?.GetValue<long>() ?? 0,
+                status?["phase"]?.GetValue<string>() is "Restored" or "RestoreFailed");
+        }
+
+        if (Tables.IsTerminal(output))
+        {
+            await Tables.Console(output).Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+                .StartAsync(async context =>
                 {
-                    status = JsonNode.Parse(await client.GetTextAsync(path, cancellation))?["status"]?["archiver"];
-                    var restore = status?["restore"];
-                    var bytesTotal = restore?["bytesTotal"]?.GetValue<long>() ?? 0;
-                    if (bytesTotal > 0)
+                    var bar = context.AddTask("planning", maxValue: 1);
+                    while (DateTime.UtcNow < deadline)
                     {
-                        bar.MaxValue = bytesTotal;
-                        bar.Value = restore?["bytesDone"]?.GetValue<long>() ?? 0;
+                        var p = await PollAsync();
+                        if (p.BytesTotal > 0) (bar.MaxValue, bar.Value) = (p.BytesTotal, p.BytesDone);
+                        if (p.EntriesDone is not null) bar.Description = $"{p.EntriesDone:N0}/{p.EntriesTotal:N0} entries";
+                        if (p.Finished) break;
+                        await Task.Delay(250, cancellation);
                     }
-
-                    var entries = restore?["entriesDone"]?.GetValue<long>();
-                    var total = restore?["entriesTotal"]?.GetValue<long>();
-                    bar.Description = entries is null ? "planning" : $"{entries:N0}/{total:N0} entries";
-                    if (status?["phase"]?.GetValue<string>() is "Restored" or "RestoreFailed")
-                    {
-                        if (status["phase"]!.GetValue<string>() == "Restored") bar.Value = bar.MaxValue;
-                        return;
-                    }
-
-                    await Task.Delay(250, cancellation);
+                });
+        }
+        else
+        {
+            var lastLine = DateTime.MinValue;
+            while (DateTime.UtcNow < deadline)
+            {
+                var p = await PollAsync();
+                if (p.Finished) break;
+                if (DateTime.UtcNow - lastLine >= TimeSpan.FromSeconds(1) && p.EntriesDone is not null)
+                {
+                    lastLine = DateTime.UtcNow;
+                    await output.WriteLineAsync(p.Describe(DateTime.UtcNow - started));
                 }
-            });
+
+                await Task.Delay(250, cancellation);
+            }
+        }
 
         var phase = status?["phase"]?.GetValue<string>();
         var message = status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Restored")?["message"]?.GetValue<string>();
@@ -96,6 +115,18 @@ public static class RestoreCommand
                 throw new CommandFailure(ExitCodes.Failed, $"restore into {target} failed: {message}");
             default:
                 throw new CommandFailure(ExitCodes.Failed, $"restore into {target} did not finish within {timeout.TotalSeconds:0} s (phase {phase ?? "unknown"}); it goes on");
+        }
+    }
+
+    private sealed record Progress(long? EntriesDone, long? EntriesTotal, long BytesDone, long BytesTotal, bool Finished)
+    {
+        /// <summary><c>restore 42% 1,234/5,000 entries, 3.1 MiB/7.4 MiB, 1.2 MiB/s, ETA 4 s</c>.</summary>
+        public string Describe(TimeSpan elapsed)
+        {
+            var fraction = BytesTotal > 0 ? (double)BytesDone / BytesTotal : 0;
+            var rate = elapsed.TotalSeconds > 0 ? BytesDone / elapsed.TotalSeconds : 0;
+            var eta = rate > 0 && BytesTotal > BytesDone ? $"{(BytesTotal - BytesDone) / rate:0} s" : "-";
+            return $"restore {fraction:P0} {EntriesDone:N0}/{EntriesTotal:N0} entries, {PlanCommand.Bytes(BytesDone)}/{PlanCommand.Bytes(BytesTotal)}, {PlanCommand.Bytes((long)rate)}/s, ETA {eta}";
         }
     }
 }

@@ -9,10 +9,13 @@ internal static class Tables
     public static IAnsiConsole Console(TextWriter output) => AnsiConsole.Create(new AnsiConsoleSettings
     {
         Out = new AnsiConsoleOutput(output),
-        Ansi = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
+        Ansi = IsTerminal(output) ? AnsiSupport.Detect : AnsiSupport.No,
+        ColorSystem = IsTerminal(output) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        Interactive = IsTerminal(output) ? InteractionSupport.Yes : InteractionSupport.No,
     });
+
+    /// <summary>True for the process's own standard output on a terminal; false for a pipe, a file or a test's writer.</summary>
+    public static bool IsTerminal(TextWriter output) => ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
 
     /// <summary>A borderless table as kubectl prints one: upper-case headers, columns padded, nothing else.</summary>
     public static Table Plain(params string[] headers)
