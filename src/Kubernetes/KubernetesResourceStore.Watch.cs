@@ -36,22 +36,19 @@ public sealed partial class KubernetesResourceStore
 
     private async Task WatchKindAsync(ResourceKind kind, ChannelWriter<ResourceEvent> events, CancellationToken cancellation)
     {
-        // What this watch has reported, by id with its resourceVersion: the baseline a re-list is compared with.
-        var known = new Dictionary<ResourceId, Resource>();
-        string? version = null;
-        var listedBefore = false;
+        var cursor = new WatchCursor();
         while (!cancellation.IsCancellationRequested)
         {
             try
             {
-                if (version is null)
+                if (cursor.Version is null)
                 {
                     // The first list is the baseline ("from now on"); a later one replaces a lost history.
-                    version = await ListAgainAsync(kind, known, events, reportChanges: listedBefore, cancellation);
-                    listedBefore = true;
+                    cursor.Version = await ListAgainAsync(kind, cursor.Known, events, reportChanges: cursor.Listed, cancellation);
+                    cursor.Listed = true;
                 }
 
-                version = await WatchFromAsync(kind, version, known, events, cancellation);
+                await WatchFromAsync(kind, cursor, events, cancellation);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
@@ -59,19 +56,19 @@ public sealed partial class KubernetesResourceStore
             }
             catch (Exception e) when (e is HttpOperationException or HttpRequestException or IOException or KubernetesException or JsonException)
             {
-                _log.LogWarning("watch of {Kind} failed ({Reason}); resuming from resourceVersion {Version}", kind.Plural, e.Message, version ?? "(a new list)");
+                _log.LogWarning("watch of {Kind} failed ({Reason}); resuming from resourceVersion {Version}", kind.Plural, e.Message, cursor.Version ?? "(a new list)");
                 await Task.Delay(options.RetryDelay, cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
 
-    // Returns the version to go on from, or null when the history is gone and a new list is needed.
-    private async Task<string?> WatchFromAsync(ResourceKind kind, string version, Dictionary<ResourceId, Resource> known, ChannelWriter<ResourceEvent> events, CancellationToken cancellation)
+    // Moves the cursor along the events; leaves its version null when the history is gone and a new list is needed.
+    private async Task WatchFromAsync(ResourceKind kind, WatchCursor cursor, ChannelWriter<ResourceEvent> events, CancellationToken cancellation)
     {
         var gone = false;
 #pragma warning disable CS0618 // Marked obsolete in KubernetesClient 21, yet the only watch it has for custom objects (shared/PLATFORM.md).
         var stream = client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(
-                kind.Group, kind.Version, kind.Plural, allowWatchBookmarks: true, resourceVersion: version,
+                kind.Group, kind.Version, kind.Plural, allowWatchBookmarks: true, resourceVersion: cursor.Version,
                 timeoutSeconds: (int)options.WatchTimeout.TotalSeconds, watch: true, cancellationToken: cancellation)
             .WatchAsync<JsonElement, object>(onError: e => gone |= e is KubernetesException { Status.Code: (int)HttpStatusCode.Gone }, cancellationToken: cancellation);
 #pragma warning restore CS0618
@@ -82,16 +79,16 @@ public sealed partial class KubernetesResourceStore
                 var itemVersion = item.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("resourceVersion", out var rv) ? rv.GetString() : null;
                 if (type == WatchEventType.Bookmark)
                 {
-                    version = itemVersion ?? version;
+                    cursor.Version = itemVersion ?? cursor.Version;
                     continue;
                 }
 
                 if (type is not (WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)) continue;
                 var resource = kind.FromJson(item.GetRawText());
                 var id = ResourceId.Of(resource);
-                if (type == WatchEventType.Deleted) known.Remove(id);
-                else known[id] = resource;
-                version = itemVersion ?? version;
+                if (type == WatchEventType.Deleted) cursor.Known.Remove(id);
+                else cursor.Known[id] = resource;
+                cursor.Version = itemVersion ?? cursor.Version;
                 await events.WriteAsync(new ResourceEvent(ToEventType(type), resource), cancellation);
             }
         }
@@ -100,8 +97,11 @@ public sealed partial class KubernetesResourceStore
             gone = true;
         }
 
-        if (gone) _log.LogInformation("watch of {Kind}: resourceVersion {Version} is gone; listing again", kind.Plural, version);
-        return gone ? null : version;
+        if (gone)
+        {
+            _log.LogInformation("watch of {Kind}: resourceVersion {Version} is gone; listing again", kind.Plural, cursor.Version);
+            cursor.Version = null;
+        }
     }
 
     private async Task<string> ListAgainAsync(ResourceKind kind, Dictionary<ResourceId, Resource> known, ChannelWriter<ResourceEvent> events, bool reportChanges, CancellationToken cancellation)
@@ -133,4 +133,16 @@ public sealed partial class KubernetesResourceStore
         WatchEventType.Modified => ResourceEventType.Modified,
         _ => ResourceEventType.Deleted,
     };
+
+    /// <summary>Where one kind's watch stands: survives the failures it resumes from.</summary>
+    private sealed class WatchCursor
+    {
+        /// <summary>The last resourceVersion seen (event or bookmark); null: list first.</summary>
+        public string? Version { get; set; }
+
+        public bool Listed { get; set; }
+
+        /// <summary>What it has reported, by id: the baseline a new list is compared with.</summary>
+        public Dictionary<ResourceId, Resource> Known { get; } = [];
+    }
 }

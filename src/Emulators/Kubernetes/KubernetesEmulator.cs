@@ -167,6 +167,11 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         {
             await WriteAsync(context, e.Code, e.ToStatus());
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or System.Text.Json.JsonException && !context.Response.HasStarted)
+        {
+            // An emulator bug or a request it cannot read: say what it was, as the API server's 500 would.
+            await WriteAsync(context, 500, new ApiError(500, "InternalError", e.ToString()).ToStatus());
+        }
     }
 
     private async Task ListAsync(HttpContext context, ResourcePath path)

@@ -99,7 +99,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 
                 if (!JsonNode.DeepEquals(current["spec"], next["spec"]))
                 {
-                    meta["generation"] = (currentMeta["generation"]?.GetValue<long>() ?? 0) + 1;
+                    meta["generation"] = LongOf(currentMeta["generation"]) + 1;
                 }
             }
 
@@ -205,6 +205,9 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 
         return result;
     }
+
+    // Numbers parsed from a request and numbers set here are different node types; their text is the same.
+    private static long LongOf(JsonNode? node) => node is null ? 0 : long.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
 
     private string Now() => clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
