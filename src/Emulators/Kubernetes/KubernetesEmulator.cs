@@ -57,7 +57,10 @@ public sealed class KubernetesEmulator : IAsyncDisposable
         return emulator;
     }
 
-    /// <summary>A kubeconfig whose only context points at this server, for <c>--kubeconfig</c>.</summary>
+    /// <summary>
+    /// A kubeconfig whose only context points at this server, for <c>--kubeconfig</c>. The token is never checked;
+    /// it is there because KubernetesClient refuses a user without credentials.
+    /// </summary>
     public string Kubeconfig() => $"""
         apiVersion: v1
         kind: Config
@@ -67,7 +70,8 @@ public sealed class KubernetesEmulator : IAsyncDisposable
             server: {Url.ToString().TrimEnd('/')}
         users:
         - name: emulator
-          user: {"{}"}
+          user:
+            token: emulator
         contexts:
         - name: emulator
           context:
