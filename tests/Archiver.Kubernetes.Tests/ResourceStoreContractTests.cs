@@ -156,9 +156,11 @@ public sealed class ResourceStoreContractTests(ApiServerFixture server) : IClass
     }
 
     [Fact]
+    [Trait("Target", "EmulatorOnly")]
     public async Task When_the_history_is_gone_the_watch_lists_again_and_reports_what_it_missed()
     {
-        if (server.Emulator is not { } emulator) return; // forcing 410 Gone needs the emulator's hook
+        // Forcing 410 Gone needs the emulator's hook; against a real server filter with "Target!=EmulatorOnly".
+        var emulator = server.Emulator ?? throw new InvalidOperationException("this test needs the emulator: run with --filter \"Target!=EmulatorOnly\"");
         var ns = await server.NewNamespaceAsync();
         await using var watch = new WatchRecorder(_store);
         await Task.Delay(WatchStart);
