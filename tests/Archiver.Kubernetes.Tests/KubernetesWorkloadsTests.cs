@@ -90,6 +90,22 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         Assert.Equal(TimeSpan.FromSeconds(1), report?.Lag);
     }
 
+    [Fact]
+    public async Task What_a_sidecar_publishes_on_its_pod_is_the_report()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        await workloads.EnsureArchivingAsync(db, spec);
+        await PodAsync(db, "mg-0", new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(9), null, null, DateTimeOffset.UtcNow.AddMinutes(-5)));
+        var publisher = new PodReportPublisher(server.Client, db.Namespace, "mg-0");
+
+        await publisher.PublishAsync(new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(2), TimeSpan.FromHours(1), "a gap", DateTimeOffset.UtcNow));
+        var report = await workloads.ReportAsync(db);
+
+        Assert.Equal(TimeSpan.FromSeconds(2), report?.Lag);
+        Assert.Equal(TimeSpan.FromHours(1), report?.Headroom);
+        Assert.Equal("a gap", report?.Problem);
+    }
+
     private async Task<(KubernetesWorkloads Workloads, ResourceId Database, ArchivingSpec Spec)> DatabaseAsync()
     {
         var ns = await server.NewNamespaceAsync();
