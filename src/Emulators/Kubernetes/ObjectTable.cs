@@ -73,11 +73,20 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         }
     }
 
-    public JsonObject Replace(ResourcePath path, JsonObject body)
+    /// <summary>
+    /// A PUT. Custom resources, unlike built-in kinds, refuse an unconditional one (no resourceVersion) with 422, as
+    /// the API server does; a patch is unconditional by nature.
+    /// </summary>
+    public JsonObject Replace(ResourcePath path, JsonObject body, bool patched = false)
     {
         lock (Sync)
         {
             var current = Find(path);
+            if (!patched && IsCustom(path) && string.IsNullOrEmpty(body["metadata"]?["resourceVersion"]?.GetValue<string>()))
+            {
+                throw ApiError.Invalid($"{path.Plural}.{path.Group} \"{path.Name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
+            }
+
             CheckVersion(path, current, body);
             JsonObject next;
             if (path.Status)
@@ -124,7 +133,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         {
             var merged = (JsonObject)MergePatch(Find(path).DeepClone(), patch)!;
             if (patch["metadata"]?["resourceVersion"] is null) merged["metadata"]!.AsObject().Remove("resourceVersion");
-            return Replace(path, merged);
+            return Replace(path, merged, patched: true);
         }
     }
 
@@ -159,6 +168,10 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 
     private JsonObject Find(ResourcePath path) =>
         _objects.TryGetValue(KeyOf(path), out var found) ? found : throw ApiError.NotFound($"{path.Plural}.{path.Group} \"{path.Name}\"");
+
+    // Built-in groups are the core group, unqualified ones (apps, batch) and *.k8s.io; the rest come from CRDs.
+    private static bool IsCustom(ResourcePath path) =>
+        path.Group.Contains('.', StringComparison.Ordinal) && !path.Group.EndsWith(".k8s.io", StringComparison.Ordinal);
 
     private static (string, string, string, string) KeyOf(ResourcePath path) => (path.Group, path.Plural, path.Namespace ?? "", path.Name ?? "");
 
