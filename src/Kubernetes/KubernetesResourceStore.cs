@@ -51,7 +51,7 @@ public sealed partial class KubernetesResourceStore(IKubernetes client, Kubernet
 
     public Task<T> CreateAsync<T>(T resource, CancellationToken cancellation = default)
         where T : Resource => WriteAsync(resource, (kind, id, body) =>
-            client.CustomObjects.CreateNamespacedCustomObjectAsync(body, kind.Group, kind.Version, id.Namespace, kind.Plural, cancellationToken: cancellation));
+            client.CustomObjects.CreateNamespacedCustomObjectAsync(body, kind.Group, kind.Version, id.Namespace, kind.Plural, cancellationToken: cancellation), create: true);
 
     public Task<T> ReplaceAsync<T>(T resource, CancellationToken cancellation = default)
         where T : Resource => WriteAsync(resource, (kind, id, body) =>
@@ -97,18 +97,22 @@ public sealed partial class KubernetesResourceStore(IKubernetes client, Kubernet
         return (items, version);
     }
 
-    private async Task<T> WriteAsync<T>(T resource, Func<ResourceKind, ResourceId, object, Task<object>> write)
+    private async Task<T> WriteAsync<T>(T resource, Func<ResourceKind, ResourceId, object, Task<object>> write, bool create = false)
         where T : Resource
     {
         var kind = KindOf<T>();
-        // Callers build resources in code without the type header; the API server needs it on every write.
-        resource.ApiVersion = kind.ApiVersion;
-        resource.Kind = kind.Kind;
-        if (string.IsNullOrEmpty(resource.Metadata.NamespaceProperty)) resource.Metadata.NamespaceProperty = "default";
-        var id = ResourceId.Of(resource);
+        var id = new ResourceId(string.IsNullOrEmpty(resource.Metadata.NamespaceProperty) ? "default" : resource.Metadata.NamespaceProperty, resource.Metadata.Name ?? "");
+        // The body is a copy, so the caller's object stays as it was. Callers build resources in code without the
+        // type header, which the API server needs; and it refuses a create that carries a resourceVersion.
+        var body = ManifestWriter.ToJsonNode(resource).AsObject();
+        body["apiVersion"] = kind.ApiVersion;
+        body["kind"] = kind.Kind;
+        var metadata = body["metadata"]!.AsObject();
+        metadata["namespace"] = id.Namespace;
+        if (create) metadata.Remove("resourceVersion");
         try
         {
-            return Read<T>(kind, await write(kind, id, resource));
+            return Read<T>(kind, await write(kind, id, body));
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {

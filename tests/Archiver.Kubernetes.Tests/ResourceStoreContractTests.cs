@@ -51,6 +51,19 @@ public sealed class ResourceStoreContractTests(ApiServerFixture server) : IClass
     }
 
     [Fact]
+    public async Task A_deleted_resource_can_be_created_again_from_its_last_read_copy()
+    {
+        var ns = await server.NewNamespaceAsync();
+        var created = await _store.CreateAsync(Resources.Database(ns, "mg"));
+        await _store.DeleteAsync<Database>(new ResourceId(ns, "mg"));
+
+        var again = await _store.CreateAsync(created);
+
+        Assert.NotEqual(created.Metadata.Uid, again.Metadata.Uid);
+        Assert.Equal("7.0.8", Resources.VersionOf(again));
+    }
+
+    [Fact]
     public async Task A_replace_with_a_stale_resource_version_conflicts()
     {
         var ns = await server.NewNamespaceAsync();

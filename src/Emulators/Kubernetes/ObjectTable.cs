@@ -58,6 +58,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         {
             var metadata = body["metadata"] as JsonObject ?? throw ApiError.Invalid("metadata is required");
             var name = metadata["name"]?.GetValue<string>() is { Length: > 0 } n ? n : throw ApiError.Invalid("metadata.name: Required value");
+            if (metadata["resourceVersion"]?.GetValue<string>() is { Length: > 0 }) throw ApiError.Invalid("metadata.resourceVersion: Invalid value: resourceVersion should not be set on objects to be created");
             var ns = path.Namespace ?? "";
             if (ns.Length > 0 && !_objects.ContainsKey(("", "namespaces", "", ns))) throw ApiError.NotFound($"namespaces \"{ns}\"");
             var key = (path.Group, path.Plural, ns, name);
