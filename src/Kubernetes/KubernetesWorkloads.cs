@@ -37,8 +37,7 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         {
             var containers = template.Spec.Containers;
             var index = containers.ToList().FindIndex(c => c.Name == options.ContainerName);
-            var same = index >= 0 && KubernetesJson.Serialize(containers[index]) == KubernetesJson.Serialize(sidecar)
-                && Annotation(template, SpecHashAnnotation) == spec.SpecHash;
+            var same = index >= 0 && SameSidecar(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash;
             if (same) return false;
             if (index >= 0) containers[index] = sidecar;
             else containers.Add(sidecar);
@@ -132,6 +131,13 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
             }
         }
     }
+
+    // Only what we set: the API server fills in defaults (imagePullPolicy, terminationMessagePath, ...) that a
+    // whole-container comparison would always see as a difference.
+    private static bool SameSidecar(V1Container running, V1Container wanted) =>
+        running.Image == wanted.Image
+        && (running.Args ?? []).SequenceEqual(wanted.Args ?? [])
+        && KubernetesJson.Serialize(running.Env ?? []) == KubernetesJson.Serialize(wanted.Env ?? []);
 
     private static string? Annotation(V1PodTemplateSpec template, string key) =>
         template.Metadata?.Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;

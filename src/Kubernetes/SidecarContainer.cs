@@ -32,9 +32,10 @@ internal static class SidecarContainer
             SecretEnv("MONGODB_PASSWORD", $"{name}-auth", "password"),
             // The kubelet expands $(VAR) from the variables above; the sidecar talks to its own pod's member.
             new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = "mongodb://$(MONGODB_USERNAME):$(MONGODB_PASSWORD)@localhost:27017/?directConnection=true&authSource=admin" },
-            // Where the sidecar publishes its report (ReportAnnotation on its own pod).
-            new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } } },
-            new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.namespace" } } },
+            // Where the sidecar publishes its report (ReportAnnotation on its own pod). apiVersion is spelled out as the
+            // API server would default it, so the container reads back equal to what was written.
+            new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
+            new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
         ];
         var backend = storage.Spec?.Storage;
         if (backend?.S3 is { } s3)
