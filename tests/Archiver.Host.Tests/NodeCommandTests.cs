@@ -6,12 +6,29 @@ namespace Archiver.Host.Tests;
 public sealed class NodeCommandTests
 {
     [Fact]
-    public async Task Run_against_a_kubeconfig_says_the_adapter_is_not_in_this_build()
+    public async Task Run_against_a_missing_kubeconfig_fails_and_says_why()
     {
-        var run = await CliRun.RunAsync("run", "--kubeconfig", "/tmp/none");
+        var data = Directory.CreateTempSubdirectory("archiver-run-").FullName;
+        try
+        {
+            var run = await CliRun.RunAsync("run", "--data", data, "--http-port", "0", "--kubeconfig", "/tmp/archiver-no-such-kubeconfig");
+
+            Assert.Equal(3, run.ExitCode);
+            Assert.Contains("archiver-no-such-kubeconfig", run.Error);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Run_with_both_a_kubeconfig_and_in_cluster_is_a_usage_error()
+    {
+        var run = await CliRun.RunAsync("run", "--kubeconfig", "/tmp/none", "--in-cluster");
 
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--kubeconfig", run.Error);
+        Assert.Contains("--in-cluster", run.Error);
     }
 
     [Fact]

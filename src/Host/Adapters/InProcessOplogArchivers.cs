@@ -105,7 +105,7 @@ public sealed class InProcessOplogArchivers(
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>
                 {
-                    workloads.Report(database, ToReport(status));
+                    workloads.Report(database, ToReport(status, clock.GetUtcNow()));
                     if (status.ChunksPublished == published) return;
                     published = status.ChunksPublished;
                     registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
@@ -133,14 +133,15 @@ public sealed class InProcessOplogArchivers(
         }
     }
 
-    private ArchivingReport ToReport(OplogArchiverStatus status) => new(
+    /// <summary>An archiver's status as the control plane reads it; the sidecar publishes the same.</summary>
+    internal static ArchivingReport ToReport(OplogArchiverStatus status, DateTimeOffset now) => new(
         status.Component,
         status.WalSegmentStartWall,
         status.WalSegmentEndWall,
         status.Lag ?? TimeSpan.Zero,
         status.OplogHeadroom,
         status.Conditions.Count > 0 ? string.Join("; ", status.Conditions.Select(c => $"{c.Type}: {c.Message}")) : status.LastError,
-        status.UpdatedAt == default ? clock.GetUtcNow() : status.UpdatedAt);
+        status.UpdatedAt == default ? now : status.UpdatedAt);
 
     private sealed class Run(ArchivingSpec spec)
     {

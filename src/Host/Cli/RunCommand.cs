@@ -17,7 +17,9 @@ public static class RunCommand
         var akkaPort = new Option<int>("--port") { Description = "Akka remoting port (0: any free one; a cluster member needs a fixed one).", DefaultValueFactory = _ => 0 };
         var seeds = new Option<string[]>("--seed") { Description = "Seed node (akka.tcp://archiver@host:port); none forms a cluster of one.", AllowMultipleArgumentsPerToken = true };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string for the journal (a cluster); default SQLite in --data." };
-        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive a Kubernetes cluster's resources instead of the embedded store." };
+        var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive the resources and workloads of the cluster this kubeconfig names, instead of the embedded store." };
+        var inCluster = new Option<bool>("--in-cluster") { Description = "Drive the cluster this node runs in (its pod's service account)." };
+        var sidecarImage = new Option<string>("--sidecar-image") { Description = "Image of the archiving sidecar injected into databases (with --kubeconfig or --in-cluster).", DefaultValueFactory = _ => new ClusterConnection().SidecarImage };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level." };
         var command = new Command("run", """
             Run an Archiver node until Ctrl+C: the control plane (archivers, databases, ops requests), the oplog
@@ -26,18 +28,22 @@ public static class RunCommand
             Examples:
               archiver run --data ./archiver-data
               archiver run --port 4053 --seed akka.tcp://archiver@10.0.0.1:4053 --postgres "Host=db;Username=archiver"
+              archiver run --kubeconfig ~/.kube/config --sidecar-image ghcr.io/kubedb/archiver:v1
             """)
         {
-            data, httpHost, httpPort, token, akkaPort, seeds, postgres, kubeconfig, verbose,
+            data, httpHost, httpPort, token, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, verbose,
         };
         command.SetAction(async (parse, cancellation) =>
         {
-            if (parse.GetValue(kubeconfig) is not null)
+            if (parse.GetValue(kubeconfig) is not null && parse.GetValue(inCluster))
             {
-                await error.WriteLineAsync("archiver run: --kubeconfig: the Kubernetes adapter (resources, watches and workloads through KubernetesClient) is not part of this build yet; run the embedded node without it");
+                await error.WriteLineAsync("archiver run: give --kubeconfig or --in-cluster, not both");
                 return ExitCodes.Usage;
             }
 
+            var cluster = parse.GetValue(kubeconfig) is not null || parse.GetValue(inCluster)
+                ? new ClusterConnection { Kubeconfig = parse.GetValue(kubeconfig), InCluster = parse.GetValue(inCluster), SidecarImage = parse.GetValue(sidecarImage)! }
+                : null;
             var journal = parse.GetValue(postgres) is { } connection ? JournalOptions.PostgreSql(connection) : JournalOptions.Sqlite(Path.Combine(parse.GetValue(data)!, "journal.db"));
             var settings = new NodeSettings
             {
@@ -46,13 +52,14 @@ public static class RunCommand
                 HttpPort = parse.GetValue(httpPort),
                 Token = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ARCHIVER_TOKEN"),
                 Akka = new ArchiverNodeOptions { Port = parse.GetValue(akkaPort), SeedNodes = parse.GetValue(seeds) ?? [], Journal = journal },
+                Kubernetes = cluster,
             };
             ArchiverNodeHost node;
             try
             {
                 node = await ArchiverNodeHost.StartAsync(settings, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, cancellation);
             }
-            catch (Exception e) when (e is ArgumentException or IOException)
+            catch (Exception e) when (e is ArgumentException or IOException or k8s.Exceptions.KubeConfigException)
             {
                 await error.WriteLineAsync($"archiver run: {e.Message}");
                 return ExitCodes.Failed;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Archiver.Host.Api;
+using Archiver.Kubernetes;
 using Archiver.Messages.Validation;
 using Archiver.Mongo.Archiving;
 using Archiver.Storage.Backends;
@@ -64,11 +65,16 @@ public static class SidecarCommand
                 });
                 var lastPhase = (ArchiverPhase?)null;
                 var lastPrinted = DateTime.MinValue;
+                // In a pod, the same status lines also go to the pod's report annotation, where the control plane reads them.
+                var publisher = PodReportPublisher.FromEnvironment();
                 archiver.StatusChanged += (_, status) =>
                 {
                     if (status.Phase == lastPhase && DateTime.UtcNow - lastPrinted < TimeSpan.FromSeconds(parse.GetValue(statusInterval))) return;
                     (lastPhase, lastPrinted) = (status.Phase, DateTime.UtcNow);
                     lock (output) output.WriteLine(JsonSerializer.Serialize(status, ApiJson.Options));
+                    publisher?.PublishAsync(Adapters.InProcessOplogArchivers.ToReport(status, DateTimeOffset.UtcNow), cancellation).ContinueWith(
+                        t => error.WriteLine($"archiver sidecar: publishing the report on the pod failed: {t.Exception!.GetBaseException().Message}"),
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 };
                 await output.WriteLineAsync($"archiving {name} into {layout.Prefix} (timeline {timeline.Id})");
                 await archiver.RunAsync(cancellation);

@@ -7,6 +7,8 @@ using Archiver.Actors.Hosting;
 using Archiver.Actors.Ports;
 using Archiver.Host.Adapters;
 using Archiver.Host.Api;
+using Archiver.Kubernetes;
+using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -77,13 +79,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<InMemoryResourceStore>();
-        services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<InMemoryResourceStore>());
-        // Before Akka: the resources are back in the store before any entity looks for them.
-        services.AddSingleton<ResourceFile>();
-        services.AddHostedService(sp => sp.GetRequiredService<ResourceFile>());
-        services.AddSingleton<InProcessWorkloads>();
-        services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<InProcessWorkloads>());
+        if (settings.Kubernetes is { } cluster) AddClusterResources(services, cluster);
+        else AddEmbeddedResources(services);
         services.AddSingleton(new SecretFolder(settings.SecretsFolder));
         services.AddSingleton<MongoConnections>();
         services.AddSingleton<IObjectStoreProvider, ObjectStoreProvider>();
@@ -112,9 +109,36 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
                 loggers.AddLoggerFactory();
             }));
 
-        // After Akka: the archivers report to shard regions the actor system registers.
-        services.AddSingleton<InProcessOplogArchivers>();
-        services.AddHostedService(sp => sp.GetRequiredService<InProcessOplogArchivers>());
+        // After Akka: the archivers report to shard regions the actor system registers. In a cluster the sidecars archive.
+        if (settings.Kubernetes is null)
+        {
+            services.AddSingleton<InProcessOplogArchivers>();
+            services.AddHostedService(sp => sp.GetRequiredService<InProcessOplogArchivers>());
+        }
+    }
+
+    private static void AddEmbeddedResources(IServiceCollection services)
+    {
+        services.AddSingleton<InMemoryResourceStore>();
+        services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<InMemoryResourceStore>());
+        // Before Akka: the resources are back in the store before any entity looks for them.
+        services.AddSingleton<ResourceFile>();
+        services.AddHostedService(sp => sp.GetRequiredService<ResourceFile>());
+        services.AddSingleton<InProcessWorkloads>();
+        services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<InProcessWorkloads>());
+    }
+
+    // The API server keeps the resources (no resource file) and the databases' StatefulSets run the archiving.
+    private static void AddClusterResources(IServiceCollection services, ClusterConnection cluster)
+    {
+        var configuration = cluster.InCluster
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig ?? throw new ArgumentException("a kubeconfig file or in-cluster configuration is required"));
+        services.AddSingleton<IKubernetes>(new k8s.Kubernetes(configuration));
+        services.AddSingleton(new KubernetesStoreOptions());
+        services.AddSingleton<IResourceStore, KubernetesResourceStore>();
+        services.AddSingleton(new KubernetesWorkloadsOptions { SidecarImage = cluster.SidecarImage });
+        services.AddSingleton<IArchivingWorkloads, KubernetesWorkloads>();
     }
 
     private static Func<HttpContext, RequestDelegate, Task> RequireToken(string token) => async (context, next) =>

@@ -2,7 +2,7 @@ using Archiver.Actors.Hosting;
 
 namespace Archiver.Host.Node;
 
-/// <summary>How an embedded Archiver node runs: its data folder, its cluster address and its HTTP endpoint.</summary>
+/// <summary>How an Archiver node runs: its data folder, its cluster address and its HTTP endpoint.</summary>
 public sealed record NodeSettings
 {
     /// <summary>The default HTTP port of the node's API, inspection endpoint and status page.</summary>
@@ -21,6 +21,12 @@ public sealed record NodeSettings
     public string? Token { get; init; }
 
     public ArchiverNodeOptions Akka { get; init; } = new();
+
+    /// <summary>
+    /// Null: the embedded node, with its own resource store and in-process archiving. Set: the resources are the
+    /// cluster's custom resources and archiving runs as sidecars in the databases' StatefulSets.
+    /// </summary>
+    public ClusterConnection? Kubernetes { get; init; }
 
     /// <summary>Shorter periods than a production node's, so a demo sees backups and windows within seconds.</summary>
     public bool Brisk { get; init; }

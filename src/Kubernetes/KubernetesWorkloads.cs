@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Archiver.Kubernetes;
+
+/// <summary>
+/// Archiving as part of a KubeDB database's workload: the <c>archiver</c> sidecar container in the StatefulSet KubeDB
+/// names after the database (same namespace and name; a replica set, not a sharded cluster), and rollouts through
+/// the pod template annotation <c>kubectl rollout restart</c> uses. Every change is read-modify-replace with the
+/// StatefulSet's resourceVersion, retried on 409, and skipped when there is nothing to change, so repeating a
+/// call after a crash writes nothing.
+/// </summary>
+public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resources, KubernetesWorkloadsOptions options) : IArchivingWorkloads
+{
+    /// <summary>The annotation <c>kubectl rollout restart</c> sets on the pod template; changing it rolls the pods.</summary>
+    public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
+
+    /// <summary>The pod template annotation holding the last restart's token, so a token rolls the pods once.</summary>
+    public const string RestartTokenAnnotation = "archiver.kubedb.com/restart-token";
+
+    /// <summary>The pod template annotation holding the archiving spec's hash, for whoever inspects the StatefulSet.</summary>
+    public const string SpecHashAnnotation = "archiver.kubedb.com/archiving-spec";
+
+    public async Task EnsureArchivingAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation = default)
+    {
+        var mongo = await resources.GetAsync<MongoDB>(database, cancellation) ?? throw new ResourceNotFoundException($"MongoDB {database} does not exist");
+        var storage = await resources.GetAsync<BackupStorage>(spec.Storage, cancellation) ?? throw new ResourceNotFoundException($"BackupStorage {spec.Storage} does not exist");
+        var sidecar = SidecarContainer.Build(options, mongo, storage, spec);
+        await ChangeAsync(database, template =>
+        {
+            var containers = template.Spec.Containers;
+            var index = containers.ToList().FindIndex(c => c.Name == options.ContainerName);
+            var same = index >= 0 && SameSidecar(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash;
+            if (same) return false;
+            if (index >= 0) containers[index] = sidecar;
+            else containers.Add(sidecar);
+            Annotate(template, SpecHashAnnotation, spec.SpecHash);
+            return true;
+        }, cancellation);
+    }
+
+    public Task StopArchivingAsync(ResourceId database, CancellationToken cancellation = default) =>
+        ChangeAsync(database, template =>
+        {
+            var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
+            foreach (var container in removed) template.Spec.Containers.Remove(container);
+            template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
+            return removed.Count > 0;
+        }, cancellation, missingIsDone: true);
+
+    public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
+        ChangeAsync(database, template =>
+        {
+            if (Annotation(template, RestartTokenAnnotation) == token) return false;
+            Annotate(template, RestartTokenAnnotation, token);
+            Annotate(template, RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture));
+            return true;
+        }, cancellation);
+
+    /// <summary>
+    /// The newest report among the StatefulSet's pods: each sidecar writes its <see cref="ArchivingReport"/> as JSON
+    /// into the <see cref="SidecarContainer.ReportAnnotation"/> annotation of its own pod (named by the downward API).
+    /// </summary>
+    public async Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        var set = await ReadAsync(database, cancellation);
+        if (set?.Spec.Template.Spec.Containers.Any(c => c.Name == options.ContainerName) != true) return null;
+        var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
+        var pods = await client.CoreV1.ListNamespacedPodAsync(database.Namespace, labelSelector: selector, cancellationToken: cancellation);
+        return pods.Items
+            .Select(p => p.Metadata.Annotations?.TryGetValue(SidecarContainer.ReportAnnotation, out var json) == true ? ParseReport(json) : null)
+            .OfType<ArchivingReport>()
+            .MaxBy(r => r.ReportedAt);
+    }
+
+    private static ArchivingReport? ParseReport(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ArchivingReport>(json, ReportJson.Options);
+        }
+        catch (JsonException)
+        {
+            // A report that does not parse is no report: the database shows as not reporting.
+            return null;
+        }
+    }
+
+    private async Task<V1StatefulSet?> ReadAsync(ResourceId database, CancellationToken cancellation)
+    {
+        try
+        {
+            return await client.AppsV1.ReadNamespacedStatefulSetAsync(database.Name, database.Namespace, cancellationToken: cancellation);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    // Reads the StatefulSet, lets change edit its pod template (true: something changed) and replaces it with the
+    // resourceVersion it read; a 409 means it changed in between, so read and decide again.
+    private async Task ChangeAsync(ResourceId database, Func<V1PodTemplateSpec, bool> change, CancellationToken cancellation, bool missingIsDone = false)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var set = await ReadAsync(database, cancellation);
+            if (set is null)
+            {
+                if (missingIsDone) return;
+                throw new ResourceNotFoundException($"StatefulSet {database} (the database's workload) does not exist");
+            }
+
+            set.Spec.Template.Metadata ??= new V1ObjectMeta();
+            if (!change(set.Spec.Template)) return;
+            try
+            {
+                await client.AppsV1.ReplaceNamespacedStatefulSetAsync(set, database.Name, database.Namespace, cancellationToken: cancellation);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < options.ConflictRetries)
+            {
+                // Changed since we read it: decide again on the new version.
+            }
+        }
+    }
+
+    // Only what we set: the API server fills in defaults (imagePullPolicy, terminationMessagePath, ...) that a
+    // whole-container comparison would always see as a difference.
+    private static bool SameSidecar(V1Container running, V1Container wanted) =>
+        running.Image == wanted.Image
+        && (running.Args ?? []).SequenceEqual(wanted.Args ?? [])
+        && KubernetesJson.Serialize(running.Env ?? []) == KubernetesJson.Serialize(wanted.Env ?? []);
+
+    private static string? Annotation(V1PodTemplateSpec template, string key) =>
+        template.Metadata?.Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;
+
+    private static void Annotate(V1PodTemplateSpec template, string key, string value)
+    {
+        template.Metadata.Annotations ??= new Dictionary<string, string>();
+        template.Metadata.Annotations[key] = value;
+    }
+}

@@ -1,0 +1,103 @@
+using Archiver.Emulators.Kubernetes;
+using Archiver.Host.Node;
+using Archiver.Kubernetes;
+using Archiver.Messages.Manifests;
+using Archiver.Messages.Resources;
+using k8s;
+using k8s.Models;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>
+/// End to end in cluster mode: a node started with a kubeconfig drives the resources of the API server (the
+/// emulator) instead of its own store, and archiving lands in the database's StatefulSet.
+/// </summary>
+public sealed class ClusterNodeTests
+{
+    [Fact]
+    public async Task A_node_with_a_kubeconfig_injects_the_sidecar_and_restarts_the_database()
+    {
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(folder, "kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            await ApplyExamplesAsync(new KubernetesResourceStore(client));
+            await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
+
+            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
+            {
+                DataFolder = Path.Combine(folder, "data"),
+                HttpPort = 0,
+                Brisk = true,
+                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
+            }, Microsoft.Extensions.Logging.LogLevel.Error);
+
+            Assert.IsType<KubernetesResourceStore>(node.Store);
+            var set = await WaitForAsync(async () =>
+            {
+                var s = await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo");
+                return s.Spec.Template.Metadata?.Annotations?.ContainsKey(KubernetesWorkloads.RestartedAtAnnotation) == true ? s : null;
+            });
+            var requests = await node.Store.ListAsync<MongoDBOpsRequest>("demo");
+
+            Assert.NotEmpty(requests);
+            var sidecar = Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "archiver");
+            Assert.Equal("archiver:e2e", sidecar.Image);
+            Assert.StartsWith("opsrequest:", set.Spec.Template.Metadata.Annotations[KubernetesWorkloads.RestartTokenAnnotation], StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task ApplyExamplesAsync(KubernetesResourceStore store)
+    {
+        foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb.yaml" })
+        {
+            var text = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", name));
+            foreach (var document in ManifestReader.Read(text).Documents)
+            {
+                switch (document.Resource)
+                {
+                    case BackupStorage storage: await store.CreateAsync(storage); break;
+                    case RetentionPolicy policy: await store.CreateAsync(policy); break;
+                    case MongoDBArchiver archiver: await store.CreateAsync(archiver); break;
+                    case Messages.Resources.MongoDB database: await store.CreateAsync(database); break;
+                    default: throw new InvalidOperationException($"{document.Subject}: not expected in the examples");
+                }
+            }
+        }
+    }
+
+    // What KubeDB makes for MongoDB demo/mg-rs: a StatefulSet of the same name with the database container.
+    private static V1StatefulSet KubeDbStatefulSet() => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "mg-rs", NamespaceProperty = "demo" },
+        Spec = new V1StatefulSetSpec
+        {
+            ServiceName = "mg-rs-pods",
+            Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "mg-rs" } },
+            Template = new V1PodTemplateSpec
+            {
+                Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "mg-rs" } },
+                Spec = new V1PodSpec { Containers = [new V1Container { Name = "mongodb", Image = "mongo:7.0.12" }] },
+            },
+        },
+    };
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        while (true)
+        {
+            if (await probe() is { } found) return found;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the node did not get there within 40 s");
+            await Task.Delay(200);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Archiver.Emulators.Kubernetes;
+
+namespace Archiver.Kubernetes.Tests;
+
+/// <summary>
+/// The emulator's wire behaviour that the adapter does not exercise by itself: label selectors, the watch's
+/// opening ADDED events, bookmarks, the 410 ERROR event and the 422 on an unconditional custom resource update.
+/// Always against its own emulator, whatever ARCHIVER_TEST_KUBECONFIG says.
+/// </summary>
+public sealed class KubernetesEmulatorTests : IAsyncLifetime
+{
+    private const string Collection = "/apis/archiver.kubedb.com/v1alpha1/namespaces/demo/mongodbarchivers";
+    private KubernetesEmulator _api = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["demo"], BookmarkInterval = TimeSpan.FromMilliseconds(100) });
+        _http = new HttpClient { BaseAddress = _api.Url };
+    }
+
+    [Fact]
+    public async Task A_list_keeps_the_objects_its_label_selector_matches()
+    {
+        await CreateAsync("a", new() { ["tier"] = "gold", ["team"] = "db" });
+        await CreateAsync("b", new() { ["tier"] = "silver" });
+        await CreateAsync("c", []);
+
+        Assert.Equal(["a"], await NamesAsync("tier=gold,team"));
+        Assert.Equal(["a", "b"], await NamesAsync("tier in (gold,silver)"));
+        Assert.Equal(["b", "c"], await NamesAsync("tier!=gold"));
+        Assert.Equal(["c"], await NamesAsync("!tier"));
+    }
+
+    [Fact]
+    public async Task A_watch_without_a_version_opens_with_the_current_objects_then_bookmarks()
+    {
+        await CreateAsync("a", []);
+
+        var lines = await WatchLinesAsync("?watch=true&allowWatchBookmarks=true&timeoutSeconds=1");
+
+        Assert.Equal("ADDED", lines[0]["type"]!.GetValue<string>());
+        Assert.Equal("a", lines[0]["object"]!["metadata"]!["name"]!.GetValue<string>());
+        Assert.Contains(lines, l => l["type"]!.GetValue<string>() == "BOOKMARK");
+    }
+
+    [Fact]
+    public async Task A_watch_from_a_compacted_version_gets_a_410_error_event()
+    {
+        await CreateAsync("a", []);
+        _api.CompactHistory();
+        await CreateAsync("b", []);
+
+        var lines = await WatchLinesAsync("?watch=true&resourceVersion=1&timeoutSeconds=1");
+
+        var error = Assert.Single(lines);
+        Assert.Equal("ERROR", error["type"]!.GetValue<string>());
+        Assert.Equal(410, error["object"]!["code"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task An_unconditional_put_of_a_custom_resource_is_refused()
+    {
+        await CreateAsync("a", []);
+
+        var put = await _http.PutAsJsonAsync($"{Collection}/a", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "a" }, ["spec"] = new JsonObject() });
+
+        Assert.Equal((HttpStatusCode)422, put.StatusCode);
+    }
+
+    private async Task CreateAsync(string name, Dictionary<string, string> labels)
+    {
+        var labelNode = new JsonObject();
+        foreach (var (key, value) in labels) labelNode[key] = value;
+        var created = await _http.PostAsJsonAsync(Collection, new JsonObject
+        {
+            ["apiVersion"] = "archiver.kubedb.com/v1alpha1",
+            ["kind"] = "MongoDBArchiver",
+            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labelNode },
+            ["spec"] = new JsonObject(),
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    private async Task<List<string>> NamesAsync(string selector)
+    {
+        var list = await _http.GetFromJsonAsync<JsonObject>($"{Collection}?labelSelector={Uri.EscapeDataString(selector)}");
+        return [.. list!["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>())];
+    }
+
+    private async Task<List<JsonObject>> WatchLinesAsync(string query)
+    {
+        var text = await _http.GetStringAsync(Collection + query);
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject())];
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _api.DisposeAsync();
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+using k8s;
+using k8s.Models;
+
+namespace Archiver.Kubernetes.Tests;
+
+/// <summary>The sidecar and restarts in KubeDB's StatefulSet, against the emulator or a real API server.</summary>
+public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFixture<ApiServerFixture>
+{
+    private readonly KubernetesResourceStore _store = new(server.Client);
+
+    [Fact]
+    public async Task Ensuring_archiving_adds_the_sidecar_once()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+
+        await workloads.EnsureArchivingAsync(db, spec);
+        var first = await StatefulSetAsync(db);
+        await workloads.EnsureArchivingAsync(db, spec);
+        var second = await StatefulSetAsync(db);
+
+        var sidecar = Assert.Single(second.Spec.Template.Spec.Containers, c => c.Name == "archiver");
+        Assert.Equal(2, second.Spec.Template.Spec.Containers.Count);
+        Assert.Equal("archiver:test", sidecar.Image);
+        Assert.Equal(["sidecar", "--prefix", spec.Prefix], sidecar.Args.Take(3));
+        Assert.Contains("--database-uid", sidecar.Args);
+        Assert.Contains("--s3-bucket", sidecar.Args);
+        Assert.Equal(first.Metadata.ResourceVersion, second.Metadata.ResourceVersion); // the second call wrote nothing
+    }
+
+    [Fact]
+    public async Task A_changed_spec_updates_the_sidecar_in_place()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        await workloads.EnsureArchivingAsync(db, spec);
+
+        await workloads.EnsureArchivingAsync(db, spec with { ChunkMaxSize = 1024, SpecHash = "h2" });
+
+        var sidecar = Assert.Single((await StatefulSetAsync(db)).Spec.Template.Spec.Containers, c => c.Name == "archiver");
+        Assert.Equal("1024", sidecar.Args[sidecar.Args.IndexOf("--chunk-max-size") + 1]);
+    }
+
+    [Fact]
+    public async Task Stopping_archiving_removes_the_sidecar()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        await workloads.EnsureArchivingAsync(db, spec);
+
+        await workloads.StopArchivingAsync(db);
+        await workloads.StopArchivingAsync(db);
+
+        var set = await StatefulSetAsync(db);
+        Assert.Equal(["mongodb"], set.Spec.Template.Spec.Containers.Select(c => c.Name));
+        Assert.Null(await workloads.ReportAsync(db));
+    }
+
+    [Fact]
+    public async Task A_restart_rolls_the_pods_once_per_token()
+    {
+        var (workloads, db, _) = await DatabaseAsync();
+
+        await workloads.RestartAsync(db, "op-1");
+        var first = await StatefulSetAsync(db);
+        await workloads.RestartAsync(db, "op-1");
+        var again = await StatefulSetAsync(db);
+        await workloads.RestartAsync(db, "op-2");
+        var second = await StatefulSetAsync(db);
+
+        Assert.True(first.Spec.Template.Metadata.Annotations.ContainsKey(KubernetesWorkloads.RestartedAtAnnotation));
+        Assert.Equal(first.Metadata.ResourceVersion, again.Metadata.ResourceVersion);
+        Assert.Equal("op-2", second.Spec.Template.Metadata.Annotations[KubernetesWorkloads.RestartTokenAnnotation]);
+        Assert.NotEqual(first.Metadata.ResourceVersion, second.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task The_report_is_the_newest_a_sidecar_published_on_its_pod()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        await workloads.EnsureArchivingAsync(db, spec);
+        var older = new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(3), null, null, DateTimeOffset.UtcNow.AddMinutes(-1));
+        var newer = older with { Lag = TimeSpan.FromSeconds(1), ReportedAt = DateTimeOffset.UtcNow };
+        await PodAsync(db, "mg-0", older);
+        await PodAsync(db, "mg-1", newer);
+
+        var report = await workloads.ReportAsync(db);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), report?.Lag);
+    }
+
+    [Fact]
+    public async Task What_a_sidecar_publishes_on_its_pod_is_the_report()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        await workloads.EnsureArchivingAsync(db, spec);
+        await PodAsync(db, "mg-0", new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(9), null, null, DateTimeOffset.UtcNow.AddMinutes(-5)));
+        var publisher = new PodReportPublisher(server.Client, db.Namespace, "mg-0");
+
+        await publisher.PublishAsync(new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(2), TimeSpan.FromHours(1), "a gap", DateTimeOffset.UtcNow));
+        var report = await workloads.ReportAsync(db);
+
+        Assert.Equal(TimeSpan.FromSeconds(2), report?.Lag);
+        Assert.Equal(TimeSpan.FromHours(1), report?.Headroom);
+        Assert.Equal("a gap", report?.Problem);
+    }
+
+    private async Task<(KubernetesWorkloads Workloads, ResourceId Database, ArchivingSpec Spec)> DatabaseAsync()
+    {
+        var ns = await server.NewNamespaceAsync();
+        await _store.CreateAsync(Resources.Database(ns, "mg"));
+        await _store.CreateAsync(new BackupStorage
+        {
+            Metadata = new V1ObjectMeta { Name = "s3", NamespaceProperty = ns },
+            Spec = new BackupStorageSpec { Storage = new StorageBackend { Provider = StorageProvider.S3, S3 = new S3BackendSpec { Endpoint = "http://s3:9000", Bucket = "backups", SecretName = "s3-keys" } } },
+        });
+        await server.Client.AppsV1.CreateNamespacedStatefulSetAsync(new V1StatefulSet
+        {
+            Metadata = new V1ObjectMeta { Name = "mg", NamespaceProperty = ns },
+            Spec = new V1StatefulSetSpec
+            {
+                ServiceName = "mg-pods",
+                Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "mg" } },
+                Template = new V1PodTemplateSpec
+                {
+                    Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "mg" } },
+                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "mongodb", Image = "mongo:7.0" }] },
+                },
+            },
+        }, ns);
+        var workloads = new KubernetesWorkloads(server.Client, _store, new KubernetesWorkloadsOptions { SidecarImage = "archiver:test" });
+        var spec = new ArchivingSpec(new ResourceId(ns, "s3"), "db/MongoDB/demo/mg", "h1", TimeSpan.FromSeconds(1), 16 * 1024 * 1024);
+        return (workloads, new ResourceId(ns, "mg"), spec);
+    }
+
+    private Task<V1StatefulSet> StatefulSetAsync(ResourceId db) => server.Client.AppsV1.ReadNamespacedStatefulSetAsync(db.Name, db.Namespace);
+
+    // What the sidecar does (the emulator runs no pods, so the test plays the StatefulSet controller too).
+    private Task<V1Pod> PodAsync(ResourceId db, string name, ArchivingReport report) => server.Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name,
+            Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "mg" },
+            Annotations = new Dictionary<string, string> { ["archiver.kubedb.com/report"] = JsonSerializer.Serialize(report, ReportJson.Options) },
+        },
+        Spec = new V1PodSpec { Containers = [new V1Container { Name = "mongodb", Image = "mongo:7.0" }] },
+    }, db.Namespace);
+}
