@@ -18,13 +18,13 @@ internal sealed class ApplyOpsBatch
     private const int TrailerLength = 2;
     private static ReadOnlySpan<byte> Header => [0, 0, 0, 0, 0x04, (byte)'a', (byte)'p', (byte)'p', (byte)'l', (byte)'y', (byte)'O', (byte)'p', (byte)'s', 0];
 
-    private readonly List<(int Start, int Length)> _ops = [];
     private byte[] _bytes = new byte[1 << 16];
     private int _length = HeaderLength;
+    private int _count;
 
     public ApplyOpsBatch() => Header.CopyTo(_bytes);
 
-    public int Count => _ops.Count;
+    public int Count => _count;
 
     /// <summary>The bytes of the ops and their array framing so far.</summary>
     public int Bytes => _length - HeaderLength;
@@ -34,7 +34,7 @@ internal sealed class ApplyOpsBatch
     /// <summary>Reserves room for one op of <paramref name="size"/> bytes and returns it to be written in place.</summary>
     public Span<byte> Append(int size)
     {
-        var index = _ops.Count;
+        var index = _count++;
         var digits = Digits(index);
         Reserve(1 + digits + 1 + size + TrailerLength);
         _bytes[_length] = 0x03;
@@ -45,14 +45,13 @@ internal sealed class ApplyOpsBatch
 
         _bytes[_length + digits + 1] = 0;
         var start = _length + 1 + digits + 1;
-        _ops.Add((start, size));
         _length = start + size;
         return _bytes.AsSpan(start, size);
     }
 
     public void Clear()
     {
-        _ops.Clear();
+        _count = 0;
         _length = HeaderLength;
     }
 
@@ -73,7 +72,23 @@ internal sealed class ApplyOpsBatch
     /// <summary><c>{applyOps: [op]}</c> with just the op at <paramref name="index"/>, in memory of its own.</summary>
     public RawBsonDocument Command(int index)
     {
-        var (start, length) = _ops[index];
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+        // Found by walking the elements (only the tolerant retry of a failed batch asks for one op): keeping an
+        // offset per op would cost every op of every batch.
+        var start = HeaderLength;
+        for (var i = 0; ; i++)
+        {
+            start += 1 + Digits(i) + 1;
+            if (i == index)
+            {
+                break;
+            }
+
+            start += BinaryPrimitives.ReadInt32LittleEndian(_bytes.AsSpan(start));
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(_bytes.AsSpan(start));
         var size = HeaderLength + 3 + length + TrailerLength;
         var bytes = new byte[size];
         Header.CopyTo(bytes);

@@ -27,16 +27,42 @@ internal sealed class RawCrudOp(NamespaceRules rules)
         while (position < end)
         {
             var start = position;
-            var type = entry[position++];
-            var nameStart = position;
-            // Names are short: a plain loop beats a vectorised search that has to be set up for each one.
-            while (entry[position] != 0)
+            var type = entry[position];
+            var field = Other;
+            // Most names have one or two characters (op, ns, o, o2, ui, ts, t, v): those are told apart by their
+            // bytes where they stand, and only longer names are searched for their terminator.
+            var first = entry[position + 1];
+            if (first == 0)
             {
+                position += 2;
+            }
+            else if (entry[position + 2] == 0)
+            {
+                field = first switch { (byte)'o' => O, (byte)'b' => B, _ => Other };
+                position += 3;
+            }
+            else if (entry[position + 3] == 0)
+            {
+                field = (first, entry[position + 2]) switch
+                {
+                    ((byte)'o', (byte)'p') => Op,
+                    ((byte)'n', (byte)'s') => Ns,
+                    ((byte)'o', (byte)'2') => O2,
+                    _ => Other,
+                };
+                position += 4;
+            }
+            else
+            {
+                position += 4;
+                while (entry[position] != 0)
+                {
+                    position++;
+                }
+
                 position++;
             }
 
-            var field = Field(entry, nameStart, position - nameStart);
-            position++;
             var valueStart = position;
             // An element this fast path does not know sends the entry down the general path.
             if (!OplogFields.TryValueLength(type, entry[position..], out var length))
@@ -101,13 +127,35 @@ internal sealed class RawCrudOp(NamespaceRules rules)
         mapped.CopyTo(bytes[at..]);
         at += mapped.Length;
         bytes[at++] = 0;
-        entry.Slice(oStart, oLength).CopyTo(bytes[at..]);
-        at += oLength;
-        entry.Slice(o2Start, o2Length).CopyTo(bytes[at..]);
-        at += o2Length;
-        entry.Slice(bStart, bLength).CopyTo(bytes[at..]);
-        at += bLength;
-        bytes[at] = 0;
+        // o, o2 and b usually stand together, in that order, in the entry: then one copy instead of three.
+        var tail = oEnd;
+        var together = true;
+        if (o2Length > 0)
+        {
+            together &= o2Start == tail;
+            tail = o2End;
+        }
+
+        if (bLength > 0)
+        {
+            together &= bStart == tail;
+            tail = bEnd;
+        }
+
+        if (together)
+        {
+            entry[oStart..tail].CopyTo(bytes[at..]);
+        }
+        else
+        {
+            entry.Slice(oStart, oLength).CopyTo(bytes[at..]);
+            at += oLength;
+            entry.Slice(o2Start, o2Length).CopyTo(bytes[at..]);
+            at += o2Length;
+            entry.Slice(bStart, bLength).CopyTo(bytes[at..]);
+        }
+
+        bytes[^1] = 0;
         return true;
     }
 
@@ -129,23 +177,4 @@ internal sealed class RawCrudOp(NamespaceRules rules)
 
         return _lastMapped;
     }
-
-    /// <summary>Which of the fields this path copies a name is, from its length and bytes: no per-name comparisons.</summary>
-    private static int Field(ReadOnlySpan<byte> entry, int start, int length) => length switch
-    {
-        1 => entry[start] switch
-        {
-            (byte)'o' => O,
-            (byte)'b' => B,
-            _ => Other,
-        },
-        2 => BinaryPrimitives.ReadUInt16LittleEndian(entry[start..]) switch
-        {
-            'o' | ('p' << 8) => Op,
-            'n' | ('s' << 8) => Ns,
-            'o' | ('2' << 8) => O2,
-            _ => Other,
-        },
-        _ => Other,
-    };
 }
