@@ -7,8 +7,8 @@ namespace Archiver.Mongo.Restore;
 /// <summary>
 /// One <c>applyOps</c> command, built in place in one reused buffer: each op is written straight into its
 /// array element, so <see cref="Command()"/> only patches the lengths and sends the buffer as it is. A replay
-/// goes through millions of ops: copying every batch into a fresh buffer (and allocating one per batch, on the
-/// large object heap) cost as much as parsing the ops.
+/// goes through millions of ops: copying every batch into a fresh buffer (allocated per batch, on the large
+/// object heap) was about a third of its apply time.
 /// </summary>
 internal sealed class ApplyOpsBatch
 {
