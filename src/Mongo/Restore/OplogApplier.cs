@@ -11,7 +11,8 @@ namespace Archiver.Mongo.Restore;
 /// <c>n</c>, <c>startIndexBuild</c> and <c>abortIndexBuild</c> skipped; <c>ui</c> and <c>h</c> never sent.
 /// A transaction's ops (a <c>partialTxn</c> chain, or a prepared transaction) are buffered per
 /// (<c>lsid.id</c>, <c>txnNumber</c>) and applied only when its commit entry is replayed, so a target that falls
-/// inside a transaction's span leaves it out entirely.
+/// inside a transaction's span leaves it out entirely. A batch reaches <c>runCommand</c> over the applier's own
+/// reused buffer: <c>runCommand</c> must be done with the command (sent or copied) when its task completes.
 /// </summary>
 internal sealed partial class OplogApplier(
     NamespaceRules rules,
@@ -37,23 +38,20 @@ internal sealed partial class OplogApplier(
     /// <summary>Transactions still waiting for their commit (when the replay ends: not committed at the target).</summary>
     public int OpenTransactions => _transactions.Count;
 
-    public async Task ApplyAsync(OplogEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Not async itself: a plain CRUD entry is appended to the batch synchronously, and only a full batch or an
+    /// entry the fast path leaves out needs a state machine (one per entry cost a quarter of the fast path).
+    /// </summary>
+    public ValueTask ApplyAsync(in OplogEntry entry, CancellationToken cancellationToken)
     {
-        if (_fast.TryAppend(entry.Document.Span, _batch))
+        if (!_fast.TryAppend(entry.Document.Span, _batch))
         {
-            EntriesApplied++;
-            _batchTolerant |= entry.Ts <= catchUpUntil;
-            if (_batch.Count >= batchSize || _batch.Bytes >= MaxBatchBytes)
-            {
-                await FlushAsync(cancellationToken);
-            }
-
-            return;
+            return new ValueTask(ApplyDocumentAsync(entry, cancellationToken));
         }
 
-        var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
-        await ApplyOpAsync(document, entry.Ts <= catchUpUntil, cancellationToken);
         EntriesApplied++;
+        _batchTolerant |= entry.Ts <= catchUpUntil;
+        return _batch.Count >= batchSize || _batch.Bytes >= MaxBatchBytes ? new ValueTask(FlushAsync(cancellationToken)) : default;
     }
 
     /// <summary>Sends what is batched. Call once more at the end of the replay.</summary>
@@ -82,6 +80,13 @@ internal sealed partial class OplogApplier(
             _batch.Clear();
             _batchTolerant = false;
         }
+    }
+
+    private async Task ApplyDocumentAsync(OplogEntry entry, CancellationToken cancellationToken)
+    {
+        var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
+        await ApplyOpAsync(document, entry.Ts <= catchUpUntil, cancellationToken);
+        EntriesApplied++;
     }
 
     private async Task ApplyOpAsync(BsonDocument op, bool tolerant, CancellationToken cancellationToken)

@@ -12,22 +12,57 @@ namespace Archiver.Mongo.Restore;
 /// </summary>
 internal sealed class RawCrudOp(NamespaceRules rules)
 {
+    private const int Other = 0, Op = 1, Ns = 2, O = 3, O2 = 4, B = 5;
+
     private byte[] _lastNs = [];
     private byte[]? _lastMapped;
 
     /// <summary>False if the entry is not a plain CRUD op; otherwise true, and the op is in <paramref name="batch"/> unless its namespace is skipped.</summary>
     public bool TryAppend(ReadOnlySpan<byte> entry, ApplyOpsBatch batch)
     {
-        Range opElement = default, nsValue = default, o = default, o2 = default, upsert = default;
+        // Element [start, end) offsets; an end of zero is a field not seen.
+        int opStart = 0, opEnd = 0, nsStart = 0, nsEnd = 0, oStart = 0, oEnd = 0, o2Start = 0, o2End = 0, bStart = 0, bEnd = 0;
         var position = 4;
         var end = BinaryPrimitives.ReadInt32LittleEndian(entry) - 1;
         while (position < end)
         {
             var start = position;
-            var type = entry[position++];
-            var nameLength = entry[position..].IndexOf((byte)0);
-            var name = entry.Slice(position, nameLength);
-            position += nameLength + 1;
+            var type = entry[position];
+            var field = Other;
+            // Most names have one or two characters (op, ns, o, o2, ui, ts, t, v): those are told apart by their
+            // bytes where they stand, and only longer names are searched for their terminator.
+            var first = entry[position + 1];
+            if (first == 0)
+            {
+                position += 2;
+            }
+            else if (entry[position + 2] == 0)
+            {
+                field = first switch { (byte)'o' => O, (byte)'b' => B, _ => Other };
+                position += 3;
+            }
+            else if (entry[position + 3] == 0)
+            {
+                field = (first, entry[position + 2]) switch
+                {
+                    ((byte)'o', (byte)'p') => Op,
+                    ((byte)'n', (byte)'s') => Ns,
+                    ((byte)'o', (byte)'2') => O2,
+                    _ => Other,
+                };
+                position += 4;
+            }
+            else
+            {
+                position += 4;
+                while (entry[position] != 0)
+                {
+                    position++;
+                }
+
+                position++;
+            }
+
             var valueStart = position;
             // An element this fast path does not know sends the entry down the general path.
             if (!OplogFields.TryValueLength(type, entry[position..], out var length))
@@ -36,60 +71,91 @@ internal sealed class RawCrudOp(NamespaceRules rules)
             }
 
             position += length;
+            switch (field)
+            {
+                case Other:
+                    break;
+                case Op:
+                    // A one-character string: length 2, the character, its terminator.
+                    if (type != 0x02 || length != 6 || entry[valueStart + 4] is not ((byte)'i' or (byte)'u' or (byte)'d'))
+                    {
+                        return false;
+                    }
 
-            if (name.SequenceEqual("op"u8))
-            {
-                var value = entry[(valueStart + 4)..(position - 1)];
-                if (type != 0x02 || value.Length != 1 || value[0] is not ((byte)'i' or (byte)'u' or (byte)'d'))
-                {
-                    return false;
-                }
-
-                opElement = start..position;
-            }
-            else if (name.SequenceEqual("ns"u8) && type == 0x02)
-            {
-                nsValue = (valueStart + 4)..(position - 1);
-            }
-            else if (name.SequenceEqual("o"u8))
-            {
-                o = start..position;
-            }
-            else if (name.SequenceEqual("o2"u8))
-            {
-                o2 = start..position;
-            }
-            else if (name.SequenceEqual("b"u8))
-            {
-                upsert = start..position;
+                    (opStart, opEnd) = (start, position);
+                    break;
+                case Ns when type == 0x02:
+                    (nsStart, nsEnd) = (valueStart + 4, position - 1);
+                    break;
+                case O:
+                    (oStart, oEnd) = (start, position);
+                    break;
+                case O2:
+                    (o2Start, o2End) = (start, position);
+                    break;
+                case B:
+                    (bStart, bEnd) = (start, position);
+                    break;
             }
         }
 
-        if (opElement.Equals(default(Range)) || nsValue.Equals(default(Range)) || o.Equals(default(Range)))
+        if (opEnd == 0 || nsEnd == 0 || oEnd == 0)
         {
             return false;
         }
 
-        var mapped = MappedNamespace(entry[nsValue]);
+        var mapped = MappedNamespace(entry[nsStart..nsEnd]);
         if (mapped is null)
         {
             return true;
         }
 
-        var size = 4 + Length(opElement) + 4 + 4 + mapped.Length + 1 + Length(o) + Length(o2) + Length(upsert) + 1;
+        var opLength = opEnd - opStart;
+        var oLength = oEnd - oStart;
+        var o2Length = o2End - o2Start;
+        var bLength = bEnd - bStart;
+        var size = 4 + opLength + 4 + 4 + mapped.Length + 1 + oLength + o2Length + bLength + 1;
         var bytes = batch.Append(size);
-        var writer = bytes[4..];
         BinaryPrimitives.WriteInt32LittleEndian(bytes, size);
-        Copy(entry[opElement], ref writer);
-        Copy([0x02, (byte)'n', (byte)'s', 0], ref writer);
-        BinaryPrimitives.WriteInt32LittleEndian(writer, mapped.Length + 1);
-        writer = writer[4..];
-        Copy(mapped, ref writer);
-        Copy([0], ref writer);
-        Copy(entry[o], ref writer);
-        Copy(entry[o2], ref writer);
-        Copy(entry[upsert], ref writer);
-        writer[0] = 0;
+        var at = 4;
+        entry.Slice(opStart, opLength).CopyTo(bytes[at..]);
+        at += opLength;
+        "\u0002ns\0"u8.CopyTo(bytes[at..]);
+        at += 4;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes[at..], mapped.Length + 1);
+        at += 4;
+        mapped.CopyTo(bytes[at..]);
+        at += mapped.Length;
+        bytes[at++] = 0;
+        // o, o2 and b usually stand together, in that order, in the entry: then one copy instead of three.
+        var tail = oEnd;
+        var together = true;
+        if (o2Length > 0)
+        {
+            together &= o2Start == tail;
+            tail = o2End;
+        }
+
+        if (bLength > 0)
+        {
+            together &= bStart == tail;
+            tail = bEnd;
+        }
+
+        if (together)
+        {
+            entry[oStart..tail].CopyTo(bytes[at..]);
+        }
+        else
+        {
+            entry.Slice(oStart, oLength).CopyTo(bytes[at..]);
+            at += oLength;
+            entry.Slice(o2Start, o2Length).CopyTo(bytes[at..]);
+            at += o2Length;
+            entry.Slice(bStart, bLength).CopyTo(bytes[at..]);
+        }
+
+        bytes[^1] = 0;
         return true;
     }
 
@@ -110,13 +176,5 @@ internal sealed class RawCrudOp(NamespaceRules rules)
         }
 
         return _lastMapped;
-    }
-
-    private static int Length(Range range) => range.End.Value - range.Start.Value;
-
-    private static void Copy(ReadOnlySpan<byte> source, ref Span<byte> destination)
-    {
-        source.CopyTo(destination);
-        destination = destination[source.Length..];
     }
 }

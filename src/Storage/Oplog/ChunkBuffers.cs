@@ -25,7 +25,10 @@ public sealed class ChunkBuffers
     {
         if (_content.Length < length)
         {
-            _content = new byte[checked((int)length)];
+            // Not zeroed: a chunk is decompressed over exactly the length it is read at (the decoder checks the
+            // size written) before anything reads it; clearing it first would be one more pass over memory zstd is
+            // about to fill.
+            _content = GC.AllocateUninitializedArray<byte>(checked((int)length));
         }
 
         return _content;

@@ -40,7 +40,11 @@ internal sealed class MemberServer : IAsyncDisposable
 
     public void Run() => _acceptLoop = AcceptAsync();
 
-    /// <summary>Resets every open connection (the driver sees a network error, as when a mongod drops clients).</summary>
+    /// <summary>
+    /// Resets every open connection (the driver sees a network error, as when a mongod drops clients). A
+    /// connection is disposed by whoever takes it out of the connection map, here or its serve loop, so
+    /// the reset never touches a socket the loop has already closed.
+    /// </summary>
     public void KillConnections()
     {
         foreach (var (id, client) in _connections)
@@ -125,8 +129,11 @@ internal sealed class MemberServer : IAsyncDisposable
         }
         finally
         {
-            _connections.TryRemove(connectionId, out _);
-            client.Dispose();
+            // Killed meanwhile: KillConnections took it out and disposes it (after setting the reset linger).
+            if (_connections.TryRemove(connectionId, out _))
+            {
+                client.Dispose();
+            }
         }
     }
 
