@@ -176,15 +176,17 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     private async Task StartAsync(MongoDBArchiver archiver, bool failFirstConfigure, MongoDB[] databases)
     {
         _store = new InMemoryResourceStore();
+        var cache = new ResourceCache(_store).Start();
+        Sys.RegisterOnTermination(cache.Dispose);
         await _store.CreateAsync(Storage());
         _steps = new ScriptedSteps(new OpsRequestSteps(_store, _workloads, TimeProvider.System));
         if (failFirstConfigure) _steps.FailNext(OpsRequestStep.CreateBackupConfiguration, new PermanentStepException("storage credentials rejected"));
         var settings = new OpsRequestSettings { MaxAttempts = 2, FirstBackoff = TimeSpan.FromMilliseconds(20) };
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
-        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, _janitor, archiverSettings, TimeProvider.System)));
+        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, cache, _janitor, archiverSettings, TimeProvider.System)));
         _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner(), _workloads), new DatabaseSettings(), TimeProvider.System)));
-        Sys.ActorOf(ResourceWatcherActor.Props(_store, _janitor, archivers, opsRequests, _databases));
+        Sys.ActorOf(ResourceWatcherActor.Props(_store, cache, _janitor, archivers, opsRequests, _databases));
         await Task.Delay(50);
         foreach (var db in databases) await _store.CreateAsync(db);
         await _store.CreateAsync(archiver);

@@ -3,13 +3,14 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Archiver.Actors.Ports;
+using Archiver.Actors.Watching;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
 
 namespace Archiver.Actors.Archivers;
 
 /// <summary>
-/// One MongoDBArchiver. Each reconcile reads the world, lets <see cref="ArchiverPlanner"/> decide, persists the
+/// One MongoDBArchiver. Each reconcile reads the world from the node's resource cache, lets <see cref="ArchiverPlanner"/> decide, persists the
 /// decisions, then acts on them (ops requests, status, finalizer, wipe). Reconciles never overlap: one asked for
 /// during another runs right after it.
 /// </summary>
@@ -26,9 +27,13 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     private bool _dirty;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
 
-    public ArchiverActor(ResourceId id, IResourceStore store, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock)
+    // The newest change of each kind that asked for a look since the last one began: the next look waits for the
+    // node's cache to hold them.
+    private readonly Dictionary<string, long> _after = new(StringComparer.Ordinal);
+
+    public ArchiverActor(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock)
     {
-        _effects = new ArchiverEffects(store, janitor);
+        _effects = new ArchiverEffects(store, cache, janitor);
         _settings = settings;
         _clock = clock;
         _state = ArchiverState.Empty(id);
@@ -36,7 +41,11 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(offer => _state = (ArchiverState)offer.Snapshot);
         Recover<IArchiverEvent>(e => _state = _state.Apply(e));
-        Command<ReconcileArchiver>(_ => Reconcile());
+        Command<ReconcileArchiver>(r =>
+        {
+            if (r.After is { } mark && (!_after.TryGetValue(mark.Kind, out var held) || held < mark.ResourceVersion)) _after[mark.Kind] = mark.ResourceVersion;
+            Reconcile();
+        });
         Command<GetArchiverState>(_ => Sender.Tell(_state));
         Command<WorldLoaded>(OnWorld);
         Command<EffectsDone>(OnDone);
@@ -51,8 +60,8 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ResourceId id, IResourceStore store, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, janitor, settings, clock));
+    public static Props Props(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, cache, janitor, settings, clock));
 
     protected override void OnReplaySuccess()
     {
@@ -87,7 +96,9 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
 
         _busy = true;
         _lastReconcile = _clock.GetUtcNow();
-        _effects.LoadAsync(_state.Id, _stopping.Token).PipeTo(Self, success: world => new WorldLoaded(world), failure: e => new ReconcileFailed(e));
+        var after = _after.Select(a => new ObservedVersion(a.Key, a.Value)).ToList();
+        _after.Clear();
+        _effects.LoadAsync(_state, after, _stopping.Token).PipeTo(Self, success: world => new WorldLoaded(world), failure: e => new ReconcileFailed(e));
     }
 
     private void OnWorld(WorldLoaded loaded)

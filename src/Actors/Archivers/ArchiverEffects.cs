@@ -1,30 +1,60 @@
 using Archiver.Actors.Ports;
+using Archiver.Actors.Reporting;
+using Archiver.Actors.Watching;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
 using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
 using k8s.Models;
 
 namespace Archiver.Actors.Archivers;
 
 /// <summary>The I/O of an archiver's reconcile: reading the world, creating ops requests, writing status and finalizers.</summary>
-internal sealed class ArchiverEffects(IResourceStore store, IStorageJanitor janitor)
+internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache, IStorageJanitor janitor)
 {
-    public async Task<ArchiverWorld> LoadAsync(ResourceId id, CancellationToken cancellation)
+    /// <summary>
+    /// How long a reconcile waits for the node's cache to hold the change that prompted it; past that it goes ahead
+    /// with what the cache holds, and the next change or resync sets it right.
+    /// </summary>
+    private static readonly TimeSpan CatchUp = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Reads from the node's cache only what the archiver decides on: the databases of the namespaces it selects
+    /// that match its selector, the databases and ops requests naming it (the owner index), and whatever it
+    /// remembers acting on. Never a scan of every database or ops request.
+    /// </summary>
+    public async Task<ArchiverWorld> LoadAsync(ArchiverState state, IReadOnlyCollection<ObservedVersion> after, CancellationToken cancellation)
     {
-        var archiver = await store.GetAsync<MongoDBArchiver>(id, cancellation);
-        var storageRef = archiver?.Spec?.BackupStorage?.Ref;
-        var retentionRef = archiver?.Spec?.RetentionPolicy;
-        var storage = storageRef is null ? null : await store.GetAsync<BackupStorage>(new ResourceId(string.IsNullOrEmpty(storageRef.Namespace) ? id.Namespace : storageRef.Namespace, storageRef.Name), cancellation);
-        var retention = retentionRef is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(retentionRef.NamespaceOr(id.Namespace), retentionRef.Name), cancellation);
-        var requests = await store.ListAsync<MongoDBOpsRequest>(cancellation: cancellation);
-        return new ArchiverWorld(
-            archiver,
-            await store.ListAsync<MongoDB>(cancellation: cancellation),
-            await store.ListNamespacesAsync(cancellation),
-            await store.ListAsync<MongoDBArchiver>(cancellation: cancellation),
-            requests.ToDictionary(ResourceId.Of),
-            storage,
-            retention);
+        await cache.Synced.WaitAsync(cancellation);
+        foreach (var mark in after) await cache.WaitForAsync(mark, CatchUp, cancellation);
+        var id = state.Id;
+        var archiver = cache.Get<MongoDBArchiver>(id);
+        var spec = archiver?.Spec;
+        var storageRef = spec?.BackupStorage?.Ref;
+        var retentionRef = spec?.RetentionPolicy;
+        var storage = storageRef is null ? null : cache.Get<BackupStorage>(new ResourceId(string.IsNullOrEmpty(storageRef.Namespace) ? id.Namespace : storageRef.Namespace, storageRef.Name));
+        var retention = retentionRef is null ? null : cache.Get<RetentionPolicy>(new ResourceId(retentionRef.NamespaceOr(id.Namespace), retentionRef.Name));
+
+        // Namespace labels matter only to a Selector; the store is asked for them only then (no watch reports them).
+        var byLabels = new[] { spec?.Databases?.Namespaces, storage?.Spec?.UsagePolicy?.AllowedNamespaces, retention?.Spec?.UsagePolicy?.AllowedNamespaces }
+            .Any(n => n?.From == NamespaceFrom.Selector);
+        var namespaces = byLabels ? await store.ListNamespacesAsync(cancellation) : [];
+
+        var databases = new Dictionary<ResourceId, MongoDB>();
+        foreach (var db in spec is null ? [] : Selected(id, spec.Databases, namespaces)) databases[ResourceId.Of(db)] = db;
+        foreach (var db in cache.OwnedBy<MongoDB>(id)) databases.TryAdd(ResourceId.Of(db), db);
+        foreach (var dbId in state.Databases.Keys)
+        {
+            if (!databases.ContainsKey(dbId) && cache.Get<MongoDB>(dbId) is { } db) databases[dbId] = db;
+        }
+
+        var requests = cache.OwnedBy<MongoDBOpsRequest>(id).ToDictionary(ResourceId.Of);
+        foreach (var record in state.Databases.Values)
+        {
+            if (!requests.ContainsKey(record.OpsRequestId) && cache.Get<MongoDBOpsRequest>(record.OpsRequestId) is { } request) requests[record.OpsRequestId] = request;
+        }
+
+        return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention);
     }
 
     public async Task ApplyAsync(ResourceId id, ArchiverPlan plan, CancellationToken cancellation)
@@ -58,18 +88,28 @@ internal sealed class ArchiverEffects(IResourceStore store, IStorageJanitor jani
             archiver = await store.ReplaceAsync(archiver, cancellation);
         }
 
-        archiver.Metadata.ResourceVersion = null;
-        await store.ReplaceStatusAsync(archiver with
+        var status = new MongoDBArchiverStatus
         {
-            Status = new MongoDBArchiverStatus
-            {
-                Phase = plan.Phase,
-                ObservedGeneration = archiver.Metadata.Generation,
-                Conditions = plan.Conditions,
-                DatabaseRefs = plan.DatabaseRefs,
-            },
-        }, cancellation);
+            Phase = plan.Phase,
+            ObservedGeneration = archiver.Metadata.Generation,
+            Conditions = StatusWrites.Carry(archiver.Status?.Conditions, plan.Conditions),
+            DatabaseRefs = plan.DatabaseRefs,
+        };
+        if (StatusWrites.Same(archiver.Status, status)) return;
+        archiver.Metadata.ResourceVersion = null;
+        await store.ReplaceStatusAsync(archiver with { Status = status }, cancellation);
     }
+
+    /// <summary>The databases the selection reaches: one namespace (Same), all (All), or each whose labels match (Selector).</summary>
+    private IEnumerable<MongoDB> Selected(ResourceId id, DatabaseSelection? selection, IReadOnlyList<NamespaceInfo> namespaces) =>
+        (selection?.Namespaces?.From ?? NamespaceFrom.Same) switch
+        {
+            NamespaceFrom.All => cache.List<MongoDB>(null, selection?.Selector),
+            NamespaceFrom.Selector => namespaces
+                .Where(n => LabelSelectors.Matches(selection!.Namespaces!.Selector, n.Labels.ToDictionary(l => l.Key, l => l.Value)))
+                .SelectMany(n => cache.List<MongoDB>(n.Name, selection!.Selector)),
+            _ => cache.List<MongoDB>(id.Namespace, selection?.Selector),
+        };
 
     private static ResourceId ArchiverStorage(MongoDBArchiver archiver) => OpsRequests.ArchiverResources.StorageId(archiver);
 

@@ -38,6 +38,9 @@ public static class ArchiverPlanner
         private readonly Dictionary<ResourceId, MongoDB> _databases = world.Databases.ToDictionary(ResourceId.Of);
         private readonly ResourceId _id = ResourceId.Of(archiver);
         private readonly string _hash = SpecHash.Compute(archiver.Spec!);
+
+        // Built once per pass, so settling who takes each database costs its labels, not every archiver.
+        private readonly SelectionIndex _contenders = new(world.Archivers);
         private Dictionary<ResourceId, MongoDB> _owned = [];
 
         public ArchiverState State { get; private set; } = state;
@@ -137,7 +140,7 @@ public static class ArchiverPlanner
             foreach (var (dbId, db) in _databases.OrderBy(d => d.Key))
             {
                 if (!ArchiverSelection.Selects(archiver, db, world.Namespaces)) continue;
-                var winner = ArchiverSelection.Winner(db, world.Archivers.Where(a => ArchiverSelection.Selects(a, db, world.Namespaces)));
+                var winner = ArchiverSelection.Winner(db, _contenders.Selecting(db, world.Namespaces));
                 if (winner is { } other && other != _id)
                 {
                     _holdups.Add(new Holdup(dbId, "Conflict", $"also selected by archiver {other}, which takes it (the one named by spec.archiver.ref, else the oldest)"));

@@ -4,10 +4,14 @@ using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Archivers;
 
-/// <summary>Everything an archiver's decisions depend on, read from the resource store at one moment.</summary>
+/// <summary>Everything an archiver's decisions depend on, read from the node's resource cache at one moment.</summary>
 /// <param name="Archiver">The archiver itself; null once it is gone.</param>
+/// <param name="Databases">The databases it can decide on: those its selection reaches, those naming it
+/// (<c>spec.archiver.ref</c>) and those it remembers acting on; a remembered one missing here is deleted.</param>
+/// <param name="Namespaces">Namespaces with their labels; empty when no selection or usage policy of the
+/// archiver goes by namespace labels.</param>
 /// <param name="Archivers">Every archiver, to settle which one a contested database belongs to.</param>
-/// <param name="OpsRequests">The ops requests that exist, by id.</param>
+/// <param name="OpsRequests">The ops requests naming the archiver, and those it remembers issuing, by id.</param>
 public sealed record ArchiverWorld(
     MongoDBArchiver? Archiver,
     IReadOnlyList<MongoDB> Databases,

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
+using Archiver.Actors.Reporting;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
@@ -64,21 +65,21 @@ public sealed partial class DatabaseActor
             {
                 if (await store.GetAsync<MongoDB>(id) is { } db)
                 {
-                    db.Metadata.ResourceVersion = null;
                     var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
-                    await store.ReplaceStatusAsync(db with
+                    var next = archiverStatus with
                     {
-                        Status = (db.Status ?? new MongoDBStatus()) with
-                        {
-                            Archiver = archiverStatus with
-                            {
-                                RecoverableWindows = windows,
-                                Lag = report is null ? null : GoDuration.Format(report.Lag),
-                                OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(h) : null,
-                                Conditions = [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition],
-                            },
-                        },
-                    });
+                        RecoverableWindows = windows,
+                        Lag = report is null ? null : GoDuration.Format(report.Lag),
+                        OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(h) : null,
+                        Conditions = StatusWrites.Carry(archiverStatus.Conditions, [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition]),
+                    };
+
+                    // An idle database's observation usually finds nothing new: no write, no watch event.
+                    if (!StatusWrites.Same(archiverStatus, next))
+                    {
+                        db.Metadata.ResourceVersion = null;
+                        await store.ReplaceStatusAsync(db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } });
+                    }
                 }
 
                 if (report is not null) await UpdateSnapshotAsync(store, id, report);

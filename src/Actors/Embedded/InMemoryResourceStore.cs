@@ -3,10 +3,12 @@ using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Archiver.Actors.Ports;
+using Archiver.Actors.Watching;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
 using k8s;
+using k8s.Models;
 
 namespace Archiver.Actors.Embedded;
 
@@ -15,12 +17,13 @@ namespace Archiver.Actors.Embedded;
 /// cluster: names are unique per kind and namespace, every write gets a new <c>resourceVersion</c> and a stale one
 /// is refused, a spec change bumps <c>generation</c>, deleting an object with finalizers only marks it
 /// (<c>deletionTimestamp</c>) until they are removed, and watchers see every change in order. Objects are
-/// stored as JSON, so no caller ever shares an instance with the store.
+/// stored as JSON, so no caller ever shares an instance with the store. Like the API server's storage, each kind
+/// is kept apart and indexed by namespace and by label, so a list reads (and deserializes) only what it returns.
 /// </summary>
 public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourceStore
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Kind, ResourceId Id), string> _objects = [];
+    private readonly Dictionary<string, IndexedObjects<Stored>> _kinds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NamespaceInfo> _namespaces = new(StringComparer.Ordinal);
     private readonly List<Channel<ResourceEvent>> _watchers = [];
     private long _version;
@@ -35,18 +38,26 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     {
         lock (_gate)
         {
-            return Task.FromResult(_objects.TryGetValue((KindOf<T>(), id), out var json) ? Read<T>(json) : null);
+            return Task.FromResult(Table<T>().TryGet(id, out var stored) ? Read<T>(stored.Json) : null);
         }
     }
 
     public Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace = null, CancellationToken cancellation = default)
         where T : Resource
     {
-        var kind = KindOf<T>();
         lock (_gate)
         {
-            IReadOnlyList<T> items = [.. _objects.Where(o => o.Key.Kind == kind && (@namespace is null || o.Key.Id.Namespace == @namespace))
-                .OrderBy(o => o.Key.Id).Select(o => Read<T>(o.Value))];
+            IReadOnlyList<T> items = [.. Table<T>().In(@namespace).Select(s => Read<T>(s.Json))];
+            return Task.FromResult(items);
+        }
+    }
+
+    public Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace, V1LabelSelector labelSelector, CancellationToken cancellation = default)
+        where T : Resource
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<T> items = [.. Table<T>().Matching(@namespace, labelSelector).Select(s => Read<T>(s.Json))];
             return Task.FromResult(items);
         }
     }
@@ -57,7 +68,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
         var id = IdOf(resource);
         lock (_gate)
         {
-            if (_objects.ContainsKey((KindOf<T>(), id))) throw new ResourceConflictException($"{KindOf<T>()} {id} already exists");
+            if (Table<T>().TryGet(id, out _)) throw new ResourceConflictException($"{KindOf<T>()} {id} already exists");
             var node = ManifestWriter.ToJsonNode(resource);
             var metadata = node["metadata"]!.AsObject();
             metadata["namespace"] = id.Namespace;
@@ -79,11 +90,11 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     public Task<bool> DeleteAsync<T>(ResourceId id, CancellationToken cancellation = default)
         where T : Resource
     {
-        var key = (KindOf<T>(), id);
         lock (_gate)
         {
-            if (!_objects.TryGetValue(key, out var json)) return Task.FromResult(false);
-            var node = JsonNode.Parse(json)!;
+            var table = Table<T>();
+            if (!table.TryGet(id, out var stored)) return Task.FromResult(false);
+            var node = JsonNode.Parse(stored.Json)!;
             var metadata = node["metadata"]!.AsObject();
             if (metadata["finalizers"] is JsonArray { Count: > 0 })
             {
@@ -93,8 +104,8 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
                 return Task.FromResult(true);
             }
 
-            _objects.Remove(key);
-            Publish(new ResourceEvent(ResourceEventType.Deleted, Read<T>(json)));
+            table.Remove(id, out _);
+            Publish(new ResourceEvent(ResourceEventType.Deleted, Read<T>(stored.Json)));
             return Task.FromResult(true);
         }
     }
@@ -142,11 +153,11 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
         where T : Resource
     {
         var id = IdOf(resource);
-        var key = (KindOf<T>(), id);
         lock (_gate)
         {
-            if (!_objects.TryGetValue(key, out var currentJson)) throw new ResourceNotFoundException($"{KindOf<T>()} {id} does not exist");
-            var current = JsonNode.Parse(currentJson)!.AsObject();
+            var table = Table<T>();
+            if (!table.TryGet(id, out var stored)) throw new ResourceNotFoundException($"{KindOf<T>()} {id} does not exist");
+            var current = JsonNode.Parse(stored.Json)!.AsObject();
             var currentMetadata = current["metadata"]!.AsObject();
             var given = resource.Metadata.ResourceVersion;
             if (!string.IsNullOrEmpty(given) && given != currentMetadata["resourceVersion"]?.GetValue<string>())
@@ -179,7 +190,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
                 // Removing the last finalizer of an object being deleted completes the deletion.
                 if (metadata["deletionTimestamp"] is not null && metadata["finalizers"] is not JsonArray { Count: > 0 })
                 {
-                    _objects.Remove(key);
+                    table.Remove(id, out _);
                     var gone = Read<T>(next.ToJsonString());
                     Publish(new ResourceEvent(ResourceEventType.Deleted, gone));
                     return gone;
@@ -195,7 +206,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     {
         node["metadata"]!["resourceVersion"] = (++_version).ToString(CultureInfo.InvariantCulture);
         var json = node.ToJsonString();
-        _objects[(KindOf<T>(), id)] = json;
+        Table<T>().Put(id, new Stored(json, LabelsOf(node)));
         Publish(new ResourceEvent(type, Read<T>(json)));
         return Read<T>(json);
     }
@@ -210,6 +221,19 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
         if (!_namespaces.ContainsKey(name)) _namespaces[name] = new NamespaceInfo(name, new Dictionary<string, string>());
     }
 
+    private IndexedObjects<Stored> Table<T>()
+        where T : Resource
+    {
+        var kind = KindOf<T>();
+        if (!_kinds.TryGetValue(kind, out var table)) _kinds[kind] = table = new IndexedObjects<Stored>(s => s.Labels);
+        return table;
+    }
+
+    private static Dictionary<string, string> LabelsOf(JsonNode node) =>
+        node["metadata"]?["labels"] is JsonObject labels
+            ? labels.Where(l => l.Value is not null).ToDictionary(l => l.Key, l => l.Value!.GetValue<string>(), StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+
     private static ResourceId IdOf(Resource resource) =>
         new(string.IsNullOrEmpty(resource.Metadata.NamespaceProperty) ? "default" : resource.Metadata.NamespaceProperty,
             string.IsNullOrEmpty(resource.Metadata.Name) ? throw new ArgumentException("metadata.name is required") : resource.Metadata.Name);
@@ -217,4 +241,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     private static string KindOf<T>() => ResourceKinds.Find(typeof(T))?.Kind ?? throw new ArgumentException($"{typeof(T).Name} is not a resource kind");
 
     private static T Read<T>(string json) => KubernetesJson.Deserialize<T>(json);
+
+    /// <summary>One stored object: its JSON (what the store hands out, as copies) and its labels (what lists select on).</summary>
+    private sealed record Stored(string Json, Dictionary<string, string> Labels);
 }

@@ -20,12 +20,13 @@ public static class ArchiverRegionHostingExtensions
     public static AkkaConfigurationBuilder WithArchivers(this AkkaConfigurationBuilder builder) =>
         builder.WithShardRegion<ArchiverRegion>(
             "archiver",
-            (_, _, resolver) => id =>
+            (system, _, resolver) => id =>
             {
                 var services = resolver.GetService<IServiceProvider>();
                 return ArchiverActor.Props(
                     ResourceId.Parse(id),
                     services.GetRequiredService<IResourceStore>(),
+                    ResourceCache.For(system),
                     services.GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
                     services.GetService<ArchiverSettings>() ?? new ArchiverSettings(),
                     services.GetService<TimeProvider>() ?? TimeProvider.System);
@@ -42,8 +43,9 @@ public static class ArchiverRegionHostingExtensions
     public static AkkaConfigurationBuilder WithResourceWatcher(this AkkaConfigurationBuilder builder) =>
         builder.WithSingleton<ResourceWatcher>(
             "resource-watcher",
-            (_, registry, resolver) => ResourceWatcherActor.Props(
+            (system, registry, resolver) => ResourceWatcherActor.Props(
                 resolver.GetService<IServiceProvider>().GetRequiredService<IResourceStore>(),
+                ResourceCache.For(system),
                 resolver.GetService<IServiceProvider>().GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
                 registry.Get<ArchiverRegion>(),
                 registry.Get<OpsRequestRegion>(),

@@ -1,5 +1,6 @@
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
+using k8s.Models;
 
 namespace Archiver.Actors.Ports;
 
@@ -15,6 +16,14 @@ public interface IResourceStore
 
     /// <summary>Every resource of the kind, in one namespace or (null) in all.</summary>
     Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace = null, CancellationToken cancellation = default)
+        where T : Resource;
+
+    /// <summary>
+    /// The resources of the kind whose labels match the selector (every matchLabels pair and expression), in one
+    /// namespace or (null) in all, ordered by namespace/name: the API server's list with <c>labelSelector</c>, so
+    /// a caller reads only what it selects (an informer scoped to its own objects, a controller's owned ones).
+    /// </summary>
+    Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace, V1LabelSelector labelSelector, CancellationToken cancellation = default)
         where T : Resource;
 
     /// <exception cref="ResourceConflictException">A resource of that kind and name exists.</exception>

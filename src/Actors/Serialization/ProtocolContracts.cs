@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Runtime.Serialization;
+using System.Text.Json;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
 using Archiver.Messages.Protocol.Databases;
@@ -28,7 +30,7 @@ public static class ProtocolContracts
         ("ops-request.state.v1", typeof(OpsRequestState)),
 
         // Archivers
-        ("archiver.reconcile.v1", typeof(ReconcileArchiver)),
+        ("archiver.reconcile.v2", typeof(ReconcileArchiver)),
         ("archiver.get-state.v1", typeof(GetArchiverState)),
         ("archiver.spec-observed.v1", typeof(ArchiverSpecObserved)),
         ("archiver.ops-request-issued.v1", typeof(OpsRequestIssued)),
@@ -72,7 +74,21 @@ public static class ProtocolContracts
 
     /// <summary>Old manifests still found in journals, each with the function that reads it as a current type.</summary>
     public static readonly FrozenDictionary<string, Func<ReadOnlyMemory<byte>, IArchiverProtocolMember>> Migrations =
-        new Dictionary<string, Func<ReadOnlyMemory<byte>, IArchiverProtocolMember>>(StringComparer.Ordinal).ToFrozenDictionary(StringComparer.Ordinal);
+        new Dictionary<string, Func<ReadOnlyMemory<byte>, IArchiverProtocolMember>>(StringComparer.Ordinal)
+        {
+            // v1 (from nodes of the previous version during a rolling upgrade) names no change to wait for: look at once.
+            ["archiver.reconcile.v1"] = bytes =>
+            {
+                var v1 = Read<ReconcileV1>(bytes);
+                return new ReconcileArchiver(v1.ArchiverId, v1.Reason);
+            },
+        }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static IEnumerable<(string Manifest, Type Type)> All => Contracts;
+
+    private static T Read<T>(ReadOnlyMemory<byte> bytes) =>
+        JsonSerializer.Deserialize<T>(bytes.Span, ArchiverSerializer.Options) ?? throw new SerializationException($"{typeof(T).Name}: the payload is null");
+
+    /// <summary>The shape <c>archiver.reconcile.v1</c> was written in.</summary>
+    private sealed record ReconcileV1(ResourceId ArchiverId, string Reason);
 }
