@@ -6,6 +6,7 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
 using k8s;
 using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -47,6 +48,33 @@ public sealed partial class KubernetesResourceStore(IKubernetes client, Kubernet
         var kind = KindOf<T>();
         var (items, _) = await ListKindAsync(kind, @namespace, labelSelector: null, cancellation);
         return [.. items.Cast<T>().OrderBy(ResourceId.Of)];
+    }
+
+    public async Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace, V1LabelSelector labelSelector, CancellationToken cancellation = default)
+        where T : Resource
+    {
+        var (items, _) = await ListKindAsync(KindOf<T>(), @namespace, SelectorText(labelSelector), cancellation);
+        return [.. items.Cast<T>().OrderBy(ResourceId.Of)];
+    }
+
+    /// <summary>A selector in the query syntax the API server takes (<c>a=b,c in (x,y),!d</c>).</summary>
+    internal static string SelectorText(V1LabelSelector selector)
+    {
+        var terms = (selector.MatchLabels ?? new Dictionary<string, string>()).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}").ToList();
+        foreach (var e in selector.MatchExpressions ?? [])
+        {
+            var values = string.Join(",", e.Values ?? []);
+            terms.Add(e.OperatorProperty switch
+            {
+                "In" => $"{e.Key} in ({values})",
+                "NotIn" => $"{e.Key} notin ({values})",
+                "Exists" => e.Key,
+                "DoesNotExist" => $"!{e.Key}",
+                var other => throw new ArgumentException($"label selector operator '{other}' is not one of In, NotIn, Exists, DoesNotExist"),
+            });
+        }
+
+        return string.Join(",", terms);
     }
 
     public Task<T> CreateAsync<T>(T resource, CancellationToken cancellation = default)

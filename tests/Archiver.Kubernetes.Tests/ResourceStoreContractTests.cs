@@ -1,5 +1,6 @@
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
+using k8s.Models;
 using Database = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Kubernetes.Tests;
@@ -29,6 +30,28 @@ public sealed class ResourceStoreContractTests(ApiServerFixture server) : IClass
         Assert.Equal(1, read.Metadata.Generation);
         Assert.Equal("7.0.8", Resources.VersionOf(read));
         Assert.Equal(Database.KindName, read.Kind);
+    }
+
+    [Fact]
+    public async Task A_list_with_a_label_selector_returns_only_the_matching_resources()
+    {
+        var ns = await server.NewNamespaceAsync();
+        foreach (var (name, tier) in new[] { ("a", "gold"), ("b", "silver"), ("c", "gold") })
+        {
+            var db = Resources.Database(ns, name);
+            db.Metadata.Labels = new Dictionary<string, string> { ["archiver"] = "true", ["tier"] = tier };
+            await _store.CreateAsync(db);
+        }
+
+        var gold = await _store.ListAsync<Database>(ns, new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["tier"] = "gold" } });
+        var notGold = await _store.ListAsync<Database>(ns, new V1LabelSelector
+        {
+            MatchLabels = new Dictionary<string, string> { ["archiver"] = "true" },
+            MatchExpressions = [new V1LabelSelectorRequirement { Key = "tier", OperatorProperty = "NotIn", Values = ["gold"] }],
+        });
+
+        Assert.Equal(["a", "c"], gold.Select(d => d.Metadata.Name));
+        Assert.Equal(["b"], notGold.Select(d => d.Metadata.Name));
     }
 
     [Fact]

@@ -18,8 +18,10 @@ public sealed partial class InMemoryResourceStore
     {
         lock (_gate)
         {
-            var resources = _objects.OrderBy(o => o.Key.Kind, StringComparer.Ordinal).ThenBy(o => o.Key.Id)
-                .Select(o => ResourceKinds.Find(o.Key.Kind)!.FromJson(o.Value)).ToList();
+            var resources = _kinds.OrderBy(k => k.Key, StringComparer.Ordinal)
+                .SelectMany(k => k.Value.Ids.Order().Select(id => (Kind: k.Key, Id: id)))
+                .Select(o => _kinds[o.Kind].TryGet(o.Id, out var stored) ? ResourceKinds.Find(o.Kind)!.FromJson(stored.Json) : null)
+                .OfType<Resource>().ToList();
             return (resources, [.. _namespaces.Values.OrderBy(n => n.Name, StringComparer.Ordinal)]);
         }
     }
@@ -37,7 +39,7 @@ public sealed partial class InMemoryResourceStore
                 var node = ManifestWriter.ToJsonNode(resource);
                 node["metadata"]!["resourceVersion"] = (++_version).ToString(CultureInfo.InvariantCulture);
                 EnsureNamespace(id.Namespace);
-                _objects[(kind, id)] = node.ToJsonString();
+                Table(kind).Put(id, new Stored(node.ToJsonString(), LabelsOf(node)));
             }
         }
     }

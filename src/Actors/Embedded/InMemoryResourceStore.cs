@@ -222,9 +222,10 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     }
 
     private IndexedObjects<Stored> Table<T>()
-        where T : Resource
+        where T : Resource => Table(KindOf<T>());
+
+    private IndexedObjects<Stored> Table(string kind)
     {
-        var kind = KindOf<T>();
         if (!_kinds.TryGetValue(kind, out var table)) _kinds[kind] = table = new IndexedObjects<Stored>(s => s.Labels);
         return table;
     }
