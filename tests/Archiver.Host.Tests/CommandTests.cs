@@ -20,6 +20,8 @@ public sealed class CommandTests(RunningNode fixture) : IClassFixture<RunningNod
         Assert.Equal(0, yaml.ExitCode);
         Assert.Contains("kind: MongoDB", yaml.Output);
         Assert.Contains("archiver.kubedb.com/connection-secret: mg-rs-connection", yaml.Output);
+        // The fixture's backup is in the status, as the status page and `get -o wide` show it.
+        Assert.Contains("lastFullBackup:", yaml.Output);
     }
 
     [Fact]

@@ -23,10 +23,10 @@ public static class ArchivingHealth
         {
             null => (false, "NotReporting", "no oplog archiver has reported for this database"),
             { Problem: { } problem } => (false, "ArchiverProblem", problem),
-            _ when report.Lag > lagLimit => (false, "LagTooHigh", $"archiving is {GoDuration.Format(report.Lag)} behind, more than {GoDuration.Format(lagLimit)}"),
+            _ when report.Lag > lagLimit => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(report.Lag))} behind, more than {GoDuration.Format(lagLimit)}"),
             { Headroom: { } headroom } when headroom < headroomLimit =>
-                (false, "HeadroomLow", $"the oldest unarchived entry rolls off the oplog in {GoDuration.Format(headroom)}, less than {GoDuration.Format(headroomLimit)}: archive faster or grow the oplog"),
-            _ => (true, "Healthy", $"{GoDuration.Format(report.Lag)} behind" + (report.Headroom is { } h ? $", {GoDuration.Format(h)} of oplog headroom" : "")),
+                (false, "HeadroomLow", $"the oldest unarchived entry rolls off the oplog in {GoDuration.Format(Rounded(headroom))}, less than {GoDuration.Format(headroomLimit)}: archive faster or grow the oplog"),
+            _ => (true, "Healthy", $"{GoDuration.Format(Rounded(report.Lag))} behind" + (report.Headroom is { } h ? $", {GoDuration.Format(Rounded(h))} of oplog headroom" : "")),
         };
         return new Condition
         {
@@ -43,4 +43,12 @@ public static class ArchivingHealth
 
     private static TimeSpan Threshold(string? text, TimeSpan fallback) =>
         text is not null && GoDuration.TryParse(text, out var value, out _) ? value : fallback;
+
+    /// <summary>
+    /// Tenths of a second under a minute (a sub-second recovery point is the point), whole seconds above: a status that
+    /// changed with every millisecond would be rewritten at every look, and read badly (<c>7305h29m7.3213935s</c>).
+    /// </summary>
+    public static TimeSpan Rounded(TimeSpan value) => value < TimeSpan.FromMinutes(1)
+        ? TimeSpan.FromMilliseconds(Math.Round(value.TotalMilliseconds / 100) * 100)
+        : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds));
 }

@@ -56,6 +56,7 @@ public sealed partial class DatabaseActor
         var component = observed.Report?.Component ?? "rs0";
         var windows = ArchivingHealth.Windows(observed.Windows, component);
         var report = observed.Report;
+        var lastBackup = _state.LastSucceeded?.FinishedAt;
         var store = _store;
         var id = _state.Id;
         var log = _log;
@@ -69,8 +70,9 @@ public sealed partial class DatabaseActor
                     var next = archiverStatus with
                     {
                         RecoverableWindows = windows,
-                        Lag = report is null ? null : GoDuration.Format(report.Lag),
-                        OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(h) : null,
+                        Lag = report is null ? null : GoDuration.Format(ArchivingHealth.Rounded(report.Lag)),
+                        OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(ArchivingHealth.Rounded(h)) : null,
+                        LastFullBackup = lastBackup ?? archiverStatus.LastFullBackup,
                         Conditions = StatusWrites.Carry(archiverStatus.Conditions, [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition]),
                     };
 
