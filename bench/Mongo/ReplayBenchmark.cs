@@ -14,7 +14,10 @@ namespace Archiver.Bench.Mongo;
 /// </summary>
 internal static class ReplayBenchmark
 {
-    private const int Rounds = 5;
+    // Each round gets fresh memory from the GC or not, by chance; on the build machine's VM a page fault costs
+    // about 25 µs, so a round that faults in 16 MiB takes ~100 ms longer, on either side. Five rounds often left
+    // one side without a clean round; in fifteen (as the storage group runs) each side had five or six.
+    private const int Rounds = 15;
 
     public static async Task RunAsync(ArchivedChunks chunks, BenchReport report)
     {

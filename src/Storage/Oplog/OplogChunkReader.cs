@@ -21,6 +21,12 @@ public sealed class OplogChunkReader(IObjectStore store, bool reuseBuffers = fal
         _download.SetLength(0);
         await using (var stream = await store.GetAsync(key, cancellationToken))
         {
+            if (stream.CanSeek && stream.Length > _download.Capacity && stream.Length <= int.MaxValue)
+            {
+                // Sized once instead of doubled up to it: each doubling is a fresh buffer to fault in and copy.
+                _download.Capacity = (int)stream.Length;
+            }
+
             await stream.CopyToAsync(_download, cancellationToken);
         }
 
