@@ -20,7 +20,7 @@ internal sealed class ArchiverNode : IAsyncDisposable
 
     public IActorRef Region<T>() => _host.Services.GetRequiredService<ActorRegistry>().Get<T>();
 
-    public static async Task<ArchiverNode> StartAsync(ArchiverNodeOptions options, IResourceStore store, IArchivingWorkloads workloads, IOpsRequestSteps? steps = null, OpsRequestSettings? settings = null, string? hocon = null)
+    public static async Task<ArchiverNode> StartAsync(ArchiverNodeOptions options, IResourceStore store, IArchivingWorkloads workloads, IOpsRequestSteps? steps = null, OpsRequestSettings? settings = null, string? hocon = null, IObjectStoreProvider? objectStores = null)
     {
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
@@ -30,6 +30,7 @@ internal sealed class ArchiverNode : IAsyncDisposable
                 services.AddSingleton(workloads);
                 if (steps is not null) services.AddSingleton(steps);
                 if (settings is not null) services.AddSingleton(settings);
+                if (objectStores is not null) services.AddSingleton(objectStores);
                 services.AddAkka(ArchiverHostingExtensions.SystemName, builder =>
                 {
                     builder

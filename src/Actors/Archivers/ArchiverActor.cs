@@ -6,6 +6,7 @@ using Archiver.Actors.Ports;
 using Archiver.Actors.Watching;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Archivers;
 
@@ -25,6 +26,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     private ArchiverState _state;
     private bool _busy;
     private bool _dirty;
+    private bool _urgent;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
 
     // The newest change of each kind that asked for a look since the last one began: the next look waits for the
@@ -44,6 +46,8 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         Command<ReconcileArchiver>(r =>
         {
             if (r.After is { } mark && (!_after.TryGetValue(mark.Kind, out var held) || held < mark.ResourceVersion)) _after[mark.Kind] = mark.ResourceVersion;
+            // Its own spec changed (or its deletion began): a user is waiting on that, so it is not coalesced.
+            if (r.After?.Kind == MongoDBArchiver.KindName) _urgent = true;
             Reconcile();
         });
         Command<GetArchiverState>(_ => Sender.Tell(_state));
@@ -87,7 +91,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         }
 
         var wait = _lastReconcile + _settings.MinReconcileInterval - _clock.GetUtcNow();
-        if (wait > TimeSpan.Zero)
+        if (wait > TimeSpan.Zero && !_urgent)
         {
             // Too soon after the last one: one reconcile a little later covers everything asked meanwhile.
             if (!Timers.IsTimerActive("coalesce")) Timers.StartSingleTimer("coalesce", new ReconcileArchiver(_state.Id, "coalesced"), wait);
@@ -95,6 +99,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         }
 
         _busy = true;
+        _urgent = false;
         _lastReconcile = _clock.GetUtcNow();
         var after = _after.Select(a => new ObservedVersion(a.Key, a.Value)).ToList();
         _after.Clear();
@@ -116,7 +121,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         DeferAsync(plan, p =>
         {
             if (LastSequenceNr > 0 && LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
-            _effects.ApplyAsync(_state.Id, p, _stopping.Token).PipeTo(Self, success: () => new EffectsDone(p), failure: e => new ReconcileFailed(e));
+            _effects.ApplyAsync(_state.Id, loaded.World.Archiver, p, _stopping.Token).PipeTo(Self, success: () => new EffectsDone(p), failure: e => new ReconcileFailed(e));
         });
     }
 

@@ -57,7 +57,11 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
         return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention);
     }
 
-    public async Task ApplyAsync(ResourceId id, ArchiverPlan plan, CancellationToken cancellation)
+    /// <summary>
+    /// Creates the ops requests, then the rest only if needed: a reconcile that changes nothing (most, while a fleet
+    /// is being configured) makes no store call at all, judged against the archiver as the cache holds it.
+    /// </summary>
+    public async Task ApplyAsync(ResourceId id, MongoDBArchiver? cached, ArchiverPlan plan, CancellationToken cancellation)
     {
         foreach (var issued in plan.ToCreate)
         {
@@ -70,6 +74,11 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
                 // Created before a crash: the same name is the same request.
             }
         }
+
+        var unchanged = cached is not null && plan.PrefixesToWipe.Count == 0 && !plan.FinishDeletion
+            && (cached.Metadata.DeletionTimestamp is not null || cached.Metadata.Finalizers?.Contains(ArchiverPlanner.Finalizer) == true)
+            && StatusWrites.Same(cached.Status, StatusFor(cached, plan));
+        if (unchanged) return;
 
         var archiver = await store.GetAsync<MongoDBArchiver>(id, cancellation);
         if (archiver is null) return;
@@ -88,17 +97,19 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
             archiver = await store.ReplaceAsync(archiver, cancellation);
         }
 
-        var status = new MongoDBArchiverStatus
-        {
-            Phase = plan.Phase,
-            ObservedGeneration = archiver.Metadata.Generation,
-            Conditions = StatusWrites.Carry(archiver.Status?.Conditions, plan.Conditions),
-            DatabaseRefs = plan.DatabaseRefs,
-        };
+        var status = StatusFor(archiver, plan);
         if (StatusWrites.Same(archiver.Status, status)) return;
         archiver.Metadata.ResourceVersion = null;
         await store.ReplaceStatusAsync(archiver with { Status = status }, cancellation);
     }
+
+    private static MongoDBArchiverStatus StatusFor(MongoDBArchiver archiver, ArchiverPlan plan) => new()
+    {
+        Phase = plan.Phase,
+        ObservedGeneration = archiver.Metadata.Generation,
+        Conditions = StatusWrites.Carry(archiver.Status?.Conditions, plan.Conditions),
+        DatabaseRefs = plan.DatabaseRefs,
+    };
 
     /// <summary>The databases the selection reaches: one namespace (Same), all (All), or each whose labels match (Selector).</summary>
     private IEnumerable<MongoDB> Selected(ResourceId id, DatabaseSelection? selection, IReadOnlyList<NamespaceInfo> namespaces) =>

@@ -12,8 +12,9 @@ public sealed record ArchiverSettings
     public TimeSpan RetryAfterFailure { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// The least time between two reconciles: changes arriving meanwhile are handled by one reconcile, so a burst
-    /// of database changes costs a few passes over the store, not one per change.
+    /// The least time between two reconciles prompted by databases and ops requests: changes arriving meanwhile are
+    /// handled by one reconcile, so a fleet being configured (each request passing through three phases) costs an
+    /// archiver one pass a second, not one per change. A change of the archiver itself is not held back.
     /// </summary>
-    public TimeSpan MinReconcileInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan MinReconcileInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -16,12 +16,17 @@ public sealed partial class InMemoryResourceStore
     /// <summary>Every resource of every kind, and the namespaces with their labels.</summary>
     public (IReadOnlyList<Resource> Resources, IReadOnlyList<NamespaceInfo> Namespaces) Export()
     {
-        lock (_gate)
+        var resources = new List<Resource>();
+        foreach (var kind in _kinds.Values.OrderBy(k => k.Name, StringComparer.Ordinal))
         {
-            var resources = _kinds.OrderBy(k => k.Key, StringComparer.Ordinal)
-                .SelectMany(k => k.Value.Ids.Order().Select(id => (Kind: k.Key, Id: id)))
-                .Select(o => _kinds[o.Kind].TryGet(o.Id, out var stored) ? ResourceKinds.Find(o.Kind)!.FromJson(stored.Json) : null)
-                .OfType<Resource>().ToList();
+            lock (kind.Gate)
+            {
+                resources.AddRange(kind.Current.OrderBy(c => c.Key).Select(c => ResourceKinds.Find(kind.Name)!.FromJson(c.Value)));
+            }
+        }
+
+        lock (_namespacesGate)
+        {
             return (resources, [.. _namespaces.Values.OrderBy(n => n.Name, StringComparer.Ordinal)]);
         }
     }
@@ -29,17 +34,22 @@ public sealed partial class InMemoryResourceStore
     /// <summary>Loads resources exactly as exported, before anyone watches; an existing name is replaced.</summary>
     public void Import(IEnumerable<Resource> resources, IEnumerable<NamespaceInfo> namespaces)
     {
-        lock (_gate)
+        lock (_namespacesGate)
         {
             foreach (var ns in namespaces) _namespaces[ns.Name] = ns;
-            foreach (var resource in resources)
+        }
+
+        foreach (var resource in resources)
+        {
+            var name = ResourceKinds.Find(resource.GetType())?.Kind ?? throw new ArgumentException($"{resource.GetType().Name} is not a resource kind");
+            var kind = _kinds.GetOrAdd(name, n => new Kind(n));
+            var id = ResourceId.Of(resource);
+            var node = ManifestWriter.ToJsonNode(resource);
+            node["metadata"]!["resourceVersion"] = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
+            EnsureNamespace(id.Namespace);
+            lock (kind.Gate)
             {
-                var kind = ResourceKinds.Find(resource.GetType())?.Kind ?? throw new ArgumentException($"{resource.GetType().Name} is not a resource kind");
-                var id = ResourceId.Of(resource);
-                var node = ManifestWriter.ToJsonNode(resource);
-                node["metadata"]!["resourceVersion"] = (++_version).ToString(CultureInfo.InvariantCulture);
-                EnsureNamespace(id.Namespace);
-                Table(kind).Put(id, new Stored(node.ToJsonString(), LabelsOf(node)));
+                kind.Put(id, new Stored(node.ToJsonString(), LabelsOf(node)));
             }
         }
     }

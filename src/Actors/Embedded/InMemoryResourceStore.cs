@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
@@ -16,16 +18,19 @@ namespace Archiver.Actors.Embedded;
 /// The embedded node's resource store, with the API server's rules so the control plane behaves as it will in a
 /// cluster: names are unique per kind and namespace, every write gets a new <c>resourceVersion</c> and a stale one
 /// is refused, a spec change bumps <c>generation</c>, deleting an object with finalizers only marks it
-/// (<c>deletionTimestamp</c>) until they are removed, and watchers see every change in order. Objects are
-/// stored as JSON, so no caller ever shares an instance with the store. Like the API server's storage, each kind
-/// is kept apart and indexed by namespace and by label, so a list reads (and deserializes) only what it returns.
+/// (<c>deletionTimestamp</c>) until they are removed, and watchers see every change of a kind in order. Objects
+/// are stored as JSON, so no caller ever shares an instance with the store. Like the API server's storage, each
+/// kind is kept apart, under its own lock, and indexed by namespace and by label, so a list reads (and
+/// deserializes) only what it returns; a get takes no lock at all, and no deserializing is done under one except
+/// the one copy every watcher shares.
 /// </summary>
 public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourceStore
 {
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, IndexedObjects<Stored>> _kinds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Kind> _kinds = new(StringComparer.Ordinal);
+    private readonly Lock _namespacesGate = new();
     private readonly Dictionary<string, NamespaceInfo> _namespaces = new(StringComparer.Ordinal);
-    private readonly List<Channel<ResourceEvent>> _watchers = [];
+    private readonly Lock _watchersGate = new();
+    private ImmutableArray<Channel<ResourceEvent>> _watchers = [];
     private long _version;
 
     public InMemoryResourceStore()
@@ -34,42 +39,47 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     }
 
     public Task<T?> GetAsync<T>(ResourceId id, CancellationToken cancellation = default)
-        where T : Resource
-    {
-        lock (_gate)
-        {
-            return Task.FromResult(Table<T>().TryGet(id, out var stored) ? Read<T>(stored.Json) : null);
-        }
-    }
+        where T : Resource =>
+        Task.FromResult(KindOf<T>().Current.TryGetValue(id, out var json) ? Read<T>(json) : null);
 
     public Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace = null, CancellationToken cancellation = default)
         where T : Resource
     {
-        lock (_gate)
+        var kind = KindOf<T>();
+        List<string> found;
+        lock (kind.Gate)
         {
-            IReadOnlyList<T> items = [.. Table<T>().In(@namespace).Select(s => Read<T>(s.Json))];
-            return Task.FromResult(items);
+            found = [.. kind.Objects.In(@namespace).Select(s => s.Json)];
         }
+
+        IReadOnlyList<T> items = [.. found.Select(Read<T>)];
+        return Task.FromResult(items);
     }
 
     public Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace, V1LabelSelector labelSelector, CancellationToken cancellation = default)
         where T : Resource
     {
-        lock (_gate)
+        var kind = KindOf<T>();
+        List<string> found;
+        lock (kind.Gate)
         {
-            IReadOnlyList<T> items = [.. Table<T>().Matching(@namespace, labelSelector).Select(s => Read<T>(s.Json))];
-            return Task.FromResult(items);
+            found = [.. kind.Objects.Matching(@namespace, labelSelector).Select(s => s.Json)];
         }
+
+        IReadOnlyList<T> items = [.. found.Select(Read<T>)];
+        return Task.FromResult(items);
     }
 
     public Task<T> CreateAsync<T>(T resource, CancellationToken cancellation = default)
         where T : Resource
     {
         var id = IdOf(resource);
-        lock (_gate)
+        var kind = KindOf<T>();
+        var node = ManifestWriter.ToJsonNode(resource);
+        string json;
+        lock (kind.Gate)
         {
-            if (Table<T>().TryGet(id, out _)) throw new ResourceConflictException($"{KindOf<T>()} {id} already exists");
-            var node = ManifestWriter.ToJsonNode(resource);
+            if (kind.Current.ContainsKey(id)) throw new ResourceConflictException($"{kind.Name} {id} already exists");
             var metadata = node["metadata"]!.AsObject();
             metadata["namespace"] = id.Namespace;
             metadata["uid"] = Guid.NewGuid().ToString();
@@ -77,8 +87,10 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
             metadata["creationTimestamp"] = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             metadata.Remove("deletionTimestamp");
             EnsureNamespace(id.Namespace);
-            return Task.FromResult(Write<T>(id, node, ResourceEventType.Added));
+            json = Write<T>(kind, id, node, ResourceEventType.Added);
         }
+
+        return Task.FromResult(Read<T>(json));
     }
 
     public Task<T> ReplaceAsync<T>(T resource, CancellationToken cancellation = default)
@@ -90,29 +102,29 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     public Task<bool> DeleteAsync<T>(ResourceId id, CancellationToken cancellation = default)
         where T : Resource
     {
-        lock (_gate)
+        var kind = KindOf<T>();
+        lock (kind.Gate)
         {
-            var table = Table<T>();
-            if (!table.TryGet(id, out var stored)) return Task.FromResult(false);
-            var node = JsonNode.Parse(stored.Json)!;
+            if (!kind.Current.TryGetValue(id, out var json)) return Task.FromResult(false);
+            var node = JsonNode.Parse(json)!;
             var metadata = node["metadata"]!.AsObject();
             if (metadata["finalizers"] is JsonArray { Count: > 0 })
             {
                 // Finalizers hold the object until their controllers have acted on the deletion.
                 metadata["deletionTimestamp"] ??= clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-                Write<T>(id, node, ResourceEventType.Modified);
+                Write<T>(kind, id, node, ResourceEventType.Modified);
                 return Task.FromResult(true);
             }
 
-            table.Remove(id, out _);
-            Publish(new ResourceEvent(ResourceEventType.Deleted, Read<T>(stored.Json)));
+            kind.Remove(id);
+            Publish(new ResourceEvent(ResourceEventType.Deleted, Read<T>(json)));
             return Task.FromResult(true);
         }
     }
 
     public Task<IReadOnlyList<NamespaceInfo>> ListNamespacesAsync(CancellationToken cancellation = default)
     {
-        lock (_gate)
+        lock (_namespacesGate)
         {
             IReadOnlyList<NamespaceInfo> all = [.. _namespaces.Values.OrderBy(n => n.Name, StringComparer.Ordinal)];
             return Task.FromResult(all);
@@ -122,7 +134,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     /// <summary>Creates or relabels a namespace (what <c>kubectl label namespace</c> does).</summary>
     public void SetNamespace(string name, IReadOnlyDictionary<string, string>? labels = null)
     {
-        lock (_gate)
+        lock (_namespacesGate)
         {
             _namespaces[name] = new NamespaceInfo(name, labels ?? new Dictionary<string, string>());
         }
@@ -131,9 +143,9 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     public async IAsyncEnumerable<ResourceEvent> WatchAsync([EnumeratorCancellation] CancellationToken cancellation)
     {
         var channel = Channel.CreateUnbounded<ResourceEvent>(new UnboundedChannelOptions { SingleReader = true });
-        lock (_gate)
+        lock (_watchersGate)
         {
-            _watchers.Add(channel);
+            _watchers = _watchers.Add(channel);
         }
 
         try
@@ -142,9 +154,9 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
         }
         finally
         {
-            lock (_gate)
+            lock (_watchersGate)
             {
-                _watchers.Remove(channel);
+                _watchers = _watchers.Remove(channel);
             }
         }
     }
@@ -153,19 +165,20 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
         where T : Resource
     {
         var id = IdOf(resource);
-        lock (_gate)
+        var kind = KindOf<T>();
+        var incoming = ManifestWriter.ToJsonNode(resource).AsObject();
+        string json;
+        lock (kind.Gate)
         {
-            var table = Table<T>();
-            if (!table.TryGet(id, out var stored)) throw new ResourceNotFoundException($"{KindOf<T>()} {id} does not exist");
-            var current = JsonNode.Parse(stored.Json)!.AsObject();
+            if (!kind.Current.TryGetValue(id, out var currentJson)) throw new ResourceNotFoundException($"{kind.Name} {id} does not exist");
+            var current = JsonNode.Parse(currentJson)!.AsObject();
             var currentMetadata = current["metadata"]!.AsObject();
             var given = resource.Metadata.ResourceVersion;
             if (!string.IsNullOrEmpty(given) && given != currentMetadata["resourceVersion"]?.GetValue<string>())
             {
-                throw new ResourceConflictException($"{KindOf<T>()} {id} was changed since resourceVersion {given}: read it again");
+                throw new ResourceConflictException($"{kind.Name} {id} was changed since resourceVersion {given}: read it again");
             }
 
-            var incoming = ManifestWriter.ToJsonNode(resource).AsObject();
             JsonObject next;
             if (statusOnly)
             {
@@ -190,25 +203,30 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
                 // Removing the last finalizer of an object being deleted completes the deletion.
                 if (metadata["deletionTimestamp"] is not null && metadata["finalizers"] is not JsonArray { Count: > 0 })
                 {
-                    table.Remove(id, out _);
+                    kind.Remove(id);
                     var gone = Read<T>(next.ToJsonString());
                     Publish(new ResourceEvent(ResourceEventType.Deleted, gone));
                     return gone;
                 }
             }
 
-            return Write<T>(id, next, ResourceEventType.Modified);
+            json = Write<T>(kind, id, next, ResourceEventType.Modified);
         }
+
+        return Read<T>(json);
     }
 
-    private T Write<T>(ResourceId id, JsonNode node, ResourceEventType type)
+    /// <summary>Stores and publishes the object at a new resourceVersion (under the kind's lock); returns its JSON.</summary>
+    private string Write<T>(Kind kind, ResourceId id, JsonNode node, ResourceEventType type)
         where T : Resource
     {
-        node["metadata"]!["resourceVersion"] = (++_version).ToString(CultureInfo.InvariantCulture);
+        node["metadata"]!["resourceVersion"] = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
         var json = node.ToJsonString();
-        Table<T>().Put(id, new Stored(json, LabelsOf(node)));
+        kind.Put(id, new Stored(json, LabelsOf(node)));
+        // Published under the kind's lock, so each kind's changes reach watchers in version order; every watcher
+        // shares the one copy.
         Publish(new ResourceEvent(type, Read<T>(json)));
-        return Read<T>(json);
+        return json;
     }
 
     private void Publish(ResourceEvent e)
@@ -218,16 +236,17 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
 
     private void EnsureNamespace(string name)
     {
-        if (!_namespaces.ContainsKey(name)) _namespaces[name] = new NamespaceInfo(name, new Dictionary<string, string>());
+        lock (_namespacesGate)
+        {
+            if (!_namespaces.ContainsKey(name)) _namespaces[name] = new NamespaceInfo(name, new Dictionary<string, string>());
+        }
     }
 
-    private IndexedObjects<Stored> Table<T>()
-        where T : Resource => Table(KindOf<T>());
-
-    private IndexedObjects<Stored> Table(string kind)
+    private Kind KindOf<T>()
+        where T : Resource
     {
-        if (!_kinds.TryGetValue(kind, out var table)) _kinds[kind] = table = new IndexedObjects<Stored>(s => s.Labels);
-        return table;
+        var name = ResourceKinds.Find(typeof(T))?.Kind ?? throw new ArgumentException($"{typeof(T).Name} is not a resource kind");
+        return _kinds.GetOrAdd(name, n => new Kind(n));
     }
 
     private static Dictionary<string, string> LabelsOf(JsonNode node) =>
@@ -239,10 +258,35 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
         new(string.IsNullOrEmpty(resource.Metadata.NamespaceProperty) ? "default" : resource.Metadata.NamespaceProperty,
             string.IsNullOrEmpty(resource.Metadata.Name) ? throw new ArgumentException("metadata.name is required") : resource.Metadata.Name);
 
-    private static string KindOf<T>() => ResourceKinds.Find(typeof(T))?.Kind ?? throw new ArgumentException($"{typeof(T).Name} is not a resource kind");
-
     private static T Read<T>(string json) => KubernetesJson.Deserialize<T>(json);
 
     /// <summary>One stored object: its JSON (what the store hands out, as copies) and its labels (what lists select on).</summary>
     private sealed record Stored(string Json, Dictionary<string, string> Labels);
+
+    /// <summary>
+    /// One kind's objects: indexed (changed and listed under <see cref="Gate"/>) and, for gets, the current JSON
+    /// of each, which a reader takes without the lock (a string is replaced whole, never changed).
+    /// </summary>
+    private sealed class Kind(string name)
+    {
+        public string Name { get; } = name;
+
+        public Lock Gate { get; } = new();
+
+        public IndexedObjects<Stored> Objects { get; } = new(s => s.Labels);
+
+        public ConcurrentDictionary<ResourceId, string> Current { get; } = new();
+
+        public void Put(ResourceId id, Stored stored)
+        {
+            Objects.Put(id, stored);
+            Current[id] = stored.Json;
+        }
+
+        public void Remove(ResourceId id)
+        {
+            Objects.Remove(id, out _);
+            Current.TryRemove(id, out _);
+        }
+    }
 }

@@ -5,7 +5,6 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Archiver.Actors.Serialization;
 using Archiver.Messages.Protocol;
-using LinqToDB;
 
 namespace Archiver.Actors.Hosting;
 
@@ -20,10 +19,7 @@ public static class ArchiverHostingExtensions
             .AddHocon(ClusterTuning.For(options), HoconAddMode.Prepend)
             .WithRemoting(options.Hostname, options.Port)
             .WithClustering(new ClusterOptions { SeedNodes = [.. options.SeedNodes] })
-            .WithSqlPersistence(
-                connectionString: options.Journal.ConnectionString,
-                providerName: options.Journal.Provider == JournalProvider.Sqlite ? ProviderName.SQLiteMS : ProviderName.PostgreSQL15,
-                autoInitialize: options.Journal.AutoInitialize)
+            .WithJournal(options.Journal)
             .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
             .WithOpsRequests()
             .WithArchivers()
@@ -42,5 +38,11 @@ public static class ArchiverHostingExtensions
         }
 
         return builder;
+    }
+
+    private static AkkaConfigurationBuilder WithJournal(this AkkaConfigurationBuilder builder, JournalOptions journal)
+    {
+        if (journal.Provider == JournalProvider.Sqlite) builder.AddHocon(SqlJournal.SqliteHocon, HoconAddMode.Prepend);
+        return builder.WithSqlPersistence(SqlJournal.Options(journal), autoInitialize: journal.AutoInitialize);
     }
 }

@@ -49,6 +49,7 @@ public static class ArchiverRegionHostingExtensions
                 resolver.GetService<IServiceProvider>().GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
                 registry.Get<ArchiverRegion>(),
                 registry.Get<OpsRequestRegion>(),
-                registry.Get<DatabaseRegion>()),
+                registry.Get<DatabaseRegion>(),
+                resolver.GetService<IServiceProvider>().GetService<WatcherSettings>()),
             new ClusterSingletonOptions());
 }

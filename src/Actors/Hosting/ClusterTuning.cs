@@ -14,6 +14,8 @@ internal static class ClusterTuning
             akka.cluster.sharding.state-store-mode = persistence
             akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
             akka.cluster.split-brain-resolver.active-strategy = keep-majority
+            akka.cluster.sharding.waiting-for-state-timeout = 30s
+            akka.cluster.sharding.updating-state-timeout = 30s
             """;
         const string fast = """
             akka.cluster.failure-detector.heartbeat-interval = 500ms

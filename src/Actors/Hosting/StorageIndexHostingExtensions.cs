@@ -26,5 +26,7 @@ public static class StorageIndexHostingExtensions
                     services.GetService<TimeProvider>() ?? TimeProvider.System);
             },
             new StorageIndexMessageExtractor(),
-            new ShardOptions());
+            // Explicitly: the node's configuration turns remembering on for every region. Remembering an index would
+            // also make its shard wait on the journal before it answers, which under a burst of new entities is long.
+            new ShardOptions { RememberEntities = false });
 }

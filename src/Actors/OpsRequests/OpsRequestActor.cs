@@ -12,43 +12,46 @@ namespace Archiver.Actors.OpsRequests;
 /// <summary>
 /// One ops request, carried out one persisted step at a time: the start of a step is persisted before its side
 /// effect, its outcome after, so after a crash at any point the entity resumes at the right step and runs an
-/// unfinished one again (steps are idempotent). Terminal requests are never re-evaluated.
+/// unfinished one again (steps are idempotent). A step's outcome and the next step's start are one journal write,
+/// as are the acceptance and the first start: the same events, half the round trips. Terminal requests are never
+/// re-evaluated.
 /// </summary>
 public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
 {
-    private const int SnapshotEvery = 50;
     private readonly IOpsRequestSteps _steps;
-    private readonly IResourceStore _store;
     private readonly OpsRequestSettings _settings;
     private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly LatestStatusWriter<OpsRequestState> _status;
     private OpsRequestState _state;
-    private Task _statusWrites = Task.CompletedTask;
     private bool _stepInFlight;
 
     public OpsRequestActor(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock)
     {
         _steps = steps;
-        _store = store;
         _settings = settings;
         _clock = clock;
         _state = OpsRequestState.Empty(id);
+        var log = _log;
+        _status = new LatestStatusWriter<OpsRequestState>(state => WriteStatusAsync(store, state, log));
         PersistenceId = $"opsrequest-{id}";
 
-        Recover<SnapshotOffer>(offer => _state = (OpsRequestState)offer.Snapshot);
         Recover<IOpsRequestEvent>(e => _state = _state.Apply(e));
         Command<StartOpsRequest>(Start);
         Command<GetOpsRequestState>(_ => Sender.Tell(_state));
         Command<RunNextStep>(_ => RunNext());
         Command<StepOutcome>(OnOutcome);
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", PersistenceId));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "deleting old snapshots of {0} failed", PersistenceId));
     }
 
     public override string PersistenceId { get; }
+
+    /// <summary>
+    /// From the events alone, never a snapshot: a request has a dozen events, so replaying them costs less than the
+    /// snapshot store's query that every recovery would otherwise make first (one per new request, thousands when a
+    /// fleet is configured at once). The journal keeps every event, so nothing older is needed.
+    /// </summary>
+    public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -77,31 +80,48 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         }
 
         var replyTo = Sender;
-        PersistAndApply(new OpsRequestAccepted(start.OpsRequestId, start.Operation, start.DatabaseId, start.ArchiverId, start.SpecHash, Now), () =>
+        Advance([new OpsRequestAccepted(start.OpsRequestId, start.Operation, start.DatabaseId, start.ArchiverId, start.SpecHash, Now)], () => replyTo.Tell(_state));
+    }
+
+    private void RunNext() => Advance([]);
+
+    /// <summary>
+    /// Persists the events together with the start of the step they lead to (the next one, or one started before a
+    /// crash and not finished here), then runs that step; a request they end is passivated.
+    /// </summary>
+    private void Advance(IReadOnlyList<IOpsRequestEvent> events, Action? persisted = null)
+    {
+        var after = events.Aggregate(_state, (state, e) => state.Apply(e));
+        var batch = events.ToList();
+        (OpsRequestStep Step, int Attempt)? launch = null;
+        // A step in flight is awaited, never started twice.
+        if (!after.IsTerminal && !_stepInFlight && (after.Running ?? after.NextStep) is { } step)
         {
-            replyTo.Tell(_state);
-            RunNext();
+            launch = (step, after.Attempt + 1);
+            batch.Add(new OpsRequestStepStarted(_state.Id, step, after.Attempt + 1, Now));
+            _stepInFlight = true;
+        }
+
+        if (batch.Count == 0) return;
+        PersistAllAndApply(batch, () =>
+        {
+            persisted?.Invoke();
+            if (launch is { } run) Launch(run.Step, run.Attempt);
+            else if (_state.IsTerminal) Finish();
         });
     }
 
-    private void RunNext()
+    private void Launch(OpsRequestStep step, int attempt)
     {
-        // A step started before a crash (Running, but not in flight here) is run again; one in flight is awaited.
-        if (_state.IsTerminal || _stepInFlight || (_state.Running ?? _state.NextStep) is not { } step) return;
-        var attempt = _state.Attempt + 1;
-        _stepInFlight = true;
-        PersistAndApply(new OpsRequestStepStarted(_state.Id, step, attempt, Now), () =>
-        {
-            var request = _state;
-            var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(_settings.StepTimeout);
-            var run = Task.Run(() => _steps.RunAsync(step, request, timeout.Token), timeout.Token);
-            run.ContinueWith(_ => timeout.Dispose(), TaskScheduler.Default);
-            run.PipeTo(
-                Self,
-                success: message => new StepOutcome(step, attempt, message, null),
-                failure: error => new StepOutcome(step, attempt, null, error));
-        });
+        var request = _state;
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_settings.StepTimeout);
+        var run = Task.Run(() => _steps.RunAsync(step, request, timeout.Token), timeout.Token);
+        run.ContinueWith(_ => timeout.Dispose(), TaskScheduler.Default);
+        run.PipeTo(
+            Self,
+            success: message => new StepOutcome(step, attempt, message, null),
+            failure: error => new StepOutcome(step, attempt, null, error));
     }
 
     private void OnOutcome(StepOutcome outcome)
@@ -110,73 +130,68 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         _stepInFlight = false;
         if (outcome.Error is null)
         {
-            PersistAndApply(new OpsRequestStepSucceeded(_state.Id, outcome.Step, outcome.Message!, Now), RunNextOrFinish);
+            Advance([new OpsRequestStepSucceeded(_state.Id, outcome.Step, outcome.Message!, Now)]);
             return;
         }
 
         var error = outcome.Error is AggregateException { InnerException: { } inner } ? inner : outcome.Error;
         if (error is SupersededException)
         {
-            PersistAndApply(new OpsRequestSkipped(_state.Id, error.Message, Now), RunNextOrFinish);
+            Advance([new OpsRequestSkipped(_state.Id, error.Message, Now)]);
             return;
         }
 
         var reason = error is TaskCanceledException or OperationCanceledException ? $"timed out after {_settings.StepTimeout}" : error.Message;
         var final = error is PermanentStepException || outcome.Attempt >= _settings.MaxAttempts;
         _log.Warning("{0}: {1} attempt {2} failed{3}: {4}", _state.Id, outcome.Step, outcome.Attempt, final ? " for good" : "", reason);
-        PersistAndApply(new OpsRequestStepFailed(_state.Id, outcome.Step, outcome.Attempt, reason, final, Now), () =>
+        var failed = new OpsRequestStepFailed(_state.Id, outcome.Step, outcome.Attempt, reason, final, Now);
+        if (final)
         {
-            if (final) RunNextOrFinish();
-            else Timers.StartSingleTimer("retry", RunNextStep.Instance, _settings.BackoffAfter(outcome.Attempt));
-        });
-    }
-
-    private void RunNextOrFinish()
-    {
-        if (!_state.IsTerminal)
-        {
-            RunNext();
+            Advance([failed]);
             return;
         }
 
-        // Finished work needs no memory: leave the remembered set once the final status is written.
-        var parent = Context.Parent;
-        _statusWrites.ContinueWith(_ => parent.Tell(new Passivate(PoisonPill.Instance)), TaskScheduler.Default);
+        PersistAllAndApply([failed], () => Timers.StartSingleTimer("retry", RunNextStep.Instance, _settings.BackoffAfter(outcome.Attempt)));
     }
 
-    private void PersistAndApply(IOpsRequestEvent e, Action then)
+    /// <summary>Finished work needs no memory: leave the remembered set once the final status is written.</summary>
+    private void Finish()
     {
-        Persist(e, persisted =>
+        var parent = Context.Parent;
+        // The shard knows which entity asks to passivate by the sender: it must be this one.
+        var self = Self;
+        _status.Idle.ContinueWith(_ => parent.Tell(new Passivate(PoisonPill.Instance), self), TaskScheduler.Default);
+    }
+
+    private void PersistAllAndApply(IReadOnlyList<IOpsRequestEvent> events, Action then)
+    {
+        var left = events.Count;
+        PersistAll(events, persisted =>
         {
             _state = _state.Apply(persisted);
-            PublishStatus(_state);
-            if (LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
+            if (--left > 0) return;
+            _status.Post(_state);
             then();
         });
     }
 
-    /// <summary>Writes phase and conditions to the MongoDBOpsRequest resource, in order, one write at a time.</summary>
-    private void PublishStatus(OpsRequestState state)
+    /// <summary>Writes phase and conditions to the MongoDBOpsRequest resource.</summary>
+    private static async Task WriteStatusAsync(IResourceStore store, OpsRequestState state, ILoggingAdapter log)
     {
-        var store = _store;
-        var log = _log;
-        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        try
         {
-            try
+            var resource = await store.GetAsync<MongoDBOpsRequest>(state.Id);
+            if (resource is null) return;
+            resource.Metadata.ResourceVersion = null;
+            await store.ReplaceStatusAsync(resource with
             {
-                var resource = await store.GetAsync<MongoDBOpsRequest>(state.Id);
-                if (resource is null) return;
-                resource.Metadata.ResourceVersion = null;
-                await store.ReplaceStatusAsync(resource with
-                {
-                    Status = new MongoDBOpsRequestStatus { Phase = state.Phase, Conditions = state.Conditions, ObservedGeneration = resource.Metadata.Generation },
-                });
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.Warning(e, "could not write the status of {0}", state.Id);
-            }
-        }, TaskScheduler.Default).Unwrap();
+                Status = new MongoDBOpsRequestStatus { Phase = state.Phase, Conditions = state.Conditions, ObservedGeneration = resource.Metadata.Generation },
+            });
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Warning(e, "could not write the status of {0}", state.Id);
+        }
     }
 
     private DateTimeOffset Now => _clock.GetUtcNow();

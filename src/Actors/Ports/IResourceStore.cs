@@ -47,7 +47,11 @@ public interface IResourceStore
     /// <summary>Namespaces with their labels, for <c>namespaces.from: Selector</c> and usage policies.</summary>
     Task<IReadOnlyList<NamespaceInfo>> ListNamespacesAsync(CancellationToken cancellation = default);
 
-    /// <summary>Every change from now on, in order, until cancelled.</summary>
+    /// <summary>
+    /// Every change from now on, until cancelled: each kind's in order (as a Kubernetes watch of that resource type
+    /// is); changes of different kinds may interleave out of resourceVersion order. The watch is open once the
+    /// first MoveNextAsync has been called.
+    /// </summary>
     IAsyncEnumerable<ResourceEvent> WatchAsync(CancellationToken cancellation);
 }
 

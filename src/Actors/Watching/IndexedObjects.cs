@@ -26,17 +26,29 @@ internal sealed class IndexedObjects<T>(Func<T, IDictionary<string, string>?> la
 
     public void Put(ResourceId id, T value)
     {
-        if (_objects.TryGetValue(id, out var before)) Unindex(id, before);
-        _objects[id] = value;
-        Add(_byNamespace, id.Namespace, id);
-        foreach (var (key, label) in labelsOf(value) ?? new Dictionary<string, string>())
+        if (_objects.TryGetValue(id, out var before))
         {
-            if (!_byLabel.TryGetValue(key, out var values)) _byLabel[key] = values = new Dictionary<string, HashSet<ResourceId>>(StringComparer.Ordinal);
-            if (!values.TryGetValue(label, out var ids)) values[label] = ids = [];
-            ids.Add(id);
+            // Most writes are status writes: the labels and owner are what they were, so the indexes stay as they are.
+            _objects[id] = value;
+            if (!SameLabels(labelsOf(before), labelsOf(value)))
+            {
+                UnindexLabels(id, before);
+                IndexLabels(id, value);
+            }
+
+            if (ownerOf?.Invoke(before) is var was && ownerOf?.Invoke(value) is var owner && was != owner)
+            {
+                if (was is not null) Drop(_byOwner, was, id);
+                if (owner is not null) Add(_byOwner, owner, id);
+            }
+
+            return;
         }
 
-        if (ownerOf?.Invoke(value) is { } owner) Add(_byOwner, owner, id);
+        _objects[id] = value;
+        Add(_byNamespace, id.Namespace, id);
+        IndexLabels(id, value);
+        if (ownerOf?.Invoke(value) is { } first) Add(_byOwner, first, id);
     }
 
     public bool Remove(ResourceId id, out T? removed)
@@ -114,6 +126,22 @@ internal sealed class IndexedObjects<T>(Func<T, IDictionary<string, string>?> la
     private void Unindex(ResourceId id, T value)
     {
         Drop(_byNamespace, id.Namespace, id);
+        UnindexLabels(id, value);
+        if (ownerOf?.Invoke(value) is { } owner) Drop(_byOwner, owner, id);
+    }
+
+    private void IndexLabels(ResourceId id, T value)
+    {
+        foreach (var (key, label) in labelsOf(value) ?? new Dictionary<string, string>())
+        {
+            if (!_byLabel.TryGetValue(key, out var values)) _byLabel[key] = values = new Dictionary<string, HashSet<ResourceId>>(StringComparer.Ordinal);
+            if (!values.TryGetValue(label, out var ids)) values[label] = ids = [];
+            ids.Add(id);
+        }
+    }
+
+    private void UnindexLabels(ResourceId id, T value)
+    {
         foreach (var (key, label) in labelsOf(value) ?? new Dictionary<string, string>())
         {
             if (!_byLabel.TryGetValue(key, out var values) || !values.TryGetValue(label, out var ids)) continue;
@@ -121,8 +149,12 @@ internal sealed class IndexedObjects<T>(Func<T, IDictionary<string, string>?> la
             if (ids.Count == 0) values.Remove(label);
             if (values.Count == 0) _byLabel.Remove(key);
         }
+    }
 
-        if (ownerOf?.Invoke(value) is { } owner) Drop(_byOwner, owner, id);
+    private static bool SameLabels(IDictionary<string, string>? a, IDictionary<string, string>? b)
+    {
+        if ((a?.Count ?? 0) != (b?.Count ?? 0)) return false;
+        return a is null || b is null || a.All(l => b.TryGetValue(l.Key, out var v) && v == l.Value);
     }
 
     private static void Add(Dictionary<string, SortedSet<ResourceId>> index, string key, ResourceId id)

@@ -14,11 +14,11 @@ namespace Archiver.Actors.Watching;
 /// Turns resource changes into messages to the entities (CR-driven messaging), hearing them from its node's
 /// <see cref="ResourceCache"/> after the cache holds them: an archiver hears of itself, of the databases it can
 /// select or that name it (<see cref="ChangeRouting"/>), of the storage and retention policy it uses, and of the
-/// phases of its ops requests; a new ops request is started. Each message to an archiver names the change, so
-/// an archiver on another node reads a cache that holds it. On start the cache hands it every object it holds,
+/// phases of its ops requests; a new ops request is started when its turn comes (<see cref="OpsRequestAdmission"/>).
+/// Each message to an archiver names the change, so an archiver on another node reads a cache that holds it. On start the cache hands it every object it holds,
 /// so nothing created while no node ran is missed. Every message is idempotent: repeating some is harmless.
 /// </summary>
-public sealed class ResourceWatcherActor : ReceiveActor
+public sealed class ResourceWatcherActor : ReceiveActor, IWithTimers
 {
     private readonly IResourceStore _store;
     private readonly ResourceCache _cache;
@@ -28,11 +28,15 @@ public sealed class ResourceWatcherActor : ReceiveActor
     private readonly IStorageJanitor _janitor;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly OpsRequestAdmission _admission;
+    private readonly TimeSpan _startTimeout;
     private IDisposable? _subscription;
     private SelectionIndex? _selection;
 
-    public ResourceWatcherActor(IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases)
+    public ResourceWatcherActor(IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases, WatcherSettings settings)
     {
+        _admission = new OpsRequestAdmission(settings.MaxOpsRequestsInFlight, settings.StartTimeout);
+        _startTimeout = settings.StartTimeout;
         _janitor = janitor;
         _store = store;
         _cache = cache;
@@ -40,6 +44,7 @@ public sealed class ResourceWatcherActor : ReceiveActor
         _opsRequests = opsRequests;
         _databases = databases;
         Receive<CachedChange>(OnChange);
+        Receive<ResendOverdueStarts>(_ => Send(_admission.Overdue(DateTimeOffset.UtcNow)));
         Receive<Status.Failure>(f =>
         {
             _log.Error(f.Cause, "listing snapshots failed; restarting the watcher");
@@ -50,11 +55,14 @@ public sealed class ResourceWatcherActor : ReceiveActor
     /// <summary>The archivers by what they select, rebuilt from the cache after an archiver's spec changes.</summary>
     private SelectionIndex Selection => _selection ??= new SelectionIndex(_cache.List<MongoDBArchiver>());
 
-    public static Props Props(IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases) =>
-        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, cache, janitor, archivers, opsRequests, databases));
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IActorRef archivers, IActorRef opsRequests, IActorRef databases, WatcherSettings? settings = null) =>
+        Akka.Actor.Props.Create(() => new ResourceWatcherActor(store, cache, janitor, archivers, opsRequests, databases, settings ?? new WatcherSettings()));
 
     protected override void PreStart()
     {
+        Timers.StartPeriodicTimer("resend", ResendOverdueStarts.Instance, _startTimeout / 3);
         var self = Self;
         _subscription = _cache.Subscribe(change => self.Tell(change));
 
@@ -136,14 +144,29 @@ public sealed class ResourceWatcherActor : ReceiveActor
         if (request.Spec?.Archiver is not { Operation: { } operation, Ref: { } reference } || request.Spec.DatabaseRef is null) return;
         var archiverId = new ResourceId(reference.NamespaceOr(id.Namespace), reference.Name);
         var deleted = change.Type == ResourceEventType.Deleted;
-        if (!deleted && request.Status?.Phase is null or OpsRequestPhase.Pending)
+        var now = DateTimeOffset.UtcNow;
+        var phase = deleted ? null : request.Status?.Phase;
+        var hash = request.Metadata.Annotations?.TryGetValue(ApiGroups.SpecHashAnnotation, out var h) == true ? h : null;
+        Send(phase switch
         {
-            var hash = request.Metadata.Annotations?.TryGetValue(ApiGroups.SpecHashAnnotation, out var h) == true ? h : null;
-            _opsRequests.Tell(new StartOpsRequest(id, operation, new ResourceId(id.Namespace, request.Spec.DatabaseRef.Name), archiverId, hash));
-        }
+            _ when deleted => _admission.Finished(id, now),
+            OpsRequestPhase.Successful or OpsRequestPhase.Failed or OpsRequestPhase.Skipped => _admission.Finished(id, now),
+            OpsRequestPhase.Progressing => _admission.Progressing(id, now),
+            _ => _admission.Pending(new StartOpsRequest(id, operation, new ResourceId(id.Namespace, request.Spec.DatabaseRef.Name), archiverId, hash), now),
+        });
 
         // An archiver acts on an ops request's phase, not on each condition written during a step.
         if (!deleted && change.Old is MongoDBOpsRequest before && before.Status?.Phase == request.Status?.Phase) return;
         _archivers.Tell(new ReconcileArchiver(archiverId, $"ops request {id} {change.Type}", change.Version));
+    }
+
+    private void Send(IReadOnlyList<StartOpsRequest> starts)
+    {
+        foreach (var start in starts) _opsRequests.Tell(start);
+    }
+
+    private sealed record ResendOverdueStarts
+    {
+        public static readonly ResendOverdueStarts Instance = new();
     }
 }
