@@ -104,6 +104,12 @@ internal sealed class ScaleBenchmark : IBenchmarkGroup
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# idle: {archivers} archivers, {databases} databases, {requests} ops requests live; heap {held / 1048576.0:0.0} MiB, node alone {empty / 1048576.0:0.0} MiB, resources in the store {storeShare / 1048576.0:0.0} MiB; {perEntity / 1024:0.0} KiB per entity"));
         report.WithinBudget("actors.idle-entity-bytes", perEntity, IdleEntityBudgetBytes, IdleEntityBudgetBytes, "B");
+        if (Environment.GetEnvironmentVariable("ARCHIVER_BENCH_HOLD_IDLE") is { } hold)
+        {
+            // Time to take a heap dump of the idle node (dotnet-gcdump collect -p <pid>) when the figure needs explaining.
+            Console.WriteLine($"# idle: holding {hold} s for a heap dump of process {Environment.ProcessId}");
+            await Task.Delay(TimeSpan.FromSeconds(double.Parse(hold, CultureInfo.InvariantCulture)));
+        }
     }
 
     /// <summary>
