@@ -104,7 +104,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void OnLoaded(Loaded loaded)
     {
-        _archiver = loaded.Archiver;
+        _archiver = Essentials(loaded.Archiver);
         if (loaded.Database is { } restored) MaybeStartRestore(restored);
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)) ConfigureAtCreation(archiver);
         var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
@@ -118,6 +118,25 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             ArmCron();
         });
     }
+
+    /// <summary>
+    /// What an idle entity keeps of its archiver: the spec and who it is. The status is left out: its
+    /// <c>databaseRefs</c> name every database the archiver selects, and ten thousand entities each holding their
+    /// archiver's list was most of their memory.
+    /// </summary>
+    private static MongoDBArchiver? Essentials(MongoDBArchiver? archiver) => archiver is null
+        ? null
+        : archiver with
+        {
+            Status = null,
+            Metadata = new k8s.Models.V1ObjectMeta
+            {
+                Name = archiver.Metadata.Name,
+                NamespaceProperty = archiver.Metadata.NamespaceProperty,
+                Uid = archiver.Metadata.Uid,
+                Generation = archiver.Metadata.Generation,
+            },
+        };
 
     /// <summary>The ops request's configure steps but the restart: the pods start with archiving already in them.</summary>
     private void ConfigureAtCreation(MongoDBArchiver archiver)
