@@ -32,6 +32,9 @@ internal sealed class ScaleBenchmark : IBenchmarkGroup
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan ChangeDeadline = TimeSpan.FromSeconds(60);
 
+    // After one archiver's ops requests end: their passivation and the archiver's last status write.
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The budget for configuring: per database, on the 2-core build machine (docs/performance.md says why).</summary>
     private const double BudgetPerDatabaseSeconds = 0.02;
     private const double IdleEntityBudgetBytes = 20 * 1024;
@@ -115,12 +118,14 @@ internal sealed class ScaleBenchmark : IBenchmarkGroup
     /// <summary>
     /// One schedule change per archiver in turn (each archiver's first since configuring, so none waits out the
     /// pause between one archiver's looks), timed until the ops requests for all its databases exist; the next
-    /// change waits until those have configured every database, so each is measured on a settled node.
+    /// change waits until those have configured every database and ended, and the node has been quiet for a
+    /// moment, so each is measured as a user changing one archiver would see it, not behind the last one's work.
     /// </summary>
     private static async Task SpecChangesAsync(BenchReport report, InMemoryResourceStore store, ScaleWatch watch, int archivers, int perArchiver)
     {
         var changes = Math.Min(100, archivers);
         var latencies = new List<double>();
+        var pauses = new List<(double Ms, int Gen2)>();
         var each = new List<double>();
         for (var k = 0; k < changes; k++)
         {
@@ -129,6 +134,7 @@ internal sealed class ScaleBenchmark : IBenchmarkGroup
             var spec = current.Spec! with { FullBackup = current.Spec!.FullBackup! with { Scheduler = new SchedulerOptions { Schedule = $"{k % 60} 3 * * *" } } };
             var hash = SpecHash.Compute(spec);
             current.Metadata.ResourceVersion = null;
+            var (pausedBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
             var from = Stopwatch.GetTimestamp();
             var requests = watch.ExpectRequests(name, hash, perArchiver, from);
             await store.ReplaceAsync(current with { Spec = spec });
@@ -141,10 +147,14 @@ internal sealed class ScaleBenchmark : IBenchmarkGroup
 
             var (last, all) = await requests;
             latencies.Add(last.TotalMilliseconds);
+            pauses.Add(((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds, GC.CollectionCount(2) - gen2Before));
             each.AddRange(all.Select(t => t.TotalMilliseconds));
-            await Until(() => watch.Count(name, hash) >= perArchiver, ChangeDeadline);
+            await Until(() => watch.Count(name, hash) >= perArchiver && watch.Finished(name, hash) >= perArchiver, ChangeDeadline);
+            await Task.Delay(Settle);
         }
 
+        var slowest = string.Join(", ", latencies.Select((ms, k) => (ms, k)).OrderByDescending(p => p.ms).Take(3).Select(p => string.Create(CultureInfo.InvariantCulture, $"a{p.k} {p.ms:0} ms (GC paused {pauses[p.k].Ms:0} ms, {pauses[p.k].Gen2} gen2)")));
+        Console.WriteLine($"# spec changes: slowest {slowest}");
         latencies.Sort();
         each.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -15,6 +15,7 @@ internal sealed class ScaleWatch : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (string Archiver, string? Hash)> _databases = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Archiver, string? Hash), int> _counts = [];
+    private readonly Dictionary<(string Issuer, string Hash), HashSet<string>> _finished = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _pump;
     private Awaited? _awaited;
@@ -44,6 +45,15 @@ internal sealed class ScaleWatch : IAsyncDisposable
         lock (_gate)
         {
             return _counts.TryGetValue((archiver, hash), out var count) ? count : 0;
+        }
+    }
+
+    /// <summary>How many ops requests the archiver issued for the spec-hash have ended (Successful or Failed).</summary>
+    public int Finished(string archiver, string hash)
+    {
+        lock (_gate)
+        {
+            return _finished.TryGetValue(($"bench.{archiver}", hash), out var names) ? names.Count : 0;
         }
     }
 
@@ -81,6 +91,12 @@ internal sealed class ScaleWatch : IAsyncDisposable
                     if (_databases.TryGetValue(db.Metadata.Name!, out var before)) _counts[before] = _counts.GetValueOrDefault(before) - 1;
                     _databases[db.Metadata.Name!] = (archiver, hash);
                     _counts[(archiver, hash)] = _counts.GetValueOrDefault((archiver, hash)) + 1;
+                    break;
+                case MongoDBOpsRequest ended when e.Type != ResourceEventType.Deleted && ended.Status?.Phase is OpsRequestPhase.Successful or OpsRequestPhase.Failed
+                    && ended.Metadata.Labels?.TryGetValue(ArchiverResources.ArchiverLabel, out var by) == true
+                    && ended.Metadata.Annotations?.TryGetValue(ApiGroups.SpecHashAnnotation, out var endedFor) == true:
+                    if (!_finished.TryGetValue((by, endedFor), out var names)) _finished[(by, endedFor)] = names = new HashSet<string>(StringComparer.Ordinal);
+                    names.Add(ended.Metadata.Name!);
                     break;
                 case MongoDBOpsRequest request when e.Type == ResourceEventType.Added && _awaited is { } awaited
                     && request.Metadata.Labels?.TryGetValue(ArchiverResources.ArchiverLabel, out var issuer) == true && issuer == awaited.Issuer

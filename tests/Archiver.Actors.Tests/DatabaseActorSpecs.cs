@@ -16,6 +16,13 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
     private readonly InProcessWorkloads _workloads = new();
     private IActorRef _index = ActorRefs.Nobody;
     private InMemoryResourceStore _store = null!;
+    private Watching.ResourceCache? _cache;
+
+    protected override void AfterAll()
+    {
+        _cache?.Dispose();
+        base.AfterAll();
+    }
 
     [Fact]
     public async Task A_configured_database_takes_its_archivers_schedule_and_a_tick_backs_it_up()
@@ -182,16 +189,20 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         Assert.False(request.DryRun);
     }
 
-    [Fact]
-    public async Task An_archived_database_reports_its_windows_lag_headroom_and_snapshot_range()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_archived_database_reports_its_windows_lag_headroom_and_snapshot_range(bool fromTheNodeCache)
     {
         var from = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var windows = new Messages.Protocol.StorageIndexes.RecoverableWindowsReply("db/MongoDB/demo/mg-rs", [new(1, "b1", from, from.AddHours(2), "1:1", "2:1")], [], null);
         _index = Sys.ActorOf(Props.Create(() => new WindowsIndex(windows)));
         await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, new Ports.ArchivingSpec(new ResourceId("stash", "local-storage"), "db/MongoDB/demo/mg-rs", "h", TimeSpan.FromSeconds(1), 1 << 24));
         _workloads.Report(Fixtures.DatabaseId, new Ports.ArchivingReport("rs0", from, from.AddHours(2), TimeSpan.FromMilliseconds(800), TimeSpan.FromMinutes(20), null, from.AddHours(2)));
-        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromMilliseconds(100) });
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromMilliseconds(100) }, cached: fromTheNodeCache);
         await _store.CreateAsync(OpsRequests.ArchiverResources.IncrementalSnapshot(Fixtures.Archiver(), Fixtures.DatabaseId, "h", from));
+        var cachedBefore = _cache?.Get<MongoDB>(Fixtures.DatabaseId);
+        var versionBefore = cachedBefore?.Metadata.ResourceVersion;
 
         await AwaitAssertAsync(async () =>
         {
@@ -204,6 +215,14 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
             var component = Assert.Single((await _store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-incremental")))!.Spec!.Components!);
             Assert.Equal(from.AddHours(2), component.WalSegment!.End);
         }, TimeSpan.FromSeconds(10));
+        if (fromTheNodeCache)
+        {
+            // Read from the shared cache, written as a copy: the cached object is as it was.
+            Assert.NotNull(versionBefore);
+            Assert.Equal(versionBefore, cachedBefore!.Metadata.ResourceVersion);
+            Assert.Null(cachedBefore.Status?.Archiver?.Lag);
+            await AwaitAssertAsync(() => Assert.Equal("800ms", _cache!.Get<MongoDB>(Fixtures.DatabaseId)!.Status?.Archiver?.Lag), TimeSpan.FromSeconds(5));
+        }
     }
 
     private sealed class WindowsIndex : ReceiveActor
@@ -212,7 +231,7 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
             Receive<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(_ => Sender.Tell(reply));
     }
 
-    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null, string? retentionPolicy = null)
+    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null, string? retentionPolicy = null, bool cached = false)
     {
         var archiver = Fixtures.Archiver(extraSpec: "");
         var yamlArchiver = Messages.Manifests.ManifestReader.Read($"""
@@ -233,11 +252,17 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         db.Metadata.Annotations = new Dictionary<string, string> { [ApiGroups.SpecHashAnnotation] = SpecHash.Compute(archiver.Spec!) };
         db = db with { Spec = db.Spec! with { Archiver = new DatabaseArchiverRef { Ref = new ObjectRef { Name = "archiver-demo", Namespace = "kubedb" } } } };
         _store = await Fixtures.StoreWithAsync(archiver, db);
+        if (cached)
+        {
+            _cache = new Watching.ResourceCache(_store).Start();
+            await _cache.Synced;
+        }
+
         var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), settings ?? new DatabaseSettings(), TimeProvider.System));
         return entity;
     }
 
-    private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads);
+    private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads, _cache);
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
     {

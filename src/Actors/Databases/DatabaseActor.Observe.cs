@@ -58,13 +58,15 @@ public sealed partial class DatabaseActor
         var report = observed.Report;
         var lastBackup = _state.LastSucceeded?.FinishedAt;
         var store = _store;
+        var cache = _cache;
         var id = _state.Id;
         var log = _log;
         _statusWrites = _statusWrites.ContinueWith(async _ =>
         {
             try
             {
-                if (await store.GetAsync<MongoDB>(id) is { } db)
+                // The cache's object is shared: read it, write a copy. Until the cache has listed, the store answers.
+                if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } db)
                 {
                     var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
                     var next = archiverStatus with
@@ -79,8 +81,8 @@ public sealed partial class DatabaseActor
                     // An idle database's observation usually finds nothing new: no write, no watch event.
                     if (!StatusWrites.Same(archiverStatus, next))
                     {
-                        db.Metadata.ResourceVersion = null;
-                        await store.ReplaceStatusAsync(db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } });
+                        var identity = new k8s.Models.V1ObjectMeta { Name = db.Metadata.Name, NamespaceProperty = db.Metadata.NamespaceProperty, Uid = db.Metadata.Uid };
+                        await store.ReplaceStatusAsync(db with { Metadata = identity, Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } });
                     }
                 }
 

@@ -26,6 +26,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _storageIndexes;
     private readonly IRestoreRunner _restores;
     private readonly IArchivingWorkloads _workloads;
+    private readonly Watching.ResourceCache? _cache;
     private Task _statusWrites = Task.CompletedTask;
     private readonly DatabaseSettings _settings;
     private readonly TimeProvider _clock;
@@ -42,6 +43,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _storageIndexes = ports.StorageIndexes;
         _restores = ports.Restores;
         _workloads = ports.Workloads;
+        _cache = ports.Cache;
         _settings = settings;
         _clock = clock;
         _state = DatabaseState.Empty(id);

@@ -4,6 +4,7 @@ using Akka.Hosting;
 using Archiver.Actors.Databases;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
+using Archiver.Actors.Watching;
 using Archiver.Messages.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -17,7 +18,7 @@ public static class DatabaseRegionHostingExtensions
     public static AkkaConfigurationBuilder WithDatabases(this AkkaConfigurationBuilder builder) =>
         builder.WithShardRegion<DatabaseRegion>(
             "database",
-            (_, registry, resolver) => id =>
+            (system, registry, resolver) => id =>
             {
                 var services = resolver.GetService<IServiceProvider>();
                 var store = services.GetRequiredService<IResourceStore>();
@@ -29,7 +30,8 @@ public static class DatabaseRegionHostingExtensions
                     steps,
                     registry.Get<StorageIndexRegion>(),
                     services.GetService<IRestoreRunner>() ?? new NoRestoreRunner(),
-                    services.GetRequiredService<IArchivingWorkloads>());
+                    services.GetRequiredService<IArchivingWorkloads>(),
+                    ResourceCache.For(system).Start());
                 return DatabaseActor.Props(
                     ResourceId.Parse(id),
                     ports,
