@@ -30,6 +30,34 @@ public sealed class ArchivingHealthTests
     }
 
     [Fact]
+    public void A_raised_alarm_clears_only_with_a_margin_so_a_value_at_the_threshold_does_not_flap()
+    {
+        // Headroom hovering around the 1 h threshold, then recovering: raised once, cleared once.
+        var minutes = new[] { 61, 59, 61, 59, 70, 74, 76, 70, 61 };
+        var reasons = new List<string>();
+        Condition? previous = null;
+        foreach (var m in minutes)
+        {
+            previous = ArchivingHealth.Evaluate(new ArchivingReport("rs0", Now, Now, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(m), null, Now), null, Now, previous);
+            reasons.Add(previous.Reason!);
+        }
+
+        Assert.Equal(["Healthy", "HeadroomLow", "HeadroomLow", "HeadroomLow", "HeadroomLow", "HeadroomLow", "Healthy", "Healthy", "Healthy"], reasons);
+        Assert.Contains("not yet back over 1h15m0s", ArchivingHealth.Evaluate(new ArchivingReport("rs0", Now, Now, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(70), null, Now), null, Now, new Condition { Type = "Archiving", Reason = "HeadroomLow" }).Message);
+
+        // Lag likewise: over 30 s raises, it clears under 24 s.
+        previous = null;
+        reasons.Clear();
+        foreach (var seconds in new[] { 29, 31, 29, 25, 23, 29 })
+        {
+            previous = ArchivingHealth.Evaluate(new ArchivingReport("rs0", Now, Now, TimeSpan.FromSeconds(seconds), TimeSpan.FromHours(2), null, Now), null, Now, previous);
+            reasons.Add(previous.Reason!);
+        }
+
+        Assert.Equal(["Healthy", "LagTooHigh", "LagTooHigh", "LagTooHigh", "Healthy", "Healthy"], reasons);
+    }
+
+    [Fact]
     public void No_report_is_not_healthy()
     {
         var condition = ArchivingHealth.Evaluate(null, null, Now);

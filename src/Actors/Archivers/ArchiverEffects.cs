@@ -57,23 +57,30 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
         return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention);
     }
 
+    private const int ConcurrentCreates = 16;
+
     /// <summary>
     /// Creates the ops requests, then the rest only if needed: a reconcile that changes nothing (most, while a fleet
     /// is being configured) makes no store call at all, judged against the archiver as the cache holds it.
     /// </summary>
     public async Task ApplyAsync(ResourceId id, MongoDBArchiver? cached, ArchiverPlan plan, CancellationToken cancellation)
     {
-        foreach (var issued in plan.ToCreate)
-        {
-            try
+        // A spec change issues one request per database at once: several in flight, so a hundred creates against an
+        // API server take a few round trips, not a hundred. Each is independent of the others.
+        await Parallel.ForEachAsync(
+            plan.ToCreate,
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentCreates, CancellationToken = cancellation },
+            async (issued, token) =>
             {
-                await store.CreateAsync(OpsRequestResource(issued), cancellation);
-            }
-            catch (ResourceConflictException)
-            {
-                // Created before a crash: the same name is the same request.
-            }
-        }
+                try
+                {
+                    await store.CreateAsync(OpsRequestResource(issued), token);
+                }
+                catch (ResourceConflictException)
+                {
+                    // Created before a crash: the same name is the same request.
+                }
+            });
 
         var unchanged = cached is not null && plan.PrefixesToWipe.Count == 0 && !plan.FinishDeletion
             && (cached.Metadata.DeletionTimestamp is not null || cached.Metadata.Finalizers?.Contains(ArchiverPlanner.Finalizer) == true)

@@ -8,24 +8,35 @@ namespace Archiver.Actors.Databases;
 /// <summary>
 /// Whether a database's history is safe, as a condition a person can alert on: <c>Archiving</c> turns false when
 /// the archiver is not reporting, raised a problem, lags more than <c>lagThreshold</c>, or when the oplog headroom
-/// left falls under <c>headroomThreshold</c>, before any entry is lost rather than after.
+/// left falls under <c>headroomThreshold</c>, before any entry is lost rather than after. A raised alarm clears
+/// only with a margin (lag under 80% of its threshold, headroom over 125% of its): a value hovering at the threshold
+/// would otherwise flip the condition at every look, and page someone each time.
 /// </summary>
 public static class ArchivingHealth
 {
     public static readonly TimeSpan DefaultLagThreshold = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultHeadroomThreshold = TimeSpan.FromHours(1);
 
-    public static Condition Evaluate(ArchivingReport? report, WalBackupConfig? config, DateTimeOffset now)
+    private const double ClearLagBelow = 0.8;
+    private const double ClearHeadroomAbove = 1.25;
+
+    /// <summary>The condition now; <paramref name="previous"/> (the last one evaluated) decides whether a raised alarm has cleared.</summary>
+    public static Condition Evaluate(ArchivingReport? report, WalBackupConfig? config, DateTimeOffset now, Condition? previous = null)
     {
         var lagLimit = Threshold(config?.LagThreshold, DefaultLagThreshold);
         var headroomLimit = Threshold(config?.HeadroomThreshold, DefaultHeadroomThreshold);
+        var lagAlarm = previous?.Reason == "LagTooHigh" ? lagLimit * ClearLagBelow : lagLimit;
+        var headroomAlarm = previous?.Reason == "HeadroomLow" ? headroomLimit * ClearHeadroomAbove : headroomLimit;
         var (ok, reason, message) = report switch
         {
             null => (false, "NotReporting", "no oplog archiver has reported for this database"),
             { Problem: { } problem } => (false, "ArchiverProblem", problem),
-            _ when report.Lag > lagLimit => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(report.Lag))} behind, more than {GoDuration.Format(lagLimit)}"),
-            { Headroom: { } headroom } when headroom < headroomLimit =>
-                (false, "HeadroomLow", $"the oldest unarchived entry rolls off the oplog in {GoDuration.Format(Rounded(headroom))}, less than {GoDuration.Format(headroomLimit)}: archive faster or grow the oplog"),
+            _ when report.Lag > lagAlarm => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(report.Lag))} behind, more than {GoDuration.Format(lagLimit)}"
+                + (report.Lag <= lagLimit ? $" a moment ago (clears under {GoDuration.Format(lagAlarm)})" : "")),
+            { Headroom: { } headroom } when headroom < headroomAlarm =>
+                (false, "HeadroomLow", $"the oldest unarchived entry rolls off the oplog in {GoDuration.Format(Rounded(headroom))}, "
+                    + (headroom < headroomLimit ? $"less than {GoDuration.Format(headroomLimit)}" : $"not yet back over {GoDuration.Format(headroomAlarm)}")
+                    + ": archive faster or grow the oplog"),
             _ => (true, "Healthy", $"{GoDuration.Format(Rounded(report.Lag))} behind" + (report.Headroom is { } h ? $", {GoDuration.Format(Rounded(h))} of oplog headroom" : "")),
         };
         return new Condition

@@ -18,6 +18,7 @@ namespace Archiver.Actors.Databases;
 public sealed partial class DatabaseActor
 {
     private MongoDBArchiver? _archiver;
+    private Condition? _health;
 
     private void ArmObservation()
     {
@@ -52,7 +53,8 @@ public sealed partial class DatabaseActor
     private void OnObserved(Observed observed)
     {
         if (observed.Error is not null) _log.Warning(observed.Error, "observing {0} failed", _state.Id);
-        var condition = ArchivingHealth.Evaluate(observed.Report, _archiver?.Spec?.WalBackup?.Config, Now);
+        var condition = ArchivingHealth.Evaluate(observed.Report, _archiver?.Spec?.WalBackup?.Config, Now, _health);
+        _health = condition;
         var component = observed.Report?.Component ?? "rs0";
         var windows = ArchivingHealth.Windows(observed.Windows, component);
         var report = observed.Report;
