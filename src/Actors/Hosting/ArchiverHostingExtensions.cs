@@ -17,7 +17,7 @@ public static class ArchiverHostingExtensions
     {
         builder
             .AddHocon(ClusterTuning.For(options), HoconAddMode.Prepend)
-            .WithRemoting(options.Hostname, options.Port)
+            .WithRemoting(options.Hostname, options.Port, options.PublicHostname)
             .WithClustering(new ClusterOptions { SeedNodes = [.. options.SeedNodes] })
             .WithJournal(options.Journal)
             .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))

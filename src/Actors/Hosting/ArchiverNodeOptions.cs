@@ -5,6 +5,12 @@ public sealed record ArchiverNodeOptions
 {
     public string Hostname { get; init; } = "127.0.0.1";
 
+    /// <summary>
+    /// The name other nodes reach this one by, when it is not <see cref="Hostname"/>: a pod binds 0.0.0.0 and is
+    /// reached by its StatefulSet DNS name (<c>archiver-0.archiver.ns.svc</c>), which is also what seeds name.
+    /// </summary>
+    public string? PublicHostname { get; init; }
+
     /// <summary>0 picks a free port (the embedded node); a cluster member needs a fixed one.</summary>
     public int Port { get; init; }
 

@@ -15,6 +15,8 @@ public static class RunCommand
         var httpPort = new Option<int>("--http-port") { Description = "Port of the API (0: any free one).", DefaultValueFactory = _ => NodeSettings.DefaultHttpPort };
         var token = new Option<string?>("--token") { Description = "Bearer token the API requires (needed when --http-host is not loopback; default $ARCHIVER_TOKEN)." };
         var akkaPort = new Option<int>("--port") { Description = "Akka remoting port (0: any free one; a cluster member needs a fixed one).", DefaultValueFactory = _ => 0 };
+        var akkaHost = new Option<string>("--host") { Description = "Address the Akka remoting port binds (0.0.0.0 in a pod).", DefaultValueFactory = _ => "127.0.0.1" };
+        var advertise = new Option<string?>("--advertise-host") { Description = "The name other nodes reach this one by, if not --host (in a StatefulSet: the pod's DNS name, as seeds spell it)." };
         var seeds = new Option<string[]>("--seed") { Description = "Seed node (akka.tcp://archiver@host:port); none forms a cluster of one.", AllowMultipleArgumentsPerToken = true };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string for the journal (a cluster); default SQLite in --data." };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive the resources and workloads of the cluster this kubeconfig names, instead of the embedded store." };
@@ -29,9 +31,11 @@ public static class RunCommand
               archiver run --data ./archiver-data
               archiver run --port 4053 --seed akka.tcp://archiver@10.0.0.1:4053 --postgres "Host=db;Username=archiver"
               archiver run --kubeconfig ~/.kube/config --sidecar-image ghcr.io/kubedb/archiver:v1
+              archiver run --in-cluster --host 0.0.0.0 --advertise-host archiver-0.archiver.archiver.svc --port 4053 ...
+                (as deploy/statefulset/statefulset.yaml runs it)
             """)
         {
-            data, httpHost, httpPort, token, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, verbose,
+            data, httpHost, httpPort, token, akkaHost, advertise, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, verbose,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -51,7 +55,14 @@ public static class RunCommand
                 HttpHost = parse.GetValue(httpHost)!,
                 HttpPort = parse.GetValue(httpPort),
                 Token = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ARCHIVER_TOKEN"),
-                Akka = new ArchiverNodeOptions { Port = parse.GetValue(akkaPort), SeedNodes = parse.GetValue(seeds) ?? [], Journal = journal },
+                Akka = new ArchiverNodeOptions
+                {
+                    Hostname = parse.GetValue(akkaHost)!,
+                    PublicHostname = parse.GetValue(advertise),
+                    Port = parse.GetValue(akkaPort),
+                    SeedNodes = parse.GetValue(seeds) ?? [],
+                    Journal = journal,
+                },
                 Kubernetes = cluster,
             };
             ArchiverNodeHost node;

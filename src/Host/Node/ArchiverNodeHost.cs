@@ -64,7 +64,11 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
 
         var app = builder.Build();
         if (!string.IsNullOrEmpty(settings.Token)) app.Use(RequireToken(settings.Token));
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        // The liveness probe: a node the split-brain resolver downed has stopped its ActorSystem and cannot rejoin as
+        // it is, so it must be restarted (docs/cluster.md).
+        app.MapGet("/healthz", (ActorSystem system) => system.WhenTerminated.IsCompleted
+            ? Results.Text("the actor system has stopped (downed or shut down): restart this node\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ok\n"));
         NodeApi.Map(app);
         Inspection.InspectionEndpoints.Map(app);
         StatusPage.StatusPageEndpoints.Map(app);

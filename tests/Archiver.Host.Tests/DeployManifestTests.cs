@@ -1,0 +1,97 @@
+using Archiver.Host.Cli;
+using Archiver.Messages.Manifests;
+using k8s;
+using k8s.Models;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>
+/// deploy/statefulset cannot be applied to an API server here, so what can go wrong without one is checked: the
+/// files load as Kubernetes objects, the CRDs and the ClusterRole cover every kind the Kubernetes store uses, the
+/// node's arguments are ones <c>archiver run</c> accepts, and the seeds name pods the StatefulSet makes.
+/// </summary>
+public sealed class DeployManifestTests
+{
+    private static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "statefulset");
+
+    [Fact]
+    public void The_CRDs_serve_every_kind_the_store_uses_with_its_status_subresource()
+    {
+        var crds = Load("crds.yaml").OfType<V1CustomResourceDefinition>().ToList();
+        Assert.Equal(ResourceKinds.All.Count, crds.Count);
+        foreach (var kind in ResourceKinds.All)
+        {
+            var crd = Assert.Single(crds, c => c.Spec.Group == kind.Group && c.Spec.Names.Plural == kind.Plural);
+            Assert.Equal($"{kind.Plural}.{kind.Group}", crd.Metadata.Name);
+            Assert.Equal(kind.Kind, crd.Spec.Names.Kind);
+            Assert.Equal("Namespaced", crd.Spec.Scope);
+            var version = Assert.Single(crd.Spec.Versions);
+            Assert.Equal(kind.Version, version.Name);
+            Assert.True(version.Served && version.Storage);
+            Assert.NotNull(version.Subresources?.Status);
+        }
+    }
+
+    [Fact]
+    public void The_node_role_grants_what_the_store_and_the_workloads_adapter_do()
+    {
+        var objects = Load("rbac.yaml");
+        var role = Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == "archiver");
+        foreach (var kind in ResourceKinds.All)
+        {
+            Assert.True(Grants(role, kind.Group, kind.Plural, "get", "list", "watch", "create", "update", "delete"), $"{kind.Plural}.{kind.Group}");
+            Assert.True(Grants(role, kind.Group, kind.Plural + "/status", "get", "update"), $"{kind.Plural}.{kind.Group}/status");
+        }
+
+        Assert.True(Grants(role, "", "namespaces", "list", "watch"));
+        Assert.True(Grants(role, "apps", "statefulsets", "get", "update"));
+        Assert.True(Grants(role, "", "pods", "list"));
+        Assert.True(Grants(Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == "archiver-sidecar"), "", "pods", "get", "patch"));
+
+        var binding = Assert.Single(objects.OfType<V1ClusterRoleBinding>());
+        Assert.Equal("archiver", binding.RoleRef.Name);
+        var account = Assert.Single(objects.OfType<V1ServiceAccount>());
+        Assert.Contains(binding.Subjects, s => s.Kind == "ServiceAccount" && s.Name == account.Metadata.Name && s.NamespaceProperty == account.Metadata.NamespaceProperty);
+    }
+
+    [Fact]
+    public void The_statefulset_runs_archiver_with_arguments_it_accepts_and_seeds_it_creates()
+    {
+        var objects = Load("statefulset.yaml");
+        var set = Assert.Single(objects.OfType<V1StatefulSet>());
+        var service = Assert.Single(objects.OfType<V1Service>(), s => s.Metadata.Name == set.Spec.ServiceName);
+        Assert.Equal("None", service.Spec.ClusterIP);
+        Assert.True(service.Spec.PublishNotReadyAddresses);
+        Assert.Equal(Load("rbac.yaml").OfType<V1ServiceAccount>().Single().Metadata.Name, set.Spec.Template.Spec.ServiceAccountName);
+        var container = Assert.Single(set.Spec.Template.Spec.Containers);
+
+        // As the kubelet expands $(VAR) from the container's environment, for the first pod.
+        var environment = container.Env.ToDictionary(e => e.Name, e => e.Name switch
+        {
+            "POD_NAME" => $"{set.Metadata.Name}-0",
+            "POD_NAMESPACE" => set.Metadata.NamespaceProperty,
+            _ => "from-a-secret",
+        });
+        var args = container.Args.Select(a => environment.Aggregate(a, (text, variable) => text.Replace($"$({variable.Key})", variable.Value, StringComparison.Ordinal))).ToArray();
+        Assert.DoesNotContain(args, a => a.Contains("$(", StringComparison.Ordinal));
+        var parse = ArchiverCli.Build(TextWriter.Null, TextWriter.Null).Parse(args);
+        Assert.Empty(parse.Errors);
+        Assert.Equal("run", parse.CommandResult.Command.Name);
+
+        var value = (string name) => args.Where(a => a.StartsWith($"--{name}=", StringComparison.Ordinal)).Select(a => a[(name.Length + 3)..]).ToList();
+        var port = int.Parse(Assert.Single(value("port")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(container.Ports, p => p.ContainerPort == port);
+        var pods = Enumerable.Range(0, set.Spec.Replicas!.Value).Select(i => $"{set.Metadata.Name}-{i}.{service.Metadata.Name}.{service.Metadata.NamespaceProperty}.svc.cluster.local").ToList();
+        Assert.Equal(pods[0], Assert.Single(value("advertise-host")));
+        var seeds = value("seed");
+        Assert.NotEmpty(seeds);
+        Assert.All(seeds, seed => Assert.Contains(seed, pods.Select(p => $"akka.tcp://archiver@{p}:{port}")));
+        Assert.Equal("/healthz", container.ReadinessProbe.HttpGet.Path);
+        Assert.Contains(container.Env, e => e.Name == "ARCHIVER_TOKEN" && e.ValueFrom?.SecretKeyRef is not null);
+    }
+
+    private static List<object> Load(string file) => KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(Folder, file)));
+
+    private static bool Grants(V1ClusterRole role, string group, string resource, params string[] verbs) =>
+        verbs.All(verb => role.Rules.Any(r => r.ApiGroups.Contains(group) && r.Resources.Contains(resource) && r.Verbs.Contains(verb)));
+}

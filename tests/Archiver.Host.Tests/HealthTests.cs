@@ -1,0 +1,29 @@
+using System.Net;
+using Archiver.Host.Node;
+
+namespace Archiver.Host.Tests;
+
+public sealed class HealthTests
+{
+    [Fact]
+    public async Task Healthz_fails_once_the_actor_system_has_stopped_so_the_pod_is_restarted()
+    {
+        var data = Directory.CreateTempSubdirectory("archiver-health-").FullName;
+        try
+        {
+            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = data, HttpPort = 0 }, Microsoft.Extensions.Logging.LogLevel.Error);
+            using var http = new HttpClient { BaseAddress = node.Address };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+
+            // As the split-brain resolver does to a downed node.
+            await node.System.Terminate();
+            var response = await http.GetAsync("healthz");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("restart this node", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
