@@ -33,14 +33,18 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         var mongo = await resources.GetAsync<MongoDB>(database, cancellation) ?? throw new ResourceNotFoundException($"MongoDB {database} does not exist");
         var storage = await resources.GetAsync<BackupStorage>(spec.Storage, cancellation) ?? throw new ResourceNotFoundException($"BackupStorage {spec.Storage} does not exist");
         var sidecar = SidecarContainer.Build(options, mongo, storage, spec);
+        var volume = SidecarContainer.Volume(storage);
         await ChangeAsync(database, template =>
         {
             var containers = template.Spec.Containers;
             var index = containers.ToList().FindIndex(c => c.Name == options.ContainerName);
-            var same = index >= 0 && SameSidecar(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash;
+            var present = template.Spec.Volumes?.FirstOrDefault(v => v.Name == SidecarContainer.StorageVolume);
+            var same = index >= 0 && SameSidecar(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash
+                && SameVolume(present, volume);
             if (same) return false;
             if (index >= 0) containers[index] = sidecar;
             else containers.Add(sidecar);
+            SetStorageVolume(template, volume);
             Annotate(template, SpecHashAnnotation, spec.SpecHash);
             return true;
         }, cancellation);
@@ -51,8 +55,10 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         {
             var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
             foreach (var container in removed) template.Spec.Containers.Remove(container);
+            var hadVolume = template.Spec.Volumes?.Any(v => v.Name == SidecarContainer.StorageVolume) == true;
+            SetStorageVolume(template, null);
             template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
-            return removed.Count > 0;
+            return removed.Count > 0 || hadVolume;
         }, cancellation, missingIsDone: true);
 
     public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
@@ -137,7 +143,34 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
     private static bool SameSidecar(V1Container running, V1Container wanted) =>
         running.Image == wanted.Image
         && (running.Args ?? []).SequenceEqual(wanted.Args ?? [])
-        && KubernetesJson.Serialize(running.Env ?? []) == KubernetesJson.Serialize(wanted.Env ?? []);
+        && KubernetesJson.Serialize(running.Env ?? []) == KubernetesJson.Serialize(wanted.Env ?? [])
+        && (running.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath)).SequenceEqual((wanted.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath)));
+
+    /// <summary>
+    /// Compared by what the storage names, not as JSON: an API server defaults fields (a hostPath's <c>type</c> to
+    /// ""), and a template rewritten at every look would roll the database's pods at every look.
+    /// </summary>
+    private static bool SameVolume(V1Volume? running, V1Volume? wanted) =>
+        (running, wanted) switch
+        {
+            (null, null) => true,
+            ({ } a, { } b) => a.PersistentVolumeClaim?.ClaimName == b.PersistentVolumeClaim?.ClaimName
+                && (a.PersistentVolumeClaim?.ReadOnlyProperty ?? false) == (b.PersistentVolumeClaim?.ReadOnlyProperty ?? false)
+                && a.HostPath?.Path == b.HostPath?.Path
+                && (string.IsNullOrEmpty(a.HostPath?.Type) ? null : a.HostPath.Type) == (string.IsNullOrEmpty(b.HostPath?.Type) ? null : b.HostPath.Type)
+                && a.Nfs?.Server == b.Nfs?.Server && a.Nfs?.Path == b.Nfs?.Path
+                && (a.Nfs?.ReadOnlyProperty ?? false) == (b.Nfs?.ReadOnlyProperty ?? false),
+            _ => false,
+        };
+
+    /// <summary>Puts the storage's volume in the pod (replacing an older one), or takes it out (null).</summary>
+    private static void SetStorageVolume(V1PodTemplateSpec template, V1Volume? volume)
+    {
+        var volumes = template.Spec.Volumes ?? [];
+        var kept = volumes.Where(v => v.Name != SidecarContainer.StorageVolume).ToList();
+        if (volume is not null) kept.Add(volume);
+        template.Spec.Volumes = kept.Count == 0 && template.Spec.Volumes is null ? null : kept;
+    }
 
     private static string? Annotation(V1PodTemplateSpec template, string key) =>
         template.Metadata?.Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;

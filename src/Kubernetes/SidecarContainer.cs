@@ -15,6 +15,25 @@ internal static class SidecarContainer
     /// <summary>The pod annotation the sidecar publishes its <see cref="ArchivingReport"/> in, as JSON.</summary>
     public const string ReportAnnotation = "archiver.kubedb.com/report";
 
+    /// <summary>The pod volume a local-folder BackupStorage is mounted from, in the sidecar only.</summary>
+    public const string StorageVolume = "archiver-storage";
+
+    /// <summary>
+    /// The volume a local-folder BackupStorage names (its <c>persistentVolumeClaim</c>, <c>hostPath</c> or
+    /// <c>nfs</c>, kept as the storage gives it), or null: S3, or a local storage that names none (then the folder
+    /// must already be in the pod).
+    /// </summary>
+    public static V1Volume? Volume(BackupStorage storage)
+    {
+        if (storage.Spec?.Storage?.Local is not { } local) return null;
+        var volume = new V1Volume { Name = StorageVolume };
+        if (local.PersistentVolumeClaim is { } claim) volume.PersistentVolumeClaim = k8s.KubernetesJson.Deserialize<V1PersistentVolumeClaimVolumeSource>(claim.GetRawText());
+        else if (local.HostPath is { } host) volume.HostPath = k8s.KubernetesJson.Deserialize<V1HostPathVolumeSource>(host.GetRawText());
+        else if (local.Nfs is { } nfs) volume.Nfs = k8s.KubernetesJson.Deserialize<V1NFSVolumeSource>(nfs.GetRawText());
+        else return null;
+        return volume;
+    }
+
     public static V1Container Build(KubernetesWorkloadsOptions options, MongoDB database, BackupStorage storage, ArchivingSpec spec)
     {
         var name = database.Metadata.Name;
@@ -49,7 +68,6 @@ internal static class SidecarContainer
         }
         else if (backend?.Local is { } local)
         {
-            // The volume itself must be mounted at MountPath by the database's pod template (not done here).
             args.AddRange(["--storage-folder", string.IsNullOrEmpty(local.SubPath) ? local.MountPath : $"{local.MountPath.TrimEnd('/')}/{local.SubPath}"]);
         }
 
@@ -59,6 +77,8 @@ internal static class SidecarContainer
             Image = options.SidecarImage,
             Args = args,
             Env = env,
+            // The storage's volume (see Volume) at its mountPath, in this container alone: the database never sees it.
+            VolumeMounts = Volume(storage) is null ? null : [new V1VolumeMount { Name = StorageVolume, MountPath = backend!.Local!.MountPath }],
         };
     }
 

@@ -58,6 +58,50 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
     }
 
     [Fact]
+    public async Task A_local_folder_storage_is_mounted_into_the_sidecar_alone_and_taken_out_with_it()
+    {
+        var (workloads, db, s3Spec) = await DatabaseAsync();
+        await _store.CreateAsync((BackupStorage)Messages.Manifests.ManifestReader.Read($"""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: BackupStorage
+            metadata:
+              name: nfs-folder
+              namespace: {db.Namespace}
+            spec:
+              storage:
+                provider: local
+                local:
+                  mountPath: /backups
+                  subPath: team-a
+                  persistentVolumeClaim:
+                    claimName: backups-pvc
+            """).Resources[0]);
+        var spec = s3Spec with { Storage = new ResourceId(db.Namespace, "nfs-folder") };
+
+        await workloads.EnsureArchivingAsync(db, spec);
+        var set = await StatefulSetAsync(db);
+        await workloads.EnsureArchivingAsync(db, spec);
+        Assert.Equal(set.Metadata.ResourceVersion, (await StatefulSetAsync(db)).Metadata.ResourceVersion); // nothing to change
+
+        var volume = Assert.Single(set.Spec.Template.Spec.Volumes);
+        Assert.Equal("backups-pvc", volume.PersistentVolumeClaim.ClaimName);
+        var sidecar = Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "archiver");
+        var mount = Assert.Single(sidecar.VolumeMounts);
+        Assert.Equal((volume.Name, "/backups"), (mount.Name, mount.MountPath));
+        Assert.Equal("/backups/team-a", sidecar.Args[sidecar.Args.IndexOf("--storage-folder") + 1]);
+        Assert.Null(Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "mongodb").VolumeMounts);
+
+        // Moved to S3: the volume goes; stopped: nothing of the sidecar is left.
+        await workloads.EnsureArchivingAsync(db, s3Spec);
+        Assert.Empty((await StatefulSetAsync(db)).Spec.Template.Spec.Volumes ?? []);
+        await workloads.EnsureArchivingAsync(db, spec);
+        await workloads.StopArchivingAsync(db);
+        set = await StatefulSetAsync(db);
+        Assert.Empty(set.Spec.Template.Spec.Volumes ?? []);
+        Assert.Equal(["mongodb"], set.Spec.Template.Spec.Containers.Select(c => c.Name));
+    }
+
+    [Fact]
     public async Task A_restart_rolls_the_pods_once_per_token()
     {
         var (workloads, db, _) = await DatabaseAsync();
