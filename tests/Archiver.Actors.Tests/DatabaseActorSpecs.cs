@@ -225,13 +225,41 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         }
     }
 
+    [Fact]
+    public async Task A_raised_headroom_alarm_written_in_the_status_holds_until_headroom_is_back_with_a_margin()
+    {
+        var from = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var noWindows = new Messages.Protocol.StorageIndexes.RecoverableWindowsReply("db/MongoDB/demo/mg-rs", [], [], null);
+        _index = Sys.ActorOf(Props.Create(() => new WindowsIndex(noWindows)));
+        await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, new Ports.ArchivingSpec(new ResourceId("stash", "local-storage"), "db/MongoDB/demo/mg-rs", "h", TimeSpan.FromSeconds(1), 1 << 24));
+        // 70 min: over the 1 h threshold, under the 75 min it takes to clear a raised alarm.
+        _workloads.Report(Fixtures.DatabaseId, new Ports.ArchivingReport("rs0", from, from.AddHours(2), TimeSpan.FromMilliseconds(800), TimeSpan.FromMinutes(70), null, from.AddHours(2)));
+        // Raised by an earlier look, perhaps on another node: the entity starts with nothing of it in memory.
+        var raised = new Condition { Type = ArchivingHealth.ConditionType, Status = ConditionStatus.False, Reason = "HeadroomLow", Message = "raised earlier", LastTransitionTime = from };
+        await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromMilliseconds(100) }, status: new MongoDBStatus { Archiver = new DatabaseArchiverStatus { Conditions = [raised] } });
+
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status?.Archiver;
+            Assert.Equal("1h10m0s", status?.OplogHeadroom);
+            var archiving = Assert.Single(status!.Conditions!, c => c.Type == ArchivingHealth.ConditionType);
+            Assert.Equal("HeadroomLow", archiving.Reason);
+            Assert.Contains("not yet back over 1h15m0s", archiving.Message, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10));
+
+        _workloads.Report(Fixtures.DatabaseId, new Ports.ArchivingReport("rs0", from, from.AddHours(2), TimeSpan.FromMilliseconds(800), TimeSpan.FromMinutes(80), null, from.AddHours(2)));
+        await AwaitAssertAsync(async () =>
+            Assert.Equal("Healthy", Assert.Single((await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status!.Archiver!.Conditions!, c => c.Type == ArchivingHealth.ConditionType).Reason),
+            TimeSpan.FromSeconds(10));
+    }
+
     private sealed class WindowsIndex : ReceiveActor
     {
         public WindowsIndex(Messages.Protocol.StorageIndexes.RecoverableWindowsReply reply) =>
             Receive<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(_ => Sender.Tell(reply));
     }
 
-    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null, string? retentionPolicy = null, bool cached = false)
+    private async Task<IActorRef> StartAsync(string fullBackupExtra, bool pause = false, DatabaseSettings? settings = null, string? retentionPolicy = null, bool cached = false, MongoDBStatus? status = null)
     {
         var archiver = Fixtures.Archiver(extraSpec: "");
         var yamlArchiver = Messages.Manifests.ManifestReader.Read($"""
@@ -252,6 +280,13 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         db.Metadata.Annotations = new Dictionary<string, string> { [ApiGroups.SpecHashAnnotation] = SpecHash.Compute(archiver.Spec!) };
         db = db with { Spec = db.Spec! with { Archiver = new DatabaseArchiverRef { Ref = new ObjectRef { Name = "archiver-demo", Namespace = "kubedb" } } } };
         _store = await Fixtures.StoreWithAsync(archiver, db);
+        if (status is not null)
+        {
+            var stored = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+            stored.Metadata.ResourceVersion = null;
+            await _store.ReplaceStatusAsync(stored with { Status = status });
+        }
+
         if (cached)
         {
             _cache = new Watching.ResourceCache(_store).Start();

@@ -14,6 +14,8 @@ namespace Archiver.Actors.Databases;
 /// </summary>
 public static class ArchivingHealth
 {
+    public const string ConditionType = "Archiving";
+
     public static readonly TimeSpan DefaultLagThreshold = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultHeadroomThreshold = TimeSpan.FromHours(1);
 
@@ -41,7 +43,7 @@ public static class ArchivingHealth
         };
         return new Condition
         {
-            Type = "Archiving",
+            Type = ConditionType,
             Status = ok ? ConditionStatus.True : ConditionStatus.False,
             Reason = reason,
             Message = message,

@@ -18,7 +18,6 @@ namespace Archiver.Actors.Databases;
 public sealed partial class DatabaseActor
 {
     private MongoDBArchiver? _archiver;
-    private Condition? _health;
 
     private void ArmObservation()
     {
@@ -53,8 +52,8 @@ public sealed partial class DatabaseActor
     private void OnObserved(Observed observed)
     {
         if (observed.Error is not null) _log.Warning(observed.Error, "observing {0} failed", _state.Id);
-        var condition = ArchivingHealth.Evaluate(observed.Report, _archiver?.Spec?.WalBackup?.Config, Now, _health);
-        _health = condition;
+        var walConfig = _archiver?.Spec?.WalBackup?.Config;
+        var now = Now;
         var component = observed.Report?.Component ?? "rs0";
         var windows = ArchivingHealth.Windows(observed.Windows, component);
         var report = observed.Report;
@@ -71,6 +70,9 @@ public sealed partial class DatabaseActor
                 if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } db)
                 {
                     var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+                    // The condition as written last decides whether a raised alarm has cleared: it survives the
+                    // entity moving to another node, as a copy kept in the actor would not.
+                    var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType));
                     var next = archiverStatus with
                     {
                         RecoverableWindows = windows,
@@ -83,8 +85,7 @@ public sealed partial class DatabaseActor
                     // An idle database's observation usually finds nothing new: no write, no watch event.
                     if (!StatusWrites.Same(archiverStatus, next))
                     {
-                        var identity = new k8s.Models.V1ObjectMeta { Name = db.Metadata.Name, NamespaceProperty = db.Metadata.NamespaceProperty, Uid = db.Metadata.Uid };
-                        await store.ReplaceStatusAsync(db with { Metadata = identity, Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } });
+                        await store.ReplaceStatusAsync(db with { Metadata = Identity(db.Metadata), Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } });
                     }
                 }
 

@@ -126,19 +126,12 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     /// <c>databaseRefs</c> name every database the archiver selects, and ten thousand entities each holding their
     /// archiver's list was most of their memory.
     /// </summary>
-    private static MongoDBArchiver? Essentials(MongoDBArchiver? archiver) => archiver is null
-        ? null
-        : archiver with
-        {
-            Status = null,
-            Metadata = new k8s.Models.V1ObjectMeta
-            {
-                Name = archiver.Metadata.Name,
-                NamespaceProperty = archiver.Metadata.NamespaceProperty,
-                Uid = archiver.Metadata.Uid,
-                Generation = archiver.Metadata.Generation,
-            },
-        };
+    private static MongoDBArchiver? Essentials(MongoDBArchiver? archiver) =>
+        archiver is null ? null : archiver with { Status = null, Metadata = Identity(archiver.Metadata) };
+
+    /// <summary>A resource's name, namespace and uid alone: enough to address it or write its status.</summary>
+    private static k8s.Models.V1ObjectMeta Identity(k8s.Models.V1ObjectMeta metadata) =>
+        new() { Name = metadata.Name, NamespaceProperty = metadata.NamespaceProperty, Uid = metadata.Uid };
 
     /// <summary>The ops request's configure steps but the restart: the pods start with archiving already in them.</summary>
     private void ConfigureAtCreation(MongoDBArchiver archiver)
