@@ -26,9 +26,9 @@ internal static class ChunkThroughput
         var builder = new ChunkContentBuilder(raw.Length * 2);
         var compressed = compressor.Wrap(raw).ToArray();
         var rawCompressed = new byte[Compressor.GetCompressBound(raw.Length)];
-        var readBuffers = new ChunkBuffers();
+        using var readBuffers = new ChunkBuffers();
         var rawOut = new byte[raw.Length];
-        var buffers = new ChunkBuffers();
+        using var buffers = new ChunkBuffers();
         ArraySegment<byte> chunk = default;
 
         double pipelineWrite = double.MaxValue, rawWrite = double.MaxValue, pipelineRead = double.MaxValue, rawRead = double.MaxValue;

@@ -7,31 +7,34 @@ namespace Archiver.Storage.Oplog;
 /// <summary>
 /// Reads chunks back, verifying the checksum and that the header agrees with the object's name (a renamed or
 /// misplaced chunk would otherwise poison the catalog). Not thread-safe: it reuses one decompressor. With
-/// <c>reuseBuffers</c> it also reuses its download and content buffers: the entries of a chunk are then valid
-/// only until the next read (copy a document to keep it), which is what makes a replay run at zstd speed.
+/// <c>reuseBuffers</c> it also reuses its content buffers: the entries of a chunk are then valid only until the
+/// next read or until it is disposed (copy a document to keep it), which is what makes a replay run at zstd speed.
 /// </summary>
 public sealed class OplogChunkReader(IObjectStore store, bool reuseBuffers = false) : IDisposable
 {
     private readonly Decompressor _decompressor = new();
-    private readonly MemoryStream _download = new();
-    private readonly ChunkBuffers? _buffers = reuseBuffers ? new ChunkBuffers() : null;
+    private readonly ChunkBuffers _buffers = new();
 
     public async Task<OplogChunk> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
-        _download.SetLength(0);
+        var length = 0;
         await using (var stream = await store.GetAsync(key, cancellationToken))
         {
-            if (stream.CanSeek && stream.Length > _download.Capacity && stream.Length <= int.MaxValue)
+            // Sized once from the object's length where the backend knows it, instead of grown up to it.
+            var download = _buffers.Download(stream.CanSeek ? (int)Math.Min(stream.Length + 1, Array.MaxLength) : 1 << 20);
+            int read;
+            while ((read = await stream.ReadAsync(download.AsMemory(length), cancellationToken)) > 0)
             {
-                // Sized once instead of doubled up to it: each doubling is a fresh buffer to fault in and copy.
-                _download.Capacity = (int)stream.Length;
+                length += read;
+                if (length == download.Length)
+                {
+                    download = _buffers.Download(length * 2, keep: length);
+                }
             }
-
-            await stream.CopyToAsync(_download, cancellationToken);
         }
 
-        var bytes = _download.GetBuffer().AsSpan(0, (int)_download.Length);
-        var chunk = OplogChunkFormat.Decode(key, bytes, _decompressor, _buffers);
+        var bytes = _buffers.Download(length).AsSpan(0, length);
+        var chunk = OplogChunkFormat.Decode(key, bytes, _decompressor, reuseBuffers ? _buffers : null);
         var name = key[(key.LastIndexOf('/') + 1)..];
         var header = chunk.Header;
         if (!ChunkName.TryParse(name, bytes.Length, out var range)
@@ -50,6 +53,6 @@ public sealed class OplogChunkReader(IObjectStore store, bool reuseBuffers = fal
     public void Dispose()
     {
         _decompressor.Dispose();
-        _download.Dispose();
+        _buffers.Dispose();
     }
 }

@@ -92,5 +92,9 @@ public sealed class OplogChunkWriter : IDisposable
         return new ChunkDescriptor(key, Component, Timeline, range);
     }
 
-    public void Dispose() => _compressor?.Dispose();
+    public void Dispose()
+    {
+        _compressor?.Dispose();
+        _buffers.Dispose();
+    }
 }
