@@ -1,5 +1,6 @@
 using System.Text;
 using Archiver.Actors.Embedded;
+using Archiver.Actors.Ports;
 using Archiver.Host.Adapters;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;

@@ -1,10 +1,16 @@
+using System.Text;
+using Archiver.Actors.Ports;
 using Archiver.Emulators.Kubernetes;
+using Archiver.Host.Adapters;
 using Archiver.Host.Node;
 using Archiver.Kubernetes;
 using Archiver.Messages.Manifests;
+using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
+using Archiver.Storage.Backends;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Archiver.Host.Tests;
 
@@ -47,6 +53,31 @@ public sealed class ClusterNodeTests
             var sidecar = Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "archiver");
             Assert.Equal("archiver:e2e", sidecar.Image);
             Assert.StartsWith("opsrequest:", set.Spec.Template.Metadata.Annotations[KubernetesWorkloads.RestartTokenAnnotation], StringComparison.Ordinal);
+
+            // Secrets come from the API server, not the node's folder: an encrypted storage opens with the key there.
+            await client.CoreV1.CreateNamespacedSecretAsync(
+                new V1Secret
+                {
+                    Metadata = new V1ObjectMeta { Name = "storage-key", NamespaceProperty = "demo" },
+                    Data = new Dictionary<string, byte[]> { [ObjectStoreProvider.EncryptionKey] = Encoding.ASCII.GetBytes(Convert.ToBase64String(new byte[32])) },
+                },
+                "demo");
+            await node.Store.CreateAsync(new BackupStorage
+            {
+                ApiVersion = BackupStorage.ApiVersionName,
+                Kind = BackupStorage.KindName,
+                Metadata = new V1ObjectMeta { Name = "encrypted", NamespaceProperty = "demo" },
+                Spec = new BackupStorageSpec
+                {
+                    Storage = new StorageBackend { Provider = StorageProvider.Local, Local = new LocalBackendSpec { MountPath = Path.Combine(folder, "encrypted") } },
+                    EncryptionSecret = new ObjectRef { Name = "storage-key" },
+                },
+            });
+            Assert.False(Directory.Exists(node.Settings.SecretsFolder));
+            var store = await node.Services.GetRequiredService<IObjectStoreProvider>().OpenAsync(new ResourceId("demo", "encrypted"));
+            await store.PutBytesAsync("probe", "sealed"u8.ToArray());
+            Assert.DoesNotContain("sealed", await File.ReadAllTextAsync(Path.Combine(folder, "encrypted", "probe")));
+            Assert.Equal("sealed"u8.ToArray(), await store.GetBytesAsync("probe"));
         }
         finally
         {

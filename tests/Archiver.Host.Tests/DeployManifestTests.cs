@@ -46,6 +46,7 @@ public sealed class DeployManifestTests
         Assert.True(Grants(role, "", "namespaces", "list", "watch"));
         Assert.True(Grants(role, "apps", "statefulsets", "get", "update"));
         Assert.True(Grants(role, "", "pods", "list"));
+        Assert.True(Grants(role, "", "secrets", "get")); // KubernetesSecrets
         Assert.True(Grants(Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == "archiver-sidecar"), "", "pods", "get", "patch"));
 
         var binding = Assert.Single(objects.OfType<V1ClusterRoleBinding>());

@@ -92,7 +92,7 @@ public sealed class InProcessOplogArchivers(
             try
             {
                 var repository = await repositories.ResolveAsync(database, stop);
-                var client = connections.ClientFor(repository.Database);
+                var client = await connections.ClientForAsync(repository.Database, stop);
                 component = await MongoConnections.ReplicaSetNameAsync(client, stop);
                 var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
                 {

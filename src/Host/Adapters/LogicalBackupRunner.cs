@@ -24,7 +24,7 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
                 $"archiver {ResourceId.Of(repository.Archiver)}: spec.fullBackup.driver CSISnapshotter needs a Kubernetes cluster's volume snapshots; this node takes Logical backups");
         }
 
-        var client = connections.ClientFor(repository.Database);
+        var client = await connections.ClientForAsync(repository.Database, cancellation);
         var options = new LogicalBackupOptions
         {
             Component = await MongoConnections.ReplicaSetNameAsync(client, cancellation),

@@ -12,7 +12,7 @@ namespace Archiver.Host.Adapters;
 /// with the annotation <c>archiver.kubedb.com/connection-secret</c>; the secret's <c>uri</c> key holds the connection
 /// string. Clients are shared per connection string, as the driver intends.
 /// </summary>
-public sealed class MongoConnections(IResourceStore store, SecretFolder secrets) : IAsyncDisposable
+public sealed class MongoConnections(IResourceStore store, ISecretSource secrets) : IAsyncDisposable
 {
     public const string ConnectionSecretAnnotation = "archiver.kubedb.com/connection-secret";
     public const string UriKey = "uri";
@@ -23,10 +23,10 @@ public sealed class MongoConnections(IResourceStore store, SecretFolder secrets)
     {
         var db = await store.GetAsync<MongoDBResource>(database, cancellation)
             ?? throw new InvalidOperationException($"MongoDB {database} not found");
-        return ClientFor(db);
+        return await ClientForAsync(db, cancellation);
     }
 
-    public IMongoClient ClientFor(MongoDBResource db)
+    public async Task<IMongoClient> ClientForAsync(MongoDBResource db, CancellationToken cancellation = default)
     {
         var id = ResourceId.Of(db);
         var secretName = db.Metadata.Annotations?.TryGetValue(ConnectionSecretAnnotation, out var name) == true ? name : null;
@@ -37,7 +37,7 @@ public sealed class MongoConnections(IResourceStore store, SecretFolder secrets)
                 + $"(create a secret with a '{UriKey}' key in namespace {id.Namespace} and name it there)");
         }
 
-        var uri = secrets.Read(new ResourceId(id.Namespace, secretName), UriKey);
+        var uri = await secrets.ReadAsync(new ResourceId(id.Namespace, secretName), UriKey, cancellation);
         return _clients.GetOrAdd(uri, Create);
     }
 

@@ -18,7 +18,7 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
     {
         var target = await resources.GetAsync<Messages.Resources.MongoDB>(job.Database, cancellation)
             ?? throw new InvalidOperationException($"MongoDB {job.Database} not found");
-        var client = connections.ClientFor(target);
+        var client = await connections.ClientForAsync(target, cancellation);
         var store = await stores.OpenAsync(job.Storage, cancellation);
         var options = new RestoreOptions { RestoreId = $"{job.Database.Namespace}.{job.Database.Name}" };
         if (target.Metadata.Annotations?.TryGetValue(RestoreDatabasesAnnotation, out var mapping) == true && mapping.Length > 0)

@@ -13,7 +13,7 @@ namespace Archiver.Host.Adapters;
 /// AES-256-GCM when <c>encryptionSecret</c> names a secret whose <c>key</c> holds 32 bytes in base64. One store per
 /// resource version: an edited BackupStorage is opened afresh.
 /// </summary>
-public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder secrets) : IObjectStoreProvider, IDisposable
+public sealed class ObjectStoreProvider(IResourceStore resources, ISecretSource secrets) : IObjectStoreProvider, IDisposable
 {
     public const string AccessKeyId = "AWS_ACCESS_KEY_ID";
     public const string SecretAccessKey = "AWS_SECRET_ACCESS_KEY";
@@ -28,19 +28,19 @@ public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder s
         var version = resource.Metadata.ResourceVersion ?? "";
         if (_open.TryGetValue(storage, out var open) && open.Version == version) return open.Store;
 
-        var store = Open(storage, resource);
+        var store = await OpenAsync(storage, resource, cancellation);
         if (_open.TryGetValue(storage, out var stale) && stale.Store is IDisposable disposable) disposable.Dispose();
         _open[storage] = (version, store);
         return store;
     }
 
-    private IObjectStore Open(ResourceId id, BackupStorage resource)
+    private async Task<IObjectStore> OpenAsync(ResourceId id, BackupStorage resource, CancellationToken cancellation)
     {
         var backend = resource.Spec?.Storage ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage is missing");
         IObjectStore store = backend.Provider switch
         {
             StorageProvider.Local => OpenLocal(id, backend.Local),
-            StorageProvider.S3 => OpenS3(id, backend.S3),
+            StorageProvider.S3 => await OpenS3Async(id, backend.S3, cancellation),
             var other => throw new NotSupportedException(
                 $"BackupStorage {id}: spec.storage.provider {other} is not supported by this node yet; use s3 (GCS and Azure offer S3-compatible endpoints) or local"),
         };
@@ -51,7 +51,7 @@ public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder s
             byte[] key;
             try
             {
-                key = Convert.FromBase64String(secrets.Read(reference, EncryptionKey).Trim());
+                key = Convert.FromBase64String((await secrets.ReadAsync(reference, EncryptionKey, cancellation)).Trim());
             }
             catch (FormatException)
             {
@@ -73,11 +73,13 @@ public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder s
         return new LocalFolderStore(root);
     }
 
-    private S3ObjectStore OpenS3(ResourceId id, S3BackendSpec? s3)
+    private async Task<S3ObjectStore> OpenS3Async(ResourceId id, S3BackendSpec? s3, CancellationToken cancellation)
     {
         if (s3 is null) throw new InvalidOperationException($"BackupStorage {id}: spec.storage.s3 is missing");
         if (string.IsNullOrEmpty(s3.SecretName)) throw new InvalidOperationException($"BackupStorage {id}: spec.storage.s3.secretName names no credentials");
         var secret = new ResourceId(id.Namespace, s3.SecretName);
+        var accessKey = await secrets.ReadAsync(secret, AccessKeyId, cancellation);
+        var secretKey = await secrets.ReadAsync(secret, SecretAccessKey, cancellation);
         return new S3ObjectStore(new S3Settings
         {
             ServiceUrl = new Uri(s3.Endpoint),
@@ -85,8 +87,8 @@ public sealed class ObjectStoreProvider(IResourceStore resources, SecretFolder s
             Prefix = s3.Prefix ?? "",
             Region = s3.Region ?? "us-east-1",
             ForcePathStyle = s3.ForcePathStyle ?? true,
-            AccessKey = secrets.Read(secret, AccessKeyId),
-            SecretKey = secrets.Read(secret, SecretAccessKey),
+            AccessKey = accessKey,
+            SecretKey = secretKey,
         });
     }
 

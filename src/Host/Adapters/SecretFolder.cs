@@ -1,3 +1,4 @@
+using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 
 namespace Archiver.Host.Adapters;
@@ -7,7 +8,7 @@ namespace Archiver.Host.Adapters;
 /// (<c>&lt;root&gt;/&lt;namespace&gt;/&lt;name&gt;/&lt;key&gt;</c>). Resources name a secret; its values never appear in
 /// a resource, a status or a log line. On the embedded node the root is <c>&lt;data&gt;/secrets</c>.
 /// </summary>
-public sealed class SecretFolder(string root)
+public sealed class SecretFolder(string root) : ISecretSource
 {
     public string Root { get; } = Path.GetFullPath(root);
 
@@ -25,6 +26,9 @@ public sealed class SecretFolder(string root)
 
         return File.ReadAllText(path).TrimEnd('\r', '\n');
     }
+
+    public Task<string> ReadAsync(ResourceId secret, string key, CancellationToken cancellation = default) =>
+        Task.FromResult(Read(secret, key));
 
     public string? TryRead(ResourceId secret, string key) => File.Exists(PathOf(secret, key)) ? Read(secret, key) : null;
 
@@ -50,5 +54,3 @@ public sealed class SecretFolder(string root)
         return Path.Combine(Root, secret.Namespace, secret.Name, key);
     }
 }
-
-public sealed class SecretNotFoundException(string message) : Exception(message);

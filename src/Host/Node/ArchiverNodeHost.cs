@@ -86,6 +86,9 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         if (settings.Kubernetes is { } cluster) AddClusterResources(services, cluster);
         else AddEmbeddedResources(services);
         services.AddSingleton(new SecretFolder(settings.SecretsFolder));
+        // In a cluster the API server's Secrets; on the embedded node the folder laid out as Kubernetes mounts them.
+        if (settings.Kubernetes is null) services.AddSingleton<ISecretSource>(sp => sp.GetRequiredService<SecretFolder>());
+        else services.AddSingleton<ISecretSource, KubernetesSecrets>();
         services.AddSingleton<MongoConnections>();
         services.AddSingleton<IObjectStoreProvider, ObjectStoreProvider>();
         services.AddSingleton<IStorageJanitor, StorageJanitor>();
