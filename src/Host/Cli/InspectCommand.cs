@@ -27,13 +27,10 @@ public static class InspectCommand
 
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var node = new Option<string>("--node")
-        {
-            Description = "The node's address (default $ARCHIVER_NODE or http://127.0.0.1:7780).",
-            DefaultValueFactory = _ => InspectClient.DefaultNode(),
-            Recursive = true,
-        };
-        var token = new Option<string?>("--token") { Description = "The node's bearer token (default $ARCHIVER_TOKEN).", Recursive = true };
+        var node = NodeClient.NodeOption();
+        node.Recursive = true;
+        var token = NodeClient.TokenOption();
+        token.Recursive = true;
         var format = new Option<Format>("--output", "-o")
         {
             Description = "table (for a person), json (the endpoint's answer) or tsv (for scripts: tab separated, no header).",
@@ -349,7 +346,7 @@ public static class InspectCommand
     private static readonly JsonSerializerOptions OneLine = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static T Read<T>(JsonElement body) =>
-        body.Deserialize<T>(ApiJson.Options) ?? throw new InspectFailure(ExitCodes.Failed, "the node answered null");
+        body.Deserialize<T>(ApiJson.Options) ?? throw new CommandFailure(ExitCodes.Failed, "the node answered null");
 
     private static string YesNo(bool value) => value ? "yes" : "no";
 
@@ -399,14 +396,14 @@ public static class InspectCommand
         {
             try
             {
-                using var client = InspectClient.Create(parse.GetValue(Node)!, parse.GetValue(Token));
-                var body = await client.GetAsync(path, cancellation);
+                using var client = NodeClient.From(parse, Node, Token);
+                var body = await client.GetAsync<JsonElement>(path, cancellation);
                 var format = parse.GetValue(FormatOption);
                 if (format == Format.Json) await Output.WriteLineAsync(JsonSerializer.Serialize(body, Pretty));
                 else print(body, format, Output);
                 return ExitCodes.Ok;
             }
-            catch (InspectFailure failure)
+            catch (CommandFailure failure)
             {
                 await Error.WriteLineAsync($"archiver inspect {parse.CommandResult.Command.Name}: {failure.Message}");
                 return failure.ExitCode;

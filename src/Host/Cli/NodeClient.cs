@@ -8,7 +8,10 @@ using Archiver.Host.Node;
 
 namespace Archiver.Host.Cli;
 
-/// <summary>The commands' way to a running node's <c>/api/v1</c>; every failure becomes an exit code and one message.</summary>
+/// <summary>
+/// The commands' way to a running node (<c>/api/v1</c>, <c>/inspect</c>): every failure becomes an exit code and
+/// the one message a person (or a script) acts on, naming the node and what to check.
+/// </summary>
 public sealed class NodeClient : IDisposable
 {
     private readonly HttpClient _http;
@@ -34,7 +37,7 @@ public sealed class NodeClient : IDisposable
         var address = parse.GetValue(node)!;
         if (!Uri.TryCreate(address.EndsWith('/') ? address : address + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            throw new CommandFailure(ExitCodes.Usage, $"--node: '{address}' is not an http(s) address");
+            throw new CommandFailure(ExitCodes.Usage, $"--node: '{address}' is not an http(s) address, such as http://127.0.0.1:{NodeSettings.DefaultHttpPort}");
         }
 
         return new NodeClient(uri, parse.GetValue(token) ?? Environment.GetEnvironmentVariable("ARCHIVER_TOKEN"));
@@ -62,11 +65,11 @@ public sealed class NodeClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CommandFailure(ExitCodes.Unreachable, $"cannot reach the node at {Node}: {e.Message} (is 'archiver run' running? --node names another)");
+            throw Unreachable(e.Message);
         }
         catch (TaskCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            throw new CommandFailure(ExitCodes.Unreachable, $"the node at {Node} did not answer within {_http.Timeout.TotalSeconds:0} s");
+            throw Unreachable($"no answer within {_http.Timeout.TotalSeconds:0} s");
         }
 
         using (response)
@@ -75,10 +78,41 @@ public sealed class NodeClient : IDisposable
             if (response.IsSuccessStatusCode)
             {
                 if (typeof(T) == typeof(string)) return (T)(object)text;
-                return System.Text.Json.JsonSerializer.Deserialize<T>(text, ApiJson.Options)!;
+                try
+                {
+                    return System.Text.Json.JsonSerializer.Deserialize<T>(text, ApiJson.Options)
+                        ?? throw new CommandFailure(ExitCodes.Failed, $"the node at {Node} answered null");
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    throw new CommandFailure(ExitCodes.Unreachable, $"{Node} answered something that is not an Archiver node's JSON; is --node right?");
+                }
             }
 
-            throw new CommandFailure(ExitCodeOf(response.StatusCode), MessageOf(text, response.StatusCode));
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                    new CommandFailure(ExitCodes.Unreachable, $"{Node} refused the request: {MessageOf(text, response.StatusCode)}"),
+                // A 404 without our error body is some other server's: the address is wrong, not the request.
+                HttpStatusCode.NotFound when !IsApiError(text) =>
+                    new CommandFailure(ExitCodes.Unreachable, $"{Node} has no endpoint {request.RequestUri}; is --node an Archiver node?"),
+                _ => new CommandFailure(ExitCodeOf(response.StatusCode), MessageOf(text, response.StatusCode)),
+            };
+        }
+    }
+
+    private CommandFailure Unreachable(string reason) =>
+        new(ExitCodes.Unreachable, $"cannot reach the node at {Node}: {reason}. Is it running (archiver run)? Name it with --node or $ARCHIVER_NODE.");
+
+    private static bool IsApiError(string body)
+    {
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<ApiError>(body, ApiJson.Options)?.Message is { Length: > 0 };
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
         }
     }
 
@@ -102,7 +136,6 @@ public sealed class NodeClient : IDisposable
 
     private static int ExitCodeOf(HttpStatusCode status) => status switch
     {
-        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.Unreachable,
         HttpStatusCode.ServiceUnavailable or HttpStatusCode.InternalServerError => ExitCodes.Failed,
         _ => ExitCodes.Invalid,
     };

@@ -167,6 +167,46 @@ public sealed class InspectCommandTests(InspectionNode fixture)
     }
 
     [Fact]
+    public async Task A_server_that_is_not_a_node_is_named_as_the_wrong_address()
+    {
+        // Some other web server on the address: a plain 404, and a 200 that is not our JSON.
+        using var listener = new HttpListener();
+        var port = ClosedPort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return; // stopped
+                }
+
+                var html = context.Request.Url!.AbsolutePath.Contains("members", StringComparison.Ordinal);
+                context.Response.StatusCode = html ? 200 : 404;
+                await context.Response.OutputStream.WriteAsync("<html>hello</html>"u8.ToArray());
+                context.Response.Close();
+            }
+        });
+
+        var members = await CliRun.RunAsync("inspect", "members", "--node", $"http://127.0.0.1:{port}");
+        var get = await CliRun.RunAsync("get", "MongoDB", "--node", $"http://127.0.0.1:{port}");
+        listener.Stop();
+        await serving;
+
+        Assert.Equal(4, members.ExitCode);
+        Assert.Contains("answered something that is not an Archiver node's JSON; is --node right?", members.Error, StringComparison.Ordinal);
+        Assert.Equal(4, get.ExitCode);
+        Assert.Contains("is --node an Archiver node?", get.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_node_address_is_a_usage_error()
     {
         var run = await CliRun.RunAsync("inspect", "members", "--node", "not a url");
