@@ -7,8 +7,8 @@ namespace Archiver.Kubernetes;
 
 /// <summary>
 /// The <c>archiver sidecar</c> container for one database: its arguments come from the archiving spec, the storage
-/// backend and the database's uid; its credentials only from secrets (KubeDB's <c>{database}-auth</c> secret for
-/// MongoDB, the BackupStorage's secret for S3), never from arguments.
+/// backend and the database's uid; its credentials only from secrets (KubeDB's auth secret for MongoDB,
+/// <c>spec.authSecret.name</c> or <c>{database}-auth</c>; the BackupStorage's secret for S3), never from arguments.
 /// </summary>
 internal static class SidecarContainer
 {
@@ -47,10 +47,11 @@ internal static class SidecarContainer
         ];
         List<V1EnvVar> env =
         [
-            SecretEnv("MONGODB_USERNAME", $"{name}-auth", "username"),
-            SecretEnv("MONGODB_PASSWORD", $"{name}-auth", "password"),
-            // The kubelet expands $(VAR) from the variables above; the sidecar talks to its own pod's member.
-            new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = "mongodb://$(MONGODB_USERNAME):$(MONGODB_PASSWORD)@localhost:27017/?directConnection=true&authSource=admin" },
+            SecretEnv("MONGODB_USERNAME", database.AuthSecretName(), "username"),
+            SecretEnv("MONGODB_PASSWORD", database.AuthSecretName(), "password"),
+            // The sidecar talks to its own pod's member, and takes the credentials from the two variables above
+            // (not spliced into the URI, where a password with '@', ':' or '/' would break it).
+            new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = "mongodb://localhost:27017/?directConnection=true" },
             // Where the sidecar publishes its report (ReportAnnotation on its own pod). apiVersion is spelled out as the
             // API server would default it, so the container reads back equal to what was written.
             new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },

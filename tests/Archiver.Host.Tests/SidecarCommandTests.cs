@@ -1,4 +1,5 @@
 using Archiver.Emulators.MongoDb;
+using Archiver.Host.Cli;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -39,6 +40,21 @@ public sealed class SidecarCommandTests
         {
             ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("mongodb://localhost:27017/?directConnection=true", "root", "root")]
+    [InlineData("mongodb://app:pw@localhost:27017/?authSource=admin", "root", "app")] // the string's own credentials win
+    [InlineData("mongodb://localhost:27017/", null, null)]
+    public void Credentials_from_the_environment_are_used_when_the_string_has_none(string uri, string? username, string? expected)
+    {
+        var settings = SidecarCommand.ClientSettings(uri, username, "p@ss:w/rd?");
+
+        Assert.Equal(expected, settings.Credential?.Username);
+        if (expected == "root")
+        {
+            Assert.Equal("admin", settings.Credential!.Source);
         }
     }
 

@@ -28,6 +28,9 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         Assert.Equal(["sidecar", "--prefix", spec.Prefix], sidecar.Args.Take(3));
         Assert.Contains("--database-uid", sidecar.Args);
         Assert.Contains("--s3-bucket", sidecar.Args);
+        // KubeDB's auth secret, as variables: never spliced into the connection string.
+        Assert.Equal("mg-auth", Assert.Single(sidecar.Env, e => e.Name == "MONGODB_PASSWORD").ValueFrom.SecretKeyRef.Name);
+        Assert.DoesNotContain("@", Assert.Single(sidecar.Env, e => e.Name == "ARCHIVER_MONGODB_URI").Value, StringComparison.Ordinal);
         Assert.Equal(first.Metadata.ResourceVersion, second.Metadata.ResourceVersion); // the second call wrote nothing
     }
 

@@ -8,9 +8,12 @@ using MongoDB.Driver;
 namespace Archiver.Host.Adapters;
 
 /// <summary>
-/// How the embedded node reaches a MongoDB resource's replica set: the resource names a secret in its own namespace
-/// with the annotation <c>archiver.kubedb.com/connection-secret</c>; the secret's <c>uri</c> key holds the connection
-/// string. Clients are shared per connection string, as the driver intends.
+/// How a node reaches a MongoDB resource's replica set (for full backups and restores). A resource may name a secret
+/// in its own namespace with the annotation <c>archiver.kubedb.com/connection-secret</c>, whose <c>uri</c> key holds
+/// the connection string; that always wins. Without it, the database is taken to be KubeDB's: the credentials from
+/// its auth secret (<c>spec.authSecret.name</c>, by default <c>{name}-auth</c>, keys <c>username</c> and
+/// <c>password</c>, the same the sidecar gets) and the primary through KubeDB's service <c>{name}.{namespace}.svc</c>,
+/// with <c>spec.replicaSet.name</c> as the replica set. Clients are shared per connection string, as the driver intends.
 /// </summary>
 public sealed class MongoConnections(IResourceStore store, ISecretSource secrets) : IAsyncDisposable
 {
@@ -30,14 +33,28 @@ public sealed class MongoConnections(IResourceStore store, ISecretSource secrets
     {
         var id = ResourceId.Of(db);
         var secretName = db.Metadata.Annotations?.TryGetValue(ConnectionSecretAnnotation, out var name) == true ? name : null;
-        if (string.IsNullOrEmpty(secretName))
+        string uri;
+        if (!string.IsNullOrEmpty(secretName))
         {
-            throw new InvalidOperationException(
-                $"MongoDB {id}: metadata.annotations[{ConnectionSecretAnnotation}] names no secret, so this node cannot reach its replica set "
-                + $"(create a secret with a '{UriKey}' key in namespace {id.Namespace} and name it there)");
+            uri = await secrets.ReadAsync(new ResourceId(id.Namespace, secretName), UriKey, cancellation);
+        }
+        else
+        {
+            var auth = new ResourceId(id.Namespace, db.AuthSecretName());
+            try
+            {
+                uri = KubeDbConnection.Uri(
+                    db,
+                    await secrets.ReadAsync(auth, KubeDbConnection.UsernameKey, cancellation),
+                    await secrets.ReadAsync(auth, KubeDbConnection.PasswordKey, cancellation));
+            }
+            catch (SecretNotFoundException e)
+            {
+                throw new SecretNotFoundException(
+                    $"MongoDB {id}: no metadata.annotations[{ConnectionSecretAnnotation}] naming a secret with a '{UriKey}' key, and KubeDB's auth secret cannot be used: {e.Message}");
+            }
         }
 
-        var uri = await secrets.ReadAsync(new ResourceId(id.Namespace, secretName), UriKey, cancellation);
         return _clients.GetOrAdd(uri, Create);
     }
 

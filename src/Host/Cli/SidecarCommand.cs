@@ -33,7 +33,9 @@ public static class SidecarCommand
         var command = new Command("sidecar", """
             Archive one replica set's oplog continuously into a repository: majority-committed entries only, in
             self-checking chunks, resuming where the repository ends. Runs until stopped (SIGTERM finishes the
-            chunk in flight or leaves it to be re-read on the next start).
+            chunk in flight or leaves it to be re-read on the next start). When the connection string carries no
+            credentials, $MONGODB_USERNAME and $MONGODB_PASSWORD are used (authSource admin), as KubeDB's auth
+            secret gives them.
 
             Example:
               ARCHIVER_MONGODB_URI="mongodb://localhost:27017/?replicaSet=rs0" \
@@ -50,7 +52,7 @@ public static class SidecarCommand
             if (!ByteQuantity.TryParse(parse.GetValue(maxSize)!, out var size, out var sizeReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-size: {sizeReason}");
             var store = OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket));
             var layout = new RepositoryLayout(parse.GetValue(prefix)!);
-            var client = new MongoClient(uri);
+            var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD")));
             try
             {
                 var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync(parse.GetValue(uid)!, DateTimeOffset.UtcNow, cancellation);
@@ -91,6 +93,21 @@ public static class SidecarCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The connection string's settings, with the credentials given apart when it carries none: set as a credential,
+    /// not spliced into the string, so a password with '@', ':' or '/' needs no escaping by whoever writes the pod.
+    /// </summary>
+    internal static MongoClientSettings ClientSettings(string uri, string? username, string? password)
+    {
+        var settings = MongoClientSettings.FromConnectionString(uri);
+        if (settings.Credential is null && !string.IsNullOrEmpty(username))
+        {
+            settings.Credential = MongoCredential.CreateCredential("admin", username, password ?? "");
+        }
+
+        return settings;
     }
 
     private static IObjectStore OpenStore(string? folder, string? endpoint, string? bucket)

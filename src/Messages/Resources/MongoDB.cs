@@ -11,6 +11,22 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
 {
     public const string KindName = "MongoDB";
     public const string ApiVersionName = ApiGroups.KubeDbV1Alpha2;
+
+    /// <summary>KubeDB's secret with the root <c>username</c> and <c>password</c>: <c>spec.authSecret.name</c>, by default <c>{name}-auth</c>.</summary>
+    public string AuthSecretName() => KubeDbField("authSecret", "name") ?? $"{Metadata.Name}-auth";
+
+    /// <summary>KubeDB's <c>spec.replicaSet.name</c>; null for a standalone.</summary>
+    public string? ReplicaSetName() => KubeDbField("replicaSet", "name");
+
+    // KubeDB's fields Archiver does not model are kept in the spec's extension data.
+    private string? KubeDbField(string section, string field) =>
+        Spec?.Other is { } other
+        && other.TryGetValue(section, out var value)
+        && value.ValueKind == JsonValueKind.Object
+        && value.TryGetProperty(field, out var name)
+        && name.ValueKind == JsonValueKind.String
+            ? name.GetString()
+            : null;
 }
 
 public sealed record MongoDBSpec

@@ -1,0 +1,28 @@
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>
+/// The connection string KubeDB's conventions give a MongoDB resource: its primary service
+/// <c>{name}.{namespace}.svc:27017</c> (the driver then finds the members from the replica set's own hello), the
+/// root credentials of its auth secret, <c>authSource=admin</c>, and <c>replicaSet</c> from
+/// <c>spec.replicaSet.name</c> when the resource runs one. TLS databases need the connection-secret annotation.
+/// </summary>
+internal static class KubeDbConnection
+{
+    public const string UsernameKey = "username";
+    public const string PasswordKey = "password";
+    private const int Port = 27017;
+
+    public static string Uri(MongoDBResource db, string username, string password)
+    {
+        var host = $"{db.Metadata.Name}.{db.Metadata.NamespaceProperty}.svc:{Port}";
+        var query = "authSource=admin";
+        if (db.ReplicaSetName() is { Length: > 0 } replicaSet)
+        {
+            query += "&replicaSet=" + System.Uri.EscapeDataString(replicaSet);
+        }
+
+        return $"mongodb://{System.Uri.EscapeDataString(username)}:{System.Uri.EscapeDataString(password)}@{host}/?{query}";
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using Archiver.Actors.Embedded;
+using Archiver.Actors.Ports;
+using Archiver.Host.Adapters;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+using k8s.Models;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>
+/// How a node finds a database's connection: the connection-secret annotation when there is one, otherwise KubeDB's
+/// conventions (auth secret, primary service, replica set name). Checked on the client's settings: nothing connects.
+/// </summary>
+public sealed class MongoConnectionsTests : IAsyncDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("archiver-connections-").FullName;
+    private readonly SecretFolder _secrets;
+    private readonly MongoConnections _connections;
+
+    public MongoConnectionsTests()
+    {
+        _secrets = new SecretFolder(_folder);
+        _connections = new MongoConnections(new InMemoryResourceStore(), _secrets);
+    }
+
+    [Fact]
+    public async Task A_KubeDB_database_is_reached_through_its_service_with_its_auth_secret()
+    {
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "username", "root");
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "password", "p@ss:w/rd?&");
+
+        var settings = (await _connections.ClientForAsync(Database(replicaSet: "rs0"))).Settings;
+
+        Assert.Equal("mg-rs.demo.svc", Assert.Single(settings.Servers).Host);
+        Assert.Equal(27017, settings.Servers.Single().Port);
+        Assert.Equal("rs0", settings.ReplicaSetName);
+        Assert.Equal("root", settings.Credential.Username);
+        Assert.Equal("admin", settings.Credential.Source);
+    }
+
+    [Fact]
+    public async Task A_named_auth_secret_is_used_and_a_standalone_gets_no_replica_set()
+    {
+        _secrets.Write(new ResourceId("demo", "custom-auth"), "username", "backup");
+        _secrets.Write(new ResourceId("demo", "custom-auth"), "password", "x");
+
+        var settings = (await _connections.ClientForAsync(Database(authSecret: "custom-auth"))).Settings;
+
+        Assert.Equal("backup", settings.Credential.Username);
+        Assert.Null(settings.ReplicaSetName);
+    }
+
+    [Fact]
+    public async Task The_connection_secret_annotation_wins_over_the_conventions()
+    {
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "username", "root");
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "password", "x");
+        _secrets.Write(new ResourceId("demo", "direct"), MongoConnections.UriKey, "mongodb://elsewhere:27018/?replicaSet=other");
+
+        var settings = (await _connections.ClientForAsync(Database(replicaSet: "rs0", connectionSecret: "direct"))).Settings;
+
+        Assert.Equal("elsewhere", Assert.Single(settings.Servers).Host);
+        Assert.Equal("other", settings.ReplicaSetName);
+    }
+
+    [Fact]
+    public async Task Without_either_the_error_names_both_ways_and_no_value()
+    {
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "username", "root");
+
+        var error = await Assert.ThrowsAsync<SecretNotFoundException>(() => _connections.ClientForAsync(Database(replicaSet: "rs0")));
+
+        Assert.Contains($"metadata.annotations[{MongoConnections.ConnectionSecretAnnotation}]", error.Message);
+        Assert.Contains("secret demo/mg-rs-auth has no key 'password'", error.Message);
+        Assert.DoesNotContain("root", error.Message);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connections.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private static MongoDBResource Database(string? replicaSet = null, string? authSecret = null, string? connectionSecret = null)
+    {
+        var other = new Dictionary<string, JsonElement>();
+        if (replicaSet is not null) other["replicaSet"] = JsonSerializer.SerializeToElement(new { name = replicaSet });
+        if (authSecret is not null) other["authSecret"] = JsonSerializer.SerializeToElement(new { name = authSecret });
+        return new MongoDBResource
+        {
+            ApiVersion = MongoDBResource.ApiVersionName,
+            Kind = MongoDBResource.KindName,
+            Metadata = new V1ObjectMeta
+            {
+                Name = "mg-rs",
+                NamespaceProperty = "demo",
+                Annotations = connectionSecret is null ? null : new Dictionary<string, string> { [MongoConnections.ConnectionSecretAnnotation] = connectionSecret },
+            },
+            Spec = new MongoDBSpec { Other = other },
+        };
+    }
+}
