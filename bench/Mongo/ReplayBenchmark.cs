@@ -18,16 +18,17 @@ internal static class ReplayBenchmark
     // Paired rounds judged by the median ratio (see PairedRounds): 15 rounds of about a second.
     private const int Rounds = 15;
 
-    // The ingest leaves three chunks (35 MiB). Each round is a restore of the same chunks replayed Passes times in a
-    // row (every pass applied in full), on both sides. A restore has costs of its own besides its throughput:
+    // Each round is a restore of the chunks the ingest left, replayed enough times in a row to make about
+    // ChunksPerRound chunks (every pass applied in full), on both sides. A restore has costs of its own besides its throughput:
     // filling the read-ahead window before the first entry, applying the last chunks with nothing left to decode
     // beside it. A real PITR replays hundreds to thousands of chunks; at 24 chunks a round those fixed costs were
     // a tenth of the figure (0.72 against 0.83 at 96 chunks, median of 21 rounds in one run), so a round is 96.
-    private const int Passes = 32;
+    private const int ChunksPerRound = 96;
 
     public static async Task RunAsync(ArchivedChunks chunks, BenchReport report)
     {
-        var keys = Enumerable.Repeat(chunks.Keys, Passes).SelectMany(k => k).ToList();
+        var passes = Math.Max(1, (int)Math.Round((double)ChunksPerRound / chunks.Keys.Count));
+        var keys = Enumerable.Repeat(chunks.Keys, passes).SelectMany(k => k).ToList();
         // A first raw pass warms the files and the JIT, and tells how much content a round decompresses.
         var mib = await RawAsync(chunks.Store, keys) / (1024.0 * 1024.0);
         var firstEntry = new List<double>();
@@ -38,9 +39,9 @@ internal static class ReplayBenchmark
                 var watch = Stopwatch.StartNew();
                 var entries = await PipelineAsync(chunks, keys, watch, firstEntry);
                 var seconds = watch.Elapsed.TotalSeconds;
-                if (entries != chunks.Entries * Passes)
+                if (entries != chunks.Entries * passes)
                 {
-                    throw new InvalidOperationException($"The pipeline replayed {entries} entries, expected {chunks.Entries * Passes}.");
+                    throw new InvalidOperationException($"The pipeline replayed {entries} entries, expected {chunks.Entries * passes}.");
                 }
 
                 return mib / seconds;
@@ -53,9 +54,9 @@ internal static class ReplayBenchmark
             });
 
         var (decode, apply) = await StagesAsync(chunks);
-        Console.WriteLine($"# replay: {chunks.Keys.Count} chunks x {Passes} passes, {mib:0.0} MiB of content; median of {rounds} paired rounds: raw zstd {raw:0} MiB/s, pipeline {pipeline:0} MiB/s ({chunks.Entries * Passes / (mib / pipeline):0} entries/s)");
+        Console.WriteLine($"# replay: {chunks.Keys.Count} chunks x {passes} passes, {mib:0.0} MiB of content; median of {rounds} paired rounds: raw zstd {raw:0} MiB/s, pipeline {pipeline:0} MiB/s ({chunks.Entries * passes / (mib / pipeline):0} entries/s)");
         Console.WriteLine($"# replay start-up (the read-ahead filling its window): first entry applied after {firstEntry.Order().ElementAt(firstEntry.Count / 2) * 1000:0.0} ms (median)");
-        Console.WriteLine($"# replay stages on one thread: read+CRC+zstd+index {mib / Passes / decode:0} MiB/s, filter+batch {mib / Passes / apply:0} MiB/s");
+        Console.WriteLine($"# replay stages on one thread: read+CRC+zstd+index {mib / passes / decode:0} MiB/s, filter+batch {mib / passes / apply:0} MiB/s");
         report.AtLeast("mongo.replay.pipeline_mib_s", pipeline, raw, 0.8);
     }
 

@@ -40,6 +40,42 @@ public sealed class ArchiverFaultTests
     }
 
     [EmulatorOnlyFact]
+    public async Task Entries_held_back_until_the_majority_point_moves_are_archived_whole_and_in_order()
+    {
+        await using var session = await EmulatorSession.StartAsync();
+        using var repository = new TestRepository();
+        await using var run = new ArchiverRun(session.Client, repository);
+        var orders = session.Client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await orders.InsertOneAsync(new BsonDocument("_id", "first"));
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+
+        // Held over several batches: each batch's reply buffer is given back to the driver while they wait.
+        session.Emulator.HoldMajorityCommitPoint();
+        for (var i = 0; i < 5; i++)
+        {
+            await orders.InsertOneAsync(new BsonDocument { { "_id", $"held-{i}" }, { "pad", new string((char)('a' + i), 200) } });
+            await Task.Delay(150);
+        }
+
+        var held = OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp);
+        Assert.True(run.Archiver.Status.WalSegmentEnd < held, "an entry past the majority point was archived");
+        session.Emulator.ReleaseMajorityCommitPoint();
+        await orders.InsertOneAsync(new BsonDocument("_id", "last"));
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+
+        var inserted = (await ArchiverTests.ReplayAllAsync(repository, default))
+            .Select(e => MongoDB.Bson.Serialization.BsonSerializer.Deserialize<BsonDocument>(e.Document.ToArray()))
+            .Where(d => d["op"] == "i")
+            .Select(d => d["o"])
+            .ToList();
+        Assert.Equal(["first", "held-0", "held-1", "held-2", "held-3", "held-4", "last"], inserted.Select(o => o["_id"].AsString));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(new string((char)('a' + i), 200), inserted[i + 1]["pad"].AsString);
+        }
+    }
+
+    [EmulatorOnlyFact]
     public async Task A_rollover_while_the_archiver_was_stopped_records_the_gap_raises_a_condition_and_starts_a_new_run()
     {
         await using var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, OplogSizeBytes = 30_000 });

@@ -29,28 +29,44 @@ public sealed partial class OplogArchiver
             cancellationToken);
         var checkedContinuity = from.IsZero;
         Clear(ArchiverConditionTypes.SourceUnavailable);
+        var fresh = new List<OplogEntry>();
         while (await cursor.MoveNextAsync(cancellationToken))
         {
-            foreach (var raw in cursor.Current)
+            // The batch's entries are read in place, over the driver's reply buffer: the writer copies each into its
+            // chunk once it is known to be majority-committed, and only entries that must wait are copied out.
+            var documents = cursor.Current as IReadOnlyList<RawBsonDocument> ?? [.. cursor.Current];
+            fresh.Clear();
+            try
             {
-                var entry = Copy(raw);
-                if (!checkedContinuity)
+                foreach (var raw in documents)
                 {
-                    checkedContinuity = true;
-                    if (entry.Ts == from)
+                    var entry = View(raw);
+                    if (!checkedContinuity)
                     {
-                        continue;
+                        checkedContinuity = true;
+                        if (entry.Ts == from)
+                        {
+                            continue;
+                        }
+
+                        // A $gte find from a rolled-off ts silently starts at the oldest entry (MONGODB-OPLOG.md §6).
+                        await StartNewRunAfterGapAsync(from, entry, cancellationToken);
                     }
 
-                    // A $gte find from a rolled-off ts silently starts at the oldest entry (MONGODB-OPLOG.md §6).
-                    await StartNewRunAfterGapAsync(from, entry, cancellationToken);
+                    fresh.Add(entry);
                 }
 
-                held.Enqueue(entry);
+                await PassMajorityCommittedAsync(held, fresh, sessionTerm, cancellationToken);
+            }
+            finally
+            {
+                foreach (var raw in documents)
+                {
+                    raw.Dispose();
+                }
             }
 
-            await PassMajorityCommittedAsync(held, sessionTerm, cancellationToken);
-            await CutIfDueAsync(caughtUp: held.Count == 0 && !cursor.Current.Any(), cancellationToken);
+            await CutIfDueAsync(caughtUp: held.Count == 0 && documents.Count == 0, cancellationToken);
             await RefreshStatusAsync(force: false, cancellationToken);
         }
 
@@ -58,14 +74,20 @@ public sealed partial class OplogArchiver
         await Task.Delay(_options.MaxAwaitTime, _time, cancellationToken);
     }
 
-    private async Task PassMajorityCommittedAsync(Queue<OplogEntry> held, long sessionTerm, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends, in order, the held entries and then this batch's that are majority-committed (the position is read
+    /// again, after the batch was fetched, when an entry is past the majority point last seen); the rest wait in
+    /// <c>held</c>, copied out of the driver's buffer. Once one entry waits, all after it wait too.
+    /// </summary>
+    private async Task PassMajorityCommittedAsync(Queue<OplogEntry> held, List<OplogEntry> fresh, long sessionTerm, CancellationToken cancellationToken)
     {
-        if (held.Count == 0)
+        if (held.Count == 0 && fresh.Count == 0)
         {
             return;
         }
 
-        if (held.Peek().Ts > _position!.Majority || held.Last().Ts > _position.Majority)
+        var newest = fresh.Count > 0 ? fresh[^1].Ts : held.Last().Ts;
+        if (newest > _position!.Majority)
         {
             _position = await ReplicaSetPosition.ReadAsync(_client, cancellationToken);
             if (_position.Term != sessionTerm)
@@ -78,21 +100,37 @@ public sealed partial class OplogArchiver
 
         while (held.Count > 0 && held.Peek().Ts <= _position.Majority)
         {
-            var entry = held.Dequeue();
-            if (_writer!.PendingEntries == 0)
-            {
-                _pendingSinceTicks = _time.GetTimestamp();
-            }
+            await AppendAsync(held.Dequeue(), cancellationToken);
+        }
 
-            if (_writer.Append(entry))
+        foreach (var entry in fresh)
+        {
+            if (held.Count == 0 && entry.Ts <= _position.Majority)
             {
-                _lastAppended = entry.Ts;
+                await AppendAsync(entry, cancellationToken);
             }
+            else
+            {
+                held.Enqueue(new OplogEntry(entry.Ts, entry.WallUnixMs, entry.Document.ToArray()));
+            }
+        }
+    }
 
-            if (_writer.PendingBytes >= _options.ChunkMaxBytes)
-            {
-                await PublishAsync(cancellationToken);
-            }
+    private async Task AppendAsync(OplogEntry entry, CancellationToken cancellationToken)
+    {
+        if (_writer!.PendingEntries == 0)
+        {
+            _pendingSinceTicks = _time.GetTimestamp();
+        }
+
+        if (_writer.Append(entry))
+        {
+            _lastAppended = entry.Ts;
+        }
+
+        if (_writer.PendingBytes >= _options.ChunkMaxBytes)
+        {
+            await PublishAsync(cancellationToken);
         }
     }
 
@@ -136,13 +174,24 @@ public sealed partial class OplogArchiver
         }
     }
 
-    private static OplogEntry Copy(RawBsonDocument raw)
+    /// <summary>The entry over the driver's buffer where the document lies in one piece (it does, but for a reply split across buffers), else a copy.</summary>
+    private static OplogEntry View(RawBsonDocument raw)
     {
         var slice = raw.Slice;
-        var bytes = new byte[slice.Length];
-        slice.GetBytes(0, bytes, 0, bytes.Length);
-        raw.Dispose();
-        var (ts, wall) = OplogFields.Read(bytes);
-        return new OplogEntry(ts, Math.Max(0, wall), bytes);
+        var backing = slice.AccessBackingBytes(0);
+        ReadOnlyMemory<byte> document;
+        if (backing.Count >= slice.Length)
+        {
+            document = backing.AsMemory(0, slice.Length);
+        }
+        else
+        {
+            var bytes = new byte[slice.Length];
+            slice.GetBytes(0, bytes, 0, bytes.Length);
+            document = bytes;
+        }
+
+        var (ts, wall) = OplogFields.Read(document.Span);
+        return new OplogEntry(ts, Math.Max(0, wall), document);
     }
 }
