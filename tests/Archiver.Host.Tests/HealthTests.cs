@@ -14,6 +14,8 @@ public sealed class HealthTests
             await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = data, HttpPort = 0 }, Microsoft.Extensions.Logging.LogLevel.Error);
             using var http = new HttpClient { BaseAddress = node.Address };
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+            // No false "singleton not found" warning at every start (akkadotnet/akka.net#8568; ClusterTuning).
+            Assert.False(node.System.Settings.Config.GetBoolean("akka.cluster.singleton-proxy.log-singleton-identification-failure"));
 
             // As the split-brain resolver does to a downed node.
             await node.System.Terminate();
