@@ -35,7 +35,6 @@ public sealed partial class OplogArchiver
             // The batch's entries are read in place, over the driver's reply buffer: the writer copies each into its
             // chunk once it is known to be majority-committed, and only entries that must wait are copied out.
             var documents = cursor.Current as IReadOnlyList<RawBsonDocument> ?? [.. cursor.Current];
-            fresh.Clear();
             try
             {
                 foreach (var raw in documents)
@@ -60,6 +59,7 @@ public sealed partial class OplogArchiver
             }
             finally
             {
+                fresh.Clear();
                 foreach (var raw in documents)
                 {
                     raw.Dispose();

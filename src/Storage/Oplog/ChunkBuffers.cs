@@ -8,7 +8,8 @@ namespace Archiver.Storage.Oplog;
 /// or a writer keeps one of these; what was decoded or encoded into it is valid only until its next use.
 /// The arrays are rented from the shared pools and given back on <see cref="Dispose"/>: a node that restores,
 /// verifies or compacts again soon after finds them already faulted in (a restore's read-ahead holds five sets,
-/// about 85 MiB, that a fresh allocation would touch page by page), and the pool lets them go once unused.
+/// about 85 MiB, that a fresh allocation would touch page by page), and the pool lets them go once unused. They are
+/// cleared when given back.
 /// </summary>
 public sealed class ChunkBuffers : IDisposable
 {
@@ -63,8 +64,9 @@ public sealed class ChunkBuffers : IDisposable
     {
         if (buffer.Length > 0)
         {
-            // Entries point into content memory: cleared, so the pool does not keep a returned chunk alive.
-            ArrayPool<T>.Shared.Return(buffer, clearArray: System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+            // Cleared: the shared pool serves the whole process (driver, HTTP), and these held a database's oplog,
+            // decrypted; entries would also keep a returned chunk's content alive. Once per restore, not per chunk.
+            ArrayPool<T>.Shared.Return(buffer, clearArray: true);
         }
 
         buffer = [];

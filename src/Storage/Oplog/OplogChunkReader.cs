@@ -28,6 +28,11 @@ public sealed class OplogChunkReader(IObjectStore store, bool reuseBuffers = fal
                 length += read;
                 if (length == download.Length)
                 {
+                    if (length >= Array.MaxLength / 2)
+                    {
+                        throw new CorruptObjectException(key, "it is larger than any chunk can be");
+                    }
+
                     download = _buffers.Download(length * 2, keep: length);
                 }
             }
