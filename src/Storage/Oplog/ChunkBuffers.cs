@@ -28,16 +28,7 @@ public sealed class ChunkBuffers : IDisposable
         // written) before anything reads it.
         Grow(ref _content, checked((int)length), 0);
 
-    internal OplogEntry[] Entries(int count)
-    {
-        if (_entries.Length < count)
-        {
-            Return(ref _entries);
-            _entries = ArrayPool<OplogEntry>.Shared.Rent(count);
-        }
-
-        return _entries;
-    }
+    internal OplogEntry[] Entries(int count) => Grow(ref _entries, count, 0);
 
     public void Dispose()
     {
@@ -47,11 +38,11 @@ public sealed class ChunkBuffers : IDisposable
         Return(ref _entries);
     }
 
-    private static byte[] Grow(ref byte[] buffer, int length, int keep)
+    private static T[] Grow<T>(ref T[] buffer, int length, int keep)
     {
         if (buffer.Length < length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(length);
+            var larger = ArrayPool<T>.Shared.Rent(length);
             buffer.AsSpan(0, keep).CopyTo(larger);
             Return(ref buffer);
             buffer = larger;

@@ -18,10 +18,11 @@ public sealed class OplogChunkReader(IObjectStore store, bool reuseBuffers = fal
     public async Task<OplogChunk> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         var length = 0;
+        byte[] download;
         await using (var stream = await store.GetAsync(key, cancellationToken))
         {
             // Sized once from the object's length where the backend knows it, instead of grown up to it.
-            var download = _buffers.Download(stream.CanSeek ? (int)Math.Min(stream.Length + 1, Array.MaxLength) : 1 << 20);
+            download = _buffers.Download(stream.CanSeek ? (int)Math.Min(stream.Length + 1, Array.MaxLength) : 1 << 20);
             int read;
             while ((read = await stream.ReadAsync(download.AsMemory(length), cancellationToken)) > 0)
             {
@@ -38,7 +39,7 @@ public sealed class OplogChunkReader(IObjectStore store, bool reuseBuffers = fal
             }
         }
 
-        var bytes = _buffers.Download(length).AsSpan(0, length);
+        var bytes = download.AsSpan(0, length);
         var chunk = OplogChunkFormat.Decode(key, bytes, _decompressor, reuseBuffers ? _buffers : null);
         var name = key[(key.LastIndexOf('/') + 1)..];
         var header = chunk.Header;
