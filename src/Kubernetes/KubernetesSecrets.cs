@@ -14,7 +14,7 @@ namespace Archiver.Kubernetes;
 /// </summary>
 public sealed class KubernetesSecrets(IKubernetes client) : ISecretSource
 {
-    public async Task<string> ReadAsync(ResourceId secret, string key, CancellationToken cancellation = default)
+    public async Task<IReadOnlyList<string>> ReadAsync(ResourceId secret, IReadOnlyList<string> keys, CancellationToken cancellation = default)
     {
         k8s.Models.V1Secret found;
         try
@@ -30,11 +30,8 @@ public sealed class KubernetesSecrets(IKubernetes client) : ISecretSource
             throw new SecretNotFoundException($"secret {secret} cannot be read: the node's service account may not get secrets in namespace {secret.Namespace}");
         }
 
-        if (found.Data?.TryGetValue(key, out var value) != true || value is null)
-        {
-            throw new SecretNotFoundException($"secret {secret} has no key '{key}'");
-        }
-
-        return Encoding.UTF8.GetString(value).TrimEnd('\r', '\n');
+        return [.. keys.Select(key => found.Data?.TryGetValue(key, out var value) == true && value is not null
+            ? Encoding.UTF8.GetString(value).TrimEnd('\r', '\n')
+            : throw new SecretNotFoundException($"secret {secret} has no key '{key}'"))];
     }
 }

@@ -47,8 +47,8 @@ internal static class SidecarContainer
         ];
         List<V1EnvVar> env =
         [
-            SecretEnv("MONGODB_USERNAME", database.AuthSecretName(), "username"),
-            SecretEnv("MONGODB_PASSWORD", database.AuthSecretName(), "password"),
+            SecretEnv("MONGODB_USERNAME", database.AuthSecretName(), MongoDB.AuthUsernameKey),
+            SecretEnv("MONGODB_PASSWORD", database.AuthSecretName(), MongoDB.AuthPasswordKey),
             // The sidecar talks to its own pod's member, and takes the credentials from the two variables above
             // (not spliced into the URI, where a password with '@', ':' or '/' would break it).
             new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = "mongodb://localhost:27017/?directConnection=true" },

@@ -10,8 +10,6 @@ namespace Archiver.Host.Adapters;
 /// </summary>
 internal static class KubeDbConnection
 {
-    public const string UsernameKey = "username";
-    public const string PasswordKey = "password";
     private const int Port = 27017;
 
     public static string Uri(MongoDBResource db, string username, string password)

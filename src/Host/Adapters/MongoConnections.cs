@@ -43,10 +43,8 @@ public sealed class MongoConnections(IResourceStore store, ISecretSource secrets
             var auth = new ResourceId(id.Namespace, db.AuthSecretName());
             try
             {
-                uri = KubeDbConnection.Uri(
-                    db,
-                    await secrets.ReadAsync(auth, KubeDbConnection.UsernameKey, cancellation),
-                    await secrets.ReadAsync(auth, KubeDbConnection.PasswordKey, cancellation));
+                var credentials = await secrets.ReadAsync(auth, [MongoDBResource.AuthUsernameKey, MongoDBResource.AuthPasswordKey], cancellation);
+                uri = KubeDbConnection.Uri(db, credentials[0], credentials[1]);
             }
             catch (SecretNotFoundException e)
             {

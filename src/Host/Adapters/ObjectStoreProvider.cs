@@ -78,8 +78,7 @@ public sealed class ObjectStoreProvider(IResourceStore resources, ISecretSource 
         if (s3 is null) throw new InvalidOperationException($"BackupStorage {id}: spec.storage.s3 is missing");
         if (string.IsNullOrEmpty(s3.SecretName)) throw new InvalidOperationException($"BackupStorage {id}: spec.storage.s3.secretName names no credentials");
         var secret = new ResourceId(id.Namespace, s3.SecretName);
-        var accessKey = await secrets.ReadAsync(secret, AccessKeyId, cancellation);
-        var secretKey = await secrets.ReadAsync(secret, SecretAccessKey, cancellation);
+        var keys = await secrets.ReadAsync(secret, [AccessKeyId, SecretAccessKey], cancellation);
         return new S3ObjectStore(new S3Settings
         {
             ServiceUrl = new Uri(s3.Endpoint),
@@ -87,8 +86,8 @@ public sealed class ObjectStoreProvider(IResourceStore resources, ISecretSource 
             Prefix = s3.Prefix ?? "",
             Region = s3.Region ?? "us-east-1",
             ForcePathStyle = s3.ForcePathStyle ?? true,
-            AccessKey = accessKey,
-            SecretKey = secretKey,
+            AccessKey = keys[0],
+            SecretKey = keys[1],
         });
     }
 

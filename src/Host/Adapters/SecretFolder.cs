@@ -27,8 +27,8 @@ public sealed class SecretFolder(string root) : ISecretSource
         return File.ReadAllText(path).TrimEnd('\r', '\n');
     }
 
-    public Task<string> ReadAsync(ResourceId secret, string key, CancellationToken cancellation = default) =>
-        Task.FromResult(Read(secret, key));
+    public Task<IReadOnlyList<string>> ReadAsync(ResourceId secret, IReadOnlyList<string> keys, CancellationToken cancellation = default) =>
+        Task.FromResult<IReadOnlyList<string>>([.. keys.Select(key => Read(secret, key))]);
 
     public string? TryRead(ResourceId secret, string key) => File.Exists(PathOf(secret, key)) ? Read(secret, key) : null;
 

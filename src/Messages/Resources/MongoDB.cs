@@ -12,6 +12,10 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
     public const string KindName = "MongoDB";
     public const string ApiVersionName = ApiGroups.KubeDbV1Alpha2;
 
+    /// <summary>The keys of KubeDB's auth secret that hold the root user's name and password.</summary>
+    public const string AuthUsernameKey = "username";
+    public const string AuthPasswordKey = "password";
+
     /// <summary>KubeDB's secret with the root <c>username</c> and <c>password</c>: <c>spec.authSecret.name</c>, by default <c>{name}-auth</c>.</summary>
     public string AuthSecretName() => KubeDbField("authSecret", "name") ?? $"{Metadata.Name}-auth";
 
