@@ -24,6 +24,10 @@ public sealed class ClusterMembers
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.UniqueAddress).ToHashSet();
         var all = state.Members.Concat(state.Unreachable.Where(u => !state.Members.Contains(u))).ToList();
+        // A node that has not joined yet (just started, or its seed nodes unreachable) holds no membership at all and
+        // Akka calls it Removed. It still lists itself, so "members" never answers an empty table about the node asked,
+        // and as Joining while its cluster runs: Removed is kept for a node that left or was downed.
+        if (!all.Any(m => m.UniqueAddress.Equals(cluster.SelfUniqueAddress))) all.Add(cluster.SelfMember);
         var members = all
             .OrderBy(m => m.Address.ToString(), StringComparer.Ordinal)
             .Select(m =>
@@ -31,7 +35,7 @@ public sealed class ClusterMembers
                 var seen = _upSince.TryGetValue(m.UniqueAddress, out var up) ? up : ((DateTimeOffset, bool)?)null;
                 return new MemberInfo(
                     m.Address.ToString(),
-                    m.Status.ToString(),
+                    StatusOf(m, cluster),
                     [.. m.Roles.Order(StringComparer.Ordinal)],
                     !unreachable.Contains(m.UniqueAddress),
                     Equals(state.Leader, m.Address),
@@ -45,6 +49,11 @@ public sealed class ClusterMembers
             .ToList();
         return new MembersResponse(cluster.SelfAddress.ToString(), state.Leader?.ToString(), unreachable.Count, members);
     }
+
+    private static string StatusOf(Member member, Cluster cluster) =>
+        member.Status == MemberStatus.Removed && member.UniqueAddress.Equals(cluster.SelfUniqueAddress) && !cluster.IsTerminated
+            ? nameof(MemberStatus.Joining)
+            : member.Status.ToString();
 
     private sealed class UpWatcher : ReceiveActor
     {
