@@ -25,7 +25,7 @@ public sealed class MongoEmulator : IAsyncDisposable
     }
 
     /// <summary><c>mongodb://127.0.0.1:p0[,127.0.0.1:p1..]/?replicaSet=rs0</c>.</summary>
-    public string ConnectionString => $"mongodb://{string.Join(',', Hosts)}/?replicaSet={_state.Options.ReplicaSetName}";
+    public string ConnectionString => $"mongodb://{string.Join(',', Hosts)}/?replicaSet={_state.Options.ReplicaSetName}" + (_state.Options.Tls is null ? "" : "&tls=true");
 
     /// <summary>The members' host strings, exactly as hello reports them.</summary>
     public IReadOnlyList<string> Hosts => _state.Hosts;

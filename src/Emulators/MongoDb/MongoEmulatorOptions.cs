@@ -23,6 +23,19 @@ public sealed record MongoEmulatorOptions
     /// <summary>Most bytes of operations per applyOps entry of a transaction (MongoDB: 16 MB).</summary>
     public int TransactionEntryMaxBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// When set, every member speaks TLS only (mongod's <c>--tlsMode requireTLS</c>), as a KubeDB database with
+    /// <c>spec.sslMode: requireSSL</c> does.
+    /// </summary>
+    public MongoEmulatorTls? Tls { get; init; }
+
     /// <summary>The clock behind <c>ts</c> and <c>wall</c>; tests may substitute one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
+
+/// <param name="ServerCertificate">The members' certificate, with its private key.</param>
+/// <param name="ClientCa">
+/// When set, a client must present a certificate this CA issued (mongod's <c>--tlsCAFile</c> without
+/// <c>--tlsAllowConnectionsWithoutCertificates</c>); when null, no client certificate is asked for.
+/// </param>
+public sealed record MongoEmulatorTls(System.Security.Cryptography.X509Certificates.X509Certificate2 ServerCertificate, System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCa);

@@ -22,6 +22,43 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
     /// <summary>KubeDB's <c>spec.replicaSet.name</c>; null for a standalone.</summary>
     public string? ReplicaSetName() => KubeDbField("replicaSet", "name");
 
+    /// <summary>The keys of a cert-manager certificate secret: the issuing CA, the certificate and its private key (PEM).</summary>
+    public const string TlsCaKey = "ca.crt";
+    public const string TlsCertificateKey = "tls.crt";
+    public const string TlsPrivateKeyKey = "tls.key";
+
+    /// <summary>
+    /// The secret holding the client certificate KubeDB issues a TLS database (<c>spec.sslMode</c> other than
+    /// <c>disabled</c>, with <c>spec.tls</c>): the <c>secretName</c> of <c>spec.tls.certificates</c>' entry with alias
+    /// <c>client</c>, by default <c>{name}-client-cert</c>. Null when the database does not use TLS.
+    /// </summary>
+    public string? TlsClientSecretName()
+    {
+        if (Spec?.Other is not { } other
+            || !other.TryGetValue("sslMode", out var mode) || mode.ValueKind != JsonValueKind.String
+            || string.Equals(mode.GetString(), "disabled", StringComparison.OrdinalIgnoreCase)
+            || !other.TryGetValue("tls", out var tls) || tls.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (tls.TryGetProperty("certificates", out var certificates) && certificates.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var certificate in certificates.EnumerateArray())
+            {
+                if (certificate.ValueKind == JsonValueKind.Object
+                    && certificate.TryGetProperty("alias", out var alias) && alias.ValueKind == JsonValueKind.String && alias.GetString() == "client"
+                    && certificate.TryGetProperty("secretName", out var secret) && secret.ValueKind == JsonValueKind.String
+                    && secret.GetString() is { Length: > 0 } name)
+                {
+                    return name;
+                }
+            }
+        }
+
+        return $"{Metadata.Name}-client-cert";
+    }
+
     // KubeDB's fields Archiver does not model are kept in the spec's extension data.
     private string? KubeDbField(string section, string field) =>
         Spec?.Other is { } other

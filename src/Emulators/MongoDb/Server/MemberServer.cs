@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Archiver.Emulators.MongoDb.Commands;
 using Archiver.Emulators.MongoDb.Wire;
 using MongoDB.Bson;
@@ -107,7 +109,7 @@ internal sealed class MemberServer : IAsyncDisposable
     {
         try
         {
-            var stream = client.GetStream();
+            var stream = _state.Options.Tls is { } tls ? await HandshakeAsync(client.GetStream(), tls).ConfigureAwait(false) : client.GetStream();
             while (!_stop.IsCancellationRequested)
             {
                 var message = await WireCodec.ReadAsync(stream, _stop.Token).ConfigureAwait(false);
@@ -123,9 +125,9 @@ internal sealed class MemberServer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidDataException or EndOfStreamException or System.Security.Authentication.AuthenticationException)
         {
-            // The client went away, the server stopped, or the bytes made no sense: drop the connection.
+            // The client went away, failed the TLS handshake, the server stopped, or the bytes made no sense: drop the connection.
         }
         finally
         {
@@ -135,6 +137,34 @@ internal sealed class MemberServer : IAsyncDisposable
                 client.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// TLS before the first message, as mongod in requireTLS mode: a client that sends plain bytes fails the handshake
+    /// and is dropped; with a client CA, a client without a certificate that CA issued is refused.
+    /// </summary>
+    private async Task<Stream> HandshakeAsync(NetworkStream network, MongoEmulatorTls tls)
+    {
+        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        {
+            ServerCertificate = tls.ServerCertificate,
+            ClientCertificateRequired = tls.ClientCa is not null,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.ClientCa is null || IssuedBy(certificate, tls.ClientCa),
+        }, _stop.Token).ConfigureAwait(false);
+        return ssl;
+    }
+
+    private static bool IssuedBy(X509Certificate? certificate, X509Certificate2 ca)
+    {
+        if (certificate is null) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var client = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return chain.Build(client);
     }
 
     private async Task<byte[]?> HandleAsync(long connectionId, WireMessage message)
