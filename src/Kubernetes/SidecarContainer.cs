@@ -8,7 +8,8 @@ namespace Archiver.Kubernetes;
 /// <summary>
 /// The <c>archiver sidecar</c> container for one database: its arguments come from the archiving spec, the storage
 /// backend and the database's uid; its credentials only from secrets (KubeDB's auth secret for MongoDB,
-/// <c>spec.authSecret.name</c> or <c>{database}-auth</c>; the BackupStorage's secret for S3), never from arguments.
+/// <c>spec.authSecret.name</c> or <c>{database}-auth</c>, and its client certificate when it runs TLS; the
+/// BackupStorage's secret for S3), never from arguments.
 /// </summary>
 internal static class SidecarContainer
 {
@@ -57,6 +58,16 @@ internal static class SidecarContainer
             new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
             new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
         ];
+        if (database.TlsClientSecretName() is { } tls)
+        {
+            // A TLS database (spec.sslMode) takes only TLS clients with a certificate from its CA: KubeDB's client
+            // certificate, as PEM variables (a rotation reaches the sidecar when the pods restart, as KubeDB's
+            // ReconfigureTLS restarts them).
+            env.Add(SecretEnv("MONGODB_TLS_CA", tls, MongoDB.TlsCaKey));
+            env.Add(SecretEnv("MONGODB_TLS_CERT", tls, MongoDB.TlsCertificateKey));
+            env.Add(SecretEnv("MONGODB_TLS_KEY", tls, MongoDB.TlsPrivateKeyKey));
+        }
+
         var backend = storage.Spec?.Storage;
         if (backend?.S3 is { } s3)
         {

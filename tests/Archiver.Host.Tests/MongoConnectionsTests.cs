@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.Ports;
+using Archiver.Emulators.MongoDb;
 using Archiver.Host.Adapters;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
@@ -77,15 +78,77 @@ public sealed class MongoConnectionsTests : IAsyncDisposable
         Assert.DoesNotContain("root", error.Message);
     }
 
+    [Fact]
+    public async Task A_TLS_database_is_reached_over_TLS_with_the_client_certificate_KubeDB_issued_it()
+    {
+        using var ca = new TestCertificateAuthority();
+        await using var emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions
+        {
+            PeriodicNoopInterval = null,
+            Tls = new MongoEmulatorTls(ca.IssueServer().Certificate, ca.CaCertificate),
+        });
+        // The emulator's address comes from the annotation; the TLS settings from KubeDB's client-cert secret alone.
+        _secrets.Write(new ResourceId("demo", "direct"), MongoConnections.UriKey, emulator.ConnectionString.Replace("&tls=true", "", StringComparison.Ordinal));
+        WriteClientCertificate(ca, "mg-rs-client-cert");
+
+        var client = await _connections.ClientForAsync(Database(connectionSecret: "direct", sslMode: "requireSSL"));
+
+        Assert.True(client.Settings.UseTls);
+        Assert.Equal("CN=root, O=kubedb:client", Assert.Single(client.Settings.SslSettings.ClientCertificates).Subject);
+        Assert.Equal("rs0", await MongoConnections.ReplicaSetNameAsync(client, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_TLS_database_without_its_client_certificate_names_the_secret()
+    {
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "username", "root");
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "password", "x");
+
+        var error = await Assert.ThrowsAsync<SecretNotFoundException>(() => _connections.ClientForAsync(Database(replicaSet: "rs0", sslMode: "requireSSL")));
+
+        Assert.StartsWith("MongoDB demo/mg-rs uses TLS (spec.sslMode) and its client certificate cannot be read: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("demo/mg-rs-client-cert", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_certificate_secret_with_a_key_that_does_not_match_is_refused_by_name()
+    {
+        using var ca = new TestCertificateAuthority();
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "username", "root");
+        _secrets.Write(new ResourceId("demo", "mg-rs-auth"), "password", "x");
+        WriteClientCertificate(ca, "mg-rs-client-cert");
+        _secrets.Write(new ResourceId("demo", "mg-rs-client-cert"), MongoDBResource.TlsPrivateKeyKey, ca.IssueClient().PrivateKeyPem);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _connections.ClientForAsync(Database(replicaSet: "rs0", sslMode: "preferSSL")));
+
+        Assert.StartsWith("MongoDB demo/mg-rs: secret demo/mg-rs-client-cert (ca.crt, tls.crt, tls.key): the client certificate and private key", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", error.Message, StringComparison.Ordinal);
+    }
+
+    private void WriteClientCertificate(TestCertificateAuthority ca, string secret)
+    {
+        var client = ca.IssueClient();
+        var id = new ResourceId("demo", secret);
+        _secrets.Write(id, MongoDBResource.TlsCaKey, ca.CaPem);
+        _secrets.Write(id, MongoDBResource.TlsCertificateKey, client.CertificatePem);
+        _secrets.Write(id, MongoDBResource.TlsPrivateKeyKey, client.PrivateKeyPem);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _connections.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
 
-    private static MongoDBResource Database(string? replicaSet = null, string? authSecret = null, string? connectionSecret = null)
+    private static MongoDBResource Database(string? replicaSet = null, string? authSecret = null, string? connectionSecret = null, string? sslMode = null)
     {
         var other = new Dictionary<string, JsonElement>();
+        if (sslMode is not null)
+        {
+            other["sslMode"] = JsonSerializer.SerializeToElement(sslMode);
+            other["tls"] = JsonSerializer.SerializeToElement(new { issuerRef = new { name = "mongo-ca-issuer", kind = "Issuer", apiGroup = "cert-manager.io" } });
+        }
+
         if (replicaSet is not null) other["replicaSet"] = JsonSerializer.SerializeToElement(new { name = replicaSet });
         if (authSecret is not null) other["authSecret"] = JsonSerializer.SerializeToElement(new { name = authSecret });
         return new MongoDBResource

@@ -1,4 +1,5 @@
 using Archiver.Emulators.MongoDb;
+using Archiver.Host.Adapters;
 using Archiver.Host.Cli;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -56,6 +57,43 @@ public sealed class SidecarCommandTests
         {
             Assert.Equal("admin", settings.Credential!.Source);
         }
+    }
+
+    [Fact]
+    public async Task The_tls_variables_connect_over_TLS_and_a_partial_set_is_refused_by_name()
+    {
+        using var ca = new TestCertificateAuthority();
+        var certificate = ca.IssueClient();
+        await using var mongo = await MongoEmulator.StartAsync(new MongoEmulatorOptions
+        {
+            PeriodicNoopInterval = null,
+            Tls = new MongoEmulatorTls(ca.IssueServer().Certificate, ca.CaCertificate),
+        });
+        var variables = new Dictionary<string, string>
+        {
+            ["MONGODB_TLS_CA"] = ca.CaPem,
+            ["MONGODB_TLS_CERT"] = certificate.CertificatePem,
+            ["MONGODB_TLS_KEY"] = certificate.PrivateKeyPem,
+        };
+
+        var settings = SidecarCommand.ClientSettings(mongo.ConnectionString.Replace("&tls=true", "", StringComparison.Ordinal), null, null, SidecarCommand.TlsFromEnvironment(variables.GetValueOrDefault));
+        var client = new MongoClient(settings);
+        try
+        {
+            Assert.Equal("rs0", await MongoConnections.ReplicaSetNameAsync(client, CancellationToken.None));
+        }
+        finally
+        {
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+        }
+
+        Assert.Null(SidecarCommand.TlsFromEnvironment(_ => null));
+        variables.Remove("MONGODB_TLS_KEY");
+        var partial = Assert.Throws<CommandFailure>(() => SidecarCommand.TlsFromEnvironment(variables.GetValueOrDefault));
+        Assert.EndsWith("missing: $MONGODB_TLS_KEY", partial.Message, StringComparison.Ordinal);
+        variables["MONGODB_TLS_KEY"] = ca.IssueClient().PrivateKeyPem;
+        var mismatched = Assert.Throws<CommandFailure>(() => SidecarCommand.ClientSettings("mongodb://localhost/", null, null, SidecarCommand.TlsFromEnvironment(variables.GetValueOrDefault)));
+        Assert.Contains("the client certificate and private key do not make a certificate", mismatched.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
 using k8s;
 using k8s.Models;
+using Database = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Kubernetes.Tests;
 
@@ -32,6 +33,34 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         Assert.Equal("mg-auth", Assert.Single(sidecar.Env, e => e.Name == "MONGODB_PASSWORD").ValueFrom.SecretKeyRef.Name);
         Assert.DoesNotContain("@", Assert.Single(sidecar.Env, e => e.Name == "ARCHIVER_MONGODB_URI").Value, StringComparison.Ordinal);
         Assert.Equal(first.Metadata.ResourceVersion, second.Metadata.ResourceVersion); // the second call wrote nothing
+    }
+
+    [Fact]
+    public async Task A_TLS_database_gives_the_sidecar_its_client_certificate_and_a_plain_one_does_not()
+    {
+        var (workloads, db, spec) = await DatabaseAsync(d => d with
+        {
+            Spec = d.Spec! with
+            {
+                Other = new Dictionary<string, JsonElement>(d.Spec!.Other!)
+                {
+                    ["sslMode"] = JsonSerializer.SerializeToElement("requireSSL"),
+                    ["tls"] = JsonSerializer.SerializeToElement(new { issuerRef = new { name = "mongo-ca-issuer", kind = "Issuer" } }),
+                },
+            },
+        });
+        var (plainWorkloads, plain, plainSpec) = await DatabaseAsync();
+
+        await workloads.EnsureArchivingAsync(db, spec);
+        await plainWorkloads.EnsureArchivingAsync(plain, plainSpec);
+
+        var sidecar = Assert.Single((await StatefulSetAsync(db)).Spec.Template.Spec.Containers, c => c.Name == "archiver");
+        var tls = sidecar.Env.Where(e => e.Name.StartsWith("MONGODB_TLS_", StringComparison.Ordinal)).ToDictionary(e => e.Name, e => e.ValueFrom.SecretKeyRef);
+        Assert.Equal(["MONGODB_TLS_CA", "MONGODB_TLS_CERT", "MONGODB_TLS_KEY"], tls.Keys.Order());
+        Assert.All(tls.Values, key => Assert.Equal("mg-client-cert", key.Name));
+        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], tls.Values.Select(k => k.Key).Order());
+        var plainSidecar = Assert.Single((await StatefulSetAsync(plain)).Spec.Template.Spec.Containers, c => c.Name == "archiver");
+        Assert.DoesNotContain(plainSidecar.Env, e => e.Name.StartsWith("MONGODB_TLS_", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -153,10 +182,10 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         Assert.Equal("a gap", report?.Problem);
     }
 
-    private async Task<(KubernetesWorkloads Workloads, ResourceId Database, ArchivingSpec Spec)> DatabaseAsync()
+    private async Task<(KubernetesWorkloads Workloads, ResourceId Database, ArchivingSpec Spec)> DatabaseAsync(Func<Database, Database>? shape = null)
     {
         var ns = await server.NewNamespaceAsync();
-        await _store.CreateAsync(Resources.Database(ns, "mg"));
+        await _store.CreateAsync((shape ?? (d => d))(Resources.Database(ns, "mg")));
         await _store.CreateAsync(new BackupStorage
         {
             Metadata = new V1ObjectMeta { Name = "s3", NamespaceProperty = ns },

@@ -6,7 +6,8 @@ namespace Archiver.Host.Adapters;
 /// The connection string KubeDB's conventions give a MongoDB resource: its primary service
 /// <c>{name}.{namespace}.svc:27017</c> (the driver then finds the members from the replica set's own hello), the
 /// root credentials of its auth secret, <c>authSource=admin</c>, and <c>replicaSet</c> from
-/// <c>spec.replicaSet.name</c> when the resource runs one. TLS databases need the connection-secret annotation.
+/// <c>spec.replicaSet.name</c> when the resource runs one. TLS is set apart, from the client certificate secret
+/// (<see cref="MongoConnections"/>).
 /// </summary>
 internal static class KubeDbConnection
 {

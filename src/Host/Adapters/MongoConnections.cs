@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
+using Archiver.Mongo.Connections;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -13,7 +14,10 @@ namespace Archiver.Host.Adapters;
 /// the connection string; that always wins. Without it, the database is taken to be KubeDB's: the credentials from
 /// its auth secret (<c>spec.authSecret.name</c>, by default <c>{name}-auth</c>, keys <c>username</c> and
 /// <c>password</c>, the same the sidecar gets) and the primary through KubeDB's service <c>{name}.{namespace}.svc</c>,
-/// with <c>spec.replicaSet.name</c> as the replica set. Clients are shared per connection string, as the driver intends.
+/// with <c>spec.replicaSet.name</c> as the replica set. Either way, a database KubeDB runs with TLS (<c>spec.sslMode</c>
+/// other than <c>disabled</c>) is reached over TLS with the client certificate KubeDB issues it
+/// (<see cref="MongoDBResource.TlsClientSecretName"/>), trusting that secret's CA. Clients are shared per connection
+/// string and certificate, as the driver intends.
 /// </summary>
 public sealed class MongoConnections(IResourceStore store, ISecretSource secrets) : IAsyncDisposable
 {
@@ -53,13 +57,43 @@ public sealed class MongoConnections(IResourceStore store, ISecretSource secrets
             }
         }
 
-        return _clients.GetOrAdd(uri, Create);
+        var tls = await TlsAsync(db, id, cancellation);
+        // A rotated certificate makes a new client; the old one stays until the node stops, as clients for old URIs do.
+        return _clients.GetOrAdd(tls is null ? uri : $"{uri}\n{tls.Fingerprint()}", _ => Create(uri, tls, db));
     }
 
-    private static MongoClient Create(string uri)
+    private async Task<MongoTlsMaterial?> TlsAsync(MongoDBResource db, ResourceId id, CancellationToken cancellation)
+    {
+        if (db.TlsClientSecretName() is not { } name) return null;
+        try
+        {
+            var pem = await secrets.ReadAsync(
+                new ResourceId(id.Namespace, name), [MongoDBResource.TlsCaKey, MongoDBResource.TlsCertificateKey, MongoDBResource.TlsPrivateKeyKey], cancellation);
+            return new MongoTlsMaterial(pem[0], pem[1], pem[2]);
+        }
+        catch (SecretNotFoundException e)
+        {
+            throw new SecretNotFoundException($"MongoDB {id} uses TLS (spec.sslMode) and its client certificate cannot be read: {e.Message}");
+        }
+    }
+
+    private static MongoClient Create(string uri, MongoTlsMaterial? tls, MongoDBResource db)
     {
         var settings = MongoClientSettings.FromConnectionString(uri);
         settings.ServerSelectionTimeout = TimeSpan.FromSeconds(10);
+        if (tls is not null)
+        {
+            try
+            {
+                MongoTls.Apply(settings, tls);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidOperationException(
+                    $"MongoDB {ResourceId.Of(db)}: secret {db.Metadata.NamespaceProperty}/{db.TlsClientSecretName()} ({MongoDBResource.TlsCaKey}, {MongoDBResource.TlsCertificateKey}, {MongoDBResource.TlsPrivateKeyKey}): {e.Message}", e);
+            }
+        }
+
         return new MongoClient(settings);
     }
 

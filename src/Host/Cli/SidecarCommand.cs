@@ -4,6 +4,7 @@ using Archiver.Host.Api;
 using Archiver.Kubernetes;
 using Archiver.Messages.Validation;
 using Archiver.Mongo.Archiving;
+using Archiver.Mongo.Connections;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Layout;
 using MongoDB.Driver;
@@ -35,7 +36,8 @@ public static class SidecarCommand
             self-checking chunks, resuming where the repository ends. Runs until stopped (SIGTERM finishes the
             chunk in flight or leaves it to be re-read on the next start). When the connection string carries no
             credentials, $MONGODB_USERNAME and $MONGODB_PASSWORD are used (authSource admin), as KubeDB's auth
-            secret gives them.
+            secret gives them. With $MONGODB_TLS_CA, $MONGODB_TLS_CERT and $MONGODB_TLS_KEY (PEM, as KubeDB's
+            client-cert secret holds them) it connects over TLS, presenting that certificate and trusting that CA.
 
             Example:
               ARCHIVER_MONGODB_URI="mongodb://localhost:27017/?replicaSet=rs0" \
@@ -52,7 +54,7 @@ public static class SidecarCommand
             if (!ByteQuantity.TryParse(parse.GetValue(maxSize)!, out var size, out var sizeReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-size: {sizeReason}");
             var store = OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket));
             var layout = new RepositoryLayout(parse.GetValue(prefix)!);
-            var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD")));
+            var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD"), TlsFromEnvironment()));
             try
             {
                 var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync(parse.GetValue(uid)!, DateTimeOffset.UtcNow, cancellation);
@@ -99,7 +101,7 @@ public static class SidecarCommand
     /// The connection string's settings, with the credentials given apart when it carries none: set as a credential,
     /// not spliced into the string, so a password with '@', ':' or '/' needs no escaping by whoever writes the pod.
     /// </summary>
-    internal static MongoClientSettings ClientSettings(string uri, string? username, string? password)
+    internal static MongoClientSettings ClientSettings(string uri, string? username, string? password, MongoTlsMaterial? tls = null)
     {
         var settings = MongoClientSettings.FromConnectionString(uri);
         if (settings.Credential is null && !string.IsNullOrEmpty(username))
@@ -107,7 +109,35 @@ public static class SidecarCommand
             settings.Credential = MongoCredential.CreateCredential("admin", username, password ?? "");
         }
 
+        if (tls is not null)
+        {
+            try
+            {
+                MongoTls.Apply(settings, tls);
+            }
+            catch (FormatException e)
+            {
+                throw new CommandFailure(ExitCodes.Usage, $"$MONGODB_TLS_CA, $MONGODB_TLS_CERT, $MONGODB_TLS_KEY: {e.Message}");
+            }
+        }
+
         return settings;
+    }
+
+    /// <summary>The three TLS variables together, or none of them; one or two alone is a mistake worth stopping for.</summary>
+    internal static MongoTlsMaterial? TlsFromEnvironment(Func<string, string?>? variable = null)
+    {
+        variable ??= Environment.GetEnvironmentVariable;
+        string[] names = ["MONGODB_TLS_CA", "MONGODB_TLS_CERT", "MONGODB_TLS_KEY"];
+        var values = names.Select(n => variable(n) is { Length: > 0 } v ? v : null).ToArray();
+        if (values.All(v => v is null)) return null;
+        var missing = names.Where((_, i) => values[i] is null).ToList();
+        if (missing.Count > 0)
+        {
+            throw new CommandFailure(ExitCodes.Usage, $"TLS needs all of $MONGODB_TLS_CA, $MONGODB_TLS_CERT and $MONGODB_TLS_KEY; missing: {string.Join(", ", missing.Select(n => "$" + n))}");
+        }
+
+        return new MongoTlsMaterial(values[0]!, values[1]!, values[2]!);
     }
 
     private static IObjectStore OpenStore(string? folder, string? endpoint, string? bucket)
