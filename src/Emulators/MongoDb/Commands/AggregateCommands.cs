@@ -58,7 +58,10 @@ internal static class AggregateCommands
     private static IEnumerable<BsonDocument> Source(CommandContext context) =>
         context.Database == "local" && context.Collection == "oplog.rs"
             ? context.State.Oplog.All.Select(e => e.Document)
-            : context.View.Find(context.Database, context.Collection)?.Documents ?? [];
+            : context.View.Find(context.Database, context.Collection)?.Documents
+                ?? (ViewCatalog.Find(context.State, context.Database, context.Collection) is null
+                    ? []
+                    : throw ViewCatalog.NotACollection(context.Database, context.Collection, ": the emulator does not evaluate views"));
 
     private static IEnumerable<BsonDocument> Apply(IEnumerable<BsonDocument> input, BsonElement stage) => stage.Name switch
     {

@@ -3,7 +3,7 @@ using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Commands;
 
-/// <summary>listDatabases, listCollections, create, drop, dropDatabase.</summary>
+/// <summary>listDatabases, listCollections, create, drop, dropDatabase (views: <see cref="ViewCatalog"/>).</summary>
 internal static class CatalogCommands
 {
     /// <summary>The oplog's UUID is fixed for the emulator's lifetime, like a real node's.</summary>
@@ -54,7 +54,7 @@ internal static class CatalogCommands
         var entries = new List<BsonDocument>();
         lock (state.Sync)
         {
-            var all = state.Storage.Collections(context.Database).Select(c => c.ListCollectionsEntry()).ToList();
+            var all = state.Storage.Collections(context.Database).Select(c => c.ListCollectionsEntry()).Concat(ViewCatalog.Entries(state, context.Database)).ToList();
             if (context.Database == "local")
             {
                 all.Add(OplogEntry(state));
@@ -87,12 +87,19 @@ internal static class CatalogCommands
         var options = GenericFields.Options(context.Command);
         lock (context.State.Sync)
         {
-            if (context.View.Find(context.Database, name) is not null)
+            if (context.View.Find(context.Database, name) is not null || ViewCatalog.Find(context.State, context.Database, name) is not null)
             {
                 throw new CommandError(ErrorCode.NamespaceExists, $"Collection {context.Database}.{name} already exists.");
             }
 
-            context.State.CreateCollection(context.Database, name, options);
+            if (options.Contains("viewOn"))
+            {
+                ViewCatalog.Create(context, name, options);
+            }
+            else
+            {
+                context.State.CreateCollection(context.Database, name, options);
+            }
         }
 
         return HandshakeCommands.Ok();
@@ -106,7 +113,8 @@ internal static class CatalogCommands
             var collection = context.State.Storage.Find(context.Database, name);
             if (collection is null)
             {
-                // MongoDB 7.0 answers ok for a collection that does not exist.
+                // A view is dropped from system.views; MongoDB 7.0 answers ok for a collection that does not exist.
+                ViewCatalog.Drop(context, name);
                 return HandshakeCommands.Ok();
             }
 

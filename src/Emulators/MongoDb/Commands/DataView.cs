@@ -63,6 +63,11 @@ internal sealed class DataView
         }
 
         Names.CheckCollection(database, collection);
+        if (ViewCatalog.Find(_state, database, collection) is not null)
+        {
+            throw ViewCatalog.NotACollection(database, collection, "");
+        }
+
         if (Transaction is null)
         {
             return _state.CreateCollection(database, collection, new BsonDocument());

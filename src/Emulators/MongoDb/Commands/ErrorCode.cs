@@ -24,6 +24,7 @@ internal enum ErrorCode
     WriteConflict = 112,
     CommandNotSupported = 115,
     CappedPositionLost = 136,
+    CommandNotSupportedOnView = 166,
     NoSuchTransaction = 251,
     TransactionCommitted = 256,
     OperationNotSupportedInTransaction = 263,

@@ -32,6 +32,11 @@ internal static class FindCommands
         lock (context.State.Sync)
         {
             var collection = context.View.Find(context.Database, context.Collection);
+            if (collection is null && ViewCatalog.Find(context.State, context.Database, context.Collection) is not null)
+            {
+                throw ViewCatalog.NotACollection(context.Database, context.Collection, ": the emulator does not evaluate views");
+            }
+
             var results = Sorting.Apply(ReplicaSetState.Scan(collection, filter), context.DocumentOrNull("sort")).Skip(skip);
             if (limit != 0)
             {
