@@ -5,7 +5,7 @@ namespace Archiver.Mongo.Tests;
 
 /// <summary>
 /// One database's contents read through the driver (collections, options, index names, documents in <c>_id</c>
-/// order as bytes), so a restored database can be compared with its source on the emulator and on a real server.
+/// order as bytes; views' definitions), so a restored database can be compared with its source on the emulator and on a real server.
 /// </summary>
 internal sealed record DatabaseContents(SortedDictionary<string, string> Collections)
 {
@@ -17,6 +17,13 @@ internal sealed record DatabaseContents(SortedDictionary<string, string> Collect
         foreach (var info in infos.Where(i => !i["name"].AsString.StartsWith("system.", StringComparison.Ordinal)))
         {
             var name = info["name"].AsString;
+            if (info.GetValue("type", "collection") == "view")
+            {
+                // A view is its definition; reading it would run its pipeline.
+                result[name] = $"view options={info["options"].ToJson()}";
+                continue;
+            }
+
             var collection = db.GetCollection<BsonDocument>(name);
             var documents = await collection.Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync();
             var indexes = (await (await collection.Indexes.ListAsync()).ToListAsync()).Select(i => i["name"].AsString).Order(StringComparer.Ordinal);

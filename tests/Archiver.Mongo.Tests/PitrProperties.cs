@@ -17,7 +17,7 @@ namespace Archiver.Mongo.Tests;
 /// </summary>
 public sealed class PitrProperties
 {
-    private static readonly Gen<(int Kind, int Coll, int Key, int Value)> Step = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 2], Gen.Int[0, 12], Gen.Int[0, 50]);
+    private static readonly Gen<(int Kind, int Coll, int Key, int Value)> Step = Gen.Select(Gen.Int[0, 11], Gen.Int[0, 2], Gen.Int[0, 12], Gen.Int[0, 50]);
 
     private static readonly Gen<(int, int)[]> Pick = Gen.Select(Gen.Int[0, 1000], Gen.Int[0, 999]).Array[1];
 

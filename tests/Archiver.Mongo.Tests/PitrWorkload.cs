@@ -4,8 +4,8 @@ using MongoDB.Driver;
 namespace Archiver.Mongo.Tests;
 
 /// <summary>
-/// The random steps of the PITR property: each is one oplog entry (insert, update, delete, create, drop) or one
-/// transaction (a partialTxn chain on the emulator), so every captured state is a point a restore can reach.
+/// The random steps of the PITR property: each is one oplog entry (insert, update, delete, create, drop, a view's
+/// creation or drop: an insert or delete in system.views) or one transaction (a partialTxn chain on the emulator), so every captured state is a point a restore can reach.
 /// </summary>
 internal static class PitrWorkload
 {
@@ -41,8 +41,23 @@ internal static class PitrWorkload
                 }
 
                 break;
-            default:
+            case 9:
                 await db.DropCollectionAsync(Collections[step.Coll]);
+                break;
+            case 10:
+                try
+                {
+                    await db.CreateViewAsync<BsonDocument, BsonDocument>(
+                        $"v{step.Coll}", Collections[step.Coll], new BsonDocument[] { new("$match", new BsonDocument("v", new BsonDocument("$gte", step.Value))) });
+                }
+                catch (MongoCommandException e) when (e.Code == 48)
+                {
+                    // It exists already: nothing was written.
+                }
+
+                break;
+            default:
+                await db.DropCollectionAsync($"v{step.Coll}");
                 break;
         }
     }

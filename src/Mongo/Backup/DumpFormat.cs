@@ -5,7 +5,9 @@ namespace Archiver.Mongo.Backup;
 /// <summary>
 /// One data file per collection: a header document, then the collection's documents as BSON, back to back, as
 /// read (never re-serialised). The header is <c>{format: 1, db, collection, options, indexes}</c> (indexes
-/// without <c>_id_</c>, as listIndexes returns them). File names are <c>c&lt;n&gt;.bson</c>: database and collection
+/// without <c>_id_</c>, as listIndexes returns them); a view's file is its header alone, with <c>type: "view"</c>
+/// and its definition as the options (<c>viewOn</c>, <c>pipeline</c>, <c>collation</c>), so the same
+/// <c>create</c> restores it. File names are <c>c&lt;n&gt;.bson</c>: database and collection
 /// names may hold characters an object key must not.
 /// </summary>
 public static class DumpFormat
@@ -14,14 +16,21 @@ public static class DumpFormat
 
     public static string FileName(int index) => $"c{index:D6}.bson";
 
-    public static BsonDocument Header(string database, string collection, BsonDocument options, BsonArray indexes) => new()
+    public const string ViewType = "view";
+
+    public static BsonDocument Header(string database, string collection, BsonDocument options, BsonArray indexes, string? type = null)
     {
-        { "format", 1 },
-        { "db", database },
-        { "collection", collection },
-        { "options", options },
-        { "indexes", indexes },
-    };
+        var header = new BsonDocument
+        {
+            { "format", 1 },
+            { "db", database },
+            { "collection", collection },
+            { "options", options },
+            { "indexes", indexes },
+        };
+        if (type is not null) header.Add("type", type);
+        return header;
+    }
 
     /// <summary>
     /// Collections a logical backup leaves out: all of <c>local</c>, and every <c>system.*</c> collection plus the

@@ -51,7 +51,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             foreach (var info in await cursor.ToListAsync(cancellationToken))
             {
                 var name = info["name"].AsString;
-                if (info.GetValue("type", "collection").AsString == "collection" && !DumpFormat.IsExcluded(db, name))
+                if (info.GetValue("type", "collection").AsString is "collection" or "view" && !DumpFormat.IsExcluded(db, name))
                 {
                     result.Add((db, info));
                 }
@@ -64,6 +64,15 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
     private async Task DumpCollectionAsync(FullBackupWriter writer, string db, BsonDocument info, int index, CancellationToken cancellationToken)
     {
         var name = info["name"].AsString;
+        if (info.GetValue("type", "collection").AsString == "view")
+        {
+            // A view is its definition alone (viewOn, pipeline, collation): reading it would run its pipeline.
+            var definition = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, [], DumpFormat.ViewType);
+            await using var content = new MemoryStream(definition.ToBson());
+            await writer.AddFileAsync(DumpFormat.FileName(index), options.Component, content, cancellationToken);
+            return;
+        }
+
         var collection = client.GetDatabase(db).GetCollection<RawBsonDocument>(name);
         var indexes = new BsonArray();
         using (var cursor = await collection.Indexes.ListAsync(cancellationToken))

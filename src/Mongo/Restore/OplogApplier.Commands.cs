@@ -4,6 +4,8 @@ namespace Archiver.Mongo.Restore;
 
 internal sealed partial class OplogApplier
 {
+    private const string ViewsSuffix = ".system.views";
+
     private async Task ApplyCommandAsync(BsonDocument op, bool tolerant, CancellationToken cancellationToken)
     {
         var o = op["o"].AsBsonDocument;
@@ -50,8 +52,10 @@ internal sealed partial class OplogApplier
             clean["o"] = command;
         }
 
-        // create, drop, renameCollection and dropDatabase must be alone in their applyOps.
-        await RunTolerantAsync("admin", new BsonDocument("applyOps", new BsonArray { clean }), tolerant, cancellationToken);
+        // create, drop, renameCollection and dropDatabase must be alone in their applyOps. system.views may exist on the
+        // target already, made by a restored view or a placeholder (ApplyViewOpAsync): its create is then done.
+        var viewCatalog = name == "create" && o[0] == ViewsSuffix[1..];
+        await RunTolerantAsync("admin", new BsonDocument("applyOps", new BsonArray { clean }), tolerant || viewCatalog, cancellationToken);
     }
 
     private async Task ApplyOpsEntryAsync(BsonDocument op, BsonDocument o, BsonArray inner, bool tolerant, CancellationToken cancellationToken)
@@ -119,6 +123,50 @@ internal sealed partial class OplogApplier
         var database = op["ns"].AsString.Split('.')[0];
         var command = new BsonDocument { { "createIndexes", collection }, { "indexes", indexes } };
         await RunTolerantAsync(rules.MapDatabase(database), command, tolerant, cancellationToken);
+    }
+
+    /// <summary>
+    /// A view is made, changed or dropped as a document of <c>system.views</c> whose <c>_id</c> is
+    /// <c>"db.view"</c> (MONGODB-OPLOG.md): the <c>_id</c> follows the database mapping, and the op goes alone. A
+    /// target database may have no <c>system.views</c> yet although the source had one (all its views dropped
+    /// before the backup, so none was restored): MongoDB then refuses the op (NamespaceNotFound), and only creating
+    /// a view makes the collection, so a placeholder view is created and dropped, and the op applied again.
+    /// </summary>
+    private async Task ApplyViewOpAsync(BsonDocument op, bool tolerant, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        if (Clean(op) is not { } clean)
+        {
+            return;
+        }
+
+        foreach (var field in new[] { "o", "o2" })
+        {
+            if (clean.TryGetValue(field, out var value) && value is BsonDocument document && document.TryGetValue("_id", out var id) && id.IsString)
+            {
+                var mapped = document.DeepClone().AsBsonDocument;
+                mapped["_id"] = rules.MapNamespace(id.AsString);
+                clean[field] = mapped;
+            }
+        }
+
+        var command = new BsonDocument("applyOps", new BsonArray { clean });
+        try
+        {
+            await runCommand("admin", command, cancellationToken);
+        }
+        catch (MongoDB.Driver.MongoCommandException e) when (e.Code == 26)
+        {
+            var database = clean["ns"].AsString[..^ViewsSuffix.Length];
+            var placeholder = $"archiver.view-catalog.{Guid.NewGuid():N}";
+            await runCommand(database, new BsonDocument { { "create", placeholder }, { "viewOn", placeholder + ".source" }, { "pipeline", new BsonArray() } }, cancellationToken);
+            await runCommand(database, new BsonDocument("drop", placeholder), cancellationToken);
+            await RunTolerantAsync("admin", command, tolerant, cancellationToken);
+        }
+        catch (MongoDB.Driver.MongoCommandException e) when (tolerant && CatchUpTolerated.Contains(e.Code))
+        {
+            // Already reflected in the dump (see CatchUpTolerated).
+        }
     }
 
     private static (BsonValue, long) TransactionKey(BsonDocument op) =>

@@ -7,8 +7,8 @@ namespace Archiver.Mongo.Restore;
 /// <summary>
 /// The replay's fast path for plain inserts, updates and deletes (almost every entry): the op applyOps gets is
 /// built by copying the <c>op</c>, <c>o</c>, <c>o2</c> and <c>b</c> elements byte for byte and writing the
-/// (mapped) <c>ns</c>, without deserialising the entry. Anything else (commands, transactions) returns false and
-/// takes the general path. Not thread-safe: it caches the last namespace, since consecutive entries share one.
+/// (mapped) <c>ns</c>, without deserialising the entry. Anything else (commands, transactions, views' definitions
+/// in <c>system.views</c>) returns false and takes the general path. Not thread-safe: it caches the last namespace, since consecutive entries share one.
 /// </summary>
 internal sealed class RawCrudOp(NamespaceRules rules)
 {
@@ -99,7 +99,8 @@ internal sealed class RawCrudOp(NamespaceRules rules)
             }
         }
 
-        if (opEnd == 0 || nsEnd == 0 || oEnd == 0)
+        // A view's definition names its database inside the document: the general path maps it.
+        if (opEnd == 0 || nsEnd == 0 || oEnd == 0 || entry[nsStart..nsEnd].EndsWith(".system.views"u8))
         {
             return false;
         }

@@ -32,6 +32,7 @@ public sealed partial class RestoreExecutor
                 }
 
                 var targetDb = rules.MapDatabase(db);
+                // A view's options are its definition (viewOn, pipeline): the same create makes it, and it has no documents.
                 var create = new BsonDocument("create", name).AddRange(header["options"].AsBsonDocument);
                 await RunCommandAsync(targetDb, create, token);
                 await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(name), tracker, token);
