@@ -1,3 +1,7 @@
+using System.Globalization;
+using Archiver.Host.Adapters;
+using Archiver.Mongo.Connections;
+using MongoDB.Driver;
 using Archiver.Host.Node;
 
 namespace Archiver.Host.Tests;
@@ -79,6 +83,46 @@ public sealed class NodeCommandTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Matches(@"MongoDB emulator \(replica set rs0, oplog 8 MiB\): mongodb://127\.0\.0\.1:\d+/\?replicaSet=rs0", run.Output);
+    }
+
+    [Fact]
+    public async Task The_emulator_with_tls_writes_a_client_certificate_secret_that_reaches_it()
+    {
+        var folder = Path.Combine(Directory.CreateTempSubdirectory("archiver-emulator-tls-").FullName, "mg-rs-client-cert");
+        var port = FreePort();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var running = CliRun.RunAsync(stop.Token, "emulator", "mongodb", "--port", port.ToString(CultureInfo.InvariantCulture), "--tls-client-secret", folder);
+        string ReadKey(string key) => File.ReadAllText(Path.Combine(folder, key));
+        while (!File.Exists(Path.Combine(folder, "tls.key")) || ReadKey("tls.key").Length == 0)
+        {
+            if (running.IsCompleted) Assert.Fail($"the emulator stopped before writing its certificates: {await running}");
+            await Task.Delay(50, stop.Token);
+        }
+
+        var settings = MongoClientSettings.FromConnectionString($"mongodb://127.0.0.1:{port}/?replicaSet=rs0");
+        settings.ServerSelectionTimeout = TimeSpan.FromSeconds(10);
+        var client = new MongoClient(MongoTls.Apply(settings, new MongoTlsMaterial(ReadKey("ca.crt"), ReadKey("tls.crt"), ReadKey("tls.key"))));
+        try
+        {
+            Assert.Equal("rs0", await MongoConnections.ReplicaSetNameAsync(client, stop.Token));
+        }
+        finally
+        {
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+            await stop.CancelAsync();
+        }
+
+        var run = await running;
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains($"mongodb://127.0.0.1:{port}/?replicaSet=rs0&tls=true", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"TLS only; the CA and a client certificate (CN=root,O=kubedb:client) are in {folder}", run.Output, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

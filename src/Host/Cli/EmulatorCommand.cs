@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Archiver.Emulators.MongoDb;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Cli;
 
@@ -12,6 +13,10 @@ public static class EmulatorCommand
         var oplogSize = new Option<int>("--oplog-size") { Description = "Oplog size in MiB: older entries roll off past it, as on a real server.", DefaultValueFactory = _ => 256 };
         var members = new Option<int>("--members") { Description = "Replica-set members (each on the next port).", DefaultValueFactory = _ => 1 };
         var name = new Option<string>("--replica-set") { Description = "Replica-set name.", DefaultValueFactory = _ => "rs0" };
+        var tlsSecret = new Option<string?>("--tls-client-secret")
+        {
+            Description = "Speak TLS only, with client certificates, as a KubeDB database with sslMode requireSSL; write a test CA and a client certificate into this folder as KubeDB's client-cert secret holds them (ca.crt, tls.crt, tls.key).",
+        };
         var mongodb = new Command("mongodb", """
             Run the MongoDB emulator: an in-memory replica set on the real wire protocol (OP_MSG) with an oplog,
             majority commit point, sessions and transactions, for trying Archiver where no MongoDB can run. It is
@@ -19,9 +24,10 @@ public static class EmulatorCommand
 
             Example:
               archiver emulator mongodb --port 27017 --oplog-size 64
+              archiver emulator mongodb --tls-client-secret ./archiver-data/secrets/demo/mg-rs-client-cert
             """)
         {
-            port, oplogSize, members, name,
+            port, oplogSize, members, name, tlsSecret,
         };
         mongodb.SetAction(async (parse, cancellation) =>
         {
@@ -32,6 +38,7 @@ public static class EmulatorCommand
             }
 
             MongoEmulator emulator;
+            using var authority = parse.GetValue(tlsSecret) is null ? null : new TestCertificateAuthority();
             try
             {
                 emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions
@@ -40,6 +47,7 @@ public static class EmulatorCommand
                     Members = parse.GetValue(members),
                     ReplicaSetName = parse.GetValue(name)!,
                     OplogSizeBytes = parse.GetValue(oplogSize) * 1024L * 1024,
+                    Tls = authority is null ? null : new MongoEmulatorTls(authority.IssueServer().Certificate, authority.CaCertificate),
                 });
             }
             catch (System.Net.Sockets.SocketException e)
@@ -50,6 +58,16 @@ public static class EmulatorCommand
 
             await using (emulator)
             {
+                if (authority is not null)
+                {
+                    var folder = Directory.CreateDirectory(parse.GetValue(tlsSecret)!).FullName;
+                    var client = authority.IssueClient();
+                    await File.WriteAllTextAsync(Path.Combine(folder, MongoDBResource.TlsCaKey), authority.CaPem, CancellationToken.None);
+                    await File.WriteAllTextAsync(Path.Combine(folder, MongoDBResource.TlsCertificateKey), client.CertificatePem, CancellationToken.None);
+                    await File.WriteAllTextAsync(Path.Combine(folder, MongoDBResource.TlsPrivateKeyKey), client.PrivateKeyPem, CancellationToken.None);
+                    await output.WriteLineAsync($"TLS only; the CA and a client certificate (CN=root,O=kubedb:client) are in {folder}");
+                }
+
                 await output.WriteLineAsync($"MongoDB emulator (replica set {parse.GetValue(name)}, oplog {parse.GetValue(oplogSize)} MiB): {emulator.ConnectionString}");
                 await output.WriteLineAsync("Ctrl+C stops it.");
                 try
