@@ -51,7 +51,9 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             foreach (var info in await cursor.ToListAsync(cancellationToken))
             {
                 var name = info["name"].AsString;
-                if (info.GetValue("type", "collection").AsString is "collection" or "view" && !DumpFormat.IsExcluded(db, name))
+                // Time-series collections (type "timeseries", their buckets in system.*) are not dumped.
+                if (info.GetValue("type", "collection").AsString is "collection" or "view" && !DumpFormat.IsExcluded(db, name)
+                    && !info.GetValue("options", new BsonDocument()).AsBsonDocument.GetValue("viewOn", "").AsString.StartsWith("system.buckets.", StringComparison.Ordinal))
                 {
                     result.Add((db, info));
                 }

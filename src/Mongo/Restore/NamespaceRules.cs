@@ -5,14 +5,19 @@ namespace Archiver.Mongo.Restore;
 /// <summary>
 /// Which namespaces a replay skips and how database names are mapped. Skipped: all of <c>local</c>,
 /// <c>config.system.sessions</c>, <c>config.transactions</c> and other <c>config.system.*</c> (MongoDB owns
-/// them), and databases the options exclude.
+/// them), time-series collections (their <c>system.buckets.*</c> collection and the view over it, counted as
+/// <c>db.name (time-series)</c>: a logical backup does not hold them, so their later writes have nowhere to go),
+/// and databases the options exclude.
 /// </summary>
 internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<string, string> mapDatabase)
 {
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 
+    private const string BucketsPrefix = "system.buckets.";
+
     public static bool IsForbidden(string database, string? collection) =>
         database == "local"
+        || (collection is not null && collection.StartsWith(BucketsPrefix, StringComparison.Ordinal))
         || (database == "config" && collection is not null
             && (collection is "system.sessions" or "transactions" or "image_collection" || collection.StartsWith("system.", StringComparison.Ordinal)));
 
@@ -20,6 +25,13 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     public bool Skip(BsonDocument op)
     {
         var (database, collection) = Target(op);
+        if (TimeSeriesView(op) is { } timeSeries)
+        {
+            var name = $"{database}.{timeSeries} (time-series)";
+            Skipped[name] = Skipped.GetValueOrDefault(name) + 1;
+            return true;
+        }
+
         if (database.Length == 0 || (!IsForbidden(database, collection) && includeDatabase(database)))
         {
             return false;
@@ -46,6 +58,15 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
 
         return true;
     }
+
+    /// <summary>The collection name when <paramref name="op"/> writes the view MongoDB keeps over a time-series collection's buckets.</summary>
+    private static string? TimeSeriesView(BsonDocument op) =>
+        op.GetValue("ns", string.Empty).AsString.EndsWith(".system.views", StringComparison.Ordinal)
+        && op.GetValue("o", BsonNull.Value) is BsonDocument o
+        && o.GetValue("viewOn", BsonNull.Value) is BsonString { Value: var viewOn }
+        && viewOn.StartsWith(BucketsPrefix, StringComparison.Ordinal)
+            ? viewOn[BucketsPrefix.Length..]
+            : null;
 
     public string MapNamespace(string ns)
     {

@@ -25,7 +25,10 @@ public sealed record RestoreReport
     /// <summary>Transactions begun at or before the target whose commit came after it: applied not at all.</summary>
     public long TransactionsNotCommittedAtTarget { get; init; }
 
-    /// <summary>Entries skipped by namespace (<c>local</c>, <c>config.system.sessions</c>, <c>config.transactions</c>, excluded databases), with counts.</summary>
+    /// <summary>
+    /// Entries skipped by namespace (<c>local</c>, <c>config.system.sessions</c>, <c>config.transactions</c>, excluded
+    /// databases, time-series collections: <c>db.system.buckets.name</c> and <c>db.name (time-series)</c>), with counts.
+    /// </summary>
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
 
     public TimeSpan Duration { get; init; }

@@ -7,11 +7,15 @@ namespace Archiver.Emulators.MongoDb.Commands;
 /// (<c>{_id: "db.view", viewOn, pipeline[, collation]}</c>), created with the first view and kept after the last
 /// is dropped. So a view's creation is logged as a <c>create</c> of <c>system.views</c> (the first time) and an
 /// <c>i</c> on <c>db.system.views</c>, its drop as a <c>d</c>, and applyOps on <c>system.views</c> makes and
-/// removes views, as on a secondary. The emulator stores views and lists them; it never evaluates a pipeline.
+/// removes views, as on a secondary. The emulator stores views and lists them; it never evaluates a pipeline. It
+/// cannot create time-series collections, but lists one written through applyOps (a view over <c>system.buckets.*</c>)
+/// as MongoDB does, with type <c>timeseries</c>.
 /// </summary>
 internal static class ViewCatalog
 {
     public const string Collection = "system.views";
+
+    private const string BucketsPrefix = "system.buckets.";
 
     /// <summary>The view's definition, or null when <paramref name="name"/> is not a view. Caller holds the lock.</summary>
     public static BsonDocument? Find(ReplicaSetState state, string database, string name) =>
@@ -24,6 +28,20 @@ internal static class ViewCatalog
         foreach (var view in state.Storage.Find(database, Collection)?.Documents ?? [])
         {
             if (view["_id"] is not BsonString { Value: var id } || !id.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (view.GetValue("viewOn", "").AsString is var on && on.StartsWith(BucketsPrefix, StringComparison.Ordinal))
+            {
+                // MongoDB 5.0-7.0 keep a time-series collection as a view over its buckets, listed as the collection.
+                var buckets = state.Storage.Find(database, on);
+                yield return new BsonDocument
+                {
+                    { "name", id[prefix.Length..] },
+                    { "type", "timeseries" },
+                    { "options", new BsonDocument("timeseries", buckets?.Options.GetValue("timeseries", new BsonDocument()) ?? new BsonDocument()) },
+                    { "info", new BsonDocument("readOnly", false) },
+                };
+                continue;
+            }
+
             var options = new BsonDocument { { "viewOn", view.GetValue("viewOn", "") }, { "pipeline", view.GetValue("pipeline", new BsonArray()) } };
             if (view.TryGetValue("collation", out var collation)) options.Add("collation", collation);
             yield return new BsonDocument
