@@ -35,8 +35,12 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
             var status = (await _store.GetAsync<MongoDB>(Restored))!.Status!.Archiver!;
             Assert.Equal(DatabaseArchiverPhase.Restored, status.Phase);
             Assert.Equal("20301231-backup", status.Restore!.BaseSnapshot);
-            Assert.Equal(ConditionStatus.True, Assert.Single(status.Conditions!).Status);
+            var restored = Assert.Single(status.Conditions!);
+            Assert.Equal(ConditionStatus.True, restored.Status);
+            // What the restore left out is said where users look, not only in the journal.
+            Assert.Equal("from backup 20301231-backup; left out (not restorable, or MongoDB's own): config.system.sessions", restored.Message);
         });
+        Assert.Equal(["config.system.sessions"], state.Restore.LeftOut);
     }
 
     [Fact]

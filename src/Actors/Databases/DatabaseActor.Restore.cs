@@ -75,6 +75,10 @@ public sealed partial class DatabaseActor
         Persist(outcome, Applied(WriteRestoreStatus));
     }
 
+    // Said where users look: a time-series collection left out is data the restore does not have.
+    private static string LeftOut(RestoreRecord restore) =>
+        restore.LeftOut.Count == 0 ? "" : $"; left out (not restorable, or MongoDB's own): {string.Join(", ", restore.LeftOut.Take(10))}{(restore.LeftOut.Count > 10 ? $" and {restore.LeftOut.Count - 10} more" : "")}";
+
     private void WriteRestoreStatus()
     {
         if (_state.Restore is not { } restore) return;
@@ -89,7 +93,7 @@ public sealed partial class DatabaseActor
             Type = "Restored",
             Status = restore.Stage == RestoreStage.Succeeded ? ConditionStatus.True : restore.Stage == RestoreStage.Failed ? ConditionStatus.False : ConditionStatus.Unknown,
             Reason = restore.Stage.ToString(),
-            Message = restore.Error ?? (restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}"),
+            Message = restore.Error ?? (restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}{LeftOut(restore)}"),
             LastTransitionTime = Now,
         };
         var progress = _progress;

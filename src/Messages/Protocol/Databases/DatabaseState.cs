@@ -51,7 +51,7 @@ public sealed record DatabaseState : IArchiverProtocolMember
         ConfiguredAtCreation c => this with { ConfiguredAtCreation = c.At },
         RestoreRequested r => this with { Restore = new RestoreRecord(r.StorageId, r.SourcePrefix, r.Target, RestoreStage.Requested, null, null, r.At) },
         RestorePlanned p when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Running, BaseBackupId = p.BaseBackupId } },
-        RestoreSucceeded s when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Succeeded, BaseBackupId = s.BaseBackupId } },
+        RestoreSucceeded s when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Succeeded, BaseBackupId = s.BaseBackupId, LeftOut = s.Skipped } },
         RestoreFailed f when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Failed, Error = f.Reason } },
         RestorePlanned or RestoreSucceeded or RestoreFailed => this,
         BackupSkipped s => this with { Skipped = Skipped + 1, LastScheduledFor = s.ScheduledFor },
@@ -80,4 +80,7 @@ public enum RestoreStage
 public sealed record RestoreRecord(ResourceId StorageId, string SourcePrefix, DateTimeOffset Target, RestoreStage Stage, string? BaseBackupId, string? Error, DateTimeOffset RequestedAt)
 {
     public bool IsFinished => Stage is RestoreStage.Succeeded or RestoreStage.Failed;
+
+    /// <summary>What a finished restore deliberately did not apply ("namespace: entries"), as its report gives it.</summary>
+    public IReadOnlyList<string> LeftOut { get; init; } = [];
 }
