@@ -83,6 +83,9 @@ public sealed class MongoTlsTests : IAsyncLifetime
         });
 
         Assert.IsType<TimeoutException>(error);
+        // The server refused, not the client.
+        Assert.DoesNotContain("RemoteCertificateValidationCallback", error.Message, StringComparison.Ordinal);
+        Assert.True(_emulator!.TlsHandshakesFailed > 0);
     }
 
     [EmulatorOnlyFact]
@@ -91,6 +94,31 @@ public sealed class MongoTlsTests : IAsyncLifetime
         var error = await FailsAsync(_ => { });
 
         Assert.IsType<TimeoutException>(error);
+        Assert.True(_emulator!.TlsHandshakesFailed > 0);
+    }
+
+    [EmulatorOnlyFact]
+    public async Task A_server_certificate_for_another_name_or_for_clients_only_is_refused()
+    {
+        foreach (var certificate in new[] { _ca.IssueServer("db.elsewhere.svc", withLoopbackAddress: false), _ca.IssueServer(forClientsOnly: true) })
+        {
+            await using var server = await MongoEmulator.StartAsync(new MongoEmulatorOptions
+            {
+                PeriodicNoopInterval = null,
+                Tls = new MongoEmulatorTls(certificate.Certificate, _ca.CaCertificate),
+            });
+
+            var error = await FailsAsync(s => MongoTls.Apply(s, _material), server.ConnectionString);
+
+            Assert.Contains("RemoteCertificateValidationCallback", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_material_never_prints_its_private_key()
+    {
+        Assert.DoesNotContain("PRIVATE KEY", _material.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_material.PrivateKeyPem, $"{_material}", StringComparison.Ordinal);
     }
 
     [Fact]
@@ -112,9 +140,9 @@ public sealed class MongoTlsTests : IAsyncLifetime
         _ca.Dispose();
     }
 
-    private async Task<Exception> FailsAsync(Action<MongoClientSettings> configure)
+    private async Task<Exception> FailsAsync(Action<MongoClientSettings> configure, string? uri = null)
     {
-        var client = TestClients.Create(_uri, s =>
+        var client = TestClients.Create(uri ?? _uri, s =>
         {
             s.ServerSelectionTimeout = TimeSpan.FromSeconds(2);
             configure(s);

@@ -30,6 +30,9 @@ public sealed class MongoEmulator : IAsyncDisposable
     /// <summary>The members' host strings, exactly as hello reports them.</summary>
     public IReadOnlyList<string> Hosts => _state.Hosts;
 
+    /// <summary>TLS handshakes that failed on any member (a plain client, no or a foreign client certificate, a client that refused the server).</summary>
+    public long TlsHandshakesFailed => Interlocked.Read(ref _state.TlsHandshakesFailed);
+
     /// <summary>Index of the primary, or -1 while stepped down with no new primary.</summary>
     public int PrimaryIndex
     {

@@ -51,6 +51,9 @@ internal sealed partial class ReplicaSetState
 
     public IReadOnlyList<string> Hosts { get; set; } = [];
 
+    /// <summary>Counted by the members' TLS handshakes (Interlocked): a test hook, read through <see cref="MongoEmulator.TlsHandshakesFailed"/>.</summary>
+    public long TlsHandshakesFailed;
+
     public OpTime LastApplied { get; private set; }
 
     public OpTime MajorityCommitted => _heldMajority ?? LastApplied;

@@ -30,17 +30,23 @@ public sealed class TestCertificateAuthority : IDisposable
     /// <summary>The CA certificate alone (no key): what a server trusts client certificates by.</summary>
     public X509Certificate2 CaCertificate => X509CertificateLoader.LoadCertificate(_certificate.RawData);
 
-    /// <summary>A server certificate for the members on this machine: <c>localhost</c> and 127.0.0.1.</summary>
-    public IssuedCertificate IssueServer() =>
-        Issue("CN=localhost,O=archiver-test", X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, "1.3.6.1.5.5.7.3.1", san =>
+    /// <summary>
+    /// A server certificate, by default for the members on this machine (<c>localhost</c> and 127.0.0.1). Tests of
+    /// refusals give other names, or <paramref name="forClientsOnly"/> (a certificate the CA issued for client use).
+    /// </summary>
+    public IssuedCertificate IssueServer(string dnsName = "localhost", bool withLoopbackAddress = true, bool forClientsOnly = false) =>
+        Issue($"CN={dnsName},O=archiver-test", X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, forClientsOnly ? ClientAuthentication : ServerAuthentication, san =>
         {
-            san.AddDnsName("localhost");
-            san.AddIpAddress(IPAddress.Loopback);
+            san.AddDnsName(dnsName);
+            if (withLoopbackAddress) san.AddIpAddress(IPAddress.Loopback);
         });
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
 
     /// <summary>A client certificate, by default KubeDB's subject for the root user.</summary>
     public IssuedCertificate IssueClient(string subject = "CN=root,O=kubedb:client") =>
-        Issue(subject, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, "1.3.6.1.5.5.7.3.2", _ => { });
+        Issue(subject, X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, ClientAuthentication, _ => { });
 
     private IssuedCertificate Issue(string subject, X509KeyUsageFlags usage, string extendedUsage, Action<SubjectAlternativeNameBuilder> names)
     {

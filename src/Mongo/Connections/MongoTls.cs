@@ -12,6 +12,9 @@ namespace Archiver.Mongo.Connections;
 /// </summary>
 public sealed record MongoTlsMaterial(string CaPem, string CertificatePem, string PrivateKeyPem)
 {
+    // A record prints every member: the private key must never reach a log line or an assertion message.
+    public override string ToString() => $"MongoTlsMaterial {{ CA and client certificate {Fingerprint()[..16]}, private key redacted }}";
+
     /// <summary>Identifies the material without holding the key: two clients for the same URI share only with the same certificate.</summary>
     public string Fingerprint() =>
         Convert.ToHexString(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(CaPem + "\n" + CertificatePem)));
@@ -56,12 +59,12 @@ public static class MongoTls
         {
             ClientCertificates = [client],
             CheckCertificateRevocation = false,
-            ServerCertificateValidationCallback = (_, certificate, _, errors) => Trusted(certificate, errors, roots),
+            ServerCertificateValidationCallback = (_, certificate, presented, errors) => Trusted(certificate, presented, errors, roots),
         };
         return settings;
     }
 
-    private static bool Trusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
+    private static bool Trusted(X509Certificate? certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection roots)
     {
         // The host name check stays the platform's; only the chain is judged against the private CA.
         if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
@@ -73,8 +76,31 @@ public static class MongoTls
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.ExtraStore.AddRange(roots);
+        // Intermediates the server sent, for a CA that issues through one.
+        if (presented is not null)
+        {
+            foreach (var element in presented.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // As the platform's own check: a certificate the CA issued for clients only does not serve.
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
         using var server = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return chain.Build(server);
+        try
+        {
+            return chain.Build(server);
+        }
+        finally
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                element.Certificate.Dispose();
+            }
+        }
     }
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 }

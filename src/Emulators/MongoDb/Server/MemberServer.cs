@@ -109,7 +109,7 @@ internal sealed class MemberServer : IAsyncDisposable
     {
         try
         {
-            var stream = _state.Options.Tls is { } tls ? await HandshakeAsync(client.GetStream(), tls).ConfigureAwait(false) : client.GetStream();
+            await using var stream = _state.Options.Tls is { } tls ? await HandshakeAsync(client.GetStream(), tls).ConfigureAwait(false) : client.GetStream();
             while (!_stop.IsCancellationRequested)
             {
                 var message = await WireCodec.ReadAsync(stream, _stop.Token).ConfigureAwait(false);
@@ -146,14 +146,26 @@ internal sealed class MemberServer : IAsyncDisposable
     private async Task<Stream> HandshakeAsync(NetworkStream network, MongoEmulatorTls tls)
     {
         var ssl = new SslStream(network, leaveInnerStreamOpen: false);
-        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+        // A client that connects and says nothing must not hold its connection until the server stops.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        try
         {
-            ServerCertificate = tls.ServerCertificate,
-            ClientCertificateRequired = tls.ClientCa is not null,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.ClientCa is null || IssuedBy(certificate, tls.ClientCa),
-        }, _stop.Token).ConfigureAwait(false);
-        return ssl;
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = tls.ServerCertificate,
+                ClientCertificateRequired = tls.ClientCa is not null,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.ClientCa is null || IssuedBy(certificate, tls.ClientCa),
+            }, timeout.Token).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            Interlocked.Increment(ref _state.TlsHandshakesFailed);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static bool IssuedBy(X509Certificate? certificate, X509Certificate2 ca)
