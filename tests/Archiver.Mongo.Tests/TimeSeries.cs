@@ -59,6 +59,18 @@ internal static class TimeSeries
         });
     }
 
+    public static async Task DropAsync(IMongoClient client, string database, string name)
+    {
+        if (MongoTarget.RealServerUri is not null)
+        {
+            await client.GetDatabase(database).DropCollectionAsync(name);
+            return;
+        }
+
+        await ApplyAsync(client, new BsonDocument { { "op", "c" }, { "ns", $"{database}.$cmd" }, { "o", new BsonDocument("drop", $"system.buckets.{name}") } });
+        await ApplyAsync(client, new BsonDocument { { "op", "d" }, { "ns", $"{database}.system.views" }, { "o", new BsonDocument("_id", $"{database}.{name}") } });
+    }
+
     private static Task ApplyAsync(IMongoClient client, BsonDocument op) =>
         client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("applyOps", new BsonArray { op }));
 }

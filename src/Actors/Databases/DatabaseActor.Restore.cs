@@ -75,9 +75,13 @@ public sealed partial class DatabaseActor
         Persist(outcome, Applied(WriteRestoreStatus));
     }
 
-    // Said where users look: a time-series collection left out is data the restore does not have.
+    // Said where users look: a time-series collection left out is data the restore does not have, so the users'
+    // namespaces come before MongoDB's own (local, config), which every restore leaves out.
     private static string LeftOut(RestoreRecord restore) =>
-        restore.LeftOut.Count == 0 ? "" : $"; left out (not restorable, or MongoDB's own): {string.Join(", ", restore.LeftOut.Take(10))}{(restore.LeftOut.Count > 10 ? $" and {restore.LeftOut.Count - 10} more" : "")}";
+        restore.LeftOut.Count == 0 ? "" : $"; left out (not restorable, or MongoDB's own): {string.Join(", ", restore.LeftOut.OrderBy(MongoDBsOwn).Take(10))}{(restore.LeftOut.Count > 10 ? $" and {restore.LeftOut.Count - 10} more" : "")}";
+
+    private static bool MongoDBsOwn(string entry) =>
+        entry.StartsWith("config.", StringComparison.Ordinal) || entry.StartsWith("local", StringComparison.Ordinal);
 
     private void WriteRestoreStatus()
     {

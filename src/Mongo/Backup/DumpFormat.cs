@@ -18,6 +18,9 @@ public static class DumpFormat
 
     public const string ViewType = "view";
 
+    /// <summary>A time-series collection: its header alone, by name (its buckets are not dumped; a restore reports it left out).</summary>
+    public const string TimeSeriesType = "timeseries";
+
     public static BsonDocument Header(string database, string collection, BsonDocument options, BsonArray indexes, string? type = null)
     {
         var header = new BsonDocument

@@ -51,9 +51,8 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             foreach (var info in await cursor.ToListAsync(cancellationToken))
             {
                 var name = info["name"].AsString;
-                // Time-series collections (type "timeseries", their buckets in system.*) are not dumped.
-                if (info.GetValue("type", "collection").AsString is "collection" or "view" && !DumpFormat.IsExcluded(db, name)
-                    && !info.GetValue("options", new BsonDocument()).AsBsonDocument.GetValue("viewOn", "").AsString.StartsWith("system.buckets.", StringComparison.Ordinal))
+                // A time-series collection (its buckets in system.*) is recorded by name only, so a restore can say it left it out.
+                if (info.GetValue("type", "collection").AsString is "collection" or "view" or DumpFormat.TimeSeriesType && !DumpFormat.IsExcluded(db, name))
                 {
                     result.Add((db, info));
                 }
@@ -66,10 +65,11 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
     private async Task DumpCollectionAsync(FullBackupWriter writer, string db, BsonDocument info, int index, CancellationToken cancellationToken)
     {
         var name = info["name"].AsString;
-        if (info.GetValue("type", "collection").AsString == "view")
+        var type = info.GetValue("type", "collection").AsString;
+        if (type is DumpFormat.ViewType or DumpFormat.TimeSeriesType)
         {
             // A view is its definition alone (viewOn, pipeline, collation): reading it would run its pipeline.
-            var definition = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, [], DumpFormat.ViewType);
+            var definition = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, [], type);
             await using var content = new MemoryStream(definition.ToBson());
             await writer.AddFileAsync(DumpFormat.FileName(index), options.Component, content, cancellationToken);
             return;

@@ -13,6 +13,10 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
 {
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 
+    // "db.name" of the time-series collections met (in the backup or the replay): a later change or drop of their view
+    // in system.views names only the _id.
+    private readonly HashSet<string> _timeSeries = new(StringComparer.Ordinal);
+
     private const string BucketsPrefix = "system.buckets.";
 
     public static bool IsForbidden(string database, string? collection) =>
@@ -25,10 +29,9 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     public bool Skip(BsonDocument op)
     {
         var (database, collection) = Target(op);
-        if (TimeSeriesView(op) is { } timeSeries)
+        if (TimeSeriesView(op, database) is { } timeSeries)
         {
-            var name = $"{database}.{timeSeries} (time-series)";
-            Skipped[name] = Skipped.GetValueOrDefault(name) + 1;
+            LeaveOutTimeSeries(database, timeSeries);
             return true;
         }
 
@@ -59,14 +62,36 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
         return true;
     }
 
-    /// <summary>The collection name when <paramref name="op"/> writes the view MongoDB keeps over a time-series collection's buckets.</summary>
-    private static string? TimeSeriesView(BsonDocument op) =>
-        op.GetValue("ns", string.Empty).AsString.EndsWith(".system.views", StringComparison.Ordinal)
-        && op.GetValue("o", BsonNull.Value) is BsonDocument o
-        && o.GetValue("viewOn", BsonNull.Value) is BsonString { Value: var viewOn }
-        && viewOn.StartsWith(BucketsPrefix, StringComparison.Ordinal)
-            ? viewOn[BucketsPrefix.Length..]
+    /// <summary>A time-series collection the backup holds only by name, or whose entries the replay skips: counted once per entry.</summary>
+    public void LeaveOutTimeSeries(string database, string collection)
+    {
+        lock (Skipped)
+        {
+            _timeSeries.Add($"{database}.{collection}");
+            var key = $"{database}.{collection} (time-series)";
+            Skipped[key] = Skipped.GetValueOrDefault(key) + 1;
+        }
+    }
+
+    /// <summary>
+    /// The collection name when <paramref name="op"/> writes the view MongoDB keeps over a time-series collection's
+    /// buckets: its creation names the buckets (<c>viewOn</c>), a change or drop only the <c>_id</c> of one met before.
+    /// </summary>
+    private string? TimeSeriesView(BsonDocument op, string database)
+    {
+        if (!op.GetValue("ns", string.Empty).AsString.EndsWith(".system.views", StringComparison.Ordinal)) return null;
+        var o = op.GetValue("o", BsonNull.Value) as BsonDocument;
+        if (o?.GetValue("viewOn", BsonNull.Value) is BsonString { Value: var viewOn } && viewOn.StartsWith(BucketsPrefix, StringComparison.Ordinal))
+        {
+            return viewOn[BucketsPrefix.Length..];
+        }
+
+        var id = (op.GetValue("o2", BsonNull.Value) as BsonDocument ?? o)?.GetValue("_id", BsonNull.Value);
+        var prefix = database + ".";
+        return id is BsonString { Value: var name } && name.StartsWith(prefix, StringComparison.Ordinal) && _timeSeries.Contains(name)
+            ? name[prefix.Length..]
             : null;
+    }
 
     public string MapNamespace(string ns)
     {

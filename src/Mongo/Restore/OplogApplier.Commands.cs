@@ -129,8 +129,8 @@ internal sealed partial class OplogApplier
     /// A view is made, changed or dropped as a document of <c>system.views</c> whose <c>_id</c> is
     /// <c>"db.view"</c> (MONGODB-OPLOG.md): the <c>_id</c> follows the database mapping, and the op goes alone. A
     /// target database may have no <c>system.views</c> yet although the source had one (all its views dropped
-    /// before the backup, so none was restored): MongoDB then refuses the op (NamespaceNotFound), and only creating
-    /// a view makes the collection, so a placeholder view is created and dropped, and the op applied again.
+    /// before the backup, so none was restored): MongoDB then refuses an insert (NamespaceNotFound), and only creating
+    /// a view makes the collection, so a placeholder view is created and dropped, and the insert applied again.
     /// </summary>
     private async Task ApplyViewOpAsync(BsonDocument op, bool tolerant, CancellationToken cancellationToken)
     {
@@ -154,6 +154,10 @@ internal sealed partial class OplogApplier
         try
         {
             await runCommand("admin", command, cancellationToken);
+        }
+        catch (MongoDB.Driver.MongoCommandException e) when (e.Code == 26 && clean["op"] != "i")
+        {
+            // No system.views: a change or drop has no view to touch, and making the collection for it would leave one.
         }
         catch (MongoDB.Driver.MongoCommandException e) when (e.Code == 26)
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Archiver.Mongo.Backup;
 using Archiver.Storage.FullBackups;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
@@ -27,6 +28,13 @@ public sealed partial class RestoreExecutor
                 var name = header["collection"].AsString;
                 if (rules.SkipCollection(db, name))
                 {
+                    tracker.AddBytes(file.StoredSize);
+                    return;
+                }
+
+                if (header.GetValue("type", "collection") == DumpFormat.TimeSeriesType)
+                {
+                    rules.LeaveOutTimeSeries(db, name);
                     tracker.AddBytes(file.StoredSize);
                     return;
                 }
