@@ -64,7 +64,9 @@ public static class EmulatorCommand
                     var client = authority.IssueClient();
                     await File.WriteAllTextAsync(Path.Combine(folder, MongoDBResource.TlsCaKey), authority.CaPem, CancellationToken.None);
                     await File.WriteAllTextAsync(Path.Combine(folder, MongoDBResource.TlsCertificateKey), client.CertificatePem, CancellationToken.None);
-                    await File.WriteAllTextAsync(Path.Combine(folder, MongoDBResource.TlsPrivateKeyKey), client.PrivateKeyPem, CancellationToken.None);
+                    var key = Path.Combine(folder, MongoDBResource.TlsPrivateKeyKey);
+                    await File.WriteAllTextAsync(key, client.PrivateKeyPem, CancellationToken.None);
+                    if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                     await output.WriteLineAsync($"TLS only; the CA and a client certificate (CN=root,O=kubedb:client) are in {folder}");
                 }
 
