@@ -44,6 +44,20 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
     }
 
     [Fact]
+    public async Task A_database_created_to_be_restored_is_not_archived_while_its_restore_runs()
+    {
+        // As the mutator leaves it when an archiver selects the new database: spec.archiver set at creation.
+        _runner.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null), "archiver: {ref: {name: archiver-demo, namespace: kubedb}}", Fixtures.Archiver());
+        await StateAsync(db, s => s.Restore?.Stage == RestoreStage.Running);
+        await Task.Delay(500);
+
+        Assert.Empty(await _store.ListAsync<BackupConfiguration>(null));
+        _runner.Gate.SetResult();
+        await StateAsync(db, s => s.Restore?.IsFinished == true);
+    }
+
+    [Fact]
     public async Task A_target_the_catalog_refuses_fails_before_anything_is_written()
     {
         var refusal = new RefusalInfo("AfterLastArchivedEntry", "the last archived entry is at 2020-10-28T01:40:00Z", null, DateTimeOffset.Parse("2020-10-28T01:40:00Z", System.Globalization.CultureInfo.InvariantCulture));
@@ -86,21 +100,22 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
     private static DateTimeOffset Rfc3339Target => Messages.Validation.Rfc3339.Parse("2020-10-28T01:48:23.121314+03:00");
 
-    private async Task<IActorRef> StartAsync(RecoveryPlanReply planReply)
+    private async Task<IActorRef> StartAsync(RecoveryPlanReply planReply, string archiverRef = "", params Resource[] others)
     {
-        var db = (MongoDB)ManifestReader.Read("""
+        var db = (MongoDB)ManifestReader.Read($$"""
             apiVersion: kubedb.com/v1alpha2
             kind: MongoDB
             metadata: {name: mg-restored, namespace: demo}
             spec:
               version: "6.0.12"
+              {{archiverRef}}
               init:
                 archiver:
                   recoveryTimeStamp: "2020-10-28T01:48:23.121314+03:00"
                   repository: {name: local-storage, namespace: stash}
                   prefix: db/MongoDB/demo/mg-rs
             """).Resources[0];
-        _store = await Fixtures.StoreWithAsync(db);
+        _store = await Fixtures.StoreWithAsync([db, .. others]);
         var entity = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(planReply), new DatabaseSettings(), TimeProvider.System));
         entity.Tell(new ReconcileDatabase(Restored, "created"));
         return entity;

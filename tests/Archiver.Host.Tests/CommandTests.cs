@@ -49,6 +49,18 @@ public sealed class CommandTests(RunningNode fixture) : IClassFixture<RunningNod
     }
 
     [Fact]
+    public async Task A_database_applied_after_its_archiver_is_configured_from_creation_with_no_ops_request()
+    {
+        // The fixture applied the archiver, then the database: apply ran the mutator step, as the webhook does in a cluster.
+        var db = (await fixture.Node.Store.GetAsync<Messages.Resources.MongoDB>(RunningNode.Database))!;
+        var requests = await fixture.Node.Store.ListAsync<Messages.Resources.MongoDBOpsRequest>("demo");
+
+        Assert.Equal("archiver-demo", db.Spec!.Archiver!.Ref!.Name);
+        Assert.Equal(Messages.Resources.DatabaseArchiverPhase.Archiving, db.Status!.Archiver!.Phase);
+        Assert.Empty(requests);
+    }
+
+    [Fact]
     public async Task Apply_of_a_missing_file_or_an_invalid_manifest_applies_nothing_and_names_the_problem()
     {
         var bad = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.yaml");

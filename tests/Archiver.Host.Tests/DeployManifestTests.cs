@@ -1,7 +1,10 @@
+using Archiver.Host.Admission;
 using Archiver.Host.Cli;
 using Archiver.Messages.Manifests;
 using k8s;
 using k8s.Models;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 
 namespace Archiver.Host.Tests;
 
@@ -89,6 +92,62 @@ public sealed class DeployManifestTests
         Assert.All(seeds, seed => Assert.Contains(seed, pods.Select(p => $"akka.tcp://archiver@{p}:{port}")));
         Assert.Equal("/healthz", container.ReadinessProbe.HttpGet.Path);
         Assert.Contains(container.Env, e => e.Name == "ARCHIVER_TOKEN" && e.ValueFrom?.SecretKeyRef is not null);
+    }
+
+    [Fact]
+    public void The_webhook_reaches_the_nodes_port_and_path_over_the_certificate_cert_manager_issues()
+    {
+        var set = Load("statefulset.yaml").OfType<V1StatefulSet>().Single();
+        var container = set.Spec.Template.Spec.Containers.Single();
+        var webhookObjects = Load("webhook.yaml");
+        var service = Assert.Single(webhookObjects.OfType<V1Service>());
+        var configuration = Assert.Single(webhookObjects.OfType<V1MutatingWebhookConfiguration>());
+        var webhook = Assert.Single(configuration.Webhooks);
+
+        // The API server calls the Service, which reaches the node's webhook port on the path it serves.
+        Assert.Equal(service.Metadata.Name, webhook.ClientConfig.Service.Name);
+        Assert.Equal(set.Metadata.NamespaceProperty, webhook.ClientConfig.Service.NamespaceProperty);
+        Assert.Equal(MongoDBMutatingWebhook.Path, webhook.ClientConfig.Service.Path);
+        var servicePort = Assert.Single(service.Spec.Ports);
+        Assert.Equal(servicePort.Port, webhook.ClientConfig.Service.Port);
+        Assert.Equal(set.Spec.Template.Metadata.Labels, service.Spec.Selector);
+        var containerPort = Assert.Single(container.Ports, p => p.Name == servicePort.TargetPort.Value);
+        Assert.Contains($"--webhook-port={containerPort.ContainerPort}", container.Args);
+
+        // Never refuses, creation only, kubedb.com's mongodbs.
+        Assert.Equal("Ignore", webhook.FailurePolicy);
+        Assert.Equal("None", webhook.SideEffects);
+        Assert.Contains("v1", webhook.AdmissionReviewVersions);
+        var rule = Assert.Single(webhook.Rules);
+        Assert.Equal(["CREATE"], rule.Operations);
+        Assert.Equal(["kubedb.com"], rule.ApiGroups);
+        Assert.Equal(["mongodbs"], rule.Resources);
+
+        // The serving certificate: issued for the Service's name, mounted where --webhook-cert-dir reads it, its CA
+        // injected into the configuration.
+        var certificate = CertManager("webhook-certificate.yaml").Single(d => (string)d["kind"] == "Certificate");
+        var certificateMeta = (Dictionary<object, object>)certificate["metadata"];
+        var certificateSpec = (Dictionary<object, object>)certificate["spec"];
+        Assert.Equal($"{certificateMeta["namespace"]}/{certificateMeta["name"]}", configuration.Metadata.Annotations["cert-manager.io/inject-ca-from"]);
+        Assert.Contains($"{service.Metadata.Name}.{service.Metadata.NamespaceProperty}.svc", ((List<object>)certificateSpec["dnsNames"]).Cast<string>());
+        var volume = Assert.Single(set.Spec.Template.Spec.Volumes, v => v.Secret?.SecretName == (string)certificateSpec["secretName"]);
+        var mount = Assert.Single(container.VolumeMounts, m => m.Name == volume.Name);
+        Assert.Contains($"--webhook-cert-dir={mount.MountPath}", container.Args);
+    }
+
+    // cert-manager's kinds are not KubernetesClient's: read as plain YAML.
+    private static List<Dictionary<object, object>> CertManager(string file)
+    {
+        var parser = new Parser(new StringReader(File.ReadAllText(Path.Combine(Folder, file))));
+        var deserializer = new YamlDotNet.Serialization.Deserializer();
+        parser.Consume<StreamStart>();
+        var documents = new List<Dictionary<object, object>>();
+        while (parser.Accept<DocumentStart>(out _))
+        {
+            documents.Add(deserializer.Deserialize<Dictionary<object, object>>(parser));
+        }
+
+        return documents;
     }
 
     private static List<object> Load(string file) => KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(Folder, file)));

@@ -22,7 +22,8 @@ public sealed class NodeRestartTests
             string uid;
             await using (var first = await StartAsync(data, mongo))
             {
-                foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb.yaml" })
+                // The database before its archiver: configured through an ops request, whose record must survive the restart.
+                foreach (var name in new[] { "storage.yaml", "mongodb.yaml", "archiver.yaml" })
                 {
                     var text = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", name)))
                         .Replace("/var/lib/archiver/backups", Path.Combine(data, "backups"), StringComparison.Ordinal);

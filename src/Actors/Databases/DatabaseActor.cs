@@ -108,7 +108,12 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     {
         _archiver = Essentials(loaded.Archiver);
         if (loaded.Database is { } restored) MaybeStartRestore(restored);
-        if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)) ConfigureAtCreation(archiver);
+        // A database created to be restored is archived once restored (by its archiver's ops request), never during it.
+        if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)
+            && db.Spec?.Init?.Archiver is null)
+        {
+            ConfigureAtCreation(archiver);
+        }
         var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
         if (BackupScheduling.SameSchedule(_state.Schedule, wanted)) return;
         IDatabaseEvent change = wanted is null

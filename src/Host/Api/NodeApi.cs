@@ -10,6 +10,7 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
+using Archiver.Host.Admission;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using Archiver.Messages.Validation;
 using k8s.Models;
@@ -43,7 +44,7 @@ public static class NodeApi
         api.MapPost("/databases/{ns}/{name}/restore", RestoreAsync);
     }
 
-    private static async Task<IResult> ApplyAsync(HttpRequest request, IResourceStore store, CancellationToken cancellation)
+    private static async Task<IResult> ApplyAsync(HttpRequest request, IResourceStore store, DatabaseAdmission admission, CancellationToken cancellation)
     {
         using var reader = new StreamReader(request.Body);
         var text = await reader.ReadToEndAsync(cancellation);
@@ -60,7 +61,11 @@ public static class NodeApi
         {
             if (string.IsNullOrEmpty(resource.Metadata.NamespaceProperty)) resource.Metadata.NamespaceProperty = defaultNamespace;
             var kind = ResourceKinds.Find(resource.GetType())!;
-            var action = await ResourceOperations.For(kind).ApplyAsync(store, resource, cancellation);
+            // The mutator step, as the webhook runs it in a cluster: a new database gets the archiver that selects it.
+            var admitted = resource is MongoDBResource db && await store.GetAsync<MongoDBResource>(ResourceId.Of(db), cancellation) is null
+                ? await admission.MutateAsync(db, cancellation)
+                : resource;
+            var action = await ResourceOperations.For(kind).ApplyAsync(store, admitted, cancellation);
             results.Add(new ApplyResult(kind.Kind, resource.Metadata.NamespaceProperty, resource.Metadata.Name, action));
         }
 
@@ -197,7 +202,7 @@ public static class NodeApi
         }
         catch (ResourceConflictException)
         {
-            return Results.Conflict(new ApiError($"into: MongoDBResource {into} already exists; a restore creates a new database"));
+            return Results.Conflict(new ApiError($"into: MongoDB {into} already exists; a restore creates a new database"));
         }
 
         return Results.Accepted($"/api/v1/resources/mongodb/{into.Namespace}/{into.Name}", new RestoreResponse(source.ToString(), into.ToString(), time!.Value, storage.ToString(), prefix));

@@ -22,6 +22,8 @@ public static class RunCommand
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive the resources and workloads of the cluster this kubeconfig names, instead of the embedded store." };
         var inCluster = new Option<bool>("--in-cluster") { Description = "Drive the cluster this node runs in (its pod's service account)." };
         var sidecarImage = new Option<string>("--sidecar-image") { Description = "Image of the archiving sidecar injected into databases (with --kubeconfig or --in-cluster).", DefaultValueFactory = _ => new ClusterConnection().SidecarImage };
+        var webhookPort = new Option<int?>("--webhook-port") { Description = "Serve the mutating admission webhook for MongoDB resources on this port (TLS, all interfaces)." };
+        var webhookCerts = new Option<string?>("--webhook-cert-dir") { Description = "The webhook's certificate: a folder with tls.crt and tls.key (a mounted kubernetes.io/tls secret; renewals are picked up)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level." };
         var command = new Command("run", """
             Run an Archiver node until Ctrl+C: the control plane (archivers, databases, ops requests), the oplog
@@ -35,13 +37,19 @@ public static class RunCommand
                 (as deploy/statefulset/statefulset.yaml runs it)
             """)
         {
-            data, httpHost, httpPort, token, akkaHost, advertise, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, verbose,
+            data, httpHost, httpPort, token, akkaHost, advertise, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, webhookPort, webhookCerts, verbose,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(kubeconfig) is not null && parse.GetValue(inCluster))
             {
                 await error.WriteLineAsync("archiver run: give --kubeconfig or --in-cluster, not both");
+                return ExitCodes.Usage;
+            }
+
+            if ((parse.GetValue(webhookPort) is null) != (parse.GetValue(webhookCerts) is null))
+            {
+                await error.WriteLineAsync("archiver run: --webhook-port and --webhook-cert-dir go together");
                 return ExitCodes.Usage;
             }
 
@@ -64,6 +72,8 @@ public static class RunCommand
                     Journal = journal,
                 },
                 Kubernetes = cluster,
+                WebhookPort = parse.GetValue(webhookPort),
+                WebhookCertificateFolder = parse.GetValue(webhookCerts) is { } folder ? Path.GetFullPath(folder) : null,
             };
             ArchiverNodeHost node;
             try

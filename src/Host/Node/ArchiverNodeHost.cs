@@ -6,6 +6,7 @@ using Archiver.Actors.Embedded;
 using Archiver.Actors.Hosting;
 using Archiver.Actors.Ports;
 using Archiver.Host.Adapters;
+using Archiver.Host.Admission;
 using Archiver.Host.Api;
 using Archiver.Kubernetes;
 using k8s;
@@ -28,17 +29,21 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ArchiverNodeHost(WebApplication app, NodeSettings settings, Uri address)
+    private ArchiverNodeHost(WebApplication app, NodeSettings settings, Uri address, Uri? webhookAddress)
     {
         _app = app;
         Settings = settings;
         Address = address;
+        WebhookAddress = webhookAddress;
     }
 
     public NodeSettings Settings { get; }
 
     /// <summary>The HTTP endpoint, e.g. <c>http://127.0.0.1:7780/</c>.</summary>
     public Uri Address { get; }
+
+    /// <summary>The webhook's endpoint on this machine (<c>https://127.0.0.1:port/</c>) when <see cref="NodeSettings.WebhookPort"/> is set.</summary>
+    public Uri? WebhookAddress { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -58,11 +63,25 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         Directory.CreateDirectory(settings.DataFolder);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "archiver", ContentRootPath = settings.DataFolder });
         builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ParseHost(settings.HttpHost), settings.HttpPort));
+        var webhookCertificate = settings.WebhookPort is null ? null
+            : new WebhookCertificate(settings.WebhookCertificateFolder ?? throw new ArgumentException("the webhook needs its certificate folder (--webhook-cert-dir)"));
+        // Read now, so a missing or bad certificate stops the node at start rather than at the first admission.
+        webhookCertificate?.Current();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(ParseHost(settings.HttpHost), settings.HttpPort);
+            if (settings.WebhookPort is { } webhookPort)
+            {
+                kestrel.Listen(IPAddress.Any, webhookPort, listen => listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webhookCertificate!.Current()));
+            }
+        });
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
         ConfigureServices(builder.Services, settings, logLevel);
 
         var app = builder.Build();
+        var boundWebhookPort = -1;
+        // Before the token check: the API server presents no bearer token, and this port serves nothing else.
+        if (webhookCertificate is not null) MongoDBMutatingWebhook.Map(app, () => boundWebhookPort);
         if (!string.IsNullOrEmpty(settings.Token)) app.Use(RequireToken(settings.Token));
         // The liveness probe: a node the split-brain resolver downed has stopped its ActorSystem and cannot rejoin as
         // it is, so it must be restarted (docs/cluster.md).
@@ -74,9 +93,11 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         StatusPage.StatusPageEndpoints.Map(app);
         await app.StartAsync(cancellation);
 
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var address = new Uri(bound.EndsWith('/') ? bound : bound + "/");
-        return new ArchiverNodeHost(app, settings, address);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a.EndsWith('/') ? a : a + "/")).ToList();
+        // Bound on every interface (the API server calls it through a Service); reached here through loopback.
+        var webhook = addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps) is { } https ? new Uri($"https://127.0.0.1:{https.Port}/") : null;
+        if (webhook is not null) boundWebhookPort = webhook.Port;
+        return new ArchiverNodeHost(app, settings, addresses.First(a => a.Scheme == Uri.UriSchemeHttp), webhook);
     }
 
     private static void ConfigureServices(IServiceCollection services, NodeSettings settings, LogLevel logLevel)
@@ -90,6 +111,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         if (settings.Kubernetes is null) services.AddSingleton<ISecretSource>(sp => sp.GetRequiredService<SecretFolder>());
         else services.AddSingleton<ISecretSource, KubernetesSecrets>();
         services.AddSingleton<MongoConnections>();
+        services.AddSingleton<DatabaseAdmission>();
         services.AddSingleton<IObjectStoreProvider, ObjectStoreProvider>();
         services.AddSingleton<IStorageJanitor, StorageJanitor>();
         services.AddSingleton<DatabaseRepositories>();

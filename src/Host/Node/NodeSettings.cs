@@ -20,6 +20,15 @@ public sealed record NodeSettings
     /// <summary>Every request but <c>/healthz</c> must carry <c>Authorization: Bearer &lt;token&gt;</c> when set.</summary>
     public string? Token { get; init; }
 
+    /// <summary>
+    /// When set, the mutating admission webhook for MongoDB resources is served on this port (all interfaces, TLS
+    /// with <see cref="WebhookCertificateFolder"/>'s certificate); 0 picks a free one. Null: no webhook.
+    /// </summary>
+    public int? WebhookPort { get; init; }
+
+    /// <summary>The webhook's serving certificate: <c>tls.crt</c> and <c>tls.key</c> (a mounted <c>kubernetes.io/tls</c> secret).</summary>
+    public string? WebhookCertificateFolder { get; init; }
+
     public ArchiverNodeOptions Akka { get; init; } = new();
 
     /// <summary>

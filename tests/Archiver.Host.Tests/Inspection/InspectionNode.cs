@@ -48,6 +48,7 @@ public sealed class InspectionNode : IAsyncLifetime
     {
         Node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = _folder, HttpPort = 0 });
         using var http = new HttpClient { BaseAddress = Node.Address };
+        // The databases before the archiver: each is configured through an ops request, whose history inspection shows.
         var manifests = $$$"""
             apiVersion: storage.kubestash.com/v1alpha1
             kind: BackupStorage
@@ -56,6 +57,15 @@ public sealed class InspectionNode : IAsyncLifetime
               storage: {provider: local, local: {mountPath: {{{Path.Combine(_folder, "backups")}}}}}
               usagePolicy: {allowedNamespaces: {from: All}}
               deletionPolicy: Delete
+            """ + string.Concat(Databases.Select(db => $$$"""
+
+            ---
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata: {name: {{{db}}}, namespace: {{{Namespace}}}, labels: {archiver: "true"}}
+            spec: {version: "6.0.12", replicas: 3}
+            """)) + $$$"""
+
             ---
             apiVersion: archiver.kubedb.com/v1alpha1
             kind: MongoDBArchiver
@@ -69,14 +79,7 @@ public sealed class InspectionNode : IAsyncLifetime
                 scheduler: {schedule: "0 3 * * *"}
               backupStorage: {ref: {name: local, namespace: {{{Namespace}}}}}
               deletionPolicy: Delete
-            """ + string.Concat(Databases.Select(db => $$$"""
-
-            ---
-            apiVersion: kubedb.com/v1alpha2
-            kind: MongoDB
-            metadata: {name: {{{db}}}, namespace: {{{Namespace}}}, labels: {archiver: "true"}}
-            spec: {version: "6.0.12", replicas: 3}
-            """));
+            """;
         var response = await http.PostAsync("/api/v1/apply", new StringContent(manifests, Encoding.UTF8, new MediaTypeHeaderValue("application/yaml")));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
 

@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Archiver.Messages.Manifests;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Archiver.Host.Admission;
+
+/// <summary>
+/// <c>POST /mutate/mongodb</c>: the mutating admission webhook for KubeDB's MongoDB resources (CREATE), served on the
+/// node's webhook port over TLS (<c>--webhook-port</c>, <c>--webhook-cert-dir</c>; deploy/statefulset/webhook.yaml).
+/// It never refuses a database: when it cannot decide (a store error, an object it cannot read) it allows the
+/// creation unchanged with a warning, and the archiver's planner configures the database later through an ops
+/// request, as for any database created before its archiver.
+/// </summary>
+public static class MongoDBMutatingWebhook
+{
+    public const string Path = "/mutate/mongodb";
+
+    /// <summary>
+    /// Serves the webhook port apart from the API: there only <see cref="Path"/> answers (the API server presents no
+    /// bearer token, and the token-guarded API is never reachable through this port). Told by the connection's local
+    /// port: the API server's Host header names the Service's port, not the pod's.
+    /// </summary>
+    public static void Map(WebApplication app, Func<int> port) =>
+        app.MapWhen(context => context.Connection.LocalPort == port(), webhook => webhook.Run(HandleAsync));
+
+    internal static async Task HandleAsync(HttpContext http)
+    {
+        if (!HttpMethods.IsPost(http.Request.Method) || http.Request.Path != Path)
+        {
+            http.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        var cancellation = http.RequestAborted;
+        AdmissionReview? review;
+        try
+        {
+            review = await JsonSerializer.DeserializeAsync<AdmissionReview>(http.Request.Body, cancellationToken: cancellation);
+        }
+        catch (JsonException e)
+        {
+            await RefuseAsync(http, $"not an AdmissionReview: {e.Message}");
+            return;
+        }
+
+        if (review?.Request is not { Uid: { Length: > 0 } uid } request)
+        {
+            await RefuseAsync(http, "not an AdmissionReview: request.uid is missing");
+            return;
+        }
+
+        var services = http.RequestServices;
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MongoDBMutatingWebhook));
+        var response = await RespondAsync(uid, request, services.GetRequiredService<DatabaseAdmission>(), log, cancellation);
+        await http.Response.WriteAsJsonAsync(new AdmissionReview { ApiVersion = AdmissionReview.ApiVersionV1, Kind = "AdmissionReview", Response = response }, cancellation);
+    }
+
+    private static async Task RefuseAsync(HttpContext http, string message)
+    {
+        http.Response.StatusCode = StatusCodes.Status400BadRequest;
+        await http.Response.WriteAsJsonAsync(new Api.ApiError(message));
+    }
+
+    private static async Task<AdmissionResponse> RespondAsync(string uid, AdmissionRequest request, DatabaseAdmission admission, ILogger log, CancellationToken cancellation)
+    {
+        if (request.Operation != "CREATE" || request.Kind?.Kind != MongoDBResource.KindName || request.Object is not { ValueKind: JsonValueKind.Object } json)
+        {
+            return new AdmissionResponse { Uid = uid };
+        }
+
+        try
+        {
+            var database = (MongoDBResource)ResourceKinds.Find(typeof(MongoDBResource))!.FromJson(json.GetRawText());
+            // On CREATE the object may leave its namespace to the request's.
+            if (string.IsNullOrEmpty(database.Metadata.NamespaceProperty)) database.Metadata.NamespaceProperty = request.Namespace;
+            var mutated = await admission.MutateAsync(database, cancellation);
+            if (ReferenceEquals(mutated, database)) return new AdmissionResponse { Uid = uid };
+            var archiver = ManifestWriter.ToJsonNode(mutated)["spec"]!["archiver"]!.DeepClone();
+            var patch = json.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
+                ? new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/spec/archiver", ["value"] = archiver })
+                : new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/spec", ["value"] = new JsonObject { ["archiver"] = archiver } });
+            return new AdmissionResponse { Uid = uid, PatchType = "JSONPatch", Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString())) };
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException or IOException or k8s.Autorest.HttpOperationException)
+        {
+            log.LogWarning(e, "Mutating webhook: {Namespace}/{Uid} left as given", request.Namespace, uid);
+            return new AdmissionResponse
+            {
+                Uid = uid,
+                Warnings = [$"archiver: spec.archiver was not set at creation ({e.Message}); the archiver that selects this database configures it later"],
+            };
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using Archiver.Emulators.MongoDb;
+using Archiver.Host.Admission;
+using Archiver.Host.Node;
+using Archiver.Messages.Manifests;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>
+/// The mutating admission webhook as the API server calls it: AdmissionReview v1 over TLS on its own port, with no
+/// token, answering a JSON Patch that sets <c>spec.archiver</c> on a new database an archiver selects.
+/// </summary>
+public sealed class WebhookTests : IAsyncLifetime
+{
+    private const string Token = "api-token";
+    private readonly string _folder = Directory.CreateTempSubdirectory("archiver-webhook-").FullName;
+    private readonly TestCertificateAuthority _ca = new("webhook-ca");
+    private ArchiverNodeHost _node = null!;
+    private HttpClient _webhook = null!;
+
+    private string CertificateFolder => Path.Combine(_folder, "webhook-tls");
+
+    public async Task InitializeAsync()
+    {
+        WriteServerCertificate(_ca.IssueServer());
+        _node = await ArchiverNodeHost.StartAsync(new NodeSettings
+        {
+            DataFolder = Path.Combine(_folder, "data"),
+            HttpPort = 0,
+            Token = Token,
+            WebhookPort = 0,
+            WebhookCertificateFolder = CertificateFolder,
+        });
+        var archiver = (MongoDBArchiver)ManifestReader.Read("""
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: nightly, namespace: kubedb}
+            spec:
+              databases:
+                namespaces: {from: All}
+                selector: {matchLabels: {archiver: "true"}}
+              fullBackup: {driver: Logical, scheduler: {schedule: "@daily"}}
+              backupStorage: {ref: {name: local, namespace: stash}}
+              deletionPolicy: Delete
+            """).Resources[0];
+        await _node.Store.CreateAsync(archiver);
+        _webhook = new HttpClient(new SocketsHttpHandler
+        {
+            // As the API server does with the webhook configuration's caBundle: trust only that CA.
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedByOurCa(certificate) },
+        }) { BaseAddress = _node.WebhookAddress };
+    }
+
+    [Fact]
+    public async Task A_new_database_an_archiver_selects_gets_spec_archiver_without_a_token()
+    {
+        var response = await ReviewAsync("CREATE", """{"apiVersion":"kubedb.com/v1","kind":"MongoDB","metadata":{"name":"mg","labels":{"archiver":"true"}},"spec":{"version":"7.0.8"}}""");
+
+        Assert.True(response.Allowed);
+        Assert.Equal("JSONPatch", response.PatchType);
+        var patch = JsonNode.Parse(Convert.FromBase64String(response.Patch!))!.AsArray();
+        var add = Assert.Single(patch)!.AsObject();
+        Assert.Equal("add", (string?)add["op"]);
+        Assert.Equal("/spec/archiver", (string?)add["path"]);
+        Assert.Equal("nightly", (string?)add["value"]!["ref"]!["name"]);
+        Assert.Equal("kubedb", (string?)add["value"]!["ref"]!["namespace"]);
+    }
+
+    [Fact]
+    public async Task A_database_without_a_spec_gets_one_holding_the_reference()
+    {
+        var response = await ReviewAsync("CREATE", """{"apiVersion":"kubedb.com/v1","kind":"MongoDB","metadata":{"name":"bare","labels":{"archiver":"true"}}}""");
+
+        var add = Assert.Single(JsonNode.Parse(Convert.FromBase64String(response.Patch!))!.AsArray())!;
+        Assert.Equal("/spec", (string?)add["path"]);
+        Assert.Equal("nightly", (string?)add["value"]!["archiver"]!["ref"]!["name"]);
+    }
+
+    [Theory]
+    [InlineData("CREATE", """{"apiVersion":"kubedb.com/v1","kind":"MongoDB","metadata":{"name":"other","labels":{"archiver":"false"}},"spec":{}}""")]
+    [InlineData("CREATE", """{"apiVersion":"kubedb.com/v1","kind":"MongoDB","metadata":{"name":"mine","labels":{"archiver":"true"}},"spec":{"archiver":{"ref":{"name":"own"}}}}""")]
+    [InlineData("UPDATE", """{"apiVersion":"kubedb.com/v1","kind":"MongoDB","metadata":{"name":"mg","labels":{"archiver":"true"}},"spec":{}}""")]
+    public async Task Unselected_named_or_updated_databases_are_allowed_unchanged(string operation, string json)
+    {
+        var response = await ReviewAsync(operation, json);
+
+        Assert.True(response.Allowed);
+        Assert.Null(response.Patch);
+        Assert.Null(response.Warnings);
+    }
+
+    [Fact]
+    public async Task An_object_it_cannot_read_is_allowed_with_a_warning_and_a_non_review_is_refused()
+    {
+        var unreadable = await ReviewAsync("CREATE", """{"apiVersion":"kubedb.com/v1","kind":"MongoDB","metadata":{"name":"odd","labels":{"archiver":"true"}},"spec":{"archiver":"not an object"}}""");
+        var garbage = await _webhook.PostAsync(MongoDBMutatingWebhook.Path, new StringContent("{\"request\":{}}", Encoding.UTF8, "application/json"));
+
+        Assert.True(unreadable.Allowed);
+        Assert.Null(unreadable.Patch);
+        Assert.StartsWith("archiver: spec.archiver was not set at creation", Assert.Single(unreadable.Warnings!), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_webhook_port_serves_nothing_else_and_the_api_port_no_webhook()
+    {
+        using var api = new HttpClient { BaseAddress = _node.Address };
+
+        Assert.Equal(HttpStatusCode.NotFound, (await _webhook.GetAsync("api/v1/resources/mongodb")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _webhook.GetAsync("inspect/members")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await api.PostAsync(MongoDBMutatingWebhook.Path.TrimStart('/'), new StringContent("{}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_renewed_certificate_is_served_without_a_restart()
+    {
+        var first = await ServedCertificateAsync();
+        WriteServerCertificate(_ca.IssueServer());
+        File.SetLastWriteTimeUtc(Path.Combine(CertificateFolder, "tls.crt"), DateTime.UtcNow.AddSeconds(5));
+
+        var second = await ServedCertificateAsync();
+
+        Assert.NotEqual(first, second);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _webhook.Dispose();
+        await _node.DisposeAsync();
+        _ca.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private async Task<AdmissionResponse> ReviewAsync(string operation, string json)
+    {
+        var uid = Guid.NewGuid().ToString();
+        var review = $$$"""
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"{{{uid}}}","kind":{"group":"kubedb.com","version":"v1","kind":"MongoDB"},"namespace":"shop","operation":"{{{operation}}}","object":{{{json}}}}}
+            """;
+        var response = await _webhook.PostAsync(MongoDBMutatingWebhook.Path, new StringContent(review, Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        var answer = (await response.Content.ReadFromJsonAsync<AdmissionReview>())!;
+        Assert.Equal("admission.k8s.io/v1", answer.ApiVersion);
+        Assert.Equal("AdmissionReview", answer.Kind);
+        Assert.Equal(uid, answer.Response!.Uid);
+        return answer.Response;
+    }
+
+    private async Task<string> ServedCertificateAsync()
+    {
+        string? thumbprint = null;
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    thumbprint = certificate?.GetCertHashString();
+                    return IssuedByOurCa(certificate);
+                },
+            },
+        }) { BaseAddress = _node.WebhookAddress };
+        await client.GetAsync("healthz");
+        return thumbprint ?? throw new InvalidOperationException("no certificate was presented");
+    }
+
+    private bool IssuedByOurCa(X509Certificate? certificate)
+    {
+        if (certificate is null) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(_ca.CaCertificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+    }
+
+    private void WriteServerCertificate(IssuedCertificate certificate)
+    {
+        Directory.CreateDirectory(CertificateFolder);
+        File.WriteAllText(Path.Combine(CertificateFolder, "tls.crt"), certificate.CertificatePem);
+        File.WriteAllText(Path.Combine(CertificateFolder, "tls.key"), certificate.PrivateKeyPem);
+    }
+}
