@@ -57,7 +57,7 @@ internal sealed class MemberServer : IAsyncDisposable
                 {
                     client.Client.LingerState = new LingerOption(true, 0);
                 }
-                catch (SocketException)
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
                     // Already gone; disposing is all that is left to do.
                 }
@@ -107,9 +107,12 @@ internal sealed class MemberServer : IAsyncDisposable
 
     private async Task ServeAsync(long connectionId, TcpClient client)
     {
+        Stream? tlsStream = null;
         try
         {
-            await using var stream = _state.Options.Tls is { } tls ? await HandshakeAsync(client.GetStream(), tls).ConfigureAwait(false) : client.GetStream();
+            // The TLS stream leaves the socket to the TcpClient, disposed below by whoever takes it out of the map.
+            Stream stream = client.GetStream();
+            if (_state.Options.Tls is { } tls) stream = tlsStream = await HandshakeAsync(client.GetStream(), tls).ConfigureAwait(false);
             while (!_stop.IsCancellationRequested)
             {
                 var message = await WireCodec.ReadAsync(stream, _stop.Token).ConfigureAwait(false);
@@ -131,6 +134,7 @@ internal sealed class MemberServer : IAsyncDisposable
         }
         finally
         {
+            if (tlsStream is not null) await tlsStream.DisposeAsync().ConfigureAwait(false);
             // Killed meanwhile: KillConnections took it out and disposes it (after setting the reset linger).
             if (_connections.TryRemove(connectionId, out _))
             {
@@ -145,7 +149,7 @@ internal sealed class MemberServer : IAsyncDisposable
     /// </summary>
     private async Task<Stream> HandshakeAsync(NetworkStream network, MongoEmulatorTls tls)
     {
-        var ssl = new SslStream(network, leaveInnerStreamOpen: false);
+        var ssl = new SslStream(network, leaveInnerStreamOpen: true);
         // A client that connects and says nothing must not hold its connection until the server stops.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
