@@ -43,6 +43,29 @@ public sealed class ArchiverPlannerTests
         Assert.Equal(ArchiverOperationType.ConfigureArchiver, Assert.Single(plan.ToCreate).Operation);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData(DatabaseArchiverPhase.Restoring, false)]
+    [InlineData(DatabaseArchiverPhase.Restored, true)]
+    [InlineData(DatabaseArchiverPhase.RestoreFailed, true)]
+    public void A_database_being_restored_is_configured_only_once_its_restore_is_over(DatabaseArchiverPhase? phase, bool configured)
+    {
+        var db = Fixtures.Database();
+        db = db with
+        {
+            Spec = db.Spec! with
+            {
+                Init = new MongoDBInit
+                {
+                    Archiver = new ArchiverRecovery { RecoveryTimeStamp = Now.AddHours(-1), Repository = new ObjectRef { Name = "local-storage", Namespace = "stash" } },
+                },
+            },
+            Status = phase is null ? null : new MongoDBStatus { Archiver = new DatabaseArchiverStatus { Phase = phase } },
+        };
+
+        Assert.Equal(configured, Plan(World(db)).ToCreate.Count == 1);
+    }
+
     [Fact]
     public void Unlabelled_databases_are_not_selected()
     {

@@ -125,10 +125,15 @@ public sealed class DeployManifestTests
 
         // The serving certificate: issued for the Service's name, mounted where --webhook-cert-dir reads it, its CA
         // injected into the configuration.
-        var certificate = CertManager("webhook-certificate.yaml").Single(d => (string)d["kind"] == "Certificate");
-        var certificateMeta = (Dictionary<object, object>)certificate["metadata"];
+        var certManager = CertManager("webhook-certificate.yaml");
+        string Of(Dictionary<object, object> document, string section, string field) => (string)((Dictionary<object, object>)document[section])[field];
+        var certificate = Assert.Single(certManager, d => (string)d["kind"] == "Certificate"
+            && $"{Of(d, "metadata", "namespace")}/{Of(d, "metadata", "name")}" == configuration.Metadata.Annotations["cert-manager.io/inject-ca-from"]);
         var certificateSpec = (Dictionary<object, object>)certificate["spec"];
-        Assert.Equal($"{certificateMeta["namespace"]}/{certificateMeta["name"]}", configuration.Metadata.Annotations["cert-manager.io/inject-ca-from"]);
+        // Issued by a CA issuer whose CA is itself a certificate (isCA) of a self-signed issuer.
+        var issuer = Assert.Single(certManager, d => (string)d["kind"] == "Issuer" && Of(d, "metadata", "name") == (string)((Dictionary<object, object>)certificateSpec["issuerRef"])["name"]);
+        var caSecret = (string)((Dictionary<object, object>)((Dictionary<object, object>)issuer["spec"])["ca"])["secretName"];
+        Assert.Single(certManager, d => (string)d["kind"] == "Certificate" && Of(d, "spec", "secretName") == caSecret && Of(d, "spec", "isCA") == "true");
         Assert.Contains($"{service.Metadata.Name}.{service.Metadata.NamespaceProperty}.svc", ((List<object>)certificateSpec["dnsNames"]).Cast<string>());
         var volume = Assert.Single(set.Spec.Template.Spec.Volumes, v => v.Secret?.SecretName == (string)certificateSpec["secretName"]);
         var mount = Assert.Single(container.VolumeMounts, m => m.Name == volume.Name);

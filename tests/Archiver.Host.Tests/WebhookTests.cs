@@ -120,12 +120,13 @@ public sealed class WebhookTests : IAsyncLifetime
     public async Task A_renewed_certificate_is_served_without_a_restart()
     {
         var first = await ServedCertificateAsync();
+        // As the kubelet renews a secret volume: tls.crt stays a link through ..data, and only ..data moves.
         WriteServerCertificate(_ca.IssueServer());
-        File.SetLastWriteTimeUtc(Path.Combine(CertificateFolder, "tls.crt"), DateTime.UtcNow.AddSeconds(5));
 
         var second = await ServedCertificateAsync();
 
         Assert.NotEqual(first, second);
+        Assert.Equal(Path.Combine("..data", "tls.crt"), new FileInfo(Path.Combine(CertificateFolder, "tls.crt")).LinkTarget);
     }
 
     public async Task DisposeAsync()
@@ -179,10 +180,23 @@ public sealed class WebhookTests : IAsyncLifetime
         return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
     }
 
+    /// <summary>
+    /// Lays the secret out as the kubelet's atomic writer does: the files in a timestamped directory, <c>..data</c> a
+    /// link to it, moved to each new version, and each key a link through <c>..data</c>.
+    /// </summary>
     private void WriteServerCertificate(IssuedCertificate certificate)
     {
-        Directory.CreateDirectory(CertificateFolder);
-        File.WriteAllText(Path.Combine(CertificateFolder, "tls.crt"), certificate.CertificatePem);
-        File.WriteAllText(Path.Combine(CertificateFolder, "tls.key"), certificate.PrivateKeyPem);
+        var version = Directory.CreateDirectory(Path.Combine(CertificateFolder, $"..{DateTime.UtcNow:yyyy_MM_dd_HH_mm_ss.fffffff}"));
+        File.WriteAllText(Path.Combine(version.FullName, "tls.crt"), certificate.CertificatePem);
+        File.WriteAllText(Path.Combine(version.FullName, "tls.key"), certificate.PrivateKeyPem);
+        // The kubelet renames a new link over ..data; a link to a directory is removed and made again here.
+        var data = new DirectoryInfo(Path.Combine(CertificateFolder, "..data"));
+        if (data.LinkTarget is not null) data.Delete();
+        Directory.CreateSymbolicLink(data.FullName, version.Name);
+        foreach (var key in new[] { "tls.crt", "tls.key" })
+        {
+            var link = Path.Combine(CertificateFolder, key);
+            if (!File.Exists(link)) File.CreateSymbolicLink(link, Path.Combine("..data", key));
+        }
     }
 }

@@ -83,6 +83,9 @@ public static class ArchiverPlanner
                 State.Databases.TryGetValue(dbId, out var record);
                 if (record is not null && Waiting(record)) continue;
                 if (record is null && Databases.DatabaseMutator.NeedsConfigurationAtCreation(db) && Databases.DatabaseMutator.ArchiverOf(db) == _id) continue;
+                // A database being restored is archived once restored: its restore replays into it, and a rolling restart
+                // in the middle would fail the restore.
+                if (Databases.DatabaseMutator.RestorePending(db)) continue;
                 var configured = db.Metadata.Annotations is { } annotations
                     && annotations.TryGetValue(ApiGroups.SpecHashAnnotation, out var hash) && hash == _hash && ConfiguredBy(db);
                 if (configured || Paused) continue;

@@ -110,7 +110,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         if (loaded.Database is { } restored) MaybeStartRestore(restored);
         // A database created to be restored is archived once restored (by its archiver's ops request), never during it.
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)
-            && db.Spec?.Init?.Archiver is null)
+            && !DatabaseMutator.RestorePending(db))
         {
             ConfigureAtCreation(archiver);
         }

@@ -22,12 +22,13 @@ public static class MongoDBMutatingWebhook
     public const string Path = "/mutate/mongodb";
 
     /// <summary>
-    /// Serves the webhook port apart from the API: there only <see cref="Path"/> answers (the API server presents no
-    /// bearer token, and the token-guarded API is never reachable through this port). Told by the connection's local
-    /// port: the API server's Host header names the Service's port, not the pod's.
+    /// Serves the webhook listener apart from the API: there only <see cref="Path"/> answers (the API server presents
+    /// no bearer token, and the token-guarded API is never reachable through this listener). Told by TLS: the webhook
+    /// listener is the node's only HTTPS one, from its first connection (a port number is known only once bound,
+    /// and the API server's Host header names the Service's port, not the pod's).
     /// </summary>
-    public static void Map(WebApplication app, Func<int> port) =>
-        app.MapWhen(context => context.Connection.LocalPort == port(), webhook => webhook.Run(HandleAsync));
+    public static void Map(WebApplication app) =>
+        app.MapWhen(context => context.Request.IsHttps, webhook => webhook.Run(HandleAsync));
 
     internal static async Task HandleAsync(HttpContext http)
     {
@@ -87,8 +88,9 @@ public static class MongoDBMutatingWebhook
                 : new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/spec", ["value"] = new JsonObject { ["archiver"] = archiver } });
             return new AdmissionResponse { Uid = uid, PatchType = "JSONPatch", Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString())) };
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or HttpRequestException or IOException or k8s.Autorest.HttpOperationException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
+            // Whatever went wrong (an object it cannot read, a store that failed or timed out), creation goes on.
             log.LogWarning(e, "Mutating webhook: {Namespace}/{Uid} left as given", request.Namespace, uid);
             return new AdmissionResponse
             {

@@ -72,16 +72,15 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
             kestrel.Listen(ParseHost(settings.HttpHost), settings.HttpPort);
             if (settings.WebhookPort is { } webhookPort)
             {
-                kestrel.Listen(IPAddress.Any, webhookPort, listen => listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webhookCertificate!.Current()));
+                kestrel.ListenAnyIP(webhookPort, listen => listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webhookCertificate!.Current()));
             }
         });
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
         ConfigureServices(builder.Services, settings, logLevel);
 
         var app = builder.Build();
-        var boundWebhookPort = -1;
         // Before the token check: the API server presents no bearer token, and this port serves nothing else.
-        if (webhookCertificate is not null) MongoDBMutatingWebhook.Map(app, () => boundWebhookPort);
+        if (webhookCertificate is not null) MongoDBMutatingWebhook.Map(app);
         if (!string.IsNullOrEmpty(settings.Token)) app.Use(RequireToken(settings.Token));
         // The liveness probe: a node the split-brain resolver downed has stopped its ActorSystem and cannot rejoin as
         // it is, so it must be restarted (docs/cluster.md).
@@ -96,7 +95,6 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a.EndsWith('/') ? a : a + "/")).ToList();
         // Bound on every interface (the API server calls it through a Service); reached here through loopback.
         var webhook = addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps) is { } https ? new Uri($"https://127.0.0.1:{https.Port}/") : null;
-        if (webhook is not null) boundWebhookPort = webhook.Port;
         return new ArchiverNodeHost(app, settings, addresses.First(a => a.Scheme == Uri.UriSchemeHttp), webhook);
     }
 
