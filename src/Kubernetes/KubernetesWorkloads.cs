@@ -33,18 +33,18 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         var mongo = await resources.GetAsync<MongoDB>(database, cancellation) ?? throw new ResourceNotFoundException($"MongoDB {database} does not exist");
         var storage = await resources.GetAsync<BackupStorage>(spec.Storage, cancellation) ?? throw new ResourceNotFoundException($"BackupStorage {spec.Storage} does not exist");
         var sidecar = SidecarContainer.Build(options, mongo, storage, spec);
-        var volume = SidecarContainer.Volume(storage);
+        var volumes = SidecarContainer.Volumes(mongo, storage);
         await ChangeAsync(database, template =>
         {
             var containers = template.Spec.Containers;
             var index = containers.ToList().FindIndex(c => c.Name == options.ContainerName);
-            var present = template.Spec.Volumes?.FirstOrDefault(v => v.Name == SidecarContainer.StorageVolume);
+            var present = template.Spec.Volumes?.Where(v => SidecarContainer.OwnVolumes.Contains(v.Name)).ToList() ?? [];
             var same = index >= 0 && SameSidecar(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash
-                && SameVolume(present, volume);
+                && present.Count == volumes.Count && volumes.All(v => SameVolume(present.FirstOrDefault(p => p.Name == v.Name), v));
             if (same) return false;
             if (index >= 0) containers[index] = sidecar;
             else containers.Add(sidecar);
-            SetStorageVolume(template, volume);
+            SetOwnVolumes(template, volumes);
             Annotate(template, SpecHashAnnotation, spec.SpecHash);
             return true;
         }, cancellation);
@@ -55,8 +55,8 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         {
             var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
             foreach (var container in removed) template.Spec.Containers.Remove(container);
-            var hadVolume = template.Spec.Volumes?.Any(v => v.Name == SidecarContainer.StorageVolume) == true;
-            SetStorageVolume(template, null);
+            var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.OwnVolumes.Contains(v.Name)) == true;
+            SetOwnVolumes(template, []);
             template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
             return removed.Count > 0 || hadVolume;
         }, cancellation, missingIsDone: true);
@@ -159,16 +159,16 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
                 && a.HostPath?.Path == b.HostPath?.Path
                 && (string.IsNullOrEmpty(a.HostPath?.Type) ? null : a.HostPath.Type) == (string.IsNullOrEmpty(b.HostPath?.Type) ? null : b.HostPath.Type)
                 && a.Nfs?.Server == b.Nfs?.Server && a.Nfs?.Path == b.Nfs?.Path
-                && (a.Nfs?.ReadOnlyProperty ?? false) == (b.Nfs?.ReadOnlyProperty ?? false),
+                && (a.Nfs?.ReadOnlyProperty ?? false) == (b.Nfs?.ReadOnlyProperty ?? false)
+                && a.Secret?.SecretName == b.Secret?.SecretName,
             _ => false,
         };
 
-    /// <summary>Puts the storage's volume in the pod (replacing an older one), or takes it out (null).</summary>
-    private static void SetStorageVolume(V1PodTemplateSpec template, V1Volume? volume)
+    /// <summary>Puts the sidecar's volumes in the pod (replacing older ones of the same names), or takes them all out (none).</summary>
+    private static void SetOwnVolumes(V1PodTemplateSpec template, IReadOnlyList<V1Volume> volumes)
     {
-        var volumes = template.Spec.Volumes ?? [];
-        var kept = volumes.Where(v => v.Name != SidecarContainer.StorageVolume).ToList();
-        if (volume is not null) kept.Add(volume);
+        var kept = (template.Spec.Volumes ?? []).Where(v => !SidecarContainer.OwnVolumes.Contains(v.Name)).ToList();
+        kept.AddRange(volumes);
         template.Spec.Volumes = kept.Count == 0 && template.Spec.Volumes is null ? null : kept;
     }
 

@@ -19,6 +19,24 @@ internal static class SidecarContainer
     /// <summary>The pod volume a local-folder BackupStorage is mounted from, in the sidecar only.</summary>
     public const string StorageVolume = "archiver-storage";
 
+    /// <summary>The pod volume of a TLS database's client certificate secret, in the sidecar only.</summary>
+    public const string TlsVolume = "archiver-mongodb-tls";
+
+    /// <summary>Where the sidecar reads the client certificate (<c>--tls-dir</c>).</summary>
+    public const string TlsMountPath = "/var/run/archiver/mongodb-tls";
+
+    /// <summary>Every pod volume the sidecar brings, by name: what stopping the archiving takes out again.</summary>
+    public static readonly IReadOnlySet<string> OwnVolumes = new HashSet<string>(StringComparer.Ordinal) { StorageVolume, TlsVolume };
+
+    /// <summary>The volumes the sidecar needs in the pod: the storage's (see <see cref="Volume"/>) and a TLS database's client certificate.</summary>
+    public static IReadOnlyList<V1Volume> Volumes(MongoDB database, BackupStorage storage)
+    {
+        List<V1Volume> volumes = [];
+        if (Volume(storage) is { } backups) volumes.Add(backups);
+        if (database.TlsClientSecretName() is { } tls) volumes.Add(new V1Volume { Name = TlsVolume, Secret = new V1SecretVolumeSource { SecretName = tls } });
+        return volumes;
+    }
+
     /// <summary>
     /// The volume a local-folder BackupStorage names (its <c>persistentVolumeClaim</c>, <c>hostPath</c> or
     /// <c>nfs</c>, kept as the storage gives it), or null: S3, or a local storage that names none (then the folder
@@ -58,14 +76,14 @@ internal static class SidecarContainer
             new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
             new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
         ];
-        if (database.TlsClientSecretName() is { } tls)
+        // The storage's volume (see Volume) at its mountPath, in this container alone: the database never sees it.
+        List<V1VolumeMount> mounts = Volume(storage) is null ? [] : [new V1VolumeMount { Name = StorageVolume, MountPath = storage.Spec!.Storage!.Local!.MountPath }];
+        if (database.TlsClientSecretName() is not null)
         {
             // A TLS database (spec.sslMode) takes only TLS clients with a certificate from its CA: KubeDB's client
-            // certificate, as PEM variables (a rotation reaches the sidecar when the pods restart, as KubeDB's
-            // ReconfigureTLS restarts them).
-            env.Add(SecretEnv("MONGODB_TLS_CA", tls, MongoDB.TlsCaKey));
-            env.Add(SecretEnv("MONGODB_TLS_CERT", tls, MongoDB.TlsCertificateKey));
-            env.Add(SecretEnv("MONGODB_TLS_KEY", tls, MongoDB.TlsPrivateKeyKey));
+            // certificate, mounted (not variables), so a renewal reaches the running sidecar, which reconnects with it.
+            args.AddRange(["--tls-dir", TlsMountPath]);
+            mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = TlsMountPath, ReadOnlyProperty = true });
         }
 
         var backend = storage.Spec?.Storage;
@@ -89,8 +107,7 @@ internal static class SidecarContainer
             Image = options.SidecarImage,
             Args = args,
             Env = env,
-            // The storage's volume (see Volume) at its mountPath, in this container alone: the database never sees it.
-            VolumeMounts = Volume(storage) is null ? null : [new V1VolumeMount { Name = StorageVolume, MountPath = backend!.Local!.MountPath }],
+            VolumeMounts = mounts.Count == 0 ? null : mounts,
         };
     }
 

@@ -97,6 +97,79 @@ public sealed class SidecarCommandTests
     }
 
     [Fact]
+    public async Task Over_TLS_the_sidecar_reconnects_with_a_renewed_certificate_and_archives_on()
+    {
+        using var ca = new TestCertificateAuthority();
+        await using var mongo = await MongoEmulator.StartAsync(new MongoEmulatorOptions { Tls = new MongoEmulatorTls(ca.IssueServer().Certificate, ca.CaCertificate) });
+        var folder = Directory.CreateTempSubdirectory("archiver-sidecar-tls-").FullName;
+        var certificates = Path.Combine(folder, "tls");
+        WriteClientCertificate(ca, certificates);
+        var uriFile = Path.Combine(folder, "uri");
+        await File.WriteAllTextAsync(uriFile, mongo.ConnectionString.Replace("&tls=true", "", StringComparison.Ordinal));
+        var chunks = Path.Combine(folder, "repo", "db", "MongoDB", "demo", "mg-rs", "oplog", "rs0");
+        var client = new MongoClient(Archiver.Mongo.Connections.MongoTls.Apply(
+            MongoClientSettings.FromConnectionString(mongo.ConnectionString), SidecarCommand.TlsFromFolder(certificates)));
+        try
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var sidecar = CliRun.RunAsync(stop.Token, "sidecar", "--mongodb-uri-file", uriFile, "--storage-folder", Path.Combine(folder, "repo"), "--prefix", "db/MongoDB/demo/mg-rs",
+                "--database-uid", "uid-1", "--status-interval", "1", "--tls-dir", certificates, "--tls-check-interval", "1");
+            var orders = client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+            await orders.InsertOneAsync(new BsonDocument("_id", "before"));
+            await WaitForChunksAsync(chunks, 1, stop.Token);
+            var before = Directory.EnumerateFiles(chunks, "*.oplog", SearchOption.AllDirectories).Count();
+
+            // cert-manager renews the client certificate; the kubelet updates the mounted files.
+            WriteClientCertificate(ca, certificates);
+            await Task.Delay(2500, stop.Token);
+            await orders.InsertOneAsync(new BsonDocument("_id", "after"));
+            await WaitForChunksAsync(chunks, before + 1, stop.Token);
+
+            await stop.CancelAsync();
+            var run = await sidecar;
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("the client certificate in --tls-dir was renewed: reconnecting with it", run.Output, StringComparison.Ordinal);
+            // Resumed from what it had archived: the same timeline, twice announced.
+            Assert.Equal(2, run.OutputLines.Count(l => l.StartsWith("archiving rs0 into db/MongoDB/demo/mg-rs (timeline 1)", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_tls_dir_without_a_key_says_which()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-sidecar-tls-").FullName;
+        File.WriteAllText(Path.Combine(folder, "ca.crt"), "x");
+        File.WriteAllText(Path.Combine(folder, "tls.crt"), "x");
+
+        var failure = Assert.Throws<CommandFailure>(() => SidecarCommand.TlsFromFolder(folder));
+
+        Assert.Contains("no tls.key", failure.Message, StringComparison.Ordinal);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private static void WriteClientCertificate(TestCertificateAuthority ca, string folder)
+    {
+        var certificate = ca.IssueClient();
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "ca.crt"), ca.CaPem);
+        File.WriteAllText(Path.Combine(folder, "tls.crt"), certificate.CertificatePem);
+        File.WriteAllText(Path.Combine(folder, "tls.key"), certificate.PrivateKeyPem);
+    }
+
+    private static async Task WaitForChunksAsync(string chunks, int count, CancellationToken cancellation)
+    {
+        while (!(Directory.Exists(chunks) && Directory.EnumerateFiles(chunks, "*.oplog", SearchOption.AllDirectories).Count() >= count))
+        {
+            await Task.Delay(100, cancellation);
+        }
+    }
+
+    [Fact]
     public async Task Without_a_connection_string_or_with_two_storages_the_sidecar_says_what_is_missing()
     {
         var noUri = await CliRun.RunAsync("sidecar", "--storage-folder", "/tmp/x", "--prefix", "p", "--database-uid", "u");

@@ -36,7 +36,7 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
     }
 
     [Fact]
-    public async Task A_TLS_database_gives_the_sidecar_its_client_certificate_and_a_plain_one_does_not()
+    public async Task A_TLS_database_mounts_its_client_certificate_into_the_sidecar_and_a_plain_one_does_not()
     {
         var (workloads, db, spec) = await DatabaseAsync(d => d with
         {
@@ -54,13 +54,25 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         await workloads.EnsureArchivingAsync(db, spec);
         await plainWorkloads.EnsureArchivingAsync(plain, plainSpec);
 
-        var sidecar = Assert.Single((await StatefulSetAsync(db)).Spec.Template.Spec.Containers, c => c.Name == "archiver");
-        var tls = sidecar.Env.Where(e => e.Name.StartsWith("MONGODB_TLS_", StringComparison.Ordinal)).ToDictionary(e => e.Name, e => e.ValueFrom.SecretKeyRef);
-        Assert.Equal(["MONGODB_TLS_CA", "MONGODB_TLS_CERT", "MONGODB_TLS_KEY"], tls.Keys.Order());
-        Assert.All(tls.Values, key => Assert.Equal("mg-client-cert", key.Name));
-        Assert.Equal(["ca.crt", "tls.crt", "tls.key"], tls.Values.Select(k => k.Key).Order());
-        var plainSidecar = Assert.Single((await StatefulSetAsync(plain)).Spec.Template.Spec.Containers, c => c.Name == "archiver");
-        Assert.DoesNotContain(plainSidecar.Env, e => e.Name.StartsWith("MONGODB_TLS_", StringComparison.Ordinal));
+        var set = await StatefulSetAsync(db);
+        var sidecar = Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "archiver");
+        // Mounted, not variables: a renewal reaches the running sidecar.
+        var volume = Assert.Single(set.Spec.Template.Spec.Volumes, v => v.Secret is not null);
+        Assert.Equal("mg-client-cert", volume.Secret.SecretName);
+        var mount = Assert.Single(sidecar.VolumeMounts, m => m.Name == volume.Name);
+        Assert.True(mount.ReadOnlyProperty);
+        Assert.Equal(mount.MountPath, sidecar.Args[sidecar.Args.IndexOf("--tls-dir") + 1]);
+        Assert.Null(Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "mongodb").VolumeMounts);
+        var plainSet = await StatefulSetAsync(plain);
+        Assert.DoesNotContain("--tls-dir", Assert.Single(plainSet.Spec.Template.Spec.Containers, c => c.Name == "archiver").Args);
+        Assert.Empty(plainSet.Spec.Template.Spec.Volumes ?? []);
+
+        // Again: nothing changes (the volume compares equal); stopped: the volume goes with the sidecar.
+        var version = set.Metadata.ResourceVersion;
+        await workloads.EnsureArchivingAsync(db, spec);
+        Assert.Equal(version, (await StatefulSetAsync(db)).Metadata.ResourceVersion);
+        await workloads.StopArchivingAsync(db);
+        Assert.Empty((await StatefulSetAsync(db)).Spec.Template.Spec.Volumes ?? []);
     }
 
     [Fact]

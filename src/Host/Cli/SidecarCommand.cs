@@ -5,6 +5,7 @@ using Archiver.Kubernetes;
 using Archiver.Messages.Validation;
 using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Connections;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Layout;
 using MongoDB.Driver;
@@ -31,20 +32,26 @@ public static class SidecarCommand
         var maxAge = new Option<string>("--chunk-max-age") { Description = "Cut a chunk at least this often (Go duration).", DefaultValueFactory = _ => "1s" };
         var maxSize = new Option<string>("--chunk-max-size") { Description = "Cut a chunk at this size (Kubernetes quantity).", DefaultValueFactory = _ => "16Mi" };
         var statusInterval = new Option<int>("--status-interval") { Description = "Seconds between status lines.", DefaultValueFactory = _ => 10 };
+        var tlsDir = new Option<string?>("--tls-dir")
+        {
+            Description = "Connect over TLS with the client certificate in this folder (ca.crt, tls.crt, tls.key: a mounted kubernetes.io/tls secret); a renewal there is picked up by reconnecting.",
+        };
+        var tlsCheck = new Option<int>("--tls-check-interval") { Description = "Seconds between looks at --tls-dir for a renewed certificate.", DefaultValueFactory = _ => 30 };
         var command = new Command("sidecar", """
             Archive one replica set's oplog continuously into a repository: majority-committed entries only, in
             self-checking chunks, resuming where the repository ends. Runs until stopped (SIGTERM finishes the
             chunk in flight or leaves it to be re-read on the next start). When the connection string carries no
             credentials, $MONGODB_USERNAME and $MONGODB_PASSWORD are used (authSource admin), as KubeDB's auth
-            secret gives them. With $MONGODB_TLS_CA, $MONGODB_TLS_CERT and $MONGODB_TLS_KEY (PEM, as KubeDB's
-            client-cert secret holds them) it connects over TLS, presenting that certificate and trusting that CA.
+            secret gives them. With --tls-dir (or $MONGODB_TLS_CA, $MONGODB_TLS_CERT and $MONGODB_TLS_KEY: PEM, as
+            KubeDB's client-cert secret holds them) it connects over TLS, presenting that certificate and trusting that
+            CA; when the folder's certificate is renewed, it reconnects with the new one and archives on.
 
             Example:
               ARCHIVER_MONGODB_URI="mongodb://localhost:27017/?replicaSet=rs0" \
                 archiver sidecar --storage-folder /backups --prefix db/MongoDB/demo/mg-rs --database-uid 6f1c...
             """)
         {
-            uriFile, folder, s3Endpoint, s3Bucket, prefix, uid, component, maxAge, maxSize, statusInterval,
+            uriFile, folder, s3Endpoint, s3Bucket, prefix, uid, component, maxAge, maxSize, statusInterval, tlsDir, tlsCheck,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("sidecar", error, async () =>
         {
@@ -54,35 +61,30 @@ public static class SidecarCommand
             if (!ByteQuantity.TryParse(parse.GetValue(maxSize)!, out var size, out var sizeReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-size: {sizeReason}");
             var store = OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket));
             var layout = new RepositoryLayout(parse.GetValue(prefix)!);
-            var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD"), TlsFromEnvironment()));
+            var folderOfTls = parse.GetValue(tlsDir);
             try
             {
-                var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync(parse.GetValue(uid)!, DateTimeOffset.UtcNow, cancellation);
-                var name = parse.GetValue(component) ?? await Adapters.MongoConnections.ReplicaSetNameAsync(client, cancellation);
-                var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
+                // One connection per certificate: a renewed one in --tls-dir ends this round and the next connects with it.
+                while (true)
                 {
-                    Component = name,
-                    Timeline = timeline.Id,
-                    ChunkMaxAge = age,
-                    ChunkMaxBytes = size,
-                    StatusInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))),
-                });
-                var lastPhase = (ArchiverPhase?)null;
-                var lastPrinted = DateTime.MinValue;
-                // In a pod, the same status lines also go to the pod's report annotation, where the control plane reads them.
-                var publisher = PodReportPublisher.FromEnvironment();
-                archiver.StatusChanged += (_, status) =>
-                {
-                    if (status.Phase == lastPhase && DateTime.UtcNow - lastPrinted < TimeSpan.FromSeconds(parse.GetValue(statusInterval))) return;
-                    (lastPhase, lastPrinted) = (status.Phase, DateTime.UtcNow);
-                    lock (output) output.WriteLine(JsonSerializer.Serialize(status, ApiJson.Options));
-                    publisher?.PublishAsync(Adapters.InProcessOplogArchivers.ToReport(status, DateTimeOffset.UtcNow), cancellation).ContinueWith(
-                        t => error.WriteLine($"archiver sidecar: publishing the report on the pod failed: {t.Exception!.GetBaseException().Message}"),
-                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                };
-                await output.WriteLineAsync($"archiving {name} into {layout.Prefix} (timeline {timeline.Id})");
-                await archiver.RunAsync(cancellation);
-                return ExitCodes.Ok;
+                    var tls = folderOfTls is null ? TlsFromEnvironment() : TlsFromFolder(folderOfTls);
+                    using var renewed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                    var watch = folderOfTls is null ? Task.CompletedTask
+                        : WatchForRenewalAsync(folderOfTls, tls!, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(tlsCheck))), renewed);
+                    try
+                    {
+                        await ArchiveAsync(tls, renewed.Token);
+                    }
+                    catch (OperationCanceledException) when (renewed.IsCancellationRequested)
+                    {
+                        // Stopped, or renewed while connecting: either way this round is over.
+                    }
+
+                    await renewed.CancelAsync();
+                    await watch;
+                    if (cancellation.IsCancellationRequested) return ExitCodes.Ok;
+                    await output.WriteLineAsync("the client certificate in --tls-dir was renewed: reconnecting with it");
+                }
             }
             catch (ForeignHistoryException e)
             {
@@ -90,8 +92,44 @@ public static class SidecarCommand
             }
             finally
             {
-                ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
                 (store as IDisposable)?.Dispose();
+            }
+
+            async Task ArchiveAsync(MongoTlsMaterial? tls, CancellationToken token)
+            {
+                var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD"), tls));
+                try
+                {
+                    var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync(parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
+                    var name = parse.GetValue(component) ?? await Adapters.MongoConnections.ReplicaSetNameAsync(client, token);
+                    var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
+                    {
+                        Component = name,
+                        Timeline = timeline.Id,
+                        ChunkMaxAge = age,
+                        ChunkMaxBytes = size,
+                        StatusInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))),
+                    });
+                    var lastPhase = (ArchiverPhase?)null;
+                    var lastPrinted = DateTime.MinValue;
+                    // In a pod, the same status lines also go to the pod's report annotation, where the control plane reads them.
+                    var publisher = PodReportPublisher.FromEnvironment();
+                    archiver.StatusChanged += (_, status) =>
+                    {
+                        if (status.Phase == lastPhase && DateTime.UtcNow - lastPrinted < TimeSpan.FromSeconds(parse.GetValue(statusInterval))) return;
+                        (lastPhase, lastPrinted) = (status.Phase, DateTime.UtcNow);
+                        lock (output) output.WriteLine(JsonSerializer.Serialize(status, ApiJson.Options));
+                        publisher?.PublishAsync(Adapters.InProcessOplogArchivers.ToReport(status, DateTimeOffset.UtcNow), cancellation).ContinueWith(
+                            t => error.WriteLine($"archiver sidecar: publishing the report on the pod failed: {t.Exception!.GetBaseException().Message}"),
+                            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    };
+                    await output.WriteLineAsync($"archiving {name} into {layout.Prefix} (timeline {timeline.Id})");
+                    await archiver.RunAsync(token);
+                }
+                finally
+                {
+                    ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+                }
             }
         }));
         return command;
@@ -117,11 +155,54 @@ public static class SidecarCommand
             }
             catch (FormatException e)
             {
-                throw new CommandFailure(ExitCodes.Usage, $"$MONGODB_TLS_CA, $MONGODB_TLS_CERT, $MONGODB_TLS_KEY: {e.Message}");
+                throw new CommandFailure(ExitCodes.Usage, $"the client certificate (--tls-dir, or $MONGODB_TLS_CA, $MONGODB_TLS_CERT, $MONGODB_TLS_KEY): {e.Message}");
             }
         }
 
         return settings;
+    }
+
+    /// <summary>The client certificate from a mounted <c>kubernetes.io/tls</c> secret: a missing file is a usage error naming it.</summary>
+    internal static MongoTlsMaterial TlsFromFolder(string folder)
+    {
+        string Read(string key) => Path.Combine(folder, key) is var path && File.Exists(path)
+            ? File.ReadAllText(path)
+            : throw new CommandFailure(ExitCodes.Usage, $"--tls-dir {folder}: no {key} (a kubernetes.io/tls secret holds ca.crt, tls.crt and tls.key)");
+        return new MongoTlsMaterial(Read(MongoDBResource.TlsCaKey), Read(MongoDBResource.TlsCertificateKey), Read(MongoDBResource.TlsPrivateKeyKey));
+    }
+
+    /// <summary>
+    /// Ends the round (<paramref name="renewed"/>) once the folder holds another certificate than the one connected
+    /// with. Files that cannot be read for a moment (the kubelet swapping them) are looked at again next time.
+    /// </summary>
+    private static async Task WatchForRenewalAsync(string folder, MongoTlsMaterial current, TimeSpan interval, CancellationTokenSource renewed)
+    {
+        try
+        {
+            while (!renewed.IsCancellationRequested)
+            {
+                await Task.Delay(interval, renewed.Token);
+                MongoTlsMaterial now;
+                try
+                {
+                    now = TlsFromFolder(folder);
+                }
+                catch (Exception e) when (e is CommandFailure or IOException)
+                {
+                    continue;
+                }
+
+                if (now != current)
+                {
+                    await renewed.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The round ended for another reason.
+        }
     }
 
     /// <summary>The three TLS variables together, or none of them; one or two alone is a mistake worth stopping for.</summary>
