@@ -170,6 +170,21 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
+    public void A_configured_database_whose_storage_goes_missing_is_blocked_not_disabled()
+    {
+        // Configured by this archiver, then its BackupStorage is deleted (to be made again, or by mistake).
+        var (state, request) = Issued(OpsRequestPhase.Successful);
+        var configured = Configured(Fixtures.Database(), Hash);
+        var world = World(configured) with { Storage = null, OpsRequests = new Dictionary<ResourceId, MongoDBOpsRequest> { [ResourceId.Of(request)] = request } };
+
+        var plan = ArchiverPlanner.Plan(state, world, Now);
+
+        Assert.Empty(plan.ToCreate);
+        Assert.Equal(ArchiverPhase.Blocked, plan.Phase);
+        Assert.Contains("does not exist", plan.Conditions.Single(c => c.Type == "Blocked").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_database_no_longer_selected_is_disabled_then_released()
     {
         var (state, request) = Issued(OpsRequestPhase.Successful);

@@ -43,6 +43,10 @@ public static class ArchiverPlanner
         private readonly SelectionIndex _contenders = new(world.Archivers);
         private Dictionary<ResourceId, MongoDB> _owned = [];
 
+        // Selected and won, but held up by the storage (missing, or its usage policy): blocked, never disabled, so a
+        // storage deleted and made again, or a policy being edited, does not tear down archiving and roll the pods.
+        private readonly HashSet<ResourceId> _heldUp = [];
+
         public ArchiverState State { get; private set; } = state;
 
         private bool Paused => archiver.Spec!.Pause == true;
@@ -95,7 +99,7 @@ public static class ArchiverPlanner
 
         public void DisableUnowned()
         {
-            var ours = State.Databases.Keys.Concat(ConfiguredByUs()).Distinct().Where(db => !_owned.ContainsKey(db)).ToList();
+            var ours = State.Databases.Keys.Concat(ConfiguredByUs()).Distinct().Where(db => !_owned.ContainsKey(db) && !_heldUp.Contains(db)).ToList();
             foreach (var dbId in ours)
             {
                 State.Databases.TryGetValue(dbId, out var record);
@@ -152,19 +156,19 @@ public static class ArchiverPlanner
 
                 if (world.Storage is not { } storage)
                 {
-                    _holdups.Add(new Holdup(dbId, "Blocked", $"backup storage {storageRef?.Namespace}/{storageRef?.Name} does not exist"));
+                    HoldUp(dbId, "Blocked", $"backup storage {storageRef?.Namespace}/{storageRef?.Name} does not exist");
                     continue;
                 }
 
                 if (!ArchiverSelection.Allows(storage.Spec?.UsagePolicy, ResourceId.Of(storage).Namespace, dbId.Namespace, world.Namespaces))
                 {
-                    _holdups.Add(new Holdup(dbId, "UsageDenied", $"backup storage {ResourceId.Of(storage)} may not be used from namespace {dbId.Namespace} (its usagePolicy)"));
+                    HoldUp(dbId, "UsageDenied", $"backup storage {ResourceId.Of(storage)} may not be used from namespace {dbId.Namespace} (its usagePolicy)");
                     continue;
                 }
 
                 if (world.Retention is { } retention && !ArchiverSelection.Allows(retention.Spec?.UsagePolicy, ResourceId.Of(retention).Namespace, dbId.Namespace, world.Namespaces))
                 {
-                    _holdups.Add(new Holdup(dbId, "UsageDenied", $"retention policy {ResourceId.Of(retention)} may not be used from namespace {dbId.Namespace} (its usagePolicy)"));
+                    HoldUp(dbId, "UsageDenied", $"retention policy {ResourceId.Of(retention)} may not be used from namespace {dbId.Namespace} (its usagePolicy)");
                     continue;
                 }
 
@@ -172,6 +176,12 @@ public static class ArchiverPlanner
             }
 
             return owned;
+        }
+
+        private void HoldUp(ResourceId database, string kind, string message)
+        {
+            _holdups.Add(new Holdup(database, kind, message));
+            _heldUp.Add(database);
         }
 
         /// <summary>An ops request in flight is awaited (and created if a crash lost it); a Failed one that still exists blocks.</summary>
