@@ -33,7 +33,8 @@ internal static class SidecarContainer
     {
         List<V1Volume> volumes = [];
         if (Volume(storage) is { } backups) volumes.Add(backups);
-        if (database.TlsClientSecretName() is { } tls) volumes.Add(new V1Volume { Name = TlsVolume, Secret = new V1SecretVolumeSource { SecretName = tls } });
+        // Optional: a missing or misnamed secret fails the sidecar (which says so), never the database's own container.
+        if (database.TlsClientSecretName() is { } tls) volumes.Add(new V1Volume { Name = TlsVolume, Secret = new V1SecretVolumeSource { SecretName = tls, Optional = true } });
         return volumes;
     }
 

@@ -182,6 +182,10 @@ public sealed class ArchiverPlannerTests
         Assert.Empty(plan.ToCreate);
         Assert.Equal(ArchiverPhase.Blocked, plan.Phase);
         Assert.Contains("does not exist", plan.Conditions.Single(c => c.Type == "Blocked").Message, StringComparison.Ordinal);
+
+        // A usage policy that stops allowing the namespace is the storage owner's decision: that disables it.
+        var denied = ArchiverPlanner.Plan(state, world with { Storage = Storage("Same") }, Now);
+        Assert.Equal(ArchiverOperationType.DisableArchiver, Assert.Single(denied.ToCreate).Operation);
     }
 
     [Fact]

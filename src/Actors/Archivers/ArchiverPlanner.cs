@@ -43,8 +43,9 @@ public static class ArchiverPlanner
         private readonly SelectionIndex _contenders = new(world.Archivers);
         private Dictionary<ResourceId, MongoDB> _owned = [];
 
-        // Selected and won, but held up by the storage (missing, or its usage policy): blocked, never disabled, so a
-        // storage deleted and made again, or a policy being edited, does not tear down archiving and roll the pods.
+        // Selected and won, but its storage does not exist: blocked, never disabled, so a storage deleted and made again
+        // does not tear down archiving and roll the pods. A usage policy that stops allowing the namespace is the
+        // storage owner's decision, and disables it.
         private readonly HashSet<ResourceId> _heldUp = [];
 
         public ArchiverState State { get; private set; } = state;
@@ -156,19 +157,20 @@ public static class ArchiverPlanner
 
                 if (world.Storage is not { } storage)
                 {
-                    HoldUp(dbId, "Blocked", $"backup storage {storageRef?.Namespace}/{storageRef?.Name} does not exist");
+                    _holdups.Add(new Holdup(dbId, "Blocked", $"backup storage {storageRef?.Namespace}/{storageRef?.Name} does not exist"));
+                    _heldUp.Add(dbId);
                     continue;
                 }
 
                 if (!ArchiverSelection.Allows(storage.Spec?.UsagePolicy, ResourceId.Of(storage).Namespace, dbId.Namespace, world.Namespaces))
                 {
-                    HoldUp(dbId, "UsageDenied", $"backup storage {ResourceId.Of(storage)} may not be used from namespace {dbId.Namespace} (its usagePolicy)");
+                    _holdups.Add(new Holdup(dbId, "UsageDenied", $"backup storage {ResourceId.Of(storage)} may not be used from namespace {dbId.Namespace} (its usagePolicy)"));
                     continue;
                 }
 
                 if (world.Retention is { } retention && !ArchiverSelection.Allows(retention.Spec?.UsagePolicy, ResourceId.Of(retention).Namespace, dbId.Namespace, world.Namespaces))
                 {
-                    HoldUp(dbId, "UsageDenied", $"retention policy {ResourceId.Of(retention)} may not be used from namespace {dbId.Namespace} (its usagePolicy)");
+                    _holdups.Add(new Holdup(dbId, "UsageDenied", $"retention policy {ResourceId.Of(retention)} may not be used from namespace {dbId.Namespace} (its usagePolicy)"));
                     continue;
                 }
 
@@ -176,12 +178,6 @@ public static class ArchiverPlanner
             }
 
             return owned;
-        }
-
-        private void HoldUp(ResourceId database, string kind, string message)
-        {
-            _holdups.Add(new Holdup(database, kind, message));
-            _heldUp.Add(database);
         }
 
         /// <summary>An ops request in flight is awaited (and created if a crash lost it); a Failed one that still exists blocks.</summary>

@@ -65,23 +65,35 @@ public static class SidecarCommand
             try
             {
                 // One connection per certificate: a renewed one in --tls-dir ends this round and the next connects with it.
-                while (true)
+                // The first round fails fast (a wrong setup is best seen at once); a later one, after a renewal, retries:
+                // a renewal is exactly when a half-written secret or a server not yet trusting the new CA is met.
+                for (var round = 0; ; round++)
                 {
-                    var tls = folderOfTls is null ? TlsFromEnvironment() : TlsFromFolder(folderOfTls);
                     using var renewed = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                    var watch = folderOfTls is null ? Task.CompletedTask
-                        : WatchForRenewalAsync(folderOfTls, tls!, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(tlsCheck))), renewed);
+                    var watch = Task.CompletedTask;
                     try
                     {
+                        var tls = folderOfTls is null ? TlsFromEnvironment() : TlsFromFolder(folderOfTls);
+                        if (folderOfTls is not null) watch = WatchForRenewalAsync(folderOfTls, tls!, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(tlsCheck))), renewed);
                         await ArchiveAsync(tls, renewed.Token);
                     }
                     catch (OperationCanceledException) when (renewed.IsCancellationRequested)
                     {
                         // Stopped, or renewed while connecting: either way this round is over.
                     }
+                    catch (Exception e) when (round > 0 && e is not ForeignHistoryException && !cancellation.IsCancellationRequested)
+                    {
+                        await error.WriteLineAsync($"archiver sidecar: reconnecting after the renewal failed ({e.Message}); trying again in {RetryAfterRenewal.TotalSeconds:0} s");
+                        await Task.Delay(RetryAfterRenewal, cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
+                        if (cancellation.IsCancellationRequested) return ExitCodes.Ok;
+                        continue;
+                    }
+                    finally
+                    {
+                        await renewed.CancelAsync();
+                        await watch;
+                    }
 
-                    await renewed.CancelAsync();
-                    await watch;
                     if (cancellation.IsCancellationRequested) return ExitCodes.Ok;
                     await output.WriteLineAsync("the client certificate in --tls-dir was renewed: reconnecting with it");
                 }
@@ -192,7 +204,8 @@ public static class SidecarCommand
                     continue;
                 }
 
-                if (now != current)
+                // Only a certificate that parses ends a working connection: never half of a swap.
+                if (now != current && Parses(now))
                 {
                     await renewed.CancelAsync();
                     return;
@@ -202,6 +215,21 @@ public static class SidecarCommand
         catch (OperationCanceledException)
         {
             // The round ended for another reason.
+        }
+    }
+
+    private static readonly TimeSpan RetryAfterRenewal = TimeSpan.FromSeconds(10);
+
+    private static bool Parses(MongoTlsMaterial material)
+    {
+        try
+        {
+            MongoTls.Apply(new MongoClientSettings(), material);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
         }
     }
 
