@@ -62,10 +62,8 @@ public static class NodeApi
             if (string.IsNullOrEmpty(resource.Metadata.NamespaceProperty)) resource.Metadata.NamespaceProperty = defaultNamespace;
             var kind = ResourceKinds.Find(resource.GetType())!;
             // The mutator step, as the webhook runs it in a cluster: a new database gets the archiver that selects it.
-            var admitted = resource is MongoDBResource db && await store.GetAsync<MongoDBResource>(ResourceId.Of(db), cancellation) is null
-                ? await admission.MutateAsync(db, cancellation)
-                : resource;
-            var action = await ResourceOperations.For(kind).ApplyAsync(store, admitted, cancellation);
+            var action = await ResourceOperations.For(kind).ApplyAsync(store, resource, cancellation, async (created, token) =>
+                created is MongoDBResource db ? await admission.MutateAsync(db, token) : created);
             results.Add(new ApplyResult(kind.Kind, resource.Metadata.NamespaceProperty, resource.Metadata.Name, action));
         }
 

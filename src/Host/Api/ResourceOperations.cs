@@ -25,8 +25,12 @@ public abstract class ResourceOperations
 
     public abstract Task<bool> DeleteAsync(IResourceStore store, ResourceId id, CancellationToken cancellation);
 
-    /// <summary>Creates it, or replaces metadata and spec of the one there (as <c>kubectl apply</c>); status is the controllers'.</summary>
-    public abstract Task<ApplyAction> ApplyAsync(IResourceStore store, Resource resource, CancellationToken cancellation);
+    /// <summary>
+    /// Creates it, or replaces metadata and spec of the one there (as <c>kubectl apply</c>); status is the controllers'.
+    /// <paramref name="admit"/> changes what is created, as a mutating admission webhook would (never what is replaced).
+    /// </summary>
+    public abstract Task<ApplyAction> ApplyAsync(
+        IResourceStore store, Resource resource, CancellationToken cancellation, Func<Resource, CancellationToken, Task<Resource>>? admit = null);
 
     public static ResourceOperations For(ResourceKind kind) => (ResourceOperations)Activator.CreateInstance(typeof(Typed<>).MakeGenericType(kind.Type), kind)!;
 
@@ -44,7 +48,8 @@ public abstract class ResourceOperations
         public override Task<bool> DeleteAsync(IResourceStore store, ResourceId id, CancellationToken cancellation) =>
             store.DeleteAsync<T>(id, cancellation);
 
-        public override async Task<ApplyAction> ApplyAsync(IResourceStore store, Resource resource, CancellationToken cancellation)
+        public override async Task<ApplyAction> ApplyAsync(
+            IResourceStore store, Resource resource, CancellationToken cancellation, Func<Resource, CancellationToken, Task<Resource>>? admit = null)
         {
             var id = ResourceId.Of(resource);
             for (var attempt = 0; ; attempt++)
@@ -54,7 +59,7 @@ public abstract class ResourceOperations
                 {
                     try
                     {
-                        await store.CreateAsync((T)resource, cancellation);
+                        await store.CreateAsync((T)(admit is null ? resource : await admit(resource, cancellation)), cancellation);
                         return ApplyAction.Created;
                     }
                     catch (ResourceConflictException) when (attempt < 3)

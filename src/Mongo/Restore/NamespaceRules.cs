@@ -40,8 +40,7 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
             return false;
         }
 
-        var key = collection is null ? database : $"{database}.{collection}";
-        Skipped[key] = Skipped.GetValueOrDefault(key) + 1;
+        Count(collection is null ? database : $"{database}.{collection}");
         return true;
     }
 
@@ -53,12 +52,7 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
             return false;
         }
 
-        lock (Skipped)
-        {
-            var key = $"{database}.{collection}";
-            Skipped[key] = Skipped.GetValueOrDefault(key) + 1;
-        }
-
+        Count($"{database}.{collection}");
         return true;
     }
 
@@ -68,7 +62,16 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
         lock (Skipped)
         {
             _timeSeries.Add($"{database}.{collection}");
-            var key = $"{database}.{collection} (time-series)";
+        }
+
+        Count($"{database}.{collection} (time-series)");
+    }
+
+    // Collections are loaded several at once: every count goes through the one lock.
+    private void Count(string key)
+    {
+        lock (Skipped)
+        {
             Skipped[key] = Skipped.GetValueOrDefault(key) + 1;
         }
     }

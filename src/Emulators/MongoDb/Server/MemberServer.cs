@@ -111,8 +111,9 @@ internal sealed class MemberServer : IAsyncDisposable
         try
         {
             // The TLS stream leaves the socket to the TcpClient, disposed below by whoever takes it out of the map.
-            Stream stream = client.GetStream();
-            if (_state.Options.Tls is { } tls) stream = tlsStream = await HandshakeAsync(client.GetStream(), tls).ConfigureAwait(false);
+            var network = client.GetStream();
+            Stream stream = network;
+            if (_state.Options.Tls is { } tls) stream = tlsStream = await HandshakeAsync(network, tls).ConfigureAwait(false);
             while (!_stop.IsCancellationRequested)
             {
                 var message = await WireCodec.ReadAsync(stream, _stop.Token).ConfigureAwait(false);
