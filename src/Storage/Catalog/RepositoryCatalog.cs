@@ -11,7 +11,7 @@ namespace Archiver.Storage.Catalog;
 /// manifests are read) and then kept current by adding what the archiver publishes. Not thread-safe: one owner
 /// (the database's archiver) updates and queries it.
 /// </summary>
-public sealed class RepositoryCatalog
+public sealed partial class RepositoryCatalog
 {
     private readonly SortedDictionary<uint, TimelineCatalog> _timelines = [];
     private readonly List<string> _unrecognized = [];
@@ -34,9 +34,33 @@ public sealed class RepositoryCatalog
     /// <summary>Backup folders without a manifest (running or abandoned backups), found by <see cref="LoadAsync"/>.</summary>
     public IReadOnlyList<IncompleteBackup> IncompleteBackups => _incomplete;
 
-    public static async Task<RepositoryCatalog> LoadAsync(IObjectStore store, RepositoryLayout layout, CancellationToken cancellationToken = default)
+    public static Task<RepositoryCatalog> LoadAsync(IObjectStore store, RepositoryLayout layout, CancellationToken cancellationToken = default) =>
+        LoadLineageAsync(store, layout, [], cancellationToken);
+
+    private static async Task<RepositoryCatalog> LoadLineageAsync(IObjectStore store, RepositoryLayout layout, HashSet<string> loading, CancellationToken cancellationToken)
     {
         var catalog = new RepositoryCatalog(layout);
+        loading.Add(layout.Prefix);
+        foreach (var record in await RepositoryHistory.ListTimelinesAsync(store, layout, cancellationToken))
+        {
+            catalog.AddTimelineRecord(record);
+
+            // A database restored from another prefix's history continues it: that history is part of its windows.
+            if (record.ParentPrefix is { } parent && !catalog._parents.ContainsKey(parent))
+            {
+                // Restores only ever branch into an empty prefix from an older one, so a loop means a hand-edited record:
+                // the timeline is then restorable from its own backups only.
+                if (loading.Count >= MaxLineageDepth || !loading.Add(parent))
+                {
+                    catalog._lineageProblems.Add($"{layout.TimelineKey(record.Id)}: its lineage through '{parent}' loops or is deeper than {MaxLineageDepth} prefixes; not followed");
+                    continue;
+                }
+
+                catalog.AddParent(await LoadLineageAsync(store, new RepositoryLayout(parent), loading, cancellationToken));
+                loading.Remove(parent);
+            }
+        }
+
         await foreach (var item in store.ListAllAsync(layout.OplogRoot, cancellationToken))
         {
             catalog.AddChunkObject(item.Key, item.Size);
@@ -129,31 +153,5 @@ public sealed class RepositoryCatalog
     {
         ArgumentNullException.ThrowIfNull(manifest);
         Timeline(manifest.Timeline).AddBackup(manifest);
-    }
-
-    /// <summary>
-    /// Plans a restore to <paramref name="target"/>. With no timeline given, the newest timeline that can reach the
-    /// target wins; if none can, the refusal is the newest timeline's.
-    /// </summary>
-    public RestorePlanResult PlanRestore(RecoveryTarget target, DateTimeOffset now, uint? timeline = null)
-    {
-        if (timeline is { } id)
-        {
-            return Timeline(id).Plan(target, now);
-        }
-
-        RestorePlanResult? newest = null;
-        foreach (var candidate in _timelines.Values.Reverse())
-        {
-            var result = candidate.Plan(target, now);
-            if (result.IsPossible)
-            {
-                return result;
-            }
-
-            newest ??= result;
-        }
-
-        return newest ?? RestorePlanResult.Refused(new PlanRefusal(RefusalReason.NoBackup, $"'{Layout.Prefix}' holds no backups."));
     }
 }

@@ -2,10 +2,27 @@ using Archiver.Storage.FullBackups;
 
 namespace Archiver.Storage.Catalog;
 
-/// <summary>How to reach a target: restore <see cref="BaseBackup"/>, then replay each component's chunks after its consistent point.</summary>
+/// <summary>
+/// How to reach a target: restore <see cref="BaseBackup"/> (stored under <see cref="BasePrefix"/>), then replay
+/// <see cref="Segments"/> in order. A target on a timeline branched by a restore may start from a backup of the
+/// history it was restored from: the first segment then replays that history up to the branch point, and the next
+/// one the restored database's own oplog. <see cref="Timeline"/> is the timeline the target falls on.
+/// </summary>
 public sealed record RestorePlan(
     RecoveryTarget Target,
     uint Timeline,
     BackupManifest BaseBackup,
     IReadOnlyList<PlannedComponent> Components,
-    long BytesToRead);
+    long BytesToRead)
+{
+    /// <summary>The prefix whose <c>backups/</c> folder holds <see cref="BaseBackup"/>.</summary>
+    public required string BasePrefix { get; init; }
+
+    /// <summary>The timeline <see cref="BaseBackup"/> belongs to (under <see cref="BasePrefix"/>).</summary>
+    public uint BaseTimeline => BaseBackup.Timeline;
+
+    /// <summary>The oplog to replay, oldest first; the first segment continues the base backup.</summary>
+    public required IReadOnlyList<ReplaySegment> Segments { get; init; }
+
+    public int ChunkCount => Segments.Sum(s => s.Chunks.Count);
+}

@@ -134,7 +134,8 @@ public sealed partial class TimelineCatalog
                 for (var i = history.FirstChainIndexAfter(backup.ReplayAfter, run); i < run.ChainEnd; i++)
                 {
                     var chunk = history.ChainChunk(i);
-                    if (chunk.First > targetTs || chunk.FirstWallUnixMs > targetWall)
+                    // Up to T1 every chunk is needed whatever its wall says (walls need not rise with ts).
+                    if (chunk.First > backup.ConsistentAt && (chunk.First > targetTs || chunk.FirstWallUnixMs > targetWall))
                     {
                         break;
                     }
@@ -147,7 +148,11 @@ public sealed partial class TimelineCatalog
             components.Add(new PlannedComponent(component, chunks));
         }
 
-        return new RestorePlan(target, Timeline, backup, components, bytes);
+        return new RestorePlan(target, Timeline, backup, components, bytes)
+        {
+            BasePrefix = Layout.Prefix,
+            Segments = [.. components.Select(c => new ReplaySegment(Layout.Prefix, Timeline, c.Component, backup.ReplayAfter, null, c.Chunks))],
+        };
     }
 
     private static RestorePlanResult Refuse(

@@ -26,6 +26,9 @@ public sealed partial class TimelineCatalog
 
     public uint Timeline { get; }
 
+    /// <summary>The timeline's record (who owns it, where it branched from), if the repository has one.</summary>
+    public TimelineRecord? Record { get; internal set; }
+
     public IReadOnlyDictionary<string, ComponentHistory> Components => _components;
 
     public IReadOnlyList<BackupManifest> Backups => _backups;

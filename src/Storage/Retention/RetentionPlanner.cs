@@ -7,7 +7,7 @@ namespace Archiver.Storage.Retention;
 /// <summary>
 /// Computes what retention keeps, over backups and oplog together. Chunks are deleted only when no kept backup's
 /// window needs them; a backup that starts the chain of kept chunks is always kept; chunks younger than the
-/// retention period and chunks after a timeline's newest successful backup (the live edge) are never deleted.
+/// retention period and chunks after an open timeline's newest successful backup (the live edge) are never deleted.
 /// </summary>
 public static class RetentionPlanner
 {
@@ -41,10 +41,11 @@ public static class RetentionPlanner
             ProtectChains(timeline, cutoffMs, reasons);
         }
 
+        var closed = catalog.Timelines.Select(t => t.Record).Where(r => r is { Parent: not null, ParentPrefix: null }).Select(r => r!.Parent!.Value).ToHashSet();
         var chunksToDelete = new List<ChunkDescriptor>();
         foreach (var timeline in catalog.Timelines)
         {
-            CollectDeletableChunks(timeline, reasons, cutoffMs, chunksToDelete);
+            CollectDeletableChunks(timeline, closed, reasons, cutoffMs, chunksToDelete);
         }
 
         return new RetentionPlan(
@@ -94,10 +95,13 @@ public static class RetentionPlanner
     }
 
     private static void CollectDeletableChunks(
-        TimelineCatalog timeline, Dictionary<BackupManifest, List<RetentionReason>> reasons, long cutoffMs, List<ChunkDescriptor> chunksToDelete)
+        TimelineCatalog timeline, IReadOnlySet<uint> closed, Dictionary<BackupManifest, List<RetentionReason>> reasons, long cutoffMs, List<ChunkDescriptor> chunksToDelete)
     {
         var kept = timeline.SucceededBackups.Where(reasons.ContainsKey).ToList();
-        var liveEdge = timeline.SucceededBackups.Count > 0 ? timeline.SucceededBackups[^1].ConsistentAt : OplogTimestamp.Zero;
+        // A timeline another one branched from here is closed: its database was replaced by a restore, so nothing
+        // more comes after its last backup, and what is past it is kept only while a kept backup needs it.
+        var liveEdge = closed.Contains(timeline.Timeline) ? OplogTimestamp.FromValue(ulong.MaxValue)
+            : timeline.SucceededBackups.Count > 0 ? timeline.SucceededBackups[^1].ConsistentAt : OplogTimestamp.Zero;
         foreach (var (component, history) in timeline.Components)
         {
             var runs = history.Runs;
