@@ -50,10 +50,12 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         }, cancellation);
     }
 
-    public Task StopArchivingAsync(ResourceId database, CancellationToken cancellation = default) =>
+    public Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default) =>
         ChangeAsync(database, template =>
         {
             var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
+            // A sidecar of another incarnation (the database was created again under its name) is that one's.
+            if (databaseUid is not null && removed.Any(c => SidecarContainer.DatabaseUidOf(c) is { } archived && archived != databaseUid)) return false;
             foreach (var container in removed) template.Spec.Containers.Remove(container);
             var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.OwnVolumes.Contains(v.Name)) == true;
             SetOwnVolumes(template, []);

@@ -54,6 +54,14 @@ internal static class SidecarContainer
         return volume;
     }
 
+    /// <summary>The database incarnation a sidecar archives (its <c>--database-uid</c>), or null if it names none.</summary>
+    public static string? DatabaseUidOf(V1Container sidecar)
+    {
+        var args = sidecar.Args ?? [];
+        var at = args.IndexOf("--database-uid");
+        return at >= 0 && at + 1 < args.Count && args[at + 1].Length > 0 ? args[at + 1] : null;
+    }
+
     public static V1Container Build(KubernetesWorkloadsOptions options, MongoDB database, BackupStorage storage, ArchivingSpec spec)
     {
         var name = database.Metadata.Name;

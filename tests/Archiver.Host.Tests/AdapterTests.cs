@@ -61,7 +61,7 @@ public sealed class AdapterTests : IDisposable
         await store.PutBytesAsync("db/one/x", new byte[] { 1 });
         await store.PutBytesAsync("db/one/y/z", new byte[] { 2 });
         await store.PutBytesAsync("db/other/x", new byte[] { 3 });
-        var janitor = new StorageJanitor(provider);
+        var janitor = new StorageJanitor(provider, new Akka.Hosting.ActorRegistry());
 
         var wiped = await janitor.WipeAsync(new ResourceId("demo", "plain"), "db/one");
         await Assert.ThrowsAsync<ArgumentException>(() => janitor.WipeAsync(new ResourceId("demo", "plain"), "/"));

@@ -32,7 +32,7 @@ public static class ArchivingHealth
         var (ok, reason, message) = report switch
         {
             null => (false, "NotReporting", "no oplog archiver has reported for this database"),
-            { Problem: { } problem } => (false, "ArchiverProblem", problem),
+            { Problem: { } problem } => (false, report.Refusal ?? "ArchiverProblem", problem),
             _ when report.Lag > lagAlarm => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(report.Lag))} behind, more than {GoDuration.Format(lagLimit)}"
                 + (report.Lag <= lagLimit ? $" a moment ago (clears under {GoDuration.Format(lagAlarm)})" : "")),
             { Headroom: { } headroom } when headroom < headroomAlarm =>

@@ -36,6 +36,7 @@ public sealed partial class DatabaseActor
         var storage = ArchiverResources.StorageId(archiver);
         var prefix = ArchiverResources.Directory(archiver, _state.Id);
         var id = _state.Id;
+        var uid = _state.DatabaseUid;
         var workloads = _workloads;
         var indexes = _storageIndexes;
         var timeout = _settings.PlanTimeout;
@@ -44,7 +45,9 @@ public sealed partial class DatabaseActor
         async Task<Observed> ObserveAsync()
         {
             var report = await workloads.ReportAsync(id);
-            var windows = await indexes.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(storage, prefix), timeout);
+            // Its own lineage only: a database restored from a history sees that history up to its branch point and its
+            // own timeline after it, never what the database it replaced wrote after that point.
+            var windows = uid is null ? null : await indexes.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(storage, prefix, uid), timeout);
             return new Observed(report, windows, null);
         }
     }
@@ -55,19 +58,23 @@ public sealed partial class DatabaseActor
         var walConfig = _archiver?.Spec?.WalBackup?.Config;
         var now = Now;
         var component = observed.Report?.Component ?? "rs0";
-        var windows = ArchivingHealth.Windows(observed.Windows, component);
+        // No answer from the storage index says nothing about the windows: the last ones written stand.
+        var windows = observed.Windows is { Error: null } reply ? ArchivingHealth.Windows(reply, component) : null;
         var report = observed.Report;
         var lastBackup = _state.LastSucceeded?.FinishedAt;
         var store = _store;
         var cache = _cache;
         var id = _state.Id;
+        var uid = _state.DatabaseUid;
         var log = _log;
         _statusWrites = _statusWrites.ContinueWith(async _ =>
         {
             try
             {
                 // The cache's object is shared: read it, write a copy. Until the cache has listed, the store answers.
-                if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } db)
+                // Only the incarnation observed: a database created again under the name has a status of its own.
+                if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } db
+                    && (uid is null || db.Metadata.Uid == uid))
                 {
                     var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
                     // The condition as written last decides whether a raised alarm has cleared: it survives the
@@ -75,7 +82,14 @@ public sealed partial class DatabaseActor
                     var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType));
                     var next = archiverStatus with
                     {
-                        RecoverableWindows = windows,
+                        // An archiver that refuses to write archives nothing: the phase says so, not only the condition.
+                        Phase = (archiverStatus.Phase, report?.Refusal) switch
+                        {
+                            (DatabaseArchiverPhase.Archiving, not null) => DatabaseArchiverPhase.Blocked,
+                            (DatabaseArchiverPhase.Blocked, null) when report is not null => DatabaseArchiverPhase.Archiving,
+                            var (phase, _) => phase,
+                        },
+                        RecoverableWindows = windows ?? archiverStatus.RecoverableWindows,
                         Lag = report is null ? null : GoDuration.Format(ArchivingHealth.Rounded(report.Lag)),
                         OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(ArchivingHealth.Rounded(h)) : null,
                         LastFullBackup = lastBackup ?? archiverStatus.LastFullBackup,
@@ -98,7 +112,7 @@ public sealed partial class DatabaseActor
         }, TaskScheduler.Default).Unwrap();
     }
 
-    /// <summary>The seed's ArchiveInfo: each component's archived time range.</summary>
+    /// <summary>KubeStash's ArchiveInfo: each component's archived time range.</summary>
     private static async Task UpdateSnapshotAsync(IResourceStore store, ResourceId db, ArchivingReport report)
     {
         if (await store.GetAsync<Snapshot>(new ResourceId(db.Namespace, ArchiverResources.SnapshotName(db))) is not { Spec: not null } snapshot) return;

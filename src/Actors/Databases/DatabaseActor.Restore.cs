@@ -103,12 +103,14 @@ public sealed partial class DatabaseActor
         var progress = _progress;
         var store = _store;
         var id = _state.Id;
+        var uid = _state.DatabaseUid;
         var log = _log;
         _statusWrites = _statusWrites.ContinueWith(async _ =>
         {
             try
             {
-                if (await store.GetAsync<MongoDB>(id) is not { } db) return;
+                // Only onto the database restored: one created again under its name has a status of its own.
+                if (await store.GetAsync<MongoDB>(id) is not { } db || (uid is not null && db.Metadata.Uid != uid)) return;
                 db.Metadata.ResourceVersion = null;
                 await store.ReplaceStatusAsync(db with
                 {

@@ -106,7 +106,24 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private void OnLoaded(Loaded loaded)
     {
+        if (IncarnationChanges(loaded.Database) is { Count: > 0 } changes)
+        {
+            // Decide the rest on the state as it is after them.
+            var left = changes.Count;
+            PersistAll(changes, e =>
+            {
+                _state = _state.Apply(e);
+                if (--left == 0) OnLoaded(loaded);
+            });
+            return;
+        }
+
+        // One being deleted is as good as gone: nothing is restored, configured or scheduled for it any more.
+        if (loaded.Database?.Metadata.DeletionTimestamp is not null) loaded = loaded with { Database = null };
+        var before = _archiver;
         _archiver = Essentials(loaded.Archiver);
+        // Another storage or folder holds other windows: show them now, not at the next look.
+        if (before is not null && _archiver is not null && !SameRepository(before, _archiver)) Self.Tell(Observe.Instance);
         if (loaded.Database is { } restored) MaybeStartRestore(restored);
         // A database created to be restored is archived once restored (by its archiver's ops request), never during it.
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)
@@ -125,6 +142,50 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             ArmCron();
         });
     }
+
+    /// <summary>
+    /// A deleted database (or one being deleted) stops everything that archives it, at once, and is forgotten; a
+    /// database created again under its name is a new one (its own uid, stream and timeline), never the old one's
+    /// continuation. Returns the events that say so, after stopping what ran for the old one.
+    /// </summary>
+    private List<IDatabaseEvent> IncarnationChanges(MongoDB? db)
+    {
+        var uid = db?.Metadata.Uid;
+        var gone = db is null || db.Metadata.DeletionTimestamp is not null;
+        var known = _state.DatabaseUid;
+        List<IDatabaseEvent> changes = [];
+        if ((gone && _state.HoldsAnything) || (!gone && known is not null && uid is not null && uid != known))
+        {
+            var reason = gone
+                ? db is null ? "the database was deleted" : "the database is being deleted"
+                : $"the database was deleted and created again under its name (uid {known} → {uid})";
+            StopIncarnation(known, reason);
+            changes.Add(new DatabaseGone(_state.Id, known, reason, Now));
+        }
+
+        if (!gone && uid is not null && (uid != known || changes.Count > 0)) changes.Add(new DatabaseIdentified(_state.Id, uid, Now));
+        return changes;
+    }
+
+    /// <summary>Stops the old incarnation's archiving, backups and restore; whatever they finish later is ignored.</summary>
+    private void StopIncarnation(string? uid, string reason)
+    {
+        _log.Info("{0}: {1}; stopping its archiving, backups and restore", _state.Id, reason);
+        foreach (var run in _running.Keys.ToList()) Cancel(run);
+        if (_restorer is { } restorer) Context.Stop(restorer);
+        _restorer = null;
+        _progress = null;
+        _configuring = false;
+        var id = _state.Id;
+        var log = _log;
+        _workloads.StopArchivingAsync(id, uid).ContinueWith(
+            t => log.Warning(t.Exception, "stopping the archiving of {0} failed", id),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    private static bool SameRepository(MongoDBArchiver a, MongoDBArchiver b) =>
+        ArchiverResources.StorageId(a) == ArchiverResources.StorageId(b) && a.Spec?.BackupStorage?.Prefix == b.Spec?.BackupStorage?.Prefix
+        && a.Spec?.BackupStorage?.SubDir == b.Spec?.BackupStorage?.SubDir;
 
     /// <summary>
     /// What an idle entity keeps of its archiver: the spec and who it is. The status is left out: its
@@ -153,14 +214,17 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             SpecHash = hash,
         };
         var steps = _steps;
+        var uid = _state.DatabaseUid;
         Task.Run(async () =>
         {
             foreach (var step in OpsRequestPlans.Configure.Where(s => s != OpsRequestStep.RestartPods)) await steps.RunAsync(step, request, CancellationToken.None);
-        }).PipeTo(Self, success: () => new CreationConfigured(archiverId, hash, null), failure: e => new CreationConfigured(archiverId, hash, e));
+        }).PipeTo(Self, success: () => new CreationConfigured(archiverId, hash, uid, null), failure: e => new CreationConfigured(archiverId, hash, uid, e));
     }
 
     private void OnConfiguredAtCreation(CreationConfigured done)
     {
+        // Configured for a database that has since been deleted: not this one's.
+        if (done.DatabaseUid != _state.DatabaseUid) return;
         _configuring = false;
         if (done.Error is not null)
         {
@@ -280,11 +344,14 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var id = _state.Id;
         var now = Now;
         var log = _log;
+        var self = Self;
         Task.Run(async () =>
         {
             var policy = reference is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(reference.NamespaceOr(ResourceId.Of(archiver).Namespace), reference.Name));
             var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(RetentionRequests.For(archiver, policy, id, now), _settings.PlanTimeout);
             if (reply.Error is not null) log.Warning("retention of {0} failed: {1}", id, reply.Error);
+            // What retention deleted is no longer recoverable: the status says so now, not at the next look.
+            if (reply.Deleted > 0) self.Tell(Observe.Instance);
         }).ContinueWith(t => log.Warning(t.Exception, "retention of {0} failed", id), TaskContinuationOptions.OnlyOnFaulted);
     }
 
@@ -344,7 +411,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         public static readonly ResumeAfterRecovery Instance = new();
     }
 
-    private sealed record CreationConfigured(ResourceId ArchiverId, string SpecHash, Exception? Error) : INoSerializationVerificationNeeded;
+    private sealed record CreationConfigured(ResourceId ArchiverId, string SpecHash, string? DatabaseUid, Exception? Error) : INoSerializationVerificationNeeded;
 
     private sealed record RunOutcome(string RunId, int Attempt, string? BackupId, Exception? Error) : INoSerializationVerificationNeeded;
 }

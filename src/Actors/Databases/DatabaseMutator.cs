@@ -38,7 +38,7 @@ public static class DatabaseMutator
     /// <summary>Created to be restored (<c>spec.init.archiver</c>) and not yet restored or failed: nothing archives it meanwhile.</summary>
     public static bool RestorePending(MongoDB db) =>
         db.Spec?.Init?.Archiver is not null
-        && db.Status?.Archiver?.Phase is not (DatabaseArchiverPhase.Restored or DatabaseArchiverPhase.RestoreFailed or DatabaseArchiverPhase.Archiving);
+        && db.Status?.Archiver?.Phase is not (DatabaseArchiverPhase.Restored or DatabaseArchiverPhase.RestoreFailed or DatabaseArchiverPhase.Archiving or DatabaseArchiverPhase.Blocked);
 
     public static ResourceId? ArchiverOf(MongoDB db) =>
         db.Spec?.Archiver?.Ref is { } reference ? new ResourceId(reference.NamespaceOr(ResourceId.Of(db).Namespace), reference.Name) : null;

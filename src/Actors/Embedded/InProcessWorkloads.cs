@@ -15,7 +15,10 @@ public sealed class InProcessWorkloads : IArchivingWorkloads
     private readonly ConcurrentDictionary<(ResourceId Database, string Token), DateTimeOffset> _restarts = new();
     private readonly ConcurrentDictionary<ResourceId, ArchivingReport> _reports = new();
 
-    /// <summary>Raised when a database's archiving starts, changes (spec) or stops (null).</summary>
+    /// <summary>
+    /// Raised when a database's archiving starts, changes (spec) or stops (null). Concurrent changes of one database
+    /// may be raised out of order: a listener acts on <see cref="Archiving"/> as it is, the event only says where to look.
+    /// </summary>
     public event Action<ResourceId, ArchivingSpec?>? ArchivingChanged;
 
     public IReadOnlyDictionary<ResourceId, ArchivingSpec> Archiving => _archiving;
@@ -27,18 +30,32 @@ public sealed class InProcessWorkloads : IArchivingWorkloads
     {
         var previous = _archiving.TryGetValue(database, out var p) ? p : null;
         _archiving[database] = spec;
+        // Another incarnation's report says nothing about this one.
+        if (previous is not null && previous.DatabaseUid != spec.DatabaseUid) _reports.TryRemove(database, out _);
         if (previous != spec) ArchivingChanged?.Invoke(database, spec);
         return Task.CompletedTask;
     }
 
-    public Task StopArchivingAsync(ResourceId database, CancellationToken cancellation = default)
+    public Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default)
     {
-        if (_archiving.TryRemove(database, out _)) ArchivingChanged?.Invoke(database, null);
+        if (_archiving.TryGetValue(database, out var running) && (databaseUid is null || running.DatabaseUid is null || running.DatabaseUid == databaseUid)
+            && _archiving.TryRemove(KeyValuePair.Create(database, running)))
+        {
+            _reports.TryRemove(database, out _);
+            ArchivingChanged?.Invoke(database, null);
+        }
+
         return Task.CompletedTask;
     }
 
-    /// <summary>Called by the in-process oplog archiver with its latest status.</summary>
-    public void Report(ResourceId database, ArchivingReport report) => _reports[database] = report;
+    /// <summary>Called by the in-process oplog archiver with its latest status; a late report of an incarnation no longer archived is dropped.</summary>
+    public void Report(ResourceId database, ArchivingReport report, string? databaseUid = null)
+    {
+        if (_archiving.TryGetValue(database, out var running) && (databaseUid is null || running.DatabaseUid is null || running.DatabaseUid == databaseUid))
+        {
+            _reports[database] = report;
+        }
+    }
 
     public Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default) =>
         Task.FromResult(_archiving.ContainsKey(database) && _reports.TryGetValue(database, out var report) ? report : null);

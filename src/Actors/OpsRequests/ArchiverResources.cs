@@ -109,12 +109,12 @@ public static class ArchiverResources
         Status = new SnapshotStatus { Phase = SnapshotPhase.Running },
     };
 
-    public static ArchivingSpec Archiving(MongoDBArchiver archiver, ResourceId database, string specHash)
+    public static ArchivingSpec Archiving(MongoDBArchiver archiver, ResourceId database, string specHash, string? databaseUid)
     {
         var config = archiver.Spec?.WalBackup?.Config;
         var age = config?.ChunkMaxAge is { } a && GoDuration.TryParse(a, out var parsedAge, out _) ? parsedAge : TimeSpan.FromSeconds(1);
         var size = config?.ChunkMaxSize is { } s && ByteQuantity.TryParse(s, out var parsedSize, out _) ? parsedSize : 16L * 1024 * 1024;
-        return new ArchivingSpec(StorageId(archiver), Directory(archiver, database), specHash, age, size);
+        return new ArchivingSpec(StorageId(archiver), Directory(archiver, database), specHash, age, size, databaseUid);
     }
 
     private static V1ObjectMeta Metadata(string name, ResourceId database, ResourceId archiver, string specHash) => new()

@@ -60,7 +60,8 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> StartArchivingAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        var spec = ArchiverResources.Archiving(archiver, databaseId, hash);
+        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var spec = ArchiverResources.Archiving(archiver, databaseId, hash, db.Metadata.Uid);
         await workloads.EnsureArchivingAsync(databaseId, spec, cancellation);
         return $"oplog archiving into {spec.Storage}:{spec.Prefix}";
     }
@@ -110,7 +111,10 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
 
     private async Task<string> StopArchivingAsync(ResourceId databaseId, CancellationToken cancellation)
     {
-        await workloads.StopArchivingAsync(databaseId, cancellation);
+        // The incarnation the request was made for: a database deleted meanwhile was stopped by its own entity, and one
+        // created again under its name is not this request's to stop.
+        var db = await store.GetAsync<MongoDB>(databaseId, cancellation);
+        await workloads.StopArchivingAsync(databaseId, db?.Metadata.Uid, cancellation);
         return "oplog archiving stopped";
     }
 
@@ -121,13 +125,22 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
         var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>());
         annotations.Remove(ApiGroups.SpecHashAnnotation);
         db.Metadata.Annotations = annotations;
+        // An archiver deleted with WipeOut empties the repository next: the windows it held are no longer recoverable.
+        var wiping = request.ArchiverId is { } archiverId && await store.GetAsync<MongoDBArchiver>(archiverId, cancellation) is
+            { Metadata.DeletionTimestamp: not null, Spec.DeletionPolicy: ArchiverDeletionPolicy.WipeOut };
         var updated = await store.ReplaceAsync(db with { Spec = (db.Spec ?? new MongoDBSpec()) with { Archiver = null } }, cancellation);
         updated.Metadata.ResourceVersion = null;
+        var archiving = updated.Status?.Archiver ?? new DatabaseArchiverStatus();
         await store.ReplaceStatusAsync(updated with
         {
             Status = (updated.Status ?? new MongoDBStatus()) with
             {
-                Archiver = (updated.Status?.Archiver ?? new DatabaseArchiverStatus()) with { Phase = DatabaseArchiverPhase.Disabled, SpecHash = null },
+                Archiver = archiving with
+                {
+                    Phase = DatabaseArchiverPhase.Disabled,
+                    SpecHash = null,
+                    RecoverableWindows = wiping ? [] : archiving.RecoverableWindows,
+                },
             },
         }, cancellation);
         return $"archiving disabled by {request.ArchiverId}";

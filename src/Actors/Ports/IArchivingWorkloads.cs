@@ -12,7 +12,12 @@ public interface IArchivingWorkloads
     /// <summary>Make archiving part of the database's workload (the sidecar), with this configuration.</summary>
     Task EnsureArchivingAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation = default);
 
-    Task StopArchivingAsync(ResourceId database, CancellationToken cancellation = default);
+    /// <summary>
+    /// Take archiving out of the database's workload. With <paramref name="databaseUid"/>, only if what runs there
+    /// archives that incarnation: a database deleted and created again under the same name keeps the new one's
+    /// archiving when a late stop of the old one's arrives.
+    /// </summary>
+    Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default);
 
     /// <summary>
     /// Roll the database's pods once for <paramref name="token"/>, as <c>kubectl rollout restart</c> does with its
@@ -28,7 +33,25 @@ public interface IArchivingWorkloads
 /// <param name="Lag">Newest majority-committed write minus newest archived entry.</param>
 /// <param name="Headroom">How long until the oldest unarchived entry would roll off the oplog.</param>
 /// <param name="Problem">A condition the archiver raised (a gap after a rollover, storage unreachable), if any.</param>
-public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart, DateTimeOffset? WalEnd, TimeSpan Lag, TimeSpan? Headroom, string? Problem, DateTimeOffset ReportedAt);
+public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart, DateTimeOffset? WalEnd, TimeSpan Lag, TimeSpan? Headroom, string? Problem, DateTimeOffset ReportedAt)
+{
+    /// <summary>
+    /// Set when the archiver refuses to write at all (see <see cref="ArchivingRefusals"/>): the database is not
+    /// archived, whatever else the report says, and its status must not claim it is.
+    /// </summary>
+    public string? Refusal { get; init; }
+}
+
+/// <summary>Why an oplog archiver refuses to write, as reported; each is a reason of the database's <c>Archiving</c> condition.</summary>
+public static class ArchivingRefusals
+{
+    /// <summary>The repository prefix holds another database's history, which this one does not continue.</summary>
+    public const string ForeignHistory = "ForeignHistory";
+
+    /// <summary>The replica set holds a restore that has not finished (or failed): nothing of it is history yet.</summary>
+    public const string RestoreUnfinished = "RestoreUnfinished";
+}
 
 /// <summary>Where and how a database's oplog is archived.</summary>
-public sealed record ArchivingSpec(ResourceId Storage, string Prefix, string SpecHash, TimeSpan ChunkMaxAge, long ChunkMaxSize);
+/// <param name="DatabaseUid">The incarnation archived (<c>metadata.uid</c>): a new database of the same name is another stream.</param>
+public sealed record ArchivingSpec(ResourceId Storage, string Prefix, string SpecHash, TimeSpan ChunkMaxAge, long ChunkMaxSize, string? DatabaseUid = null);

@@ -56,6 +56,8 @@ public static class ProtocolContracts
         ("database.restore-planned.v1", typeof(RestorePlanned)),
         ("database.restore-succeeded.v1", typeof(RestoreSucceeded)),
         ("database.restore-failed.v1", typeof(RestoreFailed)),
+        ("database.identified.v1", typeof(DatabaseIdentified)),
+        ("database.gone.v1", typeof(DatabaseGone)),
         ("database.state.v1", typeof(DatabaseState)),
 
         // Storage indexes

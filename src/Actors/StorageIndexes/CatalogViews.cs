@@ -6,15 +6,43 @@ namespace Archiver.Actors.StorageIndexes;
 /// <summary>The catalog's answers as protocol records, which travel between nodes.</summary>
 internal static class CatalogViews
 {
-    public static RecoverableWindowsReply Windows(string prefix, RepositoryCatalog catalog) => new(
-        prefix,
-        [.. catalog.Timelines.SelectMany(t => t.MergedWindows()).Select(w => new WindowInfo(w.Timeline, w.BackupId, w.From, w.To, w.FromTs.ToString(), w.ToTs.ToString()))],
-        [.. catalog.Timelines.SelectMany(t => t.Components.Values).SelectMany(c => c.Gaps()).Select(g => new GapInfo(
-            g.Component, g.Timeline, DateTimeOffset.FromUnixTimeMilliseconds(g.AfterWallUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(g.BeforeWallUnixMs)))],
-        null);
+    /// <summary>Every timeline's windows and gaps or, with an owner, that database's lineage (see <see cref="GetRecoverableWindows"/>).</summary>
+    public static RecoverableWindowsReply Windows(string prefix, RepositoryCatalog catalog, string? owner = null)
+    {
+        var timelines = catalog.Timelines.Select(t => t.Record).OfType<Storage.Layout.TimelineRecord>()
+            .Select(r => new TimelineInfo(r.Id, r.Owner, r.Parent, r.ParentPrefix,
+                r.Parent is null ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.BranchedAtWallUnixMs), r.Reason))
+            .ToList();
+        if (owner is not null)
+        {
+            if (catalog.OwnedBy(owner) is not { } own)
+            {
+                return new RecoverableWindowsReply(prefix, [], [], null, timelines, null);
+            }
+
+            return new RecoverableWindowsReply(prefix, [.. catalog.LineageWindows(own.Timeline).Select(Window)], [.. GapsOf(catalog, own)], null, timelines, own.Timeline);
+        }
+
+        return new RecoverableWindowsReply(
+            prefix,
+            [.. catalog.Timelines.SelectMany(t => catalog.WindowsOf(t.Timeline)).Select(Window)],
+            [.. catalog.Timelines.SelectMany(t => GapsOf(catalog, t))],
+            null,
+            timelines);
+    }
 
     public static RecoveryPlanReply Plan(string prefix, RestorePlanResult result) => result.Plan is { } plan
         ? new RecoveryPlanReply(prefix, new PlanInfo(plan.Timeline, plan.BaseBackup.Id, plan.BaseBackup.ReplayAfter.ToString(),
-            [.. plan.Components.Select(c => c.Component)], plan.Components.Sum(c => c.Chunks.Count), plan.BytesToRead), null, null)
+            [.. plan.Components.Select(c => c.Component)], plan.ChunkCount, plan.BytesToRead, plan.BaseTimeline, plan.BasePrefix,
+            [.. plan.Segments.Select(s => new SegmentInfo(s.Prefix, s.Timeline, s.Component, s.Chunks.Count, s.Until?.ToString()))]), null, null)
         : new RecoveryPlanReply(prefix, null, new RefusalInfo(result.Refusal!.Reason.ToString(), result.Refusal.Message, result.Refusal.EarliestRecoverable, result.Refusal.LatestRecoverable), null);
+
+    private static WindowInfo Window(RecoverableWindow w) => new(w.Timeline, w.BackupId, w.From, w.To, w.FromTs.ToString(), w.ToTs.ToString());
+
+    private static IEnumerable<GapInfo> GapsOf(RepositoryCatalog catalog, TimelineCatalog timeline)
+    {
+        var gaps = timeline.Components.Values.SelectMany(c => c.Gaps()).ToList();
+        if (catalog.BranchGap(timeline.Timeline) is { } branch) gaps.Insert(0, branch);
+        return gaps.Select(g => new GapInfo(g.Component, g.Timeline, DateTimeOffset.FromUnixTimeMilliseconds(g.AfterWallUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(g.BeforeWallUnixMs)));
+    }
 }

@@ -27,6 +27,12 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, RepositoryCatalog> _catalogs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<(object Query, IActorRef ReplyTo)>> _waiting = new(StringComparer.Ordinal);
 
+    // Listings overlap (a publish, a resync, a deletion): each is numbered, an older one never replaces a newer
+    // catalog, and queries held back after a deletion wait for a listing started after it.
+    private readonly Dictionary<string, long> _started = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _mustReach = new(StringComparer.Ordinal);
+
     public StorageIndexActor(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock)
     {
         _storage = storage;
@@ -35,7 +41,13 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
         Receive<GetRecoverableWindows>(q => WithCatalog(q.Prefix, q, Sender));
         Receive<PlanRecovery>(q => WithCatalog(q.Prefix, q, Sender));
         Receive<ApplyRetention>(q => WithCatalog(q.Prefix, q, Sender));
-        Receive<RefreshCatalog>(r => Load(r.Prefix));
+        // Something published adds to what the catalog holds: until it is read, the catalog claims less than is there.
+        // Something deleted takes away: until it is read, no answer may claim it.
+        Receive<RefreshCatalog>(r =>
+        {
+            if (r.Deleted) Invalidate(r.Prefix);
+            else Load(r.Prefix);
+        });
         Receive<Loaded>(OnLoaded);
         Receive<Resync>(_ =>
         {
@@ -43,8 +55,8 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
         });
         Receive<RetentionDone>(d =>
         {
+            Invalidate(d.Reply.Prefix);
             d.ReplyTo.Tell(d.Reply);
-            Load(d.Reply.Prefix);
         });
         _resyncInterval = settings.ResyncInterval;
     }
@@ -65,20 +77,24 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
             return;
         }
 
-        if (!_waiting.TryGetValue(prefix, out var queue))
-        {
-            _waiting[prefix] = queue = [];
-            Load(prefix);
-        }
-
-        queue.Add((query, replyTo));
+        if (!_waiting.ContainsKey(prefix)) Invalidate(prefix);
+        _waiting[prefix].Add((query, replyTo));
     }
 
-    private void Load(string prefix)
+    /// <summary>Reads the prefix again and holds every query for it until a listing started now has answered.</summary>
+    private void Invalidate(string prefix)
     {
+        _mustReach[prefix] = Load(prefix);
+        _waiting.TryAdd(prefix, []);
+    }
+
+    private long Load(string prefix)
+    {
+        var generation = _started[prefix] = _started.GetValueOrDefault(prefix) + 1;
         var storage = _storage;
         var stores = _stores;
-        LoadAsync().PipeTo(Self, success: c => new Loaded(prefix, c, null), failure: e => new Loaded(prefix, null, e));
+        LoadAsync().PipeTo(Self, success: c => new Loaded(prefix, generation, c, null), failure: e => new Loaded(prefix, generation, null, e));
+        return generation;
 
         async Task<RepositoryCatalog> LoadAsync()
         {
@@ -89,12 +105,21 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
 
     private void OnLoaded(Loaded loaded)
     {
-        if (loaded.Catalog is not null) _catalogs[loaded.Prefix] = loaded.Catalog;
-        else _log.Warning(loaded.Error, "listing {0}:{1} failed", _storage, loaded.Prefix);
-        if (!_waiting.Remove(loaded.Prefix, out var queue)) return;
+        if (loaded.Catalog is not null && loaded.Generation > _held.GetValueOrDefault(loaded.Prefix))
+        {
+            _catalogs[loaded.Prefix] = loaded.Catalog;
+            _held[loaded.Prefix] = loaded.Generation;
+        }
+        else if (loaded.Catalog is null)
+        {
+            _log.Warning(loaded.Error, "listing {0}:{1} failed", _storage, loaded.Prefix);
+        }
+
+        if (loaded.Generation < _mustReach.GetValueOrDefault(loaded.Prefix) || !_waiting.Remove(loaded.Prefix, out var queue)) return;
+        var current = _held.GetValueOrDefault(loaded.Prefix) >= loaded.Generation ? _catalogs.GetValueOrDefault(loaded.Prefix) : null;
         foreach (var (query, replyTo) in queue)
         {
-            if (loaded.Catalog is { } catalog) Answer(loaded.Prefix, catalog, query, replyTo);
+            if (current is not null) Answer(loaded.Prefix, current, query, replyTo);
             else replyTo.Tell(Failure(loaded.Prefix, query, $"cannot read {_storage}:{loaded.Prefix}: {loaded.Error?.GetBaseException().Message}"));
         }
     }
@@ -103,8 +128,8 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
     {
         switch (query)
         {
-            case GetRecoverableWindows:
-                replyTo.Tell(CatalogViews.Windows(prefix, catalog));
+            case GetRecoverableWindows windows:
+                replyTo.Tell(CatalogViews.Windows(prefix, catalog, windows.Owner));
                 break;
             case PlanRecovery plan:
                 replyTo.Tell(PlanFor(prefix, catalog, plan));
@@ -134,11 +159,10 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
             target = RecoveryTarget.AtTime(query.Time ?? _clock.GetUtcNow());
         }
 
-        // The newest timeline holds the history a restore continues from.
-        var timeline = catalog.Timelines.LastOrDefault();
-        return timeline is null
+        // Over every timeline: a target after a restore's branch point falls on the branch, one before it on the history it came from.
+        return catalog.Timelines.Count == 0
             ? new RecoveryPlanReply(prefix, null, new RefusalInfo(nameof(RefusalReason.NoBackup), $"nothing is archived under {prefix}", null, null), null)
-            : CatalogViews.Plan(prefix, timeline.Plan(target, _clock.GetUtcNow()));
+            : CatalogViews.Plan(prefix, catalog.PlanRestore(target, _clock.GetUtcNow()));
     }
 
     private void Retain(string prefix, RepositoryCatalog catalog, ApplyRetention query, IActorRef replyTo)
@@ -179,7 +203,7 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
         _ => new RetentionReply(prefix, [], 0, error),
     };
 
-    private sealed record Loaded(string Prefix, RepositoryCatalog? Catalog, Exception? Error) : INoSerializationVerificationNeeded;
+    private sealed record Loaded(string Prefix, long Generation, RepositoryCatalog? Catalog, Exception? Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetentionDone(RetentionReply Reply, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
 

@@ -5,18 +5,22 @@ using Archiver.Messages.Resources;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Layout;
+using Archiver.Mongo.Archiving;
+using MongoDB.Driver;
 
 namespace Archiver.Host.Adapters;
 
 /// <summary>Where one database's history lives, as its archiver says: the storage, the folder and the open store.</summary>
 public sealed record DatabaseRepository(MongoDBResource Database, MongoDBArchiver Archiver, ResourceId StorageId, IObjectStore Store, RepositoryLayout Layout)
 {
-    /// <summary>The timeline this database writes (its own; timeline 1 on an empty folder), claimed if need be.</summary>
-    public async Task<uint> TimelineAsync(TimeProvider clock, CancellationToken cancellation)
+    /// <summary>
+    /// The timeline this database writes (its own; timeline 1 on an empty folder; a branch of the history it was
+    /// restored from), claimed if need be. Its replica set is read first: see <see cref="ArchivingTimeline"/>.
+    /// </summary>
+    public async Task<TimelineRecord> TimelineAsync(IMongoClient client, TimeProvider clock, CancellationToken cancellation)
     {
         var uid = Database.Metadata.Uid ?? throw new InvalidOperationException($"MongoDB {ResourceId.Of(Database)} has no metadata.uid");
-        var timeline = await new RepositoryHistory(Store, Layout).OpenForArchivingAsync(uid, clock.GetUtcNow(), cancellation);
-        return timeline.Id;
+        return await ArchivingTimeline.OpenAsync(client, Store, Layout, uid, clock.GetUtcNow(), cancellation);
     }
 }
 

@@ -8,6 +8,7 @@ using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Mongo.Archiving;
+using Archiver.Storage.Layout;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,7 @@ namespace Archiver.Host.Adapters;
 /// </summary>
 public sealed class InProcessOplogArchivers(
     InProcessWorkloads workloads,
+    IResourceStore resources,
     MongoConnections connections,
     DatabaseRepositories repositories,
     ActorRegistry registry,
@@ -61,10 +63,13 @@ public sealed class InProcessOplogArchivers(
 
     private async Task ApplyChangesAsync()
     {
-        await foreach (var (database, spec) in _changes.Reader.ReadAllAsync())
+        await foreach (var (database, _) in _changes.Reader.ReadAllAsync())
         {
+            // What is wanted now, not what the event carried: two changes raised at once may arrive in either order.
+            var wanted = workloads.Archiving.GetValueOrDefault(database);
+            if (_runs.TryGetValue(database, out var running) && running.Spec == wanted) continue;
             await StopAsync(database);
-            if (spec is not null) Start(database, spec);
+            if (wanted is not null) Start(database, wanted);
         }
     }
 
@@ -86,31 +91,44 @@ public sealed class InProcessOplogArchivers(
     private async Task RunAsync(ResourceId database, Run run)
     {
         var stop = run.Stop.Token;
+        var uid = run.Spec.DatabaseUid;
+        string? lastProblem = null;
         while (!stop.IsCancellationRequested)
         {
             string component = "rs0";
             try
             {
                 var repository = await repositories.ResolveAsync(database, stop);
+                if (uid is not null && repository.Database.Metadata.Uid != uid)
+                {
+                    throw new ArchivingRevokedException($"MongoDB {database} is another database now (uid {repository.Database.Metadata.Uid}, archiving was for {uid})");
+                }
+
                 var client = await connections.ClientForAsync(repository.Database, stop);
                 component = await MongoConnections.ReplicaSetNameAsync(client, stop);
+                var timeline = await repository.TimelineAsync(client, clock, stop);
                 var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
                 {
                     Component = component,
-                    Timeline = await repository.TimelineAsync(clock, stop),
+                    Timeline = timeline.Id,
+                    // A restored database's history starts after its restore's last write (see ArchivingTimeline).
+                    StartAfter = timeline.ArchiveAfter,
                     ChunkMaxAge = run.Spec.ChunkMaxAge,
                     ChunkMaxBytes = run.Spec.ChunkMaxSize,
                     Time = clock,
+                    // Deleting the database stops its stream at the next chunk, before the control plane has even looked.
+                    PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
                 });
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>
                 {
-                    workloads.Report(database, ToReport(status, clock.GetUtcNow()));
+                    workloads.Report(database, ToReport(status, clock.GetUtcNow()), uid);
                     if (status.ChunksPublished == published) return;
                     published = status.ChunksPublished;
                     registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
                 };
                 run.Archiver = archiver;
+                lastProblem = null;
                 await archiver.RunAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -119,8 +137,17 @@ public sealed class InProcessOplogArchivers(
             }
             catch (Exception e)
             {
-                log.LogWarning("oplog archiving of {Database} cannot run: {Reason}", database, e.Message);
-                workloads.Report(database, new ArchivingReport(component, null, null, TimeSpan.Zero, null, $"cannot archive: {e.Message}", clock.GetUtcNow()));
+                var refusal = e switch
+                {
+                    ForeignHistoryException => ArchivingRefusals.ForeignHistory,
+                    RestoreUnfinishedException => ArchivingRefusals.RestoreUnfinished,
+                    _ => null,
+                };
+
+                // Said once per cause, not at every retry.
+                if (e.Message != lastProblem) log.LogWarning("oplog archiving of {Database} cannot run: {Reason}", database, e.Message);
+                lastProblem = e.Message;
+                workloads.Report(database, new ArchivingReport(component, null, null, TimeSpan.Zero, null, $"cannot archive: {e.Message}", clock.GetUtcNow()) { Refusal = refusal }, uid);
                 try
                 {
                     await Task.Delay(RetryDelay, clock, stop);
@@ -132,6 +159,11 @@ public sealed class InProcessOplogArchivers(
             }
         }
     }
+
+    /// <summary>The database this run archives still exists as the same incarnation and is not being deleted.</summary>
+    private async Task<bool> StillArchivedAsync(ResourceId database, string? uid, CancellationToken cancellation) =>
+        await resources.GetAsync<Messages.Resources.MongoDB>(database, cancellation) is { } db
+        && db.Metadata.Uid == uid && db.Metadata.DeletionTimestamp is null;
 
     /// <summary>An archiver's status as the control plane reads it; the sidecar publishes the same.</summary>
     internal static ArchivingReport ToReport(OplogArchiverStatus status, DateTimeOffset now) => new(

@@ -28,7 +28,7 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
         var options = new LogicalBackupOptions
         {
             Component = await MongoConnections.ReplicaSetNameAsync(client, cancellation),
-            Timeline = await repository.TimelineAsync(clock, cancellation),
+            Timeline = (await repository.TimelineAsync(client, clock, cancellation)).Id,
             // The restore owns a fresh replica set; these are the server's own.
             IncludeDatabase = name => name is not ("admin" or "config" or "local"),
             Time = clock,

@@ -1,11 +1,19 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Archiver.Actors.Hosting;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Storage.Backends;
 
 namespace Archiver.Host.Adapters;
 
-/// <summary>Empties a repository folder for the WipeOut deletion policies. Deleting what is already gone is fine.</summary>
-public sealed class StorageJanitor(IObjectStoreProvider stores) : IStorageJanitor
+/// <summary>
+/// Empties a repository folder for the WipeOut deletion policies. Deleting what is already gone is fine. The
+/// storage's index then reads the folder again before it answers anything about it, so no window or plan offers
+/// what was wiped.
+/// </summary>
+public sealed class StorageJanitor(IObjectStoreProvider stores, ActorRegistry registry) : IStorageJanitor
 {
     public async Task<long> WipeAsync(ResourceId storage, string prefix, CancellationToken cancellation = default)
     {
@@ -16,6 +24,14 @@ public sealed class StorageJanitor(IObjectStoreProvider stores) : IStorageJanito
         }
 
         var store = await stores.OpenAsync(storage, cancellation);
-        return await store.DeletePrefixAsync(prefix.TrimEnd('/') + "/", cancellation);
+        try
+        {
+            return await store.DeletePrefixAsync(prefix.TrimEnd('/') + "/", cancellation);
+        }
+        finally
+        {
+            // Even a wipe that failed half-way deleted something.
+            if (registry.TryGet<StorageIndexRegion>(out var indexes)) indexes.Tell(new RefreshCatalog(storage, prefix.TrimEnd('/'), Deleted: true));
+        }
     }
 }

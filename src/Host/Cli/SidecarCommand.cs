@@ -112,12 +112,13 @@ public static class SidecarCommand
                 var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD"), tls));
                 try
                 {
-                    var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync(parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
+                    var timeline = await ArchivingTimeline.OpenAsync(client, store, layout, parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
                     var name = parse.GetValue(component) ?? await Adapters.MongoConnections.ReplicaSetNameAsync(client, token);
                     var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
                     {
                         Component = name,
                         Timeline = timeline.Id,
+                        StartAfter = timeline.ArchiveAfter,
                         ChunkMaxAge = age,
                         ChunkMaxBytes = size,
                         StatusInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))),

@@ -144,6 +144,11 @@ public enum DatabaseArchiverPhase
     Configuring,
     /// <summary>Full backups are scheduled and the oplog is archived.</summary>
     Archiving,
+    /// <summary>
+    /// Configured, but its oplog archiver refuses to write: the repository holds another database's history, or a
+    /// restore into the replica set has not finished. The <c>Archiving</c> condition says which.
+    /// </summary>
+    Blocked,
     Paused,
     Restoring,
     /// <summary>The point-in-time restore finished and was verified.</summary>

@@ -41,6 +41,11 @@ public sealed partial class OplogArchiver
         {
             try
             {
+                if (_options.PublishAllowed is { } allowed && !await allowed(cancellationToken))
+                {
+                    throw new ArchivingRevokedException($"{_options.Component}: the database archived into '{_layout.Prefix}' is gone; {writer.PendingEntries} entries read since are not published");
+                }
+
                 var chunk = await writer.PublishAsync(cancellationToken);
                 if (chunk is null)
                 {

@@ -39,5 +39,12 @@ public sealed record OplogArchiverOptions
 
     public ChunkWriterOptions? ChunkWriter { get; init; }
 
+    /// <summary>
+    /// Asked before each chunk is published; false ends the run with <see cref="ArchivingRevokedException"/> and
+    /// publishes nothing more. The entries of a chunk are read before it is asked, so once the database is deleted
+    /// (the answer turns false), nothing written after that reaches the repository. Null: always allowed.
+    /// </summary>
+    public Func<CancellationToken, Task<bool>>? PublishAllowed { get; init; }
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -3,7 +3,8 @@ using MongoDB.Bson;
 namespace Archiver.Mongo.Restore;
 
 /// <summary>
-/// Which namespaces a replay skips and how database names are mapped. Skipped: all of <c>local</c>,
+/// Which namespaces a replay skips and how database names are mapped. Skipped: all of <c>local</c>, Archiver's own
+/// <c>archiver_restore</c> and <c>admin.archiver_lineage</c>,
 /// <c>config.system.sessions</c>, <c>config.transactions</c> and other <c>config.system.*</c> (MongoDB owns
 /// them), time-series collections (their <c>system.buckets.*</c> collection and the view over it, counted as
 /// <c>db.name (time-series)</c>: a logical backup does not hold them, so their later writes have nowhere to go),
@@ -21,6 +22,9 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
 
     public static bool IsForbidden(string database, string? collection) =>
         database == "local"
+        // Archiver's own bookkeeping in the source (a restore's marker, a restored replica set's lineage) is never data.
+        || database == RestoreMarker.Database
+        || (database == LineageRecord.Database && collection == LineageRecord.Collection)
         || (collection is not null && collection.StartsWith(BucketsPrefix, StringComparison.Ordinal))
         || (database == "config" && collection is not null
             && (collection is "system.sessions" or "transactions" or "image_collection" || collection.StartsWith("system.", StringComparison.Ordinal)));

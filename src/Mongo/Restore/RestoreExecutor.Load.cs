@@ -12,10 +12,10 @@ public sealed partial class RestoreExecutor
     private const int MaxBatchBytes = 8 << 20;
 
     /// <summary>Creates each collection with its options and loads its documents (several collections at once), then builds the indexes.</summary>
-    private async Task<long> LoadCollectionsAsync(BackupManifest backup, NamespaceRules rules, ProgressTracker tracker, CancellationToken cancellationToken)
+    private async Task<long> LoadCollectionsAsync(BackupManifest backup, Archiver.Storage.Layout.RepositoryLayout backupLayout, NamespaceRules rules, ProgressTracker tracker, CancellationToken cancellationToken)
     {
         tracker.Report(RestorePhase.LoadingCollections);
-        var reader = new FullBackupReader(store, layout);
+        var reader = new FullBackupReader(store, backupLayout);
         var indexes = new System.Collections.Concurrent.ConcurrentBag<(string Db, string Collection, BsonArray Specs)>();
         await Parallel.ForEachAsync(
             backup.Files,

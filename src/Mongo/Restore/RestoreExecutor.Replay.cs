@@ -5,64 +5,104 @@ namespace Archiver.Mongo.Restore;
 public sealed partial class RestoreExecutor
 {
     /// <summary>
-    /// Replays the chain after T0: each entry exactly once (overlapping chunks are skipped past), refusing to jump
-    /// a gap, and stopping at the first entry past the target. Entries up to T1 are always applied: without them
-    /// the dump is not consistent, and the catalog only planned targets at or after T1.
+    /// Replays the plan's segments in order: the base backup's timeline after its T0, then, for a target on a
+    /// timeline branched by a restore, that timeline's own oplog. Each entry exactly once (overlapping chunks are
+    /// skipped past), refusing to jump a gap, stopping a segment that ends at a branch point after its last entry,
+    /// and the last one at the first entry past the target. Entries up to T1 are always applied: without them the
+    /// dump is not consistent, and the catalog only planned targets at or after T1.
     /// </summary>
-    private async Task<(OplogTimestamp Ts, long Wall, OplogApplier Applier)> ReplayAsync(
-        RestoreWork work, NamespaceRules rules, ProgressTracker tracker, CancellationToken cancellationToken)
+    private async Task<ReplayResult> ReplayAsync(RestoreWork work, NamespaceRules rules, ProgressTracker tracker, CancellationToken cancellationToken)
     {
         tracker.Report(RestorePhase.ReplayingOplog);
         var backup = work.Backup;
-        var applier = new OplogApplier(rules, RunCommandAsync, _options.BatchSize, backup.ConsistentAt);
-        var last = backup.ReplayAfter;
-        var (reached, reachedWall) = (backup.ConsistentAt, backup.ConsistentWallUnixMs);
-        var keys = work.Chunks.Select(c => c.Key).ToList();
-        var stopped = false;
-        await foreach (var chunk in ChunkReadAhead.ReadAsync(store, keys, _options.ReadAhead, cancellationToken))
+        var result = new ReplayResult { Reached = backup.ConsistentAt, ReachedWall = backup.ConsistentWallUnixMs };
+        for (var index = 0; index < work.Plan.Segments.Count; index++)
         {
-            if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
+            var segment = work.Plan.Segments[index];
+            var first = index == 0;
+
+            // A transaction still open when a segment ends at its branch point was not committed there: the restore that
+            // made the branch left it out as well. So each segment has its applier, and its open transactions end with it.
+            var applier = new OplogApplier(rules, RunCommandAsync, _options.BatchSize, first ? backup.ConsistentAt : OplogTimestamp.Zero);
+            var last = segment.After;
+            if (!first)
             {
-                throw new StorageException($"Chunk '{chunk.Key}' starts after {chunk.Header.Previous} but the replay only reached {last}: the chain has a gap.");
+                // Nothing of this timeline applied yet: the restore stands at its start.
+                result = result with { Reached = segment.After };
             }
 
-            foreach (var entry in chunk.Entries)
+            var stopped = false;
+            await foreach (var chunk in ChunkReadAhead.ReadAsync(store, [.. segment.Chunks.Select(c => c.Key)], _options.ReadAhead, cancellationToken))
             {
-                if (entry.Ts <= last)
+                if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
                 {
-                    continue;
+                    throw new StorageException($"Chunk '{chunk.Key}' starts after {chunk.Header.Previous} but the replay only reached {last}: the chain has a gap.");
                 }
 
-                if (entry.Ts > backup.ConsistentAt && work.Target.IsPast(entry))
+                foreach (var entry in chunk.Entries)
                 {
-                    stopped = true;
+                    if (entry.Ts <= last)
+                    {
+                        continue;
+                    }
+
+                    if (segment.Until is { } until ? entry.Ts > until : (!first || entry.Ts > backup.ConsistentAt) && work.Target.IsPast(entry))
+                    {
+                        stopped = true;
+                        break;
+                    }
+
+                    await applier.ApplyAsync(entry, cancellationToken);
+                    last = entry.Ts;
+                    if (entry.Ts >= result.Reached)
+                    {
+                        result = result with { Reached = entry.Ts, ReachedWall = entry.WallUnixMs };
+                    }
+                }
+
+                await applier.FlushAsync(cancellationToken);
+                tracker.AddEntries(chunk.Entries.Count);
+                tracker.AddBytes(chunk.Header.PayloadLength);
+                tracker.Report();
+                if (stopped)
+                {
                     break;
-                }
-
-                await applier.ApplyAsync(entry, cancellationToken);
-                last = entry.Ts;
-                if (entry.Ts >= reached)
-                {
-                    (reached, reachedWall) = (entry.Ts, entry.WallUnixMs);
                 }
             }
 
             await applier.FlushAsync(cancellationToken);
-            tracker.AddEntries(chunk.Entries.Count);
-            tracker.AddBytes(chunk.Header.PayloadLength);
-            tracker.Report();
-            if (stopped)
+            if (first && last < backup.ConsistentAt)
             {
-                break;
+                throw new StorageException($"The replay reached only {last}, before the backup's consistent point {backup.ConsistentAt}: the archived oplog is incomplete.");
             }
+
+            if (segment.Until is { } end && last < end)
+            {
+                throw new StorageException($"The replay of timeline {segment.Timeline} reached only {last}, before its branch point {end}: the archived oplog is incomplete.");
+            }
+
+            result = result with
+            {
+                EntriesApplied = result.EntriesApplied + applier.EntriesApplied,
+                TransactionsApplied = result.TransactionsApplied + applier.TransactionsApplied,
+                OpenTransactions = result.OpenTransactions + (index == work.Plan.Segments.Count - 1 ? applier.OpenTransactions : 0),
+            };
         }
 
-        await applier.FlushAsync(cancellationToken);
-        if (last < backup.ConsistentAt)
-        {
-            throw new StorageException($"The replay reached only {last}, before the backup's consistent point {backup.ConsistentAt}: the archived oplog is incomplete.");
-        }
+        return result;
+    }
 
-        return (reached, reachedWall, applier);
+    /// <summary>Where a replay stopped (the last entry applied, on the last segment's timeline) and what it applied.</summary>
+    private sealed record ReplayResult
+    {
+        public OplogTimestamp Reached { get; init; }
+
+        public long ReachedWall { get; init; }
+
+        public long EntriesApplied { get; init; }
+
+        public long TransactionsApplied { get; init; }
+
+        public long OpenTransactions { get; init; }
     }
 }

@@ -3,7 +3,6 @@ using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
-using Archiver.Storage.Oplog;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -27,25 +26,35 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         await EnsureTargetEmptyAsync(cancellationToken);
 
         var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
-        await RestoreMarker.WriteAsync(target, _options.RestoreId, work.Backup.Id, to.ToString(), _options.Time.GetUtcNow(), cancellationToken);
+        await RestoreMarker.WriteAsync(target, _options.RestoreId, work.Backup.Id, to.ToString(), _options.RecordLineage, _options.Time.GetUtcNow(), cancellationToken);
         try
         {
             var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase);
-            var collections = await LoadCollectionsAsync(work.Backup, rules, tracker, cancellationToken);
-            var (reached, reachedWall, applier) = await ReplayAsync(work, rules, tracker, cancellationToken);
+            // A database restored from another one's history may start from a backup stored under that one's prefix.
+            var collections = await LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, cancellationToken);
+            var replay = await ReplayAsync(work, rules, tracker, cancellationToken);
             await RestoreMarker.RemoveAsync(target, _options.RestoreId, cancellationToken);
+            var lineage = Lineage(work, replay);
+            if (_options.RecordLineage)
+            {
+                // Last, so its oplog entry follows every write of the restore: the restored database's own archive starts after it.
+                await LineageRecord.WriteAsync(target, _options.RestoreId, lineage, _options.Time.GetUtcNow(), cancellationToken);
+            }
+
             tracker.Report(RestorePhase.Completed);
             return new RestoreReport
             {
                 BackupId = work.Backup.Id,
                 Target = to.ToString(),
-                ReachedTs = reached,
-                ReachedWall = DateTimeOffset.FromUnixTimeMilliseconds(reachedWall),
+                Timeline = work.Plan.Timeline,
+                ReachedTs = replay.Reached,
+                ReachedWall = DateTimeOffset.FromUnixTimeMilliseconds(replay.ReachedWall),
+                Lineage = _options.RecordLineage ? lineage : null,
                 CollectionsRestored = collections,
                 DocumentsLoaded = tracker.Documents,
-                EntriesReplayed = applier.EntriesApplied,
-                TransactionsApplied = applier.TransactionsApplied,
-                TransactionsNotCommittedAtTarget = applier.OpenTransactions,
+                EntriesReplayed = replay.EntriesApplied,
+                TransactionsApplied = replay.TransactionsApplied,
+                TransactionsNotCommittedAtTarget = replay.OpenTransactions,
                 Skipped = rules.Skipped,
                 Duration = clock.Elapsed,
             };
@@ -68,27 +77,38 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     private async Task<RestoreWork> PlanAsync(RestoreTarget to, CancellationToken cancellationToken)
     {
         var catalog = await RepositoryCatalog.LoadAsync(store, layout, cancellationToken);
-        var resolved = Resolve(catalog, to);
-        var result = catalog.PlanRestore(ToCatalogTarget(resolved), _options.Time.GetUtcNow(), _options.Timeline);
+        var (resolved, timeline) = Resolve(catalog, to);
+        var result = catalog.PlanRestore(ToCatalogTarget(resolved), _options.Time.GetUtcNow(), timeline);
         if (result.Plan is not { } plan)
         {
             throw new RestoreRefusedException($"Cannot restore to {to}: {result.Refusal!.Message}") { Refusal = result.Refusal };
         }
 
-        if (plan.BaseBackup.Components.Count != 1)
+        if (plan.BaseBackup.Components.Count != 1 || plan.Segments.Count == 0)
         {
             throw new RestoreRefusedException($"Backup {plan.BaseBackup.Id} spans {plan.BaseBackup.Components.Count} components; only replica-set restores are supported.");
         }
 
-        var component = plan.BaseBackup.Components[0];
-        var history = catalog.Timeline(plan.Timeline).Component(component);
-        var chunks = ChunksToReplay(history, plan.BaseBackup, resolved);
+        var last = plan.Segments[^1];
+        var source = catalog.RecordOf(last.Prefix, last.Timeline);
         return new RestoreWork(
-            plan.BaseBackup,
+            plan,
             resolved,
-            chunks,
-            chunks.Sum(c => (long)c.Range.EntryCount),
-            plan.BaseBackup.TotalStoredBytes + chunks.Sum(c => c.Range.SizeBytes));
+            source?.Owner,
+            plan.Segments.Sum(s => s.Chunks.Sum(c => (long)c.Range.EntryCount)),
+            plan.BaseBackup.TotalStoredBytes + plan.Segments.Sum(s => s.Chunks.Sum(c => c.Range.SizeBytes)));
+    }
+
+    /// <summary>
+    /// Where the restored replica set's data comes from: the timeline the target fell on, and the last of its entries
+    /// applied (its start when none was). A timeline without a record (written before timelines had records) has no
+    /// owner to name, so no lineage can be followed from it.
+    /// </summary>
+    private static RestoreLineage Lineage(RestoreWork work, ReplayResult replay)
+    {
+        var last = work.Plan.Segments[^1];
+        var branchWall = work.Target.Kind == RestoreTargetKind.Time ? CatalogTimeMs(work.Target) : replay.ReachedWall;
+        return new RestoreLineage(last.Prefix, last.Timeline, work.SourceOwner ?? string.Empty, replay.Reached, branchWall, null, work.Target.ToString());
     }
 
     private async Task EnsureTargetEmptyAsync(CancellationToken cancellationToken)
@@ -110,5 +130,8 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         target.GetDatabase(database).RunCommandAsync<BsonDocument>(command, cancellationToken: cancellationToken);
 
     /// <summary>One restore's inputs once planned.</summary>
-    private sealed record RestoreWork(BackupManifest Backup, RestoreTarget Target, IReadOnlyList<ChunkDescriptor> Chunks, long EntriesTotal, long BytesTotal);
+    private sealed record RestoreWork(RestorePlan Plan, RestoreTarget Target, string? SourceOwner, long EntriesTotal, long BytesTotal)
+    {
+        public BackupManifest Backup => Plan.BaseBackup;
+    }
 }

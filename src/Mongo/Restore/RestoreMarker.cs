@@ -25,7 +25,8 @@ public static class RestoreMarker
     public static async Task<IReadOnlyList<BsonDocument>> ListAsync(IMongoClient client, CancellationToken cancellationToken = default) =>
         await Markers(client).Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(cancellationToken);
 
-    internal static Task WriteAsync(IMongoClient client, string restoreId, string backupId, string target, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+    /// <param name="whole">The restore owns the whole replica set (it will record its lineage): nothing may archive it meanwhile.</param>
+    internal static Task WriteAsync(IMongoClient client, string restoreId, string backupId, string target, bool whole, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         Markers(client).InsertOneAsync(
             new BsonDocument
             {
@@ -33,9 +34,17 @@ public static class RestoreMarker
                 { "state", "running" },
                 { "backupId", backupId },
                 { "target", target },
+                { "whole", whole },
                 { "startedAt", startedAt.UtcDateTime },
             },
             cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// The unfinished restores that own the whole replica set: while one is there the replica set holds a restore's
+    /// writes that are not a database's history yet, so archiving it must wait (or, once it failed, not start).
+    /// </summary>
+    public static async Task<IReadOnlyList<BsonDocument>> WholeAsync(IMongoClient client, CancellationToken cancellationToken = default) =>
+        [.. (await ListAsync(client, cancellationToken)).Where(m => m.GetValue("whole", true).ToBoolean())];
 
     internal static Task FailAsync(IMongoClient client, string restoreId, string error) =>
         Markers(client).UpdateOneAsync(

@@ -27,6 +27,13 @@ public sealed record RestoreOptions
     /// </summary>
     public Func<string, bool> OwnsTargetDatabase { get; init; } = name => name is not ("admin" or "config" or "local");
 
+    /// <summary>
+    /// The restore owns the whole target replica set: its lineage is recorded in it (<see cref="LineageRecord"/>), so
+    /// the database's own archive later continues the history it was restored from. Off for a restore of some
+    /// databases next to live data, whose replica set keeps a history of its own.
+    /// </summary>
+    public bool RecordLineage { get; init; } = true;
+
     /// <summary>Identifies this restore's marker document in <c>archiver_restore.incomplete</c>.</summary>
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 

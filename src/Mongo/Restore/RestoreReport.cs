@@ -9,6 +9,12 @@ public sealed record RestoreReport
 
     public required string Target { get; init; }
 
+    /// <summary>The timeline the target fell on.</summary>
+    public uint Timeline { get; init; }
+
+    /// <summary>What the restore recorded in the target as its lineage (null when it restored only some databases).</summary>
+    public Archiver.Storage.Layout.RestoreLineage? Lineage { get; init; }
+
     /// <summary>The last oplog entry applied (the backup's consistent point if none was).</summary>
     public required OplogTimestamp ReachedTs { get; init; }
 

@@ -7,6 +7,16 @@ public interface IDatabaseEvent : IWithDatabaseId
     DateTimeOffset At { get; }
 }
 
+/// <summary>The database behind this name is the one with <paramref name="Uid"/> (<c>metadata.uid</c>): first seen, or seen after the entity forgot the last one.</summary>
+public sealed record DatabaseIdentified(ResourceId DatabaseId, string Uid, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>
+/// The database with <paramref name="Uid"/> was deleted, or replaced by another of the same name: its archiving was
+/// stopped and everything kept for it (schedule, runs, restore) is forgotten. A database created again under the name
+/// is a new one, with its own uid, its own stream and its own timeline.
+/// </summary>
+public sealed record DatabaseGone(ResourceId DatabaseId, string? Uid, string Reason, DateTimeOffset At) : IDatabaseEvent;
+
 /// <summary>The full-backup settings in force, from the archiver that configured the database.</summary>
 public sealed record BackupScheduleSet(
     ResourceId DatabaseId, ResourceId ArchiverId, string Schedule, ConcurrencyPolicy ConcurrencyPolicy,

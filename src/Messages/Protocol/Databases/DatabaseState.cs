@@ -7,6 +7,8 @@ namespace Archiver.Messages.Protocol.Databases;
 public sealed record DatabaseState : IArchiverProtocolMember
 {
     public required ResourceId Id { get; init; }
+    /// <summary>The incarnation this state is about (<c>metadata.uid</c>); null before it was first seen.</summary>
+    public string? DatabaseUid { get; init; }
     public BackupSchedule? Schedule { get; init; }
     /// <summary>Runs under way, by run id (more than one only under <c>concurrencyPolicy: Allow</c>).</summary>
     public ImmutableSortedDictionary<string, BackupRun> Active { get; init; } = ImmutableSortedDictionary<string, BackupRun>.Empty;
@@ -22,8 +24,15 @@ public sealed record DatabaseState : IArchiverProtocolMember
 
     public static DatabaseState Empty(ResourceId id) => new() { Id = id };
 
+    /// <summary>Whether anything is kept for a database: false for an entity that never saw one, or forgot it.</summary>
+    public bool HoldsAnything => DatabaseUid is not null || Schedule is not null || Restore is not null || !Active.IsEmpty || !Retrying.IsEmpty
+        || ConfiguredAtCreation is not null || LastSucceeded is not null || LastFailed is not null;
+
     public DatabaseState Apply(IDatabaseEvent e) => e switch
     {
+        DatabaseIdentified i => this with { DatabaseUid = i.Uid },
+        // Run ids stay unique across incarnations: a new database's first run is not named like an old one's.
+        DatabaseGone => Empty(Id) with { Runs = Runs },
         BackupScheduleSet s => this with
         {
             Schedule = new BackupSchedule(s.ArchiverId, s.Schedule, s.ConcurrencyPolicy, s.FailurePolicy, s.MaxRetry, s.RetryDelay, s.Paused),

@@ -6,10 +6,21 @@ public interface IWithStorageId : IArchiverProtocolMember
     ResourceId StorageId { get; }
 }
 
-/// <summary>The recoverable windows and oplog gaps of the repository under <paramref name="Prefix"/>.</summary>
-public sealed record GetRecoverableWindows(ResourceId StorageId, string Prefix) : IWithStorageId;
+/// <summary>
+/// The recoverable windows and oplog gaps of the repository under <paramref name="Prefix"/>: of every timeline, or,
+/// with <paramref name="Owner"/> (a database's <c>metadata.uid</c>), of that database's lineage only: its own
+/// timeline and what it was restored from, up to the branch point (what its status shows).
+/// </summary>
+public sealed record GetRecoverableWindows(ResourceId StorageId, string Prefix, string? Owner = null) : IWithStorageId;
 
-public sealed record RecoverableWindowsReply(string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps, string? Error) : IArchiverProtocolMember;
+/// <param name="Timelines">Every timeline under the prefix: who owns it and where it branched from.</param>
+/// <param name="OwnTimeline">With an owner asked for: the timeline it archives into, if it has one yet.</param>
+public sealed record RecoverableWindowsReply(
+    string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps, string? Error,
+    IReadOnlyList<TimelineInfo>? Timelines = null, uint? OwnTimeline = null) : IArchiverProtocolMember;
+
+/// <summary>One timeline: its owner (a database's uid) and, for a restored database's, the history and point it branched from.</summary>
+public sealed record TimelineInfo(uint Id, string Owner, uint? Parent, string? ParentPrefix, DateTimeOffset? BranchedAt, string Reason);
 
 /// <summary>From a backup's consistent point to the end of the continuous oplog after it.</summary>
 public sealed record WindowInfo(uint Timeline, string BackupId, DateTimeOffset From, DateTimeOffset To, string FromTs, string ToTs);
@@ -24,13 +35,24 @@ public sealed record PlanRecovery(ResourceId StorageId, string Prefix, DateTimeO
 
 public sealed record RecoveryPlanReply(string Prefix, PlanInfo? Plan, RefusalInfo? Refusal, string? Error) : IArchiverProtocolMember;
 
-public sealed record PlanInfo(uint Timeline, string BaseBackupId, string ReplayAfterTs, IReadOnlyList<string> Components, int Chunks, long BytesToRead);
+/// <param name="Timeline">The timeline the target falls on.</param>
+/// <param name="BaseTimeline">The timeline of the base backup (the history a restored database came from, before its own first backup).</param>
+/// <param name="Segments">The oplog replayed, one segment per timeline, oldest first.</param>
+public sealed record PlanInfo(
+    uint Timeline, string BaseBackupId, string ReplayAfterTs, IReadOnlyList<string> Components, int Chunks, long BytesToRead,
+    uint? BaseTimeline = null, string? BasePrefix = null, IReadOnlyList<SegmentInfo>? Segments = null);
+
+/// <param name="UntilTs">The branch point a segment stops at; null for the last, which the target stops.</param>
+public sealed record SegmentInfo(string Prefix, uint Timeline, string Component, int Chunks, string? UntilTs);
 
 /// <summary>Why a target cannot be reached, with the nearest recoverable times.</summary>
 public sealed record RefusalInfo(string Reason, string Message, DateTimeOffset? EarliestRecoverable, DateTimeOffset? LatestRecoverable);
 
-/// <summary>Something was published under the prefix (a chunk, a backup): read its listing again.</summary>
-public sealed record RefreshCatalog(ResourceId StorageId, string Prefix) : IWithStorageId;
+/// <summary>
+/// Something was published under the prefix (a chunk, a backup), or, with <paramref name="Deleted"/>, deleted (a
+/// wipe): read its listing again. After a deletion no answer about the prefix is given until the new listing is in.
+/// </summary>
+public sealed record RefreshCatalog(ResourceId StorageId, string Prefix, bool Deleted = false) : IWithStorageId;
 
 /// <summary>Applies a retention policy to one repository, or with <paramref name="DryRun"/> only lists what would go.</summary>
 public sealed record ApplyRetention(ResourceId StorageId, string Prefix, int KeepLastSucceeded, int KeepLastFailed, TimeSpan? MaxRetentionPeriod, bool DryRun) : IWithStorageId;
