@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
 using Archiver.Actors.Restores;
 using Archiver.Messages.Configuration;
@@ -20,11 +21,15 @@ public sealed partial class DatabaseActor
     private RestoreProgressReport? _progress;
     private DateTimeOffset _lastProgressWrite;
 
-    private void MaybeStartRestore(MongoDB db)
+    private void MaybeStartRestore(MongoDB db, MongoDBArchiver? archiver)
     {
         if (_state.Restore is not null || db.Spec?.Init?.Archiver is not { RecoveryTimeStamp: { } target, Repository: { } repository } init) return;
         var storage = new ResourceId(repository.NamespaceOr(_state.Id.Namespace), repository.Name);
-        var prefix = init.Prefix ?? PrefixTemplate.Expand(PrefixTemplate.Default, MongoDB.KindName, _state.Id.Namespace, _state.Id.Name);
+        // No prefix given: the history this name has, where the archiver that selects it keeps it (the same-name
+        // disaster recovery the design shows), else where the default prefix puts it.
+        var prefix = init.Prefix
+            ?? (archiver is { Spec: not null } && ArchiverResources.StorageId(archiver) == storage ? ArchiverResources.Directory(archiver, _state.Id) : null)
+            ?? PrefixTemplate.Expand(PrefixTemplate.Default, MongoDB.KindName, _state.Id.Namespace, _state.Id.Name);
         Persist(new RestoreRequested(_state.Id, storage, prefix, target, Now), Applied(StartRestore));
     }
 

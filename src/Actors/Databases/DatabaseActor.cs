@@ -124,7 +124,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _archiver = Essentials(loaded.Archiver);
         // Another storage or folder holds other windows: show them now, not at the next look.
         if (before is not null && _archiver is not null && !SameRepository(before, _archiver)) Self.Tell(Observe.Instance);
-        if (loaded.Database is { } restored) MaybeStartRestore(restored);
+        if (loaded.Database is { } restored) MaybeStartRestore(restored, loaded.Archiver);
         // A database created to be restored is archived once restored (by its archiver's ops request), never during it.
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)
             && !DatabaseMutator.RestorePending(db))

@@ -8,7 +8,11 @@ public sealed record ApiError(string Message, IReadOnlyList<string>? Details = n
 public sealed record ApplyResult(string Kind, string Namespace, string Name, ApplyAction Action);
 
 /// <summary>A database's recoverable history: what <c>archiver windows</c> shows.</summary>
-public sealed record WindowsResponse(string Database, string Storage, string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps);
+/// <param name="Timelines">Every timeline under the prefix (null from a node of an older version).</param>
+/// <param name="OwnTimeline">The timeline this database archives into, if it has one yet.</param>
+public sealed record WindowsResponse(
+    string Database, string Storage, string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps,
+    IReadOnlyList<TimelineInfo>? Timelines = null, uint? OwnTimeline = null);
 
 /// <summary>How a target is reached (<see cref="Plan"/>), or why it cannot be (<see cref="Refusal"/>, told in <see cref="Message"/>).</summary>
 public sealed record PlanResponse(string Database, string Storage, string Prefix, string Target, PlanInfo? Plan, RefusalInfo? Refusal, string? Message = null);

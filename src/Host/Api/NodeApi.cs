@@ -107,9 +107,11 @@ public static class NodeApi
         if (problem is not null) return problem;
         var (storage, prefix) = repository!.Value;
         var reply = await registry.Get<StorageIndexRegion>().Ask<RecoverableWindowsReply>(new GetRecoverableWindows(storage, prefix), AskTimeout, cancellation);
+        var uid = (await store.GetAsync<MongoDBResource>(new ResourceId(ns, name), cancellation))?.Metadata.Uid;
+        var own = reply.Timelines?.Where(t => t.Owner == uid).Select(t => (uint?)t.Id).Min();
         return reply.Error is { } error
             ? Results.Json(new ApiError($"cannot read the repository {storage}:{prefix}: {error}"), statusCode: StatusCodes.Status503ServiceUnavailable)
-            : Results.Ok(new WindowsResponse($"{ns}/{name}", storage.ToString(), prefix, reply.Windows, reply.Gaps));
+            : Results.Ok(new WindowsResponse($"{ns}/{name}", storage.ToString(), prefix, reply.Windows, reply.Gaps, reply.Timelines, own));
     }
 
     private static async Task<IResult> PlanAsync(string ns, string name, HttpRequest request, IResourceStore store, ActorRegistry registry, CancellationToken cancellation)

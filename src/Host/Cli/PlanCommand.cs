@@ -30,11 +30,24 @@ public static class PlanCommand
             using var client = NodeClient.From(parse, node, token);
             var plan = await FetchAsync(client, id, parse.GetValue(at)!, cancellation);
             var p = plan.Plan!;
-            await output.WriteLineAsync($"{plan.Database} at {plan.Target}: restorable");
-            await output.WriteLineAsync($"  base backup   {p.BaseBackupId} (timeline {p.Timeline})");
+            await output.WriteLineAsync($"{plan.Database} at {plan.Target}: restorable, on timeline {p.Timeline}");
+            var baseTimeline = p.BaseTimeline ?? p.Timeline;
+            var elsewhere = p.BasePrefix is { } basePrefix && basePrefix != plan.Prefix ? $" of {basePrefix}" : "";
+            await output.WriteLineAsync($"  base backup   {p.BaseBackupId} (timeline {baseTimeline}{elsewhere})");
             await output.WriteLineAsync($"  replay after  {p.ReplayAfterTs}");
             await output.WriteLineAsync($"  components    {string.Join(", ", p.Components)}");
             await output.WriteLineAsync($"  oplog chunks  {p.Chunks}");
+            // A target on a restored database's timeline before its own first backup replays two histories, never mixed.
+            if (p.Segments is { Count: > 1 } segments)
+            {
+                foreach (var segment in segments)
+                {
+                    var where = segment.Prefix != plan.Prefix ? $" of {segment.Prefix}" : "";
+                    var until = segment.UntilTs is { } ts ? $" up to its branch point {ts}" : " up to the target";
+                    await output.WriteLineAsync($"    timeline {segment.Timeline}{where} ({segment.Component}): {segment.Chunks} chunk(s){until}");
+                }
+            }
+
             await output.WriteLineAsync($"  to read       {Bytes(p.BytesToRead)}");
             return ExitCodes.Ok;
         }));

@@ -79,6 +79,21 @@ public static class WindowsCommand
             Tables.Write(output, table);
         }
 
+        // Where each timeline came from: a database restored from this history archives on a branch of its own.
+        if (windows.Timelines is { Count: > 1 } timelines || windows.Timelines?.FirstOrDefault()?.Parent is not null)
+        {
+            await output.WriteLineAsync("timelines:");
+            var table = Tables.Plain("TIMELINE", "BRANCHED FROM", "AT", "DATABASE", "WHY");
+            foreach (var t in windows.Timelines!.OrderBy(t => t.Id))
+            {
+                var from = t.Parent is { } parent ? $"timeline {parent}{(t.ParentPrefix is { } other ? $" of {other}" : "")}" : "-";
+                var whose = t.Id == windows.OwnTimeline ? $"{windows.Database} (this one)" : $"uid {t.Owner}";
+                table.AddRow(t.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(from), t.BranchedAt is { } at ? Rfc3339.Format(at) : "-", Markup.Escape(whose), Markup.Escape(t.Reason));
+            }
+
+            Tables.Write(output, table);
+        }
+
         if (windows.Windows.Count > 0) await output.WriteAsync(TimeLine(windows.Windows, windows.Gaps));
     }
 
