@@ -7,16 +7,24 @@ namespace Archiver.Actors.Embedded;
 /// <summary>
 /// The embedded node's workloads: which databases have archiving on, with what settings, and which restarts
 /// have happened. The oplog archiver itself plugs in through <see cref="ArchivingChanged"/> (it runs in-process
-/// on the embedded node; in a cluster the sidecar does this work).
+/// on the embedded node; in a cluster the sidecar does this work). With an <see cref="IArchivingJournal"/>, each
+/// change of the archiving set is written to it before it takes effect, so an acknowledged one outlives the process.
 /// </summary>
-public sealed class InProcessWorkloads : IArchivingWorkloads
+public sealed class InProcessWorkloads(IArchivingJournal? journal) : IArchivingWorkloads
 {
+    // Orders each change with its journal entry, so the journal's last entry for a database is its current spec.
+    private readonly Lock _archivingGate = new();
     private readonly ConcurrentDictionary<ResourceId, ArchivingSpec> _archiving = new();
     private readonly ConcurrentDictionary<(ResourceId Database, string Token), DateTimeOffset> _restarts = new();
     private readonly ConcurrentDictionary<ResourceId, ArchivingReport> _reports = new();
 
     /// <summary>Raised when a database's archiving starts, changes (spec) or stops (null).</summary>
     public event Action<ResourceId, ArchivingSpec?>? ArchivingChanged;
+
+    public InProcessWorkloads()
+        : this(null)
+    {
+    }
 
     public IReadOnlyDictionary<ResourceId, ArchivingSpec> Archiving => _archiving;
 
@@ -25,16 +33,48 @@ public sealed class InProcessWorkloads : IArchivingWorkloads
 
     public Task EnsureArchivingAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation = default)
     {
-        var previous = _archiving.TryGetValue(database, out var p) ? p : null;
-        _archiving[database] = spec;
-        if (previous != spec) ArchivingChanged?.Invoke(database, spec);
+        bool changed;
+        lock (_archivingGate)
+        {
+            changed = !_archiving.TryGetValue(database, out var previous) || previous != spec;
+            if (changed)
+            {
+                journal?.PutArchiving(database, spec);
+                _archiving[database] = spec;
+            }
+        }
+
+        if (changed) ArchivingChanged?.Invoke(database, spec);
         return Task.CompletedTask;
     }
 
     public Task StopArchivingAsync(ResourceId database, CancellationToken cancellation = default)
     {
-        if (_archiving.TryRemove(database, out _)) ArchivingChanged?.Invoke(database, null);
+        bool stopped;
+        lock (_archivingGate)
+        {
+            stopped = _archiving.ContainsKey(database);
+            if (stopped)
+            {
+                journal?.PutArchiving(database, null);
+                _archiving.TryRemove(database, out _);
+            }
+        }
+
+        if (stopped) ArchivingChanged?.Invoke(database, null);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Loads the archiving set a node had, before anything watches <see cref="ArchivingChanged"/> (those that start
+    /// later read <see cref="Archiving"/>). Nothing is journaled: the journal's owner is loading what it keeps.
+    /// </summary>
+    public void Import(IEnumerable<KeyValuePair<ResourceId, ArchivingSpec>> archiving)
+    {
+        lock (_archivingGate)
+        {
+            foreach (var (database, spec) in archiving) _archiving[database] = spec;
+        }
     }
 
     /// <summary>Called by the in-process oplog archiver with its latest status.</summary>
