@@ -31,7 +31,11 @@ public sealed partial class InMemoryResourceStore
         }
     }
 
-    /// <summary>Loads resources exactly as exported, before anyone watches; an existing name is replaced.</summary>
+    /// <summary>
+    /// Loads resources exactly as exported, before anyone watches; an existing name is replaced. Each gets a new
+    /// resourceVersion from this store's counter, so later writes get versions above every loaded one (a watcher's
+    /// "seen up to" mark stays meaningful). Nothing is journaled: the journal's owner is loading what it keeps.
+    /// </summary>
     public void Import(IEnumerable<Resource> resources, IEnumerable<NamespaceInfo> namespaces)
     {
         lock (_namespacesGate)

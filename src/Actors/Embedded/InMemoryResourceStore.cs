@@ -22,9 +22,11 @@ namespace Archiver.Actors.Embedded;
 /// are stored as JSON, so no caller ever shares an instance with the store. Like the API server's storage, each
 /// kind is kept apart, under its own lock, and indexed by namespace and by label, so a list reads (and
 /// deserializes) only what it returns; a get takes no lock at all, and no deserializing is done under one except
-/// the one copy every watcher shares.
+/// the one copy every watcher shares. With a <see cref="IResourceJournal"/>, every change is written to it under
+/// the same lock before it is stored, so what a caller (or a watcher, or a lock-free get) has seen is never lost
+/// with the process; without one (tests, benchmarks) the store lives and dies with the process.
 /// </summary>
-public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourceStore
+public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJournal? journal) : IResourceStore
 {
     private readonly ConcurrentDictionary<string, Kind> _kinds = new(StringComparer.Ordinal);
     private readonly Lock _namespacesGate = new();
@@ -35,6 +37,11 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
 
     public InMemoryResourceStore()
         : this(TimeProvider.System)
+    {
+    }
+
+    public InMemoryResourceStore(TimeProvider clock)
+        : this(clock, null)
     {
     }
 
@@ -116,6 +123,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
                 return Task.FromResult(true);
             }
 
+            journal?.Delete(kind.Name, id, metadata["resourceVersion"]?.GetValue<string>());
             kind.Remove(id);
             Publish(new ResourceEvent(ResourceEventType.Deleted, Read<T>(json)));
             return Task.FromResult(true);
@@ -134,9 +142,11 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     /// <summary>Creates or relabels a namespace (what <c>kubectl label namespace</c> does).</summary>
     public void SetNamespace(string name, IReadOnlyDictionary<string, string>? labels = null)
     {
+        var ns = new NamespaceInfo(name, labels ?? new Dictionary<string, string>());
         lock (_namespacesGate)
         {
-            _namespaces[name] = new NamespaceInfo(name, labels ?? new Dictionary<string, string>());
+            journal?.PutNamespace(ns);
+            _namespaces[name] = ns;
         }
     }
 
@@ -203,6 +213,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
                 // Removing the last finalizer of an object being deleted completes the deletion.
                 if (metadata["deletionTimestamp"] is not null && metadata["finalizers"] is not JsonArray { Count: > 0 })
                 {
+                    journal?.Delete(kind.Name, id, currentMetadata["resourceVersion"]?.GetValue<string>());
                     kind.Remove(id);
                     var gone = Read<T>(next.ToJsonString());
                     Publish(new ResourceEvent(ResourceEventType.Deleted, gone));
@@ -220,8 +231,12 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock) : IResourc
     private string Write<T>(Kind kind, ResourceId id, JsonNode node, ResourceEventType type)
         where T : Resource
     {
-        node["metadata"]!["resourceVersion"] = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
+        var version = Interlocked.Increment(ref _version);
+        node["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
         var json = node.ToJsonString();
+        // Journaled before it is stored: nothing anyone has seen can be lost with the process. A refused write
+        // leaves a gap in the versions, which nobody reads as a change.
+        journal?.Put(kind.Name, id, json, version);
         kind.Put(id, new Stored(json, LabelsOf(node)));
         // Published under the kind's lock, so each kind's changes reach watchers in version order; every watcher
         // shares the one copy.

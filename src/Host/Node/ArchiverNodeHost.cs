@@ -146,12 +146,15 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
 
     private static void AddEmbeddedResources(IServiceCollection services)
     {
-        services.AddSingleton<InMemoryResourceStore>();
+        services.AddSingleton(new ResourceFileOptions());
+        // The store and the workloads write every change to it before they acknowledge it.
+        services.AddSingleton<ResourceChangeLog>();
+        services.AddSingleton(sp => new InMemoryResourceStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ResourceChangeLog>()));
         services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<InMemoryResourceStore>());
         // Before Akka: the resources are back in the store before any entity looks for them.
         services.AddSingleton<ResourceFile>();
         services.AddHostedService(sp => sp.GetRequiredService<ResourceFile>());
-        services.AddSingleton<InProcessWorkloads>();
+        services.AddSingleton(sp => new InProcessWorkloads(sp.GetRequiredService<ResourceChangeLog>()));
         services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<InProcessWorkloads>());
     }
 

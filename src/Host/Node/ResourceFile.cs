@@ -1,10 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Archiver.Actors.Embedded;
-using Archiver.Actors.Ports;
-using Archiver.Host.Api;
-using Archiver.Messages.Protocol;
-using Archiver.Messages.Manifests;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -12,122 +6,121 @@ namespace Archiver.Host.Node;
 
 /// <summary>
 /// Keeps the embedded node's resources, and which databases have oplog archiving on (what a cluster keeps in its
-/// pod templates), in <c>&lt;data&gt;/resources.json</c>: loaded before the actors start, written (whole, atomically)
-/// within half a second of any change and at shutdown. Without it a restarted node would find its remembered
-/// entities' resources gone and act as if they had been deleted, and its databases' archiving stopped.
+/// pod templates), in its data folder, as an API server keeps its objects in etcd. Without it a restarted node
+/// would find its remembered entities' resources gone and act as if they had been deleted, and its databases'
+/// archiving stopped.
+/// <list type="bullet">
+/// <item><c>resources.log</c> (<see cref="ResourceChangeLog"/>): every change, written before the store or the
+/// workloads acknowledge it, so an acknowledged change survives a kill of the process at any moment after.</item>
+/// <item><c>resources.json</c>: the whole state at some point (a snapshot), written atomically (a temporary file,
+/// then a rename) at start, once the log passes <see cref="ResourceFileOptions.CompactAtBytes"/>, and at shutdown;
+/// each time the log's changes up to then are dropped.</item>
+/// </list>
+/// At start, before the actors: the snapshot is loaded, the log replayed over it (a torn last line, from a kill
+/// mid-write, was never acknowledged and is skipped), and the two compacted into a new snapshot and an empty log.
+/// A compaction while the node runs first moves the log aside (<c>resources.compacting.log</c>), so changes go on
+/// in a new one, then writes the snapshot, then deletes the old log: killed at any step, the next start replays
+/// the snapshot, the old log and the new one, in that order, and ends where the node was (see
+/// <see cref="SavedResources"/> for why replaying changes a snapshot already has is harmless).
 /// </summary>
-public sealed class ResourceFile(InMemoryResourceStore store, InProcessWorkloads workloads, NodeSettings settings, ILogger<ResourceFile> log) : IHostedService
+public sealed class ResourceFile(
+    InMemoryResourceStore store, InProcessWorkloads workloads, ResourceChangeLog changes, NodeSettings settings, ILogger<ResourceFile> log)
+    : IHostedService
 {
-    private static readonly TimeSpan WriteDelay = TimeSpan.FromMilliseconds(500);
-
     private readonly CancellationTokenSource _stop = new();
-    private Task _saving = Task.CompletedTask;
-    private volatile bool _dirty;
+    private readonly Lock _compacting = new();
+    private Task _compactions = Task.CompletedTask;
 
+    /// <summary>The snapshot.</summary>
     public string Path => System.IO.Path.Combine(settings.DataFolder, "resources.json");
+
+    /// <summary>The change log.</summary>
+    public string LogPath => System.IO.Path.Combine(settings.DataFolder, "resources.log");
+
+    /// <summary>The change log a compaction is folding into the snapshot (only while it runs, or if it was killed).</summary>
+    public string CompactingLogPath => System.IO.Path.Combine(settings.DataFolder, "resources.compacting.log");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (File.Exists(Path)) Load(await File.ReadAllTextAsync(Path, cancellationToken));
-        var watching = new TaskCompletionSource();
-        _saving = Task.Run(() => SaveChangesAsync(watching), CancellationToken.None);
-        await watching.Task;
+        var saved = File.Exists(Path) ? SavedResources.Parse(await File.ReadAllTextAsync(Path, cancellationToken), Path) : new SavedResources();
+        var replayed = 0;
+        foreach (var segment in new[] { CompactingLogPath, LogPath })
+        {
+            foreach (var line in ResourceChangeLog.Read(segment))
+            {
+                saved.Apply(line, segment);
+                replayed++;
+            }
+        }
+
+        saved.LoadInto(store, workloads);
+        // Nothing writes before the log is open (it refuses): the snapshot holds everything, then the logs go.
+        WriteSnapshot();
+        File.Delete(CompactingLogPath);
+        changes.Open(LogPath);
+        log.LogInformation("loaded {Count} resources from {Path} and {Changes} changes after it", saved.Count, Path, replayed);
+        _compactions = Task.Run(CompactWhenFullAsync, CancellationToken.None);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync();
-        await _saving;
-        Save();
-    }
-
-    private void Load(string text)
-    {
-        var root = JsonNode.Parse(text)!;
-        var namespaces = root["namespaces"]!.AsArray().Select(n => new NamespaceInfo(
-            n!["name"]!.GetValue<string>(),
-            n["labels"]?.AsObject().ToDictionary(l => l.Key, l => l.Value!.GetValue<string>()) ?? []));
-        var resources = root["items"]!.AsArray().Select(item =>
-        {
-            var kind = item!["kind"]!.GetValue<string>();
-            return (ResourceKinds.Find(kind) ?? throw new InvalidDataException($"{Path}: unknown kind {kind}")).FromJson(item.ToJsonString());
-        }).ToList();
-        store.Import(resources, namespaces.ToList());
-        foreach (var entry in root["archiving"]?.AsArray() ?? [])
-        {
-            var spec = entry!["spec"].Deserialize<ArchivingSpec>(ApiJson.Options)!;
-            workloads.EnsureArchivingAsync(ResourceId.Parse(entry["database"]!.GetValue<string>()), spec).GetAwaiter().GetResult();
-        }
-
-        log.LogInformation("loaded {Count} resources from {Path}", resources.Count, Path);
-    }
-
-    private async Task SaveChangesAsync(TaskCompletionSource watching)
-    {
-        using var changed = new SemaphoreSlim(0);
-        void OnArchivingChanged(ResourceId database, ArchivingSpec? spec)
-        {
-            _dirty = true;
-            if (changed.CurrentCount == 0) changed.Release();
-        }
-
-        workloads.ArchivingChanged += OnArchivingChanged;
-        var pump = Task.Run(async () =>
-        {
-            await foreach (var _ in store.WatchAsync(_stop.Token))
-            {
-                _dirty = true;
-                if (changed.CurrentCount == 0) changed.Release();
-            }
-        });
-        watching.SetResult();
+        await _compactions;
         try
         {
-            while (true)
-            {
-                await changed.WaitAsync(_stop.Token);
-                // Everything that changes within the delay goes into one write.
-                await Task.Delay(WriteDelay, _stop.Token);
-                Save();
-            }
+            // Not needed for durability (the log has every change); the next start has less to replay.
+            Compact();
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Shutting down: StopAsync writes the last state.
+            log.LogWarning(e, "could not compact {Path} at shutdown; the next start replays {Log}", Path, LogPath);
         }
 
-        workloads.ArchivingChanged -= OnArchivingChanged;
-        try
+        changes.Close();
+    }
+
+    /// <summary>
+    /// Folds the change log into the snapshot while changes go on. One at a time; any time after start.
+    /// </summary>
+    public void Compact()
+    {
+        lock (_compacting)
         {
-            await pump;
-        }
-        catch (OperationCanceledException)
-        {
-            // The watch ends by cancellation.
+            // One left by a compaction that failed or was killed goes first; its successor is the current log.
+            if (!File.Exists(CompactingLogPath)) changes.Rotate(CompactingLogPath);
+            WriteSnapshot();
+            File.Delete(CompactingLogPath);
         }
     }
 
-    private void Save()
+    private async Task CompactWhenFullAsync()
     {
-        if (!_dirty) return;
-        _dirty = false;
-        var (resources, namespaces) = store.Export();
-        var root = new JsonObject
+        while (!_stop.IsCancellationRequested)
         {
-            ["namespaces"] = new JsonArray([.. namespaces.Select(n => (JsonNode)new JsonObject
+            try
             {
-                ["name"] = n.Name,
-                ["labels"] = new JsonObject(n.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))),
-            })]),
-            ["items"] = new JsonArray([.. resources.Select(r => (JsonNode)ManifestWriter.ToJsonNode(r))]),
-            ["archiving"] = new JsonArray([.. workloads.Archiving.OrderBy(a => a.Key).Select(a => (JsonNode)new JsonObject
+                await changes.WaitUntilFullAsync(_stop.Token);
+                Compact();
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
-                ["database"] = a.Key.ToString(),
-                ["spec"] = JsonSerializer.SerializeToNode(a.Value, ApiJson.Options),
-            })]),
-        };
+                return;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The log keeps every change meanwhile; the next time it is full, this is tried again.
+                log.LogError(e, "compacting {Log} into {Path} failed", LogPath, Path);
+            }
+        }
+    }
+
+    /// <summary>The store's and the workloads' state, replacing resources.json at once (a kill leaves the old or the new).</summary>
+    private void WriteSnapshot()
+    {
+        // For a machine crash the temporary file (and then the folder) would need an fsync before and after the
+        // rename; a process kill cannot lose what the OS has (see ResourceChangeLog).
         var temporary = Path + ".tmp";
-        File.WriteAllText(temporary, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(temporary, SavedResources.Snapshot(store, workloads));
         File.Move(temporary, Path, overwrite: true);
     }
 }
