@@ -124,6 +124,58 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
         Assert.True(status.RecoverableWindows!.Max(w => w.End) >= afterOwnBackup);
     }
 
+    [Fact]
+    public async Task A_database_created_again_under_a_deleted_ones_name_without_a_restore_is_blocked_not_archived_into_the_old_history()
+    {
+        var old = await ReplicaSetAsync("rs0", "src-old");
+        await ApplyAsync(Database("src-old", "rs0"));
+        var first = await WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        await WriteAsync(old, "seed", 20);
+        await WaitArchivedOplogAsync(await LastWriteAsync(old));
+        await CliOkAsync("delete", "mongodb", Source.ToString());
+
+        var other = await ReplicaSetAsync("rs1", "src-new");
+        await ApplyAsync(Database("src-new", "rs1"));
+        await WriteAsync(other, "new", 20);
+        var blocked = await WaitForAsync(Source, db => db.Metadata.Uid != first.Metadata.Uid && db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Blocked);
+
+        var condition = blocked.Status!.Archiver!.Conditions!.Single(c => c.Type == "Archiving");
+        Assert.Equal((ConditionStatus.False, "ForeignHistory"), (condition.Status, condition.Reason));
+        Assert.Contains($"already holds the history of database {first.Metadata.Uid}", condition.Message, StringComparison.Ordinal);
+        Assert.Contains("spec.init.archiver", condition.Message, StringComparison.Ordinal);
+        var catalog = await CatalogAsync();
+        Assert.Equal([1u], catalog.Timelines.Select(t => t.Timeline));
+        Assert.Equal(["rs0"], catalog.Timeline(1).Components.Keys);
+    }
+
+    [Fact]
+    public async Task After_an_archiver_is_deleted_with_WipeOut_neither_the_status_nor_archiver_windows_offer_a_window()
+    {
+        var archiver = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", "archiver.yaml")))
+            .Replace("  deletionPolicy: Delete", "  deletionPolicy: WipeOut", StringComparison.Ordinal);
+        Assert.Contains("deletionPolicy: WipeOut", archiver, StringComparison.Ordinal);
+        await ApplyAsync(archiver);
+        var source = await ReplicaSetAsync("rs0", "src-old");
+        await ApplyAsync(Database("src-old", "rs0"));
+        await WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        await WriteAsync(source, "seed", 20);
+        await CliOkAsync("backup", Source.ToString());
+        await WaitArchivedAsync(Source, await LastWriteAsync(source));
+        Assert.NotEmpty((await CliOkAsync("windows", Source.ToString())).Output);
+
+        await CliOkAsync("delete", "mongodbarchiver", "demo/archiver-demo");
+        await WaitUntilAsync(async () => await _node.Store.GetAsync<MongoDBArchiver>(new ResourceId("demo", "archiver-demo")) is null);
+
+        var folder = Path.Combine(_data, "backups", "db", "MongoDB", Source.Namespace, Source.Name);
+        Assert.Empty(Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories) : []);
+        var status = (await _node.Store.GetAsync<MongoDBResource>(Source))!.Status!.Archiver!;
+        Assert.Equal(DatabaseArchiverPhase.Disabled, status.Phase);
+        Assert.Empty(status.RecoverableWindows ?? []);
+        var windows = await CliRun.RunAsync("windows", Source.ToString(), "--node", _node.Address.ToString());
+        Assert.NotEqual(0, windows.ExitCode);
+        Assert.Contains("no archived history", windows.Error, StringComparison.Ordinal);
+    }
+
     private async Task<DemoWorkload.Contents> RestoreAsync(string name, string replicaSetName, DateTimeOffset at)
     {
         var target = await ReplicaSetAsync(replicaSetName, name);
@@ -194,6 +246,19 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
 
     private async Task WaitArchivedAsync(ResourceId database, DateTimeOffset lastWrite) =>
         await WaitForAsync(database, db => db.Status?.Archiver?.RecoverableWindows is { Count: > 0 } w && w.Max(x => x.End) >= lastWrite);
+
+    private async Task WaitArchivedOplogAsync(DateTimeOffset lastWrite) =>
+        await WaitUntilAsync(async () => (await CatalogAsync()).Timelines.Any(t => t.Components.Values.Any(c => c.LastWallUnixMs >= lastWrite.ToUnixTimeMilliseconds())));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await done())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("not within 30 s");
+            await Task.Delay(100);
+        }
+    }
 
     private async Task<MongoDBResource> WaitForAsync(ResourceId id, Func<MongoDBResource, bool> done, TimeSpan? timeout = null)
     {

@@ -126,10 +126,12 @@ public sealed class InspectCommandTests(InspectionNode fixture)
         Assert.Matches(@"^1\s+\S+\s+ArchiverSpecObserved\s+\{""archiverId"":""shop/nightly""", events.OutputLines[2]);
 
         var tsv = await InspectAsync("journal", "database-shop/orders", "-o", "tsv");
+        // The entity first says which database it is about (its uid), then what it decided for it.
         var first = tsv.OutputLines[0].Split('\t');
-        Assert.Equal("1", first[0]);
-        Assert.Equal("BackupScheduleSet", first[2]);
-        Assert.Equal("shop/nightly", JsonDocument.Parse(first[3]).RootElement.GetProperty("archiverId").GetString());
+        Assert.Equal(("1", "DatabaseIdentified"), (first[0], first[2]));
+        var second = tsv.OutputLines[1].Split('\t');
+        Assert.Equal(("2", "BackupScheduleSet"), (second[0], second[2]));
+        Assert.Equal("shop/nightly", JsonDocument.Parse(second[3]).RootElement.GetProperty("archiverId").GetString());
 
         var none = await InspectAsync("journal", "no-such-id");
         Assert.Equal(1, none.ExitCode);

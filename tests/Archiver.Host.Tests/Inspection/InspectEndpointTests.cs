@@ -90,7 +90,7 @@ public sealed class InspectEndpointTests(InspectionNode fixture) : IDisposable
         Assert.Equal("database", database.Kind);
         Assert.Equal("Archiving", database.Phase);
         Assert.Equal("0 3 * * *", database.State!.Value.GetProperty("schedule").GetProperty("cron").GetString());
-        Assert.Equal("BackupScheduleSet", database.Events[0].Type);
+        Assert.Equal(["DatabaseIdentified", "BackupScheduleSet"], database.Events.Take(2).Select(e => e.Type));
     }
 
     [Fact]
