@@ -86,6 +86,11 @@ public sealed class RetentionPlannerTests
         var result = new RepositoryCatalog(catalog.Layout);
         foreach (var timeline in catalog.Timelines)
         {
+            if (timeline.Record is { } record)
+            {
+                result.AddTimelineRecord(record);
+            }
+
             foreach (var (component, history) in timeline.Components)
             {
                 foreach (var chunk in history.AllChunks())
