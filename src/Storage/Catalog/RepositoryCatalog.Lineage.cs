@@ -275,9 +275,10 @@ public sealed partial class RepositoryCatalog
             return time.ToUnixTimeMilliseconds() < record.BranchedAtWallUnixMs ? true : null;
         }
 
-        // A ts names an entry of one replica set: this timeline's own after its start, else the parent's up to the branch.
+        // A ts names an entry of one replica set: this timeline's own from its start (ArchiveAfter itself is the state the
+        // restore left, where its windows begin), else the parent's up to the branch.
         var ts = target.Ts!.Value;
-        if (record.ArchiveAfter is not { } after || ts > after)
+        if (record.ArchiveAfter is not { } after || ts >= after)
         {
             return null;
         }
