@@ -52,7 +52,8 @@ public sealed partial class RepositoryCatalog
     /// <summary>
     /// Plans a restore to <paramref name="target"/>. With no timeline given, the newest timeline whose lineage can
     /// reach the target wins (a target after a branch point restores the branch, one before it the history it came
-    /// from); if none can, the refusal is the newest timeline's.
+    /// from); if none can, the refusal is the newest timeline's. A time at or after a branch point falls on the
+    /// branch even when the branch cannot reach it: older timelines are not searched past it.
     /// </summary>
     public RestorePlanResult PlanRestore(RecoveryTarget target, DateTimeOffset now, uint? timeline = null)
     {
@@ -74,6 +75,13 @@ public sealed partial class RepositoryCatalog
             }
 
             newest ??= result;
+
+            // What the history it branched from holds after the branch point is not this timeline's history (the
+            // database that wrote it was replaced): answering with it would change databases without saying so.
+            if (target.Time is not null && _timelines[candidate].Record is { } record && Parent(record) is not null && BeforeBranch(record, target) is null)
+            {
+                break;
+            }
         }
 
         return newest ?? RestorePlanResult.Refused(new PlanRefusal(RefusalReason.NoBackup, $"'{Layout.Prefix}' holds no backups."));
