@@ -1,3 +1,4 @@
+using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
 
 namespace Archiver.Storage.Catalog;
@@ -232,7 +233,15 @@ public sealed partial class RepositoryCatalog
         });
     }
 
-    private RecoverableWindow? Inherited(TimelineCatalog timeline, int depth)
+    /// <summary>
+    /// What a branched timeline's window across its branch point rests on: the backup its plans start from (stored under
+    /// <c>Prefix</c>) and its own run of oplog from where its restore ended. Null when it inherits no window. Retention
+    /// keeps both together.
+    /// </summary>
+    internal (string Prefix, BackupManifest Backup, OplogRun Run)? Inheritance(uint timeline) =>
+        _timelines.TryGetValue(timeline, out var catalog) ? Inheritance(catalog, 0) : null;
+
+    private (string Prefix, BackupManifest Backup, OplogRun Run)? Inheritance(TimelineCatalog timeline, int depth)
     {
         if (timeline.Record is not { ArchiveAfter: { } after } record || depth >= MaxLineageDepth || Parent(record) is not { } parent
             || timeline.Components.Count != 1)
@@ -248,13 +257,18 @@ public sealed partial class RepositoryCatalog
         }
 
         var upstream = parent.Catalog.PlanOn(parent.Timeline, RecoveryTarget.AtTs(record.BranchedAfter), DateTimeOffset.MaxValue, depth + 1);
-        if (upstream.Plan is not { } plan)
+        return upstream.Plan is { } plan ? (plan.BasePrefix, plan.BaseBackup, history.Runs[runIndex]) : null;
+    }
+
+    private RecoverableWindow? Inherited(TimelineCatalog timeline, int depth)
+    {
+        if (Inheritance(timeline, depth) is not { } inherited)
         {
             return null;
         }
 
-        var run = history.Runs[runIndex];
-        return new RecoverableWindow(timeline.Timeline, plan.BaseBackup.Id, after, record.BranchedAtWallUnixMs, run.End, Math.Max(run.EndWallUnixMs, record.BranchedAtWallUnixMs));
+        var (record, run) = (timeline.Record!, inherited.Run);
+        return new RecoverableWindow(timeline.Timeline, inherited.Backup.Id, record.ArchiveAfter!.Value, record.BranchedAtWallUnixMs, run.End, Math.Max(run.EndWallUnixMs, record.BranchedAtWallUnixMs));
     }
 
     /// <summary>The timeline a record branched from, when this catalog (or a loaded parent prefix) holds it as recorded.</summary>
