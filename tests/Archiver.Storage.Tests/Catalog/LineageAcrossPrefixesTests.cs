@@ -3,6 +3,7 @@ using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
 using Archiver.Storage.Oplog;
+using Archiver.Storage.Retention;
 using Archiver.Storage.Tests.Support;
 using static Archiver.Storage.Tests.Support.History;
 
@@ -66,6 +67,23 @@ public sealed class LineageAcrossPrefixesTests : IDisposable
         Assert.False(catalog.PlanRestore(RecoveryTarget.AtTime(At(300)), Now).IsPossible);
         Assert.Empty(catalog.WindowsOf(1));
         Assert.Empty(catalog.LineageWindows(1));
+    }
+
+    [Fact]
+    public async Task Retention_of_the_restored_prefix_keeps_its_oplog_the_source_prefixs_backup_replays_into()
+    {
+        await ArchiveBothAsync();
+        var own = new FullBackupWriter(_store, B, new BackupStart("mongodump", ["rs0"], 1, At(5_299)), "c1");
+        await own.AddFileAsync("data", "rs0", new MemoryStream(new byte[1_000]));
+        await own.CompleteAsync(Ts(5_300), 5_300_000, At(5_300));
+        var catalog = await RepositoryCatalog.LoadAsync(_store, B);
+
+        // b1 is not this prefix's to delete: as long as A holds it, B stays recoverable from it after the branch.
+        var plan = RetentionPlanner.Plan(catalog, new RetentionRules { KeepLastSucceeded = 1 }, Now);
+
+        Assert.Empty(plan.ChunksToDelete);
+        Assert.Empty(plan.BackupsToDelete);
+        Assert.Equal("b1", Assert.Single(catalog.WindowsOf(1)).BackupId);
     }
 
     private async Task ArchiveBothAsync()
