@@ -192,10 +192,20 @@ public sealed partial class RepositoryCatalog
         var run = history.Runs[runIndex];
         if (target.Ts is { } ts ? ts > run.End : target.Time!.Value.ToUnixTimeMilliseconds() > run.EndWallUnixMs)
         {
-            return Refuse(
-                RefusalReason.AfterLastArchivedEntry,
-                $"The target {target} is after the last archived oplog entry of timeline {id} ({DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs):O}).",
-                latest: DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs));
+            var end = DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs);
+            if (runIndex == history.Runs.Count - 1)
+            {
+                return Refuse(RefusalReason.AfterLastArchivedEntry, $"The target {target} is after the last archived oplog entry of timeline {id} ({end:O}).", latest: end);
+            }
+
+            // More of the branch's oplog follows a gap: a refusal from its own backups already names that gap; else the
+            // target is before its first own backup (or it has none), inside the gap that ends the run from the branch.
+            return own.Refusal.Reason is RefusalReason.InsideGap or RefusalReason.AfterLastArchivedEntry ? own : Refuse(
+                RefusalReason.InsideGap,
+                $"The target {target} falls in a gap of the archived oplog of timeline {id}: restored across its branch point it is recoverable only up to {end:O}, and " +
+                (own.Refusal.EarliestRecoverable is { } next ? $"the next recoverable time is {next:O}." : "no backup of its own follows the gap: take a new full backup."),
+                gapStart: end,
+                gapEnd: own.Refusal.EarliestRecoverable);
         }
 
         var upstream = from.Catalog.PlanOn(from.Timeline, RecoveryTarget.AtTs(record.BranchedAfter), now, depth + 1);
@@ -332,6 +342,7 @@ public sealed partial class RepositoryCatalog
         return merged;
     }
 
-    private static RestorePlanResult Refuse(RefusalReason reason, string message, DateTimeOffset? earliest = null, DateTimeOffset? latest = null) =>
-        RestorePlanResult.Refused(new PlanRefusal(reason, message, earliest, latest));
+    private static RestorePlanResult Refuse(
+        RefusalReason reason, string message, DateTimeOffset? earliest = null, DateTimeOffset? latest = null, DateTimeOffset? gapStart = null, DateTimeOffset? gapEnd = null) =>
+        RestorePlanResult.Refused(new PlanRefusal(reason, message, earliest, latest, gapStart, gapEnd));
 }
