@@ -107,6 +107,22 @@ public sealed class LineagePlanTests
     }
 
     [Fact]
+    public void A_target_in_a_gap_of_the_branchs_own_oplog_is_refused_as_inside_it_with_both_edges()
+    {
+        // The branch's oplog is continuous from its restore to 5300, missing 5301..5400, then goes on to 5999.
+        var chunks = Chunks(5_001, 5_300, 100, ArchiveAfter).Concat(Chunks(5_401, 5_999, 100, 5_400)).ToList();
+        var beforeItsBackup = Branched(chunks, Backup("c2", 5_500, timeline: 2));
+        var afterABackup = Branched(chunks, Backup("c1", 5_050, timeline: 2), Backup("c2", 5_500, timeline: 2));
+
+        var first = Refused(beforeItsBackup.PlanRestore(RecoveryTarget.AtTime(At(5_350)), Now));
+        var second = Refused(afterABackup.PlanRestore(RecoveryTarget.AtTime(At(5_350)), Now));
+
+        Assert.Equal((RefusalReason.InsideGap, At(5_300), At(5_500)), (first.Reason, first.GapStart!.Value, first.GapEnd!.Value));
+        Assert.Equal((RefusalReason.InsideGap, At(5_300), At(5_500)), (second.Reason, second.GapStart!.Value, second.GapEnd!.Value));
+        Assert.Equal(RefusalReason.AfterLastArchivedEntry, Refused(Branched().PlanRestore(RecoveryTarget.AtTime(At(6_500)), Now)).Reason);
+    }
+
+    [Fact]
     public void A_continuous_branch_is_recoverable_from_its_branch_point_and_its_lineage_joins_the_parents_windows()
     {
         var catalog = Branched();
