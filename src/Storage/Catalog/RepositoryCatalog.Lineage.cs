@@ -1,3 +1,4 @@
+using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
 
 namespace Archiver.Storage.Catalog;
@@ -52,7 +53,8 @@ public sealed partial class RepositoryCatalog
     /// <summary>
     /// Plans a restore to <paramref name="target"/>. With no timeline given, the newest timeline whose lineage can
     /// reach the target wins (a target after a branch point restores the branch, one before it the history it came
-    /// from); if none can, the refusal is the newest timeline's.
+    /// from); if none can, the refusal is the newest timeline's. A time at or after a branch point falls on the
+    /// branch even when the branch cannot reach it: older timelines are not searched past it.
     /// </summary>
     public RestorePlanResult PlanRestore(RecoveryTarget target, DateTimeOffset now, uint? timeline = null)
     {
@@ -74,6 +76,13 @@ public sealed partial class RepositoryCatalog
             }
 
             newest ??= result;
+
+            // What the history it branched from holds after the branch point is not this timeline's history (the
+            // database that wrote it was replaced): answering with it would change databases without saying so.
+            if (target.Time is not null && _timelines[candidate].Record is { } record && Parent(record) is not null && BeforeBranch(record, target) is null)
+            {
+                break;
+            }
         }
 
         return newest ?? RestorePlanResult.Refused(new PlanRefusal(RefusalReason.NoBackup, $"'{Layout.Prefix}' holds no backups."));
@@ -183,10 +192,20 @@ public sealed partial class RepositoryCatalog
         var run = history.Runs[runIndex];
         if (target.Ts is { } ts ? ts > run.End : target.Time!.Value.ToUnixTimeMilliseconds() > run.EndWallUnixMs)
         {
-            return Refuse(
-                RefusalReason.AfterLastArchivedEntry,
-                $"The target {target} is after the last archived oplog entry of timeline {id} ({DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs):O}).",
-                latest: DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs));
+            var end = DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs);
+            if (runIndex == history.Runs.Count - 1)
+            {
+                return Refuse(RefusalReason.AfterLastArchivedEntry, $"The target {target} is after the last archived oplog entry of timeline {id} ({end:O}).", latest: end);
+            }
+
+            // More of the branch's oplog follows a gap: a refusal from its own backups already names that gap; else the
+            // target is before its first own backup (or it has none), inside the gap that ends the run from the branch.
+            return own.Refusal.Reason is RefusalReason.InsideGap or RefusalReason.AfterLastArchivedEntry ? own : Refuse(
+                RefusalReason.InsideGap,
+                $"The target {target} falls in a gap of the archived oplog of timeline {id}: restored across its branch point it is recoverable only up to {end:O}, and " +
+                (own.Refusal.EarliestRecoverable is { } next ? $"the next recoverable time is {next:O}." : "no backup of its own follows the gap: take a new full backup."),
+                gapStart: end,
+                gapEnd: own.Refusal.EarliestRecoverable);
         }
 
         var upstream = from.Catalog.PlanOn(from.Timeline, RecoveryTarget.AtTs(record.BranchedAfter), now, depth + 1);
@@ -224,7 +243,15 @@ public sealed partial class RepositoryCatalog
         });
     }
 
-    private RecoverableWindow? Inherited(TimelineCatalog timeline, int depth)
+    /// <summary>
+    /// What a branched timeline's window across its branch point rests on: the backup its plans start from (stored under
+    /// <c>Prefix</c>) and its own run of oplog from where its restore ended. Null when it inherits no window. Retention
+    /// keeps both together.
+    /// </summary>
+    internal (string Prefix, BackupManifest Backup, OplogRun Run)? Inheritance(uint timeline) =>
+        _timelines.TryGetValue(timeline, out var catalog) ? Inheritance(catalog, 0) : null;
+
+    private (string Prefix, BackupManifest Backup, OplogRun Run)? Inheritance(TimelineCatalog timeline, int depth)
     {
         if (timeline.Record is not { ArchiveAfter: { } after } record || depth >= MaxLineageDepth || Parent(record) is not { } parent
             || timeline.Components.Count != 1)
@@ -240,13 +267,18 @@ public sealed partial class RepositoryCatalog
         }
 
         var upstream = parent.Catalog.PlanOn(parent.Timeline, RecoveryTarget.AtTs(record.BranchedAfter), DateTimeOffset.MaxValue, depth + 1);
-        if (upstream.Plan is not { } plan)
+        return upstream.Plan is { } plan ? (plan.BasePrefix, plan.BaseBackup, history.Runs[runIndex]) : null;
+    }
+
+    private RecoverableWindow? Inherited(TimelineCatalog timeline, int depth)
+    {
+        if (Inheritance(timeline, depth) is not { } inherited)
         {
             return null;
         }
 
-        var run = history.Runs[runIndex];
-        return new RecoverableWindow(timeline.Timeline, plan.BaseBackup.Id, after, record.BranchedAtWallUnixMs, run.End, Math.Max(run.EndWallUnixMs, record.BranchedAtWallUnixMs));
+        var (record, run) = (timeline.Record!, inherited.Run);
+        return new RecoverableWindow(timeline.Timeline, inherited.Backup.Id, record.ArchiveAfter!.Value, record.BranchedAtWallUnixMs, run.End, Math.Max(run.EndWallUnixMs, record.BranchedAtWallUnixMs));
     }
 
     /// <summary>The timeline a record branched from, when this catalog (or a loaded parent prefix) holds it as recorded.</summary>
@@ -275,9 +307,10 @@ public sealed partial class RepositoryCatalog
             return time.ToUnixTimeMilliseconds() < record.BranchedAtWallUnixMs ? true : null;
         }
 
-        // A ts names an entry of one replica set: this timeline's own after its start, else the parent's up to the branch.
+        // A ts names an entry of one replica set: this timeline's own from its start (ArchiveAfter itself is the state the
+        // restore left, where its windows begin), else the parent's up to the branch.
         var ts = target.Ts!.Value;
-        if (record.ArchiveAfter is not { } after || ts > after)
+        if (record.ArchiveAfter is not { } after || ts >= after)
         {
             return null;
         }
@@ -309,6 +342,7 @@ public sealed partial class RepositoryCatalog
         return merged;
     }
 
-    private static RestorePlanResult Refuse(RefusalReason reason, string message, DateTimeOffset? earliest = null, DateTimeOffset? latest = null) =>
-        RestorePlanResult.Refused(new PlanRefusal(reason, message, earliest, latest));
+    private static RestorePlanResult Refuse(
+        RefusalReason reason, string message, DateTimeOffset? earliest = null, DateTimeOffset? latest = null, DateTimeOffset? gapStart = null, DateTimeOffset? gapEnd = null) =>
+        RestorePlanResult.Refused(new PlanRefusal(reason, message, earliest, latest, gapStart, gapEnd));
 }

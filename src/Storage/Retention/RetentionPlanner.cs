@@ -8,6 +8,9 @@ namespace Archiver.Storage.Retention;
 /// Computes what retention keeps, over backups and oplog together. Chunks are deleted only when no kept backup's
 /// window needs them; a backup that starts the chain of kept chunks is always kept; chunks younger than the
 /// retention period and chunks after an open timeline's newest successful backup (the live edge) are never deleted.
+/// A timeline branched by a restore is recoverable across its branch point from its parent's backup: that backup
+/// counts as a backup of the branch too (it starts the branch's chain inside the period, and while it is kept the
+/// branch's oplog from where its restore ended stays).
 /// </summary>
 public static class RetentionPlanner
 {
@@ -41,11 +44,34 @@ public static class RetentionPlanner
             ProtectChains(timeline, cutoffMs, reasons);
         }
 
+        // Where a branch inherits a window, the parent's backup is the base of every target on it up to the branch's own
+        // first backup: within the period it is kept as the branch's chain start; a backup under another prefix is not
+        // this retention's to delete, so the branch's oplog it needs is kept as long as that prefix holds it.
+        var inheritedFrom = new Dictionary<uint, OplogTimestamp>();
+        foreach (var timeline in catalog.Timelines)
+        {
+            if (catalog.Inheritance(timeline.Timeline) is not { } inherited)
+            {
+                continue;
+            }
+
+            var own = catalog.Layout.Prefix == inherited.Prefix;
+            if (own && inherited.Run.EndWallUnixMs >= cutoffMs && !timeline.SucceededBackups.Any(b => b.ConsistentWallUnixMs <= cutoffMs && b.ConsistentAt > inherited.Run.From && b.ConsistentAt <= inherited.Run.End))
+            {
+                Keep(reasons, inherited.Backup, RetentionReason.StartsAKeptChain);
+            }
+
+            if (!own || reasons.ContainsKey(inherited.Backup))
+            {
+                inheritedFrom[timeline.Timeline] = timeline.Record!.ArchiveAfter!.Value;
+            }
+        }
+
         var closed = catalog.Timelines.Select(t => t.Record).Where(r => r is { Parent: not null, ParentPrefix: null }).Select(r => r!.Parent!.Value).ToHashSet();
         var chunksToDelete = new List<ChunkDescriptor>();
         foreach (var timeline in catalog.Timelines)
         {
-            CollectDeletableChunks(timeline, closed, reasons, cutoffMs, chunksToDelete);
+            CollectDeletableChunks(timeline, closed, inheritedFrom.TryGetValue(timeline.Timeline, out var from) ? from : null, reasons, cutoffMs, chunksToDelete);
         }
 
         return new RetentionPlan(
@@ -95,7 +121,12 @@ public static class RetentionPlanner
     }
 
     private static void CollectDeletableChunks(
-        TimelineCatalog timeline, IReadOnlySet<uint> closed, Dictionary<BackupManifest, List<RetentionReason>> reasons, long cutoffMs, List<ChunkDescriptor> chunksToDelete)
+        TimelineCatalog timeline,
+        IReadOnlySet<uint> closed,
+        OplogTimestamp? inheritedFrom,
+        Dictionary<BackupManifest, List<RetentionReason>> reasons,
+        long cutoffMs,
+        List<ChunkDescriptor> chunksToDelete)
     {
         var kept = timeline.SucceededBackups.Where(reasons.ContainsKey).ToList();
         // A timeline another one branched from here is closed: its database was replaced by a restore, so nothing
@@ -108,13 +139,15 @@ public static class RetentionPlanner
 
             // Kept windows in one run all end at the run's end, so the oldest kept consistent point per run decides.
             var neededAfter = new OplogTimestamp?[runs.Count];
-            foreach (var backup in kept.Where(b => b.Components.Contains(component)))
+            // A backup taken while writes went on needs the oplog from its T0, not only from its consistent point; a
+            // kept parent backup the branch inherits its window from needs the branch's oplog from where its restore ended.
+            var needs = kept.Where(b => b.Components.Contains(component)).Select(b => b.ReplayAfter);
+            foreach (var after in inheritedFrom is { } from ? needs.Append(from) : needs)
             {
-                // A backup taken while writes went on needs the oplog from its T0, not only from its consistent point.
-                var r = history.FindRunCovering(backup.ReplayAfter);
-                if (r >= 0 && (neededAfter[r] is not { } current || backup.ReplayAfter < current))
+                var r = history.FindRunCovering(after);
+                if (r >= 0 && (neededAfter[r] is not { } current || after < current))
                 {
-                    neededAfter[r] = backup.ReplayAfter;
+                    neededAfter[r] = after;
                 }
             }
 

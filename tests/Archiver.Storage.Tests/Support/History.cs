@@ -49,6 +49,33 @@ internal static class History
     public static BackupManifest LiveBackup(string id, uint replayFromSecond, uint consistentSecond) =>
         Backup(id, consistentSecond) with { ReplayFrom = Ts(replayFromSecond) };
 
+    /// <summary>The record of timeline 1: the first archive of <paramref name="owner"/>.</summary>
+    public static TimelineRecord FirstTimeline(string owner = "uid-a") =>
+        new(1, null, OplogTimestamp.Zero, 0, owner, At(0), "first archive");
+
+    /// <summary>
+    /// The record of timeline <paramref name="id"/>, restored from <paramref name="parent"/> (owned by
+    /// <paramref name="parentOwner"/>) up to second <paramref name="branchedAfter"/> of the parent, at wall second
+    /// <paramref name="branchedAt"/>; its own oplog is archived after second <paramref name="archiveAfter"/> of its own
+    /// replica set (null: not archived from where the restore ended).
+    /// </summary>
+    public static TimelineRecord BranchRecord(
+        uint id, uint parent, uint branchedAfter, long branchedAt, uint? archiveAfter, string owner = "uid-b", string parentOwner = "uid-a", string? parentPrefix = null) =>
+        new(id, parent, Ts(branchedAfter), branchedAt * 1000, owner, At(0), $"restored from timeline {parent}")
+        {
+            ParentPrefix = parentPrefix,
+            ParentOwner = parentOwner,
+            ArchiveAfter = archiveAfter is { } after ? Ts(after) : null,
+        };
+
+    public static void AddChunks(this RepositoryCatalog catalog, uint timeline, IEnumerable<ChunkRange> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            catalog.Timeline(timeline).AddChunk("rs0", chunk);
+        }
+    }
+
     public static RepositoryCatalog NewCatalog(IEnumerable<ChunkRange> chunks, params BackupManifest[] backups)
     {
         var catalog = new RepositoryCatalog(RepoLayout);
