@@ -234,12 +234,15 @@ public sealed partial class RepositoryCatalog
         }
 
         var upTo = before.Segments[^1] with { Until = record.BranchedAfter };
+        ReplaySegment[] segments = [.. before.Segments.Take(before.Segments.Count - 1), upTo, new ReplaySegment(Layout.Prefix, id, history.Component, after, null, chunks)];
         return RestorePlanResult.Of(before with
         {
             Target = target,
             Timeline = id,
             BytesToRead = bytes,
-            Segments = [.. before.Segments.Take(before.Segments.Count - 1), upTo, new ReplaySegment(Layout.Prefix, id, history.Component, after, null, chunks)],
+            // One entry per segment, so whoever reads the components sees every chunk the plan replays, never a part.
+            Components = [.. segments.Select(s => new PlannedComponent(s.Component, s.Chunks))],
+            Segments = segments,
         });
     }
 

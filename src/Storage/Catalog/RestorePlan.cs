@@ -7,6 +7,7 @@ namespace Archiver.Storage.Catalog;
 /// <see cref="Segments"/> in order. A target on a timeline branched by a restore may start from a backup of the
 /// history it was restored from: the first segment then replays that history up to the branch point, and the next
 /// one the restored database's own oplog. <see cref="Timeline"/> is the timeline the target falls on.
+/// <see cref="Components"/> lists what is replayed per component: one entry per segment for a plan across a branch.
 /// </summary>
 public sealed record RestorePlan(
     RecoveryTarget Target,
