@@ -11,13 +11,16 @@ namespace Archiver.Host.Tests;
 /// </summary>
 public sealed class DisasterRecoveryKillTests : IAsyncLifetime
 {
+    // A status refreshed every second (as the in-process tests' brisk node does), so waiting on it is quick.
+    private static readonly string[] StatusEverySecond = ["--status-interval", "1s"];
+
     private readonly string _data = Directory.CreateTempSubdirectory("archiver-dr-kill-").FullName;
     private NodeProcess _node = null!;
     private DisasterRecoveryScenario _dr = null!;
 
     public async Task InitializeAsync()
     {
-        _node = await NodeProcess.StartAsync(_data);
+        _node = await NodeProcess.StartAsync(_data, StatusEverySecond);
         _dr = await DisasterRecoveryScenario.StartAsync(_data, _node.Address);
     }
 
@@ -102,7 +105,7 @@ public sealed class DisasterRecoveryKillTests : IAsyncLifetime
     private async Task RestartAsync()
     {
         await _node.DisposeAsync();
-        _node = await NodeProcess.StartAsync(_data);
+        _node = await NodeProcess.StartAsync(_data, StatusEverySecond);
         _dr.Node = _node.Address;
     }
 }

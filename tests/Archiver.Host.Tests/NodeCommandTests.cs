@@ -35,6 +35,17 @@ public sealed class NodeCommandTests
         Assert.Contains("--in-cluster", run.Error);
     }
 
+    [Theory]
+    [InlineData("ten seconds")]
+    [InlineData("0s")]
+    public async Task Run_with_a_status_interval_that_is_no_positive_duration_is_a_usage_error(string interval)
+    {
+        var run = await CliRun.RunAsync("run", "--status-interval", interval);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--status-interval", run.Error);
+    }
+
     [Fact]
     public async Task Run_bound_beyond_loopback_without_a_token_is_refused()
     {

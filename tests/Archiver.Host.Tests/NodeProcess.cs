@@ -43,7 +43,10 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a node on <paramref name="dataFolder"/> with free ports, and returns once its API answers.</summary>
-    public static async Task<NodeProcess> StartAsync(string dataFolder, CancellationToken cancellation = default)
+    public static Task<NodeProcess> StartAsync(string dataFolder, CancellationToken cancellation = default) => StartAsync(dataFolder, [], cancellation);
+
+    /// <summary>As <see cref="StartAsync(string, CancellationToken)"/>, with more <c>archiver run</c> options.</summary>
+    public static async Task<NodeProcess> StartAsync(string dataFolder, IReadOnlyList<string> options, CancellationToken cancellation = default)
     {
         // The node is run from this test's output folder, where the build copies the archiver project's
         // archiver.dll with its runtimeconfig and deps files (the test project references it), through the same
@@ -57,7 +60,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = dataFolder,
         };
-        foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "archiver.dll"), "run", "--data", dataFolder, "--http-port", "0", "--port", "0" })
+        foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "archiver.dll"), "run", "--data", dataFolder, "--http-port", "0", "--port", "0" }.Concat(options))
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Archiver.Actors.Hosting;
 using Archiver.Host.Node;
+using Archiver.Messages.Validation;
 using Microsoft.Extensions.Logging;
 
 namespace Archiver.Host.Cli;
@@ -25,6 +26,11 @@ public static class RunCommand
         var webhookPort = new Option<int?>("--webhook-port") { Description = "Serve the mutating admission webhook for MongoDB resources on this port (TLS, all interfaces)." };
         var webhookCerts = new Option<string?>("--webhook-cert-dir") { Description = "The webhook's certificate: a folder with tls.crt and tls.key (a mounted kubernetes.io/tls secret; renewals are picked up)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level." };
+        var statusInterval = new Option<string>("--status-interval")
+        {
+            Description = "How often each archived database's status is refreshed from its archiver and repository: lag, headroom, windows (Go duration).",
+            DefaultValueFactory = _ => "10s",
+        };
         var command = new Command("run", """
             Run an Archiver node until Ctrl+C: the control plane (archivers, databases, ops requests), the oplog
             archivers of the databases it configures, and the API that the other commands talk to.
@@ -37,7 +43,7 @@ public static class RunCommand
                 (as deploy/statefulset/statefulset.yaml runs it)
             """)
         {
-            data, httpHost, httpPort, token, akkaHost, advertise, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, webhookPort, webhookCerts, verbose,
+            data, httpHost, httpPort, token, akkaHost, advertise, akkaPort, seeds, postgres, kubeconfig, inCluster, sidecarImage, webhookPort, webhookCerts, statusInterval, verbose,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -50,6 +56,12 @@ public static class RunCommand
             if ((parse.GetValue(webhookPort) is null) != (parse.GetValue(webhookCerts) is null))
             {
                 await error.WriteLineAsync("archiver run: --webhook-port and --webhook-cert-dir go together");
+                return ExitCodes.Usage;
+            }
+
+            if (!GoDuration.TryParse(parse.GetValue(statusInterval)!, out var refresh, out var refreshReason) || refresh <= TimeSpan.Zero)
+            {
+                await error.WriteLineAsync($"archiver run: --status-interval: {refreshReason ?? "must be more than zero"}");
                 return ExitCodes.Usage;
             }
 
@@ -74,6 +86,7 @@ public static class RunCommand
                 Kubernetes = cluster,
                 WebhookPort = parse.GetValue(webhookPort),
                 WebhookCertificateFolder = parse.GetValue(webhookCerts) is { } folder ? Path.GetFullPath(folder) : null,
+                StatusInterval = refresh,
             };
             ArchiverNodeHost node;
             try

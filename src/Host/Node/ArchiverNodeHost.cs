@@ -115,7 +115,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton<DatabaseRepositories>();
         services.AddSingleton<IFullBackupRunner, LogicalBackupRunner>();
         services.AddSingleton<IRestoreRunner, MongoRestoreRunner>();
-        if (settings.Brisk) services.AddSingleton(new DatabaseSettings { ObserveInterval = TimeSpan.FromSeconds(1) });
+        services.AddSingleton(new DatabaseSettings { ObserveInterval = settings.Brisk ? TimeSpan.FromSeconds(1) : settings.StatusInterval });
 
         var akka = settings.Akka.Journal.Provider == JournalProvider.Sqlite && settings.Akka.Journal.ConnectionString == JournalOptions.Sqlite("archiver.db").ConnectionString
             ? settings.Akka with { Journal = JournalOptions.Sqlite(settings.JournalFile) }

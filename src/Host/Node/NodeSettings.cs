@@ -1,3 +1,4 @@
+using Archiver.Actors.Databases;
 using Archiver.Actors.Hosting;
 
 namespace Archiver.Host.Node;
@@ -39,6 +40,9 @@ public sealed record NodeSettings
 
     /// <summary>Shorter periods than a production node's, so a demo sees backups and windows within seconds.</summary>
     public bool Brisk { get; init; }
+
+    /// <summary>How often each archived database's status is refreshed (a brisk node: every second).</summary>
+    public TimeSpan StatusInterval { get; init; } = new DatabaseSettings().ObserveInterval;
 
     public string SecretsFolder => Path.Combine(DataFolder, "secrets");
 
