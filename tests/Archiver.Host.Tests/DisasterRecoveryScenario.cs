@@ -130,10 +130,10 @@ internal sealed class DisasterRecoveryScenario(string data) : IAsyncDisposable
     public static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Restores <see cref="Source"/> at <paramref name="at"/> into a new database on a new replica set, and reads it.</summary>
-    public async Task<DemoWorkload.Contents> RestoreAsync(string name, string replicaSetName, DateTimeOffset at)
+    public async Task<DemoWorkload.Contents> RestoreAsync(string name, string replicaSetName, DateTimeOffset at, ResourceId? from = null)
     {
         var target = await ReplicaSetAsync(replicaSetName, name);
-        var run = await CliOkAsync("restore", Source.ToString(), "--at", Format(at), "--into", $"demo/{name}", "--connection-secret", name, "--timeout", "60");
+        var run = await CliOkAsync("restore", (from ?? Source).ToString(), "--at", Format(at), "--into", $"demo/{name}", "--connection-secret", name, "--timeout", "60");
         Assert.Contains($"restored demo/{name}", run.Output, StringComparison.Ordinal);
         return await ReadAsync(target);
     }

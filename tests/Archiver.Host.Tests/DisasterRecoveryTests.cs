@@ -108,6 +108,52 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_restored_into_a_new_name_is_archived_under_its_own_prefix_from_its_restore_target_on()
+    {
+        var source = await _dr.ReplicaSetAsync("rs0", "src-old");
+        await _dr.ApplyAsync(Database("src-old", "rs0"));
+        await _dr.WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        await WriteAsync(source, "seed", 100);
+        await _dr.CliOkAsync("backup", Source.ToString());
+        await WriteAsync(source, "round1", 40);
+        var target = await MomentAsync();
+        var atTarget = await ReadAsync(source);
+        await WriteAsync(source, "round2", 40, deleteEvery: 2);
+        await _dr.WaitArchivedAsync(await LastWriteAsync(source));
+
+        // A copy under another name, selected by the same archiver (its label), restored from the source's history.
+        var copy = new ResourceId("demo", "copy");
+        var copied = await _dr.ReplicaSetAsync("rs1", "copy");
+        await _dr.ApplyAsync(Database("copy", "rs1", recoveryTimeStamp: target).Replace($"name: {Source.Name}\n", $"name: {copy.Name}\n", StringComparison.Ordinal)
+            + "\n      prefix: db/MongoDB/demo/src\n");
+        var restored = await _dr.WaitForAsync(copy, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving, TimeSpan.FromSeconds(60));
+        Same(atTarget, await ReadAsync(copied));
+        await WriteAsync(copied, "copy-1", 30);
+        var afterRestore = await MomentAsync();
+        var atAfterRestore = await ReadAsync(copied);
+        await WriteAsync(copied, "copy-2", 30, deleteEvery: 3);
+        await WriteAsync(source, "round3", 10);
+        await _dr.WaitForAsync(copy, db => db.Status?.Archiver?.RecoverableWindows is { Count: > 0 } w && w.Max(x => x.End) > afterRestore);
+
+        // Its own prefix, timeline 1, continuing the source's timeline 1 from the branch point: no gap (its oplog starts
+        // exactly where the restore ended) and no overlap (nothing the restore wrote is archived again).
+        var catalog = await RepositoryCatalogOf("db/MongoDB/demo/copy");
+        var own = catalog.OwnedBy(restored.Metadata.Uid)!;
+        Assert.Equal((1u, 1u, "db/MongoDB/demo/src"), (own.Timeline, own.Record!.Parent!.Value, own.Record.ParentPrefix));
+        var first = own.Component("rs1").Runs[0];
+        Assert.Equal(own.Record.ArchiveAfter, first.From);
+        Assert.True(first.FromWallUnixMs > target.ToUnixTimeMilliseconds());
+
+        // Restorable after its branch before any backup of its own (the source's backup, then both oplogs), and its
+        // status shows its lineage from the source's backup on.
+        Same(atAfterRestore, await _dr.RestoreAsync("check-copy", "rs2", afterRestore, copy));
+        var windows = (await _dr.GetAsync(copy))!.Status!.Archiver!.RecoverableWindows!;
+        Assert.True(windows.Min(w => w.Start) < target);
+        // The source goes on as before, on its own timeline.
+        Assert.Equal([1u], (await _dr.CatalogAsync()).Timelines.Select(t => t.Timeline));
+    }
+
+    [Fact]
     public async Task A_database_created_again_under_a_deleted_ones_name_without_a_restore_is_blocked_not_archived_into_the_old_history()
     {
         var old = await _dr.ReplicaSetAsync("rs0", "src-old");
@@ -130,6 +176,9 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
         Assert.Equal([1u], catalog.Timelines.Select(t => t.Timeline));
         Assert.Equal(["rs0"], catalog.Timeline(1).Components.Keys);
     }
+
+    private Task<Storage.Catalog.RepositoryCatalog> RepositoryCatalogOf(string prefix) =>
+        Storage.Catalog.RepositoryCatalog.LoadAsync(new Storage.Backends.LocalFolderStore(Path.Combine(_data, "backups")), new Storage.Layout.RepositoryLayout(prefix));
 
     [Fact]
     public async Task After_an_archiver_is_deleted_with_WipeOut_neither_the_status_nor_archiver_windows_offer_a_window()
