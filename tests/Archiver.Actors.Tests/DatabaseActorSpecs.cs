@@ -253,6 +253,80 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
             TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task Deleting_the_database_stops_its_archiving_at_once_and_one_created_again_under_its_name_starts_from_nothing()
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        var first = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        var state = await StateAsync(db, s => s.Schedule is not null && s.DatabaseUid == first.Metadata.Uid);
+        await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, Spec(first.Metadata.Uid));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.LastSucceeded is not null);
+
+        await _store.DeleteAsync<MongoDB>(Fixtures.DatabaseId);
+        db.Tell(new ReconcileDatabase(Fixtures.DatabaseId, "deleted"));
+
+        state = await StateAsync(db, s => s.DatabaseUid is null);
+        Assert.False(state.HoldsAnything);
+        Assert.False(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+
+        var again = await _store.CreateAsync(first with { Metadata = new k8s.Models.V1ObjectMeta { Name = first.Metadata.Name, NamespaceProperty = first.Metadata.NamespaceProperty, Annotations = first.Metadata.Annotations } });
+        db.Tell(new ReconcileDatabase(Fixtures.DatabaseId, "created"));
+        state = await StateAsync(db, s => s.DatabaseUid == again.Metadata.Uid && s.Schedule is not null);
+        Assert.NotEqual(first.Metadata.Uid, again.Metadata.Uid);
+        Assert.Null(state.LastSucceeded);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_database_replaced_unseen_stops_only_the_old_ones_archiving(bool newOneAlreadyArchived)
+    {
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        var first = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        await StateAsync(db, s => s.DatabaseUid == first.Metadata.Uid);
+        await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, Spec(first.Metadata.Uid));
+
+        // Deleted and created again between two looks of the entity.
+        await _store.DeleteAsync<MongoDB>(Fixtures.DatabaseId);
+        var again = await _store.CreateAsync(first with { Metadata = new k8s.Models.V1ObjectMeta { Name = first.Metadata.Name, NamespaceProperty = first.Metadata.NamespaceProperty, Annotations = first.Metadata.Annotations } });
+        if (newOneAlreadyArchived) await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, Spec(again.Metadata.Uid));
+        db.Tell(new ReconcileDatabase(Fixtures.DatabaseId, "changed"));
+
+        await StateAsync(db, s => s.DatabaseUid == again.Metadata.Uid);
+        await AwaitAssertAsync(() => Assert.Equal(
+            newOneAlreadyArchived ? again.Metadata.Uid : null,
+            _workloads.Archiving.GetValueOrDefault(Fixtures.DatabaseId)?.DatabaseUid));
+    }
+
+    [Fact]
+    public async Task An_archiver_that_refuses_to_write_turns_the_phase_Blocked_with_the_reason_and_back_once_it_writes()
+    {
+        var from = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var noWindows = new Messages.Protocol.StorageIndexes.RecoverableWindowsReply("db/MongoDB/demo/mg-rs", [], [], null);
+        _index = Sys.ActorOf(Props.Create(() => new WindowsIndex(noWindows)));
+        await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromMilliseconds(100) }, status: new MongoDBStatus { Archiver = new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Archiving } });
+        var uid = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Metadata.Uid;
+        await _workloads.EnsureArchivingAsync(Fixtures.DatabaseId, Spec(uid));
+        _workloads.Report(Fixtures.DatabaseId, new Ports.ArchivingReport("rs0", null, null, TimeSpan.Zero, null, "cannot archive: 'db/MongoDB/demo/mg-rs' already holds the history of database x", from) { Refusal = Archiver.Actors.Ports.ArchivingRefusals.ForeignHistory });
+
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status!.Archiver!;
+            Assert.Equal(DatabaseArchiverPhase.Blocked, status.Phase);
+            var archiving = Assert.Single(status.Conditions!, c => c.Type == ArchivingHealth.ConditionType);
+            Assert.Equal((ConditionStatus.False, "ForeignHistory"), (archiving.Status, archiving.Reason));
+            Assert.Contains("already holds the history", archiving.Message, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10));
+
+        _workloads.Report(Fixtures.DatabaseId, new Ports.ArchivingReport("rs0", from, from.AddMinutes(1), TimeSpan.FromMilliseconds(300), TimeSpan.FromHours(5), null, from.AddMinutes(1)));
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(DatabaseArchiverPhase.Archiving, (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status!.Archiver!.Phase), TimeSpan.FromSeconds(10));
+    }
+
+    private static Ports.ArchivingSpec Spec(string uid) =>
+        new(new ResourceId("stash", "local-storage"), "db/MongoDB/demo/mg-rs", "h", TimeSpan.FromSeconds(1), 1 << 24, uid);
+
     private sealed class WindowsIndex : ReceiveActor
     {
         public WindowsIndex(Messages.Protocol.StorageIndexes.RecoverableWindowsReply reply) =>
