@@ -189,6 +189,41 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         Assert.False(request.DryRun);
     }
 
+    [Fact]
+    public async Task A_retention_run_that_deleted_something_refreshes_the_windows_at_once()
+    {
+        var index = CreateTestProbe();
+        _index = index.Ref;
+        // The periodic look is far away: only the retention run can explain a look within seconds.
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromHours(1) });
+        await StateAsync(db, s => s.Schedule is not null && s.DatabaseUid is not null);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+
+        var request = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
+        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, ["db/MongoDB/demo/mg-rs/backups/old/manifest.json"], 1, null));
+
+        var look = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(TimeSpan.FromSeconds(5));
+        Assert.Equal(("db/MongoDB/demo/mg-rs", (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Metadata.Uid), (look.Prefix, look.Owner));
+    }
+
+    [Fact]
+    public async Task An_archiver_moved_to_another_storage_shows_that_storages_windows_at_once()
+    {
+        var index = CreateTestProbe();
+        _index = index.Ref;
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromHours(1) });
+        await StateAsync(db, s => s.Schedule is not null);
+        var archiver = (await _store.GetAsync<MongoDBArchiver>(new ResourceId("kubedb", "archiver-demo")))!;
+        await _store.ReplaceAsync(archiver with
+        {
+            Spec = archiver.Spec! with { BackupStorage = archiver.Spec.BackupStorage! with { Ref = new TypedObjectRef { Name = "other-storage", Namespace = "stash" } } },
+        });
+        db.Tell(new ReconcileDatabase(Fixtures.DatabaseId, "archiver changed"));
+
+        var look = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(_ => true, TimeSpan.FromSeconds(5));
+        Assert.Equal(new ResourceId("stash", "other-storage"), look.StorageId);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
