@@ -104,6 +104,31 @@ public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKi
     }
 
     [Fact]
+    public async Task A_configure_request_that_reaches_a_database_of_its_name_being_restored_is_skipped_and_starts_no_archiving()
+    {
+        var (store, steps) = await SetUpAsync();
+        var gate = steps.Hold(OpsRequestStep.CreateSnapshot);
+        var entity = Start(store, steps);
+        await steps.Entered.GetOrAdd(OpsRequestStep.CreateSnapshot, _ => new TaskCompletionSource()).Task.WaitAsync(TimeSpan.FromSeconds(5));
+        // Meanwhile the database was deleted and created again under its name, to be restored.
+        await store.DeleteAsync<MongoDB>(Fixtures.DatabaseId);
+        var restoring = Fixtures.Database();
+        await store.CreateAsync(restoring with
+        {
+            Spec = restoring.Spec! with
+            {
+                Init = new MongoDBInit { Archiver = new ArchiverRecovery { RecoveryTimeStamp = DateTimeOffset.UtcNow, Repository = new ObjectRef { Name = "local-storage", Namespace = "stash" } } },
+            },
+        });
+        gate.SetResult();
+
+        var state = await FinishedAsync(entity);
+        Assert.Equal(OpsRequestPhase.Skipped, state.Phase);
+        Assert.Contains("is being restored", state.FailureReason, StringComparison.Ordinal);
+        Assert.False(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+    }
+
+    [Fact]
     public async Task A_disable_request_undoes_the_configuration()
     {
         var (store, steps) = await SetUpAsync();

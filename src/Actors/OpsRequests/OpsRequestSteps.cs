@@ -60,7 +60,7 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> StartArchivingAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var db = NotBeingRestored(await RequireDatabaseAsync(databaseId, cancellation));
         var spec = ArchiverResources.Archiving(archiver, databaseId, hash, db.Metadata.Uid);
         await workloads.EnsureArchivingAsync(databaseId, spec, cancellation);
         return $"oplog archiving into {spec.Storage}:{spec.Prefix}";
@@ -77,7 +77,7 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
         var archiverId = ResourceId.Of(archiver);
-        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var db = NotBeingRestored(await RequireDatabaseAsync(databaseId, cancellation));
         var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>()) { [ApiGroups.SpecHashAnnotation] = hash };
         db.Metadata.Annotations = annotations;
         var updated = await store.ReplaceAsync(db with
@@ -160,6 +160,14 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
 
         return (archiver, hash);
     }
+
+    /// <summary>
+    /// A database being restored is configured once restored (its planner waits for that): a request that reaches it
+    /// meanwhile was made for another database of the same name, deleted since, and is skipped.
+    /// </summary>
+    private static MongoDB NotBeingRestored(MongoDB db) => Databases.DatabaseMutator.RestorePending(db)
+        ? throw new SupersededException($"database {ResourceId.Of(db)} is being restored; it is configured once restored")
+        : db;
 
     private async Task<MongoDB> RequireDatabaseAsync(ResourceId id, CancellationToken cancellation) =>
         await store.GetAsync<MongoDB>(id, cancellation) ?? throw new PermanentStepException($"database {id} does not exist");
