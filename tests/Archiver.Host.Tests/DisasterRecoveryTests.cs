@@ -77,7 +77,7 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
         var windows = await _dr.CliOkAsync("windows", Source.ToString());
         Assert.Matches(@"timeline 1\s", windows.Output);
         Assert.Matches(@"timeline 2\s", windows.Output);
-        Assert.Contains("restored from", windows.Output, StringComparison.Ordinal);
+        Assert.Matches(@"\n2\s+timeline 1 up to \S+, then its own\s+this one", windows.Output);
         var catalog = await _dr.CatalogAsync();
         var own = catalog.OwnedBy(second.Metadata.Uid)!;
         Assert.Equal((2u, 1u), (own.Timeline, own.Record!.Parent!.Value));

@@ -35,7 +35,7 @@ public static class PlanCommand
             var elsewhere = p.BasePrefix is { } basePrefix && basePrefix != plan.Prefix ? $" of {basePrefix}" : "";
             await output.WriteLineAsync($"  base backup   {p.BaseBackupId} (timeline {baseTimeline}{elsewhere})");
             await output.WriteLineAsync($"  replay after  {p.ReplayAfterTs}");
-            await output.WriteLineAsync($"  components    {string.Join(", ", p.Components)}");
+            await output.WriteLineAsync($"  components    {string.Join(", ", p.Components.Distinct())}");
             await output.WriteLineAsync($"  oplog chunks  {p.Chunks}");
             // A target on a restored database's timeline before its own first backup replays two histories, never mixed.
             if (p.Segments is { Count: > 1 } segments)

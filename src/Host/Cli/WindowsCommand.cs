@@ -83,12 +83,14 @@ public static class WindowsCommand
         if (windows.Timelines is { Count: > 1 } timelines || windows.Timelines?.FirstOrDefault()?.Parent is not null)
         {
             await output.WriteLineAsync("timelines:");
-            var table = Tables.Plain("TIMELINE", "BRANCHED FROM", "AT", "DATABASE", "WHY");
+            var table = Tables.Plain("TIMELINE", "HISTORY", "DATABASE");
             foreach (var t in windows.Timelines!.OrderBy(t => t.Id))
             {
-                var from = t.Parent is { } parent ? $"timeline {parent}{(t.ParentPrefix is { } other ? $" of {other}" : "")}" : "-";
-                var whose = t.Id == windows.OwnTimeline ? $"{windows.Database} (this one)" : $"uid {t.Owner}";
-                table.AddRow(t.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(from), t.BranchedAt is { } at ? Rfc3339.Format(at) : "-", Markup.Escape(whose), Markup.Escape(t.Reason));
+                var history = t.Parent is { } parent
+                    ? $"timeline {parent}{(t.ParentPrefix is { } other ? $" of {other}" : "")} up to {(t.BranchedAt is { } at ? Rfc3339.Format(at) : "?")}, then its own"
+                    : "its own from the first archive";
+                var whose = t.Id == windows.OwnTimeline ? "this one" : $"uid {t.Owner[..Math.Min(8, t.Owner.Length)]}…";
+                table.AddRow(t.Id.ToString(CultureInfo.InvariantCulture), Markup.Escape(history), Markup.Escape(whose));
             }
 
             Tables.Write(output, table);
