@@ -46,6 +46,29 @@ public sealed class NodeCommandTests
         Assert.Contains("--status-interval", run.Error);
     }
 
+    [Theory]
+    [InlineData(new string[0], "a shared resource store (--kubeconfig or --in-cluster", "a shared journal (--postgres")]
+    [InlineData(new[] { "--postgres", "Host=127.0.0.1;Username=x" }, "a shared resource store (--kubeconfig or --in-cluster", null)]
+    [InlineData(new[] { "--kubeconfig", "/tmp/archiver-no-such-kubeconfig" }, "a shared journal (--postgres", null)]
+    public async Task Run_joining_a_cluster_without_a_shared_store_and_journal_is_refused_before_it_joins(string[] extra, string needs, string? alsoNeeds)
+    {
+        var data = Directory.CreateTempSubdirectory("archiver-run-").FullName;
+        try
+        {
+            var run = await CliRun.RunAsync(["run", "--data", data, "--http-port", "0", "--seed", "akka.tcp://archiver@127.0.0.1:4053", .. extra]);
+
+            Assert.Equal(2, run.ExitCode);
+            Assert.Contains(needs, run.Error, StringComparison.Ordinal);
+            if (alsoNeeds is not null) Assert.Contains(alsoNeeds, run.Error, StringComparison.Ordinal);
+            else Assert.DoesNotContain(" and a shared", run.Error, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(data, "journal.db")), "nothing may start before the refusal");
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Run_bound_beyond_loopback_without_a_token_is_refused()
     {
@@ -54,7 +77,8 @@ public sealed class NodeCommandTests
         {
             var run = await CliRun.RunAsync("run", "--data", data, "--http-host", "0.0.0.0", "--http-port", "0");
 
-            Assert.Equal(3, run.ExitCode);
+            // A command line that cannot work: refused as such, before anything binds.
+            Assert.Equal(2, run.ExitCode);
             Assert.Contains("give it a token", run.Error);
         }
         finally

@@ -18,7 +18,7 @@ public static class RunCommand
         var akkaPort = new Option<int>("--port") { Description = "Akka remoting port (0: any free one; a cluster member needs a fixed one).", DefaultValueFactory = _ => 0 };
         var akkaHost = new Option<string>("--host") { Description = "Address the Akka remoting port binds (0.0.0.0 in a pod).", DefaultValueFactory = _ => "127.0.0.1" };
         var advertise = new Option<string?>("--advertise-host") { Description = "The name other nodes reach this one by, if not --host (in a StatefulSet: the pod's DNS name, as seeds spell it)." };
-        var seeds = new Option<string[]>("--seed") { Description = "Seed node (akka.tcp://archiver@host:port); none forms a cluster of one.", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<string[]>("--seed") { Description = "Seed node (akka.tcp://archiver@host:port); none forms a cluster of one. Nodes of a cluster share a resource store (--kubeconfig or --in-cluster) and a journal (--postgres).", AllowMultipleArgumentsPerToken = true };
         var postgres = new Option<string?>("--postgres") { Description = "PostgreSQL connection string for the journal (a cluster); default SQLite in --data." };
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive the resources and workloads of the cluster this kubeconfig names, instead of the embedded store." };
         var inCluster = new Option<bool>("--in-cluster") { Description = "Drive the cluster this node runs in (its pod's service account)." };
@@ -37,7 +37,7 @@ public static class RunCommand
 
             Examples:
               archiver run --data ./archiver-data
-              archiver run --port 4053 --seed akka.tcp://archiver@10.0.0.1:4053 --postgres "Host=db;Username=archiver"
+              archiver run --kubeconfig ~/.kube/config --port 4053 --seed akka.tcp://archiver@10.0.0.1:4053 --postgres "Host=db;Username=archiver"
               archiver run --kubeconfig ~/.kube/config --sidecar-image ghcr.io/kubedb/archiver:v1
               archiver run --in-cluster --host 0.0.0.0 --advertise-host archiver-0.archiver.archiver.svc --port 4053 ...
                 (as deploy/statefulset/statefulset.yaml runs it)
@@ -88,6 +88,12 @@ public static class RunCommand
                 WebhookCertificateFolder = parse.GetValue(webhookCerts) is { } folder ? Path.GetFullPath(folder) : null,
                 StatusInterval = refresh,
             };
+            if (settings.Problem() is { } problem)
+            {
+                await error.WriteLineAsync($"archiver run: {problem}");
+                return ExitCodes.Usage;
+            }
+
             ArchiverNodeHost node;
             try
             {

@@ -55,10 +55,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
 
     public static async Task<ArchiverNodeHost> StartAsync(NodeSettings settings, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellation = default)
     {
-        if (!IsLoopback(settings.HttpHost) && string.IsNullOrEmpty(settings.Token))
-        {
-            throw new ArgumentException($"the node's endpoint binds {settings.HttpHost}, beyond this machine: give it a token (--token or ARCHIVER_TOKEN)");
-        }
+        if (settings.Problem() is { } problem) throw new ArgumentException(problem);
 
         Directory.CreateDirectory(settings.DataFolder);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "archiver", ContentRootPath = settings.DataFolder });
@@ -187,7 +184,6 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var address) ? address
             : throw new ArgumentException($"'{host}' is not an IP address to listen on");
 
-    private static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
 
     /// <summary>Blocks until the node is asked to stop (Ctrl+C, SIGTERM) or <paramref name="cancellation"/> fires.</summary>
     public Task WaitForShutdownAsync(CancellationToken cancellation) => Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.WaitForShutdownAsync(_app, cancellation);

@@ -47,4 +47,30 @@ public sealed record NodeSettings
     public string SecretsFolder => Path.Combine(DataFolder, "secrets");
 
     public string JournalFile => Path.Combine(DataFolder, "journal.db");
+
+    /// <summary>Why a node cannot start with these settings, or null: said before anything binds or joins.</summary>
+    public string? Problem()
+    {
+        if (!IsLoopback(HttpHost) && string.IsNullOrEmpty(Token))
+        {
+            return $"the node's endpoint binds {HttpHost}, beyond this machine: give it a token (--token or ARCHIVER_TOKEN)";
+        }
+
+        // Nodes of one cluster move entities between them, so they must share the resources the entities act on and
+        // the journal they recover from. Embedded nodes keep both to themselves.
+        if (Akka.SeedNodes.Count > 0 && (Kubernetes is null || Akka.Journal.Provider != JournalProvider.PostgreSql))
+        {
+            var missing = string.Join(" and ", new[]
+            {
+                Kubernetes is null ? "a shared resource store (--kubeconfig or --in-cluster; this node would keep its own resources)" : null,
+                Akka.Journal.Provider != JournalProvider.PostgreSql ? "a shared journal (--postgres; this node would keep its own SQLite journal)" : null,
+            }.OfType<string>());
+            return $"--seed joins a cluster, whose nodes must share what they act on and remember: it needs {missing}. An entity moved to another node would find no resources and no history there.";
+        }
+
+        return null;
+    }
+
+    private static bool IsLoopback(string host) =>
+        host is "localhost" || (System.Net.IPAddress.TryParse(host, out var address) && System.Net.IPAddress.IsLoopback(address));
 }
