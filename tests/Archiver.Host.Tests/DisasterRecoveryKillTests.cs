@@ -74,9 +74,7 @@ public sealed class DisasterRecoveryKillTests : IAsyncLifetime
     /// <summary>The first database archived, backed up and written to, then damaged after the moment returned.</summary>
     private async Task<(MongoDB.Driver.IMongoClient Old, Messages.Resources.MongoDB First, DateTimeOffset Branch, Cli.DemoWorkload.Contents AtBranch)> ArchivedAndDamagedAsync()
     {
-        var old = await _dr.ReplicaSetAsync("rs0", "src-old");
-        await _dr.ApplyAsync(Database("src-old", "rs0"));
-        var first = await _dr.WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        var (old, first) = await _dr.FirstDatabaseAsync();
         await WriteAsync(old, "seed", 100);
         await _dr.CliOkAsync("backup", Source.ToString());
         await WriteAsync(old, "round1", 50);

@@ -65,6 +65,14 @@ internal sealed class DisasterRecoveryScenario(string data) : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The first <see cref="Source"/>, on a replica set named rs0, archived (its configuration done).</summary>
+    public async Task<(IMongoClient Client, MongoDBResource Database)> FirstDatabaseAsync()
+    {
+        var client = await ReplicaSetAsync("rs0", "src-old");
+        await ApplyAsync(Database("src-old", "rs0"));
+        return (client, await WaitForAsync(Source, db => db.Status?.Archiver?.Phase == Messages.Resources.DatabaseArchiverPhase.Archiving));
+    }
+
     public static string Database(string secret, string replicaSet, DateTimeOffset? recoveryTimeStamp = null) => $"""
         apiVersion: kubedb.com/v1alpha2
         kind: MongoDB

@@ -35,9 +35,7 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
     public async Task A_database_deleted_and_restored_under_its_name_is_archived_on_its_own_timeline_and_every_restore_comes_from_the_right_lineage()
     {
         // The first database, on replica set rs0: archived, backed up, written to in two rounds, the second one the damage.
-        var old = await _dr.ReplicaSetAsync("rs0", "src-old");
-        await _dr.ApplyAsync(Database("src-old", "rs0"));
-        var first = await _dr.WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        var (old, first) = await _dr.FirstDatabaseAsync();
         await WriteAsync(old, "seed", 200);
         await _dr.CliOkAsync("backup", Source.ToString());
         await WriteAsync(old, "before", 50);
@@ -110,9 +108,7 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task A_database_restored_into_a_new_name_is_archived_under_its_own_prefix_from_its_restore_target_on()
     {
-        var source = await _dr.ReplicaSetAsync("rs0", "src-old");
-        await _dr.ApplyAsync(Database("src-old", "rs0"));
-        await _dr.WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        var (source, _) = await _dr.FirstDatabaseAsync();
         await WriteAsync(source, "seed", 100);
         await _dr.CliOkAsync("backup", Source.ToString());
         await WriteAsync(source, "round1", 40);
@@ -156,9 +152,7 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
     [Fact]
     public async Task A_database_created_again_under_a_deleted_ones_name_without_a_restore_is_blocked_not_archived_into_the_old_history()
     {
-        var old = await _dr.ReplicaSetAsync("rs0", "src-old");
-        await _dr.ApplyAsync(Database("src-old", "rs0"));
-        var first = await _dr.WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        var (old, first) = await _dr.FirstDatabaseAsync();
         await WriteAsync(old, "seed", 20);
         await _dr.WaitArchivedOplogAsync(await LastWriteAsync(old));
         await _dr.CliOkAsync("delete", "mongodb", Source.ToString());
@@ -187,9 +181,7 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
             .Replace("  deletionPolicy: Delete", "  deletionPolicy: WipeOut", StringComparison.Ordinal);
         Assert.Contains("deletionPolicy: WipeOut", archiver, StringComparison.Ordinal);
         await _dr.ApplyAsync(archiver);
-        var source = await _dr.ReplicaSetAsync("rs0", "src-old");
-        await _dr.ApplyAsync(Database("src-old", "rs0"));
-        await _dr.WaitForAsync(Source, db => db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+        var (source, _) = await _dr.FirstDatabaseAsync();
         await WriteAsync(source, "seed", 20);
         await _dr.CliOkAsync("backup", Source.ToString());
         await _dr.WaitArchivedAsync(await LastWriteAsync(source));
