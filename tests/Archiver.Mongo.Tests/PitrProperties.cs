@@ -100,36 +100,51 @@ public sealed class PitrProperties
     }
 
     /// <summary>A target at or after the backup's point, and the index of the state it must restore.</summary>
-    private static (RestoreTarget Target, int Expected) ChooseTarget(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int backupPoint, int kind, (int Step, int Micros) pick)
-    {
-        var k = backupPoint + (pick.Step % (points.Count - backupPoint));
-        long Wall(int i) => points[i].Last["wall"].ToUniversalTime().Ticks / 10 - (DateTime.UnixEpoch.Ticks / 10);
-        OplogTimestamp Ts(BsonDocument entry) => OplogFields.ToStorage(entry["ts"].AsBsonTimestamp);
-        long FirstWall(int i) => points[i].First["wall"].ToUniversalTime().Ticks / 10 - (DateTime.UnixEpoch.Ticks / 10);
+    private static (RestoreTarget Target, int Expected) ChooseTarget(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int backupPoint, int kind, (int Step, int Micros) pick) =>
+        TargetAt(points, backupPoint, backupPoint + (pick.Step % (points.Count - backupPoint)), kind, pick.Micros);
 
-        // A step of several plain entries (an implicit create, then the insert) has no captured state in between:
-        // a time that falls between them has no expected state, so such a target is not chosen.
-        bool Splits(long micros, bool strictly) => Enumerable.Range(backupPoint + 1, points.Count - backupPoint - 1).Any(i =>
-            points[i].First != points[i].Last && !points[i].First.Contains("lsid")
-            && (strictly ? FirstWall(i) < micros : FirstWall(i) <= micros) && !(strictly ? Wall(i) < micros : Wall(i) <= micros));
-        int LastAtOrBefore(long micros, bool strictly) =>
-            Enumerable.Range(0, points.Count).Last(i => i <= backupPoint || (strictly ? Wall(i) < micros : Wall(i) <= micros));
+    /// <summary>
+    /// A target of the kind <paramref name="kind"/> at point <paramref name="k"/>, and the index of the state it must
+    /// restore. <paramref name="floor"/> is the first point a restore reaches (a backup's, or a branch's): every state
+    /// up to it is restored whatever the target says.
+    /// </summary>
+    private static (RestoreTarget Target, int Expected) TargetAt(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, int k, int kind, int micros)
+    {
+        OplogTimestamp Ts(BsonDocument entry) => OplogFields.ToStorage(entry["ts"].AsBsonTimestamp);
+        long Wall(int i) => WallMicros(points[i].Last);
         switch (kind)
         {
-            case 1 when k > backupPoint:
+            case 1 when k > floor:
                 return (RestoreTarget.AtTs(Ts(points[k].First), exclusive: true), k - 1);
-            case 2 when !Splits(Wall(k) + pick.Micros, strictly: false):
-                var time = Wall(k) + pick.Micros;
-                return (RestoreTarget.AtTimeMicroseconds(time), LastAtOrBefore(time, strictly: false));
-            case 3 when k > backupPoint && Wall(k) > Wall(backupPoint) && !Splits(Wall(k), strictly: true):
-                return (RestoreTarget.AtTimeMicroseconds(Wall(k), exclusive: true), LastAtOrBefore(Wall(k), strictly: true));
-            case 4 when k > backupPoint && points[k].First != points[k].Last && points[k].First["o"].AsBsonDocument.Contains("applyOps"):
+            case 2 when !Splits(points, floor, Wall(k) + micros, strictly: false):
+                var time = Wall(k) + micros;
+                return (RestoreTarget.AtTimeMicroseconds(time), LastAtOrBefore(points, floor, time, strictly: false));
+            case 3 when k > floor && Wall(k) > Wall(floor) && !Splits(points, floor, Wall(k), strictly: true):
+                return (RestoreTarget.AtTimeMicroseconds(Wall(k), exclusive: true), LastAtOrBefore(points, floor, Wall(k), strictly: true));
+            case 4 when k > floor && points[k].First != points[k].Last && points[k].First["o"].AsBsonDocument.Contains("applyOps"):
                 // Inside a transaction's span: its first chain entry is included, its commit is not.
                 return (RestoreTarget.AtTs(Ts(points[k].First)), k - 1);
             default:
                 return (RestoreTarget.AtTs(Ts(points[k].Last)), k);
         }
     }
+
+    /// <summary>An entry's <c>wall</c> in Unix microseconds (a whole millisecond).</summary>
+    private static long WallMicros(BsonDocument entry) => (entry["wall"].ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / 10;
+
+    /// <summary>
+    /// A step of several plain entries (an implicit create, then the insert) has no captured state in between: a time
+    /// that falls between them has no expected state, so such a target is not chosen.
+    /// </summary>
+    private static bool Splits(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, long micros, bool strictly) =>
+        Enumerable.Range(floor + 1, points.Count - floor - 1).Any(i =>
+            points[i].First != points[i].Last && !points[i].First.Contains("lsid")
+            && (strictly ? WallMicros(points[i].First) < micros : WallMicros(points[i].First) <= micros)
+            && !(strictly ? WallMicros(points[i].Last) < micros : WallMicros(points[i].Last) <= micros));
+
+    /// <summary>The newest state a time target includes (at least the floor's).</summary>
+    private static int LastAtOrBefore(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, long micros, bool strictly) =>
+        Enumerable.Range(0, points.Count).Last(i => i <= floor || (strictly ? WallMicros(points[i].Last) < micros : WallMicros(points[i].Last) <= micros));
 
     /// <summary>The entries after <paramref name="after"/> that touch <paramref name="database"/> (directly or inside a transaction).</summary>
     private static async Task<List<BsonDocument>> EntriesOfAsync(IMongoClient client, string database, OplogTimestamp after)
