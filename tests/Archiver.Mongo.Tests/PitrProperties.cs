@@ -1,7 +1,9 @@
 using Archiver.Emulators.MongoDb;
+using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
 using Archiver.Storage;
+using Archiver.Storage.Layout;
 using CsCheck;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
@@ -13,13 +15,20 @@ namespace Archiver.Mongo.Tests;
 /// <summary>
 /// Point-in-time recovery is exact: for random workloads, a random backup point and a random target (an exact
 /// ts, a ts excluded, a wall time with microseconds in the same millisecond as other writes, inside a
-/// transaction's span), the restored database equals the source as captured at that target.
+/// transaction's span), the restored database equals the source as captured at that target; and across a restore
+/// that a database continues on a timeline of its own, each lineage restores to exactly itself.
 /// </summary>
 public sealed class PitrProperties
 {
     private static readonly Gen<(int Kind, int Coll, int Key, int Value)> Step = Gen.Select(Gen.Int[0, 11], Gen.Int[0, 2], Gen.Int[0, 12], Gen.Int[0, 50]);
 
     private static readonly Gen<(int, int)[]> Pick = Gen.Select(Gen.Int[0, 1000], Gen.Int[0, 999]).Array[1];
+
+    /// <summary>
+    /// A moment a check restores to: the kind of target (as <see cref="TargetAt"/>; 5 is a time next to the branch
+    /// point), at which recorded state, and whether its timeline is asked for.
+    /// </summary>
+    private static readonly Gen<(int Kind, int Step, int Micros, bool Named)> Moment = Gen.Select(Gen.Int[0, 5], Gen.Int[0, 1000], Gen.Int[0, 999], Gen.Bool);
 
     [Fact]
     public async Task A_restore_to_any_point_after_a_backup_equals_the_source_as_it_was_at_that_point()
@@ -99,35 +108,298 @@ public sealed class PitrProperties
         await client.DropDatabaseAsync(restored);
     }
 
-    /// <summary>A target at or after the backup's point, and the index of the state it must restore.</summary>
-    private static (RestoreTarget Target, int Expected) ChooseTarget(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int backupPoint, int kind, (int Step, int Micros) pick)
+    /// <summary>
+    /// A database restored from a history continues it on a timeline of its own, and neither lineage leaks into the
+    /// other. For a random workload on a source, a random backup and a random restore target T, the database restored
+    /// (into a replica set the restore owns) equals the source at T; it opens timeline 2, branched at T, and archives
+    /// there; then both databases write on, interleaved (the restored one sometimes backed up on its own timeline).
+    /// Restores to moments of the new lineage (a ts of the restored replica set, a time at or after the branch) equal
+    /// the restored database then, across the branch where it has no backup of its own before them; the source's
+    /// moments before the branch equal the source then, by default or on timeline 1; and the source's moments after
+    /// the branch, on timeline 1, equal the source then, never the restored database.
+    /// </summary>
+    [EmulatorOnlyFact]
+    public async Task A_restored_database_continues_its_history_on_a_timeline_of_its_own_and_each_lineage_restores_exactly()
     {
-        var k = backupPoint + (pick.Step % (points.Count - backupPoint));
-        long Wall(int i) => points[i].Last["wall"].ToUniversalTime().Ticks / 10 - (DateTime.UnixEpoch.Ticks / 10);
-        OplogTimestamp Ts(BsonDocument entry) => OplogFields.ToStorage(entry["ts"].AsBsonTimestamp);
-        long FirstWall(int i) => points[i].First["wall"].ToUniversalTime().Ticks / 10 - (DateTime.UnixEpoch.Ticks / 10);
+        // Three replica sets (so not a real server): the source; the one each case restores into as a whole, fresh
+        // each time because that restore owns it; and one the checks restore into side by side, which nothing archives.
+        await using var source = await EmulatorSession.StartAsync(EmulatorOptions("rs0"));
+        await using var checks = await EmulatorSession.StartAsync(EmulatorOptions("rs2"));
+        await Gen.Select(
+                Step.Array[3, 10],
+                Gen.Int[0, 1000],
+                Gen.Select(Gen.Int[0, 4], Gen.Int[0, 1000], Gen.Int[0, 999]),
+                Gen.Select(Gen.Bool, Step).Array[1, 10],
+                Gen.Select(Gen.Bool, Gen.Int[0, 1000]),
+                Moment.Array[4],
+                (before, backupPick, restoreTo, after, branchBackup, moments) => new Continuation(before, backupPick, restoreTo, after, branchBackup, moments))
+            .SampleAsync(c => ContinueAsync(source.Client, checks.Client, c), iter: 20, threads: 1, print: c => c.ToString());
+    }
 
-        // A step of several plain entries (an implicit create, then the insert) has no captured state in between:
-        // a time that falls between them has no expected state, so such a target is not chosen.
-        bool Splits(long micros, bool strictly) => Enumerable.Range(backupPoint + 1, points.Count - backupPoint - 1).Any(i =>
-            points[i].First != points[i].Last && !points[i].First.Contains("lsid")
-            && (strictly ? FirstWall(i) < micros : FirstWall(i) <= micros) && !(strictly ? Wall(i) < micros : Wall(i) <= micros));
-        int LastAtOrBefore(long micros, bool strictly) =>
-            Enumerable.Range(0, points.Count).Last(i => i <= backupPoint || (strictly ? Wall(i) < micros : Wall(i) <= micros));
+    private static MongoEmulatorOptions EmulatorOptions(string replicaSet) =>
+        new() { ReplicaSetName = replicaSet, PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 };
+
+    private static async Task ContinueAsync(IMongoClient source, IMongoClient checks, Continuation c)
+    {
+        using var repository = new TestRepository();
+        var database = MongoTarget.NewDatabaseName("cont");
+        var id = 100;
+        int NextId() => id++;
+        var start = await Oplog.NewestAsync(source);
+
+        // The source owns timeline 1 (its record names it), so a restore from it records a lineage that can be continued.
+        var first = await ArchivingTimeline.OpenAsync(source, repository.Store, repository.Layout, "uid-source", DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Equal((1u, (uint?)null), (first.Id, first.Parent));
+        var old = new RecordedHistory(source, database, start);
+        var backupAt = c.BackupPick % c.Before.Length;
+        var backupPoint = -1;
+        await using var sourceRun = new ArchiverRun(source, repository, o => o with { Timeline = first.Id, StartAfter = start });
+        for (var i = 0; i < c.Before.Length; i++)
+        {
+            await old.RunAsync(c.Before[i], NextId);
+            if (i >= backupAt && backupPoint < 0 && old.Points.Count > 0)
+            {
+                await BackupAsync(source, repository, "rs0", first.Id, database);
+                backupPoint = old.Points.Count - 1;
+            }
+        }
+
+        if (backupPoint < 0)
+        {
+            await source.DropDatabaseAsync(database);
+            return;
+        }
+
+        await sourceRun.WaitArchivedAsync(await Oplog.NewestAsync(source));
+        var (at, atPoint) = TargetAt(old.Points, backupPoint, backupPoint + (c.RestoreTo.Step % (old.Points.Count - backupPoint)), c.RestoreTo.Kind, c.RestoreTo.Micros);
+        await using var replica = await EmulatorSession.StartAsync(EmulatorOptions("rs1"));
+
+        // The restore owns the whole replica set (the defaults): the database keeps its name, and the lineage is recorded last.
+        var report = await new RestoreExecutor(repository.Store, repository.Layout, replica.Client).RunAsync(at);
+        var restoredState = await DatabaseContents.ReadAsync(replica.Client, database);
+        Assert.True(
+            old.Points[atPoint].State.SameAs(restoredState),
+            $"the restore into rs1 to {at} (source point {atPoint} of {old.Points.Count}, backup at point {backupPoint}, reached {report.ReachedTs} on timeline {report.Timeline}):\nexpected\n{old.Points[atPoint].State.Describe()}\nactual\n{restoredState.Describe()}");
+        Assert.NotNull(report.Lineage);
+
+        var branch = await ArchivingTimeline.OpenAsync(replica.Client, repository.Store, repository.Layout, "uid-restored", DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Equal((2u, (uint?)first.Id, report.ReachedTs, report.Lineage.BranchedAtWallUnixMs), (branch.Id, branch.Parent, branch.BranchedAfter, branch.BranchedAtWallUnixMs));
+        var archiveAfter = Assert.NotNull(branch.ArchiveAfter);
+
+        // The restored database's first state is the one the restore left, named by the entry of its lineage record: a ts of rs1.
+        var restored = new RecordedHistory(replica.Client, database, archiveAfter);
+        var left = BsonSerializer.Deserialize<BsonDocument>((await Oplog.RangeAsync(replica.Client, OplogTimestamp.FromValue(archiveAfter.Value - 1), archiveAfter)).Single().ToBson());
+        restored.Points.Add((left, left, restoredState));
+        await using var replicaRun = new ArchiverRun(replica.Client, repository, o => o with { Component = "rs1", Timeline = branch.Id, StartAfter = archiveAfter });
+
+        // Its own backup, if any, right at the branch (-1) or after a step: plans before it cross the branch, plans after it start from it.
+        var branchBackupAt = c.BranchBackup.Taken ? (c.BranchBackup.At % (c.After.Length + 1)) - 1 : int.MinValue;
+        var branchBackupPoint = -1;
+        var sourceAtBranch = old.Points.Count;
+        for (var i = -1; i < c.After.Length; i++)
+        {
+            if (i >= 0)
+            {
+                await (c.After[i].OnSource ? old : restored).RunAsync(c.After[i].Step, NextId);
+            }
+
+            if (i == branchBackupAt)
+            {
+                await BackupAsync(replica.Client, repository, "rs1", branch.Id, database);
+                branchBackupPoint = restored.Points.Count - 1;
+            }
+        }
+
+        // Both write after the branch whatever the steps did: a timeline that archived nothing since its branch restores
+        // nothing (not even the branch point), and timeline 1 must hold moments of the source after the branch.
+        if (restored.Points.Count == 1)
+        {
+            await restored.RunAsync((0, 0, 0, 0), NextId);
+        }
+
+        if (old.Points.Count == sourceAtBranch)
+        {
+            await old.RunAsync((0, 0, 0, 0), NextId);
+        }
+
+        await sourceRun.WaitArchivedAsync(await Oplog.NewestAsync(source));
+        await replicaRun.WaitArchivedAsync(await Oplog.NewestAsync(replica.Client));
+
+        var story = $"restored to {at} (source point {atPoint}, source backup at point {backupPoint}); timeline {branch.Id} branched after {branch.BranchedAfter} at {branch.BranchedAtWallUnixMs} ms, " +
+                    $"archived after {archiveAfter}, {(branchBackupPoint < 0 ? "no backup of its own" : $"its own backup at point {branchBackupPoint}")}";
+        for (var m = 0; m < c.Moments.Length; m++)
+        {
+            var moment = c.Moments[m];
+            var name = $"{database}_c{m}";
+            if (m % 2 == 0)
+            {
+                // A moment of the restored database: a ts of rs1, or a time at or after the branch.
+                var k = moment.Step % restored.Points.Count;
+                var (target, expected) = moment.Kind == 5
+                    ? AtTimeOr(restored.Points, 0, branch.BranchedAtWallUnixMs * 1000, branch.BranchedAtWallUnixMs * 1000, k)
+                    : TargetAt(restored.Points, 0, k, moment.Kind, moment.Micros);
+                Assert.True(OnBranch(target, branch), $"the new lineage's moment {target} is not on the branch ({story})");
+                await RestoreAndCompareAsync(
+                    repository, checks, database, name, target, moment.Named ? branch.Id : null, branch.Id, restored.Points[expected].State, $"new lineage (rs1) point {expected} of {restored.Points.Count}; {story}");
+            }
+            else
+            {
+                // A moment of the source: one up to the state restored (mostly before the branch), one anywhere in its
+                // history, which it kept writing after the branch; just before the branch with kind 5.
+                var k = backupPoint + (moment.Step % ((m % 4 == 1 ? atPoint + 1 : old.Points.Count) - backupPoint));
+                var (target, expected) = moment.Kind == 5
+                    ? AtTimeOr(old.Points, backupPoint, (branch.BranchedAtWallUnixMs * 1000) - 1, WallMicros(old.Points[backupPoint].Last), k)
+                    : TargetAt(old.Points, backupPoint, k, moment.Kind, moment.Micros);
+                var before = Shared(target, branch);
+
+                // Past the branch the default is the restored database (a time there is its; a ts there could name an entry
+                // of either replica set): only timeline 1, asked for, is the source's.
+                await RestoreAndCompareAsync(
+                    repository, checks, database, name, target, before && !moment.Named ? null : first.Id, first.Id, old.Points[expected].State,
+                    $"old lineage (rs0) point {expected} of {old.Points.Count}, {(before ? "before" : "after")} the branch; {story}");
+            }
+        }
+
+        await source.DropDatabaseAsync(database);
+    }
+
+    /// <summary>Restores <paramref name="database"/> at <paramref name="target"/> as <paramref name="name"/> (next to other data) and compares it, saying where on failure.</summary>
+    private static async Task RestoreAndCompareAsync(
+        TestRepository repository, IMongoClient into, string database, string name, RestoreTarget target, uint? timeline, uint expectedTimeline, DatabaseContents expected, string story)
+    {
+        var asked = timeline is { } t ? $"timeline {t} asked for" : "no timeline asked for";
+        RestoreReport report;
+        try
+        {
+            // Only the named database is the restore's; its lineage is not recorded, as for any restore next to other data.
+            report = await new RestoreExecutor(repository.Store, repository.Layout, into, new RestoreOptions
+            {
+                Timeline = timeline,
+                IncludeDatabase = d => d == database,
+                MapDatabase = _ => name,
+                OwnsTargetDatabase = d => d == name,
+                RecordLineage = false,
+            }).RunAsync(target);
+        }
+        catch (Exception e) when (e is RestoreRefusedException or RestoreFailedException)
+        {
+            throw new Xunit.Sdk.XunitException($"target {target} ({asked}), {story}: the restore failed: {e.Message}\nexpected\n{expected.Describe()}");
+        }
+
+        var actual = await DatabaseContents.ReadAsync(into, name);
+        await into.DropDatabaseAsync(name);
+        Assert.True(
+            report.Timeline == expectedTimeline && expected.SameAs(actual),
+            $"target {target} ({asked}) restored timeline {report.Timeline} (expected {expectedTimeline}), reached {report.ReachedTs}; {story}:\nexpected\n{expected.Describe()}\nactual\n{actual.Describe()}");
+    }
+
+    private static Task BackupAsync(IMongoClient client, TestRepository repository, string component, uint timeline, string database) =>
+        new LogicalBackup(client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = component, Timeline = timeline, IncludeDatabase = d => d == database }).RunAsync();
+
+    /// <summary>
+    /// A time target at <paramref name="micros"/> and the state it must restore, if it is at or after
+    /// <paramref name="earliest"/> (where the lineage's restores begin: its backup's point, or its branch's) and splits
+    /// no step; else the ts of point <paramref name="k"/>.
+    /// </summary>
+    private static (RestoreTarget Target, int Expected) AtTimeOr(
+        List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, long micros, long earliest, int k) =>
+        micros >= earliest && !Splits(points, floor, micros, strictly: false)
+            ? (RestoreTarget.AtTimeMicroseconds(micros), LastAtOrBefore(points, floor, micros, strictly: false))
+            : TargetAt(points, floor, k, 0, 0);
+
+    /// <summary>
+    /// Whether a target falls on the branch when no timeline is asked for: a time at or after the branch's wall
+    /// millisecond, a ts (of either replica set: the numbers alone do not say which) from the restored replica set's
+    /// first state on.
+    /// </summary>
+    private static bool OnBranch(RestoreTarget target, TimelineRecord branch) => target.Kind == RestoreTargetKind.Ts
+        ? Included(target) >= branch.ArchiveAfter!.Value.Value
+        : (target.TimeUnixMicroseconds!.Value - (target.Exclusive ? 1 : 0)) / 1000 >= branch.BranchedAtWallUnixMs;
+
+    /// <summary>Whether a target not on the branch is of the history both lineages share: a ts up to the branch's last entry, or any time before it.</summary>
+    private static bool Shared(RestoreTarget target, TimelineRecord branch) =>
+        !OnBranch(target, branch) && (target.Kind != RestoreTargetKind.Ts || Included(target) <= branch.BranchedAfter.Value);
+
+    /// <summary>The newest ts a ts target includes.</summary>
+    private static ulong Included(RestoreTarget target) => target.Ts!.Value.Value - (target.Exclusive ? 1UL : 0UL);
+
+    /// <summary>A target at or after the backup's point, and the index of the state it must restore.</summary>
+    private static (RestoreTarget Target, int Expected) ChooseTarget(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int backupPoint, int kind, (int Step, int Micros) pick) =>
+        TargetAt(points, backupPoint, backupPoint + (pick.Step % (points.Count - backupPoint)), kind, pick.Micros);
+
+    /// <summary>
+    /// A target of the kind <paramref name="kind"/> at point <paramref name="k"/>, and the index of the state it must
+    /// restore. <paramref name="floor"/> is the first point a restore reaches (a backup's, or a branch's): every state
+    /// up to it is restored whatever the target says.
+    /// </summary>
+    private static (RestoreTarget Target, int Expected) TargetAt(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, int k, int kind, int micros)
+    {
+        OplogTimestamp Ts(BsonDocument entry) => OplogFields.ToStorage(entry["ts"].AsBsonTimestamp);
+        long Wall(int i) => WallMicros(points[i].Last);
         switch (kind)
         {
-            case 1 when k > backupPoint:
+            case 1 when k > floor:
                 return (RestoreTarget.AtTs(Ts(points[k].First), exclusive: true), k - 1);
-            case 2 when !Splits(Wall(k) + pick.Micros, strictly: false):
-                var time = Wall(k) + pick.Micros;
-                return (RestoreTarget.AtTimeMicroseconds(time), LastAtOrBefore(time, strictly: false));
-            case 3 when k > backupPoint && Wall(k) > Wall(backupPoint) && !Splits(Wall(k), strictly: true):
-                return (RestoreTarget.AtTimeMicroseconds(Wall(k), exclusive: true), LastAtOrBefore(Wall(k), strictly: true));
-            case 4 when k > backupPoint && points[k].First != points[k].Last && points[k].First["o"].AsBsonDocument.Contains("applyOps"):
+            case 2 when !Splits(points, floor, Wall(k) + micros, strictly: false):
+                var time = Wall(k) + micros;
+                return (RestoreTarget.AtTimeMicroseconds(time), LastAtOrBefore(points, floor, time, strictly: false));
+            case 3 when k > floor && Wall(k) > Wall(floor) && !Splits(points, floor, Wall(k), strictly: true):
+                return (RestoreTarget.AtTimeMicroseconds(Wall(k), exclusive: true), LastAtOrBefore(points, floor, Wall(k), strictly: true));
+            case 4 when k > floor && points[k].First != points[k].Last && points[k].First["o"].AsBsonDocument.Contains("applyOps"):
                 // Inside a transaction's span: its first chain entry is included, its commit is not.
                 return (RestoreTarget.AtTs(Ts(points[k].First)), k - 1);
             default:
                 return (RestoreTarget.AtTs(Ts(points[k].Last)), k);
+        }
+    }
+
+    /// <summary>An entry's <c>wall</c> in Unix microseconds (a whole millisecond).</summary>
+    private static long WallMicros(BsonDocument entry) => (entry["wall"].ToUniversalTime().Ticks - DateTime.UnixEpoch.Ticks) / 10;
+
+    /// <summary>
+    /// A step of several plain entries (an implicit create, then the insert) has no captured state in between: a time
+    /// that falls between them has no expected state, so such a target is not chosen.
+    /// </summary>
+    private static bool Splits(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, long micros, bool strictly) =>
+        Enumerable.Range(floor + 1, points.Count - floor - 1).Any(i =>
+            points[i].First != points[i].Last && !points[i].First.Contains("lsid")
+            && (strictly ? WallMicros(points[i].First) < micros : WallMicros(points[i].First) <= micros)
+            && !(strictly ? WallMicros(points[i].Last) < micros : WallMicros(points[i].Last) <= micros));
+
+    /// <summary>The newest state a time target includes (at least the floor's).</summary>
+    private static int LastAtOrBefore(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, long micros, bool strictly) =>
+        Enumerable.Range(0, points.Count).Last(i => i <= floor || (strictly ? WallMicros(points[i].Last) < micros : WallMicros(points[i].Last) <= micros));
+
+    /// <summary>One restore-and-continue case; its text is what a failing case prints.</summary>
+    private sealed record Continuation(
+        (int Kind, int Coll, int Key, int Value)[] Before,
+        int BackupPick,
+        (int Kind, int Step, int Micros) RestoreTo,
+        (bool OnSource, (int Kind, int Coll, int Key, int Value) Step)[] After,
+        (bool Taken, int At) BranchBackup,
+        (int Kind, int Step, int Micros, bool Named)[] Moments)
+    {
+        public override string ToString() =>
+            $"before [{string.Join(" ", Before)}], backup {BackupPick}, restore to {RestoreTo}, " +
+            $"after [{string.Join(" ", After.Select(a => (a.OnSource ? "rs0" : "rs1") + a.Step))}], branch backup {BranchBackup}, moments [{string.Join(" ", Moments)}]";
+    }
+
+    /// <summary>One database's states in one replica set: after each step that wrote, its first and last entry and its contents.</summary>
+    private sealed class RecordedHistory(IMongoClient client, string database, OplogTimestamp after)
+    {
+        private OplogTimestamp _seen = after;
+
+        public List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> Points { get; } = [];
+
+        public async Task RunAsync((int Kind, int Coll, int Key, int Value) step, Func<int> nextId)
+        {
+            await PitrWorkload.RunStepAsync(client, client.GetDatabase(database), step, nextId);
+            var mine = await EntriesOfAsync(client, database, _seen);
+            if (mine.Count > 0)
+            {
+                _seen = OplogFields.ToStorage(mine[^1]["ts"].AsBsonTimestamp);
+                Points.Add((mine[0], mine[^1], await DatabaseContents.ReadAsync(client, database)));
+            }
         }
     }
 
