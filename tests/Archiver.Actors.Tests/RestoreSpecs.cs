@@ -79,8 +79,10 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         Assert.Contains("is corrupt", state.Restore.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_restore_its_node_died_in_fails_cleanly_after_recovery_and_is_not_run_again()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_restore_its_node_died_in_runs_again_and_its_target_decides(bool halfWritten)
     {
         _runner.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
@@ -91,11 +93,37 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         Sys.Stop(db);
         probe.ExpectTerminated(db);
 
+        // What the runner finds in the target the second time: the first run's marker (it had written), or its
+        // lineage (it had finished, and only recording that was lost).
+        _runner.Gate = null;
+        if (halfWritten) _runner.Failure = new InvalidOperationException("The target holds an incomplete restore (see archiver_restore.incomplete); start from an empty target.");
         var again = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(new RecoveryPlanReply("x", Plan, null, null)), new DatabaseSettings(), TimeProvider.System));
         var state = await StateAsync(again, s => s.Restore?.IsFinished == true);
-        Assert.Equal(RestoreStage.Failed, state.Restore!.Stage);
-        Assert.StartsWith("interrupted while restoring", state.Restore.Error, StringComparison.Ordinal);
-        Assert.Single(_runner.Jobs);
+
+        Assert.Equal(2, _runner.Jobs.Count);
+        Assert.Equal(halfWritten ? RestoreStage.Failed : RestoreStage.Succeeded, state.Restore!.Stage);
+        if (halfWritten) Assert.Contains("incomplete restore", state.Restore.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_target_that_cannot_be_reached_yet_is_waited_for_with_the_reason_in_the_status_then_restored()
+    {
+        _runner.Unreachable = "cannot reach MongoDB demo/mg-restored yet: connection refused";
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
+
+        await AwaitAssertAsync(async () =>
+        {
+            var restored = Assert.Single((await _store.GetAsync<MongoDB>(Restored))!.Status!.Archiver!.Conditions!, c => c.Type == "Restored");
+            Assert.Equal((ConditionStatus.Unknown, "WaitingForTarget"), (restored.Status, restored.Reason));
+            Assert.Contains("connection refused; trying again in", restored.Message, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10));
+        Assert.Equal(RestoreStage.Running, (await StateAsync(db, _ => true)).Restore!.Stage);
+
+        // KubeDB made it: the next try restores it.
+        _runner.Unreachable = null;
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
+        Assert.Equal(RestoreStage.Succeeded, state.Restore!.Stage);
+        Assert.True(_runner.Jobs.Count >= 2);
     }
 
     private static DateTimeOffset Rfc3339Target => Messages.Validation.Rfc3339.Parse("2020-10-28T01:48:23.121314+03:00");
@@ -149,9 +177,12 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
         public TaskCompletionSource? Gate { get; set; }
 
+        public string? Unreachable { get; set; }
+
         public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
         {
             Jobs.Enqueue(job);
+            if (Unreachable is { } reason) throw new RestoreTargetUnreachableException(reason);
             progress.Report(new RestoreProgressReport(10, 100, 1024, 4096));
             if (Gate is { } gate) await gate.Task.WaitAsync(cancellation);
             if (Failure is { } failure) throw failure;

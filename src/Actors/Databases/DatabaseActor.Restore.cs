@@ -12,13 +12,14 @@ namespace Archiver.Actors.Databases;
 
 /// <summary>
 /// The restore side of a database: <c>spec.init.archiver.recoveryTimeStamp</c> starts one restore, once. Its stages
-/// are persisted so that after a crash a restore that had not yet written (Requested) starts again, and one that
-/// had (Running) fails cleanly: a partial target is never reported good.
+/// are persisted; after a crash a restore starts again, and its target decides: untouched, it runs; finished, it is
+/// done; half written, it fails cleanly: a partial target is never reported good.
 /// </summary>
 public sealed partial class DatabaseActor
 {
     private IActorRef? _restorer;
     private RestoreProgressReport? _progress;
+    private string? _waiting;
     private DateTimeOffset _lastProgressWrite;
 
     private void MaybeStartRestore(MongoDB db, MongoDBArchiver? archiver)
@@ -41,7 +42,11 @@ public sealed partial class DatabaseActor
                 StartRestore();
                 break;
             case { Stage: RestoreStage.Running }:
-                Persist(new RestoreFailed(_state.Id, "interrupted while restoring: the node running it stopped, so the database is incomplete; delete it and create it again to retry", TargetTouched: true, Now), Applied(WriteRestoreStatus));
+                // Run again: the target tells what happened. Untouched (the node died while waiting for it), the restore
+                // starts; finished (its lineage written), it is done; half written (its marker there), the executor
+                // refuses it and the restore fails for good with that reason: a partial target is never reported good.
+                _log.Info("{0}: resuming a restore its node stopped in; the target decides whether it starts, is done, or failed", _state.Id);
+                StartRestore();
                 break;
         }
     }
@@ -61,8 +66,15 @@ public sealed partial class DatabaseActor
             _restorer?.Tell(RestorePlannerMessages.Go.Instance);
         }));
 
+    private void OnRestoreWaiting(RestorePlannerMessages.Waiting waiting)
+    {
+        _waiting = $"waiting for the target: {waiting.Reason}; trying again in {Messages.Validation.GoDuration.Format(waiting.Retry)}";
+        WriteRestoreStatus();
+    }
+
     private void OnRestoreProgressed(RestorePlannerMessages.Progressed progressed)
     {
+        _waiting = null;
         _progress = progressed.Progress;
         if (Now - _lastProgressWrite < TimeSpan.FromSeconds(1)) return;
         _lastProgressWrite = Now;
@@ -73,6 +85,7 @@ public sealed partial class DatabaseActor
     {
         if (_restorer is { } restorer) Context.Stop(restorer);
         _restorer = null;
+        _waiting = null;
         IDatabaseEvent outcome = finished.Outcome is { } o
             ? new RestoreSucceeded(_state.Id, o.BaseBackupId, o.EntriesApplied, o.Skipped.ToList(), Now)
             : new RestoreFailed(_state.Id, finished.Error ?? "unknown failure", finished.TargetTouched, Now);
@@ -101,8 +114,9 @@ public sealed partial class DatabaseActor
         {
             Type = "Restored",
             Status = restore.Stage == RestoreStage.Succeeded ? ConditionStatus.True : restore.Stage == RestoreStage.Failed ? ConditionStatus.False : ConditionStatus.Unknown,
-            Reason = restore.Stage.ToString(),
-            Message = restore.Error ?? (restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}{LeftOut(restore)}"),
+            Reason = _waiting is not null && !restore.IsFinished ? "WaitingForTarget" : restore.Stage.ToString(),
+            Message = restore.Error ?? (_waiting is not null && !restore.IsFinished ? _waiting
+                : restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}{LeftOut(restore)}"),
             LastTransitionTime = Now,
         };
         var progress = _progress;

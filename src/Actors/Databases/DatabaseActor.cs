@@ -64,6 +64,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<Observed>(OnObserved);
         Command<Restores.RestorePlannerMessages.Planned>(OnRestorePlanned);
         Command<Restores.RestorePlannerMessages.Progressed>(OnRestoreProgressed);
+        Command<Restores.RestorePlannerMessages.Waiting>(OnRestoreWaiting);
         Command<Restores.RestorePlannerMessages.Finished>(OnRestoreFinished);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
     }
@@ -175,6 +176,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         if (_restorer is { } restorer) Context.Stop(restorer);
         _restorer = null;
         _progress = null;
+        _waiting = null;
         _configuring = false;
         var id = _state.Id;
         var log = _log;

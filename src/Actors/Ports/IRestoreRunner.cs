@@ -9,6 +9,13 @@ public interface IRestoreRunner
     Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation);
 }
 
+/// <summary>
+/// The restore's target could not be reached before anything was written to it (KubeDB still provisioning it, its
+/// secret not made yet, a member not answering): the restore waits and tries again; it fails for good only once it
+/// has written, or when it is refused.
+/// </summary>
+public sealed class RestoreTargetUnreachableException(string message, Exception? innerException = null) : Exception(message, innerException);
+
 /// <param name="Time">Every entry at or before this wall time; null with <paramref name="Ts"/>.</param>
 public sealed record RestoreJob(ResourceId Database, ResourceId Storage, string SourcePrefix, DateTimeOffset? Time, string? Ts, bool Exclusive);
 

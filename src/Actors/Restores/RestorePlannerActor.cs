@@ -7,13 +7,22 @@ namespace Archiver.Actors.Restores;
 /// <summary>
 /// Works out and runs one point-in-time restore for its parent (the database entity): asks the StorageIndex for a
 /// plan, which checks the target against the catalog before anything is written, reports it, waits for the parent
-/// to record it, then runs it with progress. The parent persists every stage; this actor keeps nothing.
+/// to record it, then runs it with progress. A target that cannot be reached before anything was written to it (a
+/// database KubeDB is still provisioning) is waited for, with the reason told to the parent, and tried again; the
+/// restore fails for good only once it has written, or when it is refused. The parent persists every stage.
 /// </summary>
-public sealed class RestorePlannerActor : ReceiveActor
+public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
 {
+    /// <summary>The first wait for a target that cannot be reached yet; each next one doubles, up to <see cref="LongestWait"/>.</summary>
+    public static readonly TimeSpan FirstWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>KubeDB takes a minute or more to provision a replica set: looking every half minute is soon enough.</summary>
+    public static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(30);
+
     private readonly RestoreJob _job;
     private readonly IRestoreRunner _runner;
     private readonly CancellationTokenSource _stopping = new();
+    private TimeSpan _wait = FirstWait;
 
     public RestorePlannerActor(RestoreJob job, IActorRef storageIndexes, IRestoreRunner runner, TimeSpan planTimeout)
     {
@@ -28,8 +37,17 @@ public sealed class RestorePlannerActor : ReceiveActor
             else parent.Tell(new RestorePlannerMessages.Finished(null, reply.Refusal is { } r ? $"{r.Reason}: {r.Message}" : reply.Error ?? "no plan", TargetTouched: false));
         });
         Receive<RestorePlannerMessages.Go>(_ => Run(parent));
+        Receive<Unreachable>(unreachable =>
+        {
+            // Nothing was written: say why it waits, and try again later (as KubeDB's own restore waits for the database).
+            parent.Tell(new RestorePlannerMessages.Waiting(unreachable.Reason, _wait));
+            Timers.StartSingleTimer("again", RestorePlannerMessages.Go.Instance, _wait);
+            _wait = TimeSpan.FromTicks(Math.Min(_wait.Ticks * 2, LongestWait.Ticks));
+        });
         Receive<RestorePlannerMessages.Finished>(finished => parent.Tell(finished));
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(RestoreJob job, IActorRef storageIndexes, IRestoreRunner runner, TimeSpan planTimeout) =>
         Akka.Actor.Props.Create(() => new RestorePlannerActor(job, storageIndexes, runner, planTimeout));
@@ -46,8 +64,14 @@ public sealed class RestorePlannerActor : ReceiveActor
         _runner.RunAsync(_job, progress, _stopping.Token).PipeTo(
             Self,
             success: outcome => new RestorePlannerMessages.Finished(outcome, null, TargetTouched: true),
-            failure: e => new RestorePlannerMessages.Finished(null, e.GetBaseException().Message, TargetTouched: true));
+            failure: e => Unwrap(e) is RestoreTargetUnreachableException unreachable
+                ? new Unreachable(unreachable.Message)
+                : new RestorePlannerMessages.Finished(null, Unwrap(e).Message, TargetTouched: true));
     }
+
+    private static Exception Unwrap(Exception e) => e is AggregateException { InnerException: { } inner } ? Unwrap(inner) : e;
+
+    private sealed record Unreachable(string Reason) : INoSerializationVerificationNeeded;
 
     private sealed class ProgressToActor(IActorRef target) : IProgress<RestoreProgressReport>
     {
@@ -67,6 +91,9 @@ public static class RestorePlannerMessages
     }
 
     public sealed record Progressed(RestoreProgressReport Progress) : INoSerializationVerificationNeeded;
+
+    /// <summary>The target cannot be reached yet and nothing was written: the restore tries again after <paramref name="Retry"/>.</summary>
+    public sealed record Waiting(string Reason, TimeSpan Retry) : INoSerializationVerificationNeeded;
 
     public sealed record Finished(RestoreOutcome? Outcome, string? Error, bool TargetTouched) : INoSerializationVerificationNeeded;
 }

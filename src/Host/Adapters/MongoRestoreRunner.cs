@@ -1,6 +1,7 @@
 using Archiver.Actors.Ports;
 using Archiver.Mongo.Restore;
 using Archiver.Storage.Layout;
+using MongoDB.Driver;
 
 namespace Archiver.Host.Adapters;
 
@@ -18,9 +19,26 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
     {
         var target = await resources.GetAsync<Messages.Resources.MongoDB>(job.Database, cancellation)
             ?? throw new InvalidOperationException($"MongoDB {job.Database} not found");
-        var client = await connections.ClientForAsync(target, cancellation);
+        // One id per database incarnation: a database created again under the name restores as another restore.
+        var restoreId = $"{job.Database.Namespace}.{job.Database.Name}.{target.Metadata.Uid}";
+        IMongoClient client;
+        try
+        {
+            client = await connections.ClientForAsync(target, cancellation);
+            // Started again after the node died: a restore that finished (its lineage is the last thing it writes) is done.
+            if (await LineageRecord.FinishedAsync(client, cancellation) is { } finished && finished.RestoreId == restoreId
+                && (await RestoreMarker.ListAsync(client, cancellation)).Count == 0)
+            {
+                return new RestoreOutcome(finished.BackupId, 0, []);
+            }
+        }
+        catch (Exception e) when (Unreachable(e))
+        {
+            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database} yet: {e.Message}", e);
+        }
+
         var store = await stores.OpenAsync(job.Storage, cancellation);
-        var options = new RestoreOptions { RestoreId = $"{job.Database.Namespace}.{job.Database.Name}" };
+        var options = new RestoreOptions { RestoreId = restoreId };
         if (target.Metadata.Annotations?.TryGetValue(RestoreDatabasesAnnotation, out var mapping) == true && mapping.Length > 0)
         {
             var map = ParseDatabaseMap(mapping);
@@ -35,10 +53,28 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
 
         var to = job.Ts is { } ts ? RestoreTarget.Parse(ts) : RestoreTarget.AtTime(job.Time ?? throw new ArgumentException("a restore job needs a time or a ts"));
         if (job.Exclusive) to = to.AsExclusive();
-        var report = await new RestoreExecutor(store, new RepositoryLayout(job.SourcePrefix), client, options)
-            .RunAsync(to, new Progress<RestoreProgress>(p => progress.Report(new RestoreProgressReport(p.ItemsDone, p.EntriesTotal, p.BytesDone, p.BytesTotal))), cancellation);
+        RestoreReport report;
+        try
+        {
+            report = await new RestoreExecutor(store, new RepositoryLayout(job.SourcePrefix), client, options)
+                .RunAsync(to, new Progress<RestoreProgress>(p => progress.Report(new RestoreProgressReport(p.ItemsDone, p.EntriesTotal, p.BytesDone, p.BytesTotal))), cancellation);
+        }
+        catch (Exception e) when (e is not (RestoreFailedException or RestoreRefusedException) && Unreachable(e))
+        {
+            // Before its marker, the executor has written nothing: the target is as it was, and may be tried again.
+            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database} yet: {e.Message}", e);
+        }
+
         return new RestoreOutcome(report.BackupId, report.EntriesReplayed, [.. report.Skipped.Select(s => $"{s.Key}: {s.Value}")]);
     }
+
+    /// <summary>
+    /// A target not there yet, as while KubeDB provisions it: no connection, no server selected in time, not yet
+    /// accepting the credentials, or the secret that names it not made yet.
+    /// </summary>
+    private static bool Unreachable(Exception e) =>
+        e is MongoConnectionException or TimeoutException or System.Net.Sockets.SocketException or SecretNotFoundException
+        || e is MongoCommandException { Code: 13 or 18 or 91 or 189 or 10107 or 11600 or 11602 or 13435 or 13436 };
 
     /// <summary><c>a=b,c</c> → {a→b, c→c}; names are validated so a typo fails before anything is written.</summary>
     public static IReadOnlyDictionary<string, string> ParseDatabaseMap(string text)

@@ -26,7 +26,7 @@ public static class LineageRecord
     /// document's insert in the oplog). Majority-acknowledged, so a failover cannot roll it back after the restore
     /// reported success.
     /// </summary>
-    public static async Task WriteAsync(IMongoClient client, string restoreId, RestoreLineage lineage, DateTimeOffset restoredAt, CancellationToken cancellationToken)
+    public static async Task WriteAsync(IMongoClient client, string restoreId, string backupId, RestoreLineage lineage, DateTimeOffset restoredAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(lineage);
@@ -42,6 +42,7 @@ public static class LineageRecord
                 { "branchedAfter", OplogFields.ToBson(lineage.BranchedAfter) },
                 { "branchedAt", new BsonDateTime(lineage.BranchedAtWallUnixMs) },
                 { "target", lineage.Target },
+                { "backupId", backupId },
                 { "restoredAt", restoredAt.UtcDateTime },
             },
             cancellationToken: cancellationToken);
@@ -75,6 +76,17 @@ public static class LineageRecord
             document["branchedAt"].AsBsonDateTime.MillisecondsSinceEpoch,
             insert is null ? null : OplogFields.ToStorage(insert["ts"].AsBsonTimestamp),
             document["target"].AsString);
+    }
+
+    /// <summary>
+    /// The restore that wrote the replica set's lineage, if one finished there: (its id, its base backup). A restore
+    /// whose node died after this was written and before it was recorded as done is done.
+    /// </summary>
+    public static async Task<(string RestoreId, string BackupId)?> FinishedAsync(IMongoClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var document = await Documents(client).Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("restoredAt", -1)).FirstOrDefaultAsync(cancellationToken);
+        return document is null ? null : (document["_id"].AsString, document.GetValue("backupId", "").AsString);
     }
 
     private static IMongoCollection<BsonDocument> Documents(IMongoClient client) =>

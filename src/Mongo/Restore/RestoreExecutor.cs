@@ -38,7 +38,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
             if (_options.RecordLineage)
             {
                 // Last, so its oplog entry follows every write of the restore: the restored database's own archive starts after it.
-                await LineageRecord.WriteAsync(target, _options.RestoreId, lineage, _options.Time.GetUtcNow(), cancellationToken);
+                await LineageRecord.WriteAsync(target, _options.RestoreId, work.Backup.Id, lineage, _options.Time.GetUtcNow(), cancellationToken);
             }
 
             tracker.Report(RestorePhase.Completed);
