@@ -73,7 +73,7 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         }, cancellation);
 
     /// <summary>
-    /// The newest report among the StatefulSet's pods: each sidecar writes its <see cref="ArchivingReport"/> as JSON
+    /// The newest report among the StatefulSet's pods, an archiving sidecar's before a standby's: each sidecar writes its <see cref="ArchivingReport"/> as JSON
     /// into the <see cref="SidecarContainer.ReportAnnotation"/> annotation of its own pod (named by the downward API).
     /// </summary>
     public async Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default)
@@ -82,10 +82,13 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         if (set?.Spec.Template.Spec.Containers.Any(c => c.Name == options.ContainerName) != true) return null;
         var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
         var pods = await client.CoreV1.ListNamespacedPodAsync(database.Namespace, labelSelector: selector, cancellationToken: cancellation);
+        // The archiving member's report (the primary's sidecar); the standbys' only when no member archives.
         return pods.Items
             .Select(p => p.Metadata.Annotations?.TryGetValue(SidecarContainer.ReportAnnotation, out var json) == true ? ParseReport(json) : null)
             .OfType<ArchivingReport>()
-            .MaxBy(r => r.ReportedAt);
+            .OrderBy(r => r.Standby)
+            .ThenByDescending(r => r.ReportedAt)
+            .FirstOrDefault();
     }
 
     private static ArchivingReport? ParseReport(string json)

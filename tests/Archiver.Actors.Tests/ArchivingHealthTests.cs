@@ -22,6 +22,16 @@ public sealed class ArchivingHealthTests
     }
 
     [Fact]
+    public void Only_standby_sidecars_reporting_means_nothing_is_archived_and_a_refusal_is_named_as_such()
+    {
+        var standby = new ArchivingReport("rs0", null, null, TimeSpan.Zero, null, null, Now) { Standby = true };
+        var refused = new ArchivingReport("rs0", null, null, TimeSpan.Zero, null, "cannot archive: 'db/x' already holds the history of database u1", Now) { Refusal = ArchivingRefusals.ForeignHistory };
+
+        Assert.Equal(("False", "NoPrimary"), (ArchivingHealth.Evaluate(standby, null, Now).Status.ToString(), ArchivingHealth.Evaluate(standby, null, Now).Reason));
+        Assert.Equal(("False", "ForeignHistory"), (ArchivingHealth.Evaluate(refused, null, Now).Status.ToString(), ArchivingHealth.Evaluate(refused, null, Now).Reason));
+    }
+
+    [Fact]
     public void Thresholds_come_from_the_archivers_walBackup_config()
     {
         var report = new ArchivingReport("rs0", Now, Now, TimeSpan.FromSeconds(10), TimeSpan.FromHours(2), null, Now);

@@ -44,6 +44,73 @@ public sealed class SidecarCommandTests
         }
     }
 
+    [Fact]
+    public async Task Sidecars_in_every_member_archive_one_stream_from_the_primary_and_the_new_primarys_takes_over_after_a_failover()
+    {
+        await using var mongo = await MongoEmulator.StartAsync(new MongoEmulatorOptions { Members = 3, PeriodicNoopInterval = null });
+        var folder = Directory.CreateTempSubdirectory("archiver-sidecars-").FullName;
+        var client = new MongoClient(mongo.ConnectionString);
+        using var stop = new CancellationTokenSource();
+        var sidecars = new List<(StringWriter Output, StringWriter Error, Task<int> Exit)>();
+        try
+        {
+            // As in a pod: each sidecar reaches its own member only.
+            for (var member = 0; member < 3; member++)
+            {
+                var uriFile = Path.Combine(folder, $"uri-{member}");
+                await File.WriteAllTextAsync(uriFile, $"mongodb://{mongo.Hosts[member]}/?directConnection=true");
+                var (output, error) = (new StringWriter(), new StringWriter());
+                sidecars.Add((output, error, ArchiverCli.RunAsync(
+                    ["sidecar", "--mongodb-uri-file", uriFile, "--storage-folder", Path.Combine(folder, "repo"), "--prefix", "db/MongoDB/demo/mg-rs", "--database-uid", "uid-1", "--status-interval", "1"],
+                    TextWriter.Synchronized(output), TextWriter.Synchronized(error), stop.Token)));
+            }
+
+            var orders = client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+            await orders.InsertManyAsync(Enumerable.Range(0, 50).Select(i => new BsonDocument("_id", i)));
+            await ArchivedAsync(mongo.LastAppliedTimestamp);
+            var first = mongo.PrimaryIndex;
+
+            mongo.StepUp((first + 1) % 3);
+            await orders.InsertManyAsync(Enumerable.Range(50, 50).Select(i => new BsonDocument("_id", i)));
+            var history = await ArchivedAsync(mongo.LastAppliedTimestamp);
+
+            // One writer at a time: every chunk continues the one before it exactly (two writers would overlap), in one run.
+            var chunks = history.AllChunks().ToArray();
+            Assert.True(chunks.Length >= 2, $"{chunks.Length} chunks");
+            Assert.All(chunks.Zip(chunks.Skip(1)), pair => Assert.Equal(pair.Item1.Last, pair.Item2.Previous));
+            Assert.Single(history.Runs);
+            string Said(int member) => sidecars[member].Output.ToString();
+            // The old primary's sidecar learns it at its next cut, when it asks before publishing.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!Said(first).Contains("no longer the primary", StringComparison.Ordinal) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.Contains("no longer the primary", Said(first), StringComparison.Ordinal);
+            Assert.Contains("archiving rs0 into", Said((first + 1) % 3), StringComparison.Ordinal);
+            Assert.DoesNotContain("archiving rs0 into", Said((first + 2) % 3), StringComparison.Ordinal);
+            Assert.Contains("standby: this member of rs0 is not the primary", Said((first + 2) % 3), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            foreach (var (output, error, exit) in sidecars) Assert.True(await exit == 0, $"{error}\n{output}");
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
+            Directory.Delete(folder, recursive: true);
+        }
+
+        async Task<Storage.Catalog.ComponentHistory> ArchivedAsync(BsonTimestamp last)
+        {
+            var until = Mongo.OplogFields.ToStorage(last);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                var catalog = await Storage.Catalog.RepositoryCatalog.LoadAsync(new Storage.Backends.LocalFolderStore(Path.Combine(folder, "repo")), new Storage.Layout.RepositoryLayout("db/MongoDB/demo/mg-rs"));
+                var history = catalog.Timeline(1).Component("rs0");
+                if (history.Runs.Count > 0 && history.Runs[^1].End >= until) return history;
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"not archived up to {until} within 20 s");
+                await Task.Delay(100);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("mongodb://localhost:27017/?directConnection=true", "root", "root")]
     [InlineData("mongodb://app:pw@localhost:27017/?authSource=admin", "root", "app")] // the string's own credentials win

@@ -179,6 +179,25 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
     }
 
     [Fact]
+    public async Task The_archiving_members_report_wins_over_newer_standby_reports_which_count_only_alone()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        await workloads.EnsureArchivingAsync(db, spec);
+        var primary = new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(2), null, null, DateTimeOffset.UtcNow.AddSeconds(-5));
+        var standby = new ArchivingReport("rs0", null, null, TimeSpan.Zero, null, null, DateTimeOffset.UtcNow) { Standby = true };
+        await PodAsync(db, "mg-1", standby);
+        await PodAsync(db, "mg-2", standby);
+
+        Assert.True((await workloads.ReportAsync(db))?.Standby);
+
+        await PodAsync(db, "mg-0", primary);
+        var report = await workloads.ReportAsync(db);
+
+        Assert.False(report?.Standby);
+        Assert.Equal(TimeSpan.FromSeconds(2), report?.Lag);
+    }
+
+    [Fact]
     public async Task What_a_sidecar_publishes_on_its_pod_is_the_report()
     {
         var (workloads, db, spec) = await DatabaseAsync();

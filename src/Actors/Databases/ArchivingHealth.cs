@@ -32,6 +32,7 @@ public static class ArchivingHealth
         var (ok, reason, message) = report switch
         {
             null => (false, "NotReporting", "no oplog archiver has reported for this database"),
+            { Standby: true } => (false, "NoPrimary", "no member of the replica set is the primary: every sidecar is a standby, and nothing is archived until one is elected"),
             { Problem: { } problem } => (false, report.Refusal ?? "ArchiverProblem", problem),
             _ when report.Lag > lagAlarm => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(report.Lag))} behind, more than {GoDuration.Format(lagLimit)}"
                 + (report.Lag <= lagLimit ? $" a moment ago (clears under {GoDuration.Format(lagAlarm)})" : "")),

@@ -40,6 +40,13 @@ public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart,
     /// archived, whatever else the report says, and its status must not claim it is.
     /// </summary>
     public string? Refusal { get; init; }
+
+    /// <summary>
+    /// From a sidecar whose member is not the primary: it archives nothing and waits to take over. Only the primary's
+    /// sidecar archives, so a replica set is one stream however many pods carry the sidecar; a standby's report counts
+    /// only when no member archives.
+    /// </summary>
+    public bool Standby { get; init; }
 }
 
 /// <summary>Why an oplog archiver refuses to write, as reported; each is a reason of the database's <c>Archiving</c> condition.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Archiver.Actors.Ports;
 using Archiver.Host.Api;
 using Archiver.Kubernetes;
 using Archiver.Messages.Validation;
@@ -8,6 +9,7 @@ using Archiver.Mongo.Connections;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Layout;
+using MongoDB.Bson;
 using MongoDB.Driver;
 
 namespace Archiver.Host.Cli;
@@ -110,39 +112,83 @@ public static class SidecarCommand
             async Task ArchiveAsync(MongoTlsMaterial? tls, CancellationToken token)
             {
                 var client = new MongoClient(ClientSettings(uri, Environment.GetEnvironmentVariable("MONGODB_USERNAME"), Environment.GetEnvironmentVariable("MONGODB_PASSWORD"), tls));
+                // In a pod, the status also goes to the pod's report annotation, where the control plane reads it.
+                var publisher = PodReportPublisher.FromEnvironment();
+                var interval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval)));
                 try
                 {
-                    var timeline = await ArchivingTimeline.OpenAsync(client, store, layout, parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
                     var name = parse.GetValue(component) ?? await Adapters.MongoConnections.ReplicaSetNameAsync(client, token);
-                    var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
+                    var lastStandbyReport = DateTime.MinValue;
+                    while (!token.IsCancellationRequested)
                     {
-                        Component = name,
-                        Timeline = timeline.Id,
-                        StartAfter = timeline.ArchiveAfter,
-                        ChunkMaxAge = age,
-                        ChunkMaxBytes = size,
-                        StatusInterval = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(statusInterval))),
-                    });
-                    var lastPhase = (ArchiverPhase?)null;
-                    var lastPrinted = DateTime.MinValue;
-                    // In a pod, the same status lines also go to the pod's report annotation, where the control plane reads them.
-                    var publisher = PodReportPublisher.FromEnvironment();
-                    archiver.StatusChanged += (_, status) =>
-                    {
-                        if (status.Phase == lastPhase && DateTime.UtcNow - lastPrinted < TimeSpan.FromSeconds(parse.GetValue(statusInterval))) return;
-                        (lastPhase, lastPrinted) = (status.Phase, DateTime.UtcNow);
-                        lock (output) output.WriteLine(JsonSerializer.Serialize(status, ApiJson.Options));
-                        publisher?.PublishAsync(Adapters.InProcessOplogArchivers.ToReport(status, DateTimeOffset.UtcNow), cancellation).ContinueWith(
-                            t => error.WriteLine($"archiver sidecar: publishing the report on the pod failed: {t.Exception!.GetBaseException().Message}"),
-                            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                    };
-                    await output.WriteLineAsync($"archiving {name} into {layout.Prefix} (timeline {timeline.Id})");
-                    await archiver.RunAsync(token);
+                        // Every pod of the replica set carries the sidecar; only the primary's archives, so the replica set is one
+                        // stream. The others wait, and the one whose member is elected takes over from where the archive ends.
+                        if (!await IsPrimaryAsync(client, token))
+                        {
+                            if (DateTime.UtcNow - lastStandbyReport >= interval)
+                            {
+                                if (lastStandbyReport == DateTime.MinValue) await output.WriteLineAsync($"standby: this member of {name} is not the primary; the primary's sidecar archives");
+                                lastStandbyReport = DateTime.UtcNow;
+                                Publish(new ArchivingReport(name, null, null, TimeSpan.Zero, null, null, DateTimeOffset.UtcNow) { Standby = true });
+                            }
+
+                            await Task.Delay(StandbyPoll, token);
+                            continue;
+                        }
+
+                        lastStandbyReport = DateTime.MinValue;
+                        var timeline = await ArchivingTimeline.OpenAsync(client, store, layout, parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
+                        var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
+                        {
+                            Component = name,
+                            Timeline = timeline.Id,
+                            StartAfter = timeline.ArchiveAfter,
+                            ChunkMaxAge = age,
+                            ChunkMaxBytes = size,
+                            StatusInterval = interval,
+                            // Stepped down (or partitioned away): the new primary's sidecar goes on; this one publishes nothing more.
+                            PublishAllowed = ct => IsPrimaryAsync(client, ct),
+                        });
+                        var lastPhase = (ArchiverPhase?)null;
+                        var lastPrinted = DateTime.MinValue;
+                        archiver.StatusChanged += (_, status) =>
+                        {
+                            if (status.Phase == lastPhase && DateTime.UtcNow - lastPrinted < interval) return;
+                            (lastPhase, lastPrinted) = (status.Phase, DateTime.UtcNow);
+                            lock (output) output.WriteLine(JsonSerializer.Serialize(status, ApiJson.Options));
+                            Publish(Adapters.InProcessOplogArchivers.ToReport(status, DateTimeOffset.UtcNow));
+                        };
+                        await output.WriteLineAsync($"archiving {name} into {layout.Prefix} (timeline {timeline.Id})");
+                        // A member that steps down may never reach another cut (its tail fails as a secondary): watched, the
+                        // run ends as soon as it is seen, and its report stops claiming the replica set.
+                        using var demoted = CancellationTokenSource.CreateLinkedTokenSource(token);
+                        var watch = WatchPrimaryAsync(client, demoted);
+                        try
+                        {
+                            await archiver.RunAsync(demoted.Token);
+                        }
+                        catch (ArchivingRevokedException)
+                        {
+                            // Seen at a cut, before the watch saw it.
+                        }
+                        finally
+                        {
+                            await demoted.CancelAsync();
+                            await watch;
+                        }
+
+                        if (!token.IsCancellationRequested) await output.WriteLineAsync($"this member of {name} is no longer the primary: the new primary's sidecar archives on");
+                    }
                 }
                 finally
                 {
                     ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
                 }
+
+                void Publish(ArchivingReport report) =>
+                    publisher?.PublishAsync(report, cancellation).ContinueWith(
+                        t => error.WriteLine($"archiver sidecar: publishing the report on the pod failed: {t.Exception!.GetBaseException().Message}"),
+                        CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
         }));
         return command;
@@ -220,6 +266,51 @@ public static class SidecarCommand
     }
 
     private static readonly TimeSpan RetryAfterRenewal = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a standby looks whether its member was elected. An election takes seconds (MongoDB's default
+    /// electionTimeoutMillis is 10 s); the archive's lag after a failover is about this much more.
+    /// </summary>
+    private static readonly TimeSpan StandbyPoll = TimeSpan.FromSeconds(1);
+
+    /// <summary>Cancels <paramref name="demoted"/> once the member is seen not to be the primary (or cannot say so).</summary>
+    private static async Task WatchPrimaryAsync(IMongoClient client, CancellationTokenSource demoted)
+    {
+        try
+        {
+            while (!demoted.IsCancellationRequested)
+            {
+                await Task.Delay(StandbyPoll, demoted.Token);
+                bool primary;
+                try
+                {
+                    primary = await IsPrimaryAsync(client, demoted.Token);
+                }
+                catch (Exception e) when (e is MongoException or TimeoutException)
+                {
+                    // Unreachable: the archiver itself retries; whether it may publish is asked again at the next cut.
+                    continue;
+                }
+
+                if (!primary)
+                {
+                    await demoted.CancelAsync();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended for another reason.
+        }
+    }
+
+    /// <summary>Whether the member this sidecar is connected to (directly, in its pod) is the writable primary.</summary>
+    private static async Task<bool> IsPrimaryAsync(IMongoClient client, CancellationToken cancellation)
+    {
+        var hello = await client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1), cancellationToken: cancellation);
+        return (hello.TryGetValue("isWritablePrimary", out var writable) ? writable : hello.GetValue("ismaster", false)).ToBoolean();
+    }
 
     private static bool Parses(MongoTlsMaterial material)
     {

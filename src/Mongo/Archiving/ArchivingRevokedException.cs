@@ -1,8 +1,9 @@
 namespace Archiver.Mongo.Archiving;
 
 /// <summary>
-/// The database being archived is gone (deleted, or replaced by another of the same name): its archiver stops
-/// without publishing what it read since (see <see cref="OplogArchiverOptions.PublishAllowed"/>).
+/// Whoever runs the archiver no longer allows it to publish (see <see cref="OplogArchiverOptions.PublishAllowed"/>):
+/// the database is gone (deleted, or replaced by another of the same name), or the sidecar's member is no longer the
+/// primary. It stops without publishing what it read since.
 /// </summary>
 public sealed class ArchivingRevokedException : InvalidOperationException
 {

@@ -43,7 +43,7 @@ public sealed partial class OplogArchiver
             {
                 if (_options.PublishAllowed is { } allowed && !await allowed(cancellationToken))
                 {
-                    throw new ArchivingRevokedException($"{_options.Component}: the database archived into '{_layout.Prefix}' is gone; {writer.PendingEntries} entries read since are not published");
+                    throw new ArchivingRevokedException($"{_options.Component}: publishing into '{_layout.Prefix}' is no longer allowed (the database is gone, or this member is no longer the primary); {writer.PendingEntries} entries read since are not published");
                 }
 
                 var chunk = await writer.PublishAsync(cancellationToken);
