@@ -5,10 +5,11 @@ namespace Archiver.Emulators.Kubernetes;
 
 /// <summary>
 /// The emulated API server's storage and write rules, after the Kubernetes API conventions: every write gets a new
-/// <c>resourceVersion</c> from one counter (so versions order all changes), a write carrying a stale one or a create
-/// of an existing name is a 409, <c>metadata.generation</c> rises on spec changes only, the main resource ignores
-/// <c>status</c> and the status subresource ignores everything else, a write that changes nothing is not a change,
-/// and deleting an object with finalizers only sets <c>deletionTimestamp</c> until they are removed.
+/// <c>resourceVersion</c> from one counter (so versions order all changes), a write carrying a stale one or another
+/// object's <c>uid</c> or a create of an existing name is a 409, <c>metadata.generation</c> rises on spec changes
+/// only, the main resource ignores <c>status</c> and the status subresource ignores everything else, a write that
+/// changes nothing is not a change, and deleting an object with finalizers only sets <c>deletionTimestamp</c> until
+/// they are removed.
 /// </summary>
 internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 {
@@ -76,16 +77,22 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 
     /// <summary>
     /// A PUT. Custom resources, unlike built-in kinds, refuse an unconditional one (no resourceVersion) with 422, as
-    /// the API server does; a patch is unconditional by nature.
+    /// the API server does; a patch is unconditional by nature. An object naming a uid is a precondition: another
+    /// uid (the object was deleted and created again under its name) is a 409, checked first, as the API server's
+    /// storage does before it runs the update (kubernetes/apiserver <c>pkg/registry/rest/update.go</c>
+    /// <c>Preconditions</c>, <c>pkg/registry/generic/registry/store.go</c> Update).
     /// </summary>
     public JsonObject Replace(ResourcePath path, JsonObject body, bool patched = false)
     {
         lock (Sync)
         {
             var current = Find(path);
+            CheckUid(path, current, body);
             if (!patched && IsCustom(path) && string.IsNullOrEmpty(body["metadata"]?["resourceVersion"]?.GetValue<string>()))
             {
-                throw ApiError.Invalid($"{path.Plural}.{path.Group} \"{path.Name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
+                // The value is the version parsed from the object, a uint64 0, printed as JSON (kubernetes/apimachinery
+                // pkg/util/validation/field/errors.go; older servers printed it with %#v, "0x0").
+                throw ApiError.InvalidField(path.Plural, path.Group, path.Name ?? "", "metadata.resourceVersion", "0", "must be specified for an update");
             }
 
             CheckVersion(path, current, body);
@@ -175,6 +182,18 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         path.Group.Contains('.', StringComparison.Ordinal) && !path.Group.EndsWith(".k8s.io", StringComparison.Ordinal);
 
     private static (string, string, string, string) KeyOf(ResourcePath path) => (path.Group, path.Plural, path.Namespace ?? "", path.Name ?? "");
+
+    private static void CheckUid(ResourcePath path, JsonObject current, JsonObject body)
+    {
+        var given = body["metadata"]?["uid"]?.GetValue<string>();
+        var actual = current["metadata"]?["uid"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(given) && given != actual)
+        {
+            var what = IsCustom(path) ? $"{path.Plural}.{path.Group} \"{path.Name}\"" : $"{path.Plural} \"{path.Name}\"";
+            var key = IsCustom(path) ? $"/registry/{path.Group}/{path.Plural}/{path.Namespace}/{path.Name}" : $"/registry/{path.Plural}/{path.Namespace}/{path.Name}";
+            throw ApiError.PreconditionFailed(what, key, given, actual);
+        }
+    }
 
     private static void CheckVersion(ResourcePath path, JsonObject current, JsonObject body)
     {
