@@ -391,8 +391,8 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         _store = await Fixtures.StoreWithAsync(archiver, db);
         if (status is not null)
         {
+            // As a client writes it: on the version it read (an update without one is refused).
             var stored = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
-            stored.Metadata.ResourceVersion = null;
             await _store.ReplaceStatusAsync(stored with { Status = status });
         }
 
