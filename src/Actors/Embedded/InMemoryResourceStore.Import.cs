@@ -43,6 +43,7 @@ public sealed partial class InMemoryResourceStore
             foreach (var ns in namespaces) _namespaces[ns.Name] = ns;
         }
 
+        List<(Kind Kind, ResourceId Id, Stored Stored)> owned = [];
         foreach (var resource in resources)
         {
             var kind = KindOf(ResourceKinds.Find(resource.GetType()) ?? throw new ArgumentException($"{resource.GetType().Name} is not a resource kind"));
@@ -50,10 +51,16 @@ public sealed partial class InMemoryResourceStore
             var node = ManifestWriter.ToJsonNode(resource);
             node["metadata"]!["resourceVersion"] = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
             EnsureNamespace(id.Namespace);
+            var stored = StoredOf(node.ToJsonString(), node);
             lock (kind.Gate)
             {
-                kind.Put(id, StoredOf(node.ToJsonString(), node));
+                kind.Put(id, stored);
             }
+
+            if (stored.Owners.Length > 0) owned.Add((kind, id, stored));
         }
+
+        // As the garbage collector does when it starts: what lost its owners while the node was down goes now.
+        foreach (var (kind, id, stored) in owned) CollectIfOrphaned(kind, id, stored);
     }
 }

@@ -19,8 +19,9 @@ namespace Archiver.Actors.Embedded;
 /// cluster: names are unique per kind and namespace; every write gets a new <c>resourceVersion</c>; an update must
 /// carry the one it read (every kind here is a custom resource, and those allow no unconditional update: 422) and a
 /// stale one is refused (409), as is one naming another object's <c>uid</c>; a spec change bumps <c>generation</c>;
-/// deleting an object with finalizers only marks it (<c>deletionTimestamp</c>) until they are removed; and watchers
-/// see every change of a kind in order. Objects
+/// deleting an object with finalizers only marks it (<c>deletionTimestamp</c>) until they are removed; the garbage
+/// collector deletes what its owners no longer hold (<c>InMemoryResourceStore.GarbageCollector.cs</c>); and
+/// watchers see every change of a kind in order. Objects
 /// are stored as JSON, so no caller ever shares an instance with the store. Like the API server's storage, each
 /// kind is kept apart, under its own lock, and indexed by namespace and by label, so a list reads (and
 /// deserializes) only what it returns; a get takes no lock at all, and no deserializing is done under one except
@@ -132,13 +133,14 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
         }
     }
 
-    /// <summary>The object leaves the store (under the kind's lock): journaled, unindexed, published.</summary>
+    /// <summary>The object leaves the store (under the kind's lock): journaled, unindexed, published, and its dependents collected.</summary>
     private void Remove(Kind kind, ResourceId id, string storedJson, string lastJson)
     {
         var metadata = JsonNode.Parse(storedJson)!["metadata"]!;
         journal?.Delete(kind.Name, id, metadata["resourceVersion"]?.GetValue<string>());
         kind.Remove(id);
         Publish(new ResourceEvent(ResourceEventType.Deleted, kind.Type.FromJson(lastJson)));
+        CollectDependentsOf(id.Namespace, metadata["uid"]?.GetValue<string>());
     }
 
     public Task<IReadOnlyList<NamespaceInfo>> ListNamespacesAsync(CancellationToken cancellation = default)
@@ -269,10 +271,12 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
         // Journaled before it is stored: nothing anyone has seen can be lost with the process. A refused write
         // leaves a gap in the versions, which nobody reads as a change.
         journal?.Put(kind.Name, id, json, version);
-        kind.Put(id, StoredOf(json, node));
+        var stored = StoredOf(json, node);
+        kind.Put(id, stored);
         // Published under the kind's lock, so each kind's changes reach watchers in version order; every watcher
         // shares the one copy.
         Publish(new ResourceEvent(type, kind.Type.FromJson(json)));
+        CollectIfOrphaned(kind, id, stored);
         return json;
     }
 
@@ -294,12 +298,18 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
 
     private Kind KindOf(ResourceKind type) => _kinds.GetOrAdd(type.Kind, _ => new Kind(type));
 
-    private static Stored StoredOf(string json, JsonNode node) => new(json, LabelsOf(node));
+    private static Stored StoredOf(string json, JsonNode node) => new(json, LabelsOf(node), node["metadata"]?["uid"]?.GetValue<string>(), OwnersOf(node));
 
     private static Dictionary<string, string> LabelsOf(JsonNode node) =>
         node["metadata"]?["labels"] is JsonObject labels
             ? labels.Where(l => l.Value is not null).ToDictionary(l => l.Key, l => l.Value!.GetValue<string>(), StringComparer.Ordinal)
             : new Dictionary<string, string>(StringComparer.Ordinal);
+
+    private static Owner[] OwnersOf(JsonNode node) =>
+        node["metadata"]?["ownerReferences"] is JsonArray references
+            ? [.. references.OfType<JsonObject>().Select(r => new Owner(
+                r["apiVersion"]?.GetValue<string>() ?? "", r["kind"]?.GetValue<string>() ?? "", r["name"]?.GetValue<string>() ?? "", r["uid"]?.GetValue<string>() ?? ""))]
+            : [];
 
     private static ResourceId IdOf(Resource resource) =>
         new(string.IsNullOrEmpty(resource.Metadata.NamespaceProperty) ? "default" : resource.Metadata.NamespaceProperty,
@@ -307,8 +317,14 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
 
     private static T Read<T>(string json) => KubernetesJson.Deserialize<T>(json);
 
-    /// <summary>One stored object: its JSON (what the store hands out, as copies) and its labels (what lists select on).</summary>
-    private sealed record Stored(string Json, Dictionary<string, string> Labels);
+    /// <summary>
+    /// One stored object: its JSON (what the store hands out, as copies), its labels (what lists select on), and its
+    /// uid and owner references (what the garbage collector goes by).
+    /// </summary>
+    private sealed record Stored(string Json, Dictionary<string, string> Labels, string? Uid, Owner[] Owners);
+
+    /// <summary>One of an object's <c>metadata.ownerReferences</c>.</summary>
+    private sealed record Owner(string ApiVersion, string Kind, string Name, string Uid);
 
     /// <summary>
     /// One kind's objects: indexed (changed and listed under <see cref="Gate"/>) and, for gets, the current state
