@@ -9,7 +9,8 @@ namespace Archiver.Emulators.Kubernetes;
 /// object's <c>uid</c> or a create of an existing name is a 409, <c>metadata.generation</c> rises on spec changes
 /// only, the main resource ignores <c>status</c> and the status subresource ignores everything else, a write that
 /// changes nothing is not a change, and deleting an object with finalizers only sets <c>deletionTimestamp</c> until
-/// they are removed.
+/// they are removed. A garbage collector stands in for kube-controller-manager's: an object whose owners are all
+/// gone is deleted in the background.
 /// </summary>
 internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 {
@@ -71,7 +72,9 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             meta["generation"] = 1;
             meta["creationTimestamp"] = Now();
             meta.Remove("deletionTimestamp");
-            return Store(key, created, "ADDED");
+            var stored = Store(key, created, "ADDED");
+            CollectIfOrphaned(created);
+            return stored;
         }
     }
 
@@ -127,10 +130,14 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             {
                 // The last finalizer removed from an object being deleted completes its deletion.
                 _objects.Remove(key);
-                return Record(key, next, "DELETED");
+                var gone = Record(key, next, "DELETED");
+                CollectDependents(gone);
+                return gone;
             }
 
-            return Store(key, next, "MODIFIED");
+            var stored = Store(key, next, "MODIFIED");
+            CollectIfOrphaned(next);
+            return stored;
         }
     }
 
@@ -160,7 +167,9 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             }
 
             _objects.Remove(KeyOf(path));
-            return Record(KeyOf(path), (JsonObject)current.DeepClone(), "DELETED");
+            var gone = Record(KeyOf(path), (JsonObject)current.DeepClone(), "DELETED");
+            CollectDependents(gone);
+            return gone;
         }
     }
 
@@ -225,6 +234,52 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         changed.SetResult();
         return (JsonObject)item.DeepClone();
     }
+
+    /// <summary>
+    /// After an object is gone, its dependents (objects whose <c>ownerReferences</c> name its uid) are looked at in the
+    /// background, as kube-controller-manager's garbage collector does after the DELETE returned (background
+    /// propagation, the default): one with no owner left is deleted (finalizers only mark it), one with another owner
+    /// left loses the dangling reference.
+    /// </summary>
+    private void CollectDependents(JsonObject gone)
+    {
+        if (gone["metadata"]?["uid"]?.GetValue<string>() is { Length: > 0 } uid) _ = Task.Run(() => Collect(uid));
+    }
+
+    /// <summary>An object written naming an owner that does not exist is collected too, as the collector's graph finds it.</summary>
+    private void CollectIfOrphaned(JsonObject written)
+    {
+        foreach (var owner in OwnerUids(written).Where(o => !UidExists(o))) _ = Task.Run(() => Collect(owner));
+    }
+
+    private void Collect(string ownerUid)
+    {
+        lock (Sync)
+        {
+            foreach (var (key, dependent) in _objects.Where(o => OwnerUids(o.Value).Contains(ownerUid)).ToList())
+            {
+                var references = dependent["metadata"]!["ownerReferences"]!.AsArray();
+                var solid = references.Where(r => r?["uid"]?.GetValue<string>() is { } uid && UidExists(uid)).Select(r => r!.DeepClone()).ToList();
+                var path = new ResourcePath(key.Group, "", key.Plural, key.Namespace, key.Name, false);
+                if (solid.Count == 0)
+                {
+                    Delete(path);
+                    continue;
+                }
+
+                var kept = (JsonObject)dependent.DeepClone();
+                kept["metadata"]!["ownerReferences"] = new JsonArray([.. solid]);
+                Store(key, kept, "MODIFIED");
+            }
+        }
+    }
+
+    private bool UidExists(string uid) => _objects.Values.Any(o => o["metadata"]?["uid"]?.GetValue<string>() == uid);
+
+    private static IEnumerable<string> OwnerUids(JsonObject item) =>
+        item["metadata"]?["ownerReferences"] is JsonArray references
+            ? references.Select(r => r?["uid"]?.GetValue<string>()).OfType<string>()
+            : [];
 
     private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
     {
