@@ -85,7 +85,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
     {
         var id = IdOf(resource);
         var kind = KindOf<T>();
-        var node = ManifestWriter.ToJsonNode(resource);
+        var node = WithTypeHeader(kind, ManifestWriter.ToJsonNode(resource));
         string json;
         lock (kind.Gate)
         {
@@ -189,7 +189,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
     {
         var id = IdOf(resource);
         var kind = KindOf<T>();
-        var incoming = ManifestWriter.ToJsonNode(resource).AsObject();
+        var incoming = WithTypeHeader(kind, ManifestWriter.ToJsonNode(resource)).AsObject();
         string json;
         lock (kind.Gate)
         {
@@ -297,6 +297,14 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
         where T : Resource => KindOf(ResourceKinds.Find(typeof(T)) ?? throw new ArgumentException($"{typeof(T).Name} is not a resource kind"));
 
     private Kind KindOf(ResourceKind type) => _kinds.GetOrAdd(type.Kind, _ => new Kind(type));
+
+    /// <summary>What is stored (so what a read answers) says its apiVersion and kind, as the API server's answers do, whatever the caller left out.</summary>
+    private static JsonNode WithTypeHeader(Kind kind, JsonNode node)
+    {
+        node["apiVersion"] = kind.Type.ApiVersion;
+        node["kind"] = kind.Type.Kind;
+        return node;
+    }
 
     private static Stored StoredOf(string json, JsonNode node) => new(json, LabelsOf(node), node["metadata"]?["uid"]?.GetValue<string>(), OwnersOf(node));
 
