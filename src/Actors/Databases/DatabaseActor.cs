@@ -355,7 +355,10 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         }).ContinueWith(t => log.Warning(t.Exception, "retention of {0} failed", id), TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    /// <summary>A FullBackup Snapshot per successful run, as KubeStash records each backup session.</summary>
+    /// <summary>
+    /// A FullBackup Snapshot per successful run, as KubeStash records each backup session. Not owned by the database
+    /// (ArchiverResources.IncrementalSnapshot says why): it goes when retention deletes its backup.
+    /// </summary>
     private void RecordSnapshot(string runId, string backupId)
     {
         var snapshot = new Snapshot

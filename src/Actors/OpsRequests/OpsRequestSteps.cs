@@ -29,8 +29,8 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> CreateBackupConfigurationAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        await RequireDatabaseAsync(databaseId, cancellation);
-        var wanted = ArchiverResources.BackupConfiguration(archiver, databaseId, hash);
+        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var wanted = ArchiverResources.BackupConfiguration(archiver, db, hash);
         var id = ResourceId.Of(wanted);
         // The whole object is what the archiver wants, so it replaces whatever version is stored.
         if (await store.UpdateAsync<BackupConfiguration>(id, _ => wanted, cancellation) is not null) return $"updated BackupConfiguration {id}";
