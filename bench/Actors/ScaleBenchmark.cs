@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.Hosting;
+using Archiver.Actors.Ports;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Tests;
 using Archiver.Messages.Configuration;
@@ -130,14 +131,15 @@ internal sealed class ScaleBenchmark : IBenchmarkGroup
         for (var k = 0; k < changes; k++)
         {
             var name = $"a{k}";
-            var current = (await store.GetAsync<MongoDBArchiver>(new ResourceId("bench", name)))!;
+            var id = new ResourceId("bench", name);
+            var current = (await store.GetAsync<MongoDBArchiver>(id))!;
             var spec = current.Spec! with { FullBackup = current.Spec!.FullBackup! with { Scheduler = new SchedulerOptions { Schedule = $"{k % 60} 3 * * *" } } };
             var hash = SpecHash.Compute(spec);
-            current.Metadata.ResourceVersion = null;
             var (pausedBefore, gen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
             var from = Stopwatch.GetTimestamp();
             var requests = watch.ExpectRequests(name, hash, perArchiver, from);
-            await store.ReplaceAsync(current with { Spec = spec });
+            // As a user's client writes it: on the version read, read again if the control plane wrote the archiver meanwhile.
+            await store.UpdateAsync<MongoDBArchiver>(id, a => a with { Spec = spec }, read: current);
             if (await Task.WhenAny(requests, Task.Delay(ChangeDeadline)) != requests)
             {
                 Console.WriteLine($"# spec change {k}: the ops requests for {name} did not all appear within {ChangeDeadline.TotalSeconds} s");

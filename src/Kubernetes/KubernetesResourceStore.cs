@@ -14,9 +14,9 @@ namespace Archiver.Kubernetes;
 
 /// <summary>
 /// The resource store of a node in a cluster: our custom resources through the API server's custom-objects API,
-/// namespaces through the core API. The API server enforces the store's rules itself (409 on an existing name or a
-/// stale resourceVersion, generation on spec changes, the status subresource); this class only maps its answers to
-/// the port's exceptions. Objects travel as JSON and are typed per kind (<see cref="ResourceKinds"/>).
+/// namespaces through the core API. The API server enforces the store's rules itself (409 on an existing name, a
+/// stale resourceVersion or another uid, 422 on an update without a resourceVersion, generation on spec changes,
+/// the status subresource); this class only maps its answers to the port's exceptions. Objects travel as JSON and are typed per kind (<see cref="ResourceKinds"/>).
 /// </summary>
 public sealed partial class KubernetesResourceStore(IKubernetes client, KubernetesStoreOptions options, ILogger<KubernetesResourceStore>? logger = null) : IResourceStore
 {
@@ -149,6 +149,11 @@ public sealed partial class KubernetesResourceStore(IKubernetes client, Kubernet
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             throw new ResourceNotFoundException($"{kind.Kind} {id}: {ReasonOf(e)}");
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.UnprocessableEntity)
+        {
+            // The API server's message says it all (`mongodbs.kubedb.com "mg-rs" is invalid: metadata.resourceVersion: ...`).
+            throw new ResourceInvalidException(ReasonOf(e));
         }
     }
 

@@ -76,6 +76,29 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     }
 
     [Fact]
+    public async Task A_databases_BackupConfiguration_is_owned_by_it_and_goes_with_it_while_its_history_stays()
+    {
+        await StartAsync(Fixtures.Archiver(), Fixtures.Database());
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+        var db = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
+        var configurationId = new ResourceId("demo", "mg-rs-archiver");
+        var snapshotId = new ResourceId("demo", "mg-rs-incremental");
+
+        var owner = Assert.Single((await _store.GetAsync<BackupConfiguration>(configurationId))!.Metadata.OwnerReferences);
+        Assert.Equal((MongoDB.ApiVersionName, MongoDB.KindName, "mg-rs", db.Metadata.Uid), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid));
+        Assert.True(owner.Controller);
+        Assert.True(owner.BlockOwnerDeletion);
+        Assert.Null((await _store.GetAsync<Snapshot>(snapshotId))!.Metadata.OwnerReferences);
+
+        await _store.DeleteAsync<MongoDB>(Fixtures.DatabaseId);
+
+        await AwaitAssertAsync(async () => Assert.Null(await _store.GetAsync<BackupConfiguration>(configurationId)), Patience);
+        // The oplog it describes is what a database restored under the name is recovered from: neither deleted nor wiped.
+        Assert.Null((await _store.GetAsync<Snapshot>(snapshotId))!.Metadata.DeletionTimestamp);
+        Assert.Empty(_janitor.Wiped);
+    }
+
+    [Fact]
     public async Task A_database_whose_labels_stop_matching_is_disabled()
     {
         await StartAsync(Fixtures.Archiver(), Fixtures.Database());

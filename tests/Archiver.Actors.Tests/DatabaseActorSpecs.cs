@@ -207,6 +207,37 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task A_retention_run_that_deleted_backups_deletes_their_FullBackup_Snapshots_and_no_other()
+    {
+        var index = CreateTestProbe();
+        _index = index.Ref;
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromHours(1) });
+        await StateAsync(db, s => s.Schedule is not null);
+        // Another database's backup of the same id, and this database's backup that retention keeps.
+        await _store.CreateAsync(FullBackupSnapshot("other-full-1", "other", "backup-old"));
+        await _store.CreateAsync(FullBackupSnapshot("mg-rs-full-kept", "mg-rs", "backup-kept"));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+
+        var request = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(_ => true, TimeSpan.FromSeconds(10));
+        Snapshot recorded = null!;
+        await AwaitAssertAsync(async () => recorded = Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Metadata.Name!.StartsWith("mg-rs-full-2", StringComparison.Ordinal)), TimeSpan.FromSeconds(5));
+        var deleted = recorded.Spec!.SnapshotId!;
+        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(
+            request.Prefix,
+            [$"db/MongoDB/demo/mg-rs/backups/{deleted}/manifest.json", $"db/MongoDB/demo/mg-rs/backups/{deleted}/files/data.archive", "db/MongoDB/demo/mg-rs/oplog/rs0/00000001/chunk"],
+            3,
+            null));
+
+        // Marked for deletion: its finalizer holds it until the data is seen to be gone, then lets it go.
+        Snapshot marked = null!;
+        await AwaitAssertAsync(async () => Assert.NotNull((marked = (await _store.GetAsync<Snapshot>(ResourceId.Of(recorded)))!).Metadata.DeletionTimestamp), TimeSpan.FromSeconds(5));
+        await Watching.SnapshotData.FinishDeletionAsync(marked, _store, new RecordingJanitor(), CancellationToken.None);
+        Assert.Null(await _store.GetAsync<Snapshot>(ResourceId.Of(recorded)));
+        Assert.Null((await _store.GetAsync<Snapshot>(new ResourceId("demo", "other-full-1")))!.Metadata.DeletionTimestamp);
+        Assert.Null((await _store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-full-kept")))!.Metadata.DeletionTimestamp);
+    }
+
+    [Fact]
     public async Task An_archiver_moved_to_another_storage_shows_that_storages_windows_at_once()
     {
         var index = CreateTestProbe();
@@ -391,8 +422,8 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         _store = await Fixtures.StoreWithAsync(archiver, db);
         if (status is not null)
         {
+            // As a client writes it: on the version it read (an update without one is refused).
             var stored = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!;
-            stored.Metadata.ResourceVersion = null;
             await _store.ReplaceStatusAsync(stored with { Status = status });
         }
 
@@ -405,6 +436,18 @@ public sealed class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.
         var entity = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), settings ?? new DatabaseSettings(), TimeProvider.System));
         return entity;
     }
+
+    private static Snapshot FullBackupSnapshot(string name, string database, string backupId) => new()
+    {
+        Metadata = new k8s.Models.V1ObjectMeta { Name = name, NamespaceProperty = "demo" },
+        Spec = new SnapshotSpec
+        {
+            Type = SnapshotType.FullBackup,
+            SnapshotId = backupId,
+            AppRef = new TypedObjectRef { ApiGroup = ApiGroups.KubeDb, Kind = MongoDB.KindName, Name = database, Namespace = "demo" },
+            Repository = $"{database}-full",
+        },
+    };
 
     private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads, _cache);
 

@@ -7,7 +7,8 @@ namespace Archiver.Kubernetes.Tests;
 
 /// <summary>
 /// The emulator's wire behaviour that the adapter does not exercise by itself: label selectors, the watch's
-/// opening ADDED events, bookmarks, the 410 ERROR event and the 422 on an unconditional custom resource update.
+/// opening ADDED events, bookmarks, the 410 ERROR event, the 422 on an unconditional custom resource update and the 409
+/// on a uid precondition.
 /// Always against its own emulator, whatever ARCHIVER_TEST_KUBECONFIG says.
 /// </summary>
 public sealed class KubernetesEmulatorTests : IAsyncLifetime
@@ -69,6 +70,28 @@ public sealed class KubernetesEmulatorTests : IAsyncLifetime
         var put = await _http.PutAsJsonAsync($"{Collection}/a", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "a" }, ["spec"] = new JsonObject() });
 
         Assert.Equal((HttpStatusCode)422, put.StatusCode);
+        var status = (await put.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("Invalid", status["reason"]!.GetValue<string>());
+        Assert.Equal(
+            "mongodbarchivers.archiver.kubedb.com \"a\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update",
+            status["message"]!.GetValue<string>());
+        Assert.Equal("mongodbarchivers", status["details"]!["kind"]!.GetValue<string>());
+        Assert.Equal("FieldValueInvalid", status["details"]!["causes"]![0]!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_put_naming_another_objects_uid_is_a_conflict_even_on_the_current_version()
+    {
+        await CreateAsync("a", []);
+        var current = (await _http.GetFromJsonAsync<JsonObject>($"{Collection}/a"))!;
+        current["metadata"]!["uid"] = "the-one-deleted-before";
+
+        var put = await _http.PutAsJsonAsync($"{Collection}/a", current);
+
+        Assert.Equal(HttpStatusCode.Conflict, put.StatusCode);
+        var message = (await put.Content.ReadFromJsonAsync<JsonObject>())!["message"]!.GetValue<string>();
+        Assert.StartsWith("Operation cannot be fulfilled on mongodbarchivers.archiver.kubedb.com \"a\": StorageError: invalid object", message, StringComparison.Ordinal);
+        Assert.Contains("Precondition failed: UID in precondition: the-one-deleted-before, UID in object meta: ", message, StringComparison.Ordinal);
     }
 
     private async Task CreateAsync(string name, Dictionary<string, string> labels)

@@ -16,5 +16,38 @@ internal static class Resources
 
     public static string? VersionOf(Database database) => database.Spec?.Other?["version"].GetString();
 
-    public static string? PhaseOf(Database database) => database.Status?.Other?.TryGetValue("phase", out var phase) == true ? phase.GetString() : null;
+    public static string? PhaseOf(Database database) => StatusOf(database, "phase");
+
+    public static string? StatusOf(Database database, string field) => database.Status?.Other?.TryGetValue(field, out var value) == true ? value.GetString() : null;
+
+    /// <summary>The database with one more status field, the others kept.</summary>
+    public static Database WithStatus(Database database, string field, string value) => database with
+    {
+        Status = (database.Status ?? new MongoDBStatus()) with
+        {
+            Other = new Dictionary<string, JsonElement>(database.Status?.Other ?? new Dictionary<string, JsonElement>()) { [field] = JsonSerializer.SerializeToElement(value) },
+        },
+    };
+
+    /// <summary>A BackupConfiguration the database owns, as KubeDB's objects are owned by theirs.</summary>
+    public static BackupConfiguration Dependent(string @namespace, string name, Database owner) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace, OwnerReferences = [OwnerReference(owner, controller: true)] },
+        Spec = new BackupConfigurationSpec
+        {
+            Target = new TypedObjectRef { ApiGroup = "kubedb.com", Kind = Messages.Resources.MongoDB.KindName, Name = owner.Metadata.Name, Namespace = @namespace },
+            Backends = [],
+            Sessions = [],
+        },
+    };
+
+    public static V1OwnerReference OwnerReference(Database owner, bool controller) => new()
+    {
+        ApiVersion = Messages.Resources.MongoDB.ApiVersionName,
+        Kind = Messages.Resources.MongoDB.KindName,
+        Name = owner.Metadata.Name,
+        Uid = owner.Metadata.Uid,
+        Controller = controller,
+        BlockOwnerDeletion = true,
+    };
 }

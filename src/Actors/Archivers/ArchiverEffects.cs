@@ -90,24 +90,37 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
         var archiver = await store.GetAsync<MongoDBArchiver>(id, cancellation);
         if (archiver is null) return;
         foreach (var prefix in plan.PrefixesToWipe) await janitor.WipeAsync(ArchiverStorage(archiver), prefix, cancellation);
-        var finalizers = archiver.Metadata.Finalizers ?? [];
+        // Each write is decided again on the archiver as stored if someone else wrote it meanwhile (ResourceUpdates).
         if (plan.FinishDeletion)
         {
-            archiver.Metadata.Finalizers = [.. finalizers.Where(f => f != ArchiverPlanner.Finalizer)];
-            await store.ReplaceAsync(archiver, cancellation);
+            await store.UpdateAsync<MongoDBArchiver>(id, a => WithoutFinalizer(a, archiver.Metadata.Uid), cancellation, archiver);
             return;
         }
 
-        if (archiver.Metadata.DeletionTimestamp is null && !finalizers.Contains(ArchiverPlanner.Finalizer))
+        archiver = await store.UpdateAsync<MongoDBArchiver>(id, WithFinalizer, cancellation, archiver) ?? archiver;
+        await store.UpdateStatusAsync<MongoDBArchiver>(id, a =>
         {
-            archiver.Metadata.Finalizers = [.. finalizers, ArchiverPlanner.Finalizer];
-            archiver = await store.ReplaceAsync(archiver, cancellation);
-        }
+            var status = StatusFor(a, plan);
+            return StatusWrites.Same(a.Status, status) ? null : a with { Status = status };
+        }, cancellation, archiver);
+    }
 
-        var status = StatusFor(archiver, plan);
-        if (StatusWrites.Same(archiver.Status, status)) return;
-        archiver.Metadata.ResourceVersion = null;
-        await store.ReplaceStatusAsync(archiver with { Status = status }, cancellation);
+    /// <summary>The archiver holding its finalizer, or null if it has it (or is being deleted: none may be added then).</summary>
+    private static MongoDBArchiver? WithFinalizer(MongoDBArchiver archiver)
+    {
+        var finalizers = archiver.Metadata.Finalizers ?? [];
+        if (archiver.Metadata.DeletionTimestamp is not null || finalizers.Contains(ArchiverPlanner.Finalizer)) return null;
+        archiver.Metadata.Finalizers = [.. finalizers, ArchiverPlanner.Finalizer];
+        return archiver;
+    }
+
+    /// <summary>The archiver whose deletion was carried out, releasing it; null if it is another one of the name or has no finalizer.</summary>
+    private static MongoDBArchiver? WithoutFinalizer(MongoDBArchiver archiver, string? uid)
+    {
+        var finalizers = archiver.Metadata.Finalizers ?? [];
+        if (archiver.Metadata.Uid != uid || !finalizers.Contains(ArchiverPlanner.Finalizer)) return null;
+        archiver.Metadata.Finalizers = [.. finalizers.Where(f => f != ArchiverPlanner.Finalizer)];
+        return archiver;
     }
 
     private static MongoDBArchiverStatus StatusFor(MongoDBArchiver archiver, ArchiverPlan plan) => new()

@@ -71,36 +71,13 @@ public sealed partial class DatabaseActor
         {
             try
             {
-                // The cache's object is shared: read it, write a copy. Until the cache has listed, the store answers.
-                // Only the incarnation observed: a database created again under the name has a status of its own.
-                if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } db
-                    && (uid is null || db.Metadata.Uid == uid))
+                // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
+                // listed, the store answers. An idle database's observation usually finds nothing new: no write, no
+                // watch event, no read of the store either. Should the cached copy be stale, the write conflicts and
+                // the status is decided again on the database as stored.
+                if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } cached)
                 {
-                    var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
-                    // The condition as written last decides whether a raised alarm has cleared: it survives the
-                    // entity moving to another node, as a copy kept in the actor would not.
-                    var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType));
-                    var next = archiverStatus with
-                    {
-                        // An archiver that refuses to write archives nothing: the phase says so, not only the condition.
-                        Phase = (archiverStatus.Phase, report?.Refusal) switch
-                        {
-                            (DatabaseArchiverPhase.Archiving, not null) => DatabaseArchiverPhase.Blocked,
-                            (DatabaseArchiverPhase.Blocked, null) when report is not null => DatabaseArchiverPhase.Archiving,
-                            var (phase, _) => phase,
-                        },
-                        RecoverableWindows = windows ?? archiverStatus.RecoverableWindows,
-                        Lag = report is null ? null : GoDuration.Format(ArchivingHealth.Rounded(report.Lag)),
-                        OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(ArchivingHealth.Rounded(h)) : null,
-                        LastFullBackup = lastBackup ?? archiverStatus.LastFullBackup,
-                        Conditions = StatusWrites.Carry(archiverStatus.Conditions, [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition]),
-                    };
-
-                    // An idle database's observation usually finds nothing new: no write, no watch event.
-                    if (!StatusWrites.Same(archiverStatus, next))
-                    {
-                        await store.ReplaceStatusAsync(db with { Metadata = Identity(db.Metadata), Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } });
-                    }
+                    await store.UpdateStatusAsync<MongoDB>(id, WithArchivingStatus, read: cached);
                 }
 
                 if (report is not null) await UpdateSnapshotAsync(store, id, report);
@@ -110,12 +87,38 @@ public sealed partial class DatabaseActor
                 log.Warning(e, "could not write the archiving status of {0}", id);
             }
         }, TaskScheduler.Default).Unwrap();
+
+        // What the observation makes of the database's status; null when that is what it already says.
+        MongoDB? WithArchivingStatus(MongoDB db)
+        {
+            // Only the incarnation observed: a database created again under the name has a status of its own.
+            if (uid is not null && db.Metadata.Uid != uid) return null;
+            var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+            // The condition as written last decides whether a raised alarm has cleared: it survives the
+            // entity moving to another node, as a copy kept in the actor would not.
+            var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType));
+            var next = archiverStatus with
+            {
+                // An archiver that refuses to write archives nothing: the phase says so, not only the condition.
+                Phase = (archiverStatus.Phase, report?.Refusal) switch
+                {
+                    (DatabaseArchiverPhase.Archiving, not null) => DatabaseArchiverPhase.Blocked,
+                    (DatabaseArchiverPhase.Blocked, null) when report is not null => DatabaseArchiverPhase.Archiving,
+                    var (phase, _) => phase,
+                },
+                RecoverableWindows = windows ?? archiverStatus.RecoverableWindows,
+                Lag = report is null ? null : GoDuration.Format(ArchivingHealth.Rounded(report.Lag)),
+                OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(ArchivingHealth.Rounded(h)) : null,
+                LastFullBackup = lastBackup ?? archiverStatus.LastFullBackup,
+                Conditions = StatusWrites.Carry(archiverStatus.Conditions, [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition]),
+            };
+            return StatusWrites.Same(archiverStatus, next) ? null : db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
+        }
     }
 
     /// <summary>KubeStash's ArchiveInfo: each component's archived time range.</summary>
     private static async Task UpdateSnapshotAsync(IResourceStore store, ResourceId db, ArchivingReport report)
     {
-        if (await store.GetAsync<Snapshot>(new ResourceId(db.Namespace, ArchiverResources.SnapshotName(db))) is not { Spec: not null } snapshot) return;
         var component = new SnapshotComponent
         {
             Name = report.Component,
@@ -125,8 +128,7 @@ public sealed partial class DatabaseActor
             WalSegment = new WalSegment { Start = report.WalStart, End = report.WalEnd },
             Error = report.Problem,
         };
-        snapshot.Metadata.ResourceVersion = null;
-        await store.ReplaceAsync(snapshot with
+        await store.UpdateAsync<Snapshot>(new ResourceId(db.Namespace, ArchiverResources.SnapshotName(db)), snapshot => snapshot.Spec is null ? null : snapshot with
         {
             Spec = snapshot.Spec with
             {

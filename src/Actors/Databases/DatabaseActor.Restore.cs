@@ -129,9 +129,7 @@ public sealed partial class DatabaseActor
             try
             {
                 // Only onto the database restored: one created again under its name has a status of its own.
-                if (await store.GetAsync<MongoDB>(id) is not { } db || (uid is not null && db.Metadata.Uid != uid)) return;
-                db.Metadata.ResourceVersion = null;
-                await store.ReplaceStatusAsync(db with
+                await store.UpdateStatusAsync<MongoDB>(id, db => uid is not null && db.Metadata.Uid != uid ? null : db with
                 {
                     Status = (db.Status ?? new MongoDBStatus()) with
                     {

@@ -336,7 +336,11 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private void ArmRetry(string runId, DateTimeOffset at) =>
         Timers.StartSingleTimer($"retry-{runId}", new RetryRun(runId), Max(at - Now, TimeSpan.Zero));
 
-    /// <summary>After each successful backup, as KubeStash does after each session: the policy's window over backups and oplog.</summary>
+    /// <summary>
+    /// After each successful backup, as KubeStash does after each session: the policy's window over backups and oplog.
+    /// The FullBackup Snapshots of the backups it deleted are deleted too: their data is gone (their finalizer finds it
+    /// so and lets them go, SnapshotData.FinishDeletionAsync), and one left would show a backup nobody can restore.
+    /// </summary>
     private void ApplyRetention()
     {
         if (_archiver is not { Spec: not null } archiver) return;
@@ -350,14 +354,24 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Task.Run(async () =>
         {
             var policy = reference is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(reference.NamespaceOr(ResourceId.Of(archiver).Namespace), reference.Name));
-            var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(RetentionRequests.For(archiver, policy, id, now), _settings.PlanTimeout);
+            var request = RetentionRequests.For(archiver, policy, id, now);
+            var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request, _settings.PlanTimeout);
             if (reply.Error is not null) log.Warning("retention of {0} failed: {1}", id, reply.Error);
+            if (reply.Deleted == 0) return;
             // What retention deleted is no longer recoverable: the status says so now, not at the next look.
-            if (reply.Deleted > 0) self.Tell(Observe.Instance);
+            self.Tell(Observe.Instance);
+            foreach (var snapshot in RetentionRequests.SnapshotsDeleted(request, reply, id, await store.ListAsync<Snapshot>(id.Namespace)))
+            {
+                await store.DeleteAsync<Snapshot>(ResourceId.Of(snapshot));
+                log.Info("retention deleted backup {0} of {1}: deleted its Snapshot {2}", snapshot.Spec!.SnapshotId, id, snapshot.Metadata.Name);
+            }
         }).ContinueWith(t => log.Warning(t.Exception, "retention of {0} failed", id), TaskContinuationOptions.OnlyOnFaulted);
     }
 
-    /// <summary>A FullBackup Snapshot per successful run, as KubeStash records each backup session.</summary>
+    /// <summary>
+    /// A FullBackup Snapshot per successful run, as KubeStash records each backup session. Not owned by the database
+    /// (ArchiverResources.IncrementalSnapshot says why): it goes when retention deletes its backup.
+    /// </summary>
     private void RecordSnapshot(string runId, string backupId)
     {
         var snapshot = new Snapshot

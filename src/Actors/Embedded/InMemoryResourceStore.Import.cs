@@ -21,7 +21,7 @@ public sealed partial class InMemoryResourceStore
         {
             lock (kind.Gate)
             {
-                resources.AddRange(kind.Current.OrderBy(c => c.Key).Select(c => ResourceKinds.Find(kind.Name)!.FromJson(c.Value)));
+                resources.AddRange(kind.Current.OrderBy(c => c.Key).Select(c => kind.Type.FromJson(c.Value.Json)));
             }
         }
 
@@ -43,18 +43,24 @@ public sealed partial class InMemoryResourceStore
             foreach (var ns in namespaces) _namespaces[ns.Name] = ns;
         }
 
+        List<(Kind Kind, ResourceId Id, Stored Stored)> owned = [];
         foreach (var resource in resources)
         {
-            var name = ResourceKinds.Find(resource.GetType())?.Kind ?? throw new ArgumentException($"{resource.GetType().Name} is not a resource kind");
-            var kind = _kinds.GetOrAdd(name, n => new Kind(n));
+            var kind = KindOf(ResourceKinds.Find(resource.GetType()) ?? throw new ArgumentException($"{resource.GetType().Name} is not a resource kind"));
             var id = ResourceId.Of(resource);
             var node = ManifestWriter.ToJsonNode(resource);
             node["metadata"]!["resourceVersion"] = Interlocked.Increment(ref _version).ToString(CultureInfo.InvariantCulture);
             EnsureNamespace(id.Namespace);
+            var stored = StoredOf(node.ToJsonString(), node);
             lock (kind.Gate)
             {
-                kind.Put(id, new Stored(node.ToJsonString(), LabelsOf(node)));
+                kind.Put(id, stored);
             }
+
+            if (stored.Owners.Length > 0) owned.Add((kind, id, stored));
         }
+
+        // As the garbage collector does when it starts: what lost its owners while the node was down goes now.
+        foreach (var (kind, id, stored) in owned) CollectIfOrphaned(kind, id, stored);
     }
 }

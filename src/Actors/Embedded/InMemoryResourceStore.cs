@@ -16,9 +16,12 @@ namespace Archiver.Actors.Embedded;
 
 /// <summary>
 /// The embedded node's resource store, with the API server's rules so the control plane behaves as it will in a
-/// cluster: names are unique per kind and namespace, every write gets a new <c>resourceVersion</c> and a stale one
-/// is refused, a spec change bumps <c>generation</c>, deleting an object with finalizers only marks it
-/// (<c>deletionTimestamp</c>) until they are removed, and watchers see every change of a kind in order. Objects
+/// cluster: names are unique per kind and namespace; every write gets a new <c>resourceVersion</c>; an update must
+/// carry the one it read (every kind here is a custom resource, and those allow no unconditional update: 422) and a
+/// stale one is refused (409), as is one naming another object's <c>uid</c>; a spec change bumps <c>generation</c>;
+/// deleting an object with finalizers only marks it (<c>deletionTimestamp</c>) until they are removed; the garbage
+/// collector deletes what its owners no longer hold (<c>InMemoryResourceStore.GarbageCollector.cs</c>); and
+/// watchers see every change of a kind in order. Objects
 /// are stored as JSON, so no caller ever shares an instance with the store. Like the API server's storage, each
 /// kind is kept apart, under its own lock, and indexed by namespace and by label, so a list reads (and
 /// deserializes) only what it returns; a get takes no lock at all, and no deserializing is done under one except
@@ -47,7 +50,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
 
     public Task<T?> GetAsync<T>(ResourceId id, CancellationToken cancellation = default)
         where T : Resource =>
-        Task.FromResult(KindOf<T>().Current.TryGetValue(id, out var json) ? Read<T>(json) : null);
+        Task.FromResult(KindOf<T>().Current.TryGetValue(id, out var stored) ? Read<T>(stored.Json) : null);
 
     public Task<IReadOnlyList<T>> ListAsync<T>(string? @namespace = null, CancellationToken cancellation = default)
         where T : Resource
@@ -82,11 +85,11 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
     {
         var id = IdOf(resource);
         var kind = KindOf<T>();
-        var node = ManifestWriter.ToJsonNode(resource);
+        var node = WithTypeHeader(kind, ManifestWriter.ToJsonNode(resource));
         string json;
         lock (kind.Gate)
         {
-            if (kind.Current.ContainsKey(id)) throw new ResourceConflictException($"{kind.Name} {id} already exists");
+            if (kind.Current.ContainsKey(id)) throw new ResourceConflictException($"{kind.Qualified} \"{id.Name}\" already exists");
             var metadata = node["metadata"]!.AsObject();
             metadata["namespace"] = id.Namespace;
             metadata["uid"] = Guid.NewGuid().ToString();
@@ -94,7 +97,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
             metadata["creationTimestamp"] = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
             metadata.Remove("deletionTimestamp");
             EnsureNamespace(id.Namespace);
-            json = Write<T>(kind, id, node, ResourceEventType.Added);
+            json = Write(kind, id, node, ResourceEventType.Added);
         }
 
         return Task.FromResult(Read<T>(json));
@@ -107,27 +110,37 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
         where T : Resource => Task.FromResult(Replace(resource, statusOnly: true));
 
     public Task<bool> DeleteAsync<T>(ResourceId id, CancellationToken cancellation = default)
-        where T : Resource
+        where T : Resource => Task.FromResult(Delete(KindOf<T>(), id));
+
+    /// <summary>Deletes it, or with finalizers marks it; false when it was not there.</summary>
+    private bool Delete(Kind kind, ResourceId id)
     {
-        var kind = KindOf<T>();
         lock (kind.Gate)
         {
-            if (!kind.Current.TryGetValue(id, out var json)) return Task.FromResult(false);
-            var node = JsonNode.Parse(json)!;
+            if (!kind.Current.TryGetValue(id, out var stored)) return false;
+            var node = JsonNode.Parse(stored.Json)!;
             var metadata = node["metadata"]!.AsObject();
             if (metadata["finalizers"] is JsonArray { Count: > 0 })
             {
                 // Finalizers hold the object until their controllers have acted on the deletion.
                 metadata["deletionTimestamp"] ??= clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-                Write<T>(kind, id, node, ResourceEventType.Modified);
-                return Task.FromResult(true);
+                Write(kind, id, node, ResourceEventType.Modified);
+                return true;
             }
 
-            journal?.Delete(kind.Name, id, metadata["resourceVersion"]?.GetValue<string>());
-            kind.Remove(id);
-            Publish(new ResourceEvent(ResourceEventType.Deleted, Read<T>(json)));
-            return Task.FromResult(true);
+            Remove(kind, id, stored.Json, stored.Json);
+            return true;
         }
+    }
+
+    /// <summary>The object leaves the store (under the kind's lock): journaled, unindexed, published, and its dependents collected.</summary>
+    private void Remove(Kind kind, ResourceId id, string storedJson, string lastJson)
+    {
+        var metadata = JsonNode.Parse(storedJson)!["metadata"]!;
+        journal?.Delete(kind.Name, id, metadata["resourceVersion"]?.GetValue<string>());
+        kind.Remove(id);
+        Publish(new ResourceEvent(ResourceEventType.Deleted, kind.Type.FromJson(lastJson)));
+        CollectDependentsOf(id.Namespace, metadata["uid"]?.GetValue<string>());
     }
 
     public Task<IReadOnlyList<NamespaceInfo>> ListNamespacesAsync(CancellationToken cancellation = default)
@@ -176,18 +189,14 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
     {
         var id = IdOf(resource);
         var kind = KindOf<T>();
-        var incoming = ManifestWriter.ToJsonNode(resource).AsObject();
+        var incoming = WithTypeHeader(kind, ManifestWriter.ToJsonNode(resource)).AsObject();
         string json;
         lock (kind.Gate)
         {
-            if (!kind.Current.TryGetValue(id, out var currentJson)) throw new ResourceNotFoundException($"{kind.Name} {id} does not exist");
-            var current = JsonNode.Parse(currentJson)!.AsObject();
+            if (!kind.Current.TryGetValue(id, out var stored)) throw new ResourceNotFoundException($"{kind.Qualified} \"{id.Name}\" not found");
+            var current = JsonNode.Parse(stored.Json)!.AsObject();
             var currentMetadata = current["metadata"]!.AsObject();
-            var given = resource.Metadata.ResourceVersion;
-            if (!string.IsNullOrEmpty(given) && given != currentMetadata["resourceVersion"]?.GetValue<string>())
-            {
-                throw new ResourceConflictException($"{kind.Name} {id} was changed since resourceVersion {given}: read it again");
-            }
+            CheckPreconditions(kind, id, resource.Metadata, currentMetadata);
 
             JsonObject next;
             if (statusOnly)
@@ -213,23 +222,48 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
                 // Removing the last finalizer of an object being deleted completes the deletion.
                 if (metadata["deletionTimestamp"] is not null && metadata["finalizers"] is not JsonArray { Count: > 0 })
                 {
-                    journal?.Delete(kind.Name, id, currentMetadata["resourceVersion"]?.GetValue<string>());
-                    kind.Remove(id);
-                    var gone = Read<T>(next.ToJsonString());
-                    Publish(new ResourceEvent(ResourceEventType.Deleted, gone));
-                    return gone;
+                    var last = next.ToJsonString();
+                    Remove(kind, id, stored.Json, last);
+                    return Read<T>(last);
                 }
             }
 
-            json = Write<T>(kind, id, next, ResourceEventType.Modified);
+            json = Write(kind, id, next, ResourceEventType.Modified);
         }
 
         return Read<T>(json);
     }
 
+    /// <summary>
+    /// The API server's update preconditions, in its order (kubernetes/apiserver <c>pkg/registry/generic/registry/store.go</c>
+    /// Update): a uid the update names must be the stored object's (<c>pkg/registry/rest/update.go</c> makes it a
+    /// precondition, the storage checks it first), so a status meant for a database deleted and created again under its
+    /// name never lands on the new one; then custom resources allow no update without a resourceVersion; then a stale
+    /// one conflicts. The messages are the API server's.
+    /// </summary>
+    private static void CheckPreconditions(Kind kind, ResourceId id, V1ObjectMeta given, JsonObject current)
+    {
+        var uid = current["uid"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(given.Uid) && given.Uid != uid)
+        {
+            throw new ResourceConflictException($"Operation cannot be fulfilled on {kind.Qualified} \"{id.Name}\": StorageError: invalid object, Code: 4, "
+                + $"Key: /registry/{kind.Type.Group}/{kind.Type.Plural}/{id.Namespace}/{id.Name}, ResourceVersion: 0, "
+                + $"AdditionalErrorMsg: Precondition failed: UID in precondition: {given.Uid}, UID in object meta: {uid}");
+        }
+
+        if (string.IsNullOrEmpty(given.ResourceVersion))
+        {
+            throw new ResourceInvalidException($"{kind.Qualified} \"{id.Name}\" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update");
+        }
+
+        if (given.ResourceVersion != current["resourceVersion"]?.GetValue<string>())
+        {
+            throw new ResourceConflictException($"Operation cannot be fulfilled on {kind.Qualified} \"{id.Name}\": the object has been modified; please apply your changes to the latest version and try again");
+        }
+    }
+
     /// <summary>Stores and publishes the object at a new resourceVersion (under the kind's lock); returns its JSON.</summary>
-    private string Write<T>(Kind kind, ResourceId id, JsonNode node, ResourceEventType type)
-        where T : Resource
+    private string Write(Kind kind, ResourceId id, JsonNode node, ResourceEventType type)
     {
         var version = Interlocked.Increment(ref _version);
         node["metadata"]!["resourceVersion"] = version.ToString(CultureInfo.InvariantCulture);
@@ -237,10 +271,12 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
         // Journaled before it is stored: nothing anyone has seen can be lost with the process. A refused write
         // leaves a gap in the versions, which nobody reads as a change.
         journal?.Put(kind.Name, id, json, version);
-        kind.Put(id, new Stored(json, LabelsOf(node)));
+        var stored = StoredOf(json, node);
+        kind.Put(id, stored);
         // Published under the kind's lock, so each kind's changes reach watchers in version order; every watcher
         // shares the one copy.
-        Publish(new ResourceEvent(type, Read<T>(json)));
+        Publish(new ResourceEvent(type, kind.Type.FromJson(json)));
+        CollectIfOrphaned(kind, id, stored);
         return json;
     }
 
@@ -258,16 +294,30 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
     }
 
     private Kind KindOf<T>()
-        where T : Resource
+        where T : Resource => KindOf(ResourceKinds.Find(typeof(T)) ?? throw new ArgumentException($"{typeof(T).Name} is not a resource kind"));
+
+    private Kind KindOf(ResourceKind type) => _kinds.GetOrAdd(type.Kind, _ => new Kind(type));
+
+    /// <summary>What is stored (so what a read answers) says its apiVersion and kind, as the API server's answers do, whatever the caller left out.</summary>
+    private static JsonNode WithTypeHeader(Kind kind, JsonNode node)
     {
-        var name = ResourceKinds.Find(typeof(T))?.Kind ?? throw new ArgumentException($"{typeof(T).Name} is not a resource kind");
-        return _kinds.GetOrAdd(name, n => new Kind(n));
+        node["apiVersion"] = kind.Type.ApiVersion;
+        node["kind"] = kind.Type.Kind;
+        return node;
     }
+
+    private static Stored StoredOf(string json, JsonNode node) => new(json, LabelsOf(node), node["metadata"]?["uid"]?.GetValue<string>(), OwnersOf(node));
 
     private static Dictionary<string, string> LabelsOf(JsonNode node) =>
         node["metadata"]?["labels"] is JsonObject labels
             ? labels.Where(l => l.Value is not null).ToDictionary(l => l.Key, l => l.Value!.GetValue<string>(), StringComparer.Ordinal)
             : new Dictionary<string, string>(StringComparer.Ordinal);
+
+    private static Owner[] OwnersOf(JsonNode node) =>
+        node["metadata"]?["ownerReferences"] is JsonArray references
+            ? [.. references.OfType<JsonObject>().Select(r => new Owner(
+                r["apiVersion"]?.GetValue<string>() ?? "", r["kind"]?.GetValue<string>() ?? "", r["name"]?.GetValue<string>() ?? "", r["uid"]?.GetValue<string>() ?? ""))]
+            : [];
 
     private static ResourceId IdOf(Resource resource) =>
         new(string.IsNullOrEmpty(resource.Metadata.NamespaceProperty) ? "default" : resource.Metadata.NamespaceProperty,
@@ -275,27 +325,38 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
 
     private static T Read<T>(string json) => KubernetesJson.Deserialize<T>(json);
 
-    /// <summary>One stored object: its JSON (what the store hands out, as copies) and its labels (what lists select on).</summary>
-    private sealed record Stored(string Json, Dictionary<string, string> Labels);
+    /// <summary>
+    /// One stored object: its JSON (what the store hands out, as copies), its labels (what lists select on), and its
+    /// uid and owner references (what the garbage collector goes by).
+    /// </summary>
+    private sealed record Stored(string Json, Dictionary<string, string> Labels, string? Uid, Owner[] Owners);
+
+    /// <summary>One of an object's <c>metadata.ownerReferences</c>.</summary>
+    private sealed record Owner(string ApiVersion, string Kind, string Name, string Uid);
 
     /// <summary>
-    /// One kind's objects: indexed (changed and listed under <see cref="Gate"/>) and, for gets, the current JSON
-    /// of each, which a reader takes without the lock (a string is replaced whole, never changed).
+    /// One kind's objects: indexed (changed and listed under <see cref="Gate"/>) and, for gets, the current state
+    /// of each, which a reader takes without the lock (a record replaced whole, never changed).
     /// </summary>
-    private sealed class Kind(string name)
+    private sealed class Kind(ResourceKind type)
     {
-        public string Name { get; } = name;
+        public ResourceKind Type { get; } = type;
+
+        public string Name => Type.Kind;
+
+        /// <summary>How the API server names the resource in its messages: <c>mongodbs.kubedb.com</c>.</summary>
+        public string Qualified => $"{Type.Plural}.{Type.Group}";
 
         public Lock Gate { get; } = new();
 
         public IndexedObjects<Stored> Objects { get; } = new(s => s.Labels);
 
-        public ConcurrentDictionary<ResourceId, string> Current { get; } = new();
+        public ConcurrentDictionary<ResourceId, Stored> Current { get; } = new();
 
         public void Put(ResourceId id, Stored stored)
         {
             Objects.Put(id, stored);
-            Current[id] = stored.Json;
+            Current[id] = stored;
         }
 
         public void Remove(ResourceId id)

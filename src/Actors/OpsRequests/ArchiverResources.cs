@@ -35,17 +35,24 @@ public static class ArchiverResources
         return new ResourceId(string.IsNullOrEmpty(reference.Namespace) ? ResourceId.Of(archiver).Namespace : reference.Namespace, reference.Name);
     }
 
-    public static BackupConfiguration BackupConfiguration(MongoDBArchiver archiver, ResourceId database, string specHash)
+    /// <summary>
+    /// The database's backup plan, owned by the database (its controller, as KubeDB's own objects are: the
+    /// garbage collector deletes it with the database, and a database created again under the name gets its own).
+    /// </summary>
+    public static BackupConfiguration BackupConfiguration(MongoDBArchiver archiver, MongoDB db, string specHash)
     {
         var spec = archiver.Spec!;
         var archiverId = ResourceId.Of(archiver);
+        var database = ResourceId.Of(db);
         var storage = StorageId(archiver);
         var full = spec.FullBackup;
+        var metadata = Metadata(BackupConfigurationName(database), database, archiverId, specHash);
+        metadata.OwnerReferences = [OwnedBy(db)];
         return new BackupConfiguration
         {
             ApiVersion = Messages.Resources.BackupConfiguration.ApiVersionName,
             Kind = Messages.Resources.BackupConfiguration.KindName,
-            Metadata = Metadata(BackupConfigurationName(database), database, archiverId, specHash),
+            Metadata = metadata,
             Spec = new BackupConfigurationSpec
             {
                 Target = new TypedObjectRef { ApiGroup = ApiGroups.KubeDb, Kind = MongoDB.KindName, Name = database.Name, Namespace = database.Namespace },
@@ -91,6 +98,12 @@ public static class ArchiverResources
         };
     }
 
+    /// <summary>
+    /// The database's archived oplog as KubeStash's Snapshot. Deliberately not owned by the database (no owner
+    /// reference, so the garbage collector leaves it): the history it describes outlives the database, since a
+    /// database deleted and restored under its name is recovered from it, and with deletionPolicy WipeOut deleting
+    /// it would wipe the oplog itself. The FullBackup Snapshots are not owned for the same reason.
+    /// </summary>
     public static Snapshot IncrementalSnapshot(MongoDBArchiver archiver, ResourceId database, string specHash, DateTimeOffset now) => new()
     {
         ApiVersion = Snapshot.ApiVersionName,
@@ -116,6 +129,17 @@ public static class ArchiverResources
         var size = config?.ChunkMaxSize is { } s && ByteQuantity.TryParse(s, out var parsedSize, out _) ? parsedSize : 16L * 1024 * 1024;
         return new ArchivingSpec(StorageId(archiver), Directory(archiver, database), specHash, age, size, databaseUid);
     }
+
+    /// <summary>A reference to the database as its controlling owner, as KubeDB's objects refer to theirs.</summary>
+    private static V1OwnerReference OwnedBy(MongoDB db) => new()
+    {
+        ApiVersion = string.IsNullOrEmpty(db.ApiVersion) ? MongoDB.ApiVersionName : db.ApiVersion,
+        Kind = MongoDB.KindName,
+        Name = db.Metadata.Name,
+        Uid = db.Metadata.Uid ?? throw new ArgumentException($"database {ResourceId.Of(db)} has no uid: only a stored database can own anything", nameof(db)),
+        Controller = true,
+        BlockOwnerDeletion = true,
+    };
 
     private static V1ObjectMeta Metadata(string name, ResourceId database, ResourceId archiver, string specHash) => new()
     {

@@ -180,10 +180,7 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
     {
         try
         {
-            var resource = await store.GetAsync<MongoDBOpsRequest>(state.Id);
-            if (resource is null) return;
-            resource.Metadata.ResourceVersion = null;
-            await store.ReplaceStatusAsync(resource with
+            await store.UpdateStatusAsync<MongoDBOpsRequest>(state.Id, resource => resource with
             {
                 Status = new MongoDBOpsRequestStatus { Phase = state.Phase, Conditions = state.Conditions, ObservedGeneration = resource.Metadata.Generation },
             });

@@ -29,19 +29,13 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> CreateBackupConfigurationAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        await RequireDatabaseAsync(databaseId, cancellation);
-        var wanted = ArchiverResources.BackupConfiguration(archiver, databaseId, hash);
+        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var wanted = ArchiverResources.BackupConfiguration(archiver, db, hash);
         var id = ResourceId.Of(wanted);
-        var existing = await store.GetAsync<BackupConfiguration>(id, cancellation);
-        if (existing is null)
-        {
-            await CreateTolerantAsync(wanted, cancellation);
-            return $"created BackupConfiguration {id}";
-        }
-
-        wanted.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-        await store.ReplaceAsync(wanted, cancellation);
-        return $"updated BackupConfiguration {id}";
+        // The whole object is what the archiver wants, so it replaces whatever version is stored.
+        if (await store.UpdateAsync<BackupConfiguration>(id, _ => wanted, cancellation) is not null) return $"updated BackupConfiguration {id}";
+        await CreateTolerantAsync(wanted, cancellation);
+        return $"created BackupConfiguration {id}";
     }
 
     private async Task<string> CreateSnapshotAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
@@ -77,29 +71,33 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
         var archiverId = ResourceId.Of(archiver);
-        var db = NotBeingRestored(await RequireDatabaseAsync(databaseId, cancellation));
-        var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>()) { [ApiGroups.SpecHashAnnotation] = hash };
-        db.Metadata.Annotations = annotations;
-        var updated = await store.ReplaceAsync(db with
+        var read = NotBeingRestored(await RequireDatabaseAsync(databaseId, cancellation));
+        // Decided again on the database as stored if it changed meanwhile (a status write, a user's edit).
+        var updated = await store.UpdateAsync<MongoDB>(databaseId, db =>
         {
-            Spec = (db.Spec ?? new MongoDBSpec()) with
+            NotBeingRestored(db);
+            db.Metadata.Annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>()) { [ApiGroups.SpecHashAnnotation] = hash };
+            return db with
             {
-                Archiver = new DatabaseArchiverRef { Pause = db.Spec?.Archiver?.Pause, Ref = new ObjectRef { Name = archiverId.Name, Namespace = archiverId.Namespace } },
-            },
-        }, cancellation);
-        updated.Metadata.ResourceVersion = null;
-        await store.ReplaceStatusAsync(updated with
+                Spec = (db.Spec ?? new MongoDBSpec()) with
+                {
+                    Archiver = new DatabaseArchiverRef { Pause = db.Spec?.Archiver?.Pause, Ref = new ObjectRef { Name = archiverId.Name, Namespace = archiverId.Namespace } },
+                },
+            };
+        }, cancellation, read) ?? throw new PermanentStepException($"database {databaseId} does not exist");
+        // The status of the database just configured, not of one created again under its name meanwhile.
+        await store.UpdateStatusAsync<MongoDB>(databaseId, db => db.Metadata.Uid != updated.Metadata.Uid ? null : db with
         {
-            Status = (updated.Status ?? new MongoDBStatus()) with
+            Status = (db.Status ?? new MongoDBStatus()) with
             {
-                Archiver = (updated.Status?.Archiver ?? new DatabaseArchiverStatus()) with
+                Archiver = (db.Status?.Archiver ?? new DatabaseArchiverStatus()) with
                 {
                     Phase = DatabaseArchiverPhase.Archiving,
                     ArchiverRef = new ObjectRef { Name = archiverId.Name, Namespace = archiverId.Namespace },
                     SpecHash = hash,
                 },
             },
-        }, cancellation);
+        }, cancellation, updated);
         return $"database configured with archiver {archiverId} ({hash})";
     }
 
@@ -120,29 +118,37 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
 
     private async Task<string> ClearDatabaseAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
-        var db = await store.GetAsync<MongoDB>(databaseId, cancellation);
-        if (db is null) return "database is gone";
-        var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>());
-        annotations.Remove(ApiGroups.SpecHashAnnotation);
-        db.Metadata.Annotations = annotations;
+        var read = await store.GetAsync<MongoDB>(databaseId, cancellation);
+        if (read is null) return "database is gone";
         // An archiver deleted with WipeOut empties the repository next: the windows it held are no longer recoverable.
         var wiping = request.ArchiverId is { } archiverId && await store.GetAsync<MongoDBArchiver>(archiverId, cancellation) is
             { Metadata.DeletionTimestamp: not null, Spec.DeletionPolicy: ArchiverDeletionPolicy.WipeOut };
-        var updated = await store.ReplaceAsync(db with { Spec = (db.Spec ?? new MongoDBSpec()) with { Archiver = null } }, cancellation);
-        updated.Metadata.ResourceVersion = null;
-        var archiving = updated.Status?.Archiver ?? new DatabaseArchiverStatus();
-        await store.ReplaceStatusAsync(updated with
+        var updated = await store.UpdateAsync<MongoDB>(databaseId, db =>
         {
-            Status = (updated.Status ?? new MongoDBStatus()) with
+            var annotations = new Dictionary<string, string>(db.Metadata.Annotations ?? new Dictionary<string, string>());
+            annotations.Remove(ApiGroups.SpecHashAnnotation);
+            db.Metadata.Annotations = annotations;
+            return db with { Spec = (db.Spec ?? new MongoDBSpec()) with { Archiver = null } };
+        }, cancellation, read);
+        if (updated is null) return "database is gone";
+        // The status of the database just cleared, not of one created again under its name meanwhile.
+        await store.UpdateStatusAsync<MongoDB>(databaseId, db =>
+        {
+            if (db.Metadata.Uid != updated.Metadata.Uid) return null;
+            var archiving = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+            return db with
             {
-                Archiver = archiving with
+                Status = (db.Status ?? new MongoDBStatus()) with
                 {
-                    Phase = DatabaseArchiverPhase.Disabled,
-                    SpecHash = null,
-                    RecoverableWindows = wiping ? [] : archiving.RecoverableWindows,
+                    Archiver = archiving with
+                    {
+                        Phase = DatabaseArchiverPhase.Disabled,
+                        SpecHash = null,
+                        RecoverableWindows = wiping ? [] : archiving.RecoverableWindows,
+                    },
                 },
-            },
-        }, cancellation);
+            };
+        }, cancellation, updated);
         return $"archiving disabled by {request.ArchiverId}";
     }
 

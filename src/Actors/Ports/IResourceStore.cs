@@ -6,8 +6,10 @@ namespace Archiver.Actors.Ports;
 
 /// <summary>
 /// The resources that drive everything: the Kubernetes API server in a cluster, an in-process store on the
-/// embedded node. Semantics follow the API server's: create fails on an existing name, a replace carrying a
-/// stale <c>resourceVersion</c> fails, a spec change bumps <c>metadata.generation</c>, a status write does not.
+/// embedded node. Semantics follow the API server's for custom resources (every kind here is one): create fails on
+/// an existing name; an update must carry the <c>resourceVersion</c> it read (none is invalid, a stale one
+/// conflicts) and, if it names a <c>uid</c>, the stored object's; a spec change bumps <c>metadata.generation</c>,
+/// a status write does not. Callers update through <see cref="ResourceUpdates"/>, which reads, decides and retries.
 /// </summary>
 public interface IResourceStore
 {
@@ -32,11 +34,15 @@ public interface IResourceStore
 
     /// <summary>Replaces metadata and spec (not status).</summary>
     /// <exception cref="ResourceNotFoundException">It does not exist.</exception>
-    /// <exception cref="ResourceConflictException">Its resourceVersion is stale.</exception>
+    /// <exception cref="ResourceInvalidException">It carries no resourceVersion.</exception>
+    /// <exception cref="ResourceConflictException">Its resourceVersion is stale, or its uid is another object's.</exception>
     Task<T> ReplaceAsync<T>(T resource, CancellationToken cancellation = default)
         where T : Resource;
 
-    /// <summary>Replaces the status only, as the status subresource does.</summary>
+    /// <summary>Replaces the status only, as the status subresource does; the same preconditions as <see cref="ReplaceAsync{T}"/>.</summary>
+    /// <exception cref="ResourceNotFoundException">It does not exist.</exception>
+    /// <exception cref="ResourceInvalidException">It carries no resourceVersion.</exception>
+    /// <exception cref="ResourceConflictException">Its resourceVersion is stale, or its uid is another object's.</exception>
     Task<T> ReplaceStatusAsync<T>(T resource, CancellationToken cancellation = default)
         where T : Resource;
 
@@ -66,6 +72,13 @@ public enum ResourceEventType
 
 public sealed record ResourceEvent(ResourceEventType Type, Resource Resource);
 
+/// <summary>409: the name exists (create), or the object changed since it was read, or is another one of its name (update).</summary>
 public sealed class ResourceConflictException(string message) : Exception(message);
+
+/// <summary>
+/// 422: the API server refused the object as invalid, such as an update of a custom resource without the
+/// <c>resourceVersion</c> it read (custom resources allow no unconditional update). A bug in the caller, never retried.
+/// </summary>
+public sealed class ResourceInvalidException(string message) : Exception(message);
 
 public sealed class ResourceNotFoundException(string message) : Exception(message);

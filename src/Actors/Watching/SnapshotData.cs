@@ -39,7 +39,13 @@ public static class SnapshotData
             await janitor.WipeAsync(ResourceId.Parse(storage), data, cancellation);
         }
 
-        snapshot.Metadata.Finalizers = [.. snapshot.Metadata.Finalizers!.Where(f => f != Finalizer)];
-        await store.ReplaceAsync(snapshot, cancellation);
+        // The copy given may be a cache's: it is not changed; the finalizer is released on the Snapshot as stored, and
+        // only on this one (not another created under its name once it is gone).
+        await store.UpdateAsync<Snapshot>(ResourceId.Of(snapshot), stored =>
+        {
+            if (stored.Metadata.Uid != snapshot.Metadata.Uid || stored.Metadata.Finalizers?.Contains(Finalizer) != true) return null;
+            stored.Metadata.Finalizers = [.. stored.Metadata.Finalizers.Where(f => f != Finalizer)];
+            return stored;
+        }, cancellation);
     }
 }

@@ -16,7 +16,8 @@ namespace Archiver.Emulators.Kubernetes;
 /// A Kubernetes API server emulated in memory for tests and demos, on 127.0.0.1 over plain HTTP without
 /// authentication: namespaces, any namespaced kind by group and plural (our custom resources, StatefulSets, pods)
 /// with create, get, list (label selector), replace, merge patch, delete, the status subresource and watch. Not an
-/// API server: no schemas, no validation, no controllers (a StatefulSet never gets pods). See docs/emulators.md.
+/// API server: no schemas, no validation, no controllers but the garbage collector (a StatefulSet never gets pods).
+/// See docs/emulators.md.
 /// The members below other than <see cref="Url"/> are test hooks, not API calls.
 /// </summary>
 public sealed class KubernetesEmulator : IAsyncDisposable

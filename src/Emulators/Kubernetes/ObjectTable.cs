@@ -5,10 +5,12 @@ namespace Archiver.Emulators.Kubernetes;
 
 /// <summary>
 /// The emulated API server's storage and write rules, after the Kubernetes API conventions: every write gets a new
-/// <c>resourceVersion</c> from one counter (so versions order all changes), a write carrying a stale one or a create
-/// of an existing name is a 409, <c>metadata.generation</c> rises on spec changes only, the main resource ignores
-/// <c>status</c> and the status subresource ignores everything else, a write that changes nothing is not a change,
-/// and deleting an object with finalizers only sets <c>deletionTimestamp</c> until they are removed.
+/// <c>resourceVersion</c> from one counter (so versions order all changes), a write carrying a stale one or another
+/// object's <c>uid</c> or a create of an existing name is a 409, <c>metadata.generation</c> rises on spec changes
+/// only, the main resource ignores <c>status</c> and the status subresource ignores everything else, a write that
+/// changes nothing is not a change, and deleting an object with finalizers only sets <c>deletionTimestamp</c> until
+/// they are removed. A garbage collector stands in for kube-controller-manager's: an object whose owners are all
+/// gone is deleted in the background.
 /// </summary>
 internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 {
@@ -70,22 +72,30 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             meta["generation"] = 1;
             meta["creationTimestamp"] = Now();
             meta.Remove("deletionTimestamp");
-            return Store(key, created, "ADDED");
+            var stored = Store(key, created, "ADDED");
+            CollectIfOrphaned(created);
+            return stored;
         }
     }
 
     /// <summary>
     /// A PUT. Custom resources, unlike built-in kinds, refuse an unconditional one (no resourceVersion) with 422, as
-    /// the API server does; a patch is unconditional by nature.
+    /// the API server does; a patch is unconditional by nature. An object naming a uid is a precondition: another
+    /// uid (the object was deleted and created again under its name) is a 409, checked first, as the API server's
+    /// storage does before it runs the update (kubernetes/apiserver <c>pkg/registry/rest/update.go</c>
+    /// <c>Preconditions</c>, <c>pkg/registry/generic/registry/store.go</c> Update).
     /// </summary>
     public JsonObject Replace(ResourcePath path, JsonObject body, bool patched = false)
     {
         lock (Sync)
         {
             var current = Find(path);
+            CheckUid(path, current, body);
             if (!patched && IsCustom(path) && string.IsNullOrEmpty(body["metadata"]?["resourceVersion"]?.GetValue<string>()))
             {
-                throw ApiError.Invalid($"{path.Plural}.{path.Group} \"{path.Name}\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update");
+                // The value is the version parsed from the object, a uint64 0, printed as JSON (kubernetes/apimachinery
+                // pkg/util/validation/field/errors.go; older servers printed it with %#v, "0x0").
+                throw ApiError.InvalidField(path.Plural, path.Group, path.Name ?? "", "metadata.resourceVersion", "0", "must be specified for an update");
             }
 
             CheckVersion(path, current, body);
@@ -120,10 +130,14 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             {
                 // The last finalizer removed from an object being deleted completes its deletion.
                 _objects.Remove(key);
-                return Record(key, next, "DELETED");
+                var gone = Record(key, next, "DELETED");
+                CollectDependents(gone);
+                return gone;
             }
 
-            return Store(key, next, "MODIFIED");
+            var stored = Store(key, next, "MODIFIED");
+            CollectIfOrphaned(next);
+            return stored;
         }
     }
 
@@ -153,7 +167,9 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             }
 
             _objects.Remove(KeyOf(path));
-            return Record(KeyOf(path), (JsonObject)current.DeepClone(), "DELETED");
+            var gone = Record(KeyOf(path), (JsonObject)current.DeepClone(), "DELETED");
+            CollectDependents(gone);
+            return gone;
         }
     }
 
@@ -175,6 +191,18 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         path.Group.Contains('.', StringComparison.Ordinal) && !path.Group.EndsWith(".k8s.io", StringComparison.Ordinal);
 
     private static (string, string, string, string) KeyOf(ResourcePath path) => (path.Group, path.Plural, path.Namespace ?? "", path.Name ?? "");
+
+    private static void CheckUid(ResourcePath path, JsonObject current, JsonObject body)
+    {
+        var given = body["metadata"]?["uid"]?.GetValue<string>();
+        var actual = current["metadata"]?["uid"]?.GetValue<string>();
+        if (!string.IsNullOrEmpty(given) && given != actual)
+        {
+            var what = IsCustom(path) ? $"{path.Plural}.{path.Group} \"{path.Name}\"" : $"{path.Plural} \"{path.Name}\"";
+            var key = IsCustom(path) ? $"/registry/{path.Group}/{path.Plural}/{path.Namespace}/{path.Name}" : $"/registry/{path.Plural}/{path.Namespace}/{path.Name}";
+            throw ApiError.PreconditionFailed(what, key, given, actual);
+        }
+    }
 
     private static void CheckVersion(ResourcePath path, JsonObject current, JsonObject body)
     {
@@ -206,6 +234,52 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         changed.SetResult();
         return (JsonObject)item.DeepClone();
     }
+
+    /// <summary>
+    /// After an object is gone, its dependents (objects whose <c>ownerReferences</c> name its uid) are looked at in the
+    /// background, as kube-controller-manager's garbage collector does after the DELETE returned (background
+    /// propagation, the default): one with no owner left is deleted (finalizers only mark it), one with another owner
+    /// left loses the dangling reference.
+    /// </summary>
+    private void CollectDependents(JsonObject gone)
+    {
+        if (gone["metadata"]?["uid"]?.GetValue<string>() is { Length: > 0 } uid) _ = Task.Run(() => Collect(uid));
+    }
+
+    /// <summary>An object written naming an owner that does not exist is collected too, as the collector's graph finds it.</summary>
+    private void CollectIfOrphaned(JsonObject written)
+    {
+        foreach (var owner in OwnerUids(written).Where(o => !UidExists(o))) _ = Task.Run(() => Collect(owner));
+    }
+
+    private void Collect(string ownerUid)
+    {
+        lock (Sync)
+        {
+            foreach (var (key, dependent) in _objects.Where(o => OwnerUids(o.Value).Contains(ownerUid)).ToList())
+            {
+                var references = dependent["metadata"]!["ownerReferences"]!.AsArray();
+                var solid = references.Where(r => r?["uid"]?.GetValue<string>() is { } uid && UidExists(uid)).Select(r => r!.DeepClone()).ToList();
+                var path = new ResourcePath(key.Group, "", key.Plural, key.Namespace, key.Name, false);
+                if (solid.Count == 0)
+                {
+                    Delete(path);
+                    continue;
+                }
+
+                var kept = (JsonObject)dependent.DeepClone();
+                kept["metadata"]!["ownerReferences"] = new JsonArray([.. solid]);
+                Store(key, kept, "MODIFIED");
+            }
+        }
+    }
+
+    private bool UidExists(string uid) => _objects.Values.Any(o => o["metadata"]?["uid"]?.GetValue<string>() == uid);
+
+    private static IEnumerable<string> OwnerUids(JsonObject item) =>
+        item["metadata"]?["ownerReferences"] is JsonArray references
+            ? references.Select(r => r?["uid"]?.GetValue<string>()).OfType<string>()
+            : [];
 
     private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
     {
