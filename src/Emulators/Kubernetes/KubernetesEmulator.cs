@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
+using Archiver.Emulators.MongoDb;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -29,12 +31,14 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
     private readonly RbacAuthorizer? _rbac;
     private readonly KubernetesEmulatorOptions _options;
     private readonly ConcurrentQueue<AccessRecord> _access = new();
+    private readonly TestCertificateAuthority? _authority;
     private CancellationTokenSource _dropWatches = new();
     private int _watchRequests;
 
-    private KubernetesEmulator(WebApplication app, ObjectTable table, KubernetesEmulatorOptions options, Uri url)
+    private KubernetesEmulator(WebApplication app, ObjectTable table, KubernetesEmulatorOptions options, Uri url, TestCertificateAuthority? authority)
     {
         _app = app;
+        _authority = authority;
         _table = table;
         _options = options;
         _resources = new ApiResources(table);
@@ -61,14 +65,19 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         options ??= new KubernetesEmulatorOptions();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "kubernetes-emulator" });
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+        var authority = options.Tls || options.Authentication || options.Rbac ? new TestCertificateAuthority("kubernetes-emulator-ca") : null;
+        var certificate = authority?.IssueServer().Certificate;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port, listen =>
+        {
+            if (certificate is not null) listen.UseHttps(certificate);
+        }));
         var table = new ObjectTable(options.Time, options.HistoryLimit);
         var app = builder.Build();
         KubernetesEmulator? emulator = null;
         app.Run(context => emulator!.HandleAsync(context));
         await app.StartAsync(cancellation);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        emulator = new KubernetesEmulator(app, table, options, new Uri(bound.EndsWith('/') ? bound : bound + "/"));
+        emulator = new KubernetesEmulator(app, table, options, new Uri(bound.EndsWith('/') ? bound : bound + "/"), authority);
         foreach (var ns in options.Namespaces) emulator.SetNamespace(ns);
         foreach (var crd in options.CustomResourceDefinitions ?? CustomResourceDefinitions.Archiver())
         {
@@ -89,7 +98,7 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         clusters:
         - name: emulator
           cluster:
-            server: {Url.ToString().TrimEnd('/')}
+            server: {Url.ToString().TrimEnd('/')}{(_authority is null ? "" : $"\n    certificate-authority-data: {Convert.ToBase64String(Encoding.ASCII.GetBytes(_authority.CaPem))}")}
         users:
         - name: emulator
           user:
@@ -187,10 +196,14 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         return (type, ResourcePath.Of(type, request));
     }
 
+    /// <summary>The CA that signed the server's certificate (PEM), with <see cref="KubernetesEmulatorOptions.Tls"/>.</summary>
+    public string? CertificateAuthorityPem => _authority?.CaPem;
+
     public async ValueTask DisposeAsync()
     {
         DropWatches();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
+        _authority?.Dispose();
     }
 }

@@ -33,6 +33,13 @@ public sealed record KubernetesEmulatorOptions
     /// <summary>Authorizes every request by the Roles, ClusterRoles and bindings stored (turns authentication on).</summary>
     public bool Rbac { get; init; }
 
+    /// <summary>
+    /// Serves HTTPS with a certificate from a throw-away CA, which <see cref="KubernetesEmulator.Kubeconfig"/> carries
+    /// as <c>certificate-authority-data</c>. On whenever tokens are checked: kubectl (client-go) sends no bearer
+    /// token over plain HTTP.
+    /// </summary>
+    public bool Tls { get; init; }
+
     /// <summary>The admin's token, the one <see cref="KubernetesEmulator.Kubeconfig"/> carries.</summary>
     public string AdminToken { get; init; } = "emulator";
 

@@ -35,7 +35,7 @@ internal static partial class Names
 
         if (problem is not null)
         {
-            throw ApiError.Invalid(type.IsCustom ? type.Qualified : type.QualifiedKind, name, "metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": {problem}");
+            throw ApiError.Invalid(type.QualifiedKind, name, "metadata.name", "FieldValueInvalid", $"Invalid value: \"{name}\": {problem}");
         }
     }
 

@@ -164,7 +164,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
                     var added = Strings(meta["finalizers"]).Except(before).ToList();
                     if (added.Count > 0)
                     {
-                        throw ApiError.Invalid(type.Qualified, path.Name!, "metadata.finalizers", "FieldValueForbidden",
+                        throw ApiError.Invalid(type.QualifiedKind, path.Name!, "metadata.finalizers", "FieldValueForbidden",
                             $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", added.Select(a => $"\"{a}\""))}}}");
                     }
                 }
