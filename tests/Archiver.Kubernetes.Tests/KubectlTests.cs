@@ -145,6 +145,19 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_statefulsets_service_name_cannot_change_but_its_template_can()
+    {
+        (await _kubectl.RunWithInputAsync(StatefulSet, "apply", "-f", "-")).Succeeded();
+
+        var renamed = await _kubectl.RunWithInputAsync(StatefulSet.Replace("mg-pods", "other-pods", StringComparison.Ordinal), "apply", "-f", "-");
+        var retagged = await _kubectl.RunWithInputAsync(StatefulSet.Replace("mongo:7.0", "mongo:7.0.1", StringComparison.Ordinal), "apply", "-f", "-");
+
+        Assert.Equal(1, renamed.ExitCode);
+        Assert.Contains("The StatefulSet \"mg\" is invalid: spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden", renamed.Error, StringComparison.Ordinal);
+        Assert.Equal("statefulset.apps/mg configured", retagged.Succeeded().Output.Trim());
+    }
+
+    [Fact]
     public async Task Replace_finds_the_version_itself_and_a_raw_put_without_one_is_refused()
     {
         await ApplyArchiverAsync();

@@ -169,6 +169,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
                     }
                 }
 
+                Immutability.Check(type, path.Name!, current, next);
                 if (!JsonNode.DeepEquals(current["spec"], next["spec"]))
                 {
                     meta["generation"] = LongOf(currentMeta["generation"]) + 1;
