@@ -46,6 +46,8 @@ internal sealed class GarbageCollector(ObjectTable table, ApiResources resources
     {
         var objects = table.Objects.ToList();
         var byUid = objects.ToDictionary(o => ObjectTable.Text(o.Value["metadata"]?["uid"]), o => o.Key);
+        var dependentsOf = objects.SelectMany(o => References(o.Value).Select(r => (Owner: ObjectTable.Text(r["uid"]), Dependent: o)))
+            .ToLookup(p => p.Owner, p => p.Dependent);
 
         // A deleted CRD takes its custom resources with it (apiextensions-apiserver's customresourcecleanup finalizer).
         var served = resources.All().Select(t => (t.Group, t.Plural)).ToHashSet();
@@ -61,7 +63,7 @@ internal sealed class GarbageCollector(ObjectTable table, ApiResources resources
             var uid = ObjectTable.Text(meta["uid"]);
             var deleting = meta["deletionTimestamp"] is not null;
             var finalizers = ObjectTable.Strings(meta["finalizers"]);
-            var dependents = objects.Where(o => References(o.Value).Any(r => ObjectTable.Text(r["uid"]) == uid)).ToList();
+            var dependents = dependentsOf[uid].ToList();
 
             if (deleting && finalizers.Contains("orphan"))
             {
