@@ -2,45 +2,65 @@ using System.Text.Json.Nodes;
 
 namespace Archiver.Emulators.Kubernetes;
 
-/// <summary>A failed request, answered as the API server does: a <c>Status</c> object with a reason and code.</summary>
+/// <summary>
+/// A failed request, answered as the API server does: a <c>Status</c> object with a reason, a code and details, whose
+/// messages follow kubernetes/apimachinery <c>pkg/api/errors/errors.go</c> (kubectl prints them as
+/// <c>Error from server (Reason): message</c>).
+/// </summary>
 internal sealed class ApiError(int code, string reason, string message, JsonObject? details = null) : Exception(message)
 {
     public int Code { get; } = code;
 
     public string Reason { get; } = reason;
 
-    /// <summary>The Status's <c>details</c> (name, group, kind, causes), where the API server gives them.</summary>
     public JsonObject? Details { get; } = details;
 
-    public static ApiError NotFound(string what) => new(404, "NotFound", $"{what} not found");
+    /// <summary><c>mongodbs.kubedb.com "x" not found</c>; a core kind has no group: <c>secrets "x" not found</c>.</summary>
+    public static ApiError NotFound(string group, string resource, string name) =>
+        new(404, "NotFound", $"{Qualified(group, resource)} \"{name}\" not found", Detail(group, resource, name));
 
-    public static ApiError AlreadyExists(string what) => new(409, "AlreadyExists", $"{what} already exists");
+    /// <summary>A path nothing is served at (an unknown group, version or resource).</summary>
+    public static ApiError NoRoute() => new(404, "NotFound", "the server could not find the requested resource", new JsonObject());
 
-    public static ApiError Conflict(string what) =>
-        new(409, "Conflict", $"Operation cannot be fulfilled on {what}: the object has been modified; please apply your changes to the latest version and try again");
+    public static ApiError AlreadyExists(string group, string resource, string name) =>
+        new(409, "AlreadyExists", $"{Qualified(group, resource)} \"{name}\" already exists", Detail(group, resource, name));
 
-    /// <summary>
-    /// A failed update precondition (the object's uid is not the one named), as the API server words it: the storage
-    /// layer's "invalid object" error (kubernetes/apiserver <c>pkg/storage/etcd3/store.go</c> checkPreconditions)
-    /// turned into a 409 Conflict (<c>pkg/storage/errors/storage.go</c> InterpretUpdateError).
-    /// </summary>
-    public static ApiError PreconditionFailed(string what, string key, string wantedUid, string? actualUid) =>
-        new(409, "Conflict", $"Operation cannot be fulfilled on {what}: StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, "
-            + $"AdditionalErrorMsg: Precondition failed: UID in precondition: {wantedUid}, UID in object meta: {actualUid}");
+    public static ApiError Conflict(string group, string resource, string name, string why = "the object has been modified; please apply your changes to the latest version and try again") =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {Qualified(group, resource)} \"{name}\": {why}", Detail(group, resource, name));
 
     public static ApiError Gone(string message) => new(410, "Expired", message);
 
-    public static ApiError Invalid(string message) => new(422, "Invalid", message);
+    public static ApiError BadRequest(string message) => new(400, "BadRequest", message);
 
-    /// <summary>A 422 naming the invalid field, with the details a client reads (the kind is the plural, as the API server gives it).</summary>
-    public static ApiError InvalidField(string plural, string group, string name, string field, string value, string detail) =>
-        new(422, "Invalid", $"{(group.Length == 0 ? plural : $"{plural}.{group}")} \"{name}\" is invalid: {field}: Invalid value: {value}: {detail}", new JsonObject
+    public static ApiError MethodNotAllowed() => new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", new JsonObject());
+
+    public static ApiError UnsupportedMediaType(string contentType) =>
+        new(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {contentType}", new JsonObject());
+
+    public static ApiError Unauthorized() => new(401, "Unauthorized", "Unauthorized");
+
+    /// <summary><c>secrets "x" is forbidden: ...</c>, or without a name <c>secrets is forbidden: ...</c>.</summary>
+    public static ApiError Forbidden(string group, string resource, string name, string why) =>
+        new(403, "Forbidden", $"{Qualified(group, resource)}{(name.Length > 0 ? $" \"{name}\"" : "")} is forbidden: {why}", Detail(group, resource, name));
+
+    /// <summary>A non-resource path refused: <c>forbidden: User "u" cannot get path "/x"</c>.</summary>
+    public static ApiError ForbiddenPath(string why) => new(403, "Forbidden", $"forbidden: {why}", new JsonObject());
+
+    /// <summary>
+    /// 422 with one cause: <c>Kind.group "name" is invalid: field: Invalid value: ...: detail</c>. The qualified kind is
+    /// what the API server's registry names (apimachinery <c>NewInvalid</c>).
+    /// </summary>
+    public static ApiError Invalid(string qualifiedKind, string name, string field, string causeType, string message)
+    {
+        var details = new JsonObject
         {
             ["name"] = name,
-            ["group"] = group,
-            ["kind"] = plural,
-            ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = $"Invalid value: {value}: {detail}", ["field"] = field }),
-        });
+            ["group"] = qualifiedKind.Contains('.', StringComparison.Ordinal) ? qualifiedKind[(qualifiedKind.IndexOf('.', StringComparison.Ordinal) + 1)..] : "",
+            ["kind"] = qualifiedKind.Contains('.', StringComparison.Ordinal) ? qualifiedKind[..qualifiedKind.IndexOf('.', StringComparison.Ordinal)] : qualifiedKind,
+            ["causes"] = new JsonArray(new JsonObject { ["reason"] = causeType, ["message"] = message, ["field"] = field }),
+        };
+        return new(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {field}: {message}", details);
+    }
 
     public JsonObject ToStatus()
     {
@@ -56,5 +76,16 @@ internal sealed class ApiError(int code, string reason, string message, JsonObje
         if (Details is not null) status["details"] = Details.DeepClone();
         status["code"] = Code;
         return status;
+    }
+
+    private static string Qualified(string group, string resource) => group.Length == 0 ? resource : $"{resource}.{group}";
+
+    private static JsonObject Detail(string group, string resource, string name)
+    {
+        var details = new JsonObject();
+        if (name.Length > 0) details["name"] = name;
+        if (group.Length > 0) details["group"] = group;
+        details["kind"] = resource;
+        return details;
     }
 }

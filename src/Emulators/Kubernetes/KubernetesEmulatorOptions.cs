@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Archiver.Emulators.Kubernetes;
 
 public sealed record KubernetesEmulatorOptions
@@ -13,6 +15,36 @@ public sealed record KubernetesEmulatorOptions
 
     /// <summary>Namespaces that exist from the start (objects can only be created in existing namespaces).</summary>
     public IReadOnlyList<string> Namespaces { get; init; } = ["default"];
+
+    /// <summary>
+    /// CustomResourceDefinitions installed from the start, as a cluster with KubeDB and KubeStash has them. By
+    /// default Archiver's seven kinds (open schemas, status subresource); <c>[]</c> for a bare cluster whose CRDs a
+    /// test applies itself (a custom resource is served only once its CRD exists).
+    /// </summary>
+    public IReadOnlyList<JsonObject>? CustomResourceDefinitions { get; init; }
+
+    /// <summary>
+    /// Checks bearer tokens: <see cref="AdminToken"/> is <c>kubernetes-admin</c> (<c>system:masters</c>), tokens
+    /// from <see cref="KubernetesEmulator.IssueServiceAccountToken"/> are service accounts, no token is
+    /// <c>system:anonymous</c>, an unknown token is 401. Off: every request is the admin, whatever it carries.
+    /// </summary>
+    public bool Authentication { get; init; }
+
+    /// <summary>Authorizes every request by the Roles, ClusterRoles and bindings stored (turns authentication on).</summary>
+    public bool Rbac { get; init; }
+
+    /// <summary>
+    /// Serves HTTPS with a certificate from a throw-away CA, which <see cref="KubernetesEmulator.Kubeconfig"/> carries
+    /// as <c>certificate-authority-data</c>. On whenever tokens are checked: kubectl (client-go) sends no bearer
+    /// token over plain HTTP.
+    /// </summary>
+    public bool Tls { get; init; }
+
+    /// <summary>The admin's token, the one <see cref="KubernetesEmulator.Kubeconfig"/> carries.</summary>
+    public string AdminToken { get; init; } = "emulator";
+
+    /// <summary>What <c>/version</c> says (kubectl warns when its own minor version is more than one away).</summary>
+    public string ServerVersion { get; init; } = "v1.32.0";
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

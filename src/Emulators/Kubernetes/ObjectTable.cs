@@ -5,16 +5,15 @@ namespace Archiver.Emulators.Kubernetes;
 
 /// <summary>
 /// The emulated API server's storage and write rules, after the Kubernetes API conventions: every write gets a new
-/// <c>resourceVersion</c> from one counter (so versions order all changes), a write carrying a stale one or another
-/// object's <c>uid</c> or a create of an existing name is a 409, <c>metadata.generation</c> rises on spec changes
-/// only, the main resource ignores <c>status</c> and the status subresource ignores everything else, a write that
-/// changes nothing is not a change, and deleting an object with finalizers only sets <c>deletionTimestamp</c> until
-/// they are removed. A garbage collector stands in for kube-controller-manager's: an object whose owners are all
-/// gone is deleted in the background.
+/// <c>resourceVersion</c> from one counter (so versions order all changes), a write carrying a stale one or a create
+/// of an existing name is a 409, <c>metadata.generation</c> rises on spec changes only, the main resource ignores
+/// <c>status</c> and the status subresource ignores everything else (for kinds that have one), a write that changes
+/// nothing is not a change, and deleting an object with finalizers only sets <c>deletionTimestamp</c> until they are
+/// removed. Callers hold <see cref="Sync"/> across a read-modify-write (it is re-entrant).
 /// </summary>
 internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
 {
-    private readonly Dictionary<(string Group, string Plural, string Namespace, string Name), JsonObject> _objects = [];
+    private readonly Dictionary<ObjectKey, JsonObject> _objects = [];
     private readonly List<WatchEvent> _history = [];
     private TaskCompletionSource _changed = NewSignal();
     private long _version;
@@ -28,6 +27,9 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
     /// <summary>Completes at the next change (read it under <see cref="Sync"/>, wait outside).</summary>
     public Task Changed => _changed.Task;
 
+    /// <summary>Every stored object by its key, for the controllers (garbage collector, namespaces); under <see cref="Sync"/>.</summary>
+    public IReadOnlyDictionary<ObjectKey, JsonObject> Objects => _objects;
+
     public JsonObject Get(ResourcePath path)
     {
         lock (Sync)
@@ -36,69 +38,114 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         }
     }
 
-    public List<JsonObject> List(ResourcePath path, LabelSelector selector)
+    public JsonObject? TryGet(ObjectKey key)
+    {
+        lock (Sync)
+        {
+            return _objects.TryGetValue(key, out var found) ? (JsonObject)found.DeepClone() : null;
+        }
+    }
+
+    public List<JsonObject> List(ResourcePath path, Func<JsonObject, bool> filter)
     {
         lock (Sync)
         {
             return [.. _objects.Where(o => o.Key.Group == path.Group && o.Key.Plural == path.Plural && (path.Namespace is null || o.Key.Namespace == path.Namespace))
                 .OrderBy(o => o.Key.Namespace, StringComparer.Ordinal).ThenBy(o => o.Key.Name, StringComparer.Ordinal)
-                .Select(o => o.Value).Where(selector.Matches).Select(o => (JsonObject)o.DeepClone())];
+                .Select(o => o.Value).Where(filter).Select(o => (JsonObject)o.DeepClone())];
         }
     }
 
     /// <summary>The changes after <paramref name="since"/> that match; 410 when they are no longer kept.</summary>
-    public List<WatchEvent> EventsAfter(ResourcePath path, LabelSelector selector, long since)
+    public List<WatchEvent> EventsAfter(ResourcePath path, Func<JsonObject, bool> filter, long since)
     {
         if (since < _oldestWatchable) throw ApiError.Gone($"too old resource version: {since} ({_oldestWatchable})");
-        return [.. _history.Where(e => e.ResourceVersion > since && e.Group == path.Group && e.Plural == path.Plural
-            && (path.Namespace is null || e.Namespace == path.Namespace) && selector.Matches(e.Object))];
+        return [.. _history.Where(e => e.ResourceVersion > since && e.Key.Group == path.Group && e.Key.Plural == path.Plural
+            && (path.Namespace is null || e.Key.Namespace == path.Namespace) && filter(e.Object))];
     }
 
-    public JsonObject Create(ResourcePath path, JsonObject body)
+    public JsonObject Create(ResourceType type, ResourcePath path, JsonObject body, bool dryRun = false)
     {
         lock (Sync)
         {
-            var metadata = body["metadata"] as JsonObject ?? throw ApiError.Invalid("metadata is required");
-            var name = metadata["name"]?.GetValue<string>() is { Length: > 0 } n ? n : throw ApiError.Invalid("metadata.name: Required value");
-            if (metadata["resourceVersion"]?.GetValue<string>() is { Length: > 0 }) throw ApiError.Invalid("metadata.resourceVersion: Invalid value: resourceVersion should not be set on objects to be created");
+            var metadata = body["metadata"] as JsonObject ?? throw ApiError.Invalid(type.QualifiedKind, "", "metadata.name", "FieldValueRequired", "Required value: name or generateName is required");
+            var name = Text(metadata["name"]);
+            if (name.Length == 0 && Text(metadata["generateName"]) is { Length: > 0 } prefix)
+            {
+                // The API server appends five random characters (apiserver pkg/storage/names/generate.go).
+                name = prefix + Guid.NewGuid().ToString("N")[..5];
+            }
+
+            if (name.Length == 0) throw ApiError.Invalid(type.QualifiedKind, "", "metadata.name", "FieldValueRequired", "Required value: name or generateName is required");
+            Names.CheckName(type, name);
+            if (Text(metadata["resourceVersion"]).Length > 0) throw ApiError.BadRequest("resourceVersion should not be set on objects to be created");
             var ns = path.Namespace ?? "";
-            if (ns.Length > 0 && !_objects.ContainsKey(("", "namespaces", "", ns))) throw ApiError.NotFound($"namespaces \"{ns}\"");
-            var key = (path.Group, path.Plural, ns, name);
-            if (_objects.ContainsKey(key)) throw ApiError.AlreadyExists($"{path.Plural}.{path.Group} \"{name}\"");
+            if (Text(metadata["namespace"]) is { Length: > 0 } given && given != ns)
+            {
+                throw ApiError.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            }
+
+            if (ns.Length > 0)
+            {
+                var owner = _objects.GetValueOrDefault(new ObjectKey("", "namespaces", "", ns)) ?? throw ApiError.NotFound("", "namespaces", ns);
+                if (owner["metadata"]?["deletionTimestamp"] is not null)
+                {
+                    throw new ApiError(403, "Forbidden", $"{type.Qualified} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                        new JsonObject { ["name"] = name, ["group"] = type.Group, ["kind"] = type.Plural, ["causes"] = new JsonArray(new JsonObject { ["reason"] = "NamespaceTerminating", ["message"] = $"namespace {ns} is being terminated", ["field"] = "metadata.namespace" }) });
+                }
+            }
+
+            var key = new ObjectKey(path.Group, path.Plural, ns, name);
+            if (_objects.ContainsKey(key)) throw ApiError.AlreadyExists(type.Group, type.Plural, name);
             var created = (JsonObject)body.DeepClone();
+            created["apiVersion"] = type.ApiVersion;
+            created["kind"] = type.Kind;
             var meta = created["metadata"]!.AsObject();
+            meta["name"] = name;
             if (ns.Length > 0) meta["namespace"] = ns;
+            else meta.Remove("namespace");
             meta["uid"] = Guid.NewGuid().ToString();
             meta["generation"] = 1;
             meta["creationTimestamp"] = Now();
             meta.Remove("deletionTimestamp");
-            var stored = Store(key, created, "ADDED");
-            CollectIfOrphaned(created);
-            return stored;
+            meta.Remove("deletionGracePeriodSeconds");
+            // Status is the controllers' (and for custom resources the status subresource's): a create drops it.
+            if (type.HasStatus) created.Remove("status");
+            Defaults.Apply(type, created, creating: true, _version + 1);
+            if (dryRun) return created;
+            return Store(key, created, "ADDED");
         }
     }
 
     /// <summary>
-    /// A PUT. Custom resources, unlike built-in kinds, refuse an unconditional one (no resourceVersion) with 422, as
-    /// the API server does; a patch is unconditional by nature. An object naming a uid is a precondition: another
-    /// uid (the object was deleted and created again under its name) is a 409, checked first, as the API server's
-    /// storage does before it runs the update (kubernetes/apiserver <c>pkg/registry/rest/update.go</c>
-    /// <c>Preconditions</c>, <c>pkg/registry/generic/registry/store.go</c> Update).
+    /// A PUT (or a patch's result). Custom resources, unlike built-in kinds, refuse an unconditional one (no
+    /// resourceVersion) with 422, as the API server does; a patch is unconditional by nature. A body naming another
+    /// object's uid is refused with 409.
     /// </summary>
-    public JsonObject Replace(ResourcePath path, JsonObject body, bool patched = false)
+    public JsonObject Replace(ResourceType type, ResourcePath path, JsonObject body, bool patched = false, bool dryRun = false)
     {
         lock (Sync)
         {
             var current = Find(path);
-            CheckUid(path, current, body);
-            if (!patched && IsCustom(path) && string.IsNullOrEmpty(body["metadata"]?["resourceVersion"]?.GetValue<string>()))
+            if (Text(body["metadata"]?["name"]) is { Length: > 0 } bodyName && bodyName != path.Name)
             {
-                // The value is the version parsed from the object, a uint64 0, printed as JSON (kubernetes/apimachinery
-                // pkg/util/validation/field/errors.go; older servers printed it with %#v, "0x0").
-                throw ApiError.InvalidField(path.Plural, path.Group, path.Name ?? "", "metadata.resourceVersion", "0", "must be specified for an update");
+                throw ApiError.BadRequest("the name of the object (" + bodyName + ") does not match the name on the URL (" + path.Name + ")");
             }
 
-            CheckVersion(path, current, body);
+            // An object naming a uid is a precondition, checked before the version: another uid (the object was deleted
+            // and created again under its name) is a 409, as the API server's storage refuses it (kubernetes/apiserver
+            // pkg/registry/rest/update.go Preconditions, pkg/storage/etcd3/store.go checkPreconditions).
+            if (Text(body["metadata"]?["uid"]) is { Length: > 0 } uid && uid != Text(current["metadata"]?["uid"]))
+            {
+                throw ApiError.Conflict(type.Group, type.Plural, path.Name!, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Text(current["metadata"]?["uid"])}");
+            }
+
+            if (!patched && type.IsCustom && Text(body["metadata"]?["resourceVersion"]).Length == 0)
+            {
+                throw ApiError.Invalid(type.Qualified, path.Name!, "metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0x0: must be specified for an update");
+            }
+
+            CheckVersion(type, path, current, body);
             JsonObject next;
             if (path.Status)
             {
@@ -108,68 +155,104 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             else
             {
                 next = (JsonObject)body.DeepClone();
+                next["apiVersion"] = type.ApiVersion;
+                next["kind"] = type.Kind;
                 next["metadata"] ??= new JsonObject();
-                next["status"] = current["status"]?.DeepClone();
+                if (type.HasStatus) next["status"] = current["status"]?.DeepClone();
                 var meta = next["metadata"]!.AsObject();
                 var currentMeta = current["metadata"]!.AsObject();
-                foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation" })
+                foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation" })
                 {
-                    meta[kept] = currentMeta[kept]?.DeepClone();
+                    if (currentMeta[kept] is { } value) meta[kept] = value.DeepClone();
+                    else meta.Remove(kept);
                 }
 
+                if (currentMeta["deletionTimestamp"] is not null)
+                {
+                    var before = Strings(currentMeta["finalizers"]);
+                    var added = Strings(meta["finalizers"]).Except(before).ToList();
+                    if (added.Count > 0)
+                    {
+                        throw ApiError.Invalid(type.QualifiedKind, path.Name!, "metadata.finalizers", "FieldValueForbidden",
+                            $"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{string.Join(", ", added.Select(a => $"\"{a}\""))}}}");
+                    }
+                }
+
+                Immutability.Check(type, path.Name!, current, next);
                 if (!JsonNode.DeepEquals(current["spec"], next["spec"]))
                 {
                     meta["generation"] = LongOf(currentMeta["generation"]) + 1;
                 }
+
+                Defaults.Apply(type, next, creating: false, _version + 1);
             }
 
             next["metadata"]!["resourceVersion"] = current["metadata"]!["resourceVersion"]?.DeepClone();
-            if (JsonNode.DeepEquals(current, next)) return (JsonObject)current.DeepClone();
+            if (JsonNode.DeepEquals(current, next) || dryRun) return (JsonObject)next.DeepClone();
             var key = KeyOf(path);
             if (next["metadata"]!["deletionTimestamp"] is not null && next["metadata"]!["finalizers"] is not JsonArray { Count: > 0 })
             {
                 // The last finalizer removed from an object being deleted completes its deletion.
                 _objects.Remove(key);
-                var gone = Record(key, next, "DELETED");
-                CollectDependents(gone);
-                return gone;
+                return Record(key, next, "DELETED");
             }
 
-            var stored = Store(key, next, "MODIFIED");
-            CollectIfOrphaned(next);
-            return stored;
+            return Store(key, next, "MODIFIED");
         }
     }
 
-    /// <summary>A JSON merge patch (RFC 7386); strategic merge patches are taken as merge patches.</summary>
-    public JsonObject Patch(ResourcePath path, JsonObject patch)
-    {
-        lock (Sync)
-        {
-            var merged = (JsonObject)MergePatch(Find(path).DeepClone(), patch)!;
-            if (patch["metadata"]?["resourceVersion"] is null) merged["metadata"]!.AsObject().Remove("resourceVersion");
-            return Replace(path, merged, patched: true);
-        }
-    }
-
-    public JsonObject Delete(ResourcePath path)
+    /// <summary>
+    /// A DELETE: at once, or with finalizers a <c>deletionTimestamp</c> until they go. Foreground and Orphan
+    /// propagation add the <c>foregroundDeletion</c>/<c>orphan</c> finalizers the garbage collector acts on.
+    /// </summary>
+    public JsonObject Delete(ResourceType type, ResourcePath path, DeleteOptions options)
     {
         lock (Sync)
         {
             var current = Find(path);
             var meta = current["metadata"]!.AsObject();
-            if (meta["finalizers"] is JsonArray { Count: > 0 })
+            if (options.Uid is { } uid && uid != Text(meta["uid"]))
             {
-                if (meta["deletionTimestamp"] is not null) return (JsonObject)current.DeepClone();
-                var marked = (JsonObject)current.DeepClone();
-                marked["metadata"]!["deletionTimestamp"] = Now();
-                return Store(KeyOf(path), marked, "MODIFIED");
+                throw ApiError.Conflict(type.Group, type.Plural, path.Name!, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Text(meta["uid"])}");
             }
 
+            if (options.ResourceVersion is { } version && version != Text(meta["resourceVersion"]))
+            {
+                throw ApiError.Conflict(type.Group, type.Plural, path.Name!, $"Precondition failed: ResourceVersion in precondition: {version}, ResourceVersion in object meta: {Text(meta["resourceVersion"])}");
+            }
+
+            var finalizers = Strings(meta["finalizers"]);
+            var propagation = options.Propagation switch
+            {
+                "Foreground" => "foregroundDeletion",
+                "Orphan" => "orphan",
+                _ => null,
+            };
+            if (propagation is not null && !finalizers.Contains(propagation) && HasDependents(meta)) finalizers.Add(propagation);
+            if (type.Plural == "namespaces" && type.Group.Length == 0)
+            {
+                // The namespace controller empties it first (Terminating); the collector removes it once empty.
+                if (meta["deletionTimestamp"] is not null) return (JsonObject)current.DeepClone();
+                var terminating = (JsonObject)current.DeepClone();
+                terminating["metadata"]!["deletionTimestamp"] = Now();
+                terminating["spec"] = new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+                terminating["status"] = new JsonObject { ["phase"] = "Terminating" };
+                return options.DryRun ? terminating : Store(KeyOf(path), terminating, "MODIFIED");
+            }
+
+            if (finalizers.Count > 0)
+            {
+                if (meta["deletionTimestamp"] is not null && Strings(meta["finalizers"]).Count == finalizers.Count) return (JsonObject)current.DeepClone();
+                var marked = (JsonObject)current.DeepClone();
+                marked["metadata"]!["deletionTimestamp"] ??= Now();
+                marked["metadata"]!["deletionGracePeriodSeconds"] = 0;
+                marked["metadata"]!["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode)f)]);
+                return options.DryRun ? marked : Store(KeyOf(path), marked, "MODIFIED");
+            }
+
+            if (options.DryRun) return (JsonObject)current.DeepClone();
             _objects.Remove(KeyOf(path));
-            var gone = Record(KeyOf(path), (JsonObject)current.DeepClone(), "DELETED");
-            CollectDependents(gone);
-            return gone;
+            return Record(KeyOf(path), (JsonObject)current.DeepClone(), "DELETED");
         }
     }
 
@@ -183,46 +266,51 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         }
     }
 
+    /// <summary>Writes an object as a controller does (no rules checked): the collector's edits and removals.</summary>
+    public void Put(ObjectKey key, JsonObject? item)
+    {
+        lock (Sync)
+        {
+            if (item is null)
+            {
+                if (_objects.Remove(key, out var gone)) Record(key, (JsonObject)gone.DeepClone(), "DELETED");
+                return;
+            }
+
+            Store(key, item, "MODIFIED");
+        }
+    }
+
+    private bool HasDependents(JsonObject meta)
+    {
+        var uid = Text(meta["uid"]);
+        return _objects.Values.Any(o => (o["metadata"]?["ownerReferences"] as JsonArray ?? []).Any(r => Text(r?["uid"]) == uid));
+    }
+
     private JsonObject Find(ResourcePath path) =>
-        _objects.TryGetValue(KeyOf(path), out var found) ? found : throw ApiError.NotFound($"{path.Plural}.{path.Group} \"{path.Name}\"");
+        _objects.TryGetValue(KeyOf(path), out var found) ? found : throw ApiError.NotFound(path.Group, path.Plural, path.Name ?? "");
 
-    // Built-in groups are the core group, unqualified ones (apps, batch) and *.k8s.io; the rest come from CRDs.
-    private static bool IsCustom(ResourcePath path) =>
-        path.Group.Contains('.', StringComparison.Ordinal) && !path.Group.EndsWith(".k8s.io", StringComparison.Ordinal);
+    private static ObjectKey KeyOf(ResourcePath path) => new(path.Group, path.Plural, path.Namespace ?? "", path.Name ?? "");
 
-    private static (string, string, string, string) KeyOf(ResourcePath path) => (path.Group, path.Plural, path.Namespace ?? "", path.Name ?? "");
-
-    private static void CheckUid(ResourcePath path, JsonObject current, JsonObject body)
+    private static void CheckVersion(ResourceType type, ResourcePath path, JsonObject current, JsonObject body)
     {
-        var given = body["metadata"]?["uid"]?.GetValue<string>();
-        var actual = current["metadata"]?["uid"]?.GetValue<string>();
-        if (!string.IsNullOrEmpty(given) && given != actual)
+        var given = Text(body["metadata"]?["resourceVersion"]);
+        if (given.Length > 0 && given != Text(current["metadata"]!["resourceVersion"]))
         {
-            var what = IsCustom(path) ? $"{path.Plural}.{path.Group} \"{path.Name}\"" : $"{path.Plural} \"{path.Name}\"";
-            var key = IsCustom(path) ? $"/registry/{path.Group}/{path.Plural}/{path.Namespace}/{path.Name}" : $"/registry/{path.Plural}/{path.Namespace}/{path.Name}";
-            throw ApiError.PreconditionFailed(what, key, given, actual);
+            throw ApiError.Conflict(type.Group, type.Plural, path.Name!);
         }
     }
 
-    private static void CheckVersion(ResourcePath path, JsonObject current, JsonObject body)
-    {
-        var given = body["metadata"]?["resourceVersion"]?.GetValue<string>();
-        if (!string.IsNullOrEmpty(given) && given != current["metadata"]!["resourceVersion"]?.GetValue<string>())
-        {
-            throw ApiError.Conflict($"{path.Plural}.{path.Group} \"{path.Name}\"");
-        }
-    }
-
-    private JsonObject Store((string, string, string, string) key, JsonObject item, string type)
+    private JsonObject Store(ObjectKey key, JsonObject item, string type)
     {
         _objects[key] = item;
         return Record(key, item, type);
     }
 
-    private JsonObject Record((string Group, string Plural, string Namespace, string Name) key, JsonObject item, string type)
+    private JsonObject Record(ObjectKey key, JsonObject item, string type)
     {
         item["metadata"]!["resourceVersion"] = (++_version).ToString(CultureInfo.InvariantCulture);
-        _history.Add(new WatchEvent(_version, type, key.Group, key.Plural, key.Namespace, (JsonObject)item.DeepClone()));
+        _history.Add(new WatchEvent(_version, type, key, (JsonObject)item.DeepClone()));
         if (_history.Count > historyLimit)
         {
             _oldestWatchable = _history[0].ResourceVersion;
@@ -235,72 +323,23 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
         return (JsonObject)item.DeepClone();
     }
 
-    /// <summary>
-    /// After an object is gone, its dependents (objects whose <c>ownerReferences</c> name its uid) are looked at in the
-    /// background, as kube-controller-manager's garbage collector does after the DELETE returned (background
-    /// propagation, the default): one with no owner left is deleted (finalizers only mark it), one with another owner
-    /// left loses the dangling reference.
-    /// </summary>
-    private void CollectDependents(JsonObject gone)
-    {
-        if (gone["metadata"]?["uid"]?.GetValue<string>() is { Length: > 0 } uid) _ = Task.Run(() => Collect(uid));
-    }
+    internal static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 
-    /// <summary>An object written naming an owner that does not exist is collected too, as the collector's graph finds it.</summary>
-    private void CollectIfOrphaned(JsonObject written)
-    {
-        foreach (var owner in OwnerUids(written).Where(o => !UidExists(o))) _ = Task.Run(() => Collect(owner));
-    }
-
-    private void Collect(string ownerUid)
-    {
-        lock (Sync)
-        {
-            foreach (var (key, dependent) in _objects.Where(o => OwnerUids(o.Value).Contains(ownerUid)).ToList())
-            {
-                var references = dependent["metadata"]!["ownerReferences"]!.AsArray();
-                var solid = references.Where(r => r?["uid"]?.GetValue<string>() is { } uid && UidExists(uid)).Select(r => r!.DeepClone()).ToList();
-                var path = new ResourcePath(key.Group, "", key.Plural, key.Namespace, key.Name, false);
-                if (solid.Count == 0)
-                {
-                    Delete(path);
-                    continue;
-                }
-
-                var kept = (JsonObject)dependent.DeepClone();
-                kept["metadata"]!["ownerReferences"] = new JsonArray([.. solid]);
-                Store(key, kept, "MODIFIED");
-            }
-        }
-    }
-
-    private bool UidExists(string uid) => _objects.Values.Any(o => o["metadata"]?["uid"]?.GetValue<string>() == uid);
-
-    private static IEnumerable<string> OwnerUids(JsonObject item) =>
-        item["metadata"]?["ownerReferences"] is JsonArray references
-            ? references.Select(r => r?["uid"]?.GetValue<string>()).OfType<string>()
-            : [];
-
-    private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
-    {
-        if (patch is not JsonObject patchObject) return patch?.DeepClone();
-        var result = target as JsonObject ?? [];
-        foreach (var (name, value) in patchObject)
-        {
-            if (value is null) result.Remove(name);
-            else result[name] = MergePatch(result[name]?.DeepClone(), value);
-        }
-
-        return result;
-    }
+    internal static List<string> Strings(JsonNode? node) => [.. (node as JsonArray ?? []).Select(Text)];
 
     // Numbers parsed from a request and numbers set here are different node types; their text is the same.
     private static long LongOf(JsonNode? node) => node is null ? 0 : long.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
 
-    private string Now() => clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public string Now() => clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
+/// <summary>Where one object is stored: kind, namespace (empty for cluster-scoped kinds) and name.</summary>
+internal sealed record ObjectKey(string Group, string Plural, string Namespace, string Name);
+
 /// <summary>One change, as a watch reports it.</summary>
-internal sealed record WatchEvent(long ResourceVersion, string Type, string Group, string Plural, string Namespace, JsonObject Object);
+internal sealed record WatchEvent(long ResourceVersion, string Type, ObjectKey Key, JsonObject Object);
+
+/// <summary>A DELETE's options, from its query and its DeleteOptions body.</summary>
+internal sealed record DeleteOptions(string? Propagation, string? Uid, string? ResourceVersion, bool DryRun);

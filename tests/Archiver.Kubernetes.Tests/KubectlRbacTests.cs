@@ -1,0 +1,118 @@
+using Archiver.Emulators.Kubernetes;
+
+namespace Archiver.Kubernetes.Tests;
+
+/// <summary>
+/// Bearer tokens and RBAC, through kubectl: the admin applies deploy/statefulset/rbac.yaml, a service account's token
+/// (as the kubelet would mount it) is refused what no binding grants, with the API server's message, and every
+/// allowed request is recorded for least-privilege checks.
+/// </summary>
+public sealed class KubectlRbacTests : IAsyncLifetime
+{
+    private KubernetesEmulator _api = null!;
+    private Kubectl _admin = null!;
+    private Kubectl _sidecar = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"], Rbac = true });
+        _admin = new Kubectl(_api);
+        _sidecar = new Kubectl(_api, _api.IssueServiceAccountToken("demo", "sa"));
+        (await _admin.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
+    }
+
+    [Fact]
+    public async Task A_service_account_is_refused_what_no_binding_grants_with_the_API_servers_message()
+    {
+        var secret = await _sidecar.RunAsync("get", "secrets", "x", "-n", "demo");
+        var pods = await _sidecar.RunAsync("get", "pods", "-n", "demo");
+        var namespaces = await _sidecar.RunAsync("get", "ns");
+
+        Assert.Equal(1, secret.ExitCode);
+        Assert.Equal("Error from server (Forbidden): secrets \"x\" is forbidden: User \"system:serviceaccount:demo:sa\" cannot get resource \"secrets\" in API group \"\" in the namespace \"demo\"", secret.Error.Trim());
+        Assert.Equal("Error from server (Forbidden): pods is forbidden: User \"system:serviceaccount:demo:sa\" cannot list resource \"pods\" in API group \"\" in the namespace \"demo\"", pods.Error.Trim());
+        Assert.Equal("Error from server (Forbidden): namespaces is forbidden: User \"system:serviceaccount:demo:sa\" cannot list resource \"namespaces\" in API group \"\" at the cluster scope", namespaces.Error.Trim());
+    }
+
+    [Fact]
+    public async Task A_binding_grants_its_roles_verbs_in_its_namespace_only_and_not_the_subresources()
+    {
+        (await _admin.RunWithInputAsync(SidecarBinding, "apply", "-f", "-")).Succeeded();
+        (await _admin.RunWithInputAsync(Pod, "apply", "-f", "-")).Succeeded();
+        _api.ClearAuthorized();
+
+        var get = await _sidecar.RunAsync("get", "pod", "mg-0", "-n", "demo", "-o", "name");
+        var patch = await _sidecar.RunAsync("annotate", "pod", "mg-0", "-n", "demo", "archiver.kubedb.com/report=ok");
+        var status = await _sidecar.RunAsync("patch", "pod", "mg-0", "-n", "demo", "--subresource=status", "--type=merge", "-p", """{"status":{"phase":"Running"}}""");
+        var list = await _sidecar.RunAsync("get", "pods", "-n", "demo");
+        var elsewhere = await _sidecar.RunAsync("get", "pod", "mg-0", "-n", "default");
+
+        Assert.Equal("pod/mg-0", get.Succeeded().Output.Trim());
+        Assert.Equal("pod/mg-0 annotated", patch.Succeeded().Output.Trim());
+        // kubectl reads the subresource before it patches it: the Role's pods do not grant pods/status.
+        Assert.Contains("cannot get resource \"pods/status\" in API group \"\" in the namespace \"demo\"", status.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot list resource \"pods\"", list.Error, StringComparison.Ordinal);
+        Assert.Contains("cannot get resource \"pods\" in API group \"\" in the namespace \"default\"", elsewhere.Error, StringComparison.Ordinal);
+        var sidecar = _api.Authorized.Where(a => a.User == "system:serviceaccount:demo:sa").ToList();
+        Assert.Contains(new AccessRecord("system:serviceaccount:demo:sa", "get", "", "pods", "", "demo", "mg-0"), sidecar);
+        Assert.Contains(new AccessRecord("system:serviceaccount:demo:sa", "patch", "", "pods", "", "demo", "mg-0"), sidecar);
+        Assert.DoesNotContain(sidecar, a => a.Subresource == "status" || a.Verb == "list");
+    }
+
+    [Fact]
+    public async Task A_node_bound_to_the_archiver_cluster_role_reads_secrets_but_does_not_list_them()
+    {
+        var node = new Kubectl(_api, _api.IssueServiceAccountToken("archiver", "archiver"));
+        using var _ = node;
+        (await _admin.RunWithInputAsync(Secret, "apply", "-f", "-")).Succeeded();
+
+        var read = await node.RunAsync("get", "secret", "s3", "-n", "demo", "-o", "jsonpath={.data.key}");
+        var list = await node.RunAsync("get", "secrets", "-n", "demo");
+        var databases = await node.RunAsync("get", "statefulsets", "-A");
+
+        Assert.Equal("dmFsdWU=", read.Succeeded().Output);
+        Assert.Contains("cannot list resource \"secrets\"", list.Error, StringComparison.Ordinal);
+        databases.Succeeded();
+    }
+
+    [Fact]
+    public async Task An_unknown_token_is_unauthorized()
+    {
+        var stranger = new Kubectl(_api, "not-a-token");
+        using var _ = stranger;
+
+        var result = await stranger.RunAsync("get", "ns");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error: You must be logged in to the server", result.Error, StringComparison.Ordinal);
+    }
+
+    private const string SidecarBinding = """
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: RoleBinding
+        metadata: {name: archiver-sidecar, namespace: demo}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: archiver-sidecar}
+        subjects: [{kind: ServiceAccount, name: sa, namespace: demo}]
+        """;
+
+    private const string Pod = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: mg-0, namespace: demo}
+        spec: {serviceAccountName: sa, containers: [{name: mongodb, image: "mongo:7.0"}]}
+        """;
+
+    private const string Secret = """
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: s3, namespace: demo}
+        data: {key: dmFsdWU=}
+        """;
+
+    public async Task DisposeAsync()
+    {
+        _admin.Dispose();
+        _sidecar.Dispose();
+        await _api.DisposeAsync();
+    }
+}
