@@ -171,7 +171,7 @@ public sealed class KubectlTests : IAsyncLifetime
 
         Assert.Equal("mongodbarchiver.archiver.kubedb.com/archiver-demo replaced", replace.Output.Trim());
         Assert.Equal(1, raw.ExitCode);
-        Assert.Contains("metadata.resourceVersion: Invalid value: 0x0: must be specified for an update", raw.Error, StringComparison.Ordinal);
+        Assert.Contains("metadata.resourceVersion: Invalid value: 0: must be specified for an update", raw.Error, StringComparison.Ordinal);
         Assert.Equal("Error from server (AlreadyExists): error when creating \"deploy/examples/mongodbarchiver.yaml\": mongodbarchivers.archiver.kubedb.com \"archiver-demo\" already exists", create.Error.Trim());
     }
 

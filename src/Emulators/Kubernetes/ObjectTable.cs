@@ -137,12 +137,15 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             // pkg/registry/rest/update.go Preconditions, pkg/storage/etcd3/store.go checkPreconditions).
             if (Text(body["metadata"]?["uid"]) is { Length: > 0 } uid && uid != Text(current["metadata"]?["uid"]))
             {
-                throw ApiError.Conflict(type.Group, type.Plural, path.Name!, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Text(current["metadata"]?["uid"])}");
+                // The storage layer's words, as the API server passes them on (pkg/storage/errors/storage.go InterpretUpdateError).
+                var storageKey = $"/registry/{(type.Group.Length == 0 ? "" : type.Group + "/")}{type.Plural}/{(path.Namespace is { Length: > 0 } ns ? ns + "/" : "")}{path.Name}";
+                throw ApiError.Conflict(type.Group, type.Plural, path.Name!,
+                    $"StorageError: invalid object, Code: 4, Key: {storageKey}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {Text(current["metadata"]?["uid"])}");
             }
 
             if (!patched && type.IsCustom && Text(body["metadata"]?["resourceVersion"]).Length == 0)
             {
-                throw ApiError.Invalid(type.Qualified, path.Name!, "metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0x0: must be specified for an update");
+                throw ApiError.Invalid(type.Qualified, path.Name!, "metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0: must be specified for an update");
             }
 
             CheckVersion(type, path, current, body);
