@@ -106,6 +106,11 @@ public sealed partial class OplogArchiver
         {
             // Stopping is the normal way out.
         }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && IsSourceFailure(e))
+        {
+            // The source failing as the run is stopped (a member stepping down is both: the sidecar stops this run because
+            // of it) is part of stopping, not an error of the run.
+        }
         finally
         {
             // A put in flight finishes or is cancelled; either way the next start resumes from what is stored.
