@@ -82,6 +82,41 @@ public sealed class ValidationRuleTests
     }
 
     [Fact]
+    public void In_a_cluster_a_local_storage_must_be_a_folder_the_node_has_mounted()
+    {
+        const string manifest = "apiVersion: storage.kubestash.com/v1alpha1\nkind: BackupStorage\nmetadata: {name: s, namespace: stash}\nspec: {storage: {provider: local, local: {mountPath: /backups, nfs: {server: nfs.local, path: /exports}}}}";
+        var offline = ManifestReader.Read(manifest);
+
+        var refused = offline.InCluster(_ => "no such folder");
+        var mounted = offline.InCluster(_ => null);
+
+        Assert.True(offline.IsValid);
+        Assert.True(mounted.IsValid);
+        var error = Assert.Single(refused.Errors).ToString();
+        Assert.StartsWith("BackupStorage/stash/s: spec.storage.local.mountPath: /backups is not a folder mounted here (no such folder). ", error, StringComparison.Ordinal);
+        Assert.EndsWith("mount it into the node's StatefulSet too (a ReadWriteMany claim, an nfs or a hostPath volume), or use an s3 storage", error, StringComparison.Ordinal);
+        // Without a volume the database pods would keep the oplog each on its own disk.
+        var noVolume = ManifestReader.Read(manifest.Replace(", nfs: {server: nfs.local, path: /exports}", "", StringComparison.Ordinal)).InCluster(_ => null);
+        Assert.Equal(["BackupStorage/stash/s: spec.storage.local: names no volume (persistentVolumeClaim, hostPath or nfs) for the database pods to mount at /backups: their sidecars would write the oplog to each pod's own disk"], noVolume.Errors.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void The_node_can_tell_a_folder_it_can_write_from_one_that_is_not_there()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-folder-").FullName;
+        try
+        {
+            Assert.Null(Validation.LocalStorageInCluster.FolderProblem(folder));
+            Assert.Equal("no such folder", Validation.LocalStorageInCluster.FolderProblem(Path.Combine(folder, "absent")));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Three_mistakes_give_three_errors_each_with_its_line()
     {
         const string manifest = """
