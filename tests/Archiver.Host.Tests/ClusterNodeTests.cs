@@ -30,7 +30,8 @@ public sealed class ClusterNodeTests
             var kubeconfig = Path.Combine(folder, "kubeconfig");
             await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-            await ApplyExamplesAsync(new KubernetesResourceStore(client));
+            // In a cluster the local storage is a volume the node has mounted too (here: a folder that is there).
+            await ApplyExamplesAsync(new KubernetesResourceStore(client), MountedAt(Directory.CreateDirectory(Path.Combine(folder, "backups")).FullName));
             await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
 
             await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
@@ -69,7 +70,7 @@ public sealed class ClusterNodeTests
                 Metadata = new V1ObjectMeta { Name = "encrypted", NamespaceProperty = "demo" },
                 Spec = new BackupStorageSpec
                 {
-                    Storage = new StorageBackend { Provider = StorageProvider.Local, Local = new LocalBackendSpec { MountPath = Path.Combine(folder, "encrypted") } },
+                    Storage = MountedAt(Directory.CreateDirectory(Path.Combine(folder, "encrypted")).FullName)(new StorageBackend()),
                     EncryptionSecret = new ObjectRef { Name = "storage-key" },
                 },
             });
@@ -85,7 +86,14 @@ public sealed class ClusterNodeTests
         }
     }
 
-    private static async Task ApplyExamplesAsync(KubernetesResourceStore store)
+    /// <summary>A local storage backend at <paramref name="path"/>, named as the hostPath volume the database pods mount there.</summary>
+    private static Func<StorageBackend, StorageBackend> MountedAt(string path) => backend => backend with
+    {
+        Provider = StorageProvider.Local,
+        Local = new LocalBackendSpec { MountPath = path, HostPath = System.Text.Json.JsonSerializer.SerializeToElement(new { path }) },
+    };
+
+    private static async Task ApplyExamplesAsync(KubernetesResourceStore store, Func<StorageBackend, StorageBackend> backend)
     {
         foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb.yaml" })
         {
@@ -94,7 +102,7 @@ public sealed class ClusterNodeTests
             {
                 switch (document.Resource)
                 {
-                    case BackupStorage storage: await store.CreateAsync(storage); break;
+                    case BackupStorage storage: await store.CreateAsync(storage with { Spec = storage.Spec! with { Storage = backend(storage.Spec.Storage!) } }); break;
                     case RetentionPolicy policy: await store.CreateAsync(policy); break;
                     case MongoDBArchiver archiver: await store.CreateAsync(archiver); break;
                     case Messages.Resources.MongoDB database: await store.CreateAsync(database); break;
