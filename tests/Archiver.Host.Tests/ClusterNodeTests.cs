@@ -86,6 +86,44 @@ public sealed class ClusterNodeTests
         }
     }
 
+    [Fact]
+    public async Task A_node_refuses_a_local_storage_it_has_not_mounted_and_leaves_the_database_as_it_was()
+    {
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(folder, "kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            // The database pods would mount it; the node has no such folder.
+            var notMounted = Path.Combine(folder, "not-mounted");
+            await ApplyExamplesAsync(new KubernetesResourceStore(client), MountedAt(notMounted));
+            await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
+
+            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
+            {
+                DataFolder = Path.Combine(folder, "data"),
+                HttpPort = 0,
+                Brisk = true,
+                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
+            }, Microsoft.Extensions.Logging.LogLevel.Error);
+
+            var failed = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo")).FirstOrDefault(r => r.Status?.Phase == OpsRequestPhase.Failed));
+            var set = await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo");
+
+            Assert.Contains(failed.Status!.Conditions ?? [], c => c.Message?.Contains($"{notMounted} is not a folder mounted here", StringComparison.Ordinal) == true);
+            Assert.Equal(["mongodb"], set.Spec.Template.Spec.Containers.Select(c => c.Name));
+            Assert.False(Directory.Exists(notMounted));
+            var archiver = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBArchiver>("demo")).FirstOrDefault(a => a.Status?.Phase == ArchiverPhase.Blocked));
+            Assert.NotNull(archiver);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A local storage backend at <paramref name="path"/>, named as the hostPath volume the database pods mount there.</summary>
     private static Func<StorageBackend, StorageBackend> MountedAt(string path) => backend => backend with
     {
