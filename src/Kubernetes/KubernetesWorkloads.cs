@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
+using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
 using Archiver.Messages.Validation;
@@ -41,10 +42,20 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             if (LocalStorageInCluster.Problem(local, options.LocalFolderProblem) is { } folder) throw new PermanentStepException($"BackupStorage {spec.Storage}: spec.storage.local.mountPath {folder}");
         }
 
+        SidecarRuntime runtime;
+        try
+        {
+            runtime = SidecarRuntime.From((await ArchiverWithHashAsync(mongo, spec.SpecHash, cancellation))?.Spec?.WalBackup?.RuntimeSettings, spec.ChunkMaxSize);
+        }
+        catch (FormatException e)
+        {
+            throw new PermanentStepException(e.Message);
+        }
+
         var copies = SidecarStorage.Copies(database, storage);
         // The copies first: a pod rolled by the template below finds its secrets there.
         await EnsureSecretCopiesAsync(mongo, copies, cancellation);
-        var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec);
+        var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec, runtime);
         var volumes = SidecarContainer.Volumes(mongo, storage, copies);
         var mountedBefore = new List<string>();
         await ChangeAsync(database, template =>
@@ -114,6 +125,25 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             .FirstOrDefault();
     }
 
+    /// <summary>
+    /// The archiver whose spec this archiving spec was made from: the one whose spec hashes to its <c>SpecHash</c> (the
+    /// hash covers <c>walBackup</c>, runtime settings included, so any archiver that matches has the same ones). The
+    /// database's own reference first; it names the new archiver only after the ops request's last step, so then
+    /// every archiver. None (an archiver edited since, whose next ops request follows): the defaults.
+    /// </summary>
+    private async Task<MongoDBArchiver?> ArchiverWithHashAsync(MongoDB database, string specHash, CancellationToken cancellation)
+    {
+        bool Matches(MongoDBArchiver? archiver) => archiver?.Spec is { } spec && SpecHash.Compute(spec) == specHash;
+        if (database.Spec?.Archiver?.Ref is { } reference
+            && await resources.GetAsync<MongoDBArchiver>(new ResourceId(reference.NamespaceOr(database.Metadata.NamespaceProperty), reference.Name), cancellation) is { } referenced
+            && Matches(referenced))
+        {
+            return referenced;
+        }
+
+        return (await resources.ListAsync<MongoDBArchiver>(null, cancellation)).FirstOrDefault(Matches);
+    }
+
     private static ArchivingReport? ParseReport(string json)
     {
         try
@@ -180,7 +210,8 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
                 && (string.IsNullOrEmpty(a.HostPath?.Type) ? null : a.HostPath.Type) == (string.IsNullOrEmpty(b.HostPath?.Type) ? null : b.HostPath.Type)
                 && a.Nfs?.Server == b.Nfs?.Server && a.Nfs?.Path == b.Nfs?.Path
                 && (a.Nfs?.ReadOnlyProperty ?? false) == (b.Nfs?.ReadOnlyProperty ?? false)
-                && a.Secret?.SecretName == b.Secret?.SecretName,
+                && a.Secret?.SecretName == b.Secret?.SecretName
+                && (a.EmptyDir is null) == (b.EmptyDir is null),
             _ => false,
         };
 

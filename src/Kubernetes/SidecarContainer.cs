@@ -7,8 +7,8 @@ namespace Archiver.Kubernetes;
 
 /// <summary>
 /// The <c>archiver sidecar</c> container for one database: its arguments come from the archiving spec and the
-/// database's uid, the storage from the BackupStorage as the node reads it (<see cref="SidecarStorage"/>); its
-/// credentials only from secrets (KubeDB's
+/// database's uid, the storage from the BackupStorage as the node reads it (<see cref="SidecarStorage"/>), how it runs
+/// from the archiver's runtime settings (<see cref="SidecarRuntime"/>); its credentials only from secrets (KubeDB's
 /// auth secret for MongoDB, <c>spec.authSecret.name</c> or <c>{database}-auth</c>, and its client certificate when it
 /// runs TLS; the storage's secrets as mounted copies), never from arguments.
 /// </summary>
@@ -26,13 +26,19 @@ internal static class SidecarContainer
     /// <summary>Where the sidecar reads the client certificate (<c>--tls-dir</c>).</summary>
     public const string TlsMountPath = "/var/run/archiver/mongodb-tls";
 
+    /// <summary>
+    /// The sidecar's <c>/tmp</c>: its root file system is read-only (<see cref="SidecarRuntime.RestrictedSecurityContext"/>),
+    /// and the .NET runtime keeps its diagnostics sockets in the temporary folder.
+    /// </summary>
+    public const string TmpVolume = "archiver-tmp";
+
     /// <summary>Whether a pod volume is one the sidecar brings: what stopping the archiving takes out again.</summary>
     public static bool IsOwnVolume(string name) =>
-        name is StorageVolume or TlsVolume || name.StartsWith(SidecarStorage.VolumePrefix, StringComparison.Ordinal);
+        name is StorageVolume or TlsVolume or TmpVolume || name.StartsWith(SidecarStorage.VolumePrefix, StringComparison.Ordinal);
 
     /// <summary>
     /// The volumes the sidecar needs in the pod: the storage's (see <see cref="Volume"/>), the copies of the storage's
-    /// secrets, and a TLS database's client certificate.
+    /// secrets, a TLS database's client certificate, and its <c>/tmp</c>.
     /// </summary>
     public static IReadOnlyList<V1Volume> Volumes(MongoDB database, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies)
     {
@@ -41,6 +47,7 @@ internal static class SidecarContainer
         volumes.AddRange(copies.Select(SidecarStorage.Volume));
         // Optional: a missing or misnamed secret fails the sidecar (which says so), never the database's own container.
         if (database.TlsClientSecretName() is { } tls) volumes.Add(new V1Volume { Name = TlsVolume, Secret = new V1SecretVolumeSource { SecretName = tls, Optional = true } });
+        volumes.Add(new V1Volume { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() });
         return volumes;
     }
 
@@ -68,7 +75,7 @@ internal static class SidecarContainer
         return at >= 0 && at + 1 < args.Count && args[at + 1].Length > 0 ? args[at + 1] : null;
     }
 
-    public static V1Container Build(KubernetesWorkloadsOptions options, MongoDB database, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies, ArchivingSpec spec)
+    public static V1Container Build(KubernetesWorkloadsOptions options, MongoDB database, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies, ArchivingSpec spec, SidecarRuntime runtime)
     {
         List<string> args =
         [
@@ -92,6 +99,8 @@ internal static class SidecarContainer
             new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
             new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
         ];
+        // The archiver's own variables after these, but never in place of one of them.
+        env.AddRange(runtime.Env.Where(e => !env.Exists(own => own.Name == e.Name)));
 
         // The storage's volume (see Volume) at its mountPath, in this container alone: the database never sees it.
         List<V1VolumeMount> mounts = Volume(storage) is null ? [] : [new V1VolumeMount { Name = StorageVolume, MountPath = storage.Spec!.Storage!.Local!.MountPath }];
@@ -104,27 +113,34 @@ internal static class SidecarContainer
             mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = TlsMountPath, ReadOnlyProperty = true });
         }
 
+        mounts.Add(new V1VolumeMount { Name = TmpVolume, MountPath = "/tmp" });
         return new V1Container
         {
             Name = options.ContainerName,
             Image = options.SidecarImage,
             Args = args,
             Env = env,
+            EnvFrom = runtime.EnvFrom.Count == 0 ? null : [.. runtime.EnvFrom],
             VolumeMounts = mounts,
+            Resources = runtime.Resources,
+            SecurityContext = runtime.SecurityContext,
         };
     }
 
     /// <summary>
-    /// Only what we set: the API server fills in defaults (imagePullPolicy, terminationMessagePath, ...) that a
-    /// whole-container comparison would always see as a difference; a template rewritten at every look would roll the
-    /// database's pods every time.
+    /// Only what we set, compared as an API server gives it back: it fills in defaults (imagePullPolicy,
+    /// terminationMessagePath, ...) that a whole-container comparison would always see as a difference, and writes
+    /// quantities in its own spelling; a template rewritten at every look would roll the database's pods every time.
     /// </summary>
     public static bool Same(V1Container running, V1Container wanted) =>
         running.Image == wanted.Image
         && (running.Args ?? []).SequenceEqual(wanted.Args ?? [])
         && k8s.KubernetesJson.Serialize(running.Env ?? []) == k8s.KubernetesJson.Serialize(wanted.Env ?? [])
+        && k8s.KubernetesJson.Serialize(running.EnvFrom ?? []) == k8s.KubernetesJson.Serialize(wanted.EnvFrom ?? [])
         && (running.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false))
-            .SequenceEqual((wanted.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false)));
+            .SequenceEqual((wanted.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false)))
+        && SidecarRuntime.SameResources(running.Resources, wanted.Resources)
+        && k8s.KubernetesJson.Serialize(running.SecurityContext) == k8s.KubernetesJson.Serialize(wanted.SecurityContext);
 
     private static V1EnvVar SecretEnv(string name, string secret, string key) =>
         new V1EnvVar { Name = name, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Key = key, Name = secret } } };
