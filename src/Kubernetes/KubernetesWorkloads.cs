@@ -1,9 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
+using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -17,7 +20,7 @@ namespace Archiver.Kubernetes;
 /// StatefulSet's resourceVersion, retried on 409, and skipped when there is nothing to change, so repeating a
 /// call after a crash writes nothing.
 /// </summary>
-public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resources, KubernetesWorkloadsOptions options) : IArchivingWorkloads
+public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceStore resources, KubernetesWorkloadsOptions options) : IArchivingWorkloads
 {
     /// <summary>The annotation <c>kubectl rollout restart</c> sets on the pod template; changing it rolls the pods.</summary>
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
@@ -32,14 +35,36 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
     {
         var mongo = await resources.GetAsync<MongoDB>(database, cancellation) ?? throw new ResourceNotFoundException($"MongoDB {database} does not exist");
         var storage = await resources.GetAsync<BackupStorage>(spec.Storage, cancellation) ?? throw new ResourceNotFoundException($"BackupStorage {spec.Storage} does not exist");
-        var sidecar = SidecarContainer.Build(options, mongo, storage, spec);
-        var volumes = SidecarContainer.Volumes(mongo, storage);
+        // Refused before anything is written: the sidecars would archive where the node's full backups never are.
+        if (storage.Spec?.Storage is { Provider: StorageProvider.Local, Local: { } local })
+        {
+            if (LocalStorageInCluster.VolumeProblem(local) is { } volume) throw new PermanentStepException($"BackupStorage {spec.Storage}: spec.storage.local {volume}");
+            if (LocalStorageInCluster.Problem(local, options.LocalFolderProblem) is { } folder) throw new PermanentStepException($"BackupStorage {spec.Storage}: spec.storage.local.mountPath {folder}");
+        }
+
+        SidecarRuntime runtime;
+        try
+        {
+            runtime = SidecarRuntime.From((await ArchiverWithHashAsync(mongo, spec.SpecHash, cancellation))?.Spec?.WalBackup?.RuntimeSettings, spec.ChunkMaxSize);
+        }
+        catch (FormatException e)
+        {
+            throw new PermanentStepException(e.Message);
+        }
+
+        var copies = SidecarStorage.Copies(database, storage);
+        // The copies first: a pod rolled by the template below finds its secrets there.
+        await EnsureSecretCopiesAsync(mongo, copies, cancellation);
+        var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec, runtime);
+        var volumes = SidecarContainer.Volumes(mongo, storage, copies);
+        var mountedBefore = new List<string>();
         await ChangeAsync(database, template =>
         {
+            mountedBefore = CopiesIn(template);
             var containers = template.Spec.Containers;
             var index = containers.ToList().FindIndex(c => c.Name == options.ContainerName);
-            var present = template.Spec.Volumes?.Where(v => SidecarContainer.OwnVolumes.Contains(v.Name)).ToList() ?? [];
-            var same = index >= 0 && SameSidecar(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash
+            var present = template.Spec.Volumes?.Where(v => SidecarContainer.IsOwnVolume(v.Name)).ToList() ?? [];
+            var same = index >= 0 && SidecarContainer.Same(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash
                 && present.Count == volumes.Count && volumes.All(v => SameVolume(present.FirstOrDefault(p => p.Name == v.Name), v));
             if (same) return false;
             if (index >= 0) containers[index] = sidecar;
@@ -48,20 +73,29 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
             Annotate(template, SpecHashAnnotation, spec.SpecHash);
             return true;
         }, cancellation);
+        // Copies of secrets the storage no longer names (it was edited, or another storage is used now).
+        await DeleteSecretCopiesAsync(database.Namespace, mountedBefore.Except(copies.Select(c => c.Name), StringComparer.Ordinal), cancellation);
     }
 
-    public Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default) =>
-        ChangeAsync(database, template =>
+    public async Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default)
+    {
+        var mountedBefore = new List<string>();
+        await ChangeAsync(database, template =>
         {
+            mountedBefore = [];
             var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
             // A sidecar of another incarnation (the database was created again under its name) is that one's.
             if (databaseUid is not null && removed.Any(c => SidecarContainer.DatabaseUidOf(c) is { } archived && archived != databaseUid)) return false;
+            mountedBefore = CopiesIn(template);
             foreach (var container in removed) template.Spec.Containers.Remove(container);
-            var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.OwnVolumes.Contains(v.Name)) == true;
+            var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.IsOwnVolume(v.Name)) == true;
             SetOwnVolumes(template, []);
             template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
             return removed.Count > 0 || hadVolume;
         }, cancellation, missingIsDone: true);
+        // After the template: no pod is ever written to mount a copy that is gone.
+        await DeleteSecretCopiesAsync(database.Namespace, mountedBefore, cancellation);
+    }
 
     public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
         ChangeAsync(database, template =>
@@ -89,6 +123,25 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
             .OrderBy(r => r.Standby)
             .ThenByDescending(r => r.ReportedAt)
             .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// The archiver whose spec this archiving spec was made from: the one whose spec hashes to its <c>SpecHash</c> (the
+    /// hash covers <c>walBackup</c>, runtime settings included, so any archiver that matches has the same ones). The
+    /// database's own reference first; it names the new archiver only after the ops request's last step, so then
+    /// every archiver. None (an archiver edited since, whose next ops request follows): the defaults.
+    /// </summary>
+    private async Task<MongoDBArchiver?> ArchiverWithHashAsync(MongoDB database, string specHash, CancellationToken cancellation)
+    {
+        bool Matches(MongoDBArchiver? archiver) => archiver?.Spec is { } spec && SpecHash.Compute(spec) == specHash;
+        if (database.Spec?.Archiver?.Ref is { } reference
+            && await resources.GetAsync<MongoDBArchiver>(new ResourceId(reference.NamespaceOr(database.Metadata.NamespaceProperty), reference.Name), cancellation) is { } referenced
+            && Matches(referenced))
+        {
+            return referenced;
+        }
+
+        return (await resources.ListAsync<MongoDBArchiver>(null, cancellation)).FirstOrDefault(Matches);
     }
 
     private static ArchivingReport? ParseReport(string json)
@@ -143,14 +196,6 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
         }
     }
 
-    // Only what we set: the API server fills in defaults (imagePullPolicy, terminationMessagePath, ...) that a
-    // whole-container comparison would always see as a difference.
-    private static bool SameSidecar(V1Container running, V1Container wanted) =>
-        running.Image == wanted.Image
-        && (running.Args ?? []).SequenceEqual(wanted.Args ?? [])
-        && KubernetesJson.Serialize(running.Env ?? []) == KubernetesJson.Serialize(wanted.Env ?? [])
-        && (running.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath)).SequenceEqual((wanted.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath)));
-
     /// <summary>
     /// Compared by what the storage names, not as JSON: an API server defaults fields (a hostPath's <c>type</c> to
     /// ""), and a template rewritten at every look would roll the database's pods at every look.
@@ -165,14 +210,15 @@ public sealed class KubernetesWorkloads(IKubernetes client, IResourceStore resou
                 && (string.IsNullOrEmpty(a.HostPath?.Type) ? null : a.HostPath.Type) == (string.IsNullOrEmpty(b.HostPath?.Type) ? null : b.HostPath.Type)
                 && a.Nfs?.Server == b.Nfs?.Server && a.Nfs?.Path == b.Nfs?.Path
                 && (a.Nfs?.ReadOnlyProperty ?? false) == (b.Nfs?.ReadOnlyProperty ?? false)
-                && a.Secret?.SecretName == b.Secret?.SecretName,
+                && a.Secret?.SecretName == b.Secret?.SecretName
+                && (a.EmptyDir is null) == (b.EmptyDir is null),
             _ => false,
         };
 
     /// <summary>Puts the sidecar's volumes in the pod (replacing older ones of the same names), or takes them all out (none).</summary>
     private static void SetOwnVolumes(V1PodTemplateSpec template, IReadOnlyList<V1Volume> volumes)
     {
-        var kept = (template.Spec.Volumes ?? []).Where(v => !SidecarContainer.OwnVolumes.Contains(v.Name)).ToList();
+        var kept = (template.Spec.Volumes ?? []).Where(v => !SidecarContainer.IsOwnVolume(v.Name)).ToList();
         kept.AddRange(volumes);
         template.Spec.Volumes = kept.Count == 0 && template.Spec.Volumes is null ? null : kept;
     }

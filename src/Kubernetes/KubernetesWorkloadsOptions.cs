@@ -8,6 +8,12 @@ public sealed record KubernetesWorkloadsOptions
     /// <summary>Name of the injected container; also how it is found again to update or remove it.</summary>
     public string ContainerName { get; init; } = "archiver";
 
-    /// <summary>How many times a StatefulSet write is retried after a 409 (someone else changed it in between).</summary>
+    /// <summary>How many times a StatefulSet or Secret write is retried after a 409 (someone else changed it in between).</summary>
     public int ConflictRetries { get; init; } = 5;
+
+    /// <summary>
+    /// Why this node cannot write in a folder (a local storage's mountPath), or null when it can; null here means
+    /// the node's own file system (<c>LocalStorageInCluster.FolderProblem</c>). A test stands in for a mounted volume.
+    /// </summary>
+    public Func<string, string?>? LocalFolderProblem { get; init; }
 }

@@ -6,10 +6,11 @@ using k8s.Models;
 namespace Archiver.Kubernetes;
 
 /// <summary>
-/// The <c>archiver sidecar</c> container for one database: its arguments come from the archiving spec, the storage
-/// backend and the database's uid; its credentials only from secrets (KubeDB's auth secret for MongoDB,
-/// <c>spec.authSecret.name</c> or <c>{database}-auth</c>, and its client certificate when it runs TLS; the
-/// BackupStorage's secret for S3), never from arguments.
+/// The <c>archiver sidecar</c> container for one database: its arguments come from the archiving spec and the
+/// database's uid, the storage from the BackupStorage as the node reads it (<see cref="SidecarStorage"/>), how it runs
+/// from the archiver's runtime settings (<see cref="SidecarRuntime"/>); its credentials only from secrets (KubeDB's
+/// auth secret for MongoDB, <c>spec.authSecret.name</c> or <c>{database}-auth</c>, and its client certificate when it
+/// runs TLS; the storage's secrets as mounted copies), never from arguments.
 /// </summary>
 internal static class SidecarContainer
 {
@@ -25,23 +26,35 @@ internal static class SidecarContainer
     /// <summary>Where the sidecar reads the client certificate (<c>--tls-dir</c>).</summary>
     public const string TlsMountPath = "/var/run/archiver/mongodb-tls";
 
-    /// <summary>Every pod volume the sidecar brings, by name: what stopping the archiving takes out again.</summary>
-    public static readonly IReadOnlySet<string> OwnVolumes = new HashSet<string>(StringComparer.Ordinal) { StorageVolume, TlsVolume };
+    /// <summary>
+    /// The sidecar's <c>/tmp</c>: its root file system is read-only (<see cref="SidecarRuntime.RestrictedSecurityContext"/>),
+    /// and the .NET runtime keeps its diagnostics sockets in the temporary folder.
+    /// </summary>
+    public const string TmpVolume = "archiver-tmp";
 
-    /// <summary>The volumes the sidecar needs in the pod: the storage's (see <see cref="Volume"/>) and a TLS database's client certificate.</summary>
-    public static IReadOnlyList<V1Volume> Volumes(MongoDB database, BackupStorage storage)
+    /// <summary>Whether a pod volume is one the sidecar brings: what stopping the archiving takes out again.</summary>
+    public static bool IsOwnVolume(string name) =>
+        name is StorageVolume or TlsVolume or TmpVolume || name.StartsWith(SidecarStorage.VolumePrefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The volumes the sidecar needs in the pod: the storage's (see <see cref="Volume"/>), the copies of the storage's
+    /// secrets, a TLS database's client certificate, and its <c>/tmp</c>.
+    /// </summary>
+    public static IReadOnlyList<V1Volume> Volumes(MongoDB database, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies)
     {
         List<V1Volume> volumes = [];
         if (Volume(storage) is { } backups) volumes.Add(backups);
+        volumes.AddRange(copies.Select(SidecarStorage.Volume));
         // Optional: a missing or misnamed secret fails the sidecar (which says so), never the database's own container.
         if (database.TlsClientSecretName() is { } tls) volumes.Add(new V1Volume { Name = TlsVolume, Secret = new V1SecretVolumeSource { SecretName = tls, Optional = true } });
+        volumes.Add(new V1Volume { Name = TmpVolume, EmptyDir = new V1EmptyDirVolumeSource() });
         return volumes;
     }
 
     /// <summary>
     /// The volume a local-folder BackupStorage names (its <c>persistentVolumeClaim</c>, <c>hostPath</c> or
-    /// <c>nfs</c>, kept as the storage gives it), or null: S3, or a local storage that names none (then the folder
-    /// must already be in the pod).
+    /// <c>nfs</c>, kept as the storage gives it), or null: S3, or a local storage that names none (which a node in a
+    /// cluster refuses, see <c>LocalStorageInCluster</c> in src/Messages/Validation).
     /// </summary>
     public static V1Volume? Volume(BackupStorage storage)
     {
@@ -62,9 +75,8 @@ internal static class SidecarContainer
         return at >= 0 && at + 1 < args.Count && args[at + 1].Length > 0 ? args[at + 1] : null;
     }
 
-    public static V1Container Build(KubernetesWorkloadsOptions options, MongoDB database, BackupStorage storage, ArchivingSpec spec)
+    public static V1Container Build(KubernetesWorkloadsOptions options, MongoDB database, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies, ArchivingSpec spec, SidecarRuntime runtime)
     {
-        var name = database.Metadata.Name;
         List<string> args =
         [
             "sidecar",
@@ -80,13 +92,19 @@ internal static class SidecarContainer
             // The sidecar talks to its own pod's member, and takes the credentials from the two variables above
             // (not spliced into the URI, where a password with '@', ':' or '/' would break it).
             new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = "mongodb://localhost:27017/?directConnection=true" },
+            // The storage as the node reads it; its secrets are the mounted copies below, under SecretsRoot.
+            new V1EnvVar { Name = SidecarStorage.EnvironmentVariable, Value = SidecarStorage.Json(storage) },
             // Where the sidecar publishes its report (ReportAnnotation on its own pod). apiVersion is spelled out as the
             // API server would default it, so the container reads back equal to what was written.
             new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
             new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
         ];
+        // The archiver's own variables after these, but never in place of one of them.
+        env.AddRange(runtime.Env.Where(e => !env.Exists(own => own.Name == e.Name)));
+
         // The storage's volume (see Volume) at its mountPath, in this container alone: the database never sees it.
         List<V1VolumeMount> mounts = Volume(storage) is null ? [] : [new V1VolumeMount { Name = StorageVolume, MountPath = storage.Spec!.Storage!.Local!.MountPath }];
+        mounts.AddRange(copies.Select(SidecarStorage.Mount));
         if (database.TlsClientSecretName() is not null)
         {
             // A TLS database (spec.sslMode) takes only TLS clients with a certificate from its CA: KubeDB's client
@@ -95,30 +113,34 @@ internal static class SidecarContainer
             mounts.Add(new V1VolumeMount { Name = TlsVolume, MountPath = TlsMountPath, ReadOnlyProperty = true });
         }
 
-        var backend = storage.Spec?.Storage;
-        if (backend?.S3 is { } s3)
-        {
-            args.AddRange(["--s3-endpoint", s3.Endpoint, "--s3-bucket", s3.Bucket]);
-            if (!string.IsNullOrEmpty(s3.SecretName))
-            {
-                env.Add(SecretEnv("AWS_ACCESS_KEY_ID", s3.SecretName, "AWS_ACCESS_KEY_ID"));
-                env.Add(SecretEnv("AWS_SECRET_ACCESS_KEY", s3.SecretName, "AWS_SECRET_ACCESS_KEY"));
-            }
-        }
-        else if (backend?.Local is { } local)
-        {
-            args.AddRange(["--storage-folder", string.IsNullOrEmpty(local.SubPath) ? local.MountPath : $"{local.MountPath.TrimEnd('/')}/{local.SubPath}"]);
-        }
-
+        mounts.Add(new V1VolumeMount { Name = TmpVolume, MountPath = "/tmp" });
         return new V1Container
         {
             Name = options.ContainerName,
             Image = options.SidecarImage,
             Args = args,
             Env = env,
-            VolumeMounts = mounts.Count == 0 ? null : mounts,
+            EnvFrom = runtime.EnvFrom.Count == 0 ? null : [.. runtime.EnvFrom],
+            VolumeMounts = mounts,
+            Resources = runtime.Resources,
+            SecurityContext = runtime.SecurityContext,
         };
     }
+
+    /// <summary>
+    /// Only what we set, compared as an API server gives it back: it fills in defaults (imagePullPolicy,
+    /// terminationMessagePath, ...) that a whole-container comparison would always see as a difference, and writes
+    /// quantities in its own spelling; a template rewritten at every look would roll the database's pods every time.
+    /// </summary>
+    public static bool Same(V1Container running, V1Container wanted) =>
+        running.Image == wanted.Image
+        && (running.Args ?? []).SequenceEqual(wanted.Args ?? [])
+        && k8s.KubernetesJson.Serialize(running.Env ?? []) == k8s.KubernetesJson.Serialize(wanted.Env ?? [])
+        && k8s.KubernetesJson.Serialize(running.EnvFrom ?? []) == k8s.KubernetesJson.Serialize(wanted.EnvFrom ?? [])
+        && (running.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false))
+            .SequenceEqual((wanted.VolumeMounts ?? []).Select(m => (m.Name, m.MountPath, m.ReadOnlyProperty ?? false)))
+        && SidecarRuntime.SameResources(running.Resources, wanted.Resources)
+        && k8s.KubernetesJson.Serialize(running.SecurityContext) == k8s.KubernetesJson.Serialize(wanted.SecurityContext);
 
     private static V1EnvVar SecretEnv(string name, string secret, string key) =>
         new V1EnvVar { Name = name, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Key = key, Name = secret } } };

@@ -30,7 +30,8 @@ public sealed class ClusterNodeTests
             var kubeconfig = Path.Combine(folder, "kubeconfig");
             await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
-            await ApplyExamplesAsync(new KubernetesResourceStore(client));
+            // In a cluster the local storage is a volume the node has mounted too (here: a folder that is there).
+            await ApplyExamplesAsync(new KubernetesResourceStore(client), MountedAt(Directory.CreateDirectory(Path.Combine(folder, "backups")).FullName));
             await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
 
             await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
@@ -69,7 +70,7 @@ public sealed class ClusterNodeTests
                 Metadata = new V1ObjectMeta { Name = "encrypted", NamespaceProperty = "demo" },
                 Spec = new BackupStorageSpec
                 {
-                    Storage = new StorageBackend { Provider = StorageProvider.Local, Local = new LocalBackendSpec { MountPath = Path.Combine(folder, "encrypted") } },
+                    Storage = MountedAt(Directory.CreateDirectory(Path.Combine(folder, "encrypted")).FullName)(new StorageBackend()),
                     EncryptionSecret = new ObjectRef { Name = "storage-key" },
                 },
             });
@@ -85,7 +86,52 @@ public sealed class ClusterNodeTests
         }
     }
 
-    private static async Task ApplyExamplesAsync(KubernetesResourceStore store)
+    [Fact]
+    public async Task A_node_refuses_a_local_storage_it_has_not_mounted_and_leaves_the_database_as_it_was()
+    {
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(folder, "kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            // The database pods would mount it; the node has no such folder.
+            var notMounted = Path.Combine(folder, "not-mounted");
+            await ApplyExamplesAsync(new KubernetesResourceStore(client), MountedAt(notMounted));
+            await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
+
+            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
+            {
+                DataFolder = Path.Combine(folder, "data"),
+                HttpPort = 0,
+                Brisk = true,
+                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
+            }, Microsoft.Extensions.Logging.LogLevel.Error);
+
+            var failed = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo")).FirstOrDefault(r => r.Status?.Phase == OpsRequestPhase.Failed));
+            var set = await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo");
+
+            Assert.Contains(failed.Status!.Conditions ?? [], c => c.Message?.Contains($"{notMounted} is not a folder mounted here", StringComparison.Ordinal) == true);
+            Assert.Equal(["mongodb"], set.Spec.Template.Spec.Containers.Select(c => c.Name));
+            Assert.False(Directory.Exists(notMounted));
+            var archiver = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBArchiver>("demo")).FirstOrDefault(a => a.Status?.Phase == ArchiverPhase.Blocked));
+            Assert.NotNull(archiver);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A local storage backend at <paramref name="path"/>, named as the hostPath volume the database pods mount there.</summary>
+    private static Func<StorageBackend, StorageBackend> MountedAt(string path) => backend => backend with
+    {
+        Provider = StorageProvider.Local,
+        Local = new LocalBackendSpec { MountPath = path, HostPath = System.Text.Json.JsonSerializer.SerializeToElement(new { path }) },
+    };
+
+    private static async Task ApplyExamplesAsync(KubernetesResourceStore store, Func<StorageBackend, StorageBackend> backend)
     {
         foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb.yaml" })
         {
@@ -94,7 +140,7 @@ public sealed class ClusterNodeTests
             {
                 switch (document.Resource)
                 {
-                    case BackupStorage storage: await store.CreateAsync(storage); break;
+                    case BackupStorage storage: await store.CreateAsync(storage with { Spec = storage.Spec! with { Storage = backend(storage.Spec.Storage!) } }); break;
                     case RetentionPolicy policy: await store.CreateAsync(policy); break;
                     case MongoDBArchiver archiver: await store.CreateAsync(archiver); break;
                     case Messages.Resources.MongoDB database: await store.CreateAsync(database); break;

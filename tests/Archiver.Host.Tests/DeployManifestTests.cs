@@ -49,8 +49,13 @@ public sealed class DeployManifestTests
         Assert.True(Grants(role, "", "namespaces", "list", "watch"));
         Assert.True(Grants(role, "apps", "statefulsets", "get", "update"));
         Assert.True(Grants(role, "", "pods", "list"));
-        Assert.True(Grants(role, "", "secrets", "get")); // KubernetesSecrets
-        Assert.True(Grants(Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == "archiver-sidecar"), "", "pods", "get", "patch"));
+        Assert.True(Grants(role, "", "secrets", "get", "create", "update", "delete")); // KubernetesSecrets; the sidecars' copies of storage secrets
+        // Never list: it would let the node read every secret of the cluster (the copies are found through the pod template).
+        Assert.False(Grants(role, "", "secrets", "list"));
+        var sidecar = Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == "archiver-sidecar");
+        Assert.True(Grants(sidecar, "", "pods", "get", "patch"));
+        // The sidecar reads its storage's secrets from mounted copies: no Secret access at all.
+        Assert.DoesNotContain(sidecar.Rules, r => r.Resources.Contains("secrets"));
 
         var binding = Assert.Single(objects.OfType<V1ClusterRoleBinding>());
         Assert.Equal("archiver", binding.RoleRef.Name);

@@ -114,7 +114,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         // The test host runs under the dotnet muxer when `dotnet test` starts it; otherwise the one on PATH.
         var current = Environment.ProcessPath;

@@ -24,6 +24,23 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task In_cluster_a_local_storage_is_checked_against_the_folders_mounted_here()
+    {
+        var mounted = Directory.CreateDirectory(Path.Combine(_folder, "mounted")).FullName;
+        var absent = Path.Combine(_folder, "absent");
+        string Storage(string path) => Write($"{Path.GetFileName(path)}.yaml", $"apiVersion: storage.kubestash.com/v1alpha1\nkind: BackupStorage\nmetadata: {{name: s, namespace: stash}}\nspec: {{storage: {{provider: local, local: {{mountPath: {path}, hostPath: {{path: {path}}}}}}}}}\n");
+
+        var offline = await CliRun.RunAsync("validate", "-f", Storage(absent));
+        var notMounted = await CliRun.RunAsync("validate", "--in-cluster", "-f", Storage(absent));
+        var here = await CliRun.RunAsync("validate", "--in-cluster", "-f", Storage(mounted));
+
+        Assert.Equal(0, offline.ExitCode);
+        Assert.Equal(1, notMounted.ExitCode);
+        Assert.StartsWith($"{_folder}/absent.yaml: BackupStorage/stash/s: spec.storage.local.mountPath: {absent} is not a folder mounted here (no such folder).", Assert.Single(notMounted.OutputLines), StringComparison.Ordinal);
+        Assert.Equal(0, here.ExitCode);
+    }
+
+    [Fact]
     public async Task Three_mistakes_print_three_lines_naming_file_object_field_and_reason()
     {
         var file = Write("bad.yaml", """

@@ -9,7 +9,7 @@ using Database = Archiver.Messages.Resources.MongoDB;
 namespace Archiver.Kubernetes.Tests;
 
 /// <summary>The sidecar and restarts in KubeDB's StatefulSet, against the emulator or a real API server.</summary>
-public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFixture<ApiServerFixture>
+public sealed partial class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFixture<ApiServerFixture>
 {
     private readonly KubernetesResourceStore _store = new(server.Client);
 
@@ -28,7 +28,9 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         Assert.Equal("archiver:test", sidecar.Image);
         Assert.Equal(["sidecar", "--prefix", spec.Prefix], sidecar.Args.Take(3));
         Assert.Contains("--database-uid", sidecar.Args);
-        Assert.Contains("--s3-bucket", sidecar.Args);
+        // The storage as the node reads it, in one variable; its S3 keys are mounted copies, never variables.
+        Assert.Contains("\"bucket\":\"backups\"", Assert.Single(sidecar.Env, e => e.Name == "ARCHIVER_BACKUP_STORAGE").Value, StringComparison.Ordinal);
+        Assert.DoesNotContain(sidecar.Env, e => e.Name.StartsWith("AWS_", StringComparison.Ordinal));
         // KubeDB's auth secret, as variables: never spliced into the connection string.
         Assert.Equal("mg-auth", Assert.Single(sidecar.Env, e => e.Name == "MONGODB_PASSWORD").ValueFrom.SecretKeyRef.Name);
         Assert.DoesNotContain("@", Assert.Single(sidecar.Env, e => e.Name == "ARCHIVER_MONGODB_URI").Value, StringComparison.Ordinal);
@@ -57,15 +59,14 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         var set = await StatefulSetAsync(db);
         var sidecar = Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "archiver");
         // Mounted, not variables: a renewal reaches the running sidecar.
-        var volume = Assert.Single(set.Spec.Template.Spec.Volumes, v => v.Secret is not null);
-        Assert.Equal("mg-client-cert", volume.Secret.SecretName);
+        var volume = Assert.Single(set.Spec.Template.Spec.Volumes, v => v.Secret?.SecretName == "mg-client-cert");
         var mount = Assert.Single(sidecar.VolumeMounts, m => m.Name == volume.Name);
         Assert.True(mount.ReadOnlyProperty);
         Assert.Equal(mount.MountPath, sidecar.Args[sidecar.Args.IndexOf("--tls-dir") + 1]);
         Assert.Null(Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "mongodb").VolumeMounts);
         var plainSet = await StatefulSetAsync(plain);
         Assert.DoesNotContain("--tls-dir", Assert.Single(plainSet.Spec.Template.Spec.Containers, c => c.Name == "archiver").Args);
-        Assert.Empty(plainSet.Spec.Template.Spec.Volumes ?? []);
+        Assert.DoesNotContain(plainSet.Spec.Template.Spec.Volumes ?? [], v => v.Secret?.SecretName == "mg-client-cert");
 
         // Again: nothing changes (the volume compares equal); stopped: the volume goes with the sidecar.
         var version = set.Metadata.ResourceVersion;
@@ -104,7 +105,8 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
     [Fact]
     public async Task A_local_folder_storage_is_mounted_into_the_sidecar_alone_and_taken_out_with_it()
     {
-        var (workloads, db, s3Spec) = await DatabaseAsync();
+        // A node that has the storage's volume mounted at /backups too (see A_local_storage_the_node_has_not_mounted_is_refused_before_anything_is_written).
+        var (workloads, db, s3Spec) = await DatabaseAsync(options: Mounted);
         await _store.CreateAsync((BackupStorage)Messages.Manifests.ManifestReader.Read($"""
             apiVersion: storage.kubestash.com/v1alpha1
             kind: BackupStorage
@@ -127,17 +129,19 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         await workloads.EnsureArchivingAsync(db, spec);
         Assert.Equal(set.Metadata.ResourceVersion, (await StatefulSetAsync(db)).Metadata.ResourceVersion); // nothing to change
 
-        var volume = Assert.Single(set.Spec.Template.Spec.Volumes);
+        var volume = Assert.Single(set.Spec.Template.Spec.Volumes, v => v.PersistentVolumeClaim is not null);
         Assert.Equal("backups-pvc", volume.PersistentVolumeClaim.ClaimName);
         var sidecar = Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "archiver");
-        var mount = Assert.Single(sidecar.VolumeMounts);
-        Assert.Equal((volume.Name, "/backups"), (mount.Name, mount.MountPath));
-        Assert.Equal("/backups/team-a", sidecar.Args[sidecar.Args.IndexOf("--storage-folder") + 1]);
+        var mount = Assert.Single(sidecar.VolumeMounts, m => m.Name == volume.Name);
+        Assert.Equal("/backups", mount.MountPath);
+        var storage = Assert.Single(sidecar.Env, e => e.Name == "ARCHIVER_BACKUP_STORAGE").Value;
+        Assert.Contains("\"mountPath\":\"/backups\"", storage, StringComparison.Ordinal);
+        Assert.Contains("\"subPath\":\"team-a\"", storage, StringComparison.Ordinal);
         Assert.Null(Assert.Single(set.Spec.Template.Spec.Containers, c => c.Name == "mongodb").VolumeMounts);
 
         // Moved to S3: the volume goes; stopped: nothing of the sidecar is left.
         await workloads.EnsureArchivingAsync(db, s3Spec);
-        Assert.Empty((await StatefulSetAsync(db)).Spec.Template.Spec.Volumes ?? []);
+        Assert.DoesNotContain((await StatefulSetAsync(db)).Spec.Template.Spec.Volumes ?? [], v => v.PersistentVolumeClaim is not null);
         await workloads.EnsureArchivingAsync(db, spec);
         await workloads.StopArchivingAsync(db);
         set = await StatefulSetAsync(db);
@@ -213,10 +217,19 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
         Assert.Equal("a gap", report?.Problem);
     }
 
-    private async Task<(KubernetesWorkloads Workloads, ResourceId Database, ArchivingSpec Spec)> DatabaseAsync(Func<Database, Database>? shape = null)
+    /// <summary>A node that has every local storage's folder mounted (the file system check stood in for).</summary>
+    private static readonly KubernetesWorkloadsOptions Mounted = new() { SidecarImage = "archiver:test", LocalFolderProblem = _ => null };
+
+    private async Task<(KubernetesWorkloads Workloads, ResourceId Database, ArchivingSpec Spec)> DatabaseAsync(Func<Database, Database>? shape = null, KubernetesWorkloadsOptions? options = null)
     {
         var ns = await server.NewNamespaceAsync();
         await _store.CreateAsync((shape ?? (d => d))(Resources.Database(ns, "mg")));
+        // The storage's S3 keys (its namespace here), which the sidecar gets as a mounted copy.
+        await server.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "s3-keys" },
+            Data = new Dictionary<string, byte[]> { ["AWS_ACCESS_KEY_ID"] = "AKID"u8.ToArray(), ["AWS_SECRET_ACCESS_KEY"] = "not-a-real-secret"u8.ToArray() },
+        }, ns);
         await _store.CreateAsync(new BackupStorage
         {
             Metadata = new V1ObjectMeta { Name = "s3", NamespaceProperty = ns },
@@ -236,7 +249,7 @@ public sealed class KubernetesWorkloadsTests(ApiServerFixture server) : IClassFi
                 },
             },
         }, ns);
-        var workloads = new KubernetesWorkloads(server.Client, _store, new KubernetesWorkloadsOptions { SidecarImage = "archiver:test" });
+        var workloads = new KubernetesWorkloads(server.Client, _store, options ?? new KubernetesWorkloadsOptions { SidecarImage = "archiver:test" });
         var spec = new ArchivingSpec(new ResourceId(ns, "s3"), "db/MongoDB/demo/mg", "h1", TimeSpan.FromSeconds(1), 16 * 1024 * 1024);
         return (workloads, new ResourceId(ns, "mg"), spec);
     }

@@ -32,6 +32,8 @@ public sealed class ValidationRuleTests
         { "duration zero", ArchiverWith("spec: {walBackup: {config: {chunkMaxAge: 0s}}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.config.chunkMaxAge: must be longer than zero, not \"0s\""] },
         { "chunk size", ArchiverWith("spec: {walBackup: {config: {chunkMaxSize: 1Ti}}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.config.chunkMaxSize: must be between 4Ki and 256Mi, not \"1Ti\""] },
         { "chunk size syntax", ArchiverWith("spec: {walBackup: {config: {chunkMaxSize: 16MB}}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.config.chunkMaxSize: must be a byte quantity such as 16Mi, 512Ki or 1G, not \"16MB\""] },
+        { "runtime quantity", ArchiverWith("spec: {walBackup: {runtimeSettings: {container: {resources: {requests: {cpu: 100m, memory: lots}}}}}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.runtimeSettings.container.resources.requests.memory: must be a quantity such as 100m or 128Mi, not \"lots\""] },
+        { "runtime shape", ArchiverWith("spec: {walBackup: {runtimeSettings: {container: {securityContext: [], env: {a: b}}}}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.runtimeSettings.container.securityContext: must be an object", "MongoDBArchiver/kubedb/a: spec.walBackup.runtimeSettings.container.env: must be a list"] },
         { "retentionPeriod", ArchiverWith("spec: {walBackup: {retentionPeriod: 30 days}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.retentionPeriod: must be a whole number and a unit (d, w, m (months) or y) such as 30d or 1y, not \"30 days\""] },
         { "retention hours", ArchiverWith("spec: {walBackup: {retentionPeriod: 12h}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.walBackup.retentionPeriod: must be a whole number and a unit (d, w, m (months) or y) such as 30d or 1y, not \"12h\""] },
         { "retry without Retry", ArchiverWith("spec: {fullBackup: {driver: Logical, scheduler: {schedule: \"@daily\"}, retryConfig: {maxRetry: 2}}, backupStorage: {ref: {name: s}}}"), ["MongoDBArchiver/kubedb/a: spec.fullBackup.retryConfig: is used only when failurePolicy is Retry, and failurePolicy is Fail"] },
@@ -77,6 +79,41 @@ public sealed class ValidationRuleTests
     {
         var errors = ManifestReader.Read(manifest).Errors.Select(e => e.ToString()).ToArray();
         Assert.True(expected.SequenceEqual(errors), $"{rule}:\nexpected\n  {string.Join("\n  ", expected)}\nactual\n  {string.Join("\n  ", errors)}");
+    }
+
+    [Fact]
+    public void In_a_cluster_a_local_storage_must_be_a_folder_the_node_has_mounted()
+    {
+        const string manifest = "apiVersion: storage.kubestash.com/v1alpha1\nkind: BackupStorage\nmetadata: {name: s, namespace: stash}\nspec: {storage: {provider: local, local: {mountPath: /backups, nfs: {server: nfs.local, path: /exports}}}}";
+        var offline = ManifestReader.Read(manifest);
+
+        var refused = offline.InCluster(_ => "no such folder");
+        var mounted = offline.InCluster(_ => null);
+
+        Assert.True(offline.IsValid);
+        Assert.True(mounted.IsValid);
+        var error = Assert.Single(refused.Errors).ToString();
+        Assert.StartsWith("BackupStorage/stash/s: spec.storage.local.mountPath: /backups is not a folder mounted here (no such folder). ", error, StringComparison.Ordinal);
+        Assert.EndsWith("mount it into the node's StatefulSet too (a ReadWriteMany claim, an nfs or a hostPath volume), or use an s3 storage", error, StringComparison.Ordinal);
+        // Without a volume the database pods would keep the oplog each on its own disk.
+        var noVolume = ManifestReader.Read(manifest.Replace(", nfs: {server: nfs.local, path: /exports}", "", StringComparison.Ordinal)).InCluster(_ => null);
+        Assert.Equal(["BackupStorage/stash/s: spec.storage.local: names no volume (persistentVolumeClaim, hostPath or nfs) for the database pods to mount at /backups: their sidecars would write the oplog to each pod's own disk"], noVolume.Errors.Select(e => e.ToString()));
+    }
+
+    [Fact]
+    public void The_node_can_tell_a_folder_it_can_write_from_one_that_is_not_there()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-folder-").FullName;
+        try
+        {
+            Assert.Null(Validation.LocalStorageInCluster.FolderProblem(folder));
+            Assert.Equal("no such folder", Validation.LocalStorageInCluster.FolderProblem(Path.Combine(folder, "absent")));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]

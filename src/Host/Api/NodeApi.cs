@@ -44,11 +44,13 @@ public static class NodeApi
         api.MapPost("/databases/{ns}/{name}/restore", RestoreAsync);
     }
 
-    private static async Task<IResult> ApplyAsync(HttpRequest request, IResourceStore store, DatabaseAdmission admission, CancellationToken cancellation)
+    private static async Task<IResult> ApplyAsync(HttpRequest request, IResourceStore store, DatabaseAdmission admission, Node.NodeSettings settings, CancellationToken cancellation)
     {
         using var reader = new StreamReader(request.Body);
         var text = await reader.ReadToEndAsync(cancellation);
         var read = ManifestReader.Read(text);
+        // A node in a cluster refuses what it could not use: a local storage it has not mounted (docs/cluster.md).
+        if (settings.Kubernetes is not null) read = read.InCluster();
         if (!read.IsValid)
         {
             var errors = read.Errors.Select(e => e.Line is { } line ? $"{e} (line {line})" : e.ToString()).ToList();

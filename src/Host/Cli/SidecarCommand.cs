@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
 using Archiver.Actors.Ports;
+using Archiver.Host.Adapters;
 using Archiver.Host.Api;
 using Archiver.Kubernetes;
+using Archiver.Messages.Manifests;
+using Archiver.Messages.Protocol;
 using Archiver.Messages.Validation;
 using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Connections;
@@ -25,7 +28,12 @@ public static class SidecarCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var uriFile = new Option<string?>("--mongodb-uri-file") { Description = "File holding the connection string (a mounted secret); default $ARCHIVER_MONGODB_URI." };
-        var folder = new Option<string?>("--storage-folder") { Description = "Archive into this folder (a mounted volume)." };
+        var secretsDir = new Option<string>("--secrets-dir")
+        {
+            Description = $"With ${StorageVariable}: the storage's secrets, one folder per secret (<dir>/<namespace>/<name>/<key>, mounted secrets).",
+            DefaultValueFactory = _ => DefaultSecretsDir,
+        };
+        var folder = new Option<string?>("--storage-folder") { Description = $"Archive into this folder (a mounted volume); for running by hand: ${StorageVariable} wins." };
         var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "Archive into this S3-compatible endpoint (credentials from $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY)." };
         var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket, with --s3-endpoint." };
         var prefix = new Option<string>("--prefix") { Description = "The database's folder in the storage, e.g. db/MongoDB/demo/mg-rs.", Required = true };
@@ -41,8 +49,11 @@ public static class SidecarCommand
         var tlsCheck = new Option<int>("--tls-check-interval") { Description = "Seconds between looks at --tls-dir for a renewed certificate.", DefaultValueFactory = _ => 30 };
         var command = new Command("sidecar", """
             Archive one replica set's oplog continuously into a repository: majority-committed entries only, in
-            self-checking chunks, resuming where the repository ends. Runs until stopped (SIGTERM finishes the
-            chunk in flight or leaves it to be re-read on the next start). When the connection string carries no
+            self-checking chunks, resuming where the repository ends. The repository is the BackupStorage in
+            $ARCHIVER_BACKUP_STORAGE (its JSON, as the node injects it), opened as the node opens it (S3 prefix,
+            region, path style, encryption), its secrets read from --secrets-dir; by hand, --storage-folder or
+            --s3-endpoint and --s3-bucket instead. Runs until stopped (SIGTERM finishes the chunk in flight or
+            leaves it to be re-read on the next start). When the connection string carries no
             credentials, $MONGODB_USERNAME and $MONGODB_PASSWORD are used (authSource admin), as KubeDB's auth
             secret gives them. With --tls-dir (or $MONGODB_TLS_CA, $MONGODB_TLS_CERT and $MONGODB_TLS_KEY: PEM, as
             KubeDB's client-cert secret holds them) it connects over TLS, presenting that certificate and trusting that
@@ -53,7 +64,7 @@ public static class SidecarCommand
                 archiver sidecar --storage-folder /backups --prefix db/MongoDB/demo/mg-rs --database-uid 6f1c...
             """)
         {
-            uriFile, folder, s3Endpoint, s3Bucket, prefix, uid, component, maxAge, maxSize, statusInterval, tlsDir, tlsCheck,
+            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, component, maxAge, maxSize, statusInterval, tlsDir, tlsCheck,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("sidecar", error, async () =>
         {
@@ -61,7 +72,15 @@ public static class SidecarCommand
             if (string.IsNullOrEmpty(uri)) throw new CommandFailure(ExitCodes.Usage, "no connection string: set $ARCHIVER_MONGODB_URI or --mongodb-uri-file");
             if (!GoDuration.TryParse(parse.GetValue(maxAge)!, out var age, out var ageReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-age: {ageReason}");
             if (!ByteQuantity.TryParse(parse.GetValue(maxSize)!, out var size, out var sizeReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-size: {sizeReason}");
-            var store = OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket));
+            var storage = Environment.GetEnvironmentVariable(StorageVariable);
+            if (!string.IsNullOrEmpty(storage) && (parse.GetValue(folder) ?? parse.GetValue(s3Endpoint)) is not null)
+            {
+                await error.WriteLineAsync($"archiver sidecar: ${StorageVariable} is set: --storage-folder, --s3-endpoint and --s3-bucket are ignored");
+            }
+
+            var store = string.IsNullOrEmpty(storage)
+                ? OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket))
+                : await OpenStorageAsync(storage, parse.GetValue(secretsDir)!, cancellation);
             var layout = new RepositoryLayout(parse.GetValue(prefix)!);
             var folderOfTls = parse.GetValue(tlsDir);
             try
@@ -339,6 +358,36 @@ public static class SidecarCommand
         }
 
         return new MongoTlsMaterial(values[0]!, values[1]!, values[2]!);
+    }
+
+    /// <summary>The variable holding the BackupStorage as JSON (the node sets it in the container it injects).</summary>
+    public const string StorageVariable = SidecarStorage.EnvironmentVariable;
+
+    /// <summary>Where the injected container has the storage's secrets mounted.</summary>
+    public const string DefaultSecretsDir = SidecarStorage.SecretsRoot;
+
+    /// <summary>
+    /// The repository a BackupStorage (JSON, as the node writes it) describes, opened exactly as the node opens it
+    /// (<see cref="StorageBackends"/>), its secrets from a folder of mounted secrets. Its folder, for a local storage,
+    /// must be the mounted volume: one made on the container's own disk would be lost with it.
+    /// </summary>
+    internal static async Task<IObjectStore> OpenStorageAsync(string json, string secretsDir, CancellationToken cancellation)
+    {
+        var read = ManifestReader.Read(json);
+        if (!read.IsValid) throw new CommandFailure(ExitCodes.Invalid, $"${StorageVariable}: {string.Join("; ", read.Errors)}");
+        if (read.Resources is not [Messages.Resources.BackupStorage { Spec: { } spec } storage])
+        {
+            throw new CommandFailure(ExitCodes.Invalid, $"${StorageVariable}: must hold one BackupStorage with its spec");
+        }
+
+        try
+        {
+            return await StorageBackends.OpenAsync(ResourceId.Of(storage), spec, new SecretFolder(secretsDir), LocalFolders.Mounted, cancellation);
+        }
+        catch (Exception e) when (e is SecretNotFoundException or InvalidOperationException or NotSupportedException)
+        {
+            throw new CommandFailure(ExitCodes.Invalid, e.Message);
+        }
     }
 
     private static IObjectStore OpenStore(string? folder, string? endpoint, string? bucket)

@@ -17,21 +17,26 @@ public static class ValidateCommand
             Required = true,
             AllowMultipleArgumentsPerToken = true,
         };
+        var inCluster = new Option<bool>("--in-cluster")
+        {
+            Description = "Also check what a node in a cluster needs, as seen from here (run it in a node's pod): a local storage's mountPath mounted and writable.",
+        };
         var command = new Command("validate", """
             Check manifests without applying them: unknown fields, types, enums, cron schedules, durations,
             times, names, selectors and references. Exits 0 when every document is valid, 1 otherwise.
 
             Example:
               archiver validate -f deploy/examples/*.yaml
+              kubectl -n archiver exec archiver-0 -i -- archiver validate --in-cluster -f - < storage.yaml
             """)
         {
-            files,
+            files, inCluster,
         };
-        command.SetAction(async (parse, cancellation) => await RunAsync(parse.GetValue(files)!, output, error, cancellation));
+        command.SetAction(async (parse, cancellation) => await RunAsync(parse.GetValue(files)!, output, error, cancellation, parse.GetValue(inCluster)));
         return command;
     }
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> paths, TextWriter output, TextWriter error, CancellationToken cancellation)
+    public static async Task<int> RunAsync(IReadOnlyList<string> paths, TextWriter output, TextWriter error, CancellationToken cancellation, bool inCluster = false)
     {
         var errorCount = 0;
         var documentCount = 0;
@@ -47,6 +52,7 @@ public static class ValidateCommand
             }
 
             var result = ManifestReader.Read(content!);
+            if (inCluster) result = result.InCluster();
             documentCount += result.Documents.Count;
             if (result.Documents.Count == 0 && result.FileErrors.Count == 0)
             {

@@ -107,7 +107,10 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         else services.AddSingleton<ISecretSource, KubernetesSecrets>();
         services.AddSingleton<MongoConnections>();
         services.AddSingleton<DatabaseAdmission>();
-        services.AddSingleton<IObjectStoreProvider, ObjectStoreProvider>();
+        // In a cluster a local storage is a volume the node must have mounted: a folder made on its own disk would hold
+        // full backups apart from the oplog the sidecars write (docs/cluster.md).
+        var localFolders = settings.Kubernetes is null ? LocalFolders.Create : LocalFolders.Mounted;
+        services.AddSingleton<IObjectStoreProvider>(sp => new ObjectStoreProvider(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<ISecretSource>(), localFolders));
         services.AddSingleton<IStorageJanitor, StorageJanitor>();
         services.AddSingleton<DatabaseRepositories>();
         services.AddSingleton<IFullBackupRunner, LogicalBackupRunner>();

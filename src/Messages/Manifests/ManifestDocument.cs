@@ -1,4 +1,5 @@
 using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
 
 namespace Archiver.Messages.Manifests;
 
@@ -14,6 +15,18 @@ public sealed record ManifestReadResult(IReadOnlyList<ManifestDocument> Document
     public IEnumerable<ManifestError> Errors => FileErrors.Concat(Documents.SelectMany(d => d.Errors));
 
     public bool IsValid => FileErrors.Count == 0 && Documents.All(d => d.IsValid);
+
+    /// <summary>
+    /// The same documents with the rules a node in a cluster adds (<see cref="ResourceValidator.ValidateInCluster"/>),
+    /// looking at this process's file system unless <paramref name="folderProblem"/> stands in.
+    /// </summary>
+    public ManifestReadResult InCluster(Func<string, string?>? folderProblem = null) => this with
+    {
+        Documents = [.. Documents.Select(d => d.Resource is null ? d : d with
+        {
+            Errors = [.. d.Errors, .. ResourceValidator.ValidateInCluster(d.Resource, folderProblem).Select(e => new ManifestError(d.Subject, e.Path, e.Reason))],
+        })],
+    };
 
     /// <summary>The resources, when every document is valid; reading never hands out half-checked objects.</summary>
     public IReadOnlyList<Resource> Resources => IsValid

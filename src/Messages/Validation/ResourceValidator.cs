@@ -49,6 +49,7 @@ public static partial class ResourceValidator
         {
             checks.Retention("spec.walBackup.retentionPeriod", wal.RetentionPeriod, allowHours: false);
             checks.Ref("spec.walBackup.configSecret", wal.ConfigSecret);
+            RuntimeSettings(checks, "spec.walBackup.runtimeSettings", wal.RuntimeSettings);
             checks.AtLeast("spec.walBackup.successfulLogHistoryLimit", wal.SuccessfulLogHistoryLimit, 0);
             checks.AtLeast("spec.walBackup.failedLogHistoryLimit", wal.FailedLogHistoryLimit, 0);
             if (wal.Config is { } config)

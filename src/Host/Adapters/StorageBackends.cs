@@ -1,0 +1,89 @@
+using Archiver.Actors.Ports;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Encryption;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>
+/// Opens the object store a BackupStorage describes: <c>local</c> (a folder) or <c>s3</c> (any S3-compatible service:
+/// endpoint, bucket, prefix, region, path style; credentials from the secret <c>s3.secretName</c> in the storage's
+/// namespace, KubeStash's keys <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>), wrapped in AES-256-GCM when
+/// <c>encryptionSecret</c> names a secret whose <c>key</c> holds 32 bytes in base64 (see <see cref="BackupStorageSecrets"/>).
+/// The one way a storage is opened, by the node (<see cref="ObjectStoreProvider"/>) and by the sidecars
+/// (<c>archiver sidecar</c>) alike: the two write into one repository, so they must agree on every setting.
+/// </summary>
+public static class StorageBackends
+{
+    public static Task<IObjectStore> OpenAsync(ResourceId storageId, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation = default) =>
+        OpenAsync(storageId, spec, secrets, LocalFolders.Create, cancellation);
+
+    public static async Task<IObjectStore> OpenAsync(ResourceId storageId, BackupStorageSpec spec, ISecretSource secrets, LocalFolders localFolders, CancellationToken cancellation = default)
+    {
+        var backend = spec.Storage ?? throw new InvalidOperationException($"BackupStorage {storageId}: spec.storage is missing");
+        IObjectStore store = backend.Provider switch
+        {
+            StorageProvider.Local => OpenLocal(storageId, backend.Local, localFolders),
+            StorageProvider.S3 => await OpenS3Async(storageId, spec, secrets, cancellation),
+            var other => throw new NotSupportedException(
+                $"BackupStorage {storageId}: spec.storage.provider {other} is not supported by this node yet; use s3 (GCS and Azure offer S3-compatible endpoints) or local"),
+        };
+
+        if (BackupStorageSecrets.Encryption(storageId, spec) is { } reference)
+        {
+            byte[] key;
+            try
+            {
+                key = Convert.FromBase64String((await secrets.ReadAsync(reference, BackupStorageSecrets.EncryptionKey, cancellation)).Trim());
+            }
+            catch (FormatException)
+            {
+                (store as IDisposable)?.Dispose();
+                throw new InvalidOperationException($"BackupStorage {storageId}: spec.encryptionSecret {reference} key '{BackupStorageSecrets.EncryptionKey}' is not base64");
+            }
+
+            store = new EncryptedObjectStore(store, new EncryptionSettings(key));
+        }
+
+        return store;
+    }
+
+    /// <summary>What the S3 client is given for a storage: every setting of its <c>s3</c> block, KubeStash's defaults for the rest.</summary>
+    internal static S3Settings S3Settings(S3BackendSpec s3, string accessKey, string secretKey) => new()
+    {
+        ServiceUrl = new Uri(s3.Endpoint),
+        Bucket = s3.Bucket,
+        Prefix = s3.Prefix ?? "",
+        Region = s3.Region ?? "us-east-1",
+        // Most S3-compatible servers (MinIO, s3rver) only answer path-style requests.
+        ForcePathStyle = s3.ForcePathStyle ?? true,
+        AccessKey = accessKey,
+        SecretKey = secretKey,
+    };
+
+    private static LocalFolderStore OpenLocal(ResourceId id, LocalBackendSpec? local, LocalFolders localFolders)
+    {
+        if (local is null || string.IsNullOrEmpty(local.MountPath)) throw new InvalidOperationException($"BackupStorage {id}: spec.storage.local.mountPath is missing");
+        if (localFolders == LocalFolders.Mounted && LocalStorageInCluster.Problem(local) is { } problem)
+        {
+            throw new InvalidOperationException($"BackupStorage {id}: spec.storage.local.mountPath {problem}");
+        }
+
+        var root = local.MountPath;
+        // The sub-folder is the storage's own: made inside the mounted folder the first time.
+        if (!string.IsNullOrEmpty(local.SubPath)) root = Path.Combine(root, local.SubPath);
+        Directory.CreateDirectory(root);
+        return new LocalFolderStore(root);
+    }
+
+    private static async Task<S3ObjectStore> OpenS3Async(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation)
+    {
+        var s3 = spec.Storage?.S3 ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.s3 is missing");
+        var secret = BackupStorageSecrets.S3Credentials(id, spec)
+            ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.s3.secretName names no credentials");
+        var keys = await secrets.ReadAsync(secret, [BackupStorageSecrets.AccessKeyId, BackupStorageSecrets.SecretAccessKey], cancellation);
+        return new S3ObjectStore(S3Settings(s3, keys[0], keys[1]));
+    }
+}
