@@ -41,6 +41,17 @@ internal sealed class ClusterSession : IAsyncDisposable
 
     public Task<JsonObject?> WaitForAsync(string apiPath, Func<JsonObject?, bool> condition) => Cluster.WaitForAsync(apiPath, condition, Patience);
 
+    /// <summary>Waits, looking every 100 ms, until <paramref name="condition"/> holds; fails saying <paramref name="what"/> did not happen.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: not within {Patience.TotalSeconds} s\n{string.Join('\n', Cluster.Log.Recent.TakeLast(30))}");
+            await Task.Delay(100);
+        }
+    }
+
     public Task WaitForPhaseAsync(string ns, string mongodb, string phase) =>
         WaitForAsync($"/apis/kubedb.com/v1/namespaces/{ns}/mongodbs/{mongodb}", m => Text(m?["status"]?["phase"]) == phase);
 

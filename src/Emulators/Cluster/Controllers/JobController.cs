@@ -22,6 +22,7 @@ internal sealed class JobController
     private readonly Events _events;
     private readonly StandInLog _log;
     private readonly TimeProvider _time;
+    private readonly Expectations _expectations = new();
 
     public JobController(Informer jobs, Informer pods, Informer accounts, ApiClient api, Events events, StandInLog log, TimeProvider time)
     {
@@ -41,6 +42,7 @@ internal sealed class JobController
 
     private async Task ReconcileAsync(CancellationToken stop)
     {
+        _expectations.Observe(_pods.Items());
         foreach (var job in _jobs.Items().Where(j => !J.Deleting(j)))
         {
             try
@@ -60,7 +62,9 @@ internal sealed class JobController
         var status = job["status"] as JsonObject ?? [];
         if (J.Objects(status["conditions"]).Any(c => J.Text(c["type"]) is "Complete" or "Failed" && J.Text(c["status"]) == "True")) return;
         var spec = job["spec"] as JsonObject ?? [];
-        var pods = _pods.InNamespace(ns).Where(p => J.ControllerUid(p) == J.Uid(job)).ToList();
+        // Pods made by an earlier pass that the cache does not show yet count as active: no second one for the same slot.
+        if (_expectations.PendingCreates(ns, n => n.StartsWith(J.Name(job) + "-", StringComparison.Ordinal)).Count > 0) return;
+        var pods = _pods.InNamespace(ns).Where(p => J.ControllerUid(p) == J.Uid(job) && !_expectations.IsDeleted(p)).ToList();
         var succeeded = pods.Count(p => J.Text(p["status"]?["phase"]) == "Succeeded");
         var failed = pods.Count(p => J.Text(p["status"]?["phase"]) == "Failed");
         var active = pods.Where(p => J.Text(p["status"]?["phase"]) is not ("Succeeded" or "Failed") && !J.Deleting(p)).ToList();
@@ -76,7 +80,12 @@ internal sealed class JobController
         else if (failed > backoffLimit)
         {
             finished = Condition("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", now);
-            foreach (var pod in active) await _api.DeleteAsync(Kind.Pod.Item(ns, J.Name(pod)), stop).ConfigureAwait(false);
+            foreach (var pod in active)
+            {
+                _expectations.Deleted(J.Uid(pod));
+                await _api.DeleteAsync(Kind.Pod.Item(ns, J.Name(pod)), stop).ConfigureAwait(false);
+            }
+
             active.Clear();
         }
         else
@@ -145,6 +154,7 @@ internal sealed class JobController
             ["spec"] = podSpec,
         };
         var created = await _api.CreateAsync(Kind.Pod.Collection(ns), pod, stop).ConfigureAwait(false);
+        _expectations.Created(ns, J.Name(created));
         _log.Write($"job {ns}/{name}: created pod {J.Name(created)}");
         return created;
     }

@@ -29,6 +29,7 @@ internal sealed class StatefulSetController
     private readonly ApiClient _api;
     private readonly StandInLog _log;
     private readonly Events _events;
+    private readonly Expectations _expectations = new();
 
     public StatefulSetController(Kind kind, Informer sets, Informer pods, Informer claims, Informer accounts, ApiClient api, Events events, StandInLog log)
     {
@@ -51,6 +52,7 @@ internal sealed class StatefulSetController
 
     private async Task ReconcileAsync(CancellationToken stop)
     {
+        _expectations.Observe([.. _pods.Items(), .. _claims.Items()]);
         foreach (var set in _sets.Items().Where(s => !J.Deleting(s)))
         {
             try
@@ -73,9 +75,11 @@ internal sealed class StatefulSetController
         var first = J.Int(spec["ordinals"]?["start"], 0);
         var ordered = J.Text(spec["podManagementPolicy"]) != "Parallel";
         var updateRevision = Revisions.Of(name, spec["template"]);
-        var pods = _pods.InNamespace(ns).Where(p => J.ControllerUid(p) == J.Uid(set))
+        var pods = _pods.InNamespace(ns).Where(p => J.ControllerUid(p) == J.Uid(set) && !_expectations.IsDeleted(p))
             .Select(p => (Ordinal: Ordinal(name, J.Name(p)), Pod: p)).Where(p => p.Ordinal >= 0).ToDictionary(p => p.Ordinal, p => p.Pod);
         await WriteStatusAsync(set, pods.Values.ToList(), updateRevision, stop).ConfigureAwait(false);
+        // A pod made by an earlier pass that the cache does not show yet: nothing is decided before it shows.
+        if (_expectations.PendingCreates(ns, n => Ordinal(name, n) >= 0).Count > 0) return;
 
         for (var ordinal = first; ordinal < first + replicas; ordinal++)
         {
@@ -91,7 +95,7 @@ internal sealed class StatefulSetController
             if (phase is "Failed" or "Succeeded")
             {
                 // A pod that ended is replaced, as the controller does for a failed StatefulSet pod.
-                await _api.DeleteAsync(Kind.Pod.Item(ns, J.Name(pod)), stop).ConfigureAwait(false);
+                await DeletePodAsync(pod, stop).ConfigureAwait(false);
                 if (ordered) return;
                 continue;
             }
@@ -104,7 +108,7 @@ internal sealed class StatefulSetController
         {
             if (ordered && pods.Where(p => p.Key >= first && p.Key < first + replicas).Any(p => !Network.ClusterNetwork.PodReady(p.Value))) return;
             _log.Write($"{_kind.Plural} {ns}/{name}: scaling down, deleting {J.Name(pod)}");
-            await _api.DeleteAsync(Kind.Pod.Item(ns, J.Name(pod)), stop).ConfigureAwait(false);
+            await DeletePodAsync(pod, stop).ConfigureAwait(false);
             if (ordered) return;
         }
 
@@ -116,8 +120,14 @@ internal sealed class StatefulSetController
         if (stale.Value is { } old)
         {
             _log.Write($"{_kind.Plural} {ns}/{name}: rolling update to {updateRevision}, deleting {J.Name(old)}");
-            await _api.DeleteAsync(Kind.Pod.Item(ns, J.Name(old)), stop).ConfigureAwait(false);
+            await DeletePodAsync(old, stop).ConfigureAwait(false);
         }
+    }
+
+    private async Task DeletePodAsync(JsonObject pod, CancellationToken stop)
+    {
+        _expectations.Deleted(J.Uid(pod));
+        await _api.DeleteAsync(Kind.Pod.Item(J.Namespace(pod), J.Name(pod)), stop).ConfigureAwait(false);
     }
 
     private async Task CreatePodAsync(JsonObject set, int ordinal, string revision, CancellationToken stop)
@@ -173,6 +183,7 @@ internal sealed class StatefulSetController
         };
         try
         {
+            _expectations.Created(ns, name);
             await _api.CreateAsync(Kind.Pod.Collection(ns), pod, stop).ConfigureAwait(false);
             _log.Write($"{_kind.Plural} {ns}/{setName}: created pod {name} ({revision})");
         }
@@ -188,7 +199,7 @@ internal sealed class StatefulSetController
         foreach (var template in J.Objects(set["spec"]?["volumeClaimTemplates"]))
         {
             var name = $"{J.Name(template)}-{J.Name(set)}-{ordinal}";
-            if (_claims.Get(ns, name) is not null) continue;
+            if (_claims.Get(ns, name) is not null || _expectations.PendingCreates(ns, n => n == name).Count > 0) continue;
             var labels = J.Map(template["metadata"]?["labels"]);
             foreach (var (key, value) in J.Map(set["spec"]?["selector"]?["matchLabels"])) labels[key] = value;
             var metadata = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = J.Object(labels) };
@@ -201,6 +212,7 @@ internal sealed class StatefulSetController
 
             try
             {
+                _expectations.Created(ns, name);
                 await _api.CreateAsync(Kind.Claim.Collection(ns), new JsonObject
                 {
                     ["apiVersion"] = "v1",
@@ -222,9 +234,10 @@ internal sealed class StatefulSetController
         var old = set["status"] as JsonObject ?? [];
         var replicas = J.Int(set["spec"]?["replicas"], 1);
         var updated = pods.Count(p => Revision(p) == updateRevision);
-        var current = J.Text(old["currentRevision"]) is { Length: > 0 } c ? c : updateRevision;
-        if (updated == replicas && pods.Count == replicas) current = updateRevision;
         var ready = pods.Count(p => Network.ClusterNetwork.PodReady(p) && !J.Deleting(p));
+        var current = J.Text(old["currentRevision"]) is { Length: > 0 } c ? c : updateRevision;
+        // The rollout is complete once every pod is of the new revision and ready (stateful_set_control.go completeRollingUpdate).
+        if (updated == replicas && ready == replicas && pods.Count == replicas) current = updateRevision;
         var status = new JsonObject
         {
             ["observedGeneration"] = set["metadata"]?["generation"]?.DeepClone(),

@@ -27,7 +27,8 @@ internal sealed class HostsFile(string path, string owner)
         foreach (var (address, names) in records) block.Append(address).Append(' ').AppendLine(names);
         block.AppendLine(End);
         var text = block.ToString();
-        if (text == _written) return;
+        // Unchanged and still there (another writer of the file may have lost it in a race: then it is written again).
+        if (text == _written && File.ReadAllText(path).Contains(text, StringComparison.Ordinal)) return;
         Rewrite(lines => [.. WithoutBlock(lines, owner), .. text.TrimEnd('\n').Split('\n')]);
         _written = text;
     }
