@@ -1,3 +1,4 @@
+using System.Net;
 using Archiver.Emulators.MongoDb.Commands;
 using Archiver.Emulators.MongoDb.Server;
 using MongoDB.Bson;
@@ -5,8 +6,8 @@ using MongoDB.Bson;
 namespace Archiver.Emulators.MongoDb;
 
 /// <summary>
-/// A MongoDB replica set emulated in memory for tests and demos: 1–3 members on 127.0.0.1, one primary at a
-/// time, sharing one data set and one oplog, speaking enough of the wire protocol for MongoDB.Driver 3.x.
+/// A MongoDB replica set emulated in memory for tests and demos: 1–7 members on 127.0.0.1 (or addresses the caller
+/// gives), one primary at a time, sharing one data set and one oplog, speaking enough of the wire protocol for MongoDB.Driver 3.x.
 /// Not a database: see docs/emulators.md for what it does and does not do. The methods below are test hooks
 /// for fault injection; none of them exists as a wire command.
 /// </summary>
@@ -97,26 +98,93 @@ public sealed class MongoEmulator : IAsyncDisposable
     public static Task<MongoEmulator> StartAsync(MongoEmulatorOptions? options = null)
     {
         options ??= new MongoEmulatorOptions();
-        if (options.Members is < 1 or > 3)
+        if (options.Members is < 1 or > 7)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), "Members must be 1, 2 or 3");
+            throw new ArgumentOutOfRangeException(nameof(options), "Members must be between 1 and 7");
+        }
+
+        if (options.AdvertisedHosts is { } advertised && advertised.Count != options.Members)
+        {
+            throw new ArgumentException($"AdvertisedHosts names {advertised.Count} members, Members is {options.Members}", nameof(options));
+        }
+
+        if (options.StartStopped && options.AdvertisedHosts is null)
+        {
+            throw new ArgumentException("members that start stopped have no address yet: give AdvertisedHosts", nameof(options));
         }
 
         var state = new ReplicaSetState(options);
         var dispatcher = new CommandDispatcher();
         var members = new List<MemberServer>();
-        for (var i = 0; i < options.Members; i++)
+        try
         {
-            members.Add(new MemberServer(i, i == 0 ? options.Port : 0, state, dispatcher));
+            for (var i = 0; i < options.Members; i++)
+            {
+                var member = new MemberServer(i, state, dispatcher);
+                members.Add(member);
+                if (!options.StartStopped)
+                {
+                    member.Start(new IPEndPoint(IPAddress.Loopback, i == 0 ? options.Port : 0));
+                    state.MemberUp[i] = true;
+                }
+            }
+        }
+        catch
+        {
+            foreach (var member in members) _ = member.StopAsync();
+            throw;
         }
 
-        state.Hosts = members.Select(m => $"127.0.0.1:{m.Port}").ToList();
-        foreach (var member in members)
-        {
-            member.Run();
-        }
-
+        state.Hosts = options.AdvertisedHosts ?? members.Select(m => $"127.0.0.1:{m.EndPoint!.Port}").ToList();
         return Task.FromResult(new MongoEmulator(state, members));
+    }
+
+    /// <summary>Whether <paramref name="member"/> is serving.</summary>
+    public bool IsMemberUp(int member)
+    {
+        CheckMember(member);
+        lock (_state.Sync)
+        {
+            return _state.MemberUp[member];
+        }
+    }
+
+    /// <summary>Where <paramref name="member"/> listens, or null while it is stopped.</summary>
+    public IPEndPoint? MemberEndPoint(int member)
+    {
+        CheckMember(member);
+        return _members[member].EndPoint;
+    }
+
+    /// <summary>
+    /// Starts a stopped member listening on <paramref name="endPoint"/> (port 0: a free one), as a mongod coming back
+    /// (possibly at a new address) rejoins its set: as a secondary, with the shared data; who is primary does not
+    /// change. Throws a SocketException if the address is taken.
+    /// </summary>
+    public void StartMember(int member, IPEndPoint endPoint)
+    {
+        CheckMember(member);
+        _members[member].Start(endPoint);
+        lock (_state.Sync)
+        {
+            _state.MemberUp[member] = true;
+        }
+    }
+
+    /// <summary>
+    /// Stops a member as if its mongod died: its listener closes (connections to it are refused) and its open
+    /// connections are reset; replSetGetStatus reports it unreachable. If it was the primary it stays named primary
+    /// (the others have not noticed yet): elect another with <see cref="StepDown"/> and <see cref="StepUp"/>.
+    /// </summary>
+    public async Task StopMemberAsync(int member)
+    {
+        CheckMember(member);
+        lock (_state.Sync)
+        {
+            _state.MemberUp[member] = false;
+        }
+
+        await _members[member].StopAsync().ConfigureAwait(false);
     }
 
     /// <summary>Keeps the majority commit point where it is: later entries are "not yet majority-committed".</summary>
@@ -143,8 +211,7 @@ public sealed class MongoEmulator : IAsyncDisposable
     /// <summary>Makes <paramref name="member"/> primary in a new term and logs its "new primary" no-op.</summary>
     public void StepUp(int member)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(member);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(member, _members.Count);
+        CheckMember(member);
         _state.StepUp(member);
     }
 
@@ -184,6 +251,12 @@ public sealed class MongoEmulator : IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    private void CheckMember(int member)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(member);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(member, _members.Count);
     }
 
     private async Task RunNoopsAsync(TimeSpan interval)

@@ -6,8 +6,28 @@ public sealed record MongoEmulatorOptions
     /// <summary>Port of the first member; 0 picks a free one. Other members always get free ports.</summary>
     public int Port { get; init; }
 
-    /// <summary>Emulated replica-set members (1–3), sharing one data set and oplog; member 0 starts as primary.</summary>
+    /// <summary>Emulated replica-set members (1–7, MongoDB's most voting members), sharing one data set and oplog; member 0 starts as primary.</summary>
     public int Members { get; init; } = 1;
+
+    /// <summary>
+    /// The host strings hello, replSetGetStatus and <see cref="MongoEmulator.Hosts"/> name the members by, one per member
+    /// (e.g. <c>mg-0.mg-pods.demo.svc:27017</c> for members served at pod addresses); null: <c>127.0.0.1:port</c>. A
+    /// driver finds the members by these names, so they must resolve to where the members listen.
+    /// </summary>
+    public IReadOnlyList<string>? AdvertisedHosts { get; init; }
+
+    /// <summary>
+    /// Every member starts stopped (not listening), to be started with <see cref="MongoEmulator.StartMember"/> on an
+    /// address of the caller's choosing; needs <see cref="AdvertisedHosts"/>.
+    /// </summary>
+    public bool StartStopped { get; init; }
+
+    /// <summary>
+    /// Users of the <c>admin</c> database (name → password), each with the <c>root</c> role. When set, clients must
+    /// authenticate (SCRAM-SHA-256 or SCRAM-SHA-1) before any command but the handshake, ping and buildInfo, as
+    /// mongod with <c>--auth</c>; null or empty: no authentication.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Users { get; init; }
 
     public string ReplicaSetName { get; init; } = "rs0";
 

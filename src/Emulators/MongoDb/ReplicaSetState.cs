@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Auth;
 using Archiver.Emulators.MongoDb.Oplog;
 using Archiver.Emulators.MongoDb.Query;
 using Archiver.Emulators.MongoDb.Storage;
@@ -22,6 +23,8 @@ internal sealed partial class ReplicaSetState
         Options = options;
         Clock = new OpTimeClock(options.Time);
         Oplog = new OplogCollection(options.OplogSizeBytes);
+        Users = new UserDirectory(options.Users);
+        MemberUp = new bool[options.Members];
         lock (Sync)
         {
             Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
@@ -50,6 +53,12 @@ internal sealed partial class ReplicaSetState
     public int PrimaryIndex { get; private set; }
 
     public IReadOnlyList<string> Hosts { get; set; } = [];
+
+    /// <summary>The users clients must authenticate as (none: no authentication).</summary>
+    public UserDirectory Users { get; }
+
+    /// <summary>Which members are serving (a stopped member is "not reachable" in replSetGetStatus). Under <see cref="Sync"/>.</summary>
+    public bool[] MemberUp { get; }
 
     /// <summary>Counted by the members' TLS handshakes (Interlocked): a test hook, read through <see cref="MongoEmulator.TlsHandshakesFailed"/>.</summary>
     public long TlsHandshakesFailed;

@@ -1,10 +1,15 @@
 using System.CommandLine;
+using Archiver.Emulators.Cluster;
 using Archiver.Emulators.MongoDb;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Cli;
 
-/// <summary><c>archiver emulator mongodb</c>: the MongoDB emulator on its own, for trying Archiver without a replica set.</summary>
+/// <summary>
+/// <c>archiver emulator mongodb</c>: the MongoDB emulator on its own, for trying Archiver without a replica set;
+/// <c>archiver emulator cluster</c>: the cluster stand-in (API server, controllers, kubelet, KubeDB), for trying
+/// Archiver in cluster mode where no cluster can run.
+/// </summary>
 public static class EmulatorCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
@@ -84,6 +89,83 @@ public static class EmulatorCommand
 
             return ExitCodes.Ok;
         });
-        return new Command("emulator", "Run a stand-in for a system Archiver talks to (for trying it out; see docs/emulators.md).") { mongodb };
+        return new Command("emulator", "Run a stand-in for a system Archiver talks to (for trying it out; see docs/emulators.md).") { mongodb, Cluster(output, error) };
+    }
+
+    private static Command Cluster(TextWriter output, TextWriter error)
+    {
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Write the admin's kubeconfig here.", DefaultValueFactory = _ => "./archiver-cluster.kubeconfig" };
+        var port = new Option<int>("--port") { Description = "The API server's port on 127.0.0.1 (0: any free one).", DefaultValueFactory = _ => 0 };
+        var namespaces = new Option<string[]>("--namespace") { Description = "Namespaces that exist from the start (more can be made with kubectl).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["default", "demo", "archiver"] };
+        var election = new Option<int>("--election-timeout") { Description = "Seconds a replica set waits after losing its primary before electing another (MongoDB's default is 10).", DefaultValueFactory = _ => 10 };
+        var archiver = new Option<string?>("--archiver-dll") { Description = "The archiver.dll that pods of the archiver image run (default: this one)." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print what the controllers and the kubelet do." };
+        var cluster = new Command("cluster", """
+            Run a stand-in for a Kubernetes cluster with KubeDB on this machine, as root: an API server (RBAC, TLS,
+            tokens) that kubectl drives, the StatefulSet, PetSet and Job controllers, a kubelet that runs pods as local
+            processes (the archiver image as this archiver, MongoDB's image as replica-set members), the cluster's
+            names in /etc/hosts, and a KubeDB stand-in that provisions kubedb.com MongoDB replica sets. Not a cluster:
+            see docs/emulators.md for what it does and does not do. Ctrl+C stops every pod and removes the names.
+
+            Example:
+              archiver emulator cluster --kubeconfig ./kubeconfig
+              KUBECONFIG=./kubeconfig kubectl apply -f mongodb.yaml
+            """)
+        {
+            kubeconfig, port, namespaces, election, archiver, verbose,
+        };
+        cluster.SetAction(async (parse, cancellation) =>
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                await error.WriteLineAsync("archiver emulator cluster: runs on Linux only (mount namespaces, /etc/hosts)");
+                return ExitCodes.Failed;
+            }
+
+            ClusterStandIn standIn;
+            try
+            {
+                standIn = await ClusterStandIn.StartAsync(new ClusterStandInOptions
+                {
+                    ApiPort = parse.GetValue(port),
+                    Namespaces = parse.GetValue(namespaces)!,
+                    ElectionTimeout = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(election))),
+                    ArchiverAssembly = parse.GetValue(archiver) is { } dll ? Path.GetFullPath(dll) : null,
+                    LogWriter = parse.GetValue(verbose) ? output : null,
+                }, cancellation);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+            {
+                await error.WriteLineAsync($"archiver emulator cluster: {e.Message}");
+                return ExitCodes.Failed;
+            }
+
+            await using (standIn)
+            {
+                var path = Path.GetFullPath(parse.GetValue(kubeconfig)!);
+                await File.WriteAllTextAsync(path, standIn.Kubeconfig(), CancellationToken.None);
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                await output.WriteLineAsync($"""
+                    Cluster stand-in {standIn.Id}: API server {standIn.Api.Url} (TLS, RBAC), pods at 127.{standIn.NetworkPrefix}.x.y.
+                    kubeconfig (the admin's): {path}
+                      export KUBECONFIG={path}
+                      kubectl get namespaces
+                    KubeDB's and Archiver's CRDs are installed. Cluster names resolve through /etc/hosts (the stand-in's block);
+                    kubectl logs is not served: containers' logs are in the pods' folders. Ctrl+C stops it.
+                    """);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C: the normal way out.
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return cluster;
     }
 }
+

@@ -15,6 +15,9 @@ internal sealed class CommandContext
 
     public required long ConnectionId { get; init; }
 
+    /// <summary>The client connection the command came on: who is authenticated on it.</summary>
+    public Server.ClientConnection? Connection { get; init; }
+
     public required CancellationToken Cancellation { get; init; }
 
     /// <summary>Where reads and writes go: the shared data, or an open transaction's private view of it.</summary>

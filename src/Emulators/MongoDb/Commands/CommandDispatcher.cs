@@ -5,8 +5,8 @@ using MongoDB.Bson;
 namespace Archiver.Emulators.MongoDb.Commands;
 
 /// <summary>
-/// Routes a command to its handler after the replica-set checks a mongod makes first: writes only on the
-/// primary (NotWritablePrimary), primary-only reads refused on a secondary, transaction and retryable-write
+/// Routes a command to its handler after the checks a mongod makes first: authentication when users are set,
+/// writes only on the primary (NotWritablePrimary), primary-only reads refused on a secondary, transaction and retryable-write
 /// session bookkeeping. Turns a <see cref="CommandError"/> into an error reply.
 /// </summary>
 internal sealed class CommandDispatcher
@@ -35,6 +35,7 @@ internal sealed class CommandDispatcher
         TransactionCommands.Register(this);
         ReplicationCommands.Register(this);
         DbHashCommand.Register(this);
+        AuthCommands.Register(this);
     }
 
     public void Add(string name, CommandHandler handler) => _handlers.Add(name, handler);
@@ -75,6 +76,12 @@ internal sealed class CommandDispatcher
         }
 
         var state = context.State;
+        if (state.Users.Enabled && context.Connection is { User: null } && !AuthCommands.WithoutAuthentication.Contains(context.Name))
+        {
+            // As mongod with --auth (KubeDB runs it so): nothing but the handshake before the client authenticates.
+            throw new CommandError(ErrorCode.Unauthorized, $"command {context.Name} requires authentication");
+        }
+
         var isWrite = Writes.Contains(context.Name);
         if (isWrite && !state.IsPrimary(context.Member))
         {

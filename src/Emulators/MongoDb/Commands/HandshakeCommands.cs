@@ -19,11 +19,7 @@ internal static class HandshakeCommands
         dispatcher.Add("endSessions", EndSessions);
         dispatcher.Add("killSessions", _ => Task.FromResult(Ok()));
         dispatcher.Add("getParameter", _ => Task.FromResult(Ok()));
-        dispatcher.Add("connectionStatus", _ => Task.FromResult(new BsonDocument
-        {
-            { "authInfo", new BsonDocument { { "authenticatedUsers", new BsonArray() }, { "authenticatedUserRoles", new BsonArray() } } },
-            { "ok", 1.0 },
-        }));
+        dispatcher.Add("connectionStatus", c => Task.FromResult(ConnectionStatus(c)));
         dispatcher.Add("whatsmyuri", c => Task.FromResult(new BsonDocument { { "you", $"127.0.0.1:{c.ConnectionId}" }, { "ok", 1.0 } }));
         dispatcher.Add("serverStatus", c => Task.FromResult(new BsonDocument
         {
@@ -91,9 +87,32 @@ internal static class HandshakeCommands
                 reply.Add("helloOk", true);
             }
 
+            // A driver with credentials asks which mechanisms its user has ("admin.root") and picks SCRAM-SHA-256 if listed.
+            if (context.Command.TryGetValue("saslSupportedMechs", out var asked) && asked is BsonString { Value: var qualified }
+                && qualified.StartsWith("admin.", StringComparison.Ordinal) && state.Users.Exists(qualified["admin.".Length..]))
+            {
+                reply.Add("saslSupportedMechs", new BsonArray { "SCRAM-SHA-1", "SCRAM-SHA-256" });
+            }
+
             reply.Add("ok", 1.0);
             return reply;
         }
+    }
+
+    private static BsonDocument ConnectionStatus(CommandContext context)
+    {
+        var user = context.Connection?.User;
+        return new BsonDocument
+        {
+            {
+                "authInfo", new BsonDocument
+                {
+                    { "authenticatedUsers", user is null ? new BsonArray() : new BsonArray { new BsonDocument { { "user", user }, { "db", "admin" } } } },
+                    { "authenticatedUserRoles", user is null ? new BsonArray() : new BsonArray { new BsonDocument { { "role", "root" }, { "db", "admin" } } } },
+                }
+            },
+            { "ok", 1.0 },
+        };
     }
 
     private static BsonDocument BuildInfo() => new()

@@ -49,13 +49,15 @@ internal static class ReplicationCommands
             for (var i = 0; i < state.Hosts.Count; i++)
             {
                 var primary = state.IsPrimary(i);
+                // A stopped member is what mongod's heartbeats make of an unreachable one: health 0, state 8.
+                var up = state.MemberUp[i];
                 members.Add(new BsonDocument
                 {
                     { "_id", i },
                     { "name", state.Hosts[i] },
-                    { "health", 1.0 },
-                    { "state", primary ? 1 : 2 },
-                    { "stateStr", primary ? "PRIMARY" : "SECONDARY" },
+                    { "health", up ? 1.0 : 0.0 },
+                    { "state", !up ? 8 : primary ? 1 : 2 },
+                    { "stateStr", !up ? "(not reachable/healthy)" : primary ? "PRIMARY" : "SECONDARY" },
                     { "optime", last.ToDocument() },
                     { "optimeDate", new BsonDateTime(last.Wall) },
                     { "self", i == context.Member },

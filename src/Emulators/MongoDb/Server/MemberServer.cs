@@ -10,37 +10,85 @@ using MongoDB.Bson;
 namespace Archiver.Emulators.MongoDb.Server;
 
 /// <summary>
-/// One replica-set member: a TCP listener on 127.0.0.1 and a loop per connection that reads a message, runs its
-/// command and writes the reply. Connections are served concurrently; messages on one connection in order,
-/// as mongod does.
+/// One replica-set member: a TCP listener and a loop per connection that reads a message, runs its command and
+/// writes the reply. Connections are served concurrently; messages on one connection in order, as mongod does. A
+/// member can be stopped (its listener closed and every connection reset, as when its mongod dies) and started again,
+/// on the same or another address (as a pod comes back with a new IP).
 /// </summary>
 internal sealed class MemberServer : IAsyncDisposable
 {
     private static long s_nextConnectionId;
     private static int s_nextRequestId;
 
-    private readonly TcpListener _listener;
     private readonly ReplicaSetState _state;
     private readonly CommandDispatcher _dispatcher;
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<long, TcpClient> _connections = new();
-    private Task _acceptLoop = Task.CompletedTask;
+    private readonly Lock _sync = new();
+    private Run? _run;
 
-    public MemberServer(int index, int port, ReplicaSetState state, CommandDispatcher dispatcher)
+    public MemberServer(int index, ReplicaSetState state, CommandDispatcher dispatcher)
     {
         Index = index;
         _state = state;
         _dispatcher = dispatcher;
-        _listener = new TcpListener(IPAddress.Loopback, port);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
     }
 
     public int Index { get; }
 
-    public int Port { get; }
+    /// <summary>Where the member listens, or null while it is stopped.</summary>
+    public IPEndPoint? EndPoint
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _run?.EndPoint;
+            }
+        }
+    }
 
-    public void Run() => _acceptLoop = AcceptAsync();
+    /// <summary>Binds <paramref name="endPoint"/> (port 0: a free one) and serves it; throws if it is already up or the address is taken.</summary>
+    public void Start(IPEndPoint endPoint)
+    {
+        lock (_sync)
+        {
+            if (_run is not null) throw new InvalidOperationException($"member {Index} is already up on {_run.EndPoint}");
+            var listener = new TcpListener(endPoint);
+            listener.Start();
+            var run = new Run(listener, (IPEndPoint)listener.LocalEndpoint);
+            run.AcceptLoop = AcceptAsync(run);
+            _run = run;
+        }
+    }
+
+    /// <summary>
+    /// Closes the listener (new connections are refused) and resets every open connection, as a mongod that dies
+    /// does. Cursors and sessions live in the shared state and survive, as they would on the other members.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        Run? run;
+        lock (_sync)
+        {
+            run = _run;
+            _run = null;
+        }
+
+        if (run is null) return;
+        await run.Stop.CancelAsync().ConfigureAwait(false);
+        run.Listener.Stop();
+        KillConnections();
+        try
+        {
+            await run.AcceptLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Expected on shutdown.
+        }
+
+        run.Stop.Dispose();
+    }
 
     /// <summary>
     /// Resets every open connection (the driver sees a network error, as when a mongod drops clients). A
@@ -67,31 +115,16 @@ internal sealed class MemberServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
-        KillConnections();
-        try
-        {
-            await _acceptLoop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Expected on shutdown.
-        }
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
+    private async Task AcceptAsync(Run run)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!run.Stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
+                client = await run.Listener.AcceptTcpClientAsync(run.Stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -101,11 +134,11 @@ internal sealed class MemberServer : IAsyncDisposable
             client.NoDelay = true;
             var id = Interlocked.Increment(ref s_nextConnectionId);
             _connections[id] = client;
-            _ = ServeAsync(id, client);
+            _ = ServeAsync(new ClientConnection(id), client, run.Stop.Token);
         }
     }
 
-    private async Task ServeAsync(long connectionId, TcpClient client)
+    private async Task ServeAsync(ClientConnection connection, TcpClient client, CancellationToken stop)
     {
         Stream? tlsStream = null;
         try
@@ -113,19 +146,19 @@ internal sealed class MemberServer : IAsyncDisposable
             // The TLS stream leaves the socket to the TcpClient, disposed below by whoever takes it out of the map.
             var network = client.GetStream();
             Stream stream = network;
-            if (_state.Options.Tls is { } tls) stream = tlsStream = await HandshakeAsync(network, tls).ConfigureAwait(false);
-            while (!_stop.IsCancellationRequested)
+            if (_state.Options.Tls is { } tls) stream = tlsStream = await HandshakeAsync(network, tls, stop).ConfigureAwait(false);
+            while (!stop.IsCancellationRequested)
             {
-                var message = await WireCodec.ReadAsync(stream, _stop.Token).ConfigureAwait(false);
+                var message = await WireCodec.ReadAsync(stream, stop).ConfigureAwait(false);
                 if (message is null)
                 {
                     break;
                 }
 
-                var reply = await HandleAsync(connectionId, message).ConfigureAwait(false);
+                var reply = await HandleAsync(connection, message, stop).ConfigureAwait(false);
                 if (reply is not null)
                 {
-                    await stream.WriteAsync(reply, _stop.Token).ConfigureAwait(false);
+                    await stream.WriteAsync(reply, stop).ConfigureAwait(false);
                 }
             }
         }
@@ -137,7 +170,7 @@ internal sealed class MemberServer : IAsyncDisposable
         {
             if (tlsStream is not null) await tlsStream.DisposeAsync().ConfigureAwait(false);
             // Killed meanwhile: KillConnections took it out and disposes it (after setting the reset linger).
-            if (_connections.TryRemove(connectionId, out _))
+            if (_connections.TryRemove(connection.Id, out _))
             {
                 client.Dispose();
             }
@@ -148,11 +181,11 @@ internal sealed class MemberServer : IAsyncDisposable
     /// TLS before the first message, as mongod in requireTLS mode: a client that sends plain bytes fails the handshake
     /// and is dropped; with a client CA, a client without a certificate that CA issued is refused.
     /// </summary>
-    private async Task<Stream> HandshakeAsync(NetworkStream network, MongoEmulatorTls tls)
+    private async Task<Stream> HandshakeAsync(NetworkStream network, MongoEmulatorTls tls, CancellationToken stop)
     {
         var ssl = new SslStream(network, leaveInnerStreamOpen: true);
         // A client that connects and says nothing must not hold its connection until the server stops.
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
@@ -184,7 +217,7 @@ internal sealed class MemberServer : IAsyncDisposable
         return chain.Build(client);
     }
 
-    private async Task<byte[]?> HandleAsync(long connectionId, WireMessage message)
+    private async Task<byte[]?> HandleAsync(ClientConnection connection, WireMessage message, CancellationToken stop)
     {
         var requestId = Interlocked.Increment(ref s_nextRequestId);
         switch (message.OpCode)
@@ -192,13 +225,13 @@ internal sealed class MemberServer : IAsyncDisposable
             case WireCodec.OpMsg:
                 var (flags, command) = WireCodec.ParseMsg(message.Body);
                 var database = command.GetValue("$db", "admin").AsString;
-                var reply = await _dispatcher.DispatchAsync(Context(connectionId, command, database)).ConfigureAwait(false);
+                var reply = await _dispatcher.DispatchAsync(Context(connection, command, database, stop)).ConfigureAwait(false);
                 // A moreToCome request (an unacknowledged write) must get no reply at all.
                 return (flags & WireCodec.MoreToCome) != 0 ? null : WireCodec.EncodeMsg(requestId, message.RequestId, reply);
             case WireCodec.OpQuery:
                 var (name, query) = WireCodec.ParseQuery(message.Body);
                 var db = name.EndsWith(".$cmd", StringComparison.Ordinal) ? name[..^5] : name;
-                var answer = await _dispatcher.DispatchAsync(Context(connectionId, query, db)).ConfigureAwait(false);
+                var answer = await _dispatcher.DispatchAsync(Context(connection, query, db, stop)).ConfigureAwait(false);
                 return WireCodec.EncodeReply(requestId, message.RequestId, answer);
             default:
                 // OP_COMPRESSED never arrives because hello offers no compressor; anything else is not spoken.
@@ -206,13 +239,26 @@ internal sealed class MemberServer : IAsyncDisposable
         }
     }
 
-    private CommandContext Context(long connectionId, BsonDocument command, string database) => new()
+    private CommandContext Context(ClientConnection connection, BsonDocument command, string database, CancellationToken stop) => new()
     {
         Command = command,
         Database = database,
         State = _state,
         Member = Index,
-        ConnectionId = connectionId,
-        Cancellation = _stop.Token,
+        ConnectionId = connection.Id,
+        Connection = connection,
+        Cancellation = stop,
     };
+
+    /// <summary>One period of listening: from <see cref="Start"/> to <see cref="StopAsync"/>.</summary>
+    private sealed class Run(TcpListener listener, IPEndPoint endPoint)
+    {
+        public TcpListener Listener { get; } = listener;
+
+        public IPEndPoint EndPoint { get; } = endPoint;
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public Task AcceptLoop { get; set; } = Task.CompletedTask;
+    }
 }

@@ -1,0 +1,213 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Archiver.Emulators.Cluster.Api;
+
+namespace Archiver.Emulators.Cluster.KubeDb;
+
+/// <summary>
+/// The objects KubeDB makes for a MongoDB replica set, named and labelled as kubedb/apimachinery's MongoDB helpers
+/// name them (<c>apis/kubedb/v1/mongodb_helpers.go</c>: OffshootSelectors, GoverningServiceName, GetAuthSecretName;
+/// constants in <c>apis/kubedb/constants.go</c>), each owned by the MongoDB (<c>controller: true</c>,
+/// <c>blockOwnerDeletion: true</c>). The operator's exact pod template is not public; this one has what the stand-in
+/// doc lists (container <c>mongodb</c>, port <c>db</c>, <c>datadir</c> at <c>/data/db</c>, the <c>mongosh</c> ping
+/// probes, root credentials from the auth secret) and leaves out KubeDB's own images (the
+/// <c>replication-mode-detector</c> sidecar and the <c>copy-config</c> init container), which cannot run here: the
+/// stand-in sets the role labels itself.
+/// </summary>
+internal static class MongoDbManifests
+{
+    public const string RoleLabel = "kubedb.com/role";
+
+    public static Dictionary<string, string> Selectors(string db) => new(StringComparer.Ordinal)
+    {
+        ["app.kubernetes.io/name"] = "mongodbs.kubedb.com",
+        ["app.kubernetes.io/instance"] = db,
+        ["app.kubernetes.io/managed-by"] = "kubedb.com",
+    };
+
+    /// <summary>The MongoDB's own labels (but KubeDB's selector keys), then the selectors and the component.</summary>
+    public static JsonObject Labels(JsonObject mongo)
+    {
+        var labels = J.Labels(mongo).Where(l => !l.Key.StartsWith("app.kubernetes.io/", StringComparison.Ordinal)).ToDictionary();
+        foreach (var (key, value) in Selectors(J.Name(mongo))) labels[key] = value;
+        labels["app.kubernetes.io/component"] = "database";
+        return J.Object(labels);
+    }
+
+    public static string AuthSecretName(JsonObject mongo) =>
+        J.Text(mongo["spec"]?["authSecret"]?["name"]) is { Length: > 0 } name ? name : $"{J.Name(mongo)}-auth";
+
+    public static string GoverningService(string db) => $"{db}-pods";
+
+    public static string Image(JsonObject mongo) => $"ghcr.io/appscode-images/mongo:{(J.Text(mongo["spec"]?["version"]) is { Length: > 0 } v ? v : "7.0.21")}";
+
+    public static JsonObject Metadata(JsonObject mongo, string name) => new()
+    {
+        ["name"] = name,
+        ["namespace"] = J.Namespace(mongo),
+        ["labels"] = Labels(mongo),
+        ["ownerReferences"] = new JsonArray(J.ControllerReference(mongo)),
+    };
+
+    public static JsonObject AuthSecret(JsonObject mongo) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Secret",
+        ["metadata"] = Metadata(mongo, AuthSecretName(mongo)),
+        ["type"] = "kubernetes.io/basic-auth",
+        ["data"] = new JsonObject
+        {
+            ["username"] = Convert.ToBase64String("root"u8),
+            ["password"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(RandomPassword())),
+        },
+    };
+
+    public static JsonObject KeySecret(JsonObject mongo) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Secret",
+        ["metadata"] = Metadata(mongo, $"{J.Name(mongo)}-key"),
+        ["type"] = "Opaque",
+        ["data"] = new JsonObject { ["key.txt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(756)))) },
+    };
+
+    public static JsonObject ServiceAccount(JsonObject mongo) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "ServiceAccount",
+        ["metadata"] = Metadata(mongo, J.Name(mongo)),
+    };
+
+    /// <summary>The headless governing Service: every pod's name resolves, ready or not, so members can find each other.</summary>
+    public static JsonObject GoverningServiceObject(JsonObject mongo) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Service",
+        ["metadata"] = Metadata(mongo, GoverningService(J.Name(mongo))),
+        ["spec"] = new JsonObject
+        {
+            ["clusterIP"] = "None",
+            ["publishNotReadyAddresses"] = true,
+            ["selector"] = J.Object(Selectors(J.Name(mongo))),
+            ["ports"] = new JsonArray(new JsonObject { ["name"] = "db", ["port"] = 27017, ["targetPort"] = "db", ["protocol"] = "TCP" }),
+        },
+    };
+
+    /// <summary>The primary Service: the pod labelled primary, the one endpoint clients write to.</summary>
+    public static JsonObject PrimaryService(JsonObject mongo)
+    {
+        var selector = Selectors(J.Name(mongo));
+        selector[RoleLabel] = "primary";
+        return new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Service",
+            ["metadata"] = Metadata(mongo, J.Name(mongo)),
+            ["spec"] = new JsonObject
+            {
+                ["type"] = "ClusterIP",
+                ["selector"] = J.Object(selector),
+                ["ports"] = new JsonArray(new JsonObject { ["name"] = "primary", ["port"] = 27017, ["targetPort"] = "db", ["protocol"] = "TCP" }),
+            },
+        };
+    }
+
+    /// <summary>The StatefulSet (v1alpha2-era KubeDB) or PetSet (v1) running the members.</summary>
+    public static JsonObject Workload(JsonObject mongo, bool petSet)
+    {
+        var db = J.Name(mongo);
+        var spec = mongo["spec"] as JsonObject ?? [];
+        var template = spec["podTemplate"] as JsonObject ?? [];
+        var templateLabels = J.Map(template["metadata"]?["labels"]);
+        foreach (var (key, value) in Selectors(db)) templateLabels[key] = value;
+        templateLabels["app.kubernetes.io/component"] = "database";
+        var storage = spec["storage"] as JsonObject ?? [];
+        var secret = AuthSecretName(mongo);
+        var probe = new JsonObject
+        {
+            ["exec"] = new JsonObject
+            {
+                ["command"] = new JsonArray("bash", "-c", """
+                    set -x; if [[ $(mongosh admin --host=localhost --authenticationDatabase=admin --username="$MONGO_INITDB_ROOT_USERNAME" --password="$MONGO_INITDB_ROOT_PASSWORD" --quiet --eval "db.adminCommand('ping').ok") -eq "1" ]]; then exit 0; fi; exit 1
+                    """),
+            },
+            ["periodSeconds"] = 10,
+            ["timeoutSeconds"] = 10,
+            ["failureThreshold"] = 3,
+            ["successThreshold"] = 1,
+        };
+        var env = new JsonArray(
+            SecretEnv("MONGO_INITDB_ROOT_USERNAME", secret, "username"),
+            SecretEnv("MONGO_INITDB_ROOT_PASSWORD", secret, "password"));
+        foreach (var extra in J.Objects(template["spec"]?["containers"]).Where(c => J.Text(c["name"]) == "mongodb").SelectMany(c => J.Objects(c["env"])))
+        {
+            env.Add(extra.DeepClone());
+        }
+
+        return new JsonObject
+        {
+            ["apiVersion"] = petSet ? "apps.k8s.appscode.com/v1" : "apps/v1",
+            ["kind"] = petSet ? "PetSet" : "StatefulSet",
+            ["metadata"] = Metadata(mongo, db),
+            ["spec"] = new JsonObject
+            {
+                ["replicas"] = J.Int(spec["replicas"], 1),
+                ["serviceName"] = GoverningService(db),
+                ["podManagementPolicy"] = "OrderedReady",
+                ["selector"] = new JsonObject { ["matchLabels"] = J.Object(Selectors(db)) },
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject
+                    {
+                        ["labels"] = J.Object(templateLabels),
+                        ["annotations"] = template["metadata"]?["annotations"]?.DeepClone() ?? new JsonObject(),
+                    },
+                    ["spec"] = new JsonObject
+                    {
+                        ["serviceAccountName"] = J.Text(template["spec"]?["serviceAccountName"]) is { Length: > 0 } sa ? sa : db,
+                        ["terminationGracePeriodSeconds"] = 30,
+                        ["containers"] = new JsonArray(new JsonObject
+                        {
+                            ["name"] = "mongodb",
+                            ["image"] = Image(mongo),
+                            ["args"] = new JsonArray("--dbpath=/data/db", "--auth", "--port=27017", "--ipv6", "--bind_ip_all",
+                                $"--replSet={J.Text(spec["replicaSet"]?["name"])}", "--keyFile=/data/configdb/key.txt", "--clusterAuthMode=keyFile"),
+                            ["env"] = env,
+                            ["ports"] = new JsonArray(new JsonObject { ["name"] = "db", ["containerPort"] = 27017, ["protocol"] = "TCP" }),
+                            ["readinessProbe"] = probe.DeepClone(),
+                            ["livenessProbe"] = probe.DeepClone(),
+                            ["volumeMounts"] = new JsonArray(
+                                new JsonObject { ["name"] = "datadir", ["mountPath"] = "/data/db" },
+                                new JsonObject { ["name"] = "keydir", ["mountPath"] = "/data/configdb", ["readOnly"] = true }),
+                        }),
+                        ["volumes"] = new JsonArray(new JsonObject
+                        {
+                            ["name"] = "keydir",
+                            ["secret"] = new JsonObject { ["secretName"] = $"{db}-key", ["defaultMode"] = 256 },
+                        }),
+                    },
+                },
+                ["volumeClaimTemplates"] = new JsonArray(new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["name"] = "datadir" },
+                    ["spec"] = new JsonObject
+                    {
+                        ["accessModes"] = storage["accessModes"]?.DeepClone() ?? new JsonArray("ReadWriteOnce"),
+                        ["resources"] = storage["resources"]?.DeepClone() ?? new JsonObject { ["requests"] = new JsonObject { ["storage"] = "1Gi" } },
+                        ["storageClassName"] = storage["storageClassName"]?.DeepClone(),
+                    },
+                }),
+            },
+        };
+    }
+
+    private static JsonObject SecretEnv(string name, string secret, string key) => new()
+    {
+        ["name"] = name,
+        ["valueFrom"] = new JsonObject { ["secretKeyRef"] = new JsonObject { ["name"] = secret, ["key"] = key } },
+    };
+
+    /// <summary>Sixteen letters and digits, as KubeDB's generated root passwords.</summary>
+    private static string RandomPassword() => RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 16);
+}
