@@ -76,6 +76,29 @@ public sealed class KubectlRbacTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_may_bind_the_sidecar_role_it_holds_bind_on_but_no_role_whose_permissions_it_lacks()
+    {
+        var node = new Kubectl(_api, _api.IssueServiceAccountToken("archiver", "archiver"));
+        using var _ = node;
+        (await _admin.RunWithInputAsync("""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata: {name: secrets-reader}
+            rules: [{apiGroups: [""], resources: [secrets], verbs: [get, list]}]
+            """, "apply", "-f", "-")).Succeeded();
+
+        var sidecar = await node.RunWithInputAsync(SidecarBinding, "apply", "-f", "-");
+        var escalation = await node.RunWithInputAsync(SidecarBinding.Replace("name: archiver-sidecar, namespace", "name: reader, namespace", StringComparison.Ordinal)
+            .Replace("name: archiver-sidecar}", "name: secrets-reader}", StringComparison.Ordinal), "apply", "-f", "-");
+
+        Assert.Contains("rolebinding.rbac.authorization.k8s.io/archiver-sidecar created", sidecar.Succeeded().Output, StringComparison.Ordinal);
+        Assert.Equal(1, escalation.ExitCode);
+        // The node gets secrets but may not list them: the role's rule is not held as a whole.
+        Assert.Contains("rolebindings.rbac.authorization.k8s.io \"reader\" is forbidden: user \"system:serviceaccount:archiver:archiver\"", escalation.Error, StringComparison.Ordinal);
+        Assert.Contains("is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"list\"]}", escalation.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_token_is_unauthorized()
     {
         var stranger = new Kubectl(_api, "not-a-token");

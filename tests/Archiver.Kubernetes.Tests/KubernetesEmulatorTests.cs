@@ -63,6 +63,26 @@ public sealed class KubernetesEmulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_secrets_stringData_is_stored_as_data_and_a_null_field_is_no_field()
+    {
+        var post = await _http.PostAsJsonAsync("/api/v1/namespaces/demo/secrets", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "s", ["labels"] = null },
+            ["data"] = new JsonObject { ["a"] = "b2xk", ["b"] = "a2VwdA==" },
+            ["stringData"] = new JsonObject { ["a"] = "new" },
+        });
+        post.EnsureSuccessStatusCode();
+
+        var stored = (await _http.GetFromJsonAsync<JsonObject>("/api/v1/namespaces/demo/secrets/s"))!;
+
+        Assert.Null(stored["stringData"]);
+        Assert.Equal("bmV3", stored["data"]!["a"]!.GetValue<string>());
+        Assert.Equal("a2VwdA==", stored["data"]!["b"]!.GetValue<string>());
+        Assert.Equal("Opaque", stored["type"]!.GetValue<string>());
+        Assert.False(stored["metadata"]!.AsObject().ContainsKey("labels"));
+    }
+
+    [Fact]
     public async Task An_unconditional_put_of_a_custom_resource_is_refused()
     {
         await CreateAsync("a", []);

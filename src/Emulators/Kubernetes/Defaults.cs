@@ -10,6 +10,26 @@ namespace Archiver.Emulators.Kubernetes;
 /// </summary>
 internal static class Defaults
 {
+    /// <summary>
+    /// A null field is no field: built-in kinds decode into Go structs whose empty fields are omitted when stored, and a
+    /// custom resource's nulls are pruned unless its schema says nullable (Kubernetes docs, "Defaulting and
+    /// Nullable" in extend-kubernetes/api-extension/custom-resources). Stored objects, and so the comparisons of an
+    /// update with them (immutable fields), never see one; a client that omits nulls writes the same object.
+    /// </summary>
+    public static void PruneNulls(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject map:
+                foreach (var key in map.Where(p => p.Value is null).Select(p => p.Key).ToList()) map.Remove(key);
+                foreach (var (_, value) in map) PruneNulls(value);
+                break;
+            case JsonArray list:
+                foreach (var item in list) PruneNulls(item);
+                break;
+        }
+    }
+
     public static void Apply(ResourceType type, JsonObject item, bool creating, long serial)
     {
         var metadata = item["metadata"]!.AsObject();
@@ -25,6 +45,23 @@ internal static class Defaults
                     item["status"] = new JsonObject { ["phase"] = "Active" };
                 }
 
+                break;
+            case ("", "secrets"):
+                // stringData is write-only: merged into data (base64), its keys winning, and never stored or returned
+                // (Convert_v1_Secret_To_core_Secret, kubernetes pkg/apis/core/v1/conversion.go); the type defaults to Opaque.
+                if (item["stringData"] is JsonObject stringData)
+                {
+                    var data = item["data"] as JsonObject ?? [];
+                    foreach (var (key, value) in stringData.ToList())
+                    {
+                        data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(ObjectTable.Text(value)));
+                    }
+
+                    item["data"] = data;
+                }
+
+                item.Remove("stringData");
+                item["type"] ??= "Opaque";
                 break;
             case ("", "services"):
                 var spec = item["spec"] as JsonObject ?? [];

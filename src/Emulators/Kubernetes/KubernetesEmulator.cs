@@ -166,6 +166,20 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
     }
 
     /// <summary>Creates any object under a collection path (<c>/api/v1/namespaces/demo/pods</c>), bypassing HTTP and RBAC.</summary>
+    /// <summary>Test hook: the objects of a collection path (<c>/api/v1/namespaces/demo/pods</c>), as stored; none when it names no kind.</summary>
+    public IReadOnlyList<JsonObject> List(string collectionPath)
+    {
+        try
+        {
+            var (type, path) = Resolve("GET", collectionPath);
+            return _table.List(path with { Status = false, Version = type.Version }, _ => true);
+        }
+        catch (ApiError e) when (e.Code == 404)
+        {
+            return [];
+        }
+    }
+
     public JsonObject Create(string collectionPath, JsonObject item)
     {
         var (type, path) = Resolve("POST", collectionPath);

@@ -98,6 +98,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             var key = new ObjectKey(path.Group, path.Plural, ns, name);
             if (_objects.ContainsKey(key)) throw ApiError.AlreadyExists(type.Group, type.Plural, name);
             var created = (JsonObject)body.DeepClone();
+            Defaults.PruneNulls(created);
             created["apiVersion"] = type.ApiVersion;
             created["kind"] = type.Kind;
             var meta = created["metadata"]!.AsObject();
@@ -154,10 +155,12 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             {
                 next = (JsonObject)current.DeepClone();
                 next["status"] = body["status"]?.DeepClone();
+                Defaults.PruneNulls(next);
             }
             else
             {
                 next = (JsonObject)body.DeepClone();
+                Defaults.PruneNulls(next);
                 next["apiVersion"] = type.ApiVersion;
                 next["kind"] = type.Kind;
                 next["metadata"] ??= new JsonObject();

@@ -39,6 +39,65 @@ internal sealed class RbacAuthorizer(ObjectTable table)
         throw ApiError.Forbidden(request.Group, request.Resource, request.Name, why);
     }
 
+    /// <summary>
+    /// RBAC's escalation prevention for a binding written (kubernetes pkg/registry/rbac/rolebinding/policybased and
+    /// rbac/validation): allowed when the user may <c>bind</c> the role it names (in the binding's namespace), or holds
+    /// every permission the role grants there; otherwise the API server's 403 naming what is not held.
+    /// </summary>
+    public void AuthorizeBinding(UserInfo user, RequestInfo request, string body)
+    {
+        if (request.Group != Group || request.Resource is not ("rolebindings" or "clusterrolebindings") || request.Subresource.Length > 0) return;
+        if (user.Groups.Contains("system:masters")) return;
+        JsonObject? binding;
+        try
+        {
+            binding = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return; // The write itself refuses a body that is not JSON.
+        }
+
+        var kind = ObjectTable.Text(binding?["roleRef"]?["kind"]);
+        var name = ObjectTable.Text(binding?["roleRef"]?["name"]);
+        var ns = request.Resource == "rolebindings" ? request.Namespace : "";
+        var bindName = ObjectTable.Text(binding?["metadata"]?["name"]) is { Length: > 0 } n ? n : request.Name;
+        var bind = new RequestInfo(true, "", "bind", Group, "v1", ns, kind == "Role" ? "roles" : "clusterroles", name, "");
+        if (Allowed(user, bind, out _)) return;
+        JsonObject? role;
+        lock (table.Sync)
+        {
+            table.Objects.TryGetValue(kind == "Role" ? new ObjectKey(Group, "roles", ns, name) : new ObjectKey(Group, "clusterroles", "", name), out var found);
+            role = found;
+        }
+
+        var notHeld = new List<string>();
+        foreach (var rule in (role?["rules"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var groups = ObjectTable.Strings(rule["apiGroups"]);
+            var resources = ObjectTable.Strings(rule["resources"]);
+            var verbs = ObjectTable.Strings(rule["verbs"]);
+            var names = ObjectTable.Strings(rule["resourceNames"]);
+            var held = groups.All(g => resources.All(r => verbs.All(v => (names.Count == 0 ? [""] : names).All(resourceName =>
+            {
+                var parts = r.Split('/', 2);
+                return Allowed(user, new RequestInfo(true, "", v, g, "v1", ns, parts[0], resourceName, parts.Length > 1 ? parts[1] : ""), out _);
+            }))));
+            if (!held)
+            {
+                static string Quoted(IEnumerable<string> items) => string.Join(" ", items.Select(i => $"\"{i}\""));
+                notHeld.Add($"{{APIGroups:[{Quoted(groups)}], Resources:[{Quoted(resources)}], {(names.Count > 0 ? $"ResourceNames:[{Quoted(names)}], " : "")}Verbs:[{Quoted(verbs)}]}}");
+            }
+        }
+
+        if (role is not null && notHeld.Count == 0) return;
+        var groupsText = string.Join(" ", user.Groups.Select(g => $"\"{g}\""));
+        var reason = role is null
+            ? $"user \"{user.Name}\" (groups=[{groupsText}]) is attempting to grant RBAC permissions not currently held: {kind.ToLowerInvariant()}.{Group} \"{name}\" not found"
+            : $"user \"{user.Name}\" (groups=[{groupsText}]) is attempting to grant RBAC permissions not currently held:\n{string.Join("\n", notHeld)}";
+        throw ApiError.Forbidden(Group, request.Resource, bindName, reason);
+    }
+
     private bool Allowed(UserInfo user, RequestInfo request, out List<string> missing)
     {
         missing = [];
