@@ -13,7 +13,7 @@ namespace Archiver.Emulators.Cluster.Kubelet;
 /// <c>terminationGracePeriodSeconds</c>, SIGKILL; then its address is given back and its folder removed.
 /// </summary>
 [SupportedOSPlatform("linux")]
-internal sealed class PodWorker
+internal sealed partial class PodWorker
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
     private readonly KubeletServices _services;
@@ -289,11 +289,22 @@ internal sealed class PodWorker
     {
         string Expand(string text) => Expansion.Expand(text, n => ContainerEnvironment.Lookup(env, n));
         var command = (container["command"] as JsonArray ?? []).Select(J.Text).Select(Expand).ToList();
-        var args = (container["args"] as JsonArray ?? []).Select(J.Text).Select(Expand).ToList();
+        var args = (container["args"] as JsonArray ?? []).Select(J.Text).Select(Expand).Select(PodAddress).ToList();
         List<string> entry = [_services.DotnetHost, _services.ArchiverAssembly];
         if (command.Count == 0) return [.. entry, .. args];
         return Path.GetFileName(command[0]) == "archiver" ? [.. entry, .. command.Skip(1), .. args] : [.. command, .. args];
     }
+
+    /// <summary>
+    /// Pods here share the machine's network namespace (docs/emulators.md), each on an address of its own. In a pod
+    /// of its own, binding every interface (<c>0.0.0.0</c>) is binding the pod's address and its loopback; here it
+    /// would take the port on every pod's address at once, so the second replica of a StatefulSet could not start.
+    /// An argument naming the unspecified address is given the pod's address instead, so manifests run as written.
+    /// </summary>
+    private string PodAddress(string argument) => AllInterfaces().Replace(argument, _context!.Address.ToString());
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\d.])0\.0\.0\.0(?![\d.])")]
+    private static partial System.Text.RegularExpressions.Regex AllInterfaces();
 
     /// <summary>What the image's environment would give: a PATH, a HOME, the .NET runtime's location; then the container's.</summary>
     private List<KeyValuePair<string, string>> BaseEnvironment(List<KeyValuePair<string, string>> container)

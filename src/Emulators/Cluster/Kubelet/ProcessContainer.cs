@@ -45,11 +45,30 @@ internal sealed class ProcessContainer : IContainerRun
             .AppendLine("set -e")
             .AppendLine($"hostname {Quote(hostname)}")
             .AppendLine($"mount --bind {Quote(hostsFile)} /etc/hosts");
-        foreach (var (source, target, readOnly) in mounts.OrderBy(m => m.Target.Count(c => c == '/')))
+        var ordered = mounts.OrderBy(m => m.Target.Count(c => c == '/')).ToList();
+        // A source can lie under another mount's target (the stand-in's state in /tmp, a container mounting an emptyDir
+        // at /tmp): once that target is covered the source is out of reach. A kubelet's sources never are (they are
+        // outside the container's root), so each source is first bound at a staging point no target covers, in this
+        // namespace only, and mounted from there.
+        var staging = StagingRoot(ordered.Select(m => m.Target));
+        script.AppendLine($"mkdir -p {Quote(staging)}");
+        createdMountPoint(Path.GetDirectoryName(staging)!);
+        createdMountPoint(staging);
+        for (var i = 0; i < ordered.Count; i++)
         {
+            var (source, _, _) = ordered[i];
+            var staged = $"{staging}/{i}";
+            script.AppendLine(File.Exists(source) ? $"touch {Quote(staged)}" : $"mkdir -p {Quote(staged)}");
+            createdMountPoint(staged);
+            script.AppendLine($"mount --bind {Quote(source)} {Quote(staged)}");
+        }
+
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            var (source, target, readOnly) = ordered[i];
             PrepareMountPoint(source, target, createdMountPoint);
             script.AppendLine(File.Exists(source) ? $"[ -e {Quote(target)} ] || touch {Quote(target)}" : $"mkdir -p {Quote(target)}");
-            script.AppendLine($"mount --bind {Quote(source)} {Quote(target)}");
+            script.AppendLine($"mount --bind {Quote($"{staging}/{i}")} {Quote(target)}");
             if (readOnly) script.AppendLine($"mount -o remount,bind,ro {Quote(target)}");
         }
 
@@ -94,6 +113,19 @@ internal sealed class ProcessContainer : IContainerRun
         }
 
         await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Where a container's sources are staged: a tmpfs-free folder of this machine under no mount target (made in the
+    /// container's namespace; its bind mounts vanish with the namespace, the empty folders are reused).
+    /// </summary>
+    private static string StagingRoot(IEnumerable<string> targets)
+    {
+        static string Canonical(string path) => path.StartsWith("/var/run/", StringComparison.Ordinal) ? path["/var".Length..] : path;
+        var covered = targets.Select(t => Canonical(t.TrimEnd('/') + "/")).ToList();
+        return new[] { "/run", "/var/lib", "/opt", "/srv" }
+            .Select(root => $"{root}/archiver-standin-mounts/{Guid.NewGuid():N}")
+            .First(candidate => !covered.Any(t => (candidate + "/").StartsWith(t, StringComparison.Ordinal)));
     }
 
     /// <summary>The command in the container's mount and UTS namespaces (<c>nsenter</c>), with its environment, as <c>kubectl exec</c> runs one.</summary>
