@@ -23,7 +23,7 @@ public static class RunCommand
         var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Drive the resources and workloads of the cluster this kubeconfig names, instead of the embedded store." };
         var inCluster = new Option<bool>("--in-cluster") { Description = "Drive the cluster this node runs in (its pod's service account)." };
         var sidecarImage = new Option<string>("--sidecar-image") { Description = "Image of the archiving sidecar injected into databases (with --kubeconfig or --in-cluster).", DefaultValueFactory = _ => new ClusterConnection().SidecarImage };
-        var webhookPort = new Option<int?>("--webhook-port") { Description = "Serve the mutating admission webhook for MongoDB resources on this port (TLS, all interfaces)." };
+        var webhookPort = new Option<int?>("--webhook-port") { Description = "Serve the mutating admission webhook for MongoDB resources on this port (TLS, on --http-host)." };
         var webhookCerts = new Option<string?>("--webhook-cert-dir") { Description = "The webhook's certificate: a folder with tls.crt and tls.key (a mounted kubernetes.io/tls secret; renewals are picked up)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level." };
         var statusInterval = new Option<string>("--status-interval")

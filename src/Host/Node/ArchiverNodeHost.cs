@@ -69,7 +69,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
             kestrel.Listen(ParseHost(settings.HttpHost), settings.HttpPort);
             if (settings.WebhookPort is { } webhookPort)
             {
-                kestrel.ListenAnyIP(webhookPort, listen => listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webhookCertificate!.Current()));
+                // On the API's address (--http-host): a pod's 0.0.0.0, or the one address a node shares a machine on.
+                kestrel.Listen(ParseHost(settings.HttpHost), webhookPort, listen => listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => webhookCertificate!.Current()));
             }
         });
         builder.Services.ConfigureHttpJsonOptions(json => ApiJson.Configure(json.SerializerOptions));
@@ -90,8 +91,10 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         await app.StartAsync(cancellation);
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a.EndsWith('/') ? a : a + "/")).ToList();
-        // Bound on every interface (the API server calls it through a Service); reached here through loopback.
-        var webhook = addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps) is { } https ? new Uri($"https://127.0.0.1:{https.Port}/") : null;
+        // Bound where the API is (the API server calls it through a Service); one bound on every interface is reached through loopback.
+        var webhook = addresses.FirstOrDefault(a => a.Scheme == Uri.UriSchemeHttps) is { } https
+            ? new Uri($"https://{(https.Host is "0.0.0.0" or "[::]" ? "127.0.0.1" : https.Host)}:{https.Port}/")
+            : null;
         return new ArchiverNodeHost(app, settings, addresses.First(a => a.Scheme == Uri.UriSchemeHttp), webhook);
     }
 
