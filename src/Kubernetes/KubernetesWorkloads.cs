@@ -53,8 +53,10 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         }
 
         var copies = SidecarStorage.Copies(database, storage);
-        // The copies first: a pod rolled by the template below finds its secrets there.
+        // The copies and the sidecar's permission first: a pod rolled by the template below finds them there.
         await EnsureSecretCopiesAsync(mongo, copies, cancellation);
+        var set = await ReadAsync(database, cancellation) ?? throw new ResourceNotFoundException($"StatefulSet {database} (the database's workload) does not exist");
+        await EnsureSidecarRoleBindingAsync(mongo, set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default", cancellation);
         var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec, runtime);
         var volumes = SidecarContainer.Volumes(mongo, storage, copies);
         var mountedBefore = new List<string>();
@@ -93,8 +95,13 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
             return removed.Count > 0 || hadVolume;
         }, cancellation, missingIsDone: true);
-        // After the template: no pod is ever written to mount a copy that is gone.
+        // After the template: no pod is ever written to mount a copy that is gone, or to lack the permission it uses.
         await DeleteSecretCopiesAsync(database.Namespace, mountedBefore, cancellation);
+        // Unless a sidecar is still there (another incarnation's, left as it is above).
+        if (await ReadAsync(database, cancellation) is not { } left || left.Spec.Template.Spec.Containers.All(c => c.Name != options.ContainerName))
+        {
+            await DeleteSidecarRoleBindingAsync(database.Namespace, database.Name, cancellation);
+        }
     }
 
     public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
@@ -105,6 +112,35 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             Annotate(template, RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture));
             return true;
         }, cancellation);
+
+    /// <summary>
+    /// As <c>kubectl rollout status</c> decides for a StatefulSet (kubectl's polymorphichelpers/rollout_status.go,
+    /// StatefulSetStatusViewer): the controller has seen the latest spec, every replica is ready, and a rolling update
+    /// has brought each to the update revision.
+    /// </summary>
+    public async Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        var set = await ReadAsync(database, cancellation);
+        if (set is null) return new RolloutProgress(true, $"StatefulSet {database} does not exist: nothing to roll");
+        var status = set.Status;
+        var replicas = set.Spec.Replicas ?? 1;
+        if (status is null || (status.ObservedGeneration ?? 0) < (set.Metadata.Generation ?? 0))
+        {
+            return new RolloutProgress(false, $"StatefulSet {database}: waiting for the controller to see its new spec");
+        }
+
+        if ((status.ReadyReplicas ?? 0) < replicas)
+        {
+            return new RolloutProgress(false, $"StatefulSet {database}: {status.ReadyReplicas ?? 0} of {replicas} pods ready, {status.UpdatedReplicas ?? 0} updated");
+        }
+
+        if (set.Spec.UpdateStrategy?.Type is null or "RollingUpdate" && status.UpdateRevision != status.CurrentRevision)
+        {
+            return new RolloutProgress(false, $"StatefulSet {database}: {status.UpdatedReplicas ?? 0} of {replicas} pods updated to {status.UpdateRevision}");
+        }
+
+        return new RolloutProgress(true, $"StatefulSet {database}: {replicas} pods ready at revision {status.CurrentRevision}");
+    }
 
     /// <summary>
     /// The newest report among the StatefulSet's pods, an archiving sidecar's before a standby's: each sidecar writes its <see cref="ArchivingReport"/> as JSON

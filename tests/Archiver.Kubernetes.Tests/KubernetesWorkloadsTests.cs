@@ -168,6 +168,38 @@ public sealed partial class KubernetesWorkloadsTests(ApiServerFixture server) : 
     }
 
     [Fact]
+    public async Task A_rollout_is_done_once_the_controller_saw_the_spec_and_every_pod_is_ready_at_the_update_revision()
+    {
+        var (workloads, db, _) = await DatabaseAsync();
+        await workloads.RestartAsync(db, "op-1");
+        var set = await StatefulSetAsync(db);
+        async Task<RolloutProgress> WithStatusAsync(long observed, int ready, string current, string update)
+        {
+            // As the StatefulSet controller reports it, through the status subresource.
+            var latest = await StatefulSetAsync(db);
+            latest.Status = new V1StatefulSetStatus { ObservedGeneration = observed, Replicas = 1, ReadyReplicas = ready, UpdatedReplicas = ready, CurrentRevision = current, UpdateRevision = update };
+            await server.Client.AppsV1.ReplaceNamespacedStatefulSetStatusAsync(latest, db.Name, db.Namespace);
+            return await workloads.RolloutAsync(db);
+        }
+
+        // The test's StatefulSet asks for one replica (the default).
+        var unseen = await WithStatusAsync((set.Metadata.Generation ?? 1) - 1, 1, "r1", "r1");
+        var notReady = await WithStatusAsync(set.Metadata.Generation ?? 1, 0, "r1", "r2");
+        var notUpdated = await WithStatusAsync(set.Metadata.Generation ?? 1, 1, "r1", "r2");
+        var done = await WithStatusAsync(set.Metadata.Generation ?? 1, 1, "r2", "r2");
+        var missing = await workloads.RolloutAsync(new ResourceId(db.Namespace, "no-such-database"));
+
+        Assert.False(unseen.Done);
+        Assert.Contains("waiting for the controller", unseen.Message, StringComparison.Ordinal);
+        Assert.False(notReady.Done);
+        Assert.Contains("0 of 1 pods ready", notReady.Message, StringComparison.Ordinal);
+        Assert.False(notUpdated.Done);
+        Assert.Contains("updated to r2", notUpdated.Message, StringComparison.Ordinal);
+        Assert.True(done.Done);
+        Assert.True(missing.Done);
+    }
+
+    [Fact]
     public async Task The_report_is_the_newest_a_sidecar_published_on_its_pod()
     {
         var (workloads, db, spec) = await DatabaseAsync();

@@ -101,4 +101,8 @@ public sealed class InProcessWorkloads(IArchivingJournal? journal) : IArchivingW
         _restarts.TryAdd((database, token), DateTimeOffset.UtcNow);
         return Task.CompletedTask;
     }
+
+    /// <summary>Nothing rolls in-process: archiving is a task of this node, changed in place.</summary>
+    public Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default) =>
+        Task.FromResult(new RolloutProgress(true, "no pods to roll in-process"));
 }

@@ -9,6 +9,8 @@ namespace Archiver.Actors.OpsRequests;
 /// <summary>The steps of the seed's ops request, over the resource store and the archiving workloads.</summary>
 public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads workloads, TimeProvider clock) : IOpsRequestSteps
 {
+    private static readonly TimeSpan RolloutPoll = TimeSpan.FromSeconds(1);
+
     public async Task<string> RunAsync(OpsRequestStep step, OpsRequestState request, CancellationToken cancellation)
     {
         var databaseId = request.DatabaseId ?? throw new PermanentStepException("the request names no database");
@@ -64,7 +66,22 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     {
         if (await store.GetAsync<MongoDB>(databaseId, cancellation) is null) return "database is gone; nothing to restart";
         await workloads.RestartAsync(databaseId, $"opsrequest:{request.Id}", cancellation);
-        return "pods restarted";
+        // Done when the pods run the new template, as KubeDB's own ops requests wait for their restarts: a request
+        // that says Successful while the sidecar cannot start would be a lie. A pod that never gets ready ends the
+        // attempt at the step's timeout, with the rollout's progress as the reason.
+        while (true)
+        {
+            var rollout = await workloads.RolloutAsync(databaseId, cancellation);
+            if (rollout.Done) return $"pods restarted ({rollout.Message})";
+            try
+            {
+                await Task.Delay(RolloutPoll, clock, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"pods not restarted in time: {rollout.Message}");
+            }
+        }
     }
 
     private async Task<string> UpdateDatabaseAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)

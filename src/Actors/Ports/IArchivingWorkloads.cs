@@ -25,9 +25,18 @@ public interface IArchivingWorkloads
     /// </summary>
     Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// How far the database's pods are from all running its current template, ready: done once every replica runs
+    /// it (as <c>kubectl rollout status</c> decides), or when there is no workload to roll.
+    /// </summary>
+    Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default);
+
     /// <summary>What the database's oplog archiver last reported, or null when none runs or none has reported yet.</summary>
     Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default);
 }
+
+/// <summary>A rollout's progress: <paramref name="Done"/>, or what it waits for, in a person's words.</summary>
+public sealed record RolloutProgress(bool Done, string Message);
 
 /// <summary>An oplog archiver's view of itself, per replica-set member it archives.</summary>
 /// <param name="Lag">Newest majority-committed write minus newest archived entry.</param>
