@@ -8,6 +8,9 @@ public sealed record KubernetesWorkloadsOptions
     /// <summary>Name of the injected container; also how it is found again to update or remove it.</summary>
     public string ContainerName { get; init; } = "archiver";
 
+    /// <summary>The ClusterRole the sidecar needs (deploy/statefulset/rbac.yaml), bound to the database pods' service account.</summary>
+    public string SidecarClusterRole { get; init; } = "archiver-sidecar";
+
     /// <summary>How many times a StatefulSet or Secret write is retried after a 409 (someone else changed it in between).</summary>
     public int ConflictRetries { get; init; } = 5;
 
