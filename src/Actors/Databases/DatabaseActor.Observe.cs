@@ -19,6 +19,9 @@ public sealed partial class DatabaseActor
 {
     private MongoDBArchiver? _archiver;
 
+    // The end of the newest window the storage index last answered with; a report past it means the index is behind.
+    private DateTimeOffset? _knownWindowEnd;
+
     private void ArmObservation()
     {
         if (_state.Schedule is null)
@@ -40,6 +43,7 @@ public sealed partial class DatabaseActor
         var workloads = _workloads;
         var indexes = _storageIndexes;
         var timeout = _settings.PlanTimeout;
+        var known = _knownWindowEnd;
         ObserveAsync().PipeTo(Self, success: o => o, failure: e => new Observed(null, null, e));
 
         async Task<Observed> ObserveAsync()
@@ -47,7 +51,10 @@ public sealed partial class DatabaseActor
             var report = await workloads.ReportAsync(id);
             // Its own lineage only: a database restored from a history sees that history up to its branch point and its
             // own timeline after it, never what the database it replaced wrote after that point.
-            var windows = uid is null ? null : await indexes.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(storage, prefix, uid), timeout);
+            // A sidecar publishes where the index does not hear of it: its report saying it archived past the
+            // windows known is the cue to list the storage again.
+            var fresh = report?.WalEnd is { } end && (known is null || end > known);
+            var windows = uid is null ? null : await indexes.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(storage, prefix, uid, fresh), timeout);
             return new Observed(report, windows, null);
         }
     }
@@ -60,6 +67,7 @@ public sealed partial class DatabaseActor
         var component = observed.Report?.Component ?? "rs0";
         // No answer from the storage index says nothing about the windows: the last ones written stand.
         var windows = observed.Windows is { Error: null } reply ? ArchivingHealth.Windows(reply, component) : null;
+        if (observed.Windows is { Error: null } known) _knownWindowEnd = known.Windows.Count == 0 ? null : known.Windows.Max(w => w.To);
         var report = observed.Report;
         var lastBackup = _state.LastSucceeded?.FinishedAt;
         var store = _store;

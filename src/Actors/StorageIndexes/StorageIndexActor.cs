@@ -38,7 +38,11 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
         _storage = storage;
         _stores = stores;
         _clock = clock;
-        Receive<GetRecoverableWindows>(q => WithCatalog(q.Prefix, q, Sender));
+        Receive<GetRecoverableWindows>(q =>
+        {
+            if (q.Fresh && !_waiting.ContainsKey(q.Prefix)) Invalidate(q.Prefix);
+            WithCatalog(q.Prefix, q, Sender);
+        });
         Receive<PlanRecovery>(q => WithCatalog(q.Prefix, q, Sender));
         Receive<ApplyRetention>(q => WithCatalog(q.Prefix, q, Sender));
         // Something published adds to what the catalog holds: until it is read, the catalog claims less than is there.

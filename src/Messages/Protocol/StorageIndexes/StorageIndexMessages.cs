@@ -9,9 +9,11 @@ public interface IWithStorageId : IArchiverProtocolMember
 /// <summary>
 /// The recoverable windows and oplog gaps of the repository under <paramref name="Prefix"/>: of every timeline, or,
 /// with <paramref name="Owner"/> (a database's <c>metadata.uid</c>), of that database's lineage only: its own
-/// timeline and what it was restored from, up to the branch point (what its status shows).
+/// timeline and what it was restored from, up to the branch point (what its status shows). With
+/// <paramref name="Fresh"/>, answered from a listing started after the question: an archiver the index hears nothing
+/// from (a database pod's sidecar) reports it has archived past what the index holds.
 /// </summary>
-public sealed record GetRecoverableWindows(ResourceId StorageId, string Prefix, string? Owner = null) : IWithStorageId;
+public sealed record GetRecoverableWindows(ResourceId StorageId, string Prefix, string? Owner = null, bool Fresh = false) : IWithStorageId;
 
 /// <param name="Timelines">Every timeline under the prefix: who owns it and where it branched from.</param>
 /// <param name="OwnTimeline">With an owner asked for: the timeline it archives into, if it has one yet.</param>
