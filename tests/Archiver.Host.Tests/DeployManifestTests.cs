@@ -43,17 +43,24 @@ public sealed class DeployManifestTests
         foreach (var kind in ResourceKinds.All)
         {
             Assert.True(Grants(role, kind.Group, kind.Plural, "get", "list", "watch", "create", "update", "delete"), $"{kind.Plural}.{kind.Group}");
-            Assert.True(Grants(role, kind.Group, kind.Plural + "/status", "get", "update"), $"{kind.Plural}.{kind.Group}/status");
+            Assert.False(Grants(role, kind.Group, kind.Plural, "patch"), $"{kind.Plural}.{kind.Group}: every write is a conditioned replace");
         }
 
-        Assert.True(Grants(role, "", "namespaces", "list", "watch"));
+        // The statuses the node writes (ArchiverEffects, OpsRequestActor, DatabaseActor, OpsRequestSteps).
+        foreach (var plural in new[] { "mongodbarchivers", "mongodbopsrequests", "mongodbs" })
+        {
+            Assert.Contains(role.Rules, r => r.Resources.Contains(plural + "/status") && r.Verbs.Contains("update"));
+        }
+
+        Assert.True(Grants(role, "", "namespaces", "list"));
         Assert.True(Grants(role, "apps", "statefulsets", "get", "update"));
         Assert.True(Grants(role, "", "pods", "list"));
         Assert.True(Grants(role, "", "secrets", "get", "create", "update", "delete")); // KubernetesSecrets; the sidecars' copies of storage secrets
         // Never list: it would let the node read every secret of the cluster (the copies are found through the pod template).
         Assert.False(Grants(role, "", "secrets", "list"));
         var sidecar = Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == "archiver-sidecar");
-        Assert.True(Grants(sidecar, "", "pods", "get", "patch"));
+        Assert.True(Grants(sidecar, "", "pods", "patch"));
+        Assert.False(Grants(sidecar, "", "pods", "get"));
         // The sidecar reads its storage's secrets from mounted copies: no Secret access at all.
         Assert.DoesNotContain(sidecar.Rules, r => r.Resources.Contains("secrets"));
 

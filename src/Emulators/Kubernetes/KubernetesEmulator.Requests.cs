@@ -34,7 +34,12 @@ public sealed partial class KubernetesEmulator
                 context.Items["body"] = await reader.ReadToEndAsync(context.RequestAborted);
             }
 
-            if (_rbac is not null && request.Verb is "create" or "update" && context.Items["body"] is string written) _rbac.AuthorizeBinding(user, request, written);
+            if (_rbac is not null && request.Verb is "create" or "update" && context.Items["body"] is string written
+                && _rbac.AuthorizeBinding(user, request, written) is { } bind)
+            {
+                _access.Enqueue(new AccessRecord(user.Name, bind.Verb, bind.Group, bind.Resource, "", bind.Namespace, bind.Name));
+            }
+
             _access.Enqueue(new AccessRecord(user.Name, request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name));
             await ServeResourceAsync(context, request);
         }

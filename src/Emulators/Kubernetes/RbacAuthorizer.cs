@@ -42,12 +42,13 @@ internal sealed class RbacAuthorizer(ObjectTable table)
     /// <summary>
     /// RBAC's escalation prevention for a binding written (kubernetes pkg/registry/rbac/rolebinding/policybased and
     /// rbac/validation): allowed when the user may <c>bind</c> the role it names (in the binding's namespace), or holds
-    /// every permission the role grants there; otherwise the API server's 403 naming what is not held.
+    /// every permission the role grants there; otherwise the API server's 403 naming what is not held. Returns the
+    /// <c>bind</c> request that allowed it, if that did (an access to record), else null.
     /// </summary>
-    public void AuthorizeBinding(UserInfo user, RequestInfo request, string body)
+    public RequestInfo? AuthorizeBinding(UserInfo user, RequestInfo request, string body)
     {
-        if (request.Group != Group || request.Resource is not ("rolebindings" or "clusterrolebindings") || request.Subresource.Length > 0) return;
-        if (user.Groups.Contains("system:masters")) return;
+        if (request.Group != Group || request.Resource is not ("rolebindings" or "clusterrolebindings") || request.Subresource.Length > 0) return null;
+        if (user.Groups.Contains("system:masters")) return null;
         JsonObject? binding;
         try
         {
@@ -55,7 +56,7 @@ internal sealed class RbacAuthorizer(ObjectTable table)
         }
         catch (System.Text.Json.JsonException)
         {
-            return; // The write itself refuses a body that is not JSON.
+            return null; // The write itself refuses a body that is not JSON.
         }
 
         var kind = ObjectTable.Text(binding?["roleRef"]?["kind"]);
@@ -63,7 +64,7 @@ internal sealed class RbacAuthorizer(ObjectTable table)
         var ns = request.Resource == "rolebindings" ? request.Namespace : "";
         var bindName = ObjectTable.Text(binding?["metadata"]?["name"]) is { Length: > 0 } n ? n : request.Name;
         var bind = new RequestInfo(true, "", "bind", Group, "v1", ns, kind == "Role" ? "roles" : "clusterroles", name, "");
-        if (Allowed(user, bind, out _)) return;
+        if (Allowed(user, bind, out _)) return bind;
         JsonObject? role;
         lock (table.Sync)
         {
@@ -90,7 +91,7 @@ internal sealed class RbacAuthorizer(ObjectTable table)
             }
         }
 
-        if (role is not null && notHeld.Count == 0) return;
+        if (role is not null && notHeld.Count == 0) return null;
         var groupsText = string.Join(" ", user.Groups.Select(g => $"\"{g}\""));
         var reason = role is null
             ? $"user \"{user.Name}\" (groups=[{groupsText}]) is attempting to grant RBAC permissions not currently held: {kind.ToLowerInvariant()}.{Group} \"{name}\" not found"

@@ -29,6 +29,11 @@ public static class DemoCommand
         var data = new Option<string?>("--data") { Description = "Keep the node's folder (journal, backups, secrets, manifests) here; default: a fresh temporary folder, removed afterwards." };
         var uri = new Option<string?>("--mongodb-uri") { Description = "A real replica set to use instead of the emulator (the demo writes to a database of its own there and restores next to it)." };
         var documents = new Option<int>("--documents") { Description = "Documents per collection in the workload.", DefaultValueFactory = _ => 2000 };
+        var cluster = new Option<bool>("--cluster")
+        {
+            Description = "Cluster mode on the cluster stand-in (docs/emulators.md): deploy/statefulset's 3 archiver pods, KubeDB's MongoDB, "
+                + "sidecars, an encrypted S3 storage, a node deleted mid-request, a restore by spec.init.archiver. Needs root, kubectl, PostgreSQL and s3rver.",
+        };
         var command = new Command("demo", """
             Run the whole job on this machine in under a minute: back up a replica set continuously, then restore it
             to a moment between two rounds of writes into a new database, and prove the copy equals the source as
@@ -37,9 +42,10 @@ public static class DemoCommand
             Examples:
               archiver demo
               archiver demo --data ./demo-data --mongodb-uri "mongodb://localhost:27017/?replicaSet=rs0"
+              sudo archiver demo --cluster
             """)
         {
-            data, uri, documents,
+            data, uri, documents, cluster,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -54,11 +60,28 @@ public static class DemoCommand
             folder = Path.GetFullPath(folder ?? Path.Combine(Path.GetTempPath(), "archiver-demo-" + Guid.NewGuid().ToString("N")[..8]));
             try
             {
+                if (parse.GetValue(cluster))
+                {
+                    if (!OperatingSystem.IsLinux())
+                    {
+                        await error.WriteLineAsync("archiver demo: --cluster: the cluster stand-in runs on Linux only (mount namespaces, /etc/hosts)");
+                        return ExitCodes.Usage;
+                    }
+
+                    if (parse.GetValue(uri) is not null)
+                    {
+                        await error.WriteLineAsync("archiver demo: --mongodb-uri and --cluster: the cluster demo runs KubeDB's MongoDB on the stand-in, not a server of yours");
+                        return ExitCodes.Usage;
+                    }
+
+                    return await new ClusterDemo(output, folder, parse.GetValue(documents)).ExecuteAsync(cancellation);
+                }
+
                 return await new Run(output, folder, parse.GetValue(uri), parse.GetValue(documents)).ExecuteAsync(cancellation);
             }
             catch (Exception failure) when (failure is not OperationCanceledException || !cancellation.IsCancellationRequested)
             {
-                var message = failure is DemoFailure ? failure.Message : $"{failure.GetType().Name}: {failure.Message}";
+                var message = failure is DemoFailure or DemoServerMissing ? failure.Message : $"{failure.GetType().Name}: {failure.Message}";
                 await error.WriteLineAsync($"archiver demo: {message}");
                 await output.WriteLineAsync($"verified: no ({message})");
                 return ExitCodes.Failed;
@@ -83,8 +106,6 @@ public static class DemoCommand
             // A temporary folder; the system cleans it eventually.
         }
     }
-
-    private sealed class DemoFailure(string message) : Exception(message);
 
     private sealed class Run(TextWriter output, string folder, string? mongodbUri, int documents)
     {
