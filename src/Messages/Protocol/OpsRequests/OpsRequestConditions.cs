@@ -25,6 +25,16 @@ public static class OpsRequestConditions
         LastTransitionTime = e.At,
     };
 
+    /// <summary>The step waits for a cause outside Archiver to be fixed; the message is that cause, in one line.</summary>
+    public static Condition StepWaiting(OpsRequestStepWaiting e) => new()
+    {
+        Type = e.Step.ToString(),
+        Status = ConditionStatus.False,
+        Reason = "Waiting",
+        Message = e.Reason,
+        LastTransitionTime = e.At,
+    };
+
     public static Condition Successful(DateTimeOffset at) => new()
     {
         Type = SuccessfulType,
