@@ -26,11 +26,23 @@ public static class ArchiverConditions
                 Type = kind,
                 Status = of.Count > 0 ? ConditionStatus.True : ConditionStatus.False,
                 Reason = of.Count > 0 ? kind : "None",
-                Message = of.Count > 0 ? string.Join("; ", of.Select(h => $"{h.DatabaseId}: {h.Reason}")) : null,
+                Message = of.Count > 0 ? string.Join("; ", of.Select(h => h.DatabaseId is { } db ? $"{db}: {h.Reason}" : h.Reason)) : null,
                 LastTransitionTime = now,
             });
         }
 
         return conditions;
+    }
+
+    /// <summary>
+    /// The conditions with <c>Ready</c> false for the writes the API server refused (RBAC), in its own words, which name
+    /// the verb, resource and namespace to grant. Retried with backoff until granted.
+    /// </summary>
+    public static IReadOnlyList<Condition> Refused(IReadOnlyList<Condition> conditions, IReadOnlyList<string> refusals)
+    {
+        // One line however many databases were refused alike: the first, and how many more.
+        var sorted = refusals.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var more = sorted.Count > 1 ? $" (and {sorted.Count - 1} more)" : "";
+        return [.. conditions.Select(c => c.Type != "Ready" ? c : c with { Status = ConditionStatus.False, Reason = "Forbidden", Message = $"{sorted[0]}{more}; retrying" })];
     }
 }

@@ -145,6 +145,14 @@ public static class ArchiverPlanner
         {
             var owned = new Dictionary<ResourceId, MongoDB>();
             var storageRef = archiver.Spec!.BackupStorage?.Ref;
+            // Said once for the archiver, whether or not it selects a database yet: the storage is what to fix.
+            if (world.Storage is null)
+            {
+                var missing = storageRef is null ? "spec.backupStorage.ref names no BackupStorage"
+                    : $"BackupStorage {(string.IsNullOrEmpty(storageRef.Namespace) ? _id.Namespace : storageRef.Namespace)}/{storageRef.Name} does not exist";
+                _holdups.Add(new Holdup(null, "Blocked", $"{missing}; no database is configured until it does"));
+            }
+
             foreach (var (dbId, db) in _databases.OrderBy(d => d.Key))
             {
                 if (!ArchiverSelection.Selects(archiver, db, world.Namespaces)) continue;
@@ -157,7 +165,6 @@ public static class ArchiverPlanner
 
                 if (world.Storage is not { } storage)
                 {
-                    _holdups.Add(new Holdup(dbId, "Blocked", $"backup storage {storageRef?.Namespace}/{storageRef?.Name} does not exist"));
                     _heldUp.Add(dbId);
                     continue;
                 }
