@@ -189,6 +189,22 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
+    public void An_archiver_whose_storage_does_not_exist_names_it_even_before_it_selects_a_database()
+    {
+        var plan = Plan(World() with { Storage = null });
+
+        Assert.Equal(ArchiverPhase.Blocked, plan.Phase);
+        var blocked = plan.Conditions.Single(c => c.Type == "Blocked");
+        Assert.Equal((ConditionStatus.True, "BackupStorage stash/local-storage does not exist; no database is configured until it does"), (blocked.Status, blocked.Message));
+        Assert.Equal(ConditionStatus.False, plan.Conditions.Single(c => c.Type == "Ready").Status);
+
+        // Once made, nothing is left of it.
+        var made = Plan(World() with { Storage = Storage("All") });
+        Assert.Equal(ArchiverPhase.Current, made.Phase);
+        Assert.Equal(ConditionStatus.False, made.Conditions.Single(c => c.Type == "Blocked").Status);
+    }
+
+    [Fact]
     public void A_database_no_longer_selected_is_disabled_then_released()
     {
         var (state, request) = Issued(OpsRequestPhase.Successful);
