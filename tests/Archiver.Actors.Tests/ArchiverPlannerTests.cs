@@ -4,6 +4,7 @@ using Archiver.Messages.Configuration;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Protocol.OpsRequests;
 using Archiver.Messages.Resources;
 using k8s.Models;
 
@@ -102,6 +103,27 @@ public sealed class ArchiverPlannerTests
         Assert.Empty(plan.ToCreate);
         Assert.Equal(ArchiverPhase.Progressing, plan.Phase);
         Assert.Contains(plan.DatabaseRefs, r => r.OpsReqName == request.Metadata.Name && r.OpsReqPhase == OpsRequestPhase.Progressing);
+    }
+
+    [Fact]
+    public void A_request_waiting_for_a_cause_outside_Archiver_has_the_archivers_Ready_condition_name_it()
+    {
+        var (state, request) = Issued(OpsRequestPhase.Progressing);
+        var waiting = request with
+        {
+            Status = request.Status! with
+            {
+                Conditions = [new Condition { Type = "CreateBackupConfiguration", Status = ConditionStatus.False, Reason = OpsRequestConditions.WaitingReason, Message = "waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)" }],
+            },
+        };
+
+        var plan = ArchiverPlanner.Plan(state, World(Fixtures.Database()) with { OpsRequests = Requests(waiting) }, Now);
+
+        var ready = plan.Conditions.Single(c => c.Type == "Ready");
+        Assert.Equal(ConditionStatus.False, ready.Status);
+        Assert.Equal("the archiver is Progressing; demo/mg-rs waits: waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", ready.Message);
+        // A request that does not wait says nothing more.
+        Assert.Equal("the archiver is Progressing", ArchiverPlanner.Plan(state, World(Fixtures.Database()) with { OpsRequests = Requests(request) }, Now).Conditions.Single(c => c.Type == "Ready").Message);
     }
 
     [Fact]

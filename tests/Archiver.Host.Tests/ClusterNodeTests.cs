@@ -153,6 +153,10 @@ public sealed class ClusterNodeTests
             Assert.Equal("waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", waiting.Message);
             Assert.Equal(OpsRequestPhase.Progressing, Assert.Single(await node.Store.ListAsync<MongoDBOpsRequest>("demo")).Status!.Phase);
             Assert.Equal(["mongodb"], (await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo")).Spec.Template.Spec.Containers.Select(c => c.Name));
+            // The archiver, where one looks first, says it too.
+            var ready = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBArchiver>("demo")).SelectMany(a => a.Status?.Conditions ?? [])
+                .FirstOrDefault(c => c.Type == "Ready" && c.Message?.Contains("waits: ", StringComparison.Ordinal) == true));
+            Assert.Equal($"the archiver is Progressing; demo/mg-rs waits: {waiting.Message}", ready.Message);
 
             await KubeDbPhaseAsync(admin, Messages.Resources.MongoDB.ReadyPhase);
 

@@ -5,8 +5,11 @@ namespace Archiver.Actors.Archivers;
 /// <summary>The archiver's conditions: <c>Ready</c>, and one per kind of holdup (Blocked, Conflict, UsageDenied).</summary>
 public static class ArchiverConditions
 {
-    public static IReadOnlyList<Condition> For(ArchiverPhase phase, IReadOnlyList<Holdup> holdups, DateTimeOffset now)
+    /// <param name="waits">Requests in flight waiting for a cause outside Archiver: <c>Ready</c>'s message names the first.</param>
+    public static IReadOnlyList<Condition> For(ArchiverPhase phase, IReadOnlyList<Holdup> holdups, DateTimeOffset now, IReadOnlyList<Holdup> waits)
     {
+        // One line however many wait: the first, and how many more.
+        var waiting = waits.Count == 0 ? "" : $"; {waits[0].DatabaseId} waits: {waits[0].Reason}{(waits.Count > 1 ? $" (and {waits.Count - 1} more)" : "")}";
         var conditions = new List<Condition>
         {
             new()
@@ -14,7 +17,7 @@ public static class ArchiverConditions
                 Type = "Ready",
                 Status = phase == ArchiverPhase.Current ? ConditionStatus.True : ConditionStatus.False,
                 Reason = phase.ToString(),
-                Message = phase == ArchiverPhase.Current ? "every selected database is configured with the current spec" : $"the archiver is {phase}",
+                Message = phase == ArchiverPhase.Current ? "every selected database is configured with the current spec" : $"the archiver is {phase}{waiting}",
                 LastTransitionTime = now,
             },
         };

@@ -7,6 +7,9 @@ public static class OpsRequestConditions
 {
     public const string SuccessfulType = "Successful";
 
+    /// <summary>The reason of a step's condition while it waits for a cause outside Archiver (<see cref="StepWaiting"/>).</summary>
+    public const string WaitingReason = "Waiting";
+
     public static Condition StepSucceeded(OpsRequestStepSucceeded e) => new()
     {
         Type = e.Step.ToString(),
@@ -30,7 +33,7 @@ public static class OpsRequestConditions
     {
         Type = e.Step.ToString(),
         Status = ConditionStatus.False,
-        Reason = "Waiting",
+        Reason = WaitingReason,
         Message = e.Reason,
         LastTransitionTime = e.At,
     };
