@@ -102,6 +102,10 @@ public sealed partial class KubernetesResourceStore(IKubernetes client, Kubernet
         {
             return false;
         }
+        catch (HttpOperationException e) when (ApiServerErrors.IsForbidden(e))
+        {
+            throw new ResourceForbiddenException(ApiServerErrors.Reason(e));
+        }
     }
 
     public async Task<IReadOnlyList<NamespaceInfo>> ListNamespacesAsync(CancellationToken cancellation = default)
@@ -144,29 +148,21 @@ public sealed partial class KubernetesResourceStore(IKubernetes client, Kubernet
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            throw new ResourceConflictException($"{kind.Kind} {id}: {ReasonOf(e)}");
+            throw new ResourceConflictException($"{kind.Kind} {id}: {ApiServerErrors.Reason(e)}");
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new ResourceNotFoundException($"{kind.Kind} {id}: {ReasonOf(e)}");
+            throw new ResourceNotFoundException($"{kind.Kind} {id}: {ApiServerErrors.Reason(e)}");
+        }
+        catch (HttpOperationException e) when (ApiServerErrors.IsForbidden(e))
+        {
+            // RBAC refused the write: retried by the caller until someone grants it, and said where it shows.
+            throw new ResourceForbiddenException(ApiServerErrors.Reason(e));
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.UnprocessableEntity)
         {
             // The API server's message says it all (`mongodbs.kubedb.com "mg-rs" is invalid: metadata.resourceVersion: ...`).
-            throw new ResourceInvalidException(ReasonOf(e));
-        }
-    }
-
-    private static string ReasonOf(HttpOperationException e)
-    {
-        try
-        {
-            using var status = JsonDocument.Parse(e.Response.Content);
-            return status.RootElement.TryGetProperty("message", out var message) ? message.GetString() ?? e.Message : e.Message;
-        }
-        catch (JsonException)
-        {
-            return e.Message;
+            throw new ResourceInvalidException(ApiServerErrors.Reason(e));
         }
     }
 

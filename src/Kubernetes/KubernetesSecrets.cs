@@ -25,9 +25,9 @@ public sealed class KubernetesSecrets(IKubernetes client) : ISecretSource
         {
             throw new SecretNotFoundException($"secret {secret} not found");
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        catch (HttpOperationException e) when (ApiServerErrors.IsForbidden(e))
         {
-            throw new SecretNotFoundException($"secret {secret} cannot be read: the node's service account may not get secrets in namespace {secret.Namespace}");
+            throw new SecretNotFoundException($"secret {secret} cannot be read: {ApiServerErrors.Reason(e)}");
         }
 
         return [.. keys.Select(key => found.Data?.TryGetValue(key, out var value) == true && value is not null

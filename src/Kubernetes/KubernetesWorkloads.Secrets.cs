@@ -30,10 +30,10 @@ public sealed partial class KubernetesWorkloads
     {
         var secret = await TryReadSecretAsync(source.Secret, cancellation)
             ?? throw new SecretNotFoundException($"secret {source.Secret} not found");
-        return source.Keys.ToDictionary(
-            key => key,
-            key => secret.Data?.TryGetValue(key, out var value) == true && value is not null ? value : throw new SecretNotFoundException($"secret {source.Secret} has no key '{key}'"),
-            StringComparer.Ordinal);
+        // Every missing key named at once: whoever fixes the secret fixes it in one go.
+        var missing = source.Keys.Where(key => secret.Data?.TryGetValue(key, out var value) != true || value is null).ToList();
+        if (missing.Count > 0) throw new SecretNotFoundException($"secret {source.Secret} has no key {string.Join(", ", missing.Select(k => $"'{k}'"))}");
+        return source.Keys.ToDictionary(key => key, key => secret.Data![key], StringComparer.Ordinal);
     }
 
     // Read, decide, write with the resourceVersion read (create when absent); a 409 means someone wrote in between.
@@ -146,9 +146,9 @@ public sealed partial class KubernetesWorkloads
         {
             return null;
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
+        catch (HttpOperationException e) when (ApiServerErrors.IsForbidden(e))
         {
-            throw new SecretNotFoundException($"secret {id} cannot be read: the node's service account may not get secrets in namespace {id.Namespace}");
+            throw new SecretNotFoundException($"secret {id} cannot be read: {ApiServerErrors.Reason(e)}");
         }
     }
 }

@@ -31,10 +31,28 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     /// <summary>The pod template annotation holding the archiving spec's hash, for whoever inspects the StatefulSet.</summary>
     public const string SpecHashAnnotation = "archiver.kubedb.com/archiving-spec";
 
-    public async Task EnsureArchivingAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation = default)
+    // A 403 from any call below (RBAC missing a verb the node needs) is the port's ResourceForbiddenException, in the API
+    // server's words: the ops request waits for it to be granted, saying which verb on what (StepFailures).
+    public Task EnsureArchivingAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation = default) =>
+        ApiServerErrors.ForbiddenAsPortErrorAsync(() => EnsureArchivingCoreAsync(database, spec, cancellation));
+
+    public Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default) =>
+        ApiServerErrors.ForbiddenAsPortErrorAsync(() => StopArchivingCoreAsync(database, databaseUid, cancellation));
+
+    public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
+        ApiServerErrors.ForbiddenAsPortErrorAsync(() => ChangeAsync(database, template =>
+        {
+            if (Annotation(template, RestartTokenAnnotation) == token) return false;
+            Annotate(template, RestartTokenAnnotation, token);
+            Annotate(template, RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture));
+            return true;
+        }, cancellation));
+
+    private async Task EnsureArchivingCoreAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation)
     {
         var mongo = await resources.GetAsync<MongoDB>(database, cancellation) ?? throw new ResourceNotFoundException($"MongoDB {database} does not exist");
-        var storage = await resources.GetAsync<BackupStorage>(spec.Storage, cancellation) ?? throw new ResourceNotFoundException($"BackupStorage {spec.Storage} does not exist");
+        // Deleted since the archiver planned (it plans nothing while it is missing): waited for, and used once made again.
+        var storage = await resources.GetAsync<BackupStorage>(spec.Storage, cancellation) ?? throw new WaitingStepException($"BackupStorage {spec.Storage} does not exist");
         // Refused before anything is written: the sidecars would archive where the node's full backups never are.
         if (storage.Spec?.Storage is { Provider: StorageProvider.Local, Local: { } local })
         {
@@ -79,7 +97,7 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         await DeleteSecretCopiesAsync(database.Namespace, mountedBefore.Except(copies.Select(c => c.Name), StringComparer.Ordinal), cancellation);
     }
 
-    public async Task StopArchivingAsync(ResourceId database, string? databaseUid = null, CancellationToken cancellation = default)
+    private async Task StopArchivingCoreAsync(ResourceId database, string? databaseUid, CancellationToken cancellation)
     {
         var mountedBefore = new List<string>();
         await ChangeAsync(database, template =>
@@ -103,15 +121,6 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             await DeleteSidecarRoleBindingAsync(database.Namespace, database.Name, cancellation);
         }
     }
-
-    public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
-        ChangeAsync(database, template =>
-        {
-            if (Annotation(template, RestartTokenAnnotation) == token) return false;
-            Annotate(template, RestartTokenAnnotation, token);
-            Annotate(template, RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture));
-            return true;
-        }, cancellation);
 
     /// <summary>
     /// As <c>kubectl rollout status</c> decides for a StatefulSet (kubectl's polymorphichelpers/rollout_status.go,

@@ -4,6 +4,7 @@ using Archiver.Messages.Configuration;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Protocol.OpsRequests;
 using Archiver.Messages.Resources;
 using k8s.Models;
 
@@ -105,6 +106,27 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
+    public void A_request_waiting_for_a_cause_outside_Archiver_has_the_archivers_Ready_condition_name_it()
+    {
+        var (state, request) = Issued(OpsRequestPhase.Progressing);
+        var waiting = request with
+        {
+            Status = request.Status! with
+            {
+                Conditions = [new Condition { Type = "CreateBackupConfiguration", Status = ConditionStatus.False, Reason = OpsRequestConditions.WaitingReason, Message = "waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)" }],
+            },
+        };
+
+        var plan = ArchiverPlanner.Plan(state, World(Fixtures.Database()) with { OpsRequests = Requests(waiting) }, Now);
+
+        var ready = plan.Conditions.Single(c => c.Type == "Ready");
+        Assert.Equal(ConditionStatus.False, ready.Status);
+        Assert.Equal("the archiver is Progressing; demo/mg-rs waits: waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", ready.Message);
+        // A request that does not wait says nothing more.
+        Assert.Equal("the archiver is Progressing", ArchiverPlanner.Plan(state, World(Fixtures.Database()) with { OpsRequests = Requests(request) }, Now).Conditions.Single(c => c.Type == "Ready").Message);
+    }
+
+    [Fact]
     public void A_failed_request_blocks_new_ones_until_it_is_deleted()
     {
         var (state, request) = Issued(OpsRequestPhase.Failed);
@@ -186,6 +208,22 @@ public sealed class ArchiverPlannerTests
         // A usage policy that stops allowing the namespace is the storage owner's decision: that disables it.
         var denied = ArchiverPlanner.Plan(state, world with { Storage = Storage("Same") }, Now);
         Assert.Equal(ArchiverOperationType.DisableArchiver, Assert.Single(denied.ToCreate).Operation);
+    }
+
+    [Fact]
+    public void An_archiver_whose_storage_does_not_exist_names_it_even_before_it_selects_a_database()
+    {
+        var plan = Plan(World() with { Storage = null });
+
+        Assert.Equal(ArchiverPhase.Blocked, plan.Phase);
+        var blocked = plan.Conditions.Single(c => c.Type == "Blocked");
+        Assert.Equal((ConditionStatus.True, "BackupStorage stash/local-storage does not exist; no database is configured until it does"), (blocked.Status, blocked.Message));
+        Assert.Equal(ConditionStatus.False, plan.Conditions.Single(c => c.Type == "Ready").Status);
+
+        // Once made, nothing is left of it.
+        var made = Plan(World() with { Storage = Storage("All") });
+        Assert.Equal(ArchiverPhase.Current, made.Phase);
+        Assert.Equal(ConditionStatus.False, made.Conditions.Single(c => c.Type == "Blocked").Status);
     }
 
     [Fact]

@@ -21,6 +21,9 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     private readonly InProcessWorkloads _workloads = new();
     private readonly RecordingJanitor _janitor = new();
     private InMemoryResourceStore _store = null!;
+    private ForbiddingStore _archiversStore = null!;
+    private bool _storageAtStart = true;
+    private bool _opsRequestsForbiddenAtStart;
     private ScriptedSteps _steps = null!;
     private IActorRef _databases = ActorRefs.Nobody;
 
@@ -136,6 +139,50 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     }
 
     [Fact]
+    public async Task An_archiver_naming_a_BackupStorage_that_does_not_exist_says_so_and_configures_once_it_is_created()
+    {
+        _storageAtStart = false;
+        await StartAsync(Fixtures.Archiver(), Fixtures.Database());
+
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await Archiver()).Status;
+            Assert.Equal(ArchiverPhase.Blocked, status?.Phase);
+            Assert.Equal("BackupStorage stash/local-storage does not exist; no database is configured until it does", status!.Conditions!.Single(c => c.Type == "Blocked").Message);
+        }, Patience);
+        Assert.Empty(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+
+        await _store.CreateAsync(Storage());
+
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+        Assert.Equal(ConditionStatus.False, (await Archiver()).Status!.Conditions!.Single(c => c.Type == "Blocked").Status);
+        Assert.True(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+    }
+
+    [Fact]
+    public async Task An_ops_request_RBAC_does_not_let_the_node_create_is_reported_in_the_API_servers_words_and_created_once_granted()
+    {
+        _opsRequestsForbiddenAtStart = true;
+        await StartAsync(Fixtures.Archiver(), Fixtures.Database());
+
+        await AwaitAssertAsync(async () =>
+        {
+            var ready = (await Archiver()).Status?.Conditions?.SingleOrDefault(c => c.Type == "Ready");
+            Assert.Equal((ConditionStatus.False, "Forbidden"), (ready?.Status, ready?.Reason));
+            Assert.Contains(ForbiddingStore.Refusal("demo"), ready!.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', ready.Message!);
+        }, Patience);
+        Assert.Empty(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+
+        _archiversStore.ForbidOpsRequestCreates = false;
+
+        await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
+        // The request issued while refused, created by its name once allowed: one, not one per try.
+        Assert.Equal(OpsRequestPhase.Successful, Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo")).Status!.Phase);
+        Assert.Equal("Current", (await Archiver()).Status!.Conditions!.Single(c => c.Type == "Ready").Reason);
+    }
+
+    [Fact]
     public async Task A_paused_archiver_configures_nothing_new_until_it_resumes()
     {
         var paused = Fixtures.Archiver() with { Spec = Fixtures.Archiver().Spec! with { Pause = true } };
@@ -199,15 +246,16 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     private async Task StartAsync(MongoDBArchiver archiver, bool failFirstConfigure, MongoDB[] databases)
     {
         _store = new InMemoryResourceStore();
+        _archiversStore = new ForbiddingStore(_store) { ForbidOpsRequestCreates = _opsRequestsForbiddenAtStart };
         var cache = new ResourceCache(_store).Start();
         Sys.RegisterOnTermination(cache.Dispose);
-        await _store.CreateAsync(Storage());
+        if (_storageAtStart) await _store.CreateAsync(Storage());
         _steps = new ScriptedSteps(new OpsRequestSteps(_store, _workloads, TimeProvider.System));
         if (failFirstConfigure) _steps.FailNext(OpsRequestStep.CreateBackupConfiguration, new PermanentStepException("storage credentials rejected"));
         var settings = new OpsRequestSettings { MaxAttempts = 2, FirstBackoff = TimeSpan.FromMilliseconds(20) };
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
-        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _store, cache, _janitor, archiverSettings, TimeProvider.System)));
+        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _archiversStore, cache, _janitor, archiverSettings, TimeProvider.System)));
         _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner(), _workloads), new DatabaseSettings(), TimeProvider.System)));
         Sys.ActorOf(ResourceWatcherActor.Props(_store, cache, _janitor, archivers, opsRequests, _databases));
         await Task.Delay(50);

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Ports;
 using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.OpsRequests;
@@ -12,7 +13,7 @@ namespace Archiver.Actors.Tests;
 public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
 {
     private static readonly ResourceId RequestId = new("demo", "mg-rs-configure");
-    private static readonly OpsRequestSettings FastRetries = new() { MaxAttempts = 3, FirstBackoff = TimeSpan.FromMilliseconds(20) };
+    private static readonly OpsRequestSettings FastRetries = new() { MaxAttempts = 3, FirstBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };
     private readonly InProcessWorkloads _workloads = new();
 
     [Fact]
@@ -85,6 +86,85 @@ public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKi
         Assert.Equal(OpsRequestPhase.Failed, state.Phase);
         Assert.Equal("CreateBackupConfiguration failed: database demo/mg-rs does not exist", state.FailureReason);
         Assert.Equal(1, steps.Runs(OpsRequestStep.CreateBackupConfiguration));
+    }
+
+    [Fact]
+    public async Task A_database_KubeDB_has_not_made_Ready_is_waited_for_saying_so_and_configured_once_it_is()
+    {
+        var (store, steps) = await SetUpAsync();
+        await SetKubeDbPhaseAsync(store, "Provisioning");
+        var entity = Start(store, steps);
+
+        // Tried more times than a failure would be, and still waiting, with nothing created.
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.True(steps.Runs(OpsRequestStep.CreateBackupConfiguration) > FastRetries.MaxAttempts);
+            var status = (await store.GetAsync<MongoDBOpsRequest>(RequestId))!.Status;
+            Assert.Equal(OpsRequestPhase.Progressing, status?.Phase);
+            var waiting = Assert.Single(status!.Conditions!, c => c.Type == nameof(OpsRequestStep.CreateBackupConfiguration));
+            Assert.Equal((ConditionStatus.False, "Waiting"), (waiting.Status, waiting.Reason));
+            Assert.Equal("waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", waiting.Message);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        Assert.Null(await store.GetAsync<BackupConfiguration>(new ResourceId("demo", "mg-rs-archiver")));
+        Assert.False(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+
+        await SetKubeDbPhaseAsync(store, MongoDB.ReadyPhase);
+        var state = await FinishedAsync(entity);
+
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.True(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+        Assert.Equal(1, _workloads.RestartsOf(Fixtures.DatabaseId));
+    }
+
+    [Theory]
+    [InlineData("secret")]
+    [InlineData("forbidden")]
+    public async Task A_cause_an_operator_fixes_is_waited_out_past_the_retry_limit_and_the_request_then_succeeds(string cause)
+    {
+        var (store, steps) = await SetUpAsync();
+        // The API server's own words for a missing verb; the adapter's for a secret lacking the storage's keys.
+        Exception error = cause == "secret"
+            ? new SecretNotFoundException("secret stash/s3-keys has no key 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'")
+            : new ResourceForbiddenException("statefulsets.apps \"mg-rs\" is forbidden: User \"system:serviceaccount:archiver:archiver\" cannot update resource \"statefulsets\" in API group \"apps\" in the namespace \"demo\"");
+        steps.FailNext(OpsRequestStep.StartArchiving, [.. Enumerable.Repeat(error, 1000)]);
+        var entity = Start(store, steps);
+
+        // Tried more times than a failure would be, still Progressing, the condition naming the cause.
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.True(steps.Runs(OpsRequestStep.StartArchiving) > FastRetries.MaxAttempts);
+            var status = (await store.GetAsync<MongoDBOpsRequest>(RequestId))!.Status;
+            Assert.Equal(OpsRequestPhase.Progressing, status?.Phase);
+            var waiting = Assert.Single(status!.Conditions!, c => c.Type == nameof(OpsRequestStep.StartArchiving));
+            Assert.Equal((ConditionStatus.False, "Waiting", error.Message), (waiting.Status, waiting.Reason, waiting.Message));
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+        Assert.Equal(0, steps.Runs(OpsRequestStep.RestartPods));
+
+        steps.Fix(OpsRequestStep.StartArchiving);
+        var state = await FinishedAsync(entity);
+
+        Assert.Equal(OpsRequestPhase.Successful, state.Phase);
+        Assert.True(_workloads.Archiving.ContainsKey(Fixtures.DatabaseId));
+    }
+
+    [Fact]
+    public void A_wait_is_recorded_once_per_reason_as_a_Waiting_condition_naming_the_cause()
+    {
+        var accepted = OpsRequestState.Empty(RequestId)
+            .Apply(new OpsRequestAccepted(RequestId, ArchiverOperationType.ConfigureArchiver, Fixtures.DatabaseId, Fixtures.ArchiverId, "h", DateTimeOffset.UnixEpoch))
+            .Apply(new OpsRequestStepStarted(RequestId, OpsRequestStep.StartArchiving, 1, DateTimeOffset.UnixEpoch));
+
+        var waiting = accepted.Apply(new OpsRequestStepWaiting(RequestId, OpsRequestStep.StartArchiving, "secret stash/s3-keys has no key 'AWS_ACCESS_KEY_ID'", DateTimeOffset.UnixEpoch));
+
+        Assert.Equal(OpsRequestPhase.Progressing, waiting.Phase);
+        // Still the step under way: after a crash it is run again.
+        Assert.Equal(OpsRequestStep.StartArchiving, waiting.Running);
+        var condition = Assert.Single(waiting.Conditions);
+        Assert.Equal(("StartArchiving", ConditionStatus.False, "Waiting", "secret stash/s3-keys has no key 'AWS_ACCESS_KEY_ID'"), (condition.Type, condition.Status, condition.Reason, condition.Message));
+        Assert.Equal(StepFailureKind.Wait, StepFailures.Classify(new SecretNotFoundException("x")));
+        Assert.Equal(StepFailureKind.Wait, StepFailures.Classify(new ResourceForbiddenException("x")));
+        Assert.Equal(StepFailureKind.Fail, StepFailures.Classify(new PermanentStepException("x")));
+        Assert.Equal(StepFailureKind.Retry, StepFailures.Classify(new IOException("x")));
     }
 
     [Fact]
@@ -200,6 +280,19 @@ public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKi
         await store.CreateAsync(OpsRequest());
         return (store, new ScriptedSteps(new OpsRequestSteps(store, _workloads, TimeProvider.System)));
     }
+
+    /// <summary>What KubeDB's operator writes: the database's <c>status.phase</c>.</summary>
+    private static Task SetKubeDbPhaseAsync(InMemoryResourceStore store, string phase) =>
+        store.UpdateStatusAsync<MongoDB>(Fixtures.DatabaseId, db => db with
+        {
+            Status = (db.Status ?? new MongoDBStatus()) with
+            {
+                Other = new Dictionary<string, System.Text.Json.JsonElement>(db.Status?.Other ?? new Dictionary<string, System.Text.Json.JsonElement>())
+                {
+                    ["phase"] = System.Text.Json.JsonSerializer.SerializeToElement(phase),
+                },
+            },
+        });
 
     private IActorRef Start(InMemoryResourceStore store, ScriptedSteps steps)
     {

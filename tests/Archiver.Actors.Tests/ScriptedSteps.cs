@@ -20,6 +20,9 @@ internal sealed class ScriptedSteps(IOpsRequestSteps inner) : IOpsRequestSteps
         foreach (var error in errors) queue.Enqueue(error);
     }
 
+    /// <summary>The faults still scripted for the step are dropped: the cause was fixed.</summary>
+    public void Fix(OpsRequestStep step) => _faults.TryRemove(step, out _);
+
     /// <summary>The step waits, once entered, until the returned source is completed (or forever).</summary>
     public TaskCompletionSource Hold(OpsRequestStep step) => _gates.GetOrAdd(step, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 

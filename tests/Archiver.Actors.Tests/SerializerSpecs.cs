@@ -43,6 +43,7 @@ public sealed class SerializerSpecs(ITestOutputHelper output) : Akka.TestKit.Xun
             new StartOpsRequest(Request, ArchiverOperationType.DisableArchiver, new ResourceId("demo", "mg-rs"), new ResourceId("kubedb", "a"), null),
             new GetOpsRequestState(Request),
             new OpsRequestStepFailed(Request, OpsRequestStep.RestartPods, 2, "pods not ready", Final: false, At),
+            new OpsRequestStepWaiting(Request, OpsRequestStep.CreateBackupConfiguration, "waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", At),
             new OpsRequestSkipped(Request, "superseded", At),
             state,
         ];

@@ -124,6 +124,65 @@ public sealed class ClusterNodeTests
         }
     }
 
+    [Fact]
+    public async Task A_node_waits_for_a_database_KubeDB_has_not_made_Ready_saying_so_and_configures_it_once_it_is()
+    {
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(folder, "kubeconfig");
+            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            var admin = new KubernetesResourceStore(client);
+            await ApplyExamplesAsync(admin, MountedAt(Directory.CreateDirectory(Path.Combine(folder, "backups")).FullName));
+            await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
+            // KubeDB provisions it and reports so (and never gets further while its pods do not come up).
+            await KubeDbPhaseAsync(admin, "Provisioning");
+
+            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
+            {
+                DataFolder = Path.Combine(folder, "data"),
+                HttpPort = 0,
+                Brisk = true,
+                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
+            }, Microsoft.Extensions.Logging.LogLevel.Error);
+
+            var waiting = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo"))
+                .SelectMany(r => r.Status?.Conditions ?? []).FirstOrDefault(c => c.Reason == "Waiting"));
+            Assert.Equal("waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", waiting.Message);
+            Assert.Equal(OpsRequestPhase.Progressing, Assert.Single(await node.Store.ListAsync<MongoDBOpsRequest>("demo")).Status!.Phase);
+            Assert.Equal(["mongodb"], (await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo")).Spec.Template.Spec.Containers.Select(c => c.Name));
+            // The archiver, where one looks first, says it too.
+            var ready = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBArchiver>("demo")).SelectMany(a => a.Status?.Conditions ?? [])
+                .FirstOrDefault(c => c.Type == "Ready" && c.Message?.Contains("waits: ", StringComparison.Ordinal) == true));
+            Assert.Equal($"the archiver is Progressing; demo/mg-rs waits: {waiting.Message}", ready.Message);
+
+            await KubeDbPhaseAsync(admin, Messages.Resources.MongoDB.ReadyPhase);
+
+            var done = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo")).FirstOrDefault(r => r.Status?.Phase == OpsRequestPhase.Successful));
+            Assert.Contains((await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo")).Spec.Template.Spec.Containers, c => c.Name == "archiver");
+            Assert.Single(await node.Store.ListAsync<MongoDBOpsRequest>("demo"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>What KubeDB's operator writes: the database's <c>status.phase</c>.</summary>
+    private static Task KubeDbPhaseAsync(KubernetesResourceStore store, string phase) =>
+        store.UpdateStatusAsync<Messages.Resources.MongoDB>(new ResourceId("demo", "mg-rs"), db => db with
+        {
+            Status = (db.Status ?? new MongoDBStatus()) with
+            {
+                Other = new Dictionary<string, System.Text.Json.JsonElement>(db.Status?.Other ?? new Dictionary<string, System.Text.Json.JsonElement>())
+                {
+                    ["phase"] = System.Text.Json.JsonSerializer.SerializeToElement(phase),
+                },
+            },
+        });
+
     /// <summary>A local storage backend at <paramref name="path"/>, named as the hostPath volume the database pods mount there.</summary>
     private static Func<StorageBackend, StorageBackend> MountedAt(string path) => backend => backend with
     {

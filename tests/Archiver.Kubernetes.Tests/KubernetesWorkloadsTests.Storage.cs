@@ -131,6 +131,34 @@ public sealed partial class KubernetesWorkloadsTests
     }
 
     [Fact]
+    public async Task A_source_secret_without_the_S3_keys_names_it_and_each_missing_key_writes_nothing_and_is_waited_out()
+    {
+        var (workloads, db, spec) = await DatabaseAsync();
+        // KubeStash reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; this secret holds the keys under other names.
+        var keys = await server.Client.CoreV1.ReadNamespacedSecretAsync("s3-keys", db.Namespace);
+        keys.Data = new Dictionary<string, byte[]> { ["access-key"] = "AKID"u8.ToArray(), ["secret-key"] = "not-a-real-secret"u8.ToArray() };
+        await server.Client.CoreV1.ReplaceNamespacedSecretAsync(keys, "s3-keys", db.Namespace);
+        var before = await StatefulSetAsync(db);
+
+        var missing = await Assert.ThrowsAsync<Actors.Ports.SecretNotFoundException>(() => workloads.EnsureArchivingAsync(db, spec));
+
+        Assert.Equal($"secret {db.Namespace}/s3-keys has no key 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'", missing.Message);
+        // Not a failure of the ops request: it waits, saying this, until the secret is fixed.
+        Assert.Equal(StepFailureKind.Wait, StepFailures.Classify(missing));
+        Assert.Equal(before.Metadata.ResourceVersion, (await StatefulSetAsync(db)).Metadata.ResourceVersion);
+        Assert.Empty(await CopiesAsync(db));
+
+        keys = await server.Client.CoreV1.ReadNamespacedSecretAsync("s3-keys", db.Namespace);
+        keys.Data[BackupStorageSecrets.AccessKeyId] = "AKID"u8.ToArray();
+        keys.Data[BackupStorageSecrets.SecretAccessKey] = "not-a-real-secret"u8.ToArray();
+        await server.Client.CoreV1.ReplaceNamespacedSecretAsync(keys, "s3-keys", db.Namespace);
+        await workloads.EnsureArchivingAsync(db, spec);
+
+        Assert.Single(Sidecar(await StatefulSetAsync(db)).VolumeMounts, m => m.MountPath.EndsWith($"/{db.Namespace}/s3-keys", StringComparison.Ordinal));
+        Assert.Equal(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], Assert.Single(await CopiesAsync(db)).Data.Keys.Order());
+    }
+
+    [Fact]
     public async Task A_local_storage_the_node_has_not_mounted_is_refused_before_anything_is_written()
     {
         var (workloads, db, spec) = await DatabaseAsync(options: new KubernetesWorkloadsOptions { SidecarImage = "archiver:test", LocalFolderProblem = _ => "no such folder" });

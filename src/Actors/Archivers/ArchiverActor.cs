@@ -28,6 +28,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     private bool _dirty;
     private bool _urgent;
     private DateTimeOffset _lastReconcile = DateTimeOffset.MinValue;
+    private int _failures;
 
     // The newest change of each kind that asked for a look since the last one began: the next look waits for the
     // node's cache to hold them.
@@ -138,15 +139,18 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        _failures = 0;
         Next();
     }
 
     private void OnFailed(ReconcileFailed failed)
     {
-        _log.Warning(failed.Error, "reconciling {0} failed; trying again in {1}", _state.Id, _settings.RetryAfterFailure);
+        // Backoff: a cause that lasts (RBAC refusing a write until someone grants it) is not hammered every 2 s.
+        var wait = _settings.RetryAfter(++_failures);
+        _log.Warning(failed.Error is ResourceForbiddenException ? null : failed.Error, "reconciling {0} failed ({1}); trying again in {2}", _state.Id, failed.Error.Message, wait);
         _dirty = false;
         _busy = false;
-        Timers.StartSingleTimer("retry", new ReconcileArchiver(_state.Id, "retry"), _settings.RetryAfterFailure);
+        Timers.StartSingleTimer("retry", new ReconcileArchiver(_state.Id, "retry"), wait);
     }
 
     private void Next()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Archiver.Actors.Ports;
 using Archiver.Actors.Reporting;
 using Archiver.Actors.Watching;
@@ -63,8 +64,10 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
     /// Creates the ops requests, then the rest only if needed: a reconcile that changes nothing (most, while a fleet
     /// is being configured) makes no store call at all, judged against the archiver as the cache holds it.
     /// </summary>
+    /// <exception cref="ResourceForbiddenException">RBAC refused a write (after the status says which), to be tried again.</exception>
     public async Task ApplyAsync(ResourceId id, MongoDBArchiver? cached, ArchiverPlan plan, CancellationToken cancellation)
     {
+        var refused = new ConcurrentQueue<string>();
         // A spec change issues one request per database at once: several in flight, so a hundred creates against an
         // API server take a few round trips, not a hundred. Each is independent of the others.
         await Parallel.ForEachAsync(
@@ -80,13 +83,35 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
                 {
                     // Created before a crash: the same name is the same request.
                 }
+                catch (ResourceForbiddenException e)
+                {
+                    // Still issued (persisted): every reconcile creates it again until RBAC allows it (ArchiverPlanner).
+                    refused.Enqueue($"creating ops request {issued.OpsRequestId}: {e.Message}");
+                }
             });
+        if (!refused.IsEmpty) plan = plan with { Conditions = ArchiverConditions.Refused(plan.Conditions, [.. refused]) };
 
         var unchanged = cached is not null && plan.PrefixesToWipe.Count == 0 && !plan.FinishDeletion
             && (cached.Metadata.DeletionTimestamp is not null || cached.Metadata.Finalizers?.Contains(ArchiverPlanner.Finalizer) == true)
             && StatusWrites.Same(cached.Status, StatusFor(cached, plan));
-        if (unchanged) return;
+        if (!unchanged)
+        {
+            try
+            {
+                await WriteAsync(id, plan, cancellation);
+            }
+            catch (ResourceForbiddenException e)
+            {
+                refused.Enqueue(e.Message);
+            }
+        }
 
+        // A failed reconcile, so the actor tries again with backoff and logs it.
+        if (!refused.IsEmpty) throw new ResourceForbiddenException(string.Join("; ", refused.Distinct()));
+    }
+
+    private async Task WriteAsync(ResourceId id, ArchiverPlan plan, CancellationToken cancellation)
+    {
         var archiver = await store.GetAsync<MongoDBArchiver>(id, cancellation);
         if (archiver is null) return;
         foreach (var prefix in plan.PrefixesToWipe) await janitor.WipeAsync(ArchiverStorage(archiver), prefix, cancellation);

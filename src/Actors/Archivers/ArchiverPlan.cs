@@ -17,5 +17,5 @@ public sealed record ArchiverPlan(
     public static ArchiverPlan Nothing(ArchiverPhase phase) => new([], [], phase, [], [], [], false);
 }
 
-/// <summary>Why a selected database gets no ops request now.</summary>
-public sealed record Holdup(ResourceId DatabaseId, string Kind, string Reason);
+/// <summary>Why a selected database (or, with no <paramref name="DatabaseId"/>, every one) gets no ops request now.</summary>
+public sealed record Holdup(ResourceId? DatabaseId, string Kind, string Reason);

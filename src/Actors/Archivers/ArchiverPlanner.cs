@@ -3,6 +3,7 @@ using Archiver.Actors.OpsRequests;
 using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Archivers;
+using Archiver.Messages.Protocol.OpsRequests;
 using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Archivers;
@@ -137,14 +138,35 @@ public static class ArchiverPlanner
                 : State.Databases.Values.Any(d => d.InFlight) || _toCreate.Count > 0 ? ArchiverPhase.Progressing
                 : ArchiverPhase.Current;
             var wipes = finishDeletion && State.Deleting == ArchiverDeletionPolicy.WipeOut ? State.PrefixesToWipe : [];
-            return new ArchiverPlan(_events, _toCreate, phase, refs, ArchiverConditions.For(phase, _holdups, now), wipes, finishDeletion);
+            return new ArchiverPlan(_events, _toCreate, phase, refs, ArchiverConditions.For(phase, _holdups, now, Waits()), wipes, finishDeletion);
         }
+
+        /// <summary>
+        /// What the requests in flight wait for, as their Waiting conditions say (a database not Ready, a secret missing
+        /// a key, a verb RBAC refuses): the archiver is where one looks first, so its Ready condition repeats the cause.
+        /// </summary>
+        private List<Holdup> Waits() =>
+        [
+            .. State.Databases.Values.Where(d => d.InFlight).OrderBy(d => d.DatabaseId)
+                .Select(d => (d.DatabaseId, Waiting: world.OpsRequests.GetValueOrDefault(d.OpsRequestId)?.Status?.Conditions?
+                    .FirstOrDefault(c => c.Reason == OpsRequestConditions.WaitingReason)))
+                .Where(w => w.Waiting?.Message is not null)
+                .Select(w => new Holdup(w.DatabaseId, "Waiting", w.Waiting!.Message!)),
+        ];
 
         /// <summary>Selected, won against other archivers, and allowed to use the storage and retention policy.</summary>
         private Dictionary<ResourceId, MongoDB> Owned()
         {
             var owned = new Dictionary<ResourceId, MongoDB>();
             var storageRef = archiver.Spec!.BackupStorage?.Ref;
+            // Said once for the archiver, whether or not it selects a database yet: the storage is what to fix.
+            if (world.Storage is null)
+            {
+                var missing = storageRef is null ? "spec.backupStorage.ref names no BackupStorage"
+                    : $"BackupStorage {(string.IsNullOrEmpty(storageRef.Namespace) ? _id.Namespace : storageRef.Namespace)}/{storageRef.Name} does not exist";
+                _holdups.Add(new Holdup(null, "Blocked", $"{missing}; no database is configured until it does"));
+            }
+
             foreach (var (dbId, db) in _databases.OrderBy(d => d.Key))
             {
                 if (!ArchiverSelection.Selects(archiver, db, world.Namespaces)) continue;
@@ -157,7 +179,6 @@ public static class ArchiverPlanner
 
                 if (world.Storage is not { } storage)
                 {
-                    _holdups.Add(new Holdup(dbId, "Blocked", $"backup storage {storageRef?.Namespace}/{storageRef?.Name} does not exist"));
                     _heldUp.Add(dbId);
                     continue;
                 }

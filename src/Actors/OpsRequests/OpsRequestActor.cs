@@ -27,6 +27,9 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
     private OpsRequestState _state;
     private bool _stepInFlight;
 
+    // Tries of the current wait, for its backoff; not persisted: after a restart the wait starts again from a short one.
+    private int _waits;
+
     public OpsRequestActor(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock)
     {
         _steps = steps;
@@ -42,6 +45,7 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         Command<GetOpsRequestState>(_ => Sender.Tell(_state));
         Command<RunNextStep>(_ => RunNext());
         Command<StepOutcome>(OnOutcome);
+        Command<RetryWaitingStep>(RetryWaiting);
     }
 
     public override string PersistenceId { get; }
@@ -130,6 +134,7 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         _stepInFlight = false;
         if (outcome.Error is null)
         {
+            _waits = 0;
             Advance([new OpsRequestStepSucceeded(_state.Id, outcome.Step, outcome.Message!, Now)]);
             return;
         }
@@ -142,7 +147,15 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         }
 
         var reason = error is TaskCanceledException or OperationCanceledException ? $"timed out after {_settings.StepTimeout}" : error.Message;
-        var final = error is PermanentStepException || outcome.Attempt >= _settings.MaxAttempts;
+        var kind = StepFailures.Classify(error);
+        if (kind == StepFailureKind.Wait)
+        {
+            Wait(outcome, reason);
+            return;
+        }
+
+        _waits = 0;
+        var final = kind == StepFailureKind.Fail || outcome.Attempt >= _settings.MaxAttempts;
         _log.Warning("{0}: {1} attempt {2} failed{3}: {4}", _state.Id, outcome.Step, outcome.Attempt, final ? " for good" : "", reason);
         var failed = new OpsRequestStepFailed(_state.Id, outcome.Step, outcome.Attempt, reason, final, Now);
         if (final)
@@ -152,6 +165,32 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         }
 
         PersistAllAndApply([failed], () => Timers.StartSingleTimer("retry", RunNextStep.Instance, _settings.BackoffAfter(outcome.Attempt)));
+    }
+
+    /// <summary>
+    /// The step waits for its cause to be fixed: the same step is run again after a backoff that grows to
+    /// <see cref="OpsRequestSettings.MaxBackoff"/>, with no attempt counted and nothing persisted unless the reason changed
+    /// (the step is still the one under way, so after a crash it is run again as any unfinished step).
+    /// </summary>
+    private void Wait(StepOutcome outcome, string reason)
+    {
+        _waits++;
+        void Later() => Timers.StartSingleTimer("retry", new RetryWaitingStep(outcome.Step, outcome.Attempt), _settings.BackoffAfter(_waits));
+        if (_state.WaitingFor == reason)
+        {
+            Later();
+            return;
+        }
+
+        _log.Warning("{0}: {1} waits: {2}", _state.Id, outcome.Step, reason);
+        PersistAllAndApply([new OpsRequestStepWaiting(_state.Id, outcome.Step, reason, Now)], Later);
+    }
+
+    private void RetryWaiting(RetryWaitingStep retry)
+    {
+        if (_state.IsTerminal || _stepInFlight || _state.Running != retry.Step || _state.Attempt != retry.Attempt) return;
+        _stepInFlight = true;
+        Launch(retry.Step, retry.Attempt);
     }
 
     /// <summary>Finished work needs no memory: leave the remembered set once the final status is written.</summary>
@@ -198,6 +237,8 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
     {
         public static readonly RunNextStep Instance = new();
     }
+
+    private sealed record RetryWaitingStep(OpsRequestStep Step, int Attempt) : INoSerializationVerificationNeeded;
 
     private sealed record StepOutcome(OpsRequestStep Step, int Attempt, string? Message, Exception? Error) : INoSerializationVerificationNeeded;
 }

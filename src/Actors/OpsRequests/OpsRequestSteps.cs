@@ -31,7 +31,7 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> CreateBackupConfigurationAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        var db = Ready(await RequireDatabaseAsync(databaseId, cancellation));
         var wanted = ArchiverResources.BackupConfiguration(archiver, db, hash);
         var id = ResourceId.Of(wanted);
         // The whole object is what the archiver wants, so it replaces whatever version is stored.
@@ -190,6 +190,16 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     /// </summary>
     private static MongoDB NotBeingRestored(MongoDB db) => Databases.DatabaseMutator.RestorePending(db)
         ? throw new SupersededException($"database {ResourceId.Of(db)} is being restored; it is configured once restored")
+        : db;
+
+    /// <summary>
+    /// A request starts only once KubeDB reports the database Ready, as KubeDB's own ops requests do with their default
+    /// <c>spec.apply: IfReady</c> (which Archiver's requests keep): a database still provisioning has no workload to
+    /// inject into, or pods that are not up yet. One with no phase at all has no KubeDB reporting on it (the embedded
+    /// node) and is not waited for.
+    /// </summary>
+    private static MongoDB Ready(MongoDB db) => db.KubeDbPhase() is { } phase && phase != MongoDB.ReadyPhase
+        ? throw new WaitingStepException($"waiting for MongoDB {ResourceId.Of(db)} to be Ready (KubeDB reports status.phase {phase})")
         : db;
 
     private async Task<MongoDB> RequireDatabaseAsync(ResourceId id, CancellationToken cancellation) =>

@@ -82,3 +82,11 @@ public sealed class ResourceConflictException(string message) : Exception(messag
 public sealed class ResourceInvalidException(string message) : Exception(message);
 
 public sealed class ResourceNotFoundException(string message) : Exception(message);
+
+/// <summary>
+/// 403: RBAC does not let the node do this. The message is the API server's own, which names the user, verb, resource,
+/// API group and namespace (<c>statefulsets.apps "mg-rs" is forbidden: User "system:serviceaccount:archiver:archiver"
+/// cannot update resource "statefulsets" in API group "apps" in the namespace "demo"</c>), so whoever reads the
+/// condition knows which rule to add. Granting it fixes the cause: callers retry, never give up for it.
+/// </summary>
+public sealed class ResourceForbiddenException(string message) : Exception(message);

@@ -27,6 +27,7 @@ public static class ProtocolContracts
         ("ops-request.step-succeeded.v1", typeof(OpsRequestStepSucceeded)),
         ("ops-request.step-failed.v1", typeof(OpsRequestStepFailed)),
         ("ops-request.skipped.v1", typeof(OpsRequestSkipped)),
+        ("ops-request.step-waiting.v1", typeof(OpsRequestStepWaiting)),
         ("ops-request.state.v1", typeof(OpsRequestState)),
 
         // Archivers

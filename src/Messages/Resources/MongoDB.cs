@@ -59,6 +59,17 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
         return $"{Metadata.Name}-client-cert";
     }
 
+    /// <summary>KubeDB's <c>status.phase</c> of a database that can be used (kubedb/apimachinery <c>DatabasePhaseReady</c>).</summary>
+    public const string ReadyPhase = "Ready";
+
+    /// <summary>
+    /// KubeDB's <c>status.phase</c>: Provisioning, DataRestoring, Ready, Critical, NotReady, Halted or Unknown
+    /// (kubedb/apimachinery <c>apis/kubedb/v1alpha2/types.go</c>, DatabasePhase); null when nothing reports one, as on
+    /// the embedded node, where no KubeDB runs.
+    /// </summary>
+    public string? KubeDbPhase() =>
+        Status?.Other is { } other && other.TryGetValue("phase", out var phase) && phase.ValueKind == JsonValueKind.String ? phase.GetString() : null;
+
     // KubeDB's fields Archiver does not model are kept in the spec's extension data.
     private string? KubeDbField(string section, string field) =>
         Spec?.Other is { } other

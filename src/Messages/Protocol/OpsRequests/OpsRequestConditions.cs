@@ -7,6 +7,9 @@ public static class OpsRequestConditions
 {
     public const string SuccessfulType = "Successful";
 
+    /// <summary>The reason of a step's condition while it waits for a cause outside Archiver (<see cref="StepWaiting"/>).</summary>
+    public const string WaitingReason = "Waiting";
+
     public static Condition StepSucceeded(OpsRequestStepSucceeded e) => new()
     {
         Type = e.Step.ToString(),
@@ -22,6 +25,16 @@ public static class OpsRequestConditions
         Status = ConditionStatus.False,
         Reason = e.Final ? "StepFailed" : "StepRetrying",
         Message = e.Final ? e.Reason : $"attempt {e.Attempt} failed, will retry: {e.Reason}",
+        LastTransitionTime = e.At,
+    };
+
+    /// <summary>The step waits for a cause outside Archiver to be fixed; the message is that cause, in one line.</summary>
+    public static Condition StepWaiting(OpsRequestStepWaiting e) => new()
+    {
+        Type = e.Step.ToString(),
+        Status = ConditionStatus.False,
+        Reason = WaitingReason,
+        Message = e.Reason,
         LastTransitionTime = e.At,
     };
 

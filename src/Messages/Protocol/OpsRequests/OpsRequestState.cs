@@ -22,6 +22,8 @@ public sealed record OpsRequestState : IArchiverProtocolMember
     public int Attempt { get; init; }
     public IReadOnlyList<Condition> Conditions { get; init; } = [];
     public string? FailureReason { get; init; }
+    /// <summary>What the running step waits for (<see cref="OpsRequestStepWaiting"/>), until it succeeds or fails.</summary>
+    public string? WaitingFor { get; init; }
     public DateTimeOffset? AcceptedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 
@@ -57,11 +59,19 @@ public sealed record OpsRequestState : IArchiverProtocolMember
             Completed = Completed + 1,
             Running = null,
             Attempt = 0,
+            WaitingFor = null,
             Conditions = OpsRequestConditions.Set(Conditions, OpsRequestConditions.StepSucceeded(s)),
         }, s.At),
+        // Still the step under way: after a crash it is run again, and the wait goes on from there.
+        OpsRequestStepWaiting w => this with
+        {
+            WaitingFor = w.Reason,
+            Conditions = OpsRequestConditions.Set(Conditions, OpsRequestConditions.StepWaiting(w)),
+        },
         OpsRequestStepFailed f => this with
         {
             Running = null,
+            WaitingFor = null,
             Phase = f.Final ? OpsRequestPhase.Failed : Phase,
             FailureReason = f.Final ? $"{f.Step} failed: {f.Reason}" : FailureReason,
             FinishedAt = f.Final ? f.At : FinishedAt,
@@ -70,6 +80,7 @@ public sealed record OpsRequestState : IArchiverProtocolMember
         OpsRequestSkipped k => this with
         {
             Running = null,
+            WaitingFor = null,
             Phase = OpsRequestPhase.Skipped,
             FailureReason = k.Reason,
             FinishedAt = k.At,
