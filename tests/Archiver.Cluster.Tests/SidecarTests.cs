@@ -11,8 +11,9 @@ namespace Archiver.Cluster.Tests;
 
 /// <summary>
 /// Cluster mode's archiving path with nothing stood in for but the cluster: the product's own workloads adapter injects
-/// its sidecar into KubeDB's StatefulSet, the rollout puts one into each member's pod, the primary's archives the oplog
-/// into a hostPath volume and reports into its pod's annotation with the pod's own token, and when the primary's pod
+/// its sidecar into KubeDB's StatefulSet and binds its role to the pods' service account, the rollout puts one into
+/// each member's pod, the primary's archives the oplog into a hostPath volume and reports into its pod's annotation
+/// with the pod's own token, and when the primary's pod
 /// is deleted the new primary's sidecar takes over.
 /// </summary>
 [Trait("Category", "E2E")]
@@ -28,12 +29,6 @@ public sealed class SidecarTests
             await session.ApplyAsync(MongoDbProvisioningTests.MongoDB("kubedb.com/v1alpha2", "mg-rs"));
             (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
             await session.ApplyAsync($$"""
-                apiVersion: rbac.authorization.k8s.io/v1
-                kind: RoleBinding
-                metadata: {name: archiver-sidecar, namespace: demo}
-                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: archiver-sidecar}
-                subjects: [{kind: ServiceAccount, name: mg-rs, namespace: demo}]
-                ---
                 apiVersion: storage.kubestash.com/v1alpha1
                 kind: BackupStorage
                 metadata: {name: local, namespace: demo}
@@ -47,7 +42,11 @@ public sealed class SidecarTests
             await session.WaitForPhaseAsync("demo", "mg-rs", "Ready");
             var uid = Text(session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-rs")?["metadata"]?["uid"]);
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(new MemoryStream(Encoding.UTF8.GetBytes(session.Cluster.Kubeconfig()))));
-            var workloads = new KubernetesWorkloads(client, new KubernetesResourceStore(client), new KubernetesWorkloadsOptions());
+            var workloads = new KubernetesWorkloads(client, new KubernetesResourceStore(client), new KubernetesWorkloadsOptions
+            {
+                // The hostPath volume is the test's own folder: this process is the node, and it sees the folder there.
+                LocalFolderProblem = _ => null,
+            });
             var database = new ResourceId("demo", "mg-rs");
 
             await workloads.EnsureArchivingAsync(database, new ArchivingSpec(new ResourceId("demo", "local"), "db/MongoDB/demo/mg-rs", "h1", TimeSpan.FromSeconds(1), 1024 * 1024, uid));
