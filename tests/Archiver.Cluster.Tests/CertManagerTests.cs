@@ -78,6 +78,43 @@ public sealed class CertManagerTests
             refused.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_changed_certificate_or_a_deleted_secret_is_issued_again_and_a_certificate_cert_manager_would_refuse_is_not_issued()
+    {
+        await using var session = await StartAsync();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
+        var first = await session.WaitForAsync($"{Certificates}/archiver-webhook", c => ReadyCondition(c) == "True");
+        var firstKey = session.SecretValue("archiver", "archiver-webhook-tls", "tls.key");
+
+        (await session.Kubectl.RunAsync("patch", "certificate", "archiver-webhook", "-n", "archiver", "--type=merge",
+            "-p", """{"spec":{"dnsNames":["archiver-webhook.archiver.svc"]}}""")).Succeeded();
+        var changed = await session.WaitForAsync($"{Certificates}/archiver-webhook", c => c?["status"]?["revision"]?.GetValue<int>() == 2 && ReadyCondition(c) == "True");
+        using var narrowed = X509Certificate2.CreateFromPem(session.SecretValue("archiver", "archiver-webhook-tls", "tls.crt"));
+        (await session.Kubectl.RunAsync("delete", "secret", "archiver-webhook-tls", "-n", "archiver")).Succeeded();
+        var reissued = await session.WaitForAsync($"{Certificates}/archiver-webhook", c => c?["status"]?["revision"]?.GetValue<int>() == 3 && ReadyCondition(c) == "True");
+        await session.ApplyAsync("""
+            apiVersion: cert-manager.io/v1
+            kind: Certificate
+            metadata: {name: too-short, namespace: archiver}
+            spec:
+              secretName: too-short
+              duration: 30m
+              dnsNames: [x.archiver.svc]
+              issuerRef: {name: archiver-webhook-ca}
+            """);
+        var refused = await session.WaitForAsync($"{Certificates}/too-short", c => ReadyCondition(c) == "False");
+
+        Assert.Equal(1, first!["status"]?["revision"]?.GetValue<int>());
+        Assert.Equal(["archiver-webhook.archiver.svc"], narrowed.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames());
+        Assert.NotEqual(firstKey, session.SecretValue("archiver", "archiver-webhook-tls", "tls.key"));
+        Assert.NotNull(changed);
+        Assert.NotNull(reissued);
+        Assert.Equal("Invalid", Text(Condition(refused)?["reason"]));
+        Assert.Equal("spec.duration: Invalid value: \"30m0s\": certificate duration must be greater than 1h0m0s", Text(Condition(refused)?["message"]));
+        Assert.Null(session.Get("/api/v1/namespaces/archiver/secrets/too-short"));
+    }
+
     private static JsonObject? Condition(JsonObject? item) =>
         (item?["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => Text(c["type"]) == "Ready");
 

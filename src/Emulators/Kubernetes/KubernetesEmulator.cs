@@ -168,7 +168,7 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates any object under a collection path (<c>/api/v1/namespaces/demo/pods</c>), bypassing HTTP and RBAC.</summary>
+    /// <summary>Creates any object under a collection path (<c>/api/v1/namespaces/demo/pods</c>), bypassing HTTP, RBAC and admission webhooks.</summary>
     public JsonObject Create(string collectionPath, JsonObject item)
     {
         var (type, path) = Resolve("POST", collectionPath);

@@ -30,6 +30,10 @@ internal sealed class CertificateController
     private readonly StandInLog _log;
     private readonly TimeProvider _time;
 
+    // Secrets this controller wrote whose new version its watch has not brought yet: a pass in between must not take
+    // the old (or missing) secret for a reason to issue again (client-go's expectations, for one object).
+    private readonly Dictionary<(string Namespace, string Name), (long Version, DateTime At)> _written = [];
+
     public CertificateController(CertManagerInformers informers, ApiClient api, StandInLog log, TimeProvider time)
     {
         _informers = informers;
@@ -76,6 +80,12 @@ internal sealed class CertificateController
         }
 
         var secret = _informers.Secrets.Get(ns, spec.SecretName);
+        if (_written.TryGetValue((ns, spec.SecretName), out var written))
+        {
+            if (Version(secret) < written.Version && DateTime.UtcNow - written.At < TimeSpan.FromSeconds(30)) return;
+            _written.Remove((ns, spec.SecretName));
+        }
+
         var now = _time.GetUtcNow();
         var trigger = Trigger(secret, spec, now);
         if (trigger is null)
@@ -113,7 +123,8 @@ internal sealed class CertificateController
             caPem = issuer.CaChain[^1].ExportCertificatePem() + "\n";
         }
 
-        await WriteSecretAsync(ns, name, spec, secret, pem, CertificateSigner.KeyPem(key, spec.KeyEncoding) + "\n", caPem, stop).ConfigureAwait(false);
+        var stored = await WriteSecretAsync(ns, name, spec, secret, pem, CertificateSigner.KeyPem(key, spec.KeyEncoding) + "\n", caPem, stop).ConfigureAwait(false);
+        _written[(ns, spec.SecretName)] = (Version(stored), DateTime.UtcNow);
         var revision = J.Int(certificate["status"]?["revision"], 0) + 1;
         await SetConditionsAsync(Kind.Certificate, certificate, [Condition(certificate, "Ready", true, "Ready", "Certificate is up to date and has not expired")], Times(signed, spec, revision), stop).ConfigureAwait(false);
         _log.Write($"cert-manager: certificate {ns}/{name} issued into secret {spec.SecretName} ({reason}), valid until {signed.NotAfter.ToUniversalTime():yyyy-MM-dd'T'HH:mm:ss'Z'}");
@@ -183,7 +194,7 @@ internal sealed class CertificateController
         return times;
     }
 
-    private async Task WriteSecretAsync(string ns, string certificateName, CertificateSpec spec, JsonObject? existing, string certificatePem, string keyPem, string caPem, CancellationToken stop)
+    private async Task<JsonObject> WriteSecretAsync(string ns, string certificateName, CertificateSpec spec, JsonObject? existing, string certificatePem, string keyPem, string caPem, CancellationToken stop)
     {
         // What cert-manager writes on an issued secret (pkg/controller/certificates/issuing/internal/secret.go).
         var annotations = new JsonObject
@@ -206,7 +217,7 @@ internal sealed class CertificateController
         var labels = new JsonObject { ["controller.cert-manager.io/fao"] = "true" };
         if (existing is null)
         {
-            await _api.CreateAsync(Kind.Secret.Collection(ns), new JsonObject
+            return await _api.CreateAsync(Kind.Secret.Collection(ns), new JsonObject
             {
                 ["apiVersion"] = "v1",
                 ["kind"] = "Secret",
@@ -215,14 +226,12 @@ internal sealed class CertificateController
                 ["data"] = data,
             }, stop).ConfigureAwait(false);
         }
-        else
+
+        return await _api.MergePatchAsync(Kind.Secret.Item(ns, spec.SecretName), new JsonObject
         {
-            await _api.MergePatchAsync(Kind.Secret.Item(ns, spec.SecretName), new JsonObject
-            {
-                ["metadata"] = new JsonObject { ["annotations"] = annotations, ["labels"] = labels, ["resourceVersion"] = J.Text(existing["metadata"]?["resourceVersion"]) },
-                ["data"] = data,
-            }, stop).ConfigureAwait(false);
-        }
+            ["metadata"] = new JsonObject { ["annotations"] = annotations, ["labels"] = labels, ["resourceVersion"] = J.Text(existing["metadata"]?["resourceVersion"]) },
+            ["data"] = data,
+        }, stop).ConfigureAwait(false);
     }
 
     private IssuerState Evaluate(JsonObject issuer, Kind kind)
@@ -287,6 +296,10 @@ internal sealed class CertificateController
             ["observedGeneration"] = J.Int(item["metadata"]?["generation"], 1),
         };
     }
+
+    /// <summary>The object's resourceVersion as a number (the API server stand-in's are ordered); 0 when absent.</summary>
+    private static long Version(JsonObject? item) =>
+        long.TryParse(J.Text(item?["metadata"]?["resourceVersion"]), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0;
 
     private static X509Certificate2? LoadCertificate(JsonObject secret)
     {

@@ -33,9 +33,11 @@ internal static partial class GoDuration
         return TimeSpan.FromTicks((long)ticks);
     }
 
-    /// <summary>As Go prints it: <c>2160h0m0s</c>.</summary>
+    /// <summary>As Go prints whole seconds: <c>2160h0m0s</c>, <c>30m0s</c>, <c>45s</c>.</summary>
     public static string Format(TimeSpan duration) =>
-        $"{(long)duration.TotalHours}h{duration.Minutes}m{duration.Seconds}s";
+        (long)duration.TotalHours > 0 ? $"{(long)duration.TotalHours}h{duration.Minutes}m{duration.Seconds}s"
+        : duration.Minutes > 0 ? $"{duration.Minutes}m{duration.Seconds}s"
+        : $"{duration.Seconds}s";
 
     [GeneratedRegex(@"^(?<part>[0-9]+(\.[0-9]+)?(h|ms|m|s|us|µs|ns))+$")]
     private static partial Regex Pattern();
