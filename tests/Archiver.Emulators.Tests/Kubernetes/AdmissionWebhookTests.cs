@@ -177,6 +177,38 @@ public sealed class AdmissionWebhookTests
     }
 
     [Fact]
+    public async Task A_slow_webhook_times_out_a_dry_run_needs_sideEffects_None_and_the_namespaceSelector_chooses_namespaces()
+    {
+        await using var hook = await WebhookServer.StartAsync("localhost", request =>
+        {
+            if (request["name"]?.GetValue<string>() == "slow") Thread.Sleep(TimeSpan.FromSeconds(3));
+            return new JsonObject { ["allowed"] = true };
+        });
+        await using var api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { CustomResourceDefinitions = [], Namespaces = ["default", "other"] });
+        api.SetNamespace("default", new Dictionary<string, string> { ["webhooks"] = "on" });
+        using var http = Client(api);
+        var configuration = Configuration("MutatingWebhookConfiguration", "slow.example.com", UrlConfig(hook.Port, hook.CaBundle), Rule(["CREATE"], "configmaps"));
+        var webhook = configuration["webhooks"]![0]!.AsObject();
+        webhook["timeoutSeconds"] = 1;
+        webhook["sideEffects"] = "Some";
+        webhook["namespaceSelector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["webhooks"] = "on" } };
+        await CreateAsync(http, Mutating, configuration);
+
+        var (slowCode, slow) = await SendAsync(http, HttpMethod.Post, ConfigMaps, ConfigMap("slow"));
+        var (dryRunCode, dryRun) = await SendAsync(http, HttpMethod.Post, $"{ConfigMaps}?dryRun=All", ConfigMap("fast"));
+        var (elsewhereCode, _) = await SendAsync(http, HttpMethod.Post, "/api/v1/namespaces/other/configmaps", ConfigMap("slow"));
+
+        Assert.Equal(500, slowCode);
+        Assert.Equal(
+            $"Internal error occurred: failed calling webhook \"slow.example.com\": failed to call webhook: Post \"https://127.0.0.1:{hook.Port}/mutate?timeout=1s\": context deadline exceeded",
+            slow["message"]?.GetValue<string>());
+        Assert.Equal(400, dryRunCode);
+        Assert.Equal("admission webhook \"slow.example.com\" does not support dry run", dryRun["message"]?.GetValue<string>());
+        Assert.Equal(201, elsewhereCode);
+        Assert.Single(hook.Reviews);
+    }
+
+    [Fact]
     public async Task A_broken_webhook_never_blocks_changes_to_webhook_configurations()
     {
         await using var api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { CustomResourceDefinitions = [] });
