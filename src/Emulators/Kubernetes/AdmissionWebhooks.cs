@@ -16,10 +16,11 @@ namespace Archiver.Emulators.Kubernetes;
 /// (<c>allowed: false</c>) refuses the request with the webhook's status as <c>admission webhook "name" denied the
 /// request: message</c>; a webhook that cannot be called or answers with an invalid review refuses it with 500
 /// <c>Internal error occurred: failed calling webhook "name": …</c> under <c>failurePolicy: Fail</c> (v1's default)
-/// and is skipped under <c>Ignore</c>; a dry run is refused (400) by a webhook whose <c>sideEffects</c> is not
-/// <c>None</c> or <c>NoneOnDryRun</c>. <c>reinvocationPolicy: IfNeeded</c> is not honoured: each mutating webhook is
-/// called once. Validating webhooks are called one by one (the API server calls them in parallel; the first refusal
-/// in their order is the answer here), and they see the object before defaulting.
+/// and is skipped under <c>Ignore</c>. Dry runs are admitted too (with <c>dryRun: true</c>): v1 configurations can only
+/// say <c>sideEffects: None</c> or <c>NoneOnDryRun</c> (<see cref="WebhookConfigurationValidation"/>), so the API
+/// server's refusal of a dry run by a webhook with side effects cannot arise. <c>reinvocationPolicy: IfNeeded</c> is
+/// not honoured: each mutating webhook is called once. Validating webhooks are called one by one (the API server calls
+/// them in parallel; the first refusal in their order is the answer here), and they see the object before defaulting.
 /// </summary>
 internal sealed class AdmissionWebhooks(ObjectTable table, Func<string, string, IPAddress?>? resolveService)
 {
@@ -52,11 +53,6 @@ internal sealed class AdmissionWebhooks(ObjectTable table, Func<string, string, 
     private async Task<JsonObject?> CallAsync(JsonObject hook, AdmissionRequest request, bool mutating, ICollection<string> warnings, CancellationToken cancellation)
     {
         var name = ObjectTable.Text(hook["name"]);
-        if (request.DryRun && ObjectTable.Text(hook["sideEffects"]) is not ("None" or "NoneOnDryRun"))
-        {
-            throw ApiError.BadRequest($"admission webhook \"{name}\" does not support dry run");
-        }
-
         var uid = Guid.NewGuid().ToString();
         var timeout = hook["timeoutSeconds"] is JsonValue t && t.TryGetValue<int>(out var seconds) ? seconds : 10;
         JsonObject response;

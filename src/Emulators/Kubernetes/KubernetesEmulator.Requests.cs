@@ -128,6 +128,8 @@ public sealed partial class KubernetesEmulator
                 "patch" => Patched(context, type, current!),
                 _ => null,
             };
+            // Validation the registry does before admission: a webhook configuration must be one a cluster would store.
+            if (admitted is not null) WebhookConfigurationValidation.Check(type, admitted);
             var operation = request.Verb switch { "create" => "CREATE", "update" or "patch" => "UPDATE", "delete" => "DELETE", _ => "" };
             if (operation.Length > 0)
             {

@@ -177,7 +177,7 @@ public sealed class AdmissionWebhookTests
     }
 
     [Fact]
-    public async Task A_slow_webhook_times_out_a_dry_run_needs_sideEffects_None_and_the_namespaceSelector_chooses_namespaces()
+    public async Task A_slow_webhook_times_out_a_dry_run_is_admitted_too_and_the_namespaceSelector_chooses_namespaces()
     {
         await using var hook = await WebhookServer.StartAsync("localhost", request =>
         {
@@ -190,7 +190,7 @@ public sealed class AdmissionWebhookTests
         var configuration = Configuration("MutatingWebhookConfiguration", "slow.example.com", UrlConfig(hook.Port, hook.CaBundle), Rule(["CREATE"], "configmaps"));
         var webhook = configuration["webhooks"]![0]!.AsObject();
         webhook["timeoutSeconds"] = 1;
-        webhook["sideEffects"] = "Some";
+        webhook["sideEffects"] = "NoneOnDryRun";
         webhook["namespaceSelector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["webhooks"] = "on" } };
         await CreateAsync(http, Mutating, configuration);
 
@@ -202,10 +202,12 @@ public sealed class AdmissionWebhookTests
         Assert.Equal(
             $"Internal error occurred: failed calling webhook \"slow.example.com\": failed to call webhook: Post \"https://127.0.0.1:{hook.Port}/mutate?timeout=1s\": context deadline exceeded",
             slow["message"]?.GetValue<string>());
-        Assert.Equal(400, dryRunCode);
-        Assert.Equal("admission webhook \"slow.example.com\" does not support dry run", dryRun["message"]?.GetValue<string>());
+        Assert.Equal(201, dryRunCode);
+        Assert.Equal("fast", dryRun["metadata"]?["name"]?.GetValue<string>());
+        Assert.Null(api.Get($"{ConfigMaps}/fast"));
         Assert.Equal(201, elsewhereCode);
-        Assert.Single(hook.Reviews);
+        Assert.Equal([false, true], hook.Reviews.Select(r => r["request"]!["dryRun"]!.GetValue<bool>()));
+        Assert.Equal("All", hook.Reviews.Last()["request"]?["options"]?["dryRun"]?[0]?.GetValue<string>());
     }
 
     [Fact]
@@ -227,6 +229,31 @@ public sealed class AdmissionWebhookTests
 
         Assert.Equal(500, refused);
         Assert.Equal(200, deleted);
+    }
+
+    [Fact]
+    public async Task A_configuration_the_API_server_would_not_store_is_refused_with_every_error()
+    {
+        await using var api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { CustomResourceDefinitions = [] });
+        using var http = Client(api);
+        var configuration = Configuration("MutatingWebhookConfiguration", "bad", new JsonObject { ["url"] = "http://127.0.0.1/mutate" }, Rule(["CREATE", "PATCH"], "configmaps"));
+        var webhook = configuration["webhooks"]![0]!.AsObject();
+        webhook.Remove("sideEffects");
+        webhook["timeoutSeconds"] = 31;
+
+        var (code, status) = await SendAsync(http, HttpMethod.Post, Mutating, configuration);
+
+        Assert.Equal(422, code);
+        Assert.Equal("Invalid", status["reason"]?.GetValue<string>());
+        Assert.Equal(
+            "MutatingWebhookConfiguration.admissionregistration.k8s.io \"bad\" is invalid: ["
+            + "webhooks[0].name: Invalid value: \"bad\": should be a domain with at least three segments separated by dots, "
+            + "webhooks[0].rules[0].operations[1]: Unsupported value: \"PATCH\": supported values: \"*\", \"CONNECT\", \"CREATE\", \"DELETE\", \"UPDATE\", "
+            + "webhooks[0].sideEffects: Required value: must specify one of None, NoneOnDryRun, "
+            + "webhooks[0].timeoutSeconds: Invalid value: 31: the timeout value must be between 1 and 30 seconds, "
+            + "webhooks[0].clientConfig.url: Invalid value: \"http://127.0.0.1/mutate\": 'https' is the only allowed URL scheme]",
+            status["message"]?.GetValue<string>());
+        Assert.Equal(5, status["details"]?["causes"]?.AsArray().Count);
     }
 
     private static HttpClient Client(KubernetesEmulator api) => new() { BaseAddress = api.Url };
