@@ -117,15 +117,17 @@ public sealed partial class KubernetesEmulator
         // Admission comes before the write, outside the table's lock (webhooks are called over the network): the
         // object the webhooks admitted is the one stored. A patch is computed from the object as it is, and computed
         // and admitted again if it changed meanwhile, as the API server retries a patch on a conflict.
-        var warnings = new List<string>();
+        var deleteOptions = request.Verb is "delete" or "deletecollection" ? ReadDeleteOptions(context) : null;
         while (true)
         {
+            var warnings = new List<string>();
             JsonObject? current = request.Verb is "update" or "patch" or "delete" ? _table.Get(path with { Status = false }) : null;
             JsonObject? admitted = request.Verb switch
             {
                 "create" => Checked(type, ReadObject(context)),
                 "update" => Checked(type, ReadObject(context)),
-                "patch" => Patched(context, type, current!),
+                // A copy: the merge may change what it is given, and current stays the old object and the version read.
+                "patch" => Patched(context, type, (JsonObject)current!.DeepClone()),
                 _ => null,
             };
             // Validation the registry does before admission: a webhook configuration must be one a cluster would store.
@@ -135,7 +137,7 @@ public sealed partial class KubernetesEmulator
             {
                 var name = request.Name.Length > 0 ? request.Name : ObjectTable.Text(admitted?["metadata"]?["name"]);
                 admitted = await _admission.AdmitAsync(
-                    new AdmissionRequest(type, request.Subresource, operation, path.Namespace ?? "", name, Typed(type, path, admitted), current, user, dryRun, AdmissionOptions(request.Verb, context)),
+                    new AdmissionRequest(type, request.Subresource, operation, path.Namespace ?? "", name, Typed(type, path, admitted), current, user, dryRun, AdmissionOptions(request.Verb, context, deleteOptions)),
                     warnings,
                     context.RequestAborted);
             }
@@ -158,11 +160,10 @@ public sealed partial class KubernetesEmulator
                         result = _table.Replace(type, path, admitted!, patched: true, dryRun: dryRun);
                         break;
                     case "delete":
-                        result = _table.Delete(type, path, ReadDeleteOptions(context));
+                        result = _table.Delete(type, path, deleteOptions!);
                         break;
                     case "deletecollection":
-                        var options = ReadDeleteOptions(context);
-                        var deleted = _table.List(path, Filter(context)).Select(item => _table.Delete(type, path with { Name = ObjectTable.Text(item["metadata"]?["name"]), Namespace = type.Namespaced ? ObjectTable.Text(item["metadata"]?["namespace"]) : "" }, options));
+                        var deleted = _table.List(path, Filter(context)).Select(item => _table.Delete(type, path with { Name = ObjectTable.Text(item["metadata"]?["name"]), Namespace = type.Namespaced ? ObjectTable.Text(item["metadata"]?["namespace"]) : "" }, deleteOptions!));
                         result = ListOf(type, [.. deleted], _table.Version);
                         break;
                     default:
@@ -194,7 +195,7 @@ public sealed partial class KubernetesEmulator
     }
 
     /// <summary>The request's options as an AdmissionReview carries them (<c>meta.k8s.io/v1</c> CreateOptions, UpdateOptions, PatchOptions, DeleteOptions).</summary>
-    private static JsonObject AdmissionOptions(string verb, HttpContext context)
+    private static JsonObject AdmissionOptions(string verb, HttpContext context, DeleteOptions? delete)
     {
         var options = new JsonObject
         {
@@ -204,7 +205,7 @@ public sealed partial class KubernetesEmulator
         var query = context.Request.Query;
         if (query["dryRun"].Count > 0) options["dryRun"] = new JsonArray("All");
         if (verb != "delete" && query["fieldManager"].Count > 0) options["fieldManager"] = query["fieldManager"].ToString();
-        if (verb == "delete" && query["propagationPolicy"].Count > 0) options["propagationPolicy"] = query["propagationPolicy"].ToString();
+        if (delete?.Propagation is { } propagation) options["propagationPolicy"] = propagation;
         return options;
     }
 

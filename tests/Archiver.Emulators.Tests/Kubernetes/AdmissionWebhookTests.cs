@@ -174,6 +174,13 @@ public sealed class AdmissionWebhookTests
         Assert.All(reviews, r => Assert.Equal("UPDATE", r["request"]?["operation"]?.GetValue<string>()));
         Assert.Equal("bad", reviews[0]["request"]?["oldObject"]?["data"]?["v"]?.GetValue<string>());
         Assert.Equal("PatchOptions", reviews[1]["request"]?["options"]?["kind"]?.GetValue<string>());
+        Assert.Equal("good", reviews[1]["request"]?["oldObject"]?["data"]?["v"]?.GetValue<string>());
+
+        // A patch that names an older version is a conflict, whether or not a webhook looks at it.
+        var (staleCode, stale) = await SendAsync(http, HttpMethod.Patch, $"{ConfigMaps}/cm",
+            new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = created["metadata"]!["resourceVersion"]!.DeepClone() }, ["data"] = new JsonObject { ["v"] = "other" } }, "application/merge-patch+json");
+        Assert.Equal(409, staleCode);
+        Assert.Equal("Conflict", stale["reason"]?.GetValue<string>());
     }
 
     [Fact]

@@ -125,10 +125,22 @@ internal sealed class CertificateController
 
         var stored = await WriteSecretAsync(ns, name, spec, secret, pem, CertificateSigner.KeyPem(key, spec.KeyEncoding) + "\n", caPem, stop).ConfigureAwait(false);
         _written[(ns, spec.SecretName)] = (Version(stored), DateTime.UtcNow);
-        var revision = J.Int(certificate["status"]?["revision"], 0) + 1;
-        await SetConditionsAsync(Kind.Certificate, certificate, [Condition(certificate, "Ready", true, "Ready", "Certificate is up to date and has not expired")], Times(signed, spec, revision), stop).ConfigureAwait(false);
+        try
+        {
+            await SetIssuedAsync(certificate, signed, spec, stop).ConfigureAwait(false);
+        }
+        catch (ApiException e) when (e.Code == 409)
+        {
+            // The cached Certificate was behind (a status written by the previous pass): count on from the stored one.
+            if (await _api.GetAsync(Kind.Certificate.Item(ns, name), stop).ConfigureAwait(false) is { } fresh) await SetIssuedAsync(fresh, signed, spec, stop).ConfigureAwait(false);
+        }
+
         _log.Write($"cert-manager: certificate {ns}/{name} issued into secret {spec.SecretName} ({reason}), valid until {signed.NotAfter.ToUniversalTime():yyyy-MM-dd'T'HH:mm:ss'Z'}");
     }
+
+    private Task SetIssuedAsync(JsonObject certificate, X509Certificate2 signed, CertificateSpec spec, CancellationToken stop) =>
+        SetConditionsAsync(Kind.Certificate, certificate, [Condition(certificate, "Ready", true, "Ready", "Certificate is up to date and has not expired")],
+            Times(signed, spec, J.Int(certificate["status"]?["revision"], 0) + 1), stop);
 
     /// <summary>Why the certificate must be issued now (reason, message), or null when its secret is up to date.</summary>
     private (string Reason, string Message)? Trigger(JsonObject? secret, CertificateSpec spec, DateTimeOffset now)
@@ -269,7 +281,11 @@ internal sealed class CertificateController
         return new IssuerState(true, "KeyPairVerified", "Signing CA verified", false, chain[0], key, [.. chain]);
     }
 
-    /// <summary>Writes the conditions (and other status fields) when they differ from what the object says.</summary>
+    /// <summary>
+    /// Writes the conditions (and other status fields) when they differ from what the object says, on the condition that
+    /// the object is still the version read (409 otherwise): a pass reading a cache that is behind must not write an
+    /// older status over a newer one.
+    /// </summary>
     private async Task SetConditionsAsync(Kind kind, JsonObject item, JsonObject[] conditions, JsonObject? fields, CancellationToken stop)
     {
         var status = (item["status"] as JsonObject)?.DeepClone() as JsonObject ?? [];
@@ -277,7 +293,11 @@ internal sealed class CertificateController
         wanted["conditions"] = new JsonArray([.. conditions]);
         foreach (var (key, value) in fields ?? []) wanted[key] = value?.DeepClone();
         if (JsonNode.DeepEquals(status, wanted)) return;
-        await _api.MergePatchAsync(kind.Status(J.Namespace(item), J.Name(item)), new JsonObject { ["status"] = wanted }, stop).ConfigureAwait(false);
+        await _api.MergePatchAsync(kind.Status(J.Namespace(item), J.Name(item)), new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["resourceVersion"] = J.Text(item["metadata"]?["resourceVersion"]) },
+            ["status"] = wanted,
+        }, stop).ConfigureAwait(false);
     }
 
     /// <summary>A condition as cert-manager sets one: the transition time kept while the status stays the same.</summary>
