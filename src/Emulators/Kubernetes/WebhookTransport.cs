@@ -34,9 +34,15 @@ internal static class WebhookTransport
         var requestUrl = new Uri(requestText);
         var roots = Roots(clientConfig["caBundle"]);
         string? tlsFailure = null;
+        var ends = "";
         using var handler = new SocketsHttpHandler
         {
-            ConnectCallback = (context, token) => DialAsync(context.DnsEndPoint, service, resolveService, token),
+            ConnectCallback = async (context, token) =>
+            {
+                var stream = await DialAsync(context.DnsEndPoint, service, resolveService, token).ConfigureAwait(false);
+                ends = $"{stream.Socket.LocalEndPoint}->{stream.Socket.RemoteEndPoint}";
+                return stream;
+            },
             SslOptions =
             {
                 TargetHost = requestUrl.Host,
@@ -73,7 +79,7 @@ internal static class WebhookTransport
         }
         catch (HttpRequestException e)
         {
-            var reason = tlsFailure ?? (e.InnerException is DialFailed dial ? dial.Message : e.InnerException is AuthenticationException or IOException ? e.InnerException.Message : e.Message);
+            var reason = tlsFailure ?? (e.InnerException is DialFailed dial ? dial.Message : Closed(e, ends) ?? (e.InnerException is AuthenticationException or IOException ? e.InnerException.Message : e.Message));
             throw new WebhookCallFailed($"failed to call webhook: {prefix}{reason}");
         }
         catch (JsonException e)
@@ -103,7 +109,24 @@ internal static class WebhookTransport
         return (url, null);
     }
 
-    private static async ValueTask<Stream> DialAsync(DnsEndPoint target, (string Namespace, string Name, int Port)? service, Func<string, string, int, IPEndPoint> resolveService, CancellationToken cancellation)
+    /// <summary>
+    /// A connection the other side ended, in Go's words: reset (<c>read tcp local-&gt;remote: read: connection reset by
+    /// peer</c>, as kube-proxy's REJECT or a dead endpoint does it) or closed (<c>EOF</c>); null for anything else.
+    /// </summary>
+    private static string? Closed(HttpRequestException failure, string ends)
+    {
+        for (Exception? cause = failure; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+            {
+                return $"read tcp {ends}: read: connection reset by peer";
+            }
+        }
+
+        return failure.InnerException is AuthenticationException { InnerException: IOException { InnerException: null } } or IOException { InnerException: null } ? "EOF" : null;
+    }
+
+    private static async ValueTask<NetworkStream> DialAsync(DnsEndPoint target, (string Namespace, string Name, int Port)? service, Func<string, string, int, IPEndPoint> resolveService, CancellationToken cancellation)
     {
         IPEndPoint endpoint;
         if (service is { } s)

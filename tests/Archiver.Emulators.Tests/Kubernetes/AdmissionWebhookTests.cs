@@ -96,6 +96,32 @@ public sealed class AdmissionWebhookTests
     }
 
     [Fact]
+    public async Task A_connection_the_webhook_resets_is_a_call_failure_in_Gos_words()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var resetting = Task.Run(async () =>
+        {
+            // A server that dies mid-handshake: it reads the client's hello, then resets the connection.
+            using var client = await listener.AcceptTcpClientAsync();
+            await client.GetStream().ReadExactlyAsync(new byte[1]);
+            client.Client.LingerState = new LingerOption(true, 0);
+        });
+        await using var api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { CustomResourceDefinitions = [] });
+        using var http = Client(api);
+        await CreateAsync(http, Mutating, Configuration("MutatingWebhookConfiguration", "reset.example.com", UrlConfig(port, ""), Rule(["CREATE"], "configmaps")));
+
+        var (code, status) = await SendAsync(http, HttpMethod.Post, ConfigMaps, ConfigMap("cm"));
+        await resetting;
+
+        Assert.Equal(500, code);
+        var message = status["message"]?.GetValue<string>() ?? "";
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(message,
+            $"^Internal error occurred: failed calling webhook \"reset\\.example\\.com\": failed to call webhook: Post \"https://127\\.0\\.0\\.1:{port}/mutate\\?timeout=2s\": (read tcp 127\\.0\\.0\\.1:[0-9]+->127\\.0\\.0\\.1:{port}: read: connection reset by peer|EOF)$"), message);
+    }
+
+    [Fact]
     public async Task A_webhook_whose_certificate_the_caBundle_does_not_sign_is_a_call_failure()
     {
         await using var hook = await WebhookServer.StartAsync("localhost", _ => new JsonObject { ["allowed"] = true });
