@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.Versioning;
 using System.Text.Json.Nodes;
 using Archiver.Emulators.Cluster.Api;
+using Archiver.Emulators.Cluster.CertManager;
 using Archiver.Emulators.Cluster.Controllers;
 using Archiver.Emulators.Cluster.KubeDb;
 using Archiver.Emulators.Cluster.Kubelet;
@@ -18,7 +19,8 @@ namespace Archiver.Emulators.Cluster;
 /// RBAC, tokens and TLS), the controllers a cluster runs (StatefulSet, KubeDB's PetSet, Job, claim binding, namespace
 /// defaults), one node's kubelet running pods as processes of this machine in private mount namespaces (the archiver's
 /// image as the built <c>archiver.dll</c>, MongoDB's image as members of emulated replica sets), the cluster's names in
-/// the machine's hosts file, Services through small TCP proxies, and a stand-in for KubeDB's MongoDB provisioner. It
+/// the machine's hosts file, Services through small TCP proxies (where the API server stand-in also reaches webhook
+/// Services), a stand-in for KubeDB's MongoDB provisioner, and one for cert-manager (issuers, certificates, cainjector). It
 /// is a stand-in, not a cluster: see docs/emulators.md for what it does and what it knowingly does not. Linux only, as
 /// root (mount namespaces, bind mounts, the hosts file).
 /// </summary>
@@ -28,6 +30,7 @@ public sealed class ClusterStandIn : IAsyncDisposable
     private readonly ClusterStandInOptions _options;
     private readonly List<IDisposable> _clients;
     private readonly ClusterInformers _informers;
+    private readonly CertManagerInformers _certManagerInformers;
     private readonly AddressPool _addresses;
     private readonly ClusterNetwork _network;
     private readonly KubeDbController _kubeDb;
@@ -54,8 +57,10 @@ public sealed class ClusterStandIn : IAsyncDisposable
         var controllerManager = Client("system:kube-controller-manager");
         var kubeletClient = Client("system:node:standin-node");
         var kubeDbClient = Client("system:serviceaccount:kubedb:kubedb-operator");
-        _clients = [controllerManager, kubeletClient, kubeDbClient];
+        var certManagerClient = Client("system:serviceaccount:cert-manager:cert-manager");
+        _clients = [controllerManager, kubeletClient, kubeDbClient, certManagerClient];
         _informers = new ClusterInformers(controllerManager, log);
+        _certManagerInformers = new CertManagerInformers(certManagerClient, log);
         _addresses = new AddressPool();
         var hosts = new HostsFile(options.HostsFile, id);
         _network = new ClusterNetwork(_informers.Pods, _informers.Services, _addresses, hosts, log);
@@ -92,6 +97,8 @@ public sealed class ClusterStandIn : IAsyncDisposable
             new StatefulSetController(Kind.PetSet, _informers.PetSets, _informers.Pods, _informers.Claims, _informers.ServiceAccounts, controllerManager, events, log).Loop,
             new JobController(_informers.Jobs, _informers.Pods, _informers.ServiceAccounts, controllerManager, events, log, options.Time).Loop,
             _kubeDb.Loop,
+            new CertificateController(_certManagerInformers, certManagerClient, log, options.Time).Loop,
+            new CaInjector(_certManagerInformers, certManagerClient, ca, log).Loop,
             _kubelet.Loop,
         ];
     }
@@ -128,23 +135,28 @@ public sealed class ClusterStandIn : IAsyncDisposable
         var state = options.StateFolder ?? Directory.CreateTempSubdirectory("archiver-cluster-").FullName;
         Directory.CreateDirectory(state);
         var adminToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        ClusterStandIn? started = null;
         var api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions
         {
             Port = options.ApiPort,
             AdminToken = adminToken,
             Namespaces = options.Namespaces,
-            CustomResourceDefinitions = KubeDbResources.Definitions(),
+            CustomResourceDefinitions = [.. KubeDbResources.Definitions(), .. CertManagerResources.Definitions()],
             Rbac = true,
             Time = options.Time,
+            // Webhook Services are reached where their proxy listens, as the API server reaches a Service's cluster IP.
+            ResolveService = (ns, name) => started?._network.ServiceAddress(ns, name),
         }, cancellation).ConfigureAwait(false);
         var standIn = new ClusterStandIn(options, api, id, state, ownsState, log) { AdminToken = adminToken };
+        started = standIn;
         AppDomain.CurrentDomain.ProcessExit += standIn.KillOnExit;
         try
         {
-            foreach (var informer in standIn._informers.All) standIn._loops.Add(informer.RunAsync(standIn._stop.Token));
+            var informers = standIn._informers.All.Concat(standIn._certManagerInformers.All).ToList();
+            foreach (var informer in informers) standIn._loops.Add(informer.RunAsync(standIn._stop.Token));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            await Task.WhenAll(standIn._informers.All.Select(i => i.Synced)).WaitAsync(timeout.Token).ConfigureAwait(false);
+            await Task.WhenAll(informers.Select(i => i.Synced)).WaitAsync(timeout.Token).ConfigureAwait(false);
             foreach (var loop in standIn.Loops) standIn._loops.Add(loop.RunAsync(standIn._stop.Token));
             log.Write($"cluster stand-in {id}: API server {api.Url}, pod network 127.{standIn.NetworkPrefix}.0.0/17, state in {state}");
             return standIn;

@@ -41,7 +41,7 @@ public sealed partial class KubernetesEmulator
             }
 
             _access.Enqueue(new AccessRecord(user.Name, request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name));
-            await ServeResourceAsync(context, request);
+            await ServeResourceAsync(context, request, user);
         }
         catch (ApiError e) when (!context.Response.HasStarted)
         {
@@ -90,7 +90,7 @@ public sealed partial class KubernetesEmulator
         await WriteAsync(context, 200, document ?? throw ApiError.NoRoute());
     }
 
-    private async Task ServeResourceAsync(HttpContext context, RequestInfo request)
+    private async Task ServeResourceAsync(HttpContext context, RequestInfo request, UserInfo user)
     {
         var type = _resources.Find(request.Group, request.Version, request.Resource) ?? throw ApiError.NoRoute();
         var clusterScopedInNamespace = !type.Namespaced && request.Resource != "namespaces" && request.Namespace.Length > 0;
@@ -120,38 +120,99 @@ public sealed partial class KubernetesEmulator
                 return;
         }
 
-        JsonObject result;
-        var code = 200;
-        lock (_table.Sync)
+        // Admission comes before the write, outside the table's lock (webhooks are called over the network): the
+        // object the webhooks admitted is the one stored. A patch is computed from the object as it is, and computed
+        // and admitted again if it changed meanwhile, as the API server retries a patch on a conflict.
+        var deleteOptions = request.Verb is "delete" or "deletecollection" ? ReadDeleteOptions(context) : null;
+        while (true)
         {
-            switch (request.Verb)
+            var warnings = new List<string>();
+            JsonObject? current = request.Verb is "update" or "patch" or "delete" ? _table.Get(path with { Status = false }) : null;
+            JsonObject? admitted = request.Verb switch
             {
-                case "create":
-                    result = _table.Create(type, path, Checked(type, ReadObject(context)), dryRun);
-                    code = 201;
-                    break;
-                case "update":
-                    result = _table.Replace(type, path, Checked(type, ReadObject(context)), dryRun: dryRun);
-                    break;
-                case "patch":
-                    result = _table.Replace(type, path, Patched(context, type, path), patched: true, dryRun: dryRun);
-                    break;
-                case "delete":
-                    result = _table.Delete(type, path, ReadDeleteOptions(context));
-                    break;
-                case "deletecollection":
-                    var options = ReadDeleteOptions(context);
-                    var deleted = _table.List(path, Filter(context)).Select(item => _table.Delete(type, path with { Name = ObjectTable.Text(item["metadata"]?["name"]), Namespace = type.Namespaced ? ObjectTable.Text(item["metadata"]?["namespace"]) : "" }, options));
-                    result = ListOf(type, [.. deleted], _table.Version);
-                    break;
-                default:
-                    throw ApiError.MethodNotAllowed();
+                "create" => Checked(type, ReadObject(context)),
+                "update" => Checked(type, ReadObject(context)),
+                // A copy: the merge may change what it is given, and current stays the old object and the version read.
+                "patch" => Patched(context, type, (JsonObject)current!.DeepClone()),
+                _ => null,
+            };
+            // Validation the registry does before admission: a webhook configuration must be one a cluster would store.
+            if (admitted is not null) WebhookConfigurationValidation.Check(type, admitted);
+            var operation = request.Verb switch { "create" => "CREATE", "update" or "patch" => "UPDATE", "delete" => "DELETE", _ => "" };
+            if (operation.Length > 0)
+            {
+                var name = request.Name.Length > 0 ? request.Name : ObjectTable.Text(admitted?["metadata"]?["name"]);
+                admitted = await _admission.AdmitAsync(
+                    new AdmissionRequest(type, request.Subresource, operation, path.Namespace ?? "", name, Typed(type, path, admitted), current, user, dryRun, AdmissionOptions(request.Verb, context, deleteOptions)),
+                    warnings,
+                    context.RequestAborted);
             }
 
-            if (!dryRun) _collector.Collect();
-        }
+            JsonObject result;
+            var code = 200;
+            lock (_table.Sync)
+            {
+                switch (request.Verb)
+                {
+                    case "create":
+                        result = _table.Create(type, path, admitted!, dryRun);
+                        code = 201;
+                        break;
+                    case "update":
+                        result = _table.Replace(type, path, admitted!, dryRun: dryRun);
+                        break;
+                    case "patch":
+                        if (ObjectTable.Text(_table.Get(path with { Status = false })["metadata"]?["resourceVersion"]) != ObjectTable.Text(current!["metadata"]?["resourceVersion"])) continue;
+                        result = _table.Replace(type, path, admitted!, patched: true, dryRun: dryRun);
+                        break;
+                    case "delete":
+                        result = _table.Delete(type, path, deleteOptions!);
+                        break;
+                    case "deletecollection":
+                        var deleted = _table.List(path, Filter(context)).Select(item => _table.Delete(type, path with { Name = ObjectTable.Text(item["metadata"]?["name"]), Namespace = type.Namespaced ? ObjectTable.Text(item["metadata"]?["namespace"]) : "" }, deleteOptions!));
+                        result = ListOf(type, [.. deleted], _table.Version);
+                        break;
+                    default:
+                        throw ApiError.MethodNotAllowed();
+                }
 
-        await WriteAsync(context, code, result);
+                if (!dryRun) _collector.Collect();
+            }
+
+            // A webhook's warnings reach the client as the API server passes them on (RFC 7234 Warning, code 299).
+            foreach (var warning in warnings) context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+            await WriteAsync(context, code, result);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// The object as admission sees it: decoded into the path's kind and namespace, as the API server's handlers have
+    /// it before calling admission (apiserver <c>pkg/endpoints/handlers/create.go</c>).
+    /// </summary>
+    private static JsonObject? Typed(ResourceType type, ResourcePath path, JsonObject? item)
+    {
+        if (item is null) return null;
+        var typed = (JsonObject)item.DeepClone();
+        typed["apiVersion"] = type.ApiVersion;
+        typed["kind"] = type.Kind;
+        if (path.Namespace is { Length: > 0 } ns && typed["metadata"] is JsonObject metadata && ObjectTable.Text(metadata["namespace"]).Length == 0) metadata["namespace"] = ns;
+        return typed;
+    }
+
+    /// <summary>The request's options as an AdmissionReview carries them (<c>meta.k8s.io/v1</c> CreateOptions, UpdateOptions, PatchOptions, DeleteOptions).</summary>
+    private static JsonObject AdmissionOptions(string verb, HttpContext context, DeleteOptions? delete)
+    {
+        var options = new JsonObject
+        {
+            ["kind"] = verb switch { "create" => "CreateOptions", "update" => "UpdateOptions", "patch" => "PatchOptions", _ => "DeleteOptions" },
+            ["apiVersion"] = "meta.k8s.io/v1",
+        };
+        var query = context.Request.Query;
+        if (query["dryRun"].Count > 0) options["dryRun"] = new JsonArray("All");
+        if (verb != "delete" && query["fieldManager"].Count > 0) options["fieldManager"] = query["fieldManager"].ToString();
+        if (delete?.Propagation is { } propagation) options["propagationPolicy"] = propagation;
+        return options;
     }
 
     private async Task ListAsync(HttpContext context, ResourceType type, ResourcePath path)
@@ -205,7 +266,7 @@ public sealed partial class KubernetesEmulator
     // A PATCH by its Content-Type: JSON merge and JSON patch for every kind, strategic merge for built-in kinds only
     // (custom resources answer it with 415, as the API server's custom resource handler does); server-side apply is
     // not implemented, so it is answered as by a server without it.
-    private JsonObject Patched(HttpContext context, ResourceType type, ResourcePath path)
+    private static JsonObject Patched(HttpContext context, ResourceType type, JsonObject current)
     {
         var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
         var accepted = type.IsCustom ? $"{Patches.Json}, {Patches.Merge}" : $"{Patches.Json}, {Patches.Merge}, {Patches.Strategic}";
@@ -214,7 +275,6 @@ public sealed partial class KubernetesEmulator
             throw ApiError.UnsupportedMediaType(accepted);
         }
 
-        var current = _table.Get(path with { Status = false });
         return (contentType, JsonNode.Parse(ReadBody(context))) switch
         {
             (Patches.Merge, JsonObject patch) => (JsonObject)Patches.MergePatch(current, patch)!,

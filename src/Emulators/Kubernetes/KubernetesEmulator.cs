@@ -16,9 +16,10 @@ namespace Archiver.Emulators.Kubernetes;
 /// A stand-in for a Kubernetes API server, in memory, on 127.0.0.1 over plain HTTP, for tests and demos: enough of
 /// the API server for KubernetesClient and for kubectl as a user runs it (discovery, OpenAPI v3, Tables, watch,
 /// client-side apply with strategic and JSON merge patches, JSON patch, finalizers, the garbage collector,
-/// CustomResourceDefinitions that make their kinds servable, bearer tokens and RBAC when asked). It refuses what the
-/// API server refuses, with the same Status objects. Not a cluster: no scheduler, kubelet or workload controllers
-/// (a StatefulSet never gets pods), no admission webhooks called, no server-side apply. See docs/emulators.md.
+/// CustomResourceDefinitions that make their kinds servable, bearer tokens and RBAC when asked, and the mutating and
+/// validating admission webhooks its stored configurations name, called over TLS as the API server calls them). It
+/// refuses what the API server refuses, with the same Status objects. Not a cluster: no scheduler, kubelet or workload
+/// controllers (a StatefulSet never gets pods), no server-side apply. See docs/emulators.md.
 /// The members below other than <see cref="Url"/> are test hooks, not API calls.
 /// </summary>
 public sealed partial class KubernetesEmulator : IAsyncDisposable
@@ -27,6 +28,7 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
     private readonly ObjectTable _table;
     private readonly ApiResources _resources;
     private readonly GarbageCollector _collector;
+    private readonly AdmissionWebhooks _admission;
     private readonly Authentication _authentication;
     private readonly RbacAuthorizer? _rbac;
     private readonly KubernetesEmulatorOptions _options;
@@ -43,6 +45,7 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         _options = options;
         _resources = new ApiResources(table);
         _collector = new GarbageCollector(table, _resources);
+        _admission = new AdmissionWebhooks(table, options.ResolveService);
         _authentication = new Authentication(options.AdminToken);
         _rbac = options.Rbac ? new RbacAuthorizer(table) : null;
         Url = url;
@@ -165,7 +168,6 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates any object under a collection path (<c>/api/v1/namespaces/demo/pods</c>), bypassing HTTP and RBAC.</summary>
     /// <summary>Test hook: the objects of a collection path (<c>/api/v1/namespaces/demo/pods</c>), as stored; none when it names no kind.</summary>
     public IReadOnlyList<JsonObject> List(string collectionPath)
     {
@@ -180,6 +182,7 @@ public sealed partial class KubernetesEmulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Creates any object under a collection path (<c>/api/v1/namespaces/demo/pods</c>), bypassing HTTP, RBAC and admission webhooks.</summary>
     public JsonObject Create(string collectionPath, JsonObject item)
     {
         var (type, path) = Resolve("POST", collectionPath);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 
 namespace Archiver.Emulators.Kubernetes;
@@ -47,4 +48,11 @@ public sealed record KubernetesEmulatorOptions
     public string ServerVersion { get; init; } = "v1.32.0";
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where a Service named by a webhook's <c>clientConfig.service</c> is reached (namespace, name → the address its
+    /// ports listen on), as the API server routes to a Service's cluster IP; null (or a null answer) resolves
+    /// <c>{name}.{namespace}.svc</c> on this machine. The cluster stand-in gives its Service proxies' addresses.
+    /// </summary>
+    public Func<string, string, IPAddress?>? ResolveService { get; init; }
 }

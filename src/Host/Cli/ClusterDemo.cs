@@ -87,7 +87,7 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
         var manifests = await WriteManifestsAsync(servers, cancellation);
         // Not crds.yaml: it is for a cluster without KubeDB and KubeStash (deploy/statefulset/README.md), and the stand-in
         // serves their own CRDs, with every version KubeDB's operator writes.
-        foreach (var name in new[] { "rbac.yaml", "secrets.yaml", /*TEMP "webhook-certificate.yaml",*/ "webhook.yaml", "statefulset.yaml" })
+        foreach (var name in new[] { "rbac.yaml", "secrets.yaml", "webhook-certificate.yaml", "webhook.yaml", "statefulset.yaml" })
         {
             await KubectlOrFailAsync(kubectl, cancellation, "apply", "-f", Path.Combine(manifests, name));
         }
@@ -202,8 +202,6 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
             kind: Secret
             metadata: {Braces("name: archiver-token, namespace: archiver")}
             stringData: {Braces($"token: {_token}")}
-            ---
-            {TempTls()}
             """, cancellation);
         await File.WriteAllTextAsync(Path.Combine(manifests, "mongodb.yaml"), MongoManifest(Source, "  labels: {archiver: \"true\"}\n", ""), cancellation);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -287,15 +285,6 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
               prefix: db/MongoDB/demo/mg-rs
               encryptionSecret: {name: archiver-encryption, namespace: demo}
         """);
-
-    private static string TempTls()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=archiver-webhook.archiver.svc", key, HashAlgorithmName.SHA256);
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-        string B(string pem) => Convert.ToBase64String(Encoding.ASCII.GetBytes(pem));
-        return "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata: {name: archiver-webhook-tls, namespace: archiver}\ndata:\n  tls.crt: " + B(cert.ExportCertificatePem()) + "\n  tls.key: " + B(key.ExportPkcs8PrivateKeyPem()) + "\n  ca.crt: " + B(cert.ExportCertificatePem()) + "\n";
-    }
 
     private static string Braces(string text) => "{" + text + "}";
 

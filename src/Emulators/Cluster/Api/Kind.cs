@@ -1,9 +1,9 @@
 namespace Archiver.Emulators.Cluster.Api;
 
 /// <summary>A kind's REST coordinates: where its collections and objects live in the API.</summary>
-internal sealed record Kind(string Group, string Version, string Plural, string Name)
+internal sealed record Kind(string Group, string Version, string Plural, string Name, bool ClusterScoped = false)
 {
-    public static readonly Kind Namespace = new("", "v1", "namespaces", "Namespace");
+    public static readonly Kind Namespace = new("", "v1", "namespaces", "Namespace", ClusterScoped: true);
     public static readonly Kind Pod = new("", "v1", "pods", "Pod");
     public static readonly Kind Service = new("", "v1", "services", "Service");
     public static readonly Kind Secret = new("", "v1", "secrets", "Secret");
@@ -20,11 +20,22 @@ internal sealed record Kind(string Group, string Version, string Plural, string 
     /// <summary>Read at v1; the API server stand-in keeps objects as written, so every served version lists them all.</summary>
     public static readonly Kind MongoDB = new("kubedb.com", "v1", "mongodbs", "MongoDB");
 
+    public static readonly Kind MutatingWebhookConfiguration = new("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", ClusterScoped: true);
+
+    public static readonly Kind ValidatingWebhookConfiguration = new("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", ClusterScoped: true);
+
+    /// <summary>cert-manager's kinds (cert-manager <c>pkg/apis/certmanager/v1/types_*.go</c>).</summary>
+    public static readonly Kind Issuer = new("cert-manager.io", "v1", "issuers", "Issuer");
+
+    public static readonly Kind ClusterIssuer = new("cert-manager.io", "v1", "clusterissuers", "ClusterIssuer", ClusterScoped: true);
+
+    public static readonly Kind Certificate = new("cert-manager.io", "v1", "certificates", "Certificate");
+
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
     private string Root => Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}";
 
-    public bool Namespaced => Plural != "namespaces";
+    public bool Namespaced => !ClusterScoped;
 
     /// <summary>Every object of the kind, in every namespace.</summary>
     public string All => $"{Root}/{Plural}";
