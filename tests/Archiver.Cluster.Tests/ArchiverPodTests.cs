@@ -42,8 +42,8 @@ public sealed class ArchiverPodTests
               containers:
                 - name: archiver
                   image: ghcr.io/kubedb/archiver:latest
-                  # Pods share this machine's network: each binds its own address, not 0.0.0.0 (docs/emulators.md).
-                  args: [run, --in-cluster, --data=/var/lib/archiver, --host=$(POD_IP), --port=4053, --http-host=$(POD_IP), --http-port=7780]
+                  # As deploy/statefulset binds: every interface, which the stand-in makes the pod's address (docs/emulators.md).
+                  args: [run, --in-cluster, --data=/var/lib/archiver, --host=0.0.0.0, --advertise-host=$(POD_IP), --port=4053, --http-host=0.0.0.0, --http-port=7780]
                   env:
                     - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
                     - {name: ARCHIVER_TOKEN, valueFrom: {secretKeyRef: {name: archiver-token, key: token}}}

@@ -48,6 +48,7 @@ public sealed class ClusterDemoTests
     [Fact]
     public async Task The_cluster_demo_verifies_a_restore_in_cluster_mode_and_uses_only_what_rbac_yaml_grants_and_all_of_it()
     {
+        await DemoPrerequisites.EnsureAsync();
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-demo-").FullName;
         try
         {

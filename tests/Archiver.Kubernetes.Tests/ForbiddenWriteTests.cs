@@ -86,6 +86,8 @@ public sealed class ForbiddenWriteTests : IAsyncLifetime
             new V1PolicyRule { ApiGroups = [""], Resources = ["secrets"], Verbs = ["get", "create", "update", "delete"] },
             new V1PolicyRule { ApiGroups = ["apps"], Resources = ["statefulsets"], Verbs = statefulSets },
             new V1PolicyRule { ApiGroups = [ApiGroups.Ops], Resources = ["mongodbopsrequests"], Verbs = opsRequests },
+            new V1PolicyRule { ApiGroups = ["rbac.authorization.k8s.io"], Resources = ["rolebindings"], Verbs = ["get", "create", "delete"] },
+            new V1PolicyRule { ApiGroups = ["rbac.authorization.k8s.io"], Resources = ["clusterroles"], ResourceNames = ["archiver-sidecar"], Verbs = ["bind"] },
         ],
     };
 
