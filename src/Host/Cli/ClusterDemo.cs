@@ -148,7 +148,11 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
             await File.WriteAllTextAsync(restore, RestoreManifest(target), cancellation);
             await KubectlOrFailAsync(kubectl, cancellation, "apply", "-f", restore);
             await WaitAsync($"{Namespace}/{Restored} restored and Ready", () => Phase(Restored) is "Ready" || ArchiverPhase(Restored) == "RestoreFailed", cancellation);
-            if (Phase(Restored) != "Ready") throw new DemoFailure($"{Restored}: {Conditions(Get(MongoPath(Restored)))}");
+            if (Phase(Restored) != "Ready")
+            {
+                var archiver = Get(MongoPath(Restored))?["status"]?["archiver"];
+                throw new DemoFailure($"{Restored} was not restored: {archiver?["restore"]?.ToJsonString()} {Conditions(archiver?.AsObject())}; KubeDB: {Conditions(Get(MongoPath(Restored)))}{NodeLogs()}");
+            }
             await KubectlOrFailAsync(kubectl, cancellation, "get", "mongodbs", "-n", Namespace);
 
             var restored = Client(Restored);
@@ -331,7 +335,7 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
     private static string Survivor(string killed) => killed == "archiver-0" ? "archiver-1" : "archiver-0";
 
     private static string Conditions(JsonObject? resource) =>
-        string.Join("; ", (resource?["status"]?["conditions"] as JsonArray ?? resource?["status"]?["archiver"]?["conditions"] as JsonArray ?? [])
+        string.Join("; ", (resource?["status"]?["conditions"] as JsonArray ?? resource?["conditions"] as JsonArray ?? [])
             .Select(c => $"{Text(c?["type"])}={Text(c?["status"])} {Text(c?["message"])}"));
 
     /// <summary>Which archiver pod hosts an entity, from the inspection endpoint of any ready node.</summary>
