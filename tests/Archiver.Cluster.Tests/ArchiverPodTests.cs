@@ -11,56 +11,12 @@ namespace Archiver.Cluster.Tests;
 [Trait("Category", "E2E")]
 public sealed class ArchiverPodTests
 {
-    private const string Node = """
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: archiver-token, namespace: archiver}
-        stringData: {token: a-test-token}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: archiver, namespace: archiver}
-        spec:
-          clusterIP: None
-          publishNotReadyAddresses: true
-          selector: {app.kubernetes.io/name: archiver}
-          ports: [{name: http, port: 7780}]
-        ---
-        apiVersion: apps/v1
-        kind: StatefulSet
-        metadata: {name: archiver, namespace: archiver}
-        spec:
-          serviceName: archiver
-          replicas: 1
-          updateStrategy: {type: RollingUpdate}
-          selector: {matchLabels: {app.kubernetes.io/name: archiver}}
-          template:
-            metadata: {labels: {app.kubernetes.io/name: archiver}}
-            spec:
-              serviceAccountName: archiver
-              terminationGracePeriodSeconds: 3
-              containers:
-                - name: archiver
-                  image: ghcr.io/kubedb/archiver:latest
-                  # As deploy/statefulset binds: every interface, which the stand-in makes the pod's address (docs/emulators.md).
-                  args: [run, --in-cluster, --data=/var/lib/archiver, --host=0.0.0.0, --advertise-host=$(POD_IP), --port=4053, --http-host=0.0.0.0, --http-port=7780]
-                  env:
-                    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
-                    - {name: ARCHIVER_TOKEN, valueFrom: {secretKeyRef: {name: archiver-token, key: token}}}
-                  ports: [{name: http, containerPort: 7780}]
-                  readinessProbe:
-                    httpGet: {path: /healthz, port: http}
-                    periodSeconds: 1
-                  volumeMounts: [{name: data, mountPath: /var/lib/archiver}]
-              volumes: [{name: data, emptyDir: {}}]
-        """;
-
     [Fact]
     public async Task An_archiver_pod_runs_in_cluster_with_its_own_token_RBAC_applies_to_it_and_a_rollout_restart_replaces_it()
     {
         await using var session = await StartAsync("archiver");
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
-        await session.ApplyAsync(Node);
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: false));
 
         var pod = await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
         var token = await session.Cluster.ExecAsync("archiver", "archiver-0", "archiver", "cat", "/var/run/secrets/kubernetes.io/serviceaccount/token");

@@ -13,55 +13,6 @@ namespace Archiver.Cluster.Tests;
 [Trait("Category", "E2E")]
 public sealed class WebhookPodTests
 {
-    private const string Node = """
-        apiVersion: v1
-        kind: Secret
-        metadata: {name: archiver-token, namespace: archiver}
-        stringData: {token: a-test-token}
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: archiver, namespace: archiver}
-        spec:
-          clusterIP: None
-          publishNotReadyAddresses: true
-          selector: {app.kubernetes.io/name: archiver}
-          ports: [{name: http, port: 7780}]
-        ---
-        apiVersion: apps/v1
-        kind: StatefulSet
-        metadata: {name: archiver, namespace: archiver}
-        spec:
-          serviceName: archiver
-          replicas: 1
-          selector: {matchLabels: {app.kubernetes.io/name: archiver}}
-          template:
-            metadata: {labels: {app.kubernetes.io/name: archiver}}
-            spec:
-              serviceAccountName: archiver
-              terminationGracePeriodSeconds: 3
-              containers:
-                - name: archiver
-                  image: ghcr.io/kubedb/archiver:latest
-                  # Pods share this machine's network: the API and Akka bind the pod's own address (docs/emulators.md);
-                  # the webhook binds every interface, as the product does, which one pod per machine may.
-                  args: [run, --in-cluster, --data=/var/lib/archiver, --host=$(POD_IP), --port=4053, --http-host=$(POD_IP), --http-port=7780,
-                         --webhook-port=9443, --webhook-cert-dir=/var/run/archiver/webhook]
-                  env:
-                    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
-                    - {name: ARCHIVER_TOKEN, valueFrom: {secretKeyRef: {name: archiver-token, key: token}}}
-                  ports: [{name: http, containerPort: 7780}, {name: webhook, containerPort: 9443}]
-                  readinessProbe:
-                    httpGet: {path: /healthz, port: http}
-                    periodSeconds: 1
-                  volumeMounts:
-                    - {name: data, mountPath: /var/lib/archiver}
-                    - {name: webhook-tls, mountPath: /var/run/archiver/webhook, readOnly: true}
-              volumes:
-                - {name: data, emptyDir: {}}
-                - {name: webhook-tls, secret: {secretName: archiver-webhook-tls}}
-        """;
-
     private const string Archiver = """
         apiVersion: archiver.kubedb.com/v1alpha1
         kind: MongoDBArchiver
@@ -91,7 +42,7 @@ public sealed class WebhookPodTests
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
         await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
             c => Text(c?["webhooks"]?[0]?["clientConfig"]?["caBundle"]).Length > 0);
-        await session.ApplyAsync(Node);
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
         await session.ApplyAsync(Archiver);
         await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
 
