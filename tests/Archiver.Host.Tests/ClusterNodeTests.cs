@@ -159,6 +159,18 @@ public sealed class ClusterNodeTests
             Assert.Equal($"the archiver is Progressing; demo/mg-rs waits: {waiting.Message}", ready.Message);
 
             await KubeDbPhaseAsync(admin, Messages.Resources.MongoDB.ReadyPhase);
+            // The emulator runs no StatefulSet controller: the rollout the request waits for is reported as one would.
+            var restarted = await WaitForAsync(async () =>
+            {
+                var set = await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo");
+                return set.Spec.Template.Metadata?.Annotations?.ContainsKey(KubernetesWorkloads.RestartedAtAnnotation) == true ? set : null;
+            });
+            restarted.Status = new V1StatefulSetStatus
+            {
+                ObservedGeneration = restarted.Metadata.Generation, Replicas = restarted.Spec.Replicas ?? 1, ReadyReplicas = restarted.Spec.Replicas ?? 1,
+                UpdatedReplicas = restarted.Spec.Replicas ?? 1, CurrentRevision = "rolled", UpdateRevision = "rolled",
+            };
+            await client.AppsV1.ReplaceNamespacedStatefulSetStatusAsync(restarted, "mg-rs", "demo");
 
             var done = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo")).FirstOrDefault(r => r.Status?.Phase == OpsRequestPhase.Successful));
             Assert.Contains((await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo")).Spec.Template.Spec.Containers, c => c.Name == "archiver");

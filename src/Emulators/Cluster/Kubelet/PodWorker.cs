@@ -271,7 +271,7 @@ internal sealed partial class PodWorker
                 var command = ArchiverCommand(slot.Spec, env);
                 var logs = Path.Combine(Folder, "logs");
                 Directory.CreateDirectory(logs);
-                return ProcessContainer.Start(command, BaseEnvironment(env), Mounts(slot.Spec), ContainerEnvironment.Hostname(_pod),
+                return ProcessContainer.Start(command, BaseEnvironment(env), [.. ImageMounts(), .. Mounts(slot.Spec)], ContainerEnvironment.Hostname(_pod),
                     Path.Combine(Folder, "etc-hosts"), J.Text(slot.Spec["workingDir"]) is { Length: > 0 } dir ? dir : null,
                     Path.Combine(Folder, $"{slot.Name}.sh"), Path.Combine(logs, $"{slot.Name}.log"), p => _services.CreatedMountPoints.TryAdd(p, true));
             default:
@@ -290,7 +290,7 @@ internal sealed partial class PodWorker
         string Expand(string text) => Expansion.Expand(text, n => ContainerEnvironment.Lookup(env, n));
         var command = (container["command"] as JsonArray ?? []).Select(J.Text).Select(Expand).ToList();
         var args = (container["args"] as JsonArray ?? []).Select(J.Text).Select(Expand).Select(PodAddress).ToList();
-        List<string> entry = [_services.DotnetHost, _services.ArchiverAssembly];
+        List<string> entry = [_services.DotnetHost, $"{ImageFolder}/{Path.GetFileName(_services.ArchiverAssembly)}"];
         if (command.Count == 0) return [.. entry, .. args];
         return Path.GetFileName(command[0]) == "archiver" ? [.. entry, .. command.Skip(1), .. args] : [.. command, .. args];
     }
@@ -306,15 +306,29 @@ internal sealed partial class PodWorker
     [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\d.])0\.0\.0\.0(?![\d.])")]
     private static partial System.Text.RegularExpressions.Regex AllInterfaces();
 
-    /// <summary>What the image's environment would give: a PATH, a HOME, the .NET runtime's location; then the container's.</summary>
-    private List<KeyValuePair<string, string>> BaseEnvironment(List<KeyValuePair<string, string>> container)
+    /// <summary>
+    /// The image's own files where an image has them, at paths of the container's root rather than of this machine:
+    /// the built product at <see cref="ImageFolder"/> and the pod's home at <see cref="ImageHome"/>. Bind-mounted, they
+    /// stay reachable however the container's volumes cover the machine's folders (an emptyDir at /tmp hides a
+    /// build or a state folder there) and whatever the permissions of their folders on this machine.
+    /// </summary>
+    private List<(string Source, string Target, bool ReadOnly)> ImageMounts()
     {
         var home = Path.Combine(Folder, "home");
         Directory.CreateDirectory(home);
+        return [(Path.GetDirectoryName(Path.GetFullPath(_services.ArchiverAssembly))!, ImageFolder, true), (home, ImageHome, false)];
+    }
+
+    private const string ImageFolder = "/app";
+    private const string ImageHome = "/home/app";
+
+    /// <summary>What the image's environment would give: a PATH, a HOME, the .NET runtime's location; then the container's.</summary>
+    private List<KeyValuePair<string, string>> BaseEnvironment(List<KeyValuePair<string, string>> container)
+    {
         List<KeyValuePair<string, string>> env =
         [
             new("PATH", Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-            new("HOME", home),
+            new("HOME", ImageHome),
             new("DOTNET_CLI_TELEMETRY_OPTOUT", "1"),
             new("ARCHIVER_STANDIN", $"{_services.StandInId} {Namespace}/{Name}"),
         ];

@@ -84,7 +84,34 @@ internal sealed class ProcessContainer : IContainerRun
         foreach (var (name, value) in environment) start.Environment[name] = value;
         var process = Process.Start(start) ?? throw new InvalidOperationException("setsid did not start");
         process.StandardInput.Close();
+        WaitForProgram(process, scriptPath);
         return new ProcessContainer(process, environment);
+    }
+
+    /// <summary>
+    /// A kubelet starts the container's program once its volumes are mounted; here the script mounts them first and
+    /// then becomes the program. Until it has (the pid's command line is no longer the script's), the container is
+    /// not started: an exec or a probe meanwhile would see the mount points empty.
+    /// </summary>
+    private static void WaitForProgram(Process process, string scriptPath)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            string commandLine;
+            try
+            {
+                commandLine = File.ReadAllText($"/proc/{process.Id}/cmdline");
+            }
+            catch (IOException)
+            {
+                return; // Gone: the kubelet sees it exit.
+            }
+
+            var first = commandLine.Split('\0')[0];
+            if (first.Length > 0 && first != "setsid" && first != "unshare" && !commandLine.Contains(scriptPath, StringComparison.Ordinal)) return;
+            Thread.Sleep(5);
+        }
     }
 
     public async Task StopAsync(TimeSpan grace)
