@@ -27,20 +27,13 @@ public sealed class ClusterNodeTests
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
         try
         {
-            var kubeconfig = Path.Combine(folder, "kubeconfig");
-            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            var kubeconfig = await KubeconfigAsync(apiServer, folder);
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
             // In a cluster the local storage is a volume the node has mounted too (here: a folder that is there).
             await ApplyExamplesAsync(new KubernetesResourceStore(client), MountedAt(Directory.CreateDirectory(Path.Combine(folder, "backups")).FullName));
             await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
 
-            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
-            {
-                DataFolder = Path.Combine(folder, "data"),
-                HttpPort = 0,
-                Brisk = true,
-                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
-            }, Microsoft.Extensions.Logging.LogLevel.Error);
+            await using var node = await StartNodeAsync(folder, kubeconfig);
 
             Assert.IsType<KubernetesResourceStore>(node.Store);
             var set = await WaitForAsync(async () =>
@@ -93,21 +86,14 @@ public sealed class ClusterNodeTests
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
         try
         {
-            var kubeconfig = Path.Combine(folder, "kubeconfig");
-            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            var kubeconfig = await KubeconfigAsync(apiServer, folder);
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
             // The database pods would mount it; the node has no such folder.
             var notMounted = Path.Combine(folder, "not-mounted");
             await ApplyExamplesAsync(new KubernetesResourceStore(client), MountedAt(notMounted));
             await client.AppsV1.CreateNamespacedStatefulSetAsync(KubeDbStatefulSet(), "demo");
 
-            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
-            {
-                DataFolder = Path.Combine(folder, "data"),
-                HttpPort = 0,
-                Brisk = true,
-                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
-            }, Microsoft.Extensions.Logging.LogLevel.Error);
+            await using var node = await StartNodeAsync(folder, kubeconfig);
 
             var failed = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo")).FirstOrDefault(r => r.Status?.Phase == OpsRequestPhase.Failed));
             var set = await client.AppsV1.ReadNamespacedStatefulSetAsync("mg-rs", "demo");
@@ -131,8 +117,7 @@ public sealed class ClusterNodeTests
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
         try
         {
-            var kubeconfig = Path.Combine(folder, "kubeconfig");
-            await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+            var kubeconfig = await KubeconfigAsync(apiServer, folder);
             using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
             var admin = new KubernetesResourceStore(client);
             await ApplyExamplesAsync(admin, MountedAt(Directory.CreateDirectory(Path.Combine(folder, "backups")).FullName));
@@ -140,13 +125,7 @@ public sealed class ClusterNodeTests
             // KubeDB provisions it and reports so (and never gets further while its pods do not come up).
             await KubeDbPhaseAsync(admin, "Provisioning");
 
-            await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings
-            {
-                DataFolder = Path.Combine(folder, "data"),
-                HttpPort = 0,
-                Brisk = true,
-                Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
-            }, Microsoft.Extensions.Logging.LogLevel.Error);
+            await using var node = await StartNodeAsync(folder, kubeconfig);
 
             var waiting = await WaitForAsync(async () => (await node.Store.ListAsync<MongoDBOpsRequest>("demo"))
                 .SelectMany(r => r.Status?.Conditions ?? []).FirstOrDefault(c => c.Reason == "Waiting"));
@@ -181,6 +160,24 @@ public sealed class ClusterNodeTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>The emulator's admin kubeconfig in the test's folder, as a node is given one.</summary>
+    private static async Task<string> KubeconfigAsync(KubernetesEmulator apiServer, string folder)
+    {
+        var kubeconfig = Path.Combine(folder, "kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, apiServer.Kubeconfig());
+        return kubeconfig;
+    }
+
+    /// <summary>A node driving the emulator's cluster (Brisk settings, the API on a free port).</summary>
+    private static Task<ArchiverNodeHost> StartNodeAsync(string folder, string kubeconfig) =>
+        ArchiverNodeHost.StartAsync(new NodeSettings
+        {
+            DataFolder = Path.Combine(folder, "data"),
+            HttpPort = 0,
+            Brisk = true,
+            Kubernetes = new ClusterConnection { Kubeconfig = kubeconfig, SidecarImage = "archiver:e2e" },
+        }, Microsoft.Extensions.Logging.LogLevel.Error);
 
     /// <summary>What KubeDB's operator writes: the database's <c>status.phase</c>.</summary>
     private static Task KubeDbPhaseAsync(KubernetesResourceStore store, string phase) =>
