@@ -62,7 +62,7 @@ public static class SidecarInjection
         if (DatabaseMutator.RestorePending(database)) return InjectionDecision.Unchanged($"MongoDB {id} is being restored");
         if (configuration is null) return InjectionDecision.Unchanged($"MongoDB {id} is not configured for archiving (no BackupConfiguration)");
         if (archiver?.Spec is not { } spec || archiver.Metadata.DeletionTimestamp is not null) return InjectionDecision.Unchanged($"archiver {archiverId} does not exist");
-        if (storage is null) return InjectionDecision.Unchanged($"BackupStorage {ArchiverResources.StorageId(archiver)} does not exist");
+        if (storage is null) return InjectionDecision.Unchanged($"the BackupStorage archiver {archiverId} names does not exist");
         // As EnsureArchivingAsync refuses it: a sidecar would archive where the node's full backups never are.
         if (storage.Spec?.Storage is { Provider: StorageProvider.Local, Local: { } local } && LocalStorageInCluster.VolumeProblem(local) is { } volume)
         {
