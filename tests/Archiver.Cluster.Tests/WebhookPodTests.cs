@@ -13,7 +13,7 @@ namespace Archiver.Cluster.Tests;
 [Trait("Category", "E2E")]
 public sealed class WebhookPodTests
 {
-    private const string Node = """
+    internal const string Node = """
         apiVersion: v1
         kind: Secret
         metadata: {name: archiver-token, namespace: archiver}
