@@ -81,9 +81,9 @@ public static class SidecarInjection
             return InjectionDecision.Unchanged(e.Message);
         }
 
-        // The copies and the sidecar's RoleBinding are the template path's (EnsureArchivingAsync): made before the
-        // BackupConfiguration's archiving starts, and mounted optional, so a pod admitted before they exist starts its
-        // sidecar once they do.
+        // The secret copies and the sidecar's RoleBinding are made by the template path (EnsureArchivingAsync, the
+        // StartArchiving step), not here: admission has no side effects. The copies are mounted optional, so a pod
+        // admitted before they exist starts its database, and its sidecar once they do.
         var copies = SidecarStorage.Copies(id, storage);
         var container = SidecarContainer.Build(options, database, storage, copies, archiving, runtime);
         var volumes = SidecarContainer.Volumes(database, storage, copies);

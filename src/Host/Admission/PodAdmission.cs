@@ -1,3 +1,4 @@
+using Archiver.Actors.Databases;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
 using Archiver.Kubernetes;
@@ -19,7 +20,7 @@ public sealed class PodAdmission(IResourceStore store, KubernetesWorkloadsOption
     {
         if (SidecarInjection.DatabaseOf(pod, @namespace) is not { } id) return InjectionDecision.Unchanged("not a KubeDB MongoDB pod");
         if (await store.GetAsync<MongoDBResource>(id, cancellation) is not { } database) return InjectionDecision.Unchanged($"MongoDB {id} does not exist");
-        if (Actors.Databases.DatabaseMutator.ArchiverOf(database) is not { } archiverId) return InjectionDecision.Unchanged($"MongoDB {id} names no archiver");
+        if (DatabaseMutator.ArchiverOf(database) is not { } archiverId) return InjectionDecision.Unchanged($"MongoDB {id} names no archiver");
         var archiver = await store.GetAsync<MongoDBArchiver>(archiverId, cancellation);
         var storage = archiver?.Spec?.BackupStorage?.Ref is null ? null : await store.GetAsync<BackupStorage>(ArchiverResources.StorageId(archiver), cancellation);
         var configuration = await store.GetAsync<BackupConfiguration>(new ResourceId(id.Namespace, ArchiverResources.BackupConfigurationName(id)), cancellation);
