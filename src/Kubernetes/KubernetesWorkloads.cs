@@ -154,15 +154,18 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     /// <summary>
     /// The newest report among the StatefulSet's pods, an archiving sidecar's before a standby's: each sidecar writes its <see cref="ArchivingReport"/> as JSON
     /// into the <see cref="SidecarContainer.ReportAnnotation"/> annotation of its own pod (named by the downward API).
+    /// Only pods that run the sidecar count, whether the template or admission gave it to them (<see cref="SidecarInjection"/>):
+    /// a pod rolled without it keeps the last report it had, which no one updates any more.
     /// </summary>
     public async Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default)
     {
         var set = await ReadAsync(database, cancellation);
-        if (set?.Spec.Template.Spec.Containers.Any(c => c.Name == options.ContainerName) != true) return null;
+        if (set is null) return null;
         var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
         var pods = await client.CoreV1.ListNamespacedPodAsync(database.Namespace, labelSelector: selector, cancellationToken: cancellation);
         // The archiving member's report (the primary's sidecar); the standbys' only when no member archives.
         return pods.Items
+            .Where(p => p.Spec?.Containers?.Any(c => c.Name == options.ContainerName) == true)
             .Select(p => p.Metadata.Annotations?.TryGetValue(SidecarContainer.ReportAnnotation, out var json) == true ? ParseReport(json) : null)
             .OfType<ArchivingReport>()
             .OrderBy(r => r.Standby)

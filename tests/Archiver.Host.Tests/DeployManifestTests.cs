@@ -1,5 +1,6 @@
 using Archiver.Host.Admission;
 using Archiver.Host.Cli;
+using Archiver.Kubernetes;
 using Archiver.Messages.Manifests;
 using k8s;
 using k8s.Models;
@@ -114,7 +115,7 @@ public sealed class DeployManifestTests
         var webhookObjects = Load("webhook.yaml");
         var service = Assert.Single(webhookObjects.OfType<V1Service>());
         var configuration = Assert.Single(webhookObjects.OfType<V1MutatingWebhookConfiguration>());
-        var webhook = Assert.Single(configuration.Webhooks);
+        var webhook = Assert.Single(configuration.Webhooks, w => w.ClientConfig.Service.Path == MongoDBMutatingWebhook.Path);
 
         // The API server calls the Service, which reaches the node's webhook port on the path it serves.
         Assert.Equal(service.Metadata.Name, webhook.ClientConfig.Service.Name);
@@ -134,6 +135,21 @@ public sealed class DeployManifestTests
         Assert.Equal(["CREATE"], rule.Operations);
         Assert.Equal(["kubedb.com"], rule.ApiGroups);
         Assert.Equal(["mongodbs"], rule.Resources);
+
+        // The pods webhook: the same Service and port, creation only, and only KubeDB's MongoDB pods sent to it (the
+        // labels SidecarInjection reads a pod's database by).
+        var pods = Assert.Single(configuration.Webhooks, w => w.ClientConfig.Service.Path == PodMutatingWebhook.Path);
+        Assert.Equal(2, configuration.Webhooks.Count);
+        Assert.Equal((service.Metadata.Name, servicePort.Port), (pods.ClientConfig.Service.Name, pods.ClientConfig.Service.Port));
+        Assert.Equal(("Ignore", "None"), (pods.FailurePolicy, pods.SideEffects));
+        var podRule = Assert.Single(pods.Rules);
+        Assert.Equal(["CREATE"], podRule.Operations);
+        Assert.Equal([""], podRule.ApiGroups);
+        Assert.Equal(["pods"], podRule.Resources);
+        Assert.Equal("Namespaced", podRule.Scope);
+        Assert.Equal(
+            new Dictionary<string, string> { [SidecarInjection.ManagedByLabel] = SidecarInjection.ManagedByKubeDb, [SidecarInjection.NameLabel] = SidecarInjection.MongoDbName },
+            pods.ObjectSelector.MatchLabels);
 
         // The serving certificate: issued for the Service's name, mounted where --webhook-cert-dir reads it, its CA
         // injected into the configuration.

@@ -3,10 +3,14 @@ using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Ports;
 using Archiver.Emulators.MongoDb;
 using Archiver.Host.Admission;
 using Archiver.Host.Node;
+using Archiver.Messages.Configuration;
 using Archiver.Messages.Manifests;
+using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
 
 namespace Archiver.Host.Tests;
@@ -107,6 +111,66 @@ public sealed class WebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pod_of_an_archived_database_gets_the_sidecar_and_its_volumes_as_a_json_patch()
+    {
+        var storage = (BackupStorage)ManifestReader.Read("""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: BackupStorage
+            metadata: {name: local, namespace: stash}
+            spec: {storage: {provider: local, local: {mountPath: /backups, persistentVolumeClaim: {claimName: backups}}}}
+            """).Resources[0];
+        await _node.Store.CreateAsync(storage);
+        var database = await _node.Store.CreateAsync((Messages.Resources.MongoDB)ManifestReader.Read("""
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata: {name: mg, namespace: shop}
+            spec: {version: "7.0.8", archiver: {ref: {name: nightly, namespace: kubedb}}}
+            """).Resources[0]);
+        var archiver = (await _node.Store.GetAsync<MongoDBArchiver>(new ResourceId("kubedb", "nightly")))!;
+        try
+        {
+            await _node.Store.CreateAsync(ArchiverResources.BackupConfiguration(archiver, database, SpecHash.Compute(archiver.Spec!)));
+        }
+        catch (ResourceConflictException)
+        {
+            // The database's own entity configured it first (it was created naming its archiver): the same plan.
+        }
+
+        var response = await ReviewAsync(PodMutatingWebhook.Path, PodKind, "CREATE", KubeDbPod("mg", """[{"name":"datadir","emptyDir":{}}]"""));
+
+        Assert.True(response.Allowed);
+        Assert.Equal("JSONPatch", response.PatchType);
+        var patch = JsonNode.Parse(Convert.FromBase64String(response.Patch!))!.AsArray();
+        var container = Assert.Single(patch, op => (string?)op!["path"] == "/spec/containers/-")!["value"]!;
+        Assert.Equal("archiver", (string?)container["name"]);
+        Assert.Contains(database.Metadata.Uid, container["args"]!.AsArray().Select(a => (string?)a));
+        Assert.Contains(patch, op => (string?)op!["path"] == "/spec/volumes/-" && (string?)op["value"]!["persistentVolumeClaim"]?["claimName"] == "backups");
+        Assert.DoesNotContain(patch, op => (string?)op!["value"]?["name"] == "datadir");
+    }
+
+    [Theory]
+    [InlineData("CREATE", "unknown")]
+    [InlineData("UPDATE", "mg")]
+    public async Task Other_pods_and_other_operations_are_allowed_unchanged(string operation, string database)
+    {
+        var response = await ReviewAsync(PodMutatingWebhook.Path, PodKind, operation, KubeDbPod(database, "[]"));
+
+        Assert.True(response.Allowed);
+        Assert.Null(response.Patch);
+        Assert.Null(response.Warnings);
+    }
+
+    [Fact]
+    public async Task A_pod_it_cannot_read_is_allowed_with_a_warning()
+    {
+        var response = await ReviewAsync(PodMutatingWebhook.Path, PodKind, "CREATE", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"mg-0"},"spec":{"containers":"not a list"}}""");
+
+        Assert.True(response.Allowed);
+        Assert.Null(response.Patch);
+        Assert.StartsWith("archiver: the archiving sidecar was not injected at admission", Assert.Single(response.Warnings!), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_webhook_port_serves_nothing_else_and_the_api_port_no_webhook()
     {
         using var api = new HttpClient { BaseAddress = _node.Address };
@@ -137,13 +201,16 @@ public sealed class WebhookTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    private async Task<AdmissionResponse> ReviewAsync(string operation, string json)
+    private Task<AdmissionResponse> ReviewAsync(string operation, string json) =>
+        ReviewAsync(MongoDBMutatingWebhook.Path, """{"group":"kubedb.com","version":"v1","kind":"MongoDB"}""", operation, json);
+
+    private async Task<AdmissionResponse> ReviewAsync(string path, string kind, string operation, string json)
     {
         var uid = Guid.NewGuid().ToString();
         var review = $$$"""
-            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"{{{uid}}}","kind":{"group":"kubedb.com","version":"v1","kind":"MongoDB"},"namespace":"shop","operation":"{{{operation}}}","object":{{{json}}}}}
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"{{{uid}}}","kind":{{{kind}}},"namespace":"shop","operation":"{{{operation}}}","object":{{{json}}}}}
             """;
-        var response = await _webhook.PostAsync(MongoDBMutatingWebhook.Path, new StringContent(review, Encoding.UTF8, "application/json"));
+        var response = await _webhook.PostAsync(path, new StringContent(review, Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
         var answer = (await response.Content.ReadFromJsonAsync<AdmissionReview>())!;
         Assert.Equal("admission.k8s.io/v1", answer.ApiVersion);
@@ -151,6 +218,14 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(uid, answer.Response!.Uid);
         return answer.Response;
     }
+
+    private const string PodKind = """{"group":"","version":"v1","kind":"Pod"}""";
+
+    /// <summary>A pod as KubeDB's StatefulSet makes it: its labels name the database, its namespace is the request's.</summary>
+    private static string KubeDbPod(string database, string volumes) => $$$"""
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{database}}}-0","labels":{"app.kubernetes.io/instance":"{{{database}}}","app.kubernetes.io/managed-by":"kubedb.com","app.kubernetes.io/name":"mongodbs.kubedb.com"}},
+         "spec":{"containers":[{"name":"mongodb","image":"mongo:7.0.8"}],"volumes":{{{volumes}}}}}
+        """;
 
     private async Task<string> ServedCertificateAsync()
     {

@@ -215,6 +215,21 @@ public sealed partial class KubernetesWorkloadsTests(ApiServerFixture server) : 
     }
 
     [Fact]
+    public async Task Reports_count_from_pods_running_the_sidecar_whether_or_not_the_template_has_it()
+    {
+        var (workloads, db, _) = await DatabaseAsync();
+        // A pod that was injected at admission (the template never had the sidecar, or KubeDB rewrote it without), and
+        // one rolled without it, keeping a newer report nobody updates any more.
+        await PodAsync(db, "mg-0", new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(4), null, null, DateTimeOffset.UtcNow.AddSeconds(-5)));
+        await PodAsync(db, "mg-1", new ArchivingReport("rs0", null, null, TimeSpan.FromSeconds(1), null, null, DateTimeOffset.UtcNow), sidecar: false);
+
+        var report = await workloads.ReportAsync(db);
+
+        Assert.Equal(["mongodb"], (await StatefulSetAsync(db)).Spec.Template.Spec.Containers.Select(c => c.Name));
+        Assert.Equal(TimeSpan.FromSeconds(4), report?.Lag);
+    }
+
+    [Fact]
     public async Task The_archiving_members_report_wins_over_newer_standby_reports_which_count_only_alone()
     {
         var (workloads, db, spec) = await DatabaseAsync();
@@ -289,7 +304,7 @@ public sealed partial class KubernetesWorkloadsTests(ApiServerFixture server) : 
     private Task<V1StatefulSet> StatefulSetAsync(ResourceId db) => server.Client.AppsV1.ReadNamespacedStatefulSetAsync(db.Name, db.Namespace);
 
     // What the sidecar does (the emulator runs no pods, so the test plays the StatefulSet controller too).
-    private Task<V1Pod> PodAsync(ResourceId db, string name, ArchivingReport report) => server.Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+    private Task<V1Pod> PodAsync(ResourceId db, string name, ArchivingReport report, bool sidecar = true) => server.Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
     {
         Metadata = new V1ObjectMeta
         {
@@ -297,6 +312,6 @@ public sealed partial class KubernetesWorkloadsTests(ApiServerFixture server) : 
             Labels = new Dictionary<string, string> { ["app.kubernetes.io/instance"] = "mg" },
             Annotations = new Dictionary<string, string> { ["archiver.kubedb.com/report"] = JsonSerializer.Serialize(report, ReportJson.Options) },
         },
-        Spec = new V1PodSpec { Containers = [new V1Container { Name = "mongodb", Image = "mongo:7.0" }] },
+        Spec = new V1PodSpec { Containers = [new V1Container { Name = "mongodb", Image = "mongo:7.0" }, .. sidecar ? [new V1Container { Name = "archiver", Image = "archiver:test" }] : Array.Empty<V1Container>()] },
     }, db.Namespace);
 }

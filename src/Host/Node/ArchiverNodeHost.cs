@@ -110,6 +110,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         else services.AddSingleton<ISecretSource, KubernetesSecrets>();
         services.AddSingleton<MongoConnections>();
         services.AddSingleton<DatabaseAdmission>();
+        // The sidecar the pods webhook injects is the one the cluster's workloads put in templates (same image and name).
+        services.AddSingleton(sp => new PodAdmission(sp.GetRequiredService<IResourceStore>(), sp.GetService<KubernetesWorkloadsOptions>() ?? new KubernetesWorkloadsOptions()));
         // In a cluster a local storage is a volume the node must have mounted: a folder made on its own disk would hold
         // full backups apart from the oplog the sidecars write (docs/cluster.md).
         var localFolders = settings.Kubernetes is null ? LocalFolders.Create : LocalFolders.Mounted;
