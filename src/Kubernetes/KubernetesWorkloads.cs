@@ -100,12 +100,14 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     private async Task StopArchivingCoreAsync(ResourceId database, string? databaseUid, CancellationToken cancellation)
     {
         var mountedBefore = new List<string>();
+        var anotherKept = false;
         await ChangeAsync(database, template =>
         {
             mountedBefore = [];
             var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
             // A sidecar of another incarnation (the database was created again under its name) is that one's.
-            if (databaseUid is not null && removed.Any(c => SidecarContainer.DatabaseUidOf(c) is { } archived && archived != databaseUid)) return false;
+            anotherKept = databaseUid is not null && removed.Any(c => SidecarContainer.DatabaseUidOf(c) is { } archived && archived != databaseUid);
+            if (anotherKept) return false;
             mountedBefore = CopiesIn(template);
             foreach (var container in removed) template.Spec.Containers.Remove(container);
             var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.IsOwnVolume(v.Name)) == true;
@@ -115,11 +117,8 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         }, cancellation, missingIsDone: true);
         // After the template: no pod is ever written to mount a copy that is gone, or to lack the permission it uses.
         await DeleteSecretCopiesAsync(database.Namespace, mountedBefore, cancellation);
-        // Unless a sidecar is still there (another incarnation's, left as it is above).
-        if (await ReadAsync(database, cancellation) is not { } left || left.Spec.Template.Spec.Containers.All(c => c.Name != options.ContainerName))
-        {
-            await DeleteSidecarRoleBindingAsync(database.Namespace, database.Name, cancellation);
-        }
+        // Unless another incarnation's sidecar was left there above: decided on the StatefulSet as read, not read again.
+        if (!anotherKept) await DeleteSidecarRoleBindingAsync(database.Namespace, database.Name, cancellation);
     }
 
     /// <summary>
