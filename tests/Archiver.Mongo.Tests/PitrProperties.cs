@@ -50,7 +50,54 @@ public sealed class PitrProperties
         }
     }
 
-    private static async Task CheckAsync(IMongoClient client, (int Kind, int Coll, int Key, int Value)[] steps, int backupPick, int targetKind, (int Step, int Micros) pick)
+    /// <summary>
+    /// A restore stopped at random moments (the client's commands cut off at the k-th one, as when the node running it
+    /// is killed or the connection is lost: the command may or may not reach the server) and run again with the same
+    /// id takes up where it stopped, over and over, and the database it finally restores still equals the source at
+    /// the target. Small applyOps batches and small chunks put checkpoints everywhere, inside transactions' spans too.
+    /// </summary>
+    [Fact]
+    public async Task A_restore_stopped_at_random_moments_and_run_again_resumes_and_equals_the_source_at_that_point()
+    {
+        await using var emulator = MongoTarget.RealServerUri is null
+            ? await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 })
+            : null;
+        var uri = MongoTarget.RealServerUri ?? emulator!.ConnectionString;
+        var client = TestClients.Create(uri);
+        try
+        {
+            await Gen.Select(Step.Array[4, 14], Gen.Int[0, 1000], Gen.Int[0, 4], Pick, Gen.Int[4, 40].Array[1, 4], Gen.Int[1, 3], Gen.Int[100, 1500]).SampleAsync(
+                async t => await CheckAsync(client, t.Item1, t.Item2, t.Item3, t.Item4[0], new Stops(uri, t.Item5, t.Item6, t.Item7)),
+                iter: 24,
+                threads: 1);
+            Assert.True(Stops.ResumedCount >= 4, $"only {Stops.ResumedCount} of the restores resumed ({Stops.Story}): the stops came too late to test resuming");
+        }
+        finally
+        {
+            TestClients.Dispose(client);
+        }
+    }
+
+    /// <param name="At">Each run before the last is cut off at its k-th command.</param>
+    private sealed record Stops(string Uri, int[] At, int BatchSize, int ChunkMaxBytes)
+    {
+        private static int _resumed;
+        private static int _restores;
+        private static int _finishedFirst;
+
+        public static string Story => $"{_restores} restores, {_finishedFirst} finished before their stop";
+
+        public void Restoring() => Interlocked.Increment(ref _restores);
+
+        public void FinishedFirst() => Interlocked.Increment(ref _finishedFirst);
+
+        /// <summary>Restores that resumed, over all samples: the property means something only if some did.</summary>
+        public static int ResumedCount => Volatile.Read(ref _resumed);
+
+        public void Resumed() => Interlocked.Increment(ref _resumed);
+    }
+
+    private static async Task CheckAsync(IMongoClient client, (int Kind, int Coll, int Key, int Value)[] steps, int backupPick, int targetKind, (int Step, int Micros) pick, Stops? stops = null)
     {
         using var repository = new TestRepository();
         var source = MongoTarget.NewDatabaseName("pitr");
@@ -60,7 +107,7 @@ public sealed class PitrProperties
         var points = new List<(BsonDocument First, BsonDocument Last, DatabaseContents State)>();
         var backupAt = backupPick % steps.Length;
         var backupPoint = -1;
-        await using (var run = new ArchiverRun(client, repository, o => o with { StartAfter = start }))
+        await using (var run = new ArchiverRun(client, repository, o => o with { StartAfter = start, ChunkMaxBytes = stops?.ChunkMaxBytes ?? o.ChunkMaxBytes }))
         {
             var seen = start;
             for (var i = 0; i < steps.Length; i++)
@@ -90,12 +137,39 @@ public sealed class PitrProperties
 
         var (target, expected) = ChooseTarget(points, backupPoint, targetKind, pick);
         var restored = source + "_r";
-        var report = await new RestoreExecutor(repository.Store, repository.Layout, client, new RestoreOptions
+        var options = new RestoreOptions
         {
             IncludeDatabase = d => d == source,
             MapDatabase = _ => restored,
             OwnsTargetDatabase = d => d == restored,
-        }).RunAsync(target);
+            BatchSize = stops?.BatchSize ?? 1000,
+        };
+        RestoreReport? report = null;
+        var cutOff = new List<int>();
+        stops?.Restoring();
+        foreach (var at in stops?.At ?? [])
+        {
+            report = await CutOffRestore.RunAsync(stops!.Uri, repository, options, target, at);
+            if (report is not null)
+            {
+                stops!.FinishedFirst();
+                break;
+            }
+
+            cutOff.Add(at);
+        }
+
+        // A run cut off may still have its last command arrive later (as a killed node's may): a marker not seen here
+        // may be there when the last run looks, but one seen here must be taken up.
+        var stoppedPartWay = (await RestoreMarker.ListAsync(client)).Any(m => m["_id"] == options.RestoreId);
+        report ??= await new RestoreExecutor(repository.Store, repository.Layout, client, options).RunAsync(target);
+        Assert.True(report.Resumed || !stoppedPartWay, "a restore stopped part way started again from the start");
+        if (report.Resumed)
+        {
+            stops!.Resumed();
+        }
+
+        Assert.DoesNotContain(await RestoreMarker.ListAsync(client), m => m["_id"] == options.RestoreId);
 
         var actual = await DatabaseContents.ReadAsync(client, restored);
         var history = points[expected].State.SameAs(actual)
@@ -103,7 +177,7 @@ public sealed class PitrProperties
             : string.Join("\n", (await EntriesOfAsync(client, source, start)).Select(e => e.ToJson()));
         Assert.True(
             points[expected].State.SameAs(actual),
-            $"target {target} (point {expected} of {points.Count}, backup at {backupPoint}, reached {report.ReachedTs}):\nexpected\n{points[expected].State.Describe()}\nactual\n{actual.Describe()}\noplog\n{history}");
+            $"target {target} (point {expected} of {points.Count}, backup at {backupPoint}, reached {report.ReachedTs}, cut off at commands [{string.Join(", ", cutOff)}] of its runs, batches of {options.BatchSize}):\nexpected\n{points[expected].State.Describe()}\nactual\n{actual.Describe()}\noplog\n{history}");
         await client.DropDatabaseAsync(source);
         await client.DropDatabaseAsync(restored);
     }

@@ -1,4 +1,5 @@
 using Archiver.Actors.Ports;
+using Archiver.Mongo;
 using Archiver.Mongo.Restore;
 using Archiver.Storage.Layout;
 using MongoDB.Driver;
@@ -25,12 +26,6 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         try
         {
             client = await connections.ClientForAsync(target, cancellation);
-            // Started again after the node died: a restore that finished (its lineage is the last thing it writes) is done.
-            if (await LineageRecord.FinishedAsync(client, cancellation) is { } finished && finished.RestoreId == restoreId
-                && (await RestoreMarker.ListAsync(client, cancellation)).Count == 0)
-            {
-                return new RestoreOutcome(finished.BackupId, 0, []);
-            }
         }
         catch (Exception e) when (Unreachable(e))
         {
@@ -61,8 +56,9 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         }
         catch (Exception e) when (e is not (RestoreFailedException or RestoreRefusedException) && Unreachable(e))
         {
-            // Before its marker, the executor has written nothing: the target is as it was, and may be tried again.
-            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database} yet: {e.Message}", e);
+            // Before its marker the executor has written nothing, and after it, what it finished is recorded there: either
+            // way the restore may be tried again, and then starts, or resumes where it stopped.
+            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database}: {e.Message}", e);
         }
 
         return new RestoreOutcome(report.BackupId, report.EntriesReplayed, [.. report.Skipped.Select(s => $"{s.Key}: {s.Value}")]);
@@ -73,8 +69,7 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
     /// accepting the credentials, or the secret that names it not made yet.
     /// </summary>
     private static bool Unreachable(Exception e) =>
-        e is MongoConnectionException or TimeoutException or System.Net.Sockets.SocketException or SecretNotFoundException
-        || e is MongoCommandException { Code: 13 or 18 or 91 or 189 or 10107 or 11600 or 11602 or 13435 or 13436 };
+        e is SecretNotFoundException || MongoTransience.IsTransient(e) || e is MongoCommandException { Code: 13 or 18 };
 
     /// <summary><c>a=b,c</c> → {a→b, c→c}; names are validated so a typo fails before anything is written.</summary>
     public static IReadOnlyDictionary<string, string> ParseDatabaseMap(string text)

@@ -6,11 +6,12 @@ namespace Archiver.Mongo.Restore;
 
 /// <summary>
 /// A restored replica set's lineage, kept in the replica set itself: one document in <c>admin.archiver_lineage</c>
-/// that a whole-replica-set restore writes last (after its marker is gone), naming the history and the point it was
-/// restored to. Whatever archives the replica set later (the node, or the sidecar in its pods) reads it and continues
-/// that history on a timeline of its own, starting right after this document's own oplog entry: everything the
-/// restore wrote is older, so it is never archived a second time, and everything the database wrote since is newer,
-/// so none of it is missed. <c>admin</c> is neither backed up nor restored, and replays skip this collection: a
+/// that a whole-replica-set restore writes once all its data is in (just before its marker goes), naming the history
+/// and the point it was restored to. Whatever archives the replica set later (the node, or the sidecar in its pods,
+/// once the marker is gone) reads it and continues that history on a timeline of its own, starting right after this
+/// document's own oplog entry: every write of the restored data is older, so it is never archived a second time (the
+/// marker's removal is newer, and replays skip its database), and everything the database wrote since is newer, so
+/// none of it is missed. <c>admin</c> is neither backed up nor restored, and replays skip this collection: a
 /// lineage never travels to another replica set.
 /// </summary>
 public static class LineageRecord

@@ -25,9 +25,11 @@ internal sealed partial class OplogApplier
                     TransactionsApplied++;
                 }
 
+                _transactionStarts.Remove(TransactionKey(op));
                 return;
             case "abortTransaction":
                 _transactions.Remove(TransactionKey(op));
+                _transactionStarts.Remove(TransactionKey(op));
                 return;
             case "startIndexBuild" or "abortIndexBuild":
                 return;
@@ -71,12 +73,7 @@ internal sealed partial class OplogApplier
         var key = TransactionKey(op);
         if (o.GetValue("partialTxn", false).ToBoolean() || o.GetValue("prepare", false).ToBoolean())
         {
-            if (!_transactions.TryGetValue(key, out var buffered))
-            {
-                _transactions[key] = buffered = [];
-            }
-
-            buffered.AddRange(ops);
+            Buffer(key, _current, ops);
             return;
         }
 
@@ -87,6 +84,7 @@ internal sealed partial class OplogApplier
         }
 
         await ApplyGroupAsync(ops, tolerant, cancellationToken);
+        _transactionStarts.Remove(key);
         TransactionsApplied++;
     }
 

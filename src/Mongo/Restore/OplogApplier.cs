@@ -27,9 +27,37 @@ internal sealed partial class OplogApplier(
     private const int MaxBatchBytes = 8 << 20;
 
     private readonly Dictionary<(BsonValue Session, long TxnNumber), List<BsonDocument>> _transactions = [];
+
+    // Where each transaction not yet applied began; one leaves only once its commit was wholly handed on, so a
+    // checkpoint taken while its ops are still going out never lets a resumed replay read past its first entry.
+    private readonly Dictionary<(BsonValue Session, long TxnNumber), OplogTimestamp> _transactionStarts = [];
     private readonly ApplyOpsBatch _batch = new();
     private readonly RawCrudOp _fast = new(rules);
     private bool _batchTolerant;
+    private OplogTimestamp _current;
+
+    // Resumed after a stop: the stopped replay may have gone past its last checkpoint (a batch applied part way, a
+    // command run alone), as far as just before its next one, so everything up to the first checkpoint written again
+    // past that one's entry is applied as the catch-up over (T0, T1] is. Not the first written again: two checkpoints
+    // may name one entry (the flushes before and after a command inside a transaction), and the stopped replay may have
+    // got past the first of them.
+    private bool _resuming;
+    private OplogTimestamp _resumedAt;
+    private OplogTimestamp _checkpointed;
+
+    /// <summary>
+    /// Makes the checkpoint op that goes last into every batch sent (<see cref="RestoreMarker.CheckpointOp"/>); null:
+    /// none is written.
+    /// </summary>
+    public Func<BsonDocument>? Checkpoint { get; set; }
+
+    /// <summary>The last entry whose effects are all applied or in the batch being built.</summary>
+    public OplogTimestamp Done { get; private set; }
+
+    public long DoneWallUnixMs { get; private set; }
+
+    /// <summary>Where a replay resumed from a checkpoint taken now must read from: the first entry of the oldest open transaction, else <see cref="Done"/>.</summary>
+    public OplogTimestamp ReadFrom => _transactionStarts.Count == 0 ? Done : _transactionStarts.Values.Min();
 
     public long EntriesApplied { get; private set; }
 
@@ -50,8 +78,73 @@ internal sealed partial class OplogApplier(
         }
 
         EntriesApplied++;
-        _batchTolerant |= entry.Ts <= catchUpUntil;
+        _batchTolerant |= Tolerant(entry.Ts);
+        (Done, DoneWallUnixMs) = (entry.Ts, entry.WallUnixMs);
         return _batch.Count >= batchSize || _batch.Bytes >= MaxBatchBytes ? new ValueTask(FlushAsync(cancellationToken)) : default;
+    }
+
+    /// <summary>
+    /// Takes the replay up after a stop at <paramref name="checkpoint"/>: the entries from its <c>readFrom</c> up to
+    /// its <c>appliedTo</c> are handed to <see cref="Collect"/>, the later ones to <see cref="ApplyAsync"/>.
+    /// </summary>
+    public void ResumeAt(RestoreCheckpoint checkpoint)
+    {
+        (Done, DoneWallUnixMs) = (checkpoint.AppliedTo, checkpoint.AppliedWallUnixMs);
+        (_resuming, _resumedAt, _checkpointed) = (true, checkpoint.AppliedTo, checkpoint.AppliedTo);
+    }
+
+    /// <summary>
+    /// An entry a stopped replay already applied, read again because a transaction open at its checkpoint began
+    /// before it: only what keeps transactions whole is kept (the ops of one still open, the end of one applied).
+    /// </summary>
+    public void Collect(in OplogEntry entry)
+    {
+        var op = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
+        if (op.GetValue("op", string.Empty) != "c" || !op.Contains("lsid") || !op.Contains("txnNumber"))
+        {
+            return;
+        }
+
+        var o = op["o"].AsBsonDocument;
+        var key = TransactionKey(op);
+        if (o.TryGetValue("applyOps", out var inner) && (o.GetValue("partialTxn", false).ToBoolean() || o.GetValue("prepare", false).ToBoolean()))
+        {
+            Buffer(key, entry.Ts, inner.AsBsonArray.Select(v => v.AsBsonDocument));
+            return;
+        }
+
+        // A commit (the last applyOps of a chain, or commitTransaction) or an abort: applied or dropped before the stop.
+        _transactions.Remove(key);
+        _transactionStarts.Remove(key);
+    }
+
+    private bool Tolerant(OplogTimestamp ts) => ts <= catchUpUntil || _resuming;
+
+    private void Buffer((BsonValue, long) key, OplogTimestamp ts, IEnumerable<BsonDocument> ops)
+    {
+        if (!_transactions.TryGetValue(key, out var buffered))
+        {
+            _transactions[key] = buffered = [];
+            _transactionStarts[key] = ts;
+        }
+
+        buffered.AddRange(ops);
+    }
+
+    /// <summary>
+    /// Sends what is batched with a checkpoint, or the checkpoint alone when nothing is batched but entries were
+    /// handled since the last one (commands, transactions' first entries): called at the end of each chunk, so a
+    /// resumed replay never reads again more than the chunk it stopped in, and the transactions open there.
+    /// </summary>
+    public Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        if (_batch.Count > 0 || Checkpoint is null || Done == _checkpointed)
+        {
+            return FlushAsync(cancellationToken);
+        }
+
+        _batch.Add(Checkpoint().ToBson());
+        return SendAsync(cancellationToken);
     }
 
     /// <summary>Sends what is batched. Call once more at the end of the replay.</summary>
@@ -62,6 +155,16 @@ internal sealed partial class OplogApplier(
             return;
         }
 
+        if (Checkpoint is { } checkpoint)
+        {
+            _batch.Add(checkpoint().ToBson());
+        }
+
+        await SendAsync(cancellationToken);
+    }
+
+    private async Task SendAsync(CancellationToken cancellationToken)
+    {
         var tolerant = _batchTolerant;
         try
         {
@@ -80,13 +183,19 @@ internal sealed partial class OplogApplier(
             _batch.Clear();
             _batchTolerant = false;
         }
+
+        // Past the stopped replay's next checkpoint, and so past everything it may have applied.
+        _resuming &= Checkpoint is null || Done <= _resumedAt;
+        _checkpointed = Done;
     }
 
     private async Task ApplyDocumentAsync(OplogEntry entry, CancellationToken cancellationToken)
     {
         var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
-        await ApplyOpAsync(document, entry.Ts <= catchUpUntil, cancellationToken);
+        _current = entry.Ts;
+        await ApplyOpAsync(document, Tolerant(entry.Ts), cancellationToken);
         EntriesApplied++;
+        (Done, DoneWallUnixMs) = (entry.Ts, entry.WallUnixMs);
     }
 
     private async Task ApplyOpAsync(BsonDocument op, bool tolerant, CancellationToken cancellationToken)

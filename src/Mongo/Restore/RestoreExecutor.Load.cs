@@ -11,17 +11,35 @@ public sealed partial class RestoreExecutor
 {
     private const int MaxBatchBytes = 8 << 20;
 
-    /// <summary>Creates each collection with its options and loads its documents (several collections at once), then builds the indexes.</summary>
-    private async Task<long> LoadCollectionsAsync(BackupManifest backup, Archiver.Storage.Layout.RepositoryLayout backupLayout, NamespaceRules rules, ProgressTracker tracker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates each collection with its options, loads its documents and builds its indexes (several collections at
+    /// once), and records it in the marker as loaded whole. Resumed, it keeps the collections the marker names and
+    /// loads the others again from the start: one stopped part way is dropped first.
+    /// </summary>
+    private async Task<long> LoadCollectionsAsync(BackupManifest backup, Archiver.Storage.Layout.RepositoryLayout backupLayout, NamespaceRules rules, ProgressTracker tracker, BsonDocument? marker, CancellationToken cancellationToken)
     {
         tracker.Report(RestorePhase.LoadingCollections);
+        var loaded = marker?.GetValue("loaded", new BsonArray()).AsBsonArray.Select(v => v.AsString).ToHashSet(StringComparer.Ordinal) ?? [];
+        if (marker?.GetValue("loadDone", false).ToBoolean() == true)
+        {
+            tracker.AddBytes(backup.Files.Sum(f => f.StoredSize));
+            return loaded.Count;
+        }
+
         var reader = new FullBackupReader(store, backupLayout);
-        var indexes = new System.Collections.Concurrent.ConcurrentBag<(string Db, string Collection, BsonArray Specs)>();
+        var count = 0L;
         await Parallel.ForEachAsync(
             backup.Files,
             new ParallelOptions { MaxDegreeOfParallelism = _options.Parallelism, CancellationToken = cancellationToken },
             async (file, token) =>
             {
+                if (loaded.Contains(file.Name))
+                {
+                    Interlocked.Increment(ref count);
+                    tracker.AddBytes(file.StoredSize);
+                    return;
+                }
+
                 await using var stream = await reader.OpenFileAsync(backup, file.Name, token);
                 var header = await ReadDocumentAsync(stream, token) ?? throw new InvalidDataException($"Backup file {file.Name} has no header.");
                 var db = header["db"].AsString;
@@ -40,23 +58,43 @@ public sealed partial class RestoreExecutor
                 }
 
                 var targetDb = rules.MapDatabase(db);
+                if (marker is not null)
+                {
+                    // Perhaps loaded in part before the stop: the documents are loaded again from the first.
+                    await DropIfThereAsync(targetDb, name, token);
+                }
+
                 // A view's options are its definition (viewOn, pipeline): the same create makes it, and it has no documents.
                 var create = new BsonDocument("create", name).AddRange(header["options"].AsBsonDocument);
                 await RunCommandAsync(targetDb, create, token);
                 await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(name), tracker, token);
-                indexes.Add((targetDb, name, header["indexes"].AsBsonArray));
+                var specs = header["indexes"].AsBsonArray;
+                if (specs.Count > 0)
+                {
+                    var clean = new BsonArray(specs.Select(s => { var spec = s.AsBsonDocument.DeepClone().AsBsonDocument; spec.Remove("ns"); return spec; }));
+                    await RunCommandAsync(targetDb, new BsonDocument { { "createIndexes", name }, { "indexes", clean } }, token);
+                }
+
+                await RestoreMarker.LoadedAsync(target, _options.RestoreId, file.Name, token);
+                Interlocked.Increment(ref count);
                 tracker.AddBytes(file.StoredSize);
                 tracker.Report();
             });
 
-        tracker.Report(RestorePhase.BuildingIndexes);
-        foreach (var (db, collection, specs) in indexes.Where(i => i.Specs.Count > 0))
-        {
-            var clean = new BsonArray(specs.Select(s => { var spec = s.AsBsonDocument.DeepClone().AsBsonDocument; spec.Remove("ns"); return spec; }));
-            await RunCommandAsync(db, new BsonDocument { { "createIndexes", collection }, { "indexes", clean } }, cancellationToken);
-        }
+        await RestoreMarker.LoadDoneAsync(target, _options.RestoreId, cancellationToken);
+        return count;
+    }
 
-        return indexes.Count;
+    private async Task DropIfThereAsync(string database, string collection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunCommandAsync(database, new BsonDocument("drop", collection), cancellationToken);
+        }
+        catch (MongoCommandException e) when (e.Code == 26)
+        {
+            // Not made before the stop (MongoDB before 7.0 says NamespaceNotFound; 7.0 and later say nothing).
+        }
     }
 
     private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, CancellationToken cancellationToken)

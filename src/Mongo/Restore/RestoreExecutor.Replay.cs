@@ -11,12 +11,19 @@ public sealed partial class RestoreExecutor
     /// and the last one at the first entry past the target. Entries up to T1 are always applied: without them the
     /// dump is not consistent, and the catalog only planned targets at or after T1.
     /// </summary>
-    private async Task<ReplayResult> ReplayAsync(RestoreWork work, NamespaceRules rules, ProgressTracker tracker, CancellationToken cancellationToken)
+    /// <param name="resumed">A stopped restore is taken up: it may have replayed some entries before its first checkpoint.</param>
+    /// <param name="resumeAt">Its last checkpoint, if it wrote one.</param>
+    private async Task<ReplayResult> ReplayAsync(RestoreWork work, NamespaceRules rules, ProgressTracker tracker, bool resumed, RestoreCheckpoint? resumeAt, CancellationToken cancellationToken)
     {
         tracker.Report(RestorePhase.ReplayingOplog);
         var backup = work.Backup;
         var result = new ReplayResult { Reached = backup.ConsistentAt, ReachedWall = backup.ConsistentWallUnixMs };
-        for (var index = 0; index < work.Plan.Segments.Count; index++)
+        if (resumeAt is not null)
+        {
+            result = result with { EntriesApplied = resumeAt.EntriesApplied };
+        }
+
+        for (var index = resumeAt?.Segment ?? 0; index < work.Plan.Segments.Count; index++)
         {
             var segment = work.Plan.Segments[index];
             var first = index == 0;
@@ -24,6 +31,11 @@ public sealed partial class RestoreExecutor
             // A transaction still open when a segment ends at its branch point was not committed there: the restore that
             // made the branch left it out as well. So each segment has its applier, and its open transactions end with it.
             var applier = new OplogApplier(rules, RunCommandAsync, _options.BatchSize, first ? backup.ConsistentAt : OplogTimestamp.Zero);
+            var appliedBefore = result.EntriesApplied;
+            var segmentIndex = index;
+            applier.Checkpoint = () => RestoreMarker.CheckpointOp(
+                _options.RestoreId,
+                new RestoreCheckpoint(segmentIndex, applier.Done, applier.DoneWallUnixMs, applier.ReadFrom, appliedBefore + applier.EntriesApplied));
             var last = segment.After;
             if (!first)
             {
@@ -31,8 +43,38 @@ public sealed partial class RestoreExecutor
                 result = result with { Reached = segment.After };
             }
 
+            // Resumed in this segment: chunks wholly before the checkpoint's readFrom are not read again, and entries up to
+            // its appliedTo only keep open transactions whole.
+            var checkpoint = resumeAt is { } at && at.Segment == index ? at : null;
+            var chunks = segment.Chunks;
+            if (resumed && checkpoint is null)
+            {
+                // A segment the stopped run had no checkpoint in (it stopped before its first, or went on into the next
+                // segment before it stopped): it may have applied some of it, so this one goes over it as a resumed one does.
+                applier.ResumeAt(new RestoreCheckpoint(index, OplogTimestamp.Zero, 0, OplogTimestamp.Zero, 0));
+            }
+
+            if (checkpoint is not null)
+            {
+                applier.ResumeAt(checkpoint);
+                if (checkpoint.AppliedTo > result.Reached)
+                {
+                    result = result with { Reached = checkpoint.AppliedTo, ReachedWall = checkpoint.AppliedWallUnixMs };
+                }
+
+                var passed = chunks.TakeWhile(c => c.Range.Last < checkpoint.ReadFrom).ToList();
+                if (passed.Count > 0)
+                {
+                    last = passed[^1].Range.Last > last ? passed[^1].Range.Last : last;
+                    tracker.AddEntries(passed.Sum(c => (long)c.Range.EntryCount));
+                    tracker.AddBytes(passed.Sum(c => c.Range.SizeBytes));
+                }
+
+                chunks = [.. chunks.Skip(passed.Count)];
+            }
+
             var stopped = false;
-            await foreach (var chunk in ChunkReadAhead.ReadAsync(store, [.. segment.Chunks.Select(c => c.Key)], _options.ReadAhead, cancellationToken))
+            await foreach (var chunk in ChunkReadAhead.ReadAsync(store, [.. chunks.Select(c => c.Key)], _options.ReadAhead, cancellationToken))
             {
                 if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
                 {
@@ -43,6 +85,17 @@ public sealed partial class RestoreExecutor
                 {
                     if (entry.Ts <= last)
                     {
+                        continue;
+                    }
+
+                    if (checkpoint is not null && entry.Ts <= checkpoint.AppliedTo)
+                    {
+                        if (entry.Ts >= checkpoint.ReadFrom)
+                        {
+                            applier.Collect(entry);
+                        }
+
+                        last = entry.Ts;
                         continue;
                     }
 
@@ -60,7 +113,7 @@ public sealed partial class RestoreExecutor
                     }
                 }
 
-                await applier.FlushAsync(cancellationToken);
+                await applier.CheckpointAsync(cancellationToken);
                 tracker.AddEntries(chunk.Entries.Count);
                 tracker.AddBytes(chunk.Header.PayloadLength);
                 tracker.Report();

@@ -12,7 +12,9 @@ namespace Archiver.Mongo.Restore;
 /// Restores a database into an empty target at a point in time: checks the target against the catalog before
 /// writing anything, marks the target incomplete, loads the base backup's collections (options, documents in
 /// batches, then indexes), replays the archived oplog after the backup's T0 up to the target, and removes the
-/// mark only on success.
+/// mark only on success. Stopped part way (cancelled, or the target unreachable for a while), it leaves the mark with
+/// what it finished: run again with the same <see cref="RestoreOptions.RestoreId"/>, it resumes there (collections
+/// loaded whole are kept, the replay goes on from its last checkpoint) rather than starting over.
 /// </summary>
 public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout layout, IMongoClient target, RestoreOptions? options = null)
 {
@@ -22,24 +24,32 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     {
         ArgumentNullException.ThrowIfNull(to);
         var clock = Stopwatch.StartNew();
+        if (await FinishedBeforeAsync(to, cancellationToken) is { } finished)
+        {
+            return finished;
+        }
+
         var work = await PlanAsync(to, cancellationToken);
-        await EnsureTargetEmptyAsync(cancellationToken);
+        var marker = await StartOrResumeAsync(work, to, cancellationToken);
 
         var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
-        await RestoreMarker.WriteAsync(target, _options.RestoreId, work.Backup.Id, to.ToString(), _options.RecordLineage, _options.Time.GetUtcNow(), cancellationToken);
         try
         {
             var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase);
             // A database restored from another one's history may start from a backup stored under that one's prefix.
-            var collections = await LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, cancellationToken);
-            var replay = await ReplayAsync(work, rules, tracker, cancellationToken);
-            await RestoreMarker.RemoveAsync(target, _options.RestoreId, cancellationToken);
+            var collections = await LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, cancellationToken);
+            var replay = await ReplayAsync(work, rules, tracker, marker is not null, marker is null ? null : RestoreCheckpoint.From(marker), cancellationToken);
             var lineage = Lineage(work, replay);
             if (_options.RecordLineage)
             {
-                // Last, so its oplog entry follows every write of the restore: the restored database's own archive starts after it.
+                // After every write of the data, so the restored database's own archive starts after them all; before the
+                // marker goes, so a stop between the two leaves a restore that resumes (and writes it again), never a
+                // target with neither, which no run could tell from a target that was not empty. Nothing archives the
+                // replica set while the marker is there, and replays skip the marker's database.
                 await LineageRecord.WriteAsync(target, _options.RestoreId, work.Backup.Id, lineage, _options.Time.GetUtcNow(), cancellationToken);
             }
+
+            await RestoreMarker.RemoveAsync(target, _options.RestoreId, cancellationToken);
 
             tracker.Report(RestorePhase.Completed);
             return new RestoreReport
@@ -57,20 +67,75 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
                 TransactionsNotCommittedAtTarget = replay.OpenTransactions,
                 Skipped = rules.Skipped,
                 Duration = clock.Elapsed,
+                Resumed = marker is not null,
             };
+        }
+        catch (Exception e) when (e is OperationCanceledException || MongoTransience.IsTransient(e))
+        {
+            // Stopped, not failed: its node is stopping, or the target went away for a while (a failover, a restart).
+            // The marker keeps what is done; the same restore run again (the same RestoreId) takes it up from there.
+            tracker.Report(RestorePhase.Interrupted);
+            throw;
         }
         catch (Exception e)
         {
             tracker.Report(RestorePhase.Failed);
             await RestoreMarker.FailAsync(target, _options.RestoreId, e.Message);
-            if (e is OperationCanceledException)
-            {
-                throw;
-            }
-
             throw new RestoreFailedException(
                 $"Restore {_options.RestoreId} to {to} failed; the target is marked incomplete in {RestoreMarker.Database}.{RestoreMarker.Collection}. {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// This restore, run before, finished on this target (whole-replica-set restores only: their lineage, written after
+    /// the data and before the marker goes, names the restore that made them). Looked at before planning, so a restore
+    /// finished once stays finished even if its base backup has since been removed from the storage.
+    /// </summary>
+    private async Task<RestoreReport?> FinishedBeforeAsync(RestoreTarget to, CancellationToken cancellationToken)
+    {
+        if (!_options.RecordLineage
+            || await LineageRecord.FinishedAsync(target, cancellationToken) is not { } finished || finished.RestoreId != _options.RestoreId
+            || await RestoreMarker.FindAsync(target, _options.RestoreId, cancellationToken) is not null
+            || await LineageRecord.ReadAsync(target, cancellationToken) is not { } lineage)
+        {
+            return null;
+        }
+
+        return new RestoreReport
+        {
+            BackupId = finished.BackupId,
+            Target = to.ToString(),
+            Timeline = lineage.SourceTimeline,
+            Lineage = lineage,
+            ReachedTs = lineage.BranchedAfter,
+            ReachedWall = DateTimeOffset.FromUnixTimeMilliseconds(lineage.BranchedAtWallUnixMs),
+            AlreadyFinished = true,
+        };
+    }
+
+    /// <summary>
+    /// Marks an empty target before anything is written to it, or finds this restore's own marker there (it was stopped
+    /// part way) and takes it up again: null for a new restore, else the marker with what is done. A marker of another
+    /// restore, or of this one to another target or from another backup, refuses it.
+    /// </summary>
+    private async Task<BsonDocument?> StartOrResumeAsync(RestoreWork work, RestoreTarget to, CancellationToken cancellationToken)
+    {
+        if (await RestoreMarker.FindAsync(target, _options.RestoreId, cancellationToken) is { } mine)
+        {
+            var (backupId, markedTarget) = (mine.GetValue("backupId", "").AsString, mine.GetValue("target", "").AsString);
+            if (backupId != work.Backup.Id || markedTarget != to.ToString())
+            {
+                throw new RestoreRefusedException(
+                    $"The target holds restore {_options.RestoreId} from backup {backupId} to {markedTarget}, stopped part way; this one is from backup {work.Backup.Id} to {to}: start from an empty target.");
+            }
+
+            await RestoreMarker.ResumeAsync(target, _options.RestoreId, _options.Time.GetUtcNow(), cancellationToken);
+            return mine;
+        }
+
+        await EnsureTargetEmptyAsync(cancellationToken);
+        await RestoreMarker.WriteAsync(target, _options.RestoreId, work.Backup.Id, to.ToString(), _options.RecordLineage, _options.Time.GetUtcNow(), cancellationToken);
+        return null;
     }
 
     /// <summary>Refuses (before anything is written) a target no window covers, with the catalog's reason.</summary>

@@ -30,7 +30,9 @@ public sealed record RestoreOptions
     /// <summary>
     /// The restore owns the whole target replica set: its lineage is recorded in it (<see cref="LineageRecord"/>), so
     /// the database's own archive later continues the history it was restored from. Off for a restore of some
-    /// databases next to live data, whose replica set keeps a history of its own.
+    /// databases next to live data, whose replica set keeps a history of its own. The lineage is also how a run of
+    /// the same restore finds it finished: without it, a run stopped after the restore's last step (its marker deleted)
+    /// and run again finds a target that is not empty, and is refused.
     /// </summary>
     public bool RecordLineage { get; init; } = true;
 

@@ -9,4 +9,7 @@ public enum RestorePhase
     ReplayingOplog,
     Completed,
     Failed,
+
+    /// <summary>Stopped before it finished (its node stopping, the target gone for a while); run again, it resumes.</summary>
+    Interrupted,
 }

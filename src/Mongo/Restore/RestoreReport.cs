@@ -38,4 +38,13 @@ public sealed record RestoreReport
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
 
     public TimeSpan Duration { get; init; }
+
+    /// <summary>This run took up a restore stopped part way (its marker was on the target), rather than starting one.</summary>
+    public bool Resumed { get; init; }
+
+    /// <summary>
+    /// This restore had already finished on the target (its lineage names it and its marker is gone: a run stopped
+    /// after its last write): this run did nothing, so the counts are zero and the report is what the lineage says.
+    /// </summary>
+    public bool AlreadyFinished { get; init; }
 }
