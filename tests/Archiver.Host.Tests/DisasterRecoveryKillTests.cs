@@ -1,4 +1,7 @@
 using Archiver.Messages.Resources;
+using Archiver.Mongo.Restore;
+using MongoDB.Bson;
+using MongoDB.Driver;
 using static Archiver.Host.Tests.DisasterRecoveryScenario;
 
 namespace Archiver.Host.Tests;
@@ -70,6 +73,65 @@ public sealed class DisasterRecoveryKillTests : IAsyncLifetime
         Same(atBranch, await ReadAsync(restored));
         await CarriesOnAsync(restored, second.Metadata.Uid);
     }
+
+    [Fact]
+    public async Task A_node_killed_in_the_middle_of_a_restore_takes_it_up_where_it_stopped_and_the_database_is_restored_exactly()
+    {
+        var (old, first) = await _dr.FirstDatabaseAsync();
+        await WriteAsync(old, "seed", 100);
+        await _dr.CliOkAsync("backup", Source.ToString());
+
+        // Rounds archived one by one, so the replay goes over several chunks, and writes a checkpoint after each.
+        for (var round = 0; round < 6; round++)
+        {
+            await WriteAsync(old, $"round{round}", 40, deleteEvery: 4);
+            await _dr.WaitArchivedAsync(await LastWriteAsync(old));
+        }
+
+        var branch = await MomentAsync();
+        var atBranch = await ReadAsync(old);
+        await WriteAsync(old, "damage", 50, deleteEvery: 3);
+        await _dr.WaitArchivedAsync(await LastWriteAsync(old));
+        await _dr.CliOkAsync("delete", "mongodb", Source.ToString());
+
+        // A slow server, so the replay is caught part way: the node is killed once its first checkpoint is in.
+        var restored = await _dr.ReplicaSetAsync("rs1", "src-new");
+        _dr.ReplicaSet("rs1").SlowDown("applyOps", TimeSpan.FromMilliseconds(400));
+        await _dr.ApplyAsync(Database("src-new", "rs1", recoveryTimeStamp: branch));
+        await CheckpointAsync(restored, TimeSpan.FromSeconds(60));
+        await _node.KillAsync();
+        _dr.ReplicaSet("rs1").SlowDown("applyOps", TimeSpan.Zero);
+        var marker = Assert.Single(await RestoreMarker.ListAsync(restored));
+        Assert.Equal("running", marker["state"].AsString);
+
+        await RestartAsync();
+        var second = await _dr.WaitForAsync(Source, db => db.Metadata.Uid != first.Metadata.Uid && db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving, TimeSpan.FromSeconds(60));
+        Assert.Equal("Succeeded", second.Status!.Archiver!.Conditions?.SingleOrDefault(c => c.Type == "Restored")?.Reason);
+        Same(atBranch, await ReadAsync(restored));
+        Assert.Empty(await RestoreMarker.ListAsync(restored));
+
+        // Taken up, not begun again: the collections it had loaded were not loaded a second time.
+        Assert.Equal(1L, await OplogCountAsync(restored, "shop.customers", "c"));
+        await CarriesOnAsync(restored, second.Metadata.Uid);
+    }
+
+    /// <summary>Waits for the restore's first replay checkpoint in its marker, and returns where it stands.</summary>
+    private static async Task<BsonTimestamp> CheckpointAsync(IMongoClient target, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var marker = (await RestoreMarker.ListAsync(target)).SingleOrDefault();
+            if (marker?.GetValue("replay", BsonNull.Value) is BsonDocument replay) return replay["appliedTo"].AsBsonTimestamp;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no replay checkpoint within {timeout}: marker {marker?.ToJson() ?? "none"}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>How many oplog entries of <paramref name="op"/> on <paramref name="ns"/> the replica set has.</summary>
+    private static async Task<long> OplogCountAsync(IMongoClient client, string ns, string op) =>
+        await client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
+            .CountDocumentsAsync(new BsonDocument { { "ns", ns.Split('.')[0] + ".$cmd" }, { "op", op }, { "o.create", ns.Split('.')[1] } });
 
     /// <summary>The first database archived, backed up and written to, then damaged after the moment returned.</summary>
     private async Task<(MongoDB.Driver.IMongoClient Old, Messages.Resources.MongoDB First, DateTimeOffset Branch, Cli.DemoWorkload.Contents AtBranch)> ArchivedAndDamagedAsync()

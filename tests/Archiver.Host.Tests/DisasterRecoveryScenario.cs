@@ -65,6 +65,9 @@ internal sealed class DisasterRecoveryScenario(string data) : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The replica set of that name, made by <see cref="ReplicaSetAsync"/>, for a test to act on the server itself.</summary>
+    public MongoEmulator ReplicaSet(string name) => _replicaSets.Single(r => r.ConnectionString.Contains($"replicaSet={name}", StringComparison.Ordinal));
+
     /// <summary>The first <see cref="Source"/>, on a replica set named rs0, archived (its configuration done).</summary>
     public async Task<(IMongoClient Client, MongoDBResource Database)> FirstDatabaseAsync()
     {

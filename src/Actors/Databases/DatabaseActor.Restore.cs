@@ -12,8 +12,9 @@ namespace Archiver.Actors.Databases;
 
 /// <summary>
 /// The restore side of a database: <c>spec.init.archiver.recoveryTimeStamp</c> starts one restore, once. Its stages
-/// are persisted; after a crash a restore starts again, and its target decides: untouched, it runs; finished, it is
-/// done; half written, it fails cleanly: a partial target is never reported good.
+/// are persisted; after a crash, or the entity's move to another node, the restore runs again under the same id, and
+/// its target decides: untouched, it starts; finished, it is done; stopped part way (its marker there), it resumes
+/// where it stopped (MongoRestoreRunner, RestoreExecutor): a partial target is never reported good.
 /// </summary>
 public sealed partial class DatabaseActor
 {
@@ -43,9 +44,9 @@ public sealed partial class DatabaseActor
                 break;
             case { Stage: RestoreStage.Running }:
                 // Run again: the target tells what happened. Untouched (the node died while waiting for it), the restore
-                // starts; finished (its lineage written), it is done; half written (its marker there), the executor
-                // refuses it and the restore fails for good with that reason: a partial target is never reported good.
-                _log.Info("{0}: resuming a restore its node stopped in; the target decides whether it starts, is done, or failed", _state.Id);
+                // starts; finished (its lineage written, its marker gone), it is done; stopped part way (its marker there),
+                // it resumes from what the marker says it finished.
+                _log.Info("{0}: taking up a restore its node stopped in; the target decides whether it starts, resumes, or is done", _state.Id);
                 StartRestore();
                 break;
         }

@@ -10,9 +10,9 @@ public interface IRestoreRunner
 }
 
 /// <summary>
-/// The restore's target could not be reached before anything was written to it (KubeDB still provisioning it, its
-/// secret not made yet, a member not answering): the restore waits and tries again; it fails for good only once it
-/// has written, or when it is refused.
+/// The restore's target could not be reached (KubeDB still provisioning it, its secret not made yet, a member not
+/// answering, a failover part way): the restore waits and tries again, and the next run starts, or resumes where this
+/// one stopped; it fails for good only when its data is at fault, or when it is refused.
 /// </summary>
 public sealed class RestoreTargetUnreachableException(string message, Exception? innerException = null) : Exception(message, innerException);
 

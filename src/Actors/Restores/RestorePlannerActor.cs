@@ -7,9 +7,10 @@ namespace Archiver.Actors.Restores;
 /// <summary>
 /// Works out and runs one point-in-time restore for its parent (the database entity): asks the StorageIndex for a
 /// plan, which checks the target against the catalog before anything is written, reports it, waits for the parent
-/// to record it, then runs it with progress. A target that cannot be reached before anything was written to it (a
-/// database KubeDB is still provisioning) is waited for, with the reason told to the parent, and tried again; the
-/// restore fails for good only once it has written, or when it is refused. The parent persists every stage.
+/// to record it, then runs it with progress. A target that cannot be reached (a database KubeDB is still
+/// provisioning, a failover, a member restarting) is waited for, with the reason told to the parent, and tried again:
+/// the run then starts, or resumes where the last one stopped. The restore fails for good only when the data is at
+/// fault (a corrupt chunk, a gap) or the restore is refused. The parent persists every stage.
 /// </summary>
 public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
 {

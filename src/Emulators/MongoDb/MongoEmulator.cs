@@ -224,6 +224,22 @@ public sealed class MongoEmulator : IAsyncDisposable
     /// <summary>Runs one tick of the periodic no-op writer now, instead of waiting for the interval.</summary>
     public void TickPeriodicNoop() => _state.PeriodicNoopTick();
 
+    /// <summary>
+    /// Makes every <paramref name="command"/> wait <paramref name="delay"/> before it runs (zero: no more), as a busy or
+    /// distant server does: a test gets time to act in the middle of a long run of them (a restore's replay).
+    /// </summary>
+    public void SlowDown(string command, TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            _state.CommandDelays.TryRemove(command, out _);
+        }
+        else
+        {
+            _state.CommandDelays[command] = delay;
+        }
+    }
+
     /// <summary>Drops every client connection on every member.</summary>
     public void KillAllConnections()
     {

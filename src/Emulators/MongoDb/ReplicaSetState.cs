@@ -63,6 +63,9 @@ internal sealed partial class ReplicaSetState
     /// <summary>Counted by the members' TLS handshakes (Interlocked): a test hook, read through <see cref="MongoEmulator.TlsHandshakesFailed"/>.</summary>
     public long TlsHandshakesFailed;
 
+    /// <summary>How long each command of a name waits before it runs (<see cref="MongoEmulator.SlowDown"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan> CommandDelays { get; } = new(StringComparer.Ordinal);
+
     public OpTime LastApplied { get; private set; }
 
     public OpTime MajorityCommitted => _heldMajority ?? LastApplied;

@@ -76,6 +76,11 @@ internal sealed class CommandDispatcher
         }
 
         var state = context.State;
+        if (state.CommandDelays.TryGetValue(context.Name, out var delay))
+        {
+            await Task.Delay(delay, context.Cancellation).ConfigureAwait(false);
+        }
+
         if (state.Users.Enabled && context.Connection is { User: null } && !AuthCommands.WithoutAuthentication.Contains(context.Name))
         {
             // As mongod with --auth (KubeDB runs it so): nothing but the handshake before the client authenticates.
