@@ -10,7 +10,8 @@ namespace Archiver.Bench.Mongo;
 
 /// <summary>
 /// The restore's replay pipeline without the database (read ahead in parallel, CRC check, zstd, index walk,
-/// de-duplication, target filter, applyOps batches built and handed to a sink that drops them) against reading
+/// de-duplication, target filter, applyOps batches built with the resume checkpoint each restore writes, and handed
+/// to a sink that drops them) against reading
 /// the same chunk objects and only zstd-decompressing their payloads, one after the other.
 /// </summary>
 internal static class ReplayBenchmark
@@ -126,7 +127,7 @@ internal static class ReplayBenchmark
                 last = entry.Ts;
             }
 
-            await applier.FlushAsync(CancellationToken.None);
+            await applier.CheckpointAsync(CancellationToken.None);
         }
 
         return applier.EntriesApplied;
@@ -150,7 +151,7 @@ internal static class ReplayBenchmark
             foreach (var chunk in decoded)
             {
                 foreach (var entry in chunk.Entries) await applier.ApplyAsync(entry, CancellationToken.None);
-                await applier.FlushAsync(CancellationToken.None);
+                await applier.CheckpointAsync(CancellationToken.None);
             }
 
             apply = Math.Min(apply, watch.Elapsed.TotalSeconds);
@@ -159,6 +160,11 @@ internal static class ReplayBenchmark
         return (decode, apply);
     }
 
-    private static OplogApplier Applier() =>
-        new(new NamespaceRules(_ => true, name => name), (_, _, _) => Task.CompletedTask, 1000, OplogTimestamp.Zero);
+    /// <summary>An applier with the resume bookkeeping a restore has: a checkpoint built into every batch and after every chunk.</summary>
+    private static OplogApplier Applier()
+    {
+        var applier = new OplogApplier(new NamespaceRules(_ => true, name => name), (_, _, _) => Task.CompletedTask, 1000, OplogTimestamp.Zero);
+        applier.Checkpoint = () => RestoreMarker.CheckpointOp("bench", new RestoreCheckpoint(0, applier.Done, applier.DoneWallUnixMs, applier.ReadFrom, applier.EntriesApplied));
+        return applier;
+    }
 }
