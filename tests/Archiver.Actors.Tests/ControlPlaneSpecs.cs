@@ -24,6 +24,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     private ForbiddingStore _archiversStore = null!;
     private bool _storageAtStart = true;
     private bool _opsRequestsForbiddenAtStart;
+    private Action<ScriptedSteps>? _script;
     private ScriptedSteps _steps = null!;
     private IActorRef _databases = ActorRefs.Nobody;
 
@@ -136,6 +137,45 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         await _store.DeleteAsync<MongoDBOpsRequest>(ResourceId.Of(failed));
         await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
         Assert.Equal(OpsRequestPhase.Successful, Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo")).Status!.Phase);
+    }
+
+    [Fact]
+    public async Task A_database_configured_at_creation_says_what_it_waits_for_in_its_Configured_condition_then_that_it_is_configured()
+    {
+        _script = steps => steps.FailNext(OpsRequestStep.StartArchiving, new WaitingStepException("waiting for StatefulSet demo/mg-rs (KubeDB makes it)"));
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new Ports.NamespaceInfo("demo", new Dictionary<string, string>())]);
+        await StartAsync(Fixtures.Archiver(), created);
+
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status?.Archiver;
+            Assert.Equal(DatabaseArchiverPhase.Configuring, status?.Phase);
+            var configured = Assert.Single(status!.Conditions!, c => c.Type == "Configured");
+            Assert.Equal((ConditionStatus.False, "Waiting", "waiting for StatefulSet demo/mg-rs (KubeDB makes it); trying again in 5s"), (configured.Status, configured.Reason, configured.Message));
+        }, Patience);
+        await AwaitAssertAsync(async () =>
+        {
+            var status = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status?.Archiver;
+            Assert.Equal(DatabaseArchiverPhase.Archiving, status?.Phase);
+            Assert.Equal((ConditionStatus.True, "ConfiguredAtCreation"), status!.Conditions!.Where(c => c.Type == "Configured").Select(c => (c.Status, c.Reason)).Single());
+        }, Patience);
+    }
+
+    [Fact]
+    public async Task A_database_whose_configuration_at_creation_fails_says_why_and_keeps_trying_less_often()
+    {
+        _script = steps => steps.FailNext(OpsRequestStep.StartArchiving, new PermanentStepException("BackupStorage stash/local-storage: spec.storage.local.mountPath /backups is not a folder mounted here"));
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new Ports.NamespaceInfo("demo", new Dictionary<string, string>())]);
+        await StartAsync(Fixtures.Archiver(), created);
+
+        await AwaitAssertAsync(async () =>
+        {
+            var configured = (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status?.Archiver?.Conditions?.SingleOrDefault(c => c.Type == "Configured");
+            Assert.Equal((ConditionStatus.False, "ConfigurationFailed"), (configured?.Status, configured?.Reason));
+            Assert.Equal("BackupStorage stash/local-storage: spec.storage.local.mountPath /backups is not a folder mounted here; trying again in 30s", configured!.Message);
+        }, Patience);
+        Assert.Equal(1, _steps.Runs(OpsRequestStep.StartArchiving));
+        Assert.Empty(await _store.ListAsync<MongoDBOpsRequest>("demo"));
     }
 
     [Fact]
@@ -252,6 +292,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         if (_storageAtStart) await _store.CreateAsync(Storage());
         _steps = new ScriptedSteps(new OpsRequestSteps(_store, _workloads, TimeProvider.System));
         if (failFirstConfigure) _steps.FailNext(OpsRequestStep.CreateBackupConfiguration, new PermanentStepException("storage credentials rejected"));
+        _script?.Invoke(_steps);
         var settings = new OpsRequestSettings { MaxAttempts = 2, FirstBackoff = TimeSpan.FromMilliseconds(20) };
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
+using Archiver.Actors.Reporting;
 using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
@@ -204,7 +205,8 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     /// <summary>The ops request's configure steps but the restart: the pods start with archiving already in them.</summary>
     private void ConfigureAtCreation(MongoDBArchiver archiver)
     {
-        if (_configuring) return;
+        // Not before the time the last failure set: other looks at the database (a resync, a status write) come often.
+        if (_configuring || Now < _configureNotBefore) return;
         _configuring = true;
         var archiverId = ResourceId.Of(archiver);
         var hash = SpecHash.Compute(archiver.Spec!);
@@ -230,13 +232,68 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _configuring = false;
         if (done.Error is not null)
         {
-            // Steps are idempotent: the next look (a resync or any change) tries again from the top.
-            _log.Warning(done.Error, "configuring {0} at creation failed; trying again", _state.Id);
-            Timers.StartSingleTimer("configure-again", new ReconcileDatabase(_state.Id, "retry configuration"), TimeSpan.FromSeconds(5));
+            // Steps are idempotent: the next look tries again from the top. What is in the way is said where users look,
+            // as an ops request says it: waited for (KubeDB provisioning, a permission not granted yet), or failed with
+            // the reason (bad input, e.g. a storage the node cannot reach), looked at again less often until it is fixed.
+            var kind = StepFailures.Classify(done.Error);
+            var again = kind == StepFailureKind.Fail ? ConfigureAgainAfterFailure : ConfigureAgain;
+            _log.Warning(done.Error, "configuring {0} at creation: {1}; trying again in {2}", _state.Id, kind, again);
+            WriteConfiguredCondition(ConditionStatus.False, kind switch
+            {
+                StepFailureKind.Fail => "ConfigurationFailed",
+                StepFailureKind.Wait => "Waiting",
+                _ => "Retrying",
+            }, $"{FirstLine(done.Error.Message)}; trying again in {Messages.Validation.GoDuration.Format(again)}");
+            _configureNotBefore = Now + again - TimeSpan.FromMilliseconds(100);
+            Timers.StartSingleTimer("configure-again", new ReconcileDatabase(_state.Id, "retry configuration"), again);
             return;
         }
 
+        WriteConfiguredCondition(ConditionStatus.True, "ConfiguredAtCreation", $"configured at creation with archiver {done.ArchiverId}");
         Persist(new ConfiguredAtCreation(_state.Id, done.ArchiverId, done.SpecHash, Now), Applied(() => Self.Tell(new ReconcileDatabase(_state.Id, "configured"))));
+    }
+
+    private static readonly TimeSpan ConfigureAgain = TimeSpan.FromSeconds(5);
+
+    private DateTimeOffset _configureNotBefore;
+
+    // A failure is bad input (a storage no node mounts, a bad runtime setting): a user must fix it first.
+    private static readonly TimeSpan ConfigureAgainAfterFailure = TimeSpan.FromSeconds(30);
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    /// <summary>The <c>Configured</c> condition of a database its own entity configures at creation (no ops request says it).</summary>
+    private void WriteConfiguredCondition(ConditionStatus status, string reason, string message)
+    {
+        var condition = new Condition { Type = "Configured", Status = status, Reason = reason, Message = message, LastTransitionTime = Now };
+        var store = _store;
+        var id = _state.Id;
+        var uid = _state.DatabaseUid;
+        var log = _log;
+        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        {
+            try
+            {
+                await store.UpdateStatusAsync<MongoDB>(id, db =>
+                {
+                    if (uid is not null && db.Metadata.Uid != uid) return null;
+                    var archiver = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+                    var conditions = StatusWrites.Carry(archiver.Conditions, [.. (archiver.Conditions ?? []).Where(c => c.Type != condition.Type), condition]);
+                    if (StatusWrites.Same(conditions, archiver.Conditions) && archiver.Phase is not null) return null;
+                    return db with
+                    {
+                        Status = (db.Status ?? new MongoDBStatus()) with
+                        {
+                            Archiver = archiver with { Phase = archiver.Phase ?? DatabaseArchiverPhase.Configuring, Conditions = conditions },
+                        },
+                    };
+                });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.Warning(e, "could not write the configuration status of {0}", id);
+            }
+        }, TaskScheduler.Default).Unwrap();
     }
 
     private void OnTick(RunScheduledBackup tick)
