@@ -3,6 +3,7 @@ using Archiver.Actors.Archivers;
 using Archiver.Actors.Databases;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Ports;
 using Archiver.Actors.Watching;
 using Archiver.Messages.Configuration;
 using Archiver.Messages.Manifests;
@@ -63,7 +64,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     [Fact]
     public async Task A_database_created_with_its_archiver_set_is_configured_by_its_own_entity_without_an_ops_request_or_restart()
     {
-        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new Ports.NamespaceInfo("demo", new Dictionary<string, string>())]);
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new NamespaceInfo("demo", new Dictionary<string, string>())]);
         Assert.Equal("archiver-demo", created.Spec!.Archiver!.Ref!.Name);
         await StartAsync(Fixtures.Archiver(), created);
 
@@ -143,7 +144,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     public async Task A_database_configured_at_creation_says_what_it_waits_for_in_its_Configured_condition_then_that_it_is_configured()
     {
         _script = steps => steps.FailNext(OpsRequestStep.StartArchiving, new WaitingStepException("waiting for StatefulSet demo/mg-rs (KubeDB makes it)"));
-        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new Ports.NamespaceInfo("demo", new Dictionary<string, string>())]);
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new NamespaceInfo("demo", new Dictionary<string, string>())]);
         await StartAsync(Fixtures.Archiver(), created);
 
         await AwaitAssertAsync(async () =>
@@ -162,10 +163,41 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
     }
 
     [Fact]
+    public async Task A_database_created_with_its_archiver_set_gets_its_BackupConfiguration_while_KubeDB_still_provisions_it()
+    {
+        // The BackupConfiguration is what the pods webhook looks for: made before KubeDB makes the pods, they are admitted
+        // with the sidecar, whatever the StatefulSet's update strategy.
+        TaskCompletionSource gate = null!;
+        _script = steps => gate = steps.Hold(OpsRequestStep.CreateBackupConfiguration);
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new NamespaceInfo("demo", new Dictionary<string, string>())]);
+        await StartAsync(Fixtures.Archiver(), created);
+        await _steps.Entered.GetOrAdd(OpsRequestStep.CreateBackupConfiguration, _ => new TaskCompletionSource()).Task.WaitAsync(Patience);
+        await _store.UpdateStatusAsync<MongoDB>(Fixtures.DatabaseId, db => db with
+        {
+            Status = (db.Status ?? new MongoDBStatus()) with
+            {
+                Other = new Dictionary<string, System.Text.Json.JsonElement>(db.Status?.Other ?? new Dictionary<string, System.Text.Json.JsonElement>())
+                {
+                    ["phase"] = System.Text.Json.JsonSerializer.SerializeToElement("Provisioning"),
+                },
+            },
+        });
+        gate.SetResult();
+
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.NotNull(await _store.GetAsync<BackupConfiguration>(new ResourceId("demo", "mg-rs-archiver")));
+            Assert.Equal(DatabaseArchiverPhase.Archiving, (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Status?.Archiver?.Phase);
+        }, Patience);
+        Assert.Equal("Provisioning", (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.KubeDbPhase());
+        Assert.Equal(1, _steps.Runs(OpsRequestStep.CreateBackupConfiguration));
+    }
+
+    [Fact]
     public async Task A_database_whose_configuration_at_creation_fails_says_why_and_keeps_trying_less_often()
     {
         _script = steps => steps.FailNext(OpsRequestStep.StartArchiving, new PermanentStepException("BackupStorage stash/local-storage: spec.storage.local.mountPath /backups is not a folder mounted here"));
-        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new Ports.NamespaceInfo("demo", new Dictionary<string, string>())]);
+        var created = Databases.DatabaseMutator.Mutate(Fixtures.Database(), [Fixtures.Archiver()], [new NamespaceInfo("demo", new Dictionary<string, string>())]);
         await StartAsync(Fixtures.Archiver(), created);
 
         await AwaitAssertAsync(async () =>

@@ -7,11 +7,17 @@ namespace Archiver.Cluster.Tests;
 /// </summary>
 internal static class ArchiverPodManifest
 {
-    public static string Node(bool webhook) => Template
+    /// <param name="backups">
+    /// A folder of this machine mounted at <c>/backups</c>, for a <c>local</c> BackupStorage with that mountPath: the
+    /// node writes the full backups where the sidecars write the oplog (docs/cluster.md).
+    /// </param>
+    public static string Node(bool webhook, string? backups = null) => Template
         .Replace("WEBHOOK_ARGS", webhook ? ", --webhook-port=9443, --webhook-cert-dir=/var/run/archiver/webhook" : "", StringComparison.Ordinal)
         .Replace("WEBHOOK_PORT", webhook ? ", {name: webhook, containerPort: 9443}" : "", StringComparison.Ordinal)
-        .Replace("WEBHOOK_MOUNT", webhook ? "\n            - {name: webhook-tls, mountPath: /var/run/archiver/webhook, readOnly: true}" : "", StringComparison.Ordinal)
-        .Replace("WEBHOOK_VOLUME", webhook ? "\n        - {name: webhook-tls, secret: {secretName: archiver-webhook-tls}}" : "", StringComparison.Ordinal);
+        .Replace("WEBHOOK_MOUNT", (webhook ? "\n            - {name: webhook-tls, mountPath: /var/run/archiver/webhook, readOnly: true}" : "")
+            + (backups is null ? "" : "\n            - {name: backups, mountPath: /backups}"), StringComparison.Ordinal)
+        .Replace("WEBHOOK_VOLUME", (webhook ? "\n        - {name: webhook-tls, secret: {secretName: archiver-webhook-tls}}" : "")
+            + (backups is null ? "" : $"\n        - {{name: backups, hostPath: {{path: \"{backups}\"}}}}"), StringComparison.Ordinal);
 
     private const string Template = """
         apiVersion: v1

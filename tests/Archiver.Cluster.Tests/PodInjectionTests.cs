@@ -128,7 +128,7 @@ public sealed class PodInjectionTests
             (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
             await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
                 c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
-            await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
+            await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true, backups: folder));
             await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
             await session.ApplyAsync($$$"""
                 apiVersion: storage.kubestash.com/v1alpha1

@@ -216,6 +216,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             DatabaseId = _state.Id,
             ArchiverId = archiverId,
             SpecHash = hash,
+            AtCreation = true,
         };
         var steps = _steps;
         var uid = _state.DatabaseUid;

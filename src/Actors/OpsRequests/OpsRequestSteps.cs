@@ -31,7 +31,10 @@ public sealed class OpsRequestSteps(IResourceStore store, IArchivingWorkloads wo
     private async Task<string> CreateBackupConfigurationAsync(OpsRequestState request, ResourceId databaseId, CancellationToken cancellation)
     {
         var (archiver, hash) = await CurrentArchiverAsync(request, cancellation);
-        var db = Ready(await RequireDatabaseAsync(databaseId, cancellation));
+        var db = await RequireDatabaseAsync(databaseId, cancellation);
+        // At creation, not waited for: this is what tells the pods webhook to give the pods KubeDB is about to make the
+        // sidecar (SidecarInjection), so it must come before them.
+        if (!request.AtCreation) Ready(db);
         var wanted = ArchiverResources.BackupConfiguration(archiver, db, hash);
         var id = ResourceId.Of(wanted);
         // The whole object is what the archiver wants, so it replaces whatever version is stored.

@@ -27,6 +27,12 @@ public sealed record OpsRequestState : IArchiverProtocolMember
     public DateTimeOffset? AcceptedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>
+    /// Not a request at all: the configure steps a database's own entity runs when the database was created naming its
+    /// archiver, before KubeDB has made its pods (so they are admitted with the sidecar, and nothing restarts).
+    /// </summary>
+    public bool AtCreation { get; init; }
+
     public static OpsRequestState Empty(ResourceId id) => new() { Id = id };
 
     public bool IsAccepted => Operation is not null;
