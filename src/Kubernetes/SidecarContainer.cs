@@ -82,6 +82,8 @@ internal static class SidecarContainer
             "sidecar",
             "--prefix", spec.Prefix,
             "--database-uid", database.Metadata.Uid ?? "",
+            // Its name, in the pod's namespace: the sidecar stops publishing once it is deleted (DatabaseFence).
+            "--database", database.Metadata.Name,
             "--chunk-max-age", $"{(long)spec.ChunkMaxAge.TotalMilliseconds}ms",
             "--chunk-max-size", spec.ChunkMaxSize.ToString(CultureInfo.InvariantCulture),
         ];

@@ -123,84 +123,135 @@ public sealed class PodInjectionTests
         try
         {
             await using var session = await StartAsync("demo", "archiver");
-            (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
-            (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
-            (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
-            await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
-                c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
-            await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true, backups: folder));
-            await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
-            await session.ApplyAsync($$$"""
-                apiVersion: storage.kubestash.com/v1alpha1
-                kind: BackupStorage
-                metadata: {name: local, namespace: demo}
-                spec:
-                  storage:
-                    provider: local
-                    local:
-                      mountPath: /backups
-                      hostPath: {path: "{{{folder}}}"}
-                ---
-                {{{Archiver}}}
-                """);
-            await session.ApplyAsync("""
-                apiVersion: kubedb.com/v1alpha2
-                kind: MongoDB
-                metadata:
-                  name: mg
-                  namespace: demo
-                  labels: {archiver: "true"}
-                spec:
-                  version: "7.0.21"
-                  replicas: 1
-                  replicaSet: {name: rs0}
-                  storage:
-                    resources: {requests: {storage: 1Gi}}
-                """);
+            await ArchivingDatabaseAsync(session, folder);
 
-            var mongo = "/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg";
-            var named = session.Get(mongo);
-            Assert.Equal("nightly", Text(named?["spec"]?["archiver"]?["ref"]?["name"]));
-            try
-            {
-                await session.WaitForAsync(mongo, m => Text(m?["status"]?["archiver"]?["phase"]) == "Archiving");
-            }
-            catch (TimeoutException e)
-            {
-                using var http = new HttpClient { BaseAddress = new Uri("http://archiver-0.archiver.archiver.svc:7780/") };
-                http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "a-test-token");
-                var state = await http.GetStringAsync("api/v1/databases/demo/mg/state");
-                var entity = await http.GetStringAsync("inspect/entity/database/demo/mg");
-                throw new TimeoutException($"{e.Message}\nthe node's view: {state}\n{entity}\nits log:\n{session.Cluster.LogsOf("archiver", "archiver-0", "archiver")}", e);
-            }
-
-            await session.WaitForAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/demo/rolebindings/mg-archiver-sidecar", b => b is not null);
-            await session.WaitForAsync("/apis/core.kubestash.com/v1alpha1/namespaces/demo/backupconfigurations/mg-archiver", b => b is not null);
-            var pod = await session.WaitForAsync("/api/v1/namespaces/demo/pods/mg-0",
-                p => Ready(p) && Text(p?["metadata"]?["annotations"]?["archiver.kubedb.com/report"]).Contains("\"standby\":false", StringComparison.Ordinal));
-            Assert.Equal(["mongodb", "archiver"], Containers(pod));
+            var mongo = session.Get("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg");
+            Assert.Equal("nightly", Text(mongo?["spec"]?["archiver"]?["ref"]?["name"]));
+            Assert.Equal(("True", "ConfiguredAtCreation"), ConfiguredCondition(mongo));
+            Assert.NotNull(session.Get("/apis/rbac.authorization.k8s.io/v1/namespaces/demo/rolebindings/mg-archiver-sidecar"));
+            Assert.NotNull(session.Get("/apis/core.kubestash.com/v1alpha1/namespaces/demo/backupconfigurations/mg-archiver"));
+            Assert.Equal(["mongodb", "archiver"], Containers(session.Get("/api/v1/namespaces/demo/pods/mg-0")));
             Assert.Empty(await session.ListAsync("demo", "mongodbopsrequests"));
-
-            // A write, and the chunk holding it published by the sidecar into the storage's folder.
-            var client = Client($"mongodb://root:{session.SecretValue("demo", "mg-auth", "password")}@mg-0.mg-pods.demo.svc:27017/?replicaSet=rs0&authSource=admin");
-            try
-            {
-                await client.GetDatabase("app").GetCollection<MongoDB.Bson.BsonDocument>("c").InsertOneAsync(new MongoDB.Bson.BsonDocument("_id", 1));
-            }
-            finally
-            {
-                ClusterSession.Dispose(client);
-            }
-
-            await session.WaitUntilAsync(
-                () => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => f.Contains("/oplog/", StringComparison.Ordinal)),
-                "the primary's sidecar publishes a chunk");
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private static (string, string) ConfiguredCondition(JsonObject? mongo) =>
+        (mongo?["status"]?["archiver"]?["conditions"] as JsonArray ?? []).Where(c => Text(c?["type"]) == "Configured")
+            .Select(c => (Text(c?["status"]), Text(c?["reason"]))).SingleOrDefault();
+
+    /// <summary>
+    /// The sidecar's fence: a database deleted while its pods still run (held here by a finalizer of the test's own, with
+    /// no node running to stop its archiving) gets nothing more published: a write after the deletion reaches the
+    /// sidecar's next cut, which it refuses, saying why in its report, and no chunk is added to the storage.
+    /// </summary>
+    [Fact]
+    public async Task A_deleted_databases_sidecar_publishes_nothing_more_though_its_pods_still_run()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        const string hold = "test.archiver.kubedb.com/hold";
+        await using var session = await StartAsync("demo", "archiver");
+        try
+        {
+            var password = await ArchivingDatabaseAsync(session, folder);
+            // No node left to stop the archiving on the deletion: only the sidecar's own fence stands (the stand-in has no
+            // scale subresource, so not `kubectl scale`).
+            (await session.Kubectl.RunAsync("patch", "statefulset", "archiver", "-n", "archiver", "--type=merge", "-p", """{"spec":{"replicas":0}}""")).Succeeded();
+            await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", p => p is null);
+            (await session.Kubectl.RunAsync("patch", "mongodb", "mg", "-n", "demo", "--type=merge", "-p", $$$"""{"metadata":{"finalizers":["{{{hold}}}"]}}""")).Succeeded();
+            var before = Chunks(folder);
+            (await session.Kubectl.RunAsync("delete", "mongodb", "mg", "-n", "demo", "--wait=false")).Succeeded();
+            await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg", m => Text(m?["metadata"]?["deletionTimestamp"]).Length > 0);
+
+            await WriteAsync(password, "after-deletion");
+            var pod = await session.WaitForAsync("/api/v1/namespaces/demo/pods/mg-0",
+                p => Text(p?["metadata"]?["annotations"]?["archiver.kubedb.com/report"]).Contains("archiving stopped for good", StringComparison.Ordinal));
+            Assert.Contains("MongoDB demo/mg is being deleted", Text(pod!["metadata"]?["annotations"]?["archiver.kubedb.com/report"]), StringComparison.Ordinal);
+            Assert.Equal(before, Chunks(folder));
+            Assert.Empty(pod["metadata"]?["deletionTimestamp"]?.ToString() ?? "");
+        }
+        finally
+        {
+            await session.Kubectl.RunAsync("patch", "mongodb", "mg", "-n", "demo", "--type=merge", "-p", """{"metadata":{"finalizers":null}}""");
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// A node with the webhooks and a local storage in <paramref name="folder"/> (which it mounts too), an archiver, and a
+    /// MongoDB it selects created after it, archiving: a chunk with a write published. Returns the database's password.
+    /// </summary>
+    private static async Task<string> ArchivingDatabaseAsync(ClusterSession session, string folder)
+    {
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
+        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
+            c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true, backups: folder));
+        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
+        await session.ApplyAsync($$$"""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: BackupStorage
+            metadata: {name: local, namespace: demo}
+            spec:
+              storage:
+                provider: local
+                local:
+                  mountPath: /backups
+                  hostPath: {path: "{{{folder}}}"}
+            ---
+            {{{Archiver}}}
+            """);
+        await session.ApplyAsync("""
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata:
+              name: mg
+              namespace: demo
+              labels: {archiver: "true"}
+            spec:
+              version: "7.0.21"
+              replicas: 1
+              replicaSet: {name: rs0}
+              storage:
+                resources: {requests: {storage: 1Gi}}
+            """);
+        try
+        {
+            await session.WaitForAsync("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg", m => Text(m?["status"]?["archiver"]?["phase"]) == "Archiving");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nthe node's log:\n{session.Cluster.LogsOf("archiver", "archiver-0", "archiver")}", e);
+        }
+
+        await session.WaitForAsync("/api/v1/namespaces/demo/pods/mg-0",
+            p => Ready(p) && Text(p?["metadata"]?["annotations"]?["archiver.kubedb.com/report"]).Contains("\"standby\":false", StringComparison.Ordinal));
+        var password = session.SecretValue("demo", "mg-auth", "password");
+        await WriteAsync(password, "first");
+        await session.WaitUntilAsync(() => Chunks(folder).Count > 0, "the primary's sidecar publishes a chunk");
+        return password;
+    }
+
+    private static async Task WriteAsync(string password, string id)
+    {
+        var client = Client($"mongodb://root:{password}@mg-0.mg-pods.demo.svc:27017/?replicaSet=rs0&authSource=admin");
+        try
+        {
+            await client.GetDatabase("app").GetCollection<MongoDB.Bson.BsonDocument>("c").InsertOneAsync(new MongoDB.Bson.BsonDocument("_id", id));
+        }
+        finally
+        {
+            ClusterSession.Dispose(client);
+        }
+    }
+
+    private static List<string> Chunks(string folder) =>
+        [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Where(f => f.Contains("/oplog/", StringComparison.Ordinal)).Order(StringComparer.Ordinal)];
 
     private static List<string> Containers(JsonNode? podOrTemplate) =>
         [.. (podOrTemplate?["spec"]?["containers"] as JsonArray ?? []).Select(c => Text(c?["name"]))];

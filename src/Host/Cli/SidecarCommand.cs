@@ -38,6 +38,10 @@ public static class SidecarCommand
         var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket, with --s3-endpoint." };
         var prefix = new Option<string>("--prefix") { Description = "The database's folder in the storage, e.g. db/MongoDB/demo/mg-rs.", Required = true };
         var uid = new Option<string>("--database-uid") { Description = "The database's metadata.uid: the timeline it owns in the repository.", Required = true };
+        var databaseName = new Option<string?>("--database")
+        {
+            Description = "The MongoDB's name, in the pod's namespace ($POD_NAMESPACE): in a cluster, nothing more is published once it is deleted or made again under its name.",
+        };
         var component = new Option<string?>("--component") { Description = "Name the chunks are filed under (default: the replica set's name)." };
         var maxAge = new Option<string>("--chunk-max-age") { Description = "Cut a chunk at least this often (Go duration).", DefaultValueFactory = _ => "1s" };
         var maxSize = new Option<string>("--chunk-max-size") { Description = "Cut a chunk at this size (Kubernetes quantity).", DefaultValueFactory = _ => "16Mi" };
@@ -64,7 +68,7 @@ public static class SidecarCommand
                 archiver sidecar --storage-folder /backups --prefix db/MongoDB/demo/mg-rs --database-uid 6f1c...
             """)
         {
-            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, component, maxAge, maxSize, statusInterval, tlsDir, tlsCheck,
+            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, databaseName, component, maxAge, maxSize, statusInterval, tlsDir, tlsCheck,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("sidecar", error, async () =>
         {
@@ -83,6 +87,8 @@ public static class SidecarCommand
                 : await OpenStorageAsync(storage, parse.GetValue(secretsDir)!, cancellation);
             var layout = new RepositoryLayout(parse.GetValue(prefix)!);
             var folderOfTls = parse.GetValue(tlsDir);
+            await using var fence = Archiver.Kubernetes.DatabaseFence.FromEnvironment(parse.GetValue(databaseName), parse.GetValue(uid)!);
+            fence?.Start();
             try
             {
                 // One connection per certificate: a renewed one in --tls-dir ends this round and the next connects with it.
@@ -140,6 +146,16 @@ public static class SidecarCommand
                     var lastStandbyReport = DateTime.MinValue;
                     while (!token.IsCancellationRequested)
                     {
+                        if (fence?.Revoked is { } revoked)
+                        {
+                            // The database is gone (or another one has its name): its pods are going too. Nothing more is
+                            // published, and the report says why, until the pod is stopped.
+                            await output.WriteLineAsync($"archiving stopped for good: {revoked}");
+                            Publish(new ArchivingReport(name, null, null, TimeSpan.Zero, null, $"archiving stopped for good: {revoked}", DateTimeOffset.UtcNow) { Standby = true });
+                            await Task.Delay(Timeout.Infinite, token).ContinueWith(_ => { }, TaskScheduler.Default);
+                            return;
+                        }
+
                         // Every pod of the replica set carries the sidecar; only the primary's archives, so the replica set is one
                         // stream. The others wait, and the one whose member is elected takes over from where the archive ends.
                         if (!await IsPrimaryAsync(client, token))
@@ -166,7 +182,8 @@ public static class SidecarCommand
                             ChunkMaxBytes = size,
                             StatusInterval = interval,
                             // Stepped down (or partitioned away): the new primary's sidecar goes on; this one publishes nothing more.
-                            PublishAllowed = ct => IsPrimaryAsync(client, ct),
+                            // Its database deleted: nothing more is published of it by anyone.
+                            PublishAllowed = async ct => (fence is null || await fence.AllowedAsync(ct)) && await IsPrimaryAsync(client, ct),
                         });
                         var lastPhase = (ArchiverPhase?)null;
                         var lastPrinted = DateTime.MinValue;
@@ -196,7 +213,7 @@ public static class SidecarCommand
                             await watch;
                         }
 
-                        if (!token.IsCancellationRequested) await output.WriteLineAsync($"this member of {name} is no longer the primary: the new primary's sidecar archives on");
+                        if (!token.IsCancellationRequested && fence?.Revoked is null) await output.WriteLineAsync($"this member of {name} is no longer the primary: the new primary's sidecar archives on");
                     }
                 }
                 finally
