@@ -73,15 +73,18 @@ public sealed class ClusterDemoTests
             var nodeRole = rbac.OfType<V1ClusterRole>().Single(r => r.Metadata.Name == "archiver");
             var sidecarRole = rbac.OfType<V1ClusterRole>().Single(r => r.Metadata.Name == "archiver-sidecar");
 
-            // Nothing used is missing from the roles (the run would have been refused), and the sidecar used its own pod only.
+            // Nothing used is missing from the roles (the run would have been refused), and the sidecar used its own pod and
+            // its own database only (a watch by name is a request for that name, as the API server authorizes it).
             Assert.All(used.Where(u => u.User == Node), u => Assert.True(Grants(nodeRole, u.Group, u.Resource, u.Verb, u.Name), $"rbac.yaml misses {u}"));
             Assert.All(used.Where(u => u.User == Sidecar), u =>
             {
                 Assert.True(Grants(sidecarRole, u.Group, u.Resource, u.Verb, u.Name), $"archiver-sidecar misses {u}");
                 Assert.Equal("demo", u.Namespace);
-                Assert.StartsWith("mg-rs-", u.Name, StringComparison.Ordinal);
+                if (u.Resource == "pods") Assert.StartsWith("mg-rs-", u.Name, StringComparison.Ordinal);
+                else Assert.Equal(("mongodbs", "mg-rs"), (u.Resource, u.Name));
             });
             Assert.Contains(used, u => u.User == Sidecar && u.Verb == "patch" && u.Resource == "pods");
+            Assert.Contains(used, u => u.User == Sidecar && u.Verb == "watch" && u.Resource == "mongodbs");
             // Everything granted is used, here or by a flow named above.
             var usedByNode = used.Where(u => u.User == Node).Select(u => $"{u.Group}/{u.Resource} {u.Verb}").ToHashSet(StringComparer.Ordinal);
             var unused = Granted(nodeRole).Where(g => !usedByNode.Contains(g) && !UsedElsewhere.ContainsKey(g)).ToList();

@@ -107,6 +107,52 @@ public sealed class KubectlRbacTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_watch_of_one_name_by_field_selector_is_a_request_for_that_name_as_resourceNames_rules_see_it()
+    {
+        // As the API server reads it (requestinfo.go): a list or watch whose field selector requires metadata.name is a
+        // request for that name, so a Role naming it allows it, and the same watch of every object is refused.
+        (await _admin.RunWithInputAsync("""
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: one-map, namespace: demo}
+            rules: [{apiGroups: [""], resources: [configmaps], resourceNames: [mg], verbs: [get, list, watch]}]
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: one-map, namespace: demo}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: one-map}
+            subjects: [{kind: ServiceAccount, name: sa, namespace: demo}]
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: mg, namespace: demo}
+            data: {a: b}
+            """, "apply", "-f", "-")).Succeeded();
+        _api.ClearAuthorized();
+        using var asSidecar = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(
+            new MemoryStream(System.Text.Encoding.UTF8.GetBytes(_api.Kubeconfig(_sidecarToken)))));
+
+        var named = await asSidecar.CoreV1.ListNamespacedConfigMapAsync("demo", fieldSelector: "metadata.name=mg");
+        var watched = new List<string>();
+#pragma warning disable CS0618 // The watch KubernetesClient 21 offers for a list call.
+        await foreach (var (type, item) in asSidecar.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("demo", fieldSelector: "metadata.name=mg", watch: true, timeoutSeconds: 1)
+                           .WatchAsync<k8s.Models.V1ConfigMap, k8s.Models.V1ConfigMapList>())
+#pragma warning restore CS0618
+        {
+            watched.Add($"{type} {item.Metadata.Name}");
+        }
+
+        var all = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => asSidecar.CoreV1.ListNamespacedConfigMapAsync("demo"));
+        var other = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => asSidecar.CoreV1.ListNamespacedConfigMapAsync("demo", fieldSelector: "metadata.name=other"));
+
+        Assert.Equal(["mg"], named.Items.Select(m => m.Metadata.Name));
+        Assert.Equal(["Added mg"], watched);
+        Assert.Contains("cannot list resource \"configmaps\" in API group \"\" in the namespace \"demo\"", Message(all), StringComparison.Ordinal);
+        Assert.Contains("cannot list resource \"configmaps\"", Message(other), StringComparison.Ordinal);
+        Assert.Contains(_api.Authorized, a => a is { User: "system:serviceaccount:demo:sa", Verb: "watch", Resource: "configmaps", Name: "mg" });
+    }
+
+    [Fact]
     public async Task An_unknown_token_is_unauthorized()
     {
         var stranger = new Kubectl(_api, "not-a-token");

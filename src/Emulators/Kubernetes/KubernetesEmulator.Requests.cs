@@ -21,7 +21,8 @@ public sealed partial class KubernetesEmulator
             var query = context.Request.Query;
             var request = RequestInfo.Parse(context.Request.Method, context.Request.Path.Value ?? "/", IsTrue(query["watch"]));
             var user = _options.Authentication || _options.Rbac ? _authentication.Authenticate(context.Request.Headers.Authorization) : Admin;
-            _rbac?.Authorize(user, request);
+            var authorized = request.NamedBySelector(query["fieldSelector"]);
+            _rbac?.Authorize(user, authorized);
             if (!request.IsResourceRequest)
             {
                 await ServeDocumentAsync(context, request);
@@ -40,7 +41,7 @@ public sealed partial class KubernetesEmulator
                 _access.Enqueue(new AccessRecord(user.Name, bind.Verb, bind.Group, bind.Resource, "", bind.Namespace, bind.Name));
             }
 
-            _access.Enqueue(new AccessRecord(user.Name, request.Verb, request.Group, request.Resource, request.Subresource, request.Namespace, request.Name));
+            _access.Enqueue(new AccessRecord(user.Name, authorized.Verb, authorized.Group, authorized.Resource, authorized.Subresource, authorized.Namespace, authorized.Name));
             await ServeResourceAsync(context, request, user);
         }
         catch (ApiError e) when (!context.Response.HasStarted)

@@ -61,6 +61,26 @@ internal sealed record RequestInfo(
         return new RequestInfo(true, path, verb, group, version, ns, resource, name, subresource);
     }
 
+    /// <summary>
+    /// The request as it is authorized and audited: a list or watch whose field selector requires one
+    /// <c>metadata.name</c> is a request for that name (requestinfo.go: <c>FieldSelector.RequiresExactMatch("metadata.name")</c>),
+    /// so <c>resourceNames</c> rules apply to it and the audit names the object. The request is served as a list all the same.
+    /// </summary>
+    public RequestInfo NamedBySelector(string? fieldSelector)
+    {
+        if (!IsResourceRequest || Name.Length > 0 || Verb is not ("list" or "watch") || string.IsNullOrEmpty(fieldSelector)) return this;
+        foreach (var term in fieldSelector.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var (key, value) = term.Split("==", 2) is [var k, var v] ? (k, v) : term.Split('=', 2) is [var k1, var v1] && !k1.EndsWith('!') ? (k1, v1) : ("", "");
+            if (key.Trim() == "metadata.name" && value.Trim() is { Length: > 0 } name && name is not ("." or "..") && name.IndexOfAny(['/', '%']) < 0)
+            {
+                return this with { Name = name };
+            }
+        }
+
+        return this;
+    }
+
     /// <summary><c>resource</c> or <c>resource/subresource</c>, as RBAC rules and discovery name it.</summary>
     public string FullResource => Subresource.Length == 0 ? Resource : $"{Resource}/{Subresource}";
 }
