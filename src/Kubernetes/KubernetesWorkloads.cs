@@ -73,8 +73,8 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         var copies = SidecarStorage.Copies(database, storage);
         // The copies and the sidecar's permission first: a pod rolled by the template below finds them there.
         await EnsureSecretCopiesAsync(mongo, copies, cancellation);
-        var set = await ReadAsync(database, cancellation) ?? throw new ResourceNotFoundException($"StatefulSet {database} (the database's workload) does not exist");
-        await EnsureSidecarRoleBindingAsync(mongo, set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default", cancellation);
+        var workload = await ReadAsync(database, cancellation) ?? throw new ResourceNotFoundException($"the database's workload (StatefulSet or PetSet {database}) does not exist");
+        await EnsureSidecarRoleBindingAsync(mongo, workload.Set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default", cancellation);
         var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec, runtime);
         var volumes = SidecarContainer.Volumes(mongo, storage, copies);
         var mountedBefore = new List<string>();
@@ -128,26 +128,26 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     /// </summary>
     public async Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default)
     {
-        var set = await ReadAsync(database, cancellation);
-        if (set is null) return new RolloutProgress(true, $"StatefulSet {database} does not exist: nothing to roll");
+        if (await ReadAsync(database, cancellation) is not { } workload) return new RolloutProgress(true, $"the workload of {database} does not exist: nothing to roll");
+        var (set, kind) = (workload.Set, workload.Kind);
         var status = set.Status;
         var replicas = set.Spec.Replicas ?? 1;
         if (status is null || (status.ObservedGeneration ?? 0) < (set.Metadata.Generation ?? 0))
         {
-            return new RolloutProgress(false, $"StatefulSet {database}: waiting for the controller to see its new spec");
+            return new RolloutProgress(false, $"{kind} {database}: waiting for the controller to see its new spec");
         }
 
         if ((status.ReadyReplicas ?? 0) < replicas)
         {
-            return new RolloutProgress(false, $"StatefulSet {database}: {status.ReadyReplicas ?? 0} of {replicas} pods ready, {status.UpdatedReplicas ?? 0} updated");
+            return new RolloutProgress(false, $"{kind} {database}: {status.ReadyReplicas ?? 0} of {replicas} pods ready, {status.UpdatedReplicas ?? 0} updated");
         }
 
         if (set.Spec.UpdateStrategy?.Type is null or "RollingUpdate" && status.UpdateRevision != status.CurrentRevision)
         {
-            return new RolloutProgress(false, $"StatefulSet {database}: {status.UpdatedReplicas ?? 0} of {replicas} pods updated to {status.UpdateRevision}");
+            return new RolloutProgress(false, $"{kind} {database}: {status.UpdatedReplicas ?? 0} of {replicas} pods updated to {status.UpdateRevision}");
         }
 
-        return new RolloutProgress(true, $"StatefulSet {database}: {replicas} pods ready at revision {status.CurrentRevision}");
+        return new RolloutProgress(true, $"{kind} {database}: {replicas} pods ready at revision {status.CurrentRevision}");
     }
 
     /// <summary>
@@ -158,8 +158,7 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     /// </summary>
     public async Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default)
     {
-        var set = await ReadAsync(database, cancellation);
-        if (set is null) return null;
+        if ((await ReadAsync(database, cancellation))?.Set is not { } set) return null;
         var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
         var pods = await client.CoreV1.ListNamespacedPodAsync(database.Namespace, labelSelector: selector, cancellationToken: cancellation);
         // The archiving member's report (the primary's sidecar); the standbys' only when no member archives.
@@ -204,36 +203,76 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         }
     }
 
-    private async Task<V1StatefulSet?> ReadAsync(ResourceId database, CancellationToken cancellation)
+    /// <summary>
+    /// The database's workload: KubeDB's <c>kubedb.com/v1alpha2</c> runs a MongoDB in a StatefulSet, its current
+    /// <c>v1</c> in a PetSet (<c>petsets.apps.k8s.appscode.com/v1</c>, KubeDB's own kind, whose spec and status carry
+    /// a StatefulSet's fields under the same names: kubeops.dev/petset). Both are read as a <see cref="V1StatefulSet"/>;
+    /// a PetSet is kept as the JSON it was read as too, so that writing it back replaces its pod template alone and none
+    /// of its own fields is lost.
+    /// </summary>
+    private sealed record Workload(string Kind, V1StatefulSet Set, JsonElement? PetSet);
+
+    public const string PetSetGroup = "apps.k8s.appscode.com";
+
+    public const string PetSetVersion = "v1";
+
+    public const string PetSetPlural = "petsets";
+
+    private async Task<Workload?> ReadAsync(ResourceId database, CancellationToken cancellation)
     {
         try
         {
-            return await client.AppsV1.ReadNamespacedStatefulSetAsync(database.Name, database.Namespace, cancellationToken: cancellation);
+            return new Workload("StatefulSet", await client.AppsV1.ReadNamespacedStatefulSetAsync(database.Name, database.Namespace, cancellationToken: cancellation), null);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Not a StatefulSet: a v1 database's PetSet, or nothing yet.
+        }
+
+        try
+        {
+            var petSet = await client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(PetSetGroup, PetSetVersion, database.Namespace, PetSetPlural, database.Name, cancellation);
+            return new Workload("PetSet", KubernetesJson.Deserialize<V1StatefulSet>(petSet.GetRawText()), petSet);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound)
         {
             return null;
         }
     }
 
-    // Reads the StatefulSet, lets change edit its pod template (true: something changed) and replaces it with the
+    private async Task ReplaceAsync(ResourceId database, Workload workload, CancellationToken cancellation)
+    {
+        if (workload.PetSet is not { } read)
+        {
+            await client.AppsV1.ReplaceNamespacedStatefulSetAsync(workload.Set, database.Name, database.Namespace, cancellationToken: cancellation);
+            return;
+        }
+
+        // The PetSet as read (its resourceVersion too, so the write is conditioned on it), with the new pod template.
+        var petSet = System.Text.Json.Nodes.JsonNode.Parse(read.GetRawText())!.AsObject();
+        petSet["spec"]!["template"] = System.Text.Json.Nodes.JsonNode.Parse(KubernetesJson.Serialize(workload.Set.Spec.Template));
+        await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(petSet, PetSetGroup, PetSetVersion, database.Namespace, PetSetPlural, database.Name, cancellationToken: cancellation);
+    }
+
+    // Reads the workload, lets change edit its pod template (true: something changed) and replaces it with the
     // resourceVersion it read; a 409 means it changed in between, so read and decide again.
     private async Task ChangeAsync(ResourceId database, Func<V1PodTemplateSpec, bool> change, CancellationToken cancellation, bool missingIsDone = false)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var set = await ReadAsync(database, cancellation);
-            if (set is null)
+            var workload = await ReadAsync(database, cancellation);
+            if (workload is null)
             {
                 if (missingIsDone) return;
-                throw new ResourceNotFoundException($"StatefulSet {database} (the database's workload) does not exist");
+                throw new ResourceNotFoundException($"the database's workload (StatefulSet or PetSet {database}) does not exist");
             }
 
+            var set = workload.Set;
             set.Spec.Template.Metadata ??= new V1ObjectMeta();
             if (!change(set.Spec.Template)) return;
             try
             {
-                await client.AppsV1.ReplaceNamespacedStatefulSetAsync(set, database.Name, database.Namespace, cancellationToken: cancellation);
+                await ReplaceAsync(database, workload, cancellation);
                 return;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < options.ConflictRetries)

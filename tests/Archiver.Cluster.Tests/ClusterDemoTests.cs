@@ -43,6 +43,8 @@ public sealed class ClusterDemoTests
         ["/secrets update"] = "a storage secret changed: its copy for the sidecars is replaced (KubernetesWorkloads.Secrets)",
         ["/secrets delete"] = "a storage no longer named: its copies are deleted (StopArchiving, storage edits)",
         ["rbac.authorization.k8s.io/rolebindings delete"] = "StopArchiving deletes the sidecar's RoleBinding",
+        ["apps.k8s.appscode.com/petsets get"] = "a kubedb.com/v1 database runs in a PetSet (PodInjectionTests' v1 case); the demo's is v1alpha2",
+        ["apps.k8s.appscode.com/petsets update"] = "a kubedb.com/v1 database's PetSet takes the sidecar in its template (PodInjectionTests' v1 case)",
     };
 
     [Fact]

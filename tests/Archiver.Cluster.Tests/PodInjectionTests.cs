@@ -116,15 +116,22 @@ public sealed class PodInjectionTests
     /// own entity configures it at creation (no ops request, no restart), and the pods KubeDB makes for it archive
     /// from the start: the sidecar from admission, the secret copies and the sidecar's RoleBinding from the entity.
     /// </summary>
-    [Fact]
-    public async Task A_database_created_after_its_archiver_is_configured_by_its_own_entity_and_its_primary_archives()
+    [Theory]
+    [InlineData("v1alpha2", "statefulsets")]
+    [InlineData("v1", "petsets")]
+    public async Task A_database_created_after_its_archiver_is_configured_by_its_own_entity_and_its_primary_archives(string version, string workload)
     {
         var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
         try
         {
             await using var session = await StartAsync("demo", "archiver");
-            await ArchivingDatabaseAsync(session, folder);
+            await ArchivingDatabaseAsync(session, folder, version);
 
+            // KubeDB's workload of that version (a v1 database runs in a PetSet), its template given the sidecar too.
+            var set = session.Get($"/apis/{(workload == "petsets" ? "apps.k8s.appscode.com" : "apps")}/v1/namespaces/demo/{workload}/mg");
+            Assert.Equal(["mongodb", "archiver"], Containers(set!["spec"]?["template"]));
+            // Written back as it was read but for its template: a PetSet keeps the fields a StatefulSet has not.
+            Assert.Equal(workload == "petsets" ? "default" : "", Text(set["spec"]?["podPlacementPolicy"]?["name"]));
             var mongo = session.Get("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg");
             Assert.Equal("nightly", Text(mongo?["spec"]?["archiver"]?["ref"]?["name"]));
             Assert.Equal(("True", "ConfiguredAtCreation"), ConfiguredCondition(mongo));
@@ -184,7 +191,7 @@ public sealed class PodInjectionTests
     /// A node with the webhooks and a local storage in <paramref name="folder"/> (which it mounts too), an archiver, and a
     /// MongoDB it selects created after it, archiving: a chunk with a write published. Returns the database's password.
     /// </summary>
-    private static async Task<string> ArchivingDatabaseAsync(ClusterSession session, string folder)
+    private static async Task<string> ArchivingDatabaseAsync(ClusterSession session, string folder, string version = "v1alpha2")
     {
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
@@ -206,8 +213,8 @@ public sealed class PodInjectionTests
             ---
             {{{Archiver}}}
             """);
-        await session.ApplyAsync("""
-            apiVersion: kubedb.com/v1alpha2
+        await session.ApplyAsync($$$"""
+            apiVersion: kubedb.com/{{{version}}}
             kind: MongoDB
             metadata:
               name: mg

@@ -145,7 +145,7 @@ internal static class MongoDbManifests
             env.Add(extra.DeepClone());
         }
 
-        return new JsonObject
+        var workload = new JsonObject
         {
             ["apiVersion"] = petSet ? "apps.k8s.appscode.com/v1" : "apps/v1",
             ["kind"] = petSet ? "PetSet" : "StatefulSet",
@@ -200,6 +200,12 @@ internal static class MongoDbManifests
                 }),
             },
         };
+
+        // A PetSet has fields of its own beside a StatefulSet's: KubeDB names the placement policy its pods follow
+        // (kubeops.dev/petset, PetSetSpec.PodPlacementPolicy; "default" unless the database names another). A writer that
+        // read the PetSet as a StatefulSet and wrote that back would drop it.
+        if (petSet) workload["spec"]!["podPlacementPolicy"] = new JsonObject { ["name"] = "default" };
+        return workload;
     }
 
     private static JsonObject SecretEnv(string name, string secret, string key) => new()
