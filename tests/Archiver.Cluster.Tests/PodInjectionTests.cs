@@ -36,26 +36,8 @@ public sealed class PodInjectionTests
         try
         {
             await using var session = await StartAsync("demo", "archiver");
-            (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
-            (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
-            (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
-            await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
-                c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
-            await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
-            await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
-            await session.ApplyAsync($$$"""
-                apiVersion: storage.kubestash.com/v1alpha1
-                kind: BackupStorage
-                metadata: {name: local, namespace: demo}
-                spec:
-                  storage:
-                    provider: local
-                    local:
-                      mountPath: /backups
-                      hostPath: {path: "{{{folder}}}"}
-                ---
-                {{{Archiver}}}
-                ---
+            await NodeAndStorageAsync(session, folder);
+            await session.ApplyAsync("""
                 apiVersion: core.kubestash.com/v1alpha1
                 kind: BackupConfiguration
                 metadata: {name: mg-archiver, namespace: demo}
@@ -193,26 +175,7 @@ public sealed class PodInjectionTests
     /// </summary>
     private static async Task<string> ArchivingDatabaseAsync(ClusterSession session, string folder, string version = "v1alpha2")
     {
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
-        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
-            c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
-        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true, backups: folder));
-        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
-        await session.ApplyAsync($$$"""
-            apiVersion: storage.kubestash.com/v1alpha1
-            kind: BackupStorage
-            metadata: {name: local, namespace: demo}
-            spec:
-              storage:
-                provider: local
-                local:
-                  mountPath: /backups
-                  hostPath: {path: "{{{folder}}}"}
-            ---
-            {{{Archiver}}}
-            """);
+        await NodeAndStorageAsync(session, folder);
         await session.ApplyAsync($$$"""
             apiVersion: kubedb.com/{{{version}}}
             kind: MongoDB
@@ -242,6 +205,34 @@ public sealed class PodInjectionTests
         await WriteAsync(password, "first");
         await session.WaitUntilAsync(() => Chunks(folder).Count > 0, "the primary's sidecar publishes a chunk");
         return password;
+    }
+
+    /// <summary>
+    /// deploy/statefulset's RBAC and webhooks, one node serving them (mounting <paramref name="folder"/> at /backups), the
+    /// local BackupStorage on that folder, and the archiver.
+    /// </summary>
+    private static async Task NodeAndStorageAsync(ClusterSession session, string folder)
+    {
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
+        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
+            c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true, backups: folder));
+        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
+        await session.ApplyAsync($$$"""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: BackupStorage
+            metadata: {name: local, namespace: demo}
+            spec:
+              storage:
+                provider: local
+                local:
+                  mountPath: /backups
+                  hostPath: {path: "{{{folder}}}"}
+            ---
+            {{{Archiver}}}
+            """);
     }
 
     private static async Task WriteAsync(string password, string id)

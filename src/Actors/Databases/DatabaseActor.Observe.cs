@@ -74,27 +74,19 @@ public sealed partial class DatabaseActor
         var cache = _cache;
         var id = _state.Id;
         var uid = _state.DatabaseUid;
-        var log = _log;
-        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        QueueStatusWrite("archiving status", async () =>
         {
-            try
+            // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
+            // listed, the store answers. An idle database's observation usually finds nothing new: no write, no
+            // watch event, no read of the store either. Should the cached copy be stale, the write conflicts and
+            // the status is decided again on the database as stored.
+            if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } cached)
             {
-                // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
-                // listed, the store answers. An idle database's observation usually finds nothing new: no write, no
-                // watch event, no read of the store either. Should the cached copy be stale, the write conflicts and
-                // the status is decided again on the database as stored.
-                if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } cached)
-                {
-                    await store.UpdateStatusAsync<MongoDB>(id, WithArchivingStatus, read: cached);
-                }
+                await store.UpdateStatusAsync<MongoDB>(id, WithArchivingStatus, read: cached);
+            }
 
-                if (report is not null) await UpdateSnapshotAsync(store, id, report);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.Warning(e, "could not write the archiving status of {0}", id);
-            }
-        }, TaskScheduler.Default).Unwrap();
+            if (report is not null) await UpdateSnapshotAsync(store, id, report);
+        });
 
         // What the observation makes of the database's status; null when that is what it already says.
         MongoDB? WithArchivingStatus(MongoDB db)

@@ -124,37 +124,29 @@ public sealed partial class DatabaseActor
         var store = _store;
         var id = _state.Id;
         var uid = _state.DatabaseUid;
-        var log = _log;
-        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        QueueStatusWrite("restore status", async () =>
         {
-            try
+            // Only onto the database restored: one created again under its name has a status of its own.
+            await store.UpdateStatusAsync<MongoDB>(id, db => uid is not null && db.Metadata.Uid != uid ? null : db with
             {
-                // Only onto the database restored: one created again under its name has a status of its own.
-                await store.UpdateStatusAsync<MongoDB>(id, db => uid is not null && db.Metadata.Uid != uid ? null : db with
+                Status = (db.Status ?? new MongoDBStatus()) with
                 {
-                    Status = (db.Status ?? new MongoDBStatus()) with
+                    Archiver = (db.Status?.Archiver ?? new DatabaseArchiverStatus()) with
                     {
-                        Archiver = (db.Status?.Archiver ?? new DatabaseArchiverStatus()) with
+                        Phase = phase,
+                        Conditions = [condition],
+                        Restore = new RestoreProgress
                         {
-                            Phase = phase,
-                            Conditions = [condition],
-                            Restore = new RestoreProgress
-                            {
-                                Target = restore.Target,
-                                BaseSnapshot = restore.BaseBackupId,
-                                EntriesDone = progress?.EntriesDone,
-                                EntriesTotal = progress?.EntriesTotal,
-                                BytesDone = progress?.BytesDone,
-                                BytesTotal = progress?.BytesTotal,
-                            },
+                            Target = restore.Target,
+                            BaseSnapshot = restore.BaseBackupId,
+                            EntriesDone = progress?.EntriesDone,
+                            EntriesTotal = progress?.EntriesTotal,
+                            BytesDone = progress?.BytesDone,
+                            BytesTotal = progress?.BytesTotal,
                         },
                     },
-                });
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.Warning(e, "could not write the restore status of {0}", id);
-            }
-        }, TaskScheduler.Default).Unwrap();
+                },
+            });
+        });
     }
 }

@@ -254,6 +254,27 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Persist(new ConfiguredAtCreation(_state.Id, done.ArchiverId, done.SpecHash, Now), Applied(() => Self.Tell(new ReconcileDatabase(_state.Id, "configured"))));
     }
 
+    /// <summary>
+    /// Status writes go out one after another (in the order decided), off the actor's thread; one that fails is logged,
+    /// and the next look at the database writes again.
+    /// </summary>
+    private void QueueStatusWrite(string what, Func<Task> write)
+    {
+        var id = _state.Id;
+        var log = _log;
+        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        {
+            try
+            {
+                await write();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.Warning(e, "could not write the {0} of {1}", what, id);
+            }
+        }, TaskScheduler.Default).Unwrap();
+    }
+
     private static readonly TimeSpan ConfigureAgain = TimeSpan.FromSeconds(5);
 
     private DateTimeOffset _configureNotBefore;
@@ -270,31 +291,23 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var store = _store;
         var id = _state.Id;
         var uid = _state.DatabaseUid;
-        var log = _log;
-        _statusWrites = _statusWrites.ContinueWith(async _ =>
+        QueueStatusWrite("configuration status", async () =>
         {
-            try
+            await store.UpdateStatusAsync<MongoDB>(id, db =>
             {
-                await store.UpdateStatusAsync<MongoDB>(id, db =>
+                if (uid is not null && db.Metadata.Uid != uid) return null;
+                var archiver = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+                var conditions = StatusWrites.Carry(archiver.Conditions, [.. (archiver.Conditions ?? []).Where(c => c.Type != condition.Type), condition]);
+                if (StatusWrites.Same(conditions, archiver.Conditions) && archiver.Phase is not null) return null;
+                return db with
                 {
-                    if (uid is not null && db.Metadata.Uid != uid) return null;
-                    var archiver = db.Status?.Archiver ?? new DatabaseArchiverStatus();
-                    var conditions = StatusWrites.Carry(archiver.Conditions, [.. (archiver.Conditions ?? []).Where(c => c.Type != condition.Type), condition]);
-                    if (StatusWrites.Same(conditions, archiver.Conditions) && archiver.Phase is not null) return null;
-                    return db with
+                    Status = (db.Status ?? new MongoDBStatus()) with
                     {
-                        Status = (db.Status ?? new MongoDBStatus()) with
-                        {
-                            Archiver = archiver with { Phase = archiver.Phase ?? DatabaseArchiverPhase.Configuring, Conditions = conditions },
-                        },
-                    };
-                });
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.Warning(e, "could not write the configuration status of {0}", id);
-            }
-        }, TaskScheduler.Default).Unwrap();
+                        Archiver = archiver with { Phase = archiver.Phase ?? DatabaseArchiverPhase.Configuring, Conditions = conditions },
+                    },
+                };
+            });
+        });
     }
 
     private void OnTick(RunScheduledBackup tick)
