@@ -142,12 +142,49 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             return new RolloutProgress(false, $"{kind} {database}: {status.ReadyReplicas ?? 0} of {replicas} pods ready, {status.UpdatedReplicas ?? 0} updated");
         }
 
+        if (set.Spec.UpdateStrategy?.Type == "OnDelete") return await DeleteNextOutdatedPodAsync(database, workload, cancellation);
         if (set.Spec.UpdateStrategy?.Type is null or "RollingUpdate" && status.UpdateRevision != status.CurrentRevision)
         {
             return new RolloutProgress(false, $"{kind} {database}: {status.UpdatedReplicas ?? 0} of {replicas} pods updated to {status.UpdateRevision}");
         }
 
         return new RolloutProgress(true, $"{kind} {database}: {replicas} pods ready at revision {status.CurrentRevision}");
+    }
+
+    /// <summary>
+    /// An OnDelete workload's rollout, one pod at a time: KubeDB's operators set <c>updateStrategy: OnDelete</c>, so a
+    /// new template reaches a pod only when the pod is deleted (the controller makes it again from the update revision,
+    /// pkg/controller/statefulset/stateful_set_control.go). Each call deletes at most one pod on an older revision
+    /// (its <c>controller-revision-hash</c> label), and only while every other pod is there and ready: standbys first,
+    /// highest ordinal first, the primary (<c>kubedb.com/role: primary</c>) last, so the replica set elects once.
+    /// </summary>
+    private async Task<RolloutProgress> DeleteNextOutdatedPodAsync(ResourceId database, Workload workload, CancellationToken cancellation)
+    {
+        var (set, kind) = (workload.Set, workload.Kind);
+        var replicas = set.Spec.Replicas ?? 1;
+        if (set.Status?.UpdateRevision is not { Length: > 0 } update)
+        {
+            return new RolloutProgress(false, $"{kind} {database}: waiting for the controller's update revision");
+        }
+
+        var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
+        var pods = (await client.CoreV1.ListNamespacedPodAsync(database.Namespace, labelSelector: selector, cancellationToken: cancellation)).Items;
+        var members = pods.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
+        var ready = members.Count(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true);
+        if (members.Count < pods.Count || members.Count < replicas || ready < members.Count)
+        {
+            return new RolloutProgress(false, $"{kind} {database}: {ready} of {replicas} pods ready; waiting for all of them before the next");
+        }
+
+        string? Label(V1Pod pod, string key) => pod.Metadata.Labels?.TryGetValue(key, out var value) == true ? value : null;
+        var outdated = members.Where(p => Label(p, "controller-revision-hash") != update)
+            .OrderBy(p => Label(p, "kubedb.com/role") == "primary")
+            .ThenByDescending(p => int.TryParse(p.Metadata.Name[(p.Metadata.Name.LastIndexOf('-') + 1)..], out var ordinal) ? ordinal : 0)
+            .ToList();
+        if (outdated.Count == 0) return new RolloutProgress(true, $"{kind} {database}: {replicas} pods ready at revision {update}");
+        var next = outdated[0].Metadata.Name;
+        await client.CoreV1.DeleteNamespacedPodAsync(next, database.Namespace, cancellationToken: cancellation);
+        return new RolloutProgress(false, $"{kind} {database}: deleted pod {next} to make it again at revision {update} (OnDelete); {outdated.Count - 1} more after it");
     }
 
     /// <summary>

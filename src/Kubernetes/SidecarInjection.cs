@@ -52,7 +52,9 @@ public static class SidecarInjection
     /// unchanged, with the reason. Archived means the database names an archiver
     /// (<c>spec.archiver</c>), is not waiting for a restore, and has its BackupConfiguration: the configure plan's first
     /// step creates it and the disable plan's first step deletes it (OpsRequestPlans), so the pods a disable rolls
-    /// come back without the sidecar although <c>spec.archiver</c> is cleared only at its last step.
+    /// come back without the sidecar although <c>spec.archiver</c> is cleared only at its last step. Or it was created
+    /// naming its archiver and is not configured yet (<see cref="DatabaseMutator.NeedsConfigurationAtCreation"/>): its
+    /// entity is configuring it, and no disable can be under way.
     /// </summary>
     public static InjectionDecision Decide(V1Pod pod, MongoDB database, MongoDBArchiver? archiver, BackupStorage? storage, BackupConfiguration? configuration, KubernetesWorkloadsOptions options)
     {
@@ -60,7 +62,14 @@ public static class SidecarInjection
         if (pod.Spec?.Containers?.Any(c => c.Name == options.ContainerName) == true) return InjectionDecision.Unchanged("the pod has the sidecar already");
         if (DatabaseMutator.ArchiverOf(database) is not { } archiverId) return InjectionDecision.Unchanged($"MongoDB {id} names no archiver");
         if (DatabaseMutator.RestorePending(database)) return InjectionDecision.Unchanged($"MongoDB {id} is being restored");
-        if (configuration is null) return InjectionDecision.Unchanged($"MongoDB {id} is not configured for archiving (no BackupConfiguration)");
+        // A database created naming its archiver (the MongoDB webhook sets spec.archiver before KubeDB sees it) is being
+        // configured by its own entity with no ops request and no restart: its first pods get the sidecar here, even
+        // before its BackupConfiguration exists, since KubeDB's workloads never roll by themselves (OnDelete).
+        if (configuration is null && !DatabaseMutator.NeedsConfigurationAtCreation(database))
+        {
+            return InjectionDecision.Unchanged($"MongoDB {id} is not configured for archiving (no BackupConfiguration)");
+        }
+
         if (archiver?.Spec is not { } spec || archiver.Metadata.DeletionTimestamp is not null) return InjectionDecision.Unchanged($"archiver {archiverId} does not exist");
         if (storage is null) return InjectionDecision.Unchanged($"the BackupStorage archiver {archiverId} names does not exist");
         // As EnsureArchivingAsync refuses it: a sidecar would archive where the node's full backups never are.

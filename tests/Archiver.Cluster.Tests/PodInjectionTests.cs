@@ -119,7 +119,11 @@ public sealed class PodInjectionTests
             Assert.Equal(("True", "ConfiguredAtCreation"), ConfiguredCondition(mongo));
             Assert.NotNull(session.Get("/apis/rbac.authorization.k8s.io/v1/namespaces/demo/rolebindings/mg-archiver-sidecar"));
             Assert.NotNull(session.Get("/apis/core.kubestash.com/v1alpha1/namespaces/demo/backupconfigurations/mg-archiver"));
-            Assert.Equal(["mongodb", "archiver"], Containers(session.Get("/api/v1/namespaces/demo/pods/mg-0")));
+            // From its first pod, without a roll: the sidecar came at admission, and KubeDB's OnDelete workload made no pod again.
+            var pod = session.Get("/api/v1/namespaces/demo/pods/mg-0");
+            Assert.Equal(["mongodb", "archiver"], Containers(pod));
+            Assert.NotEmpty(Text(pod!["metadata"]?["annotations"]?["archiver.kubedb.com/injected"]));
+            Assert.DoesNotContain(session.Cluster.Log.Recent, line => line.Contains("deleting mg-0", StringComparison.Ordinal));
             Assert.Empty(await session.ListAsync("demo", "mongodbopsrequests"));
         }
         finally

@@ -50,9 +50,16 @@ public sealed class SidecarTests
             var database = new ResourceId("demo", "mg-rs");
 
             await workloads.EnsureArchivingAsync(database, new ArchivingSpec(new ResourceId("demo", "local"), "db/MongoDB/demo/mg-rs", "h1", TimeSpan.FromSeconds(1), 1024 * 1024, uid));
-            await session.WaitForAsync("/apis/apps/v1/namespaces/demo/statefulsets/mg-rs", s =>
-                s?["status"]?["updatedReplicas"]?.GetValue<int>() == 3 && s["status"]?["readyReplicas"]?.GetValue<int>() == 3
-                && Text(s["status"]?["currentRevision"]) == Text(s["status"]?["updateRevision"]));
+            // KubeDB's StatefulSet is OnDelete: the rollout is driven as the RestartPods step drives it, a pod at a time.
+            var rollout = new List<string>();
+            await session.WaitUntilAsync(() =>
+            {
+                var progress = workloads.RolloutAsync(database).GetAwaiter().GetResult();
+                if (rollout.LastOrDefault() != progress.Message) rollout.Add(progress.Message);
+                return progress.Done;
+            }, "the sidecar rolled into the three pods");
+            Assert.Equal(3, rollout.Count(m => m.Contains("deleted pod", StringComparison.Ordinal)));
+            Assert.Contains("deleted pod mg-rs-0", rollout.Last(m => m.Contains("deleted pod", StringComparison.Ordinal)), StringComparison.Ordinal);
             var archiving = await ReportAsync(session, workloads, database, DateTimeOffset.MinValue);
             var primary = (await session.ListAsync("demo", "pods")).Single(p => Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
             var deletedAt = DateTimeOffset.UtcNow;

@@ -100,6 +100,28 @@ public sealed class SidecarInjectionTests
     }
 
     [Fact]
+    public void A_database_created_naming_its_archiver_gets_the_sidecar_before_its_BackupConfiguration_exists()
+    {
+        // Its entity is configuring it with no ops request and no restart: KubeDB's first pods must have the sidecar.
+        var decision = SidecarInjection.Decide(Pod(volumes: null), _database, _archiver, _storage, null, Options);
+        var configured = SidecarInjection.Decide(Pod(volumes: null), Configured(_database), _archiver, _storage, null, Options);
+
+        Assert.NotNull(decision.Patch);
+        Assert.Null(configured.Patch);
+    }
+
+    private static Database Configured(Database database) => database with
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = database.Metadata.Name,
+            NamespaceProperty = database.Metadata.NamespaceProperty,
+            Uid = database.Metadata.Uid,
+            Annotations = new Dictionary<string, string> { [ApiGroups.SpecHashAnnotation] = "h1" },
+        },
+    };
+
+    [Fact]
     public void Nothing_is_added_unless_the_database_is_archived_and_everything_the_sidecar_needs_exists()
     {
         var pod = Pod(volumes: null);
@@ -118,8 +140,9 @@ public sealed class SidecarInjectionTests
         {
             (SidecarInjection.Decide(pod, unnamed, _archiver, _storage, Configuration, Options), "names no archiver"),
             (SidecarInjection.Decide(pod, restoring, _archiver, _storage, Configuration, Options), "is being restored"),
-            // Between a disable's first step (the BackupConfiguration deleted) and its last (spec.archiver cleared).
-            (SidecarInjection.Decide(pod, _database, _archiver, _storage, null, Options), "no BackupConfiguration"),
+            // Between a disable's first step (the BackupConfiguration deleted) and its last (spec.archiver cleared): it was
+            // configured, so it carries the archiver's spec-hash.
+            (SidecarInjection.Decide(pod, Configured(_database), _archiver, _storage, null, Options), "no BackupConfiguration"),
             (SidecarInjection.Decide(pod, _database, null, _storage, Configuration, Options), "archiver kubedb/nightly does not exist"),
             (SidecarInjection.Decide(pod, _database, deleting, _storage, Configuration, Options), "archiver kubedb/nightly does not exist"),
             (SidecarInjection.Decide(pod, _database, _archiver, null, Configuration, Options), "the BackupStorage archiver kubedb/nightly names does not exist"),

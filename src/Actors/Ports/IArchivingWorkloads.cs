@@ -27,7 +27,9 @@ public interface IArchivingWorkloads
 
     /// <summary>
     /// How far the database's pods are from all running its current template, ready: done once every replica runs
-    /// it (as <c>kubectl rollout status</c> decides), or when there is no workload to roll.
+    /// it (as <c>kubectl rollout status</c> decides), or when there is no workload to roll. A workload that does not
+    /// roll by itself (KubeDB's, <c>updateStrategy: OnDelete</c>) is moved on by each call: once every pod is ready, the
+    /// next pod on an old template is deleted (standbys first, the primary last), as KubeDB's own restarts do.
     /// </summary>
     Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default);
 

@@ -155,6 +155,10 @@ internal static class MongoDbManifests
                 ["replicas"] = J.Int(spec["replicas"], 1),
                 ["serviceName"] = GoverningService(db),
                 ["podManagementPolicy"] = "OrderedReady",
+                // KubeDB's operators change a database's pods only through their ops requests, so the workload never rolls
+                // by itself on a template change: a pod takes a new template when it is deleted (kubedb/elasticsearch,
+                // kubedb/mysql statefulset.go: "Statefulset update strategy is set default to OnDelete").
+                ["updateStrategy"] = new JsonObject { ["type"] = "OnDelete" },
                 ["selector"] = new JsonObject { ["matchLabels"] = J.Object(Selectors(db)) },
                 ["template"] = new JsonObject
                 {
