@@ -91,8 +91,7 @@ public sealed partial class StatusPageTests(InspectionNode fixture) : IDisposabl
 
     private async Task<ProcessRun> ChromiumAsync(params string[] args)
     {
-        var chromium = ProcessRun.Which("chromium", "chromium-browser", "google-chrome")
-            ?? throw new InvalidOperationException("headless Chromium is needed for the status page tests and is not on the PATH: apt-get install -y chromium");
+        var chromium = await ChromiumInstall.FindOrInstallAsync();
         // A fresh profile each run: no state, no first-run work, nothing shared with another browser.
         var profile = Directory.CreateDirectory(Path.Combine(_profiles, $"profile-{Guid.NewGuid():N}")).FullName;
         return await ProcessRun.RunAsync(
