@@ -13,6 +13,8 @@ using Xunit.Abstractions;
 namespace Archiver.Actors.Tests.Cluster;
 
 /// <summary>Three nodes on one PostgreSQL journal: an ops request outlives the node it runs on.</summary>
+// Needs a server of its own (PostgreSQL and three nodes): run by .ci/run as the E2E step.
+[Trait("Category", "E2E")]
 [Collection(PostgresCollection.Name)]
 public sealed class ThreeNodeFailoverSpecs(PostgresFixture postgres, ITestOutputHelper output)
 {

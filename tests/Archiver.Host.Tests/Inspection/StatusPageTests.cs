@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 namespace Archiver.Host.Tests.Inspection;
 
 /// <summary>The status page, as served and as headless Chromium renders it.</summary>
+// Needs a server of its own (headless Chromium): run by .ci/run as the E2E step.
+[Trait("Category", "E2E")]
 [Collection(InspectionCollection.Name)]
 public sealed partial class StatusPageTests(InspectionNode fixture) : IDisposable
 {

@@ -5,6 +5,8 @@ using static Archiver.Storage.Tests.Support.FaultInjectingHandler.Fault;
 
 namespace Archiver.Storage.Tests.Backends;
 
+// Needs a server of its own (s3rver): run by .ci/run as the E2E step.
+[Trait("Category", "E2E")]
 [Collection(S3rverCollection.Name)]
 public sealed class S3FaultTests(S3rverFixture s3rver) : IDisposable
 {

@@ -3,6 +3,8 @@ using Archiver.Storage.Tests.Support;
 
 namespace Archiver.Storage.Tests.Backends;
 
+// Needs a server of its own (s3rver): run by .ci/run as the E2E step.
+[Trait("Category", "E2E")]
 [Collection(S3rverCollection.Name)]
 public sealed class S3ObjectStoreTests(S3rverFixture s3rver) : ObjectStoreContract
 {
