@@ -24,6 +24,9 @@ public sealed class DatabaseFence : IAsyncDisposable
 
     public const string Version = "v1";
 
+    // KubeDB before kubedb.com/v1 (2024) serves v1alpha2 alone; a version not served answers 404 as a missing object does.
+    private static readonly string[] Versions = [Version, "v1alpha2"];
+
     public const string Plural = "mongodbs";
 
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
@@ -38,6 +41,7 @@ public sealed class DatabaseFence : IAsyncDisposable
     private Task _watching = Task.CompletedTask;
     private volatile string? _revoked;
     private string? _version;
+    private string _apiVersion = Version;
 
     public DatabaseFence(IKubernetes client, string @namespace, string name, string uid, ILogger? log = null)
     {
@@ -98,22 +102,29 @@ public sealed class DatabaseFence : IAsyncDisposable
 
     private async Task ReadAsync(CancellationToken cancellation)
     {
-        try
+        foreach (var version in Versions)
         {
-            var item = await _client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(Group, Version, _namespace, Plural, _name, cancellation);
-            Judge(item);
+            try
+            {
+                var item = await _client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(Group, version, _namespace, Plural, _name, cancellation);
+                _apiVersion = version;
+                Judge(item);
+                return;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                // Not there, or this version not served: the next one tells.
+            }
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            Revoke($"MongoDB {_namespace}/{_name} no longer exists");
-        }
+
+        Revoke($"MongoDB {_namespace}/{_name} no longer exists");
     }
 
     private async Task WatchFromAsync(CancellationToken cancellation)
     {
 #pragma warning disable CS0618 // Marked obsolete in KubernetesClient 21, yet the only watch it has for custom objects (shared/PLATFORM.md).
         var stream = _client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync(
-                Group, Version, _namespace, Plural, fieldSelector: $"metadata.name={_name}", resourceVersion: _version,
+                Group, _apiVersion, _namespace, Plural, fieldSelector: $"metadata.name={_name}", resourceVersion: _version,
                 timeoutSeconds: 300, watch: true, cancellationToken: cancellation)
             .WatchAsync<JsonElement, object>(onError: e => { if (e is KubernetesException { Status.Code: (int)HttpStatusCode.Gone }) _version = null; }, cancellationToken: cancellation);
 #pragma warning restore CS0618
