@@ -1,3 +1,4 @@
+using Archiver.Storage;
 using Archiver.Storage.Layout;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -69,26 +70,30 @@ public static class LineageRecord
             .Limit(1)
             .Project(new BsonDocument("ts", 1))
             .FirstOrDefaultAsync(cancellationToken);
-        return new RestoreLineage(
+        return Parse(document, insert is null ? null : OplogFields.ToStorage(insert["ts"].AsBsonTimestamp));
+    }
+
+    /// <summary>
+    /// The restore that wrote the replica set's lineage, if one finished there: its id, its base backup and the lineage
+    /// (without <c>ArchiveAfter</c>: not looked up in the oplog). A restore whose node died after this was written and
+    /// before it was recorded as done is done.
+    /// </summary>
+    public static async Task<(string RestoreId, string BackupId, RestoreLineage Lineage)?> FinishedAsync(IMongoClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var document = await Documents(client).Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("restoredAt", -1)).FirstOrDefaultAsync(cancellationToken);
+        return document is null ? null : (document["_id"].AsString, document.GetValue("backupId", "").AsString, Parse(document, null));
+    }
+
+    private static RestoreLineage Parse(BsonDocument document, OplogTimestamp? archiveAfter) =>
+        new(
             document["sourcePrefix"].AsString,
             checked((uint)document["sourceTimeline"].ToInt64()),
             document["sourceOwner"].AsString,
             OplogFields.ToStorage(document["branchedAfter"].AsBsonTimestamp),
             document["branchedAt"].AsBsonDateTime.MillisecondsSinceEpoch,
-            insert is null ? null : OplogFields.ToStorage(insert["ts"].AsBsonTimestamp),
+            archiveAfter,
             document["target"].AsString);
-    }
-
-    /// <summary>
-    /// The restore that wrote the replica set's lineage, if one finished there: (its id, its base backup). A restore
-    /// whose node died after this was written and before it was recorded as done is done.
-    /// </summary>
-    public static async Task<(string RestoreId, string BackupId)?> FinishedAsync(IMongoClient client, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        var document = await Documents(client).Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("restoredAt", -1)).FirstOrDefaultAsync(cancellationToken);
-        return document is null ? null : (document["_id"].AsString, document.GetValue("backupId", "").AsString);
-    }
 
     private static IMongoCollection<BsonDocument> Documents(IMongoClient client) =>
         client.GetDatabase(Database).GetCollection<BsonDocument>(Collection);

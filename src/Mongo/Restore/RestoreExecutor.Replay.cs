@@ -47,16 +47,15 @@ public sealed partial class RestoreExecutor
             // its appliedTo only keep open transactions whole.
             var checkpoint = resumeAt is { } at && at.Segment == index ? at : null;
             var chunks = segment.Chunks;
-            if (resumed && checkpoint is null)
+            if (resumed)
             {
                 // A segment the stopped run had no checkpoint in (it stopped before its first, or went on into the next
-                // segment before it stopped): it may have applied some of it, so this one goes over it as a resumed one does.
-                applier.ResumeAt(new RestoreCheckpoint(index, OplogTimestamp.Zero, 0, OplogTimestamp.Zero, 0));
+                // segment before it stopped) may be applied in part too: it is gone over as from a checkpoint at its start.
+                applier.ResumeAt(checkpoint ?? new RestoreCheckpoint(index, OplogTimestamp.Zero, 0, OplogTimestamp.Zero, 0));
             }
 
             if (checkpoint is not null)
             {
-                applier.ResumeAt(checkpoint);
                 if (checkpoint.AppliedTo > result.Reached)
                 {
                     result = result with { Reached = checkpoint.AppliedTo, ReachedWall = checkpoint.AppliedWallUnixMs };

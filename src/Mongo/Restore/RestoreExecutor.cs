@@ -95,12 +95,12 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     {
         if (!_options.RecordLineage
             || await LineageRecord.FinishedAsync(target, cancellationToken) is not { } finished || finished.RestoreId != _options.RestoreId
-            || await RestoreMarker.FindAsync(target, _options.RestoreId, cancellationToken) is not null
-            || await LineageRecord.ReadAsync(target, cancellationToken) is not { } lineage)
+            || await RestoreMarker.FindAsync(target, _options.RestoreId, cancellationToken) is not null)
         {
             return null;
         }
 
+        var lineage = finished.Lineage;
         return new RestoreReport
         {
             BackupId = finished.BackupId,
