@@ -92,7 +92,7 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
             SetOwnVolumes(template, volumes);
             Annotate(template, SpecHashAnnotation, spec.SpecHash);
             return true;
-        }, cancellation);
+        }, cancellation, read: workload);
         // Copies of secrets the storage no longer names (it was edited, or another storage is used now).
         await DeleteSecretCopiesAsync(database.Namespace, mountedBefore.Except(copies.Select(c => c.Name), StringComparer.Ordinal), cancellation);
     }
@@ -255,7 +255,27 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
 
     public const string PetSetPlural = "petsets";
 
+    // The databases last found in a PetSet: read as one first, so observing a v1 database (every few seconds) does not
+    // ask for a StatefulSet that is not there each time.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ResourceId, bool> _inPetSet = new();
+
     private async Task<Workload?> ReadAsync(ResourceId database, CancellationToken cancellation)
+    {
+        var petSetFirst = _inPetSet.ContainsKey(database);
+        foreach (var petSet in new[] { petSetFirst, !petSetFirst })
+        {
+            if (await (petSet ? ReadPetSetAsync(database, cancellation) : ReadStatefulSetAsync(database, cancellation)) is { } found)
+            {
+                if (petSet) _inPetSet[database] = true;
+                else _inPetSet.TryRemove(database, out _);
+                return found;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<Workload?> ReadStatefulSetAsync(ResourceId database, CancellationToken cancellation)
     {
         try
         {
@@ -263,15 +283,18 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            // Not a StatefulSet: a v1 database's PetSet, or nothing yet.
+            return null;
         }
+    }
 
+    private async Task<Workload?> ReadPetSetAsync(ResourceId database, CancellationToken cancellation)
+    {
         try
         {
             var petSet = await client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(PetSetGroup, PetSetVersion, database.Namespace, PetSetPlural, database.Name, cancellation);
             return new Workload("PetSet", KubernetesJson.Deserialize<V1StatefulSet>(petSet.GetRawText()), petSet);
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound)
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
         }
@@ -291,13 +314,14 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(petSet, PetSetGroup, PetSetVersion, database.Namespace, PetSetPlural, database.Name, cancellationToken: cancellation);
     }
 
-    // Reads the workload, lets change edit its pod template (true: something changed) and replaces it with the
-    // resourceVersion it read; a 409 means it changed in between, so read and decide again.
-    private async Task ChangeAsync(ResourceId database, Func<V1PodTemplateSpec, bool> change, CancellationToken cancellation, bool missingIsDone = false)
+    // Reads the workload (the first time: the one the caller read already, if any), lets change edit its pod template
+    // (true: something changed) and replaces it with the resourceVersion it read; a 409 means it changed in between, so
+    // read and decide again.
+    private async Task ChangeAsync(ResourceId database, Func<V1PodTemplateSpec, bool> change, CancellationToken cancellation, bool missingIsDone = false, Workload? read = null)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var workload = await ReadAsync(database, cancellation);
+            var workload = attempt == 0 && read is not null ? read : await ReadAsync(database, cancellation);
             if (workload is null)
             {
                 if (missingIsDone) return;
