@@ -1,3 +1,4 @@
+using Archiver.Storage.Catalog;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Archiver.Mongo.Restore;
@@ -101,7 +102,7 @@ internal static class ReplayBenchmark
     private static async Task<long> PipelineAsync(ArchivedChunks chunks, IReadOnlyList<string> keys, Stopwatch watch, List<double> firstEntry)
     {
         var applier = Applier();
-        var target = RestoreTarget.AtTs(OplogTimestamp.FromValue(long.MaxValue));
+        var target = RecoveryTarget.AtTs(OplogTimestamp.FromValue(long.MaxValue));
         var last = chunks.After;
         var read = 0;
         await foreach (var chunk in ChunkReadAhead.ReadAsync(chunks.Store, keys, new RestoreOptions().ReadAhead))

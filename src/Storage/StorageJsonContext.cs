@@ -13,4 +13,5 @@ namespace Archiver.Storage;
 [JsonSerializable(typeof(BackupManifest))]
 [JsonSerializable(typeof(TimelineRecord))]
 [JsonSerializable(typeof(RepositoryMarker))]
+[JsonSerializable(typeof(Catalog.RestorePlanDocument))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;

@@ -15,7 +15,7 @@ namespace Archiver.Actors.Tests;
 public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
 {
     private static readonly ResourceId Restored = new("demo", "mg-restored");
-    private static readonly PlanInfo Plan = new(1, "20301231-backup", "1000:5", ["rs0"], Chunks: 12, BytesToRead: 4096);
+    private static readonly PlanInfo Plan = new(1, "20301231-backup", "1000:5", ["rs0"], Chunks: 12, BytesToRead: 4096, Target: "2020-10-27T22:48:23.121314Z", Document: """{"formatVersion": 1, "baseBackupId": "20301231-backup"}""");
     private readonly RecordingRestoreRunner _runner = new();
     private InMemoryResourceStore _store = null!;
 
@@ -29,7 +29,11 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         var job = Assert.Single(_runner.Jobs);
         Assert.Equal("db/MongoDB/demo/mg-rs", job.SourcePrefix);
         Assert.Equal(new ResourceId("stash", "local-storage"), job.Storage);
-        Assert.Equal(Rfc3339Target, job.Time);
+        // The target as the one parser writes it, and the plan the index made, recorded before the runner was given it.
+        Assert.Equal("2020-10-27T22:48:23.121314Z", job.Target);
+        Assert.Equal(Plan.Document, job.Plan!.Document);
+        Assert.Equal(Plan.Document, state.Restore.Plan!.Document);
+        Assert.Equal(RestoreSettings.Default, job.Settings);
         await AwaitAssertAsync(async () =>
         {
             var status = (await _store.GetAsync<MongoDB>(Restored))!.Status!.Archiver!;
@@ -48,7 +52,7 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
     {
         // As the mutator leaves it when an archiver selects the new database: spec.archiver set at creation.
         _runner.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null), "archiver: {ref: {name: archiver-demo, namespace: kubedb}}", Fixtures.Archiver());
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null), "archiver: {ref: {name: archiver-demo, namespace: kubedb}}", [Fixtures.Archiver()]);
         await StateAsync(db, s => s.Restore?.Stage == RestoreStage.Running);
         await Task.Delay(500);
 
@@ -97,10 +101,13 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         // lineage (it had finished, and only recording that was lost).
         _runner.Gate = null;
         if (halfWritten) _runner.Failure = new InvalidOperationException("The target holds an incomplete restore (see archiver_restore.incomplete); start from an empty target.");
-        var again = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(new RecoveryPlanReply("x", Plan, null, null)), new DatabaseSettings(), TimeProvider.System));
+        // Asked again, the index would refuse (the catalog changed since): the restore runs the plan it recorded instead.
+        var refusal = new RefusalInfo("InsideGap", "planned again", null, null);
+        var again = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(new RecoveryPlanReply("x", null, refusal, null)), new DatabaseSettings(), TimeProvider.System));
         var state = await StateAsync(again, s => s.Restore?.IsFinished == true);
 
         Assert.Equal(2, _runner.Jobs.Count);
+        Assert.All(_runner.Jobs, job => Assert.Equal(Plan.Document, job.Plan!.Document));
         Assert.Equal(halfWritten ? RestoreStage.Failed : RestoreStage.Succeeded, state.Restore!.Stage);
         if (halfWritten) Assert.Contains("incomplete restore", state.Restore.Error, StringComparison.Ordinal);
     }
@@ -126,14 +133,36 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         Assert.True(_runner.Jobs.Count >= 2);
     }
 
-    private static DateTimeOffset Rfc3339Target => Messages.Validation.Rfc3339.Parse("2020-10-28T01:48:23.121314+03:00");
+    [Fact]
+    public async Task How_it_restores_is_read_from_the_annotations_once_and_recorded_with_the_request()
+    {
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null), annotations: "{archiver.kubedb.com/restore-databases: 'shop=shop_copy,crm', archiver.kubedb.com/connection-secret: restore-uri}");
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
 
-    private async Task<IActorRef> StartAsync(RecoveryPlanReply planReply, string archiverRef = "", params Resource[] others)
+        DatabaseMapping[] expected = [new("crm", "crm"), new("shop", "shop_copy")];
+        Assert.Equal(expected, state.Restore!.Settings!.Databases);
+        Assert.Equal("restore-uri", state.Restore.Settings.ConnectionSecret);
+        Assert.Equal(expected, Assert.Single(_runner.Jobs).Settings!.Databases);
+    }
+
+    [Fact]
+    public async Task A_database_map_that_cannot_be_used_fails_the_restore_naming_the_annotation_before_anything_is_read()
+    {
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null), annotations: "{archiver.kubedb.com/restore-databases: 'shop=admin'}");
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
+
+        Assert.Equal(RestoreStage.Failed, state.Restore!.Stage);
+        Assert.Equal("archiver.kubedb.com/restore-databases: 'admin' is not a database this restore may write", state.Restore.Error);
+        Assert.Null(state.Restore.Plan);
+        Assert.Empty(_runner.Jobs);
+    }
+
+    private async Task<IActorRef> StartAsync(RecoveryPlanReply planReply, string archiverRef = "", Resource[]? others = null, string annotations = "{}")
     {
         var db = (MongoDB)ManifestReader.Read($$"""
             apiVersion: kubedb.com/v1alpha2
             kind: MongoDB
-            metadata: {name: mg-restored, namespace: demo}
+            metadata: {name: mg-restored, namespace: demo, annotations: {{annotations}}}
             spec:
               version: "6.0.12"
               {{archiverRef}}
@@ -143,7 +172,7 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
                   repository: {name: local-storage, namespace: stash}
                   prefix: db/MongoDB/demo/mg-rs
             """).Resources[0];
-        _store = await Fixtures.StoreWithAsync([db, .. others]);
+        _store = await Fixtures.StoreWithAsync([db, .. others ?? []]);
         var entity = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(planReply), new DatabaseSettings(), TimeProvider.System));
         entity.Tell(new ReconcileDatabase(Restored, "created"));
         return entity;

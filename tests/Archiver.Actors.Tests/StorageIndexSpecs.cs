@@ -7,6 +7,7 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Storage;
 using Archiver.Storage.Backends;
+using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
 using Archiver.Storage.Oplog;
@@ -39,7 +40,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(entries[^1].WallUnixMs), window.To);
         Assert.Empty(windows.Gaps);
 
-        var plan = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, entries[200].Wall, null), TimeSpan.FromSeconds(10));
+        var plan = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, RecoveryTarget.AtTime(entries[200].Wall).Format()), TimeSpan.FromSeconds(10));
         Assert.Null(plan.Refusal);
         Assert.Equal(backupId, plan.Plan!.BaseBackupId);
         Assert.Equal(["rs0"], plan.Plan.Components);
@@ -51,7 +52,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var entries = Entries(1_000, 100);
         await WriteChunksAsync(entries, OplogTimestamp.Zero);
         await WriteBackupAsync(entries[10]);
-        var reply = await Index().Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, entries[^1].Wall.AddMinutes(5), null), TimeSpan.FromSeconds(10));
+        var reply = await Index().Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, RecoveryTarget.AtTime(entries[^1].Wall.AddMinutes(5)).Format()), TimeSpan.FromSeconds(10));
         Assert.Null(reply.Plan);
         Assert.Equal("AfterLastArchivedEntry", reply.Refusal!.Reason);
         Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(entries[^1].WallUnixMs), reply.Refusal.LatestRecoverable);
@@ -68,7 +69,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         var windows = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
         Assert.Single(windows.Gaps);
-        var reply = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, entries[100].Wall, null), TimeSpan.FromSeconds(10));
+        var reply = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, RecoveryTarget.AtTime(entries[100].Wall).Format()), TimeSpan.FromSeconds(10));
         Assert.Equal("InsideGap", reply.Refusal!.Reason);
     }
 

@@ -3,6 +3,7 @@ using Archiver.Actors.Embedded;
 using Archiver.Actors.Ports;
 using Archiver.Host.Adapters;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Resources;
 using Archiver.Storage.Backends;
 using k8s.Models;
@@ -75,7 +76,7 @@ public sealed class AdapterTests : IDisposable
     [InlineData(" a = b ", "a>b")]
     public void A_database_map_reads_renames_and_plain_names(string text, string expected)
     {
-        var map = MongoRestoreRunner.ParseDatabaseMap(text);
+        var map = RestoreSettings.ParseDatabaseMap(text);
 
         Assert.Equal(expected, string.Join("|", map.Select(m => $"{m.Key}>{m.Value}")));
     }
@@ -87,7 +88,7 @@ public sealed class AdapterTests : IDisposable
     [InlineData(",", "names no database")]
     public void A_database_map_that_could_write_a_system_database_or_is_malformed_is_refused(string text, string reason)
     {
-        var error = Assert.Throws<FormatException>(() => MongoRestoreRunner.ParseDatabaseMap(text));
+        var error = Assert.Throws<FormatException>(() => RestoreSettings.ParseDatabaseMap(text));
 
         Assert.Contains(reason, error.Message);
     }

@@ -135,7 +135,7 @@ public sealed class CommandTests(RunningNode fixture) : IClassFixture<RunningNod
         var run = await CliRun.RunAsync("plan", "demo/mg-rs", "--at", "yesterday", "--node", Node);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("at: 'yesterday' is neither a time nor seconds:increment", run.Error);
+        Assert.Contains("at: 'yesterday' is not a target: use an RFC 3339 time with its offset", run.Error);
     }
 
     [Fact]

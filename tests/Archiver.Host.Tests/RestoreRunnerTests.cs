@@ -3,9 +3,11 @@ using Archiver.Actors.Ports;
 using Archiver.Emulators.MongoDb;
 using Archiver.Host.Adapters;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
 using k8s.Models;
 using MongoDB.Bson;
@@ -69,7 +71,8 @@ public sealed class RestoreRunnerTests : IAsyncLifetime
     {
         var db = await TargetAsync("new", secret: "not-made-yet");
 
-        var error = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => Runner().RunAsync(Job(db), new Progress<RestoreProgressReport>(), CancellationToken.None));
+        var job = await JobAsync(db);
+        var error = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => Runner().RunAsync(job, new Progress<RestoreProgressReport>(), CancellationToken.None));
 
         Assert.Contains("cannot reach MongoDB demo/new yet", error.Message, StringComparison.Ordinal);
         Assert.Contains("not-made-yet", error.Message, StringComparison.Ordinal);
@@ -79,14 +82,14 @@ public sealed class RestoreRunnerTests : IAsyncLifetime
     public async Task A_restore_run_again_after_it_finished_is_done_without_writing_and_another_databases_is_refused()
     {
         var db = await TargetAsync("new", secret: "target");
-        var first = await Runner().RunAsync(Job(db), new Progress<RestoreProgressReport>(), CancellationToken.None);
+        var first = await Runner().RunAsync(await JobAsync(db), new Progress<RestoreProgressReport>(), CancellationToken.None);
         var target = new MongoClient(_target.ConnectionString);
         try
         {
             // What the database did after its restore: a run that wrote again would refuse a target that is not empty.
             await target.GetDatabase("shop").GetCollection<BsonDocument>("orders").InsertOneAsync(new BsonDocument("_id", "after"));
 
-            var again = await Runner().RunAsync(Job(db), new Progress<RestoreProgressReport>(), CancellationToken.None);
+            var again = await Runner().RunAsync(await JobAsync(db), new Progress<RestoreProgressReport>(), CancellationToken.None);
 
             Assert.Equal(first.BaseBackupId, again.BaseBackupId);
             Assert.Equal(21, await target.GetDatabase("shop").GetCollection<BsonDocument>("orders").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
@@ -94,7 +97,8 @@ public sealed class RestoreRunnerTests : IAsyncLifetime
 
             // The same replica set under another database's restore (another uid): not this one's to call done.
             var other = await TargetAsync("other", secret: "target");
-            var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => Runner().RunAsync(Job(other), new Progress<RestoreProgressReport>(), CancellationToken.None));
+            var otherJob = await JobAsync(other);
+            var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => Runner().RunAsync(otherJob, new Progress<RestoreProgressReport>(), CancellationToken.None));
             Assert.Contains("not empty", refused.Message, StringComparison.Ordinal);
         }
         finally
@@ -105,7 +109,15 @@ public sealed class RestoreRunnerTests : IAsyncLifetime
 
     private MongoRestoreRunner Runner() => new(_stores, _connections, _store);
 
-    private static RestoreJob Job(MongoDBResource db) => new(ResourceId.Of(db), new ResourceId("demo", "local"), Prefix, null, "immediate", Exclusive: false);
+    /// <summary>The job a database entity gives its runner: the catalog's plan, recorded as its document.</summary>
+    private async Task<RestoreJob> JobAsync(MongoDBResource db)
+    {
+        var storage = new ResourceId("demo", "local");
+        var catalog = await RepositoryCatalog.LoadAsync(await _stores.OpenAsync(storage), new RepositoryLayout(Prefix));
+        var plan = catalog.PlanRestore(RecoveryTarget.Immediate, DateTimeOffset.UtcNow).Plan!;
+        var info = new PlanInfo(plan.Timeline, plan.BaseBackup.Id, plan.BaseBackup.ReplayAfter.ToString(), ["rs0"], plan.ChunkCount, plan.BytesToRead, Document: RestorePlanDocument.From(plan).ToJson());
+        return new RestoreJob(ResourceId.Of(db), storage, Prefix, "immediate", Settings: null, info);
+    }
 
     private async Task<MongoDBResource> TargetAsync(string name, string secret)
     {

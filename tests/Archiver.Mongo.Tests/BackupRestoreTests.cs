@@ -33,7 +33,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
 
         var restored = source + "_r";
         var progress = new List<RestoreProgress>();
-        var report = await RestoreAsync(repository, source, restored, RestoreTarget.Latest, new Progress<RestoreProgress>(progress.Add));
+        var report = await RestoreAsync(repository, source, restored, RecoveryTarget.Latest, new Progress<RestoreProgress>(progress.Add));
 
         Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, restored)).Describe());
         Assert.Equal(2500, report.DocumentsLoaded);
@@ -59,7 +59,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
         var restored = source + "_r";
-        await RestoreAsync(repository, source, restored, RestoreTarget.Latest);
+        await RestoreAsync(repository, source, restored, RecoveryTarget.Latest);
 
         var contents = await DatabaseContents.ReadAsync(_mongo.Client, restored);
         Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), contents.Describe());
@@ -84,7 +84,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
         var restored = source + "_r";
-        await RestoreAsync(repository, source, restored, RestoreTarget.Latest);
+        await RestoreAsync(repository, source, restored, RecoveryTarget.Latest);
 
         var contents = await DatabaseContents.ReadAsync(_mongo.Client, restored);
         Assert.Equal(["orders", "second"], contents.Collections.Keys);
@@ -113,7 +113,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
         var restored = source + "_r";
-        var report = await RestoreAsync(repository, source, restored, RestoreTarget.Latest);
+        var report = await RestoreAsync(repository, source, restored, RecoveryTarget.Latest);
 
         var listed = await (await _mongo.Client.GetDatabase(restored).ListCollectionsAsync()).ToListAsync();
         // Not even an empty system.views: the dropped collection's view had nothing to remove on the target.
@@ -167,7 +167,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
         var restored = source + "_r";
-        await RestoreAsync(repository, source, restored, RestoreTarget.Latest);
+        await RestoreAsync(repository, source, restored, RecoveryTarget.Latest);
 
         Assert.True(manifest.ReplayFrom < manifest.ConsistentAt, "writes went on between T0 and T1");
         Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, restored)).Describe());
@@ -193,7 +193,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         }
 
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
-        var report = await RestoreAsync(repository, source, source + "_r", RestoreTarget.Latest);
+        var report = await RestoreAsync(repository, source, source + "_r", RecoveryTarget.Latest);
 
         Assert.True(run.Archiver.Status.ChunksPublished > 10, "the replay must cross many chunks");
         Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, source + "_r")).Describe());
@@ -212,7 +212,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         var restored = source + "_r";
 
         await Task.Delay(50);
-        var target = RestoreTarget.AtTime(DateTimeOffset.UtcNow);
+        var target = RecoveryTarget.AtTime(DateTimeOffset.UtcNow);
 
         var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, restored, target));
 
@@ -231,7 +231,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("a", 1));
         await BackupAsync(repository, source);
 
-        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, source + "_r", RestoreTarget.AtTime(before)));
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, source + "_r", RecoveryTarget.AtTime(before)));
 
         Assert.Equal(RefusalReason.BeforeFirstBackup, refused.Refusal?.Reason);
     }
@@ -246,7 +246,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await BackupAsync(repository, source);
         await _mongo.Client.GetDatabase(source + "_r").GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("there", true));
 
-        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, source + "_r", RestoreTarget.Immediate));
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RestoreAsync(repository, source, source + "_r", RecoveryTarget.Immediate));
 
         Assert.Contains("not empty", refused.Message, StringComparison.Ordinal);
     }
@@ -265,10 +265,10 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await c.InsertOneAsync(new BsonDocument("_id", 2));
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
-        var immediate = await RestoredIdsAsync(repository, source, "_i", RestoreTarget.Immediate);
-        var atFirst = await RestoredIdsAsync(repository, source, "_t", RestoreTarget.AtTs(first));
-        var beforeFirst = await RestoredIdsAsync(repository, source, "_x", RestoreTarget.AtTs(first, exclusive: true));
-        var latest = await RestoredIdsAsync(repository, source, "_l", RestoreTarget.Latest);
+        var immediate = await RestoredIdsAsync(repository, source, "_i", RecoveryTarget.Immediate);
+        var atFirst = await RestoredIdsAsync(repository, source, "_t", RecoveryTarget.AtTs(first));
+        var beforeFirst = await RestoredIdsAsync(repository, source, "_x", RecoveryTarget.AtTs(first, exclusive: true));
+        var latest = await RestoredIdsAsync(repository, source, "_l", RecoveryTarget.Latest);
 
         Assert.Equal(new long[] { 0 }, immediate);
         Assert.Equal(new long[] { 0, 1 }, atFirst);
@@ -288,7 +288,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         await _mongo.Client.GetDatabase(other).GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("b", 1));
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
-        var report = await RestoreAsync(repository, source, source + "_r", RestoreTarget.Latest);
+        var report = await RestoreAsync(repository, source, source + "_r", RecoveryTarget.Latest);
 
         Assert.Contains(report.Skipped.Keys, k => k.StartsWith(other, StringComparison.Ordinal));
     }
@@ -300,7 +300,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         return [.. documents.Select(d => d["_id"].ToInt64())];
     }
 
-    private async Task<long[]> RestoredIdsAsync(TestRepository repository, string source, string suffix, RestoreTarget target)
+    private async Task<long[]> RestoredIdsAsync(TestRepository repository, string source, string suffix, RecoveryTarget target)
     {
         await RestoreAsync(repository, source, source + suffix, target);
         return await IdsAsync(_mongo.Client, source + suffix);
@@ -317,7 +317,7 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
     private Task BackupAsync(TestRepository repository, Func<string, bool> include) =>
         new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = include }).RunAsync();
 
-    private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RestoreTarget target, IProgress<RestoreProgress>? progress = null) =>
+    private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RecoveryTarget target, IProgress<RestoreProgress>? progress = null) =>
         new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, new RestoreOptions
         {
             IncludeDatabase = db => db == source,

@@ -1,3 +1,4 @@
+using Archiver.Storage.Catalog;
 using Archiver.Mongo.Restore;
 using MongoDB.Driver.Core.Events;
 
@@ -10,7 +11,7 @@ namespace Archiver.Mongo.Tests;
 internal static class CutOffRestore
 {
     /// <summary>The run's report if it finished before its <paramref name="at"/>-th command, else null (it was stopped).</summary>
-    public static async Task<RestoreReport?> RunAsync(string uri, TestRepository repository, RestoreOptions options, RestoreTarget target, int at)
+    public static async Task<RestoreReport?> RunAsync(string uri, TestRepository repository, RestoreOptions options, RecoveryTarget target, int at)
     {
         using var stop = new CancellationTokenSource();
         var commands = 0;
@@ -42,7 +43,7 @@ internal static class CutOffRestore
     }
 
     /// <summary>How many commands a whole run of the restore sends.</summary>
-    public static async Task<(int Commands, RestoreReport Report)> CountAsync(string uri, TestRepository repository, RestoreOptions options, RestoreTarget target)
+    public static async Task<(int Commands, RestoreReport Report)> CountAsync(string uri, TestRepository repository, RestoreOptions options, RecoveryTarget target)
     {
         var commands = 0;
         var client = TestClients.Create(uri, s => s.ClusterConfigurator = c => c.Subscribe<CommandStartedEvent>(_ => Interlocked.Increment(ref commands)));

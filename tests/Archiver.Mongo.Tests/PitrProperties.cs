@@ -1,3 +1,4 @@
+using Archiver.Storage.Catalog;
 using Archiver.Emulators.MongoDb;
 using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Backup;
@@ -339,7 +340,7 @@ public sealed class PitrProperties
 
     /// <summary>Restores <paramref name="database"/> at <paramref name="target"/> as <paramref name="name"/> (next to other data) and compares it, saying where on failure.</summary>
     private static async Task RestoreAndCompareAsync(
-        TestRepository repository, IMongoClient into, string database, string name, RestoreTarget target, uint? timeline, uint expectedTimeline, DatabaseContents expected, string story)
+        TestRepository repository, IMongoClient into, string database, string name, RecoveryTarget target, uint? timeline, uint expectedTimeline, DatabaseContents expected, string story)
     {
         var asked = timeline is { } t ? $"timeline {t} asked for" : "no timeline asked for";
         RestoreReport report;
@@ -375,10 +376,10 @@ public sealed class PitrProperties
     /// <paramref name="earliest"/> (where the lineage's restores begin: its backup's point, or its branch's) and splits
     /// no step; else the ts of point <paramref name="k"/>.
     /// </summary>
-    private static (RestoreTarget Target, int Expected) AtTimeOr(
+    private static (RecoveryTarget Target, int Expected) AtTimeOr(
         List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, long micros, long earliest, int k) =>
         micros >= earliest && !Splits(points, floor, micros, strictly: false)
-            ? (RestoreTarget.AtTimeMicroseconds(micros), LastAtOrBefore(points, floor, micros, strictly: false))
+            ? (RecoveryTarget.AtTimeMicroseconds(micros), LastAtOrBefore(points, floor, micros, strictly: false))
             : TargetAt(points, floor, k, 0, 0);
 
     /// <summary>
@@ -386,19 +387,19 @@ public sealed class PitrProperties
     /// millisecond, a ts (of either replica set: the numbers alone do not say which) from the restored replica set's
     /// first state on.
     /// </summary>
-    private static bool OnBranch(RestoreTarget target, TimelineRecord branch) => target.Kind == RestoreTargetKind.Ts
+    private static bool OnBranch(RecoveryTarget target, TimelineRecord branch) => target.Kind == RecoveryTargetKind.Ts
         ? Included(target) >= branch.ArchiveAfter!.Value.Value
         : (target.TimeUnixMicroseconds!.Value - (target.Exclusive ? 1 : 0)) / 1000 >= branch.BranchedAtWallUnixMs;
 
     /// <summary>Whether a target not on the branch is of the history both lineages share: a ts up to the branch's last entry, or any time before it.</summary>
-    private static bool Shared(RestoreTarget target, TimelineRecord branch) =>
-        !OnBranch(target, branch) && (target.Kind != RestoreTargetKind.Ts || Included(target) <= branch.BranchedAfter.Value);
+    private static bool Shared(RecoveryTarget target, TimelineRecord branch) =>
+        !OnBranch(target, branch) && (target.Kind != RecoveryTargetKind.Ts || Included(target) <= branch.BranchedAfter.Value);
 
     /// <summary>The newest ts a ts target includes.</summary>
-    private static ulong Included(RestoreTarget target) => target.Ts!.Value.Value - (target.Exclusive ? 1UL : 0UL);
+    private static ulong Included(RecoveryTarget target) => target.Ts!.Value.Value - (target.Exclusive ? 1UL : 0UL);
 
     /// <summary>A target at or after the backup's point, and the index of the state it must restore.</summary>
-    private static (RestoreTarget Target, int Expected) ChooseTarget(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int backupPoint, int kind, (int Step, int Micros) pick) =>
+    private static (RecoveryTarget Target, int Expected) ChooseTarget(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int backupPoint, int kind, (int Step, int Micros) pick) =>
         TargetAt(points, backupPoint, backupPoint + (pick.Step % (points.Count - backupPoint)), kind, pick.Micros);
 
     /// <summary>
@@ -406,24 +407,24 @@ public sealed class PitrProperties
     /// restore. <paramref name="floor"/> is the first point a restore reaches (a backup's, or a branch's): every state
     /// up to it is restored whatever the target says.
     /// </summary>
-    private static (RestoreTarget Target, int Expected) TargetAt(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, int k, int kind, int micros)
+    private static (RecoveryTarget Target, int Expected) TargetAt(List<(BsonDocument First, BsonDocument Last, DatabaseContents State)> points, int floor, int k, int kind, int micros)
     {
         OplogTimestamp Ts(BsonDocument entry) => OplogFields.ToStorage(entry["ts"].AsBsonTimestamp);
         long Wall(int i) => WallMicros(points[i].Last);
         switch (kind)
         {
             case 1 when k > floor:
-                return (RestoreTarget.AtTs(Ts(points[k].First), exclusive: true), k - 1);
+                return (RecoveryTarget.AtTs(Ts(points[k].First), exclusive: true), k - 1);
             case 2 when !Splits(points, floor, Wall(k) + micros, strictly: false):
                 var time = Wall(k) + micros;
-                return (RestoreTarget.AtTimeMicroseconds(time), LastAtOrBefore(points, floor, time, strictly: false));
+                return (RecoveryTarget.AtTimeMicroseconds(time), LastAtOrBefore(points, floor, time, strictly: false));
             case 3 when k > floor && Wall(k) > Wall(floor) && !Splits(points, floor, Wall(k), strictly: true):
-                return (RestoreTarget.AtTimeMicroseconds(Wall(k), exclusive: true), LastAtOrBefore(points, floor, Wall(k), strictly: true));
+                return (RecoveryTarget.AtTimeMicroseconds(Wall(k), exclusive: true), LastAtOrBefore(points, floor, Wall(k), strictly: true));
             case 4 when k > floor && points[k].First != points[k].Last && points[k].First["o"].AsBsonDocument.Contains("applyOps"):
                 // Inside a transaction's span: its first chain entry is included, its commit is not.
-                return (RestoreTarget.AtTs(Ts(points[k].First)), k - 1);
+                return (RecoveryTarget.AtTs(Ts(points[k].First)), k - 1);
             default:
-                return (RestoreTarget.AtTs(Ts(points[k].Last)), k);
+                return (RecoveryTarget.AtTs(Ts(points[k].Last)), k);
         }
     }
 

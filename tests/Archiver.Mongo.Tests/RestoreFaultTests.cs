@@ -1,3 +1,4 @@
+using Archiver.Storage.Catalog;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
 using MongoDB.Bson;
@@ -41,7 +42,7 @@ public sealed class RestoreFaultTests : IClassFixture<MongoTarget>
         var options = new RestoreOptions { IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored };
 
         var failed = await Assert.ThrowsAsync<RestoreFailedException>(
-            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RestoreTarget.Latest));
+            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RecoveryTarget.Latest));
 
         Assert.Contains(key, failed.Message, StringComparison.Ordinal);
         var marker = Assert.Single(await RestoreMarker.ListAsync(_mongo.Client), m => m["_id"] == options.RestoreId);

@@ -1,3 +1,4 @@
+using Archiver.Storage.Catalog;
 using Archiver.Emulators.MongoDb;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
@@ -59,7 +60,7 @@ public sealed class RestoreResumeTests
             // Its lineage (the default) is what tells a run stopped just after the marker went that the restore finished.
             BatchSize = 2,
         };
-        var (commands, unbroken) = await CutOffRestore.CountAsync(uri, repository, Into("shop_whole"), RestoreTarget.Latest);
+        var (commands, unbroken) = await CutOffRestore.CountAsync(uri, repository, Into("shop_whole"), RecoveryTarget.Latest);
         Assert.True(expected.SameAs(await DatabaseContents.ReadAsync(client, "shop_whole")), "the unbroken restore differs from the source");
         Assert.Equal(1, unbroken.TransactionsApplied);
 
@@ -68,14 +69,14 @@ public sealed class RestoreResumeTests
         {
             var name = $"shop_cut{at}";
             var options = Into(name);
-            var finished = await CutOffRestore.RunAsync(uri, repository, options, RestoreTarget.Latest, at);
+            var finished = await CutOffRestore.RunAsync(uri, repository, options, RecoveryTarget.Latest, at);
             var marker = (await RestoreMarker.ListAsync(client)).SingleOrDefault(m => m["_id"] == options.RestoreId);
             if (marker?.GetValue("replay", BsonNull.Value) is BsonDocument replay && replay["readFrom"].AsBsonTimestamp < replay["appliedTo"].AsBsonTimestamp)
             {
                 stoppedInsideTheTransaction++;
             }
 
-            var report = finished ?? await new RestoreExecutor(repository.Store, repository.Layout, client, options).RunAsync(RestoreTarget.Latest);
+            var report = finished ?? await new RestoreExecutor(repository.Store, repository.Layout, client, options).RunAsync(RecoveryTarget.Latest);
             var actual = await DatabaseContents.ReadAsync(client, name);
             Assert.True(expected.SameAs(actual), $"stopped at command {at} of {commands} (marker then: {marker?.ToJson() ?? "none"}):\nexpected\n{expected.Describe()}\nactual\n{actual.Describe()}");
             Assert.Equal(marker is not null && finished is null, report.Resumed);

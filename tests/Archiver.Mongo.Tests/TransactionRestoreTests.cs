@@ -1,3 +1,4 @@
+using Archiver.Storage.Catalog;
 using Archiver.Emulators.MongoDb;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
@@ -47,9 +48,9 @@ public sealed class TransactionRestoreTests
         var commit = OplogFields.ToStorage(chain[^1]["ts"].AsBsonTimestamp);
         await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
 
-        var (insideIds, inside) = await RestoreAsync(session, repository, "inside", RestoreTarget.AtTs(firstPartial));
-        var (atCommitIds, atCommit) = await RestoreAsync(session, repository, "commit", RestoreTarget.AtTs(commit));
-        var (justBeforeIds, _) = await RestoreAsync(session, repository, "before", RestoreTarget.AtTs(commit, exclusive: true));
+        var (insideIds, inside) = await RestoreAsync(session, repository, "inside", RecoveryTarget.AtTs(firstPartial));
+        var (atCommitIds, atCommit) = await RestoreAsync(session, repository, "commit", RecoveryTarget.AtTs(commit));
+        var (justBeforeIds, _) = await RestoreAsync(session, repository, "before", RecoveryTarget.AtTs(commit, exclusive: true));
 
         Assert.Equal(new long[] { 0 }, insideIds);
         Assert.Equal(1, inside.TransactionsNotCommittedAtTarget);
@@ -59,7 +60,7 @@ public sealed class TransactionRestoreTests
         Assert.Equal(new long[] { 0 }, justBeforeIds);
     }
 
-    private static async Task<(long[] Ids, RestoreReport Report)> RestoreAsync(EmulatorSession session, TestRepository repository, string into, RestoreTarget target)
+    private static async Task<(long[] Ids, RestoreReport Report)> RestoreAsync(EmulatorSession session, TestRepository repository, string into, RecoveryTarget target)
     {
         var options = new RestoreOptions { IncludeDatabase = d => d == "shop", MapDatabase = _ => into, OwnsTargetDatabase = d => d == into };
         var report = await new RestoreExecutor(repository.Store, repository.Layout, session.Client, options).RunAsync(target);

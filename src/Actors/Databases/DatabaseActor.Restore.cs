@@ -7,6 +7,7 @@ using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Resources;
+using Archiver.Storage.Catalog;
 
 namespace Archiver.Actors.Databases;
 
@@ -32,7 +33,14 @@ public sealed partial class DatabaseActor
         var prefix = init.Prefix
             ?? (archiver is { Spec: not null } && ArchiverResources.StorageId(archiver) == storage ? ArchiverResources.Directory(archiver, _state.Id) : null)
             ?? PrefixTemplate.Expand(PrefixTemplate.Default, MongoDB.KindName, _state.Id.Namespace, _state.Id.Name);
-        Persist(new RestoreRequested(_state.Id, storage, prefix, target, Now), Applied(StartRestore));
+        // How it restores is read now, once: checked before anything is read from the storage, and recorded, so the
+        // restore taken up after a stop runs as it started whatever the annotations say by then.
+        var (settings, problem) = RestoreSettings.FromAnnotations(db.Metadata.Annotations);
+        Persist(new RestoreRequested(_state.Id, storage, prefix, target, Now, settings ?? RestoreSettings.Default), Applied(() =>
+        {
+            if (problem is null) StartRestore();
+            else Persist(new RestoreFailed(_state.Id, problem, TargetTouched: false, Now), Applied(WriteRestoreStatus));
+        }));
     }
 
     private void ResumeRestore()
@@ -55,13 +63,13 @@ public sealed partial class DatabaseActor
     private void StartRestore()
     {
         if (_state.Restore is not { } restore || _restorer is not null) return;
-        var job = new RestoreJob(_state.Id, restore.StorageId, restore.SourcePrefix, restore.Target, null, Exclusive: false);
+        var job = new RestoreJob(_state.Id, restore.StorageId, restore.SourcePrefix, RecoveryTarget.AtTime(restore.Target).Format(), restore.Settings, restore.Plan);
         _restorer = Context.ActorOf(RestorePlannerActor.Props(job, _storageIndexes, _restores, _settings.PlanTimeout), "restore");
         WriteRestoreStatus();
     }
 
     private void OnRestorePlanned(RestorePlannerMessages.Planned planned) =>
-        Persist(new RestorePlanned(_state.Id, planned.Plan.BaseBackupId, planned.Plan.Chunks, planned.Plan.BytesToRead, Now), Applied(() =>
+        Persist(new RestorePlanned(_state.Id, planned.Plan, Now), Applied(() =>
         {
             WriteRestoreStatus();
             _restorer?.Tell(RestorePlannerMessages.Go.Instance);

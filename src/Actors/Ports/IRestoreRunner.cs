@@ -1,4 +1,6 @@
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Protocol.StorageIndexes;
 
 namespace Archiver.Actors.Ports;
 
@@ -16,8 +18,11 @@ public interface IRestoreRunner
 /// </summary>
 public sealed class RestoreTargetUnreachableException(string message, Exception? innerException = null) : Exception(message, innerException);
 
-/// <param name="Time">Every entry at or before this wall time; null with <paramref name="Ts"/>.</param>
-public sealed record RestoreJob(ResourceId Database, ResourceId Storage, string SourcePrefix, DateTimeOffset? Time, string? Ts, bool Exclusive);
+/// <summary>One database's restore: where from, to which target, how, and, once planned, the plan it runs.</summary>
+/// <param name="Target">As the one parser of targets reads it (<c>RecoveryTarget</c>).</param>
+/// <param name="Settings">Null for a restore requested before settings were recorded: read from the database's annotations.</param>
+/// <param name="Plan">The recorded plan, run chunk for chunk; null until the StorageIndex has made it (or for a plan recorded without its document).</param>
+public sealed record RestoreJob(ResourceId Database, ResourceId Storage, string SourcePrefix, string Target, RestoreSettings? Settings, PlanInfo? Plan = null);
 
 public sealed record RestoreProgressReport(long EntriesDone, long EntriesTotal, long BytesDone, long BytesTotal);
 

@@ -20,9 +20,9 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
     /// <summary>KubeDB takes a minute or more to provision a replica set: looking every half minute is soon enough.</summary>
     public static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(30);
 
-    private readonly RestoreJob _job;
     private readonly IRestoreRunner _runner;
     private readonly CancellationTokenSource _stopping = new();
+    private RestoreJob _job;
     private TimeSpan _wait = FirstWait;
 
     public RestorePlannerActor(RestoreJob job, IActorRef storageIndexes, IRestoreRunner runner, TimeSpan planTimeout)
@@ -30,12 +30,31 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
         _job = job;
         _runner = runner;
         var parent = Context.Parent;
-        storageIndexes.Ask<RecoveryPlanReply>(new PlanRecovery(job.Storage, job.SourcePrefix, job.Time, job.Ts), planTimeout)
-            .PipeTo(Self, failure: e => new RecoveryPlanReply(job.SourcePrefix, null, null, $"the storage index did not answer: {e.GetBaseException().Message}"));
+        if (job.Plan is { Document: not null })
+        {
+            // Planned before (the node stopped, the entity moved): run what was recorded, so the replay it takes up is
+            // the one it started, whatever the catalog holds by now.
+            Self.Tell(RestorePlannerMessages.Go.Instance);
+        }
+        else
+        {
+            storageIndexes.Ask<RecoveryPlanReply>(new PlanRecovery(job.Storage, job.SourcePrefix, job.Target), planTimeout)
+                .PipeTo(Self, failure: e => new RecoveryPlanReply(job.SourcePrefix, null, null, $"the storage index did not answer: {e.GetBaseException().Message}"));
+        }
+
         Receive<RecoveryPlanReply>(reply =>
         {
-            if (reply.Plan is { } plan) parent.Tell(new RestorePlannerMessages.Planned(plan));
-            else parent.Tell(new RestorePlannerMessages.Finished(null, reply.Refusal is { } r ? $"{r.Reason}: {r.Message}" : reply.Error ?? "no plan", TargetTouched: false));
+            if (reply.Plan is { Document: not null } plan)
+            {
+                _job = _job with { Plan = plan };
+                parent.Tell(new RestorePlannerMessages.Planned(plan));
+            }
+            else
+            {
+                var why = reply.Plan is not null ? "the storage index answered without the plan's document (a node of an older version?)"
+                    : reply.Refusal is { } r ? $"{r.Reason}: {r.Message}" : reply.Error ?? "no plan";
+                parent.Tell(new RestorePlannerMessages.Finished(null, why, TargetTouched: false));
+            }
         });
         Receive<RestorePlannerMessages.Go>(_ => Run(parent));
         Receive<Unreachable>(unreachable =>

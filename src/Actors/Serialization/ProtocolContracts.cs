@@ -53,8 +53,8 @@ public static class ProtocolContracts
         ("database.backup-failed.v1", typeof(BackupFailed)),
         ("database.backup-skipped.v1", typeof(BackupSkipped)),
         ("database.configured-at-creation.v1", typeof(ConfiguredAtCreation)),
-        ("database.restore-requested.v1", typeof(RestoreRequested)),
-        ("database.restore-planned.v1", typeof(RestorePlanned)),
+        ("database.restore-requested.v2", typeof(RestoreRequested)),
+        ("database.restore-planned.v2", typeof(RestorePlanned)),
         ("database.restore-succeeded.v1", typeof(RestoreSucceeded)),
         ("database.restore-failed.v1", typeof(RestoreFailed)),
         ("database.identified.v1", typeof(DatabaseIdentified)),
@@ -64,8 +64,8 @@ public static class ProtocolContracts
         // Storage indexes
         ("storage-index.get-windows.v1", typeof(GetRecoverableWindows)),
         ("storage-index.windows.v1", typeof(RecoverableWindowsReply)),
-        ("storage-index.plan.v1", typeof(PlanRecovery)),
-        ("storage-index.plan-reply.v1", typeof(RecoveryPlanReply)),
+        ("storage-index.plan.v2", typeof(PlanRecovery)),
+        ("storage-index.plan-reply.v2", typeof(RecoveryPlanReply)),
         ("storage-index.refresh.v1", typeof(RefreshCatalog)),
         ("storage-index.apply-retention.v1", typeof(ApplyRetention)),
         ("storage-index.retention-reply.v1", typeof(RetentionReply)),
@@ -85,6 +85,23 @@ public static class ProtocolContracts
                 var v1 = Read<ReconcileV1>(bytes);
                 return new ReconcileArchiver(v1.ArchiverId, v1.Reason);
             },
+            // v1 recorded no settings: the restore reads them from the database's annotations, as it did then.
+            ["database.restore-requested.v1"] = bytes => Read<RestoreRequested>(bytes) with { Settings = null },
+            // v1 recorded a summary, not the plan: a restore taken up from it is planned again, as it was then.
+            ["database.restore-planned.v1"] = bytes =>
+            {
+                var v1 = Read<RestorePlannedV1>(bytes);
+                return new RestorePlanned(v1.DatabaseId, new PlanInfo(0, v1.BaseBackupId, "", [], v1.Chunks, v1.BytesToRead), v1.At);
+            },
+            // From nodes of the previous version during a rolling upgrade: the target as the one parser writes it.
+            ["storage-index.plan.v1"] = bytes =>
+            {
+                var v1 = Read<PlanRecoveryV1>(bytes);
+                var target = v1.Ts ?? (v1.Time is { } time ? Storage.Catalog.RecoveryTarget.AtTime(time).Format() : "latest");
+                return new PlanRecovery(v1.StorageId, v1.Prefix, target);
+            },
+            // v1's plan has no document (the fields added since are optional): a restore given one plans again.
+            ["storage-index.plan-reply.v1"] = bytes => Read<RecoveryPlanReply>(bytes),
         }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static IEnumerable<(string Manifest, Type Type)> All => Contracts;
@@ -94,4 +111,10 @@ public static class ProtocolContracts
 
     /// <summary>The shape <c>archiver.reconcile.v1</c> was written in.</summary>
     private sealed record ReconcileV1(ResourceId ArchiverId, string Reason);
+
+    /// <summary>The shape <c>database.restore-planned.v1</c> was written in.</summary>
+    private sealed record RestorePlannedV1(ResourceId DatabaseId, string BaseBackupId, int Chunks, long BytesToRead, DateTimeOffset At);
+
+    /// <summary>The shape <c>storage-index.plan.v1</c> was written in.</summary>
+    private sealed record PlanRecoveryV1(ResourceId StorageId, string Prefix, DateTimeOffset? Time, string? Ts);
 }

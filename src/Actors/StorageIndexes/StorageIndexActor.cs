@@ -1,10 +1,8 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
-using Archiver.Storage;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
 using Archiver.Storage.Retention;
@@ -146,21 +144,9 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
 
     private RecoveryPlanReply PlanFor(string prefix, RepositoryCatalog catalog, PlanRecovery query)
     {
-        RecoveryTarget target;
-        if (query.Ts is { } ts)
+        if (!RecoveryTarget.TryParse(query.Target, out var target, out var reason))
         {
-            var parts = ts.Split(':');
-            if (parts.Length != 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
-                || !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var increment))
-            {
-                return new RecoveryPlanReply(prefix, null, null, $"ts must be seconds:increment, not \"{ts}\"");
-            }
-
-            target = RecoveryTarget.AtTs(new OplogTimestamp(seconds, increment));
-        }
-        else
-        {
-            target = RecoveryTarget.AtTime(query.Time ?? _clock.GetUtcNow());
+            return new RecoveryPlanReply(prefix, null, null, $"at: {reason}");
         }
 
         // Over every timeline: a target after a restore's branch point falls on the branch, one before it on the history it came from.

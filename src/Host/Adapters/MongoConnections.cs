@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Mongo.Connections;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using MongoDB.Bson;
@@ -21,7 +22,7 @@ namespace Archiver.Host.Adapters;
 /// </summary>
 public sealed class MongoConnections(IResourceStore store, ISecretSource secrets) : IAsyncDisposable
 {
-    public const string ConnectionSecretAnnotation = "archiver.kubedb.com/connection-secret";
+    public const string ConnectionSecretAnnotation = RestoreSettings.ConnectionSecretAnnotation;
     public const string UriKey = "uri";
 
     private readonly ConcurrentDictionary<string, MongoClient> _clients = new(StringComparer.Ordinal);
@@ -33,10 +34,13 @@ public sealed class MongoConnections(IResourceStore store, ISecretSource secrets
         return await ClientForAsync(db, cancellation);
     }
 
-    public async Task<IMongoClient> ClientForAsync(MongoDBResource db, CancellationToken cancellation = default)
+    public Task<IMongoClient> ClientForAsync(MongoDBResource db, CancellationToken cancellation = default) =>
+        ClientForAsync(db, db.Metadata.Annotations?.TryGetValue(ConnectionSecretAnnotation, out var name) == true ? name : null, cancellation);
+
+    /// <summary>A client through <paramref name="secretName"/> (its <c>uri</c>) when given, else KubeDB's auth secret.</summary>
+    public async Task<IMongoClient> ClientForAsync(MongoDBResource db, string? secretName, CancellationToken cancellation = default)
     {
         var id = ResourceId.Of(db);
-        var secretName = db.Metadata.Annotations?.TryGetValue(ConnectionSecretAnnotation, out var name) == true ? name : null;
         string uri;
         if (!string.IsNullOrEmpty(secretName))
         {

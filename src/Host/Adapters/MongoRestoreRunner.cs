@@ -1,31 +1,43 @@
 using Archiver.Actors.Ports;
 using Archiver.Mongo;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
 using MongoDB.Driver;
 
 namespace Archiver.Host.Adapters;
 
 /// <summary>
-/// Runs a planned restore with the data plane's executor into the target database's replica set. The target owns
-/// every database it restores (they must not exist yet). The annotation <c>archiver.kubedb.com/restore-databases</c>
-/// (<c>shop=shop_copy,crm</c>) restores only the listed source databases, under new names where given, like
-/// mongorestore's <c>--nsFrom/--nsTo</c>: the way to restore next to live data in one replica set.
+/// Runs a database's recorded restore plan (<see cref="RestorePlanDocument"/>) with the data plane's executor into the
+/// target database's replica set, with the settings recorded when the restore was requested: the databases it restores
+/// (<see cref="RestoreSettings.Databases"/>, like mongorestore's <c>--nsFrom/--nsTo</c>: the way to restore next to live
+/// data in one replica set; the target owns every database it restores, they must not exist yet) and the secret it
+/// connects with.
 /// </summary>
 public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnections connections, Actors.Ports.IResourceStore resources) : IRestoreRunner
 {
-    public const string RestoreDatabasesAnnotation = "archiver.kubedb.com/restore-databases";
-
     public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
     {
+        if (job.Plan?.Document is not { } document)
+        {
+            throw new ArgumentException($"the restore of {job.Database} has no recorded plan to run", nameof(job));
+        }
+
         var target = await resources.GetAsync<Messages.Resources.MongoDB>(job.Database, cancellation)
             ?? throw new InvalidOperationException($"MongoDB {job.Database} not found");
+        // A restore requested before settings were recorded reads them as it did then, from the annotations.
+        var settings = job.Settings ?? RestoreSettings.FromAnnotations(target.Metadata.Annotations) switch
+        {
+            ({ } read, _) => read,
+            (_, var error) => throw new InvalidOperationException(error),
+        };
         // One id per database incarnation: a database created again under the name restores as another restore.
         var restoreId = $"{job.Database.Namespace}.{job.Database.Name}.{target.Metadata.Uid}";
         IMongoClient client;
         try
         {
-            client = await connections.ClientForAsync(target, cancellation);
+            client = await connections.ClientForAsync(target, settings.ConnectionSecret, cancellation);
         }
         catch (Exception e) when (Unreachable(e))
         {
@@ -34,9 +46,9 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
 
         var store = await stores.OpenAsync(job.Storage, cancellation);
         var options = new RestoreOptions { RestoreId = restoreId };
-        if (target.Metadata.Annotations?.TryGetValue(RestoreDatabasesAnnotation, out var mapping) == true && mapping.Length > 0)
+        if (settings.Databases is { Count: > 0 } mappings)
         {
-            var map = ParseDatabaseMap(mapping);
+            var map = mappings.ToDictionary(m => m.Source, m => m.Target, StringComparer.Ordinal);
             var owned = map.Values.ToHashSet(StringComparer.Ordinal);
             options = options with
             {
@@ -46,13 +58,12 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
             };
         }
 
-        var to = job.Ts is { } ts ? RestoreTarget.Parse(ts) : RestoreTarget.AtTime(job.Time ?? throw new ArgumentException("a restore job needs a time or a ts"));
-        if (job.Exclusive) to = to.AsExclusive();
         RestoreReport report;
         try
         {
+            var plan = await RestorePlanDocument.FromJson(document).ResolveAsync(store, cancellation);
             report = await new RestoreExecutor(store, new RepositoryLayout(job.SourcePrefix), client, options)
-                .RunAsync(to, new Progress<RestoreProgress>(p => progress.Report(new RestoreProgressReport(p.ItemsDone, p.EntriesTotal, p.BytesDone, p.BytesTotal))), cancellation);
+                .RunAsync(plan, new Progress<RestoreProgress>(p => progress.Report(new RestoreProgressReport(p.ItemsDone, p.EntriesTotal, p.BytesDone, p.BytesTotal))), cancellation);
         }
         catch (Exception e) when (e is not (RestoreFailedException or RestoreRefusedException) && Unreachable(e))
         {
@@ -70,31 +81,4 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
     /// </summary>
     private static bool Unreachable(Exception e) =>
         e is SecretNotFoundException || MongoTransience.IsTransient(e) || e is MongoCommandException { Code: 13 or 18 };
-
-    /// <summary><c>a=b,c</c> → {a→b, c→c}; names are validated so a typo fails before anything is written.</summary>
-    public static IReadOnlyDictionary<string, string> ParseDatabaseMap(string text)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var parts = item.Split('=', StringSplitOptions.TrimEntries);
-            var (from, to) = parts.Length switch
-            {
-                1 => (parts[0], parts[0]),
-                2 => (parts[0], parts[1]),
-                _ => throw new FormatException($"{RestoreDatabasesAnnotation}: '{item}' is not 'source' or 'source=target'"),
-            };
-            foreach (var name in new[] { from, to })
-            {
-                if (name.Length == 0 || name.IndexOfAny(['/', '\\', '.', ' ', '"', '$']) >= 0 || name is "admin" or "config" or "local")
-                {
-                    throw new FormatException($"{RestoreDatabasesAnnotation}: '{name}' is not a database this restore may write");
-                }
-            }
-
-            map[from] = to;
-        }
-
-        return map.Count > 0 ? map : throw new FormatException($"{RestoreDatabasesAnnotation}: names no database");
-    }
 }

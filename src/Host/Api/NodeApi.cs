@@ -1,10 +1,8 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using Archiver.Actors.Hosting;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
-using Archiver.Host.Adapters;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
@@ -13,6 +11,7 @@ using Archiver.Messages.Resources;
 using Archiver.Host.Admission;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 using Archiver.Messages.Validation;
+using Archiver.Storage.Catalog;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -119,12 +118,11 @@ public static class NodeApi
     private static async Task<IResult> PlanAsync(string ns, string name, HttpRequest request, IResourceStore store, ActorRegistry registry, CancellationToken cancellation)
     {
         var at = request.Query["at"].FirstOrDefault();
-        if (ParseTarget(at) is { Error: { } bad }) return Results.BadRequest(new ApiError(bad));
-        var (time, ts, _) = ParseTarget(at);
+        if (!RecoveryTarget.TryParse(at, out var target, out var bad)) return Results.BadRequest(new ApiError($"at: {bad}"));
         var (repository, problem) = await RepositoryOfAsync(store, new ResourceId(ns, name), cancellation);
         if (problem is not null) return problem;
         var (storage, prefix) = repository!.Value;
-        var reply = await registry.Get<StorageIndexRegion>().Ask<RecoveryPlanReply>(new PlanRecovery(storage, prefix, time, ts), AskTimeout, cancellation);
+        var reply = await registry.Get<StorageIndexRegion>().Ask<RecoveryPlanReply>(new PlanRecovery(storage, prefix, target.Format()), AskTimeout, cancellation);
         if (reply.Error is { } error) return Results.Json(new ApiError($"cannot read the repository {storage}:{prefix}: {error}"), statusCode: StatusCodes.Status503ServiceUnavailable);
         var response = new PlanResponse($"{ns}/{name}", storage.ToString(), prefix, at!, reply.Plan, reply.Refusal);
         return reply.Plan is not null
@@ -146,9 +144,12 @@ public static class NodeApi
     private static async Task<IResult> RestoreAsync(string ns, string name, RestoreRequest body, IResourceStore store, CancellationToken cancellation)
     {
         var source = new ResourceId(ns, name);
-        var (time, ts, bad) = ParseTarget(body.At);
-        if (bad is not null) return Results.BadRequest(new ApiError(bad));
-        if (ts is not null) return Results.BadRequest(new ApiError("at: a restore into a new database takes a time (RFC 3339), as spec.init.archiver.recoveryTimeStamp does"));
+        if (!RecoveryTarget.TryParse(body.At, out var requested, out var bad)) return Results.BadRequest(new ApiError($"at: {bad}"));
+        if (requested is not { Kind: RecoveryTargetKind.Time, Exclusive: false, Time: { } time })
+        {
+            return Results.BadRequest(new ApiError("at: a restore into a new database takes a time (RFC 3339), as spec.init.archiver.recoveryTimeStamp does"));
+        }
+
         ResourceId into;
         try
         {
@@ -163,7 +164,7 @@ public static class NodeApi
         {
             try
             {
-                MongoRestoreRunner.ParseDatabaseMap(databases);
+                RestoreSettings.ParseDatabaseMap(databases);
             }
             catch (FormatException e)
             {
@@ -176,8 +177,8 @@ public static class NodeApi
         var (storage, prefix) = repository!.Value;
         var sourceDb = (await store.GetAsync<MongoDBResource>(source, cancellation))!;
         var annotations = new Dictionary<string, string>();
-        if (body.ConnectionSecret is { Length: > 0 } secret) annotations[MongoConnections.ConnectionSecretAnnotation] = secret;
-        if (body.Databases is { Length: > 0 } map) annotations[MongoRestoreRunner.RestoreDatabasesAnnotation] = map;
+        if (body.ConnectionSecret is { Length: > 0 } secret) annotations[RestoreSettings.ConnectionSecretAnnotation] = secret;
+        if (body.Databases is { Length: > 0 } map) annotations[RestoreSettings.DatabasesAnnotation] = map;
         var target = new MongoDBResource
         {
             ApiVersion = MongoDBResource.ApiVersionName,
@@ -207,24 +208,7 @@ public static class NodeApi
             return Results.Conflict(new ApiError($"into: MongoDB {into} already exists; a restore creates a new database"));
         }
 
-        return Results.Accepted($"/api/v1/resources/mongodb/{into.Namespace}/{into.Name}", new RestoreResponse(source.ToString(), into.ToString(), time!.Value, storage.ToString(), prefix));
-    }
-
-    /// <summary>A time (RFC 3339, microseconds) or an exact oplog position (<c>seconds:increment</c>).</summary>
-    private static (DateTimeOffset? Time, string? Ts, string? Error) ParseTarget(string? at)
-    {
-        if (string.IsNullOrWhiteSpace(at)) return (null, null, "at: a target time is required (RFC 3339, e.g. 2026-11-25T17:00:00.123456Z, or seconds:increment)");
-        var colon = at.IndexOf(':', StringComparison.Ordinal);
-        if (colon > 0 && !at.Contains('T', StringComparison.Ordinal)
-            && uint.TryParse(at.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out _)
-            && uint.TryParse(at.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out _))
-        {
-            return (null, at, null);
-        }
-
-        return Rfc3339.TryParse(at, out var time, out var reason)
-            ? (time, null, null)
-            : (null, null, $"at: '{at}' is neither a time nor seconds:increment: {reason}");
+        return Results.Accepted($"/api/v1/resources/mongodb/{into.Namespace}/{into.Name}", new RestoreResponse(source.ToString(), into.ToString(), time, storage.ToString(), prefix));
     }
 
     private static async Task<((ResourceId Storage, string Prefix)? Repository, IResult? Problem)> RepositoryOfAsync(IResourceStore store, ResourceId database, CancellationToken cancellation)

@@ -10,19 +10,23 @@ public static class PlanCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var database = CommandRunner.DatabaseArgument();
-        var at = new Option<string>("--at") { Description = "The target: an RFC 3339 time (microseconds allowed; every entry at or before it) or seconds:increment.", Required = true };
+        var at = new Option<string>("--at") { Description = "The target: an RFC 3339 time (microseconds allowed; every entry at or before it), seconds:increment, latest or immediate; ',exclusive' after it leaves the entry at it out.", Required = true };
+        var format = new Option<string>("--output", "-o") { Description = "text, or json: the whole plan, every chunk named, as a restore to this target records and runs it.", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
         var ns = CommandRunner.NamespaceOption();
         var node = NodeClient.NodeOption();
         var token = NodeClient.TokenOption();
         var command = new Command("plan", """
             Work out a point-in-time restore without running it: the base backup, the oplog chunks to replay and
             the bytes to read. Exits 1 with the nearest recoverable times when no window covers the target.
+            With -o json, the plan itself: byte for byte the one a restore to that target records and runs.
 
             Example:
               archiver plan demo/mg-rs --at 2026-11-25T17:00:00.123456Z
+              archiver plan demo/mg-rs --at latest -o json
             """)
         {
-            database, at, ns, node, token,
+            database, at, ns, format, node, token,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("plan", error, async () =>
         {
@@ -30,7 +34,14 @@ public static class PlanCommand
             using var client = NodeClient.From(parse, node, token);
             var plan = await FetchAsync(client, id, parse.GetValue(at)!, cancellation);
             var p = plan.Plan!;
-            await output.WriteLineAsync($"{plan.Database} at {plan.Target}: restorable, on timeline {p.Timeline}");
+            if (parse.GetValue(format) == "json")
+            {
+                await output.WriteLineAsync(p.Document);
+                return ExitCodes.Ok;
+            }
+
+            var resolved = p.Target is { } reached && reached != plan.Target ? $" ({reached})" : "";
+            await output.WriteLineAsync($"{plan.Database} at {plan.Target}{resolved}: restorable, on timeline {p.Timeline}");
             var baseTimeline = p.BaseTimeline ?? p.Timeline;
             var elsewhere = p.BasePrefix is { } basePrefix && basePrefix != plan.Prefix ? $" of {basePrefix}" : "";
             await output.WriteLineAsync($"  base backup   {p.BaseBackupId} (timeline {baseTimeline}{elsewhere})");

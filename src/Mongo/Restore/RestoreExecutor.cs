@@ -20,16 +20,34 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
 {
     private readonly RestoreOptions _options = options ?? new RestoreOptions();
 
-    public async Task<RestoreReport> RunAsync(RestoreTarget to, IProgress<RestoreProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Plans the restore to <paramref name="to"/> from the repository's catalog, then runs that plan.</summary>
+    public async Task<RestoreReport> RunAsync(RecoveryTarget to, IProgress<RestoreProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(to);
-        var clock = Stopwatch.StartNew();
         if (await FinishedBeforeAsync(to, cancellationToken) is { } finished)
         {
             return finished;
         }
 
-        var work = await PlanAsync(to, cancellationToken);
+        return await RunPlannedAsync(await PlanAsync(to, cancellationToken), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="plan"/> exactly: its base backup, then its chunks in order up to its target. A database's
+    /// restore runs the plan it recorded (<see cref="RestorePlanDocument"/>), so a restore taken up again after a stop
+    /// replays what it started with.
+    /// </summary>
+    public async Task<RestoreReport> RunAsync(RestorePlan plan, IProgress<RestoreProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        return await FinishedBeforeAsync(plan.Target, cancellationToken) ?? await RunPlannedAsync(plan, progress, cancellationToken);
+    }
+
+    private async Task<RestoreReport> RunPlannedAsync(RestorePlan plan, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var to = plan.Target;
+        var work = WorkOf(plan);
         var marker = await StartOrResumeAsync(work, to, cancellationToken);
 
         var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
@@ -91,7 +109,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     /// the data and before the marker goes, names the restore that made them). Looked at before planning, so a restore
     /// finished once stays finished even if its base backup has since been removed from the storage.
     /// </summary>
-    private async Task<RestoreReport?> FinishedBeforeAsync(RestoreTarget to, CancellationToken cancellationToken)
+    private async Task<RestoreReport?> FinishedBeforeAsync(RecoveryTarget to, CancellationToken cancellationToken)
     {
         if (!_options.RecordLineage
             || await LineageRecord.FinishedAsync(target, cancellationToken) is not { } finished || finished.RestoreId != _options.RestoreId
@@ -118,7 +136,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     /// part way) and takes it up again: null for a new restore, else the marker with what is done. A marker of another
     /// restore, or of this one to another target or from another backup, refuses it.
     /// </summary>
-    private async Task<BsonDocument?> StartOrResumeAsync(RestoreWork work, RestoreTarget to, CancellationToken cancellationToken)
+    private async Task<BsonDocument?> StartOrResumeAsync(RestoreWork work, RecoveryTarget to, CancellationToken cancellationToken)
     {
         if (await RestoreMarker.FindAsync(target, _options.RestoreId, cancellationToken) is { } mine)
         {
@@ -138,32 +156,6 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         return null;
     }
 
-    /// <summary>Refuses (before anything is written) a target no window covers, with the catalog's reason.</summary>
-    private async Task<RestoreWork> PlanAsync(RestoreTarget to, CancellationToken cancellationToken)
-    {
-        var catalog = await RepositoryCatalog.LoadAsync(store, layout, cancellationToken);
-        var (resolved, timeline) = Resolve(catalog, to);
-        var result = catalog.PlanRestore(ToCatalogTarget(resolved), _options.Time.GetUtcNow(), timeline);
-        if (result.Plan is not { } plan)
-        {
-            throw new RestoreRefusedException($"Cannot restore to {to}: {result.Refusal!.Message}") { Refusal = result.Refusal };
-        }
-
-        if (plan.BaseBackup.Components.Count != 1 || plan.Segments.Count == 0)
-        {
-            throw new RestoreRefusedException($"Backup {plan.BaseBackup.Id} spans {plan.BaseBackup.Components.Count} components; only replica-set restores are supported.");
-        }
-
-        var last = plan.Segments[^1];
-        var source = catalog.RecordOf(last.Prefix, last.Timeline);
-        return new RestoreWork(
-            plan,
-            resolved,
-            source?.Owner,
-            plan.Segments.Sum(s => s.Chunks.Sum(c => (long)c.Range.EntryCount)),
-            plan.BaseBackup.TotalStoredBytes + plan.Segments.Sum(s => s.Chunks.Sum(c => c.Range.SizeBytes)));
-    }
-
     /// <summary>
     /// Where the restored replica set's data comes from: the timeline the target fell on, and the last of its entries
     /// applied (its start when none was). A timeline without a record (written before timelines had records) has no
@@ -172,8 +164,8 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     private static RestoreLineage Lineage(RestoreWork work, ReplayResult replay)
     {
         var last = work.Plan.Segments[^1];
-        var branchWall = work.Target.Kind == RestoreTargetKind.Time ? CatalogTimeMs(work.Target) : replay.ReachedWall;
-        return new RestoreLineage(last.Prefix, last.Timeline, work.SourceOwner ?? string.Empty, replay.Reached, branchWall, null, work.Target.ToString());
+        var branchWall = work.Target.LastWallUnixMs ?? replay.ReachedWall;
+        return new RestoreLineage(last.Prefix, last.Timeline, work.Plan.SourceOwner ?? string.Empty, replay.Reached, branchWall, null, work.Target.ToString());
     }
 
     private async Task EnsureTargetEmptyAsync(CancellationToken cancellationToken)
@@ -195,8 +187,10 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         target.GetDatabase(database).RunCommandAsync<BsonDocument>(command, cancellationToken: cancellationToken);
 
     /// <summary>One restore's inputs once planned.</summary>
-    private sealed record RestoreWork(RestorePlan Plan, RestoreTarget Target, string? SourceOwner, long EntriesTotal, long BytesTotal)
+    private sealed record RestoreWork(RestorePlan Plan, long EntriesTotal, long BytesTotal)
     {
         public BackupManifest Backup => Plan.BaseBackup;
+
+        public RecoveryTarget Target => Plan.Target;
     }
 }

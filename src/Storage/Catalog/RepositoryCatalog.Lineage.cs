@@ -59,11 +59,53 @@ public sealed partial class RepositoryCatalog
     public RestorePlanResult PlanRestore(RecoveryTarget target, DateTimeOffset now, uint? timeline = null)
     {
         ArgumentNullException.ThrowIfNull(target);
+        if (timeline is { } only && !_timelines.ContainsKey(only))
+        {
+            return RestorePlanResult.Refused(new PlanRefusal(RefusalReason.NoBackup, $"'{Layout.Prefix}' has no timeline {only}."));
+        }
+
+        if (target.Kind is RecoveryTargetKind.Latest or RecoveryTargetKind.Immediate)
+        {
+            if (Resolve(target, timeline) is not { } resolved)
+            {
+                return RestorePlanResult.Refused(new PlanRefusal(RefusalReason.NoBackup, $"Cannot restore to {target}: '{Layout.Prefix}' has no successful full backup."));
+            }
+
+            (target, timeline) = resolved;
+        }
+
+        return WithSourceOwner(PlanAcross(target, now, timeline));
+    }
+
+    private RestorePlanResult WithSourceOwner(RestorePlanResult result) =>
+        result.Plan is { Segments: [.., var last] } plan ? RestorePlanResult.Of(plan with { SourceOwner = RecordOf(last.Prefix, last.Timeline)?.Owner }) : result;
+
+    /// <summary>
+    /// <c>latest</c> and <c>immediate</c> as exact <c>ts</c> targets on the timeline they were read from (a <c>ts</c>
+    /// names an entry of one replica set): the end of the newest timeline's last window (a restored database's timeline
+    /// has one before its own first backup), or its newest backup's consistent point. Null when nothing can be restored.
+    /// </summary>
+    private (RecoveryTarget Target, uint Timeline)? Resolve(RecoveryTarget target, uint? timeline)
+    {
+        if (target.Kind == RecoveryTargetKind.Immediate)
+        {
+            var withBackups = Timelines.Where(t => (timeline is null || t.Timeline == timeline) && t.SucceededBackups.Count > 0).MaxBy(t => t.Timeline);
+            return withBackups is null ? null : (RecoveryTarget.AtTs(withBackups.SucceededBackups.MaxBy(b => b.ConsistentAt)!.ConsistentAt), withBackups.Timeline);
+        }
+
+        var latest = Timelines
+            .Where(t => timeline is null || t.Timeline == timeline)
+            .Select(t => (t.Timeline, Windows: WindowsOf(t.Timeline)))
+            .Where(t => t.Windows.Count > 0)
+            .MaxBy(t => t.Timeline);
+        return latest.Windows is { Count: > 0 } windows ? (RecoveryTarget.AtTs(windows[^1].ToTs, target.Exclusive), latest.Timeline) : null;
+    }
+
+    private RestorePlanResult PlanAcross(RecoveryTarget target, DateTimeOffset now, uint? timeline)
+    {
         if (timeline is { } id)
         {
-            return _timelines.ContainsKey(id)
-                ? PlanOn(id, target, now, 0)
-                : RestorePlanResult.Refused(new PlanRefusal(RefusalReason.NoBackup, $"'{Layout.Prefix}' has no timeline {id}."));
+            return PlanOn(id, target, now, 0);
         }
 
         RestorePlanResult? newest = null;
@@ -79,7 +121,7 @@ public sealed partial class RepositoryCatalog
 
             // What the history it branched from holds after the branch point is not this timeline's history (the
             // database that wrote it was replaced): answering with it would change databases without saying so.
-            if (target.Time is not null && _timelines[candidate].Record is { } record && Parent(record) is not null && BeforeBranch(record, target) is null)
+            if (target.Kind == RecoveryTargetKind.Time && _timelines[candidate].Record is { } record && Parent(record) is not null && BeforeBranch(record, target) is null)
             {
                 break;
             }
@@ -190,7 +232,7 @@ public sealed partial class RepositoryCatalog
         }
 
         var run = history.Runs[runIndex];
-        if (target.Ts is { } ts ? ts > run.End : target.Time!.Value.ToUnixTimeMilliseconds() > run.EndWallUnixMs)
+        if (target.LastTs is { } ts ? ts > run.End : target.LastWallUnixMs!.Value > run.EndWallUnixMs)
         {
             var end = DateTimeOffset.FromUnixTimeMilliseconds(run.EndWallUnixMs);
             if (runIndex == history.Runs.Count - 1)
@@ -218,8 +260,8 @@ public sealed partial class RepositoryCatalog
         }
 
         var chunks = new List<Oplog.ChunkDescriptor>();
-        var targetWall = target.Time?.ToUnixTimeMilliseconds() ?? long.MaxValue;
-        var targetTs = target.Ts ?? OplogTimestamp.FromValue(ulong.MaxValue);
+        var targetWall = target.LastWallUnixMs ?? long.MaxValue;
+        var targetTs = target.LastTs ?? OplogTimestamp.FromValue(ulong.MaxValue);
         var bytes = before.BytesToRead;
         for (var i = history.FirstChainIndexAfter(after, run); i < run.ChainEnd; i++)
         {
@@ -305,14 +347,14 @@ public sealed partial class RepositoryCatalog
     /// <summary>True before the branch (the parent's side), false where neither side holds it, null at or after the branch.</summary>
     private static bool? BeforeBranch(TimelineRecord record, RecoveryTarget target)
     {
-        if (target.Time is { } time)
+        if (target.LastWallUnixMs is { } time)
         {
-            return time.ToUnixTimeMilliseconds() < record.BranchedAtWallUnixMs ? true : null;
+            return time < record.BranchedAtWallUnixMs ? true : null;
         }
 
         // A ts names an entry of one replica set: this timeline's own from its start (ArchiveAfter itself is the state the
         // restore left, where its windows begin), else the parent's up to the branch.
-        var ts = target.Ts!.Value;
+        var ts = target.LastTs!.Value;
         if (record.ArchiveAfter is not { } after || ts >= after)
         {
             return null;

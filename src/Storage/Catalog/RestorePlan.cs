@@ -25,5 +25,11 @@ public sealed record RestorePlan(
     /// <summary>The oplog to replay, oldest first; the first segment continues the base backup.</summary>
     public required IReadOnlyList<ReplaySegment> Segments { get; init; }
 
+    /// <summary>
+    /// The database (<c>metadata.uid</c>) whose timeline the target falls on, as its record names it: the lineage the
+    /// restored database records. Null for a timeline written before timelines had records.
+    /// </summary>
+    public string? SourceOwner { get; init; }
+
     public int ChunkCount => Segments.Sum(s => s.Chunks.Count);
 }

@@ -19,7 +19,7 @@ public sealed partial class TimelineCatalog
         }
 
         // An oplog ts counts seconds of cluster time, which follows the wall clock: one ahead of now is in the future.
-        if ((target.Time is { } time && time > now) || (target.Ts is { } future && future.Seconds > now.ToUnixTimeSeconds()))
+        if ((target.LastWallUnixMs is { } time && time > now.ToUnixTimeMilliseconds()) || (target.LastTs is { } future && future.Seconds > now.ToUnixTimeSeconds()))
         {
             return Refuse(RefusalReason.InFuture, $"The target {target} is in the future (now is {now:O}).", latest: WindowOf(_succeeded[^1]).To);
         }
@@ -47,7 +47,7 @@ public sealed partial class TimelineCatalog
         }
 
         var backup = _succeeded[index];
-        if (target.Ts is { } ts ? ts <= window.ToTs : target.Time!.Value.ToUnixTimeMilliseconds() <= window.ToWallUnixMs)
+        if (target.LastTs is { } ts ? ts <= window.ToTs : target.LastWallUnixMs!.Value <= window.ToWallUnixMs)
         {
             return RestorePlanResult.Of(BuildPlan(target, backup));
         }
@@ -55,7 +55,7 @@ public sealed partial class TimelineCatalog
         var latest = WindowOf(_succeeded[^1]);
         var latestEnd = latest.ToTs > window.ToTs ? latest : window;
         var lastArchived = LastArchived(backup);
-        if (target.Ts is { } targetTs ? targetTs > lastArchived.Ts : target.Time!.Value.ToUnixTimeMilliseconds() > lastArchived.WallUnixMs)
+        if (target.LastTs is { } targetTs ? targetTs > lastArchived.Ts : target.LastWallUnixMs!.Value > lastArchived.WallUnixMs)
         {
             return Refuse(
                 RefusalReason.AfterLastArchivedEntry,
@@ -82,9 +82,9 @@ public sealed partial class TimelineCatalog
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            var atOrBefore = target.Ts is { } ts
+            var atOrBefore = target.LastTs is { } ts
                 ? _succeeded[mid].ConsistentAt <= ts
-                : _succeededWalls[mid] <= target.Time!.Value.ToUnixTimeMilliseconds();
+                : _succeededWalls[mid] <= target.LastWallUnixMs!.Value;
             if (atOrBefore)
             {
                 lo = mid + 1;
@@ -123,8 +123,8 @@ public sealed partial class TimelineCatalog
     {
         var components = new List<PlannedComponent>(backup.Components.Count);
         var bytes = backup.TotalStoredBytes;
-        var targetWall = target.Time?.ToUnixTimeMilliseconds() ?? long.MaxValue;
-        var targetTs = target.Ts ?? OplogTimestamp.FromValue(ulong.MaxValue);
+        var targetWall = target.LastWallUnixMs ?? long.MaxValue;
+        var targetTs = target.LastTs ?? OplogTimestamp.FromValue(ulong.MaxValue);
         foreach (var component in backup.Components)
         {
             var chunks = new List<ChunkDescriptor>();

@@ -39,11 +39,17 @@ public sealed record BackupSkipped(ResourceId DatabaseId, DateTimeOffset Schedul
 /// <summary>A database created with <c>spec.archiver</c> set was configured by its own entity (no ops request).</summary>
 public sealed record ConfiguredAtCreation(ResourceId DatabaseId, ResourceId ArchiverId, string SpecHash, DateTimeOffset At) : IDatabaseEvent;
 
-/// <summary>The database asks to be restored: where from and to which point. Persisted before anything is read.</summary>
-public sealed record RestoreRequested(ResourceId DatabaseId, ResourceId StorageId, string SourcePrefix, DateTimeOffset Target, DateTimeOffset At) : IDatabaseEvent;
+/// <summary>
+/// The database asks to be restored: where from, to which point and how (<paramref name="Settings"/>, read from its
+/// annotations then; null only in events written before settings were recorded). Persisted before anything is read.
+/// </summary>
+public sealed record RestoreRequested(ResourceId DatabaseId, ResourceId StorageId, string SourcePrefix, DateTimeOffset Target, DateTimeOffset At, RestoreSettings? Settings = null) : IDatabaseEvent;
 
-/// <summary>The catalog found a way: from this backup, with this many chunks to replay.</summary>
-public sealed record RestorePlanned(ResourceId DatabaseId, string BaseBackupId, int Chunks, long BytesToRead, DateTimeOffset At) : IDatabaseEvent;
+/// <summary>
+/// The catalog found a way: the plan the restore runs, chunk for chunk (<see cref="StorageIndexes.PlanInfo.Document"/>), and runs again
+/// if it is taken up after a stop. A plan recorded before plans carried their document has none: it is planned again.
+/// </summary>
+public sealed record RestorePlanned(ResourceId DatabaseId, StorageIndexes.PlanInfo Plan, DateTimeOffset At) : IDatabaseEvent;
 
 public sealed record RestoreSucceeded(ResourceId DatabaseId, string BaseBackupId, long EntriesApplied, IReadOnlyList<string> Skipped, DateTimeOffset At) : IDatabaseEvent;
 

@@ -58,8 +58,8 @@ public sealed record DatabaseState : IArchiverProtocolMember
         },
         BackupSucceeded or BackupFailed => this,
         ConfiguredAtCreation c => this with { ConfiguredAtCreation = c.At },
-        RestoreRequested r => this with { Restore = new RestoreRecord(r.StorageId, r.SourcePrefix, r.Target, RestoreStage.Requested, null, null, r.At) },
-        RestorePlanned p when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Running, BaseBackupId = p.BaseBackupId } },
+        RestoreRequested r => this with { Restore = new RestoreRecord(r.StorageId, r.SourcePrefix, r.Target, RestoreStage.Requested, null, null, r.At) { Settings = r.Settings } },
+        RestorePlanned p when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Running, BaseBackupId = p.Plan.BaseBackupId, Plan = p.Plan } },
         RestoreSucceeded s when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Succeeded, BaseBackupId = s.BaseBackupId, LeftOut = s.Skipped } },
         RestoreFailed f when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Failed, Error = f.Reason } },
         RestorePlanned or RestoreSucceeded or RestoreFailed => this,
@@ -92,4 +92,10 @@ public sealed record RestoreRecord(ResourceId StorageId, string SourcePrefix, Da
 
     /// <summary>What a finished restore deliberately did not apply ("namespace: entries"), as its report gives it.</summary>
     public IReadOnlyList<string> LeftOut { get; init; } = [];
+
+    /// <summary>How it restores (database map, connection secret), as read when it was requested; null when requested before these were recorded.</summary>
+    public RestoreSettings? Settings { get; init; }
+
+    /// <summary>The plan it runs, once planned: a restore taken up again runs this one, not a new one.</summary>
+    public StorageIndexes.PlanInfo? Plan { get; init; }
 }

@@ -31,18 +31,22 @@ public sealed record WindowInfo(uint Timeline, string BackupId, DateTimeOffset F
 public sealed record GapInfo(string Component, uint Timeline, DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>Works out how to reach a target, without writing anything.</summary>
-/// <param name="Time">A wall time (every entry at or before it is included), or null for <paramref name="Ts"/>.</param>
-/// <param name="Ts">An exact oplog position, <c>seconds:increment</c>.</param>
-public sealed record PlanRecovery(ResourceId StorageId, string Prefix, DateTimeOffset? Time, string? Ts) : IWithStorageId;
+/// <param name="Target">As written (the one parser of targets reads it): an RFC 3339 time, <c>seconds:increment</c>, <c>latest</c> or <c>immediate</c>.</param>
+public sealed record PlanRecovery(ResourceId StorageId, string Prefix, string Target) : IWithStorageId;
 
 public sealed record RecoveryPlanReply(string Prefix, PlanInfo? Plan, RefusalInfo? Refusal, string? Error) : IArchiverProtocolMember;
 
 /// <param name="Timeline">The timeline the target falls on.</param>
 /// <param name="BaseTimeline">The timeline of the base backup (the history a restored database came from, before its own first backup).</param>
 /// <param name="Segments">The oplog replayed, one segment per timeline, oldest first.</param>
+/// <param name="Target">The target reached, resolved (<c>latest</c> and <c>immediate</c> become a ts).</param>
+/// <param name="Document">
+/// The whole plan, every chunk named (the storage's <c>RestorePlanDocument</c> as JSON): what <c>archiver plan</c>
+/// prints and a restore records and runs. Null only in plans recorded before plans carried it.
+/// </param>
 public sealed record PlanInfo(
     uint Timeline, string BaseBackupId, string ReplayAfterTs, IReadOnlyList<string> Components, int Chunks, long BytesToRead,
-    uint? BaseTimeline = null, string? BasePrefix = null, IReadOnlyList<SegmentInfo>? Segments = null);
+    uint? BaseTimeline = null, string? BasePrefix = null, IReadOnlyList<SegmentInfo>? Segments = null, string? Target = null, string? Document = null);
 
 /// <param name="UntilTs">The branch point a segment stops at; null for the last, which the target stops.</param>
 public sealed record SegmentInfo(string Prefix, uint Timeline, string Component, int Chunks, string? UntilTs);

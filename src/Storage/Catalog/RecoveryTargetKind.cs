@@ -1,7 +1,7 @@
-namespace Archiver.Mongo.Restore;
+namespace Archiver.Storage.Catalog;
 
-/// <summary>What a restore target names.</summary>
-public enum RestoreTargetKind
+/// <summary>What a recovery target names.</summary>
+public enum RecoveryTargetKind
 {
     /// <summary>A wall-clock time with microseconds.</summary>
     Time,
