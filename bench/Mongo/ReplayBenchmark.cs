@@ -1,9 +1,9 @@
-using Archiver.Storage.Catalog;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Archiver.Mongo.Restore;
 using Archiver.Storage;
 using Archiver.Storage.Backends;
+using Archiver.Storage.Catalog;
 using Archiver.Storage.Oplog;
 using ZstdSharp;
 

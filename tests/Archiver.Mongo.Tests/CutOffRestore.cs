@@ -1,5 +1,5 @@
-using Archiver.Storage.Catalog;
 using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
 using MongoDB.Driver.Core.Events;
 
 namespace Archiver.Mongo.Tests;

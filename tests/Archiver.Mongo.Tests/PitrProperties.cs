@@ -1,9 +1,9 @@
-using Archiver.Storage.Catalog;
 using Archiver.Emulators.MongoDb;
 using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
 using Archiver.Storage;
+using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
 using CsCheck;
 using MongoDB.Bson;

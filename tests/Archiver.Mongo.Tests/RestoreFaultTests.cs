@@ -1,6 +1,6 @@
-using Archiver.Storage.Catalog;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
 using MongoDB.Bson;
 using Xunit;
 

@@ -1,7 +1,7 @@
-using Archiver.Storage.Catalog;
 using Archiver.Emulators.MongoDb;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Xunit;
