@@ -67,6 +67,8 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<Restores.RestorePlannerMessages.Progressed>(OnRestoreProgressed);
         Command<Restores.RestorePlannerMessages.Waiting>(OnRestoreWaiting);
         Command<Restores.RestorePlannerMessages.Finished>(OnRestoreFinished);
+        Command<VerifyNow>(_ => OnVerifyNow());
+        Command<Messages.Protocol.StorageIndexes.VerificationReply>(OnVerified);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
     }
 
@@ -399,6 +401,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private void ArmCron()
     {
         ArmObservation();
+        ArmVerification();
         Timers.Cancel("cron");
         if (_state.Schedule is not { } schedule || BackupScheduling.Next(schedule, Now) is not { } next) return;
         Timers.StartSingleTimer("cron", new RunScheduledBackup(_state.Id, next), Max(next - Now, TimeSpan.Zero));

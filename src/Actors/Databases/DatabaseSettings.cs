@@ -10,4 +10,10 @@ public sealed record DatabaseSettings
 
     /// <summary>How often an archived database reads its archiver's report and windows into its status.</summary>
     public TimeSpan ObserveInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often an archived database's repository is scrubbed (every chunk and backup file read and verified).</summary>
+    public TimeSpan VerificationInterval { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>The first scrub after the entity starts: soon, so a node's restart does not push it a day away.</summary>
+    public TimeSpan FirstVerificationAfter { get; init; } = TimeSpan.FromMinutes(10);
 }

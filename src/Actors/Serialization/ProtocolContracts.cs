@@ -69,6 +69,8 @@ public static class ProtocolContracts
         ("storage-index.refresh.v1", typeof(RefreshCatalog)),
         ("storage-index.apply-retention.v1", typeof(ApplyRetention)),
         ("storage-index.retention-reply.v1", typeof(RetentionReply)),
+        ("storage-index.verify.v1", typeof(VerifyRepository)),
+        ("storage-index.verification-reply.v1", typeof(VerificationReply)),
     ];
 
     public static readonly FrozenDictionary<Type, string> ManifestOf = Contracts.ToFrozenDictionary(c => c.Type, c => c.Manifest);

@@ -13,9 +13,9 @@ namespace Archiver.Actors.StorageIndexes;
 /// The catalog of one backup storage: per database folder, its oplog runs, gaps, backups and recoverable windows,
 /// built from a listing and refreshed when something is published and on a timer. It answers window and plan
 /// queries and runs retention. Not persistent: the repository itself is the truth, and a new index rebuilds from
-/// it. Catalogs are touched only on the actor's thread; listings and deletions run beside it.
+/// it. Catalogs are touched only on the actor's thread; listings, deletions and scrubs run beside it.
 /// </summary>
-public sealed class StorageIndexActor : ReceiveActor, IWithTimers
+public sealed partial class StorageIndexActor : ReceiveActor, IWithTimers
 {
     private readonly ResourceId _storage;
     private readonly IObjectStoreProvider _stores;
@@ -60,6 +60,7 @@ public sealed class StorageIndexActor : ReceiveActor, IWithTimers
             Invalidate(d.Reply.Prefix);
             d.ReplyTo.Tell(d.Reply);
         });
+        ReceiveVerification();
         _resyncInterval = settings.ResyncInterval;
     }
 

@@ -1,4 +1,5 @@
 using Archiver.Storage;
+using Archiver.Storage.Oplog;
 
 namespace Archiver.Mongo.Restore;
 

@@ -55,7 +55,8 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         {
             var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase);
             // A database restored from another one's history may start from a backup stored under that one's prefix.
-            var collections = await LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, cancellationToken);
+            var collections = await LoadCheckingChunksAsync(
+                stop => LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, stop), work, cancellationToken);
             var replay = await ReplayAsync(work, rules, tracker, marker is not null, marker is null ? null : RestoreCheckpoint.From(marker), cancellationToken);
             var lineage = Lineage(work, replay);
             if (_options.RecordLineage)

@@ -64,3 +64,17 @@ public sealed record RefreshCatalog(ResourceId StorageId, string Prefix, bool De
 public sealed record ApplyRetention(ResourceId StorageId, string Prefix, int KeepLastSucceeded, int KeepLastFailed, TimeSpan? MaxRetentionPeriod, bool DryRun) : IWithStorageId;
 
 public sealed record RetentionReply(string Prefix, IReadOnlyList<string> Deletes, int Deleted, string? Error) : IArchiverProtocolMember;
+
+/// <summary>
+/// Scrubs the repository under <paramref name="Prefix"/>: reads every chunk and every successful backup's files and
+/// verifies them. One scrub at a time per storage; the reply goes to the sender when it is done (hours, for a large one).
+/// </summary>
+public sealed record VerifyRepository(ResourceId StorageId, string Prefix) : IWithStorageId;
+
+/// <summary>What a scrub found; <paramref name="Error"/> when it could not run (the storage unreachable), which verifies nothing.</summary>
+public sealed record VerificationReply(
+    string Prefix, DateTimeOffset FinishedAt, int ChunksChecked, int BackupFilesChecked, long BytesChecked,
+    IReadOnlyList<VerificationProblemInfo> Problems, string? Error) : IArchiverProtocolMember;
+
+/// <summary>One broken object: its key, what kind of damage (<c>Corrupt</c>, <c>BrokenLink</c>, <c>Missing</c>), and one line naming the windows it breaks.</summary>
+public sealed record VerificationProblemInfo(string Key, string Kind, string Message, IReadOnlyList<string> BrokenBackups);

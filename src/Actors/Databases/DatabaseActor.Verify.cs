@@ -1,0 +1,89 @@
+using System.Globalization;
+using Akka.Actor;
+using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Ports;
+using Archiver.Actors.Reporting;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
+
+namespace Archiver.Actors.Databases;
+
+/// <summary>
+/// The scheduled scrub of an archived database's repository (soon after the entity starts, then every
+/// <see cref="DatabaseSettings.VerificationInterval"/>), run by its storage's index. Its result is written where
+/// KubeStash keeps it: the incremental Snapshot's <c>status.verificationStatus</c> (<c>Verified</c> or
+/// <c>VerificationFailed</c>), <c>status.integrity</c>, and the <c>BackupVerified</c> condition, whose message names
+/// the broken object and the window it breaks.
+/// </summary>
+public sealed partial class DatabaseActor
+{
+    /// <summary>KubeStash's condition type and reasons for a verification (<c>TypeBackupVerified</c>).</summary>
+    public const string VerifiedCondition = "BackupVerified";
+    public const string VerifiedReason = "SuccessfullyVerifiedBackup";
+    public const string VerificationFailedReason = "FailedToVerifyBackup";
+
+    private void ArmVerification()
+    {
+        if (_state.Schedule is null)
+        {
+            Timers.Cancel("verify");
+            return;
+        }
+
+        if (!Timers.IsTimerActive("verify")) Timers.StartPeriodicTimer("verify", VerifyNow.Instance, _settings.FirstVerificationAfter, _settings.VerificationInterval);
+    }
+
+    private void OnVerifyNow()
+    {
+        if (_archiver is not { Spec: not null } archiver) return;
+        _storageIndexes.Tell(new VerifyRepository(ArchiverResources.StorageId(archiver), ArchiverResources.Directory(archiver, _state.Id)), Self);
+    }
+
+    private void OnVerified(VerificationReply reply)
+    {
+        // Could not run (the storage unreachable): that verifies nothing and breaks nothing; the next scrub tries again.
+        if (reply.Error is not null) return;
+        var status = reply.Problems.Count == 0 ? VerificationStatus.Verified : VerificationStatus.VerificationFailed;
+        var condition = VerificationCondition(reply);
+        var store = _store;
+        var snapshotId = new ResourceId(_state.Id.Namespace, ArchiverResources.SnapshotName(_state.Id));
+        QueueStatusWrite("verification status", () => store.UpdateStatusAsync<Snapshot>(snapshotId, snapshot =>
+        {
+            var before = snapshot.Status ?? new SnapshotStatus();
+            var conditions = StatusWrites.Carry(before.Conditions, [.. (before.Conditions ?? []).Where(c => c.Type != condition.Type), condition]);
+            var next = before with { VerificationStatus = status, Integrity = status == VerificationStatus.Verified, Conditions = conditions };
+            return StatusWrites.Same(before, next) ? null : snapshot with { Status = next };
+        }));
+    }
+
+    private Condition VerificationCondition(VerificationReply reply)
+    {
+        if (reply.Problems.Count == 0)
+        {
+            return new Condition
+            {
+                Type = VerifiedCondition,
+                Status = ConditionStatus.True,
+                Reason = VerifiedReason,
+                Message = string.Create(CultureInfo.InvariantCulture, $"verified {reply.ChunksChecked} oplog chunks and {reply.BackupFilesChecked} backup files ({reply.BytesChecked} bytes) at {reply.FinishedAt:O}"),
+                LastTransitionTime = Now,
+            };
+        }
+
+        var more = reply.Problems.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {reply.Problems.Count - 1} more broken objects)") : "";
+        return new Condition
+        {
+            Type = VerifiedCondition,
+            Status = ConditionStatus.False,
+            Reason = VerificationFailedReason,
+            Message = $"{reply.Problems[0].Kind}: {reply.Problems[0].Message}{more}",
+            LastTransitionTime = Now,
+        };
+    }
+
+    private sealed record VerifyNow : INoSerializationVerificationNeeded
+    {
+        public static readonly VerifyNow Instance = new();
+    }
+}

@@ -1,0 +1,62 @@
+using Archiver.Mongo.Backup;
+using Archiver.Mongo.Restore;
+using Archiver.Storage;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Xunit;
+
+namespace Archiver.Mongo.Tests;
+
+/// <summary>A restore checks the chunks it will replay before it applies any of them.</summary>
+public sealed class RestoreChunkCheckTests : IClassFixture<MongoTarget>
+{
+    private readonly MongoTarget _mongo;
+
+    public RestoreChunkCheckTests(MongoTarget mongo) => _mongo = mongo;
+
+    [Fact]
+    public async Task A_corrupt_middle_chunk_fails_the_restore_before_any_oplog_entry_is_applied()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("precheck");
+        var restored = source + "_r";
+        var start = await Oplog.NewestAsync(_mongo.Client);
+        OplogTimestamp middle;
+        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
+        {
+            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
+            await c.InsertOneAsync(new BsonDocument("_id", 0));
+            await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source }).RunAsync();
+
+            // Three stretches of writes, each archived before the next begins: three chunks (or more) after the backup.
+            await c.InsertOneAsync(new BsonDocument { { "_id", "before" }, { "pad", new string('b', 200) } });
+            await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+            await c.InsertOneAsync(new BsonDocument { { "_id", "middle" }, { "pad", new string('m', 200) } });
+            middle = await Oplog.NewestAsync(_mongo.Client);
+            await run.WaitArchivedAsync(middle);
+            await c.InsertOneAsync(new BsonDocument { { "_id", "after" }, { "pad", new string('a', 200) } });
+            await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+        }
+
+        var chunk = (await repository.CatalogAsync()).Timeline(1).Component("rs0").AllChunks().ToArray().Single(r => r.First <= middle && middle <= r.Last);
+        var key = repository.Layout.ChunkKey("rs0", 1, chunk);
+        var path = repository.PathOf(key);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[^10] ^= 0x5A;
+        await File.WriteAllBytesAsync(path, bytes);
+        var options = new RestoreOptions { IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored };
+
+        var failed = await Assert.ThrowsAsync<RestoreFailedException>(
+            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RestoreTarget.Latest));
+
+        // The entry archived before the broken chunk, which the replay would have applied first, is not there (the base
+        // load may have been stopped part way, as the check failed while it ran).
+        var documents = await _mongo.Client.GetDatabase(restored).GetCollection<BsonDocument>("c")
+            .Find(FilterDefinition<BsonDocument>.Empty).ToListAsync();
+        Assert.DoesNotContain(new BsonString("before"), documents.Select(d => d["_id"]));
+        Assert.Contains(key, failed.Message, StringComparison.Ordinal);
+        Assert.Contains("before any oplog entry was applied", failed.Message, StringComparison.Ordinal);
+        Assert.Equal("failed", Assert.Single(await RestoreMarker.ListAsync(_mongo.Client), m => m["_id"] == options.RestoreId)["state"].AsString);
+        await RestoreMarker.Markers(_mongo.Client).DeleteOneAsync(new BsonDocument("_id", options.RestoreId));
+    }
+}

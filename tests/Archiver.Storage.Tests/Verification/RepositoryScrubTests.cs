@@ -1,0 +1,172 @@
+using Archiver.Storage.Backends;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using Archiver.Storage.Oplog;
+using Archiver.Storage.Tests.Support;
+using Archiver.Storage.Verification;
+using ZstdSharp;
+
+namespace Archiver.Storage.Tests.Verification;
+
+/// <summary>A repository written by the real writers, then damaged the ways storage damages things, then scrubbed.</summary>
+public sealed class RepositoryScrubTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+    private readonly LocalFolderStore _store;
+    private readonly RepositoryLayout _layout = RepositoryLayout.ForDatabase("MongoDB", "shop", "orders");
+    private readonly List<OplogEntry> _entries = SampleOplog.Entries(1_000, 300, perSecond: 2);
+    private readonly List<ChunkDescriptor> _chunks = [];
+    private BackupManifest _backup = null!;
+
+    public RepositoryScrubTests() => _store = new LocalFolderStore(_folder.Path);
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task A_healthy_repository_is_verified_with_every_chunk_and_file_read()
+    {
+        await WriteRepositoryAsync();
+
+        var result = await ScrubAsync();
+
+        Assert.True(result.Verified, string.Join("\n", result.Problems.Select(p => p.Describe())));
+        Assert.Equal(_chunks.Count, result.ChunksChecked);
+        Assert.Equal(1, result.BackupFilesChecked);
+        Assert.Equal(_chunks.Sum(c => c.Range.SizeBytes) + _backup.TotalStoredBytes, result.BytesChecked);
+    }
+
+    [Fact]
+    public async Task A_flipped_byte_in_a_chunk_is_named_with_the_window_it_breaks_from_the_chunks_first_entry()
+    {
+        await WriteRepositoryAsync();
+        var broken = _chunks[3];
+        await FlipByteAsync(broken.Key, fromEnd: 10);
+
+        var result = await ScrubAsync();
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(broken.Key, problem.Key);
+        Assert.Equal(ScrubProblemKind.Corrupt, problem.Kind);
+        Assert.Contains("CRC-32C", problem.Reason, StringComparison.Ordinal);
+        var window = Assert.Single(problem.Breaks);
+        Assert.Equal(_backup.Id, window.Window.BackupId);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(broken.Range.FirstWallUnixMs), window.From);
+        Assert.Contains(broken.Key, problem.Describe(), StringComparison.Ordinal);
+        Assert.Contains(_backup.Id, problem.Describe(), StringComparison.Ordinal);
+        Assert.Equal(_chunks.Count, result.ChunksChecked);
+    }
+
+    [Fact]
+    public async Task A_chunk_whose_previous_entry_is_not_the_last_of_the_chunk_before_it_is_a_broken_link()
+    {
+        await WriteRepositoryAsync();
+        // Chunk 4 rewritten, validly encoded and named, but claiming an entry inside chunk 2 as the one before its first:
+        // the catalog still chains it (its previous is archived), yet it disagrees with chunk 3 about the oplog between.
+        var original = _chunks[4];
+        var previous = _entries[120].Ts;
+        var relinked = original with { Range = original.Range with { Previous = previous } };
+        using (var compressor = new Compressor(3))
+        {
+            var bytes = OplogChunkFormat.Encode("rs0", 1, previous, _entries[200..250], ChunkCodec.Zstd, compressor);
+            relinked = relinked with { Key = _layout.ChunkKey("rs0", 1, relinked.Range with { SizeBytes = bytes.Count }) };
+            await _store.DeleteAsync(original.Key);
+            await _store.PutBytesAsync(relinked.Key, bytes);
+        }
+
+        var result = await ScrubAsync();
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(relinked.Key, problem.Key);
+        Assert.Equal(ScrubProblemKind.BrokenLink, problem.Kind);
+        Assert.Contains(_chunks[3].Key, problem.Reason, StringComparison.Ordinal);
+        Assert.Equal(_backup.Id, Assert.Single(problem.Breaks).Window.BackupId);
+    }
+
+    [Fact]
+    public async Task An_altered_backup_file_is_named_and_breaks_its_backups_whole_window()
+    {
+        await WriteRepositoryAsync();
+        var file = _layout.BackupFileKey(_backup.Id, "all.bson");
+        await FlipByteAsync(file, fromEnd: 100);
+
+        var result = await ScrubAsync();
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(file, problem.Key);
+        Assert.Equal(ScrubProblemKind.Corrupt, problem.Kind);
+        var window = Assert.Single(problem.Breaks);
+        Assert.Equal(window.Window.From, window.From);
+        Assert.Equal(_backup.Id, window.Window.BackupId);
+    }
+
+    [Fact]
+    public async Task A_corrupt_duplicate_the_chain_skips_is_named_but_breaks_no_window()
+    {
+        await WriteRepositoryAsync();
+        // A resumed writer's overlapping chunk: the chain already holds its entries.
+        using (var resumed = new OplogChunkWriter(_store, _layout, "rs0", 1, _entries[59].Ts))
+        {
+            foreach (var entry in _entries[60..90])
+            {
+                resumed.Append(entry);
+            }
+
+            var duplicate = (await resumed.PublishAsync())!;
+            await FlipByteAsync(duplicate.Key, fromEnd: 5);
+
+            var result = await ScrubAsync();
+
+            var problem = Assert.Single(result.Problems);
+            Assert.Equal(duplicate.Key, problem.Key);
+            Assert.Empty(problem.Breaks);
+            Assert.Equal(_chunks.Count + 1, result.ChunksChecked);
+        }
+    }
+
+    [Fact]
+    public async Task A_chunk_deleted_after_the_listing_counts_as_vanished_not_as_a_problem()
+    {
+        await WriteRepositoryAsync();
+        var catalog = await RepositoryCatalog.LoadAsync(_store, _layout);
+        await _store.DeleteAsync(_chunks[^1].Key);
+
+        var result = await new RepositoryScrub(_store, catalog).RunAsync();
+
+        Assert.True(result.Verified);
+        Assert.Equal(1, result.Vanished);
+    }
+
+    private async Task<ScrubResult> ScrubAsync() =>
+        await new RepositoryScrub(_store, await RepositoryCatalog.LoadAsync(_store, _layout)).RunAsync();
+
+    /// <summary>Six chunks of 50 entries and a backup consistent inside the first, written as the archiver and a backup do.</summary>
+    private async Task WriteRepositoryAsync()
+    {
+        using (var writer = new OplogChunkWriter(_store, _layout, "rs0", 1, OplogTimestamp.Zero))
+        {
+            foreach (var batch in _entries.Chunk(50))
+            {
+                foreach (var entry in batch)
+                {
+                    writer.Append(entry);
+                }
+
+                _chunks.Add((await writer.PublishAsync())!);
+            }
+        }
+
+        var data = new byte[4_000];
+        new Random(7).NextBytes(data);
+        var backup = new FullBackupWriter(_store, _layout, new BackupStart("mongodump", ["rs0"], 1, DateTimeOffset.UnixEpoch));
+        await backup.AddFileAsync("all.bson", "rs0", new MemoryStream(data));
+        _backup = await backup.CompleteAsync(_entries[20].Ts, _entries[20].WallUnixMs, DateTimeOffset.UnixEpoch);
+    }
+
+    private async Task FlipByteAsync(string key, int fromEnd)
+    {
+        var bytes = await _store.GetBytesAsync(key);
+        bytes[^fromEnd] ^= 0x40;
+        await _store.PutBytesAsync(key, bytes);
+    }
+}
