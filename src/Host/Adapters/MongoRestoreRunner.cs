@@ -10,11 +10,15 @@ namespace Archiver.Host.Adapters;
 /// Runs a planned restore with the data plane's executor into the target database's replica set. The target owns
 /// every database it restores (they must not exist yet). The annotation <c>archiver.kubedb.com/restore-databases</c>
 /// (<c>shop=shop_copy,crm</c>) restores only the listed source databases, under new names where given, like
-/// mongorestore's <c>--nsFrom/--nsTo</c>: the way to restore next to live data in one replica set.
+/// mongorestore's <c>--nsFrom/--nsTo</c>: the way to restore next to live data in one replica set. The users and roles
+/// defined on the restored databases come along (mapped likewise) unless <c>archiver.kubedb.com/restore-users-and-roles</c>
+/// is <c>"false"</c>.
 /// </summary>
 public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnections connections, Actors.Ports.IResourceStore resources) : IRestoreRunner
 {
     public const string RestoreDatabasesAnnotation = "archiver.kubedb.com/restore-databases";
+
+    public const string RestoreUsersAndRolesAnnotation = "archiver.kubedb.com/restore-users-and-roles";
 
     public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
     {
@@ -33,7 +37,11 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         }
 
         var store = await stores.OpenAsync(job.Storage, cancellation);
-        var options = new RestoreOptions { RestoreId = restoreId };
+        var options = new RestoreOptions
+        {
+            RestoreId = restoreId,
+            RestoreUsersAndRoles = target.Metadata.Annotations?.TryGetValue(RestoreUsersAndRolesAnnotation, out var users) != true || !users!.Equals("false", StringComparison.OrdinalIgnoreCase),
+        };
         if (target.Metadata.Annotations?.TryGetValue(RestoreDatabasesAnnotation, out var mapping) == true && mapping.Length > 0)
         {
             var map = ParseDatabaseMap(mapping);

@@ -178,6 +178,7 @@ public static class NodeApi
         var annotations = new Dictionary<string, string>();
         if (body.ConnectionSecret is { Length: > 0 } secret) annotations[MongoConnections.ConnectionSecretAnnotation] = secret;
         if (body.Databases is { Length: > 0 } map) annotations[MongoRestoreRunner.RestoreDatabasesAnnotation] = map;
+        if (body.NoUsersAndRoles) annotations[MongoRestoreRunner.RestoreUsersAndRolesAnnotation] = "false";
         var target = new MongoDBResource
         {
             ApiVersion = MongoDBResource.ApiVersionName,
