@@ -23,7 +23,13 @@ internal sealed partial class ReplicaSetState
         Options = options;
         Clock = new OpTimeClock(options.Time);
         Oplog = new OplogCollection(options.OplogSizeBytes);
-        Users = new UserDirectory(options.Users);
+        Users = new UserDirectory(options.Users, (database, user) =>
+        {
+            lock (Sync)
+            {
+                return AuthzCatalog.User(this, database, user)?.DeepClone().AsBsonDocument;
+            }
+        });
         MemberUp = new bool[options.Members];
         lock (Sync)
         {

@@ -45,7 +45,7 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         }
 
         var store = await stores.OpenAsync(job.Storage, cancellation);
-        var options = new RestoreOptions { RestoreId = restoreId };
+        var options = new RestoreOptions { RestoreId = restoreId, RestoreUsersAndRoles = settings.UsersAndRoles };
         if (settings.Databases is { Count: > 0 } mappings)
         {
             var map = mappings.ToDictionary(m => m.Source, m => m.Target, StringComparer.Ordinal);

@@ -22,6 +22,7 @@ public sealed record BackupResponse(string Database, string RunId);
 /// <summary>A restore into a new MongoDB resource <paramref name="Into"/> (<c>namespace/name</c>).</summary>
 /// <param name="ConnectionSecret">The secret (in the new database's namespace) whose <c>uri</c> reaches its replica set.</param>
 /// <param name="Databases">Restore only these source databases, renamed where given (<c>shop=shop_copy,crm</c>).</param>
-public sealed record RestoreRequest(string At, string Into, string? ConnectionSecret, string? Databases);
+/// <param name="NoUsersAndRoles">Leave out the users and roles defined on the restored databases (restored by default).</param>
+public sealed record RestoreRequest(string At, string Into, string? ConnectionSecret, string? Databases, bool NoUsersAndRoles = false);
 
 public sealed record RestoreResponse(string Source, string Into, DateTimeOffset Target, string Storage, string Prefix);

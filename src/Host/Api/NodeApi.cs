@@ -179,6 +179,7 @@ public static class NodeApi
         var annotations = new Dictionary<string, string>();
         if (body.ConnectionSecret is { Length: > 0 } secret) annotations[RestoreSettings.ConnectionSecretAnnotation] = secret;
         if (body.Databases is { Length: > 0 } map) annotations[RestoreSettings.DatabasesAnnotation] = map;
+        if (body.NoUsersAndRoles) annotations[RestoreSettings.UsersAndRolesAnnotation] = "false";
         var target = new MongoDBResource
         {
             ApiVersion = MongoDBResource.ApiVersionName,

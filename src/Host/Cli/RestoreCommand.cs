@@ -15,6 +15,7 @@ public static class RestoreCommand
         var into = new Option<string>("--into") { Description = "The new MongoDB resource, NAMESPACE/NAME; it must not exist.", Required = true };
         var secret = new Option<string?>("--connection-secret") { Description = "Secret (in the new database's namespace) whose 'uri' reaches the replica set to restore into." };
         var databases = new Option<string?>("--databases") { Description = "Restore only these source databases, renamed where given: shop=shop_copy,crm." };
+        var noUsers = new Option<bool>("--no-users-and-roles") { Description = "Leave out the users and roles defined on the restored databases (by default they are restored, renamed with their databases)." };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once the restore is requested." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the restore to finish.", DefaultValueFactory = _ => 6 * 3600 };
         var ns = CommandRunner.NamespaceOption();
@@ -30,7 +31,7 @@ public static class RestoreCommand
               archiver restore demo/mg-rs --at 2026-11-25T17:00:00.123456Z --into demo/mg-rs-copy --connection-secret mg-rs-copy
             """)
         {
-            database, at, into, secret, databases, noWait, timeout, ns, node, token,
+            database, at, into, secret, databases, noUsers, noWait, timeout, ns, node, token,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("restore", error, async () =>
         {
@@ -38,7 +39,7 @@ public static class RestoreCommand
             var target = CommandRunner.ParseId(parse.GetValue(into)!, parse.GetValue(ns)!, "--into");
             using var client = NodeClient.From(parse, node, token);
             var plan = await PlanCommand.FetchAsync(client, id, parse.GetValue(at)!, cancellation);
-            var request = new RestoreRequest(parse.GetValue(at)!, target.ToString(), parse.GetValue(secret), parse.GetValue(databases));
+            var request = new RestoreRequest(parse.GetValue(at)!, target.ToString(), parse.GetValue(secret), parse.GetValue(databases), parse.GetValue(noUsers));
             var started = await client.PostAsync<RestoreResponse>($"api/v1/databases/{CommandRunner.Path(id)}/restore", request, cancellation);
             await output.WriteLineAsync($"restoring {started.Source} to {started.Target:yyyy-MM-dd'T'HH:mm:ss.ffffffK} into {started.Into}: base backup {plan.Plan!.BaseBackupId}, {plan.Plan.Chunks} oplog chunk(s), {PlanCommand.Bytes(plan.Plan.BytesToRead)}");
             if (parse.GetValue(noWait)) return ExitCodes.Ok;

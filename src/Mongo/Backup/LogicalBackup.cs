@@ -30,6 +30,11 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
                 collections.Select((c, i) => (c.Db, c.Info, Index: i)),
                 new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
                 async (c, token) => await DumpCollectionAsync(writer, c.Db, c.Info, c.Index, token));
+            if (options.UsersAndRoles)
+            {
+                await UsersAndRolesDump.WriteAsync(client, writer, options, collections.Count, cancellationToken);
+            }
+
             var (t1, wall1) = await NewestEntryAsync(cancellationToken);
             await WaitForMajorityAsync(t1, cancellationToken);
             return await writer.CompleteAsync(t0, t1, wall1, options.Time.GetUtcNow(), cancellationToken);

@@ -16,6 +16,12 @@ public sealed record LogicalBackupOptions
     /// <summary>Databases to dump (default: all but <c>local</c>); <c>local</c> is never dumped.</summary>
     public Func<string, bool> IncludeDatabase { get; init; } = _ => true;
 
+    /// <summary>
+    /// Dump the users and roles defined on the included databases too (<see cref="UsersAndRolesDump"/>), as
+    /// <c>mongodump --dumpDbUsersAndRoles</c>; on by default.
+    /// </summary>
+    public bool UsersAndRoles { get; init; } = true;
+
     /// <summary>How long to wait for T1 to be majority-committed (a restore can only replay what the archiver took).</summary>
     public TimeSpan MajorityWait { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -8,10 +8,14 @@ namespace Archiver.Mongo.Restore;
 /// <c>config.system.sessions</c>, <c>config.transactions</c> and other <c>config.system.*</c> (MongoDB owns
 /// them), time-series collections (their <c>system.buckets.*</c> collection and the view over it, counted as
 /// <c>db.name (time-series)</c>: a logical backup does not hold them, so their later writes have nowhere to go),
-/// and databases the options exclude.
+/// and databases the options exclude. The users and roles in <c>admin.system.users</c> and <c>admin.system.roles</c> are
+/// skipped here too: their inserts, updates and deletes are written by <see cref="UsersAndRolesRules"/>' own path, and the
+/// collections' <c>create</c> and index builds never replayed (the restore makes the collection when it first needs it).
 /// </summary>
-internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<string, string> mapDatabase)
+internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<string, string> mapDatabase, bool usersAndRoles = true)
 {
+    public UsersAndRolesRules UsersAndRoles { get; } = new(usersAndRoles, includeDatabase, mapDatabase);
+
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 
     // "db.name" of the time-series collections met (in the backup or the replay): a later change or drop of their view
@@ -26,6 +30,7 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
         || database == RestoreMarker.Database
         || (database == LineageRecord.Database && collection == LineageRecord.Collection)
         || (collection is not null && collection.StartsWith(BucketsPrefix, StringComparison.Ordinal))
+        || (collection is not null && UsersAndRolesRules.IsNamespace($"{database}.{collection}"))
         || (database == "config" && collection is not null
             && (collection is "system.sessions" or "transactions" or "image_collection" || collection.StartsWith("system.", StringComparison.Ordinal)));
 
@@ -72,7 +77,7 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     }
 
     // Collections are loaded several at once: every count goes through the one lock.
-    private void Count(string key)
+    public void Count(string key)
     {
         lock (Skipped)
         {

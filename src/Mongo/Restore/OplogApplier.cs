@@ -202,6 +202,9 @@ internal sealed partial class OplogApplier(
     {
         switch (op.GetValue("op", string.Empty).AsString)
         {
+            case "i" or "u" or "d" when UsersAndRolesRules.IsNamespace(op.GetValue("ns", string.Empty).AsString):
+                await ApplyUsersAndRolesOpAsync(op, cancellationToken);
+                break;
             case "i" or "u" or "d" when op.GetValue("ns", string.Empty).AsString.EndsWith(ViewsSuffix, StringComparison.Ordinal):
                 await ApplyViewOpAsync(op, tolerant, cancellationToken);
                 break;

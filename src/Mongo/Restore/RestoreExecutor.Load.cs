@@ -42,6 +42,13 @@ public sealed partial class RestoreExecutor
 
                 await using var stream = await reader.OpenFileAsync(backup, file.Name, token);
                 var header = await ReadDocumentAsync(stream, token) ?? throw new InvalidDataException($"Backup file {file.Name} has no header.");
+                if (header.GetValue("type", "collection").AsString is UsersAndRolesDump.UsersType or UsersAndRolesDump.RolesType)
+                {
+                    await LoadUsersAndRolesAsync(file.Name, header, stream, rules, token);
+                    tracker.AddBytes(file.StoredSize);
+                    return;
+                }
+
                 var db = header["db"].AsString;
                 var name = header["collection"].AsString;
                 if (rules.SkipCollection(db, name))

@@ -53,7 +53,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
         try
         {
-            var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase);
+            var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase, _options.RestoreUsersAndRoles);
             // A database restored from another one's history may start from a backup stored under that one's prefix.
             var collections = await LoadCheckingChunksAsync(
                 stop => LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, stop), work, cancellationToken);
@@ -85,6 +85,8 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
                 TransactionsApplied = replay.TransactionsApplied,
                 TransactionsNotCommittedAtTarget = replay.OpenTransactions,
                 Skipped = rules.Skipped,
+                UsersRestored = rules.UsersAndRoles.Users,
+                RolesRestored = rules.UsersAndRoles.Roles,
                 Duration = clock.Elapsed,
                 Resumed = marker is not null,
             };

@@ -36,6 +36,12 @@ public sealed record RestoreOptions
     /// </summary>
     public bool RecordLineage { get; init; } = true;
 
+    /// <summary>
+    /// Restore the users and roles defined on the restored databases (from the backup, then their changes in the oplog),
+    /// with the database mapping applied; off: none is written, and the report counts them as skipped.
+    /// </summary>
+    public bool RestoreUsersAndRoles { get; init; } = true;
+
     /// <summary>Identifies this restore's marker document in <c>archiver_restore.incomplete</c>.</summary>
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 

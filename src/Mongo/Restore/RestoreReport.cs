@@ -31,8 +31,15 @@ public sealed record RestoreReport
     /// <summary>Transactions begun at or before the target whose commit came after it: applied not at all.</summary>
     public long TransactionsNotCommittedAtTarget { get; init; }
 
+    /// <summary>The users written, by restored name (<c>db.user</c>; never more of them), less those the replay dropped.</summary>
+    public IReadOnlyList<string> UsersRestored { get; init; } = [];
+
+    /// <summary>The roles written, by restored name (<c>db.role</c>), less those the replay dropped.</summary>
+    public IReadOnlyList<string> RolesRestored { get; init; } = [];
+
     /// <summary>
-    /// Entries skipped by namespace (<c>local</c>, <c>config.system.sessions</c>, <c>config.transactions</c>, excluded
+    /// Entries skipped by namespace (<c>local</c>, <c>config.system.sessions</c>, <c>config.transactions</c>, users and roles not restored
+    /// (<c>admin.system.users</c>, <c>admin.system.roles</c>: entries and backed-up documents), excluded
     /// databases, time-series collections: <c>db.system.buckets.name</c> and <c>db.name (time-series)</c>), with counts.
     /// </summary>
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();

@@ -31,6 +31,9 @@ internal sealed class ScramConversation
 
     public string User { get; }
 
+    /// <summary>The database the user is defined on (the client's <c>authSource</c>).</summary>
+    public required string Database { get; init; }
+
     public string ServerFirst { get; }
 
     /// <summary>Whether the client asked to skip the last, empty round (drivers send <c>options.skipEmptyExchange</c>).</summary>
@@ -39,7 +42,7 @@ internal sealed class ScramConversation
     /// <summary>True once the client's proof was checked: what is left is at most the empty round.</summary>
     public bool Proven { get; private set; }
 
-    public static ScramConversation Start(string mechanismName, byte[] clientFirst, UserDirectory users, bool skipEmptyExchange)
+    public static ScramConversation Start(string mechanismName, string database, byte[] clientFirst, UserDirectory users, bool skipEmptyExchange)
     {
         var mechanism = ScramMechanism.Named(mechanismName)
             ?? throw new CommandError(ErrorCode.MechanismUnavailable, $"Received authentication for mechanism {mechanismName} which is not enabled");
@@ -59,9 +62,9 @@ internal sealed class ScramConversation
 
         var user = escaped.Replace("=2C", ",", StringComparison.Ordinal).Replace("=3D", "=", StringComparison.Ordinal);
         // An unknown user fails as a wrong password does, without saying which (mongod's "Authentication failed.").
-        var keys = users.Keys(user, mechanism) ?? throw Failed();
+        var keys = users.Keys(database, user, mechanism) ?? throw Failed();
         var nonce = clientNonce + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
-        return new ScramConversation(mechanism, user, keys, bare, nonce, skipEmptyExchange);
+        return new ScramConversation(mechanism, user, keys, bare, nonce, skipEmptyExchange) { Database = database };
     }
 
     /// <summary>Checks the client's proof; returns the server-final message proving the server knows the password too.</summary>

@@ -5,7 +5,7 @@ namespace Archiver.Emulators.MongoDb.Commands;
 
 /// <summary>
 /// <c>saslStart</c>, <c>saslContinue</c> and <c>logout</c>: SCRAM-SHA-1 and SCRAM-SHA-256 against the users of
-/// <see cref="MongoEmulatorOptions.Users"/>, authenticating the connection (as mongod does), in the shape of mongod's
+/// <see cref="MongoEmulatorOptions.Users"/> and of <c>admin.system.users</c> (on the database the user is defined on), authenticating the connection (as mongod does), in the shape of mongod's
 /// replies (<c>conversationId</c>, <c>done</c>, <c>payload</c>). One conversation per connection at a time.
 /// </summary>
 internal static class AuthCommands
@@ -35,10 +35,9 @@ internal static class AuthCommands
     {
         var connection = context.Connection!;
         connection.Conversation = null;
-        if (context.Database != "admin") throw ScramConversation.Failed();
         var mechanism = context.Command.GetValue("mechanism", "").AsString;
         var skip = context.DocumentOrNull("options") is { } options && options.GetValue("skipEmptyExchange", false).ToBoolean();
-        var conversation = ScramConversation.Start(mechanism, Payload(context), context.State.Users, skip);
+        var conversation = ScramConversation.Start(mechanism, context.Database, Payload(context), context.State.Users, skip);
         connection.Conversation = conversation;
         return Reply(done: false, conversation.ServerFirst);
     }
@@ -58,6 +57,7 @@ internal static class AuthCommands
         {
             var serverFinal = conversation.Finish(Payload(context));
             connection.User = conversation.User;
+            connection.UserDatabase = conversation.Database;
             if (conversation.SkipEmptyExchange) connection.Conversation = null;
             return Reply(done: conversation.SkipEmptyExchange, serverFinal);
         }

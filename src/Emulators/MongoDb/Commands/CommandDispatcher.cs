@@ -36,6 +36,8 @@ internal sealed class CommandDispatcher
         ReplicationCommands.Register(this);
         DbHashCommand.Register(this);
         AuthCommands.Register(this);
+        UserCommands.Register(this);
+        RoleCommands.Register(this);
     }
 
     public void Add(string name, CommandHandler handler) => _handlers.Add(name, handler);
@@ -87,7 +89,7 @@ internal sealed class CommandDispatcher
             throw new CommandError(ErrorCode.Unauthorized, $"command {context.Name} requires authentication");
         }
 
-        var isWrite = Writes.Contains(context.Name);
+        var isWrite = Writes.Contains(context.Name) || UserCommands.Writes.Contains(context.Name);
         if (isWrite && !state.IsPrimary(context.Member))
         {
             throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");

@@ -87,11 +87,12 @@ internal static class HandshakeCommands
                 reply.Add("helloOk", true);
             }
 
-            // A driver with credentials asks which mechanisms its user has ("admin.root") and picks SCRAM-SHA-256 if listed.
+            // A driver with credentials asks which mechanisms its user has ("db.user") and picks SCRAM-SHA-256 if listed.
             if (context.Command.TryGetValue("saslSupportedMechs", out var asked) && asked is BsonString { Value: var qualified }
-                && qualified.StartsWith("admin.", StringComparison.Ordinal) && state.Users.Exists(qualified["admin.".Length..]))
+                && qualified.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot
+                && state.Users.Mechanisms(qualified[..dot], qualified[(dot + 1)..]) is { } mechanisms)
             {
-                reply.Add("saslSupportedMechs", new BsonArray { "SCRAM-SHA-1", "SCRAM-SHA-256" });
+                reply.Add("saslSupportedMechs", new BsonArray(mechanisms));
             }
 
             reply.Add("ok", 1.0);
@@ -107,7 +108,7 @@ internal static class HandshakeCommands
             {
                 "authInfo", new BsonDocument
                 {
-                    { "authenticatedUsers", user is null ? new BsonArray() : new BsonArray { new BsonDocument { { "user", user }, { "db", "admin" } } } },
+                    { "authenticatedUsers", user is null ? new BsonArray() : new BsonArray { new BsonDocument { { "user", user }, { "db", context.Connection!.UserDatabase } } } },
                     { "authenticatedUserRoles", user is null ? new BsonArray() : new BsonArray { new BsonDocument { { "role", "root" }, { "db", "admin" } } } },
                 }
             },

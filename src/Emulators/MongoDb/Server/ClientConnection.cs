@@ -10,5 +10,8 @@ internal sealed class ClientConnection(long id)
     /// <summary>The user authenticated on this connection (mongod authenticates connections, not sessions), or null.</summary>
     public string? User { get; set; }
 
+    /// <summary>The database <see cref="User"/> is defined on.</summary>
+    public string UserDatabase { get; set; } = "admin";
+
     public ScramConversation? Conversation { get; set; }
 }

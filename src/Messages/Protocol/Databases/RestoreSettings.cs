@@ -7,13 +7,17 @@ namespace Archiver.Messages.Protocol.Databases;
 /// </summary>
 /// <param name="Databases">Which source databases, under which names; null or empty restores every database under its own name.</param>
 /// <param name="ConnectionSecret">The secret (its <c>uri</c> key) to connect with instead of KubeDB's auth secret.</param>
-public sealed record RestoreSettings(IReadOnlyList<DatabaseMapping>? Databases, string? ConnectionSecret)
+/// <param name="UsersAndRoles">Whether the users and roles defined on the restored databases come along (mapped likewise).</param>
+public sealed record RestoreSettings(IReadOnlyList<DatabaseMapping>? Databases, string? ConnectionSecret, bool UsersAndRoles = true)
 {
     /// <summary><c>shop=shop_copy,crm</c>: restore only these source databases, under new names where given (as mongorestore's <c>--nsFrom/--nsTo</c>).</summary>
     public const string DatabasesAnnotation = "archiver.kubedb.com/restore-databases";
 
     /// <summary>A secret whose <c>uri</c> key is the connection string to use.</summary>
     public const string ConnectionSecretAnnotation = "archiver.kubedb.com/connection-secret";
+
+    /// <summary><c>"false"</c> leaves the users and roles of the restored databases out; <c>"true"</c> (the default) brings them.</summary>
+    public const string UsersAndRolesAnnotation = "archiver.kubedb.com/restore-users-and-roles";
 
     public static RestoreSettings Default { get; } = new(null, null);
 
@@ -35,7 +39,13 @@ public sealed record RestoreSettings(IReadOnlyList<DatabaseMapping>? Databases, 
         }
 
         var secret = annotations.TryGetValue(ConnectionSecretAnnotation, out var name) && !string.IsNullOrWhiteSpace(name) ? name : null;
-        return (new RestoreSettings(databases, secret), null);
+        var users = true;
+        if (annotations.TryGetValue(UsersAndRolesAnnotation, out var flag) && !bool.TryParse(flag, out users))
+        {
+            return (null, $"{UsersAndRolesAnnotation}: must be \"true\" or \"false\", not \"{flag}\"");
+        }
+
+        return (new RestoreSettings(databases, secret, users), null);
     }
 
     /// <summary><c>a=b,c</c> → {a→b, c→c}; names are checked so a typo fails before anything is written.</summary>
