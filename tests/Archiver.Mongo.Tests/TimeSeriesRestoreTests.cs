@@ -99,6 +99,51 @@ public sealed class TimeSeriesRestoreTests : IClassFixture<MongoTarget>
         Assert.Equal(10, (await TimeSeries.MeasurementsAsync(client, restored, "weather")).Count);
     }
 
+    [Fact]
+    public async Task Bucket_writes_during_the_backup_replay_over_the_dumped_buckets_to_the_source_state()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("tslive");
+        await using var run = await StartArchiverAsync(repository);
+        var client = _mongo.Client;
+        await TimeSeries.CreateAsync(client, source, "weather");
+        var orders = client.GetDatabase(source).GetCollection<BsonDocument>("orders");
+        await orders.InsertManyAsync(Enumerable.Range(0, 3000).Select(i => new BsonDocument("_id", i)));
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                await TimeSeries.InsertAsync(client, source, "weather", n, $"s{n % 3}");
+                if (n % 4 == 0)
+                {
+                    // Buckets made and dropped while the dump runs: their creates, writes and drops are replayed too.
+                    await TimeSeries.CreateAsync(client, source, $"side{n}");
+                    await TimeSeries.InsertAsync(client, source, $"side{n}", n);
+                    await TimeSeries.DropAsync(client, source, $"side{n - 4}");
+                }
+            }
+        });
+
+        var manifest = await new LogicalBackup(client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source, BatchSize = 100 }).RunAsync();
+        await Task.Delay(200);
+        await stop.CancelAsync();
+        await writer;
+        await run.WaitArchivedAsync(await Oplog.NewestAsync(client));
+
+        var restored = source + "_r";
+        var report = await RestoreAsync(repository, source, restored, RestoreTarget.Latest);
+
+        Assert.True(manifest.ReplayFrom < manifest.ConsistentAt, "writes went on between T0 and T1");
+        Assert.Equal(await BucketsAsync(source), await BucketsAsync(restored));
+        Assert.Equal(await TimeSeries.MeasurementsAsync(client, source, "weather"), await TimeSeries.MeasurementsAsync(client, restored, "weather"));
+        Assert.Equal(await NamesAsync(source), await NamesAsync(restored));
+        Assert.DoesNotContain(report.Skipped.Keys, k => k.StartsWith(source, StringComparison.Ordinal));
+    }
+
+    private async Task<List<string>> NamesAsync(string database) =>
+        [.. (await (await _mongo.Client.GetDatabase(database).ListCollectionsAsync()).ToListAsync()).Select(c => $"{c["name"]}:{c["type"]}").Order(StringComparer.Ordinal)];
+
     private async Task<List<string>> BucketsAsync(string database) =>
         [.. (await _mongo.Client.GetDatabase(database).GetCollection<BsonDocument>("system.buckets.weather").Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Select(b => b.ToJson())];
 
