@@ -97,6 +97,8 @@ public sealed class TimeSeriesRestoreTests : IClassFixture<MongoTarget>
 
         Assert.Equal(await BucketsAsync(source), await BucketsAsync(restored));
         Assert.Equal(10, (await TimeSeries.MeasurementsAsync(client, restored, "weather")).Count);
+        // Read as an application would (listCollections, find on the collection, listIndexes), it is the source's.
+        Assert.Equal((await DatabaseContents.ReadAsync(client, source)).Describe(), (await DatabaseContents.ReadAsync(client, restored)).Describe());
     }
 
     [Fact]
