@@ -42,9 +42,9 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
             var restored = Assert.Single(status.Conditions!);
             Assert.Equal(ConditionStatus.True, restored.Status);
             // What the restore left out is said where users look, not only in the journal.
-            Assert.Equal("from backup 20301231-backup; left out (not restorable, or MongoDB's own): shop.metrics (time-series): 2, config.system.sessions: 4", restored.Message);
+            Assert.Equal("from backup 20301231-backup; left out (not restorable, or MongoDB's own): admin.system.users: 2, config.system.sessions: 4", restored.Message);
         });
-        Assert.Equal(["config.system.sessions: 4", "shop.metrics (time-series): 2"], state.Restore.LeftOut);
+        Assert.Equal(["config.system.sessions: 4", "admin.system.users: 2"], state.Restore.LeftOut);
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
             progress.Report(new RestoreProgressReport(10, 100, 1024, 4096));
             if (Gate is { } gate) await gate.Task.WaitAsync(cancellation);
             if (Failure is { } failure) throw failure;
-            return new RestoreOutcome("20301231-backup", 100, ["config.system.sessions: 4", "shop.metrics (time-series): 2"]);
+            return new RestoreOutcome("20301231-backup", 100, ["config.system.sessions: 4", "admin.system.users: 2"]);
         }
     }
 }

@@ -92,41 +92,6 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
     }
 
     [Fact]
-    public async Task A_time_series_collection_is_left_out_and_reported_and_the_rest_restores()
-    {
-        using var repository = new TestRepository();
-        var source = MongoTarget.NewDatabaseName("tseries");
-        await using var run = await StartArchiverAsync(repository);
-        var db = _mongo.Client.GetDatabase(source);
-        var orders = db.GetCollection<BsonDocument>("orders");
-        await orders.InsertOneAsync(new BsonDocument("_id", 1));
-        await TimeSeries.CreateAsync(_mongo.Client, source, "weather");
-        await TimeSeries.InsertAsync(_mongo.Client, source, "weather", 1);
-        await TimeSeries.CreateAsync(_mongo.Client, source, "quiet");
-        await TimeSeries.CreateAsync(_mongo.Client, source, "dropped");
-        await BackupAsync(repository, source);
-        // Writes into the time-series collection after the backup: its buckets were never dumped.
-        await TimeSeries.InsertAsync(_mongo.Client, source, "weather", 2);
-        await TimeSeries.CreateAsync(_mongo.Client, source, "later");
-        await TimeSeries.DropAsync(_mongo.Client, source, "dropped");
-        await orders.InsertOneAsync(new BsonDocument("_id", 2));
-        await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
-
-        var restored = source + "_r";
-        var report = await RestoreAsync(repository, source, restored, RecoveryTarget.Latest);
-
-        var listed = await (await _mongo.Client.GetDatabase(restored).ListCollectionsAsync()).ToListAsync();
-        // Not even an empty system.views: the dropped collection's view had nothing to remove on the target.
-        Assert.Equal(["orders"], listed.Select(c => c["name"].AsString));
-        Assert.Equal([1L, 2L], (await orders.Database.Client.GetDatabase(restored).GetCollection<BsonDocument>("orders").Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Select(d => d["_id"].ToInt64()));
-        Assert.Contains($"{source}.system.buckets.weather", report.Skipped.Keys);
-        Assert.Contains($"{source}.later (time-series)", report.Skipped.Keys);
-        // Reported from the backup's record even with no write after it.
-        Assert.Contains($"{source}.quiet (time-series)", report.Skipped.Keys);
-        Assert.Contains($"{source}.dropped (time-series)", report.Skipped.Keys);
-    }
-
-    [Fact]
     public async Task A_backup_taken_while_writes_go_on_is_consistent_once_the_oplog_between_T0_and_T1_is_replayed()
     {
         using var repository = new TestRepository();

@@ -1,6 +1,7 @@
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
 using Archiver.Storage;
+using Archiver.Storage.Catalog;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Xunit;
@@ -47,7 +48,7 @@ public sealed class RestoreChunkCheckTests : IClassFixture<MongoTarget>
         var options = new RestoreOptions { IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored };
 
         var failed = await Assert.ThrowsAsync<RestoreFailedException>(
-            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RestoreTarget.Latest));
+            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RecoveryTarget.Latest));
 
         // The entry archived before the broken chunk, which the replay would have applied first, is not there (the base
         // load may have been stopped part way, as the check failed while it ran).

@@ -4,73 +4,52 @@ using MongoDB.Driver;
 namespace Archiver.Mongo.Tests;
 
 /// <summary>
-/// Time-series collections: real ones on a real server; on the emulator (which has none), the entries MongoDB 5.0-7.0
-/// logs for them, written through applyOps: the buckets collection's create, the view over it in system.views (made
-/// the first time), and bucket inserts.
+/// Time-series collections made and written as an application does (<c>create</c> with <c>timeseries</c>, inserts
+/// into the collection), on the emulator and on a real server alike, and read back as measurements.
 /// </summary>
 internal static class TimeSeries
 {
-    public static async Task CreateAsync(IMongoClient client, string database, string name)
+    public const string TimeField = "at";
+    public const string MetaField = "sensor";
+
+    public static Task CreateAsync(IMongoClient client, string database, string name, string granularity = "seconds", long? expireAfterSeconds = null) =>
+        client.GetDatabase(database).CreateCollectionAsync(name, new CreateCollectionOptions
+        {
+            TimeSeriesOptions = new TimeSeriesOptions(TimeField, MetaField, granularity == "minutes" ? TimeSeriesGranularity.Minutes : TimeSeriesGranularity.Seconds),
+            ExpireAfter = expireAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+        });
+
+    /// <summary>Inserts one measurement <c>{at, sensor, v}</c> and returns it as stored (with its <c>_id</c>).</summary>
+    public static async Task<BsonDocument> InsertAsync(IMongoClient client, string database, string name, int value, string sensor = "s1", DateTime? at = null)
     {
-        if (MongoTarget.RealServerUri is not null)
+        var measurement = new BsonDocument
         {
-            await client.GetDatabase(database).CreateCollectionAsync(name, new CreateCollectionOptions { TimeSeriesOptions = new TimeSeriesOptions("at") });
-            return;
-        }
-
-        var options = new BsonDocument { { "timeField", "at" }, { "granularity", "seconds" }, { "bucketMaxSpanSeconds", 3600 } };
-        await ApplyAsync(client, new BsonDocument
-        {
-            { "op", "c" },
-            { "ns", $"{database}.$cmd" },
-            { "o", new BsonDocument { { "create", $"system.buckets.{name}" }, { "clusteredIndex", true }, { "timeseries", options } } },
-        });
-        try
-        {
-            // The first view of a database makes its system.views.
-            await ApplyAsync(client, new BsonDocument { { "op", "c" }, { "ns", $"{database}.$cmd" }, { "o", new BsonDocument("create", "system.views") } });
-        }
-        catch (MongoCommandException e) when (e.Code == 48)
-        {
-            // There already.
-        }
-
-        await ApplyAsync(client, new BsonDocument
-        {
-            { "op", "i" },
-            { "ns", $"{database}.system.views" },
-            { "o", new BsonDocument { { "_id", $"{database}.{name}" }, { "viewOn", $"system.buckets.{name}" }, { "pipeline", new BsonArray { new BsonDocument("$_internalUnpackBucket", options) } } } },
-        });
+            { "_id", ObjectId.GenerateNewId() },
+            { TimeField, new BsonDateTime(at ?? DateTime.UtcNow) },
+            { MetaField, sensor },
+            { "v", value },
+        };
+        await client.GetDatabase(database).GetCollection<BsonDocument>(name).InsertOneAsync(measurement);
+        return measurement;
     }
 
-    public static async Task InsertAsync(IMongoClient client, string database, string name, int value)
-    {
-        if (MongoTarget.RealServerUri is not null)
-        {
-            await client.GetDatabase(database).GetCollection<BsonDocument>(name).InsertOneAsync(new BsonDocument { { "at", DateTime.UtcNow }, { "v", value } });
-            return;
-        }
+    public static Task DropAsync(IMongoClient client, string database, string name) =>
+        client.GetDatabase(database).DropCollectionAsync(name);
 
-        await ApplyAsync(client, new BsonDocument
-        {
-            { "op", "i" },
-            { "ns", $"{database}.system.buckets.{name}" },
-            { "o", new BsonDocument { { "_id", ObjectId.GenerateNewId() }, { "control", new BsonDocument("version", 1) }, { "data", new BsonDocument("v", new BsonDocument("0", value)) } } },
-        });
+    /// <summary>The collection's measurements, each as JSON with its fields in name order, sorted: comparable whatever order the server unpacks fields in.</summary>
+    public static async Task<List<string>> MeasurementsAsync(IMongoClient client, string database, string name, FilterDefinition<BsonDocument>? filter = null)
+    {
+        var found = await client.GetDatabase(database).GetCollection<BsonDocument>(name).Find(filter ?? FilterDefinition<BsonDocument>.Empty).ToListAsync();
+        return [.. found.Select(Canonical).Order(StringComparer.Ordinal)];
     }
 
-    public static async Task DropAsync(IMongoClient client, string database, string name)
+    public static string Canonical(BsonDocument measurement) =>
+        new BsonDocument(measurement.OrderBy(e => e.Name, StringComparer.Ordinal)).ToJson();
+
+    /// <summary>The listCollections entry of <paramref name="name"/>, or null.</summary>
+    public static async Task<BsonDocument?> InfoAsync(IMongoClient client, string database, string name)
     {
-        if (MongoTarget.RealServerUri is not null)
-        {
-            await client.GetDatabase(database).DropCollectionAsync(name);
-            return;
-        }
-
-        await ApplyAsync(client, new BsonDocument { { "op", "c" }, { "ns", $"{database}.$cmd" }, { "o", new BsonDocument("drop", $"system.buckets.{name}") } });
-        await ApplyAsync(client, new BsonDocument { { "op", "d" }, { "ns", $"{database}.system.views" }, { "o", new BsonDocument("_id", $"{database}.{name}") } });
+        var listed = await (await client.GetDatabase(database).ListCollectionsAsync(new ListCollectionsOptions { Filter = new BsonDocument("name", name) })).ToListAsync();
+        return listed.SingleOrDefault();
     }
-
-    private static Task ApplyAsync(IMongoClient client, BsonDocument op) =>
-        client.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("applyOps", new BsonArray { op }));
 }

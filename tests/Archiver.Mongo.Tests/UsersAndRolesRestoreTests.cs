@@ -1,5 +1,6 @@
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
+using Archiver.Storage.Catalog;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Xunit;
@@ -47,7 +48,7 @@ public sealed class UsersAndRolesRestoreTests : IClassFixture<MongoTarget>
         await RunAsync(source, new BsonDocument("dropRole", "reporter"));
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
-        var report = await RestoreAsync(repository, source, restored, RestoreTarget.AtTs(at), usersAndRoles: true);
+        var report = await RestoreAsync(repository, source, restored, RecoveryTarget.AtTs(at), usersAndRoles: true);
 
         // As at T, under the new name: _id, db and role references mapped; credentials, userId and customData as they were.
         var (users, roles) = await UsersAndRolesAsync(restored);
@@ -79,7 +80,7 @@ public sealed class UsersAndRolesRestoreTests : IClassFixture<MongoTarget>
         await RunAsync(source, new BsonDocument { { "createUser", "alice" }, { "pwd", "alice-pw" }, { "roles", new BsonArray { "auditor" } } });
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
-        var report = await RestoreAsync(repository, source, source + "_r", RestoreTarget.Latest, usersAndRoles: false);
+        var report = await RestoreAsync(repository, source, source + "_r", RecoveryTarget.Latest, usersAndRoles: false);
 
         Assert.Empty(await UsersOfAsync(source + "_r"));
         Assert.Empty((await UsersAndRolesAsync(source + "_r")).Roles);
@@ -101,7 +102,7 @@ public sealed class UsersAndRolesRestoreTests : IClassFixture<MongoTarget>
         await RunAsync(source, new BsonDocument { { "createUser", "alice" }, { "pwd", "alice-pw" }, { "roles", new BsonArray { "read" } } });
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
 
-        var report = await RestoreAsync(repository, source, source + "_r", RestoreTarget.Latest, usersAndRoles: true);
+        var report = await RestoreAsync(repository, source, source + "_r", RecoveryTarget.Latest, usersAndRoles: true);
 
         Assert.Equal(new[] { $"{source}_r.alice" }, (await UsersOfAsync(source + "_r")).Select(u => u["_id"].AsString));
         Assert.Equal(new[] { $"{source}_r.alice" }, report.UsersRestored);
@@ -157,7 +158,7 @@ public sealed class UsersAndRolesRestoreTests : IClassFixture<MongoTarget>
     private Task BackupAsync(TestRepository repository, string database, bool usersAndRoles) =>
         new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == database, UsersAndRoles = usersAndRoles }).RunAsync();
 
-    private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RestoreTarget target, bool usersAndRoles) =>
+    private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RecoveryTarget target, bool usersAndRoles) =>
         new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, new RestoreOptions
         {
             IncludeDatabase = db => db == source,

@@ -102,8 +102,9 @@ public sealed partial class DatabaseActor
         Persist(outcome, Applied(WriteRestoreStatus));
     }
 
-    // Said where users look: a time-series collection left out is data the restore does not have, so the users'
-    // namespaces come before MongoDB's own (local, config), which every restore leaves out.
+    // Said where users look: what the restore left out of the users' own namespaces (users and roles turned off, an
+    // excluded database) is data it does not have, so those come before MongoDB's own (local, config), which every
+    // restore leaves out.
     private static string LeftOut(RestoreRecord restore) =>
         restore.LeftOut.Count == 0 ? "" : $"; left out (not restorable, or MongoDB's own): {string.Join(", ", restore.LeftOut.OrderBy(MongoDBsOwn).Take(10))}{(restore.LeftOut.Count > 10 ? $" and {restore.LeftOut.Count - 10} more" : "")}";
 

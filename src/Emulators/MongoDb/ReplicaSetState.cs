@@ -117,7 +117,12 @@ internal sealed partial class ReplicaSetState
         var collection = Storage.Add(database, name, options, uuid);
         var o = new BsonDocument("create", name);
         o.AddRange(options);
-        o.Add("idIndex", CollectionState.IdIndexSpec());
+        if (!options.Contains("clusteredIndex"))
+        {
+            // A clustered collection (time-series buckets) has no _id index of its own, so MongoDB logs none.
+            o.Add("idIndex", CollectionState.IdIndexSpec());
+        }
+
         Append("c", $"{database}.$cmd", collection.Uuid, o, null);
         return collection;
     }

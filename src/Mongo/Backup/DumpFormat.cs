@@ -18,8 +18,18 @@ public static class DumpFormat
 
     public const string ViewType = "view";
 
-    /// <summary>A time-series collection: its header alone, by name (its buckets are not dumped; a restore reports it left out).</summary>
+    /// <summary>
+    /// A time-series collection: its header has <c>type: "timeseries"</c> and its listCollections options
+    /// (<c>timeseries: {timeField, metaField, granularity | bucketRoundingSeconds, bucketMaxSpanSeconds}</c>,
+    /// <c>expireAfterSeconds</c>), and its documents are its buckets, read from <see cref="BucketsOf"/> as they are
+    /// stored (as mongodump dumps a time-series collection); no indexes are recorded.
+    /// </summary>
     public const string TimeSeriesType = "timeseries";
+
+    /// <summary>Where MongoDB 5.0-8.x keep a time-series collection's data (mongodb/mongo src/mongo/db/timeseries/README.md).</summary>
+    public const string BucketsPrefix = "system.buckets.";
+
+    public static string BucketsOf(string timeSeries) => BucketsPrefix + timeSeries;
 
     public static BsonDocument Header(string database, string collection, BsonDocument options, BsonArray indexes, string? type = null)
     {

@@ -56,7 +56,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             foreach (var info in await cursor.ToListAsync(cancellationToken))
             {
                 var name = info["name"].AsString;
-                // A time-series collection (its buckets in system.*) is recorded by name only, so a restore can say it left it out.
+                // A time-series collection is dumped as its options and its buckets (in system.*, so not listed on their own).
                 if (info.GetValue("type", "collection").AsString is "collection" or "view" or DumpFormat.TimeSeriesType && !DumpFormat.IsExcluded(db, name))
                 {
                     result.Add((db, info));
@@ -71,7 +71,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
     {
         var name = info["name"].AsString;
         var type = info.GetValue("type", "collection").AsString;
-        if (type is DumpFormat.ViewType or DumpFormat.TimeSeriesType)
+        if (type is DumpFormat.ViewType)
         {
             // A view is its definition alone (viewOn, pipeline, collation): reading it would run its pipeline.
             var definition = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, [], type);
@@ -80,11 +80,14 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             return;
         }
 
-        var collection = client.GetDatabase(db).GetCollection<RawBsonDocument>(name);
+        // A time-series collection's documents are its buckets, dumped as stored, as mongodump does; its indexes are
+        // not recorded (the buckets' clustered _id is made by the create).
+        var timeSeries = type == DumpFormat.TimeSeriesType;
+        var collection = client.GetDatabase(db).GetCollection<RawBsonDocument>(timeSeries ? DumpFormat.BucketsOf(name) : name);
         var indexes = new BsonArray();
-        using (var cursor = await collection.Indexes.ListAsync(cancellationToken))
+        using (var cursor = timeSeries ? null : await collection.Indexes.ListAsync(cancellationToken))
         {
-            foreach (var spec in await cursor.ToListAsync(cancellationToken))
+            foreach (var spec in cursor is null ? new List<BsonDocument>() : await cursor.ToListAsync(cancellationToken))
             {
                 if (spec["name"].AsString != "_id_")
                 {
@@ -94,7 +97,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
         }
 
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
-        var header = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, indexes);
+        var header = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, indexes, timeSeries ? type : null);
         var produce = ProduceAsync(collection, header, pipe.Writer, cancellationToken);
         try
         {

@@ -6,11 +6,11 @@ namespace Archiver.Mongo.Restore;
 /// Which namespaces a replay skips and how database names are mapped. Skipped: all of <c>local</c>, Archiver's own
 /// <c>archiver_restore</c> and <c>admin.archiver_lineage</c>,
 /// <c>config.system.sessions</c>, <c>config.transactions</c> and other <c>config.system.*</c> (MongoDB owns
-/// them), time-series collections (their <c>system.buckets.*</c> collection and the view over it, counted as
-/// <c>db.name (time-series)</c>: a logical backup does not hold them, so their later writes have nowhere to go),
-/// and databases the options exclude. The users and roles in <c>admin.system.users</c> and <c>admin.system.roles</c> are
-/// skipped here too: their inserts, updates and deletes are written by <see cref="UsersAndRolesRules"/>' own path, and the
-/// collections' <c>create</c> and index builds never replayed (the restore makes the collection when it first needs it).
+/// them), and databases the options exclude. Time-series collections are replayed like any other: their
+/// <c>system.buckets.*</c> collection's create, drop and bucket writes, and their view in <c>system.views</c>. The users
+/// and roles in <c>admin.system.users</c> and <c>admin.system.roles</c> are skipped here: their inserts, updates and
+/// deletes are written by <see cref="UsersAndRolesRules"/>' own path, and the collections' <c>create</c> and index builds
+/// never replayed (the restore makes the collection when it first needs it).
 /// </summary>
 internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<string, string> mapDatabase, bool usersAndRoles = true)
 {
@@ -18,18 +18,11 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
 
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 
-    // "db.name" of the time-series collections met (in the backup or the replay): a later change or drop of their view
-    // in system.views names only the _id.
-    private readonly HashSet<string> _timeSeries = new(StringComparer.Ordinal);
-
-    private const string BucketsPrefix = "system.buckets.";
-
     public static bool IsForbidden(string database, string? collection) =>
         database == "local"
         // Archiver's own bookkeeping in the source (a restore's marker, a restored replica set's lineage) is never data.
         || database == RestoreMarker.Database
         || (database == LineageRecord.Database && collection == LineageRecord.Collection)
-        || (collection is not null && collection.StartsWith(BucketsPrefix, StringComparison.Ordinal))
         || (collection is not null && UsersAndRolesRules.IsNamespace($"{database}.{collection}"))
         || (database == "config" && collection is not null
             && (collection is "system.sessions" or "transactions" or "image_collection" || collection.StartsWith("system.", StringComparison.Ordinal)));
@@ -38,12 +31,6 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     public bool Skip(BsonDocument op)
     {
         var (database, collection) = Target(op);
-        if (TimeSeriesView(op, database) is { } timeSeries)
-        {
-            LeaveOutTimeSeries(database, timeSeries);
-            return true;
-        }
-
         if (database.Length == 0 || (!IsForbidden(database, collection) && includeDatabase(database)))
         {
             return false;
@@ -65,17 +52,6 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
         return true;
     }
 
-    /// <summary>A time-series collection the backup holds only by name, or whose entries the replay skips: counted once per entry.</summary>
-    public void LeaveOutTimeSeries(string database, string collection)
-    {
-        lock (Skipped)
-        {
-            _timeSeries.Add($"{database}.{collection}");
-        }
-
-        Count($"{database}.{collection} (time-series)");
-    }
-
     // Collections are loaded several at once: every count goes through the one lock.
     public void Count(string key)
     {
@@ -83,26 +59,6 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
         {
             Skipped[key] = Skipped.GetValueOrDefault(key) + 1;
         }
-    }
-
-    /// <summary>
-    /// The collection name when <paramref name="op"/> writes the view MongoDB keeps over a time-series collection's
-    /// buckets: its creation names the buckets (<c>viewOn</c>), a change or drop only the <c>_id</c> of one met before.
-    /// </summary>
-    private string? TimeSeriesView(BsonDocument op, string database)
-    {
-        if (!op.GetValue("ns", string.Empty).AsString.EndsWith(".system.views", StringComparison.Ordinal)) return null;
-        var o = op.GetValue("o", BsonNull.Value) as BsonDocument;
-        if (o?.GetValue("viewOn", BsonNull.Value) is BsonString { Value: var viewOn } && viewOn.StartsWith(BucketsPrefix, StringComparison.Ordinal))
-        {
-            return viewOn[BucketsPrefix.Length..];
-        }
-
-        var id = (op.GetValue("o2", BsonNull.Value) as BsonDocument ?? o)?.GetValue("_id", BsonNull.Value);
-        var prefix = database + ".";
-        return id is BsonString { Value: var name } && name.StartsWith(prefix, StringComparison.Ordinal) && _timeSeries.Contains(name)
-            ? name[prefix.Length..]
-            : null;
     }
 
     public string MapNamespace(string ns)

@@ -57,13 +57,6 @@ public sealed partial class RestoreExecutor
                     return;
                 }
 
-                if (header.GetValue("type", "collection") == DumpFormat.TimeSeriesType)
-                {
-                    rules.LeaveOutTimeSeries(db, name);
-                    tracker.AddBytes(file.StoredSize);
-                    return;
-                }
-
                 var targetDb = rules.MapDatabase(db);
                 if (marker is not null)
                 {
@@ -72,9 +65,11 @@ public sealed partial class RestoreExecutor
                 }
 
                 // A view's options are its definition (viewOn, pipeline): the same create makes it, and it has no documents.
+                // A time-series collection's (timeseries, expireAfterSeconds) make its view and buckets; see TimeSeriesLoad.
                 var create = new BsonDocument("create", name).AddRange(header["options"].AsBsonDocument);
                 await RunCommandAsync(targetDb, create, token);
-                await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(name), tracker, token);
+                var (documents, validate) = TimeSeriesLoad.DocumentsOf(header);
+                await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(documents), tracker, validate, token);
                 var specs = header["indexes"].AsBsonArray;
                 if (specs.Count > 0)
                 {
@@ -104,7 +99,7 @@ public sealed partial class RestoreExecutor
         }
     }
 
-    private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, CancellationToken cancellationToken)
+    private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, bool validate, CancellationToken cancellationToken)
     {
         var batch = new List<RawBsonDocument>(_options.BatchSize);
         var bytes = 0;
@@ -114,22 +109,22 @@ public sealed partial class RestoreExecutor
             bytes += document.Length;
             if (batch.Count >= _options.BatchSize || bytes >= MaxBatchBytes)
             {
-                await InsertAsync(collection, batch, tracker, cancellationToken);
+                await InsertAsync(collection, batch, tracker, validate, cancellationToken);
                 bytes = 0;
             }
         }
 
-        await InsertAsync(collection, batch, tracker, cancellationToken);
+        await InsertAsync(collection, batch, tracker, validate, cancellationToken);
     }
 
-    private static async Task InsertAsync(IMongoCollection<RawBsonDocument> collection, List<RawBsonDocument> batch, ProgressTracker tracker, CancellationToken cancellationToken)
+    private static async Task InsertAsync(IMongoCollection<RawBsonDocument> collection, List<RawBsonDocument> batch, ProgressTracker tracker, bool validate, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
         {
             return;
         }
 
-        await collection.InsertManyAsync(batch, new InsertManyOptions { IsOrdered = true, BypassDocumentValidation = true }, cancellationToken);
+        await collection.InsertManyAsync(batch, new InsertManyOptions { IsOrdered = true, BypassDocumentValidation = validate ? null : true }, cancellationToken);
         tracker.AddDocuments(batch.Count);
         foreach (var document in batch)
         {

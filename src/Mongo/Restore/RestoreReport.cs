@@ -39,8 +39,8 @@ public sealed record RestoreReport
 
     /// <summary>
     /// Entries skipped by namespace (<c>local</c>, <c>config.system.sessions</c>, <c>config.transactions</c>, users and roles not restored
-    /// (<c>admin.system.users</c>, <c>admin.system.roles</c>: entries and backed-up documents), excluded
-    /// databases, time-series collections: <c>db.system.buckets.name</c> and <c>db.name (time-series)</c>), with counts.
+    /// (<c>admin.system.users</c>, <c>admin.system.roles</c>: entries and backed-up documents), excluded databases), with
+    /// counts. Time-series collections are restored, so they are never listed.
     /// </summary>
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
 

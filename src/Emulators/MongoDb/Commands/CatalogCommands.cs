@@ -96,6 +96,10 @@ internal static class CatalogCommands
             {
                 ViewCatalog.Create(context, name, options);
             }
+            else if (options.Contains("timeseries"))
+            {
+                TimeSeriesCatalog.Create(context, name, options);
+            }
             else
             {
                 context.State.CreateCollection(context.Database, name, options);
@@ -113,8 +117,13 @@ internal static class CatalogCommands
             var collection = context.State.Storage.Find(context.Database, name);
             if (collection is null)
             {
-                // A view is dropped from system.views; MongoDB 7.0 answers ok for a collection that does not exist.
-                ViewCatalog.Drop(context, name);
+                // A view is dropped from system.views (a time-series one with its buckets); MongoDB 7.0 answers ok
+                // for a collection that does not exist.
+                if (!TimeSeriesCatalog.Drop(context, name))
+                {
+                    ViewCatalog.Drop(context, name);
+                }
+
                 return HandshakeCommands.Ok();
             }
 

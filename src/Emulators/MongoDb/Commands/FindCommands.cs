@@ -32,12 +32,17 @@ internal static class FindCommands
         lock (context.State.Sync)
         {
             var collection = context.View.Find(context.Database, context.Collection);
-            if (collection is null && ViewCatalog.Find(context.State, context.Database, context.Collection) is not null)
+            var timeSeries = collection is null ? TimeSeriesCatalog.Find(context.State, context.Database, context.Collection) : null;
+            if (collection is null && timeSeries is null && ViewCatalog.Find(context.State, context.Database, context.Collection) is not null)
             {
                 throw ViewCatalog.NotACollection(context.Database, context.Collection, ": the emulator does not evaluate views");
             }
 
-            var results = Sorting.Apply(ReplicaSetState.Scan(collection, filter), context.DocumentOrNull("sort")).Skip(skip);
+            // A time-series collection is read as its buckets unpacked into measurements; other views are refused above.
+            var matched = timeSeries is null
+                ? ReplicaSetState.Scan(collection, filter)
+                : TimeSeriesBuckets.Unpack(timeSeries).Where(d => FilterMatcher.Matches(d, filter));
+            var results = Sorting.Apply(matched, context.DocumentOrNull("sort")).Skip(skip);
             if (limit != 0)
             {
                 results = results.Take(Math.Abs(limit));

@@ -126,10 +126,17 @@ internal static class IndexCommands
     {
         lock (context.State.Sync)
         {
-            var collection = context.View.Find(context.Database, context.Collection)
-                ?? throw new CommandError(ErrorCode.NamespaceNotFound, $"ns does not exist: {context.Database}.{context.Collection}");
             var cursor = context.DocumentOrNull("cursor");
             var batchSize = cursor is not null && cursor.TryGetValue("batchSize", out var size) ? size.ToInt32() : (int?)null;
+            if (context.View.Find(context.Database, context.Collection) is null && TimeSeriesCatalog.Find(context.State, context.Database, context.Collection) is not null)
+            {
+                // A time-series collection lists its buckets' secondary indexes in its own terms; the emulator makes
+                // none (MongoDB 5.0-6.2 make none either; 6.3+ add one on meta and time when there is a metaField).
+                return CursorReplies.First($"{context.Database}.{context.Collection}", [], batchSize, context.State);
+            }
+
+            var collection = context.View.Find(context.Database, context.Collection)
+                ?? throw new CommandError(ErrorCode.NamespaceNotFound, $"ns does not exist: {context.Database}.{context.Collection}");
             return CursorReplies.First(collection.Namespace, collection.Indexes.Select(BsonIdentity.Copy), batchSize, context.State);
         }
     }

@@ -7,9 +7,9 @@ namespace Archiver.Emulators.MongoDb.Commands;
 /// (<c>{_id: "db.view", viewOn, pipeline[, collation]}</c>), created with the first view and kept after the last
 /// is dropped. So a view's creation is logged as a <c>create</c> of <c>system.views</c> (the first time) and an
 /// <c>i</c> on <c>db.system.views</c>, its drop as a <c>d</c>, and applyOps on <c>system.views</c> makes and
-/// removes views, as on a secondary. The emulator stores views and lists them; it never evaluates a pipeline. It
-/// cannot create time-series collections, but lists one written through applyOps (a view over <c>system.buckets.*</c>)
-/// as MongoDB does, with type <c>timeseries</c>.
+/// removes views, as on a secondary. The emulator stores views and lists them; it never evaluates a pipeline. A
+/// time-series collection (a view over <c>system.buckets.*</c>, see <see cref="TimeSeriesCatalog"/>) is listed as
+/// MongoDB does, with type <c>timeseries</c>.
 /// </summary>
 internal static class ViewCatalog
 {
@@ -36,7 +36,7 @@ internal static class ViewCatalog
                 {
                     { "name", id[prefix.Length..] },
                     { "type", "timeseries" },
-                    { "options", new BsonDocument("timeseries", buckets?.Options.GetValue("timeseries", new BsonDocument()) ?? new BsonDocument()) },
+                    { "options", TimeSeriesCatalog.ListedOptions(buckets) },
                     { "info", new BsonDocument("readOnly", false) },
                 };
                 continue;

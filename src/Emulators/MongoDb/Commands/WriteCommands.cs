@@ -29,6 +29,11 @@ internal static class WriteCommands
         var n = 0;
         lock (context.State.Sync)
         {
+            if (TimeSeriesCatalog.Find(context.State, context.Database, context.Collection) is { } timeSeries)
+            {
+                return TimeSeriesBuckets.Insert(context, timeSeries, documents, ordered);
+            }
+
             var collection = context.View.FindOrCreate(context.Database, context.Collection, out _);
             for (var i = 0; i < documents.Count; i++)
             {
