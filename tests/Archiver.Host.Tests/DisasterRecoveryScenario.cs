@@ -160,6 +160,15 @@ internal sealed class DisasterRecoveryScenario(string data) : IAsyncDisposable
         return k8s.KubernetesJson.Deserialize<MongoDBResource>(await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>The plan the database's restore recorded when it started (its entity's state, as the API gives it).</summary>
+    public async Task<string?> RecordedPlanAsync(ResourceId id)
+    {
+        using var response = await _http.GetAsync(new Uri(Node, $"api/v1/databases/{id.Namespace}/{id.Name}/state"));
+        response.EnsureSuccessStatusCode();
+        using var state = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return state.RootElement.GetProperty("restore").GetProperty("plan").GetProperty("document").GetString();
+    }
+
     public async Task<MongoDBResource> WaitForAsync(ResourceId id, Func<MongoDBResource, bool> done, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));

@@ -46,6 +46,8 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
         var atBranch = await ReadAsync(old);
         await WriteAsync(old, "damage", 80, deleteEvery: 3);
         await _dr.WaitArchivedAsync(await LastWriteAsync(old));
+        // The plan a restore to the branch point would run, every chunk named, as `archiver plan` prints it.
+        var printed = (await _dr.CliOkAsync("plan", Source.ToString(), "--at", Format(branch), "-o", "json")).Output;
 
         // Delete it. Its replica set lives on (another team's, or not yet torn down) and is written to.
         await _dr.CliOkAsync("delete", "mongodb", Source.ToString());
@@ -58,6 +60,9 @@ public sealed class DisasterRecoveryTests : IAsyncLifetime
         await _dr.ApplyAsync(Database("src-new", "rs0", recoveryTimeStamp: branch));
         var second = await _dr.WaitForAsync(Source, db => db.Metadata.Uid != first.Metadata.Uid && db.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving, TimeSpan.FromSeconds(60));
         Same(atBranch, await ReadAsync(restored));
+        // The restore recorded, and ran, the very plan `archiver plan` printed for its target: one plan, byte for byte.
+        Assert.Equal(printed.TrimEnd('\n'), await _dr.RecordedPlanAsync(Source));
+        Assert.Contains($"\"target\": \"{Format(branch)}\"", printed, StringComparison.Ordinal);
 
         // It carries on, is backed up, and carries on again.
         await WriteAsync(restored, "after", 60);
