@@ -20,7 +20,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
 {
     private readonly RestoreOptions _options = options ?? new RestoreOptions();
 
-    /// <summary>Plans the restore to <paramref name="to"/> from the repository's catalog, then runs that plan.</summary>
+    /// <summary>Plans the restore to <paramref name="to"/> from the repository's catalog, then runs that plan, read back from its document.</summary>
     public async Task<RestoreReport> RunAsync(RecoveryTarget to, IProgress<RestoreProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(to);
@@ -29,7 +29,10 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
             return finished;
         }
 
-        return await RunPlannedAsync(await PlanAsync(to, cancellationToken), progress, cancellationToken);
+        // Through the document, as a database's restore records it and its runner reads it back: whatever runs a restore
+        // to a target (the CLI, the tests, the benchmarks) runs the very path the recorded plans take.
+        var recorded = RestorePlanDocument.FromJson(RestorePlanDocument.From(await PlanAsync(to, cancellationToken)).ToJson());
+        return await RunPlannedAsync(await recorded.ResolveAsync(store, cancellationToken), progress, cancellationToken);
     }
 
     /// <summary>

@@ -66,4 +66,42 @@ public sealed class CatalogEndToEndTests : IDisposable
         Assert.Equal(expected.Select(e => e.Ts), replayed.Select(e => e.Ts));
         Assert.True(expected.Zip(replayed).All(p => p.First.Document.Span.SequenceEqual(p.Second.Document.Span)));
     }
+
+    [Fact]
+    public async Task A_plan_read_back_from_its_document_names_the_same_backup_and_chunks_and_writes_the_same_text()
+    {
+        var entries = SampleOplog.Entries(1_000, 300, perSecond: 2);
+        using (var writer = new OplogChunkWriter(_store, _layout, "rs0", 1, OplogTimestamp.Zero))
+        {
+            foreach (var batch in entries.Chunk(41))
+            {
+                foreach (var entry in batch)
+                {
+                    writer.Append(entry);
+                }
+
+                await writer.PublishAsync();
+            }
+        }
+
+        var backup = new FullBackupWriter(_store, _layout, new BackupStart("mongodump", ["rs0"], 1, DateTimeOffset.UnixEpoch));
+        await backup.AddFileAsync("all.bson", "rs0", new MemoryStream(new byte[100]));
+        var manifest = await backup.CompleteAsync(entries[30].Ts, entries[30].WallUnixMs, DateTimeOffset.UnixEpoch);
+        var plan = (await RepositoryCatalog.LoadAsync(_store, _layout)).PlanRestore(RecoveryTarget.AtTime(entries[200].Wall, exclusive: true), DateTimeOffset.UtcNow).Plan!;
+
+        var json = RestorePlanDocument.From(plan).ToJson();
+        var read = await RestorePlanDocument.FromJson(json).ResolveAsync(_store);
+
+        Assert.Equal(plan.Target, read.Target);
+        Assert.Equal(plan.BaseBackup.Id, read.BaseBackup.Id);
+        Assert.Equal(plan.BytesToRead, read.BytesToRead);
+        Assert.Equal(plan.Segments.Single().Chunks, read.Segments.Single().Chunks);
+        Assert.True(plan.Segments.Single().Chunks.Count >= 4);
+        Assert.Equal(json, RestorePlanDocument.From(read).ToJson());
+
+        // The base backup gone (retention, a wipe): the recorded plan cannot run, and says which backup it needed.
+        await _store.DeleteAsync(_layout.BackupManifestKey(manifest.Id));
+        var gone = await Assert.ThrowsAnyAsync<Exception>(() => RestorePlanDocument.FromJson(json).ResolveAsync(_store));
+        Assert.Contains(manifest.Id, gone.Message, StringComparison.Ordinal);
+    }
 }
