@@ -165,6 +165,69 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
     }
 
     [Fact]
+    public async Task What_a_backup_leaves_pending_when_its_node_dies_is_done_after_recovery()
+    {
+        // The Snapshot cannot be made (the store refuses), and retention is asked for but never answered: the node dies.
+        var index = CreateTestProbe();
+        _index = index.Ref;
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        var store = new ForbiddingStore(_store) { ForbidSnapshotCreates = true };
+        var probe = CreateTestProbe();
+        probe.Watch(db);
+        Sys.Stop(db);
+        probe.ExpectTerminated(db);
+        var first = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(store), new DatabaseSettings(), TimeProvider.System));
+        await StateAsync(first, s => s.Schedule is not null);
+        first.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
+        var succeeded = await StateAsync(first, s => s.LastSucceeded is not null);
+        Assert.True(succeeded.RetentionPending);
+        Assert.Single(succeeded.SnapshotsPending);
+        probe.Watch(first);
+        Sys.Stop(first);
+        probe.ExpectTerminated(first);
+        Assert.DoesNotContain(await _store.ListAsync<Snapshot>("demo"), s => s.Spec!.Type == SnapshotType.FullBackup);
+
+        // Recovered elsewhere, with a store that takes the Snapshot and an index that answers: both are done, once.
+        store.ForbidSnapshotCreates = false;
+        var again = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(store), new DatabaseSettings(), TimeProvider.System));
+        var request = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
+        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, [], 0, null));
+        var state = await StateAsync(again, s => !s.RetentionPending && s.SnapshotsPending.IsEmpty);
+        var recorded = Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Spec!.Type == SnapshotType.FullBackup);
+        Assert.Equal(state.LastSucceeded!.BackupId, recorded.Spec!.SnapshotId);
+        // Made when the backup was, not when its node came back.
+        Assert.Equal(state.LastSucceeded.FinishedAt!.Value, recorded.Spec.SnapshotTime!.Created!.Value, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public async Task The_entity_saves_its_state_every_N_events_and_recovers_from_that_snapshot()
+    {
+        var settings = new DatabaseSettings { SnapshotEvery = 3 };
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: settings);
+        await StateAsync(db, s => s.Schedule is not null);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+        await StateAsync(db, s => s.LastSucceeded is not null);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+        var state = await StateAsync(db, s => s.Runs == 2 && s.Active.IsEmpty && s.SnapshotsPending.IsEmpty);
+
+        // The snapshot store holds the state as of a recent event, in the journal's serialization.
+        var loaded = await Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null)
+            .Ask<Akka.Persistence.LoadSnapshotResult>(new Akka.Persistence.LoadSnapshot($"database-{Fixtures.DatabaseId}", Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TimeSpan.FromSeconds(3));
+        var snapshot = Assert.IsType<DatabaseState>(loaded.Snapshot?.Snapshot);
+        Assert.True(snapshot.Runs >= 1);
+
+        var probe = CreateTestProbe();
+        probe.Watch(db);
+        Sys.Stop(db);
+        probe.ExpectTerminated(db);
+        var again = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(), settings, TimeProvider.System));
+        var recovered = await StateAsync(again, s => s.Runs == 2);
+        Assert.Equal(state.LastSucceeded, recovered.LastSucceeded);
+        Assert.Equal(state.Schedule, recovered.Schedule);
+    }
+
+    [Fact]
     public async Task A_successful_backup_applies_the_archivers_retention_policy_to_its_repository()
     {
         var index = CreateTestProbe();
@@ -449,7 +512,7 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         },
     };
 
-    private DatabasePorts Ports() => new(_store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads, _cache);
+    private DatabasePorts Ports(Ports.IResourceStore? store = null) => new(store ?? _store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads, _cache);
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
     {

@@ -16,12 +16,15 @@ internal sealed class ForbiddingStore(IResourceStore inner) : IResourceStore
 
     public volatile bool ForbidOpsRequestCreates;
 
+    /// <summary>Snapshot creates refused the same way (a node whose RBAC lacks <c>create</c> on <c>snapshots</c>).</summary>
+    public volatile bool ForbidSnapshotCreates;
+
     public static string Refusal(string @namespace) =>
         $"mongodbopsrequests.ops.kubedb.com is forbidden: User \"{User}\" cannot create resource \"mongodbopsrequests\" in API group \"ops.kubedb.com\" in the namespace \"{@namespace}\"";
 
     public Task<T> CreateAsync<T>(T resource, CancellationToken cancellation = default)
         where T : Resource =>
-        ForbidOpsRequestCreates && resource is MongoDBOpsRequest
+        (ForbidOpsRequestCreates && resource is MongoDBOpsRequest) || (ForbidSnapshotCreates && resource is Snapshot)
             ? Task.FromException<T>(new ResourceForbiddenException(Refusal(resource.Metadata.NamespaceProperty)))
             : inner.CreateAsync(resource, cancellation);
 

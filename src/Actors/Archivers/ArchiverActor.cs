@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using Archiver.Actors.Persistence;
 using Archiver.Actors.Ports;
 using Archiver.Actors.Watching;
 using Archiver.Messages.Protocol;
@@ -17,7 +18,6 @@ namespace Archiver.Actors.Archivers;
 /// </summary>
 public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
 {
-    private const int SnapshotEvery = 100;
     private readonly ArchiverEffects _effects;
     private readonly ArchiverSettings _settings;
     private readonly TimeProvider _clock;
@@ -33,6 +33,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     // The newest change of each kind that asked for a look since the last one began: the next look waits for the
     // node's cache to hold them.
     private readonly Dictionary<string, long> _after = new(StringComparer.Ordinal);
+    private readonly SnapshotCadence _snapshots;
 
     public ArchiverActor(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock)
     {
@@ -41,8 +42,13 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         _clock = clock;
         _state = ArchiverState.Empty(id);
         PersistenceId = $"archiver-{id}";
+        _snapshots = new SnapshotCadence(settings.SnapshotEvery);
 
-        Recover<SnapshotOffer>(offer => _state = (ArchiverState)offer.Snapshot);
+        Recover<SnapshotOffer>(offer =>
+        {
+            _state = (ArchiverState)offer.Snapshot;
+            _snapshots.Saved(offer.Metadata.SequenceNr);
+        });
         Recover<IArchiverEvent>(e => _state = _state.Apply(e));
         Command<ReconcileArchiver>(r =>
         {
@@ -55,10 +61,21 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         Command<WorldLoaded>(OnWorld);
         Command<EffectsDone>(OnDone);
         Command<ReconcileFailed>(OnFailed);
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotSuccess>(s =>
+        {
+            _snapshots.Saved(s.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+        });
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    /// <summary>Every persisted event goes through here: the state, then the snapshot policy.</summary>
+    private void Apply(IArchiverEvent e)
+    {
+        _state = _state.Apply(e);
+        if (_snapshots.Due(LastSequenceNr)) SaveSnapshot(_state);
     }
 
     public override string PersistenceId { get; }
@@ -118,10 +135,9 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         }
 
         var plan = ArchiverPlanner.Plan(_state, loaded.World, _clock.GetUtcNow());
-        PersistAll(plan.Events, e => _state = _state.Apply(e));
+        PersistAll(plan.Events, Apply);
         DeferAsync(plan, p =>
         {
-            if (LastSequenceNr > 0 && LastSequenceNr % SnapshotEvery == 0) SaveSnapshot(_state);
             _effects.ApplyAsync(_state.Id, loaded.World.Archiver, p, _stopping.Token).PipeTo(Self, success: () => new EffectsDone(p), failure: e => new ReconcileFailed(e));
         });
     }
@@ -132,7 +148,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         {
             Persist(new ArchiverDeletionFinished(_state.Id, _clock.GetUtcNow()), e =>
             {
-                _state = _state.Apply(e);
+                Apply(e);
                 Timers.CancelAll();
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
             });

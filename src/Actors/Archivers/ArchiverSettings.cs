@@ -14,6 +14,9 @@ public sealed record ArchiverSettings
     /// <summary>The longest wait after failures in a row: the wait doubles from <see cref="RetryAfterFailure"/> up to it.</summary>
     public TimeSpan MaxRetryAfterFailure { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A snapshot of the entity's state after this many events (Persistence.SnapshotCadence): a recovery replays fewer.</summary>
+    public int SnapshotEvery { get; init; } = 100;
+
     /// <summary>The wait after the <paramref name="failures"/>th failure in a row.</summary>
     public TimeSpan RetryAfter(int failures) =>
         TimeSpan.FromTicks(Math.Min(MaxRetryAfterFailure.Ticks, RetryAfterFailure.Ticks * (1L << Math.Min(20, failures - 1))));

@@ -1,8 +1,8 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Archiver.Actors.OpsRequests;
+using Archiver.Actors.Persistence;
 using Archiver.Actors.Ports;
 using Archiver.Actors.Reporting;
 using Archiver.Messages.Configuration;
@@ -33,6 +33,8 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, CancellationTokenSource> _running = [];
+    private readonly HashSet<BackupEffect> _pending = [];
+    private readonly SnapshotCadence _snapshots;
     private DatabaseState _state;
     private bool _configuring;
 
@@ -48,17 +50,24 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _clock = clock;
         _state = DatabaseState.Empty(id);
+        _snapshots = new SnapshotCadence(settings.SnapshotEvery);
         PersistenceId = $"database-{id}";
 
-        Recover<SnapshotOffer>(offer => _state = (DatabaseState)offer.Snapshot);
+        Recover<SnapshotOffer>(offer =>
+        {
+            _state = (DatabaseState)offer.Snapshot;
+            _snapshots.Saved(offer.Metadata.SequenceNr);
+        });
         Recover<IDatabaseEvent>(e => _state = _state.Apply(e));
         Command<ReconcileDatabase>(_ => LoadAsync().PipeTo(Self, success: w => w, failure: e => new LoadFailed(e)));
         Command<Loaded>(OnLoaded);
         Command<LoadFailed>(f => _log.Warning(f.Error, "reading {0} failed", _state.Id));
         Command<RunScheduledBackup>(OnTick);
-        Command<TriggerBackup>(_ => Sender.Tell(StartRun(scheduledFor: null, attempt: 1, runId: NewRunId()) ?? "refused: a backup is running"));
-        Command<RetryRun>(r => Retry(r.RunId));
+        Command<TriggerBackup>(_ => OnTrigger());
+        Command<RetryRun>(r => Decide(BackupDecider.Retry(_state, r.RunId, Now)));
         Command<RunOutcome>(OnOutcome);
+        Command<PendingDone>(OnPendingDone);
+        Command<DrivePending>(_ => Carry(BackupDecider.Pending(_state)));
         Command<CreationConfigured>(OnConfiguredAtCreation);
         Command<ResumeAfterRecovery>(_ => ResumeRestore());
         Command<Observe>(_ => OnObserve());
@@ -70,6 +79,14 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<VerifyNow>(_ => OnVerifyNow());
         Command<Messages.Protocol.StorageIndexes.VerificationReply>(OnVerified);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
+        Command<SaveSnapshotSuccess>(saved =>
+        {
+            _snapshots.Saved(saved.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "snapshot of {0} failed", PersistenceId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
     }
 
     public override string PersistenceId { get; }
@@ -81,13 +98,10 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     protected override void OnReplaySuccess()
     {
-        foreach (var run in _state.Active.Values)
-        {
-            // Its node stopped mid-run: the outcome is unknown, so the attempt failed.
-            Self.Tell(new RunOutcome(run.RunId, run.Attempt, null, new InvalidOperationException("interrupted: the node running it stopped")));
-        }
-
-        foreach (var run in _state.Retrying.Values) ArmRetry(run.RunId, run.RetryAt ?? Now);
+        var (interrupted, decision) = BackupDecider.Recovered(_state, Now);
+        // Its node stopped mid-run: the outcome is unknown, so the attempt failed.
+        foreach (var (runId, attempt) in interrupted) Self.Tell(new RunOutcome(runId, attempt, null, new InvalidOperationException("interrupted: the node running it stopped")));
+        Carry(decision.Effects);
         ArmCron();
         // Persisting is not allowed during replay: resume the restore as the first command after it.
         Self.Tell(ResumeAfterRecovery.Instance);
@@ -116,7 +130,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             var left = changes.Count;
             PersistAll(changes, e =>
             {
-                _state = _state.Apply(e);
+                Apply(e);
                 if (--left == 0) OnLoaded(loaded);
             });
             return;
@@ -128,6 +142,8 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _archiver = Essentials(loaded.Archiver);
         // Another storage or folder holds other windows: show them now, not at the next look.
         if (before is not null && _archiver is not null && !SameRepository(before, _archiver)) Self.Tell(Observe.Instance);
+        // What successful runs left pending (a node died between the backup and its Snapshot or retention) needs the archiver.
+        Carry(BackupDecider.Pending(_state));
         if (loaded.Database is { } restored) MaybeStartRestore(restored, loaded.Archiver);
         // A database created to be restored is archived once restored (by its archiver's ops request), never during it.
         if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)
@@ -142,7 +158,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             : wanted;
         Persist(change, e =>
         {
-            _state = _state.Apply(e);
+            Apply(e);
             ArmCron();
         });
     }
@@ -279,6 +295,9 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private static readonly TimeSpan ConfigureAgain = TimeSpan.FromSeconds(5);
 
+    // A Snapshot or retention that failed (the store or the storage index unreachable) is tried again this often.
+    private static readonly TimeSpan PendingRetry = TimeSpan.FromSeconds(30);
+
     private DateTimeOffset _configureNotBefore;
 
     // A failure is bad input (a storage no node mounts, a bad runtime setting): a user must fix it first.
@@ -312,81 +331,110 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void OnTick(RunScheduledBackup tick)
+    private void OnTick(RunScheduledBackup tick) => Decide(BackupDecider.Tick(_state, tick.ScheduledFor, Now), ArmCron);
+
+    private void OnTrigger()
     {
-        if (_state.Schedule is not { } schedule || tick.ScheduledFor <= _state.LastScheduledFor) return;
-        if (schedule.Paused)
-        {
-            Persist(new BackupSkipped(_state.Id, tick.ScheduledFor, "the archiver is paused", Now), Applied(ArmCron));
-            return;
-        }
-
-        if (!_state.Active.IsEmpty)
-        {
-            if (schedule.ConcurrencyPolicy == ConcurrencyPolicy.Forbid)
-            {
-                var active = string.Join(", ", _state.Active.Keys);
-                Persist(new BackupSkipped(_state.Id, tick.ScheduledFor, $"concurrencyPolicy Forbid: run {active} is still active", Now), Applied(ArmCron));
-                return;
-            }
-
-            if (schedule.ConcurrencyPolicy == ConcurrencyPolicy.Replace)
-            {
-                foreach (var run in _state.Active.Keys.ToList()) Cancel(run);
-            }
-        }
-
-        StartRun(tick.ScheduledFor, attempt: 1, NewRunId());
-        ArmCron();
-    }
-
-    private string? StartRun(DateTimeOffset? scheduledFor, int attempt, string runId)
-    {
-        if (scheduledFor is null && attempt == 1 && !_state.Active.IsEmpty) return null;
-        Persist(new BackupStarted(_state.Id, runId, scheduledFor, attempt, Now), e =>
-        {
-            _state = _state.Apply(e);
-            var cancel = new CancellationTokenSource(_settings.BackupTimeout);
-            _running[runId] = cancel;
-            var runner = _runner;
-            var db = _state.Id;
-            Task.Run(() => runner.RunAsync(db, runId, cancel.Token), cancel.Token).PipeTo(
-                Self,
-                success: backupId => new RunOutcome(runId, attempt, backupId, null),
-                failure: error => new RunOutcome(runId, attempt, null, error));
-        });
-        return runId;
+        var decision = BackupDecider.Trigger(_state, Now);
+        Sender.Tell(decision.Events is [BackupStarted started] ? started.RunId : "refused: a backup is running");
+        Decide(decision);
     }
 
     private void OnOutcome(RunOutcome outcome)
     {
-        if (!_state.Active.TryGetValue(outcome.RunId, out var run) || run.Attempt != outcome.Attempt) return;
-        if (_running.Remove(outcome.RunId, out var cancel)) cancel.Dispose();
-        if (outcome.Error is null)
+        if (_state.Active.TryGetValue(outcome.RunId, out var run) && run.Attempt == outcome.Attempt && _running.Remove(outcome.RunId, out var cancel)) cancel.Dispose();
+        string? reason = null;
+        if (outcome.Error is { } failure)
         {
-            Persist(new BackupSucceeded(_state.Id, outcome.RunId, outcome.BackupId!, Now), Applied(() =>
-            {
-                RecordSnapshot(outcome.RunId, outcome.BackupId!);
-                ApplyRetention();
-            }));
+            var error = failure is AggregateException { InnerException: { } inner } ? inner : failure;
+            reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
+        }
+
+        var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.BackupId, reason, Now);
+        if (decision.Events is [BackupFailed failed])
+        {
+            _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", failed.RunId, _state.Id, failed.Attempt, failed.Reason, failed.RetryAt is { } at ? $"; retrying at {at:O}" : "");
+        }
+
+        Decide(decision);
+    }
+
+    /// <summary>Persists a decision's events, then carries out its effects (and <paramref name="then"/>).</summary>
+    private void Decide(Decision decision, Action? then = null)
+    {
+        if (decision.Events.Count == 0)
+        {
+            Carry(decision.Effects);
+            then?.Invoke();
             return;
         }
 
-        var error = outcome.Error is AggregateException { InnerException: { } inner } ? inner : outcome.Error;
-        var reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
-        var retryAt = BackupScheduling.Retries(_state.Schedule, outcome.Attempt) ? Now + _state.Schedule!.RetryDelay : (DateTimeOffset?)null;
-        _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", outcome.RunId, _state.Id, outcome.Attempt, reason, retryAt is null ? "" : $"; retrying at {retryAt:O}");
-        Persist(new BackupFailed(_state.Id, outcome.RunId, outcome.Attempt, reason, retryAt, Now), Applied(() =>
+        var left = decision.Events.Count;
+        PersistAll(decision.Events, e =>
         {
-            if (retryAt is { } at) ArmRetry(outcome.RunId, at);
-        }));
+            Apply(e);
+            if (--left > 0) return;
+            Carry(decision.Effects);
+            then?.Invoke();
+        });
     }
 
-    private void Retry(string runId)
+    private void Carry(IEnumerable<BackupEffect> effects)
     {
-        if (!_state.Retrying.TryGetValue(runId, out var run)) return;
-        if (_state.Schedule is null) return;
-        StartRun(run.ScheduledFor, run.Attempt + 1, runId);
+        foreach (var effect in effects)
+        {
+            switch (effect)
+            {
+                case StartRun start:
+                    Start(start.RunId, start.Attempt);
+                    break;
+                case CancelRun cancel:
+                    Cancel(cancel.RunId);
+                    break;
+                case ArmRetry retry:
+                    Timers.StartSingleTimer($"retry-{retry.RunId}", new RetryRun(retry.RunId), Max(retry.At - Now, TimeSpan.Zero));
+                    break;
+                // Each pending effect once at a time; it stays pending in the state until its event says it is done.
+                case RecordBackupSnapshot record when _archiver is not null && _pending.Add(effect):
+                    RecordSnapshot(record);
+                    break;
+                case ApplyRetentionPolicy when _archiver is { Spec: not null } && _pending.Add(effect):
+                    RunRetention();
+                    break;
+            }
+        }
+    }
+
+    private void Start(string runId, int attempt)
+    {
+        var cancel = new CancellationTokenSource(_settings.BackupTimeout);
+        _running[runId] = cancel;
+        var runner = _runner;
+        var db = _state.Id;
+        Task.Run(() => runner.RunAsync(db, runId, cancel.Token), cancel.Token).PipeTo(
+            Self,
+            success: backupId => new RunOutcome(runId, attempt, backupId, null),
+            failure: error => new RunOutcome(runId, attempt, null, error));
+    }
+
+    private void OnPendingDone(PendingDone done)
+    {
+        _pending.Remove(done.Effect);
+        if (done.Error is not null)
+        {
+            // Still pending in the state: tried again at the next look at the database, or in a while.
+            _log.Warning(done.Error, "{0} of {1} failed; trying again", done.Effect, _state.Id);
+            Timers.StartSingleTimer("pending", DrivePending.Instance, PendingRetry);
+            return;
+        }
+
+        IDatabaseEvent? e = done.Effect switch
+        {
+            RecordBackupSnapshot r when _state.SnapshotsPending.ContainsKey(r.RunId) => new BackupSnapshotRecorded(_state.Id, r.RunId, Now),
+            ApplyRetentionPolicy when _state.RetentionPending => new RetentionApplied(_state.Id, done.Deleted, Now),
+            _ => null,
+        };
+        if (e is not null) Persist(e, Apply);
     }
 
     private void Cancel(string runId)
@@ -407,31 +455,29 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Timers.StartSingleTimer("cron", new RunScheduledBackup(_state.Id, next), Max(next - Now, TimeSpan.Zero));
     }
 
-    private void ArmRetry(string runId, DateTimeOffset at) =>
-        Timers.StartSingleTimer($"retry-{runId}", new RetryRun(runId), Max(at - Now, TimeSpan.Zero));
-
     /// <summary>
     /// After each successful backup, as KubeStash does after each session: the policy's window over backups and oplog.
     /// The FullBackup Snapshots of the backups it deleted are deleted too: their data is gone (their finalizer finds it
     /// so and lets them go, SnapshotData.FinishDeletionAsync), and one left would show a backup nobody can restore.
     /// </summary>
-    private void ApplyRetention()
+    private void RunRetention()
     {
-        if (_archiver is not { Spec: not null } archiver) return;
-        var reference = archiver.Spec.RetentionPolicy;
+        var archiver = _archiver!;
+        var reference = archiver.Spec!.RetentionPolicy;
         var store = _store;
         var indexes = _storageIndexes;
         var id = _state.Id;
         var now = Now;
         var log = _log;
         var self = Self;
+        var timeout = _settings.PlanTimeout;
         Task.Run(async () =>
         {
             var policy = reference is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(reference.NamespaceOr(ResourceId.Of(archiver).Namespace), reference.Name));
             var request = RetentionRequests.For(archiver, policy, id, now);
-            var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request, _settings.PlanTimeout);
-            if (reply.Error is not null) log.Warning("retention of {0} failed: {1}", id, reply.Error);
-            if (reply.Deleted == 0) return;
+            var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request, timeout);
+            if (reply.Error is not null) throw new InvalidOperationException(reply.Error);
+            if (reply.Deleted == 0) return 0;
             // What retention deleted is no longer recoverable: the status says so now, not at the next look.
             self.Tell(Observe.Instance);
             foreach (var snapshot in RetentionRequests.SnapshotsDeleted(request, reply, id, await store.ListAsync<Snapshot>(id.Namespace)))
@@ -439,15 +485,19 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
                 await store.DeleteAsync<Snapshot>(ResourceId.Of(snapshot));
                 log.Info("retention deleted backup {0} of {1}: deleted its Snapshot {2}", snapshot.Spec!.SnapshotId, id, snapshot.Metadata.Name);
             }
-        }).ContinueWith(t => log.Warning(t.Exception, "retention of {0} failed", id), TaskContinuationOptions.OnlyOnFaulted);
+
+            return reply.Deleted;
+        }).PipeTo(self, success: deleted => new PendingDone(ApplyRetentionPolicy.Instance, deleted, null), failure: e => new PendingDone(ApplyRetentionPolicy.Instance, 0, e));
     }
 
     /// <summary>
     /// A FullBackup Snapshot per successful run, as KubeStash records each backup session. Not owned by the database
     /// (ArchiverResources.IncrementalSnapshot says why): it goes when retention deletes its backup.
     /// </summary>
-    private void RecordSnapshot(string runId, string backupId)
+    private void RecordSnapshot(RecordBackupSnapshot record)
     {
+        var run = _state.SnapshotsPending[record.RunId];
+        var (runId, backupId, made) = (run.RunId, run.BackupId!, run.FinishedAt ?? Now);
         var snapshot = new Snapshot
         {
             ApiVersion = Snapshot.ApiVersionName,
@@ -460,7 +510,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
                 Type = SnapshotType.FullBackup,
                 AppRef = new TypedObjectRef { ApiGroup = ApiGroups.KubeDb, Kind = MongoDB.KindName, Name = _state.Id.Name, Namespace = _state.Id.Namespace },
                 Repository = $"{_state.Id.Name}-full",
-                SnapshotTime = new SnapshotTime { Created = Now, LastUpdated = Now },
+                SnapshotTime = new SnapshotTime { Created = made, LastUpdated = made },
             },
             Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded },
         };
@@ -471,20 +521,33 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         }
 
         var store = _store;
-        var log = _log;
-        store.CreateAsync(snapshot).ContinueWith(t =>
+        RecordAsync().PipeTo(Self, success: () => new PendingDone(record, 0, null), failure: e => new PendingDone(record, 0, e));
+
+        async Task RecordAsync()
         {
-            if (t.IsFaulted && t.Exception!.GetBaseException() is not ResourceConflictException) log.Warning(t.Exception, "could not record snapshot {0}", snapshot.Metadata.Name);
-        }, TaskScheduler.Default);
+            try
+            {
+                await store.CreateAsync(snapshot);
+            }
+            catch (ResourceConflictException)
+            {
+                // Made before: by this effect before its node died, or by an earlier look.
+            }
+        }
     }
 
     private Action<IDatabaseEvent> Applied(Action then) => e =>
     {
-        _state = _state.Apply(e);
+        Apply(e);
         then();
     };
 
-    private string NewRunId() => Now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "-" + (_state.Runs + 1).ToString(CultureInfo.InvariantCulture);
+    /// <summary>Every persisted event goes through here: the state, then the snapshot policy.</summary>
+    private void Apply(IDatabaseEvent e)
+    {
+        _state = _state.Apply(e);
+        if (_snapshots.Due(LastSequenceNr)) SaveSnapshot(_state);
+    }
 
     private DateTimeOffset Now => _clock.GetUtcNow();
 
@@ -495,6 +558,14 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private sealed record LoadFailed(Exception Error) : INoSerializationVerificationNeeded;
 
     private sealed record RetryRun(string RunId) : INoSerializationVerificationNeeded;
+
+    /// <summary>A pending effect ended: done, or failed with <paramref name="Error"/> (it stays pending).</summary>
+    private sealed record PendingDone(BackupEffect Effect, int Deleted, Exception? Error) : INoSerializationVerificationNeeded;
+
+    private sealed record DrivePending : INoSerializationVerificationNeeded
+    {
+        public static readonly DrivePending Instance = new();
+    }
 
     private sealed record ResumeAfterRecovery : INoSerializationVerificationNeeded
     {

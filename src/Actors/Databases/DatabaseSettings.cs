@@ -16,4 +16,7 @@ public sealed record DatabaseSettings
 
     /// <summary>The first scrub after the entity starts: soon, so a node's restart does not push it a day away.</summary>
     public TimeSpan FirstVerificationAfter { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A snapshot of the entity's state after this many events (Persistence.SnapshotCadence): a recovery replays fewer.</summary>
+    public int SnapshotEvery { get; init; } = 100;
 }

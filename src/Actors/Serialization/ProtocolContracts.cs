@@ -52,6 +52,8 @@ public static class ProtocolContracts
         ("database.backup-succeeded.v1", typeof(BackupSucceeded)),
         ("database.backup-failed.v1", typeof(BackupFailed)),
         ("database.backup-skipped.v1", typeof(BackupSkipped)),
+        ("database.backup-snapshot-recorded.v1", typeof(BackupSnapshotRecorded)),
+        ("database.retention-applied.v1", typeof(RetentionApplied)),
         ("database.configured-at-creation.v1", typeof(ConfiguredAtCreation)),
         ("database.restore-requested.v2", typeof(RestoreRequested)),
         ("database.restore-planned.v2", typeof(RestorePlanned)),

@@ -28,7 +28,18 @@ public sealed record BackupScheduleCleared(ResourceId DatabaseId, string Reason,
 /// <param name="ScheduledFor">The cron time this run is for; null for a manual run.</param>
 public sealed record BackupStarted(ResourceId DatabaseId, string RunId, DateTimeOffset? ScheduledFor, int Attempt, DateTimeOffset At) : IDatabaseEvent;
 
+/// <summary>
+/// A run made a backup. What follows it (its FullBackup Snapshot, the retention run) is pending in the state from here
+/// until <see cref="BackupSnapshotRecorded"/> and <see cref="RetentionApplied"/> say it is done: a node that dies in
+/// between leaves it pending, and the entity drives it again once recovered.
+/// </summary>
 public sealed record BackupSucceeded(ResourceId DatabaseId, string RunId, string BackupId, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>The FullBackup Snapshot of a successful run exists (made now, or found made).</summary>
+public sealed record BackupSnapshotRecorded(ResourceId DatabaseId, string RunId, DateTimeOffset At) : IDatabaseEvent;
+
+/// <summary>The retention policy was applied after the backups that asked for it.</summary>
+public sealed record RetentionApplied(ResourceId DatabaseId, int Deleted, DateTimeOffset At) : IDatabaseEvent;
 
 /// <param name="RetryAt">When the next attempt runs, or null when the run has failed for good.</param>
 public sealed record BackupFailed(ResourceId DatabaseId, string RunId, int Attempt, string Reason, DateTimeOffset? RetryAt, DateTimeOffset At) : IDatabaseEvent;

@@ -21,11 +21,16 @@ public sealed record DatabaseState : IArchiverProtocolMember
     public int Runs { get; init; }
     public DateTimeOffset? ConfiguredAtCreation { get; init; }
     public RestoreRecord? Restore { get; init; }
+    /// <summary>Successful runs whose FullBackup Snapshot is still to be made, by run id (backup id and when it finished).</summary>
+    public ImmutableSortedDictionary<string, BackupRun> SnapshotsPending { get; init; } = ImmutableSortedDictionary<string, BackupRun>.Empty;
+    /// <summary>A successful backup since retention was last applied: it is to be applied.</summary>
+    public bool RetentionPending { get; init; }
 
     public static DatabaseState Empty(ResourceId id) => new() { Id = id };
 
     /// <summary>Whether anything is kept for a database: false for an entity that never saw one, or forgot it.</summary>
     public bool HoldsAnything => DatabaseUid is not null || Schedule is not null || Restore is not null || !Active.IsEmpty || !Retrying.IsEmpty
+        || !SnapshotsPending.IsEmpty || RetentionPending
         || ConfiguredAtCreation is not null || LastSucceeded is not null || LastFailed is not null;
 
     public DatabaseState Apply(IDatabaseEvent e) => e switch
@@ -49,7 +54,11 @@ public sealed record DatabaseState : IArchiverProtocolMember
         {
             Active = Active.Remove(s.RunId),
             LastSucceeded = run with { FinishedAt = s.At, BackupId = s.BackupId },
+            SnapshotsPending = SnapshotsPending.SetItem(s.RunId, run with { FinishedAt = s.At, BackupId = s.BackupId }),
+            RetentionPending = true,
         },
+        BackupSnapshotRecorded r => this with { SnapshotsPending = SnapshotsPending.Remove(r.RunId) },
+        RetentionApplied => this with { RetentionPending = false },
         BackupFailed f when Active.TryGetValue(f.RunId, out var run) => this with
         {
             Active = Active.Remove(f.RunId),
