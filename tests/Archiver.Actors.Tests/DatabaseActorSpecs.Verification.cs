@@ -53,9 +53,9 @@ public sealed partial class DatabaseActorSpecs
                 var status = (await _store.GetAsync<Snapshot>(snapshotId))!.Status;
                 Assert.Equal(VerificationStatus.VerificationFailed, status?.VerificationStatus);
                 Assert.False(status!.Integrity);
-                var condition = Assert.Single(status.Conditions!, c => c.Type == DatabaseActor.VerifiedCondition);
+                var condition = Assert.Single(status.Conditions!, c => c.Type == DatabaseConditions.BackupVerifiedType);
                 Assert.Equal(ConditionStatus.False, condition.Status);
-                Assert.Equal(DatabaseActor.VerificationFailedReason, condition.Reason);
+                Assert.Equal(DatabaseConditions.VerificationFailedReason, condition.Reason);
                 Assert.Contains(broken, condition.Message, StringComparison.Ordinal);
                 Assert.Contains(backupId, condition.Message, StringComparison.Ordinal);
             }, TimeSpan.FromSeconds(15));
@@ -67,9 +67,9 @@ public sealed partial class DatabaseActorSpecs
                 var status = (await _store.GetAsync<Snapshot>(snapshotId))!.Status;
                 Assert.Equal(VerificationStatus.Verified, status?.VerificationStatus);
                 Assert.True(status!.Integrity);
-                var condition = Assert.Single(status.Conditions!, c => c.Type == DatabaseActor.VerifiedCondition);
+                var condition = Assert.Single(status.Conditions!, c => c.Type == DatabaseConditions.BackupVerifiedType);
                 Assert.Equal(ConditionStatus.True, condition.Status);
-                Assert.Equal(DatabaseActor.VerifiedReason, condition.Reason);
+                Assert.Equal(DatabaseConditions.VerifiedReason, condition.Reason);
             }, TimeSpan.FromSeconds(15));
         }
         finally

@@ -14,7 +14,7 @@ namespace Archiver.Actors.Databases;
 /// </summary>
 public static class ArchivingHealth
 {
-    public const string ConditionType = "Archiving";
+    public const string ConditionType = DatabaseConditions.ArchivingType;
 
     public static readonly TimeSpan DefaultLagThreshold = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan DefaultHeadroomThreshold = TimeSpan.FromHours(1);

@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
-using Archiver.Actors.Reporting;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
@@ -73,31 +72,20 @@ public sealed partial class DatabaseActor
         var store = _store;
         var cache = _cache;
         var id = _state.Id;
-        var uid = _state.DatabaseUid;
-        QueueStatusWrite("archiving status", async () =>
-        {
-            // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
-            // listed, the store answers. An idle database's observation usually finds nothing new: no write, no
-            // watch event, no read of the store either. Should the cached copy be stale, the write conflicts and
-            // the status is decided again on the database as stored.
-            if ((cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id)) is { } cached)
-            {
-                await store.UpdateStatusAsync<MongoDB>(id, WithArchivingStatus, read: cached);
-            }
+        // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
+        // listed, the store answers. An idle database's observation usually finds nothing new: no write, no watch
+        // event, no read of the store either.
+        WriteArchiverStatus("archiving status", WithArchivingStatus,
+            async () => cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id));
+        if (report is not null) QueueStatusWrite("archive info", () => UpdateSnapshotAsync(store, id, report));
 
-            if (report is not null) await UpdateSnapshotAsync(store, id, report);
-        });
-
-        // What the observation makes of the database's status; null when that is what it already says.
-        MongoDB? WithArchivingStatus(MongoDB db)
+        // What the observation makes of the database's status.
+        DatabaseArchiverStatus WithArchivingStatus(DatabaseArchiverStatus archiverStatus)
         {
-            // Only the incarnation observed: a database created again under the name has a status of its own.
-            if (uid is not null && db.Metadata.Uid != uid) return null;
-            var archiverStatus = db.Status?.Archiver ?? new DatabaseArchiverStatus();
             // The condition as written last decides whether a raised alarm has cleared: it survives the
             // entity moving to another node, as a copy kept in the actor would not.
-            var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType));
-            var next = archiverStatus with
+            var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == DatabaseConditions.ArchivingType));
+            return archiverStatus with
             {
                 // An archiver that refuses to write archives nothing: the phase says so, not only the condition.
                 Phase = (archiverStatus.Phase, report?.Refusal) switch
@@ -110,9 +98,8 @@ public sealed partial class DatabaseActor
                 Lag = report is null ? null : GoDuration.Format(ArchivingHealth.Rounded(report.Lag)),
                 OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(ArchivingHealth.Rounded(h)) : null,
                 LastFullBackup = lastBackup ?? archiverStatus.LastFullBackup,
-                Conditions = StatusWrites.Carry(archiverStatus.Conditions, [.. (archiverStatus.Conditions ?? []).Where(c => c.Type != condition.Type), condition]),
+                Conditions = DatabaseConditions.With(archiverStatus.Conditions, condition),
             };
-            return StatusWrites.Same(archiverStatus, next) ? null : db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
         }
     }
 

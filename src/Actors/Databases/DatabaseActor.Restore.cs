@@ -120,42 +120,26 @@ public sealed partial class DatabaseActor
             RestoreStage.Failed => DatabaseArchiverPhase.RestoreFailed,
             _ => DatabaseArchiverPhase.Restoring,
         };
-        var condition = new Condition
-        {
-            Type = "Restored",
-            Status = restore.Stage == RestoreStage.Succeeded ? ConditionStatus.True : restore.Stage == RestoreStage.Failed ? ConditionStatus.False : ConditionStatus.Unknown,
-            Reason = _waiting is not null && !restore.IsFinished ? "WaitingForTarget" : restore.Stage.ToString(),
-            Message = restore.Error ?? (_waiting is not null && !restore.IsFinished ? _waiting
-                : restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}{LeftOut(restore)}"),
-            LastTransitionTime = Now,
-        };
+        var waiting = _waiting is not null && !restore.IsFinished;
+        var condition = DatabaseConditions.Restored(
+            restore.Stage == RestoreStage.Succeeded ? ConditionStatus.True : restore.Stage == RestoreStage.Failed ? ConditionStatus.False : ConditionStatus.Unknown,
+            waiting ? DatabaseConditions.WaitingForTargetReason : restore.Stage.ToString(),
+            restore.Error ?? (waiting ? _waiting! : restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}{LeftOut(restore)}"),
+            Now);
         var progress = _progress;
-        var store = _store;
-        var id = _state.Id;
-        var uid = _state.DatabaseUid;
-        QueueStatusWrite("restore status", async () =>
+        WriteArchiverStatus("restore status", archiver => archiver with
         {
-            // Only onto the database restored: one created again under its name has a status of its own.
-            await store.UpdateStatusAsync<MongoDB>(id, db => uid is not null && db.Metadata.Uid != uid ? null : db with
+            Phase = phase,
+            Conditions = DatabaseConditions.With(archiver.Conditions, condition),
+            Restore = new RestoreProgress
             {
-                Status = (db.Status ?? new MongoDBStatus()) with
-                {
-                    Archiver = (db.Status?.Archiver ?? new DatabaseArchiverStatus()) with
-                    {
-                        Phase = phase,
-                        Conditions = [condition],
-                        Restore = new RestoreProgress
-                        {
-                            Target = restore.Target,
-                            BaseSnapshot = restore.BaseBackupId,
-                            EntriesDone = progress?.EntriesDone,
-                            EntriesTotal = progress?.EntriesTotal,
-                            BytesDone = progress?.BytesDone,
-                            BytesTotal = progress?.BytesTotal,
-                        },
-                    },
-                },
-            });
+                Target = restore.Target,
+                BaseSnapshot = restore.BaseBackupId,
+                EntriesDone = progress?.EntriesDone,
+                EntriesTotal = progress?.EntriesTotal,
+                BytesDone = progress?.BytesDone,
+                BytesTotal = progress?.BytesTotal,
+            },
         });
     }
 }

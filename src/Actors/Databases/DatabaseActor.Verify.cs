@@ -18,11 +18,6 @@ namespace Archiver.Actors.Databases;
 /// </summary>
 public sealed partial class DatabaseActor
 {
-    /// <summary>KubeStash's condition type and reasons for a verification (<c>TypeBackupVerified</c>).</summary>
-    public const string VerifiedCondition = "BackupVerified";
-    public const string VerifiedReason = "SuccessfullyVerifiedBackup";
-    public const string VerificationFailedReason = "FailedToVerifyBackup";
-
     private void ArmVerification()
     {
         if (_state.Schedule is null)
@@ -51,7 +46,7 @@ public sealed partial class DatabaseActor
         QueueStatusWrite("verification status", () => store.UpdateStatusAsync<Snapshot>(snapshotId, snapshot =>
         {
             var before = snapshot.Status ?? new SnapshotStatus();
-            var conditions = StatusWrites.Carry(before.Conditions, [.. (before.Conditions ?? []).Where(c => c.Type != condition.Type), condition]);
+            var conditions = StatusWrites.Carry(before.Conditions, DatabaseConditions.With(before.Conditions, condition));
             var next = before with { VerificationStatus = status, Integrity = status == VerificationStatus.Verified, Conditions = conditions };
             return StatusWrites.Same(before, next) ? null : snapshot with { Status = next };
         }));
@@ -61,25 +56,11 @@ public sealed partial class DatabaseActor
     {
         if (reply.Problems.Count == 0)
         {
-            return new Condition
-            {
-                Type = VerifiedCondition,
-                Status = ConditionStatus.True,
-                Reason = VerifiedReason,
-                Message = string.Create(CultureInfo.InvariantCulture, $"verified {reply.ChunksChecked} oplog chunks and {reply.BackupFilesChecked} backup files ({reply.BytesChecked} bytes) at {reply.FinishedAt:O}"),
-                LastTransitionTime = Now,
-            };
+            return DatabaseConditions.BackupVerified(true, string.Create(CultureInfo.InvariantCulture, $"verified {reply.ChunksChecked} oplog chunks and {reply.BackupFilesChecked} backup files ({reply.BytesChecked} bytes) at {reply.FinishedAt:O}"), Now);
         }
 
         var more = reply.Problems.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $" (and {reply.Problems.Count - 1} more broken objects)") : "";
-        return new Condition
-        {
-            Type = VerifiedCondition,
-            Status = ConditionStatus.False,
-            Reason = VerificationFailedReason,
-            Message = $"{reply.Problems[0].Kind}: {reply.Problems[0].Message}{more}",
-            LastTransitionTime = Now,
-        };
+        return DatabaseConditions.BackupVerified(false, $"{reply.Problems[0].Kind}: {reply.Problems[0].Message}{more}", Now);
     }
 
     private sealed record VerifyNow : INoSerializationVerificationNeeded

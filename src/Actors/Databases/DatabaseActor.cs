@@ -259,16 +259,16 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             _log.Warning(done.Error, "configuring {0} at creation: {1}; trying again in {2}", _state.Id, kind, again);
             WriteConfiguredCondition(ConditionStatus.False, kind switch
             {
-                StepFailureKind.Fail => "ConfigurationFailed",
-                StepFailureKind.Wait => "Waiting",
-                _ => "Retrying",
+                StepFailureKind.Fail => DatabaseConditions.ConfigurationFailedReason,
+                StepFailureKind.Wait => DatabaseConditions.WaitingReason,
+                _ => DatabaseConditions.RetryingReason,
             }, $"{FirstLine(done.Error.Message)}; trying again in {Messages.Validation.GoDuration.Format(again)}");
             _configureNotBefore = Now + again - TimeSpan.FromMilliseconds(100);
             Timers.StartSingleTimer("configure-again", new ReconcileDatabase(_state.Id, "retry configuration"), again);
             return;
         }
 
-        WriteConfiguredCondition(ConditionStatus.True, "ConfiguredAtCreation", $"configured at creation with archiver {done.ArchiverId}");
+        WriteConfiguredCondition(ConditionStatus.True, DatabaseConditions.ConfiguredAtCreationReason, $"configured at creation with archiver {done.ArchiverId}");
         Persist(new ConfiguredAtCreation(_state.Id, done.ArchiverId, done.SpecHash, Now), Applied(() => Self.Tell(new ReconcileDatabase(_state.Id, "configured"))));
     }
 
@@ -308,26 +308,38 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     /// <summary>The <c>Configured</c> condition of a database its own entity configures at creation (no ops request says it).</summary>
     private void WriteConfiguredCondition(ConditionStatus status, string reason, string message)
     {
-        var condition = new Condition { Type = "Configured", Status = status, Reason = reason, Message = message, LastTransitionTime = Now };
+        var condition = DatabaseConditions.Configured(status, reason, message, Now);
+        WriteArchiverStatus("configuration status", archiver => archiver with
+        {
+            Phase = archiver.Phase ?? DatabaseArchiverPhase.Configuring,
+            Conditions = DatabaseConditions.With(archiver.Conditions, condition),
+        });
+    }
+
+    /// <summary>
+    /// The one way the entity writes its database's <c>status.archiver</c>: in the order decided, off the actor's thread
+    /// (QueueStatusWrite), onto the incarnation it is about (a database created again under the name has a status of its
+    /// own), each condition keeping its transition time while its status holds, and not at all when nothing changes.
+    /// <paramref name="read"/> gives the database to decide on (a cached copy; a stale one conflicts, and the change is
+    /// decided again on the database as stored); null there skips the write.
+    /// </summary>
+    private void WriteArchiverStatus(string what, Func<DatabaseArchiverStatus, DatabaseArchiverStatus> change, Func<Task<MongoDB?>>? read = null)
+    {
         var store = _store;
         var id = _state.Id;
         var uid = _state.DatabaseUid;
-        QueueStatusWrite("configuration status", async () =>
+        QueueStatusWrite(what, async () =>
         {
+            MongoDB? cached = null;
+            if (read is not null && (cached = await read()) is null) return;
             await store.UpdateStatusAsync<MongoDB>(id, db =>
             {
                 if (uid is not null && db.Metadata.Uid != uid) return null;
-                var archiver = db.Status?.Archiver ?? new DatabaseArchiverStatus();
-                var conditions = StatusWrites.Carry(archiver.Conditions, [.. (archiver.Conditions ?? []).Where(c => c.Type != condition.Type), condition]);
-                if (StatusWrites.Same(conditions, archiver.Conditions) && archiver.Phase is not null) return null;
-                return db with
-                {
-                    Status = (db.Status ?? new MongoDBStatus()) with
-                    {
-                        Archiver = archiver with { Phase = archiver.Phase ?? DatabaseArchiverPhase.Configuring, Conditions = conditions },
-                    },
-                };
-            });
+                var before = db.Status?.Archiver ?? new DatabaseArchiverStatus();
+                var next = change(before);
+                next = next with { Conditions = next.Conditions is null ? null : StatusWrites.Carry(before.Conditions, next.Conditions) };
+                return StatusWrites.Same(before, next) ? null : db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
+            }, read: cached);
         });
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Archiver.Host.Api;
+using Archiver.Messages.Resources;
 using Spectre.Console;
 
 namespace Archiver.Host.Cli;
@@ -67,7 +68,7 @@ public static class RestoreCommand
                 restore?["entriesTotal"]?.GetValue<long>(),
                 restore?["bytesDone"]?.GetValue<long>() ?? 0,
                 restore?["bytesTotal"]?.GetValue<long>() ?? 0,
-                status?["phase"]?.GetValue<string>() is "Restored" or "RestoreFailed");
+                status?["phase"]?.GetValue<string>() is nameof(DatabaseArchiverPhase.Restored) or nameof(DatabaseArchiverPhase.RestoreFailed));
         }
 
         if (Tables.IsTerminal(output))
@@ -106,13 +107,13 @@ public static class RestoreCommand
         }
 
         var phase = status?["phase"]?.GetValue<string>();
-        var message = status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == "Restored")?["message"]?.GetValue<string>();
+        var message = status?["conditions"]?.AsArray().FirstOrDefault(c => c?["type"]?.GetValue<string>() == DatabaseConditions.RestoredType)?["message"]?.GetValue<string>();
         switch (phase)
         {
-            case "Restored":
+            case nameof(DatabaseArchiverPhase.Restored):
                 await output.WriteLineAsync($"restored {target}: {message}");
                 return ExitCodes.Ok;
-            case "RestoreFailed":
+            case nameof(DatabaseArchiverPhase.RestoreFailed):
                 throw new CommandFailure(ExitCodes.Failed, $"restore into {target} failed: {message}");
             default:
                 throw new CommandFailure(ExitCodes.Failed, $"restore into {target} did not finish within {timeout.TotalSeconds:0} s (phase {phase ?? "unknown"}); it goes on");

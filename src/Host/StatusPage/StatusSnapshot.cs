@@ -47,7 +47,7 @@ public sealed record DatabaseRow(
         var id = ResourceId.Of(db);
         var status = db.Status?.Archiver;
         var reference = db.Spec?.Archiver?.Ref ?? status?.ArchiverRef;
-        var archiving = status?.Conditions?.FirstOrDefault(c => c.Type == "Archiving");
+        var archiving = status?.Conditions?.FirstOrDefault(c => c.Type == DatabaseConditions.ArchivingType);
         return new DatabaseRow(
             id,
             reference is null ? null : $"{reference.NamespaceOr(id.Namespace)}/{reference.Name}",
