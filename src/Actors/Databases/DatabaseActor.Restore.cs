@@ -1,10 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Ports;
 using Archiver.Actors.Restores;
-using Archiver.Messages.Configuration;
-using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Resources;
 using Archiver.Storage.Catalog;
@@ -26,21 +23,16 @@ public sealed partial class DatabaseActor
 
     private void MaybeStartRestore(MongoDB db, MongoDBArchiver? archiver)
     {
-        if (_state.Restore is not null || db.Spec?.Init?.Archiver is not { RecoveryTimeStamp: { } target, Repository: { } repository } init) return;
-        var storage = new ResourceId(repository.NamespaceOr(_state.Id.Namespace), repository.Name);
-        // No prefix given: the history this name has, where the archiver that selects it keeps it (the same-name
-        // disaster recovery the design shows), else where the default prefix puts it.
-        var prefix = init.Prefix
-            ?? (archiver is { Spec: not null } && ArchiverResources.StorageId(archiver) == storage ? ArchiverResources.Directory(archiver, _state.Id) : null)
-            ?? PrefixTemplate.Expand(PrefixTemplate.Default, MongoDB.KindName, _state.Id.Namespace, _state.Id.Name);
-        // How it restores is read now, once: checked before anything is read from the storage, and recorded, so the
-        // restore taken up after a stop runs as it started whatever the annotations say by then.
-        var (settings, problem) = RestoreSettings.FromAnnotations(db.Metadata.Annotations);
-        Persist(new RestoreRequested(_state.Id, storage, prefix, target, Now, settings ?? RestoreSettings.Default), Applied(() =>
+        var events = RestoreDecider.Request(_state, db, archiver, Now);
+        if (events.Count == 0) return;
+        var left = events.Count;
+        PersistAll(events, e =>
         {
-            if (problem is null) StartRestore();
-            else Persist(new RestoreFailed(_state.Id, problem, TargetTouched: false, Now), Applied(WriteRestoreStatus));
-        }));
+            Apply(e);
+            if (--left > 0) return;
+            if (_state.Restore is { IsFinished: true }) WriteRestoreStatus();
+            else StartRestore();
+        });
     }
 
     private void ResumeRestore()
@@ -68,12 +60,15 @@ public sealed partial class DatabaseActor
         WriteRestoreStatus();
     }
 
-    private void OnRestorePlanned(RestorePlannerMessages.Planned planned) =>
-        Persist(new RestorePlanned(_state.Id, planned.Plan, Now), Applied(() =>
+    private void OnRestorePlanned(RestorePlannerMessages.Planned planned)
+    {
+        if (RestoreDecider.Planned(_state, planned.Plan, Now) is not { } recorded) return;
+        Persist(recorded, Applied(() =>
         {
             WriteRestoreStatus();
             _restorer?.Tell(RestorePlannerMessages.Go.Instance);
         }));
+    }
 
     private void OnRestoreWaiting(RestorePlannerMessages.Waiting waiting)
     {
@@ -95,37 +90,15 @@ public sealed partial class DatabaseActor
         if (_restorer is { } restorer) Context.Stop(restorer);
         _restorer = null;
         _waiting = null;
-        IDatabaseEvent outcome = finished.Outcome is { } o
-            ? new RestoreSucceeded(_state.Id, o.BaseBackupId, o.EntriesApplied, o.Skipped.ToList(), Now)
-            : new RestoreFailed(_state.Id, finished.Error ?? "unknown failure", finished.TargetTouched, Now);
+        if (RestoreDecider.Finished(_state, finished.Outcome, finished.Error, finished.TargetTouched, Now) is not { } outcome) return;
         if (finished.Outcome is { } done) _progress = _progress is null ? null : _progress with { EntriesDone = done.EntriesApplied };
         Persist(outcome, Applied(WriteRestoreStatus));
     }
 
-    // Said where users look: what the restore left out of the users' own namespaces (users and roles turned off, an
-    // excluded database) is data it does not have, so those come before MongoDB's own (local, config), which every
-    // restore leaves out.
-    private static string LeftOut(RestoreRecord restore) =>
-        restore.LeftOut.Count == 0 ? "" : $"; left out (not restorable, or MongoDB's own): {string.Join(", ", restore.LeftOut.OrderBy(MongoDBsOwn).Take(10))}{(restore.LeftOut.Count > 10 ? $" and {restore.LeftOut.Count - 10} more" : "")}";
-
-    private static bool MongoDBsOwn(string entry) =>
-        entry.StartsWith("config.", StringComparison.Ordinal) || entry.StartsWith("local", StringComparison.Ordinal);
-
     private void WriteRestoreStatus()
     {
         if (_state.Restore is not { } restore) return;
-        var phase = restore.Stage switch
-        {
-            RestoreStage.Succeeded => DatabaseArchiverPhase.Restored,
-            RestoreStage.Failed => DatabaseArchiverPhase.RestoreFailed,
-            _ => DatabaseArchiverPhase.Restoring,
-        };
-        var waiting = _waiting is not null && !restore.IsFinished;
-        var condition = DatabaseConditions.Restored(
-            restore.Stage == RestoreStage.Succeeded ? ConditionStatus.True : restore.Stage == RestoreStage.Failed ? ConditionStatus.False : ConditionStatus.Unknown,
-            waiting ? DatabaseConditions.WaitingForTargetReason : restore.Stage.ToString(),
-            restore.Error ?? (waiting ? _waiting! : restore.BaseBackupId is null ? "planning" : $"from backup {restore.BaseBackupId}{LeftOut(restore)}"),
-            Now);
+        var (phase, condition) = RestoreDecider.Status(restore, _waiting, Now);
         var progress = _progress;
         WriteArchiverStatus("restore status", archiver => archiver with
         {
