@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 
 namespace Archiver.Actors.Tests;
 
-public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
 {
     private static readonly DateTimeOffset First = new(2030, 1, 1, 1, 0, 0, TimeSpan.Zero);
     private readonly ScriptedBackupRunner _runner = new();

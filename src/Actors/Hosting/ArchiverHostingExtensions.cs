@@ -4,7 +4,6 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Archiver.Actors.Serialization;
-using Archiver.Messages.Protocol;
 
 namespace Archiver.Actors.Hosting;
 
@@ -20,7 +19,7 @@ public static class ArchiverHostingExtensions
             .WithRemoting(options.Hostname, options.Port, options.PublicHostname)
             .WithClustering(new ClusterOptions { SeedNodes = [.. options.SeedNodes] })
             .WithJournal(options.Journal)
-            .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
+            .WithArchiverSerialization()
             .WithOpsRequests()
             .WithArchivers()
             .WithStorageIndexes()
