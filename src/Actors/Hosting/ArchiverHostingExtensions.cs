@@ -14,10 +14,12 @@ public static class ArchiverHostingExtensions
 
     public static AkkaConfigurationBuilder AddArchiver(this AkkaConfigurationBuilder builder, ArchiverNodeOptions options)
     {
+        if (options.Problems() is [_, ..] problems) throw new ArgumentException(string.Join("; ", problems), nameof(options));
+
         builder
-            .AddHocon(ClusterTuning.For(options), HoconAddMode.Prepend)
-            .WithRemoting(options.Hostname, options.Port, options.PublicHostname)
-            .WithClustering(new ClusterOptions { SeedNodes = [.. options.SeedNodes] })
+            .AddHocon(ClusterTuning.Hocon(options.Cluster), HoconAddMode.Prepend)
+            .WithRemoting(ClusterTuning.Remote(options))
+            .WithClustering(ClusterTuning.Clustering(options))
             .WithJournal(options.Journal)
             .WithArchiverSerialization()
             .WithOpsRequests()
