@@ -16,7 +16,7 @@ using Xunit.Abstractions;
 namespace Archiver.Actors.Tests;
 
 /// <summary>The CR-driven loop in one process: resources change, the watcher tells the entities, they act.</summary>
-public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
     private readonly InProcessWorkloads _workloads = new();

@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 
 namespace Archiver.Actors.Tests;
 
-public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
 {
     private static readonly DateTimeOffset First = new(2030, 1, 1, 1, 0, 0, TimeSpan.Zero);
     private readonly ScriptedBackupRunner _runner = new();
@@ -106,8 +106,13 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
         var state = await StateAsync(db, s => s.LastFailed is { Attempt: 2 } && s.Retrying.IsEmpty && s.Active.IsEmpty);
         Assert.Equal("disk full", state.LastFailed!.Error);
-        await Task.Delay(200);
-        Assert.Equal(2, _runner.Started.Count);
+
+        // A later run failing the same way: its retry is armed after the first run's last failure, with the same delay,
+        // so by the time it has run, a retry of the first run (had one been armed) would have run too.
+        _runner.FailNext(new IOException("disk full"), new IOException("disk full"));
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+        await StateAsync(db, s => s.LastFailed is { Attempt: 2 } && s.LastFailed.ScheduledFor == First.AddHours(1) && s.Retrying.IsEmpty && s.Active.IsEmpty);
+        Assert.Equal([2, 2], _runner.Started.GroupBy(run => run).Select(runs => runs.Count()));
     }
 
     [Fact]
@@ -117,9 +122,15 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         await StateAsync(db, s => s.Schedule is not null);
         _runner.FailNext(new IOException("disk full"));
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
-        await StateAsync(db, s => s.LastFailed is not null && s.Active.IsEmpty);
-        await Task.Delay(200);
-        Assert.Single(_runner.Started);
+        var state = await StateAsync(db, s => s.LastFailed is not null && s.Active.IsEmpty);
+        // A retry is state before it is a timer: none is recorded.
+        Assert.Empty(state.Retrying);
+
+        // And none runs at once: a later tick, queued behind anything the failure set off, runs and is the second start.
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+        await StateAsync(db, s => s.LastSucceeded?.ScheduledFor == First.AddHours(1) && s.Active.IsEmpty);
+        Assert.Equal(2, _runner.Started.Count);
+        Assert.Equal(2, _runner.Started.Distinct().Count());
     }
 
     [Fact]
@@ -139,9 +150,12 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         await StateAsync(db, s => s.Schedule is not null);
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
-        await StateAsync(db, s => s.LastSucceeded is not null);
-        await Task.Delay(100);
-        Assert.Single(_runner.Started);
+        // The probe: a tick for a later time, behind the repeated one in the mailbox, so handled after it. A state read
+        // after both with no run active comes after every run they started had finished (Allow: they overlap).
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First.AddHours(1)));
+        await StateAsync(db, s => s.Active.IsEmpty && s.LastSucceeded is not null);
+        Assert.Equal(2, _runner.Started.Count);
+        Assert.Equal(2, _runner.Started.Distinct().Count());
     }
 
     [Fact]

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 
 namespace Archiver.Actors.Tests;
 
-public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+public sealed class OpsRequestActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
 {
     private static readonly ResourceId RequestId = new("demo", "mg-rs-configure");
     private static readonly OpsRequestSettings FastRetries = new() { MaxAttempts = 3, FirstBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };

@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 
 namespace Archiver.Actors.Tests;
 
-public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
 {
     private static readonly ResourceId Restored = new("demo", "mg-restored");
     private static readonly PlanInfo Plan = new(1, "20301231-backup", "1000:5", ["rs0"], Chunks: 12, BytesToRead: 4096, Target: "2020-10-27T22:48:23.121314Z", Document: """{"formatVersion": 1, "baseBackupId": "20301231-backup"}""");

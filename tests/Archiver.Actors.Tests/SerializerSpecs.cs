@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace Archiver.Actors.Tests;
 
-public sealed class SerializerSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Actors, "archiver", output)
+public sealed class SerializerSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
 {
     private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 0, 0, TimeSpan.Zero);
     private static readonly ResourceId Request = new("demo", "mg-rs-configure");

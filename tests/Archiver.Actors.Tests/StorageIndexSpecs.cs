@@ -24,7 +24,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     private readonly RepositoryLayout _layout = new(Prefix);
 
     public StorageIndexSpecs(ITestOutputHelper output)
-        : base(TestConfig.Actors, "archiver", output) => _store = new LocalFolderStore(_folder);
+        : base(TestSystem.Actors, "archiver", output) => _store = new LocalFolderStore(_folder);
 
     [Fact]
     public async Task It_reports_the_recoverable_window_and_plans_a_target_inside_it()

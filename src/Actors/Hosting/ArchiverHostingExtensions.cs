@@ -4,7 +4,6 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Archiver.Actors.Serialization;
-using Archiver.Messages.Protocol;
 
 namespace Archiver.Actors.Hosting;
 
@@ -15,12 +14,14 @@ public static class ArchiverHostingExtensions
 
     public static AkkaConfigurationBuilder AddArchiver(this AkkaConfigurationBuilder builder, ArchiverNodeOptions options)
     {
+        if (options.Problems() is [_, ..] problems) throw new ArgumentException(string.Join("; ", problems), nameof(options));
+
         builder
-            .AddHocon(ClusterTuning.For(options), HoconAddMode.Prepend)
-            .WithRemoting(options.Hostname, options.Port, options.PublicHostname)
-            .WithClustering(new ClusterOptions { SeedNodes = [.. options.SeedNodes] })
+            .AddHocon(ClusterTuning.Hocon(options.Cluster), HoconAddMode.Prepend)
+            .WithRemoting(ClusterTuning.Remote(options))
+            .WithClustering(ClusterTuning.Clustering(options))
             .WithJournal(options.Journal)
-            .WithCustomSerializer("archiver", [typeof(IArchiverProtocolMember)], system => new ArchiverSerializer(system))
+            .WithArchiverSerialization()
             .WithOpsRequests()
             .WithArchivers()
             .WithStorageIndexes()

@@ -20,10 +20,39 @@ public sealed record ArchiverNodeOptions
     public JournalOptions Journal { get; init; } = JournalOptions.Sqlite("archiver.db");
 
     /// <summary>
-    /// Failure detection and hand-over tuned to bring an entity back on a survivor in under 10 s (Akka's defaults
-    /// take about 48 s). Off keeps Akka's defaults; see docs/cluster.md for the reasons behind each value.
+    /// Failure detection and hand-over: <see cref="ClusterTuningOptions.FastFailover"/> (the default) brings an entity
+    /// back on a survivor in under 10 s; <see cref="ClusterTuningOptions.AkkaDefaults"/> takes about 48 s. See
+    /// docs/cluster.md for the reasons behind each value.
     /// </summary>
-    public bool FastFailover { get; init; } = true;
+    public ClusterTuningOptions Cluster { get; init; } = ClusterTuningOptions.FastFailover;
+
+    /// <summary>
+    /// The largest message remoting carries between nodes, in bytes (<c>akka.remote.dot-netty.tcp.maximum-frame-size</c>;
+    /// Akka's default is 128,000). A restore plan travels as a document naming every chunk, and a long point-in-time
+    /// restore's can be larger than that: 8 MiB by default. A larger message is dropped by the sender with an error in
+    /// its log, and whoever waited for it times out.
+    /// </summary>
+    public int MaximumFrameSize { get; init; } = DefaultMaximumFrameSize;
+
+    public const int DefaultMaximumFrameSize = 8 * 1024 * 1024;
+
+    /// <summary>Akka's own floor for <see cref="MaximumFrameSize"/>.</summary>
+    public const int MinimumFrameSize = 32_000;
+
+    /// <summary>What is wrong with these options, each naming its option; empty when a node can start with them.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (Port is < 0 or > 65535) problems.Add($"{nameof(ArchiverNodeOptions)}.{nameof(Port)} must be 0 (any free port) to 65535 (is {Port})");
+        if (MaximumFrameSize < MinimumFrameSize)
+        {
+            problems.Add($"{nameof(ArchiverNodeOptions)}.{nameof(MaximumFrameSize)} must be at least {MinimumFrameSize} bytes, Akka's floor (is {MaximumFrameSize})");
+        }
+
+        if (Cluster is null) problems.Add($"{nameof(ArchiverNodeOptions)}.{nameof(Cluster)} must be set (e.g. {nameof(ClusterTuningOptions)}.{nameof(ClusterTuningOptions.FastFailover)})");
+        else problems.AddRange(Cluster.Problems($"{nameof(ArchiverNodeOptions)}.{nameof(Cluster)}"));
+        return problems;
+    }
 }
 
 public enum JournalProvider

@@ -68,7 +68,7 @@ public sealed record NodeSettings
             return $"--seed joins a cluster, whose nodes must share what they act on and remember: it needs {missing}. An entity moved to another node would find no resources and no history there.";
         }
 
-        return null;
+        return Akka.Problems() is [var first, ..] ? first : null;
     }
 
     private static bool IsLoopback(string host) =>

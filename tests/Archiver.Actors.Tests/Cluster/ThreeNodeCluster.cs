@@ -48,7 +48,7 @@ internal sealed class ThreeNodeCluster : IAsyncDisposable
                     // forms the cluster and so hosts the persistent shard coordinator, creates them before anyone
                     // else writes.
                     Journal = JournalOptions.PostgreSql(journal, autoInitialize: i == 0),
-                    FastFailover = fastFailover,
+                    Cluster = fastFailover ? ClusterTuningOptions.FastFailover : ClusterTuningOptions.AkkaDefaults,
                 };
                 cluster._nodes[i] = await ArchiverNode.StartAsync(options, store, workloads, new NodeSteps(steps, addresses[i], cluster.Runs), settings, hocon);
             }
