@@ -26,6 +26,7 @@ internal sealed class MongoBenchmarks : IBenchmarkGroup
             var chunks = await IngestBenchmark.RunAsync(client, folder, report);
             await ReplayBenchmark.RunAsync(chunks, report);
             await RecoveryPointBenchmark.RunAsync(client, report);
+            await OneOpApplyBenchmark.RunAsync(client, folder, report);
         }
         finally
         {
