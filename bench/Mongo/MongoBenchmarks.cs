@@ -7,8 +7,10 @@ namespace Archiver.Bench.Mongo;
 
 /// <summary>
 /// The <c>mongo</c> group: archiver ingest against a bare cursor drain, the restore's replay pipeline against raw
-/// zstd, and the recovery point under a sustained write rate. All against the in-process MongoDB emulator, so
-/// the figures compare our code with the same emulator doing the least possible work.
+/// zstd, the recovery point under a sustained write rate, the whole restore against the anchors' one-op-per-applyOps
+/// apply, and an insert-only restore against the server's own insertMany ingest. All against the in-process MongoDB
+/// emulator (the restore figures on fresh emulators per side), so the figures compare our code with the same
+/// emulator doing the least possible work.
 /// </summary>
 internal sealed class MongoBenchmarks : IBenchmarkGroup
 {
@@ -26,6 +28,8 @@ internal sealed class MongoBenchmarks : IBenchmarkGroup
             var chunks = await IngestBenchmark.RunAsync(client, folder, report);
             await ReplayBenchmark.RunAsync(chunks, report);
             await RecoveryPointBenchmark.RunAsync(client, report);
+            await OneOpApplyBenchmark.RunAsync(client, folder, report);
+            await BulkInsertBenchmark.RunAsync(client, folder, report);
         }
         finally
         {
