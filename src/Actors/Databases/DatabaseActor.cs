@@ -5,7 +5,6 @@ using Archiver.Actors.OpsRequests;
 using Archiver.Actors.Persistence;
 using Archiver.Actors.Ports;
 using Archiver.Actors.Reporting;
-using Archiver.Messages.Configuration;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.OpsRequests;
@@ -145,12 +144,17 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         // What successful runs left pending (a node died between the backup and its Snapshot or retention) needs the archiver.
         Carry(BackupDecider.Pending(_state));
         if (loaded.Database is { } restored) MaybeStartRestore(restored, loaded.Archiver);
-        // A database created to be restored is archived once restored (by its archiver's ops request), never during it.
-        if (loaded.Database is { } db && loaded.Archiver is { Spec: not null } archiver && DatabaseMutator.NeedsConfigurationAtCreation(db)
-            && !DatabaseMutator.RestorePending(db))
+        // A database created with spec.archiver is configured by its own entity: the intent first, then the steps. One
+        // created to be restored is archived once restored (by its archiver's ops request), never during it.
+        if (CreationConfigurationDecider.Request(_state, loaded.Database, loaded.Archiver, Now) is { } intent)
         {
-            ConfigureAtCreation(archiver);
+            Persist(intent, Applied(() => ConfigureAtCreation(loaded.Database)));
         }
+        else
+        {
+            ConfigureAtCreation(loaded.Database);
+        }
+
         var wanted = BackupScheduling.Wanted(_state.Id, loaded.Database, loaded.Archiver, Now);
         if (BackupScheduling.SameSchedule(_state.Schedule, wanted)) return;
         IDatabaseEvent change = wanted is null
@@ -220,28 +224,21 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private static k8s.Models.V1ObjectMeta Identity(k8s.Models.V1ObjectMeta metadata) =>
         new() { Name = metadata.Name, NamespaceProperty = metadata.NamespaceProperty, Uid = metadata.Uid };
 
-    /// <summary>The ops request's configure steps but the restart: the pods start with archiving already in them.</summary>
-    private void ConfigureAtCreation(MongoDBArchiver archiver)
+    /// <summary>The ops request's configure steps but the restart, from the persisted intent: the pods start with archiving already in them.</summary>
+    private void ConfigureAtCreation(MongoDB? db)
     {
-        // Not before the time the last failure set: other looks at the database (a resync, a status write) come often.
-        if (_configuring || Now < _configureNotBefore) return;
+        // Not while a run is in flight, nor before the time the last failure set: other looks at the database (a resync,
+        // a status write) come often.
+        if (!CreationConfigurationDecider.ShouldRun(_state, db) || _configuring || Now < _configureNotBefore) return;
         _configuring = true;
-        var archiverId = ResourceId.Of(archiver);
-        var hash = SpecHash.Compute(archiver.Spec!);
-        var request = OpsRequestState.Empty(new ResourceId(_state.Id.Namespace, $"{_state.Id.Name}-creation")) with
-        {
-            Operation = ArchiverOperationType.ConfigureArchiver,
-            DatabaseId = _state.Id,
-            ArchiverId = archiverId,
-            SpecHash = hash,
-            AtCreation = true,
-        };
+        var intent = _state.ConfiguringAtCreation!;
+        var request = CreationConfigurationDecider.Steps(_state.Id, intent);
         var steps = _steps;
         var uid = _state.DatabaseUid;
         Task.Run(async () =>
         {
             foreach (var step in OpsRequestPlans.Configure.Where(s => s != OpsRequestStep.RestartPods)) await steps.RunAsync(step, request, CancellationToken.None);
-        }).PipeTo(Self, success: () => new CreationConfigured(archiverId, hash, uid, null), failure: e => new CreationConfigured(archiverId, hash, uid, e));
+        }).PipeTo(Self, success: () => new CreationConfigured(intent.ArchiverId, intent.SpecHash, uid, null), failure: e => new CreationConfigured(intent.ArchiverId, intent.SpecHash, uid, e));
     }
 
     private void OnConfiguredAtCreation(CreationConfigured done)

@@ -54,6 +54,7 @@ public static class ProtocolContracts
         ("database.backup-skipped.v1", typeof(BackupSkipped)),
         ("database.backup-snapshot-recorded.v1", typeof(BackupSnapshotRecorded)),
         ("database.retention-applied.v1", typeof(RetentionApplied)),
+        ("database.creation-configuration-requested.v1", typeof(CreationConfigurationRequested)),
         ("database.configured-at-creation.v1", typeof(ConfiguredAtCreation)),
         ("database.restore-requested.v2", typeof(RestoreRequested)),
         ("database.restore-planned.v2", typeof(RestorePlanned)),

@@ -47,6 +47,12 @@ public sealed record BackupFailed(ResourceId DatabaseId, string RunId, int Attem
 /// <summary>A scheduled run not started: the previous one was still active (Forbid), or the archiver is paused.</summary>
 public sealed record BackupSkipped(ResourceId DatabaseId, DateTimeOffset ScheduledFor, string Reason, DateTimeOffset At) : IDatabaseEvent;
 
+/// <summary>
+/// A database created with <c>spec.archiver</c> set is to be configured by its own entity (no ops request), for this
+/// archiver spec: the intent, persisted before any step runs, so an entity recovered elsewhere knows it is under way.
+/// </summary>
+public sealed record CreationConfigurationRequested(ResourceId DatabaseId, ResourceId ArchiverId, string SpecHash, DateTimeOffset At) : IDatabaseEvent;
+
 /// <summary>A database created with <c>spec.archiver</c> set was configured by its own entity (no ops request).</summary>
 public sealed record ConfiguredAtCreation(ResourceId DatabaseId, ResourceId ArchiverId, string SpecHash, DateTimeOffset At) : IDatabaseEvent;
 

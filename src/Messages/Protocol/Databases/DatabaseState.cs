@@ -20,6 +20,8 @@ public sealed record DatabaseState : IArchiverProtocolMember
     public int Skipped { get; init; }
     public int Runs { get; init; }
     public DateTimeOffset? ConfiguredAtCreation { get; init; }
+    /// <summary>The configuration at creation under way (asked for, not yet done), for this archiver and spec hash.</summary>
+    public CreationConfiguration? ConfiguringAtCreation { get; init; }
     public RestoreRecord? Restore { get; init; }
     /// <summary>Successful runs whose FullBackup Snapshot is still to be made, by run id (backup id and when it finished).</summary>
     public ImmutableSortedDictionary<string, BackupRun> SnapshotsPending { get; init; } = ImmutableSortedDictionary<string, BackupRun>.Empty;
@@ -31,7 +33,7 @@ public sealed record DatabaseState : IArchiverProtocolMember
     /// <summary>Whether anything is kept for a database: false for an entity that never saw one, or forgot it.</summary>
     public bool HoldsAnything => DatabaseUid is not null || Schedule is not null || Restore is not null || !Active.IsEmpty || !Retrying.IsEmpty
         || !SnapshotsPending.IsEmpty || RetentionPending
-        || ConfiguredAtCreation is not null || LastSucceeded is not null || LastFailed is not null;
+        || ConfiguredAtCreation is not null || ConfiguringAtCreation is not null || LastSucceeded is not null || LastFailed is not null;
 
     public DatabaseState Apply(IDatabaseEvent e) => e switch
     {
@@ -66,7 +68,8 @@ public sealed record DatabaseState : IArchiverProtocolMember
             LastFailed = run with { FinishedAt = f.At, Error = f.Reason },
         },
         BackupSucceeded or BackupFailed => this,
-        ConfiguredAtCreation c => this with { ConfiguredAtCreation = c.At },
+        CreationConfigurationRequested r => this with { ConfiguringAtCreation = new CreationConfiguration(r.ArchiverId, r.SpecHash, r.At) },
+        ConfiguredAtCreation c => this with { ConfiguredAtCreation = c.At, ConfiguringAtCreation = null },
         RestoreRequested r => this with { Restore = new RestoreRecord(r.StorageId, r.SourcePrefix, r.Target, RestoreStage.Requested, null, null, r.At) { Settings = r.Settings } },
         RestorePlanned p when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Running, BaseBackupId = p.Plan.BaseBackupId, Plan = p.Plan } },
         RestoreSucceeded s when Restore is not null => this with { Restore = Restore with { Stage = RestoreStage.Succeeded, BaseBackupId = s.BaseBackupId, LeftOut = s.Skipped } },
@@ -76,6 +79,9 @@ public sealed record DatabaseState : IArchiverProtocolMember
         _ => throw new ArgumentException($"unknown database event {e.GetType().Name}", nameof(e)),
     };
 }
+
+/// <summary>A configuration at creation asked for: by which archiver, for which of its specs.</summary>
+public sealed record CreationConfiguration(ResourceId ArchiverId, string SpecHash, DateTimeOffset RequestedAt);
 
 public sealed record BackupSchedule(ResourceId ArchiverId, string Cron, ConcurrencyPolicy ConcurrencyPolicy, FailurePolicy FailurePolicy, int MaxRetry, TimeSpan RetryDelay, bool Paused);
 
