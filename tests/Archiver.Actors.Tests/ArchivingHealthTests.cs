@@ -74,4 +74,28 @@ public sealed class ArchivingHealthTests
         Assert.Equal(ConditionStatus.False, condition.Status);
         Assert.Equal("NotReporting", condition.Reason);
     }
+
+    [Fact]
+    public void An_observation_turns_an_archiving_database_Blocked_on_a_refusal_and_back_once_it_writes_keeping_the_other_conditions()
+    {
+        var configured = DatabaseConditions.Configured(ConditionStatus.True, DatabaseConditions.ConfiguredAtCreationReason, "configured", Now);
+        var before = new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Archiving, Conditions = [configured] };
+        var refused = new ArchivingReport("rs0", null, null, TimeSpan.Zero, null, "cannot archive: a restore into the replica set has not finished", Now) { Refusal = ArchivingRefusals.RestoreUnfinished };
+        var writing = new ArchivingReport("rs0", Now, Now, TimeSpan.FromMilliseconds(420), TimeSpan.FromHours(5), null, Now);
+        IReadOnlyList<RecoverableWindow> windows = [new RecoverableWindow { Component = "rs0", Start = Now.AddHours(-1), End = Now }];
+
+        var blocked = ArchivingHealth.Observed(before, refused, windows, null, null, Now);
+        Assert.Equal(DatabaseArchiverPhase.Blocked, blocked.Phase);
+        Assert.Equal([DatabaseConditions.ConfiguredType, DatabaseConditions.ArchivingType], blocked.Conditions!.Select(c => c.Type));
+
+        // The storage index did not answer this time: the windows written last stand.
+        var back = ArchivingHealth.Observed(blocked, writing, null, null, Now.AddMinutes(-5), Now);
+        Assert.Equal(DatabaseArchiverPhase.Archiving, back.Phase);
+        Assert.Equal(windows, back.RecoverableWindows);
+        Assert.Equal(("400ms", "5h0m0s"), (back.Lag, back.OplogHeadroom));
+        Assert.Equal(Now.AddMinutes(-5), back.LastFullBackup);
+
+        // Not reporting says nothing about the phase: a database that was not archiving stays as it was.
+        Assert.Equal(DatabaseArchiverPhase.Restoring, ArchivingHealth.Observed(new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Restoring }, null, null, null, null, Now).Phase);
+    }
 }

@@ -52,6 +52,33 @@ public static class ArchivingHealth
         };
     }
 
+    /// <summary>
+    /// What an observation makes of a database's <c>status.archiver</c> (the decision of a look, as a pure function):
+    /// the <c>Archiving</c> condition (the one written last decides whether a raised alarm has cleared, so it survives the
+    /// entity moving to another node, as a copy kept in the actor would not), the windows (null: the storage index did not
+    /// answer, the last ones written stand), lag, headroom, last full backup, and the phase: an archiver that refuses to
+    /// write archives nothing, so <c>Archiving</c> turns <c>Blocked</c>, and back once it reports without a refusal.
+    /// </summary>
+    public static DatabaseArchiverStatus Observed(
+        DatabaseArchiverStatus before, ArchivingReport? report, IReadOnlyList<RecoverableWindow>? windows, WalBackupConfig? config, DateTimeOffset? lastBackup, DateTimeOffset now)
+    {
+        var condition = Evaluate(report, config, now, before.Conditions?.FirstOrDefault(c => c.Type == ConditionType));
+        return before with
+        {
+            Phase = (before.Phase, report?.Refusal) switch
+            {
+                (DatabaseArchiverPhase.Archiving, not null) => DatabaseArchiverPhase.Blocked,
+                (DatabaseArchiverPhase.Blocked, null) when report is not null => DatabaseArchiverPhase.Archiving,
+                var (phase, _) => phase,
+            },
+            RecoverableWindows = windows ?? before.RecoverableWindows,
+            Lag = report is null ? null : GoDuration.Format(Rounded(report.Lag)),
+            OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(Rounded(h)) : null,
+            LastFullBackup = lastBackup ?? before.LastFullBackup,
+            Conditions = DatabaseConditions.With(before.Conditions, condition),
+        };
+    }
+
     public static IReadOnlyList<RecoverableWindow> Windows(RecoverableWindowsReply? reply, string component) =>
         reply?.Windows.Select(w => new RecoverableWindow { Component = component, Start = w.From, End = w.To }).ToList() ?? [];
 

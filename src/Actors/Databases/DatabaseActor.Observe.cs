@@ -5,7 +5,6 @@ using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
-using Archiver.Messages.Validation;
 
 namespace Archiver.Actors.Databases;
 
@@ -75,32 +74,9 @@ public sealed partial class DatabaseActor
         // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
         // listed, the store answers. An idle database's observation usually finds nothing new: no write, no watch
         // event, no read of the store either.
-        WriteArchiverStatus("archiving status", WithArchivingStatus,
+        WriteArchiverStatus("archiving status", before => ArchivingHealth.Observed(before, report, windows, walConfig, lastBackup, now),
             async () => cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id));
         if (report is not null) QueueStatusWrite("archive info", () => UpdateSnapshotAsync(store, id, report));
-
-        // What the observation makes of the database's status.
-        DatabaseArchiverStatus WithArchivingStatus(DatabaseArchiverStatus archiverStatus)
-        {
-            // The condition as written last decides whether a raised alarm has cleared: it survives the
-            // entity moving to another node, as a copy kept in the actor would not.
-            var condition = ArchivingHealth.Evaluate(report, walConfig, now, archiverStatus.Conditions?.FirstOrDefault(c => c.Type == DatabaseConditions.ArchivingType));
-            return archiverStatus with
-            {
-                // An archiver that refuses to write archives nothing: the phase says so, not only the condition.
-                Phase = (archiverStatus.Phase, report?.Refusal) switch
-                {
-                    (DatabaseArchiverPhase.Archiving, not null) => DatabaseArchiverPhase.Blocked,
-                    (DatabaseArchiverPhase.Blocked, null) when report is not null => DatabaseArchiverPhase.Archiving,
-                    var (phase, _) => phase,
-                },
-                RecoverableWindows = windows ?? archiverStatus.RecoverableWindows,
-                Lag = report is null ? null : GoDuration.Format(ArchivingHealth.Rounded(report.Lag)),
-                OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(ArchivingHealth.Rounded(h)) : null,
-                LastFullBackup = lastBackup ?? archiverStatus.LastFullBackup,
-                Conditions = DatabaseConditions.With(archiverStatus.Conditions, condition),
-            };
-        }
     }
 
     /// <summary>KubeStash's ArchiveInfo: each component's archived time range.</summary>
