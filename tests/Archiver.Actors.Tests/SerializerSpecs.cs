@@ -71,6 +71,25 @@ public sealed class SerializerSpecs(ITestOutputHelper output) : Akka.TestKit.Xun
     }
 
     [Fact]
+    public void Restore_events_and_plan_questions_of_the_previous_version_read_as_todays()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(IArchiverProtocolMember));
+        var db = serializer.ToBinary(new Messages.Protocol.Databases.DatabaseIdentified(new ResourceId("demo", "mg-rs"), "u", At));
+        var id = System.Text.Json.JsonDocument.Parse(db).RootElement.GetProperty("databaseId").GetRawText();
+
+        // A plan recorded as a summary: read with no document, so the restore taken up from it plans again.
+        var planned = (Messages.Protocol.Databases.RestorePlanned)serializer.FromBinary(
+            Encoding.UTF8.GetBytes($$"""{"databaseId":{{id}},"baseBackupId":"b1","chunks":12,"bytesToRead":4096,"at":"2026-11-25T10:00:00+00:00"}"""), "database.restore-planned.v1");
+        Assert.Equal(("b1", 12, 4096L, (string?)null), (planned.Plan.BaseBackupId, planned.Plan.Chunks, planned.Plan.BytesToRead, planned.Plan.Document));
+
+        // A question from a node of the previous version: its time, as the one parser writes targets.
+        var storage = System.Text.Json.JsonDocument.Parse(serializer.ToBinary(new Messages.Protocol.StorageIndexes.RefreshCatalog(new ResourceId("stash", "s"), "p"))).RootElement.GetProperty("storageId").GetRawText();
+        var question = (Messages.Protocol.StorageIndexes.PlanRecovery)serializer.FromBinary(
+            Encoding.UTF8.GetBytes($$"""{"storageId":{{storage}},"prefix":"p","time":"2026-11-25T10:00:00.123456+00:00","ts":null}"""), "storage-index.plan.v1");
+        Assert.Equal("2026-11-25T10:00:00.123456Z", question.Target);
+    }
+
+    [Fact]
     public void An_unknown_manifest_fails_loudly()
     {
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(IArchiverProtocolMember));
