@@ -131,9 +131,12 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var failed = Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo"));
         Assert.Equal(OpsRequestPhase.Failed, failed.Status!.Phase);
 
-        // A resync must not create another request while the failed one is there.
-        await Task.Delay(300);
+        // A resync must not create another request while the failed one is there. A reconcile creates its requests
+        // before it writes the status: a status someone else cleared, written again, proves a later one ran.
+        await _store.UpdateStatusAsync<MongoDBArchiver>(Fixtures.ArchiverId, a => a with { Status = a.Status! with { Phase = null } });
+        await AwaitAssertAsync(async () => Assert.NotNull((await Archiver()).Status?.Phase), Patience);
         Assert.Single(await _store.ListAsync<MongoDBOpsRequest>("demo"));
+        Assert.Equal(ArchiverPhase.Blocked, (await Archiver()).Status!.Phase);
 
         await _store.DeleteAsync<MongoDBOpsRequest>(ResourceId.Of(failed));
         await AwaitAssertAsync(async () => Assert.Equal(ArchiverPhase.Current, (await Archiver()).Status?.Phase), Patience);
@@ -331,7 +334,8 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _archiversStore, cache, _janitor, archiverSettings, TimeProvider.System)));
         _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner(), _workloads), new DatabaseSettings(), TimeProvider.System)));
         Sys.ActorOf(ResourceWatcherActor.Props(_store, cache, _janitor, archivers, opsRequests, _databases));
-        await Task.Delay(50);
+        // Listed and watching: what is created next reaches the watcher (its subscription is given what the cache holds).
+        await cache.Synced;
         foreach (var db in databases) await _store.CreateAsync(db);
         await _store.CreateAsync(archiver);
     }

@@ -18,6 +18,7 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
     private static readonly PlanInfo Plan = new(1, "20301231-backup", "1000:5", ["rs0"], Chunks: 12, BytesToRead: 4096, Target: "2020-10-27T22:48:23.121314Z", Document: """{"formatVersion": 1, "baseBackupId": "20301231-backup"}""");
     private readonly RecordingRestoreRunner _runner = new();
     private InMemoryResourceStore _store = null!;
+    private RecordingStore _recorded = null!;
 
     [Fact]
     public async Task A_database_asking_for_a_point_in_time_is_restored_and_says_so_with_its_progress()
@@ -54,11 +55,24 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         _runner.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null), "archiver: {ref: {name: archiver-demo, namespace: kubedb}}", [Fixtures.Archiver()]);
         await StateAsync(db, s => s.Restore?.Stage == RestoreStage.Running);
-        await Task.Delay(500);
 
-        Assert.Empty(await _store.ListAsync<BackupConfiguration>(null));
+        // Looked at again while the restore runs (a resync, a status write): each look is a chance to configure it. A
+        // look has loaded once it has read the archiver; the state asked after it is answered after it. A configuration
+        // a look began runs beside the entity (a task, not a message), so the restore is held one more look beyond it.
+        for (var look = 0; look < 2; look++)
+        {
+            var looks = Looks();
+            db.Tell(new ReconcileDatabase(Restored, "looked at again while restoring"));
+            await AwaitConditionAsync(() => Task.FromResult(Looks() > looks));
+            await StateAsync(db, s => s.Restore?.Stage == RestoreStage.Running);
+        }
+
         _runner.Gate.SetResult();
-        await StateAsync(db, s => s.Restore?.IsFinished == true);
+
+        // The status write that says it is restored is the later point: a configuration begun at any look (its first
+        // step creates the BackupConfiguration) is in the log before it.
+        var writes = await AwaitRestoredAsync();
+        Assert.DoesNotContain(writes, e => e is { Verb: RecordingStore.Verb.Create, Resource: BackupConfiguration });
     }
 
     [Fact]
@@ -173,13 +187,14 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
                   prefix: db/MongoDB/demo/mg-rs
             """).Resources[0];
         _store = await Fixtures.StoreWithAsync([db, .. others ?? []]);
+        _recorded = new RecordingStore(_store);
         var entity = Sys.ActorOf(DatabaseActor.Props(Restored, Ports(planReply), new DatabaseSettings(), TimeProvider.System));
         entity.Tell(new ReconcileDatabase(Restored, "created"));
         return entity;
     }
 
     private DatabasePorts Ports(RecoveryPlanReply planReply) =>
-        new(_store, new ScriptedBackupRunner(), new OpsRequests.OpsRequestSteps(_store, new InProcessWorkloads(), TimeProvider.System),
+        new(_recorded.As("entity"), new ScriptedBackupRunner(), new OpsRequests.OpsRequestSteps(_recorded.As("steps"), new InProcessWorkloads(), TimeProvider.System),
             Sys.ActorOf(Props.Create(() => new FixedIndex(planReply))), _runner, new InProcessWorkloads());
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
@@ -191,6 +206,23 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
             Assert.True(condition(state));
         }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(25));
         return state!;
+    }
+
+    /// <summary>How many times the entity has loaded its database and archiver (each look reads the archiver last).</summary>
+    private int Looks() => _recorded.Log.Count(e => e is { Who: "entity", Verb: RecordingStore.Verb.Get, Resource: MongoDBArchiver });
+
+    /// <summary>The store's log up to (and with) the first status write that says the database is restored.</summary>
+    private async Task<IReadOnlyList<RecordingStore.Entry>> AwaitRestoredAsync()
+    {
+        IReadOnlyList<RecordingStore.Entry> upTo = [];
+        await AwaitAssertAsync(() =>
+        {
+            var log = _recorded.Log;
+            var restored = log.ToList().FindIndex(e => e is { Verb: RecordingStore.Verb.ReplaceStatus, Resource: MongoDB { Status.Archiver.Phase: DatabaseArchiverPhase.Restored } });
+            Assert.True(restored >= 0, "no status write says the database is restored yet");
+            upTo = [.. log.Take(restored + 1)];
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(25));
+        return upTo;
     }
 
     private sealed class FixedIndex : ReceiveActor
