@@ -33,14 +33,24 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
 
         var restored = source + "_r";
         var progress = new List<RestoreProgress>();
-        var report = await RestoreAsync(repository, source, restored, RecoveryTarget.Latest, new Progress<RestoreProgress>(progress.Add));
+        var report = await RestoreAsync(repository, source, restored, RecoveryTarget.Latest, new Progress<RestoreProgress>(p =>
+        {
+            lock (progress) progress.Add(p);
+        }));
 
         Assert.Equal((await DatabaseContents.ReadAsync(_mongo.Client, source)).Describe(), (await DatabaseContents.ReadAsync(_mongo.Client, restored)).Describe());
         Assert.Equal(2500, report.DocumentsLoaded);
         Assert.True(report.EntriesReplayed >= 3);
         Assert.Empty(await RestoreMarker.ListAsync(_mongo.Client));
-        await Task.Delay(100);
-        Assert.Contains(progress, p => p.Phase == RestorePhase.ReplayingOplog);
+        // Progress<T> posts its reports to the thread pool: wait until the replay's has landed (not a fixed pause).
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!Reported() && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.True(Reported(), "no progress report of the oplog replay");
+
+        bool Reported()
+        {
+            lock (progress) return progress.Any(p => p.Phase == RestorePhase.ReplayingOplog);
+        }
     }
 
     [Fact]
