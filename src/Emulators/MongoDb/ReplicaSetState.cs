@@ -1,4 +1,5 @@
 using Archiver.Emulators.MongoDb.Auth;
+using Archiver.Emulators.MongoDb.Bson;
 using Archiver.Emulators.MongoDb.Oplog;
 using Archiver.Emulators.MongoDb.Query;
 using Archiver.Emulators.MongoDb.Storage;
@@ -171,7 +172,7 @@ internal sealed partial class ReplicaSetState
 
     private void Store(OpTime at, BsonDocument document)
     {
-        Oplog.Append(new OplogEntry(at.Ts, document, document.ToBson().Length));
+        Oplog.Append(new OplogEntry(at.Ts, document, BsonIdentity.EncodedSize(document)));
         LastApplied = at;
         Oplog.Truncate(MajorityCommitted.Ts.Value);
         Appended.Fire();

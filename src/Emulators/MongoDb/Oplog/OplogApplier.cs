@@ -80,9 +80,12 @@ internal sealed class OplogApplier
         return collection;
     }
 
+    // What the applier is given is owned by nobody else: an op freshly decoded from the wire (applyOps), or an op a
+    // committed transaction logged, which like every stored document and oplog entry is never mutated in place. So
+    // it is stored and logged without a copy, as the insert command stores its decoded documents.
     private void Insert(CollectionState collection, BsonDocument o)
     {
-        var document = UpdateOperators.WithIdFirst(BsonIdentity.Copy(o));
+        var document = UpdateOperators.WithIdFirst(o);
         if (collection.TryInsert(document))
         {
             Log("i", collection, document, new BsonDocument("_id", document["_id"]));
@@ -106,7 +109,9 @@ internal sealed class OplogApplier
         BsonDocument post;
         if (isDelta)
         {
-            post = existing is null ? new BsonDocument("_id", id) : BsonIdentity.Copy(existing);
+            // Copy-on-write: the stored document is shared (with the oplog, a cursor's batch, a majority snapshot), so
+            // the diff applies to a top-level copy and copies each nested value it descends into.
+            post = existing is null ? new BsonDocument("_id", id) : BsonIdentity.ShallowCopy(existing);
             UpdateDiffApplier.Apply(post, o["diff"].AsBsonDocument);
         }
         else if (UpdateOperators.IsOperatorUpdate(o))
@@ -116,7 +121,7 @@ internal sealed class OplogApplier
         }
         else
         {
-            post = UpdateOperators.WithIdFirst(BsonIdentity.Copy(o));
+            post = UpdateOperators.WithIdFirst(BsonIdentity.ShallowCopy(o));
             post["_id"] = id;
         }
 
@@ -127,7 +132,7 @@ internal sealed class OplogApplier
         }
         else if (!BsonIdentity.BinaryEquals(existing, post))
         {
-            Log("u", collection, isDelta ? BsonIdentity.Copy(o) : post, new BsonDocument("_id", id));
+            Log("u", collection, isDelta ? o : post, new BsonDocument("_id", id));
         }
     }
 

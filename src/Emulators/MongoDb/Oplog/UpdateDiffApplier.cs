@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Bson;
 using Archiver.Emulators.MongoDb.Commands;
 using MongoDB.Bson;
 
@@ -6,6 +7,9 @@ namespace Archiver.Emulators.MongoDb.Oplog;
 /// <summary>
 /// Applies a <c>$v: 2</c> delta to a document, as the oplog applier does for applyOps and for replay. Sections
 /// are checked the way DocumentDiffReader checks them (empty diff, unknown or out-of-order section).
+/// Copy-on-write: the document given is the caller's own, but its nested documents and arrays may be shared with
+/// a stored document, so each one the diff descends into is replaced by a copy of its top level before it changes.
+/// Values the diff sets are stored as they are: the op is never mutated afterwards (nor is any stored document).
 /// </summary>
 internal static class UpdateDiffApplier
 {
@@ -51,7 +55,7 @@ internal static class UpdateDiffApplier
                 case 'u' or 'i':
                     foreach (var field in body)
                     {
-                        document.Set(field.Name, field.Value.DeepClone());
+                        document.Set(field.Name, field.Value);
                     }
 
                     break;
@@ -70,9 +74,22 @@ internal static class UpdateDiffApplier
             target = isArray ? new BsonArray() : new BsonDocument();
             document.Add(field, target);
         }
+        else if (Own(target, isArray) is { } owned)
+        {
+            document.Set(field, owned);
+            target = owned;
+        }
 
         ApplyTo(target, sub, isArray);
     }
+
+    /// <summary>A top-level copy of a value the diff is about to change, or null when it is not of the kind the diff changes (ApplyTo refuses it).</summary>
+    private static BsonValue? Own(BsonValue value, bool isArray) => (value, isArray) switch
+    {
+        (BsonArray array, true) => new BsonArray(array),
+        (BsonDocument document, false) => BsonIdentity.ShallowCopy(document),
+        _ => null,
+    };
 
     private static void ApplyTo(BsonValue target, BsonDocument sub, bool isArray)
     {
@@ -122,12 +139,18 @@ internal static class UpdateDiffApplier
 
             if (element.Name[0] == 'u')
             {
-                array[index] = element.Value.DeepClone();
+                array[index] = element.Value;
             }
             else
             {
                 var sub = element.Value.AsBsonDocument;
-                ApplyTo(array[index], sub, sub.ElementCount > 0 && sub.GetElement(0).Name == "a");
+                var isArray = sub.ElementCount > 0 && sub.GetElement(0).Name == "a";
+                if (Own(array[index], isArray) is { } owned)
+                {
+                    array[index] = owned;
+                }
+
+                ApplyTo(array[index], sub, isArray);
             }
         }
     }

@@ -33,9 +33,18 @@ internal sealed class CollectionState
 
     public string Database { get; }
 
-    public string Name { get; set; }
+    public string Name
+    {
+        get;
+        set
+        {
+            field = value;
+            Namespace = $"{Database}.{value}";
+        }
+    }
 
-    public string Namespace => $"{Database}.{Name}";
+    /// <summary>Kept with <see cref="Name"/>: every logged write names it.</summary>
+    public string Namespace { get; private set; } = string.Empty;
 
     public Guid Uuid { get; }
 
