@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
-using System.Text;
 using Archiver.Actors.Databases;
-using Archiver.Actors.Ports;
 using Archiver.Actors.StorageIndexes;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
@@ -25,7 +22,7 @@ public sealed partial class DatabaseActorSpecs
             var objects = new LocalFolderStore(folder);
             var layout = new RepositoryLayout("db/MongoDB/demo/mg-rs");
             var chunks = new List<ChunkDescriptor>();
-            var entries = Entries(1_000, 200);
+            var entries = SampleRepository.Entries(1_000, 200);
             using (var writer = new OplogChunkWriter(objects, layout, "rs0", 1, OplogTimestamp.Zero))
             {
                 foreach (var batch in entries.Chunk(40))
@@ -43,7 +40,7 @@ public sealed partial class DatabaseActorSpecs
             var bad = good.ToArray();
             bad[^10] ^= 0x40;
             await objects.PutBytesAsync(broken, bad);
-            _index = Sys.ActorOf(StorageIndexActor.Props(new ResourceId("stash", "local-storage"), new FixedStores(objects), new StorageIndexSettings(), TimeProvider.System));
+            _index = Sys.ActorOf(StorageIndexActor.Props(new ResourceId("stash", "local-storage"), new SampleRepository.OneStore(objects), new StorageIndexSettings(), TimeProvider.System));
             await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { FirstVerificationAfter = TimeSpan.FromMilliseconds(100), VerificationInterval = TimeSpan.FromMilliseconds(300) });
             var snapshotId = new ResourceId("demo", "mg-rs-incremental");
             await _store.CreateAsync(OpsRequests.ArchiverResources.IncrementalSnapshot(Fixtures.Archiver(), Fixtures.DatabaseId, "h", DateTimeOffset.UtcNow));
@@ -76,21 +73,5 @@ public sealed partial class DatabaseActorSpecs
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static List<OplogEntry> Entries(uint firstSeconds, int count) =>
-        [.. Enumerable.Range(0, count).Select(i =>
-        {
-            var ts = new OplogTimestamp(firstSeconds + (uint)(i / 2), (uint)(i % 2) + 1);
-            var text = Encoding.UTF8.GetBytes($"{{op:'i',ns:'shop.orders',o:{{_id:{i}}}}}");
-            var document = new byte[text.Length + 5];
-            BinaryPrimitives.WriteInt32LittleEndian(document, document.Length);
-            text.CopyTo(document, 4);
-            return new OplogEntry(ts, (ts.Seconds * 1000L) + ts.Increment, document);
-        })];
-
-    private sealed class FixedStores(IObjectStore store) : IObjectStoreProvider
-    {
-        public Task<IObjectStore> OpenAsync(ResourceId storage, CancellationToken cancellation = default) => Task.FromResult(store);
     }
 }

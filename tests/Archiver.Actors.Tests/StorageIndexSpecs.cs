@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using Akka.Actor;
 using Archiver.Actors.Ports;
 using Archiver.Actors.StorageIndexes;
@@ -29,7 +27,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task It_reports_the_recoverable_window_and_plans_a_target_inside_it()
     {
-        var entries = Entries(1_000, 300);
+        var entries = SampleRepository.Entries(1_000, 300);
         await WriteChunksAsync(entries, OplogTimestamp.Zero);
         var backupId = await WriteBackupAsync(entries[20]);
         var index = Index();
@@ -49,7 +47,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task A_target_after_the_last_archived_entry_is_refused_with_the_reason_and_the_latest_point()
     {
-        var entries = Entries(1_000, 100);
+        var entries = SampleRepository.Entries(1_000, 100);
         await WriteChunksAsync(entries, OplogTimestamp.Zero);
         await WriteBackupAsync(entries[10]);
         var reply = await Index().Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, RecoveryTarget.AtTime(entries[^1].Wall.AddMinutes(5)).Format()), TimeSpan.FromSeconds(10));
@@ -61,7 +59,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task A_gap_in_the_oplog_is_reported_and_a_target_inside_it_refused()
     {
-        var entries = Entries(1_000, 200);
+        var entries = SampleRepository.Entries(1_000, 200);
         await WriteChunksAsync(entries[..80], OplogTimestamp.Zero);
         await WriteChunksAsync(entries[120..], entries[110].Ts);
         await WriteBackupAsync(entries[5]);
@@ -76,7 +74,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task A_published_chunk_is_seen_after_a_refresh()
     {
-        var entries = Entries(1_000, 200);
+        var entries = SampleRepository.Entries(1_000, 200);
         await WriteChunksAsync(entries[..100], OplogTimestamp.Zero);
         await WriteBackupAsync(entries[5]);
         var index = Index();
@@ -94,7 +92,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task Retention_dry_run_lists_what_would_go_and_deletes_nothing()
     {
-        var entries = Entries(1_000, 300);
+        var entries = SampleRepository.Entries(1_000, 300);
         await WriteChunksAsync(entries, OplogTimestamp.Zero);
         await WriteBackupAsync(entries[10]);
         await WriteBackupAsync(entries[150]);
@@ -121,7 +119,7 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         base.Dispose();
     }
 
-    private IActorRef Index() => Sys.ActorOf(StorageIndexActor.Props(StorageId, new FixedProvider(_store), new StorageIndexSettings(), TimeProvider.System));
+    private IActorRef Index() => Sys.ActorOf(StorageIndexActor.Props(StorageId, new SampleRepository.OneStore(_store), new StorageIndexSettings(), TimeProvider.System));
 
     private async Task WriteChunksAsync(IReadOnlyList<OplogEntry> entries, OplogTimestamp previous)
     {
@@ -138,22 +136,6 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var backup = new FullBackupWriter(_store, _layout, new BackupStart("logical", ["rs0"], 1, DateTimeOffset.UnixEpoch));
         await backup.AddFileAsync("all.bson", "rs0", new MemoryStream(new byte[100]));
         return (await backup.CompleteAsync(consistentAt.Ts, consistentAt.WallUnixMs, DateTimeOffset.UnixEpoch)).Id;
-    }
-
-    private static List<OplogEntry> Entries(uint firstSeconds, int count) =>
-        [.. Enumerable.Range(0, count).Select(i =>
-        {
-            var ts = new OplogTimestamp(firstSeconds + (uint)(i / 2), (uint)(i % 2) + 1);
-            var text = Encoding.UTF8.GetBytes($"{{op:'i',ns:'shop.orders',o:{{_id:{i}}}}}");
-            var document = new byte[text.Length + 5];
-            BinaryPrimitives.WriteInt32LittleEndian(document, document.Length);
-            text.CopyTo(document, 4);
-            return new OplogEntry(ts, (ts.Seconds * 1000L) + ts.Increment, document);
-        })];
-
-    private sealed class FixedProvider(IObjectStore store) : IObjectStoreProvider
-    {
-        public Task<IObjectStore> OpenAsync(ResourceId storage, CancellationToken cancellation = default) => Task.FromResult(store);
     }
 
     private sealed class BrokenProvider : IObjectStoreProvider
