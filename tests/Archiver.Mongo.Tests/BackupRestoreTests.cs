@@ -281,22 +281,12 @@ public sealed class BackupRestoreTests : IClassFixture<MongoTarget>
         return await IdsAsync(_mongo.Client, source + suffix);
     }
 
-    private async Task<ArchiverRun> StartArchiverAsync(TestRepository repository)
-    {
-        var start = await Oplog.NewestAsync(_mongo.Client);
-        return new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start });
-    }
+    private Task<ArchiverRun> StartArchiverAsync(TestRepository repository) => SameServer.StartArchiverAsync(_mongo.Client, repository);
 
     private Task BackupAsync(TestRepository repository, string database) => BackupAsync(repository, db => db == database);
 
-    private Task BackupAsync(TestRepository repository, Func<string, bool> include) =>
-        new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = include }).RunAsync();
+    private Task BackupAsync(TestRepository repository, Func<string, bool> include) => SameServer.BackupAsync(_mongo.Client, repository, include);
 
     private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RecoveryTarget target, IProgress<RestoreProgress>? progress = null) =>
-        new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, new RestoreOptions
-        {
-            IncludeDatabase = db => db == source,
-            MapDatabase = _ => restored,
-            OwnsTargetDatabase = db => db == restored,
-        }).RunAsync(target, progress);
+        SameServer.RestoreAsync(_mongo.Client, repository, source, restored, target, progress);
 }

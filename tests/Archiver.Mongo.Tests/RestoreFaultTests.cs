@@ -35,10 +35,7 @@ public sealed class RestoreFaultTests : IClassFixture<MongoTarget>
 
         var chunk = (await repository.CatalogAsync()).Timeline(1).Component("rs0").AllChunks().ToArray()[^1];
         var key = repository.Layout.ChunkKey("rs0", 1, chunk);
-        var path = repository.PathOf(key);
-        var bytes = await File.ReadAllBytesAsync(path);
-        bytes[^10] ^= 0x5A;
-        await File.WriteAllBytesAsync(path, bytes);
+        await repository.CorruptAsync(key);
         var options = new RestoreOptions { IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored };
 
         var failed = await Assert.ThrowsAsync<RestoreFailedException>(

@@ -26,6 +26,15 @@ internal sealed class TestRepository : IDisposable
 
     public Task<RepositoryCatalog> CatalogAsync() => RepositoryCatalog.LoadAsync(Local, Layout);
 
+    /// <summary>Flips bits of the stored object's tenth byte from the end (inside a chunk's compressed frames).</summary>
+    public async Task CorruptAsync(string key)
+    {
+        var path = PathOf(key);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[^10] ^= 0x5A;
+        await File.WriteAllBytesAsync(path, bytes);
+    }
+
     public void Dispose()
     {
         try

@@ -150,20 +150,10 @@ public sealed class TimeSeriesRestoreTests : IClassFixture<MongoTarget>
     private async Task<List<string>> BucketsAsync(string database) =>
         [.. (await _mongo.Client.GetDatabase(database).GetCollection<BsonDocument>("system.buckets.weather").Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Select(b => b.ToJson())];
 
-    private async Task<ArchiverRun> StartArchiverAsync(TestRepository repository)
-    {
-        var start = await Oplog.NewestAsync(_mongo.Client);
-        return new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start });
-    }
+    private Task<ArchiverRun> StartArchiverAsync(TestRepository repository) => SameServer.StartArchiverAsync(_mongo.Client, repository);
 
-    private Task BackupAsync(TestRepository repository, string database) =>
-        new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = db => db == database }).RunAsync();
+    private Task BackupAsync(TestRepository repository, string database) => SameServer.BackupAsync(_mongo.Client, repository, db => db == database);
 
     private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RecoveryTarget target) =>
-        new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, new RestoreOptions
-        {
-            IncludeDatabase = db => db == source,
-            MapDatabase = _ => restored,
-            OwnsTargetDatabase = db => db == restored,
-        }).RunAsync(target);
+        SameServer.RestoreAsync(_mongo.Client, repository, source, restored, target);
 }

@@ -1,4 +1,3 @@
-using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
 using Archiver.Storage.Catalog;
 using MongoDB.Bson;
@@ -149,24 +148,13 @@ public sealed class UsersAndRolesRestoreTests : IClassFixture<MongoTarget>
 
     private string ConnectionString() => MongoTarget.RealServerUri ?? _mongo.Emulator!.ConnectionString;
 
-    private async Task<ArchiverRun> StartArchiverAsync(TestRepository repository)
-    {
-        var start = await Oplog.NewestAsync(_mongo.Client);
-        return new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start });
-    }
+    private Task<ArchiverRun> StartArchiverAsync(TestRepository repository) => SameServer.StartArchiverAsync(_mongo.Client, repository);
 
     private Task BackupAsync(TestRepository repository, string database, bool usersAndRoles) =>
-        new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == database, UsersAndRoles = usersAndRoles }).RunAsync();
+        SameServer.BackupAsync(_mongo.Client, repository, d => d == database, usersAndRoles);
 
     private Task<RestoreReport> RestoreAsync(TestRepository repository, string source, string restored, RecoveryTarget target, bool usersAndRoles) =>
-        new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, new RestoreOptions
-        {
-            IncludeDatabase = db => db == source,
-            MapDatabase = db => db == source ? restored : db,
-            OwnsTargetDatabase = db => db == restored,
-            RecordLineage = false,
-            RestoreUsersAndRoles = usersAndRoles,
-        }).RunAsync(target);
+        SameServer.RestoreAsync(_mongo.Client, repository, source, restored, target, adjust: o => o with { RecordLineage = false, RestoreUsersAndRoles = usersAndRoles });
 
     private static BsonDocument Role(string role, string db) => new() { { "role", role }, { "db", db } };
 
