@@ -137,6 +137,23 @@ internal static class AuthzCatalog
         return result;
     }
 
+    /// <summary>
+    /// <paramref name="held"/> with <paramref name="changed"/> granted (added where missing, in order) or revoked
+    /// (removed): what grantRolesTo*/revokeRolesFrom* store for a user's or a role's <c>roles</c>. A copy: stored
+    /// documents are never changed in place.
+    /// </summary>
+    public static BsonArray GrantOrRevoke(BsonArray held, BsonArray changed, bool grant)
+    {
+        var roles = (BsonArray)held.DeepClone();
+        foreach (var reference in changed)
+        {
+            if (grant && !roles.Contains(reference)) roles.Add(reference);
+            if (!grant) roles.Remove(reference);
+        }
+
+        return roles;
+    }
+
     /// <summary>The command's first field: the name of the user or role it is about.</summary>
     public static string Subject(CommandContext context)
     {

@@ -69,19 +69,12 @@ internal static class RoleCommands
         var name = AuthzCatalog.Subject(context);
         var changed = AuthzCatalog.RoleReferences(context.State, AuthzCatalog.Required(context, "roles"), context.Database, $"{context.Name}.roles");
         var role = Existing(context, name);
-        var roles = (BsonArray)role["roles"].DeepClone();
-        foreach (var reference in changed)
+        if (grant && changed.Any(reference => reference["role"] == name && reference["db"] == context.Database))
         {
-            if (grant && reference["role"] == name && reference["db"] == context.Database)
-            {
-                throw new CommandError(ErrorCode.InvalidRoleModification, $"Granting {name}@{context.Database} to itself would introduce a cycle");
-            }
-
-            if (grant && !roles.Contains(reference)) roles.Add(reference);
-            if (!grant) roles.Remove(reference);
+            throw new CommandError(ErrorCode.InvalidRoleModification, $"Granting {name}@{context.Database} to itself would introduce a cycle");
         }
 
-        AuthzCatalog.Set(context.State, AuthzCatalog.Roles, role, new BsonDocument("roles", roles));
+        AuthzCatalog.Set(context.State, AuthzCatalog.Roles, role, new BsonDocument("roles", AuthzCatalog.GrantOrRevoke(role["roles"].AsBsonArray, changed, grant)));
         return HandshakeCommands.Ok();
     }
 

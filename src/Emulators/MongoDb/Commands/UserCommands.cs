@@ -122,13 +122,7 @@ internal static class UserCommands
         var name = AuthzCatalog.Subject(context);
         var changed = AuthzCatalog.RoleReferences(context.State, AuthzCatalog.Required(context, "roles"), context.Database, $"{context.Name}.roles");
         var user = Existing(context, name);
-        var roles = (BsonArray)user.GetValue("roles", new BsonArray()).DeepClone();
-        foreach (var role in changed)
-        {
-            if (grant && !roles.Contains(role)) roles.Add(role);
-            if (!grant) roles.Remove(role);
-        }
-
+        var roles = AuthzCatalog.GrantOrRevoke(user.GetValue("roles", new BsonArray()).AsBsonArray, changed, grant);
         AuthzCatalog.Set(context.State, AuthzCatalog.Users, user, new BsonDocument("roles", roles));
         return HandshakeCommands.Ok();
     }
