@@ -25,11 +25,8 @@ public sealed partial class DatabaseActor
     {
         var events = RestoreDecider.Request(_state, db, archiver, Now);
         if (events.Count == 0) return;
-        var left = events.Count;
-        PersistAll(events, e =>
+        PersistAllThen(events, () =>
         {
-            Apply(e);
-            if (--left > 0) return;
             if (_state.Restore is { IsFinished: true }) WriteRestoreStatus();
             else StartRestore();
         });

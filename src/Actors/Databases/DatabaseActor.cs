@@ -126,12 +126,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         if (IncarnationChanges(loaded.Database) is { Count: > 0 } changes)
         {
             // Decide the rest on the state as it is after them.
-            var left = changes.Count;
-            PersistAll(changes, e =>
-            {
-                Apply(e);
-                if (--left == 0) OnLoaded(loaded);
-            });
+            PersistAllThen(changes, () => OnLoaded(loaded));
             return;
         }
 
@@ -371,20 +366,27 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     /// <summary>Persists a decision's events, then carries out its effects (and <paramref name="then"/>).</summary>
     private void Decide(Decision decision, Action? then = null)
     {
-        if (decision.Events.Count == 0)
+        PersistAllThen(decision.Events, () =>
         {
             Carry(decision.Effects);
             then?.Invoke();
+        });
+    }
+
+    /// <summary>Persists and applies <paramref name="events"/>, then runs <paramref name="then"/> once, after the last (at once when there are none).</summary>
+    private void PersistAllThen(IReadOnlyList<IDatabaseEvent> events, Action then)
+    {
+        if (events.Count == 0)
+        {
+            then();
             return;
         }
 
-        var left = decision.Events.Count;
-        PersistAll(decision.Events, e =>
+        var left = events.Count;
+        PersistAll(events, e =>
         {
             Apply(e);
-            if (--left > 0) return;
-            Carry(decision.Effects);
-            then?.Invoke();
+            if (--left == 0) then();
         });
     }
 
