@@ -179,7 +179,7 @@ public sealed class SidecarCommandTests
         try
         {
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            var sidecar = CliRun.RunAsync(stop.Token, "sidecar", "--mongodb-uri-file", uriFile, "--storage-folder", Path.Combine(folder, "repo"), "--prefix", "db/MongoDB/demo/mg-rs",
+            var sidecar = RunningCli.Start(stop.Token, "sidecar", "--mongodb-uri-file", uriFile, "--storage-folder", Path.Combine(folder, "repo"), "--prefix", "db/MongoDB/demo/mg-rs",
                 "--database-uid", "uid-1", "--status-interval", "1", "--tls-dir", certificates, "--tls-check-interval", "1");
             var orders = client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
             await orders.InsertOneAsync(new BsonDocument("_id", "before"));
@@ -188,17 +188,19 @@ public sealed class SidecarCommandTests
 
             // Half of a swap (a new key beside the old certificate) parses as no certificate: the connection stays.
             File.WriteAllText(Path.Combine(certificates, "tls.key"), ca.IssueClient().PrivateKeyPem);
-            await Task.Delay(2500, stop.Token);
+            await sidecar.WaitForLineAsync(HalfSwapSeen, stop.Token);
+            Assert.DoesNotContain(Renewed, sidecar.Lines());
             // cert-manager renews the client certificate; the kubelet updates the mounted files.
             WriteClientCertificate(ca, certificates);
-            await Task.Delay(2500, stop.Token);
+            await sidecar.WaitForLineAsync(Renewed, stop.Token);
             await orders.InsertOneAsync(new BsonDocument("_id", "after"));
             await WaitForChunksAsync(chunks, before + 1, stop.Token);
 
             await stop.CancelAsync();
-            var run = await sidecar;
+            var run = await sidecar.Completion;
             Assert.True(run.ExitCode == 0, run.ToString());
-            Assert.Single(run.OutputLines, l => l == "the client certificate in --tls-dir was renewed: reconnecting with it");
+            Assert.Single(run.OutputLines, l => l == Renewed);
+            Assert.Contains(HalfSwapSeen, run.OutputLines);
             // Resumed from what it had archived: the same timeline, twice announced.
             Assert.Equal(2, run.OutputLines.Count(l => l.StartsWith("archiving rs0 into db/MongoDB/demo/mg-rs (timeline 1)", StringComparison.Ordinal)));
         }
@@ -208,6 +210,10 @@ public sealed class SidecarCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private const string Renewed = "the client certificate in --tls-dir was renewed: reconnecting with it";
+
+    private const string HalfSwapSeen = "the files in --tls-dir changed but do not make a usable client certificate yet (certificate and key do not match, or one does not parse): keeping the current connection";
 
     [Fact]
     public void A_tls_dir_without_a_key_says_which()

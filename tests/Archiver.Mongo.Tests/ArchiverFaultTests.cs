@@ -23,7 +23,7 @@ public sealed class ArchiverFaultTests
         session.Emulator.HoldMajorityCommitPoint();
         await orders.InsertOneAsync(new BsonDocument("_id", "rolled-back"));
         var doomed = OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp);
-        await Task.Delay(600);
+        await run.WaitReadAsync(doomed);
         Assert.True(run.Archiver.Status.WalSegmentEnd < doomed, "an entry past the majority point was archived");
 
         Assert.Equal(1, session.Emulator.RollBackToMajorityCommitPoint());
@@ -54,7 +54,7 @@ public sealed class ArchiverFaultTests
         for (var i = 0; i < 5; i++)
         {
             await orders.InsertOneAsync(new BsonDocument { { "_id", $"held-{i}" }, { "pad", new string((char)('a' + i), 200) } });
-            await Task.Delay(150);
+            await run.WaitReadAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
         }
 
         var held = OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp);

@@ -47,6 +47,12 @@ internal sealed class ArchiverRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the archiver has read everything up to <paramref name="ts"/> and dealt with it (appended, cut if due,
+    /// or held back): what it has not published by then it chose not to publish, not yet failed to reach.
+    /// </summary>
+    public Task WaitReadAsync(OplogTimestamp ts, TimeSpan? timeout = null) => WaitUntilAsync(_ => Archiver.ReadThrough >= ts, timeout);
+
     public async Task WaitUntilAsync(Func<OplogArchiverStatus, bool> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));

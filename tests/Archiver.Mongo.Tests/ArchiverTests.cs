@@ -139,7 +139,9 @@ public sealed class ArchiverTests : IClassFixture<MongoTarget>
         repository.Store.Down = true;
         await WriteAsync(db, 30);
         await run.WaitUntilAsync(s => s.Has(ArchiverConditionTypes.StorageUnavailable));
-        await Task.Delay(300);
+        // It keeps trying while the storage is down (two more failed calls), and keeps reading meanwhile.
+        var failed = repository.Store.FailedCalls;
+        await run.WaitUntilAsync(_ => repository.Store.FailedCalls >= failed + 2);
         repository.Store.Down = false;
         await WriteAsync(db, 5);
         await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
@@ -161,7 +163,7 @@ public sealed class ArchiverTests : IClassFixture<MongoTarget>
         await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start, ChunkMaxAge = TimeSpan.FromMinutes(10), CutWhenCaughtUp = false }))
         {
             await WriteAsync(db, 10);
-            await Task.Delay(500);
+            await run.WaitReadAsync(await Oplog.NewestAsync(_mongo.Client));
             Assert.Equal(0, run.Archiver.Status.ChunksPublished);
         }
 

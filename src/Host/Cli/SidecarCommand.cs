@@ -101,7 +101,7 @@ public static class SidecarCommand
                     try
                     {
                         var tls = folderOfTls is null ? TlsFromEnvironment() : TlsFromFolder(folderOfTls);
-                        if (folderOfTls is not null) watch = WatchForRenewalAsync(folderOfTls, tls!, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(tlsCheck))), renewed);
+                        if (folderOfTls is not null) watch = WatchForRenewalAsync(folderOfTls, tls!, output, TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(tlsCheck))), renewed);
                         await ArchiveAsync(tls, renewed.Token);
                     }
                     catch (OperationCanceledException) when (renewed.IsCancellationRequested)
@@ -268,10 +268,13 @@ public static class SidecarCommand
 
     /// <summary>
     /// Ends the round (<paramref name="renewed"/>) once the folder holds another certificate than the one connected
-    /// with. Files that cannot be read for a moment (the kubelet swapping them) are looked at again next time.
+    /// with. Files that cannot be read for a moment (the kubelet swapping them) are looked at again next time; files
+    /// that read but do not make a usable certificate are said once (a renewal that stays half done is then seen in
+    /// the pod's log, not only by the connection never being renewed).
     /// </summary>
-    private static async Task WatchForRenewalAsync(string folder, MongoTlsMaterial current, TimeSpan interval, CancellationTokenSource renewed)
+    private static async Task WatchForRenewalAsync(string folder, MongoTlsMaterial current, TextWriter output, TimeSpan interval, CancellationTokenSource renewed)
     {
+        MongoTlsMaterial? refused = null;
         try
         {
             while (!renewed.IsCancellationRequested)
@@ -288,10 +291,17 @@ public static class SidecarCommand
                 }
 
                 // Only a certificate that parses ends a working connection: never half of a swap.
-                if (now != current && Parses(now))
+                if (now == current) continue;
+                if (Parses(now))
                 {
                     await renewed.CancelAsync();
                     return;
+                }
+
+                if (now != refused)
+                {
+                    refused = now;
+                    await output.WriteLineAsync("the files in --tls-dir changed but do not make a usable client certificate yet (certificate and key do not match, or one does not parse): keeping the current connection");
                 }
             }
         }

@@ -35,6 +35,7 @@ public sealed partial class OplogArchiver
             // The batch's entries are read in place, over the driver's reply buffer: the writer copies each into its
             // chunk once it is known to be majority-committed, and only entries that must wait are copied out.
             var documents = cursor.Current as IReadOnlyList<RawBsonDocument> ?? [.. cursor.Current];
+            var readThrough = OplogTimestamp.Zero;
             try
             {
                 foreach (var raw in documents)
@@ -53,6 +54,7 @@ public sealed partial class OplogArchiver
                     }
 
                     fresh.Add(entry);
+                    readThrough = entry.Ts;
                 }
 
                 await PassMajorityCommittedAsync(held, fresh, sessionTerm, cancellationToken);
@@ -67,6 +69,11 @@ public sealed partial class OplogArchiver
             }
 
             await CutIfDueAsync(caughtUp: held.Count == 0 && documents.Count == 0, cancellationToken);
+            if (!readThrough.IsZero)
+            {
+                Interlocked.Exchange(ref _readThrough, readThrough.Value);
+            }
+
             await RefreshStatusAsync(force: false, cancellationToken);
         }
 

@@ -39,6 +39,7 @@ public sealed partial class OplogArchiver
     private long _oldestWall;
     private double? _oplogFill;
     private long _statusRefreshedTicks;
+    private ulong _readThrough;
 
     public OplogArchiver(IMongoClient client, IObjectStore store, RepositoryLayout layout, OplogArchiverOptions options)
     {
@@ -57,6 +58,14 @@ public sealed partial class OplogArchiver
 
     /// <summary>Raised (on the archiver's own task) whenever the status changes: a chunk published, a condition raised or cleared, lag refreshed.</summary>
     public event EventHandler<OplogArchiverStatus>? StatusChanged;
+
+    /// <summary>
+    /// The newest entry read from the source and dealt with: appended to the pending chunk (and the chunk cut if it
+    /// was due), or held back until the majority point passes it. Moves with every batch, unlike the status, which
+    /// changes when something is published; it tells "not read yet" from "read and not published" (a probe's
+    /// question, and a diagnostic's: the tail is alive even while nothing can be published).
+    /// </summary>
+    public OplogTimestamp ReadThrough => OplogTimestamp.FromValue(Interlocked.Read(ref _readThrough));
 
     /// <summary>The latest status; safe to read from any thread.</summary>
     public OplogArchiverStatus Status
