@@ -57,4 +57,52 @@ public sealed class RestoreChunkCheckTests : IClassFixture<MongoTarget>
         Assert.Equal("failed", Assert.Single(await RestoreMarker.ListAsync(_mongo.Client), m => m["_id"] == options.RestoreId)["state"].AsString);
         await RestoreMarker.Markers(_mongo.Client).DeleteOneAsync(new BsonDocument("_id", options.RestoreId));
     }
+
+    [Theory]
+    [InlineData(1L << 30, 1)]
+    [InlineData(0L, 2)]
+    public async Task The_chunks_checked_before_the_replay_are_downloaded_once_while_the_spool_has_room(long spoolBytes, int readsPerChunk)
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("spool");
+        var restored = source + "_r";
+        var start = await Oplog.NewestAsync(_mongo.Client);
+        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
+        {
+            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
+            await c.InsertOneAsync(new BsonDocument("_id", 0));
+            await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source }).RunAsync();
+            for (var i = 1; i <= 3; i++)
+            {
+                await c.InsertOneAsync(new BsonDocument { { "_id", i }, { "pad", new string('p', 200) } });
+                await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+            }
+        }
+
+        var spool = Directory.CreateTempSubdirectory("archiver-spool-test-").FullName;
+        try
+        {
+            var options = new RestoreOptions
+            {
+                IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored, SpoolBytes = spoolBytes, SpoolFolder = spool,
+            };
+            var report = await new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RecoveryTarget.Latest);
+
+            Assert.Equal(4, await _mongo.Client.GetDatabase(restored).GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+            Assert.True(report.EntriesReplayed >= 3, $"{report.EntriesReplayed} entries replayed");
+            var replayed = (await repository.CatalogAsync()).Timeline(1).Component("rs0").AllChunks().ToArray()
+                .Select(r => repository.Layout.ChunkKey("rs0", 1, r))
+                .Where(key => repository.Store.Reads(key) > 0)
+                .ToList();
+            // The chunks after the backup's start (those before it the restore never opens).
+            Assert.True(replayed.Count >= 3, $"{replayed.Count} chunks");
+            Assert.All(replayed, key => Assert.Equal(readsPerChunk, repository.Store.Reads(key)));
+            // Nothing is left behind on the disk once the restore is done.
+            Assert.Empty(Directory.EnumerateFileSystemEntries(spool));
+        }
+        finally
+        {
+            Directory.Delete(spool, recursive: true);
+        }
+    }
 }

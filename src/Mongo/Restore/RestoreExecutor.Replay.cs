@@ -1,3 +1,4 @@
+using Archiver.Storage.Backends;
 using Archiver.Storage;
 using Archiver.Storage.Oplog;
 
@@ -12,9 +13,10 @@ public sealed partial class RestoreExecutor
     /// and the last one at the first entry past the target. Entries up to T1 are always applied: without them the
     /// dump is not consistent, and the catalog only planned targets at or after T1.
     /// </summary>
+    /// <param name="chunkStore">Where the chunks are read: the restore's spool, which has those its check kept.</param>
     /// <param name="resumed">A stopped restore is taken up: it may have replayed some entries before its first checkpoint.</param>
     /// <param name="resumeAt">Its last checkpoint, if it wrote one.</param>
-    private async Task<ReplayResult> ReplayAsync(RestoreWork work, NamespaceRules rules, ProgressTracker tracker, bool resumed, RestoreCheckpoint? resumeAt, CancellationToken cancellationToken)
+    private async Task<ReplayResult> ReplayAsync(RestoreWork work, IObjectStore chunkStore, NamespaceRules rules, ProgressTracker tracker, bool resumed, RestoreCheckpoint? resumeAt, CancellationToken cancellationToken)
     {
         tracker.Report(RestorePhase.ReplayingOplog);
         var backup = work.Backup;
@@ -74,7 +76,7 @@ public sealed partial class RestoreExecutor
             }
 
             var stopped = false;
-            await foreach (var chunk in ChunkReadAhead.ReadAsync(store, [.. chunks.Select(c => c.Key)], _options.ReadAhead, cancellationToken))
+            await foreach (var chunk in ChunkReadAhead.ReadAsync(chunkStore, [.. chunks.Select(c => c.Key)], _options.ReadAhead, cancellationToken))
             {
                 if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
                 {

@@ -1,4 +1,5 @@
 using Archiver.Storage;
+using Archiver.Storage.Backends;
 using Archiver.Storage.Verification;
 
 namespace Archiver.Mongo.Restore;
@@ -11,10 +12,11 @@ public sealed partial class RestoreExecutor
     /// done, so a broken chunk fails the restore before its first oplog write, naming every broken chunk, rather
     /// than part way into the replay. A broken chunk found while the load still runs stops the load.
     /// </summary>
-    private async Task<long> LoadCheckingChunksAsync(Func<CancellationToken, Task<long>> load, RestoreWork work, CancellationToken cancellationToken)
+    private async Task<long> LoadCheckingChunksAsync(
+        Func<CancellationToken, Task<long>> load, RestoreWork work, RestoreCheckpoint? resumeAt, IObjectStore chunkStore, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var check = CheckChunksAsync(work, stop.Token);
+        var check = CheckChunksAsync(work, resumeAt, chunkStore, stop.Token);
         var loading = load(stop.Token);
         try
         {
@@ -50,12 +52,19 @@ public sealed partial class RestoreExecutor
         }
     }
 
-    private async Task CheckChunksAsync(RestoreWork work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the chunks the replay will read: for a restore taken up again, those from its checkpoint on, as the replay
+    /// skips the segments before the checkpoint's and the chunks wholly before its readFrom (the first one read still
+    /// checked against the one before it).
+    /// </summary>
+    private async Task CheckChunksAsync(RestoreWork work, RestoreCheckpoint? resumeAt, IObjectStore chunkStore, CancellationToken cancellationToken)
     {
         var chunks = work.Plan.Segments
-            .SelectMany(s => s.Chunks.Select((chunk, i) => new ChunkToCheck(chunk, i == 0 ? null : s.Chunks[i - 1])))
+            .SelectMany((s, index) => s.Chunks
+                .Select((chunk, i) => new ChunkToCheck(chunk, i == 0 ? null : s.Chunks[i - 1]))
+                .Where(c => resumeAt is null || index > resumeAt.Segment || (index == resumeAt.Segment && c.Chunk.Range.Last >= resumeAt.ReadFrom)))
             .ToList();
-        var result = await ChunkChainCheck.RunAsync(store, chunks, _options.ReadAhead, cancellationToken);
+        var result = await ChunkChainCheck.RunAsync(chunkStore, chunks, _options.ReadAhead, cancellationToken);
         if (result.Problems.Count > 0)
         {
             throw new StorageException(

@@ -58,9 +58,12 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         {
             var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase, _options.RestoreUsersAndRoles);
             // A database restored from another one's history may start from a backup stored under that one's prefix.
+            var resumeAt = marker is null ? null : RestoreCheckpoint.From(marker);
+            // The chunks checked beside the load are kept on local disk for the replay, which then does not download them again.
+            using var spool = new ObjectSpool(store, _options.SpoolFolder ?? Path.GetTempPath(), _options.SpoolBytes);
             var collections = await LoadCheckingChunksAsync(
-                stop => LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, stop), work, cancellationToken);
-            var replay = await ReplayAsync(work, rules, tracker, marker is not null, marker is null ? null : RestoreCheckpoint.From(marker), cancellationToken);
+                stop => LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, stop), work, resumeAt, spool.Filling, cancellationToken);
+            var replay = await ReplayAsync(work, spool.Draining, rules, tracker, marker is not null, resumeAt, cancellationToken);
             var lineage = Lineage(work, replay);
             if (_options.RecordLineage)
             {

@@ -15,6 +15,16 @@ public sealed record RestoreOptions
     /// <summary>Chunks fetched, verified and decompressed ahead of the apply.</summary>
     public int ReadAhead { get; init; } = 4;
 
+    /// <summary>
+    /// Bytes of chunks kept on local disk between the check before the replay and the replay itself, so a chunk is
+    /// downloaded once (<see cref="Archiver.Storage.Backends.ObjectSpool"/>); chunks past this are downloaded again by
+    /// the replay. 0 keeps none. A restore Job's pod wants this much room in its temporary folder.
+    /// </summary>
+    public long SpoolBytes { get; init; } = 1L << 30;
+
+    /// <summary>Where the spool's folder is made (default: the system's temporary folder).</summary>
+    public string? SpoolFolder { get; init; }
+
     /// <summary>Source databases to restore (default all); the others are skipped and counted in the report.</summary>
     public Func<string, bool> IncludeDatabase { get; init; } = _ => true;
 
