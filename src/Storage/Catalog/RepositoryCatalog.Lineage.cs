@@ -315,6 +315,13 @@ public sealed partial class RepositoryCatalog
         return upstream.Plan is { } plan ? (plan.BasePrefix, plan.BaseBackup, history.Runs[runIndex]) : null;
     }
 
+    /// <summary>
+    /// The window a timeline branched by a restore has from its branch point on, before any backup of its own: restored
+    /// from its parent's backup and replayed across the branch into its own oplog. Null for a timeline that is no
+    /// branch, or whose own oplog does not continue from where the restore ended.
+    /// </summary>
+    public RecoverableWindow? InheritedWindow(uint timeline) => _timelines.TryGetValue(timeline, out var catalog) ? Inherited(catalog, 0) : null;
+
     private RecoverableWindow? Inherited(TimelineCatalog timeline, int depth)
     {
         if (Inheritance(timeline, depth) is not { } inherited)

@@ -12,7 +12,7 @@ namespace Archiver.Storage.Verification;
 /// buffer in memory at a time. Each problem names the object and the recoverable windows it breaks. A parent
 /// prefix a restored database's history continues is scrubbed as its own repository.
 /// </summary>
-public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalog, int readAhead = 2)
+public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalog, int readAhead = 2, TimeProvider? time = null)
 {
     public async Task<ScrubResult> RunAsync(CancellationToken cancellationToken = default)
     {
@@ -21,6 +21,7 @@ public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalo
         var files = 0;
         var bytes = 0L;
         var vanished = 0;
+        var brokenChunks = new Dictionary<string, ChunkToCheck>(StringComparer.Ordinal);
         foreach (var timeline in catalog.Timelines)
         {
             foreach (var history in timeline.Components.Values)
@@ -39,6 +40,7 @@ public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalo
                     }
 
                     var item = toCheck.First(c => c.Chunk.Key == problem.Key);
+                    brokenChunks[problem.Key] = item;
                     problems.Add(problem with { Breaks = BrokenBy(timeline, history, item) });
                 }
             }
@@ -57,7 +59,43 @@ public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalo
             }
         }
 
-        return new ScrubResult(catalog.Layout.Prefix, chunks, files, bytes, vanished, problems);
+        return new ScrubResult(catalog.Layout.Prefix, chunks, files, bytes, vanished, WithInheritedBreaks(problems, brokenChunks));
+    }
+
+    /// <summary>
+    /// A timeline branched by a restore has a window from its branch point before any backup of its own (see
+    /// <see cref="RepositoryCatalog.InheritedWindow"/>), restored from its parent's backup: a broken chunk of the
+    /// parent before the branch breaks all of it, one of the branch's own oplog breaks it from that chunk on. Which
+    /// chunks it needs is what a restore to its end would read: the plan says.
+    /// </summary>
+    private List<ScrubProblem> WithInheritedBreaks(List<ScrubProblem> problems, Dictionary<string, ChunkToCheck> brokenChunks)
+    {
+        if (brokenChunks.Count == 0)
+        {
+            return problems;
+        }
+
+        var now = (time ?? TimeProvider.System).GetUtcNow();
+        foreach (var timeline in catalog.Timelines)
+        {
+            if (catalog.InheritedWindow(timeline.Timeline) is not { } window
+                || catalog.PlanRestore(RecoveryTarget.AtTs(window.ToTs), now, timeline.Timeline).Plan is not { } plan)
+            {
+                continue;
+            }
+
+            var needed = plan.Segments.SelectMany(s => s.Chunks).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < problems.Count; i++)
+            {
+                if (brokenChunks.TryGetValue(problems[i].Key, out var chunk) && needed.Contains(chunk.Chunk.Key))
+                {
+                    var from = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(window.FromWallUnixMs, chunk.Chunk.Range.FirstWallUnixMs));
+                    problems[i] = problems[i] with { Breaks = [.. problems[i].Breaks, new BrokenWindow(window, from)] };
+                }
+            }
+        }
+
+        return problems;
     }
 
     /// <summary>The chain of every run in replay order, each linked to the one before it, then the duplicates the chain skips.</summary>

@@ -137,6 +137,78 @@ public sealed class RepositoryScrubTests : IDisposable
         Assert.Equal(1, result.Vanished);
     }
 
+    [Theory]
+    [InlineData(3, true, true)]
+    [InlineData(5, true, false)]
+    public async Task A_broken_chunk_of_the_history_a_restore_branched_from_breaks_the_branchs_window_only_if_it_is_before_the_branch(
+        int brokenChunk, bool breaksParent, bool breaksBranch)
+    {
+        await WriteRepositoryAsync();
+        var (catalog, _) = await BranchAsync(branchedAfter: _entries[199]);
+        await FlipByteAsync(_chunks[brokenChunk].Key, fromEnd: 10);
+
+        var result = await new RepositoryScrub(_store, catalog).RunAsync();
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(breaksParent, problem.Breaks.Any(b => b.Window.Timeline == 1));
+        var branch = problem.Breaks.SingleOrDefault(b => b.Window.Timeline == 2);
+        Assert.Equal(breaksBranch, branch is not null);
+        if (branch is not null)
+        {
+            // Restored from timeline 1's backup: all of the branch's window needs the chunk.
+            Assert.Equal((_backup.Id, branch.Window.From), (branch.Window.BackupId, branch.From));
+        }
+    }
+
+    [Fact]
+    public async Task A_broken_chunk_of_a_branchs_own_oplog_breaks_its_window_from_that_chunk_on()
+    {
+        await WriteRepositoryAsync();
+        var (catalog, own) = await BranchAsync(branchedAfter: _entries[199]);
+        await FlipByteAsync(own[1].Key, fromEnd: 10);
+
+        var result = await new RepositoryScrub(_store, catalog).RunAsync();
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(own[1].Key, problem.Key);
+        var broken = Assert.Single(problem.Breaks);
+        Assert.Equal(2u, broken.Window.Timeline);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(own[1].Range.FirstWallUnixMs), broken.From);
+    }
+
+    /// <summary>
+    /// Timeline 2, branched from timeline 1 after <paramref name="branchedAfter"/> by a restore, with no backup of its
+    /// own: its oplog (two chunks) archived from where the restore ended.
+    /// </summary>
+    private async Task<(RepositoryCatalog Catalog, List<ChunkDescriptor> Own)> BranchAsync(OplogEntry branchedAfter)
+    {
+        var entries = SampleOplog.Entries(5_000, 100, perSecond: 2);
+        var archiveAfter = new OplogTimestamp(4_999, 1);
+        var own = new List<ChunkDescriptor>();
+        using (var writer = new OplogChunkWriter(_store, _layout, "rs0", 2, archiveAfter))
+        {
+            foreach (var batch in entries.Chunk(50))
+            {
+                foreach (var entry in batch)
+                {
+                    writer.Append(entry);
+                }
+
+                own.Add((await writer.PublishAsync())!);
+            }
+        }
+
+        var catalog = await RepositoryCatalog.LoadAsync(_store, _layout);
+        catalog.AddTimelineRecord(new TimelineRecord(1, null, OplogTimestamp.Zero, 0, "uid-a", DateTimeOffset.UnixEpoch, "first archive"));
+        catalog.AddTimelineRecord(new TimelineRecord(2, 1, branchedAfter.Ts, 4_999_000, "uid-b", DateTimeOffset.UnixEpoch, "restored from timeline 1")
+        {
+            ParentOwner = "uid-a",
+            ArchiveAfter = archiveAfter,
+        });
+        Assert.NotNull(catalog.InheritedWindow(2));
+        return (catalog, own);
+    }
+
     private async Task<ScrubResult> ScrubAsync() =>
         await new RepositoryScrub(_store, await RepositoryCatalog.LoadAsync(_store, _layout)).RunAsync();
 
