@@ -74,4 +74,76 @@ public sealed partial class DatabaseActorSpecs
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_scrub_marks_a_FullBackup_Snapshot_VerificationFailed_when_a_file_of_its_backup_is_altered_and_only_that_one()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-verify-").FullName;
+        try
+        {
+            var objects = new LocalFolderStore(folder);
+            var layout = new RepositoryLayout("db/MongoDB/demo/mg-rs");
+            var entries = SampleRepository.Entries(1_000, 100);
+            using (var writer = new OplogChunkWriter(objects, layout, "rs0", 1, OplogTimestamp.Zero))
+            {
+                foreach (var entry in entries) writer.Append(entry);
+                await writer.PublishAsync();
+            }
+
+            var ids = new List<string>();
+            foreach (var at in new[] { 10, 60 })
+            {
+                var backup = new FullBackupWriter(objects, layout, new BackupStart("logical", ["rs0"], 1, DateTimeOffset.UnixEpoch.AddSeconds(at)));
+                await backup.AddFileAsync("all.bson", "rs0", new MemoryStream(RandomBytes(1000, at)));
+                ids.Add((await backup.CompleteAsync(entries[at].Ts, entries[at].WallUnixMs, DateTimeOffset.UnixEpoch.AddSeconds(at))).Id);
+            }
+
+            var file = layout.BackupFileKey(ids[0], "all.bson");
+            var bytes = await objects.GetBytesAsync(file);
+            bytes[^5] ^= 0x40;
+            await objects.PutBytesAsync(file, bytes);
+            _index = Sys.ActorOf(StorageIndexActor.Props(new ResourceId("stash", "local-storage"), new SampleRepository.OneStore(objects), new StorageIndexSettings(), TimeProvider.System));
+            await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { FirstVerificationAfter = TimeSpan.FromMilliseconds(100), VerificationInterval = TimeSpan.FromMilliseconds(300) });
+            await _store.CreateAsync(FullSnapshot("mg-rs-full-1", "mg-rs", ids[0]));
+            await _store.CreateAsync(FullSnapshot("mg-rs-full-2", "mg-rs", ids[1]));
+            // Another database's snapshot of a backup with the same id is not this database's to mark.
+            await _store.CreateAsync(FullSnapshot("other-full-1", "other", ids[0]));
+
+            await AwaitAssertAsync(async () =>
+            {
+                var broken = (await _store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-full-1")))!.Status;
+                var whole = (await _store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-full-2")))!.Status;
+                Assert.Equal((VerificationStatus.VerificationFailed, false), (broken?.VerificationStatus, broken!.Integrity));
+                Assert.Equal((VerificationStatus.Verified, true), (whole?.VerificationStatus, whole!.Integrity));
+            }, TimeSpan.FromSeconds(15));
+            Assert.Null((await _store.GetAsync<Snapshot>(new ResourceId("demo", "other-full-1")))!.Status?.VerificationStatus);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static Snapshot FullSnapshot(string name, string database, string backupId) => new()
+    {
+        ApiVersion = Snapshot.ApiVersionName,
+        Kind = Snapshot.KindName,
+        Metadata = new k8s.Models.V1ObjectMeta { Name = name, NamespaceProperty = "demo" },
+        Spec = new SnapshotSpec
+        {
+            Version = "v1",
+            SnapshotId = backupId,
+            Type = SnapshotType.FullBackup,
+            AppRef = new TypedObjectRef { ApiGroup = ApiGroups.KubeDb, Kind = MongoDB.KindName, Name = database, Namespace = "demo" },
+            Repository = $"{database}-full",
+        },
+        Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded },
+    };
 }

@@ -14,7 +14,7 @@ namespace Archiver.Actors.Databases;
 /// <see cref="DatabaseSettings.VerificationInterval"/>), run by its storage's index. Its result is written where
 /// KubeStash keeps it: the incremental Snapshot's <c>status.verificationStatus</c> (<c>Verified</c> or
 /// <c>VerificationFailed</c>), <c>status.integrity</c>, and the <c>BackupVerified</c> condition, whose message names
-/// the broken object and the window it breaks.
+/// the broken object and the window it breaks. Each FullBackup Snapshot gets the same fields for its own backup.
 /// </summary>
 public sealed partial class DatabaseActor
 {
@@ -50,6 +50,26 @@ public sealed partial class DatabaseActor
             var next = before with { VerificationStatus = status, Integrity = status == VerificationStatus.Verified, Conditions = conditions };
             return StatusWrites.Same(before, next) ? null : snapshot with { Status = next };
         }));
+
+        // Each FullBackup Snapshot says whether its own backup's files are whole (a broken chunk breaks windows, which the
+        // incremental Snapshot's condition names, not a full backup).
+        var failed = reply.Problems.Where(p => p.Backup is not null).Select(p => p.Backup!).ToHashSet(StringComparer.Ordinal);
+        var database = _state.Id;
+        QueueStatusWrite("full backups' verification status", async () =>
+        {
+            foreach (var full in await store.ListAsync<Snapshot>(database.Namespace))
+            {
+                if (full.Spec is not { Type: SnapshotType.FullBackup, SnapshotId: { } backup } spec || spec.AppRef?.Name != database.Name) continue;
+                var verdict = failed.Contains(backup) ? VerificationStatus.VerificationFailed : VerificationStatus.Verified;
+                if (full.Status?.VerificationStatus == verdict) continue;
+                await store.UpdateStatusAsync<Snapshot>(ResourceId.Of(full), snapshot =>
+                {
+                    var before = snapshot.Status ?? new SnapshotStatus();
+                    var next = before with { VerificationStatus = verdict, Integrity = verdict == VerificationStatus.Verified };
+                    return StatusWrites.Same(before, next) ? null : snapshot with { Status = next };
+                });
+            }
+        });
     }
 
     private Condition VerificationCondition(VerificationReply reply)

@@ -59,9 +59,9 @@ public sealed partial class StorageIndexActor
         {
             var store = await stores.OpenAsync(storage);
             var catalog = await RepositoryCatalog.LoadAsync(store, new RepositoryLayout(prefix));
-            var result = await new RepositoryScrub(store, catalog).RunAsync();
+            var result = await new RepositoryScrub(store, catalog, time: clock).RunAsync();
             return new VerificationReply(prefix, clock.GetUtcNow(), result.ChunksChecked, result.BackupFilesChecked, result.BytesChecked,
-                [.. result.Problems.Select(p => new VerificationProblemInfo(p.Key, p.Kind.ToString(), p.Describe(), [.. p.Breaks.Select(b => b.Window.BackupId).Distinct()]))],
+                [.. result.Problems.Select(p => new VerificationProblemInfo(p.Key, p.Kind.ToString(), p.Describe(), [.. p.Breaks.Select(b => b.Window.BackupId).Distinct()], p.BackupId))],
                 null);
         }
     }

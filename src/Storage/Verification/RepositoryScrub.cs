@@ -54,7 +54,7 @@ public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalo
                 if (problem is not null)
                 {
                     var window = timeline.WindowOf(backup);
-                    problems.Add(problem with { Breaks = window.Restorable ? [new BrokenWindow(window, window.From)] : [] });
+                    problems.Add(problem with { Breaks = window.Restorable ? [new BrokenWindow(window, window.From)] : [], BackupId = backup.Id });
                 }
             }
         }

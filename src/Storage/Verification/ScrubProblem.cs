@@ -5,6 +5,9 @@ namespace Archiver.Storage.Verification;
 /// <summary>One object that failed verification, why, and the recoverable windows it breaks (none for a duplicate chunk).</summary>
 public sealed record ScrubProblem(string Key, ScrubProblemKind Kind, string Reason, IReadOnlyList<BrokenWindow> Breaks)
 {
+    /// <summary>The full backup the object is a file of (null for an oplog chunk): that backup itself cannot be restored.</summary>
+    public string? BackupId { get; init; }
+
     /// <summary>One line for a condition or a log: the object, what is wrong, and the first window it breaks.</summary>
     public string Describe()
     {

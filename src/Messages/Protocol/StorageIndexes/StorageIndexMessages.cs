@@ -76,5 +76,9 @@ public sealed record VerificationReply(
     string Prefix, DateTimeOffset FinishedAt, int ChunksChecked, int BackupFilesChecked, long BytesChecked,
     IReadOnlyList<VerificationProblemInfo> Problems, string? Error) : IArchiverProtocolMember;
 
-/// <summary>One broken object: its key, what kind of damage (<c>Corrupt</c>, <c>BrokenLink</c>, <c>Missing</c>), and one line naming the windows it breaks.</summary>
-public sealed record VerificationProblemInfo(string Key, string Kind, string Message, IReadOnlyList<string> BrokenBackups);
+/// <summary>
+/// One broken object: its key, what kind of damage (<c>Corrupt</c>, <c>BrokenLink</c>, <c>Missing</c>), one line naming
+/// the windows it breaks, the backups whose windows those are, and, for a file of a full backup, that backup
+/// (<paramref name="Backup"/>: its FullBackup Snapshot is marked as failing verification).
+/// </summary>
+public sealed record VerificationProblemInfo(string Key, string Kind, string Message, IReadOnlyList<string> BrokenBackups, string? Backup = null);
