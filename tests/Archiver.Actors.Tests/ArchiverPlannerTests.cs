@@ -227,6 +227,26 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
+    public void A_driver_the_node_refuses_blocks_the_archiver_before_any_database_is_configured_and_disables_none()
+    {
+        const string Refusal = "spec.fullBackup.driver CSISnapshotter (the default) takes volume snapshots, which this node cannot: set spec.fullBackup.driver: Logical";
+        var fresh = Plan(World(Fixtures.Database()) with { DriverRefusal = Refusal });
+
+        Assert.Empty(fresh.ToCreate);
+        Assert.Equal(ArchiverPhase.Blocked, fresh.Phase);
+        var blocked = fresh.Conditions.Single(c => c.Type == "Blocked");
+        Assert.Equal((ConditionStatus.True, $"{Refusal}; no database is configured until it does"), (blocked.Status, blocked.Message));
+
+        // Configured before the driver was changed: held, not disabled (changing the driver back resumes it).
+        var (state, request) = Issued(OpsRequestPhase.Successful);
+        var world = World(Configured(Fixtures.Database(), Hash)) with { OpsRequests = Requests(request), DriverRefusal = Refusal };
+        var held = ArchiverPlanner.Plan(state, world, Now);
+        Assert.Empty(held.ToCreate);
+        Assert.Equal(ArchiverPhase.Blocked, held.Phase);
+        Assert.Equal(ArchiverPhase.Current, ArchiverPlanner.Plan(state, world with { DriverRefusal = null }, Now).Phase);
+    }
+
+    [Fact]
     public void A_database_no_longer_selected_is_disabled_then_released()
     {
         var (state, request) = Issued(OpsRequestPhase.Successful);

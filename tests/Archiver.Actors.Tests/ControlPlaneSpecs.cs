@@ -331,7 +331,7 @@ public sealed class ControlPlaneSpecs(ITestOutputHelper output) : Akka.TestKit.X
         var settings = new OpsRequestSettings { MaxAttempts = 2, FirstBackoff = TimeSpan.FromMilliseconds(20) };
         var opsRequests = Sys.ActorOf(LocalRegion.Props(new OpsRequestMessageExtractor(), id => OpsRequestActor.Props(ResourceId.Parse(id), _steps, _store, settings, TimeProvider.System)));
         var archiverSettings = new ArchiverSettings { ResyncInterval = TimeSpan.FromMilliseconds(100) };
-        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _archiversStore, cache, _janitor, archiverSettings, TimeProvider.System)));
+        var archivers = Sys.ActorOf(LocalRegion.Props(new ArchiverMessageExtractor(), id => ArchiverActor.Props(ResourceId.Parse(id), _archiversStore, cache, _janitor, new NoFullBackupRunner(), archiverSettings, TimeProvider.System)));
         _databases = Sys.ActorOf(LocalRegion.Props(new DatabaseMessageExtractor(), id => DatabaseActor.Props(ResourceId.Parse(id), new DatabasePorts(_store, new ScriptedBackupRunner(), _steps, ActorRefs.Nobody, new Ports.NoRestoreRunner(), _workloads), new DatabaseSettings(), TimeProvider.System)));
         Sys.ActorOf(ResourceWatcherActor.Props(_store, cache, _janitor, archivers, opsRequests, _databases));
         // Listed and watching: what is created next reaches the watcher (its subscription is given what the cache holds).

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Tests;
 
@@ -21,6 +22,11 @@ internal sealed class ScriptedBackupRunner : IFullBackupRunner
 
     /// <summary>Runs wait until the returned source completes.</summary>
     public TaskCompletionSource Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The drivers this runner refuses, with the reason; none unless a test says.</summary>
+    public ConcurrentDictionary<FullBackupDriver, string> Refused { get; } = new();
+
+    public string? Refuses(FullBackupDriver driver) => Refused.GetValueOrDefault(driver);
 
     public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
     {

@@ -61,6 +61,45 @@ public sealed class CommandTests(RunningNode fixture) : IClassFixture<RunningNod
     }
 
     [Fact]
+    public async Task An_archiver_with_volume_snapshot_backups_is_blocked_on_the_embedded_node_with_the_reason_before_any_run()
+    {
+        var path = Path.Combine(fixture.ExamplesFolder, "csi-archiver.yaml");
+        await File.WriteAllTextAsync(path, """
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: csi-archiver, namespace: demo}
+            spec:
+              databases:
+                selector: {matchLabels: {archiver: csi}}
+                namespaces: {from: Same}
+              fullBackup:
+                driver: CSISnapshotter
+                csiSnapshotter: {volumeSnapshotClassName: longhorn-snapshot-vsc}
+                scheduler: {schedule: "0 */6 * * *"}
+              backupStorage:
+                ref: {name: local-storage, namespace: demo}
+              deletionPolicy: Delete
+            """);
+
+        var applied = await CliRun.RunAsync("apply", "-f", path, "--node", Node);
+
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        var id = new Messages.Protocol.ResourceId("demo", "csi-archiver");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Messages.Resources.MongoDBArchiver? archiver;
+        while ((archiver = await fixture.Node.Store.GetAsync<Messages.Resources.MongoDBArchiver>(id))?.Status?.Phase != Messages.Resources.ArchiverPhase.Blocked && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        var blocked = Assert.Single(archiver!.Status!.Conditions!, c => c.Type == "Blocked");
+        Assert.Equal(Messages.Resources.ConditionStatus.True, blocked.Status);
+        Assert.Contains("CSISnapshotter", blocked.Message, StringComparison.Ordinal);
+        Assert.Contains("set spec.fullBackup.driver: Logical", blocked.Message, StringComparison.Ordinal);
+        await CliRun.RunAsync("delete", "mongodbarchiver", "demo/csi-archiver", "--node", Node);
+    }
+
+    [Fact]
     public async Task Apply_of_a_missing_file_or_an_invalid_manifest_applies_nothing_and_names_the_problem()
     {
         var bad = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.yaml");

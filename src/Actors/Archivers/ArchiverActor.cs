@@ -35,9 +35,9 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, long> _after = new(StringComparer.Ordinal);
     private readonly SnapshotCadence _snapshots;
 
-    public ArchiverActor(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock)
+    public ArchiverActor(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups, ArchiverSettings settings, TimeProvider clock)
     {
-        _effects = new ArchiverEffects(store, cache, janitor);
+        _effects = new ArchiverEffects(store, cache, janitor, backups);
         _settings = settings;
         _clock = clock;
         _state = ArchiverState.Empty(id);
@@ -82,8 +82,9 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, ArchiverSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, cache, janitor, settings, clock));
+    /// <param name="backups">The node's full-backup runner, asked which drivers it refuses (<see cref="IFullBackupRunner.Refuses"/>).</param>
+    public static Props Props(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups, ArchiverSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, cache, janitor, backups, settings, clock));
 
     protected override void OnReplaySuccess()
     {

@@ -11,7 +11,7 @@ using k8s.Models;
 namespace Archiver.Actors.Archivers;
 
 /// <summary>The I/O of an archiver's reconcile: reading the world, creating ops requests, writing status and finalizers.</summary>
-internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache, IStorageJanitor janitor)
+internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups)
 {
     /// <summary>
     /// How long a reconcile waits for the node's cache to hold the change that prompted it; past that it goes ahead
@@ -55,7 +55,10 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
             if (!requests.ContainsKey(record.OpsRequestId) && cache.Get<MongoDBOpsRequest>(record.OpsRequestId) is { } request) requests[record.OpsRequestId] = request;
         }
 
-        return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention);
+        return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention)
+        {
+            DriverRefusal = archiver?.Spec is { } archiverSpec ? backups.Refuses(archiverSpec.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) : null,
+        };
     }
 
     private const int ConcurrentCreates = 16;

@@ -167,6 +167,13 @@ public static class ArchiverPlanner
                 _holdups.Add(new Holdup(null, "Blocked", $"{missing}; no database is configured until it does"));
             }
 
+            // Said once too, before any scheduled run: a database configured with a driver its node cannot run would
+            // archive its oplog with no full backup to replay it onto, and fail a backup at every run.
+            if (world.DriverRefusal is { } refusal)
+            {
+                _holdups.Add(new Holdup(null, "Blocked", $"{refusal}; no database is configured until it does"));
+            }
+
             foreach (var (dbId, db) in _databases.OrderBy(d => d.Key))
             {
                 if (!ArchiverSelection.Selects(archiver, db, world.Namespaces)) continue;
@@ -177,7 +184,7 @@ public static class ArchiverPlanner
                     continue;
                 }
 
-                if (world.Storage is not { } storage)
+                if (world.Storage is not { } storage || world.DriverRefusal is not null)
                 {
                     _heldUp.Add(dbId);
                     continue;

@@ -19,4 +19,12 @@ public sealed record ArchiverWorld(
     IReadOnlyList<MongoDBArchiver> Archivers,
     IReadOnlyDictionary<ResourceId, MongoDBOpsRequest> OpsRequests,
     BackupStorage? Storage,
-    RetentionPolicy? Retention);
+    RetentionPolicy? Retention)
+{
+    /// <summary>
+    /// Why this node cannot take the archiver's full backups with its driver (<see cref="IFullBackupRunner.Refuses"/>);
+    /// null when it can. A fact of the node, not of the store: the same archiver may be refused by an embedded node
+    /// and run by a cluster.
+    /// </summary>
+    public string? DriverRefusal { get; init; }
+}

@@ -28,6 +28,7 @@ public static class ArchiverRegionHostingExtensions
                     services.GetRequiredService<IResourceStore>(),
                     ResourceCache.For(system),
                     services.GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
+                    services.GetService<IFullBackupRunner>() ?? new NoFullBackupRunner(),
                     services.GetService<ArchiverSettings>() ?? new ArchiverSettings(),
                     services.GetService<TimeProvider>() ?? TimeProvider.System);
             },

@@ -1,4 +1,5 @@
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Ports;
 
@@ -7,4 +8,11 @@ public interface IFullBackupRunner
 {
     /// <summary>Runs the backup to the end; returns the backup's id in the repository. Throws when it failed.</summary>
     Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation);
+
+    /// <summary>
+    /// Why this node cannot take full backups with <paramref name="driver"/>, in one line naming what to change; null
+    /// when it can. Asked when an archiver is planned, so a driver the node cannot run is refused on the archiver
+    /// before any database is configured, not found out by a failed backup at every scheduled run.
+    /// </summary>
+    string? Refuses(FullBackupDriver driver);
 }

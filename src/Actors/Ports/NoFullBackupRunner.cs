@@ -1,4 +1,5 @@
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Ports;
 
@@ -7,4 +8,10 @@ public sealed class NoFullBackupRunner : IFullBackupRunner
 {
     public Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation) =>
         throw new NotSupportedException($"cannot back up {database}: this node has no full-backup driver configured");
+
+    /// <summary>
+    /// Refuses nothing up front: a node with no driver at all (a control plane under test) still configures archiving,
+    /// and each run fails with the reason above.
+    /// </summary>
+    public string? Refuses(FullBackupDriver driver) => null;
 }

@@ -18,10 +18,10 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
     public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
-        if (repository.Archiver.Spec?.FullBackup?.Driver == FullBackupDriver.CSISnapshotter)
+        if (Refuses(repository.Archiver.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) is { } refusal)
         {
-            throw new NotSupportedException(
-                $"archiver {ResourceId.Of(repository.Archiver)}: spec.fullBackup.driver CSISnapshotter needs a Kubernetes cluster's volume snapshots; this node takes Logical backups");
+            // The archiver is refused at planning for this; a run that gets here had its spec changed under it.
+            throw new NotSupportedException($"archiver {ResourceId.Of(repository.Archiver)}: {refusal}");
         }
 
         var client = await connections.ClientForAsync(repository.Database, cancellation);
@@ -37,4 +37,7 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
         registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
         return manifest.Id;
     }
+
+    public string? Refuses(FullBackupDriver driver) => driver == FullBackupDriver.Logical ? null
+        : "spec.fullBackup.driver CSISnapshotter (the default) takes volume snapshots, which this node cannot: set spec.fullBackup.driver: Logical";
 }
