@@ -66,19 +66,28 @@ internal sealed record SidecarRuntime(V1ResourceRequirements Resources, V1Securi
 
     /// <summary>The settings from a RuntimeSettings document (null: the defaults for chunks of <paramref name="chunkMaxSize"/> bytes).</summary>
     /// <exception cref="FormatException">The container part does not have KubeStash's shape.</exception>
-    public static SidecarRuntime From(JsonElement? runtimeSettings, long chunkMaxSize)
+    public static SidecarRuntime From(JsonElement? runtimeSettings, long chunkMaxSize) =>
+        From(runtimeSettings, DefaultResources(chunkMaxSize), "spec.walBackup.runtimeSettings");
+
+    /// <summary>
+    /// The container part of a RuntimeSettings document laid over <paramref name="defaultResources"/> and the restricted
+    /// security context, for any container Archiver runs (the sidecar, a backup Job's); a mistake is named under
+    /// <paramref name="path"/>.
+    /// </summary>
+    /// <exception cref="FormatException">The container part does not have KubeStash's shape.</exception>
+    public static SidecarRuntime From(JsonElement? runtimeSettings, V1ResourceRequirements defaultResources, string path)
     {
         if (runtimeSettings is not { ValueKind: JsonValueKind.Object } settings
             || !settings.TryGetProperty("container", out var container) || container.ValueKind != JsonValueKind.Object)
         {
-            return Default(chunkMaxSize);
+            return new SidecarRuntime(defaultResources, RestrictedSecurityContext(), [], []);
         }
 
         try
         {
             var resources = container.TryGetProperty("resources", out var given) && given.ValueKind == JsonValueKind.Object && given.EnumerateObject().Any()
                 ? KubernetesJson.Deserialize<V1ResourceRequirements>(given.GetRawText())
-                : DefaultResources(chunkMaxSize);
+                : defaultResources;
             var security = RestrictedSecurityContext();
             if (container.TryGetProperty("securityContext", out var overlay) && overlay.ValueKind == JsonValueKind.Object)
             {
@@ -103,7 +112,7 @@ internal sealed record SidecarRuntime(V1ResourceRequirements Resources, V1Securi
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {
-            throw new FormatException($"spec.walBackup.runtimeSettings.container: {e.Message}", e);
+            throw new FormatException($"{path}.container: {e.Message}", e);
         }
     }
 

@@ -28,7 +28,7 @@ internal sealed class ScriptedBackupRunner : IFullBackupRunner
 
     public string? Refuses(FullBackupDriver driver) => Refused.GetValueOrDefault(driver);
 
-    public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
+    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         Started.Enqueue(runId);
         try

@@ -422,7 +422,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _running[runId] = cancel;
         var runner = _runner;
         var db = _state.Id;
-        Task.Run(() => runner.RunAsync(db, runId, cancel.Token), cancel.Token).PipeTo(
+        Task.Run(() => runner.RunAsync(db, runId, attempt, cancel.Token), cancel.Token).PipeTo(
             Self,
             success: backupId => new RunOutcome(runId, attempt, backupId, null),
             failure: error => new RunOutcome(runId, attempt, null, error));

@@ -6,8 +6,12 @@ namespace Archiver.Actors.Ports;
 /// <summary>Takes one full backup of a database with its archiver's driver (a logical dump, or CSI snapshots).</summary>
 public interface IFullBackupRunner
 {
-    /// <summary>Runs the backup to the end; returns the backup's id in the repository. Throws when it failed.</summary>
-    Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation);
+    /// <summary>
+    /// Runs the backup to the end; returns the backup's id in the repository. Throws when it failed. The same run and
+    /// attempt asked again (the entity recovered on another node while it ran) takes up what that attempt started
+    /// rather than starting a second one, where the driver can (a backup Job is found by its name).
+    /// </summary>
+    Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation);
 
     /// <summary>
     /// Why this node cannot take full backups with <paramref name="driver"/>, in one line naming what to change; null

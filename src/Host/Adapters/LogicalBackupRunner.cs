@@ -15,7 +15,7 @@ namespace Archiver.Host.Adapters;
 /// </summary>
 public sealed class LogicalBackupRunner(DatabaseRepositories repositories, MongoConnections connections, ActorRegistry registry, TimeProvider clock) : IFullBackupRunner
 {
-    public async Task<string> RunAsync(ResourceId database, string runId, CancellationToken cancellation)
+    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
         if (Refuses(repository.Archiver.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) is { } refusal)

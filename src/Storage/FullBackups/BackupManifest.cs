@@ -40,7 +40,17 @@ public sealed record BackupManifest
 
     public IReadOnlyList<BackupFile> Files { get; init; } = [];
 
+    /// <summary>
+    /// For a backup taken as CSI volume snapshots (no files): one per component, each with the exact oplog position
+    /// its data holds; <see cref="ConsistentAt"/> is then that position (one component: a replica set).
+    /// </summary>
+    public IReadOnlyList<VolumeSnapshotRecord> VolumeSnapshots { get; init; } = [];
+
+    /// <summary>Whether the data is in volume snapshots rather than in files of the repository.</summary>
+    public bool IsVolumeSnapshot => VolumeSnapshots.Count > 0;
+
     public string? Error { get; init; }
 
+    /// <summary>Bytes of the backup's files in the repository (none for volume snapshots, which their driver keeps).</summary>
     public long TotalStoredBytes => Files.Sum(f => f.StoredSize);
 }

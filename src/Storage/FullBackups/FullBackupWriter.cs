@@ -16,6 +16,7 @@ public sealed class FullBackupWriter
     private readonly RepositoryLayout _layout;
     private readonly BackupStart _start;
     private readonly List<BackupFile> _files = [];
+    private readonly List<VolumeSnapshotRecord> _volumeSnapshots = [];
     private readonly Lock _filesLock = new();
 
     public FullBackupWriter(IObjectStore store, RepositoryLayout layout, BackupStart start, string? id = null)
@@ -77,6 +78,16 @@ public sealed class FullBackupWriter
         return file;
     }
 
+    /// <summary>
+    /// Records a component's volume snapshot, taken outside the repository (a CSI driver keeps it): the manifest
+    /// names it in place of files.
+    /// </summary>
+    public void AddVolumeSnapshot(VolumeSnapshotRecord snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        lock (_volumeSnapshots) _volumeSnapshots.Add(snapshot);
+    }
+
     /// <summary>Publishes the manifest of a successful backup, consistent at <paramref name="consistentAt"/>.</summary>
     public Task<BackupManifest> CompleteAsync(
         OplogTimestamp consistentAt, long consistentWallUnixMs, DateTimeOffset finishedAt, CancellationToken cancellationToken = default) =>
@@ -117,6 +128,7 @@ public sealed class FullBackupWriter
             ConsistentWallUnixMs = consistentWall,
             ReplayFrom = replayFrom,
             Files = [.. _files],
+            VolumeSnapshots = [.. _volumeSnapshots],
             Error = error,
         };
         var bytes = CheckedJson.Serialize(manifest, StorageJsonContext.Default.BackupManifest);
