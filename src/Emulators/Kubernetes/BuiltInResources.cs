@@ -81,6 +81,11 @@ internal static class BuiltInResources
             Categories = ["all"], HasStatus = true,
             Columns = [new("Completions", "string", "", "The desired number of successfully finished pods the job should be run with.") { Compute = JobCompletions }, PrinterColumn.Age],
         },
+        // Leader election's and the fsync lock record's kind (a backup Job renews one while it holds a member locked).
+        new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true)
+        {
+            Columns = [new("Holder", "string", ".spec.holderIdentity", "The identity of the holder of the lease."), PrinterColumn.Age],
+        },
         new(Rbac, "v1", "roles", "role", "Role", true) { Columns = [CreatedAt] },
         new(Rbac, "v1", "rolebindings", "rolebinding", "RoleBinding", true) { Columns = [BindingRole, PrinterColumn.Age] },
         new(Rbac, "v1", "clusterroles", "clusterrole", "ClusterRole", false) { Columns = [CreatedAt] },

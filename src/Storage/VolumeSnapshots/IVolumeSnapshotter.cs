@@ -1,0 +1,23 @@
+namespace Archiver.Storage.VolumeSnapshots;
+
+/// <summary>
+/// Takes CSI volume snapshots of a claim (a <c>VolumeSnapshot</c> of snapshot.storage.k8s.io/v1 in a cluster; see
+/// src/Kubernetes/KubernetesVolumeSnapshotter.cs). A port, so the backup's steps are tested without a cluster.
+/// </summary>
+public interface IVolumeSnapshotter
+{
+    /// <summary>Asks for the snapshot of the request's claim with its class; one that exists already under the name is taken up (a retried step).</summary>
+    Task CreateAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits until the snapshot is cut (its <c>status.creationTime</c>: the data is taken, though maybe not yet
+    /// uploaded) and returns that time. Throws <see cref="VolumeSnapshotFailedException"/> when the snapshot reports an error.
+    /// </summary>
+    Task<DateTimeOffset> WaitCutAsync(string @namespace, string name, CancellationToken cancellationToken);
+
+    /// <summary>Waits until the snapshot is <c>readyToUse</c>. Throws <see cref="VolumeSnapshotFailedException"/> on an error.</summary>
+    Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the snapshot (its content follows its class's deletionPolicy); a missing one is not an error.</summary>
+    Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken);
+}
