@@ -17,7 +17,7 @@ namespace Archiver.Kubernetes;
 /// pod security context, image pull secrets, priority) is the pod's, the container part (resources, security context,
 /// env) the container's. Its credentials come from secrets only, as the sidecar's do (<see cref="SidecarContainer"/>).
 /// </summary>
-internal static class VolumeSnapshotJob
+public static class VolumeSnapshotJob
 {
     /// <summary>The container's name in the Job's pod.</summary>
     public const string ContainerName = "volume-snapshot";
@@ -64,7 +64,7 @@ internal static class VolumeSnapshotJob
     public sealed record Inputs(string RunId, int Attempt, string Prefix, string MongoUri, string ServiceAccount, TimeSpan? Deadline);
 
     /// <exception cref="FormatException">The runtime settings do not have KubeStash's shape; the message names the field.</exception>
-    public static V1Job Build(KubernetesWorkloadsOptions options, MongoDB database, MongoDBArchiver archiver, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies, Inputs inputs)
+    internal static V1Job Build(KubernetesWorkloadsOptions options, MongoDB database, MongoDBArchiver archiver, BackupStorage storage, IReadOnlyList<SidecarStorage.Copy> copies, Inputs inputs)
     {
         var full = archiver.Spec?.FullBackup;
         var template = full?.Scheduler?.JobTemplate;

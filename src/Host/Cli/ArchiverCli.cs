@@ -20,6 +20,7 @@ public static class ArchiverCli
         root.Add(RestoreCommand.Create(output, error));
         root.Add(InspectCommand.Create(output, error));
         root.Add(SidecarCommand.Create(output, error));
+        root.Add(VolumeSnapshotBackupCommand.Create(output, error));
         root.Add(EmulatorCommand.Create(output, error));
         return root;
     }

@@ -6,6 +6,12 @@ namespace Archiver.Storage.VolumeSnapshots;
 /// </summary>
 public interface IVolumeSnapshotter
 {
+    /// <summary>
+    /// Checks, before anything is locked, that the request can be met: its class exists (and names a driver), its claim
+    /// exists and is bound. Throws <see cref="VolumeSnapshotFailedException"/> naming what is missing.
+    /// </summary>
+    Task PrecheckAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken);
+
     /// <summary>Asks for the snapshot of the request's claim with its class; one that exists already under the name is taken up (a retried step).</summary>
     Task CreateAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken);
 

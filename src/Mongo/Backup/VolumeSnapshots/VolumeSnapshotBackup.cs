@@ -53,6 +53,8 @@ public sealed class VolumeSnapshotBackup(
         var host = await PickMemberAsync(cancellationToken);
         var writer = new FullBackupWriter(store, layout, new BackupStart(Driver, [options.Component], options.Timeline, started));
         var claim = options.ClaimOf(host);
+        // A class or claim that is not there fails here, with the member never locked.
+        await snapshots.PrecheckAsync(Request(claim), cancellationToken);
         var created = false;
         try
         {
@@ -117,7 +119,7 @@ public sealed class VolumeSnapshotBackup(
         try
         {
             var (ts, wall) = await AppliedPositionAsync(member, cancellationToken);
-            await snapshots.CreateAsync(new VolumeSnapshotRequest(options.Namespace, options.SnapshotName, claim, options.VolumeSnapshotClass, options.Labels), cancellationToken);
+            await snapshots.CreateAsync(Request(claim), cancellationToken);
             created();
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(options.LockDeadline);
@@ -150,6 +152,8 @@ public sealed class VolumeSnapshotBackup(
             if (unlocked) await QuietlyAsync(() => lease.ReleaseAsync(CancellationToken.None));
         }
     }
+
+    private VolumeSnapshotRequest Request(string claim) => new(options.Namespace, options.SnapshotName, claim, options.VolumeSnapshotClass, options.Labels);
 
     private async Task RenewWhileLockedAsync(CancellationToken cancellationToken)
     {

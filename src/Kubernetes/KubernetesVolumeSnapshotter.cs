@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Archiver.Storage.VolumeSnapshots;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace Archiver.Kubernetes;
+
+/// <summary>
+/// CSI volume snapshots through the API server: <c>VolumeSnapshot</c> objects of snapshot.storage.k8s.io/v1
+/// (kubernetes-csi/external-snapshotter, <c>client/apis/volumesnapshot/v1/types.go</c>), which the cluster's snapshot
+/// controller binds to a <c>VolumeSnapshotContent</c> and its CSI driver cuts. Its status is read as that controller
+/// writes it: <c>creationTime</c> once the driver has taken the snapshot, <c>readyToUse</c> once it can be restored
+/// from, <c>error</c> {message, time} when it failed. Read by polling: a backup waits on one object for seconds.
+/// </summary>
+public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? pollInterval = null) : IVolumeSnapshotter
+{
+    public const string Group = "snapshot.storage.k8s.io";
+
+    public const string Version = "v1";
+
+    private readonly TimeSpan _poll = pollInterval ?? TimeSpan.FromMilliseconds(500);
+
+    public async Task PrecheckAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        JsonElement snapshotClass;
+        try
+        {
+            snapshotClass = await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotclasses", request.ClassName, cancellationToken);
+        }
+        catch (HttpOperationException e) when (IsMissingKind(e))
+        {
+            throw new VolumeSnapshotFailedException($"the cluster serves no {Group}/{Version} VolumeSnapshotClass: install the CSI snapshot CRDs and controller (kubernetes-csi/external-snapshotter)");
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshotClass {request.ClassName} (spec.fullBackup.csiSnapshotter.volumeSnapshotClassName) does not exist");
+        }
+
+        if (!snapshotClass.TryGetProperty("driver", out var driver) || driver.GetString() is not { Length: > 0 })
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshotClass {request.ClassName} names no driver");
+        }
+
+        V1PersistentVolumeClaim claim;
+        try
+        {
+            claim = await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(request.Claim, request.Namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new VolumeSnapshotFailedException($"PersistentVolumeClaim {request.Namespace}/{request.Claim} to snapshot does not exist");
+        }
+
+        if (claim.Status?.Phase != "Bound")
+        {
+            throw new VolumeSnapshotFailedException($"PersistentVolumeClaim {request.Namespace}/{request.Claim} is {claim.Status?.Phase ?? "not bound"}; only a bound claim can be snapshot");
+        }
+    }
+
+    public async Task CreateAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var body = new JsonObject
+        {
+            ["apiVersion"] = $"{Group}/{Version}",
+            ["kind"] = "VolumeSnapshot",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = request.Name,
+                ["namespace"] = request.Namespace,
+                ["labels"] = new JsonObject(request.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)JsonValue.Create(l.Value)))),
+            },
+            ["spec"] = new JsonObject
+            {
+                ["volumeSnapshotClassName"] = request.ClassName,
+                ["source"] = new JsonObject { ["persistentVolumeClaimName"] = request.Claim },
+            },
+        };
+        try
+        {
+            await client.CustomObjects.CreateNamespacedCustomObjectAsync(body, Group, Version, request.Namespace, "volumesnapshots", cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // The same step run again (its pod restarted): the snapshot asked for then is the one to wait for, if it is of
+            // the same claim with the same class; anything else under the name is not ours to take.
+            var existing = await ReadAsync(request.Namespace, request.Name, cancellationToken);
+            var spec = existing?["spec"];
+            if (Text(spec?["source"]?["persistentVolumeClaimName"]) != request.Claim || Text(spec?["volumeSnapshotClassName"]) != request.ClassName)
+            {
+                throw new VolumeSnapshotFailedException($"VolumeSnapshot {request.Namespace}/{request.Name} exists and is of another claim or class; not taking it");
+            }
+        }
+    }
+
+    public async Task<DateTimeOffset> WaitCutAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = await StatusAsync(@namespace, name, cancellationToken);
+            if (Text(status?["creationTime"]) is { Length: > 0 } created) return DateTimeOffset.Parse(created, CultureInfo.InvariantCulture);
+            await Task.Delay(_poll, cancellationToken);
+        }
+    }
+
+    public async Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = await StatusAsync(@namespace, name, cancellationToken);
+            if (status?["readyToUse"]?.GetValueKind() == JsonValueKind.True)
+            {
+                var created = Text(status["creationTime"]) is { Length: > 0 } at ? DateTimeOffset.Parse(at, CultureInfo.InvariantCulture) : default;
+                var size = Text(status["restoreSize"]) is { Length: > 0 } quantity ? (long)new ResourceQuantity(quantity).ToDecimal() : 0;
+                var contentName = Text(status["boundVolumeSnapshotContentName"]);
+                string? handle = null;
+                string? driver = null;
+                if (contentName.Length > 0)
+                {
+                    try
+                    {
+                        var content = JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", contentName, cancellationToken)).GetRawText());
+                        handle = Text(content?["status"]?["snapshotHandle"]) is { Length: > 0 } h ? h : null;
+                        driver = Text(content?["spec"]?["driver"]) is { Length: > 0 } d ? d : null;
+                    }
+                    catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+                    {
+                        // The handle is a convenience (binding the snapshot elsewhere); the snapshot is ready without it.
+                    }
+                }
+
+                return new VolumeSnapshotReady(size, contentName.Length > 0 ? contentName : null, handle, driver, created);
+            }
+
+            await Task.Delay(_poll, cancellationToken);
+        }
+    }
+
+    public async Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CustomObjects.DeleteNamespacedCustomObjectAsync(Group, Version, @namespace, "volumesnapshots", name, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Gone already.
+        }
+    }
+
+    /// <summary>The snapshot's status; an error it reports (the snapshot controller's <c>status.error</c>) is thrown with its message.</summary>
+    private async Task<JsonNode?> StatusAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        var snapshot = await ReadAsync(@namespace, name, cancellationToken)
+            ?? throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name} was deleted while the backup waited for it");
+        var status = snapshot["status"];
+        if (Text(status?["error"]?["message"]) is { Length: > 0 } error)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name}: {error}");
+        }
+
+        return status;
+    }
+
+    private async Task<JsonNode?> ReadAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var item = await client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(Group, Version, @namespace, "volumesnapshots", name, cancellationToken);
+            return JsonNode.Parse(item.GetRawText());
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The API server's answer for a kind it does not serve (no CRD installed): a 404 whose Status names no object
+    /// (<c>details.name</c>), "the server could not find the requested resource", unlike the 404 of a missing object.
+    /// </summary>
+    private static bool IsMissingKind(HttpOperationException e)
+    {
+        if (e.Response.StatusCode != HttpStatusCode.NotFound) return false;
+        try
+        {
+            return JsonNode.Parse(e.Response.Content)?["details"]?["name"] is null;
+        }
+        catch (JsonException)
+        {
+            return true;
+        }
+    }
+
+    private static string Text(JsonNode? node) => node?.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : "";
+}
