@@ -22,10 +22,14 @@ public sealed partial class KubernetesWorkloads
     /// <summary>The RoleBinding's name: one per database, beside its secret copies.</summary>
     public static string SidecarRoleBindingName(string database) => $"{database}-archiver-sidecar";
 
-    private async Task EnsureSidecarRoleBindingAsync(MongoDB database, string serviceAccount, CancellationToken cancellation)
+    private Task EnsureSidecarRoleBindingAsync(MongoDB database, string serviceAccount, CancellationToken cancellation) =>
+        EnsureRoleBindingAsync(database, SidecarRoleBindingName(database.Metadata.Name), options.SidecarClusterRole, serviceAccount, cancellation);
+
+    /// <summary>A RoleBinding of Archiver's, owned by the database, binding <paramref name="clusterRole"/> to the service account in its namespace.</summary>
+    private async Task EnsureRoleBindingAsync(MongoDB database, string name, string clusterRole, string serviceAccount, CancellationToken cancellation)
     {
         var ns = database.Metadata.NamespaceProperty;
-        var wanted = SidecarRoleBinding(database, serviceAccount);
+        var wanted = RoleBinding(database, name, clusterRole, serviceAccount);
         for (var attempt = 0; ; attempt++)
         {
             var existing = await TryReadRoleBindingAsync(ns, wanted.Metadata.Name, cancellation);
@@ -85,13 +89,13 @@ public sealed partial class KubernetesWorkloads
         }
     }
 
-    private V1RoleBinding SidecarRoleBinding(MongoDB database, string serviceAccount) => new()
+    private static V1RoleBinding RoleBinding(MongoDB database, string name, string clusterRole, string serviceAccount) => new()
     {
         ApiVersion = $"{RbacGroup}/v1",
         Kind = "RoleBinding",
         Metadata = new V1ObjectMeta
         {
-            Name = SidecarRoleBindingName(database.Metadata.Name),
+            Name = name,
             NamespaceProperty = database.Metadata.NamespaceProperty,
             Labels = new Dictionary<string, string>
             {
@@ -105,12 +109,12 @@ public sealed partial class KubernetesWorkloads
                     ApiVersion = string.IsNullOrEmpty(database.ApiVersion) ? MongoDB.ApiVersionName : database.ApiVersion,
                     Kind = MongoDB.KindName,
                     Name = database.Metadata.Name,
-                    Uid = database.Metadata.Uid ?? throw new InvalidOperationException($"MongoDB {ResourceId.Of(database)} has no uid: only a stored database can own the sidecar's RoleBinding"),
+                    Uid = database.Metadata.Uid ?? throw new InvalidOperationException($"MongoDB {ResourceId.Of(database)} has no uid: only a stored database can own Archiver's RoleBindings"),
                     Controller = true,
                 },
             ],
         },
-        RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = options.SidecarClusterRole },
+        RoleRef = new V1RoleRef { ApiGroup = RbacGroup, Kind = "ClusterRole", Name = clusterRole },
         Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = serviceAccount, NamespaceProperty = database.Metadata.NamespaceProperty }],
     };
 }

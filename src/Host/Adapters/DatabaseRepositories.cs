@@ -27,6 +27,10 @@ public sealed record DatabaseRepository(MongoDBResource Database, MongoDBArchive
 /// <summary>Resolves a database's repository from the resources: the database names its archiver, which names the storage and prefix.</summary>
 public sealed class DatabaseRepositories(IResourceStore resources, IObjectStoreProvider stores)
 {
+    /// <summary>The BackupStorage resource a repository is in (a backup Job is given it as the node reads it).</summary>
+    public async Task<BackupStorage> StorageAsync(ResourceId storage, CancellationToken cancellation = default) =>
+        await resources.GetAsync<BackupStorage>(storage, cancellation) ?? throw new InvalidOperationException($"BackupStorage {storage} not found");
+
     public async Task<DatabaseRepository> ResolveAsync(ResourceId database, CancellationToken cancellation = default)
     {
         var db = await resources.GetAsync<MongoDBResource>(database, cancellation)

@@ -13,7 +13,11 @@ internal static class KubeDbConnection
 {
     private const int Port = 27017;
 
-    public static string Uri(MongoDBResource db, string username, string password)
+    public static string Uri(MongoDBResource db, string username, string password) =>
+        Uri(db).Replace("mongodb://", $"mongodb://{System.Uri.EscapeDataString(username)}:{System.Uri.EscapeDataString(password)}@", StringComparison.Ordinal);
+
+    /// <summary>The same without credentials, for a pod that is given them apart (a backup Job: from KubeDB's auth secret).</summary>
+    public static string Uri(MongoDBResource db)
     {
         var host = $"{db.Metadata.Name}.{db.Metadata.NamespaceProperty}.svc:{Port}";
         var query = "authSource=admin";
@@ -22,6 +26,6 @@ internal static class KubeDbConnection
             query += "&replicaSet=" + System.Uri.EscapeDataString(replicaSet);
         }
 
-        return $"mongodb://{System.Uri.EscapeDataString(username)}:{System.Uri.EscapeDataString(password)}@{host}/?{query}";
+        return $"mongodb://{host}/?{query}";
     }
 }

@@ -66,6 +66,19 @@ public sealed class MongoConnections(IResourceStore store, ISecretSource secrets
         return _clients.GetOrAdd(tls is null ? uri : $"{uri}\n{tls.Fingerprint()}", _ => Create(uri, tls, db));
     }
 
+    /// <summary>
+    /// A client of one member of the database's replica set alone (a direct connection, as to a secondary to be locked),
+    /// with the same credentials and TLS as <see cref="ClientForAsync(MongoDBResource, CancellationToken)"/>.
+    /// </summary>
+    public async Task<IMongoClient> MemberClientAsync(MongoDBResource db, string host, CancellationToken cancellation = default)
+    {
+        var settings = (await ClientForAsync(db, cancellation)).Settings.Clone();
+        settings.Servers = [MongoServerAddress.Parse(host)];
+        settings.ReplicaSetName = null;
+        settings.DirectConnection = true;
+        return _clients.GetOrAdd($"{settings}\nmember {host}", _ => new MongoClient(settings));
+    }
+
     private async Task<MongoTlsMaterial?> TlsAsync(MongoDBResource db, ResourceId id, CancellationToken cancellation)
     {
         if (db.TlsClientSecretName() is not { } name) return null;

@@ -118,7 +118,10 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton<IObjectStoreProvider>(sp => new ObjectStoreProvider(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<ISecretSource>(), localFolders));
         services.AddSingleton<IStorageJanitor, StorageJanitor>();
         services.AddSingleton<DatabaseRepositories>();
-        services.AddSingleton<IFullBackupRunner, LogicalBackupRunner>();
+        // Logical dumps from the node everywhere; in a cluster, volume snapshots too, as backup Jobs.
+        services.AddSingleton<LogicalBackupRunner>();
+        if (settings.Kubernetes is null) services.AddSingleton<IFullBackupRunner>(sp => sp.GetRequiredService<LogicalBackupRunner>());
+        else services.AddSingleton<IFullBackupRunner, ClusterFullBackupRunner>();
         services.AddSingleton<IRestoreRunner, MongoRestoreRunner>();
         services.AddSingleton(new DatabaseSettings { ObserveInterval = settings.Brisk ? TimeSpan.FromSeconds(1) : settings.StatusInterval });
 
@@ -173,7 +176,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton(new KubernetesStoreOptions());
         services.AddSingleton<IResourceStore, KubernetesResourceStore>();
         services.AddSingleton(new KubernetesWorkloadsOptions { SidecarImage = cluster.SidecarImage });
-        services.AddSingleton<IArchivingWorkloads, KubernetesWorkloads>();
+        services.AddSingleton<KubernetesWorkloads>();
+        services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<KubernetesWorkloads>());
     }
 
     private static Func<HttpContext, RequestDelegate, Task> RequireToken(string token) => async (context, next) =>

@@ -51,6 +51,9 @@ public sealed record BackupManifest
 
     public string? Error { get; init; }
 
+    /// <summary>What took it (<see cref="BackupStart.Origin"/>), e.g. the backup Job's name; null for a node's own backup.</summary>
+    public string? Origin { get; init; }
+
     /// <summary>Bytes of the backup's files in the repository (none for volume snapshots, which their driver keeps).</summary>
     public long TotalStoredBytes => Files.Sum(f => f.StoredSize);
 }

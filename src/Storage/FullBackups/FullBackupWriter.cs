@@ -130,6 +130,7 @@ public sealed class FullBackupWriter
             Files = [.. _files],
             VolumeSnapshots = [.. _volumeSnapshots],
             Error = error,
+            Origin = _start.Origin,
         };
         var bytes = CheckedJson.Serialize(manifest, StorageJsonContext.Default.BackupManifest);
         if (!await _store.PutBytesIfAbsentAsync(_layout.BackupManifestKey(Id), bytes, cancellationToken))

@@ -49,15 +49,15 @@ public sealed class VolumeSnapshotBackup(
     {
         var time = options.Time;
         var started = time.GetUtcNow();
-        await ReleaseStaleLockAsync(lease, memberClient, options.LockDeadline, cancellationToken);
+        await ReleaseStaleLockAsync(lease, (host, _) => Task.FromResult(memberClient(host)), options.LockDeadline, cancellationToken);
         var host = await PickMemberAsync(cancellationToken);
-        var writer = new FullBackupWriter(store, layout, new BackupStart(Driver, [options.Component], options.Timeline, started));
+        var writer = new FullBackupWriter(store, layout, new BackupStart(Driver, [options.Component], options.Timeline, started) { Origin = options.Origin ?? options.SnapshotName });
         var claim = options.ClaimOf(host);
-        // A class or claim that is not there fails here, with the member never locked.
-        await snapshots.PrecheckAsync(Request(claim), cancellationToken);
         var created = false;
         try
         {
+            // A class or claim that is not there fails here, with the member never locked.
+            await snapshots.PrecheckAsync(Request(claim), cancellationToken);
             var (ts, wall, cut) = await LockAndCutAsync(host, claim, () => created = true, cancellationToken);
             // The archive holds only majority-committed entries: a position past the majority point could be rolled back,
             // and no archived oplog would continue it.
@@ -93,12 +93,14 @@ public sealed class VolumeSnapshotBackup(
     /// Releases a lock a holder left (killed while it held it, or holding it past the deadline): unlocks the member its
     /// record names, then removes the record. Run before every attempt, and by the node when it finds a backup Job gone.
     /// </summary>
-    public static async Task<StaleFsyncLock?> ReleaseStaleLockAsync(IFsyncLockLease lease, Func<string, IMongoClient> memberClient, TimeSpan deadline, CancellationToken cancellationToken)
+    public static async Task<StaleFsyncLock?> ReleaseStaleLockAsync(
+        IFsyncLockLease lease, Func<string, CancellationToken, Task<IMongoClient>> memberClient, TimeSpan deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentNullException.ThrowIfNull(memberClient);
         if (await lease.FindStaleAsync(deadline, cancellationToken) is not { } stale) return null;
-        await UnlockAsync(memberClient(stale.Member).GetDatabase("admin"), cancellationToken);
+        var member = await memberClient(stale.Member, cancellationToken);
+        await UnlockAsync(member.GetDatabase("admin"), cancellationToken);
         await lease.ClearAsync(stale, cancellationToken);
         return stale;
     }

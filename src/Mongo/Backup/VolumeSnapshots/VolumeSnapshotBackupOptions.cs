@@ -20,6 +20,9 @@ public sealed record VolumeSnapshotBackupOptions
     /// <summary>The claim holding a member's data, from its host (KubeDB: <c>datadir-{pod}</c>, the pod being the host's first label).</summary>
     public required Func<string, string> ClaimOf { get; init; }
 
+    /// <summary>What takes the backup, recorded in its manifest (the backup Job's name), so its waiter finds it; default the snapshot's name.</summary>
+    public string? Origin { get; init; }
+
     /// <summary>Labels of the snapshot (whose backup it is).</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 

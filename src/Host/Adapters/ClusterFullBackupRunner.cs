@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Archiver.Actors.Hosting;
+using Archiver.Actors.Ports;
+using Archiver.Kubernetes;
+using Archiver.Messages.Validation;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
+using Archiver.Mongo.Backup.VolumeSnapshots;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using k8s;
+
+namespace Archiver.Host.Adapters;
+
+/// <summary>
+/// Full backups on a node that drives a cluster: <c>Logical</c> dumps from the node as everywhere
+/// (<see cref="LogicalBackupRunner"/>), <c>CSISnapshotter</c> as a backup Job per attempt
+/// (<see cref="KubernetesWorkloads.RunBackupJobAsync"/>, running <c>archiver volume-snapshot-backup</c>). The node
+/// waits for the Job and reads the outcome where the Job wrote it: the manifest the Job's pod published in the
+/// repository, found by its origin (the Job's name), with its error when the backup failed. Before a Job, and after
+/// one that failed, a lock left on a member by a holder that is gone is released (the lock's Lease, see
+/// <see cref="KubernetesFsyncLockLease"/>): a pod killed while it held one cannot release it itself.
+/// </summary>
+public sealed class ClusterFullBackupRunner(
+    LogicalBackupRunner logical,
+    DatabaseRepositories repositories,
+    MongoConnections connections,
+    KubernetesWorkloads workloads,
+    IKubernetes client,
+    ActorRegistry registry) : IFullBackupRunner
+{
+    /// <summary>The identity the node records when it clears a lock another holder left.</summary>
+    private const string NodeHolder = "archiver-node";
+
+    public string? Refuses(FullBackupDriver driver) => null;
+
+    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
+    {
+        var repository = await repositories.ResolveAsync(database, cancellation);
+        var full = repository.Archiver.Spec?.FullBackup;
+        if ((full?.Driver ?? FullBackupDriver.CSISnapshotter) == FullBackupDriver.Logical)
+        {
+            return await logical.RunAsync(database, runId, attempt, cancellation);
+        }
+
+        var lease = new KubernetesFsyncLockLease(client, database.Namespace, database.Name, NodeHolder);
+        var lockDeadline = TimeSpan.FromMinutes(2);
+        await ReleaseStaleAsync(lease, repository.Database, lockDeadline, cancellation);
+        var storage = await repositories.StorageAsync(repository.StorageId, cancellation);
+        var deadline = full?.Timeout is { } timeout && GoDuration.TryParse(timeout, out var parsed, out _) ? parsed : (TimeSpan?)null;
+        BackupJobOutcome outcome;
+        try
+        {
+            outcome = await workloads.RunBackupJobAsync(
+                new BackupJobRequest(repository.Database, repository.Archiver, storage, repository.Layout.Prefix, runId, attempt, KubeDbConnection.Uri(repository.Database), deadline),
+                cancellation);
+        }
+        finally
+        {
+            // A Job that ended (or was given up) has no pod holding a lock any more: whatever its Lease names is released
+            // now, not after the Lease's duration.
+            await ReleaseStaleAsync(lease, repository.Database, TimeSpan.Zero, CancellationToken.None);
+        }
+
+        registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
+        var catalog = await RepositoryCatalog.LoadAsync(repository.Store, repository.Layout, cancellation);
+        var made = catalog.Timelines.SelectMany(t => t.Backups).Where(b => b.Origin == outcome.JobName).ToList();
+        if (made.FirstOrDefault(b => b.Status == BackupStatus.Succeeded) is { } succeeded && outcome.Succeeded) return succeeded.Id;
+        var failed = made.LastOrDefault(b => b.Status == BackupStatus.Failed);
+        throw new InvalidOperationException(
+            $"backup Job {database.Namespace}/{outcome.JobName} {(outcome.Succeeded ? "completed but published no manifest" : "failed")}: "
+            + (failed?.Error ?? outcome.Failure ?? "no reason recorded; see the Job's pod log"));
+    }
+
+    private async Task ReleaseStaleAsync(KubernetesFsyncLockLease lease, Messages.Resources.MongoDB database, TimeSpan deadline, CancellationToken cancellation)
+    {
+        try
+        {
+            await VolumeSnapshotBackup.ReleaseStaleLockAsync(lease, (host, token) => connections.MemberClientAsync(database, host, token), deadline, cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The next attempt looks again; a member left locked refuses writes, which the database's own status shows.
+            throw new InvalidOperationException($"a fsync lock left on a member of {ResourceId.Of(database)} by an earlier backup could not be released: {e.Message}", e);
+        }
+    }
+}
