@@ -182,9 +182,32 @@ public sealed class MongoEmulator : IAsyncDisposable
         lock (_state.Sync)
         {
             _state.MemberUp[member] = false;
+            // Its fsync lock dies with the process.
+            _state.Thaw(member);
         }
 
+        _state.Members[member].UnblockWrites();
         await _members[member].StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Whether <paramref name="member"/> is fsync-locked (<c>{fsync: 1, lock: true}</c> not yet undone by <c>fsyncUnlock</c>).</summary>
+    public bool IsFsyncLocked(int member)
+    {
+        CheckMember(member);
+        lock (_state.Sync)
+        {
+            return _state.Members[member].LockCount > 0;
+        }
+    }
+
+    /// <summary>The <c>ts</c> of the newest entry <paramref name="member"/> has applied: behind the others only while it is fsync-locked.</summary>
+    public BsonTimestamp MemberLastAppliedTimestamp(int member)
+    {
+        CheckMember(member);
+        lock (_state.Sync)
+        {
+            return _state.Applied(member).Ts;
+        }
     }
 
     /// <summary>Keeps the majority commit point where it is: later entries are "not yet majority-committed".</summary>

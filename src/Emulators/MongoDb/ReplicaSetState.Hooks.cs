@@ -34,7 +34,7 @@ internal sealed partial class ReplicaSetState
         {
             _heldMajority = null;
             _majoritySnapshot = null;
-            Oplog.Truncate(LastApplied.Ts.Value);
+            Oplog.Truncate(MajorityCommitted.Ts.Value);
         }
     }
 
@@ -49,6 +49,12 @@ internal sealed partial class ReplicaSetState
             if (_heldMajority is not { } majority || _majoritySnapshot is null)
             {
                 return 0;
+            }
+
+            if (AnyFrozen)
+            {
+                // Rollback takes the global exclusive lock, which an fsync lock holds off until it is released.
+                throw new InvalidOperationException("a member is fsync-locked: a rollback waits for fsyncUnlock (unlock it first)");
             }
 
             var removed = Oplog.RemoveAfter(majority.Ts.Value);

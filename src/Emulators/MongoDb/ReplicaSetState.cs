@@ -2,6 +2,7 @@ using Archiver.Emulators.MongoDb.Auth;
 using Archiver.Emulators.MongoDb.Bson;
 using Archiver.Emulators.MongoDb.Oplog;
 using Archiver.Emulators.MongoDb.Query;
+using Archiver.Emulators.MongoDb.Replication;
 using Archiver.Emulators.MongoDb.Storage;
 using Archiver.Emulators.MongoDb.Transactions;
 using MongoDB.Bson;
@@ -32,6 +33,7 @@ internal sealed partial class ReplicaSetState
             }
         });
         MemberUp = new bool[options.Members];
+        Members = Enumerable.Range(0, options.Members).Select(i => new MemberState(i)).ToArray();
         lock (Sync)
         {
             Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
@@ -67,6 +69,9 @@ internal sealed partial class ReplicaSetState
     /// <summary>Which members are serving (a stopped member is "not reachable" in replSetGetStatus). Under <see cref="Sync"/>.</summary>
     public bool[] MemberUp { get; }
 
+    /// <summary>Each member's fsync lock and the optime and data it stopped at while locked.</summary>
+    public MemberState[] Members { get; }
+
     /// <summary>Counted by the members' TLS handshakes (Interlocked): a test hook, read through <see cref="MongoEmulator.TlsHandshakesFailed"/>.</summary>
     public long TlsHandshakesFailed;
 
@@ -74,8 +79,6 @@ internal sealed partial class ReplicaSetState
     public System.Collections.Concurrent.ConcurrentDictionary<string, TimeSpan> CommandDelays { get; } = new(StringComparer.Ordinal);
 
     public OpTime LastApplied { get; private set; }
-
-    public OpTime MajorityCommitted => _heldMajority ?? LastApplied;
 
     public bool IsPrimary(int member) => PrimaryIndex == member;
 
@@ -161,7 +164,8 @@ internal sealed partial class ReplicaSetState
     {
         lock (Sync)
         {
-            if (PrimaryIndex >= 0 && LastApplied == _lastNoopTick)
+            // A locked primary's no-op writer waits for the global lock like any writer: no tick gets through.
+            if (PrimaryIndex >= 0 && LastApplied == _lastNoopTick && Members[PrimaryIndex].FrozenAt is null)
             {
                 Append("n", string.Empty, null, new BsonDocument("msg", "periodic noop"), null);
             }

@@ -38,6 +38,7 @@ internal sealed class CommandDispatcher
         AuthCommands.Register(this);
         UserCommands.Register(this);
         RoleCommands.Register(this);
+        FsyncCommands.Register(this);
     }
 
     public void Add(string name, CommandHandler handler) => _handlers.Add(name, handler);
@@ -95,6 +96,34 @@ internal sealed class CommandDispatcher
             throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
         }
 
+        if (!isWrite)
+        {
+            return await RunCheckedAsync(context, handler).ConfigureAwait(false);
+        }
+
+        // A write needs the global lock in intent-exclusive mode: it waits while the member is fsync-locked.
+        var member = state.Members[context.Member];
+        await member.EnterWriteAsync(MaxTime(context.Command), context.Cancellation).ConfigureAwait(false);
+        try
+        {
+            if (!state.IsPrimary(context.Member))
+            {
+                // Stepped down while it waited.
+                throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
+            }
+
+            return await RunCheckedAsync(context, handler).ConfigureAwait(false);
+        }
+        finally
+        {
+            member.ExitWrite();
+        }
+    }
+
+    /// <summary>Session bookkeeping and the handler, once the command may run.</summary>
+    private static async Task<BsonDocument> RunCheckedAsync(CommandContext context, CommandHandler handler)
+    {
+        var state = context.State;
         if (PrimaryReads.Contains(context.Name) && !state.IsPrimary(context.Member) && !AllowsSecondary(context.Command))
         {
             throw new CommandError(ErrorCode.NotPrimaryNoSecondaryOk, "not primary and secondaryOk=false");
@@ -108,7 +137,7 @@ internal sealed class CommandDispatcher
         {
             if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
             {
-                context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null);
+                context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null, state.StorageSeenBy(context.Member));
             }
             else
             {
@@ -123,7 +152,7 @@ internal sealed class CommandDispatcher
                     retry = new RetryableWrite(lsid, retryNumber);
                 }
 
-                context.View = new DataView(state, null, retry);
+                context.View = new DataView(state, null, retry, state.StorageSeenBy(context.Member));
             }
         }
 
@@ -185,6 +214,10 @@ internal sealed class CommandDispatcher
             : "TransientTransactionError";
         reply["errorLabels"] = new BsonArray { label };
     }
+
+    /// <summary>The command's <c>maxTimeMS</c>; absent or 0 is no limit.</summary>
+    private static TimeSpan? MaxTime(BsonDocument command) =>
+        command.TryGetValue("maxTimeMS", out var value) && value.IsNumeric && value.ToInt64() > 0 ? TimeSpan.FromMilliseconds(value.ToInt64()) : null;
 
     private static bool AllowsSecondary(BsonDocument command) =>
         command.TryGetValue("$readPreference", out var preference)
