@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Durability;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb;
@@ -66,6 +67,8 @@ internal sealed partial class ReplicaSetState
             Term++;
             Cursors.KillAll();
             Sessions.AbortAll();
+            // The data went back: every running member's data directory starts again from a checkpoint of it.
+            CheckpointRunningMembers();
             Appended.Fire();
             return removed;
         }
@@ -95,6 +98,11 @@ internal sealed partial class ReplicaSetState
         lock (Sync)
         {
             Oplog.MaxBytes = bytes;
+            if (_durable)
+            {
+                Journal(RecordKind.OplogSize, new BsonDocument("maxBytes", bytes));
+            }
+
             Oplog.Truncate(MajorityCommitted.Ts.Value);
         }
     }

@@ -58,8 +58,9 @@ internal sealed partial class ReplicaSetState
     }
 
     /// <summary>
-    /// The member stops applying at the optime it has: reads on it see the data as it is now and its oplog ends here
-    /// until <see cref="Thaw"/>. Caller holds <see cref="Sync"/>.
+    /// The member stops applying at the optime it has: reads on it see the data as it is now, its oplog ends here, and its
+    /// data directory (if any) gets a checkpoint of exactly this and nothing more until <see cref="Thaw"/>.
+    /// Caller holds <see cref="Sync"/>.
     /// </summary>
     public void Freeze(int member)
     {
@@ -67,10 +68,11 @@ internal sealed partial class ReplicaSetState
         state.FrozenAt = Applied(member);
         state.FrozenStorage = Storage.Clone();
         _frozenMembers++;
+        state.Folder?.WriteCheckpoint(this);
     }
 
     /// <summary>The member applies again, catching up with everything written while it was locked. Caller holds <see cref="Sync"/>.</summary>
-    public void Thaw(int member)
+    public void Thaw(int member, bool running)
     {
         var state = Members[member];
         if (state.FrozenAt is null)
@@ -82,6 +84,12 @@ internal sealed partial class ReplicaSetState
         state.FrozenStorage = null;
         state.LockCount = 0;
         _frozenMembers--;
+        if (running)
+        {
+            // Catching up writes the member's data directory afresh: one checkpoint instead of the entries it missed.
+            state.Folder?.WriteCheckpoint(this);
+        }
+
         Oplog.Truncate(MajorityCommitted.Ts.Value);
         Appended.Fire();
     }

@@ -1,5 +1,6 @@
 using Archiver.Emulators.MongoDb.Auth;
 using Archiver.Emulators.MongoDb.Bson;
+using Archiver.Emulators.MongoDb.Durability;
 using Archiver.Emulators.MongoDb.Oplog;
 using Archiver.Emulators.MongoDb.Query;
 using Archiver.Emulators.MongoDb.Replication;
@@ -20,7 +21,8 @@ internal sealed partial class ReplicaSetState
     private StorageEngine? _majoritySnapshot;
     private OpTime _lastNoopTick;
 
-    public ReplicaSetState(MongoEmulatorOptions options)
+    /// <param name="recovered">The data directory to start from (its checkpoint, then its journal replayed); null: a new, empty set.</param>
+    public ReplicaSetState(MongoEmulatorOptions options, RecoveredImage? recovered = null)
     {
         Options = options;
         Clock = new OpTimeClock(options.Time);
@@ -36,7 +38,14 @@ internal sealed partial class ReplicaSetState
         Members = Enumerable.Range(0, options.Members).Select(i => new MemberState(i)).ToArray();
         lock (Sync)
         {
-            Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
+            if (recovered is null)
+            {
+                Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
+            }
+            else
+            {
+                Recover(recovered);
+            }
         }
     }
 
@@ -69,7 +78,7 @@ internal sealed partial class ReplicaSetState
     /// <summary>Which members are serving (a stopped member is "not reachable" in replSetGetStatus). Under <see cref="Sync"/>.</summary>
     public bool[] MemberUp { get; }
 
-    /// <summary>Each member's fsync lock and the optime and data it stopped at while locked.</summary>
+    /// <summary>Each member's fsync lock, the optime and data it stopped at while locked, and its data directory.</summary>
     public MemberState[] Members { get; }
 
     /// <summary>Counted by the members' TLS handshakes (Interlocked): a test hook, read through <see cref="MongoEmulator.TlsHandshakesFailed"/>.</summary>
@@ -87,7 +96,12 @@ internal sealed partial class ReplicaSetState
     {
         if (ns.StartsWith("local.", StringComparison.Ordinal))
         {
-            // The local database is not replicated: its writes are never logged.
+            // The local database is not replicated: its writes are never logged (only journaled, to be durable).
+            if (_durable)
+            {
+                JournalUnlogged(op, ns, ui, o, o2);
+            }
+
             return LastApplied;
         }
 
@@ -178,6 +192,11 @@ internal sealed partial class ReplicaSetState
     {
         Oplog.Append(new OplogEntry(at.Ts, document, BsonIdentity.EncodedSize(document)));
         LastApplied = at;
+        if (_durable)
+        {
+            Journal(RecordKind.OplogEntry, document);
+        }
+
         Oplog.Truncate(MajorityCommitted.Ts.Value);
         Appended.Fire();
     }

@@ -7,8 +7,8 @@ namespace Archiver.Emulators.MongoDb.Commands;
 /// mongod 7.0 implements them (mongodb/mongo <c>src/mongo/db/commands/fsync.cpp</c>, <c>current_op.cpp</c>; the manual's
 /// fsync and fsyncUnlock pages). Both are admin-only and run on a secondary too. A lock count nests: each
 /// <c>{fsync: 1, lock: true}</c> adds one, each fsyncUnlock takes one, and the member is unlocked when it reaches zero.
-/// While a member is locked its writes wait (<see cref="Replication.MemberState"/>) and it applies nothing more; reads
-/// go on.
+/// While a member is locked its writes wait (<see cref="Replication.MemberState"/>), it applies nothing more and its
+/// data directory receives nothing; reads go on.
 /// </summary>
 internal static class FsyncCommands
 {
@@ -28,6 +28,16 @@ internal static class FsyncCommands
         var member = state.Members[context.Member];
         if (!context.Flag("lock"))
         {
+            lock (state.Sync)
+            {
+                // flushAllFiles under a global IS lock: a checkpoint, unless the member is locked (its folder then
+                // receives nothing until it is unlocked, and already holds all it has).
+                if (member.FrozenAt is null)
+                {
+                    member.Folder?.WriteCheckpoint(state);
+                }
+            }
+
             // A dummy value since MMAPv1 went away, kept by fsync.cpp "so as not to cause unnecessary user pain".
             return new BsonDocument { { "numFiles", 1 }, { "ok", 1.0 } };
         }
@@ -101,7 +111,7 @@ internal static class FsyncCommands
                 left = --member.LockCount;
                 if (left == 0)
                 {
-                    state.Thaw(context.Member);
+                    state.Thaw(context.Member, running: state.MemberUp[context.Member]);
                 }
             }
 

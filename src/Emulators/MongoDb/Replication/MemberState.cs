@@ -1,4 +1,5 @@
 using Archiver.Emulators.MongoDb.Commands;
+using Archiver.Emulators.MongoDb.Durability;
 using Archiver.Emulators.MongoDb.Oplog;
 using Archiver.Emulators.MongoDb.Storage;
 
@@ -6,7 +7,7 @@ namespace Archiver.Emulators.MongoDb.Replication;
 
 /// <summary>
 /// What one member has of its own beside the data the members share: its fsync lock and, while it is locked, the
-/// optime and data it stopped at (a locked mongod applies nothing more).
+/// optime and data it stopped at (a locked mongod applies nothing more), and its data directory.
 /// <para>
 /// The fsync lock is mongod's global read lock held by a background thread (mongodb/mongo
 /// <c>src/mongo/db/commands/fsync.cpp</c>, <c>FSyncLockThread</c>: <c>Lock::GlobalRead</c>). Writes need the global
@@ -42,6 +43,9 @@ internal sealed class MemberState
 
     /// <summary>The data as it was at <see cref="FrozenAt"/>: what reads on the locked member see. Under the replica-set lock.</summary>
     public StorageEngine? FrozenStorage { get; set; }
+
+    /// <summary>The member's data directory, or null when the set keeps its data in memory only.</summary>
+    public DataDirectory? Folder { get; set; }
 
     /// <summary>
     /// Lets a write in, or waits until the member's fsync lock is released (MaxTimeMSExpired when
