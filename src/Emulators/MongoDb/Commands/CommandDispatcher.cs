@@ -96,77 +96,69 @@ internal sealed class CommandDispatcher
             throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
         }
 
-        if (!isWrite)
+        // A write needs the global lock in intent-exclusive mode: it waits while the member is fsync-locked.
+        var gate = isWrite ? state.Members[context.Member] : null;
+        if (gate is not null)
         {
-            return await RunCheckedAsync(context, handler).ConfigureAwait(false);
+            await gate.EnterWriteAsync(MaxTime(context.Command), context.Cancellation).ConfigureAwait(false);
         }
 
-        // A write needs the global lock in intent-exclusive mode: it waits while the member is fsync-locked.
-        var member = state.Members[context.Member];
-        await member.EnterWriteAsync(MaxTime(context.Command), context.Cancellation).ConfigureAwait(false);
         try
         {
-            if (!state.IsPrimary(context.Member))
+            if (isWrite && !state.IsPrimary(context.Member))
             {
                 // Stepped down while it waited.
                 throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
             }
 
-            return await RunCheckedAsync(context, handler).ConfigureAwait(false);
+            if (PrimaryReads.Contains(context.Name) && !state.IsPrimary(context.Member) && !AllowsSecondary(context.Command))
+            {
+                throw new CommandError(ErrorCode.NotPrimaryNoSecondaryOk, "not primary and secondaryOk=false");
+            }
+
+            var lsid = context.DocumentOrNull("lsid");
+            var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
+            RetryableWrite? retry = null;
+            SessionState? session = null;
+            lock (state.Sync)
+            {
+                if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
+                {
+                    context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null, state.StorageSeenBy(context.Member));
+                }
+                else
+                {
+                    if (lsid is not null && txnNumber is { } retryNumber && RetryableWrites.Contains(context.Name))
+                    {
+                        session = state.Sessions.Get(lsid);
+                        if (session.LastRetryableTxnNumber == retryNumber && session.LastRetryableReply is { } cached)
+                        {
+                            return (BsonDocument)cached.DeepClone();
+                        }
+
+                        retry = new RetryableWrite(lsid, retryNumber);
+                    }
+
+                    context.View = new DataView(state, null, retry, state.StorageSeenBy(context.Member));
+                }
+            }
+
+            var reply = await handler(context).ConfigureAwait(false);
+            if (session is not null && retry is not null)
+            {
+                lock (state.Sync)
+                {
+                    session.LastRetryableTxnNumber = retry.TxnNumber;
+                    session.LastRetryableReply = (BsonDocument)reply.DeepClone();
+                }
+            }
+
+            return reply;
         }
         finally
         {
-            member.ExitWrite();
+            gate?.ExitWrite();
         }
-    }
-
-    /// <summary>Session bookkeeping and the handler, once the command may run.</summary>
-    private static async Task<BsonDocument> RunCheckedAsync(CommandContext context, CommandHandler handler)
-    {
-        var state = context.State;
-        if (PrimaryReads.Contains(context.Name) && !state.IsPrimary(context.Member) && !AllowsSecondary(context.Command))
-        {
-            throw new CommandError(ErrorCode.NotPrimaryNoSecondaryOk, "not primary and secondaryOk=false");
-        }
-
-        var lsid = context.DocumentOrNull("lsid");
-        var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
-        RetryableWrite? retry = null;
-        SessionState? session = null;
-        lock (state.Sync)
-        {
-            if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
-            {
-                context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null, state.StorageSeenBy(context.Member));
-            }
-            else
-            {
-                if (lsid is not null && txnNumber is { } retryNumber && RetryableWrites.Contains(context.Name))
-                {
-                    session = state.Sessions.Get(lsid);
-                    if (session.LastRetryableTxnNumber == retryNumber && session.LastRetryableReply is { } cached)
-                    {
-                        return (BsonDocument)cached.DeepClone();
-                    }
-
-                    retry = new RetryableWrite(lsid, retryNumber);
-                }
-
-                context.View = new DataView(state, null, retry, state.StorageSeenBy(context.Member));
-            }
-        }
-
-        var reply = await handler(context).ConfigureAwait(false);
-        if (session is not null && retry is not null)
-        {
-            lock (state.Sync)
-            {
-                session.LastRetryableTxnNumber = retry.TxnNumber;
-                session.LastRetryableReply = (BsonDocument)reply.DeepClone();
-            }
-        }
-
-        return reply;
     }
 
     private static TransactionState OpenTransaction(ReplicaSetState state, CommandContext context, BsonDocument lsid, long txnNumber)
