@@ -154,7 +154,8 @@ internal static class FsyncCommands
         AdminOnly(context);
         if (context.View.Transaction is not null)
         {
-            // Neither command is on the list of those a transaction may run (service_entry_point_common.cpp).
+            // Neither command is allowed in a transaction (mongodb/mongo src/mongo/db/commands.cpp,
+            // CommandHelpers::canUseTransactions).
             throw new CommandError(ErrorCode.OperationNotSupportedInTransaction, $"Cannot run '{context.Name}' in a multi-document transaction.");
         }
     }
