@@ -1,5 +1,6 @@
 using System.Net;
 using Archiver.Emulators.MongoDb.Commands;
+using Archiver.Emulators.MongoDb.Durability;
 using Archiver.Emulators.MongoDb.Server;
 using MongoDB.Bson;
 
@@ -8,6 +9,8 @@ namespace Archiver.Emulators.MongoDb;
 /// <summary>
 /// A MongoDB replica set emulated in memory for tests and demos: 1–7 members on 127.0.0.1 (or addresses the caller
 /// gives), one primary at a time, sharing one data set and one oplog, speaking enough of the wire protocol for MongoDB.Driver 3.x.
+/// With <see cref="MongoEmulatorOptions.DataDirectories"/> each member also keeps its data in a folder and a set starts
+/// from what the folders hold.
 /// Not a database: see docs/emulators.md for what it does and does not do. The methods below are test hooks
 /// for fault injection; none of them exists as a wire command.
 /// </summary>
@@ -113,7 +116,27 @@ public sealed class MongoEmulator : IAsyncDisposable
             throw new ArgumentException("members that start stopped have no address yet: give AdvertisedHosts", nameof(options));
         }
 
-        var state = new ReplicaSetState(options);
+        var folders = options.DataDirectories is { } directories ? OpenFolders(options, directories) : null;
+        RecoveredImage? recovered = null;
+        foreach (var folder in folders ?? [])
+        {
+            // The members share one data set: the set starts from the folder that reached furthest, and the others
+            // catch up from it (their folders are written afresh below), as lagging members catch up by replication.
+            if (folder.Load() is { } image && (recovered is null || image.Position.Ts.CompareTo(recovered.Position.Ts) > 0))
+            {
+                recovered = image;
+            }
+        }
+
+        var state = new ReplicaSetState(options, recovered);
+        if (folders is not null)
+        {
+            lock (state.Sync)
+            {
+                state.AttachFolders(folders);
+            }
+        }
+
         var dispatcher = new CommandDispatcher();
         var members = new List<MemberServer>();
         try
@@ -136,7 +159,34 @@ public sealed class MongoEmulator : IAsyncDisposable
         }
 
         state.Hosts = options.AdvertisedHosts ?? members.Select(m => $"127.0.0.1:{m.EndPoint!.Port}").ToList();
+        if (folders is not null)
+        {
+            lock (state.Sync)
+            {
+                // WiredTiger ends its recovery with a checkpoint: each serving member's folder now holds the state
+                // the set started with, and a journal that follows it. A member that starts later catches up then.
+                state.CheckpointRunningMembers();
+            }
+        }
+
         return Task.FromResult(new MongoEmulator(state, members));
+    }
+
+    private static List<DataDirectory> OpenFolders(MongoEmulatorOptions options, IReadOnlyList<string> directories)
+    {
+        if (directories.Count != options.Members)
+        {
+            throw new ArgumentException($"DataDirectories names {directories.Count} folders, Members is {options.Members}", nameof(options));
+        }
+
+        var folders = directories.Select(d => new DataDirectory(d)).ToList();
+        if (folders.Select(f => f.Path).Distinct(StringComparer.Ordinal).Count() != folders.Count)
+        {
+            // Two mongods on one dbPath: mongod refuses the second (mongod.lock); here each member writes its own folder.
+            throw new ArgumentException("each member needs a data directory of its own", nameof(options));
+        }
+
+        return folders;
     }
 
     /// <summary>Whether <paramref name="member"/> is serving.</summary>
@@ -168,6 +218,8 @@ public sealed class MongoEmulator : IAsyncDisposable
         lock (_state.Sync)
         {
             _state.MemberUp[member] = true;
+            // It catches up with what the others applied while it was down: its folder is written afresh.
+            _state.Members[member].Folder?.WriteCheckpoint(_state);
         }
     }
 
@@ -182,9 +234,32 @@ public sealed class MongoEmulator : IAsyncDisposable
         lock (_state.Sync)
         {
             _state.MemberUp[member] = false;
+            // Its fsync lock dies with the process; its folder keeps what it had written (a crash: no checkpoint).
+            _state.Thaw(member, running: false);
         }
 
+        _state.Members[member].UnblockWrites();
         await _members[member].StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Whether <paramref name="member"/> is fsync-locked (<c>{fsync: 1, lock: true}</c> not yet undone by <c>fsyncUnlock</c>).</summary>
+    public bool IsFsyncLocked(int member)
+    {
+        CheckMember(member);
+        lock (_state.Sync)
+        {
+            return _state.Members[member].LockCount > 0;
+        }
+    }
+
+    /// <summary>The <c>ts</c> of the newest entry <paramref name="member"/> has applied: behind the others only while it is fsync-locked.</summary>
+    public BsonTimestamp MemberLastAppliedTimestamp(int member)
+    {
+        CheckMember(member);
+        lock (_state.Sync)
+        {
+            return _state.Applied(member).Ts;
+        }
     }
 
     /// <summary>Keeps the majority commit point where it is: later entries are "not yet majority-committed".</summary>
@@ -264,6 +339,21 @@ public sealed class MongoEmulator : IAsyncDisposable
         foreach (var member in _members)
         {
             await member.DisposeAsync().ConfigureAwait(false);
+        }
+
+        lock (_state.Sync)
+        {
+            // A clean stop ends with a checkpoint, as mongod's shutdown does. A locked member's folder already holds
+            // exactly what it has (its checkpoint at the lock, nothing since): shutdown releases the lock (fsync.cpp's
+            // shutdown task) and that same state is all it would write.
+            try
+            {
+                _state.CheckpointRunningMembers();
+            }
+            finally
+            {
+                _state.CloseFolders();
+            }
         }
 
         _stop.Dispose();

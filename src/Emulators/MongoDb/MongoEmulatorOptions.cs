@@ -49,6 +49,16 @@ public sealed record MongoEmulatorOptions
     /// </summary>
     public MongoEmulatorTls? Tls { get; init; }
 
+    /// <summary>
+    /// One folder per member (its dbPath), or null to keep everything in memory only (the default, and the fast path:
+    /// nothing is written). A member's folder holds a checkpoint of everything (written on <c>fsync</c>, when the member
+    /// catches up, and at a clean stop) and a journal of what it applied since, appended as it applies it; nothing while
+    /// it is fsync-locked. At start the set takes the data and oplog of the folder that reached furthest (they may come
+    /// from another replica set, as a restored volume snapshot does) and keeps its own name and hosts from these options;
+    /// a folder that cannot be recovered fails the start with a <see cref="MongoDataDirectoryException"/>.
+    /// </summary>
+    public IReadOnlyList<string>? DataDirectories { get; init; }
+
     /// <summary>The clock behind <c>ts</c> and <c>wall</c>; tests may substitute one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

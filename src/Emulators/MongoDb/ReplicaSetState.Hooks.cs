@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Durability;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb;
@@ -34,7 +35,7 @@ internal sealed partial class ReplicaSetState
         {
             _heldMajority = null;
             _majoritySnapshot = null;
-            Oplog.Truncate(LastApplied.Ts.Value);
+            Oplog.Truncate(MajorityCommitted.Ts.Value);
         }
     }
 
@@ -51,6 +52,12 @@ internal sealed partial class ReplicaSetState
                 return 0;
             }
 
+            if (AnyFrozen)
+            {
+                // Rollback takes the global exclusive lock, which an fsync lock holds off until it is released.
+                throw new InvalidOperationException("a member is fsync-locked: a rollback waits for fsyncUnlock (unlock it first)");
+            }
+
             var removed = Oplog.RemoveAfter(majority.Ts.Value);
             Storage = _majoritySnapshot;
             LastApplied = majority;
@@ -60,6 +67,8 @@ internal sealed partial class ReplicaSetState
             Term++;
             Cursors.KillAll();
             Sessions.AbortAll();
+            // The data went back: every running member's data directory starts again from a checkpoint of it.
+            CheckpointRunningMembers();
             Appended.Fire();
             return removed;
         }
@@ -89,6 +98,11 @@ internal sealed partial class ReplicaSetState
         lock (Sync)
         {
             Oplog.MaxBytes = bytes;
+            if (_durable)
+            {
+                Journal(RecordKind.OplogSize, new BsonDocument("maxBytes", bytes));
+            }
+
             Oplog.Truncate(MajorityCommitted.Ts.Value);
         }
     }

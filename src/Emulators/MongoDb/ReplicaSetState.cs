@@ -1,7 +1,9 @@
 using Archiver.Emulators.MongoDb.Auth;
 using Archiver.Emulators.MongoDb.Bson;
+using Archiver.Emulators.MongoDb.Durability;
 using Archiver.Emulators.MongoDb.Oplog;
 using Archiver.Emulators.MongoDb.Query;
+using Archiver.Emulators.MongoDb.Replication;
 using Archiver.Emulators.MongoDb.Storage;
 using Archiver.Emulators.MongoDb.Transactions;
 using MongoDB.Bson;
@@ -19,7 +21,8 @@ internal sealed partial class ReplicaSetState
     private StorageEngine? _majoritySnapshot;
     private OpTime _lastNoopTick;
 
-    public ReplicaSetState(MongoEmulatorOptions options)
+    /// <param name="recovered">The data directory to start from (its checkpoint, then its journal replayed); null: a new, empty set.</param>
+    public ReplicaSetState(MongoEmulatorOptions options, RecoveredImage? recovered = null)
     {
         Options = options;
         Clock = new OpTimeClock(options.Time);
@@ -32,9 +35,17 @@ internal sealed partial class ReplicaSetState
             }
         });
         MemberUp = new bool[options.Members];
+        Members = Enumerable.Range(0, options.Members).Select(i => new MemberState(i)).ToArray();
         lock (Sync)
         {
-            Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
+            if (recovered is null)
+            {
+                Append("n", string.Empty, null, new BsonDocument("msg", "initiating set"), null);
+            }
+            else
+            {
+                Recover(recovered);
+            }
         }
     }
 
@@ -67,6 +78,9 @@ internal sealed partial class ReplicaSetState
     /// <summary>Which members are serving (a stopped member is "not reachable" in replSetGetStatus). Under <see cref="Sync"/>.</summary>
     public bool[] MemberUp { get; }
 
+    /// <summary>Each member's fsync lock, the optime and data it stopped at while locked, and its data directory.</summary>
+    public MemberState[] Members { get; }
+
     /// <summary>Counted by the members' TLS handshakes (Interlocked): a test hook, read through <see cref="MongoEmulator.TlsHandshakesFailed"/>.</summary>
     public long TlsHandshakesFailed;
 
@@ -75,8 +89,6 @@ internal sealed partial class ReplicaSetState
 
     public OpTime LastApplied { get; private set; }
 
-    public OpTime MajorityCommitted => _heldMajority ?? LastApplied;
-
     public bool IsPrimary(int member) => PrimaryIndex == member;
 
     /// <summary>Appends one entry at the next optime. Caller holds <see cref="Sync"/>.</summary>
@@ -84,7 +96,12 @@ internal sealed partial class ReplicaSetState
     {
         if (ns.StartsWith("local.", StringComparison.Ordinal))
         {
-            // The local database is not replicated: its writes are never logged.
+            // The local database is not replicated: its writes are never logged (only journaled, to be durable).
+            if (_durable)
+            {
+                JournalUnlogged(op, ns, ui, o, o2);
+            }
+
             return LastApplied;
         }
 
@@ -161,7 +178,8 @@ internal sealed partial class ReplicaSetState
     {
         lock (Sync)
         {
-            if (PrimaryIndex >= 0 && LastApplied == _lastNoopTick)
+            // A locked primary's no-op writer waits for the global lock like any writer: no tick gets through.
+            if (PrimaryIndex >= 0 && LastApplied == _lastNoopTick && Members[PrimaryIndex].FrozenAt is null)
             {
                 Append("n", string.Empty, null, new BsonDocument("msg", "periodic noop"), null);
             }
@@ -174,6 +192,11 @@ internal sealed partial class ReplicaSetState
     {
         Oplog.Append(new OplogEntry(at.Ts, document, BsonIdentity.EncodedSize(document)));
         LastApplied = at;
+        if (_durable)
+        {
+            Journal(RecordKind.OplogEntry, document);
+        }
+
         Oplog.Truncate(MajorityCommitted.Ts.Value);
         Appended.Fire();
     }

@@ -26,12 +26,13 @@ internal static class CatalogCommands
         long total = 0;
         lock (state.Sync)
         {
-            var names = state.Storage.DatabaseNames.Append("local").Distinct().Order(StringComparer.Ordinal);
+            var storage = context.View.Storage;
+            var names = storage.DatabaseNames.Append("local").Distinct().Order(StringComparer.Ordinal);
             foreach (var name in names)
             {
                 var size = name == "local"
                     ? state.Oplog.SizeBytes
-                    : state.Storage.Collections(name).Sum(c => c.Documents.Sum(d => (long)d.ToBson().Length));
+                    : storage.Collections(name).Sum(c => c.Documents.Sum(d => (long)d.ToBson().Length));
                 total += size;
                 var entry = new BsonDocument { { "name", name }, { "sizeOnDisk", size }, { "empty", size == 0 } };
                 if (FilterMatcher.Matches(entry, filter))
@@ -54,7 +55,8 @@ internal static class CatalogCommands
         var entries = new List<BsonDocument>();
         lock (state.Sync)
         {
-            var all = state.Storage.Collections(context.Database).Select(c => c.ListCollectionsEntry()).Concat(ViewCatalog.Entries(state, context.Database)).ToList();
+            var storage = context.View.Storage;
+            var all = storage.Collections(context.Database).Select(c => c.ListCollectionsEntry()).Concat(ViewCatalog.Entries(storage, context.Database)).ToList();
             if (context.Database == "local")
             {
                 all.Add(OplogEntry(state));
@@ -87,7 +89,7 @@ internal static class CatalogCommands
         var options = GenericFields.Options(context.Command);
         lock (context.State.Sync)
         {
-            if (context.View.Find(context.Database, name) is not null || ViewCatalog.Find(context.State, context.Database, name) is not null)
+            if (context.View.Find(context.Database, name) is not null || ViewCatalog.Find(context.State.Storage, context.Database, name) is not null)
             {
                 throw new CommandError(ErrorCode.NamespaceExists, $"Collection {context.Database}.{name} already exists.");
             }

@@ -38,6 +38,7 @@ internal sealed class CommandDispatcher
         AuthCommands.Register(this);
         UserCommands.Register(this);
         RoleCommands.Register(this);
+        FsyncCommands.Register(this);
     }
 
     public void Add(string name, CommandHandler handler) => _handlers.Add(name, handler);
@@ -95,49 +96,69 @@ internal sealed class CommandDispatcher
             throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
         }
 
-        if (PrimaryReads.Contains(context.Name) && !state.IsPrimary(context.Member) && !AllowsSecondary(context.Command))
+        // A write needs the global lock in intent-exclusive mode: it waits while the member is fsync-locked.
+        var gate = isWrite ? state.Members[context.Member] : null;
+        if (gate is not null)
         {
-            throw new CommandError(ErrorCode.NotPrimaryNoSecondaryOk, "not primary and secondaryOk=false");
+            await gate.EnterWriteAsync(MaxTime(context.Command), context.Cancellation).ConfigureAwait(false);
         }
 
-        var lsid = context.DocumentOrNull("lsid");
-        var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
-        RetryableWrite? retry = null;
-        SessionState? session = null;
-        lock (state.Sync)
+        try
         {
-            if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
+            if (isWrite && !state.IsPrimary(context.Member))
             {
-                context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null);
+                // Stepped down while it waited.
+                throw new CommandError(ErrorCode.NotWritablePrimary, "not primary");
             }
-            else
+
+            if (PrimaryReads.Contains(context.Name) && !state.IsPrimary(context.Member) && !AllowsSecondary(context.Command))
             {
-                if (lsid is not null && txnNumber is { } retryNumber && RetryableWrites.Contains(context.Name))
-                {
-                    session = state.Sessions.Get(lsid);
-                    if (session.LastRetryableTxnNumber == retryNumber && session.LastRetryableReply is { } cached)
-                    {
-                        return (BsonDocument)cached.DeepClone();
-                    }
-
-                    retry = new RetryableWrite(lsid, retryNumber);
-                }
-
-                context.View = new DataView(state, null, retry);
+                throw new CommandError(ErrorCode.NotPrimaryNoSecondaryOk, "not primary and secondaryOk=false");
             }
-        }
 
-        var reply = await handler(context).ConfigureAwait(false);
-        if (session is not null && retry is not null)
-        {
+            var lsid = context.DocumentOrNull("lsid");
+            var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
+            RetryableWrite? retry = null;
+            SessionState? session = null;
             lock (state.Sync)
             {
-                session.LastRetryableTxnNumber = retry.TxnNumber;
-                session.LastRetryableReply = (BsonDocument)reply.DeepClone();
-            }
-        }
+                if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
+                {
+                    context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null, state.StorageSeenBy(context.Member));
+                }
+                else
+                {
+                    if (lsid is not null && txnNumber is { } retryNumber && RetryableWrites.Contains(context.Name))
+                    {
+                        session = state.Sessions.Get(lsid);
+                        if (session.LastRetryableTxnNumber == retryNumber && session.LastRetryableReply is { } cached)
+                        {
+                            return (BsonDocument)cached.DeepClone();
+                        }
 
-        return reply;
+                        retry = new RetryableWrite(lsid, retryNumber);
+                    }
+
+                    context.View = new DataView(state, null, retry, state.StorageSeenBy(context.Member));
+                }
+            }
+
+            var reply = await handler(context).ConfigureAwait(false);
+            if (session is not null && retry is not null)
+            {
+                lock (state.Sync)
+                {
+                    session.LastRetryableTxnNumber = retry.TxnNumber;
+                    session.LastRetryableReply = (BsonDocument)reply.DeepClone();
+                }
+            }
+
+            return reply;
+        }
+        finally
+        {
+            gate?.ExitWrite();
+        }
     }
 
     private static TransactionState OpenTransaction(ReplicaSetState state, CommandContext context, BsonDocument lsid, long txnNumber)
@@ -185,6 +206,10 @@ internal sealed class CommandDispatcher
             : "TransientTransactionError";
         reply["errorLabels"] = new BsonArray { label };
     }
+
+    /// <summary>The command's <c>maxTimeMS</c>; absent or 0 is no limit.</summary>
+    private static TimeSpan? MaxTime(BsonDocument command) =>
+        command.TryGetValue("maxTimeMS", out var value) && value.IsNumeric && value.ToInt64() > 0 ? TimeSpan.FromMilliseconds(value.ToInt64()) : null;
 
     private static bool AllowsSecondary(BsonDocument command) =>
         command.TryGetValue("$readPreference", out var preference)

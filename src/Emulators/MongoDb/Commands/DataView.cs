@@ -15,20 +15,28 @@ internal sealed class DataView
     private readonly ReplicaSetState _state;
     private readonly RetryableWrite? _retry;
 
-    public DataView(ReplicaSetState state, TransactionState? transaction, RetryableWrite? retry)
+    /// <param name="storage">What the command reads: the shared data, or the data its member had when it was fsync-locked.</param>
+    public DataView(ReplicaSetState state, TransactionState? transaction, RetryableWrite? retry, StorageEngine storage)
     {
         _state = state;
         Transaction = transaction;
         _retry = retry;
+        Storage = storage;
     }
 
     public TransactionState? Transaction { get; }
+
+    /// <summary>
+    /// The data this command reads. A write only runs on an unlocked member, where this is the shared data; reads on a
+    /// locked member see it as it was at the lock.
+    /// </summary>
+    public StorageEngine Storage { get; }
 
     public CollectionState? Find(string database, string collection)
     {
         if (Transaction is null)
         {
-            return _state.Storage.Find(database, collection);
+            return Storage.Find(database, collection);
         }
 
         var ns = $"{database}.{collection}";
@@ -63,7 +71,7 @@ internal sealed class DataView
         }
 
         Names.CheckCollection(database, collection);
-        if (ViewCatalog.Find(_state, database, collection) is not null)
+        if (ViewCatalog.Find(_state.Storage, database, collection) is not null)
         {
             throw ViewCatalog.NotACollection(database, collection, "");
         }

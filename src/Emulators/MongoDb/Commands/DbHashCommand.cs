@@ -23,7 +23,7 @@ internal static class DbHashCommand
         using var all = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         lock (context.State.Sync)
         {
-            foreach (var collection in context.State.Storage.Collections(context.Database))
+            foreach (var collection in context.View.Storage.Collections(context.Database))
             {
                 if ((wanted is not null && !wanted.Contains(collection.Name)) || collection.Name.StartsWith("system.", StringComparison.Ordinal))
                 {

@@ -32,8 +32,8 @@ internal static class FindCommands
         lock (context.State.Sync)
         {
             var collection = context.View.Find(context.Database, context.Collection);
-            var timeSeries = collection is null ? TimeSeriesCatalog.Find(context.State, context.Database, context.Collection) : null;
-            if (collection is null && timeSeries is null && ViewCatalog.Find(context.State, context.Database, context.Collection) is not null)
+            var timeSeries = collection is null ? TimeSeriesCatalog.Find(context.View.Storage, context.Database, context.Collection) : null;
+            if (collection is null && timeSeries is null && ViewCatalog.Find(context.View.Storage, context.Database, context.Collection) is not null)
             {
                 throw ViewCatalog.NotACollection(context.Database, context.Collection, ": the emulator does not evaluate views");
             }

@@ -61,8 +61,8 @@ internal static class HandshakeCommands
                 reply.Add("electionId", ObjectId.Parse($"7fffffff{state.Term:x16}"));
             }
 
-            var last = state.LastApplied;
-            var majority = state.MajorityCommitted;
+            var last = state.Applied(context.Member);
+            var majority = state.MajoritySeenBy(context.Member);
             reply.Add("lastWrite", new BsonDocument
             {
                 { "opTime", last.ToDocument() },

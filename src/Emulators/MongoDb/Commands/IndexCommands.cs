@@ -128,7 +128,7 @@ internal static class IndexCommands
         {
             var cursor = context.DocumentOrNull("cursor");
             var batchSize = cursor is not null && cursor.TryGetValue("batchSize", out var size) ? size.ToInt32() : (int?)null;
-            if (context.View.Find(context.Database, context.Collection) is null && TimeSeriesCatalog.Find(context.State, context.Database, context.Collection) is not null)
+            if (context.View.Find(context.Database, context.Collection) is null && TimeSeriesCatalog.Find(context.View.Storage, context.Database, context.Collection) is not null)
             {
                 // A time-series collection lists its buckets' secondary indexes in its own terms; the emulator makes
                 // none (MongoDB 5.0-6.2 make none either; 6.3+ add one on meta and time when there is a metaField).

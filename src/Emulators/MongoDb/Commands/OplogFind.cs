@@ -22,17 +22,19 @@ internal static class OplogFind
         lock (state.Sync)
         {
             var start = LowerBound(filter);
+            // A member holds the entries it has applied: a locked one's oplog ends where it stopped.
+            var newest = state.NewestPositionOn(context.Member);
             if (context.Flag("tailable"))
             {
                 var oldest = state.Oplog.Oldest?.Position ?? 0;
                 var from = Math.Max(start, oldest);
-                var cursor = new OplogTailCursor(filter, projection, context.Flag("awaitData"), from == 0 ? 0 : from - 1);
+                var cursor = new OplogTailCursor(filter, projection, context.Flag("awaitData"), from == 0 ? 0 : from - 1, context.Member);
                 var batch = cursor.Scan(state, batchSize ?? 101);
                 var id = state.Cursors.Register(cursor);
                 return CursorReplies.Reply("local.oplog.rs", id, batch, "firstBatch");
             }
 
-            IEnumerable<BsonDocument> results = state.Oplog.From(start).Select(e => e.Document).Where(d => FilterMatcher.Matches(d, filter));
+            IEnumerable<BsonDocument> results = state.Oplog.From(start).TakeWhile(e => e.Position <= newest).Select(e => e.Document).Where(d => FilterMatcher.Matches(d, filter));
             results = Sorting.Apply(results, sort).Skip(skip).Select(d => Projection.Apply(d, projection));
             if (limit != 0)
             {

@@ -43,14 +43,15 @@ internal static class ReplicationCommands
         var state = context.State;
         lock (state.Sync)
         {
-            var last = state.LastApplied;
-            var majority = state.MajorityCommitted;
+            var last = state.Applied(context.Member);
+            var majority = state.MajoritySeenBy(context.Member);
             var members = new BsonArray();
             for (var i = 0; i < state.Hosts.Count; i++)
             {
                 var primary = state.IsPrimary(i);
                 // A stopped member is what mongod's heartbeats make of an unreachable one: health 0, state 8.
                 var up = state.MemberUp[i];
+                var applied = state.Applied(i);
                 members.Add(new BsonDocument
                 {
                     { "_id", i },
@@ -58,8 +59,8 @@ internal static class ReplicationCommands
                     { "health", up ? 1.0 : 0.0 },
                     { "state", !up ? 8 : primary ? 1 : 2 },
                     { "stateStr", !up ? "(not reachable/healthy)" : primary ? "PRIMARY" : "SECONDARY" },
-                    { "optime", last.ToDocument() },
-                    { "optimeDate", new BsonDateTime(last.Wall) },
+                    { "optime", applied.ToDocument() },
+                    { "optimeDate", new BsonDateTime(applied.Wall) },
                     { "self", i == context.Member },
                 });
             }

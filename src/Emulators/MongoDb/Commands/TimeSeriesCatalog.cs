@@ -25,11 +25,11 @@ internal static class TimeSeriesCatalog
     };
 
     /// <summary>The time-series collection <paramref name="name"/>, or null when it is not one. Caller holds the lock.</summary>
-    public static TimeSeriesCollection? Find(ReplicaSetState state, string database, string name)
+    public static TimeSeriesCollection? Find(StorageEngine storage, string database, string name)
     {
-        if (ViewCatalog.Find(state, database, name) is not { } view
+        if (ViewCatalog.Find(storage, database, name) is not { } view
             || view.GetValue("viewOn", "").AsString is not { } on || !on.StartsWith(BucketsPrefix, StringComparison.Ordinal)
-            || state.Storage.Find(database, on) is not { } buckets
+            || storage.Find(database, on) is not { } buckets
             || buckets.Options.GetValue("timeseries", BsonNull.Value) is not BsonDocument options)
         {
             return null;
@@ -93,7 +93,7 @@ internal static class TimeSeriesCatalog
     /// <summary>Drops the time-series collection if <paramref name="name"/> is one: its view, then its buckets (order unverified). Caller holds the lock.</summary>
     public static bool Drop(CommandContext context, string name)
     {
-        if (Find(context.State, context.Database, name) is not { } collection)
+        if (Find(context.State.Storage, context.Database, name) is not { } collection)
         {
             return false;
         }

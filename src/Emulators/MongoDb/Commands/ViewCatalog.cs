@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Storage;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Commands;
@@ -18,20 +19,20 @@ internal static class ViewCatalog
     private const string BucketsPrefix = "system.buckets.";
 
     /// <summary>The view's definition, or null when <paramref name="name"/> is not a view. Caller holds the lock.</summary>
-    public static BsonDocument? Find(ReplicaSetState state, string database, string name) =>
-        state.Storage.Find(database, Collection)?.Documents.FirstOrDefault(d => d["_id"] == $"{database}.{name}");
+    public static BsonDocument? Find(StorageEngine storage, string database, string name) =>
+        storage.Find(database, Collection)?.Documents.FirstOrDefault(d => d["_id"] == $"{database}.{name}");
 
     /// <summary>listCollections entries for the database's views. Caller holds the lock.</summary>
-    public static IEnumerable<BsonDocument> Entries(ReplicaSetState state, string database)
+    public static IEnumerable<BsonDocument> Entries(StorageEngine storage, string database)
     {
         var prefix = database + ".";
-        foreach (var view in state.Storage.Find(database, Collection)?.Documents ?? [])
+        foreach (var view in storage.Find(database, Collection)?.Documents ?? [])
         {
             if (view["_id"] is not BsonString { Value: var id } || !id.StartsWith(prefix, StringComparison.Ordinal)) continue;
             if (view.GetValue("viewOn", "").AsString is var on && on.StartsWith(BucketsPrefix, StringComparison.Ordinal))
             {
                 // MongoDB 5.0-7.0 keep a time-series collection as a view over its buckets, listed as the collection.
-                var buckets = state.Storage.Find(database, on);
+                var buckets = storage.Find(database, on);
                 yield return new BsonDocument
                 {
                     { "name", id[prefix.Length..] },

@@ -29,7 +29,7 @@ internal static class WriteCommands
         var n = 0;
         lock (context.State.Sync)
         {
-            if (TimeSeriesCatalog.Find(context.State, context.Database, context.Collection) is { } timeSeries)
+            if (TimeSeriesCatalog.Find(context.State.Storage, context.Database, context.Collection) is { } timeSeries)
             {
                 return TimeSeriesBuckets.Insert(context, timeSeries, documents, ordered);
             }

@@ -14,15 +14,18 @@ internal sealed class OplogTailCursor : ServerCursor
     private readonly BsonDocument? _filter;
     private readonly BsonDocument? _projection;
     private readonly bool _awaitData;
+    private readonly int _member;
     private long _position;
 
-    public OplogTailCursor(BsonDocument? filter, BsonDocument? projection, bool awaitData, long position)
+    /// <param name="member">The member the cursor was opened on: it returns only what that member has applied.</param>
+    public OplogTailCursor(BsonDocument? filter, BsonDocument? projection, bool awaitData, long position, int member)
         : base("local.oplog.rs")
     {
         _filter = filter;
         _projection = projection;
         _awaitData = awaitData;
         _position = position;
+        _member = member;
     }
 
     public override async Task<(List<BsonDocument> Batch, bool Exhausted)> NextBatchAsync(ReplicaSetState state, int? batchSize, TimeSpan? maxAwait, CancellationToken cancellationToken)
@@ -64,9 +67,10 @@ internal sealed class OplogTailCursor : ServerCursor
         var limit = batchSize is > 0 ? batchSize.Value : int.MaxValue;
         var batch = new List<BsonDocument>();
         var bytes = 0;
+        var newest = state.NewestPositionOn(_member);
         foreach (var entry in state.Oplog.StreamAfter(_position))
         {
-            if (batch.Count >= limit || (batch.Count > 0 && bytes + entry.Size > MaxBatchBytes))
+            if (entry.Position > newest || batch.Count >= limit || (batch.Count > 0 && bytes + entry.Size > MaxBatchBytes))
             {
                 break;
             }
