@@ -215,7 +215,9 @@ public sealed class VolumeSnapshotBackup(
         var self = status.GetValue("members", new BsonArray()).AsBsonArray.OfType<BsonDocument>().FirstOrDefault(m => m.GetValue("self", false).ToBoolean())
             ?? throw new InvalidOperationException("replSetGetStatus on the locked member names no member as itself");
         var ts = self.GetValue("optime", new BsonDocument()).AsBsonDocument.GetValue("ts", new BsonTimestamp(0)).AsBsonTimestamp;
+        // Read on that member, whatever its role: a secondary answers a read only when the read preference allows it.
         var entry = await member.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
+            .WithReadPreference(ReadPreference.PrimaryPreferred)
             .Find(new BsonDocument("ts", ts))
             .Project(new BsonDocument { { "ts", 1 }, { "wall", 1 } })
             .FirstOrDefaultAsync(cancellationToken)
