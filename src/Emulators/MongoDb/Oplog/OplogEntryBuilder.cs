@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Bson;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Oplog;
@@ -15,7 +16,8 @@ internal static class OplogEntryBuilder
         RetryableWrite? retry = null,
         int? stmtId = null)
     {
-        var entry = new BsonDocument();
+        // Compact: the oplog keeps every entry (see CompactDocument).
+        var entry = new CompactDocument(retry is null ? 10 : 14);
         if (retry is not null)
         {
             // Stored entries are never mutated, so they can share the session's lsid document.
