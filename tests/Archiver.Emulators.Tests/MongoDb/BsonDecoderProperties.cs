@@ -130,8 +130,8 @@ public sealed class BsonDecoderProperties
                 Assert.Equal(expected.GetHashCode(), actual.GetHashCode());
                 Assert.Equal(expected.ToBson(), actual.ToBson());
                 Assert.Equal(expected.ToJson(), actual.ToJson());
-                Assert.Equal(expected.DeepClone().ToBson(), actual.DeepClone().ToBson());
-                Assert.Equal(expected.Clone().ToBson(), actual.Clone().ToBson());
+                Assert.Equal(Outcome(expected.DeepClone), Outcome(actual.DeepClone));
+                Assert.Equal(Outcome(expected.Clone), Outcome(actual.Clone));
             }
         });
     }

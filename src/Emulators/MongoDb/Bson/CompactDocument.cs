@@ -116,15 +116,16 @@ internal sealed class CompactDocument : BsonDocument
         _count = 0;
     }
 
+    // Element by element through Add, as the base class clones: a document given a duplicate name by SetElement(index)
+    // cannot be cloned unless duplicates are allowed, there as here.
     public override BsonValue Clone()
     {
         var clone = new CompactDocument(_count) { AllowDuplicateNames = AllowDuplicateNames };
         for (var i = 0; i < _count; i++)
         {
-            clone._elements[i] = _elements[i].Clone();
+            clone.Add(_elements[i].Clone());
         }
 
-        clone._count = _count;
         return clone;
     }
 
@@ -133,10 +134,9 @@ internal sealed class CompactDocument : BsonDocument
         var clone = new CompactDocument(_count) { AllowDuplicateNames = AllowDuplicateNames };
         for (var i = 0; i < _count; i++)
         {
-            clone._elements[i] = _elements[i].DeepClone();
+            clone.Add(_elements[i].DeepClone());
         }
 
-        clone._count = _count;
         return clone;
     }
 
@@ -163,7 +163,13 @@ internal sealed class CompactDocument : BsonDocument
         return index != -1 ? _elements[index] : throw new KeyNotFoundException($"Element '{name}' not found.");
     }
 
-    public override IEnumerator<BsonElement> GetEnumerator() => Elements.GetEnumerator();
+    public override IEnumerator<BsonElement> GetEnumerator()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            yield return _elements[i];
+        }
+    }
 
     public override BsonValue GetValue(string name, BsonValue defaultValue)
     {
