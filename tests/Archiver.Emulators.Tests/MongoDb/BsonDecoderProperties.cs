@@ -79,9 +79,10 @@ public sealed class BsonDecoderProperties
         Assert.IsType<CompactDocument>(decoded);
         Assert.IsType<CompactDocument>(decoded["nested"]);
         Assert.Equal(bytes, decoded.ToBson());
-        // Names come from the shared table: the same string for every document that spells it.
+        // Names and short string values come from the shared tables: the same object for every document that holds it.
         var again = BsonDecoder.TryDecode(bytes, 0, bytes.Length)!;
         Assert.Same(decoded.GetElement(1).Name, again.GetElement(1).Name);
+        Assert.Same(decoded["s"], again["s"]);
     }
 
     [Fact]

@@ -22,8 +22,6 @@ internal static class BsonDecoder
     // Nesting as deep as this is left to the driver (MongoDB's own limit is 100 levels plus a few).
     private const int MaxDepth = 120;
 
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
     /// <summary>The document of <paramref name="length"/> bytes at <paramref name="offset"/>, or null when the driver must decode it.</summary>
     public static BsonDocument? TryDecode(byte[] bytes, int offset, int length)
     {
@@ -202,9 +200,9 @@ internal static class BsonDecoder
             return null;
         }
 
-        var text = length == 1 ? string.Empty : StrictUtf8.GetString(bytes.Slice(position + 4, length - 1));
+        var value = StringValueTable.Get(bytes.Slice(position + 4, length - 1));
         position += 4 + length;
-        return new BsonString(text);
+        return value;
     }
 
     private static BsonBinaryData? ReadBinary(ReadOnlySpan<byte> bytes, ref int position)
