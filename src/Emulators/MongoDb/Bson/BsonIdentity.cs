@@ -41,7 +41,15 @@ internal static class BsonIdentity
 
     public static byte[] Encode(BsonValue value) => new BsonDocument(string.Empty, value).ToBson();
 
-    public static BsonDocument Decode(byte[] bytes, int offset, int length)
+    /// <summary>
+    /// The document at <paramref name="offset"/>: through <see cref="BsonDecoder"/>, or the driver's reader for what
+    /// that one leaves to it (and for what is malformed, so the error is the driver's).
+    /// </summary>
+    public static BsonDocument Decode(byte[] bytes, int offset, int length) =>
+        BsonDecoder.TryDecode(bytes, offset, length) ?? DecodeWithDriver(bytes, offset, length);
+
+    /// <summary>The driver's decoding of the document at <paramref name="offset"/>: what <see cref="BsonDecoder"/> must agree with.</summary>
+    public static BsonDocument DecodeWithDriver(byte[] bytes, int offset, int length)
     {
         using var stream = new MemoryStream(bytes, offset, length, writable: false);
         using var reader = new BsonBinaryReader(stream);
@@ -58,7 +66,8 @@ internal static class BsonIdentity
     /// </summary>
     public static BsonDocument ShallowCopy(BsonDocument document)
     {
-        var copy = new BsonDocument();
+        // Compact: the copy is what an update stores (see CompactDocument).
+        var copy = new CompactDocument(document.ElementCount);
         for (var i = 0; i < document.ElementCount; i++)
         {
             copy.Add(document.GetElement(i));

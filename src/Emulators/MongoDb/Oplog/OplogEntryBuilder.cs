@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Bson;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Oplog;
@@ -5,6 +6,14 @@ namespace Archiver.Emulators.MongoDb.Oplog;
 /// <summary>Builds oplog documents with MongoDB's field order: session fields, op, ns, ui, o, o2, ts, t, v, wall, then chain fields.</summary>
 internal static class OplogEntryBuilder
 {
+    private static readonly BsonInt64 Version = new(2);
+    private static readonly BsonString Insert = new("i"), Update = new("u"), Delete = new("d"), Command = new("c"), Noop = new("n");
+
+    // The values most entries share with the one before (ns, ui, term), kept once rather than once per entry: the
+    // oplog holds every entry, and values nobody mutates (stored entries never are) can be shared like the lsid.
+    // Replaced whole, so emulators appending on other threads see one consistent set or build their own.
+    private static SharedValues s_last = new(new BsonString(string.Empty), null, null, new BsonInt64(0));
+
     public static BsonDocument Build(
         string op,
         string ns,
@@ -15,7 +24,8 @@ internal static class OplogEntryBuilder
         RetryableWrite? retry = null,
         int? stmtId = null)
     {
-        var entry = new BsonDocument();
+        // Compact: the oplog keeps every entry (see CompactDocument).
+        var entry = new CompactDocument(retry is null ? 10 : 14);
         if (retry is not null)
         {
             // Stored entries are never mutated, so they can share the session's lsid document.
@@ -23,11 +33,12 @@ internal static class OplogEntryBuilder
             entry.Add("txnNumber", retry.TxnNumber);
         }
 
-        entry.Add("op", op);
-        entry.Add("ns", ns);
-        if (ui is { } uuid)
+        var shared = Shared(ns, ui, at.Term);
+        entry.Add("op", op switch { "i" => Insert, "u" => Update, "d" => Delete, "c" => Command, "n" => Noop, _ => new BsonString(op) });
+        entry.Add("ns", shared.Ns);
+        if (shared.Ui is { } uuid)
         {
-            entry.Add("ui", new BsonBinaryData(uuid, GuidRepresentation.Standard));
+            entry.Add("ui", uuid);
         }
 
         entry.Add("o", o);
@@ -37,8 +48,8 @@ internal static class OplogEntryBuilder
         }
 
         entry.Add("ts", at.Ts);
-        entry.Add("t", new BsonInt64(at.Term));
-        entry.Add("v", new BsonInt64(2));
+        entry.Add("t", shared.Term);
+        entry.Add("v", Version);
         entry.Add("wall", new BsonDateTime(at.Wall));
         if (retry is not null)
         {
@@ -52,4 +63,23 @@ internal static class OplogEntryBuilder
 
         return entry;
     }
+
+    private static SharedValues Shared(string ns, Guid? ui, long term)
+    {
+        var last = Volatile.Read(ref s_last);
+        if (last.Ns.Value == ns && last.Uuid == ui && last.Term.Value == term)
+        {
+            return last;
+        }
+
+        var shared = new SharedValues(
+            last.Ns.Value == ns ? last.Ns : new BsonString(ns),
+            ui,
+            ui is null ? null : last.Uuid == ui ? last.Ui : new BsonBinaryData(ui.Value, GuidRepresentation.Standard),
+            last.Term.Value == term ? last.Term : new BsonInt64(term));
+        Volatile.Write(ref s_last, shared);
+        return shared;
+    }
+
+    private sealed record SharedValues(BsonString Ns, Guid? Uuid, BsonBinaryData? Ui, BsonInt64 Term);
 }
