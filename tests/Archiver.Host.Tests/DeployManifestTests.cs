@@ -65,6 +65,16 @@ public sealed class DeployManifestTests
         // The sidecar reads its storage's secrets from mounted copies: no Secret access at all.
         Assert.DoesNotContain(sidecar.Rules, r => r.Resources.Contains("secrets"));
 
+        // CSISnapshotter backups: the node makes and reads the Jobs, releases a lock one left, and may bind the Jobs' role.
+        Assert.True(Grants(role, "batch", "jobs", "get", "create"));
+        Assert.True(Grants(role, "coordination.k8s.io", "leases", "get", "delete"));
+        Assert.Contains(role.Rules, r => r.Resources.Contains("clusterroles") && r.Verbs.Contains("bind") && r.ResourceNames.Contains(new KubernetesWorkloadsOptions().VolumeSnapshotterClusterRole));
+        var snapshotter = Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == new KubernetesWorkloadsOptions().VolumeSnapshotterClusterRole);
+        Assert.True(Grants(snapshotter, "snapshot.storage.k8s.io", "volumesnapshots", "get", "create", "delete"));
+        Assert.True(Grants(snapshotter, "", "persistentvolumeclaims", "get"));
+        Assert.True(Grants(snapshotter, "coordination.k8s.io", "leases", "get", "create", "update", "delete"));
+        Assert.DoesNotContain(snapshotter.Rules, r => r.Resources.Contains("secrets"));
+
         var binding = Assert.Single(objects.OfType<V1ClusterRoleBinding>());
         Assert.Equal("archiver", binding.RoleRef.Name);
         var account = Assert.Single(objects.OfType<V1ServiceAccount>());
