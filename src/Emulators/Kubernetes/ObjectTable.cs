@@ -113,6 +113,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             // Status is the controllers' (and for custom resources the status subresource's): a create drops it.
             if (type.HasStatus) created.Remove("status");
             Defaults.Apply(type, created, creating: true, _version + 1);
+            SchemaValidation.Check(type, name, created, null);
             if (dryRun) return created;
             return Store(key, created, "ADDED");
         }
@@ -193,6 +194,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
                 Defaults.Apply(type, next, creating: false, _version + 1);
             }
 
+            SchemaValidation.Check(type, path.Name!, next, current);
             next["metadata"]!["resourceVersion"] = current["metadata"]!["resourceVersion"]?.DeepClone();
             if (JsonNode.DeepEquals(current, next) || dryRun) return (JsonObject)next.DeepClone();
             var key = KeyOf(path);
