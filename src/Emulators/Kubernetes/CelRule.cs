@@ -53,11 +53,13 @@ internal sealed partial class CelRule
         _evaluate(new Scope(Value(self), Value(oldSelf))) is bool result ? result : throw new CelException("no such overload: the rule does not evaluate to a bool");
 
     /// <summary>A CEL value for a JSON value: strings, 64-bit integers, doubles, booleans, null; maps and lists as they are.</summary>
+    // Every arm is cast to object: JsonNode converts implicitly from strings and numbers, so it would otherwise be the
+    // switch's type and turn the values back into JSON nodes.
     private static object? Value(JsonNode? node) => node switch
     {
         null => null,
         JsonObject or JsonArray => node,
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => (object)v.GetValue<string>(),
         JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
         JsonValue v when long.TryParse(v.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer) => integer,
         JsonValue v => double.Parse(v.ToJsonString(), CultureInfo.InvariantCulture),
@@ -202,7 +204,7 @@ internal sealed partial class CelRule
 
     private static object? Arithmetic(string op, object? a, object? b) => (op, a, b) switch
     {
-        ("+", string x, string y) => x + y,
+        ("+", string x, string y) => (object)(x + y),
         ("+", JsonArray x, JsonArray y) => new JsonArray([.. x.Select(n => n?.DeepClone()), .. y.Select(n => n?.DeepClone())]),
         ("+", long x, long y) => checked(x + y),
         ("-", long x, long y) => checked(x - y),
@@ -349,7 +351,7 @@ internal sealed partial class CelRule
                 var operand = Unary();
                 return s => operand(s) switch
                 {
-                    long l => checked(-l),
+                    long l => (object)checked(-l),
                     double d => -d,
                     _ => throw new CelException("no such overload: -"),
                 };
@@ -401,7 +403,7 @@ internal sealed partial class CelRule
             {
                 case TokenKind.Number:
                     var text = token.Text.TrimEnd('u');
-                    object number = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer) ? integer : double.Parse(text, CultureInfo.InvariantCulture);
+                    var number = long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer) ? integer : (object)double.Parse(text, CultureInfo.InvariantCulture);
                     return _ => number;
                 case TokenKind.String:
                     var literal = token.Text;
