@@ -165,7 +165,8 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
                 next["apiVersion"] = type.ApiVersion;
                 next["kind"] = type.Kind;
                 next["metadata"] ??= new JsonObject();
-                if (type.HasStatus) next["status"] = current["status"]?.DeepClone();
+                if (type.HasStatus && current["status"] is { } status) next["status"] = status.DeepClone();
+                else if (type.HasStatus) next.Remove("status");
                 var meta = next["metadata"]!.AsObject();
                 var currentMeta = current["metadata"]!.AsObject();
                 foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation" })
