@@ -24,14 +24,17 @@ internal sealed class ClusterSession : IAsyncDisposable
 
     public Kubectl Kubectl { get; }
 
-    public static async Task<ClusterSession> StartAsync(params string[] namespaces)
+    public static Task<ClusterSession> StartAsync(params string[] namespaces) => StartAsync(options => options, namespaces);
+
+    /// <summary>A session whose stand-in options the test changes further (e.g. a snapshot readiness delay).</summary>
+    public static async Task<ClusterSession> StartAsync(Func<ClusterStandInOptions, ClusterStandInOptions> configure, params string[] namespaces)
     {
-        var cluster = await ClusterStandIn.StartAsync(new ClusterStandInOptions
+        var cluster = await ClusterStandIn.StartAsync(configure(new ClusterStandInOptions
         {
             Namespaces = ["default", .. namespaces],
             ElectionTimeout = TimeSpan.FromSeconds(1),
             RestartBackoff = TimeSpan.FromSeconds(1),
-        });
+        }));
         return new ClusterSession(cluster);
     }
 

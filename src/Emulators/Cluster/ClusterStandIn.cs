@@ -8,6 +8,7 @@ using Archiver.Emulators.Cluster.Controllers;
 using Archiver.Emulators.Cluster.KubeDb;
 using Archiver.Emulators.Cluster.Kubelet;
 using Archiver.Emulators.Cluster.Network;
+using Archiver.Emulators.Cluster.Snapshots;
 using Archiver.Emulators.Kubernetes;
 using Archiver.Emulators.MongoDb;
 
@@ -20,7 +21,9 @@ namespace Archiver.Emulators.Cluster;
 /// defaults), one node's kubelet running pods as processes of this machine in private mount namespaces (the archiver's
 /// image as the built <c>archiver.dll</c>, MongoDB's image as members of emulated replica sets), the cluster's names in
 /// the machine's hosts file, Services through small TCP proxies (where the API server stand-in also reaches webhook
-/// Services), a stand-in for KubeDB's MongoDB provisioner, and one for cert-manager (issuers, certificates, cainjector). It
+/// Services), a stand-in for KubeDB's MongoDB provisioner, one for cert-manager (issuers, certificates, cainjector), and
+/// CSI volume snapshots (the snapshot controller, a CSI driver whose volumes and snapshots are folders, its
+/// csi-snapshotter and the external-provisioner's restores from snapshots, as service accounts with their own RBAC). It
 /// is a stand-in, not a cluster: see docs/emulators.md for what it does and what it knowingly does not. Linux only, as
 /// root (mount namespaces, bind mounts, the hosts file).
 /// </summary>
@@ -31,6 +34,8 @@ public sealed class ClusterStandIn : IAsyncDisposable
     private readonly List<IDisposable> _clients;
     private readonly ClusterInformers _informers;
     private readonly CertManagerInformers _certManagerInformers;
+    private readonly IReadOnlyList<Informer> _snapshotInformers;
+    private readonly CsiDriver _driver;
     private readonly AddressPool _addresses;
     private readonly ClusterNetwork _network;
     private readonly KubeDbController _kubeDb;
@@ -58,7 +63,12 @@ public sealed class ClusterStandIn : IAsyncDisposable
         var kubeletClient = Client("system:node:standin-node");
         var kubeDbClient = Client("system:serviceaccount:kubedb:kubedb-operator");
         var certManagerClient = Client("system:serviceaccount:cert-manager:cert-manager");
-        _clients = [controllerManager, kubeletClient, kubeDbClient, certManagerClient];
+        // The snapshot machinery's identities are service accounts held to their manifests' ClusterRoles.
+        var (controllerToken, sidecarToken, provisionerToken) = SnapshotAccounts.Install(api);
+        var snapshotController = new ApiClient(api.Url, controllerToken, ca);
+        var snapshotSidecar = new ApiClient(api.Url, sidecarToken, ca);
+        var snapshotProvisioner = new ApiClient(api.Url, provisionerToken, ca);
+        _clients = [controllerManager, kubeletClient, kubeDbClient, certManagerClient, snapshotController, snapshotSidecar, snapshotProvisioner];
         _informers = new ClusterInformers(controllerManager, log);
         _certManagerInformers = new CertManagerInformers(certManagerClient, log);
         _addresses = new AddressPool();
@@ -88,11 +98,23 @@ public sealed class ClusterStandIn : IAsyncDisposable
             RestartBackoff = options.RestartBackoff,
         };
         _kubelet = new Kubelet.Kubelet(_informers.Pods, _services);
+        var driver = _driver = new CsiDriver(options.CsiDriver, stateFolder, _services.VolumeFolder, options.Time, options.SnapshotReadyDelay);
+        Informer Watch(ApiClient client, Kind kind) => new(client, kind, log);
+        var controllerInformers = new[] { Kind.VolumeSnapshotClass, Kind.VolumeSnapshot, Kind.VolumeSnapshotContent, Kind.Claim }.Select(k => Watch(snapshotController, k)).ToList();
+        var sidecarInformers = new[] { Kind.VolumeSnapshotClass, Kind.VolumeSnapshotContent }.Select(k => Watch(snapshotSidecar, k)).ToList();
+        _snapshotInformers = [.. controllerInformers, .. sidecarInformers];
+        var claimBinder = new ClaimBinder(_informers.Claims, controllerManager, driver,
+            new SnapshotProvisioner(snapshotProvisioner, new Events(snapshotProvisioner, log, options.Time, $"{driver.Name}_csi-provisioner"), driver, log), log);
+        // A claim waiting for a snapshot is tried again when snapshots change, as the provisioner retries it.
+        controllerInformers[1].Changed += (_, _) => claimBinder.Loop.Trigger();
         Loops =
         [
             _network.Loop,
             new NamespaceDefaults(_informers.Namespaces, _informers.ServiceAccounts, _informers.ConfigMaps, controllerManager, ca, log).Loop,
-            new ClaimBinder(_informers.Claims, controllerManager, _services.VolumeFolder, log).Loop,
+            claimBinder.Loop,
+            new SnapshotController(controllerInformers[0], controllerInformers[1], controllerInformers[2], controllerInformers[3], snapshotController,
+                new Events(snapshotController, log, options.Time, "snapshot-controller"), driver.Name, log, options.Time).Loop,
+            new CsiSnapshotter(sidecarInformers[0], sidecarInformers[1], snapshotSidecar, new Events(snapshotSidecar, log, options.Time, $"csi-snapshotter {driver.Name}"), driver, log, options.Time).Loop,
             new StatefulSetController(Kind.StatefulSet, _informers.StatefulSets, _informers.Pods, _informers.Claims, _informers.ServiceAccounts, controllerManager, events, log).Loop,
             new StatefulSetController(Kind.PetSet, _informers.PetSets, _informers.Pods, _informers.Claims, _informers.ServiceAccounts, controllerManager, events, log).Loop,
             new JobController(_informers.Jobs, _informers.Pods, _informers.ServiceAccounts, controllerManager, events, log, options.Time).Loop,
@@ -141,7 +163,7 @@ public sealed class ClusterStandIn : IAsyncDisposable
             Port = options.ApiPort,
             AdminToken = adminToken,
             Namespaces = options.Namespaces,
-            CustomResourceDefinitions = [.. KubeDbResources.Definitions(), .. CertManagerResources.Definitions()],
+            CustomResourceDefinitions = [.. KubeDbResources.Definitions(), .. CertManagerResources.Definitions(), .. SnapshotResources.Definitions()],
             Rbac = true,
             Time = options.Time,
             // Webhook Services are reached where their proxy listens, as the API server reaches a Service's cluster IP.
@@ -152,7 +174,7 @@ public sealed class ClusterStandIn : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit += standIn.KillOnExit;
         try
         {
-            var informers = standIn._informers.All.Concat(standIn._certManagerInformers.All).ToList();
+            var informers = standIn._informers.All.Concat(standIn._certManagerInformers.All).Concat(standIn._snapshotInformers).ToList();
             foreach (var informer in informers) standIn._loops.Add(informer.RunAsync(standIn._stop.Token));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
@@ -170,6 +192,17 @@ public sealed class ClusterStandIn : IAsyncDisposable
 
     /// <summary>The replica set KubeDB's stand-in runs for a MongoDB (its emulator: primary, members up, data), or null.</summary>
     public MongoEmulator? ReplicaSetOf(string ns, string name) => _kubeDb.ReplicaSet(ns, name)?.Emulator;
+
+    /// <summary>The folder of a bound claim's volume (what a pod mounting the claim sees), or null while it is not bound.</summary>
+    public string? VolumeFolderOf(string ns, string claim)
+    {
+        var bound = Api.Get(Kind.Claim.Item(ns, claim));
+        var volume = bound?["spec"]?["volumeName"]?.GetValue<string>();
+        return volume is { Length: > 0 } && bound?["status"]?["phase"]?.GetValue<string>() == "Bound" ? _driver.VolumeFolder(volume) : null;
+    }
+
+    /// <summary>Where the CSI driver keeps a snapshot's files (a content's <c>status.snapshotHandle</c>), or null when it has no such snapshot.</summary>
+    public string? SnapshotFolderOf(string handle) => _driver.Snapshot(handle) is null ? null : _driver.SnapshotFolder(handle);
 
     /// <summary>What a container of a running pod printed so far (<c>kubectl logs</c> is not served), or null.</summary>
     public string? LogsOf(string ns, string pod, string container)

@@ -38,6 +38,18 @@ public sealed record ClusterStandInOptions
     /// <summary>Which workload the KubeDB stand-in runs a MongoDB in.</summary>
     public KubeDbWorkload KubeDbWorkload { get; init; } = KubeDbWorkload.Auto;
 
+    /// <summary>
+    /// The name of the stand-in's CSI driver, which provisions every claim and takes their snapshots: what a
+    /// VolumeSnapshotClass names as its <c>driver</c> (default: csi-driver-host-path's, which keeps volumes as folders too).
+    /// </summary>
+    public string CsiDriver { get; init; } = "hostpath.csi.k8s.io";
+
+    /// <summary>
+    /// How long after its cut (<c>status.creationTime</c>) a volume snapshot becomes <c>readyToUse</c> and gets its
+    /// <c>restoreSize</c>, as a snapshot being uploaded does; zero: at once. A backup may unlock its database at the cut.
+    /// </summary>
+    public TimeSpan SnapshotReadyDelay { get; init; } = TimeSpan.Zero;
+
     /// <summary>Where the stand-in's log lines also go (they are always kept in <see cref="ClusterStandIn.Log"/>).</summary>
     public TextWriter? LogWriter { get; init; }
 

@@ -62,6 +62,23 @@ internal sealed class ApiError(int code, string reason, string message, JsonObje
         return new(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {field}: {message}", details);
     }
 
+    /// <summary>
+    /// 422 with every cause, as the API server reports a list of field errors: one is <c>field: message</c>, more are
+    /// <c>[field: message, field: message]</c> (apimachinery <c>NewInvalid</c>, <c>ErrorList.ToAggregate</c>).
+    /// </summary>
+    public static ApiError Invalid(string qualifiedKind, string name, IReadOnlyList<(string Field, string Type, string Message)> errors)
+    {
+        var text = errors.Count == 1 ? $"{errors[0].Field}: {errors[0].Message}" : $"[{string.Join(", ", errors.Select(e => $"{e.Field}: {e.Message}"))}]";
+        var dot = qualifiedKind.IndexOf('.', StringComparison.Ordinal);
+        return new(422, "Invalid", $"{qualifiedKind} \"{name}\" is invalid: {text}", new JsonObject
+        {
+            ["name"] = name,
+            ["group"] = dot < 0 ? "" : qualifiedKind[(dot + 1)..],
+            ["kind"] = dot < 0 ? qualifiedKind : qualifiedKind[..dot],
+            ["causes"] = new JsonArray([.. errors.Select(e => (JsonNode)new JsonObject { ["reason"] = e.Type, ["message"] = e.Message, ["field"] = e.Field })]),
+        });
+    }
+
     public JsonObject ToStatus()
     {
         var status = new JsonObject

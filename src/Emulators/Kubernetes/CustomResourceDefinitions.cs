@@ -68,6 +68,15 @@ internal static class CustomResourceDefinitions
         {
             throw ApiError.Invalid(kind, name, "spec.versions", "FieldValueInvalid", $"Invalid value: {versions.Count}: must have exactly one version marked as storage version");
         }
+
+        // Every x-kubernetes-validations rule must compile, as the API server compiles them when the CRD is written.
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (SchemaValidation.CompileRules(versions[i]["schema"]?["openAPIV3Schema"] as JsonObject, $"spec.versions[{i}].schema.openAPIV3Schema") is { } error)
+            {
+                throw ApiError.Invalid(kind, name, error.Field, "FieldValueInvalid", error.Message);
+            }
+        }
     }
 
     /// <summary>The status the API server's controllers give an accepted CRD: its names accepted, Established.</summary>

@@ -84,11 +84,40 @@ internal static class Defaults
                 break;
             case ("", "pods" or "persistentvolumeclaims") when creating:
                 item["status"] = new JsonObject { ["phase"] = "Pending" };
+                if (type.Plural == "persistentvolumeclaims") NormalizeDataSources(item);
                 break;
             case (CustomResourceDefinitions.Group, CustomResourceDefinitions.Plural):
                 CustomResourceDefinitions.Validate(item);
                 if (creating) item["status"] = CustomResourceDefinitions.AcceptedStatus(item, ObjectTable.Text(metadata["creationTimestamp"]));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A claim's data source in both of its fields, as the API server fills them (kubernetes
+    /// <c>pkg/api/persistentvolumeclaim/util.go</c> NormalizeDataSources, AnyVolumeDataSource being on since 1.24): a
+    /// <c>dataSource</c> alone is copied to <c>dataSourceRef</c>, a <c>dataSourceRef</c> without a namespace to
+    /// <c>dataSource</c>; both given must name the same object (<c>pkg/apis/core/validation</c>).
+    /// </summary>
+    private static void NormalizeDataSources(JsonObject claim)
+    {
+        if (claim["spec"] is not JsonObject spec) return;
+        var source = spec["dataSource"] as JsonObject;
+        var reference = spec["dataSourceRef"] as JsonObject;
+        var name = ObjectTable.Text(claim["metadata"]?["name"]);
+        if (source is not null && reference is null)
+        {
+            spec["dataSourceRef"] = source.DeepClone();
+        }
+        else if (reference is not null && source is null)
+        {
+            if (ObjectTable.Text(reference["namespace"]).Length == 0) spec["dataSource"] = reference.DeepClone();
+        }
+        else if (source is not null && reference is not null
+            && (ObjectTable.Text(source["apiGroup"]), ObjectTable.Text(source["kind"]), ObjectTable.Text(source["name"])) != (ObjectTable.Text(reference["apiGroup"]), ObjectTable.Text(reference["kind"]), ObjectTable.Text(reference["name"]))
+            || ObjectTable.Text(reference?["namespace"]).Length > 0)
+        {
+            throw ApiError.Invalid("PersistentVolumeClaim", name, "spec.dataSource", "FieldValueInvalid", "Invalid value: \"object\": must match dataSourceRef");
         }
     }
 }

@@ -137,8 +137,10 @@ public sealed partial class KubernetesEmulator
                 "patch" => Patched(context, type, (JsonObject)current!.DeepClone()),
                 _ => null,
             };
-            // Validation the registry does before admission: a webhook configuration must be one a cluster would store.
+            // Validation the registry does before admission: a webhook configuration must be one a cluster would store,
+            // a custom resource's undeclared fields are reported by the request's fieldValidation (and pruned when stored).
             if (admitted is not null) WebhookConfigurationValidation.Check(type, admitted);
+            if (admitted is not null && type.Schema is not null) ReportUnknownFields(context, type, admitted, warnings);
             var operation = request.Verb switch { "create" => "CREATE", "update" or "patch" => "UPDATE", "delete" => "DELETE", _ => "" };
             if (operation.Length > 0)
             {
@@ -185,6 +187,25 @@ public sealed partial class KubernetesEmulator
             await WriteAsync(context, code, result);
             return;
         }
+    }
+
+    /// <summary>
+    /// A custom resource's fields its schema does not declare, as the API server's decoder reports them
+    /// (Kubernetes docs, API concepts, "Setting the field validation level"): <c>Strict</c> (kubectl's default) refuses
+    /// the request with a 400, <c>Warn</c> (the default) sends a warning per field, <c>Ignore</c> says nothing. The
+    /// fields are pruned when the object is stored in every case.
+    /// </summary>
+    private static void ReportUnknownFields(HttpContext context, ResourceType type, JsonObject body, List<string> warnings)
+    {
+        var unknown = SchemaValidation.UnknownFields(body, type.Schema).Select(u => $"unknown field \"{u}\"").ToList();
+        if (unknown.Count == 0) return;
+        var directive = context.Request.Query["fieldValidation"].ToString();
+        if (directive == "Strict")
+        {
+            throw ApiError.BadRequest($"{type.Kind} in version \"{type.Version}\" cannot be handled as a {type.Kind}: strict decoding error: {string.Join(", ", unknown)}");
+        }
+
+        if (directive != "Ignore") warnings.AddRange(unknown);
     }
 
     /// <summary>

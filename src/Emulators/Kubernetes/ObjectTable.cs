@@ -113,6 +113,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
             // Status is the controllers' (and for custom resources the status subresource's): a create drops it.
             if (type.HasStatus) created.Remove("status");
             Defaults.Apply(type, created, creating: true, _version + 1);
+            SchemaValidation.Check(type, name, created, null);
             if (dryRun) return created;
             return Store(key, created, "ADDED");
         }
@@ -164,7 +165,8 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
                 next["apiVersion"] = type.ApiVersion;
                 next["kind"] = type.Kind;
                 next["metadata"] ??= new JsonObject();
-                if (type.HasStatus) next["status"] = current["status"]?.DeepClone();
+                if (type.HasStatus && current["status"] is { } status) next["status"] = status.DeepClone();
+                else if (type.HasStatus) next.Remove("status");
                 var meta = next["metadata"]!.AsObject();
                 var currentMeta = current["metadata"]!.AsObject();
                 foreach (var kept in new[] { "name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation" })
@@ -193,6 +195,7 @@ internal sealed class ObjectTable(TimeProvider clock, int historyLimit)
                 Defaults.Apply(type, next, creating: false, _version + 1);
             }
 
+            SchemaValidation.Check(type, path.Name!, next, current);
             next["metadata"]!["resourceVersion"] = current["metadata"]!["resourceVersion"]?.DeepClone();
             if (JsonNode.DeepEquals(current, next) || dryRun) return (JsonObject)next.DeepClone();
             var key = KeyOf(path);

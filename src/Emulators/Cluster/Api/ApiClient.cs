@@ -74,6 +74,13 @@ internal sealed class ApiClient : IDisposable
         return await ReadAsync(response, cancellation).ConfigureAwait(false);
     }
 
+    /// <summary>A JSON patch (RFC 6902): the operations the snapshot controllers send (finalizers, annotations, status).</summary>
+    public async Task<JsonObject> JsonPatchAsync(string path, JsonArray operations, CancellationToken cancellation)
+    {
+        using var response = await SendAsync(HttpMethod.Patch, path, operations, "application/json-patch+json", cancellation).ConfigureAwait(false);
+        return await ReadAsync(response, cancellation).ConfigureAwait(false);
+    }
+
     /// <summary>Deletes; false when it was already gone.</summary>
     public async Task<bool> DeleteAsync(string path, CancellationToken cancellation, string? propagation = null)
     {
@@ -109,7 +116,7 @@ internal sealed class ApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonObject? body, string? contentType, CancellationToken cancellation)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, JsonNode? body, string? contentType, CancellationToken cancellation)
     {
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
         if (body is not null)

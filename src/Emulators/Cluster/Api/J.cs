@@ -89,5 +89,8 @@ internal static class J
         return wanted.Count > 0 && wanted.All(p => labels.GetValueOrDefault(p.Key) == p.Value);
     }
 
-    public static string Now(TimeProvider time) => time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    public static string Now(TimeProvider time) => Time(time.GetUtcNow());
+
+    /// <summary>A <c>metav1.Time</c> as the API serializes it: RFC 3339 in UTC, to the second.</summary>
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

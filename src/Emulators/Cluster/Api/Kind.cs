@@ -31,6 +31,13 @@ internal sealed record Kind(string Group, string Version, string Plural, string 
 
     public static readonly Kind Certificate = new("cert-manager.io", "v1", "certificates", "Certificate");
 
+    /// <summary>CSI snapshots' kinds (kubernetes-csi/external-snapshotter <c>client/apis/volumesnapshot/v1/types.go</c>).</summary>
+    public static readonly Kind VolumeSnapshotClass = new("snapshot.storage.k8s.io", "v1", "volumesnapshotclasses", "VolumeSnapshotClass", ClusterScoped: true);
+
+    public static readonly Kind VolumeSnapshot = new("snapshot.storage.k8s.io", "v1", "volumesnapshots", "VolumeSnapshot");
+
+    public static readonly Kind VolumeSnapshotContent = new("snapshot.storage.k8s.io", "v1", "volumesnapshotcontents", "VolumeSnapshotContent", ClusterScoped: true);
+
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 
     private string Root => Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}";

@@ -7,14 +7,17 @@ namespace Archiver.Emulators.Cluster.Controllers;
 /// <summary>
 /// Events about an object, as controllers record them (<c>kubectl get events</c> shows them), and the stand-in's log.
 /// The same event for the same object is recorded once a minute at most, as the event recorder aggregates repeats.
+/// An event about a cluster-scoped object goes to the <c>default</c> namespace, as client-go's recorder puts it;
+/// <paramref name="component"/> is the recorder's <c>source.component</c>.
 /// </summary>
-internal sealed class Events(ApiClient api, StandInLog log, TimeProvider time)
+internal sealed class Events(ApiClient api, StandInLog log, TimeProvider time, string component = "archiver-cluster-standin")
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _recent = new();
 
     public async Task RecordAsync(JsonObject about, string type, string reason, string message, CancellationToken stop)
     {
         var ns = J.Namespace(about);
+        var home = ns.Length > 0 ? ns : "default";
         var now = time.GetUtcNow();
         var key = $"{J.Uid(about)} {reason} {message}";
         if (_recent.TryGetValue(key, out var last) && now - last < TimeSpan.FromMinutes(1)) return;
@@ -22,11 +25,11 @@ internal sealed class Events(ApiClient api, StandInLog log, TimeProvider time)
         log.Write($"event {J.Text(about["kind"])} {ns}/{J.Name(about)}: {reason}: {message}");
         try
         {
-            await api.CreateAsync(Kind.Event.Collection(ns), new JsonObject
+            await api.CreateAsync(Kind.Event.Collection(home), new JsonObject
             {
                 ["apiVersion"] = "v1",
                 ["kind"] = "Event",
-                ["metadata"] = new JsonObject { ["generateName"] = J.Name(about) + ".", ["namespace"] = ns },
+                ["metadata"] = new JsonObject { ["generateName"] = J.Name(about) + ".", ["namespace"] = home },
                 ["involvedObject"] = new JsonObject
                 {
                     ["apiVersion"] = J.Text(about["apiVersion"]),
@@ -41,7 +44,7 @@ internal sealed class Events(ApiClient api, StandInLog log, TimeProvider time)
                 ["firstTimestamp"] = J.Now(time),
                 ["lastTimestamp"] = J.Now(time),
                 ["count"] = 1,
-                ["source"] = new JsonObject { ["component"] = "archiver-cluster-standin" },
+                ["source"] = new JsonObject { ["component"] = component },
             }, stop).ConfigureAwait(false);
         }
         catch (ApiException)
