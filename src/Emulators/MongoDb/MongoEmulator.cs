@@ -118,7 +118,7 @@ public sealed class MongoEmulator : IAsyncDisposable
 
         var folders = options.DataDirectories is { } directories ? OpenFolders(options, directories) : null;
         RecoveredImage? recovered = null;
-        foreach (var folder in folders ?? [])
+        foreach (var folder in folders?.OfType<DataDirectory>() ?? [])
         {
             // The members share one data set: the set starts from the folder that reached furthest, and the others
             // catch up from it (their folders are written afresh below), as lagging members catch up by replication.
@@ -172,15 +172,16 @@ public sealed class MongoEmulator : IAsyncDisposable
         return Task.FromResult(new MongoEmulator(state, members));
     }
 
-    private static List<DataDirectory> OpenFolders(MongoEmulatorOptions options, IReadOnlyList<string> directories)
+    private static List<DataDirectory?> OpenFolders(MongoEmulatorOptions options, IReadOnlyList<string?> directories)
     {
         if (directories.Count != options.Members)
         {
             throw new ArgumentException($"DataDirectories names {directories.Count} folders, Members is {options.Members}", nameof(options));
         }
 
-        var folders = directories.Select(d => new DataDirectory(d)).ToList();
-        if (folders.Select(f => f.Path).Distinct(StringComparer.Ordinal).Count() != folders.Count)
+        var folders = directories.Select(d => d is null ? null : new DataDirectory(d)).ToList();
+        var named = folders.OfType<DataDirectory>().ToList();
+        if (named.Select(f => f.Path).Distinct(StringComparer.Ordinal).Count() != named.Count)
         {
             // Two mongods on one dbPath: mongod refuses the second (mongod.lock); here each member writes its own folder.
             throw new ArgumentException("each member needs a data directory of its own", nameof(options));
@@ -221,6 +222,40 @@ public sealed class MongoEmulator : IAsyncDisposable
             // It catches up with what the others applied while it was down: its folder is written afresh.
             _state.Members[member].Folder?.WriteCheckpoint(_state);
         }
+    }
+
+    /// <summary>
+    /// Starts a stopped member as <see cref="StartMember(int, IPEndPoint)"/> does, keeping its data in
+    /// <paramref name="dataDirectory"/> from now on (its dbPath, e.g. the volume its pod mounts, which may be another than
+    /// the last time: a claim made anew). It joins the running set, so the folder is written afresh with the set's data
+    /// (whatever it held before, as a mongod joining by initial sync replaces its data); only folders given at
+    /// <see cref="StartAsync"/> are started from. Throws an ArgumentException if another member keeps its data there.
+    /// </summary>
+    public void StartMember(int member, IPEndPoint endPoint, string dataDirectory)
+    {
+        CheckMember(member);
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        var folder = new DataDirectory(dataDirectory);
+        lock (_state.Sync)
+        {
+            if (_state.MemberUp[member])
+            {
+                throw new InvalidOperationException($"member {member} is serving; stop it before giving it another data directory");
+            }
+
+            if (_state.Members.FirstOrDefault(m => m.Index != member && m.Folder?.Path == folder.Path) is { } other)
+            {
+                // Two mongods on one dbPath: mongod refuses the second (mongod.lock).
+                throw new ArgumentException($"member {other.Index} keeps its data in {folder.Path} already", nameof(dataDirectory));
+            }
+
+            if (_state.Members[member].Folder?.Path != folder.Path)
+            {
+                _state.AttachFolder(member, folder);
+            }
+        }
+
+        StartMember(member, endPoint);
     }
 
     /// <summary>

@@ -17,7 +17,7 @@ public sealed record MongoEmulatorOptions
     public IReadOnlyList<string>? AdvertisedHosts { get; init; }
 
     /// <summary>
-    /// Every member starts stopped (not listening), to be started with <see cref="MongoEmulator.StartMember"/> on an
+    /// Every member starts stopped (not listening), to be started with <see cref="MongoEmulator.StartMember(int, System.Net.IPEndPoint)"/> on an
     /// address of the caller's choosing; needs <see cref="AdvertisedHosts"/>.
     /// </summary>
     public bool StartStopped { get; init; }
@@ -55,9 +55,11 @@ public sealed record MongoEmulatorOptions
     /// catches up, and at a clean stop) and a journal of what it applied since, appended as it applies it; nothing while
     /// it is fsync-locked. At start the set takes the data and oplog of the folder that reached furthest (they may come
     /// from another replica set, as a restored volume snapshot does) and keeps its own name and hosts from these options;
-    /// a folder that cannot be recovered fails the start with a <see cref="MongoDataDirectoryException"/>.
+    /// a folder that cannot be recovered fails the start with a <see cref="MongoDataDirectoryException"/>. An entry may be
+    /// null: that member's folder is not known yet (a pod whose volume is not bound yet) and is given when it starts
+    /// (<see cref="MongoEmulator.StartMember(int, System.Net.IPEndPoint, string)"/>).
     /// </summary>
-    public IReadOnlyList<string>? DataDirectories { get; init; }
+    public IReadOnlyList<string?>? DataDirectories { get; init; }
 
     /// <summary>The clock behind <c>ts</c> and <c>wall</c>; tests may substitute one.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -13,14 +13,25 @@ internal sealed partial class ReplicaSetState
 {
     private bool _durable;
 
-    /// <summary>Gives each member its data directory. Caller holds <see cref="Sync"/>, before any member serves.</summary>
-    public void AttachFolders(IReadOnlyList<DataDirectory> folders)
+    /// <summary>
+    /// Gives each member its data directory (null: given when it starts, <see cref="AttachFolder"/>). Caller holds
+    /// <see cref="Sync"/>, before any member serves.
+    /// </summary>
+    public void AttachFolders(IReadOnlyList<DataDirectory?> folders)
     {
         for (var i = 0; i < Members.Length; i++)
         {
             Members[i].Folder = folders[i];
         }
 
+        _durable = true;
+    }
+
+    /// <summary>Gives a stopped member a data directory in place of the one it had (closed). Caller holds <see cref="Sync"/>.</summary>
+    public void AttachFolder(int member, DataDirectory folder)
+    {
+        Members[member].Folder?.Dispose();
+        Members[member].Folder = folder;
         _durable = true;
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Archiver.Emulators.MongoDb;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -262,6 +263,36 @@ public sealed class DataDirectoryTests
         await Assert.ThrowsAsync<ArgumentException>(() => MongoEmulator.StartAsync(new MongoEmulatorOptions { Members = 2, DataDirectories = [temp.Sub("x"), temp.Sub("x")] }));
         var orphan = await Assert.ThrowsAsync<MongoDataDirectoryException>(() => MongoEmulator.StartAsync(new MongoEmulatorOptions { DataDirectories = [temp.Sub("orphan")] }));
         Assert.Equal(Path.Combine(temp.Sub("orphan"), "journal.bin"), orphan.Path);
+    }
+
+    /// <summary>
+    /// A member whose folder is not known when the set starts (a pod whose claim is not bound yet) is given it when it
+    /// starts: it joins the running set, its folder written afresh with everything (whatever it held), journals from
+    /// then on, and a set started from that folder alone has it all. Another member's folder and a serving member are refused.
+    /// </summary>
+    [EmulatorOnlyFact]
+    public async Task A_member_given_its_folder_when_it_starts_catches_up_into_it_and_journals_from_then_on()
+    {
+        using var temp = new TempFolder();
+        Directory.CreateDirectory(temp.Sub("late"));
+        await File.WriteAllTextAsync(Path.Combine(temp.Sub("late"), "checkpoint.bin"), "not a checkpoint: replaced, never read");
+        await using (var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { Members = 2, PeriodicNoopInterval = null, DataDirectories = [temp.Sub("first"), null] }))
+        {
+            var coll = session.Client.GetDatabase("d").GetCollection<BsonDocument>("c");
+            await coll.InsertOneAsync(new BsonDocument("_id", "before"));
+            await session.Emulator.StopMemberAsync(1);
+
+            Assert.Throws<InvalidOperationException>(() => session.Emulator.StartMember(0, new IPEndPoint(IPAddress.Loopback, 0), temp.Sub("late")));
+            Assert.Throws<ArgumentException>(() => session.Emulator.StartMember(1, new IPEndPoint(IPAddress.Loopback, 0), temp.Sub("first")));
+            session.Emulator.StartMember(1, new IPEndPoint(IPAddress.Loopback, 0), temp.Sub("late"));
+            await coll.InsertOneAsync(new BsonDocument("_id", "after"));
+        }
+
+        await using (var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, DataDirectories = [temp.Sub("late")] }))
+        {
+            var ids = await session.Client.GetDatabase("d").GetCollection<BsonDocument>("c").Find(FilterDefinition<BsonDocument>.Empty).ToListAsync();
+            Assert.Equal(["after", "before"], ids.Select(d => d["_id"].AsString).Order(StringComparer.Ordinal));
+        }
     }
 
     private static MongoEmulatorOptions Options(TempFolder temp, string prefix, int members) => new()

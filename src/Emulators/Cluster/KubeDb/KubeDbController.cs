@@ -64,7 +64,7 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
     /// <summary>The replica set of a MongoDB, once made (a test hook: its emulator's state).</summary>
     public DatabaseReplicaSet? ReplicaSet(string ns, string name) => _replicaSets.GetValueOrDefault($"{ns}/{name}");
 
-    public Task<IContainerRun> StartAsync(JsonObject pod, IPAddress address)
+    public Task<IContainerRun> StartAsync(JsonObject pod, IPAddress address, string? dataDirectory)
     {
         var labels = J.Labels(pod);
         var db = labels.GetValueOrDefault("app.kubernetes.io/instance") ?? "";
@@ -80,7 +80,7 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
             throw new ContainerConfigException("CreateContainerError", $"the replica set of {db} has {set.Members} members; this pod would be member {ordinal}");
         }
 
-        return Task.FromResult(set.Start(ordinal, address));
+        return set.StartAsync(ordinal, address, dataDirectory);
     }
 
     public async ValueTask DisposeAsync()
@@ -217,8 +217,8 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
         {
             if (_replicaSets.TryGetValue(key, out existing)) return existing;
             var members = Math.Clamp(replicas, 1, 7);
-            var set = await DatabaseReplicaSet.StartAsync(J.Namespace(db), J.Name(db), J.Text(db["spec"]?["replicaSet"]?["name"]), members,
-                new Dictionary<string, string> { [user] = password }, _electionTimeout, _log).ConfigureAwait(false);
+            var set = DatabaseReplicaSet.Create(J.Namespace(db), J.Name(db), J.Text(db["spec"]?["replicaSet"]?["name"]), members,
+                new Dictionary<string, string> { [user] = password }, _electionTimeout, _log);
             set.Changed += Loop.Trigger;
             _replicaSets[key] = set;
             _log.Write($"kubedb: {key}: replica set {J.Text(db["spec"]?["replicaSet"]?["name"])} of {members} members, user {user}");
@@ -234,11 +234,13 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
     private async Task LabelRolesAsync(JsonObject db, DatabaseReplicaSet set, CancellationToken stop)
     {
         var ns = J.Namespace(db);
-        var primary = set.Emulator.PrimaryIndex;
+        // Not started before its first member: no pod to label yet.
+        if (set.Emulator is not { } emulator) return;
+        var primary = emulator.PrimaryIndex;
         foreach (var pod in _pods.InNamespace(ns).Where(p => J.Labels(p).GetValueOrDefault("app.kubernetes.io/instance") == J.Name(db) && !J.Deleting(p)))
         {
             if (!int.TryParse(J.Labels(pod).GetValueOrDefault("apps.kubernetes.io/pod-index"), out var ordinal) || ordinal >= set.Members) continue;
-            if (!set.Emulator.IsMemberUp(ordinal) || set.Emulator.MemberEndPoint(ordinal)?.Address.ToString() != J.Text(pod["status"]?["podIP"])) continue;
+            if (!emulator.IsMemberUp(ordinal) || emulator.MemberEndPoint(ordinal)?.Address.ToString() != J.Text(pod["status"]?["podIP"])) continue;
             var role = ordinal == primary ? "primary" : "standby";
             if (J.Labels(pod).GetValueOrDefault(MongoDbManifests.RoleLabel) == role) continue;
             await _api.MergePatchAsync(Kind.Pod.Item(ns, J.Name(pod)), new JsonObject

@@ -65,6 +65,10 @@ internal sealed class KubeletServices
 /// <summary>The KubeDB stand-in's side of a <c>mongodb</c> container: the member of its database's replica set that the pod is.</summary>
 internal interface IMongoMembers
 {
-    /// <summary>Starts the pod's member on <paramref name="address"/>:27017; throws <see cref="ContainerConfigException"/> when the pod is no member.</summary>
-    Task<IContainerRun> StartAsync(System.Text.Json.Nodes.JsonObject pod, IPAddress address);
+    /// <summary>
+    /// Starts the pod's member on <paramref name="address"/>:27017, keeping its data in <paramref name="dataDirectory"/>
+    /// (the folder the container has at its dbPath; null: none mounted there); throws <see cref="ContainerConfigException"/>
+    /// when the pod is no member.
+    /// </summary>
+    Task<IContainerRun> StartAsync(System.Text.Json.Nodes.JsonObject pod, IPAddress address, string? dataDirectory);
 }

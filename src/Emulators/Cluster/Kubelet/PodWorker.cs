@@ -265,7 +265,7 @@ internal sealed partial class PodWorker
         switch (_services.Images.KindOf(image))
         {
             case ImageKind.Mongo:
-                return await _services.Members.StartAsync(_pod, context.Address).ConfigureAwait(false);
+                return await _services.Members.StartAsync(_pod, context.Address, DataPath(slot.Spec)).ConfigureAwait(false);
             case ImageKind.Archiver:
                 var env = ContainerEnvironment.Build(context, slot.Spec);
                 var command = ArchiverCommand(slot.Spec, env);
@@ -278,6 +278,31 @@ internal sealed partial class PodWorker
                 throw new ContainerConfigException("ErrImagePull",
                     $"the cluster stand-in pulls no images: it runs the archiver's image and MongoDB's image only, not \"{image}\" (see docs/emulators.md)");
         }
+    }
+
+    /// <summary>
+    /// Where a MongoDB container keeps its data on this machine: the folder of the volume it mounts at its dbPath
+    /// (<c>--dbpath</c>, else mongod's default <c>/data/db</c>; mongod's configuration-file options page), or under a
+    /// volume mounted above it; null when no volume holds it (mongod would write into its container's own layer, which
+    /// dies with it: the member keeps nothing).
+    /// </summary>
+    private string? DataPath(JsonObject container)
+    {
+        var args = (container["args"] as JsonArray ?? []).Concat(container["command"] as JsonArray ?? []).Select(J.Text).ToList();
+        var dbPath = "/data/db";
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i].StartsWith("--dbpath=", StringComparison.Ordinal)) dbPath = args[i]["--dbpath=".Length..];
+            else if (args[i] == "--dbpath" && i + 1 < args.Count) dbPath = args[i + 1];
+        }
+
+        dbPath = dbPath.TrimEnd('/');
+        return Mounts(container)
+            .Select(m => (m.Source, Target: m.Target.TrimEnd('/')))
+            .Where(m => dbPath == m.Target || dbPath.StartsWith(m.Target + "/", StringComparison.Ordinal))
+            .OrderByDescending(m => m.Target.Length)
+            .Select(m => Path.Combine(m.Source, dbPath[m.Target.Length..].TrimStart('/')))
+            .FirstOrDefault();
     }
 
     /// <summary>
