@@ -204,6 +204,22 @@ public sealed class ClusterStandIn : IAsyncDisposable
     /// <summary>Where the CSI driver keeps a snapshot's files (a content's <c>status.snapshotHandle</c>), or null when it has no such snapshot.</summary>
     public string? SnapshotFolderOf(string handle) => _driver.Snapshot(handle) is null ? null : _driver.SnapshotFolder(handle);
 
+    /// <summary>
+    /// Holds the CSI driver's cuts until the returned hold is disposed: a VolumeSnapshot asked for meanwhile stays uncut
+    /// (its content <c>volumesnapshot-being-created</c>, no <c>creationTime</c>, no error), as on a storage system slow to
+    /// cut, and is cut (copied) when released. The csi-snapshotter does nothing else meanwhile (one worker). For a test
+    /// to act while a backup holds a member fsync-locked for its cut.
+    /// </summary>
+    public IDisposable HoldSnapshotCuts() => _driver.HoldCuts();
+
+    /// <summary>
+    /// Kills a running container with SIGKILL (no SIGTERM, no grace period, as the OOM killer or a failing node does):
+    /// it exits 137 and the kubelet restarts it or not as its pod's <c>restartPolicy</c> says. False when no such
+    /// container runs.
+    /// </summary>
+    public Task<bool> KillContainerAsync(string ns, string pod, string container) =>
+        _kubelet.WorkerOf(ns, pod)?.KillAsync(container) ?? Task.FromResult(false);
+
     /// <summary>What a container of a running pod printed so far (<c>kubectl logs</c> is not served), or null.</summary>
     public string? LogsOf(string ns, string pod, string container)
     {

@@ -259,6 +259,9 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
             Ended(graceful ? 0 : 137);
         }
 
+        /// <summary>mongod killed: the member vanishes, as a crash (no step-down, no checkpoint).</summary>
+        public Task KillAsync() => StopAsync(TimeSpan.Zero);
+
         public void Ended(int code) => _exited.TrySetResult(code);
 
         public async Task<(int ExitCode, string Output)?> ExecAsync(IReadOnlyList<string> command, TimeSpan timeout)
@@ -276,6 +279,8 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
         public string Id { get; } = id;
 
         public Task StopAsync(TimeSpan grace) => Task.CompletedTask;
+
+        public Task KillAsync() => Task.CompletedTask;
 
         public Task<(int ExitCode, string Output)?> ExecAsync(IReadOnlyList<string> command, TimeSpan timeout) => Task.FromResult<(int, string)?>(null);
     }

@@ -12,6 +12,9 @@ internal interface IContainerRun
     /// <summary>SIGTERM, then SIGKILL once <paramref name="grace"/> has passed, as the kubelet stops a container.</summary>
     Task StopAsync(TimeSpan grace);
 
+    /// <summary>SIGKILL at once, without SIGTERM or grace (what the OOM killer or a crashing node does to a container); completes once it has exited.</summary>
+    Task KillAsync();
+
     /// <summary>Runs a probe's or <c>kubectl exec</c>'s command in the container; null when the stand-in cannot run it there.</summary>
     Task<(int ExitCode, string Output)?> ExecAsync(IReadOnlyList<string> command, TimeSpan timeout);
 }

@@ -53,6 +53,15 @@ internal sealed partial class PodWorker
         _containers.FirstOrDefault(s => s.Name == container && s.Running)?.Run!.ExecAsync(command, timeout)
             ?? Task.FromResult<(int, string)?>(null);
 
+    /// <summary>SIGKILL to a running container (no SIGTERM, no grace); false when it is not running. The kubelet then sees it exit 137.</summary>
+    public async Task<bool> KillAsync(string container)
+    {
+        if (_containers.FirstOrDefault(s => s.Name == container && s.Running)?.Run is not { } run) return false;
+        await run.KillAsync().ConfigureAwait(false);
+        _services.Log.Write($"kubelet: {Namespace}/{Name} container {container} killed (SIGKILL)");
+        return true;
+    }
+
     /// <summary>The newest version of the pod (its spec may change: images, labels, annotations).</summary>
     public void Update(JsonObject pod)
     {

@@ -142,6 +142,13 @@ internal sealed class ProcessContainer : IContainerRun
         await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        Signal(SigKill);
+        await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Where a container's sources are staged: a tmpfs-free folder of this machine under no mount target (made in the
     /// container's namespace; its bind mounts vanish with the namespace, the empty folders are reused).

@@ -13,13 +13,16 @@ namespace Archiver.Emulators.Cluster.Snapshots;
 /// storage snapshot of an unquiesced database can be (a backup quiesces the database first). The cut (CSI's
 /// <c>creation_time</c>) is when the copy began; it is reported once the copy has ended. The snapshot reports
 /// <c>ready_to_use</c> and its <c>size_bytes</c> (the source volume's capacity, as drivers report it) only
-/// <see cref="ClusterStandInOptions.SnapshotReadyDelay"/> later, as a snapshot still being uploaded does. It reports
-/// neither the CLONE_VOLUME capability nor any other than these calls.
+/// <see cref="ClusterStandInOptions.SnapshotReadyDelay"/> later, as a snapshot still being uploaded does. While a test
+/// holds cuts (<see cref="HoldCuts"/>), a CreateSnapshot of a new snapshot waits before its copy begins, as a storage
+/// system slow to cut keeps the call open (within the csi-snapshotter's timeout, so no error is reported meanwhile). It
+/// reports neither the CLONE_VOLUME capability nor any other than these calls.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class CsiDriver(string name, string stateFolder, Func<string, string> volumeFolder, TimeProvider time, TimeSpan readyDelay)
 {
     private readonly Lock _sync = new();
+    private TaskCompletionSource? _cutsHeld;
 
     /// <summary>The driver's name (CSI <c>GetPluginInfo</c>), which classes and contents name.</summary>
     public string Name { get; } = name;
@@ -53,12 +56,27 @@ internal sealed class CsiDriver(string name, string stateFolder, Func<string, st
     }
 
     /// <summary>
-    /// CSI CreateSnapshot, idempotent by name: the snapshot of that name if it exists (its readiness as of now),
-    /// else a copy of the volume's folder taken now. gRPC's errors: NotFound for a missing source volume,
-    /// AlreadyExists for a name taken by a snapshot of another volume.
+    /// Until the returned hold is disposed, a CreateSnapshot of a new snapshot waits before its copy begins (its cut is
+    /// when it is released): what a test needs to act while a backup holds a member locked for a cut.
     /// </summary>
-    public CsiSnapshot CreateSnapshot(string snapshotName, string sourceVolume)
+    public IDisposable HoldCuts()
     {
+        lock (_sync)
+        {
+            _cutsHeld ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        return new CutHold(this);
+    }
+
+    /// <summary>
+    /// CSI CreateSnapshot, idempotent by name: the snapshot of that name if it exists (its readiness as of now),
+    /// else a copy of the volume's folder taken now (once cuts are no longer held). gRPC's errors: NotFound for a
+    /// missing source volume, AlreadyExists for a name taken by a snapshot of another volume.
+    /// </summary>
+    public async Task<CsiSnapshot> CreateSnapshotAsync(string snapshotName, string sourceVolume, CancellationToken cancellation)
+    {
+        Task held;
         lock (_sync)
         {
             if (All().FirstOrDefault(s => s.Name == snapshotName) is { } existing)
@@ -66,8 +84,11 @@ internal sealed class CsiDriver(string name, string stateFolder, Func<string, st
                 return existing.SourceVolume == sourceVolume ? existing
                     : throw new CsiException("AlreadyExists", $"snapshot with the same name: {snapshotName} but with different SourceVolumeId already exist");
             }
+
+            held = _cutsHeld?.Task ?? Task.CompletedTask;
         }
 
+        await held.WaitAsync(cancellation).ConfigureAwait(false);
         var source = volumeFolder(sourceVolume);
         if (!Directory.Exists(source)) throw new CsiException("NotFound", $"source volume {sourceVolume} not found");
         var handle = Guid.NewGuid().ToString();
@@ -178,6 +199,22 @@ internal sealed class CsiDriver(string name, string stateFolder, Func<string, st
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
+        }
+    }
+
+    /// <summary>A test's hold on cuts (<see cref="HoldCuts"/>): disposing it lets every waiting CreateSnapshot copy.</summary>
+    private sealed class CutHold(CsiDriver driver) : IDisposable
+    {
+        public void Dispose()
+        {
+            TaskCompletionSource? held;
+            lock (driver._sync)
+            {
+                held = driver._cutsHeld;
+                driver._cutsHeld = null;
+            }
+
+            held?.TrySetResult();
         }
     }
 }

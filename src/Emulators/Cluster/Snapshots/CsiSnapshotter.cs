@@ -127,7 +127,7 @@ internal sealed class CsiSnapshotter
             CsiSnapshot taken;
             try
             {
-                taken = _driver.CreateSnapshot($"snapshot-{J.Text(content["spec"]?["volumeSnapshotRef"]?["uid"])}", volume);
+                taken = await _driver.CreateSnapshotAsync($"snapshot-{J.Text(content["spec"]?["volumeSnapshotRef"]?["uid"])}", volume, stop).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CsiException or IOException or UnauthorizedAccessException)
             {
