@@ -27,23 +27,17 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
     public async Task PrecheckAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        JsonElement snapshotClass;
         try
         {
-            snapshotClass = await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotclasses", request.ClassName, cancellationToken);
+            await CheckClassAsync(request.ClassName, cancellationToken);
         }
-        catch (HttpOperationException e) when (IsMissingKind(e))
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
         {
-            throw new VolumeSnapshotFailedException($"the cluster serves no {Group}/{Version} VolumeSnapshotClass: install the CSI snapshot CRDs and controller (kubernetes-csi/external-snapshotter)");
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new VolumeSnapshotFailedException($"VolumeSnapshotClass {request.ClassName} (spec.fullBackup.csiSnapshotter.volumeSnapshotClassName) does not exist");
-        }
-
-        if (!snapshotClass.TryGetProperty("driver", out var driver) || driver.GetString() is not { Length: > 0 })
-        {
-            throw new VolumeSnapshotFailedException($"VolumeSnapshotClass {request.ClassName} names no driver");
+            // VolumeSnapshotClasses are cluster-scoped, and a backup Job's account is bound in its own namespace only
+            // (a RoleBinding grants nothing cluster-scoped: kubernetes.io/docs/reference/access-authn-authz/rbac,
+            // "RoleBinding and ClusterRoleBinding"). The node checked the class before it made the Job
+            // (KubernetesWorkloads.RunBackupJobAsync); one deleted since is the snapshot controller's error on the
+            // snapshot (GetSnapshotClassFailed), which the wait for the cut reports.
         }
 
         V1PersistentVolumeClaim claim;
@@ -60,6 +54,36 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         {
             throw new VolumeSnapshotFailedException($"PersistentVolumeClaim {request.Namespace}/{request.Claim} is {claim.Status?.Phase ?? "not bound"}; only a bound claim can be snapshot");
         }
+    }
+
+    /// <summary>
+    /// The VolumeSnapshotClass exists and names its CSI driver (returned); a missing class, or a cluster without the
+    /// snapshot CRDs, is a <see cref="VolumeSnapshotFailedException"/> saying so. A refusal (403) is thrown as the
+    /// client's exception, for the caller to judge.
+    /// </summary>
+    public async Task<string> CheckClassAsync(string className, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(className);
+        JsonElement snapshotClass;
+        try
+        {
+            snapshotClass = await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotclasses", className, cancellationToken);
+        }
+        catch (HttpOperationException e) when (IsMissingKind(e))
+        {
+            throw new VolumeSnapshotFailedException($"the cluster serves no {Group}/{Version} VolumeSnapshotClass: install the CSI snapshot CRDs and controller (kubernetes-csi/external-snapshotter)");
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshotClass {className} (spec.fullBackup.csiSnapshotter.volumeSnapshotClassName) does not exist");
+        }
+
+        if (!snapshotClass.TryGetProperty("driver", out var driver) || driver.GetString() is not { Length: > 0 } name)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshotClass {className} names no driver");
+        }
+
+        return name;
     }
 
     public async Task CreateAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken)

@@ -20,10 +20,12 @@ public sealed partial class KubernetesWorkloads
 
     /// <summary>
     /// Runs one attempt of a volume-snapshot backup as a Job, or takes up the Job of that attempt made before (the
-    /// node that made it died), and waits for it to end. The Job's service account (the template's, else the database
-    /// pods') is bound to <see cref="KubernetesWorkloadsOptions.VolumeSnapshotterClusterRole"/> first, and the copies of
-    /// the storage's secrets made as for the sidecar.
+    /// node that made it died), and waits for it to end. The archiver's VolumeSnapshotClass is checked first, the Job's
+    /// service account (the template's, else the database pods') bound to
+    /// <see cref="KubernetesWorkloadsOptions.VolumeSnapshotterClusterRole"/>, and the copies of the storage's secrets
+    /// made as for the sidecar.
     /// </summary>
+    /// <exception cref="Archiver.Storage.VolumeSnapshots.VolumeSnapshotFailedException">The class does not exist, or the cluster has no snapshot CRDs.</exception>
     public async Task<BackupJobOutcome> RunBackupJobAsync(BackupJobRequest request, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -33,6 +35,9 @@ public sealed partial class KubernetesWorkloads
         var job = await TryReadJobAsync(id.Namespace, name, cancellation);
         if (job is null)
         {
+            // The class is cluster-scoped, out of the Job's reach (its account is bound in the database's namespace only):
+            // checked here, so a missing one fails the attempt before any pod runs and any member is locked.
+            await new KubernetesVolumeSnapshotter(client).CheckClassAsync(archiver.Spec?.FullBackup?.CsiSnapshotter?.VolumeSnapshotClassName ?? "", cancellation);
             var workload = await ReadAsync(id, cancellation) ?? throw new ResourceNotFoundException($"the database's workload (StatefulSet or PetSet {id}) does not exist");
             var podAccount = workload.Set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default";
             var copies = SidecarStorage.Copies(id, storage);

@@ -45,10 +45,12 @@ public sealed class ClusterDemoTests
         ["rbac.authorization.k8s.io/rolebindings delete"] = "StopArchiving deletes the sidecar's RoleBinding",
         ["apps.k8s.appscode.com/petsets get"] = "a kubedb.com/v1 database runs in a PetSet (PodInjectionTests' v1 case); the demo's is v1alpha2",
         ["apps.k8s.appscode.com/petsets update"] = "a kubedb.com/v1 database's PetSet takes the sidecar in its template (PodInjectionTests' v1 case)",
-        ["batch/jobs get"] = "a CSISnapshotter full backup waits for its Job (ClusterFullBackupRunner); the demo's driver is Logical",
-        ["batch/jobs create"] = "a CSISnapshotter full backup runs as a Job (KubernetesWorkloads.RunBackupJobAsync)",
-        ["coordination.k8s.io/leases get"] = "a CSISnapshotter backup's fsync lock record, read before and after its Job (ClusterFullBackupRunner)",
-        ["coordination.k8s.io/leases delete"] = "a lock a killed backup Job left is released and its record deleted (KubernetesFsyncLockLease)",
+        ["batch/jobs get"] = "a CSISnapshotter full backup waits for its Job (ClusterFullBackupRunner; CsiSnapshotBackupTests); the demo's driver is Logical",
+        ["batch/jobs create"] = "a CSISnapshotter full backup runs as a Job (KubernetesWorkloads.RunBackupJobAsync; CsiSnapshotBackupTests)",
+        ["coordination.k8s.io/leases get"] = "a CSISnapshotter backup's fsync lock record, read before and after its Job (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
+        ["coordination.k8s.io/leases delete"] = "a lock a killed backup Job left is released and its record deleted (KubernetesFsyncLockLease; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshotclasses get"] = "a CSISnapshotter backup's class checked before its Job is made (KubernetesWorkloads.RunBackupJobAsync; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshots delete"] = "the snapshot of a backup Job killed before it could delete it (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
     };
 
     [Fact]

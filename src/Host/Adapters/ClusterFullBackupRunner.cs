@@ -68,6 +68,13 @@ public sealed class ClusterFullBackupRunner(
         var catalog = await RepositoryCatalog.LoadAsync(repository.Store, repository.Layout, cancellation);
         var made = catalog.Timelines.SelectMany(t => t.Backups).Where(b => b.Origin == outcome.JobName).ToList();
         if (made.FirstOrDefault(b => b.Status == BackupStatus.Succeeded) is { } succeeded && outcome.Succeeded) return succeeded.Id;
+        if (!made.Any(b => b.Status == BackupStatus.Succeeded))
+        {
+            // A Job that failed deletes its snapshot itself, but one killed outright cannot: its VolumeSnapshot (named as
+            // the Job) would stay, cut from a member no longer locked, named by no manifest, holding storage forever.
+            await new KubernetesVolumeSnapshotter(client).DeleteAsync(database.Namespace, outcome.JobName, CancellationToken.None);
+        }
+
         var failed = made.LastOrDefault(b => b.Status == BackupStatus.Failed);
         throw new InvalidOperationException(
             $"backup Job {database.Namespace}/{outcome.JobName} {(outcome.Succeeded ? "completed but published no manifest" : "failed")}: "
