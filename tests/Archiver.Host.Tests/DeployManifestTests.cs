@@ -47,8 +47,9 @@ public sealed class DeployManifestTests
             Assert.False(Grants(role, kind.Group, kind.Plural, "patch"), $"{kind.Plural}.{kind.Group}: every write is a conditioned replace");
         }
 
-        // The statuses the node writes (ArchiverEffects, OpsRequestActor, DatabaseActor, OpsRequestSteps).
-        foreach (var plural in new[] { "mongodbarchivers", "mongodbopsrequests", "mongodbs" })
+        // The statuses the node writes (ArchiverEffects, OpsRequestActor, DatabaseActor, OpsRequestSteps; a FullBackup
+        // Snapshot's phase and verification).
+        foreach (var plural in new[] { "mongodbarchivers", "mongodbopsrequests", "mongodbs", "snapshots" })
         {
             Assert.Contains(role.Rules, r => r.Resources.Contains(plural + "/status") && r.Verbs.Contains("update"));
         }

@@ -536,14 +536,23 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
         async Task RecordAsync()
         {
+            Snapshot? stored;
             try
             {
-                await store.CreateAsync(snapshot);
+                stored = await store.CreateAsync(snapshot);
             }
             catch (ResourceConflictException)
             {
                 // Made before: by this effect before its node died, or by an earlier look.
+                stored = null;
             }
+
+            // A create keeps no status where the kind has a status subresource, as KubeStash's Snapshot has: the API
+            // server drops it (kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions,
+            // "Status subresource"). So the phase is written apart, also when an earlier attempt made the object.
+            await store.UpdateStatusAsync<Snapshot>(ResourceId.Of(snapshot),
+                s => s.Status?.Phase == SnapshotPhase.Succeeded ? null : s with { Status = (s.Status ?? new SnapshotStatus()) with { Phase = snapshot.Status!.Phase } },
+                read: stored);
         }
     }
 
