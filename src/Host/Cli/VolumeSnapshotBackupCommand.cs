@@ -35,6 +35,10 @@ public static class VolumeSnapshotBackupCommand
             is cut, wait until it is ready, and record it with that exact ts in the repository. Run by the backup
             Job the node creates for an archiver with spec.fullBackup.driver: CSISnapshotter; a lock left by an
             earlier attempt that was killed is released first.
+
+            Example (the backup Job's container; its environment comes from the Job):
+              archiver volume-snapshot-backup --database mg --database-uid 7d1c0f4e-... --prefix db/MongoDB/demo/mg \
+                --volume-snapshot-class csi-snapshots --run-id 20250101000000-1 --attempt 1
             """)
         {
             database, uid, prefix, snapshotClass, runId, attempt, secretsDir, tlsDir, lockDeadline,
