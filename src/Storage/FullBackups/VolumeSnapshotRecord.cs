@@ -18,8 +18,11 @@ namespace Archiver.Storage.FullBackups;
 /// <param name="WallUnixMs">That entry's wall time.</param>
 /// <param name="RestoreSizeBytes">The snapshot's <c>status.restoreSize</c>: a claim restored from it must ask at least this much.</param>
 /// <param name="ContentName">The bound VolumeSnapshotContent (cluster-scoped).</param>
-/// <param name="SnapshotHandle">The CSI driver's handle of the snapshot, to bind a pre-provisioned content elsewhere.</param>
-/// <param name="Driver">The CSI driver that took it.</param>
+/// <param name="SnapshotHandle">
+/// The CSI driver's handle of the snapshot, to bind a pre-provisioned content elsewhere; null when the taker may not read
+/// the cluster-scoped content (a backup Job, bound in its namespace only: then read from <see cref="ContentName"/>).
+/// </param>
+/// <param name="Driver">The CSI driver that took it; null, as the handle, when the content could not be read.</param>
 /// <param name="CreatedAt">The snapshot's <c>status.creationTime</c>: when it was cut (the member was unlocked then).</param>
 /// <param name="ReadyAt">When it was seen <c>readyToUse</c>.</param>
 public sealed record VolumeSnapshotRecord(
