@@ -49,6 +49,7 @@ public sealed class ClusterDemoTests
         ["batch/jobs create"] = "a CSISnapshotter full backup runs as a Job (KubernetesWorkloads.RunBackupJobAsync)",
         ["coordination.k8s.io/leases get"] = "a CSISnapshotter backup's fsync lock record, read before and after its Job (ClusterFullBackupRunner)",
         ["coordination.k8s.io/leases delete"] = "a lock a killed backup Job left is released and its record deleted (KubernetesFsyncLockLease)",
+        ["snapshot.storage.k8s.io/volumesnapshots delete"] = "retention deletes the VolumeSnapshots of the CSISnapshotter backups it removes (DatabaseActor.RunRetention)",
     };
 
     [Fact]

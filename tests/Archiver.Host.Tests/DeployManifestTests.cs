@@ -68,6 +68,7 @@ public sealed class DeployManifestTests
         // CSISnapshotter backups: the node makes and reads the Jobs, releases a lock one left, and may bind the Jobs' role.
         Assert.True(Grants(role, "batch", "jobs", "get", "create"));
         Assert.True(Grants(role, "coordination.k8s.io", "leases", "get", "delete"));
+        Assert.True(Grants(role, "snapshot.storage.k8s.io", "volumesnapshots", "delete")); // retention
         Assert.Contains(role.Rules, r => r.Resources.Contains("clusterroles") && r.Verbs.Contains("bind") && r.ResourceNames.Contains(new KubernetesWorkloadsOptions().VolumeSnapshotterClusterRole));
         var snapshotter = Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == new KubernetesWorkloadsOptions().VolumeSnapshotterClusterRole);
         Assert.True(Grants(snapshotter, "snapshot.storage.k8s.io", "volumesnapshots", "get", "create", "delete"));

@@ -477,6 +477,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var reference = archiver.Spec!.RetentionPolicy;
         var store = _store;
         var indexes = _storageIndexes;
+        var workloads = _workloads;
         var id = _state.Id;
         var now = Now;
         var log = _log;
@@ -486,6 +487,17 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         {
             var policy = reference is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(reference.NamespaceOr(ResourceId.Of(archiver).Namespace), reference.Name));
             var request = RetentionRequests.For(archiver, policy, id, now);
+            // The volume snapshots of the backups that go are deleted first: once a backup's manifest is gone nothing
+            // names its snapshot any more, and a snapshot left behind would cost its storage for good. Asked by a dry run;
+            // a crash between the two steps repeats both (a snapshot already deleted is not an error).
+            var preview = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request with { DryRun = true }, timeout);
+            if (preview.Error is not null) throw new InvalidOperationException(preview.Error);
+            if (preview.VolumeSnapshots is { Count: > 0 } snapshots)
+            {
+                await workloads.DeleteVolumeSnapshotsAsync(snapshots);
+                log.Info("retention deletes {0} volume snapshots of {1}: {2}", snapshots.Count, id, string.Join(", ", snapshots.Select(s => $"{s.Namespace}/{s.Name}")));
+            }
+
             var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request, timeout);
             if (reply.Error is not null) throw new InvalidOperationException(reply.Error);
             if (reply.Deleted == 0) return 0;
