@@ -222,6 +222,25 @@ public sealed partial class DatabaseActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task A_volume_snapshot_backup_is_recorded_with_a_component_listing_its_snapshots_as_KubeStash_does()
+    {
+        var cut = new DateTimeOffset(2030, 1, 1, 1, 0, 5, TimeSpan.Zero);
+        _runner.VolumeSnapshots = [new Messages.Protocol.Databases.BackupVolumeSnapshot("rs0", "datadir-mg-rs-1", "mg-rs-1.mg-rs-pods.demo.svc:27017", "mg-rs-full-1-1", cut)];
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        await StateAsync(db, s => s.Schedule is not null);
+
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+
+        Snapshot recorded = null!;
+        await AwaitAssertAsync(async () => recorded = Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Spec!.Type == SnapshotType.FullBackup), TimeSpan.FromSeconds(10));
+        var component = Assert.Single(recorded.Spec!.Components!);
+        Assert.Equal(("rs0", ComponentDriver.CSISnapshotter, SnapshotPhase.Succeeded), (component.Name, component.Driver, component.Phase));
+        var stats = Assert.Single(component.VolumeSnapshotterStats!);
+        Assert.Equal(("datadir-mg-rs-1", "mg-rs-1.mg-rs-pods.demo.svc:27017", "mg-rs-full-1-1", cut), (stats.PvcName, stats.Hostname, stats.VolumeSnapshotName, stats.VolumeSnapshotTime!.Value));
+        Assert.Equal(1, recorded.Status!.TotalComponents);
+    }
+
+    [Fact]
     public async Task The_entity_saves_its_state_every_N_events_and_recovers_from_that_snapshot()
     {
         var settings = new DatabaseSettings { SnapshotEvery = 3 };

@@ -354,7 +354,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
         }
 
-        var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.BackupId, reason, Now);
+        var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.Result?.BackupId, reason, Now, outcome.Result?.VolumeSnapshots);
         if (decision.Events is [BackupFailed failed])
         {
             _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", failed.RunId, _state.Id, failed.Attempt, failed.Reason, failed.RetryAt is { } at ? $"; retrying at {at:O}" : "");
@@ -424,7 +424,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var db = _state.Id;
         Task.Run(() => runner.RunAsync(db, runId, attempt, cancel.Token), cancel.Token).PipeTo(
             Self,
-            success: backupId => new RunOutcome(runId, attempt, backupId, null),
+            success: result => new RunOutcome(runId, attempt, result, null),
             failure: error => new RunOutcome(runId, attempt, null, error));
     }
 
@@ -535,8 +535,26 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
                 Repository = $"{_state.Id.Name}-full",
                 SnapshotTime = new SnapshotTime { Created = made, LastUpdated = made },
             },
-            Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded },
+            Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded, TotalComponents = run.VolumeSnapshots is { Count: > 0 } taken ? taken.Select(v => v.Component).Distinct().Count() : null },
         };
+        if (run.VolumeSnapshots is { Count: > 0 } snapshots)
+        {
+            // As KubeStash's volume-snapshot addon lists what it took: a component per replica set, with each claim's snapshot.
+            snapshot = snapshot with
+            {
+                Spec = snapshot.Spec! with
+                {
+                    Components = [.. snapshots.GroupBy(v => v.Component).Select(c => new SnapshotComponent
+                    {
+                        Name = c.Key,
+                        Phase = SnapshotPhase.Succeeded,
+                        Driver = ComponentDriver.CSISnapshotter,
+                        VolumeSnapshotterStats = [.. c.Select(v => new VolumeSnapshotterStats { PvcName = v.Claim, Hostname = v.Member, VolumeSnapshotName = v.Name, VolumeSnapshotTime = v.CreatedAt })],
+                    })],
+                },
+            };
+        }
+
         if (_archiver is { Spec: not null } archiver)
         {
             snapshot = Watching.SnapshotData.Mark(snapshot, ArchiverResources.StorageId(archiver), $"{ArchiverResources.Directory(archiver, _state.Id)}/backups/{backupId}/");
@@ -597,5 +615,5 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private sealed record CreationConfigured(ResourceId ArchiverId, string SpecHash, string? DatabaseUid, Exception? Error) : INoSerializationVerificationNeeded;
 
-    private sealed record RunOutcome(string RunId, int Attempt, string? BackupId, Exception? Error) : INoSerializationVerificationNeeded;
+    private sealed record RunOutcome(string RunId, int Attempt, FullBackupResult? Result, Exception? Error) : INoSerializationVerificationNeeded;
 }

@@ -5,6 +5,7 @@ using Archiver.Actors.Ports;
 using Archiver.Kubernetes;
 using Archiver.Messages.Validation;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
 using Archiver.Mongo.Backup.VolumeSnapshots;
@@ -36,7 +37,7 @@ public sealed class ClusterFullBackupRunner(
 
     public string? Refuses(FullBackupDriver driver) => null;
 
-    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
+    public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
         var full = repository.Archiver.Spec?.FullBackup;
@@ -67,7 +68,11 @@ public sealed class ClusterFullBackupRunner(
         registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
         var catalog = await RepositoryCatalog.LoadAsync(repository.Store, repository.Layout, cancellation);
         var made = catalog.Timelines.SelectMany(t => t.Backups).Where(b => b.Origin == outcome.JobName).ToList();
-        if (made.FirstOrDefault(b => b.Status == BackupStatus.Succeeded) is { } succeeded && outcome.Succeeded) return succeeded.Id;
+        if (made.FirstOrDefault(b => b.Status == BackupStatus.Succeeded) is { } succeeded && outcome.Succeeded)
+        {
+            return new FullBackupResult(succeeded.Id, [.. succeeded.VolumeSnapshots.Select(v => new BackupVolumeSnapshot(v.Component, v.Claim, v.Member, v.Name, v.CreatedAt))]);
+        }
+
         var failed = made.LastOrDefault(b => b.Status == BackupStatus.Failed);
         throw new InvalidOperationException(
             $"backup Job {database.Namespace}/{outcome.JobName} {(outcome.Succeeded ? "completed but published no manifest" : "failed")}: "
