@@ -66,18 +66,7 @@ public sealed class RestoreChunkCheckTests : IClassFixture<MongoTarget>
         using var repository = new TestRepository();
         var source = MongoTarget.NewDatabaseName("spool");
         var restored = source + "_r";
-        var start = await Oplog.NewestAsync(_mongo.Client);
-        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
-        {
-            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
-            await c.InsertOneAsync(new BsonDocument("_id", 0));
-            await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source }).RunAsync();
-            for (var i = 1; i <= 3; i++)
-            {
-                await c.InsertOneAsync(new BsonDocument { { "_id", i }, { "pad", new string('p', 200) } });
-                await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
-            }
-        }
+        await SmallHistory.WriteAsync(_mongo.Client, repository, source, await Oplog.NewestAsync(_mongo.Client), inserts: 3, chunkPerInsert: true);
 
         var spool = Directory.CreateTempSubdirectory("archiver-spool-test-").FullName;
         try
