@@ -87,22 +87,8 @@ internal static class SidecarContainer
             "--chunk-max-age", $"{(long)spec.ChunkMaxAge.TotalMilliseconds}ms",
             "--chunk-max-size", spec.ChunkMaxSize.ToString(CultureInfo.InvariantCulture),
         ];
-        List<V1EnvVar> env =
-        [
-            SecretEnv("MONGODB_USERNAME", database.AuthSecretName(), MongoDB.AuthUsernameKey),
-            SecretEnv("MONGODB_PASSWORD", database.AuthSecretName(), MongoDB.AuthPasswordKey),
-            // The sidecar talks to its own pod's member, and takes the credentials from the two variables above
-            // (not spliced into the URI, where a password with '@', ':' or '/' would break it).
-            new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = "mongodb://localhost:27017/?directConnection=true" },
-            // The storage as the node reads it; its secrets are the mounted copies below, under SecretsRoot.
-            new V1EnvVar { Name = SidecarStorage.EnvironmentVariable, Value = SidecarStorage.Json(storage) },
-            // Where the sidecar publishes its report (ReportAnnotation on its own pod). apiVersion is spelled out as the
-            // API server would default it, so the container reads back equal to what was written.
-            new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
-            new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
-        ];
-        // The archiver's own variables after these, but never in place of one of them.
-        env.AddRange(runtime.Env.Where(e => !env.Exists(own => own.Name == e.Name)));
+        // The sidecar talks to its own pod's member.
+        var env = Environment(database, storage, "mongodb://localhost:27017/?directConnection=true", runtime);
 
         // The storage's volume (see Volume) at its mountPath, in this container alone: the database never sees it.
         List<V1VolumeMount> mounts = Volume(storage) is null ? [] : [new V1VolumeMount { Name = StorageVolume, MountPath = storage.Spec!.Storage!.Local!.MountPath }];
@@ -127,6 +113,29 @@ internal static class SidecarContainer
             Resources = runtime.Resources,
             SecurityContext = runtime.SecurityContext,
         };
+    }
+
+    /// <summary>
+    /// The variables every container Archiver runs for a database gets (the sidecar, a backup Job's): the credentials
+    /// from KubeDB's auth secret, given apart from <paramref name="mongoUri"/> (spliced into it, a password with '@', ':'
+    /// or '/' would break it); the storage as the node reads it (its secrets are the mounted copies, under
+    /// SidecarStorage.SecretsRoot); the pod's name and namespace (where the sidecar reports, where a Job works), their
+    /// apiVersion spelled out as the API server would default it, so the container reads back equal to what was written.
+    /// The archiver's runtime settings' own variables come after these, never in place of one of them.
+    /// </summary>
+    public static List<V1EnvVar> Environment(MongoDB database, BackupStorage storage, string mongoUri, SidecarRuntime runtime)
+    {
+        List<V1EnvVar> env =
+        [
+            SecretEnv("MONGODB_USERNAME", database.AuthSecretName(), MongoDB.AuthUsernameKey),
+            SecretEnv("MONGODB_PASSWORD", database.AuthSecretName(), MongoDB.AuthPasswordKey),
+            new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = mongoUri },
+            new V1EnvVar { Name = SidecarStorage.EnvironmentVariable, Value = SidecarStorage.Json(storage) },
+            new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
+            new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
+        ];
+        env.AddRange(runtime.Env.Where(e => !env.Exists(own => own.Name == e.Name)));
+        return env;
     }
 
     /// <summary>

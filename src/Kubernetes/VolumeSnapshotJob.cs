@@ -86,16 +86,7 @@ public static class VolumeSnapshotJob
             "--run-id", inputs.RunId,
             "--attempt", inputs.Attempt.ToString(CultureInfo.InvariantCulture),
         ];
-        List<V1EnvVar> env =
-        [
-            SecretEnv("MONGODB_USERNAME", database.AuthSecretName(), MongoDB.AuthUsernameKey),
-            SecretEnv("MONGODB_PASSWORD", database.AuthSecretName(), MongoDB.AuthPasswordKey),
-            new V1EnvVar { Name = "ARCHIVER_MONGODB_URI", Value = inputs.MongoUri },
-            new V1EnvVar { Name = SidecarStorage.EnvironmentVariable, Value = SidecarStorage.Json(storage) },
-            new V1EnvVar { Name = "POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.name" } } },
-            new V1EnvVar { Name = "POD_NAMESPACE", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { ApiVersion = "v1", FieldPath = "metadata.namespace" } } },
-        ];
-        env.AddRange(runtime.Env.Where(e => !env.Exists(own => own.Name == e.Name)));
+        var env = SidecarContainer.Environment(database, storage, inputs.MongoUri, runtime);
 
         List<V1Volume> volumes = [];
         List<V1VolumeMount> mounts = [];
@@ -215,7 +206,4 @@ public static class VolumeSnapshotJob
             }
         }
     }
-
-    private static V1EnvVar SecretEnv(string name, string secret, string key) =>
-        new() { Name = name, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Key = key, Name = secret } } };
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.TestKit;
 using Archiver.Actors.Databases;
 using Archiver.Actors.Embedded;
 using Archiver.Messages.Configuration;
@@ -9,11 +10,18 @@ using Xunit.Abstractions;
 
 namespace Archiver.Actors.Tests;
 
-public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestSystem.Actors, "archiver", output)
+public sealed partial class DatabaseActorSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly DateTimeOffset First = new(2030, 1, 1, 1, 0, 0, TimeSpan.Zero);
     private readonly ScriptedBackupRunner _runner = new();
     private readonly InProcessWorkloads _workloads = new();
+    private readonly SnapshotRecordingWorkloads _recording;
+
+    public DatabaseActorSpecs(ITestOutputHelper output)
+        : base(TestSystem.Actors, "archiver", output)
+    {
+        _recording = new SnapshotRecordingWorkloads(_workloads);
+    }
     private IActorRef _index = ActorRefs.Nobody;
     private InMemoryResourceStore _store = null!;
     private Watching.ResourceCache? _cache;
@@ -205,13 +213,31 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         // Recovered elsewhere, with a store that takes the Snapshot and an index that answers: both are done, once.
         store.ForbidSnapshotCreates = false;
         var again = Sys.ActorOf(DatabaseActor.Props(Fixtures.DatabaseId, Ports(store), new DatabaseSettings(), TimeProvider.System));
-        var request = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
-        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, [], 0, null));
+        await AnswerRetentionAsync(index, request => new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, [], 0, null));
         var state = await StateAsync(again, s => !s.RetentionPending && s.SnapshotsPending.IsEmpty);
         var recorded = Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Spec!.Type == SnapshotType.FullBackup);
         Assert.Equal(state.LastSucceeded!.BackupId, recorded.Spec!.SnapshotId);
         // Made when the backup was, not when its node came back.
         Assert.Equal(state.LastSucceeded.FinishedAt!.Value, recorded.Spec.SnapshotTime!.Created!.Value, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public async Task A_volume_snapshot_backup_is_recorded_with_a_component_listing_its_snapshots_as_KubeStash_does()
+    {
+        var cut = new DateTimeOffset(2030, 1, 1, 1, 0, 5, TimeSpan.Zero);
+        _runner.VolumeSnapshots = [new Messages.Protocol.Databases.BackupVolumeSnapshot("rs0", "datadir-mg-rs-1", "mg-rs-1.mg-rs-pods.demo.svc:27017", "mg-rs-full-1-1", cut)];
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}");
+        await StateAsync(db, s => s.Schedule is not null);
+
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+
+        Snapshot recorded = null!;
+        await AwaitAssertAsync(async () => recorded = Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Spec!.Type == SnapshotType.FullBackup), TimeSpan.FromSeconds(10));
+        var component = Assert.Single(recorded.Spec!.Components!);
+        Assert.Equal(("rs0", ComponentDriver.CSISnapshotter, SnapshotPhase.Succeeded), (component.Name, component.Driver, component.Phase));
+        var stats = Assert.Single(component.VolumeSnapshotterStats!);
+        Assert.Equal(("datadir-mg-rs-1", "mg-rs-1.mg-rs-pods.demo.svc:27017", "mg-rs-full-1-1", cut), (stats.PvcName, stats.Hostname, stats.VolumeSnapshotName, stats.VolumeSnapshotTime!.Value));
+        Assert.Equal(1, recorded.Status!.TotalComponents);
     }
 
     [Fact]
@@ -256,8 +282,7 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         await StateAsync(db, s => s.Schedule is not null);
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
 
-        var request = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
-        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, [], 0, null));
+        var request = await AnswerRetentionAsync(index, request => new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, [], 0, null));
         Assert.Equal("db/MongoDB/demo/mg-rs", request.Prefix);
         Assert.Equal(new ResourceId("stash", "local-storage"), request.StorageId);
         Assert.Equal(5, request.KeepLastSucceeded);
@@ -276,8 +301,7 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         await StateAsync(db, s => s.Schedule is not null && s.DatabaseUid is not null);
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
 
-        var request = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(TimeSpan.FromSeconds(10));
-        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, ["db/MongoDB/demo/mg-rs/backups/old/manifest.json"], 1, null));
+        await AnswerRetentionAsync(index, request => new Messages.Protocol.StorageIndexes.RetentionReply(request.Prefix, ["db/MongoDB/demo/mg-rs/backups/old/manifest.json"], 1, null));
 
         var look = await index.ExpectMsgAsync<Messages.Protocol.StorageIndexes.GetRecoverableWindows>(TimeSpan.FromSeconds(5));
         Assert.Equal(("db/MongoDB/demo/mg-rs", (await _store.GetAsync<MongoDB>(Fixtures.DatabaseId))!.Metadata.Uid), (look.Prefix, look.Owner));
@@ -295,11 +319,10 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         await _store.CreateAsync(FullBackupSnapshot("mg-rs-full-kept", "mg-rs", "backup-kept"));
         db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
 
-        var request = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(_ => true, TimeSpan.FromSeconds(10));
         Snapshot recorded = null!;
         await AwaitAssertAsync(async () => recorded = Assert.Single(await _store.ListAsync<Snapshot>("demo"), s => s.Metadata.Name!.StartsWith("mg-rs-full-2", StringComparison.Ordinal)), TimeSpan.FromSeconds(5));
         var deleted = recorded.Spec!.SnapshotId!;
-        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(
+        await AnswerRetentionAsync(index, request => new Messages.Protocol.StorageIndexes.RetentionReply(
             request.Prefix,
             [$"db/MongoDB/demo/mg-rs/backups/{deleted}/manifest.json", $"db/MongoDB/demo/mg-rs/backups/{deleted}/files/data.archive", "db/MongoDB/demo/mg-rs/oplog/rs0/00000001/chunk"],
             3,
@@ -312,6 +335,28 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         Assert.Null(await _store.GetAsync<Snapshot>(ResourceId.Of(recorded)));
         Assert.Null((await _store.GetAsync<Snapshot>(new ResourceId("demo", "other-full-1")))!.Metadata.DeletionTimestamp);
         Assert.Null((await _store.GetAsync<Snapshot>(new ResourceId("demo", "mg-rs-full-kept")))!.Metadata.DeletionTimestamp);
+    }
+
+    [Fact]
+    public async Task Retention_deletes_the_volume_snapshots_of_the_backups_it_removes_before_it_removes_them()
+    {
+        var index = CreateTestProbe();
+        _index = index.Ref;
+        var db = await StartAsync("scheduler: {schedule: \"0 * * * *\"}", settings: new DatabaseSettings { ObserveInterval = TimeSpan.FromHours(1) });
+        await StateAsync(db, s => s.Schedule is not null);
+        db.Tell(new RunScheduledBackup(Fixtures.DatabaseId, First));
+
+        var old = new Messages.Protocol.StorageIndexes.VolumeSnapshotRef("demo", "mg-rs-full-old-1");
+        var preview = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(r => r.DryRun, TimeSpan.FromSeconds(10));
+        Assert.Empty(_recording.Deleted);
+        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(preview.Prefix, ["db/MongoDB/demo/mg-rs/backups/old/manifest.json"], 0, null, [old]));
+        var run = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(r => !r.DryRun, TimeSpan.FromSeconds(10));
+
+        // Deleted by the time the backups are asked to go, not after.
+        Assert.Equal(old, Assert.Single(_recording.Deleted));
+        index.Reply(new Messages.Protocol.StorageIndexes.RetentionReply(run.Prefix, ["db/MongoDB/demo/mg-rs/backups/old/manifest.json"], 1, null, [old]));
+        await StateAsync(db, s => !s.RetentionPending);
+        Assert.Single(_recording.Deleted);
     }
 
     [Fact]
@@ -526,7 +571,21 @@ public sealed partial class DatabaseActorSpecs(ITestOutputHelper output) : Akka.
         },
     };
 
-    private DatabasePorts Ports(Ports.IResourceStore? store = null) => new(store ?? _store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _workloads, _cache);
+    /// <summary>
+    /// Answers one retention run as the StorageIndex does: the dry run the entity asks first (what would go, with the
+    /// volume snapshots of the backups that go), then the run itself. Returns the run's request.
+    /// </summary>
+    private static async Task<Messages.Protocol.StorageIndexes.ApplyRetention> AnswerRetentionAsync(
+        TestProbe index, Func<Messages.Protocol.StorageIndexes.ApplyRetention, Messages.Protocol.StorageIndexes.RetentionReply> reply, IReadOnlyList<Messages.Protocol.StorageIndexes.VolumeSnapshotRef>? snapshots = null)
+    {
+        var preview = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(r => r.DryRun, TimeSpan.FromSeconds(10));
+        index.Reply(reply(preview) with { Deleted = 0, VolumeSnapshots = snapshots ?? [] });
+        var request = await index.FishForMessageAsync<Messages.Protocol.StorageIndexes.ApplyRetention>(r => !r.DryRun, TimeSpan.FromSeconds(10));
+        index.Reply(reply(request) with { VolumeSnapshots = snapshots ?? [] });
+        return request;
+    }
+
+    private DatabasePorts Ports(Ports.IResourceStore? store = null) => new(store ?? _store, _runner, new OpsRequests.OpsRequestSteps(_store, _workloads, TimeProvider.System), _index, new Ports.NoRestoreRunner(), _recording, _cache);
 
     private async Task<DatabaseState> StateAsync(IActorRef db, Func<DatabaseState, bool> condition)
     {

@@ -13,6 +13,9 @@ internal sealed class ScriptedBackupRunner : IFullBackupRunner
 
     public ConcurrentQueue<string> Started { get; } = new();
 
+    /// <summary>What a succeeding run reports it took as volume snapshots (none: a logical backup).</summary>
+    public IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots { get; set; }
+
     public ConcurrentQueue<string> Cancelled { get; } = new();
 
     public void FailNext(params Exception[] errors)
@@ -28,7 +31,7 @@ internal sealed class ScriptedBackupRunner : IFullBackupRunner
 
     public string? Refuses(FullBackupDriver driver) => Refused.GetValueOrDefault(driver);
 
-    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
+    public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         Started.Enqueue(runId);
         try
@@ -42,6 +45,6 @@ internal sealed class ScriptedBackupRunner : IFullBackupRunner
         }
 
         if (_failures.TryDequeue(out var error)) throw error;
-        return $"backup-{runId}";
+        return new FullBackupResult($"backup-{runId}", VolumeSnapshots);
     }
 }

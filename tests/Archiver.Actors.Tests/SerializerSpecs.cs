@@ -46,6 +46,10 @@ public sealed class SerializerSpecs(ITestOutputHelper output) : Akka.TestKit.Xun
             new OpsRequestStepWaiting(Request, OpsRequestStep.CreateBackupConfiguration, "waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", At),
             new OpsRequestSkipped(Request, "superseded", At),
             state,
+            // A CSISnapshotter backup's event, with its volume snapshots (a list of records inside an event).
+            new Messages.Protocol.Databases.BackupSucceeded(
+                new ResourceId("demo", "mg-rs"), "20300101010000-1", "20300101T010000000Z-abcdef", At,
+                [new Messages.Protocol.Databases.BackupVolumeSnapshot("rs0", "datadir-mg-rs-1", "mg-rs-1.mg-rs-pods.demo.svc:27017", "mg-rs-full-1-1", At)]),
         ];
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(IArchiverProtocolMember));
         foreach (var member in members)

@@ -106,6 +106,22 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
+    public async Task Retention_names_the_volume_snapshots_of_the_backups_it_removes_and_only_those()
+    {
+        var entries = SampleRepository.Entries(1_000, 300);
+        await WriteChunksAsync(entries, OplogTimestamp.Zero);
+        await WriteSnapshotBackupAsync(entries[10], "mg-rs-full-1-1");
+        await WriteSnapshotBackupAsync(entries[150], "mg-rs-full-2-1");
+
+        var dry = await Index().Ask<RetentionReply>(new ApplyRetention(StorageId, Prefix, KeepLastSucceeded: 1, KeepLastFailed: 0, null, DryRun: true), TimeSpan.FromSeconds(10));
+        var run = await Index().Ask<RetentionReply>(new ApplyRetention(StorageId, Prefix, KeepLastSucceeded: 1, KeepLastFailed: 0, null, DryRun: false), TimeSpan.FromSeconds(10));
+
+        Assert.Equal(new VolumeSnapshotRef("demo", "mg-rs-full-1-1"), Assert.Single(dry.VolumeSnapshots!));
+        Assert.Equal(dry.VolumeSnapshots, run.VolumeSnapshots);
+        Assert.True(run.Deleted > 0);
+    }
+
+    [Fact]
     public async Task A_storage_that_cannot_be_read_is_an_error_in_the_reply_not_a_silence()
     {
         var index = Sys.ActorOf(StorageIndexActor.Props(StorageId, new BrokenProvider(), new StorageIndexSettings(), TimeProvider.System));
@@ -136,6 +152,16 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var backup = new FullBackupWriter(_store, _layout, new BackupStart("logical", ["rs0"], 1, DateTimeOffset.UnixEpoch));
         await backup.AddFileAsync("all.bson", "rs0", new MemoryStream(new byte[100]));
         return (await backup.CompleteAsync(consistentAt.Ts, consistentAt.WallUnixMs, DateTimeOffset.UnixEpoch)).Id;
+    }
+
+    /// <summary>A CSISnapshotter backup: no files, its data in a VolumeSnapshot of that name, at the entry's exact position.</summary>
+    private async Task WriteSnapshotBackupAsync(OplogEntry consistentAt, string snapshot)
+    {
+        var backup = new FullBackupWriter(_store, _layout, new BackupStart("CSISnapshotter", ["rs0"], 1, DateTimeOffset.FromUnixTimeMilliseconds(consistentAt.WallUnixMs)));
+        backup.AddVolumeSnapshot(new VolumeSnapshotRecord(
+            "rs0", "demo", snapshot, "csi", "datadir-mg-rs-1", "mg-rs-1.mg-rs-pods.demo.svc:27017", consistentAt.Ts, consistentAt.WallUnixMs, 1 << 20, null, null, null,
+            DateTimeOffset.FromUnixTimeMilliseconds(consistentAt.WallUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(consistentAt.WallUnixMs)));
+        await backup.CompleteAsync(consistentAt.Ts, consistentAt.WallUnixMs, DateTimeOffset.FromUnixTimeMilliseconds(consistentAt.WallUnixMs));
     }
 
     private sealed class BrokenProvider : IObjectStoreProvider

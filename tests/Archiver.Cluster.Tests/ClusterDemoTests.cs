@@ -50,7 +50,7 @@ public sealed class ClusterDemoTests
         ["coordination.k8s.io/leases get"] = "a CSISnapshotter backup's fsync lock record, read before and after its Job (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
         ["coordination.k8s.io/leases delete"] = "a lock a killed backup Job left is released and its record deleted (KubernetesFsyncLockLease; CsiSnapshotBackupTests)",
         ["snapshot.storage.k8s.io/volumesnapshotclasses get"] = "a CSISnapshotter backup's class checked before its Job is made (KubernetesWorkloads.RunBackupJobAsync; CsiSnapshotBackupTests)",
-        ["snapshot.storage.k8s.io/volumesnapshots delete"] = "the snapshot of a backup Job killed before it could delete it (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshots delete"] = "retention deletes the VolumeSnapshots of the CSISnapshotter backups it removes (DatabaseActor.RunRetention); the snapshot of a backup Job killed before it could delete it (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
     };
 
     [Fact]

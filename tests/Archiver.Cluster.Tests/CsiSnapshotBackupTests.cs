@@ -63,6 +63,8 @@ public sealed class CsiSnapshotBackupTests
                 var snapshotResource = await session.WaitForAsync($"/apis/storage.kubestash.com/v1alpha1/namespaces/demo/snapshots/mg-full-{runId}",
                     s => Text(s?["status"]?["phase"]) == "Succeeded");
                 Assert.Equal(manifest.Id, Text(snapshotResource!["spec"]?["snapshotID"]));
+                Assert.Equal(1, snapshotResource["status"]?["totalComponents"]?.GetValue<int>());
+                Assert.Equal(job, Text(snapshotResource["spec"]?["components"]?[0]?["volumeSnapshotterStats"]?[0]?["volumeSnapshotName"]));
 
                 // The VolumeSnapshot the manifest names: ready, of a secondary's datadir claim, at the recorded cut.
                 var record = Assert.Single(manifest.VolumeSnapshots);

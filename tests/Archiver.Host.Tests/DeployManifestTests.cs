@@ -69,9 +69,9 @@ public sealed class DeployManifestTests
         // CSISnapshotter backups: the node makes and reads the Jobs, releases a lock one left, and may bind the Jobs' role.
         Assert.True(Grants(role, "batch", "jobs", "get", "create"));
         Assert.True(Grants(role, "coordination.k8s.io", "leases", "get", "delete"));
-        // The class is cluster-scoped, which the Job's RoleBinding cannot reach: the node checks it; and it deletes the
-        // snapshot of a Job killed before it could.
+        // The class is cluster-scoped, which the Job's RoleBinding cannot reach: the node checks it.
         Assert.True(Grants(role, "snapshot.storage.k8s.io", "volumesnapshotclasses", "get"));
+        // Retention's, and a killed Job's snapshot.
         Assert.True(Grants(role, "snapshot.storage.k8s.io", "volumesnapshots", "delete"));
         Assert.Contains(role.Rules, r => r.Resources.Contains("clusterroles") && r.Verbs.Contains("bind") && r.ResourceNames.Contains(new KubernetesWorkloadsOptions().VolumeSnapshotterClusterRole));
         var snapshotter = Assert.Single(objects.OfType<V1ClusterRole>(), r => r.Metadata.Name == new KubernetesWorkloadsOptions().VolumeSnapshotterClusterRole);

@@ -66,18 +66,7 @@ public sealed class RestoreChunkCheckTests : IClassFixture<MongoTarget>
         using var repository = new TestRepository();
         var source = MongoTarget.NewDatabaseName("spool");
         var restored = source + "_r";
-        var start = await Oplog.NewestAsync(_mongo.Client);
-        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
-        {
-            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
-            await c.InsertOneAsync(new BsonDocument("_id", 0));
-            await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source }).RunAsync();
-            for (var i = 1; i <= 3; i++)
-            {
-                await c.InsertOneAsync(new BsonDocument { { "_id", i }, { "pad", new string('p', 200) } });
-                await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
-            }
-        }
+        await SmallHistory.WriteAsync(_mongo.Client, repository, source, await Oplog.NewestAsync(_mongo.Client), inserts: 3, chunkPerInsert: true);
 
         var spool = Directory.CreateTempSubdirectory("archiver-spool-test-").FullName;
         try
@@ -104,5 +93,34 @@ public sealed class RestoreChunkCheckTests : IClassFixture<MongoTarget>
         {
             Directory.Delete(spool, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_plan_from_a_volume_snapshot_base_is_refused_before_anything_is_written()
+    {
+        using var repository = new TestRepository();
+        var source = MongoTarget.NewDatabaseName("snapbase");
+        var restored = source + "_r";
+        var start = await Oplog.NewestAsync(_mongo.Client);
+        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
+        {
+            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
+            await c.InsertOneAsync(new BsonDocument("_id", 0));
+            var at = await Oplog.NewestAsync(_mongo.Client);
+            var backup = new Storage.FullBackups.FullBackupWriter(repository.Store, repository.Layout, new Storage.FullBackups.BackupStart("CSISnapshotter", ["rs0"], 1, DateTimeOffset.UtcNow));
+            backup.AddVolumeSnapshot(new Storage.FullBackups.VolumeSnapshotRecord(
+                "rs0", "demo", "mg-full-1-1", "csi", "datadir-mg-1", "mg-1:27017", at, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 1 << 20, null, null, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+            await backup.CompleteAsync(at, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow);
+            await c.InsertOneAsync(new BsonDocument("_id", 1));
+            await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
+        }
+
+        var options = new RestoreOptions { IncludeDatabase = d => d == source, MapDatabase = _ => restored, OwnsTargetDatabase = d => d == restored };
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(
+            () => new RestoreExecutor(repository.Store, repository.Layout, _mongo.Client, options).RunAsync(RecoveryTarget.Latest));
+
+        Assert.Contains("is a volume snapshot (VolumeSnapshot demo/mg-full-1-1", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(restored, await (await _mongo.Client.ListDatabaseNamesAsync()).ToListAsync());
+        Assert.DoesNotContain(await RestoreMarker.ListAsync(_mongo.Client), m => m["_id"] == options.RestoreId);
     }
 }

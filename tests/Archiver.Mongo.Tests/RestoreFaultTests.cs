@@ -1,4 +1,3 @@
-using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
 using Archiver.Storage.Catalog;
 using MongoDB.Bson;
@@ -20,18 +19,7 @@ public sealed class RestoreFaultTests : IClassFixture<MongoTarget>
         var source = MongoTarget.NewDatabaseName("corrupt");
         var restored = source + "_r";
         var start = await Oplog.NewestAsync(_mongo.Client);
-        await using (var run = new ArchiverRun(_mongo.Client, repository, o => o with { StartAfter = start }))
-        {
-            var c = _mongo.Client.GetDatabase(source).GetCollection<BsonDocument>("c");
-            await c.InsertOneAsync(new BsonDocument("_id", 0));
-            await new LogicalBackup(_mongo.Client, repository.Store, repository.Layout, new LogicalBackupOptions { Component = "rs0", Timeline = 1, IncludeDatabase = d => d == source }).RunAsync();
-            for (var i = 1; i <= 20; i++)
-            {
-                await c.InsertOneAsync(new BsonDocument { { "_id", i }, { "pad", new string('p', 200) } });
-            }
-
-            await run.WaitArchivedAsync(await Oplog.NewestAsync(_mongo.Client));
-        }
+        await SmallHistory.WriteAsync(_mongo.Client, repository, source, start, inserts: 20, chunkPerInsert: false);
 
         var chunk = (await repository.CatalogAsync()).Timeline(1).Component("rs0").AllChunks().ToArray()[^1];
         var key = repository.Layout.ChunkKey("rs0", 1, chunk);

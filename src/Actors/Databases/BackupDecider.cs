@@ -46,15 +46,19 @@ public static class BackupDecider
         return new Decision([new BackupStarted(state.Id, runId, null, 1, now)], [new StartRun(runId, 1)]);
     }
 
-    /// <summary>A run's attempt ended: with a backup, or with <paramref name="error"/>.</summary>
-    public static Decision Outcome(DatabaseState state, string runId, int attempt, string? backupId, string? error, DateTimeOffset now)
+    /// <summary>
+    /// A run's attempt ended: with a backup, or with <paramref name="error"/>. The volume snapshots are copied into a
+    /// plain array: the event is persisted, and a list the compiler made for a collection expression has no
+    /// constructor a serializer can call.
+    /// </summary>
+    public static Decision Outcome(DatabaseState state, string runId, int attempt, string? backupId, string? error, DateTimeOffset now, IReadOnlyList<BackupVolumeSnapshot>? volumeSnapshots = null)
     {
         // An attempt the entity no longer waits for (cancelled, replaced, or of an incarnation since forgotten).
         if (!state.Active.TryGetValue(runId, out var run) || run.Attempt != attempt) return Decision.None;
         if (error is null)
         {
             return new Decision(
-                [new BackupSucceeded(state.Id, runId, backupId ?? throw new ArgumentNullException(nameof(backupId)), now)],
+                [new BackupSucceeded(state.Id, runId, backupId ?? throw new ArgumentNullException(nameof(backupId)), now, volumeSnapshots is { Count: > 0 } ? volumeSnapshots.ToArray() : null)],
                 [new RecordBackupSnapshot(runId), ApplyRetentionPolicy.Instance]);
         }
 

@@ -354,7 +354,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
         }
 
-        var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.BackupId, reason, Now);
+        var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.Result?.BackupId, reason, Now, outcome.Result?.VolumeSnapshots);
         if (decision.Events is [BackupFailed failed])
         {
             _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", failed.RunId, _state.Id, failed.Attempt, failed.Reason, failed.RetryAt is { } at ? $"; retrying at {at:O}" : "");
@@ -424,7 +424,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var db = _state.Id;
         Task.Run(() => runner.RunAsync(db, runId, attempt, cancel.Token), cancel.Token).PipeTo(
             Self,
-            success: backupId => new RunOutcome(runId, attempt, backupId, null),
+            success: result => new RunOutcome(runId, attempt, result, null),
             failure: error => new RunOutcome(runId, attempt, null, error));
     }
 
@@ -477,6 +477,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var reference = archiver.Spec!.RetentionPolicy;
         var store = _store;
         var indexes = _storageIndexes;
+        var workloads = _workloads;
         var id = _state.Id;
         var now = Now;
         var log = _log;
@@ -486,6 +487,17 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         {
             var policy = reference is null ? null : await store.GetAsync<RetentionPolicy>(new ResourceId(reference.NamespaceOr(ResourceId.Of(archiver).Namespace), reference.Name));
             var request = RetentionRequests.For(archiver, policy, id, now);
+            // The volume snapshots of the backups that go are deleted first: once a backup's manifest is gone nothing
+            // names its snapshot any more, and a snapshot left behind would cost its storage for good. Asked by a dry run;
+            // a crash between the two steps repeats both (a snapshot already deleted is not an error).
+            var preview = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request with { DryRun = true }, timeout);
+            if (preview.Error is not null) throw new InvalidOperationException(preview.Error);
+            if (preview.VolumeSnapshots is { Count: > 0 } snapshots)
+            {
+                await workloads.DeleteVolumeSnapshotsAsync(snapshots);
+                log.Info("retention deletes {0} volume snapshots of {1}: {2}", snapshots.Count, id, string.Join(", ", snapshots.Select(s => $"{s.Namespace}/{s.Name}")));
+            }
+
             var reply = await indexes.Ask<Messages.Protocol.StorageIndexes.RetentionReply>(request, timeout);
             if (reply.Error is not null) throw new InvalidOperationException(reply.Error);
             if (reply.Deleted == 0) return 0;
@@ -523,8 +535,26 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
                 Repository = $"{_state.Id.Name}-full",
                 SnapshotTime = new SnapshotTime { Created = made, LastUpdated = made },
             },
-            Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded },
+            Status = new SnapshotStatus { Phase = SnapshotPhase.Succeeded, TotalComponents = run.VolumeSnapshots is { Count: > 0 } taken ? taken.Select(v => v.Component).Distinct().Count() : null },
         };
+        if (run.VolumeSnapshots is { Count: > 0 } snapshots)
+        {
+            // As KubeStash's volume-snapshot addon lists what it took: a component per replica set, with each claim's snapshot.
+            snapshot = snapshot with
+            {
+                Spec = snapshot.Spec! with
+                {
+                    Components = [.. snapshots.GroupBy(v => v.Component).Select(c => new SnapshotComponent
+                    {
+                        Name = c.Key,
+                        Phase = SnapshotPhase.Succeeded,
+                        Driver = ComponentDriver.CSISnapshotter,
+                        VolumeSnapshotterStats = [.. c.Select(v => new VolumeSnapshotterStats { PvcName = v.Claim, Hostname = v.Member, VolumeSnapshotName = v.Name, VolumeSnapshotTime = v.CreatedAt })],
+                    })],
+                },
+            };
+        }
+
         if (_archiver is { Spec: not null } archiver)
         {
             snapshot = Watching.SnapshotData.Mark(snapshot, ArchiverResources.StorageId(archiver), $"{ArchiverResources.Directory(archiver, _state.Id)}/backups/{backupId}/");
@@ -551,7 +581,10 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             // server drops it (kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions,
             // "Status subresource"). So the phase is written apart, also when an earlier attempt made the object.
             await store.UpdateStatusAsync<Snapshot>(ResourceId.Of(snapshot),
-                s => s.Status?.Phase == SnapshotPhase.Succeeded ? null : s with { Status = (s.Status ?? new SnapshotStatus()) with { Phase = snapshot.Status!.Phase } },
+                s => s.Status?.Phase == SnapshotPhase.Succeeded ? null : s with
+                {
+                    Status = (s.Status ?? new SnapshotStatus()) with { Phase = snapshot.Status!.Phase, TotalComponents = snapshot.Status.TotalComponents },
+                },
                 read: stored);
         }
     }
@@ -594,5 +627,5 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     private sealed record CreationConfigured(ResourceId ArchiverId, string SpecHash, string? DatabaseUid, Exception? Error) : INoSerializationVerificationNeeded;
 
-    private sealed record RunOutcome(string RunId, int Attempt, string? BackupId, Exception? Error) : INoSerializationVerificationNeeded;
+    private sealed record RunOutcome(string RunId, int Attempt, FullBackupResult? Result, Exception? Error) : INoSerializationVerificationNeeded;
 }

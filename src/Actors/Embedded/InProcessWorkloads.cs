@@ -105,4 +105,10 @@ public sealed class InProcessWorkloads(IArchivingJournal? journal) : IArchivingW
     /// <summary>Nothing rolls in-process: archiving is a task of this node, changed in place.</summary>
     public Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default) =>
         Task.FromResult(new RolloutProgress(true, "no pods to roll in-process"));
+
+    /// <summary>
+    /// The embedded node takes no volume snapshots and reaches no cluster: snapshots named by backups a cluster took
+    /// (a repository opened here after a disaster) are left where they are, to the cluster's own retention.
+    /// </summary>
+    public Task DeleteVolumeSnapshotsAsync(IReadOnlyList<Messages.Protocol.StorageIndexes.VolumeSnapshotRef> snapshots, CancellationToken cancellation = default) => Task.CompletedTask;
 }

@@ -35,6 +35,12 @@ public interface IArchivingWorkloads
 
     /// <summary>What the database's oplog archiver last reported, or null when none runs or none has reported yet.</summary>
     Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Deletes the CSI volume snapshots of backups retention removes (their contents then follow their class's
+    /// deletionPolicy); a snapshot already gone is not an error.
+    /// </summary>
+    Task DeleteVolumeSnapshotsAsync(IReadOnlyList<Messages.Protocol.StorageIndexes.VolumeSnapshotRef> snapshots, CancellationToken cancellation = default);
 }
 
 /// <summary>A rollout's progress: <paramref name="Done"/>, or what it waits for, in a person's words.</summary>

@@ -7,11 +7,12 @@ namespace Archiver.Actors.Ports;
 public interface IFullBackupRunner
 {
     /// <summary>
-    /// Runs the backup to the end; returns the backup's id in the repository. Throws when it failed. The same run and
+    /// Runs the backup to the end; returns the backup's id in the repository (and, for volume snapshots, what they are).
+    /// Throws when it failed. The same run and
     /// attempt asked again (the entity recovered on another node while it ran) takes up what that attempt started
     /// rather than starting a second one, where the driver can (a backup Job is found by its name).
     /// </summary>
-    Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation);
+    Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation);
 
     /// <summary>
     /// Why this node cannot take full backups with <paramref name="driver"/>, in one line naming what to change; null
@@ -20,3 +21,6 @@ public interface IFullBackupRunner
     /// </summary>
     string? Refuses(FullBackupDriver driver);
 }
+
+/// <summary>A finished backup: its id in the repository and, for a CSISnapshotter backup, the snapshot of each component.</summary>
+public sealed record FullBackupResult(string BackupId, IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots = null);

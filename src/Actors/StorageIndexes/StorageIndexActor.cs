@@ -172,17 +172,18 @@ public sealed partial class StorageIndexActor : ReceiveActor, IWithTimers
         }
 
         var keys = plan.KeysToDelete().ToList();
+        List<VolumeSnapshotRef> snapshots = [.. plan.BackupsToDelete.SelectMany(b => b.VolumeSnapshots).Select(v => new VolumeSnapshotRef(v.Namespace, v.Name))];
         if (query.DryRun)
         {
-            replyTo.Tell(new RetentionReply(prefix, keys, 0, null));
+            replyTo.Tell(new RetentionReply(prefix, keys, 0, null, snapshots));
             return;
         }
 
         var storage = _storage;
         var stores = _stores;
         ApplyAsync().PipeTo(Self,
-            success: deleted => new RetentionDone(new RetentionReply(prefix, keys, deleted, null), replyTo),
-            failure: e => new RetentionDone(new RetentionReply(prefix, keys, 0, e.GetBaseException().Message), replyTo));
+            success: deleted => new RetentionDone(new RetentionReply(prefix, keys, deleted, null, snapshots), replyTo),
+            failure: e => new RetentionDone(new RetentionReply(prefix, keys, 0, e.GetBaseException().Message, snapshots), replyTo));
 
         async Task<int> ApplyAsync() => await RetentionExecutor.ApplyAsync(await stores.OpenAsync(storage), plan);
     }

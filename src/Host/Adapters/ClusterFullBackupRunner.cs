@@ -5,6 +5,7 @@ using Archiver.Actors.Ports;
 using Archiver.Kubernetes;
 using Archiver.Messages.Validation;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
 using Archiver.Mongo.Backup.VolumeSnapshots;
@@ -36,7 +37,7 @@ public sealed class ClusterFullBackupRunner(
 
     public string? Refuses(FullBackupDriver driver) => null;
 
-    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
+    public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
         var full = repository.Archiver.Spec?.FullBackup;
@@ -67,12 +68,16 @@ public sealed class ClusterFullBackupRunner(
         registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
         var catalog = await RepositoryCatalog.LoadAsync(repository.Store, repository.Layout, cancellation);
         var made = catalog.Timelines.SelectMany(t => t.Backups).Where(b => b.Origin == outcome.JobName).ToList();
-        if (made.FirstOrDefault(b => b.Status == BackupStatus.Succeeded) is { } succeeded && outcome.Succeeded) return succeeded.Id;
+        if (made.FirstOrDefault(b => b.Status == BackupStatus.Succeeded) is { } succeeded && outcome.Succeeded)
+        {
+            return new FullBackupResult(succeeded.Id, [.. succeeded.VolumeSnapshots.Select(v => new BackupVolumeSnapshot(v.Component, v.Claim, v.Member, v.Name, v.CreatedAt))]);
+        }
+
         if (!made.Any(b => b.Status == BackupStatus.Succeeded))
         {
             // A Job that failed deletes its snapshot itself, but one killed outright cannot: its VolumeSnapshot (named as
             // the Job) would stay, cut from a member no longer locked, named by no manifest, holding storage forever.
-            await new KubernetesVolumeSnapshotter(client).DeleteAsync(database.Namespace, outcome.JobName, CancellationToken.None);
+            await workloads.DeleteVolumeSnapshotsAsync([new VolumeSnapshotRef(database.Namespace, outcome.JobName)], CancellationToken.None);
         }
 
         var failed = made.LastOrDefault(b => b.Status == BackupStatus.Failed);

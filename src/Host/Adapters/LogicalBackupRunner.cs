@@ -15,7 +15,7 @@ namespace Archiver.Host.Adapters;
 /// </summary>
 public sealed class LogicalBackupRunner(DatabaseRepositories repositories, MongoConnections connections, ActorRegistry registry, TimeProvider clock) : IFullBackupRunner
 {
-    public async Task<string> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
+    public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
         if (Refuses(repository.Archiver.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) is { } refusal)
@@ -35,7 +35,7 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
         };
         var manifest = await new LogicalBackup(client, repository.Store, repository.Layout, options).RunAsync(cancellation);
         registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
-        return manifest.Id;
+        return new FullBackupResult(manifest.Id);
     }
 
     public string? Refuses(FullBackupDriver driver) => driver == FullBackupDriver.Logical ? null

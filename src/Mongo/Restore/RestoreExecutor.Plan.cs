@@ -25,6 +25,17 @@ public sealed partial class RestoreExecutor
             throw new RestoreRefusedException($"Backup {plan.BaseBackup.Id} spans {plan.BaseBackup.Components.Count} components; only replica-set restores are supported.");
         }
 
+        // A snapshot base holds no files in the repository: loading it as a dump would load nothing and replay onto an
+        // empty target, a restore missing everything before the snapshot that would still look finished. Its data comes
+        // back as claims made from the VolumeSnapshot, before the database's pods start (docs/cluster.md).
+        if (plan.BaseBackup.IsVolumeSnapshot)
+        {
+            var snapshot = plan.BaseBackup.VolumeSnapshots[0];
+            throw new RestoreRefusedException(
+                $"Backup {plan.BaseBackup.Id} is a volume snapshot (VolumeSnapshot {snapshot.Namespace}/{snapshot.Name}, {plan.BaseBackup.Driver}): its data is restored by "
+                + "creating the database's claims from the snapshot, not by a logical load; restore to a point covered by a Logical backup, or from the snapshot in the cluster");
+        }
+
         if (plan.Target.Kind is not (RecoveryTargetKind.Time or RecoveryTargetKind.Ts))
         {
             throw new ArgumentException($"A plan's target is a time or a ts, resolved when planned; not {plan.Target}.", nameof(plan));

@@ -33,7 +33,14 @@ public sealed record BackupStarted(ResourceId DatabaseId, string RunId, DateTime
 /// until <see cref="BackupSnapshotRecorded"/> and <see cref="RetentionApplied"/> say it is done: a node that dies in
 /// between leaves it pending, and the entity drives it again once recovered.
 /// </summary>
-public sealed record BackupSucceeded(ResourceId DatabaseId, string RunId, string BackupId, DateTimeOffset At) : IDatabaseEvent;
+/// <param name="VolumeSnapshots">For a CSISnapshotter backup, the snapshot of each component (its FullBackup Snapshot lists them).</param>
+public sealed record BackupSucceeded(ResourceId DatabaseId, string RunId, string BackupId, DateTimeOffset At, IReadOnlyList<BackupVolumeSnapshot>? VolumeSnapshots = null) : IDatabaseEvent;
+
+/// <summary>
+/// One component's volume snapshot of a backup, as KubeStash's <c>volumeSnapshotterStats</c> lists it: the claim, the
+/// member (host), the VolumeSnapshot and when it was cut.
+/// </summary>
+public sealed record BackupVolumeSnapshot(string Component, string Claim, string Member, string Name, DateTimeOffset CreatedAt);
 
 /// <summary>The FullBackup Snapshot of a successful run exists (made now, or found made).</summary>
 public sealed record BackupSnapshotRecorded(ResourceId DatabaseId, string RunId, DateTimeOffset At) : IDatabaseEvent;

@@ -56,7 +56,7 @@ public sealed record DatabaseState : IArchiverProtocolMember
         {
             Active = Active.Remove(s.RunId),
             LastSucceeded = run with { FinishedAt = s.At, BackupId = s.BackupId },
-            SnapshotsPending = SnapshotsPending.SetItem(s.RunId, run with { FinishedAt = s.At, BackupId = s.BackupId }),
+            SnapshotsPending = SnapshotsPending.SetItem(s.RunId, run with { FinishedAt = s.At, BackupId = s.BackupId, VolumeSnapshots = s.VolumeSnapshots }),
             RetentionPending = true,
         },
         BackupSnapshotRecorded r => this with { SnapshotsPending = SnapshotsPending.Remove(r.RunId) },
@@ -88,6 +88,9 @@ public sealed record BackupSchedule(ResourceId ArchiverId, string Cron, Concurre
 /// <summary>One full-backup run: its attempts share the run id.</summary>
 public sealed record BackupRun(string RunId, DateTimeOffset? ScheduledFor, int Attempt, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? BackupId)
 {
+    /// <summary>The volume snapshots a CSISnapshotter backup took (none for a logical one).</summary>
+    public IReadOnlyList<BackupVolumeSnapshot>? VolumeSnapshots { get; init; }
+
     public string? Error { get; init; }
     public DateTimeOffset? RetryAt { get; init; }
 }

@@ -63,7 +63,14 @@ public sealed record RefreshCatalog(ResourceId StorageId, string Prefix, bool De
 /// <summary>Applies a retention policy to one repository, or with <paramref name="DryRun"/> only lists what would go.</summary>
 public sealed record ApplyRetention(ResourceId StorageId, string Prefix, int KeepLastSucceeded, int KeepLastFailed, TimeSpan? MaxRetentionPeriod, bool DryRun) : IWithStorageId;
 
-public sealed record RetentionReply(string Prefix, IReadOnlyList<string> Deletes, int Deleted, string? Error) : IArchiverProtocolMember;
+/// <param name="VolumeSnapshots">
+/// The CSI volume snapshots of the backups it deletes (CSISnapshotter backups keep their data outside the repository),
+/// which the database's node deletes before the backups themselves: a dry run says which.
+/// </param>
+public sealed record RetentionReply(string Prefix, IReadOnlyList<string> Deletes, int Deleted, string? Error, IReadOnlyList<VolumeSnapshotRef>? VolumeSnapshots = null) : IArchiverProtocolMember;
+
+/// <summary>A <c>VolumeSnapshot</c> (snapshot.storage.k8s.io/v1) a backup's data is in.</summary>
+public sealed record VolumeSnapshotRef(string Namespace, string Name);
 
 /// <summary>
 /// Scrubs the repository under <paramref name="Prefix"/>: reads every chunk and every successful backup's files and
