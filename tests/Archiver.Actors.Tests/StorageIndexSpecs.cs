@@ -72,6 +72,24 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_restore_is_planned_on_a_listing_made_after_it_asked_not_on_the_cached_one()
+    {
+        var entries = SampleRepository.Entries(1_000, 200);
+        await WriteChunksAsync(entries[..100], OplogTimestamp.Zero);
+        await WriteBackupAsync(entries[5]);
+        var index = Index();
+        var before = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+
+        // A sidecar publishes more, and nobody tells the index.
+        await WriteChunksAsync(entries[100..], entries[99].Ts);
+        var plan = await index.Ask<RecoveryPlanReply>(new PlanRecovery(StorageId, Prefix, RecoveryTarget.AtTime(entries[150].Wall).Format()), TimeSpan.FromSeconds(10));
+
+        Assert.True(Assert.Single(before.Windows).To < entries[150].Wall);
+        Assert.Null(plan.Refusal);
+        Assert.NotNull(plan.Plan);
+    }
+
+    [Fact]
     public async Task A_published_chunk_is_seen_after_a_refresh()
     {
         var entries = SampleRepository.Entries(1_000, 200);

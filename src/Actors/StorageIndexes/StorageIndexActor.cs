@@ -41,7 +41,13 @@ public sealed partial class StorageIndexActor : ReceiveActor, IWithTimers
             if (q.Fresh && !_waiting.ContainsKey(q.Prefix)) Invalidate(q.Prefix);
             WithCatalog(q.Prefix, q, Sender);
         });
-        Receive<PlanRecovery>(q => WithCatalog(q.Prefix, q, Sender));
+        // A restore plans on a listing started after it asked: the sidecars publish chunks the node is not told of, and a
+        // plan from a catalog a few seconds old refuses a target the archive already reaches. A plan is rare; a listing is cheap.
+        Receive<PlanRecovery>(q =>
+        {
+            Invalidate(q.Prefix);
+            _waiting[q.Prefix].Add((q, Sender));
+        });
         Receive<ApplyRetention>(q => WithCatalog(q.Prefix, q, Sender));
         // Something published adds to what the catalog holds: until it is read, the catalog claims less than is there.
         // Something deleted takes away: until it is read, no answer may claim it.
