@@ -73,13 +73,15 @@ internal static class OneOpApplyBenchmark
             $"# restore phases (medians): ours base {ourLoad:0.00} s + replay {ourTotal - ourLoad:0.00} s ({entries / (ourTotal - ourLoad):0} entries/s); " +
             $"one-op base {theirLoad:0.00} s + apply {theirTotal - theirLoad:0.00} s ({entries / (theirTotal - theirLoad):0} entries/s); replay alone {(theirTotal - theirLoad) / (ourTotal - ourLoad):0.0}x");
         // Where the one-op side's time goes: a command that changes nothing is the server's cost of a command alone (wire,
-        // dispatch, reply; median of the rounds); the rest of an entry's time is applying it, which batching cannot remove.
+        // dispatch, reply; median of the rounds); the rest is applying the entry in a command of its own. Batching removes
+        // the first and part of the second too (parsing, locking and logging once per batch), so our replay per entry can
+        // be below the one-op side's "applying": the split says where the time goes, not a bound.
         var command = commands.Order().ElementAt(commands.Count / 2);
         var oneOp = (theirTotal - theirLoad) / entries;
         var replay = (ourTotal - ourLoad) / entries;
         Console.WriteLine(
-            $"# per entry: one-op {oneOp * 1e6:0} us = command alone {command * 1e6:0} us + applying {(oneOp - command) * 1e6:0} us; our replay {replay * 1e6:0} us: " +
-            $"on this server batching can make the replay at most {oneOp / (oneOp - command):0.0}x faster");
+            $"# per entry: one-op {oneOp * 1e6:0} us = command alone {command * 1e6:0} us + applying in its own command {(oneOp - command) * 1e6:0} us; " +
+            $"our replay {replay * 1e6:0} us, {oneOp / replay:0.0}x less");
         report.AtLeast("mongo.restore.vs_one_op_apply", value, reference, 10);
     }
 
