@@ -89,8 +89,8 @@ public sealed class KubernetesFsyncLockLease(IKubernetes client, string @namespa
     {
         if (await ReadAsync(cancellationToken) is not { Spec: { } spec } existing) return null;
         var now = _time.GetUtcNow();
-        var renewed = new DateTimeOffset(DateTime.SpecifyKind(spec.RenewTime ?? spec.AcquireTime ?? DateTime.MinValue, DateTimeKind.Utc));
-        var since = new DateTimeOffset(DateTime.SpecifyKind(spec.AcquireTime ?? spec.RenewTime ?? DateTime.MinValue, DateTimeKind.Utc));
+        var renewed = Utc(spec.RenewTime ?? spec.AcquireTime);
+        var since = Utc(spec.AcquireTime ?? spec.RenewTime);
         var duration = TimeSpan.FromSeconds(spec.LeaseDurationSeconds ?? (int)Duration.TotalSeconds);
         var lapsed = now - renewed > duration;
         var overdue = now - since > deadline;
@@ -101,11 +101,14 @@ public sealed class KubernetesFsyncLockLease(IKubernetes client, string @namespa
     {
         ArgumentNullException.ThrowIfNull(stale);
         if (await ReadAsync(cancellationToken) is not { Spec: { } spec } existing) return;
-        var renewed = new DateTimeOffset(DateTime.SpecifyKind(spec.RenewTime ?? spec.AcquireTime ?? DateTime.MinValue, DateTimeKind.Utc));
+        var renewed = Utc(spec.RenewTime ?? spec.AcquireTime);
         // Renewed since it was found stale, or another holder's by now: not ours to clear.
         if (spec.HolderIdentity != stale.Holder || renewed > stale.LastRenewed) return;
         await DeleteAsync(existing, cancellationToken);
     }
+
+    /// <summary>A Lease time (MicroTime, read back with no kind) as the UTC instant it is; none is the earliest.</summary>
+    private static DateTimeOffset Utc(DateTime? time) => new(DateTime.SpecifyKind(time ?? DateTime.MinValue, DateTimeKind.Utc));
 
     private static string MemberOf(V1Lease lease) => lease.Metadata.Annotations?.TryGetValue(MemberAnnotation, out var member) == true ? member : "";
 

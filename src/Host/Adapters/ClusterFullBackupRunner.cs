@@ -47,7 +47,7 @@ public sealed class ClusterFullBackupRunner(
         }
 
         var lease = new KubernetesFsyncLockLease(client, database.Namespace, database.Name, NodeHolder);
-        var lockDeadline = TimeSpan.FromMinutes(2);
+        var lockDeadline = VolumeSnapshotBackupOptions.DefaultLockDeadline;
         await ReleaseStaleAsync(lease, repository.Database, lockDeadline, cancellation);
         var storage = await repositories.StorageAsync(repository.StorageId, cancellation);
         var deadline = full?.Timeout is { } timeout && GoDuration.TryParse(timeout, out var parsed, out _) ? parsed : (TimeSpan?)null;

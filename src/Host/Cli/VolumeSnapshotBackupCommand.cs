@@ -28,7 +28,7 @@ public static class VolumeSnapshotBackupCommand
         var attempt = new Option<int>("--attempt") { Description = "The attempt's number.", DefaultValueFactory = _ => 1 };
         var secretsDir = new Option<string>("--secrets-dir") { Description = "The storage's secrets, one folder per secret (<dir>/<namespace>/<name>/<key>).", DefaultValueFactory = _ => SidecarCommand.DefaultSecretsDir };
         var tlsDir = new Option<string?>("--tls-dir") { Description = "Connect over TLS with the client certificate in this folder (ca.crt, tls.crt, tls.key)." };
-        var lockDeadline = new Option<int>("--lock-deadline") { Description = "Seconds a member may stay locked before the snapshot is given up.", DefaultValueFactory = _ => 120 };
+        var lockDeadline = new Option<int>("--lock-deadline") { Description = "Seconds a member may stay locked before the snapshot is given up.", DefaultValueFactory = _ => (int)VolumeSnapshotBackupOptions.DefaultLockDeadline.TotalSeconds };
         var command = new Command("volume-snapshot-backup", """
             Take one full backup of a replica set as a CSI volume snapshot: lock a healthy secondary (fsync with
             lock: true), read its last applied oplog ts, snapshot its datadir claim, unlock as soon as the snapshot

@@ -31,7 +31,10 @@ public sealed record VolumeSnapshotBackupOptions
     /// takes seconds (the upload, after it, does not hold the lock); a lock held long is a replica set with one fewer
     /// member taking writes, and a secondary that falls behind the oplog window.
     /// </summary>
-    public TimeSpan LockDeadline { get; init; } = TimeSpan.FromMinutes(2);
+    public TimeSpan LockDeadline { get; init; } = DefaultLockDeadline;
+
+    /// <summary>The default of <see cref="LockDeadline"/>: also how old a lock record must be before anyone else releases its lock.</summary>
+    public static readonly TimeSpan DefaultLockDeadline = TimeSpan.FromMinutes(2);
 
     /// <summary>How long the snapshot may take to become ready to use (its upload), the member unlocked meanwhile.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(30);
