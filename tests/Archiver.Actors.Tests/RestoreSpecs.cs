@@ -3,6 +3,7 @@ using Akka.Actor;
 using Archiver.Actors.Databases;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.Ports;
+using Archiver.Actors.Restores;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.Databases;
@@ -171,6 +172,74 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
         Assert.Empty(_runner.Jobs);
     }
 
+    [Fact]
+    public async Task An_entity_handed_to_another_node_stops_only_once_its_restore_run_has_ended()
+    {
+        // A run that, told to stop, still takes a while to end (an insert on the wire, a batch being applied).
+        _runner.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _runner.Lingering = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
+        await StateAsync(db, s => s.Restore?.Stage == RestoreStage.Running);
+        await AwaitConditionAsync(() => Task.FromResult(_runner.Started > 0));
+        Watch(db);
+
+        db.Tell(DatabaseHandOff.Instance);
+        await AwaitConditionAsync(() => Task.FromResult(_runner.Cancelled));
+        // Told to stop, the run has not ended: the entity is still there, so the region does not hand it off yet.
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        _runner.Lingering.SetResult();
+        ExpectTerminated(db);
+        // Nothing was recorded of a run stopped for the hand-off: the node that takes it up asks the target.
+        Assert.DoesNotContain(_recorded.Log, e => e is { Verb: RecordingStore.Verb.ReplaceStatus, Resource: MongoDB { Status.Archiver.Phase: DatabaseArchiverPhase.RestoreFailed } });
+    }
+
+    [Fact]
+    public async Task An_entity_handed_off_with_nothing_running_stops_at_once()
+    {
+        var db = await StartAsync(new RecoveryPlanReply("x", Plan, null, null));
+        await StateAsync(db, s => s.Restore?.IsFinished == true);
+        Watch(db);
+        db.Tell(DatabaseHandOff.Instance);
+        ExpectTerminated(db, TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_restore_run_of_a_database_starts_on_a_node_only_once_the_one_before_it_has_ended()
+    {
+        var runs = RestoreRuns.For(Sys);
+        var first = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondStarted = false;
+        using var stop = new CancellationTokenSource();
+        var one = runs.After(Restored, async token =>
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped, but still finishing what it sent.
+            }
+
+            return await first.Task;
+        }, stop.Token);
+        var two = runs.After(Restored, _ => { secondStarted = true; return Task.FromResult(2); }, CancellationToken.None);
+        var other = runs.After(new ResourceId("demo", "another"), _ => Task.FromResult(3), CancellationToken.None);
+
+        Assert.Equal(3, await other);
+        await stop.CancelAsync();
+        await Task.Delay(200);
+        Assert.False(secondStarted);
+        Assert.True(runs.Running(Restored));
+
+        first.SetException(new InvalidOperationException("the first run failed"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => one);
+        Assert.Equal(2, await two);
+        Assert.True(secondStarted);
+        Assert.False(runs.Running(Restored));
+    }
+
     private async Task<IActorRef> StartAsync(RecoveryPlanReply planReply, string archiverRef = "", Resource[]? others = null, string annotations = "{}")
     {
         var db = (MongoDB)ManifestReader.Read($$"""
@@ -240,12 +309,29 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
 
         public string? Unreachable { get; set; }
 
+        /// <summary>Set: a run told to stop ends only once this completes (what it sent is still being done).</summary>
+        public TaskCompletionSource? Lingering { get; set; }
+
+        public int Started => Jobs.Count;
+
+        public bool Cancelled { get; private set; }
+
         public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
         {
             Jobs.Enqueue(job);
             if (Unreachable is { } reason) throw new RestoreTargetUnreachableException(reason);
             progress.Report(new RestoreProgressReport(10, 100, 1024, 4096));
-            if (Gate is { } gate) await gate.Task.WaitAsync(cancellation);
+            try
+            {
+                if (Gate is { } gate) await gate.Task.WaitAsync(cancellation);
+            }
+            catch (OperationCanceledException) when (Lingering is { } lingering)
+            {
+                Cancelled = true;
+                await lingering.Task;
+                throw;
+            }
+
             if (Failure is { } failure) throw failure;
             return new RestoreOutcome("20301231-backup", 100, ["config.system.sessions: 4", "admin.system.users: 2"]);
         }

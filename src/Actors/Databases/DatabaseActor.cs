@@ -78,6 +78,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<VerifyNow>(_ => OnVerifyNow());
         Command<Messages.Protocol.StorageIndexes.VerificationReply>(OnVerified);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
+        Command<DatabaseHandOff>(_ => OnHandOff());
         Command<SaveSnapshotSuccess>(saved =>
         {
             _snapshots.Saved(saved.Metadata.SequenceNr);
@@ -347,6 +348,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private void OnOutcome(RunOutcome outcome)
     {
         if (_state.Active.TryGetValue(outcome.RunId, out var run) && run.Attempt == outcome.Attempt && _running.Remove(outcome.RunId, out var cancel)) cancel.Dispose();
+        if (_runTasks.TryGetValue(outcome.RunId, out var task) && task.IsCompleted) _runTasks.Remove(outcome.RunId);
         string? reason = null;
         if (outcome.Error is { } failure)
         {
@@ -422,7 +424,9 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _running[runId] = cancel;
         var runner = _runner;
         var db = _state.Id;
-        Task.Run(() => runner.RunAsync(db, runId, attempt, cancel.Token), cancel.Token).PipeTo(
+        var task = Task.Run(() => runner.RunAsync(db, runId, attempt, cancel.Token), cancel.Token);
+        _runTasks[runId] = task;
+        task.PipeTo(
             Self,
             success: result => new RunOutcome(runId, attempt, result, null),
             failure: error => new RunOutcome(runId, attempt, null, error));

@@ -44,5 +44,7 @@ public static class DatabaseRegionHostingExtensions
                 RememberEntities = true,
                 RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
                 StateStoreMode = StateStoreMode.Persistence,
+                // Not a PoisonPill: an entity handed to another node stops once its restore and backup runs have ended.
+                HandOffStopMessage = DatabaseHandOff.Instance,
             });
 }

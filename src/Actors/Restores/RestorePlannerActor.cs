@@ -24,6 +24,7 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
     private readonly CancellationTokenSource _stopping = new();
     private RestoreJob _job;
     private TimeSpan _wait = FirstWait;
+    private bool _running;
 
     public RestorePlannerActor(RestoreJob job, IActorRef storageIndexes, IRestoreRunner runner, TimeSpan planTimeout)
     {
@@ -57,14 +58,20 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
             }
         });
         Receive<RestorePlannerMessages.Go>(_ => Run(parent));
+        Receive<RestorePlannerMessages.Stop>(_ => StopAfterRun());
         Receive<Unreachable>(unreachable =>
         {
+            _running = false;
             // Nothing was written: say why it waits, and try again later (as KubeDB's own restore waits for the database).
             parent.Tell(new RestorePlannerMessages.Waiting(unreachable.Reason, _wait));
             Timers.StartSingleTimer("again", RestorePlannerMessages.Go.Instance, _wait);
             _wait = TimeSpan.FromTicks(Math.Min(_wait.Ticks * 2, LongestWait.Ticks));
         });
-        Receive<RestorePlannerMessages.Finished>(finished => parent.Tell(finished));
+        Receive<RestorePlannerMessages.Finished>(finished =>
+        {
+            _running = false;
+            parent.Tell(finished);
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -78,10 +85,35 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// Told to stop (its entity is handed to another node): the run is told to stop and the planner ends once it has,
+    /// saying nothing of how it ended (the entity that takes the restore up asks the target). Its parent waits for
+    /// that, so the node that takes the entity over never runs the restore beside this one.
+    /// </summary>
+    private void StopAfterRun()
+    {
+        _stopping.Cancel();
+        Timers.CancelAll();
+        if (!_running)
+        {
+            Context.Stop(Self);
+            return;
+        }
+
+        Become(() =>
+        {
+            Receive<RestorePlannerMessages.Finished>(_ => Context.Stop(Self));
+            Receive<Unreachable>(_ => Context.Stop(Self));
+            ReceiveAny(_ => { });
+        });
+    }
+
     private void Run(IActorRef parent)
     {
         var progress = new ProgressToActor(parent);
-        _runner.RunAsync(_job, progress, _stopping.Token).PipeTo(
+        var job = _job;
+        _running = true;
+        RestoreRuns.For(Context.System).After(job.Database, token => _runner.RunAsync(job, progress, token), _stopping.Token).PipeTo(
             Self,
             success: outcome => new RestorePlannerMessages.Finished(outcome, null, TargetTouched: true),
             failure: e => Unwrap(e) is RestoreTargetUnreachableException unreachable
@@ -111,6 +143,12 @@ public static class RestorePlannerMessages
     }
 
     public sealed record Progressed(RestoreProgressReport Progress) : INoSerializationVerificationNeeded;
+
+    /// <summary>Stop once the run in flight, if any, has ended (told to stop): see <see cref="RestorePlannerActor"/>.</summary>
+    public sealed record Stop : INoSerializationVerificationNeeded
+    {
+        public static readonly Stop Instance = new();
+    }
 
     /// <summary>The target cannot be reached yet and nothing was written: the restore tries again after <paramref name="Retry"/>.</summary>
     public sealed record Waiting(string Reason, TimeSpan Retry) : INoSerializationVerificationNeeded;
