@@ -11,6 +11,10 @@ public sealed partial class RestoreExecutor
 {
     private const int MaxBatchBytes = 8 << 20;
 
+    // mongo's src/mongo/base/error_codes.yml.
+    private const int NamespaceExists = 48;
+    private const int DuplicateKey = 11000;
+
     /// <summary>
     /// Creates each collection with its options, loads its documents and builds its indexes (several collections at
     /// once), and records it in the marker as loaded whole. Resumed, it keeps the collections the marker names and
@@ -58,18 +62,22 @@ public sealed partial class RestoreExecutor
                 }
 
                 var targetDb = rules.MapDatabase(db);
-                if (marker is not null)
-                {
-                    // Perhaps loaded in part before the stop: the documents are loaded again from the first.
-                    await DropIfThereAsync(targetDb, name, token);
-                }
 
                 // A view's options are its definition (viewOn, pipeline): the same create makes it, and it has no documents.
                 // A time-series collection's (timeseries, expireAfterSeconds) make its view and buckets; see TimeSeriesLoad.
                 var create = new BsonDocument("create", name).AddRange(header["options"].AsBsonDocument);
-                await RunCommandAsync(targetDb, create, token);
+                if (marker is null)
+                {
+                    await RunCommandAsync(targetDb, create, token);
+                }
+                else
+                {
+                    // Perhaps loaded in part before the stop: the documents are loaded again from the first.
+                    await CreateAgainAsync(targetDb, name, create, token);
+                }
+
                 var (documents, validate) = TimeSeriesLoad.DocumentsOf(header);
-                await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(documents), tracker, validate, token);
+                await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(documents), tracker, validate, resumed: marker is not null, token);
                 var specs = header["indexes"].AsBsonArray;
                 if (specs.Count > 0)
                 {
@@ -87,6 +95,28 @@ public sealed partial class RestoreExecutor
         return count;
     }
 
+    /// <summary>
+    /// A collection a stopped run began to load, made again empty with its options. What the stopped run sent before it
+    /// stopped may still land after the drop (an insert already on the wire runs to its end on the server, and makes the
+    /// collection again without its options), so a create that finds the collection there drops it and tries again.
+    /// </summary>
+    private async Task CreateAgainAsync(string database, string collection, BsonDocument create, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await DropIfThereAsync(database, collection, cancellationToken);
+            try
+            {
+                await RunCommandAsync(database, create, cancellationToken);
+                return;
+            }
+            catch (MongoCommandException e) when (e.Code == NamespaceExists && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
+    }
+
     private async Task DropIfThereAsync(string database, string collection, CancellationToken cancellationToken)
     {
         try
@@ -99,7 +129,12 @@ public sealed partial class RestoreExecutor
         }
     }
 
-    private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, bool validate, CancellationToken cancellationToken)
+    /// <param name="resumed">
+    /// The load of a stopped run taken up: an insert the stopped run sent may land after this one's, so a document already
+    /// there is the same document from the same backup file, and its duplicate key is no error (as mongorestore goes on
+    /// past duplicate keys).
+    /// </param>
+    private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, bool validate, bool resumed, CancellationToken cancellationToken)
     {
         var batch = new List<RawBsonDocument>(_options.BatchSize);
         var bytes = 0;
@@ -109,22 +144,31 @@ public sealed partial class RestoreExecutor
             bytes += document.Length;
             if (batch.Count >= _options.BatchSize || bytes >= MaxBatchBytes)
             {
-                await InsertAsync(collection, batch, tracker, validate, cancellationToken);
+                await InsertAsync(collection, batch, tracker, validate, resumed, cancellationToken);
                 bytes = 0;
             }
         }
 
-        await InsertAsync(collection, batch, tracker, validate, cancellationToken);
+        await InsertAsync(collection, batch, tracker, validate, resumed, cancellationToken);
     }
 
-    private static async Task InsertAsync(IMongoCollection<RawBsonDocument> collection, List<RawBsonDocument> batch, ProgressTracker tracker, bool validate, CancellationToken cancellationToken)
+    private static async Task InsertAsync(IMongoCollection<RawBsonDocument> collection, List<RawBsonDocument> batch, ProgressTracker tracker, bool validate, bool resumed, CancellationToken cancellationToken)
     {
         if (batch.Count == 0)
         {
             return;
         }
 
-        await collection.InsertManyAsync(batch, new InsertManyOptions { IsOrdered = true, BypassDocumentValidation = validate ? null : true }, cancellationToken);
+        try
+        {
+            // Unordered once resumed: every document not there yet goes in, whichever are there already.
+            await collection.InsertManyAsync(batch, new InsertManyOptions { IsOrdered = !resumed, BypassDocumentValidation = validate ? null : true }, cancellationToken);
+        }
+        catch (MongoBulkWriteException e) when (resumed && e.WriteConcernError is null && e.WriteErrors.Count > 0 && e.WriteErrors.All(w => w.Code == DuplicateKey))
+        {
+            // Inserted by the stopped run: the same documents.
+        }
+
         tracker.AddDocuments(batch.Count);
         foreach (var document in batch)
         {
