@@ -18,7 +18,7 @@ public sealed partial class RestoreExecutor
     }
 
     /// <summary>What a plan asks for, checked against what this executor can run.</summary>
-    private static RestoreWork WorkOf(RestorePlan plan)
+    private RestoreWork WorkOf(RestorePlan plan)
     {
         if (plan.BaseBackup.Components.Count != 1 || plan.Segments.Count == 0)
         {
@@ -28,12 +28,18 @@ public sealed partial class RestoreExecutor
         // A snapshot base holds no files in the repository: loading it as a dump would load nothing and replay onto an
         // empty target, a restore missing everything before the snapshot that would still look finished. Its data comes
         // back as claims made from the VolumeSnapshot, before the database's pods start (docs/cluster.md).
-        if (plan.BaseBackup.IsVolumeSnapshot)
+        if (plan.BaseBackup.IsVolumeSnapshot && !_options.BaseInVolumes)
         {
             var snapshot = plan.BaseBackup.VolumeSnapshots[0];
             throw new RestoreRefusedException(
                 $"Backup {plan.BaseBackup.Id} is a volume snapshot (VolumeSnapshot {snapshot.Namespace}/{snapshot.Name}, {plan.BaseBackup.Driver}): its data is restored by "
                 + "creating the database's claims from the snapshot, not by a logical load; restore to a point covered by a Logical backup, or from the snapshot in the cluster");
+        }
+
+        if (_options.BaseInVolumes && !plan.BaseBackup.IsVolumeSnapshot)
+        {
+            throw new RestoreRefusedException(
+                $"The target was started from volumes, but the plan's base, backup {plan.BaseBackup.Id}, is a {plan.BaseBackup.Driver} backup with no VolumeSnapshot: its data is loaded from the repository into an empty target");
         }
 
         if (plan.Target.Kind is not (RecoveryTargetKind.Time or RecoveryTargetKind.Ts))

@@ -62,7 +62,8 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
             // The chunks checked beside the load are kept on local disk for the replay, which then does not download them again.
             using var spool = new ObjectSpool(store, _options.SpoolFolder ?? Path.GetTempPath(), _options.SpoolBytes);
             var collections = await LoadCheckingChunksAsync(
-                stop => LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, stop), work, resumeAt, spool.Filling, cancellationToken);
+                stop => _options.BaseInVolumes ? BaseInVolumesAsync(stop) : LoadCollectionsAsync(work.Backup, new RepositoryLayout(work.Plan.BasePrefix), rules, tracker, marker, stop),
+                work, resumeAt, spool.Filling, cancellationToken);
             var replay = await ReplayAsync(work, spool.Draining, rules, tracker, marker is not null, resumeAt, cancellationToken);
             var lineage = Lineage(work, replay);
             if (_options.RecordLineage)
@@ -160,7 +161,15 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
             return mine;
         }
 
-        await EnsureTargetEmptyAsync(cancellationToken);
+        if (_options.BaseInVolumes)
+        {
+            await EnsureVolumesHoldBaseAsync(work.Backup, cancellationToken);
+        }
+        else
+        {
+            await EnsureTargetEmptyAsync(cancellationToken);
+        }
+
         await RestoreMarker.WriteAsync(target, _options.RestoreId, work.Backup.Id, to.ToString(), _options.RecordLineage, _options.Time.GetUtcNow(), cancellationToken);
         return null;
     }

@@ -52,6 +52,15 @@ public sealed record RestoreOptions
     /// </summary>
     public bool RestoreUsersAndRoles { get; init; } = true;
 
+    /// <summary>
+    /// The target's members were started from the base backup's VolumeSnapshot (their claims made from it, as KubeDB's
+    /// StatefulSet claims them), so the base is in place: nothing is loaded, the target is checked to hold the
+    /// snapshot's data (its oplog has the entry at the recorded ts) before the first write, and the oplog is replayed
+    /// from that ts (exclusive) to the target, exactly as after a logical base. Only a volume-snapshot base may be
+    /// restored so, and it may only be restored so.
+    /// </summary>
+    public bool BaseInVolumes { get; init; }
+
     /// <summary>Identifies this restore's marker document in <c>archiver_restore.incomplete</c>.</summary>
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 
