@@ -165,6 +165,17 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         }
     }
 
+    public async Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken)
+    {
+        await CheckClassAsync(className, cancellationToken);
+        if (await ReadAsync(@namespace, name, cancellationToken) is null)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name} does not exist (deleted since its backup was taken)");
+        }
+
+        return await WaitReadyAsync(@namespace, name, cancellationToken);
+    }
+
     public async Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
         try

@@ -154,7 +154,7 @@ public sealed class DeployManifestTests
         // The pods webhook: the same Service and port, creation only, and only KubeDB's MongoDB pods sent to it (the
         // labels SidecarInjection reads a pod's database by).
         var pods = Assert.Single(configuration.Webhooks, w => w.ClientConfig.Service.Path == PodMutatingWebhook.Path);
-        Assert.Equal(2, configuration.Webhooks.Count);
+        Assert.Equal(3, configuration.Webhooks.Count);
         Assert.Equal((service.Metadata.Name, servicePort.Port), (pods.ClientConfig.Service.Name, pods.ClientConfig.Service.Port));
         Assert.Equal(("Ignore", "None"), (pods.FailurePolicy, pods.SideEffects));
         var podRule = Assert.Single(pods.Rules);
@@ -165,6 +165,16 @@ public sealed class DeployManifestTests
         Assert.Equal(
             new Dictionary<string, string> { [SidecarInjection.ManagedByLabel] = SidecarInjection.ManagedByKubeDb, [SidecarInjection.NameLabel] = SidecarInjection.MongoDbName },
             pods.ObjectSelector.MatchLabels);
+
+        // The claims webhook: the same Service, creation only, only KubeDB's MongoDB claims.
+        var claims = Assert.Single(configuration.Webhooks, w => w.ClientConfig.Service.Path == ClaimMutatingWebhook.Path);
+        Assert.Equal((service.Metadata.Name, servicePort.Port), (claims.ClientConfig.Service.Name, claims.ClientConfig.Service.Port));
+        Assert.Equal(("Ignore", "None"), (claims.FailurePolicy, claims.SideEffects));
+        var claimRule = Assert.Single(claims.Rules);
+        Assert.Equal(["CREATE"], claimRule.Operations);
+        Assert.Equal([""], claimRule.ApiGroups);
+        Assert.Equal(["persistentvolumeclaims"], claimRule.Resources);
+        Assert.Equal(pods.ObjectSelector.MatchLabels, claims.ObjectSelector.MatchLabels);
 
         // The serving certificate: issued for the Service's name, mounted where --webhook-cert-dir reads it, its CA
         // injected into the configuration.

@@ -161,6 +161,56 @@ public sealed class WebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_data_claim_of_a_database_restored_from_a_volume_snapshot_is_made_from_it_and_refused_until_its_base_is_chosen()
+    {
+        var database = await _node.Store.CreateAsync((Messages.Resources.MongoDB)ManifestReader.Read("""
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata: {name: mg-restored, namespace: shop}
+            spec:
+              version: "7.0.8"
+              init:
+                archiver:
+                  recoveryTimeStamp: "2026-12-07T08:00:00Z"
+                  repository: {name: local, namespace: stash}
+                  prefix: db/MongoDB/shop/mg
+            """).Resources[0]);
+
+        // Planning: not yet.
+        var early = await ReviewAsync(ClaimMutatingWebhook.Path, ClaimKind, "CREATE", KubeDbClaim("mg-restored", 0));
+        Assert.False(early.Allowed);
+        Assert.Contains("has not chosen its base backup yet", early.Status!.Message);
+
+        // Planned from a volume-snapshot base: every member's claim is made from it.
+        await _node.Store.ReplaceStatusAsync(database with
+        {
+            Status = new MongoDBStatus { Archiver = new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Restoring, Restore = new RestoreProgress { BaseSnapshot = "b1", BaseVolumeSnapshot = "mg-full-1-1" } } },
+        });
+        foreach (var ordinal in new[] { 0, 2 })
+        {
+            var made = await ReviewAsync(ClaimMutatingWebhook.Path, ClaimKind, "CREATE", KubeDbClaim("mg-restored", ordinal));
+            Assert.True(made.Allowed);
+            var patch = JsonNode.Parse(Convert.FromBase64String(made.Patch!))!.AsArray();
+            var source = Assert.Single(patch, op => (string?)op!["path"] == "/spec/dataSource")!["value"]!;
+            Assert.Equal(("snapshot.storage.k8s.io", "VolumeSnapshot", "mg-full-1-1"), ((string?)source["apiGroup"], (string?)source["kind"], (string?)source["name"]));
+        }
+
+        // Another database's claim, another kind of claim, or a claim naming its own source: as they are.
+        var others = new[]
+        {
+            KubeDbClaim("mg", 0),
+            KubeDbClaim("mg-restored", 0).Replace("datadir-", "logs-", StringComparison.Ordinal),
+            KubeDbClaim("mg-restored", 1, ""","dataSource":{"kind":"PersistentVolumeClaim","name":"x"}"""),
+        };
+        foreach (var other in others)
+        {
+            var unchanged = await ReviewAsync(ClaimMutatingWebhook.Path, ClaimKind, "CREATE", other);
+            Assert.True(unchanged.Allowed);
+            Assert.Null(unchanged.Patch);
+        }
+    }
+
+    [Fact]
     public async Task A_pod_it_cannot_read_is_allowed_with_a_warning()
     {
         var response = await ReviewAsync(PodMutatingWebhook.Path, PodKind, "CREATE", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"mg-0"},"spec":{"containers":"not a list"}}""");
@@ -218,6 +268,14 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(uid, answer.Response!.Uid);
         return answer.Response;
     }
+
+    private const string ClaimKind = """{"group":"","version":"v1","kind":"PersistentVolumeClaim"}""";
+
+    /// <summary>A data claim as KubeDB's StatefulSet makes it: <c>datadir-{db}-{i}</c>, with the set's selector labels.</summary>
+    private static string KubeDbClaim(string database, int ordinal, string spec = "") => $$$"""
+        {"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"datadir-{{{database}}}-{{{ordinal}}}","labels":{"app.kubernetes.io/instance":"{{{database}}}","app.kubernetes.io/managed-by":"kubedb.com","app.kubernetes.io/name":"mongodbs.kubedb.com"}},
+         "spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}{{{spec}}}}}
+        """;
 
     private const string PodKind = """{"group":"","version":"v1","kind":"Pod"}""";
 

@@ -105,6 +105,7 @@ public sealed partial class DatabaseActor
             {
                 Target = restore.Target,
                 BaseSnapshot = restore.BaseBackupId,
+                BaseVolumeSnapshot = restore.Plan?.BaseVolumeSnapshots is [var volume, ..] && volume.Namespace == _state.Id.Namespace ? volume.Name : null,
                 EntriesDone = progress?.EntriesDone,
                 EntriesTotal = progress?.EntriesTotal,
                 BytesDone = progress?.BytesDone,

@@ -3,6 +3,8 @@ using Archiver.Mongo;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Mongo.Restore;
 using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.VolumeSnapshots;
 using Archiver.Storage.Layout;
 using MongoDB.Driver;
 
@@ -15,8 +17,11 @@ namespace Archiver.Host.Adapters;
 /// data in one replica set; the target owns every database it restores, they must not exist yet) and the secret it
 /// connects with.
 /// </summary>
-public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnections connections, Actors.Ports.IResourceStore resources) : IRestoreRunner
+public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnections connections, Actors.Ports.IResourceStore resources, IVolumeSnapshotter? snapshots = null) : IRestoreRunner
 {
+    /// <summary>How long a restore waits for its base's VolumeSnapshot to be ready to use before it fails saying so.</summary>
+    public static readonly TimeSpan SnapshotReadyWait = TimeSpan.FromMinutes(5);
+
     public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
     {
         if (job.Plan?.Document is not { } document)
@@ -34,6 +39,15 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         };
         // One id per database incarnation: a database created again under the name restores as another restore.
         var restoreId = $"{job.Database.Namespace}.{job.Database.Name}.{target.Metadata.Uid}";
+        var store = await stores.OpenAsync(job.Storage, cancellation);
+        var plan = await RestorePlanDocument.FromJson(document).ResolveAsync(store, cancellation);
+        if (plan.BaseBackup.IsVolumeSnapshot)
+        {
+            // Before the database is reached: its claims are made from the snapshot, so a snapshot that cannot be used
+            // leaves its pods waiting for volumes; the restore says why instead of waiting with them.
+            await CheckSnapshotBaseAsync(job, plan.BaseBackup, settings, cancellation);
+        }
+
         IMongoClient client;
         try
         {
@@ -44,8 +58,7 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
             throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database} yet: {e.Message}", e);
         }
 
-        var store = await stores.OpenAsync(job.Storage, cancellation);
-        var options = new RestoreOptions { RestoreId = restoreId, RestoreUsersAndRoles = settings.UsersAndRoles };
+        var options = new RestoreOptions { RestoreId = restoreId, RestoreUsersAndRoles = settings.UsersAndRoles, BaseInVolumes = plan.BaseBackup.IsVolumeSnapshot };
         if (settings.Databases is { Count: > 0 } mappings)
         {
             var map = mappings.ToDictionary(m => m.Source, m => m.Target, StringComparer.Ordinal);
@@ -61,7 +74,6 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         RestoreReport report;
         try
         {
-            var plan = await RestorePlanDocument.FromJson(document).ResolveAsync(store, cancellation);
             report = await new RestoreExecutor(store, new RepositoryLayout(job.SourcePrefix), client, options)
                 .RunAsync(plan, new Progress<RestoreProgress>(p => progress.Report(new RestoreProgressReport(p.ItemsDone, p.EntriesTotal, p.BytesDone, p.BytesTotal))), cancellation);
         }
@@ -73,6 +85,45 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         }
 
         return new RestoreOutcome(report.BackupId, report.EntriesReplayed, [.. report.Skipped.Select(s => $"{s.Key}: {s.Value}")]);
+    }
+
+    /// <summary>
+    /// A volume-snapshot base restores the whole replica set into the snapshot's namespace (a claim's data source is a
+    /// VolumeSnapshot of its own namespace), from a snapshot whose class exists and which is ready to use.
+    /// </summary>
+    private async Task CheckSnapshotBaseAsync(RestoreJob job, BackupManifest backup, RestoreSettings settings, CancellationToken cancellation)
+    {
+        var snapshot = backup.VolumeSnapshots[0];
+        var what = $"backup {backup.Id} is VolumeSnapshot {snapshot.Namespace}/{snapshot.Name}";
+        if (settings.Databases is { Count: > 0 })
+        {
+            throw new RestoreRefusedException($"{what}, which restores the whole replica set: {RestoreSettings.DatabasesAnnotation} cannot be used with it; restore to a point covered by a Logical backup");
+        }
+
+        if (snapshot.Namespace != job.Database.Namespace)
+        {
+            throw new RestoreRefusedException($"{what}: a claim is made from a VolumeSnapshot of its own namespace, so {job.Database} must be created in namespace {snapshot.Namespace}");
+        }
+
+        if (snapshots is null)
+        {
+            throw new RestoreRefusedException($"{what}: it is restored by making the database's claims from it, which only a node in a cluster does");
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(SnapshotReadyWait);
+        try
+        {
+            await snapshots.WaitRestorableAsync(snapshot.Namespace, snapshot.Name, snapshot.ClassName, deadline.Token);
+        }
+        catch (VolumeSnapshotFailedException e)
+        {
+            throw new RestoreRefusedException($"{what}, which cannot be restored from: {e.Message}", e);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new RestoreRefusedException($"{what}, which did not become ready to use within {SnapshotReadyWait.TotalMinutes:0} minutes");
+        }
     }
 
     /// <summary>

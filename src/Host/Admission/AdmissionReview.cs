@@ -40,6 +40,15 @@ public sealed record AdmissionResponse
     [JsonPropertyName("patchType"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? PatchType { get; init; }
     /// <summary>A JSON Patch (RFC 6902), base64-encoded.</summary>
     [JsonPropertyName("patch"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Patch { get; init; }
+    /// <summary>Why a request is refused (<see cref="Allowed"/> false): a metav1.Status, shown to the client.</summary>
+    [JsonPropertyName("status"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AdmissionStatus? Status { get; init; }
     /// <summary>Shown to the client (kubectl prints them); used to say why nothing was set, never to refuse.</summary>
     [JsonPropertyName("warnings"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<string>? Warnings { get; init; }
+}
+
+public sealed record AdmissionStatus
+{
+    [JsonPropertyName("code")] public int Code { get; init; }
+    [JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Reason { get; init; }
+    [JsonPropertyName("message")] public string? Message { get; init; }
 }

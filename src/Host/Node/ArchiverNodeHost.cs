@@ -110,6 +110,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         else services.AddSingleton<ISecretSource, KubernetesSecrets>();
         services.AddSingleton<MongoConnections>();
         services.AddSingleton<DatabaseAdmission>();
+        services.AddSingleton<ClaimAdmission>();
         // The sidecar the pods webhook injects is the one the cluster's workloads put in templates (same image and name).
         services.AddSingleton(sp => new PodAdmission(sp.GetRequiredService<IResourceStore>(), sp.GetService<KubernetesWorkloadsOptions>() ?? new KubernetesWorkloadsOptions()));
         // In a cluster a local storage is a volume the node must have mounted: a folder made on its own disk would hold
@@ -173,6 +174,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
             ? KubernetesClientConfiguration.InClusterConfig()
             : KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig ?? throw new ArgumentException("a kubeconfig file or in-cluster configuration is required"));
         services.AddSingleton<IKubernetes>(new k8s.Kubernetes(configuration));
+        // A restore from a volume-snapshot base checks its snapshot before the claims are made from it.
+        services.AddSingleton<Storage.VolumeSnapshots.IVolumeSnapshotter>(sp => new KubernetesVolumeSnapshotter(sp.GetRequiredService<IKubernetes>()));
         services.AddSingleton(new KubernetesStoreOptions());
         services.AddSingleton<IResourceStore, KubernetesResourceStore>();
         services.AddSingleton(new KubernetesWorkloadsOptions { SidecarImage = cluster.SidecarImage });

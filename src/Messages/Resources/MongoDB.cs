@@ -180,6 +180,12 @@ public sealed record RestoreProgress
 {
     [JsonPropertyName("target")] public DateTimeOffset? Target { get; init; }
     [JsonPropertyName("baseSnapshot")] public string? BaseSnapshot { get; init; }
+
+    /// <summary>
+    /// For a base taken by volume snapshot: the VolumeSnapshot (in the database's namespace) its <c>datadir</c> claims
+    /// are made from, as the archiver's claim webhook reads it here (deploy/statefulset/webhook.yaml).
+    /// </summary>
+    [JsonPropertyName("baseVolumeSnapshot")] public string? BaseVolumeSnapshot { get; init; }
     [JsonPropertyName("entriesDone")] public long? EntriesDone { get; init; }
     [JsonPropertyName("entriesTotal")] public long? EntriesTotal { get; init; }
     [JsonPropertyName("bytesDone")] public long? BytesDone { get; init; }

@@ -24,6 +24,13 @@ public interface IVolumeSnapshotter
     /// <summary>Waits until the snapshot is <c>readyToUse</c>. Throws <see cref="VolumeSnapshotFailedException"/> on an error.</summary>
     Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Before a restore makes claims from the snapshot: its class exists, the snapshot exists, and it is (or becomes)
+    /// <c>readyToUse</c>. Throws <see cref="VolumeSnapshotFailedException"/> naming what is missing or the snapshot's
+    /// error; waits for readiness until cancelled.
+    /// </summary>
+    Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken);
+
     /// <summary>Deletes the snapshot (its content follows its class's deletionPolicy); a missing one is not an error.</summary>
     Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken);
 }

@@ -64,6 +64,9 @@ internal sealed class FolderSnapshotter(MongoEmulator emulator, IReadOnlyList<st
         return Task.FromResult(new VolumeSnapshotReady(size, $"snapcontent-{name}", $"folder://{taken.Folder}", "folder.csi.test", taken.Cut));
     }
 
+    public Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken) =>
+        _taken.ContainsKey(name) ? WaitReadyAsync(@namespace, name, cancellationToken) : throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name} does not exist");
+
     public Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
         Deleted.Enqueue(name);

@@ -24,6 +24,15 @@ internal sealed class Expectations
         }
     }
 
+    /// <summary>A create that was refused: nothing will show up (client-go's CreationObserved on an error).</summary>
+    public void CreationFailed(string ns, string name)
+    {
+        lock (_sync)
+        {
+            _created.Remove($"{ns}/{name}");
+        }
+    }
+
     public void Deleted(string uid)
     {
         lock (_sync)

@@ -226,6 +226,14 @@ internal sealed class StatefulSetController
             {
                 // Made by an earlier pass.
             }
+            catch (ApiException e)
+            {
+                // Refused (an admission webhook, a quota): nothing was made, so the next pass tries again, as the real
+                // controller's requeue does (stateful_set_control.go createPersistentVolumeClaims, event FailedCreate).
+                _expectations.CreationFailed(ns, name);
+                await _events.RecordAsync(set, "Warning", "FailedCreate", $"create Claim {name} for Pod {J.Name(set)}-{ordinal} in StatefulSet {J.Name(set)} failed error: {e.Message}", stop).ConfigureAwait(false);
+                throw;
+            }
         }
     }
 

@@ -46,7 +46,8 @@ public sealed record RecoveryPlanReply(string Prefix, PlanInfo? Plan, RefusalInf
 /// </param>
 public sealed record PlanInfo(
     uint Timeline, string BaseBackupId, string ReplayAfterTs, IReadOnlyList<string> Components, int Chunks, long BytesToRead,
-    uint? BaseTimeline = null, string? BasePrefix = null, IReadOnlyList<SegmentInfo>? Segments = null, string? Target = null, string? Document = null);
+    uint? BaseTimeline = null, string? BasePrefix = null, IReadOnlyList<SegmentInfo>? Segments = null, string? Target = null, string? Document = null,
+    IReadOnlyList<VolumeSnapshotRef>? BaseVolumeSnapshots = null);
 
 /// <param name="UntilTs">The branch point a segment stops at; null for the last, which the target stops.</param>
 public sealed record SegmentInfo(string Prefix, uint Timeline, string Component, int Chunks, string? UntilTs);
