@@ -56,6 +56,23 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
         finally
         {
             await WriteAccessesAsync();
+            await SaveLogsAsync();
+        }
+    }
+
+    /// <summary>
+    /// The archiver containers' logs of the pods still there at the end (the nodes' and the databases' sidecars), into the
+    /// data folder's <c>logs/</c>: the stand-in's pods go with it, and a failed run is explained by them.
+    /// </summary>
+    private async Task SaveLogsAsync()
+    {
+        var logs = Directory.CreateDirectory(Path.Combine(folder, "logs")).FullName;
+        foreach (var (ns, set) in new[] { ("archiver", "archiver"), (Namespace, Source), (Namespace, Restored) })
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                if (_cluster.LogsOf(ns, $"{set}-{i}", "archiver") is { } log) await File.WriteAllTextAsync(Path.Combine(logs, $"{ns}.{set}-{i}.archiver.log"), log);
+            }
         }
     }
 
@@ -194,8 +211,11 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
         foreach (var name in new[] { "rbac.yaml", "webhook-certificate.yaml", "webhook.yaml", "statefulset.yaml" })
         {
             await using var stream = assembly.GetManifestResourceStream($"statefulset/{name}") ?? throw new DemoFailure($"deploy/statefulset/{name} is missing from this build");
-            await using var file = File.Create(Path.Combine(manifests, name));
-            await stream.CopyToAsync(file, cancellation);
+            using var reader = new StreamReader(stream);
+            var text = await reader.ReadToEndAsync(cancellation);
+            // The demo's nodes log at Information (their restores and hand-offs), kept in the data folder's logs/.
+            if (name == "statefulset.yaml") text = text.Replace("            - run\n", "            - run\n            - --verbose\n", StringComparison.Ordinal);
+            await File.WriteAllTextAsync(Path.Combine(manifests, name), text, cancellation);
         }
 
         // The two secrets deploy/statefulset/README.md has the user create.
