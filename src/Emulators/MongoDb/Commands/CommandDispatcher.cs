@@ -98,6 +98,7 @@ internal sealed class CommandDispatcher
 
         // A write needs the global lock in intent-exclusive mode: it waits while the member is fsync-locked.
         var gate = isWrite ? state.Members[context.Member] : null;
+        SessionState? checkedOut = null;
         if (gate is not null)
         {
             await gate.EnterWriteAsync(MaxTime(context.Command), context.Cancellation).ConfigureAwait(false);
@@ -120,6 +121,19 @@ internal sealed class CommandDispatcher
             var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
             RetryableWrite? retry = null;
             SessionState? session = null;
+            var transactional = context.Command.TryGetValue("autocommit", out var autocommitValue) && !autocommitValue.ToBoolean();
+            if (lsid is not null && txnNumber is not null && !transactional && RetryableWrites.Contains(context.Name))
+            {
+                SessionState toCheckOut;
+                lock (state.Sync)
+                {
+                    toCheckOut = state.Sessions.Get(lsid);
+                }
+
+                await toCheckOut.Checkout.WaitAsync(context.Cancellation).ConfigureAwait(false);
+                checkedOut = toCheckOut;
+            }
+
             lock (state.Sync)
             {
                 if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
@@ -157,6 +171,7 @@ internal sealed class CommandDispatcher
         }
         finally
         {
+            checkedOut?.Checkout.Release();
             gate?.ExitWrite();
         }
     }

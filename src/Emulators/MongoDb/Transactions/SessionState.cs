@@ -11,4 +11,11 @@ internal sealed class SessionState
 
     /// <summary>Replayed when the driver retries the same txnNumber, so a retried write is not applied twice.</summary>
     public BsonDocument? LastRetryableReply { get; set; }
+
+    /// <summary>
+    /// Held by the retryable write running on the session: mongod checks a session out to one operation at a time
+    /// (src/mongo/db/session/session_catalog.h), so a retry that arrives while its first attempt still runs (the
+    /// driver gave up on a connection the server was still answering on) waits for it, then finds it executed.
+    /// </summary>
+    public SemaphoreSlim Checkout { get; } = new(1, 1);
 }
