@@ -1,3 +1,5 @@
+extern alias mongodriver;
+
 using System.Buffers.Binary;
 using System.Diagnostics;
 using Archiver.Mongo.Restore;
@@ -5,6 +7,7 @@ using Archiver.Storage;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.Oplog;
+using mongodriver::MongoDB.Bson;
 using ZstdSharp;
 
 namespace Archiver.Bench.Mongo;
@@ -164,7 +167,7 @@ internal static class ReplayBenchmark
     /// <summary>An applier with the resume bookkeeping a restore has: a checkpoint built into every batch and after every chunk.</summary>
     private static OplogApplier Applier()
     {
-        var applier = new OplogApplier(new NamespaceRules(_ => true, name => name), (_, _, _) => Task.CompletedTask, 1000, OplogTimestamp.Zero);
+        var applier = new OplogApplier(new NamespaceRules(_ => true, name => name), (_, _, _) => Task.FromResult(new BsonDocument()), 1000, OplogTimestamp.Zero);
         applier.Checkpoint = () => RestoreMarker.CheckpointOp("bench", new RestoreCheckpoint(0, applier.Done, applier.DoneWallUnixMs, applier.ReadFrom, applier.EntriesApplied));
         return applier;
     }

@@ -16,14 +16,15 @@ public sealed class ReplayFastPathTests
     {
         var rules = new NamespaceRules(_ => true, d => d == "shop" ? "copy" : d);
         var fast = new RawCrudOp(rules);
-        var batch = new ApplyOpsBatch();
+        var round = new ApplyOpsRound(1);
+        var batch = round[0];
         // Two rounds over one batch: the second reuses the (grown) buffer of the first.
         foreach (var count in new[] { 137, 12 })
         {
             var entries = Enumerable.Range(0, count).Select(Entry).ToList();
             foreach (var entry in entries)
             {
-                Assert.True(fast.TryAppend(entry.ToBson(), batch));
+                Assert.True(fast.TryAppend(entry.ToBson(), round));
             }
 
             var expected = entries.Select(Expected).ToList();
@@ -33,7 +34,7 @@ public sealed class ReplayFastPathTests
                 Assert.Equal(new BsonDocument("applyOps", new BsonArray { expected[index] }), Materialise(batch.Command(index)));
             }
 
-            batch.Clear();
+            round.Clear();
         }
     }
 
@@ -41,7 +42,7 @@ public sealed class ReplayFastPathTests
     public void Entries_the_fast_path_does_not_handle_are_left_to_the_document_path()
     {
         var fast = new RawCrudOp(new NamespaceRules(_ => true, d => d));
-        var batch = new ApplyOpsBatch();
+        var round = new ApplyOpsRound(1);
         var command = Entry(0);
         command["op"] = "c";
         var noOp = Entry(1);
@@ -54,12 +55,12 @@ public sealed class ReplayFastPathTests
 
         foreach (var entry in new[] { command, noOp, withoutO })
         {
-            Assert.False(fast.TryAppend(entry.ToBson(), batch));
+            Assert.False(fast.TryAppend(entry.ToBson(), round));
         }
 
-        Assert.False(fast.TryAppend(unknownType, batch));
+        Assert.False(fast.TryAppend(unknownType, round));
 
-        Assert.Equal(0, batch.Count);
+        Assert.Equal(0, round.Count);
     }
 
     /// <summary>An oplog entry as a server logs it: session fields, op, ns, ui, o, o2, ts, wall and the chain fields.</summary>

@@ -40,6 +40,10 @@ internal sealed partial class OplogApplier
         }
 
         await FlushAsync(cancellationToken);
+
+        // Any of these may make a collection capped, give it a collation, or take its name (create, convertToCapped,
+        // renameCollection, drop): what the round knew of collections is asked again.
+        _round.Forget();
         if (Clean(op) is not { } clean)
         {
             return;
@@ -88,14 +92,18 @@ internal sealed partial class OplogApplier
         TransactionsApplied++;
     }
 
+    /// <summary>
+    /// A transaction's (or a batched write's) ops join the batch being built like any others, not a batch of their own:
+    /// MongoDB's own secondaries split a committed transaction's ops over their writers too (mongodb/mongo
+    /// <c>src/mongo/db/repl/oplog_applier_impl.cpp</c>, <c>_deriveOpsAndFillWriterVectors</c>), and a batch per
+    /// transaction was a round trip per transaction. A checkpoint past the commit is written only with or after them.
+    /// </summary>
     private async Task ApplyGroupAsync(List<BsonDocument> ops, bool tolerant, CancellationToken cancellationToken)
     {
         foreach (var inner in ops)
         {
             await ApplyOpAsync(inner, tolerant, cancellationToken);
         }
-
-        await FlushAsync(cancellationToken);
     }
 
     private async Task CreateIndexesAsync(BsonDocument op, BsonDocument o, string name, bool tolerant, CancellationToken cancellationToken)

@@ -13,12 +13,15 @@ namespace Archiver.Mongo.Restore;
 /// (<c>lsid.id</c>, <c>txnNumber</c>) and applied only when its commit entry is replayed, so a target that falls
 /// inside a transaction's span leaves it out entirely. A batch reaches <c>runCommand</c> over the applier's own
 /// reused buffer: <c>runCommand</c> must be done with the command (sent or copied) when its task completes.
+/// With <paramref name="writers"/> above 1 each batch is a round of that many <c>applyOps</c> sent at once, its ops
+/// split by namespace and <c>_id</c> (<see cref="ApplyOpsRound"/>): <c>runCommand</c> is then called concurrently.
 /// </summary>
 internal sealed partial class OplogApplier(
     NamespaceRules rules,
-    Func<string, BsonDocument, CancellationToken, Task> runCommand,
+    Func<string, BsonDocument, CancellationToken, Task<BsonDocument>> runCommand,
     int batchSize,
-    OplogTimestamp catchUpUntil)
+    OplogTimestamp catchUpUntil,
+    int writers = 1)
 {
     // Errors an idempotent replay meets while catching up over (T0, T1]: the dump already holds part of the effect.
     private static readonly HashSet<int> CatchUpTolerated = [26, 27, 48, 85, 86];
@@ -31,9 +34,12 @@ internal sealed partial class OplogApplier(
     // Where each transaction not yet applied began; one leaves only once its commit was wholly handed on, so a
     // checkpoint taken while its ops are still going out never lets a resumed replay read past its first entry.
     private readonly Dictionary<(BsonValue Session, long TxnNumber), OplogTimestamp> _transactionStarts = [];
-    private readonly ApplyOpsBatch _batch = new();
+    private readonly ApplyOpsRound _round = new(writers);
     private readonly RawCrudOp _fast = new(rules);
-    private bool _batchTolerant;
+    private bool _roundTolerant;
+
+    // The entry the checkpoint in _round.Lead names (with several writers the checkpoint of a round is written by the next).
+    private OplogTimestamp _leadAppliedTo;
     private OplogTimestamp _current;
 
     // Resumed after a stop: the stopped replay may have gone past its last checkpoint (a batch applied part way, a
@@ -46,8 +52,8 @@ internal sealed partial class OplogApplier(
     private OplogTimestamp _checkpointed;
 
     /// <summary>
-    /// Makes the checkpoint op that goes last into every batch sent (<see cref="RestoreMarker.CheckpointOp"/>); null:
-    /// none is written.
+    /// Makes the checkpoint op that goes last into every batch sent (<see cref="RestoreMarker.CheckpointOp"/>), or with
+    /// several writers first into every batch of the next round (<see cref="ApplyOpsRound.Lead"/>); null: none is written.
     /// </summary>
     public Func<BsonDocument>? Checkpoint { get; set; }
 
@@ -72,15 +78,15 @@ internal sealed partial class OplogApplier(
     /// </summary>
     public ValueTask ApplyAsync(in OplogEntry entry, CancellationToken cancellationToken)
     {
-        if (!_fast.TryAppend(entry.Document.Span, _batch))
+        if (!_fast.TryAppend(entry.Document.Span, _round))
         {
             return new ValueTask(ApplyDocumentAsync(entry, cancellationToken));
         }
 
         EntriesApplied++;
-        _batchTolerant |= Tolerant(entry.Ts);
+        _roundTolerant |= Tolerant(entry.Ts);
         (Done, DoneWallUnixMs) = (entry.Ts, entry.WallUnixMs);
-        return _batch.Count >= batchSize || _batch.Bytes >= MaxBatchBytes ? new ValueTask(FlushAsync(cancellationToken)) : default;
+        return _round.Count >= batchSize || _round.Bytes >= MaxBatchBytes ? new ValueTask(FlushAsync(cancellationToken)) : default;
     }
 
     /// <summary>
@@ -134,59 +140,123 @@ internal sealed partial class OplogApplier(
     /// <summary>
     /// Sends what is batched with a checkpoint, or the checkpoint alone when nothing is batched but entries were
     /// handled since the last one (commands, transactions' first entries): called at the end of each chunk, so a
-    /// resumed replay never reads again more than the chunk it stopped in, and the transactions open there.
+    /// resumed replay never reads again more than the chunk it stopped in (with several writers, the chunk before it
+    /// too), and the transactions open there.
     /// </summary>
     public Task CheckpointAsync(CancellationToken cancellationToken)
     {
-        if (_batch.Count > 0 || Checkpoint is null || Done == _checkpointed)
+        if (_round.Count > 0 || Checkpoint is null || Done == _checkpointed)
         {
             return FlushAsync(cancellationToken);
         }
 
-        _batch.Add(Checkpoint().ToBson());
-        return SendAsync(cancellationToken);
+        return SendCheckpointAsync(cancellationToken);
     }
 
     /// <summary>Sends what is batched. Call once more at the end of the replay.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public Task FlushAsync(CancellationToken cancellationToken) => _round.Count == 0 ? Task.CompletedTask : SendRoundAsync(cancellationToken);
+
+    /// <summary>Sends what is batched and writes the checkpoint a last round left to the next: the end of a segment's replay.</summary>
+    public async Task FinishAsync(CancellationToken cancellationToken)
     {
-        if (_batch.Count == 0)
+        await FlushAsync(cancellationToken);
+        if (_round.Lead is not null)
         {
-            return;
+            await SendCheckpointAsync(cancellationToken);
         }
-
-        if (Checkpoint is { } checkpoint)
-        {
-            _batch.Add(checkpoint().ToBson());
-        }
-
-        await SendAsync(cancellationToken);
     }
 
-    private async Task SendAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One writer: the batch with its checkpoint last, so the checkpoint is applied only if every op before it was
+    /// (MongoDB applies a batch's ops in order and stops at the first that fails). Several: the round's batches at
+    /// once, each led by the last round's checkpoint (<see cref="ApplyOpsRound.Lead"/>), and this round's checkpoint
+    /// kept to lead the next: written only once every batch of this round was applied, never by one of them, which
+    /// could land while another fails. So a stopped replay applied nothing past the first checkpoint it did not write
+    /// (no op of a round is applied before its lead), and a resumed one catches up to the first it writes again.
+    /// </summary>
+    private async Task SendRoundAsync(CancellationToken cancellationToken)
     {
-        var tolerant = _batchTolerant;
+        var tolerant = _roundTolerant;
+        var checkpoint = Checkpoint?.Invoke().ToBson();
+        var written = _round.Lead is null ? (OplogTimestamp?)null : _leadAppliedTo;
         try
         {
-            await runCommand("admin", _batch.Command(), cancellationToken);
-        }
-        catch (MongoDB.Driver.MongoCommandException) when (tolerant)
-        {
-            // Catching up: apply one by one so an op that already took effect does not stop the rest.
-            for (var i = 0; i < _batch.Count; i++)
+            if (_round.Partitions == 1)
             {
-                await RunTolerantAsync("admin", _batch.Command(i), tolerant, cancellationToken);
+                if (checkpoint is not null)
+                {
+                    _round[0].Add(checkpoint);
+                    written = Done;
+                }
+
+                await SendBatchAsync(_round[0], tolerant, cancellationToken);
+            }
+            else
+            {
+                var sends = new List<Task>(_round.Partitions);
+                for (var partition = 0; partition < _round.Partitions; partition++)
+                {
+                    if (_round[partition].Count > 0)
+                    {
+                        sends.Add(SendBatchAsync(_round[partition], tolerant, cancellationToken));
+                    }
+                }
+
+                // All of them, failed or not, before anything else is sent: a batch must not outlive its round.
+                await Task.WhenAll(sends);
+                (_round.Lead, _leadAppliedTo) = (checkpoint, Done);
             }
         }
         finally
         {
-            _batch.Clear();
-            _batchTolerant = false;
+            _round.Clear();
+            _roundTolerant = false;
         }
 
+        Written(written);
+    }
+
+    /// <summary>The checkpoint alone, covering everything handed on so far (every round before it was applied).</summary>
+    private async Task SendCheckpointAsync(CancellationToken cancellationToken)
+    {
+        var tolerant = _roundTolerant;
+        try
+        {
+            _round[0].Add(Checkpoint!().ToBson());
+            await SendBatchAsync(_round[0], tolerant, cancellationToken);
+        }
+        finally
+        {
+            _round.Clear();
+            _roundTolerant = false;
+        }
+
+        _round.Lead = null;
+        Written(Done);
+    }
+
+    /// <summary>A checkpoint naming <paramref name="appliedTo"/> was written (null: none was).</summary>
+    private void Written(OplogTimestamp? appliedTo)
+    {
         // Past the stopped replay's next checkpoint, and so past everything it may have applied.
-        _resuming &= Checkpoint is null || Done <= _resumedAt;
+        _resuming &= Checkpoint is null || appliedTo is not { } at || at <= _resumedAt;
         _checkpointed = Done;
+    }
+
+    private async Task SendBatchAsync(ApplyOpsBatch batch, bool tolerant, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await runCommand("admin", batch.Command(), cancellationToken);
+        }
+        catch (MongoDB.Driver.MongoCommandException) when (tolerant)
+        {
+            // Catching up: apply one by one so an op that already took effect does not stop the rest.
+            for (var i = 0; i < batch.Count; i++)
+            {
+                await RunTolerantAsync("admin", batch.Command(i), tolerant, cancellationToken);
+            }
+        }
     }
 
     private async Task ApplyDocumentAsync(OplogEntry entry, CancellationToken cancellationToken)
@@ -211,12 +281,7 @@ internal sealed partial class OplogApplier(
             case "i" or "u" or "d":
                 if (Clean(op) is { } clean)
                 {
-                    _batch.Add(clean.ToBson());
-                    _batchTolerant |= tolerant;
-                    if (_batch.Count >= batchSize)
-                    {
-                        await FlushAsync(cancellationToken);
-                    }
+                    await AddAsync(clean, tolerant, cancellationToken);
                 }
 
                 break;
@@ -227,6 +292,62 @@ internal sealed partial class OplogApplier(
                 // 'n' no-ops prove continuity; they change nothing.
                 break;
         }
+    }
+
+    /// <summary>An op of the general path into its partition of the round (<see cref="ApplyOpsRound"/>), the fast path's way.</summary>
+    private async Task AddAsync(BsonDocument clean, bool tolerant, CancellationToken cancellationToken)
+    {
+        var op = clean.ToBson();
+        var partition = 0;
+        if (_round.Partitions > 1)
+        {
+            var ns = clean["ns"].AsString;
+            ulong? idHash = null;
+            if (_round.ById(ns) ?? await LearnAsync(ns, cancellationToken))
+            {
+                var document = clean["op"] == "u" ? clean.GetValue("o2", BsonNull.Value) : clean["o"];
+                if (document is not BsonDocument named || !DocumentIdHash.TryHash(named.ToBson(), out var hash))
+                {
+                    // No _id to place it by: in a round of its own, after every op before it and before every op after it.
+                    await FlushAsync(cancellationToken);
+                    _round.Add(0, op);
+                    _roundTolerant |= tolerant;
+                    await FlushAsync(cancellationToken);
+                    return;
+                }
+
+                idHash = hash;
+            }
+
+            partition = _round.PartitionOf(DocumentIdHash.Namespace(ns), idHash);
+        }
+
+        _round.Add(partition, op);
+        _roundTolerant |= tolerant;
+        if (_round.Count >= batchSize)
+        {
+            await FlushAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Asks the target what the collection is: partitioned by <c>_id</c> unless it is capped or has a collation of its
+    /// own (<see cref="ApplyOpsRound"/>). One not there yet is made by its first insert, with neither.
+    /// </summary>
+    private async Task<bool> LearnAsync(string ns, CancellationToken cancellationToken)
+    {
+        var dot = ns.IndexOf('.', StringComparison.Ordinal);
+        var command = new BsonDocument { { "listCollections", 1 }, { "filter", new BsonDocument("name", ns[(dot + 1)..]) } };
+        var reply = await runCommand(ns[..dot], command, cancellationToken);
+        var byId = false;
+        if (reply.GetValue("cursor", BsonNull.Value) is BsonDocument cursor && cursor.GetValue("firstBatch", BsonNull.Value) is BsonArray found)
+        {
+            var options = found.Count == 0 ? [] : found[0].AsBsonDocument.GetValue("options", new BsonDocument()).AsBsonDocument;
+            byId = !options.GetValue("capped", false).ToBoolean() && !options.Contains("collation");
+        }
+
+        _round.Learn(ns, byId);
+        return byId;
     }
 
     private async Task RunTolerantAsync(string database, BsonDocument command, bool tolerant, CancellationToken cancellationToken)

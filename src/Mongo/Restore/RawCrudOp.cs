@@ -8,7 +8,9 @@ namespace Archiver.Mongo.Restore;
 /// The replay's fast path for plain inserts, updates and deletes (almost every entry): the op applyOps gets is
 /// built by copying the <c>op</c>, <c>o</c>, <c>o2</c> and <c>b</c> elements byte for byte and writing the
 /// (mapped) <c>ns</c>, without deserialising the entry. Anything else (commands, transactions, views' definitions
-/// in <c>system.views</c>) returns false and takes the general path. Not thread-safe: it caches the last namespace, since consecutive entries share one.
+/// in <c>system.views</c>) returns false and takes the general path, as does an op whose partition is not known yet
+/// (its collection not asked about since the last command, or no <c>_id</c> to hash: <see cref="ApplyOpsRound"/>).
+/// Not thread-safe: it caches the last namespace, since consecutive entries share one.
 /// </summary>
 internal sealed class RawCrudOp(NamespaceRules rules)
 {
@@ -16,9 +18,13 @@ internal sealed class RawCrudOp(NamespaceRules rules)
 
     private byte[] _lastNs = [];
     private byte[]? _lastMapped;
+    private string _lastMappedName = string.Empty;
+    private ulong _lastNsHash;
+    private bool? _lastById;
+    private int _lastGeneration = -1;
 
-    /// <summary>False if the entry is not a plain CRUD op; otherwise true, and the op is in <paramref name="batch"/> unless its namespace is skipped.</summary>
-    public bool TryAppend(ReadOnlySpan<byte> entry, ApplyOpsBatch batch)
+    /// <summary>False if the entry is not a plain CRUD op or its partition is not known; otherwise true, and the op is in <paramref name="round"/> unless its namespace is skipped.</summary>
+    public bool TryAppend(ReadOnlySpan<byte> entry, ApplyOpsRound round)
     {
         // Element [start, end) offsets; an end of zero is a field not seen.
         int opStart = 0, opEnd = 0, nsStart = 0, nsEnd = 0, oStart = 0, oEnd = 0, o2Start = 0, o2End = 0, bStart = 0, bEnd = 0;
@@ -111,12 +117,41 @@ internal sealed class RawCrudOp(NamespaceRules rules)
             return true;
         }
 
+        var partition = 0;
+        if (round.Partitions > 1)
+        {
+            if (_lastGeneration != round.Generation || _lastById is null)
+            {
+                (_lastById, _lastGeneration) = (round.ById(_lastMappedName), round.Generation);
+            }
+
+            ulong? idHash = null;
+            if (_lastById is not { } byId)
+            {
+                return false;
+            }
+
+            if (byId)
+            {
+                // An update names its document in o2, an insert or a delete in o ("o\0" and "o2\0" before the values).
+                ReadOnlySpan<byte> document = entry[opStart + 1 + 3 + 4] == (byte)'u' ? (o2End == 0 ? [] : entry[(o2Start + 4)..o2End]) : entry[(oStart + 3)..oEnd];
+                if (!DocumentIdHash.TryHash(document, out var hash))
+                {
+                    return false;
+                }
+
+                idHash = hash;
+            }
+
+            partition = round.PartitionOf(_lastNsHash, idHash);
+        }
+
         var opLength = opEnd - opStart;
         var oLength = oEnd - oStart;
         var o2Length = o2End - o2Start;
         var bLength = bEnd - bStart;
         var size = 4 + opLength + 4 + 4 + mapped.Length + 1 + oLength + o2Length + bLength + 1;
-        var bytes = batch.Append(size);
+        var bytes = round.Append(partition, size);
         BinaryPrimitives.WriteInt32LittleEndian(bytes, size);
         var at = 4;
         entry.Slice(opStart, opLength).CopyTo(bytes[at..]);
@@ -168,7 +203,10 @@ internal sealed class RawCrudOp(NamespaceRules rules)
             var text = Encoding.UTF8.GetString(ns);
             var op = new BsonDocument { { "op", "i" }, { "ns", text } };
             _lastNs = ns.ToArray();
-            _lastMapped = rules.Skip(op) ? null : Encoding.UTF8.GetBytes(rules.MapNamespace(text));
+            _lastMappedName = rules.Skip(op) ? string.Empty : rules.MapNamespace(text);
+            _lastMapped = _lastMappedName.Length == 0 ? null : Encoding.UTF8.GetBytes(_lastMappedName);
+            _lastNsHash = DocumentIdHash.Namespace(_lastMappedName);
+            _lastGeneration = -1;
             if (_lastMapped is null)
             {
                 // Skipped namespaces are counted per entry, so do not cache them.

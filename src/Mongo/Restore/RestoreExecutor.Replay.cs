@@ -33,7 +33,7 @@ public sealed partial class RestoreExecutor
 
             // A transaction still open when a segment ends at its branch point was not committed there: the restore that
             // made the branch left it out as well. So each segment has its applier, and its open transactions end with it.
-            var applier = new OplogApplier(rules, RunCommandAsync, _options.BatchSize, first ? backup.ConsistentAt : OplogTimestamp.Zero);
+            var applier = new OplogApplier(rules, RunCommandAsync, _options.BatchSize, first ? backup.ConsistentAt : OplogTimestamp.Zero, _options.ReplayWriters);
             var appliedBefore = result.EntriesApplied;
             var segmentIndex = index;
             applier.Checkpoint = () => RestoreMarker.CheckpointOp(
@@ -125,7 +125,7 @@ public sealed partial class RestoreExecutor
                 }
             }
 
-            await applier.FlushAsync(cancellationToken);
+            await applier.FinishAsync(cancellationToken);
             if (first && last < backup.ConsistentAt)
             {
                 throw new StorageException($"The replay reached only {last}, before the backup's consistent point {backup.ConsistentAt}: the archived oplog is incomplete.");

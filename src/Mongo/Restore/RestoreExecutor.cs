@@ -201,7 +201,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         }
     }
 
-    private Task RunCommandAsync(string database, BsonDocument command, CancellationToken cancellationToken) =>
+    private Task<BsonDocument> RunCommandAsync(string database, BsonDocument command, CancellationToken cancellationToken) =>
         target.GetDatabase(database).RunCommandAsync<BsonDocument>(command, cancellationToken: cancellationToken);
 
     /// <summary>One restore's inputs once planned.</summary>

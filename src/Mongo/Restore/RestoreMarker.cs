@@ -11,7 +11,8 @@ namespace Archiver.Mongo.Restore;
 /// database once empty) only after the last entry was applied. A target holding it is never a good restore: the
 /// control plane must not hand it over, and a new restore into it is refused. It is also where a restore that was
 /// stopped (its node killed, its connection lost) finds how far it got: the collections it loaded whole and the
-/// replay's checkpoint, written in the same <c>applyOps</c> as the ops it covers.
+/// replay's checkpoint, written in the same <c>applyOps</c> as the ops it covers (with several replay writers, first in
+/// each <c>applyOps</c> of the round after them: <see cref="ApplyOpsRound.Lead"/>).
 /// </summary>
 public static class RestoreMarker
 {

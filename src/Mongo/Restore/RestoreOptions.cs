@@ -12,6 +12,16 @@ public sealed record RestoreOptions
     /// <summary>Documents per insert batch, and CRUD operations per applyOps command during the replay.</summary>
     public int BatchSize { get; init; } = 1000;
 
+    /// <summary>
+    /// applyOps commands the replay sends at once, over as many connections: each batch's ops are split by namespace
+    /// and document <c>_id</c>, so every op on one document goes in one of them, in order, and all are applied before
+    /// the next batch, as MongoDB's secondaries apply the oplog (<see cref="ApplyOpsRound"/>). 1 sends each batch alone,
+    /// with its checkpoint inside it. 1 by default: against the emulator, which applies every applyOps under one lock,
+    /// on a shared 2-core machine, 4 was not measurably faster (docs/performance.md); a real mongod applies concurrent
+    /// applyOps on different documents at once.
+    /// </summary>
+    public int ReplayWriters { get; init; } = 1;
+
     /// <summary>Chunks fetched, verified and decompressed ahead of the apply.</summary>
     public int ReadAhead { get; init; } = 4;
 
