@@ -297,6 +297,14 @@ public sealed class MongoEmulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Holds every command named <paramref name="command"/> before it runs until the hold is disposed.</summary>
+    public CommandHold HoldCommands(string command)
+    {
+        var hold = new CommandHold(command);
+        _state.CommandHold = hold;
+        return hold;
+    }
+
     /// <summary>Keeps the majority commit point where it is: later entries are "not yet majority-committed".</summary>
     public void HoldMajorityCommitPoint() => _state.HoldMajority();
 

@@ -51,6 +51,9 @@ internal sealed partial class ReplicaSetState
 
     public object Sync { get; } = new();
 
+    /// <summary>The fault hook that holds commands of one name before they run (<see cref="MongoEmulator.HoldCommands"/>).</summary>
+    public CommandHold? CommandHold { get; set; }
+
     public MongoEmulatorOptions Options { get; }
 
     public StorageEngine Storage { get; private set; } = new();

@@ -157,6 +157,11 @@ internal sealed class CommandDispatcher
                 }
             }
 
+            if (state.CommandHold is { } hold && hold.Command == context.Name)
+            {
+                await hold.WaitAsync(context.Cancellation).ConfigureAwait(false);
+            }
+
             var reply = await handler(context).ConfigureAwait(false);
             if (session is not null && retry is not null)
             {
