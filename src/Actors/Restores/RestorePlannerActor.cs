@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol.StorageIndexes;
 
@@ -21,7 +22,9 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
     public static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(30);
 
     private readonly IRestoreRunner _runner;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
+    private int _runs;
     private RestoreJob _job;
     private TimeSpan _wait = FirstWait;
     private bool _running;
@@ -62,6 +65,7 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
         Receive<Unreachable>(unreachable =>
         {
             _running = false;
+            _log.Info("restore of {0}: run {1} stopped, nothing lost; trying again in {2}: {3}", _job.Database, _runs, _wait, unreachable.Reason);
             // Nothing was written: say why it waits, and try again later (as KubeDB's own restore waits for the database).
             parent.Tell(new RestorePlannerMessages.Waiting(unreachable.Reason, _wait));
             Timers.StartSingleTimer("again", RestorePlannerMessages.Go.Instance, _wait);
@@ -70,6 +74,8 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
         Receive<RestorePlannerMessages.Finished>(finished =>
         {
             _running = false;
+            if (finished.Error is { } error) _log.Warning("restore of {0}: run {1} failed: {2}", _job.Database, _runs, error);
+            else _log.Info("restore of {0}: run {1} finished", _job.Database, _runs);
             parent.Tell(finished);
         });
     }
@@ -113,6 +119,8 @@ public sealed class RestorePlannerActor : ReceiveActor, IWithTimers
         var progress = new ProgressToActor(parent);
         var job = _job;
         _running = true;
+        _runs++;
+        _log.Info("restore of {0}: run {1} starts (plan from backup {2})", job.Database, _runs, job.Plan?.BaseBackupId);
         RestoreRuns.For(Context.System).After(job.Database, token => _runner.RunAsync(job, progress, token), _stopping.Token).PipeTo(
             Self,
             success: outcome => new RestorePlannerMessages.Finished(outcome, null, TargetTouched: true),

@@ -33,7 +33,7 @@ public static class ClaimMutatingWebhook
             if (decision.Refused)
             {
                 log.LogInformation("Claim webhook: {Namespace}/{Claim} refused for now: {Why}", @namespace, claim.Metadata?.Name, decision.Why);
-                return new AdmissionResponse { Uid = uid, Allowed = false, Status = new AdmissionStatus { Code = 409, Reason = "Conflict", Message = $"archiver: {decision.Why}" } };
+                return new AdmissionResponse { Uid = uid, Allowed = false, Status = new AdmissionStatus { Code = 403, Reason = "Forbidden", Message = $"archiver: {decision.Why}" } };
             }
 
             if (decision.Patch is null)

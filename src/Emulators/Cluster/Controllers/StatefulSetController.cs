@@ -187,7 +187,7 @@ internal sealed class StatefulSetController
             await _api.CreateAsync(Kind.Pod.Collection(ns), pod, stop).ConfigureAwait(false);
             _log.Write($"{_kind.Plural} {ns}/{setName}: created pod {name} ({revision})");
         }
-        catch (ApiException e) when (e.Code == 409)
+        catch (ApiException e) when (e.Reason == "AlreadyExists")
         {
             // Made by an earlier pass whose change the cache has not shown yet.
         }
@@ -222,7 +222,7 @@ internal sealed class StatefulSetController
                 }, stop).ConfigureAwait(false);
                 _log.Write($"{_kind.Plural} {ns}/{J.Name(set)}: created claim {name}");
             }
-            catch (ApiException e) when (e.Code == 409)
+            catch (ApiException e) when (e.Reason == "AlreadyExists")
             {
                 // Made by an earlier pass.
             }
