@@ -134,6 +134,96 @@ public sealed class CsiSnapshotBackupTests
     }
 
     /// <summary>
+    /// A database restored to a point after a CSISnapshotter backup: the claims webhook makes each member's data claim
+    /// from the backup's VolumeSnapshot, every member starts from it, and the oplog archived after its recorded position
+    /// is replayed to the target: the restored database holds exactly the writes up to the target.
+    /// </summary>
+    [Fact]
+    public async Task A_database_restored_from_a_CSISnapshotter_backup_starts_from_the_snapshot_and_equals_the_source_at_the_target()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        try
+        {
+            await using var session = await StartAsync("demo", "archiver");
+            var password = await ArchivedDatabaseAsync(session, folder);
+            var source = Client(ReplicaSetUri(password));
+            try
+            {
+                using var writing = new CancellationTokenSource();
+                var writes = WriteUntilAsync(source, writing.Token);
+                await session.WaitUntilAsync(() => writes.IsFaulted || Written > 20, "the writer is writing");
+                var (code, output) = await BackupAsync();
+                Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+                var manifest = await BackupOfAsync(folder, $"mg-full-{RunIdOf(output)}-1");
+                await session.WaitUntilAsync(() => Written > 60, "writes after the backup");
+                await writing.CancelAsync();
+                await writes;
+
+                // The target: after the snapshot's position, with writes after it that the restore must leave out.
+                var collection = source.GetDatabase("app").GetCollection<BsonDocument>("c");
+                var expected = await collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
+                await Task.Delay(50);
+                var target = DateTimeOffset.UtcNow;
+                await Task.Delay(50);
+                await collection.InsertManyAsync(Enumerable.Range(0, 25).Select(i => new BsonDocument { { "_id", $"after-{i}" } }));
+                var lastWrite = DateTimeOffset.UtcNow;
+                await session.WaitForAsync("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
+                    .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= lastWrite));
+
+                await session.ApplyAsync($$$"""
+                    apiVersion: kubedb.com/v1alpha2
+                    kind: MongoDB
+                    metadata: {name: mg-restored, namespace: demo}
+                    spec:
+                      version: "7.0.21"
+                      replicas: 3
+                      replicaSet: {name: rs0}
+                      authSecret: {name: mg-auth}
+                      storage:
+                        resources: {requests: {storage: 1Gi}}
+                      init:
+                        archiver:
+                          recoveryTimeStamp: "{{{target.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}}"
+                          repository: {name: local, namespace: demo}
+                          prefix: {{{Prefix}}}
+                    """);
+                var restoredDb = await session.Cluster.WaitForAsync("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg-restored",
+                    m => Text(m?["status"]?["archiver"]?["phase"]) is "Restored" or "RestoreFailed", TimeSpan.FromSeconds(150));
+                Assert.True(Text(restoredDb?["status"]?["archiver"]?["phase"]) == "Restored", $"{restoredDb?["status"]?.ToJsonString()}\n{NodeLog(session)}");
+                var snapshot = Assert.Single(manifest.VolumeSnapshots);
+                Assert.Equal(snapshot.Name, Text(restoredDb!["status"]?["archiver"]?["restore"]?["baseVolumeSnapshot"]));
+
+                // Every member's claim was made from the backup's VolumeSnapshot.
+                foreach (var i in Enumerable.Range(0, 3))
+                {
+                    var claim = await session.WaitForAsync($"/api/v1/namespaces/demo/persistentvolumeclaims/datadir-mg-restored-{i}", c => c is not null);
+                    Assert.Equal(("VolumeSnapshot", snapshot.Name), (Text(claim!["spec"]?["dataSource"]?["kind"]), Text(claim["spec"]?["dataSource"]?["name"])));
+                }
+
+                var restored = Client($"mongodb://root:{Uri.EscapeDataString(password)}@mg-restored-0.mg-restored-pods.demo.svc:27017,mg-restored-1.mg-restored-pods.demo.svc:27017,mg-restored-2.mg-restored-pods.demo.svc:27017/?replicaSet=rs0&authSource=admin");
+                try
+                {
+                    var documents = restored.GetDatabase("app").GetCollection<BsonDocument>("c");
+                    Assert.Equal(expected, await documents.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+                    Assert.Equal(0, await documents.CountDocumentsAsync(new BsonDocument("_id", new BsonDocument("$regex", "^after-"))));
+                }
+                finally
+                {
+                    ClusterSession.Dispose(restored);
+                }
+            }
+            finally
+            {
+                ClusterSession.Dispose(source);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// The Job's pod killed outright while a member is locked for its cut (the stand-in holds the cut, as a slow storage
     /// system would): it cannot unlock, so the node, seeing the Job failed, unlocks the member the Lease names and
     /// deletes the Lease, before the cut is let go; the archiver's failure policy's next attempt then succeeds.
