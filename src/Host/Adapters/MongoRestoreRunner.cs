@@ -17,10 +17,14 @@ namespace Archiver.Host.Adapters;
 /// data in one replica set; the target owns every database it restores, they must not exist yet) and the secret it
 /// connects with.
 /// </summary>
-public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnections connections, Actors.Ports.IResourceStore resources, IVolumeSnapshotter? snapshots = null) : IRestoreRunner
+/// <param name="snapshots">In a cluster: checks a volume-snapshot base before its claims are made from it; null on the embedded node, which refuses such a base.</param>
+/// <param name="snapshotReadyWait">How long a restore waits for its base's VolumeSnapshot to be ready to use before it fails saying so (default <see cref="DefaultSnapshotReadyWait"/>).</param>
+public sealed class MongoRestoreRunner(
+    IObjectStoreProvider stores, MongoConnections connections, Actors.Ports.IResourceStore resources, IVolumeSnapshotter? snapshots = null, TimeSpan? snapshotReadyWait = null) : IRestoreRunner
 {
-    /// <summary>How long a restore waits for its base's VolumeSnapshot to be ready to use before it fails saying so.</summary>
-    public static readonly TimeSpan SnapshotReadyWait = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan DefaultSnapshotReadyWait = TimeSpan.FromMinutes(5);
+
+    private readonly TimeSpan _snapshotReadyWait = snapshotReadyWait ?? DefaultSnapshotReadyWait;
 
     public async Task<RestoreOutcome> RunAsync(RestoreJob job, IProgress<RestoreProgressReport> progress, CancellationToken cancellation)
     {
@@ -111,7 +115,7 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        deadline.CancelAfter(SnapshotReadyWait);
+        deadline.CancelAfter(_snapshotReadyWait);
         try
         {
             await snapshots.WaitRestorableAsync(snapshot.Namespace, snapshot.Name, snapshot.ClassName, deadline.Token);
@@ -122,7 +126,7 @@ public sealed class MongoRestoreRunner(IObjectStoreProvider stores, MongoConnect
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
-            throw new RestoreRefusedException($"{what}, which did not become ready to use within {SnapshotReadyWait.TotalMinutes:0} minutes");
+            throw new RestoreRefusedException($"{what}, which did not become ready to use within {Messages.Validation.GoDuration.Format(_snapshotReadyWait)}");
         }
     }
 

@@ -1,0 +1,159 @@
+using Archiver.Actors.Embedded;
+using Archiver.Actors.Ports;
+using Archiver.Host.Adapters;
+using Archiver.Messages.Protocol;
+using Archiver.Messages.Protocol.Databases;
+using Archiver.Messages.Protocol.StorageIndexes;
+using Archiver.Messages.Resources;
+using Archiver.Mongo.Restore;
+using Archiver.Storage;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using Archiver.Storage.VolumeSnapshots;
+using k8s.Models;
+using MongoDBResource = Archiver.Messages.Resources.MongoDB;
+
+namespace Archiver.Host.Tests;
+
+/// <summary>
+/// A restore whose base is a volume snapshot is checked before the database is even reached: its class and snapshot
+/// must exist and the snapshot be ready to use (within a deadline), the database must be in the snapshot's namespace,
+/// no database map may be asked, and a node without a cluster refuses it; each is a refusal naming its cause.
+/// </summary>
+public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
+{
+    private const string Prefix = "db/MongoDB/demo/mg";
+    private readonly string _folder = Directory.CreateTempSubdirectory("archiver-snapshot-base-").FullName;
+    private readonly InMemoryResourceStore _store = new();
+    private ObjectStoreProvider _stores = null!;
+    private MongoConnections _connections = null!;
+
+    private SecretFolder Secrets => new(Path.Combine(_folder, "secrets"));
+
+    public async Task InitializeAsync()
+    {
+        await _store.CreateAsync(new BackupStorage
+        {
+            ApiVersion = BackupStorage.ApiVersionName,
+            Kind = BackupStorage.KindName,
+            Metadata = new V1ObjectMeta { Name = "local", NamespaceProperty = "demo" },
+            Spec = new BackupStorageSpec { Storage = new StorageBackend { Provider = StorageProvider.Local, Local = new LocalBackendSpec { MountPath = Path.Combine(_folder, "backups") } } },
+        });
+        _stores = new ObjectStoreProvider(_store, Secrets);
+        _connections = new MongoConnections(_store, Secrets);
+
+        // A CSISnapshotter backup, as its Job publishes it: no files, one VolumeSnapshot with its recorded position.
+        var store = await _stores.OpenAsync(new ResourceId("demo", "local"));
+        var layout = new RepositoryLayout(Prefix);
+        var timeline = await new RepositoryHistory(store, layout).OpenForArchivingAsync("uid-source", DateTimeOffset.UtcNow);
+        var at = DateTimeOffset.UtcNow;
+        var ts = new OplogTimestamp((uint)at.ToUnixTimeSeconds(), 1);
+        var writer = new FullBackupWriter(store, layout, new BackupStart("CSISnapshotter", ["rs0"], timeline.Id, at) { Origin = "mg-full-1-1" });
+        writer.AddVolumeSnapshot(new VolumeSnapshotRecord("rs0", "demo", "mg-full-1-1", "csi-snapshots", "datadir-mg-1", "mg-1.mg-pods.demo.svc:27017",
+            ts, at.ToUnixTimeMilliseconds(), 1 << 20, "snapcontent-1", "handle-1", "hostpath.csi.k8s.io", at, at));
+        await writer.CompleteAsync(ts, at.ToUnixTimeMilliseconds(), at);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _connections.DisposeAsync();
+        _stores.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_missing_class_or_snapshot_fails_naming_it_before_the_database_is_reached()
+    {
+        var snapshots = new ScriptedSnapshots { Failure = "VolumeSnapshotClass csi-snapshots (spec.fullBackup.csiSnapshotter.volumeSnapshotClassName) does not exist" };
+        var db = await TargetAsync("demo");
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(db, snapshots));
+        Assert.Contains("backup", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("VolumeSnapshot demo/mg-full-1-1", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("VolumeSnapshotClass csi-snapshots", refused.Message, StringComparison.Ordinal);
+        Assert.Equal([("demo", "mg-full-1-1", "csi-snapshots")], snapshots.Asked);
+    }
+
+    [Fact]
+    public async Task A_snapshot_that_never_becomes_ready_fails_saying_so_after_the_deadline()
+    {
+        var snapshots = new ScriptedSnapshots { NeverReady = true };
+        var db = await TargetAsync("demo");
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(db, snapshots, TimeSpan.FromMilliseconds(300)));
+        Assert.Contains("did not become ready to use within", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Another_namespace_a_database_map_or_a_node_without_a_cluster_is_refused_without_asking_the_cluster()
+    {
+        var snapshots = new ScriptedSnapshots();
+        var (other, mappedDb, embeddedDb) = (await TargetAsync("other"), await TargetAsync("demo", "mapped"), await TargetAsync("demo", "embedded"));
+        var elsewhere = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(other, snapshots));
+        Assert.Contains("must be created in namespace demo", elsewhere.Message, StringComparison.Ordinal);
+
+        var mapped = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(mappedDb, snapshots, settings: new RestoreSettings([new DatabaseMapping("shop", "shop_copy")], null)));
+        Assert.Contains(RestoreSettings.DatabasesAnnotation, mapped.Message, StringComparison.Ordinal);
+
+        var embedded = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(embeddedDb, snapshots: null));
+        Assert.Contains("only a node in a cluster", embedded.Message, StringComparison.Ordinal);
+        Assert.Empty(snapshots.Asked);
+    }
+
+    [Fact]
+    public async Task A_ready_snapshot_lets_the_restore_go_on_to_its_database()
+    {
+        var snapshots = new ScriptedSnapshots();
+        // Past the checks, the restore looks for its database's secret, not made yet: it waits, nothing failed.
+        var db = await TargetAsync("demo");
+        var unreachable = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => RunAsync(db, snapshots));
+        Assert.Contains("cannot reach MongoDB demo/mg-restored yet", unreachable.Message, StringComparison.Ordinal);
+        Assert.Single(snapshots.Asked);
+    }
+
+    private async Task<RestoreOutcome> RunAsync(MongoDBResource db, IVolumeSnapshotter? snapshots, TimeSpan? readyWait = null, RestoreSettings? settings = null)
+    {
+        var storage = new ResourceId("demo", "local");
+        var catalog = await RepositoryCatalog.LoadAsync(await _stores.OpenAsync(storage), new RepositoryLayout(Prefix));
+        var plan = catalog.PlanRestore(RecoveryTarget.Immediate, DateTimeOffset.UtcNow).Plan!;
+        var info = new PlanInfo(plan.Timeline, plan.BaseBackup.Id, plan.BaseBackup.ReplayAfter.ToString(), ["rs0"], plan.ChunkCount, plan.BytesToRead, Document: RestorePlanDocument.From(plan).ToJson());
+        var job = new RestoreJob(ResourceId.Of(db), storage, Prefix, "immediate", settings ?? new RestoreSettings(null, "not-made-yet"), info);
+        return await new MongoRestoreRunner(_stores, _connections, _store, snapshots, readyWait).RunAsync(job, new Progress<RestoreProgressReport>(), CancellationToken.None);
+    }
+
+    private async Task<MongoDBResource> TargetAsync(string @namespace, string name = "mg-restored") =>
+        await _store.GetAsync<MongoDBResource>(new ResourceId(@namespace, name)) ?? await _store.CreateAsync(new MongoDBResource
+        {
+            ApiVersion = MongoDBResource.ApiVersionName,
+            Kind = MongoDBResource.KindName,
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace },
+            Spec = new MongoDBSpec(),
+        });
+
+    /// <summary>The cluster's answers about the snapshot, as a test sets them; records what it was asked.</summary>
+    private sealed class ScriptedSnapshots : IVolumeSnapshotter
+    {
+        public string? Failure { get; init; }
+
+        public bool NeverReady { get; init; }
+
+        public List<(string Namespace, string Name, string Class)> Asked { get; } = [];
+
+        public async Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken)
+        {
+            Asked.Add((@namespace, name, className));
+            if (Failure is { } failure) throw new VolumeSnapshotFailedException(failure);
+            if (NeverReady) await Task.Delay(Timeout.Infinite, cancellationToken);
+            return new VolumeSnapshotReady(1 << 20, "snapcontent-1", "handle-1", "hostpath.csi.k8s.io", DateTimeOffset.UtcNow);
+        }
+
+        public Task PrecheckAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task CreateAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<DateTimeOffset> WaitCutAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}
