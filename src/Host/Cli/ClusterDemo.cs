@@ -20,7 +20,7 @@ namespace Archiver.Host.Cli;
 /// to a moment between two rounds of writes and compared with the source as it was then.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ClusterDemo(TextWriter output, string folder, int documents)
+public sealed class ClusterDemo(TextWriter output, string folder, int documents, string driver = "Logical")
 {
     private const string Namespace = "demo";
     private const string Source = "mg-rs";
@@ -186,7 +186,7 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
                 await output.WriteLineAsync(
                     $"verified: {Namespace}/{Restored} equals {Namespace}/{Source} as it was at {Rfc3339.Format(target)}: "
                     + $"{expected.Collections.Count} collections, {expected.Documents:N0} documents and their indexes, sha256 {expected.Sha256} "
-                    + $"(and differs from the source now, after round 2), in cluster mode, in {_clock.Elapsed.TotalSeconds:0.0} s");
+                    + $"(and differs from the source now, after round 2), in cluster mode{(Csi ? ", from a volume-snapshot base" : "")}, in {_clock.Elapsed.TotalSeconds:0.0} s");
                 return ExitCodes.Ok;
             }
             finally
@@ -233,7 +233,7 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
         await File.WriteAllTextAsync(Path.Combine(manifests, "mongodb.yaml"), MongoManifest(Source, "  labels: {archiver: \"true\"}\n", ""), cancellation);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         await File.WriteAllTextAsync(Path.Combine(manifests, "archiver.yaml"), $$"""
-            # The S3 storage (s3rver on this machine), its objects encrypted, and the archiver that selects mg-rs.
+            # The S3 storage (s3rver on this machine), its objects encrypted, and the archiver that selects mg-rs.{{(Csi ? SnapshotClass : "")}}
             apiVersion: v1
             kind: Secret
             metadata: {name: s3-credentials, namespace: demo}
@@ -274,7 +274,7 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
                 namespaces: {from: Same}
               retentionPolicy: {name: keep-last-5, namespace: demo}
               fullBackup:
-                driver: Logical
+                driver: {{driver}}{{(Csi ? "\n    csiSnapshotter: {volumeSnapshotClassName: standin-snapshots}" : "")}}
                 scheduler: {schedule: "0 */6 * * *", concurrencyPolicy: Forbid}
               walBackup:
                 config: {chunkMaxSize: 16Mi, chunkMaxAge: 1s, lagThreshold: 30s, headroomThreshold: 1h}
@@ -304,8 +304,23 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
         {{spec}}
         """;
 
-    private static string RestoreManifest(DateTimeOffset target) => MongoManifest(Restored, "", $$"""
-          init:
+    /// <summary>The full backups are volume snapshots (<c>--driver CSISnapshotter</c>).</summary>
+    private bool Csi => driver == "CSISnapshotter";
+
+    /// <summary>The class of the stand-in's CSI driver (csi-driver-host-path's name), for the archiver's volume snapshots.</summary>
+    private const string SnapshotClass = """
+
+        apiVersion: snapshot.storage.k8s.io/v1
+        kind: VolumeSnapshotClass
+        metadata: {name: standin-snapshots}
+        driver: hostpath.csi.k8s.io
+        deletionPolicy: Delete
+        ---
+        """;
+
+    // A base taken by volume snapshot brings the source's users with it: the restored database uses the source's secret.
+    private string RestoreManifest(DateTimeOffset target) => MongoManifest(Restored, "", $$"""
+        {{(Csi ? "  authSecret: {name: mg-rs-auth}\n" : "")}}  init:
             archiver:
               recoveryTimeStamp: "{{Rfc3339.Format(target)}}"
               repository: {name: s3-storage, namespace: demo}
@@ -387,7 +402,9 @@ public sealed class ClusterDemo(TextWriter output, string folder, int documents)
 
     private MongoClient Client(string mongo)
     {
-        var secret = Get($"/api/v1/namespaces/{Namespace}/secrets/{mongo}-auth")?["data"];
+        // KubeDB's auth secret: the one spec.authSecret names (a restore from a volume snapshot keeps the source's), else {db}-auth.
+        var name = Text(Get(MongoPath(mongo))?["spec"]?["authSecret"]?["name"]) is { Length: > 0 } named ? named : $"{mongo}-auth";
+        var secret = Get($"/api/v1/namespaces/{Namespace}/secrets/{name}")?["data"];
         string Decoded(string key) => Encoding.UTF8.GetString(Convert.FromBase64String(Text(secret?[key])));
         var settings = MongoClientSettings.FromConnectionString(
             $"mongodb://{Uri.EscapeDataString(Decoded("username"))}:{Uri.EscapeDataString(Decoded("password"))}@{mongo}-pods.{Namespace}.svc:27017/?replicaSet=rs0&authSource=admin");

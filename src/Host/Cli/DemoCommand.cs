@@ -34,6 +34,13 @@ public static class DemoCommand
             Description = "Cluster mode on the cluster stand-in (docs/emulators.md): deploy/statefulset's 3 archiver pods, KubeDB's MongoDB, "
                 + "sidecars, an encrypted S3 storage, a node deleted mid-request, a restore by spec.init.archiver. Needs root, kubectl, PostgreSQL and s3rver.",
         };
+        var driver = new Option<string>("--driver")
+        {
+            Description = "With --cluster: the full backups' driver, Logical (a dump into the storage) or CSISnapshotter (a VolumeSnapshot of a locked "
+                + "secondary, as a Job; the restored database's claims are then made from it).",
+            DefaultValueFactory = _ => "Logical",
+        };
+        driver.AcceptOnlyFromAmong("Logical", "CSISnapshotter");
         var command = new Command("demo", """
             Run the whole job on this machine in under a minute: back up a replica set continuously, then restore it
             to a moment between two rounds of writes into a new database, and prove the copy equals the source as
@@ -43,9 +50,10 @@ public static class DemoCommand
               archiver demo
               archiver demo --data ./demo-data --mongodb-uri "mongodb://localhost:27017/?replicaSet=rs0"
               sudo archiver demo --cluster
+              sudo archiver demo --cluster --driver CSISnapshotter
             """)
         {
-            data, uri, documents, cluster,
+            data, uri, documents, cluster, driver,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -74,7 +82,13 @@ public static class DemoCommand
                         return ExitCodes.Usage;
                     }
 
-                    return await new ClusterDemo(output, folder, parse.GetValue(documents)).ExecuteAsync(cancellation);
+                    return await new ClusterDemo(output, folder, parse.GetValue(documents), parse.GetValue(driver)!).ExecuteAsync(cancellation);
+                }
+
+                if (parse.GetValue(driver) != "Logical")
+                {
+                    await error.WriteLineAsync("archiver demo: --driver CSISnapshotter needs --cluster: volume snapshots are taken of a cluster's claims");
+                    return ExitCodes.Usage;
                 }
 
                 return await new Run(output, folder, parse.GetValue(uri), parse.GetValue(documents)).ExecuteAsync(cancellation);

@@ -68,6 +68,12 @@ public static class RunCommand
             var cluster = parse.GetValue(kubeconfig) is not null || parse.GetValue(inCluster)
                 ? new ClusterConnection { Kubeconfig = parse.GetValue(kubeconfig), InCluster = parse.GetValue(inCluster), SidecarImage = parse.GetValue(sidecarImage)! }
                 : null;
+            var seedNodes = (IReadOnlyList<string>)(parse.GetValue(seeds) ?? []);
+            if (cluster is not null && seedNodes.Count > 0 && Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNamespace)
+            {
+                seedNodes = await SeedsAsync(cluster, podNamespace, seedNodes, parse.GetValue(advertise), error, cancellation);
+            }
+
             var journal = parse.GetValue(postgres) is { } connection ? JournalOptions.PostgreSql(connection) : JournalOptions.Sqlite(Path.Combine(parse.GetValue(data)!, "journal.db"));
             var settings = new NodeSettings
             {
@@ -80,7 +86,7 @@ public static class RunCommand
                     Hostname = parse.GetValue(akkaHost)!,
                     PublicHostname = parse.GetValue(advertise),
                     Port = parse.GetValue(akkaPort),
-                    SeedNodes = parse.GetValue(seeds) ?? [],
+                    SeedNodes = [.. seedNodes],
                     Journal = journal,
                 },
                 Kubernetes = cluster,
@@ -118,4 +124,22 @@ public static class RunCommand
 
     private static string DefaultDataFolder() =>
         Environment.GetEnvironmentVariable("ARCHIVER_DATA") is { Length: > 0 } data ? data : Path.Combine(Environment.CurrentDirectory, "archiver-data");
+
+    /// <summary>The seeds this pod joins through (<see cref="SeedNodeOrder"/>); as given when the API server cannot say.</summary>
+    private static async Task<IReadOnlyList<string>> SeedsAsync(ClusterConnection cluster, string podNamespace, IReadOnlyList<string> seeds, string? self, TextWriter error, CancellationToken cancellation)
+    {
+        try
+        {
+            var configuration = cluster.InCluster ? k8s.KubernetesClientConfiguration.InClusterConfig() : k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig);
+            using var client = new k8s.Kubernetes(configuration);
+            var chosen = await SeedNodeOrder.ForStatefulSetAsync(client, podNamespace, seeds, self, cancellation);
+            if (chosen.Count != seeds.Count) await error.WriteLineAsync($"archiver run: the first seed node restarted while its peers run: joining them ({string.Join(", ", chosen)}) rather than forming a cluster of its own");
+            return chosen;
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException or k8s.Exceptions.KubeConfigException or IOException)
+        {
+            await error.WriteLineAsync($"archiver run: could not list the pods of namespace {podNamespace} to choose the seed nodes ({e.Message}); using them as given");
+            return seeds;
+        }
+    }
 }
