@@ -50,8 +50,36 @@ public sealed class ClusterDemoTests
         ["coordination.k8s.io/leases get"] = "a CSISnapshotter backup's fsync lock record, read before and after its Job (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
         ["coordination.k8s.io/leases delete"] = "a lock a killed backup Job left is released and its record deleted (KubernetesFsyncLockLease; CsiSnapshotBackupTests)",
         ["snapshot.storage.k8s.io/volumesnapshotclasses get"] = "a CSISnapshotter backup's class checked before its Job is made (KubernetesWorkloads.RunBackupJobAsync; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshots get"] = "a restore from a volume-snapshot base checks its snapshot before the claims are made from it (MongoRestoreRunner; the demo with --driver CSISnapshotter below)",
         ["snapshot.storage.k8s.io/volumesnapshots delete"] = "retention deletes the VolumeSnapshots of the CSISnapshotter backups it removes (DatabaseActor.RunRetention); the snapshot of a backup Job killed before it could delete it (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
     };
+
+    [Fact]
+    public async Task The_cluster_demo_with_volume_snapshots_restores_the_database_from_its_snapshot_and_verifies_it()
+    {
+        await DemoPrerequisites.EnsureAsync();
+        var folder = Directory.CreateTempSubdirectory("archiver-cluster-demo-csi-").FullName;
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+
+            var code = await ArchiverCli.RunAsync(["demo", "--cluster", "--driver", "CSISnapshotter", "--data", folder], output, error);
+
+            var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(code == 0, $"archiver demo --cluster --driver CSISnapshotter exited {code}:\n{output}\n{error}");
+            var verified = lines.Last(l => l.StartsWith("verified:", StringComparison.Ordinal));
+            Assert.StartsWith("verified: demo/mg-rs-restored equals demo/mg-rs as it was at ", verified, StringComparison.Ordinal);
+            Assert.Contains("from a volume-snapshot base", verified, StringComparison.Ordinal);
+            // The restore checked its snapshot as the node's own service account.
+            var used = await File.ReadAllLinesAsync(Path.Combine(folder, ClusterDemo.AccessesFile));
+            Assert.Contains(used, l => l.StartsWith("system:serviceaccount:archiver:archiver\tget\tsnapshot.storage.k8s.io\tvolumesnapshots\tdemo\t", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 
     [Fact]
     public async Task The_cluster_demo_verifies_a_restore_in_cluster_mode_and_uses_only_what_rbac_yaml_grants_and_all_of_it()
