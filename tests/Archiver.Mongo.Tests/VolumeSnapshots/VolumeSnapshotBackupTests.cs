@@ -17,30 +17,24 @@ namespace Archiver.Mongo.Tests.VolumeSnapshots;
 [Trait("Target", "EmulatorOnly")]
 public sealed class VolumeSnapshotBackupTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("archiver-vsb-").FullName;
     private readonly TestRepository _repository = new();
     private readonly MemoryLockLease _lease = new("job-pod");
-    private readonly Dictionary<string, MongoClient> _members = new(StringComparer.Ordinal);
+    private SnapshotReplicaSet _set = null!;
     private MongoEmulator _emulator = null!;
     private MongoClient _client = null!;
     private FolderSnapshotter _snapshots = null!;
 
     public async Task InitializeAsync()
     {
-        var folders = Enumerable.Range(0, 3).Select(i => Directory.CreateDirectory(Path.Combine(_root, $"member-{i}")).FullName).ToList();
-        _emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { Members = 3, PeriodicNoopInterval = null, DataDirectories = folders });
-        _client = TestClients.Create(_emulator.ConnectionString);
-        _snapshots = new FolderSnapshotter(_emulator, folders, Directory.CreateDirectory(Path.Combine(_root, "snapshots")).FullName, Member);
+        _set = await SnapshotReplicaSet.StartAsync("vsb");
+        (_emulator, _client, _snapshots) = (_set.Emulator, _set.Client, _set.Snapshots);
         await Orders.InsertManyAsync(Enumerable.Range(0, 200).Select(i => new BsonDocument { { "_id", i }, { "qty", i % 7 } }));
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var client in _members.Values) TestClients.Dispose(client);
-        TestClients.Dispose(_client);
-        await _emulator.DisposeAsync();
+        await _set.DisposeAsync();
         _repository.Dispose();
-        Directory.Delete(_root, recursive: true);
     }
 
     private IMongoCollection<BsonDocument> Orders => _client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
@@ -209,15 +203,7 @@ public sealed class VolumeSnapshotBackupTests : IAsyncLifetime
         return new VolumeSnapshotBackup(_client, Member, _snapshots, _lease, _repository.Store, _repository.Layout, configure?.Invoke(options) ?? options);
     }
 
-    /// <summary>One client per member (clients of equal settings share a cluster, which disposing one would close).</summary>
-    private MongoClient Member(string host)
-    {
-        lock (_members)
-        {
-            if (!_members.TryGetValue(host, out var client)) _members[host] = client = TestClients.Create($"mongodb://{host}/?directConnection=true");
-            return client;
-        }
-    }
+    private MongoClient Member(string host) => _set.Member(host);
 
     private static async Task<string> HashAsync(MongoEmulator emulator)
     {

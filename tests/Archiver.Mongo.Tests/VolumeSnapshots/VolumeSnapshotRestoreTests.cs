@@ -17,28 +17,21 @@ namespace Archiver.Mongo.Tests.VolumeSnapshots;
 [Trait("Target", "EmulatorOnly")]
 public sealed class VolumeSnapshotRestoreTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("archiver-vsr-").FullName;
     private readonly TestRepository _repository = new();
-    private readonly Dictionary<string, MongoClient> _members = new(StringComparer.Ordinal);
-    private MongoEmulator _emulator = null!;
+    private SnapshotReplicaSet _set = null!;
     private MongoClient _client = null!;
     private FolderSnapshotter _snapshots = null!;
 
     public async Task InitializeAsync()
     {
-        var folders = Enumerable.Range(0, 3).Select(i => Directory.CreateDirectory(Path.Combine(_root, $"member-{i}")).FullName).ToList();
-        _emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { Members = 3, PeriodicNoopInterval = null, DataDirectories = folders });
-        _client = TestClients.Create(_emulator.ConnectionString);
-        _snapshots = new FolderSnapshotter(_emulator, folders, Directory.CreateDirectory(Path.Combine(_root, "snapshots")).FullName, Member);
+        _set = await SnapshotReplicaSet.StartAsync("vsr");
+        (_client, _snapshots) = (_set.Client, _set.Snapshots);
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var client in _members.Values) TestClients.Dispose(client);
-        TestClients.Dispose(_client);
-        await _emulator.DisposeAsync();
+        await _set.DisposeAsync();
         _repository.Dispose();
-        Directory.Delete(_root, recursive: true);
     }
 
     private IMongoCollection<BsonDocument> Orders => _client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
@@ -91,7 +84,7 @@ public sealed class VolumeSnapshotRestoreTests : IAsyncLifetime
     /// <summary>A claim of its own made from the snapshot: the snapshot's folder stays as it was.</summary>
     private string CopyOf(string folder, int round)
     {
-        var copy = Directory.CreateDirectory(Path.Combine(_root, $"restored-{round}")).FullName;
+        var copy = Directory.CreateDirectory(Path.Combine(_set.Root, $"restored-{round}")).FullName;
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
         {
             var to = Path.Combine(copy, Path.GetRelativePath(folder, file));
@@ -168,12 +161,5 @@ public sealed class VolumeSnapshotRestoreTests : IAsyncLifetime
         LeaseRenewal = TimeSpan.FromMilliseconds(50),
     });
 
-    private MongoClient Member(string host)
-    {
-        lock (_members)
-        {
-            if (!_members.TryGetValue(host, out var client)) _members[host] = client = TestClients.Create($"mongodb://{host}/?directConnection=true");
-            return client;
-        }
-    }
+    private MongoClient Member(string host) => _set.Member(host);
 }
