@@ -119,9 +119,8 @@ internal sealed class CommandDispatcher
 
             var lsid = context.DocumentOrNull("lsid");
             var txnNumber = context.Command.TryGetValue("txnNumber", out var number) ? number.ToInt64() : (long?)null;
+            var transactional = lsid is not null && txnNumber is not null && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean();
             RetryableWrite? retry = null;
-            SessionState? session = null;
-            var transactional = context.Command.TryGetValue("autocommit", out var autocommitValue) && !autocommitValue.ToBoolean();
             if (lsid is not null && txnNumber is not null && !transactional && RetryableWrites.Contains(context.Name))
             {
                 SessionState toCheckOut;
@@ -136,21 +135,21 @@ internal sealed class CommandDispatcher
 
             lock (state.Sync)
             {
-                if (lsid is not null && txnNumber is { } txn && context.Command.TryGetValue("autocommit", out var autocommit) && !autocommit.ToBoolean())
+                if (transactional)
                 {
-                    context.View = new DataView(state, OpenTransaction(state, context, lsid, txn), null, state.StorageSeenBy(context.Member));
+                    context.View = new DataView(state, OpenTransaction(state, context, lsid!, txnNumber!.Value), null, state.StorageSeenBy(context.Member));
                 }
                 else
                 {
-                    if (lsid is not null && txnNumber is { } retryNumber && RetryableWrites.Contains(context.Name))
+                    // A retryable write: its session is checked out to it (above).
+                    if (checkedOut is not null)
                     {
-                        session = state.Sessions.Get(lsid);
-                        if (session.LastRetryableTxnNumber == retryNumber && session.LastRetryableReply is { } cached)
+                        if (checkedOut.LastRetryableTxnNumber == txnNumber && checkedOut.LastRetryableReply is { } cached)
                         {
                             return (BsonDocument)cached.DeepClone();
                         }
 
-                        retry = new RetryableWrite(lsid, retryNumber);
+                        retry = new RetryableWrite(lsid!, txnNumber!.Value);
                     }
 
                     context.View = new DataView(state, null, retry, state.StorageSeenBy(context.Member));
@@ -163,12 +162,12 @@ internal sealed class CommandDispatcher
             }
 
             var reply = await handler(context).ConfigureAwait(false);
-            if (session is not null && retry is not null)
+            if (checkedOut is not null && retry is not null)
             {
                 lock (state.Sync)
                 {
-                    session.LastRetryableTxnNumber = retry.TxnNumber;
-                    session.LastRetryableReply = (BsonDocument)reply.DeepClone();
+                    checkedOut.LastRetryableTxnNumber = retry.TxnNumber;
+                    checkedOut.LastRetryableReply = (BsonDocument)reply.DeepClone();
                 }
             }
 
