@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace Archiver.Host.Admission;
@@ -44,6 +46,10 @@ public sealed record AdmissionResponse
     [JsonPropertyName("status"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AdmissionStatus? Status { get; init; }
     /// <summary>Shown to the client (kubectl prints them); used to say why nothing was set, never to refuse.</summary>
     [JsonPropertyName("warnings"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<string>? Warnings { get; init; }
+
+    /// <summary>Admits the object with <paramref name="patch"/> applied (a JSON Patch, sent base64-encoded).</summary>
+    public static AdmissionResponse Patched(string uid, JsonArray patch) =>
+        new() { Uid = uid, PatchType = "JSONPatch", Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString())) };
 }
 
 public sealed record AdmissionStatus

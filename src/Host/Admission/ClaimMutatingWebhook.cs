@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -43,7 +42,7 @@ public static class ClaimMutatingWebhook
             }
 
             log.LogInformation("Claim webhook: {Namespace}/{Claim}: {Why}", @namespace, claim.Metadata?.Name, decision.Why);
-            return new AdmissionResponse { Uid = uid, PatchType = "JSONPatch", Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(decision.Patch.ToJsonString())) };
+            return AdmissionResponse.Patched(uid, decision.Patch);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Archiver.Messages.Manifests;
@@ -90,7 +89,7 @@ public static class MongoDBMutatingWebhook
             var patch = json.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object
                 ? new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/spec/archiver", ["value"] = archiver })
                 : new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/spec", ["value"] = new JsonObject { ["archiver"] = archiver } });
-            return new AdmissionResponse { Uid = uid, PatchType = "JSONPatch", Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString())) };
+            return AdmissionResponse.Patched(uid, patch);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Archiver.Kubernetes;
 using k8s;
@@ -40,7 +39,7 @@ public static class PodMutatingWebhook
             }
 
             log.LogInformation("Pod webhook: {Namespace}/{Pod}: {Why}", @namespace, pod.Metadata?.Name ?? pod.Metadata?.GenerateName, decision.Why);
-            return new AdmissionResponse { Uid = uid, PatchType = "JSONPatch", Patch = Convert.ToBase64String(Encoding.UTF8.GetBytes(decision.Patch.ToJsonString())) };
+            return AdmissionResponse.Patched(uid, decision.Patch);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {

@@ -130,8 +130,7 @@ public static class RunCommand
     {
         try
         {
-            var configuration = cluster.InCluster ? k8s.KubernetesClientConfiguration.InClusterConfig() : k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig);
-            using var client = new k8s.Kubernetes(configuration);
+            using var client = new k8s.Kubernetes(cluster.ClientConfiguration());
             var chosen = await SeedNodeOrder.ForStatefulSetAsync(client, podNamespace, seeds, self, cancellation);
             if (chosen.Count != seeds.Count) await error.WriteLineAsync($"archiver run: the first seed node restarted while its peers run: joining them ({string.Join(", ", chosen)}) rather than forming a cluster of its own");
             return chosen;

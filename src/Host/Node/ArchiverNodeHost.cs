@@ -170,10 +170,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
     // The API server keeps the resources (no resource file) and the databases' StatefulSets run the archiving.
     private static void AddClusterResources(IServiceCollection services, ClusterConnection cluster)
     {
-        var configuration = cluster.InCluster
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.Kubeconfig ?? throw new ArgumentException("a kubeconfig file or in-cluster configuration is required"));
-        services.AddSingleton<IKubernetes>(new k8s.Kubernetes(configuration));
+        services.AddSingleton<IKubernetes>(new k8s.Kubernetes(cluster.ClientConfiguration()));
         // A restore from a volume-snapshot base checks its snapshot before the claims are made from it.
         services.AddSingleton<Storage.VolumeSnapshots.IVolumeSnapshotter>(sp => new KubernetesVolumeSnapshotter(sp.GetRequiredService<IKubernetes>()));
         services.AddSingleton(new KubernetesStoreOptions());
