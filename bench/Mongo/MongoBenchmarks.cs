@@ -16,7 +16,17 @@ internal sealed class MongoBenchmarks : IBenchmarkGroup
 {
     public string Name => "mongo";
 
-    public async Task RunAsync(BenchReport report)
+    public Task RunAsync(BenchReport report) => WithEmulatorAsync(async (client, folder) =>
+    {
+        var chunks = await IngestBenchmark.RunAsync(client, folder, report);
+        await ReplayBenchmark.RunAsync(chunks, report);
+        await RecoveryPointBenchmark.RunAsync(client, report);
+        await OneOpApplyBenchmark.RunAsync(client, folder, report);
+        await BulkInsertBenchmark.RunAsync(client, folder, report);
+    });
+
+    /// <summary>The mongo groups' setting: one emulator with a 2 GiB oplog, a client of it and a scratch folder, for <paramref name="run"/>.</summary>
+    internal static async Task WithEmulatorAsync(Func<MongoClient, BenchFolder, Task> run)
     {
         await using var emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, OplogSizeBytes = 2L << 30 });
         var settings = MongoClientSettings.FromConnectionString(emulator.ConnectionString);
@@ -25,11 +35,7 @@ internal sealed class MongoBenchmarks : IBenchmarkGroup
         try
         {
             using var folder = new BenchFolder();
-            var chunks = await IngestBenchmark.RunAsync(client, folder, report);
-            await ReplayBenchmark.RunAsync(chunks, report);
-            await RecoveryPointBenchmark.RunAsync(client, report);
-            await OneOpApplyBenchmark.RunAsync(client, folder, report);
-            await BulkInsertBenchmark.RunAsync(client, folder, report);
+            await run(client, folder);
         }
         finally
         {

@@ -1,8 +1,3 @@
-extern alias mongodriver;
-
-using Archiver.Emulators.MongoDb;
-using mongodriver::MongoDB.Driver;
-
 namespace Archiver.Bench.Mongo;
 
 /// <summary>
@@ -13,21 +8,9 @@ internal sealed class MongoRestoreBenchmarks : IBenchmarkGroup
 {
     public string Name => "mongo.restore";
 
-    public async Task RunAsync(BenchReport report)
+    public Task RunAsync(BenchReport report) => MongoBenchmarks.WithEmulatorAsync(async (client, folder) =>
     {
-        await using var emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, OplogSizeBytes = 2L << 30 });
-        var settings = MongoClientSettings.FromConnectionString(emulator.ConnectionString);
-        settings.ServerSelectionTimeout = TimeSpan.FromSeconds(5);
-        var client = new MongoClient(settings);
-        try
-        {
-            using var folder = new BenchFolder();
-            await OneOpApplyBenchmark.RunAsync(client, folder, report);
-            await BulkInsertBenchmark.RunAsync(client, folder, report);
-        }
-        finally
-        {
-            ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
-        }
-    }
+        await OneOpApplyBenchmark.RunAsync(client, folder, report);
+        await BulkInsertBenchmark.RunAsync(client, folder, report);
+    });
 }
