@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Archiver.Storage.FullBackups;
 using Archiver.Storage.VolumeSnapshots;
 using k8s;
 using k8s.Autorest;
@@ -21,6 +22,12 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
     public const string Group = "snapshot.storage.k8s.io";
 
     public const string Version = "v1";
+
+    /// <summary>The label a copy made by <see cref="BindCopyAsync"/> carries (<c>"true"</c>), to find any left behind.</summary>
+    public const string CopyLabel = "archiver.kubedb.com/snapshot-copy";
+
+    /// <summary>The annotation on a copy naming the snapshot it copies, <c>{namespace}/{name}</c> (too long for a label value).</summary>
+    public const string CopyOfAnnotation = "archiver.kubedb.com/copy-of";
 
     private readonly TimeSpan _poll = pollInterval ?? TimeSpan.FromMilliseconds(500);
 
@@ -185,6 +192,141 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
             // Gone already.
+        }
+    }
+
+    public async Task<VolumeSnapshotReady> BindCopyAsync(VolumeSnapshotRecord source, string @namespace, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        await CheckClassAsync(source.ClassName, cancellationToken);
+        var (handle, driver) = await HandleOfAsync(source, cancellationToken);
+        var contentName = CopyContentName(@namespace, source.Name);
+        var labels = new JsonObject { [VolumeSnapshotJob.ManagedByLabel] = VolumeSnapshotJob.ManagedBy, [CopyLabel] = "true" };
+        var annotations = new JsonObject { [CopyOfAnnotation] = $"{source.Namespace}/{source.Name}" };
+
+        // kubernetes.io/docs/concepts/storage/volume-snapshots ("Pre-provisioned Volume Snapshots", "Converting the volume
+        // mode of a Snapshot"): the content names the snapshot it is for, and the snapshot the content; both are created
+        // at once and the snapshot controller binds them. Retain: the data belongs to the backup, which its own
+        // VolumeSnapshot (and retention) still governs.
+        var content = new JsonObject
+        {
+            ["apiVersion"] = $"{Group}/{Version}",
+            ["kind"] = "VolumeSnapshotContent",
+            ["metadata"] = new JsonObject { ["name"] = contentName, ["labels"] = labels.DeepClone(), ["annotations"] = annotations.DeepClone() },
+            ["spec"] = new JsonObject
+            {
+                ["deletionPolicy"] = "Retain",
+                ["driver"] = driver,
+                ["source"] = new JsonObject { ["snapshotHandle"] = handle },
+                ["volumeSnapshotClassName"] = source.ClassName,
+                ["volumeSnapshotRef"] = new JsonObject { ["namespace"] = @namespace, ["name"] = source.Name },
+            },
+        };
+        try
+        {
+            await client.CustomObjects.CreateClusterCustomObjectAsync(content, Group, Version, "volumesnapshotcontents", cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            var existing = JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", contentName, cancellationToken)).GetRawText());
+            if (Text(existing?["spec"]?["source"]?["snapshotHandle"]) != handle)
+            {
+                throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} exists and holds another snapshot; not taking it");
+            }
+        }
+
+        var snapshot = new JsonObject
+        {
+            ["apiVersion"] = $"{Group}/{Version}",
+            ["kind"] = "VolumeSnapshot",
+            ["metadata"] = new JsonObject { ["name"] = source.Name, ["namespace"] = @namespace, ["labels"] = labels, ["annotations"] = annotations },
+            ["spec"] = new JsonObject
+            {
+                ["volumeSnapshotClassName"] = source.ClassName,
+                ["source"] = new JsonObject { ["volumeSnapshotContentName"] = contentName },
+            },
+        };
+        try
+        {
+            await client.CustomObjects.CreateNamespacedCustomObjectAsync(snapshot, Group, Version, @namespace, "volumesnapshots", cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            var existing = await ReadAsync(@namespace, source.Name, cancellationToken);
+            if (Text(existing?["spec"]?["source"]?["volumeSnapshotContentName"]) != contentName)
+            {
+                throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{source.Name} exists and is not the copy of the backup's snapshot; delete it or restore into another namespace");
+            }
+        }
+
+        return await WaitReadyAsync(@namespace, source.Name, cancellationToken);
+    }
+
+    public async Task DeleteCopyAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        await DeleteAsync(@namespace, name, cancellationToken);
+        try
+        {
+            await client.CustomObjects.DeleteClusterCustomObjectAsync(Group, Version, "volumesnapshotcontents", CopyContentName(@namespace, name), cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Gone already.
+        }
+    }
+
+    public async Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
+    {
+        foreach (var claim in claims)
+        {
+            while (true)
+            {
+                try
+                {
+                    await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(claim, @namespace, cancellationToken: cancellationToken);
+                    break;
+                }
+                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    await Task.Delay(_poll, cancellationToken);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The cluster-scoped content of a copy: named after where the copy lives, so two restores of one backup into two
+    /// namespaces get two contents. A name too long for an object (253) keeps its start and a hash of the whole.
+    /// </summary>
+    public static string CopyContentName(string @namespace, string name)
+    {
+        var full = $"archiver-{@namespace}-{name}";
+        if (full.Length <= 253) return full;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(full)))[..16];
+        return $"{full[..236]}-{hash}";
+    }
+
+    /// <summary>
+    /// The driver's handle of a recorded snapshot: recorded with it, or read from its content (a backup Job may not read
+    /// cluster-scoped contents; the node may).
+    /// </summary>
+    private async Task<(string Handle, string Driver)> HandleOfAsync(VolumeSnapshotRecord source, CancellationToken cancellationToken)
+    {
+        if (source.SnapshotHandle is { Length: > 0 } handle && source.Driver is { Length: > 0 } driver) return (handle, driver);
+        if (source.ContentName is not { Length: > 0 } contentName)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshot {source.Namespace}/{source.Name} was recorded without its content, so its driver's handle is unknown");
+        }
+
+        try
+        {
+            var content = JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", contentName, cancellationToken)).GetRawText());
+            if (Text(content?["status"]?["snapshotHandle"]) is { Length: > 0 } read && Text(content?["spec"]?["driver"]) is { Length: > 0 } readDriver) return (read, readDriver);
+            throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} of VolumeSnapshot {source.Namespace}/{source.Name} names no snapshot handle");
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} of VolumeSnapshot {source.Namespace}/{source.Name} does not exist (deleted with its snapshot), and no handle was recorded");
         }
     }
 

@@ -139,7 +139,7 @@ public sealed class CsiSnapshotBackupTests
     /// is replayed to the target: the restored database holds exactly the writes up to the target.
     /// </summary>
     [Fact]
-    public async Task A_database_restored_from_a_CSISnapshotter_backup_starts_from_the_snapshot_and_equals_the_source_at_the_target()
+    public async Task A_database_restored_from_a_CSISnapshotter_backup_in_its_namespace_or_another_starts_from_the_snapshot_and_equals_the_source_at_the_target()
     {
         var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
         try
@@ -166,51 +166,77 @@ public sealed class CsiSnapshotBackupTests
                 var target = DateTimeOffset.UtcNow;
                 await Task.Delay(50);
                 await collection.InsertManyAsync(Enumerable.Range(0, 25).Select(i => new BsonDocument { { "_id", $"after-{i}" } }));
-                var lastWrite = DateTimeOffset.UtcNow;
+                // Recoverable past the target once those writes are archived (a window ends at its last archived entry's
+                // time: waiting for the client's clock after the reply would wait for the next periodic no-op too).
                 await session.WaitForAsync("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
-                    .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= lastWrite));
+                    .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= target));
 
-                await session.ApplyAsync($$$"""
-                    apiVersion: kubedb.com/v1alpha2
-                    kind: MongoDB
-                    metadata: {name: mg-restored, namespace: demo}
-                    spec:
-                      version: "7.0.21"
-                      replicas: 3
-                      replicaSet: {name: rs0}
-                      authSecret: {name: mg-auth}
-                      storage:
-                        resources: {requests: {storage: 1Gi}}
-                      init:
-                        archiver:
-                          recoveryTimeStamp: "{{{target.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}}"
-                          repository: {name: local, namespace: demo}
-                          prefix: {{{Prefix}}}
+                // Restored twice at once under one name: beside the source, and into another namespace (a claim's data
+                // source is a VolumeSnapshot of its own namespace: there the snapshot's data is bound again, then let go).
+                await session.ApplyAsync($$"""
+                    apiVersion: v1
+                    kind: Namespace
+                    metadata: {name: dr}
+                    ---
+                    apiVersion: v1
+                    kind: Secret
+                    metadata: {name: mg-auth, namespace: dr}
+                    stringData: {username: root, password: "{{password}}"}
                     """);
-                var restoredDb = await session.Cluster.WaitForAsync("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/mg-restored",
-                    m => Text(m?["status"]?["archiver"]?["phase"]) is "Restored" or "RestoreFailed", TimeSpan.FromSeconds(150));
-                Assert.True(Text(restoredDb?["status"]?["archiver"]?["phase"]) == "Restored", $"{restoredDb?["status"]?.ToJsonString()}\n{NodeLog(session)}");
+                foreach (var ns in Namespaces)
+                {
+                    await session.ApplyAsync($$$"""
+                        apiVersion: kubedb.com/v1alpha2
+                        kind: MongoDB
+                        metadata: {name: mg-restored, namespace: {{{ns}}}}
+                        spec:
+                          version: "7.0.21"
+                          replicas: 3
+                          replicaSet: {name: rs0}
+                          authSecret: {name: mg-auth}
+                          storage:
+                            resources: {requests: {storage: 1Gi}}
+                          init:
+                            archiver:
+                              recoveryTimeStamp: "{{{target.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}}"
+                              repository: {name: local, namespace: demo}
+                              prefix: {{{Prefix}}}
+                        """);
+                }
+
                 var snapshot = Assert.Single(manifest.VolumeSnapshots);
-                Assert.Equal(snapshot.Name, Text(restoredDb!["status"]?["archiver"]?["restore"]?["baseVolumeSnapshot"]));
+                foreach (var ns in Namespaces)
+                {
+                    var restoredDb = await session.Cluster.WaitForAsync($"/apis/kubedb.com/v1alpha2/namespaces/{ns}/mongodbs/mg-restored",
+                        m => Text(m?["status"]?["archiver"]?["phase"]) is "Restored" or "RestoreFailed", TimeSpan.FromSeconds(150));
+                    Assert.True(Text(restoredDb?["status"]?["archiver"]?["phase"]) == "Restored", $"{ns}: {restoredDb?["status"]?.ToJsonString()}\n{NodeLog(session)}");
+                    Assert.Equal(snapshot.Name, Text(restoredDb!["status"]?["archiver"]?["restore"]?["baseVolumeSnapshot"]));
 
-                // Every member's claim was made from the backup's VolumeSnapshot.
-                foreach (var i in Enumerable.Range(0, 3))
-                {
-                    var claim = await session.WaitForAsync($"/api/v1/namespaces/demo/persistentvolumeclaims/datadir-mg-restored-{i}", c => c is not null);
-                    Assert.Equal(("VolumeSnapshot", snapshot.Name), (Text(claim!["spec"]?["dataSource"]?["kind"]), Text(claim["spec"]?["dataSource"]?["name"])));
+                    // Every member's claim was made from the backup's VolumeSnapshot (in dr, its copy), before Restored.
+                    foreach (var i in Enumerable.Range(0, 3))
+                    {
+                        var claim = session.Get($"/api/v1/namespaces/{ns}/persistentvolumeclaims/datadir-mg-restored-{i}");
+                        Assert.Equal(("VolumeSnapshot", snapshot.Name), (Text(claim?["spec"]?["dataSource"]?["kind"]), Text(claim?["spec"]?["dataSource"]?["name"])));
+                    }
+
+                    var restored = Client($"mongodb://root:{Uri.EscapeDataString(password)}@mg-restored-0.mg-restored-pods.{ns}.svc:27017,mg-restored-1.mg-restored-pods.{ns}.svc:27017,mg-restored-2.mg-restored-pods.{ns}.svc:27017/?replicaSet=rs0&authSource=admin");
+                    try
+                    {
+                        var documents = restored.GetDatabase("app").GetCollection<BsonDocument>("c");
+                        Assert.Equal(expected, await documents.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+                        Assert.Equal(0, await documents.CountDocumentsAsync(new BsonDocument("_id", new BsonDocument("$regex", "^after-"))));
+                    }
+                    finally
+                    {
+                        ClusterSession.Dispose(restored);
+                    }
                 }
 
-                var restored = Client($"mongodb://root:{Uri.EscapeDataString(password)}@mg-restored-0.mg-restored-pods.demo.svc:27017,mg-restored-1.mg-restored-pods.demo.svc:27017,mg-restored-2.mg-restored-pods.demo.svc:27017/?replicaSet=rs0&authSource=admin");
-                try
-                {
-                    var documents = restored.GetDatabase("app").GetCollection<BsonDocument>("c");
-                    Assert.Equal(expected, await documents.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
-                    Assert.Equal(0, await documents.CountDocumentsAsync(new BsonDocument("_id", new BsonDocument("$regex", "^after-"))));
-                }
-                finally
-                {
-                    ClusterSession.Dispose(restored);
-                }
+                // The copy in dr and its content are gone once its claims were made; the backup's own snapshot is not.
+                await session.WaitForAsync($"/apis/snapshot.storage.k8s.io/v1/namespaces/dr/volumesnapshots/{snapshot.Name}", c => c is null);
+                await session.WaitForAsync($"/apis/snapshot.storage.k8s.io/v1/volumesnapshotcontents/archiver-dr-{snapshot.Name}", c => c is null);
+                var kept = session.Get($"/apis/snapshot.storage.k8s.io/v1/namespaces/demo/volumesnapshots/{snapshot.Name}");
+                Assert.True(kept?["status"]?["readyToUse"]?.GetValue<bool>() == true, kept?.ToJsonString());
             }
             finally
             {
@@ -281,6 +307,8 @@ public sealed class CsiSnapshotBackupTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    private static readonly string[] Namespaces = ["demo", "dr"];
 
     private static int _written;
 

@@ -18,8 +18,8 @@ namespace Archiver.Host.Tests;
 
 /// <summary>
 /// A restore whose base is a volume snapshot is checked before the database is even reached: its class and snapshot
-/// must exist and the snapshot be ready to use (within a deadline), the database must be in the snapshot's namespace,
-/// no database map may be asked, and a node without a cluster refuses it; each is a refusal naming its cause.
+/// must exist and the snapshot be ready to use (within a deadline), in another namespace a copy bound there, no database
+/// map may be asked, and a node without a cluster refuses it; each is a refusal naming its cause.
 /// </summary>
 public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
 {
@@ -84,19 +84,38 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Another_namespace_a_database_map_or_a_node_without_a_cluster_is_refused_without_asking_the_cluster()
+    public async Task A_database_map_or_a_node_without_a_cluster_is_refused_without_asking_the_cluster()
     {
         var snapshots = new ScriptedSnapshots();
-        var (other, mappedDb, embeddedDb) = (await TargetAsync("other"), await TargetAsync("demo", "mapped"), await TargetAsync("demo", "embedded"));
-        var elsewhere = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(other, snapshots));
-        Assert.Contains("must be created in namespace demo", elsewhere.Message, StringComparison.Ordinal);
-
+        var (mappedDb, embeddedDb) = (await TargetAsync("demo", "mapped"), await TargetAsync("demo", "embedded"));
         var mapped = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(mappedDb, snapshots, settings: new RestoreSettings([new DatabaseMapping("shop", "shop_copy")], null)));
         Assert.Contains(RestoreSettings.DatabasesAnnotation, mapped.Message, StringComparison.Ordinal);
 
         var embedded = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(embeddedDb, snapshots: null));
         Assert.Contains("only a node in a cluster", embedded.Message, StringComparison.Ordinal);
         Assert.Empty(snapshots.Asked);
+    }
+
+    [Fact]
+    public async Task Into_another_namespace_the_snapshot_is_bound_again_there_and_the_restore_goes_on()
+    {
+        var snapshots = new ScriptedSnapshots();
+        var db = await TargetAsync("dr");
+        var unreachable = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => RunAsync(db, snapshots));
+        Assert.Contains("cannot reach MongoDB dr/mg-restored yet", unreachable.Message, StringComparison.Ordinal);
+        var (into, source) = Assert.Single(snapshots.Copied);
+        Assert.Equal(("dr", "demo", "mg-full-1-1", "handle-1"), (into, source.Namespace, source.Name, source.SnapshotHandle));
+    }
+
+    [Fact]
+    public async Task A_copy_that_cannot_be_bound_fails_naming_why_before_the_database_is_reached()
+    {
+        var snapshots = new ScriptedSnapshots { Failure = "VolumeSnapshot dr/mg-full-1-1 exists and is not the copy of the backup's snapshot; delete it or restore into another namespace" };
+        var db = await TargetAsync("dr");
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(db, snapshots));
+        Assert.Contains("backup", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("exists and is not the copy", refused.Message, StringComparison.Ordinal);
+        Assert.Single(snapshots.Copied);
     }
 
     [Fact]
@@ -137,6 +156,18 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
         public bool NeverReady { get; init; }
 
         public List<(string Namespace, string Name, string Class)> Asked { get; } = [];
+
+        public List<(string Namespace, VolumeSnapshotRecord Source)> Copied { get; } = [];
+
+        public async Task<VolumeSnapshotReady> BindCopyAsync(VolumeSnapshotRecord source, string @namespace, CancellationToken cancellationToken)
+        {
+            Copied.Add((@namespace, source));
+            return await WaitRestorableAsync(@namespace, source.Name, source.ClassName, cancellationToken);
+        }
+
+        public Task DeleteCopyAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public async Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken)
         {

@@ -208,6 +208,16 @@ public sealed class WebhookTests : IAsyncLifetime
             Assert.True(unchanged.Allowed);
             Assert.Null(unchanged.Patch);
         }
+
+        // Restored: a member added now starts empty and syncs, since the snapshot (or its copy) may be gone.
+        database = (await _node.Store.GetAsync<Messages.Resources.MongoDB>(ResourceId.Of(database)))!;
+        await _node.Store.ReplaceStatusAsync(database with
+        {
+            Status = new MongoDBStatus { Archiver = new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Restored, Restore = new RestoreProgress { BaseSnapshot = "b1", BaseVolumeSnapshot = "mg-full-1-1" } } },
+        });
+        var later = await ReviewAsync(ClaimMutatingWebhook.Path, ClaimKind, "CREATE", KubeDbClaim("mg-restored", 3));
+        Assert.True(later.Allowed);
+        Assert.Null(later.Patch);
     }
 
     [Fact]

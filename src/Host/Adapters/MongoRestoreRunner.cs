@@ -88,12 +88,13 @@ public sealed class MongoRestoreRunner(
             throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database}: {e.Message}", e);
         }
 
+        if (plan.BaseBackup.IsVolumeSnapshot) await SettleSnapshotBaseAsync(job, target, plan.BaseBackup.VolumeSnapshots[0], cancellation);
         return new RestoreOutcome(report.BackupId, report.EntriesReplayed, [.. report.Skipped.Select(s => $"{s.Key}: {s.Value}")]);
     }
 
     /// <summary>
-    /// A volume-snapshot base restores the whole replica set into the snapshot's namespace (a claim's data source is a
-    /// VolumeSnapshot of its own namespace), from a snapshot whose class exists and which is ready to use.
+    /// A volume-snapshot base restores the whole replica set, from a snapshot whose class exists and which is ready to
+    /// use; into another namespace than the snapshot's through a copy bound there.
     /// </summary>
     private async Task CheckSnapshotBaseAsync(RestoreJob job, BackupManifest backup, RestoreSettings settings, CancellationToken cancellation)
     {
@@ -102,11 +103,6 @@ public sealed class MongoRestoreRunner(
         if (settings.Databases is { Count: > 0 })
         {
             throw new RestoreRefusedException($"{what}, which restores the whole replica set: {RestoreSettings.DatabasesAnnotation} cannot be used with it; restore to a point covered by a Logical backup");
-        }
-
-        if (snapshot.Namespace != job.Database.Namespace)
-        {
-            throw new RestoreRefusedException($"{what}: a claim is made from a VolumeSnapshot of its own namespace, so {job.Database} must be created in namespace {snapshot.Namespace}");
         }
 
         if (snapshots is null)
@@ -118,7 +114,17 @@ public sealed class MongoRestoreRunner(
         deadline.CancelAfter(_snapshotReadyWait);
         try
         {
-            await snapshots.WaitRestorableAsync(snapshot.Namespace, snapshot.Name, snapshot.ClassName, deadline.Token);
+            if (snapshot.Namespace == job.Database.Namespace)
+            {
+                await snapshots.WaitRestorableAsync(snapshot.Namespace, snapshot.Name, snapshot.ClassName, deadline.Token);
+            }
+            else
+            {
+                // A claim is made from a VolumeSnapshot of its own namespace (the CrossNamespaceVolumeDataSource gate is
+                // alpha, off by default): the snapshot's data is bound again in the database's namespace under the same
+                // name, which the claims' data source then names (status.archiver.restore.baseVolumeSnapshot).
+                await snapshots.BindCopyAsync(snapshot, job.Database.Namespace, deadline.Token);
+            }
         }
         catch (VolumeSnapshotFailedException e)
         {
@@ -128,6 +134,32 @@ public sealed class MongoRestoreRunner(
         {
             throw new RestoreRefusedException($"{what}, which did not become ready to use within {Messages.Validation.GoDuration.Format(_snapshotReadyWait)}");
         }
+    }
+
+    /// <summary>
+    /// After the replay: every member's claim is made (a StatefulSet makes them one member after another, and the claims
+    /// webhook gives them the snapshot as data source only while the restore runs), then a copy bound in another
+    /// namespace is deleted (its content retains the data, which stays the backup's). A member whose claim is not made
+    /// within the wait starts empty and syncs from the others, as a member added later does; the copy is left then
+    /// (labelled <see cref="Kubernetes.KubernetesVolumeSnapshotter.CopyLabel"/>), since a claim may still be made from it.
+    /// </summary>
+    private async Task SettleSnapshotBaseAsync(RestoreJob job, Messages.Resources.MongoDB target, VolumeSnapshotRecord snapshot, CancellationToken cancellation)
+    {
+        if (snapshots is null) return;
+        var replicas = target.Spec?.Other?.TryGetValue("replicas", out var value) == true && value.ValueKind == System.Text.Json.JsonValueKind.Number ? value.GetInt32() : 1;
+        var claims = Enumerable.Range(0, Math.Max(replicas, 1)).Select(i => $"datadir-{job.Database.Name}-{i}").ToList();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(_snapshotReadyWait);
+        try
+        {
+            await snapshots.WaitClaimsMadeAsync(job.Database.Namespace, claims, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (snapshot.Namespace != job.Database.Namespace) await snapshots.DeleteCopyAsync(job.Database.Namespace, snapshot.Name, cancellation);
     }
 
     /// <summary>

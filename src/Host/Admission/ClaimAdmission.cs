@@ -44,6 +44,13 @@ public sealed partial class ClaimAdmission(IResourceStore store)
         if (await store.GetAsync<MongoDBResource>(id, cancellation) is not { } database) return ClaimDecision.Unchanged($"MongoDB {id} does not exist");
         if (database.Spec?.Init?.Archiver is null) return ClaimDecision.Unchanged($"MongoDB {id} is not restored by the archiver");
         var status = database.Status?.Archiver;
+        if (status?.Phase is DatabaseArchiverPhase.RestoreFailed or DatabaseArchiverPhase.Restored)
+        {
+            // A member added after the restore starts empty and syncs from the others: the snapshot may be gone by then
+            // (retention, or a copy in this namespace deleted once every member had its claim).
+            return ClaimDecision.Unchanged($"the restore of MongoDB {id} has ended");
+        }
+
         if (status?.Restore?.BaseVolumeSnapshot is { Length: > 0 } snapshot)
         {
             var patch = new JsonArray(new JsonObject
@@ -55,9 +62,9 @@ public sealed partial class ClaimAdmission(IResourceStore store)
             return new ClaimDecision(patch, $"made from VolumeSnapshot {@namespace}/{snapshot}, the base of the restore of MongoDB {id}");
         }
 
-        if (status?.Restore?.BaseSnapshot is not null || status?.Phase is DatabaseArchiverPhase.RestoreFailed or DatabaseArchiverPhase.Restored)
+        if (status?.Restore?.BaseSnapshot is not null)
         {
-            return ClaimDecision.Unchanged($"the restore of MongoDB {id} loads its base into empty volumes (or has ended)");
+            return ClaimDecision.Unchanged($"the restore of MongoDB {id} loads its base into empty volumes");
         }
 
         return ClaimDecision.NotYet($"the restore of MongoDB {id} has not chosen its base backup yet; the claim is made once it has (from the base's VolumeSnapshot if it is one)");

@@ -33,4 +33,20 @@ public interface IVolumeSnapshotter
 
     /// <summary>Deletes the snapshot (its content follows its class's deletionPolicy); a missing one is not an error.</summary>
     Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes a recorded snapshot restorable in another namespace (a claim's data source is a VolumeSnapshot of its own
+    /// namespace): a pre-provisioned VolumeSnapshotContent with the snapshot's driver handle, deletion policy
+    /// <c>Retain</c> (deleting the copy never deletes the backup's data), bound to a new VolumeSnapshot of the same name
+    /// in <paramref name="namespace"/>. Returns once the copy is <c>readyToUse</c>; a copy made before by the same restore
+    /// is taken up. Throws <see cref="VolumeSnapshotFailedException"/> naming what is missing (no handle recorded or
+    /// readable, the driver no longer has the snapshot, the name taken by another snapshot).
+    /// </summary>
+    Task<VolumeSnapshotReady> BindCopyAsync(FullBackups.VolumeSnapshotRecord source, string @namespace, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a copy made by <see cref="BindCopyAsync"/> and its content (the data stays: the content retains it); a missing one is not an error.</summary>
+    Task DeleteCopyAsync(string @namespace, string name, CancellationToken cancellationToken);
+
+    /// <summary>Waits until every named PersistentVolumeClaim of the namespace exists (as a StatefulSet makes them, one member after another).</summary>
+    Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken);
 }

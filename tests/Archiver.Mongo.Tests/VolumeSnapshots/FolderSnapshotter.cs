@@ -74,6 +74,13 @@ internal sealed class FolderSnapshotter(MongoEmulator emulator, IReadOnlyList<st
         return Task.CompletedTask;
     }
 
+    // A restore's cluster steps are not this double's: the backup's are (the restore tests use the folders directly).
+    public Task<VolumeSnapshotReady> BindCopyAsync(Storage.FullBackups.VolumeSnapshotRecord source, string @namespace, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task DeleteCopyAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+    public Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
+
     /// <summary>The member's dbHash of every user database, as its own reads see the data.</summary>
     private static async Task<string> DbHashAsync(IMongoClient client, CancellationToken cancellationToken)
     {
