@@ -294,6 +294,33 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         }
     }
 
+    public async Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
+    {
+        foreach (var name in claims)
+        {
+            V1PersistentVolumeClaim claim;
+            try
+            {
+                claim = await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(name, @namespace, cancellationToken: cancellationToken);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            {
+                continue;
+            }
+
+            if (claim.Status?.Phase is not (null or "Pending")) continue;
+
+            // What `kubectl describe pvc` shows under Events, selected as it selects them.
+            var events = await client.CoreV1.ListNamespacedEventAsync(@namespace,
+                fieldSelector: $"involvedObject.kind=PersistentVolumeClaim,involvedObject.name={name},involvedObject.uid={claim.Metadata.Uid},type=Warning",
+                cancellationToken: cancellationToken);
+            var latest = events.Items.MaxBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp);
+            if (latest is not null) return $"claim {@namespace}/{name} is Pending: {latest.Reason}: {latest.Message}";
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// The cluster-scoped content of a copy: named after where the copy lives, so two restores of one backup into two
     /// namespaces get two contents. A name too long for an object (253) keeps its start and a hash of the whole.

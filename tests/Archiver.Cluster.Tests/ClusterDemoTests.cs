@@ -52,6 +52,12 @@ public sealed class ClusterDemoTests
         ["snapshot.storage.k8s.io/volumesnapshotclasses get"] = "a CSISnapshotter backup's class checked before its Job is made (KubernetesWorkloads.RunBackupJobAsync; CsiSnapshotBackupTests)",
         ["snapshot.storage.k8s.io/volumesnapshots get"] = "a restore from a volume-snapshot base checks its snapshot before the claims are made from it (MongoRestoreRunner; the demo with --driver CSISnapshotter below)",
         ["snapshot.storage.k8s.io/volumesnapshots delete"] = "retention deletes the VolumeSnapshots of the CSISnapshotter backups it removes (DatabaseActor.RunRetention); the snapshot of a backup Job killed before it could delete it (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshots create"] = "a volume-snapshot base restored into another namespace is bound there (KubernetesVolumeSnapshotter.BindCopyAsync; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshotcontents get"] = "the handle of a backup whose Job could not read it, and a copy taken up again (KubernetesVolumeSnapshotter; VolumeSnapshotterAdapterTests)",
+        ["snapshot.storage.k8s.io/volumesnapshotcontents create"] = "the pre-provisioned content of a copy in another namespace (KubernetesVolumeSnapshotter.BindCopyAsync; CsiSnapshotBackupTests)",
+        ["snapshot.storage.k8s.io/volumesnapshotcontents delete"] = "that copy's content let go once every member's claim is made (MongoRestoreRunner; CsiSnapshotBackupTests)",
+        ["/persistentvolumeclaims get"] = "a restore from a volume-snapshot base waits for every member's claim (MongoRestoreRunner; the demo with --driver CSISnapshotter)",
+        ["/events list"] = "a restore from a volume-snapshot base that cannot reach its database reads a Pending claim's provisioner warnings (KubernetesVolumeSnapshotter.ClaimTroubleAsync; VolumeSnapshotterAdapterTests)",
     };
 
     [Fact]

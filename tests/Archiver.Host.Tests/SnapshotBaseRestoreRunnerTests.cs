@@ -119,6 +119,27 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_asking_less_storage_than_the_snapshot_holds_is_refused_naming_the_field()
+    {
+        var snapshots = new ScriptedSnapshots();
+        var db = await TargetAsync("demo", "small", storage: "512Ki");
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(db, snapshots));
+        Assert.Contains("spec.storage.resources.requests.storage 512Ki is smaller", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("1.0 MiB (1048576 bytes)", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(snapshots.Asked);
+    }
+
+    [Fact]
+    public async Task A_database_waiting_for_volumes_its_provisioner_cannot_make_says_the_provisioners_reason()
+    {
+        var snapshots = new ScriptedSnapshots { Trouble = "claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1-1: snapshotcontent snapcontent-1 for snapshot mg-full-1-1 is not handled by CSI driver of StorageClass slow" };
+        var db = await TargetAsync("demo");
+        var unreachable = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => RunAsync(db, snapshots));
+        Assert.Equal($"cannot reach MongoDB demo/mg-restored yet: {snapshots.Trouble}", unreachable.Message);
+        Assert.Equal(["datadir-mg-restored-0", "datadir-mg-restored-1", "datadir-mg-restored-2"], snapshots.TroubleAsked);
+    }
+
+    [Fact]
     public async Task A_ready_snapshot_lets_the_restore_go_on_to_its_database()
     {
         var snapshots = new ScriptedSnapshots();
@@ -139,13 +160,20 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
         return await new MongoRestoreRunner(_stores, _connections, _store, snapshots, readyWait).RunAsync(job, new Progress<RestoreProgressReport>(), CancellationToken.None);
     }
 
-    private async Task<MongoDBResource> TargetAsync(string @namespace, string name = "mg-restored") =>
+    private async Task<MongoDBResource> TargetAsync(string @namespace, string name = "mg-restored", string? storage = null) =>
         await _store.GetAsync<MongoDBResource>(new ResourceId(@namespace, name)) ?? await _store.CreateAsync(new MongoDBResource
         {
             ApiVersion = MongoDBResource.ApiVersionName,
             Kind = MongoDBResource.KindName,
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = @namespace },
-            Spec = new MongoDBSpec(),
+            Spec = new MongoDBSpec
+            {
+                Other = new Dictionary<string, System.Text.Json.JsonElement>
+                {
+                    ["replicas"] = System.Text.Json.JsonSerializer.SerializeToElement(3),
+                    ["storage"] = System.Text.Json.JsonSerializer.SerializeToElement(new { resources = new { requests = new { storage = storage ?? "1Gi" } } }),
+                },
+            },
         });
 
     /// <summary>The cluster's answers about the snapshot, as a test sets them; records what it was asked.</summary>
@@ -158,6 +186,16 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
         public List<(string Namespace, string Name, string Class)> Asked { get; } = [];
 
         public List<(string Namespace, VolumeSnapshotRecord Source)> Copied { get; } = [];
+
+        public string? Trouble { get; init; }
+
+        public List<string> TroubleAsked { get; } = [];
+
+        public Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
+        {
+            TroubleAsked.AddRange(claims);
+            return Task.FromResult(Trouble);
+        }
 
         public async Task<VolumeSnapshotReady> BindCopyAsync(VolumeSnapshotRecord source, string @namespace, CancellationToken cancellationToken)
         {

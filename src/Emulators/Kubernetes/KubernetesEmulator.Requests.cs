@@ -172,7 +172,7 @@ public sealed partial class KubernetesEmulator
                         result = _table.Delete(type, path, deleteOptions!);
                         break;
                     case "deletecollection":
-                        var deleted = _table.List(path, Filter(context)).Select(item => _table.Delete(type, path with { Name = ObjectTable.Text(item["metadata"]?["name"]), Namespace = type.Namespaced ? ObjectTable.Text(item["metadata"]?["namespace"]) : "" }, deleteOptions!));
+                        var deleted = _table.List(path, Filter(context, type)).Select(item => _table.Delete(type, path with { Name = ObjectTable.Text(item["metadata"]?["name"]), Namespace = type.Namespaced ? ObjectTable.Text(item["metadata"]?["namespace"]) : "" }, deleteOptions!));
                         result = ListOf(type, [.. deleted], _table.Version);
                         break;
                     default:
@@ -243,7 +243,7 @@ public sealed partial class KubernetesEmulator
         List<JsonObject> items;
         lock (_table.Sync)
         {
-            items = _table.List(path, Filter(context));
+            items = _table.List(path, Filter(context, type));
             version = _table.Version;
         }
 
@@ -260,10 +260,10 @@ public sealed partial class KubernetesEmulator
         ["items"] = new JsonArray([.. items]),
     };
 
-    private static Func<JsonObject, bool> Filter(HttpContext context)
+    private static Func<JsonObject, bool> Filter(HttpContext context, ResourceType type)
     {
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
-        var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"]);
+        var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], type);
         return o => labels.Matches(o) && fields(o);
     }
 

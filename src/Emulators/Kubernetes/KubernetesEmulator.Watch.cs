@@ -18,7 +18,7 @@ public sealed partial class KubernetesEmulator
     {
         Interlocked.Increment(ref _watchRequests);
         var query = context.Request.Query;
-        var filter = Filter(context);
+        var filter = Filter(context, type);
         if (path.Name is { } name)
         {
             // The old form /namespaces/{ns}/{plural}/{name}?watch=true watches one object.

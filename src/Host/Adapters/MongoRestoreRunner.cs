@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Archiver.Actors.Ports;
 using Archiver.Mongo;
 using Archiver.Messages.Protocol.Databases;
@@ -6,6 +7,7 @@ using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.VolumeSnapshots;
 using Archiver.Storage.Layout;
+using k8s.Models;
 using MongoDB.Driver;
 
 namespace Archiver.Host.Adapters;
@@ -49,7 +51,7 @@ public sealed class MongoRestoreRunner(
         {
             // Before the database is reached: its claims are made from the snapshot, so a snapshot that cannot be used
             // leaves its pods waiting for volumes; the restore says why instead of waiting with them.
-            await CheckSnapshotBaseAsync(job, plan.BaseBackup, settings, cancellation);
+            await CheckSnapshotBaseAsync(job, target, plan.BaseBackup, settings, cancellation);
         }
 
         IMongoClient client;
@@ -59,7 +61,10 @@ public sealed class MongoRestoreRunner(
         }
         catch (Exception e) when (Unreachable(e))
         {
-            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database} yet: {e.Message}", e);
+            // Members whose volumes are made from the snapshot wait for them: when a claim's provisioner says why it
+            // cannot make one, that is the cause to show, not the connection's timeout.
+            var trouble = plan.BaseBackup.IsVolumeSnapshot ? await ClaimTroubleAsync(job, target, cancellation) : null;
+            throw new RestoreTargetUnreachableException(trouble is null ? $"cannot reach MongoDB {job.Database} yet: {e.Message}" : $"cannot reach MongoDB {job.Database} yet: {trouble}", e);
         }
 
         var options = new RestoreOptions { RestoreId = restoreId, RestoreUsersAndRoles = settings.UsersAndRoles, BaseInVolumes = plan.BaseBackup.IsVolumeSnapshot };
@@ -96,13 +101,20 @@ public sealed class MongoRestoreRunner(
     /// A volume-snapshot base restores the whole replica set, from a snapshot whose class exists and which is ready to
     /// use; into another namespace than the snapshot's through a copy bound there.
     /// </summary>
-    private async Task CheckSnapshotBaseAsync(RestoreJob job, BackupManifest backup, RestoreSettings settings, CancellationToken cancellation)
+    private async Task CheckSnapshotBaseAsync(RestoreJob job, Messages.Resources.MongoDB target, BackupManifest backup, RestoreSettings settings, CancellationToken cancellation)
     {
         var snapshot = backup.VolumeSnapshots[0];
         var what = $"backup {backup.Id} is VolumeSnapshot {snapshot.Namespace}/{snapshot.Name}";
         if (settings.Databases is { Count: > 0 })
         {
             throw new RestoreRefusedException($"{what}, which restores the whole replica set: {RestoreSettings.DatabasesAnnotation} cannot be used with it; restore to a point covered by a Logical backup");
+        }
+
+        // The provisioner refuses a claim smaller than the snapshot (external-provisioner, getSnapshotSource: "requested
+        // volume size ... is less than the size ... for the source snapshot"); said here, before any pod waits for it.
+        if (StorageRequest(target) is ({ } text, var requested) && requested < snapshot.RestoreSizeBytes)
+        {
+            throw new RestoreRefusedException($"{what} of {Cli.PlanCommand.Bytes(snapshot.RestoreSizeBytes)} ({snapshot.RestoreSizeBytes} bytes): spec.storage.resources.requests.storage {text} is smaller, and a volume cannot be made from a snapshot larger than it; ask at least the snapshot's size");
         }
 
         if (snapshots is null)
@@ -146,8 +158,7 @@ public sealed class MongoRestoreRunner(
     private async Task SettleSnapshotBaseAsync(RestoreJob job, Messages.Resources.MongoDB target, VolumeSnapshotRecord snapshot, CancellationToken cancellation)
     {
         if (snapshots is null) return;
-        var replicas = target.Spec?.Other?.TryGetValue("replicas", out var value) == true && value.ValueKind == System.Text.Json.JsonValueKind.Number ? value.GetInt32() : 1;
-        var claims = Enumerable.Range(0, Math.Max(replicas, 1)).Select(i => $"datadir-{job.Database.Name}-{i}").ToList();
+        var claims = DataClaims(job, target);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(_snapshotReadyWait);
         try
@@ -160,6 +171,49 @@ public sealed class MongoRestoreRunner(
         }
 
         if (snapshot.Namespace != job.Database.Namespace) await snapshots.DeleteCopyAsync(job.Database.Namespace, snapshot.Name, cancellation);
+    }
+
+    /// <summary>A Pending claim's provisioner warning; null when there is none or it cannot be read (the wait goes on either way).</summary>
+    private async Task<string?> ClaimTroubleAsync(RestoreJob job, Messages.Resources.MongoDB target, CancellationToken cancellation)
+    {
+        if (snapshots is null) return null;
+        try
+        {
+            return await snapshots.ClaimTroubleAsync(job.Database.Namespace, DataClaims(job, target), cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The data claims KubeDB's StatefulSet makes for the database's members (<c>datadir-{db}-{i}</c>, <c>spec.replicas</c> of them).</summary>
+    private static List<string> DataClaims(RestoreJob job, Messages.Resources.MongoDB target)
+    {
+        var replicas = target.Spec?.Other?.TryGetValue("replicas", out var value) == true && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : 1;
+        return [.. Enumerable.Range(0, Math.Max(replicas, 1)).Select(i => $"datadir-{job.Database.Name}-{i}")];
+    }
+
+    /// <summary>The storage each member asks (<c>spec.storage.resources.requests.storage</c>), as written and in bytes; null when not set or not a quantity.</summary>
+    private static (string Text, long Bytes)? StorageRequest(Messages.Resources.MongoDB target)
+    {
+        if (target.Spec?.Other?.TryGetValue("storage", out var storage) != true || storage.ValueKind != JsonValueKind.Object) return null;
+        if (!storage.TryGetProperty("resources", out var resources) || resources.ValueKind != JsonValueKind.Object
+            || !resources.TryGetProperty("requests", out var requests) || requests.ValueKind != JsonValueKind.Object
+            || !requests.TryGetProperty("storage", out var request) || request.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        var text = request.GetString()!;
+        try
+        {
+            return (text, (long)new ResourceQuantity(text).ToDecimal());
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

@@ -49,4 +49,11 @@ public interface IVolumeSnapshotter
 
     /// <summary>Waits until every named PersistentVolumeClaim of the namespace exists (as a StatefulSet makes them, one member after another).</summary>
     Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Why a claim made from a snapshot has no volume yet, in one line: the first of <paramref name="claims"/> that is
+    /// Pending, with its provisioner's latest warning (<c>ProvisioningFailed</c>: a class whose driver cannot restore
+    /// the snapshot, a size below the snapshot's); null when none is Pending or none says why.
+    /// </summary>
+    Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken);
 }

@@ -1,0 +1,161 @@
+using System.Text;
+using Archiver.Kubernetes;
+using Archiver.Storage;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.VolumeSnapshots;
+using k8s;
+using static Archiver.Cluster.Tests.ClusterSession;
+
+namespace Archiver.Cluster.Tests;
+
+/// <summary>
+/// The node's volume-snapshot adapter (src/Kubernetes/KubernetesVolumeSnapshotter.cs) against the cluster stand-in's
+/// snapshot controller, CSI sidecar and provisioner, for what a restore asks of it: a recorded snapshot bound again in
+/// another namespace (and let go), what it refuses to take, and why a claim made from a snapshot has no volume.
+/// </summary>
+[Trait("Category", "E2E")]
+public sealed class VolumeSnapshotterAdapterTests
+{
+    private const string Snapshots = "/apis/snapshot.storage.k8s.io/v1";
+
+    [Fact]
+    public async Task A_recorded_snapshot_is_bound_again_in_another_namespace_and_let_go_without_its_data()
+    {
+        await using var session = await StartAsync("demo", "dr");
+        using var client = Admin(session);
+        var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100));
+        var record = await BackupSnapshotAsync(session, "mg-full-1");
+
+        var copy = await adapter.BindCopyAsync(record, "dr", CancellationToken.None);
+        await session.ApplyAsync("""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: datadir-mg-0, namespace: dr}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+              dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
+            """);
+        await adapter.WaitClaimsMadeAsync("dr", ["datadir-mg-0"], CancellationToken.None);
+        var bound = await session.WaitForAsync("/api/v1/namespaces/dr/persistentvolumeclaims/datadir-mg-0", c => Text(c?["status"]?["phase"]) == "Bound");
+        var again = await adapter.BindCopyAsync(record, "dr", CancellationToken.None); // a resumed restore takes its copy up
+        var content = session.Get($"{Snapshots}/volumesnapshotcontents/{KubernetesVolumeSnapshotter.CopyContentName("dr", "mg-full-1")}");
+        await adapter.DeleteCopyAsync("dr", "mg-full-1", CancellationToken.None);
+
+        Assert.Equal(record.RestoreSizeBytes, copy.RestoreSizeBytes);
+        Assert.Equal(record.SnapshotHandle, copy.SnapshotHandle);
+        Assert.Equal(copy.ContentName, again.ContentName);
+        Assert.Equal(("Retain", record.SnapshotHandle), (Text(content?["spec"]?["deletionPolicy"]), Text(content?["spec"]?["source"]?["snapshotHandle"])));
+        Assert.Equal("true", Text(content?["metadata"]?["labels"]?[KubernetesVolumeSnapshotter.CopyLabel]));
+        Assert.Equal("Bound", Text(bound?["status"]?["phase"]));
+        await session.WaitForAsync($"{Snapshots}/namespaces/dr/volumesnapshots/mg-full-1", s => s is null);
+        await session.WaitForAsync($"{Snapshots}/volumesnapshotcontents/{KubernetesVolumeSnapshotter.CopyContentName("dr", "mg-full-1")}", c => c is null);
+        // The backup's own snapshot, and so its data, is untouched: a second copy is made from it as the first was.
+        var later = await adapter.BindCopyAsync(record, "dr", CancellationToken.None);
+        Assert.Equal(record.SnapshotHandle, later.SnapshotHandle);
+    }
+
+    [Fact]
+    public async Task A_name_taken_a_handle_the_driver_lacks_or_no_handle_at_all_is_refused_naming_it()
+    {
+        await using var session = await StartAsync("demo", "dr");
+        using var client = Admin(session);
+        var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100));
+        var record = await BackupSnapshotAsync(session, "mg-full-1");
+
+        // Another snapshot under the name in dr.
+        await session.ApplyAsync("""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: other, namespace: dr}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+            ---
+            apiVersion: snapshot.storage.k8s.io/v1
+            kind: VolumeSnapshot
+            metadata: {name: mg-full-1, namespace: dr}
+            spec:
+              volumeSnapshotClassName: standin-snapshots
+              source: {persistentVolumeClaimName: other}
+            """);
+        var taken = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => adapter.BindCopyAsync(record, "dr", CancellationToken.None));
+        Assert.Contains("VolumeSnapshot dr/mg-full-1 exists and is not the copy of the backup's snapshot", taken.Message, StringComparison.Ordinal);
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var lacking = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => adapter.BindCopyAsync(record with { Name = "gone", SnapshotHandle = "no-such-snapshot" }, "dr", deadline.Token));
+        Assert.Contains("can not find snapshot for snapshotID no-such-snapshot", lacking.Message, StringComparison.Ordinal);
+
+        var unknown = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => adapter.BindCopyAsync(record with { SnapshotHandle = null, Driver = null, ContentName = "snapcontent-deleted" }, "dr", CancellationToken.None));
+        Assert.Contains("VolumeSnapshotContent snapcontent-deleted of VolumeSnapshot demo/mg-full-1 does not exist", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_claim_waiting_for_its_snapshot_is_explained_by_its_provisioners_latest_warning()
+    {
+        await using var session = await StartAsync("demo");
+        using var client = Admin(session);
+        var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100));
+        await BackupSnapshotAsync(session, "mg-full-1");
+        await session.ApplyAsync("""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: datadir-mg-restored-0, namespace: demo}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+              dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: datadir-mg-restored-1, namespace: demo}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Mi}}
+              dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
+            """);
+        await session.WaitForAsync("/api/v1/namespaces/demo/persistentvolumeclaims/datadir-mg-restored-0", c => Text(c?["status"]?["phase"]) == "Bound");
+        string? trouble = null;
+        await session.WaitUntilAsync(() => (trouble = adapter.ClaimTroubleAsync("demo", ["datadir-mg-restored-0", "datadir-mg-restored-1", "datadir-mg-restored-2"], CancellationToken.None).GetAwaiter().GetResult()) is not null,
+            "the small claim's provisioning failure seen");
+
+        Assert.StartsWith("claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1: requested volume size", trouble, StringComparison.Ordinal);
+        Assert.Null(await adapter.ClaimTroubleAsync("demo", ["datadir-mg-restored-0", "datadir-mg-restored-2"], CancellationToken.None));
+    }
+
+    private static k8s.Kubernetes Admin(ClusterSession session) =>
+        new(KubernetesClientConfiguration.BuildConfigFromConfigFile(new MemoryStream(Encoding.UTF8.GetBytes(session.Cluster.Kubeconfig()))));
+
+    /// <summary>A ready snapshot of a 1Gi claim in demo, recorded as a CSISnapshotter backup records it.</summary>
+    private static async Task<VolumeSnapshotRecord> BackupSnapshotAsync(ClusterSession session, string name)
+    {
+        await session.ApplyAsync($$$"""
+            apiVersion: snapshot.storage.k8s.io/v1
+            kind: VolumeSnapshotClass
+            metadata: {name: standin-snapshots}
+            driver: hostpath.csi.k8s.io
+            deletionPolicy: Delete
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: datadir-mg-0, namespace: demo}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+            ---
+            apiVersion: snapshot.storage.k8s.io/v1
+            kind: VolumeSnapshot
+            metadata: {name: {{{name}}}, namespace: demo}
+            spec:
+              volumeSnapshotClassName: standin-snapshots
+              source: {persistentVolumeClaimName: datadir-mg-0}
+            """);
+        var snapshot = (await session.WaitForAsync($"{Snapshots}/namespaces/demo/volumesnapshots/{name}", s => s?["status"]?["readyToUse"]?.GetValue<bool>() == true))!;
+        var contentName = Text(snapshot["status"]?["boundVolumeSnapshotContentName"]);
+        var content = session.Get($"{Snapshots}/volumesnapshotcontents/{contentName}");
+        var at = DateTimeOffset.UtcNow;
+        return new VolumeSnapshotRecord("rs0", "demo", name, "standin-snapshots", "datadir-mg-0", "mg-0.mg-pods.demo.svc:27017", new OplogTimestamp((uint)at.ToUnixTimeSeconds(), 1),
+            at.ToUnixTimeMilliseconds(), content?["status"]?["restoreSize"]?.GetValue<long>() ?? 0, contentName,
+            Text(content?["status"]?["snapshotHandle"]), Text(content?["spec"]?["driver"]), at, at);
+    }
+}
