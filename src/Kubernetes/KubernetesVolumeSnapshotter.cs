@@ -294,7 +294,7 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         }
     }
 
-    public async Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
+    public async Task<ClaimTrouble?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
     {
         foreach (var name in claims)
         {
@@ -314,12 +314,19 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
             var events = await client.CoreV1.ListNamespacedEventAsync(@namespace,
                 fieldSelector: $"involvedObject.kind=PersistentVolumeClaim,involvedObject.name={name},involvedObject.uid={claim.Metadata.Uid},type=Warning",
                 cancellationToken: cancellationToken);
-            var latest = events.Items.MaxBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp);
-            if (latest is not null) return $"claim {@namespace}/{name} is Pending: {latest.Reason}: {latest.Message}";
+            var latest = events.Items.MaxBy(When);
+            if (latest is null) continue;
+
+            // A recorder aggregates a repeated event (count, firstTimestamp) or records it again a while later: either
+            // way the earliest of the same warning is since when the provisioner has said it.
+            var since = events.Items.Where(e => e.Reason == latest.Reason && e.Message == latest.Message).Min(e => e.FirstTimestamp ?? When(e));
+            return new ClaimTrouble($"claim {@namespace}/{name} is Pending: {latest.Reason}: {latest.Message}", new DateTimeOffset(DateTime.SpecifyKind(since ?? DateTime.UtcNow, DateTimeKind.Utc)));
         }
 
         return null;
     }
+
+    private static DateTime? When(Corev1Event e) => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp;
 
     /// <summary>
     /// The cluster-scoped content of a copy: named after where the copy lives, so two restores of one backup into two

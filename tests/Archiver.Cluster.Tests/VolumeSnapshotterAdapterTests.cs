@@ -115,11 +115,13 @@ public sealed class VolumeSnapshotterAdapterTests
               dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
             """);
         await session.WaitForAsync("/api/v1/namespaces/demo/persistentvolumeclaims/datadir-mg-restored-0", c => Text(c?["status"]?["phase"]) == "Bound");
-        string? trouble = null;
+        ClaimTrouble? trouble = null;
+        var before = DateTimeOffset.UtcNow;
         await session.WaitUntilAsync(() => (trouble = adapter.ClaimTroubleAsync("demo", ["datadir-mg-restored-0", "datadir-mg-restored-1", "datadir-mg-restored-2"], CancellationToken.None).GetAwaiter().GetResult()) is not null,
             "the small claim's provisioning failure seen");
 
-        Assert.StartsWith("claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1: requested volume size", trouble, StringComparison.Ordinal);
+        Assert.StartsWith("claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1: requested volume size", trouble!.Message, StringComparison.Ordinal);
+        Assert.InRange(trouble.Since, before.AddSeconds(-30), DateTimeOffset.UtcNow);
         Assert.Null(await adapter.ClaimTroubleAsync("demo", ["datadir-mg-restored-0", "datadir-mg-restored-2"], CancellationToken.None));
     }
 

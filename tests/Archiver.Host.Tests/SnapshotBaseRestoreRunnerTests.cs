@@ -130,13 +130,22 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_database_waiting_for_volumes_its_provisioner_cannot_make_says_the_provisioners_reason()
+    public async Task A_database_waiting_for_volumes_its_provisioner_cannot_make_says_the_provisioners_reason_then_fails_with_it()
     {
-        var snapshots = new ScriptedSnapshots { Trouble = "claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1-1: snapshotcontent snapcontent-1 for snapshot mg-full-1-1 is not handled by CSI driver of StorageClass slow" };
+        const string Warning = "claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1-1: snapshotcontent snapcontent-1 for snapshot mg-full-1-1 is not handled by CSI driver of StorageClass slow";
         var db = await TargetAsync("demo");
-        var unreachable = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => RunAsync(db, snapshots));
-        Assert.Equal($"cannot reach MongoDB demo/mg-restored yet: {snapshots.Trouble}", unreachable.Message);
-        Assert.Equal(["datadir-mg-restored-0", "datadir-mg-restored-1", "datadir-mg-restored-2"], snapshots.TroubleAsked);
+
+        // Said for a while: still a wait, the provisioner retries.
+        var recent = new ScriptedSnapshots { Trouble = new ClaimTrouble(Warning, DateTimeOffset.UtcNow.AddSeconds(-30)) };
+        var unreachable = await Assert.ThrowsAsync<RestoreTargetUnreachableException>(() => RunAsync(db, recent, TimeSpan.FromMinutes(1)));
+        Assert.Equal($"cannot reach MongoDB demo/mg-restored yet: {Warning}", unreachable.Message);
+        Assert.Equal(["datadir-mg-restored-0", "datadir-mg-restored-1", "datadir-mg-restored-2"], recent.TroubleAsked);
+
+        // The same warning for longer than a snapshot may take to be ready: the provisioner's answer, the restore fails.
+        var settled = new ScriptedSnapshots { Trouble = new ClaimTrouble(Warning, DateTimeOffset.UtcNow.AddMinutes(-2)) };
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => RunAsync(db, settled, TimeSpan.FromMinutes(1)));
+        Assert.StartsWith("the volumes of MongoDB demo/mg-restored cannot be made from backup ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(Warning, refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -187,11 +196,11 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
 
         public List<(string Namespace, VolumeSnapshotRecord Source)> Copied { get; } = [];
 
-        public string? Trouble { get; init; }
+        public ClaimTrouble? Trouble { get; init; }
 
         public List<string> TroubleAsked { get; } = [];
 
-        public Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
+        public Task<ClaimTrouble?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken)
         {
             TroubleAsked.AddRange(claims);
             return Task.FromResult(Trouble);

@@ -63,8 +63,15 @@ public sealed class MongoRestoreRunner(
         {
             // Members whose volumes are made from the snapshot wait for them: when a claim's provisioner says why it
             // cannot make one, that is the cause to show, not the connection's timeout.
+            // A warning that has not changed for as long as a snapshot may take to become ready is the provisioner's
+            // answer, not its progress: the restore fails naming it, before any write.
             var trouble = plan.BaseBackup.IsVolumeSnapshot ? await ClaimTroubleAsync(job, target, cancellation) : null;
-            throw new RestoreTargetUnreachableException(trouble is null ? $"cannot reach MongoDB {job.Database} yet: {e.Message}" : $"cannot reach MongoDB {job.Database} yet: {trouble}", e);
+            if (trouble is not null && DateTimeOffset.UtcNow - trouble.Since >= _snapshotReadyWait)
+            {
+                throw new RestoreRefusedException($"the volumes of MongoDB {job.Database} cannot be made from backup {plan.BaseBackup.Id}'s VolumeSnapshot: {trouble.Message} (for {Messages.Validation.GoDuration.Format(DateTimeOffset.UtcNow - trouble.Since)})", e);
+            }
+
+            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database} yet: {trouble?.Message ?? e.Message}", e);
         }
 
         var options = new RestoreOptions { RestoreId = restoreId, RestoreUsersAndRoles = settings.UsersAndRoles, BaseInVolumes = plan.BaseBackup.IsVolumeSnapshot };
@@ -174,7 +181,7 @@ public sealed class MongoRestoreRunner(
     }
 
     /// <summary>A Pending claim's provisioner warning; null when there is none or it cannot be read (the wait goes on either way).</summary>
-    private async Task<string?> ClaimTroubleAsync(RestoreJob job, Messages.Resources.MongoDB target, CancellationToken cancellation)
+    private async Task<ClaimTrouble?> ClaimTroubleAsync(RestoreJob job, Messages.Resources.MongoDB target, CancellationToken cancellation)
     {
         if (snapshots is null) return null;
         try

@@ -51,9 +51,9 @@ public interface IVolumeSnapshotter
     Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Why a claim made from a snapshot has no volume yet, in one line: the first of <paramref name="claims"/> that is
-    /// Pending, with its provisioner's latest warning (<c>ProvisioningFailed</c>: a class whose driver cannot restore
-    /// the snapshot, a size below the snapshot's); null when none is Pending or none says why.
+    /// Why a claim made from a snapshot has no volume yet: the first of <paramref name="claims"/> that is Pending, with
+    /// its provisioner's latest warning (<c>ProvisioningFailed</c>: a class whose driver cannot restore the snapshot, a
+    /// size below the snapshot's) and since when it has said the same; null when none is Pending or none says why.
     /// </summary>
-    Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken);
+    Task<ClaimTrouble?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken);
 }

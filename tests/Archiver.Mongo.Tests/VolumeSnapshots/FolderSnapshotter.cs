@@ -81,7 +81,7 @@ internal sealed class FolderSnapshotter(MongoEmulator emulator, IReadOnlyList<st
 
     public Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-    public Task<string?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<ClaimTrouble?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
 
     /// <summary>The member's dbHash of every user database, as its own reads see the data.</summary>
     private static async Task<string> DbHashAsync(IMongoClient client, CancellationToken cancellationToken)
