@@ -183,6 +183,17 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         return await WaitReadyAsync(@namespace, name, cancellationToken);
     }
 
+    public async Task<VolumeSnapshotState> StateOfAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        var snapshot = await ReadAsync(@namespace, name, cancellationToken);
+        if (snapshot is null) return VolumeSnapshotState.Gone($"VolumeSnapshot {@namespace}/{name} does not exist");
+        if (Text(snapshot["metadata"]?["deletionTimestamp"]).Length > 0) return VolumeSnapshotState.Gone($"VolumeSnapshot {@namespace}/{name} is being deleted");
+        var status = snapshot["status"];
+        if (Text(status?["error"]?["message"]) is { Length: > 0 } error) return VolumeSnapshotState.Unusable($"VolumeSnapshot {@namespace}/{name} reports an error: {error}");
+        if (status?["readyToUse"]?.GetValueKind() != JsonValueKind.True) return VolumeSnapshotState.Unusable($"VolumeSnapshot {@namespace}/{name} is not ready to use");
+        return VolumeSnapshotState.Usable;
+    }
+
     public async Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
         try

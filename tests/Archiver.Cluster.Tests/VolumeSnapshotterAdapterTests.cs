@@ -56,7 +56,7 @@ public sealed class VolumeSnapshotterAdapterTests
     }
 
     [Fact]
-    public async Task A_name_taken_a_handle_the_driver_lacks_or_no_handle_at_all_is_refused_naming_it()
+    public async Task A_name_taken_a_handle_the_driver_lacks_or_no_handle_at_all_is_refused_naming_it_and_a_scrub_sees_each_state()
     {
         await using var session = await StartAsync("demo", "dr");
         using var client = Admin(session);
@@ -85,6 +85,13 @@ public sealed class VolumeSnapshotterAdapterTests
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var lacking = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => adapter.BindCopyAsync(record with { Name = "gone", SnapshotHandle = "no-such-snapshot" }, "dr", deadline.Token));
         Assert.Contains("can not find snapshot for snapshotID no-such-snapshot", lacking.Message, StringComparison.Ordinal);
+
+        // What a scrub sees of each: usable, failed, gone.
+        Assert.Equal(VolumeSnapshotState.Usable, await adapter.StateOfAsync("demo", "mg-full-1", CancellationToken.None));
+        var failed = await adapter.StateOfAsync("dr", "gone", CancellationToken.None);
+        Assert.True(failed.Exists);
+        Assert.Contains("VolumeSnapshot dr/gone reports an error: Failed to check and update snapshot content", failed.Problem, StringComparison.Ordinal);
+        Assert.Equal(VolumeSnapshotState.Gone("VolumeSnapshot demo/nope does not exist"), await adapter.StateOfAsync("demo", "nope", CancellationToken.None));
 
         var unknown = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => adapter.BindCopyAsync(record with { SnapshotHandle = null, Driver = null, ContentName = "snapcontent-deleted" }, "dr", CancellationToken.None));
         Assert.Contains("VolumeSnapshotContent snapcontent-deleted of VolumeSnapshot demo/mg-full-1 does not exist", unknown.Message, StringComparison.Ordinal);

@@ -233,5 +233,7 @@ public sealed class SnapshotBaseRestoreRunnerTests : IAsyncLifetime
         public Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<VolumeSnapshotState> StateOfAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

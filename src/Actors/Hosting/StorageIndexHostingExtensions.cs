@@ -23,7 +23,8 @@ public static class StorageIndexHostingExtensions
                     ResourceId.Parse(id),
                     services.GetService<IObjectStoreProvider>() ?? new NoObjectStoreProvider(),
                     services.GetService<StorageIndexSettings>() ?? new StorageIndexSettings(),
-                    services.GetService<TimeProvider>() ?? TimeProvider.System);
+                    services.GetService<TimeProvider>() ?? TimeProvider.System,
+                    services.GetService<Storage.VolumeSnapshots.IVolumeSnapshotter>());
             },
             new StorageIndexMessageExtractor(),
             // Explicitly: the node's configuration turns remembering on for every region. Remembering an index would

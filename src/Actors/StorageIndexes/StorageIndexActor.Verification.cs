@@ -51,6 +51,7 @@ public sealed partial class StorageIndexActor
         var storage = _storage;
         var stores = _stores;
         var clock = _clock;
+        var snapshots = _snapshots;
         ScrubAsync().PipeTo(Self,
             success: reply => new Scrubbed(reply),
             failure: e => new Scrubbed(new VerificationReply(prefix, clock.GetUtcNow(), 0, 0, 0, [], e.GetBaseException().Message)));
@@ -59,7 +60,7 @@ public sealed partial class StorageIndexActor
         {
             var store = await stores.OpenAsync(storage);
             var catalog = await RepositoryCatalog.LoadAsync(store, new RepositoryLayout(prefix));
-            var result = await new RepositoryScrub(store, catalog, time: clock).RunAsync();
+            var result = await new RepositoryScrub(store, catalog, time: clock, snapshots: snapshots).RunAsync();
             return new VerificationReply(prefix, clock.GetUtcNow(), result.ChunksChecked, result.BackupFilesChecked, result.BytesChecked,
                 [.. result.Problems.Select(p => new VerificationProblemInfo(p.Key, p.Kind.ToString(), p.Describe(), [.. p.Breaks.Select(b => b.Window.BackupId).Distinct()], p.BackupId))],
                 null);

@@ -19,6 +19,9 @@ public sealed partial class StorageIndexActor : ReceiveActor, IWithTimers
 {
     private readonly ResourceId _storage;
     private readonly IObjectStoreProvider _stores;
+
+    /// <summary>In a cluster, where a scrub checks the VolumeSnapshots of CSISnapshotter backups; null on the embedded node.</summary>
+    private readonly Storage.VolumeSnapshots.IVolumeSnapshotter? _snapshots;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _resyncInterval;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -31,10 +34,11 @@ public sealed partial class StorageIndexActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, long> _held = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _mustReach = new(StringComparer.Ordinal);
 
-    public StorageIndexActor(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock)
+    public StorageIndexActor(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock, Storage.VolumeSnapshots.IVolumeSnapshotter? snapshots = null)
     {
         _storage = storage;
         _stores = stores;
+        _snapshots = snapshots;
         _clock = clock;
         Receive<GetRecoverableWindows>(q =>
         {
@@ -72,8 +76,8 @@ public sealed partial class StorageIndexActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new StorageIndexActor(storage, stores, settings, clock));
+    public static Props Props(ResourceId storage, IObjectStoreProvider stores, StorageIndexSettings settings, TimeProvider clock, Storage.VolumeSnapshots.IVolumeSnapshotter? snapshots = null) =>
+        Akka.Actor.Props.Create(() => new StorageIndexActor(storage, stores, settings, clock, snapshots));
 
     // Timers are given to the actor after it is constructed.
     protected override void PreStart() => Timers.StartPeriodicTimer("resync", Resync.Instance, _resyncInterval);

@@ -2,18 +2,27 @@ using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.Oplog;
+using Archiver.Storage.VolumeSnapshots;
 
 namespace Archiver.Storage.Verification;
 
 /// <summary>
 /// Reads everything a catalog lists under its prefix and verifies it: every oplog chunk (decoded whole, so its
 /// CRC-32C, compression and index are checked, and linked to the chain chunk before it in its run) and every
-/// successful backup's files against the SHA-256 and size in its manifest. Streaming: a few chunks and one file
+/// successful backup's files against the SHA-256 and size in its manifest, and a volume-snapshot backup's
+/// VolumeSnapshots against the cluster. Streaming: a few chunks and one file
 /// buffer in memory at a time. Each problem names the object and the recoverable windows it breaks. A parent
 /// prefix a restored database's history continues is scrubbed as its own repository.
 /// </summary>
-public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalog, int readAhead = 2, TimeProvider? time = null)
+/// <param name="snapshots">
+/// Where a volume-snapshot backup's data lives (a cluster): each such backup's VolumeSnapshots must still exist and be
+/// ready to use. Null where none can be read (the embedded node): those backups are then checked for their manifest only.
+/// </param>
+/// <param name="retentionGrace">How long a backup whose snapshot is gone is given for retention to delete its manifest too (default <see cref="DefaultRetentionGrace"/>).</param>
+public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalog, int readAhead = 2, TimeProvider? time = null, IVolumeSnapshotter? snapshots = null, TimeSpan? retentionGrace = null)
 {
+    public static readonly TimeSpan DefaultRetentionGrace = TimeSpan.FromSeconds(30);
+
     public async Task<ScrubResult> RunAsync(CancellationToken cancellationToken = default)
     {
         var problems = new List<ScrubProblem>();
@@ -181,6 +190,18 @@ public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalo
         var reader = new FullBackupReader(store, catalog.Layout);
         var files = 0;
         var bytes = 0L;
+        foreach (var volume in snapshots is null ? [] : backup.VolumeSnapshots)
+        {
+            var state = await snapshots!.StateOfAsync(volume.Namespace, volume.Name, cancellationToken);
+            if (state.Problem is not { } reason) continue;
+
+            // Retention deletes a backup's snapshots first, then its manifest (DatabaseActor.RunRetention): a snapshot
+            // gone while its manifest stays a little longer is a backup going, not a broken one.
+            if (!state.Exists && await ManifestGoesAsync(backup.Id, cancellationToken)) return (files, bytes, null, true);
+            var kind = state.Exists ? ScrubProblemKind.Unusable : ScrubProblemKind.Missing;
+            return (files, bytes, new ScrubProblem($"VolumeSnapshot {volume.Namespace}/{volume.Name}", kind, $"backup {backup.Id}'s data: {reason}", []), false);
+        }
+
         foreach (var file in backup.Files)
         {
             var key = catalog.Layout.BackupFileKey(backup.Id, file.Name);
@@ -208,6 +229,20 @@ public sealed class RepositoryScrub(IObjectStore store, RepositoryCatalog catalo
         }
 
         return (files, bytes, null, false);
+    }
+
+    /// <summary>Whether the backup's manifest is deleted within the retention grace (looked at every second).</summary>
+    private async Task<bool> ManifestGoesAsync(string backupId, CancellationToken cancellationToken)
+    {
+        var clock = time ?? TimeProvider.System;
+        var until = clock.GetUtcNow() + (retentionGrace ?? DefaultRetentionGrace);
+        while (await ExistsAsync(catalog.Layout.BackupManifestKey(backupId), cancellationToken))
+        {
+            if (clock.GetUtcNow() >= until) return false;
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
+        }
+
+        return true;
     }
 
     private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)

@@ -9,6 +9,9 @@ public enum ScrubProblemKind
     /// <summary>A chunk that decodes but does not continue the chain chunk before it: the two disagree about the oplog.</summary>
     BrokenLink,
 
-    /// <summary>An object a plan or a manifest names is not in the storage.</summary>
+    /// <summary>An object a plan or a manifest names is not in the storage (or, for a volume-snapshot backup, not in the cluster).</summary>
     Missing,
+
+    /// <summary>A backup's VolumeSnapshot is there but cannot be restored from: it reports an error or is not ready to use.</summary>
+    Unusable,
 }

@@ -31,6 +31,12 @@ public interface IVolumeSnapshotter
     /// </summary>
     Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether a backup's snapshot can still be restored from, without waiting (for a scrub): it exists and is
+    /// <c>readyToUse</c>, or why not, in one line (deleted, its error, not ready).
+    /// </summary>
+    Task<VolumeSnapshotState> StateOfAsync(string @namespace, string name, CancellationToken cancellationToken);
+
     /// <summary>Deletes the snapshot (its content follows its class's deletionPolicy); a missing one is not an error.</summary>
     Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken);
 

@@ -67,6 +67,9 @@ internal sealed class FolderSnapshotter(MongoEmulator emulator, IReadOnlyList<st
     public Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken) =>
         _taken.ContainsKey(name) ? WaitReadyAsync(@namespace, name, cancellationToken) : throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name} does not exist");
 
+    public Task<VolumeSnapshotState> StateOfAsync(string @namespace, string name, CancellationToken cancellationToken) =>
+        Task.FromResult(_taken.ContainsKey(name) ? VolumeSnapshotState.Usable : VolumeSnapshotState.Gone($"VolumeSnapshot {@namespace}/{name} does not exist"));
+
     public Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
         Deleted.Enqueue(name);

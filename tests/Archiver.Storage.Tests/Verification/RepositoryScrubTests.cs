@@ -5,6 +5,7 @@ using Archiver.Storage.Layout;
 using Archiver.Storage.Oplog;
 using Archiver.Storage.Tests.Support;
 using Archiver.Storage.Verification;
+using Archiver.Storage.VolumeSnapshots;
 using ZstdSharp;
 
 namespace Archiver.Storage.Tests.Verification;
@@ -125,6 +126,48 @@ public sealed class RepositoryScrubTests : IDisposable
     }
 
     [Fact]
+    public async Task A_volume_snapshot_backup_is_verified_against_the_cluster_and_a_snapshot_gone_or_failed_is_named_with_its_window()
+    {
+        await WriteRepositoryAsync();
+        var volumes = await WriteVolumeBackupAsync();
+
+        var usable = new ScriptedSnapshots(_ => VolumeSnapshotState.Usable);
+        var healthy = await ScrubAsync(usable);
+        var gone = await ScrubAsync(new ScriptedSnapshots(name => VolumeSnapshotState.Gone($"VolumeSnapshot shop/{name} does not exist")));
+        var failed = await ScrubAsync(new ScriptedSnapshots(name => VolumeSnapshotState.Unusable($"VolumeSnapshot shop/{name} reports an error: the driver lost it")));
+        var embedded = await ScrubAsync();
+
+        Assert.True(healthy.Verified, string.Join("\n", healthy.Problems.Select(p => p.Describe())));
+        Assert.Equal(["shop/orders-full-2"], usable.Asked);
+        foreach (var (result, kind, reason) in new[] { (gone, ScrubProblemKind.Missing, "does not exist"), (failed, ScrubProblemKind.Unusable, "reports an error: the driver lost it") })
+        {
+            var problem = Assert.Single(result.Problems);
+            Assert.Equal(("VolumeSnapshot shop/orders-full-2", kind, volumes.Id), (problem.Key, problem.Kind, problem.BackupId));
+            Assert.Contains(reason, problem.Reason, StringComparison.Ordinal);
+            Assert.Equal(volumes.Id, Assert.Single(problem.Breaks).Window.BackupId);
+        }
+
+        Assert.True(embedded.Verified);
+    }
+
+    [Fact]
+    public async Task A_volume_snapshot_deleted_by_retention_just_before_its_manifest_counts_as_vanished()
+    {
+        await WriteRepositoryAsync();
+        var volumes = await WriteVolumeBackupAsync();
+
+        // Retention deletes the snapshot, then the manifest: the scrub sees the first step while the second follows.
+        var result = await ScrubAsync(new ScriptedSnapshots(name =>
+        {
+            _store.DeleteAsync(_layout.BackupManifestKey(volumes.Id)).GetAwaiter().GetResult();
+            return VolumeSnapshotState.Gone($"VolumeSnapshot shop/{name} does not exist");
+        }));
+
+        Assert.True(result.Verified, string.Join("\n", result.Problems.Select(p => p.Describe())));
+        Assert.Equal(1, result.Vanished);
+    }
+
+    [Fact]
     public async Task A_chunk_deleted_after_the_listing_counts_as_vanished_not_as_a_problem()
     {
         await WriteRepositoryAsync();
@@ -209,8 +252,50 @@ public sealed class RepositoryScrubTests : IDisposable
         return (catalog, own);
     }
 
-    private async Task<ScrubResult> ScrubAsync() =>
-        await new RepositoryScrub(_store, await RepositoryCatalog.LoadAsync(_store, _layout)).RunAsync();
+    private async Task<ScrubResult> ScrubAsync(IVolumeSnapshotter? snapshots = null) =>
+        await new RepositoryScrub(_store, await RepositoryCatalog.LoadAsync(_store, _layout), snapshots: snapshots, retentionGrace: TimeSpan.Zero).RunAsync();
+
+    /// <summary>A CSISnapshotter backup consistent inside the fourth chunk: no files, one VolumeSnapshot of the data.</summary>
+    private async Task<BackupManifest> WriteVolumeBackupAsync()
+    {
+        var at = _entries[160];
+        var writer = new FullBackupWriter(_store, _layout, new BackupStart("CSISnapshotter", ["rs0"], 1, DateTimeOffset.UnixEpoch.AddHours(1)));
+        writer.AddVolumeSnapshot(new VolumeSnapshotRecord("rs0", "shop", "orders-full-2", "csi", "datadir-orders-1", "orders-1:27017", at.Ts, at.WallUnixMs,
+            1 << 30, "snapcontent-2", "handle-2", "hostpath.csi.k8s.io", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch));
+        return await writer.CompleteAsync(at.Ts, at.WallUnixMs, DateTimeOffset.UnixEpoch.AddHours(1));
+    }
+
+    /// <summary>The cluster's answer about each snapshot, as a test sets it; what it was asked.</summary>
+    private sealed class ScriptedSnapshots(Func<string, VolumeSnapshotState> state) : IVolumeSnapshotter
+    {
+        public List<string> Asked { get; } = [];
+
+        public Task<VolumeSnapshotState> StateOfAsync(string @namespace, string name, CancellationToken cancellationToken)
+        {
+            Asked.Add($"{@namespace}/{name}");
+            return Task.FromResult(state(name));
+        }
+
+        public Task PrecheckAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task CreateAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<DateTimeOffset> WaitCutAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<VolumeSnapshotReady> WaitRestorableAsync(string @namespace, string name, string className, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task DeleteAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<VolumeSnapshotReady> BindCopyAsync(VolumeSnapshotRecord source, string @namespace, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task DeleteCopyAsync(string @namespace, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task WaitClaimsMadeAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ClaimTrouble?> ClaimTroubleAsync(string @namespace, IReadOnlyList<string> claims, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
 
     /// <summary>Six chunks of 50 entries and a backup consistent inside the first, written as the archiver and a backup do.</summary>
     private async Task WriteRepositoryAsync()
