@@ -56,11 +56,59 @@ public sealed partial class KubernetesWorkloads
 
         while (true)
         {
-            if (Finished(job) is { } outcome) return outcome;
+            if (Finished(job) is { } outcome)
+            {
+                await PruneBackupJobsAsync(id, archiver.Spec?.FullBackup?.Scheduler, cancellation);
+                return outcome;
+            }
+
             await Task.Delay(options.JobPollInterval, cancellation);
             job = await TryReadJobAsync(id.Namespace, name, cancellation)
                 ?? throw new InvalidOperationException($"backup Job {id.Namespace}/{name} was deleted before it finished");
         }
+    }
+
+    /// <summary>
+    /// Keeps a database's finished backup Jobs as a CronJob keeps its Jobs (kubernetes.io/docs/concepts/workloads/controllers/cron-jobs,
+    /// "Jobs history limits"): the newest <c>successfulJobsHistoryLimit</c> (default 3) that completed and
+    /// <c>failedJobsHistoryLimit</c> (default 1) that failed; the others are deleted with their pods (background
+    /// propagation). A Job still running is never touched. A prune that fails is tried again after the next backup:
+    /// the backup's outcome does not depend on it.
+    /// </summary>
+    private async Task PruneBackupJobsAsync(ResourceId database, SchedulerOptions? scheduler, CancellationToken cancellation)
+    {
+        try
+        {
+            var jobs = await client.BatchV1.ListNamespacedJobAsync(database.Namespace,
+                labelSelector: $"{VolumeSnapshotJob.ManagedByLabel}={VolumeSnapshotJob.ManagedBy},{VolumeSnapshotJob.DatabaseLabel}={database.Name}", cancellationToken: cancellation);
+            var finished = jobs.Items.Select(j => (Job: j, Outcome: Finished(j))).Where(j => j.Outcome is not null).ToList();
+            var excess = Oldest(finished.Where(j => j.Outcome!.Succeeded), scheduler?.SuccessfulJobsHistoryLimit ?? 3)
+                .Concat(Oldest(finished.Where(j => !j.Outcome!.Succeeded), scheduler?.FailedJobsHistoryLimit ?? 1));
+            foreach (var job in excess)
+            {
+                try
+                {
+                    await client.BatchV1.DeleteNamespacedJobAsync(job.Metadata.Name, database.Namespace,
+                        new V1DeleteOptions { PropagationPolicy = "Background", Preconditions = new V1Preconditions { Uid = job.Metadata.Uid } }, cancellationToken: cancellation);
+                }
+                catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
+                {
+                    // Gone already, or another Job under the name since.
+                }
+            }
+        }
+        catch (HttpOperationException)
+        {
+            // Not now (a refusal, the API server busy): the next backup's prune sees them again.
+        }
+
+        static IEnumerable<V1Job> Oldest(IEnumerable<(V1Job Job, BackupJobOutcome? Outcome)> jobs, int keep) =>
+            jobs.Select(j => j.Job).OrderByDescending(FinishedAt).ThenByDescending(j => j.Metadata.Name, StringComparer.Ordinal).Skip(Math.Max(keep, 0));
+
+        // A failed Job has no completionTime: its Failed condition says when.
+        static DateTime? FinishedAt(V1Job job) => job.Status?.CompletionTime
+            ?? job.Status?.Conditions?.Where(c => c.Type is "Complete" or "Failed" && c.Status == "True").Select(c => c.LastTransitionTime).FirstOrDefault()
+            ?? job.Metadata.CreationTimestamp;
     }
 
     /// <summary>The Job's outcome once it has one: Complete, or Failed with the controller's reason and message.</summary>

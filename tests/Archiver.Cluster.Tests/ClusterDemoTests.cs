@@ -46,6 +46,8 @@ public sealed class ClusterDemoTests
         ["apps.k8s.appscode.com/petsets get"] = "a kubedb.com/v1 database runs in a PetSet (PodInjectionTests' v1 case); the demo's is v1alpha2",
         ["apps.k8s.appscode.com/petsets update"] = "a kubedb.com/v1 database's PetSet takes the sidecar in its template (PodInjectionTests' v1 case)",
         ["batch/jobs get"] = "a CSISnapshotter full backup waits for its Job (ClusterFullBackupRunner; CsiSnapshotBackupTests); the demo's driver is Logical",
+        ["batch/jobs list"] = "the finished backup Jobs beyond the history limits, after each CSISnapshotter backup (KubernetesWorkloads.PruneBackupJobsAsync; CsiSnapshotBackupTests)",
+        ["batch/jobs delete"] = "those Jobs deleted with their pods (KubernetesWorkloads.PruneBackupJobsAsync; CsiSnapshotBackupTests)",
         ["batch/jobs create"] = "a CSISnapshotter full backup runs as a Job (KubernetesWorkloads.RunBackupJobAsync; CsiSnapshotBackupTests)",
         ["coordination.k8s.io/leases get"] = "a CSISnapshotter backup's fsync lock record, read before and after its Job (ClusterFullBackupRunner; CsiSnapshotBackupTests)",
         ["coordination.k8s.io/leases delete"] = "a lock a killed backup Job left is released and its record deleted (KubernetesFsyncLockLease; CsiSnapshotBackupTests)",

@@ -120,6 +120,16 @@ public sealed class CsiSnapshotBackupTests
                 Assert.Equal(logged, await CountAsync($"mongodb://root:{Uri.EscapeDataString(copyPassword)}@copy-0.copy-pods.demo.svc:27017/?directConnection=true&authSource=admin"));
 
                 await AssertNothingHeldAsync(session, password);
+
+                // The next backup: the scheduler keeps one successful Job (successfulJobsHistoryLimit: 1), so the first
+                // goes, with its pod, once the second has completed.
+                var (nextCode, nextOutput) = await BackupAsync();
+                Assert.True(nextCode == 0, $"archiver backup exited {nextCode}:\n{nextOutput}\n{NodeLog(session)}");
+                var nextJob = $"mg-full-{RunIdOf(nextOutput)}-1";
+                await session.WaitForAsync($"/apis/batch/v1/namespaces/demo/jobs/{job}", j => j is null);
+                await session.WaitUntilAsync(() => !session.Cluster.Api.List("/api/v1/namespaces/demo/pods").Any(p => Text(p["metadata"]?["labels"]?["job-name"]) == job), $"the pods of {job} deleted with it");
+                Assert.Equal("True", Condition(session.Get($"/apis/batch/v1/namespaces/demo/jobs/{nextJob}"), "Complete"));
+                Assert.NotNull(session.Get($"/apis/snapshot.storage.k8s.io/v1/namespaces/demo/volumesnapshots/{job}")); // the backup itself stays
             }
             finally
             {
@@ -356,7 +366,7 @@ public sealed class CsiSnapshotBackupTests
               fullBackup:
                 driver: CSISnapshotter
                 csiSnapshotter: {volumeSnapshotClassName: standin-snapshots}
-                scheduler: {schedule: "@yearly"}
+                scheduler: {schedule: "@yearly", successfulJobsHistoryLimit: 1}
                 failurePolicy: Retry
                 retryConfig: {maxRetry: 2, delay: 5s}
               backupStorage:
