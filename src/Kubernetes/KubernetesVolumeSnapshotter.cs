@@ -17,8 +17,16 @@ namespace Archiver.Kubernetes;
 /// writes it: <c>creationTime</c> once the driver has taken the snapshot, <c>readyToUse</c> once it can be restored
 /// from, <c>error</c> {message, time} when it failed. Read by polling: a backup waits on one object for seconds.
 /// </summary>
-public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? pollInterval = null) : IVolumeSnapshotter
+/// <param name="errorGrace">
+/// How long a snapshot's <c>status.error</c> may stand before a wait fails with it (default <see cref="DefaultErrorGrace"/>).
+/// The snapshot controllers keep retrying after an error and clear it on success (external-snapshotter's API:
+/// "the snapshot controller will keep retrying when an error occurs during the snapshot creation. Upon success, this error
+/// field will be cleared"), so an error is an answer only once it stays.
+/// </param>
+public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? pollInterval = null, TimeSpan? errorGrace = null) : IVolumeSnapshotter
 {
+    public static readonly TimeSpan DefaultErrorGrace = TimeSpan.FromSeconds(30);
+
     public const string Group = "snapshot.storage.k8s.io";
 
     public const string Version = "v1";
@@ -30,6 +38,8 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
     public const string CopyOfAnnotation = "archiver.kubedb.com/copy-of";
 
     private readonly TimeSpan _poll = pollInterval ?? TimeSpan.FromMilliseconds(500);
+
+    private readonly TimeSpan _errorGrace = errorGrace ?? DefaultErrorGrace;
 
     public async Task PrecheckAsync(VolumeSnapshotRequest request, CancellationToken cancellationToken)
     {
@@ -131,9 +141,10 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
 
     public async Task<DateTimeOffset> WaitCutAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
+        var errors = new ErrorClock(_errorGrace);
         while (true)
         {
-            var status = await StatusAsync(@namespace, name, cancellationToken);
+            var status = await StatusAsync(@namespace, name, errors, cancellationToken);
             if (Text(status?["creationTime"]) is { Length: > 0 } created) return DateTimeOffset.Parse(created, CultureInfo.InvariantCulture);
             await Task.Delay(_poll, cancellationToken);
         }
@@ -141,9 +152,10 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
 
     public async Task<VolumeSnapshotReady> WaitReadyAsync(string @namespace, string name, CancellationToken cancellationToken)
     {
+        var errors = new ErrorClock(_errorGrace);
         while (true)
         {
-            var status = await StatusAsync(@namespace, name, cancellationToken);
+            var status = await StatusAsync(@namespace, name, errors, cancellationToken);
             if (status?["readyToUse"]?.GetValueKind() == JsonValueKind.True)
             {
                 var created = Text(status["creationTime"]) is { Length: > 0 } at ? DateTimeOffset.Parse(at, CultureInfo.InvariantCulture) : default;
@@ -375,18 +387,41 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         }
     }
 
-    /// <summary>The snapshot's status; an error it reports (the snapshot controller's <c>status.error</c>) is thrown with its message.</summary>
-    private async Task<JsonNode?> StatusAsync(string @namespace, string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// The snapshot's status; an error it reports (the snapshot controller's <c>status.error</c>) is thrown with its
+    /// message once it has stood for the grace, and waited out before that.
+    /// </summary>
+    private async Task<JsonNode?> StatusAsync(string @namespace, string name, ErrorClock errors, CancellationToken cancellationToken)
     {
         var snapshot = await ReadAsync(@namespace, name, cancellationToken)
             ?? throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name} was deleted while the backup waited for it");
         var status = snapshot["status"];
-        if (Text(status?["error"]?["message"]) is { Length: > 0 } error)
+        if (errors.Standing(Text(status?["error"]?["message"])) is { } error)
         {
             throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name}: {error}");
         }
 
         return status;
+    }
+
+    /// <summary>Since when a wait has seen an error on the snapshot (cleared when the status is clean again).</summary>
+    private sealed class ErrorClock(TimeSpan grace)
+    {
+        private DateTimeOffset? _since;
+
+        /// <summary>The error, once it has stood for the grace; null while there is none or it is younger.</summary>
+        public string? Standing(string error)
+        {
+            if (error.Length == 0)
+            {
+                _since = null;
+                return null;
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            _since ??= now;
+            return now - _since >= grace ? error : null;
+        }
     }
 
     private async Task<JsonNode?> ReadAsync(string @namespace, string name, CancellationToken cancellationToken)

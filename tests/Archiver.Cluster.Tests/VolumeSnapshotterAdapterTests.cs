@@ -60,7 +60,7 @@ public sealed class VolumeSnapshotterAdapterTests
     {
         await using var session = await StartAsync("demo", "dr");
         using var client = Admin(session);
-        var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100));
+        var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100), errorGrace: TimeSpan.FromSeconds(2));
         var record = await BackupSnapshotAsync(session, "mg-full-1");
 
         // Another snapshot under the name in dr.
@@ -130,6 +130,43 @@ public sealed class VolumeSnapshotterAdapterTests
         Assert.StartsWith("claim demo/datadir-mg-restored-1 is Pending: ProvisioningFailed: error getting handle for DataSource Type VolumeSnapshot by Name mg-full-1: requested volume size", trouble!.Message, StringComparison.Ordinal);
         Assert.InRange(trouble.Since, before.AddSeconds(-30), DateTimeOffset.UtcNow);
         Assert.Null(await adapter.ClaimTroubleAsync("demo", ["datadir-mg-restored-0", "datadir-mg-restored-2"], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_transient_snapshot_error_is_waited_out_and_one_that_stays_fails_the_wait_with_its_message()
+    {
+        await using var session = await StartAsync("demo");
+        using var client = Admin(session);
+        var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100), errorGrace: TimeSpan.FromSeconds(20));
+        var record = await BackupSnapshotAsync(session, "mg-full-1");
+        var labels = new Dictionary<string, string>();
+
+        // One failed cut, and the next try held: the error stands on the snapshot while the wait goes on; once the try
+        // is let go it succeeds and the error is cleared.
+        DateTimeOffset cut;
+        using (var hold = session.Cluster.HoldSnapshotCuts())
+        {
+            session.Cluster.FailSnapshotCuts(1, "the storage system is busy");
+            await adapter.CreateAsync(new VolumeSnapshotRequest("demo", "mg-full-2", record.Claim, record.ClassName, labels), CancellationToken.None);
+            await session.WaitForAsync($"{Snapshots}/namespaces/demo/volumesnapshots/mg-full-2", s => Text(s?["status"]?["error"]?["message"]).Contains("the storage system is busy", StringComparison.Ordinal));
+            var waiting = adapter.WaitCutAsync("demo", "mg-full-2", CancellationToken.None);
+            await Task.Delay(1000);
+            Assert.False(waiting.IsCompleted, waiting.IsFaulted ? waiting.Exception!.GetBaseException().Message : "cut while held");
+            hold.Dispose();
+            cut = await waiting;
+        }
+
+        var ready = await adapter.WaitReadyAsync("demo", "mg-full-2", CancellationToken.None);
+        Assert.True(cut > DateTimeOffset.UnixEpoch);
+        Assert.Equal(record.RestoreSizeBytes, ready.RestoreSizeBytes);
+
+        // Every cut failing: the error stands past the grace, and the wait fails with it.
+        session.Cluster.FailSnapshotCuts(1000, "the storage system is out of space");
+        var impatient = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100), errorGrace: TimeSpan.FromSeconds(2));
+        await impatient.CreateAsync(new VolumeSnapshotRequest("demo", "mg-full-3", record.Claim, record.ClassName, labels), CancellationToken.None);
+        var failed = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => impatient.WaitCutAsync("demo", "mg-full-3", CancellationToken.None));
+        Assert.Contains("VolumeSnapshot demo/mg-full-3: ", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("the storage system is out of space", failed.Message, StringComparison.Ordinal);
     }
 
     private static k8s.Kubernetes Admin(ClusterSession session) =>

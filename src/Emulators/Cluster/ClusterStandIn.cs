@@ -213,6 +213,12 @@ public sealed class ClusterStandIn : IAsyncDisposable
     public IDisposable HoldSnapshotCuts() => _driver.HoldCuts();
 
     /// <summary>
+    /// The CSI driver fails its next <paramref name="count"/> cuts of new snapshots (gRPC Unavailable, <paramref name="message"/>):
+    /// a transient <c>status.error</c> the snapshot controllers clear once a later try succeeds.
+    /// </summary>
+    public void FailSnapshotCuts(int count, string message) => _driver.FailCuts(count, message);
+
+    /// <summary>
     /// Kills a running container with SIGKILL (no SIGTERM, no grace period, as the OOM killer or a failing node does):
     /// it exits 137 and the kubelet restarts it or not as its pod's <c>restartPolicy</c> says. False when no such
     /// container runs.

@@ -23,6 +23,8 @@ internal sealed class CsiDriver(string name, string stateFolder, Func<string, st
 {
     private readonly Lock _sync = new();
     private TaskCompletionSource? _cutsHeld;
+    private int _cutsToFail;
+    private string _cutFailure = "";
 
     /// <summary>The driver's name (CSI <c>GetPluginInfo</c>), which classes and contents name.</summary>
     public string Name { get; } = name;
@@ -70,6 +72,19 @@ internal sealed class CsiDriver(string name, string stateFolder, Func<string, st
     }
 
     /// <summary>
+    /// The next <paramref name="count"/> CreateSnapshot calls of a new snapshot fail with gRPC <c>Unavailable</c> and
+    /// <paramref name="message"/>, as a storage system that is briefly overloaded answers; the csi-snapshotter writes the
+    /// error into the content's (and so the snapshot's) status and tries again at its next pass.
+    /// </summary>
+    public void FailCuts(int count, string message)
+    {
+        lock (_sync)
+        {
+            (_cutsToFail, _cutFailure) = (count, message);
+        }
+    }
+
+    /// <summary>
     /// CSI CreateSnapshot, idempotent by name: the snapshot of that name if it exists (its readiness as of now),
     /// else a copy of the volume's folder taken now (once cuts are no longer held). gRPC's errors: NotFound for a
     /// missing source volume, AlreadyExists for a name taken by a snapshot of another volume.
@@ -86,6 +101,11 @@ internal sealed class CsiDriver(string name, string stateFolder, Func<string, st
             }
 
             held = _cutsHeld?.Task ?? Task.CompletedTask;
+            if (_cutsToFail > 0)
+            {
+                _cutsToFail--;
+                throw new CsiException("Unavailable", _cutFailure);
+            }
         }
 
         await held.WaitAsync(cancellation).ConfigureAwait(false);
