@@ -63,6 +63,41 @@ public sealed class WebhookPodTests
         Assert.Null(session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg"));
     }
 
+    [Fact]
+    public async Task Kubectl_apply_of_a_wrong_archiver_is_refused_with_every_mistake_and_a_right_one_is_created()
+    {
+        await using var session = await StartAsync("demo");
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
+        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/archiver-validation",
+            c => Text(c?["webhooks"]?[0]?["clientConfig"]?["caBundle"]).Length > 0);
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
+        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
+
+        var wrong = await session.Kubectl.RunWithInputAsync("""
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: wrong, namespace: archiver}
+            spec:
+              databases: {namespaces: {from: Same}}
+              fullBackup: {driver: Logical, scheduler: {schedule: "every night"}, timeout: "an hour"}
+              backupStorage: {ref: {name: local, namespace: archiver}}
+              deletionPolicy: Delete
+            """, "apply", "-f", "-");
+        await session.ApplyAsync(Archiver);
+
+        // What the CRD's schema cannot say (a cron schedule, a Go duration) the webhook does, all of it at once; kubectl
+        // shows a refusal with causes as it shows the API server's own validation, one line per field.
+        Assert.True(wrong.ExitCode != 0, wrong.Error);
+        Assert.Contains("MongoDBArchiver \"wrong\" is invalid", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains("* spec.fullBackup.scheduler.schedule: must have five fields", wrong.Error, StringComparison.Ordinal);
+        Assert.Contains("* spec.fullBackup.timeout: must be a duration", wrong.Error, StringComparison.Ordinal);
+
+        Assert.Null(session.Get("/apis/archiver.kubedb.com/v1alpha1/namespaces/archiver/mongodbarchivers/wrong"));
+        Assert.NotNull(session.Get("/apis/archiver.kubedb.com/v1alpha1/namespaces/archiver/mongodbarchivers/nightly"));
+    }
+
     private static async Task<bool> Pause()
     {
         await Task.Delay(500);

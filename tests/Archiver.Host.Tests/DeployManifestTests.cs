@@ -123,6 +123,25 @@ public sealed class DeployManifestTests
     }
 
     [Fact]
+    public void The_validating_webhook_checks_archivers_on_create_and_update_through_the_same_service_and_certificate()
+    {
+        var webhookObjects = Load("webhook.yaml");
+        var service = Assert.Single(webhookObjects.OfType<V1Service>());
+        var mutating = Assert.Single(webhookObjects.OfType<V1MutatingWebhookConfiguration>());
+        var configuration = Assert.Single(webhookObjects.OfType<V1ValidatingWebhookConfiguration>());
+        var webhook = Assert.Single(configuration.Webhooks);
+
+        Assert.Equal((service.Metadata.Name, service.Spec.Ports.Single().Port, ArchiverValidatingWebhook.Path),
+            (webhook.ClientConfig.Service.Name, webhook.ClientConfig.Service.Port, webhook.ClientConfig.Service.Path));
+        Assert.Equal(mutating.Metadata.Annotations["cert-manager.io/inject-ca-from"], configuration.Metadata.Annotations["cert-manager.io/inject-ca-from"]);
+        Assert.Equal(("Ignore", "None", 5), (webhook.FailurePolicy, webhook.SideEffects, webhook.TimeoutSeconds));
+        var rule = Assert.Single(webhook.Rules);
+        Assert.Equal(["archiver.kubedb.com"], rule.ApiGroups);
+        Assert.Equal(["mongodbarchivers"], rule.Resources);
+        Assert.Equal(["CREATE", "UPDATE"], rule.Operations);
+    }
+
+    [Fact]
     public void The_webhook_reaches_the_nodes_port_and_path_over_the_certificate_cert_manager_issues()
     {
         var set = Load("statefulset.yaml").OfType<V1StatefulSet>().Single();

@@ -221,6 +221,44 @@ public sealed class WebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_wrong_archiver_is_refused_with_every_mistake_and_its_field_path_and_a_right_one_is_admitted()
+    {
+        const string Good = """{"driver":"Logical","scheduler":{"schedule":"@daily"},"failurePolicy":"Retry","retryConfig":{"maxRetry":2,"delay":"5s"}}""";
+        const string Bad = """{"driver":"Snapshots","scheduler":{"schedule":"every day"},"failurePolicy":"Retry","retryConfig":{"maxRetry":-1,"delay":"5 seconds"},"colour":"blue"}""";
+
+        var admitted = await ReviewAsync(ArchiverValidatingWebhook.Path, ArchiverKind, "CREATE", StoredArchiver(Good));
+        var refused = await ReviewAsync(ArchiverValidatingWebhook.Path, ArchiverKind, "CREATE", StoredArchiver(Bad));
+
+        Assert.True(admitted.Allowed, admitted.Status?.Message);
+        Assert.False(refused.Allowed);
+        Assert.Equal((422, "Invalid"), (refused.Status!.Code, refused.Status.Reason));
+        Assert.StartsWith("MongoDBArchiver nightly is invalid: ", refused.Status.Message, StringComparison.Ordinal);
+        var fields = refused.Status.Details!.Causes.Select(c => c.Field).ToList();
+        Assert.Equal(["spec.fullBackup.colour", "spec.fullBackup.driver", "spec.fullBackup.retryConfig.delay", "spec.fullBackup.retryConfig.maxRetry", "spec.fullBackup.scheduler.schedule"], fields.Order(StringComparer.Ordinal));
+        Assert.All(refused.Status.Details.Causes, c => Assert.Contains($"{c.Field}: {c.Message}", refused.Status.Message, StringComparison.Ordinal));
+        Assert.Equal(("archiver.kubedb.com", "MongoDBArchiver", "nightly"), (refused.Status.Details.Group, refused.Status.Details.Kind, refused.Status.Details.Name));
+    }
+
+    [Fact]
+    public async Task An_update_is_refused_only_for_mistakes_it_brings_and_a_deletion_never()
+    {
+        const string StoredBad = """{"driver":"Logical","scheduler":{"schedule":"every day"}}""";
+        const string NewlyBad = """{"driver":"Logical","scheduler":{"schedule":"every day"},"timeout":"an hour"}""";
+        var old = StoredArchiver(StoredBad);
+
+        // The node adds its finalizer to an archiver admitted while the webhook was down: let through, the mistake warned.
+        var finalizer = await ReviewAsync(ArchiverValidatingWebhook.Path, ArchiverKind, "UPDATE", StoredArchiver(StoredBad, ""","finalizers":["archiver.kubedb.com/finalizer"]"""), old);
+        var worse = await ReviewAsync(ArchiverValidatingWebhook.Path, ArchiverKind, "UPDATE", StoredArchiver(NewlyBad), old);
+        var deleting = await ReviewAsync(ArchiverValidatingWebhook.Path, ArchiverKind, "UPDATE", StoredArchiver(NewlyBad, ""","deletionTimestamp":"2026-12-07T11:00:00Z","finalizers":[]"""), old);
+
+        Assert.True(finalizer.Allowed);
+        Assert.Contains(finalizer.Warnings!, w => w.Contains("spec.fullBackup.scheduler.schedule", StringComparison.Ordinal) && w.EndsWith("(already so before this change)", StringComparison.Ordinal));
+        Assert.False(worse.Allowed);
+        Assert.Equal(["spec.fullBackup.timeout"], worse.Status!.Details!.Causes.Select(c => c.Field));
+        Assert.True(deleting.Allowed);
+    }
+
+    [Fact]
     public async Task A_pod_it_cannot_read_is_allowed_with_a_warning()
     {
         var response = await ReviewAsync(PodMutatingWebhook.Path, PodKind, "CREATE", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"mg-0"},"spec":{"containers":"not a list"}}""");
@@ -264,11 +302,12 @@ public sealed class WebhookTests : IAsyncLifetime
     private Task<AdmissionResponse> ReviewAsync(string operation, string json) =>
         ReviewAsync(MongoDBMutatingWebhook.Path, """{"group":"kubedb.com","version":"v1","kind":"MongoDB"}""", operation, json);
 
-    private async Task<AdmissionResponse> ReviewAsync(string path, string kind, string operation, string json)
+    private async Task<AdmissionResponse> ReviewAsync(string path, string kind, string operation, string json, string? old = null)
     {
         var uid = Guid.NewGuid().ToString();
+        var oldObject = old is null ? "" : $$""","oldObject":{{old}}""";
         var review = $$$"""
-            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"{{{uid}}}","kind":{{{kind}}},"namespace":"shop","operation":"{{{operation}}}","object":{{{json}}}}}
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"{{{uid}}}","kind":{{{kind}}},"namespace":"shop","operation":"{{{operation}}}","object":{{{json}}}{{{oldObject}}}}}
             """;
         var response = await _webhook.PostAsync(path, new StringContent(review, Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
@@ -278,6 +317,17 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(uid, answer.Response!.Uid);
         return answer.Response;
     }
+
+    private const string ArchiverKind = """{"group":"archiver.kubedb.com","version":"v1alpha1","kind":"MongoDBArchiver"}""";
+
+    /// <summary>An archiver as the API server stores it (uid, resourceVersion, managedFields, status), with <paramref name="fullBackup"/> and <paramref name="metadata"/> given.</summary>
+    private static string StoredArchiver(string fullBackup, string metadata = "") =>
+        ("{'apiVersion':'archiver.kubedb.com/v1alpha1','kind':'MongoDBArchiver','metadata':{'name':'nightly','namespace':'shop','uid':'0b7c0e3e-9d3c-4c8a-8d5e-1f2a3b4c5d6e','resourceVersion':'12','generation':1,'creationTimestamp':'2026-12-07T10:00:00Z',"
+         + "'managedFields':[{'manager':'kubectl-client-side-apply','operation':'Update','apiVersion':'archiver.kubedb.com/v1alpha1','time':'2026-12-07T10:00:00Z','fieldsType':'FieldsV1','fieldsV1':{'f:spec':{}}}]").Replace('\'', '"')
+        + metadata
+        + "},\"spec\":{\"databases\":{\"namespaces\":{\"from\":\"Same\"},\"selector\":{\"matchLabels\":{\"archiver\":\"true\"}}},\"fullBackup\":"
+        + fullBackup
+        + ",\"backupStorage\":{\"ref\":{\"name\":\"local\",\"namespace\":\"shop\"}},\"deletionPolicy\":\"Delete\"},\"status\":{\"phase\":\"Current\"}}";
 
     private const string ClaimKind = """{"group":"","version":"v1","kind":"PersistentVolumeClaim"}""";
 

@@ -26,6 +26,8 @@ public sealed record AdmissionRequest
     [JsonPropertyName("namespace")] public string? Namespace { get; init; }
     [JsonPropertyName("operation")] public string? Operation { get; init; }
     [JsonPropertyName("object")] public JsonElement? Object { get; init; }
+    /// <summary>The object as it was, on UPDATE (and DELETE).</summary>
+    [JsonPropertyName("oldObject")] public JsonElement? OldObject { get; init; }
 }
 
 public sealed record AdmissionKind
@@ -57,4 +59,6 @@ public sealed record AdmissionStatus
     [JsonPropertyName("code")] public int Code { get; init; }
     [JsonPropertyName("reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Reason { get; init; }
     [JsonPropertyName("message")] public string? Message { get; init; }
+    /// <summary>Each field refused, as the API server's own validation reports them (<c>StatusDetails.causes</c>).</summary>
+    [JsonPropertyName("details"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AdmissionStatusDetails? Details { get; init; }
 }

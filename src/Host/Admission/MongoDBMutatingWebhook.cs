@@ -21,7 +21,7 @@ public static class MongoDBMutatingWebhook
     public const string Path = "/mutate/mongodb";
 
     /// <summary>
-    /// Serves the webhook listener apart from the API: there only <see cref="Path"/>, <see cref="PodMutatingWebhook.Path"/> and <see cref="ClaimMutatingWebhook.Path"/> answer (the API server presents
+    /// Serves the webhook listener apart from the API: there only <see cref="Path"/>, <see cref="PodMutatingWebhook.Path"/>, <see cref="ClaimMutatingWebhook.Path"/> and <see cref="ArchiverValidatingWebhook.Path"/> answer (the API server presents
     /// no bearer token, and the token-guarded API is never reachable through this listener). Told by TLS: the webhook
     /// listener is the node's only HTTPS one, from its first connection (a port number is known only once bound,
     /// and the API server's Host header names the Service's port, not the pod's).
@@ -31,7 +31,7 @@ public static class MongoDBMutatingWebhook
 
     internal static async Task HandleAsync(HttpContext http)
     {
-        if (!HttpMethods.IsPost(http.Request.Method) || (http.Request.Path != Path && http.Request.Path != PodMutatingWebhook.Path && http.Request.Path != ClaimMutatingWebhook.Path))
+        if (!HttpMethods.IsPost(http.Request.Method) || (http.Request.Path != Path && http.Request.Path != PodMutatingWebhook.Path && http.Request.Path != ClaimMutatingWebhook.Path && http.Request.Path != ArchiverValidatingWebhook.Path))
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -57,7 +57,8 @@ public static class MongoDBMutatingWebhook
 
         var services = http.RequestServices;
         var loggers = services.GetRequiredService<ILoggerFactory>();
-        var response = http.Request.Path == Path
+        var response = http.Request.Path == ArchiverValidatingWebhook.Path ? ArchiverValidatingWebhook.Respond(uid, request)
+            : http.Request.Path == Path
             ? await RespondAsync(uid, request, services.GetRequiredService<DatabaseAdmission>(), loggers.CreateLogger(typeof(MongoDBMutatingWebhook)), cancellation)
             : http.Request.Path == ClaimMutatingWebhook.Path
                 ? await ClaimMutatingWebhook.RespondAsync(uid, request, services.GetRequiredService<ClaimAdmission>(), loggers.CreateLogger(typeof(ClaimMutatingWebhook)), cancellation)
