@@ -113,7 +113,7 @@ public sealed class ClusterDemoTests
                 .Select(l => l.Split('\t'))
                 .Select(f => (User: f[0], Verb: f[1], Group: f[2], Resource: f[3], Namespace: f[4], Name: f[5]))
                 .ToList();
-            var rbac = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "deploy/statefulset/rbac.yaml")));
+            var rbac = KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(ClusterSession.RepositoryRoot(), "deploy/statefulset/rbac.yaml")));
             var nodeRole = rbac.OfType<V1ClusterRole>().Single(r => r.Metadata.Name == "archiver");
             var sidecarRole = rbac.OfType<V1ClusterRole>().Single(r => r.Metadata.Name == "archiver-sidecar");
 
@@ -150,14 +150,4 @@ public sealed class ClusterDemoTests
     private static bool Grants(V1ClusterRole role, string group, string resource, string verb, string name) =>
         role.Rules.Any(r => r.ApiGroups.Contains(group) && r.Resources.Contains(resource) && r.Verbs.Contains(verb)
             && (r.ResourceNames is null || r.ResourceNames.Count == 0 || r.ResourceNames.Contains(name)));
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Archiver.sln"))) return folder.FullName;
-        }
-
-        throw new InvalidOperationException("the repository root (Archiver.sln) is not above the test's folder");
-    }
 }

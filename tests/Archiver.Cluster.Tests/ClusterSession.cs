@@ -42,6 +42,17 @@ internal sealed class ClusterSession : IAsyncDisposable
 
     public JsonObject? Get(string apiPath) => Cluster.Api.Get(apiPath);
 
+    /// <summary>The repository's root folder (where Archiver.sln is), above the test's.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Archiver.sln"))) return folder.FullName;
+        }
+
+        throw new InvalidOperationException("the repository root (Archiver.sln) is not above the test's folder");
+    }
+
     public Task<JsonObject?> WaitForAsync(string apiPath, Func<JsonObject?, bool> condition) => Cluster.WaitForAsync(apiPath, condition, Patience);
 
     /// <summary>Waits, looking every 100 ms, until <paramref name="condition"/> holds; fails saying <paramref name="what"/> did not happen.</summary>

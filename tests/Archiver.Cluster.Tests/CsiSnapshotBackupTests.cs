@@ -121,6 +121,15 @@ public sealed class CsiSnapshotBackupTests
 
                 await AssertNothingHeldAsync(session, password);
 
+                // kubectl get, with crds.yaml's printer columns: the archiver and the backup's Snapshot (the database was configured
+                // at admission, with no ops request).
+                var archivers = (await session.Kubectl.RunAsync("get", "mongodbarchivers", "-n", "demo", "-o", "wide")).Succeeded().Output;
+                Assert.Matches(@"NAME\s+PHASE\s+DATABASES\s+STORAGE\s+SCHEDULE\s+AGE", archivers);
+                Assert.Matches(@"snapshots\s+Current\s+1\s+local\s+@yearly\s+\d+", archivers);
+                var snapshots = (await session.Kubectl.RunAsync("get", "snapshots.storage.kubestash.com", "-n", "demo")).Succeeded().Output;
+                Assert.Matches(@"NAME\s+TYPE\s+DATABASE\s+PHASE\s+SIZE\s+VERIFICATION\s+AGE", snapshots);
+                Assert.Matches($@"mg-full-{runId}\s+FullBackup\s+mg\s+Succeeded\s+", snapshots);
+
                 // The next backup: the scheduler keeps one successful Job (successfulJobsHistoryLimit: 1), so the first
                 // goes, with its pod, once the second has completed.
                 var (nextCode, nextOutput) = await BackupAsync();
@@ -332,6 +341,11 @@ public sealed class CsiSnapshotBackupTests
     private static async Task<string> ArchivedDatabaseAsync(ClusterSession session, string folder)
     {
         Volatile.Write(ref _written, 0);
+        // The printer columns of the kinds whose `kubectl get` is checked, from crds.yaml (the stand-in serves KubeDB's
+        // MongoDB as KubeDB's own CRD does, which a cluster with KubeDB keeps).
+        var crds = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "deploy/statefulset/crds.yaml"))).Split("\n---\n")
+            .Where(d => d.Contains("name: mongodbarchivers.", StringComparison.Ordinal) || d.Contains("name: mongodbopsrequests.", StringComparison.Ordinal) || d.Contains("name: snapshots.", StringComparison.Ordinal));
+        await session.ApplyAsync(string.Join("\n---\n", crds));
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
         (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();

@@ -157,6 +157,7 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
         ObservedGeneration = archiver.Metadata.Generation,
         Conditions = StatusWrites.Carry(archiver.Status?.Conditions, plan.Conditions),
         DatabaseRefs = plan.DatabaseRefs,
+        Databases = plan.DatabaseRefs.Count,
     };
 
     /// <summary>The databases the selection reaches: one namespace (Same), all (All), or each whose labels match (Selector).</summary>

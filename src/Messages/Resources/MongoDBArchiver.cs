@@ -183,6 +183,8 @@ public sealed record MongoDBArchiverStatus
     [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; init; }
     [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
     [JsonPropertyName("databaseRefs")] public IReadOnlyList<ArchivedDatabaseRef>? DatabaseRefs { get; init; }
+    /// <summary>How many databases the archiver selects: <c>databaseRefs</c> counted, for <c>kubectl get</c>'s column (a printer column's JSONPath cannot count).</summary>
+    [JsonPropertyName("databases")] public int? Databases { get; init; }
 }
 
 [JsonConverter(typeof(AliasedEnumConverter<ArchiverPhase>))]
