@@ -3,7 +3,7 @@ namespace Archiver.Cluster.Tests;
 /// <summary>
 /// One archiver pod as deploy/statefulset/statefulset.yaml runs it, without the PostgreSQL journal (a single node
 /// keeps its own): binding every interface, which the stand-in makes the pod's address (docs/emulators.md), its
-/// token from a secret, /healthz as readiness; with the webhook, its port and cert-manager's certificate mounted.
+/// token from a secret, /readyz as readiness; with the webhook, its port and cert-manager's certificate mounted.
 /// </summary>
 internal static class ArchiverPodManifest
 {
@@ -56,7 +56,7 @@ internal static class ArchiverPodManifest
                     - {name: ARCHIVER_TOKEN, valueFrom: {secretKeyRef: {name: archiver-token, key: token}}}
                   ports: [{name: http, containerPort: 7780}WEBHOOK_PORT]
                   readinessProbe:
-                    httpGet: {path: /healthz, port: http}
+                    httpGet: {path: /readyz, port: http}
                     periodSeconds: 1
                   volumeMounts:
                     - {name: data, mountPath: /var/lib/archiver}WEBHOOK_MOUNT

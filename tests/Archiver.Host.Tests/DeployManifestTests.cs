@@ -118,8 +118,17 @@ public sealed class DeployManifestTests
         var seeds = value("seed");
         Assert.NotEmpty(seeds);
         Assert.All(seeds, seed => Assert.Contains(seed, pods.Select(p => $"akka.tcp://archiver@{p}:{port}")));
-        Assert.Equal("/healthz", container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("/readyz", container.ReadinessProbe.HttpGet.Path);
+        Assert.Equal("/healthz", container.LivenessProbe.HttpGet.Path);
+        // A liveness probe a GC pause cannot fail: a minute of unanswered probes before a restart.
+        Assert.True(container.LivenessProbe.PeriodSeconds * container.LivenessProbe.FailureThreshold >= 60);
         Assert.Contains(container.Env, e => e.Name == "ARCHIVER_TOKEN" && e.ValueFrom?.SecretKeyRef is not null);
+
+        // One pod at a time may be taken by a voluntary disruption: two of three keep the cluster's majority.
+        var budget = Assert.Single(objects.OfType<V1PodDisruptionBudget>());
+        Assert.Equal(1, budget.Spec.MaxUnavailable.Value is string text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : Convert.ToInt32(budget.Spec.MaxUnavailable.Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(set.Spec.Selector.MatchLabels, budget.Spec.Selector.MatchLabels);
+        Assert.Equal(set.Metadata.NamespaceProperty, budget.Metadata.NamespaceProperty);
     }
 
     [Fact]

@@ -81,6 +81,18 @@ internal static class BuiltInResources
             Categories = ["all"], HasStatus = true,
             Columns = [new("Completions", "string", "", "The desired number of successfully finished pods the job should be run with.") { Compute = JobCompletions }, PrinterColumn.Age],
         },
+        // statefulset.yaml's budget for voluntary disruptions; stored and served (no eviction API here, so nothing enforces it).
+        new("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true)
+        {
+            HasStatus = true,
+            Columns =
+            [
+                new("Min Available", "string", ".spec.minAvailable", "The minimum number of pods that must be available."),
+                new("Max Unavailable", "string", ".spec.maxUnavailable", "The maximum number of pods that may be unavailable."),
+                new("Allowed Disruptions", "integer", ".status.disruptionsAllowed", "The number of disruptions currently allowed."),
+                PrinterColumn.Age,
+            ],
+        },
         // Leader election's and the fsync lock record's kind (a backup Job renews one while it holds a member locked).
         new("coordination.k8s.io", "v1", "leases", "lease", "Lease", true)
         {

@@ -85,6 +85,10 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         app.MapGet("/healthz", (ActorSystem system) => system.WhenTerminated.IsCompleted
             ? Results.Text("the actor system has stopped (downed or shut down): restart this node\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text("ok\n"));
+        // The readiness probe (NodeReadiness): Up in the cluster, the journal answering, the resources listed.
+        app.MapGet("/readyz", async (ActorSystem system, CancellationToken cancellation) => await NodeReadiness.CheckAsync(system, cancellation) is { } notReady
+            ? Results.Text($"not ready: {notReady}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ok\n"));
         NodeApi.Map(app);
         Inspection.InspectionEndpoints.Map(app);
         StatusPage.StatusPageEndpoints.Map(app);
@@ -182,7 +186,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
 
     private static Func<HttpContext, RequestDelegate, Task> RequireToken(string token) => async (context, next) =>
     {
-        if (context.Request.Path == "/healthz" || context.Request.Headers.Authorization == $"Bearer {token}")
+        if (context.Request.Path == "/healthz" || context.Request.Path == "/readyz" || context.Request.Headers.Authorization == $"Bearer {token}")
         {
             await next(context);
             return;

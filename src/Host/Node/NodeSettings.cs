@@ -18,7 +18,7 @@ public sealed record NodeSettings
     /// <summary>0 picks a free port (tests, the demo).</summary>
     public int HttpPort { get; init; } = DefaultHttpPort;
 
-    /// <summary>Every request but <c>/healthz</c> must carry <c>Authorization: Bearer &lt;token&gt;</c> when set.</summary>
+    /// <summary>Every request but <c>/healthz</c> and <c>/readyz</c> must carry <c>Authorization: Bearer &lt;token&gt;</c> when set.</summary>
     public string? Token { get; init; }
 
     /// <summary>
