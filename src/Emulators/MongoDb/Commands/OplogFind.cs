@@ -34,7 +34,7 @@ internal static class OplogFind
                 return CursorReplies.Reply("local.oplog.rs", id, batch, "firstBatch");
             }
 
-            IEnumerable<BsonDocument> results = state.Oplog.From(start).TakeWhile(e => e.Position <= newest).Select(e => e.Document).Where(d => FilterMatcher.Matches(d, filter));
+            IEnumerable<BsonDocument> results = state.Oplog.From(start).TakeWhile(e => e.Position <= newest).Select(e => e.Decode()).Where(d => FilterMatcher.Matches(d, filter));
             results = Sorting.Apply(results, sort).Skip(skip).Select(d => Projection.Apply(d, projection));
             if (limit != 0)
             {
