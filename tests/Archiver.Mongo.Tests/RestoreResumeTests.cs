@@ -13,7 +13,9 @@ namespace Archiver.Mongo.Tests;
 /// A restore stopped at any one of its commands (its node killed, its connection lost) and run again with the same
 /// id takes up where it stopped and restores exactly what an unbroken run does: stopped while loading, while replaying,
 /// between a batch and its checkpoint, and inside a transaction whose entries span several chunks (the emulator logs
-/// each of its operations as an entry of its own, and every entry is a chunk of its own).
+/// each of its operations as an entry of its own, and every entry is a chunk of its own). With a batch of two, a
+/// checkpoint comes every other chunk, not at each chunk's end: stops fall between chunks with none, and the resumed
+/// run reads again the chunks since the last one.
 /// </summary>
 [Trait("Target", "EmulatorOnly")]
 public sealed class RestoreResumeTests

@@ -57,11 +57,11 @@ internal sealed partial class ReplicaSetState
     }
 
     /// <summary>One entry of a recovered journal joins the oplog as it was logged. Caller holds <see cref="Sync"/>.</summary>
-    public void RecoverEntry(BsonDocument entry, int size)
+    public void RecoverEntry(BsonDocument entry, byte[] bson)
     {
         var ts = entry["ts"].AsBsonTimestamp;
         var at = new OpTime(ts, entry["t"].ToInt64(), entry["wall"].ToUniversalTime());
-        Oplog.Append(new OplogEntry(ts, entry, size));
+        Oplog.Append(new OplogEntry(ts.Value, bson));
         LastApplied = at;
         Term = Math.Max(Term, at.Term);
         Clock.Observe(ts);
@@ -103,14 +103,17 @@ internal sealed partial class ReplicaSetState
     }
 
     /// <summary>Appends one record to the journal of every member that is serving and not fsync-locked.</summary>
-    private void Journal(RecordKind kind, BsonDocument document)
+    private void Journal(RecordKind kind, BsonDocument document) => Journal(kind, document.ToBson());
+
+    /// <summary>Appends one record of BSON already encoded to the journal of every member that is serving and not fsync-locked.</summary>
+    private void Journal(RecordKind kind, byte[] bson)
     {
         byte[]? frame = null;
         foreach (var member in Members)
         {
             if (member.Folder is { } folder && MemberUp[member.Index] && member.FrozenAt is null)
             {
-                frame ??= RecordFile.Frame(kind, document.ToBson());
+                frame ??= RecordFile.Frame(kind, bson);
                 folder.Append(frame);
             }
         }

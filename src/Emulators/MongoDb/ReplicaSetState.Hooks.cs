@@ -119,7 +119,8 @@ internal sealed partial class ReplicaSetState
     {
         lock (Sync)
         {
-            return Oplog.All.Select(e => (BsonDocument)e.Document.DeepClone()).ToList();
+            // Each decoded afresh: the copies are the caller's.
+            return Oplog.All.Select(e => e.Decode()).ToList();
         }
     }
 }

@@ -193,11 +193,12 @@ internal sealed partial class ReplicaSetState
 
     private void Store(OpTime at, BsonDocument document)
     {
-        Oplog.Append(new OplogEntry(at.Ts, document, BsonIdentity.EncodedSize(document)));
+        var bson = BsonEncoder.Encode(document);
+        Oplog.Append(new OplogEntry(at.Ts.Value, bson));
         LastApplied = at;
         if (_durable)
         {
-            Journal(RecordKind.OplogEntry, document);
+            Journal(RecordKind.OplogEntry, bson);
         }
 
         Oplog.Truncate(MajorityCommitted.Ts.Value);

@@ -48,6 +48,7 @@ internal sealed partial class OplogApplier(
     // may name one entry (the flushes before and after a command inside a transaction), and the stopped replay may have
     // got past the first of them.
     private bool _resuming;
+    private long _appliedAtCheckpoint;
     private OplogTimestamp _resumedAt;
     private OplogTimestamp _checkpointed;
 
@@ -66,6 +67,9 @@ internal sealed partial class OplogApplier(
     public OplogTimestamp ReadFrom => _transactionStarts.Count == 0 ? Done : _transactionStarts.Values.Min();
 
     public long EntriesApplied { get; private set; }
+
+    /// <summary>Entries handed to <see cref="ApplyAsync"/> since the last checkpoint was written (or since the start).</summary>
+    public long SinceCheckpoint => EntriesApplied - _appliedAtCheckpoint;
 
     public long TransactionsApplied { get; private set; }
 
@@ -139,9 +143,10 @@ internal sealed partial class OplogApplier(
 
     /// <summary>
     /// Sends what is batched with a checkpoint, or the checkpoint alone when nothing is batched but entries were
-    /// handled since the last one (commands, transactions' first entries): called at the end of each chunk, so a
-    /// resumed replay never reads again more than the chunk it stopped in (with several writers, the chunk before it
-    /// too), and the transactions open there.
+    /// handled since the last one (commands, transactions' first entries). The replay calls it at the end of a chunk
+    /// once <see cref="SinceCheckpoint"/> reaches a batch's size, and at the end of a segment; a full batch carries one
+    /// anyway. So a resumed replay reads again at most about a batch of entries before the chunk it stopped in (with
+    /// several writers, a round more), and the transactions open there.
     /// </summary>
     public Task CheckpointAsync(CancellationToken cancellationToken)
     {
@@ -241,6 +246,7 @@ internal sealed partial class OplogApplier(
         // Past the stopped replay's next checkpoint, and so past everything it may have applied.
         _resuming &= Checkpoint is null || appliedTo is not { } at || at <= _resumedAt;
         _checkpointed = Done;
+        _appliedAtCheckpoint = EntriesApplied;
     }
 
     private async Task SendBatchAsync(ApplyOpsBatch batch, bool tolerant, CancellationToken cancellationToken)

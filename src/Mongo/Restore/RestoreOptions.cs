@@ -9,7 +9,10 @@ public sealed record RestoreOptions
     /// <summary>Collections loaded at once.</summary>
     public int Parallelism { get; init; } = 4;
 
-    /// <summary>Documents per insert batch, and CRUD operations per applyOps command during the replay.</summary>
+    /// <summary>
+    /// Documents per insert batch, CRUD operations per applyOps command during the replay, and how many replayed
+    /// entries may go by before a checkpoint (one is written at the end of the chunk where they do, and with every batch).
+    /// </summary>
     public int BatchSize { get; init; } = 1000;
 
     /// <summary>

@@ -22,6 +22,11 @@ internal static class BsonDecoder
     // Nesting as deep as this is left to the driver (MongoDB's own limit is 100 levels plus a few).
     private const int MaxDepth = 120;
 
+    [ThreadStatic]
+    private static ElementStack? t_scratch;
+
+    private static ElementStack Scratch => t_scratch ??= new ElementStack();
+
     /// <summary>The document of <paramref name="length"/> bytes at <paramref name="offset"/>, or null when the driver must decode it.</summary>
     public static BsonDocument? TryDecode(byte[] bytes, int offset, int length)
     {
@@ -48,53 +53,56 @@ internal static class BsonDecoder
 
         var end = position + size - 1;
         position += 4;
-        var elements = new BsonElement[8];
-        var count = 0;
-        while (position < end)
+
+        // The elements gather on the thread's scratch stack above those of the documents around this one, and are
+        // copied once into an array of their exact count: a fresh array grown by doubling and then trimmed was two or
+        // three arrays per document, the largest share of what decoding an applyOps allocated.
+        var scratch = Scratch;
+        var start = scratch.Top;
+        try
         {
-            var type = bytes[position++];
-            var name = ReadName(bytes, ref position);
-            if (name is null || ReadValue(bytes, type, ref position, depth) is not { } value)
+            while (position < end)
             {
-                return null;
-            }
-
-            if (count == elements.Length)
-            {
-                Array.Resize(ref elements, count * 2);
-            }
-
-            elements[count++] = new BsonElement(name, value);
-        }
-
-        if (position != end || bytes[position] != 0)
-        {
-            return null;
-        }
-
-        position++;
-        if (count > CompactLimit)
-        {
-            var large = new BsonDocument();
-            for (var i = 0; i < count; i++)
-            {
-                if (large.Contains(elements[i].Name))
+                var type = bytes[position++];
+                var name = ReadName(bytes, ref position);
+                if (name is null || ReadValue(bytes, type, ref position, depth) is not { } value)
                 {
                     return null;
                 }
 
-                large.Add(elements[i]);
+                scratch.Push(new BsonElement(name, value));
             }
 
-            return large;
-        }
+            if (position != end || bytes[position] != 0)
+            {
+                return null;
+            }
 
-        if (count < elements.Length)
+            position++;
+            var count = scratch.Top - start;
+            if (count > CompactLimit)
+            {
+                var large = new BsonDocument();
+                for (var i = start; i < scratch.Top; i++)
+                {
+                    if (large.Contains(scratch.Items[i].Name))
+                    {
+                        return null;
+                    }
+
+                    large.Add(scratch.Items[i]);
+                }
+
+                return large;
+            }
+
+            var elements = count == 0 ? [] : scratch.Items.AsSpan(start, count).ToArray();
+            return CompactDocument.TryCreate(elements, count);
+        }
+        finally
         {
-            Array.Resize(ref elements, count);
+            scratch.PopTo(start);
         }
-
-        return CompactDocument.TryCreate(elements, count);
     }
 
     private static BsonArray? ReadArray(ReadOnlySpan<byte> bytes, ref int position, int depth)

@@ -36,6 +36,12 @@ internal sealed class CompactDocument : BsonDocument
 
     public override int ElementCount => _count;
 
+    /// <summary>
+    /// <c>{ _id: id }</c>: what every logged write names its document by (an entry's <c>o2</c>, a delete's <c>o</c>) and
+    /// what an <c>_id</c> lookup probes with, one per op; the driver's document for it is three objects and a list of four.
+    /// </summary>
+    public static CompactDocument IdOf(BsonValue id) => new([new BsonElement("_id", id)], 1);
+
     public override IEnumerable<BsonElement> Elements => new ArraySegment<BsonElement>(_elements, 0, _count);
 
     public override IEnumerable<string> Names => Elements.Select(e => e.Name);

@@ -57,7 +57,7 @@ internal static class AggregateCommands
 
     private static IEnumerable<BsonDocument> Source(CommandContext context) =>
         context.Database == "local" && context.Collection == "oplog.rs"
-            ? context.State.Oplog.All.TakeWhile(e => e.Position <= context.State.NewestPositionOn(context.Member)).Select(e => e.Document)
+            ? context.State.Oplog.All.TakeWhile(e => e.Position <= context.State.NewestPositionOn(context.Member)).Select(e => e.Decode())
             : context.View.Find(context.Database, context.Collection)?.Documents
                 ?? (ViewCatalog.Find(context.View.Storage, context.Database, context.Collection) is null
                     ? []

@@ -1,3 +1,4 @@
+using Archiver.Emulators.MongoDb.Bson;
 using Archiver.Emulators.MongoDb.Query;
 using MongoDB.Bson;
 
@@ -19,7 +20,7 @@ internal static class FindAndModifyCommand
                 if (victim is not null)
                 {
                     collection!.Remove(victim["_id"]);
-                    context.View.Log("d", collection, new BsonDocument("_id", victim["_id"]), null);
+                    context.View.Log("d", collection, CompactDocument.IdOf(victim["_id"]), null);
                 }
 
                 return Reply(new BsonDocument("n", victim is null ? 0 : 1), victim);

@@ -34,7 +34,21 @@ internal static class OplogFind
                 return CursorReplies.Reply("local.oplog.rs", id, batch, "firstBatch");
             }
 
-            IEnumerable<BsonDocument> results = state.Oplog.From(start).TakeWhile(e => e.Position <= newest).Select(e => e.Document).Where(d => FilterMatcher.Matches(d, filter));
+            var entries = state.Oplog.From(start).TakeWhile(e => e.Position <= newest);
+            if (sort is null || sort.ElementCount == 0 || sort.All(k => k.Name == "$natural"))
+            {
+                // The oplog's own order ($natural, as Sorting.Apply orders it), taken on the entries before they are decoded: each
+                // read decodes its entry (OplogEntry), and the newest-first query with a limit of one that archivers and
+                // majority checks ask would otherwise decode the whole oplog under the lock.
+                if (sort is not null && sort.TryGetValue("$natural", out var direction) && direction.ToInt32() < 0)
+                {
+                    entries = entries.Reverse();
+                }
+
+                sort = null;
+            }
+
+            IEnumerable<BsonDocument> results = entries.Select(e => e.Decode()).Where(d => FilterMatcher.Matches(d, filter));
             results = Sorting.Apply(results, sort).Skip(skip).Select(d => Projection.Apply(d, projection));
             if (limit != 0)
             {

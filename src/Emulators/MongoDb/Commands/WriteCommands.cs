@@ -50,7 +50,7 @@ internal static class WriteCommands
                     continue;
                 }
 
-                context.View.Log("i", collection, document, new BsonDocument("_id", document["_id"]));
+                context.View.Log("i", collection, document, CompactDocument.IdOf(document["_id"]));
                 n++;
             }
         }
@@ -130,7 +130,7 @@ internal static class WriteCommands
                 throw DuplicateKey(collection, inserted["_id"]);
             }
 
-            context.View.Log("i", collection, inserted, new BsonDocument("_id", inserted["_id"]));
+            context.View.Log("i", collection, inserted, CompactDocument.IdOf(inserted["_id"]));
             return new UpdateResult(0, 0, inserted["_id"], null, inserted);
         }
 
@@ -148,7 +148,7 @@ internal static class WriteCommands
 
             collection!.Put(post);
             var o = UpdateOperators.IsOperatorUpdate(update) ? UpdateDiff.OplogObject(pre, post) : post;
-            context.View.Log("u", collection, o, new BsonDocument("_id", post["_id"]));
+            context.View.Log("u", collection, o, CompactDocument.IdOf(post["_id"]));
             modified++;
         }
 
@@ -173,7 +173,7 @@ internal static class WriteCommands
                 foreach (var document in matches)
                 {
                     collection!.Remove(document["_id"]);
-                    context.View.Log("d", collection, new BsonDocument("_id", document["_id"]), null);
+                    context.View.Log("d", collection, CompactDocument.IdOf(document["_id"]), null);
                     n++;
                 }
             }

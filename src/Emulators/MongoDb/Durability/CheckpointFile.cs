@@ -61,7 +61,7 @@ internal static class CheckpointFile
 
         foreach (var entry in state.Oplog.All)
         {
-            RecordFile.Write(stream, RecordKind.OplogEntry, entry.Document.ToBson());
+            RecordFile.Write(stream, RecordKind.OplogEntry, entry.Bson);
             records++;
         }
 
@@ -161,7 +161,7 @@ internal static class CheckpointFile
                             throw new InvalidDataException($"oplog entry {ts} is not after {oplog[^1].Ts}");
                         }
 
-                        oplog.Add(new OplogEntry(ts, oplogEntry, record.Length));
+                        oplog.Add(new OplogEntry(ts.Value, record.Buffer.AsSpan(record.Offset, record.Length).ToArray()));
                         break;
                     default:
                         throw new InvalidDataException($"a '{(char)record.Kind}' record has no place in a checkpoint");

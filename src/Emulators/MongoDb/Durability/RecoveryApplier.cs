@@ -42,7 +42,7 @@ internal sealed class RecoveryApplier
                     }
 
                     ApplyOperation(entry);
-                    _state.RecoverEntry(entry, record.Length);
+                    _state.RecoverEntry(entry, record.Buffer.AsSpan(record.Offset, record.Length).ToArray());
                     break;
                 case RecordKind.Unlogged:
                     ApplyOperation(record.Decode());

@@ -45,7 +45,7 @@ internal sealed class OplogApplier
                 var collection = Resolve(op, required: false);
                 if (collection is not null && o.TryGetValue("_id", out var doomed) && collection.Remove(doomed))
                 {
-                    Log("d", collection, new BsonDocument("_id", doomed), null);
+                    Log("d", collection, CompactDocument.IdOf(doomed), null);
                 }
 
                 break;
@@ -88,13 +88,13 @@ internal sealed class OplogApplier
         var document = UpdateOperators.WithIdFirst(o);
         if (collection.TryInsert(document))
         {
-            Log("i", collection, document, new BsonDocument("_id", document["_id"]));
+            Log("i", collection, document, CompactDocument.IdOf(document["_id"]));
             return;
         }
 
         // Insert becomes upsert on a duplicate key, so replaying an insert twice converges.
         collection.Put(document);
-        Log("u", collection, document, new BsonDocument("_id", document["_id"]));
+        Log("u", collection, document, CompactDocument.IdOf(document["_id"]));
     }
 
     private void Update(CollectionState collection, BsonValue id, BsonDocument o, bool upsert)
@@ -128,11 +128,11 @@ internal sealed class OplogApplier
         collection.Put(post);
         if (existing is null)
         {
-            Log("i", collection, post, new BsonDocument("_id", id));
+            Log("i", collection, post, CompactDocument.IdOf(id));
         }
         else if (!BsonIdentity.BinaryEquals(existing, post))
         {
-            Log("u", collection, isDelta ? o : post, new BsonDocument("_id", id));
+            Log("u", collection, isDelta ? o : post, CompactDocument.IdOf(id));
         }
     }
 

@@ -76,9 +76,10 @@ internal sealed class OplogTailCursor : ServerCursor
             }
 
             _position = entry.Position;
-            if (FilterMatcher.Matches(entry.Document, _filter))
+            var document = entry.Decode();
+            if (FilterMatcher.Matches(document, _filter))
             {
-                batch.Add(Projection.Apply(entry.Document, _projection));
+                batch.Add(Projection.Apply(document, _projection));
                 bytes += entry.Size;
             }
         }

@@ -86,7 +86,7 @@ internal sealed class CollectionState
         return IdOrder.Instance.Compare(low, high) > 0 ? [] : _documents.GetViewBetween(low, high);
     }
 
-    private static BsonDocument Probe(BsonValue id) => new("_id", id);
+    private static BsonDocument Probe(BsonValue id) => CompactDocument.IdOf(id);
 
     public BsonDocument ListCollectionsEntry() => new()
     {
