@@ -81,10 +81,11 @@ public sealed class DisasterRecoveryKillTests : IAsyncLifetime
         await WriteAsync(old, "seed", 100);
         await _dr.CliOkAsync("backup", Source.ToString());
 
-        // Rounds archived one by one, so the replay goes over several chunks, and writes a checkpoint after each.
+        // Rounds archived one by one, so the replay goes over several chunks, about 3,000 entries: it writes a checkpoint
+        // every 1,000 (RestoreOptions.BatchSize), so the kill below lands between two.
         for (var round = 0; round < 6; round++)
         {
-            await WriteAsync(old, $"round{round}", 40, deleteEvery: 4);
+            await WriteAsync(old, $"round{round}", 400, deleteEvery: 4);
             await _dr.WaitArchivedAsync(await LastWriteAsync(old));
         }
 
