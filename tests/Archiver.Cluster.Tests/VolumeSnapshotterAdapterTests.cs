@@ -27,15 +27,7 @@ public sealed class VolumeSnapshotterAdapterTests
         var record = await BackupSnapshotAsync(session, "mg-full-1");
 
         var copy = await adapter.BindCopyAsync(record, "dr", CancellationToken.None);
-        await session.ApplyAsync("""
-            apiVersion: v1
-            kind: PersistentVolumeClaim
-            metadata: {name: datadir-mg-0, namespace: dr}
-            spec:
-              accessModes: [ReadWriteOnce]
-              resources: {requests: {storage: 1Gi}}
-              dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
-            """);
+        await session.ApplyAsync(ClaimFrom("mg-full-1", "dr", "datadir-mg-0", "1Gi"));
         await adapter.WaitClaimsMadeAsync("dr", ["datadir-mg-0"], CancellationToken.None);
         var bound = await session.WaitForAsync("/api/v1/namespaces/dr/persistentvolumeclaims/datadir-mg-0", c => Text(c?["status"]?["phase"]) == "Bound");
         var again = await adapter.BindCopyAsync(record, "dr", CancellationToken.None); // a resumed restore takes its copy up
@@ -104,23 +96,8 @@ public sealed class VolumeSnapshotterAdapterTests
         using var client = Admin(session);
         var adapter = new KubernetesVolumeSnapshotter(client, TimeSpan.FromMilliseconds(100));
         await BackupSnapshotAsync(session, "mg-full-1");
-        await session.ApplyAsync("""
-            apiVersion: v1
-            kind: PersistentVolumeClaim
-            metadata: {name: datadir-mg-restored-0, namespace: demo}
-            spec:
-              accessModes: [ReadWriteOnce]
-              resources: {requests: {storage: 1Gi}}
-              dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
-            ---
-            apiVersion: v1
-            kind: PersistentVolumeClaim
-            metadata: {name: datadir-mg-restored-1, namespace: demo}
-            spec:
-              accessModes: [ReadWriteOnce]
-              resources: {requests: {storage: 1Mi}}
-              dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: mg-full-1}
-            """);
+        await session.ApplyAsync(ClaimFrom("mg-full-1", "demo", "datadir-mg-restored-0", "1Gi"));
+        await session.ApplyAsync(ClaimFrom("mg-full-1", "demo", "datadir-mg-restored-1", "1Mi"));
         await session.WaitForAsync("/api/v1/namespaces/demo/persistentvolumeclaims/datadir-mg-restored-0", c => Text(c?["status"]?["phase"]) == "Bound");
         ClaimTrouble? trouble = null;
         var before = DateTimeOffset.UtcNow;
@@ -168,6 +145,18 @@ public sealed class VolumeSnapshotterAdapterTests
         Assert.Contains("VolumeSnapshot demo/mg-full-3: ", failed.Message, StringComparison.Ordinal);
         Assert.Contains("the storage system is out of space", failed.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A claim made from a VolumeSnapshot of its namespace, asking <paramref name="size"/>.</summary>
+    private static string ClaimFrom(string snapshot, string @namespace, string name, string size) => $$$"""
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: {{{name}}}, namespace: {{{@namespace}}}}
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources:
+            requests: {storage: {{{size}}}}
+          dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: {{{snapshot}}}}
+        """;
 
     private static k8s.Kubernetes Admin(ClusterSession session) =>
         new(KubernetesClientConfiguration.BuildConfigFromConfigFile(new MemoryStream(Encoding.UTF8.GetBytes(session.Cluster.Kubeconfig()))));

@@ -37,14 +37,8 @@ public sealed class WebhookPodTests
     public async Task An_archiver_pod_serves_the_webhook_with_cert_managers_certificate_and_a_selected_MongoDB_gets_spec_archiver()
     {
         await using var session = await StartAsync("demo");
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
-        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
-            c => Text(c?["webhooks"]?[0]?["clientConfig"]?["caBundle"]).Length > 0);
-        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
+        await ServingWebhooksAsync(session);
         await session.ApplyAsync(Archiver);
-        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
 
         // A server-side dry run is admitted like a create (the webhook says sideEffects None) and stores nothing, so
         // KubeDB's stand-in provisions nothing; the answer is the object as it would be stored.
@@ -67,13 +61,7 @@ public sealed class WebhookPodTests
     public async Task Kubectl_apply_of_a_wrong_archiver_is_refused_with_every_mistake_and_a_right_one_is_created()
     {
         await using var session = await StartAsync("demo");
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
-        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
-        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/archiver-validation",
-            c => Text(c?["webhooks"]?[0]?["clientConfig"]?["caBundle"]).Length > 0);
-        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
-        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
+        await ServingWebhooksAsync(session);
 
         var wrong = await session.Kubectl.RunWithInputAsync("""
             apiVersion: archiver.kubedb.com/v1alpha1
@@ -96,6 +84,26 @@ public sealed class WebhookPodTests
 
         Assert.Null(session.Get("/apis/archiver.kubedb.com/v1alpha1/namespaces/archiver/mongodbarchivers/wrong"));
         Assert.NotNull(session.Get("/apis/archiver.kubedb.com/v1alpha1/namespaces/archiver/mongodbarchivers/nightly"));
+    }
+
+    /// <summary>
+    /// rbac.yaml, webhook-certificate.yaml and webhook.yaml applied with kubectl, both configurations given their CA by
+    /// cert-manager's injector, and one archiver pod serving them, ready.
+    /// </summary>
+    private static async Task ServingWebhooksAsync(ClusterSession session)
+    {
+        foreach (var file in new[] { "rbac.yaml", "webhook-certificate.yaml", "webhook.yaml" })
+        {
+            (await session.Kubectl.RunAsync("apply", "-f", $"deploy/statefulset/{file}")).Succeeded();
+        }
+
+        foreach (var configuration in new[] { "mutatingwebhookconfigurations/archiver-mongodb", "validatingwebhookconfigurations/archiver-validation" })
+        {
+            await session.WaitForAsync($"/apis/admissionregistration.k8s.io/v1/{configuration}", c => Text(c?["webhooks"]?[0]?["clientConfig"]?["caBundle"]).Length > 0);
+        }
+
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true));
+        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
     }
 
     private static async Task<bool> Pause()
