@@ -25,6 +25,29 @@ public sealed class CommandTests(RunningNode fixture) : IClassFixture<RunningNod
     }
 
     [Fact]
+    public async Task Get_takes_kubectls_all_namespaces_and_label_selector_flags()
+    {
+        var all = await CliRun.RunAsync("get", "mongodb", "-A", "--node", Node);
+        var selected = await CliRun.RunAsync("get", "mongodb", "-A", "-l", "archiver=true,!tier", "--node", Node);
+        var set = await CliRun.RunAsync("get", "mongodb", "-l", "archiver in (true, yes)", "--node", Node);
+        var none = await CliRun.RunAsync("get", "mongodb", "-l", "archiver!=true", "--node", Node);
+        var badSelector = await CliRun.RunAsync("get", "mongodb", "-l", "archiver in (true", "--node", Node);
+        var both = await CliRun.RunAsync("get", "mongodb", "-A", "-n", "demo", "--node", Node);
+
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.Matches(@"demo\s+mg-rs\s+Archiving", all.Output);
+        Assert.Matches(@"demo\s+mg-rs\s+Archiving", selected.Output);
+        Assert.Matches(@"demo\s+mg-rs\s+Archiving", set.Output);
+        Assert.Equal(0, none.ExitCode);
+        Assert.DoesNotContain("mg-rs", none.Output, StringComparison.Ordinal);
+        Assert.Contains("No mongodbs found.", none.Error, StringComparison.Ordinal);
+        Assert.Equal(2, badSelector.ExitCode);
+        Assert.Contains("--selector (-l): ", badSelector.Error, StringComparison.Ordinal);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("--all-namespaces (-A) and --namespace (-n)", both.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Get_of_an_unknown_kind_is_a_usage_error_and_of_an_unknown_name_is_not_found()
     {
         var kind = await CliRun.RunAsync("get", "mongodbz", "--node", Node);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Archiver.Messages.Manifests;
+using Archiver.Messages.Validation;
 using Spectre.Console;
 
 namespace Archiver.Host.Cli;
@@ -14,6 +15,9 @@ public static class GetCommand
         var kind = new Argument<string>("kind") { Description = $"The kind (singular or plural, any case): {string.Join(", ", ResourceKinds.All.Select(k => k.Kind))}." };
         var name = new Argument<string?>("name") { Description = "NAMESPACE/NAME or NAME; without it, every resource of the kind.", Arity = ArgumentArity.ZeroOrOne };
         var ns = new Option<string?>("--namespace", "-n") { Description = "Only this namespace (default: all)." };
+        // kubectl's habits: -A names the default here (every namespace), and is refused beside -n as kubectl refuses it.
+        var all = new Option<bool>("--all-namespaces", "-A") { Description = "Every namespace (the default without -n)." };
+        var selector = new Option<string?>("--selector", "-l") { Description = "Only resources whose labels match, as kubectl's -l: a=b, a!=b, a, !a, a in (x,y), a notin (x,y), comma-joined." };
         var format = new Option<string>("--output", "-o") { Description = "table, wide, yaml or json.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "wide", "yaml", "json");
         var node = NodeClient.NodeOption();
@@ -22,16 +26,26 @@ public static class GetCommand
             Show resources. Phases come from each resource's status, as the controllers wrote it.
 
             Examples:
-              archiver get mongodb
+              archiver get mongodb -A
+              archiver get mongodb -l archiver=true
               archiver get mongodbopsrequests -n demo -o wide
               archiver get mongodb demo/mg-rs -o yaml
             """)
         {
-            kind, name, ns, format, node, token,
+            kind, name, ns, all, selector, format, node, token,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("get", error, async () =>
         {
             var found = FindKind(parse.GetValue(kind)!);
+            if (parse.GetValue(all) && parse.GetValue(ns) is not null) throw new CommandFailure(ExitCodes.Usage, "--all-namespaces (-A) and --namespace (-n) ask for different things: give one");
+            if (parse.GetValue(all) && parse.GetValue(name) is not null) throw new CommandFailure(ExitCodes.Usage, "--all-namespaces (-A) lists every resource of the kind: it takes no name");
+            var labels = parse.GetValue(selector) is { } text
+                ? LabelSelectorText.Parse(text) switch
+                {
+                    ({ } parsed, _) => parsed,
+                    (_, var problem) => throw new CommandFailure(ExitCodes.Usage, $"--selector (-l): {problem}"),
+                }
+                : null;
             using var client = NodeClient.From(parse, node, token);
             List<JsonObject> items;
             if (parse.GetValue(name) is { } one)
@@ -45,6 +59,8 @@ public static class GetCommand
                 var list = JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}{query}", cancellation))!;
                 items = [.. list["items"]!.AsArray().Select(i => i!.AsObject())];
             }
+
+            if (labels is not null) items = [.. items.Where(i => LabelSelectors.Matches(labels, Labels(i)))];
 
             switch (parse.GetValue(format))
             {
@@ -114,6 +130,9 @@ public static class GetCommand
         ],
         _ => [],
     };
+
+    private static Dictionary<string, string> Labels(JsonObject item) =>
+        (item["metadata"]?["labels"] as JsonObject ?? []).Where(l => l.Value is JsonValue).ToDictionary(l => l.Key, l => l.Value!.GetValue<string>(), StringComparer.Ordinal);
 
     private static string? Ref(JsonNode? reference) => reference is null ? null
         : Text(reference["namespace"]) is { } ns ? $"{ns}/{Text(reference["name"])}" : Text(reference["name"]);
