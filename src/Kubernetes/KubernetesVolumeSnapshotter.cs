@@ -57,15 +57,8 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
             // snapshot (GetSnapshotClassFailed), which the wait for the cut reports.
         }
 
-        V1PersistentVolumeClaim claim;
-        try
-        {
-            claim = await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(request.Claim, request.Namespace, cancellationToken: cancellationToken);
-        }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new VolumeSnapshotFailedException($"PersistentVolumeClaim {request.Namespace}/{request.Claim} to snapshot does not exist");
-        }
+        var claim = await ReadClaimAsync(request.Namespace, request.Claim, cancellationToken)
+            ?? throw new VolumeSnapshotFailedException($"PersistentVolumeClaim {request.Namespace}/{request.Claim} to snapshot does not exist");
 
         if (claim.Status?.Phase != "Bound")
         {
@@ -167,11 +160,11 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
                 {
                     try
                     {
-                        var content = JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", contentName, cancellationToken)).GetRawText());
+                        var content = await ReadContentAsync(contentName, cancellationToken);
                         handle = Text(content?["status"]?["snapshotHandle"]) is { Length: > 0 } h ? h : null;
                         driver = Text(content?["spec"]?["driver"]) is { Length: > 0 } d ? d : null;
                     }
-                    catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
+                    catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Forbidden)
                     {
                         // The handle is a convenience (binding the snapshot elsewhere); the snapshot is ready without it.
                     }
@@ -251,8 +244,9 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
-            var existing = JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", contentName, cancellationToken)).GetRawText());
-            if (Text(existing?["spec"]?["source"]?["snapshotHandle"]) != handle)
+            var existing = await ReadContentAsync(contentName, cancellationToken)
+                ?? throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} was deleted while it was being taken up");
+            if (Text(existing["spec"]?["source"]?["snapshotHandle"]) != handle)
             {
                 throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} exists and holds another snapshot; not taking it");
             }
@@ -302,18 +296,7 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
     {
         foreach (var claim in claims)
         {
-            while (true)
-            {
-                try
-                {
-                    await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(claim, @namespace, cancellationToken: cancellationToken);
-                    break;
-                }
-                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-                {
-                    await Task.Delay(_poll, cancellationToken);
-                }
-            }
+            while (await ReadClaimAsync(@namespace, claim, cancellationToken) is null) await Task.Delay(_poll, cancellationToken);
         }
     }
 
@@ -321,17 +304,7 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
     {
         foreach (var name in claims)
         {
-            V1PersistentVolumeClaim claim;
-            try
-            {
-                claim = await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(name, @namespace, cancellationToken: cancellationToken);
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
-            {
-                continue;
-            }
-
-            if (claim.Status?.Phase is not (null or "Pending")) continue;
+            if (await ReadClaimAsync(@namespace, name, cancellationToken) is not { } claim || claim.Status?.Phase is not (null or "Pending")) continue;
 
             // What `kubectl describe pvc` shows under Events, selected as it selects them.
             var events = await client.CoreV1.ListNamespacedEventAsync(@namespace,
@@ -375,15 +348,35 @@ public sealed class KubernetesVolumeSnapshotter(IKubernetes client, TimeSpan? po
             throw new VolumeSnapshotFailedException($"VolumeSnapshot {source.Namespace}/{source.Name} was recorded without its content, so its driver's handle is unknown");
         }
 
+        var content = await ReadContentAsync(contentName, cancellationToken)
+            ?? throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} of VolumeSnapshot {source.Namespace}/{source.Name} does not exist (deleted with its snapshot), and no handle was recorded");
+        if (Text(content["status"]?["snapshotHandle"]) is { Length: > 0 } read && Text(content["spec"]?["driver"]) is { Length: > 0 } readDriver) return (read, readDriver);
+        throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} of VolumeSnapshot {source.Namespace}/{source.Name} names no snapshot handle");
+    }
+
+    /// <summary>A VolumeSnapshotContent (cluster-scoped) by name; null when there is none.</summary>
+    private async Task<JsonNode?> ReadContentAsync(string name, CancellationToken cancellationToken)
+    {
         try
         {
-            var content = JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", contentName, cancellationToken)).GetRawText());
-            if (Text(content?["status"]?["snapshotHandle"]) is { Length: > 0 } read && Text(content?["spec"]?["driver"]) is { Length: > 0 } readDriver) return (read, readDriver);
-            throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} of VolumeSnapshot {source.Namespace}/{source.Name} names no snapshot handle");
+            return JsonNode.Parse((await client.CustomObjects.GetClusterCustomObjectAsync<JsonElement>(Group, Version, "volumesnapshotcontents", name, cancellationToken)).GetRawText());
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
         {
-            throw new VolumeSnapshotFailedException($"VolumeSnapshotContent {contentName} of VolumeSnapshot {source.Namespace}/{source.Name} does not exist (deleted with its snapshot), and no handle was recorded");
+            return null;
+        }
+    }
+
+    /// <summary>A PersistentVolumeClaim by name; null when there is none.</summary>
+    private async Task<V1PersistentVolumeClaim?> ReadClaimAsync(string @namespace, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(name, @namespace, cancellationToken: cancellationToken);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
         }
     }
 
