@@ -105,7 +105,7 @@ public sealed partial class DatabaseActor
             {
                 Target = restore.Target,
                 BaseSnapshot = restore.BaseBackupId,
-                                // In the database's namespace under this name: the backup's own, or a copy bound there (MongoRestoreRunner).
+                // In the database's namespace under this name: the backup's own, or a copy bound there (MongoRestoreRunner).
                 BaseVolumeSnapshot = restore.Plan?.BaseVolumeSnapshots is [var volume, ..] ? volume.Name : null,
                 EntriesDone = progress?.EntriesDone,
                 EntriesTotal = progress?.EntriesTotal,

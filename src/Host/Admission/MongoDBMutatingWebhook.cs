@@ -31,7 +31,16 @@ public static class MongoDBMutatingWebhook
 
     internal static async Task HandleAsync(HttpContext http)
     {
-        if (!HttpMethods.IsPost(http.Request.Method) || (http.Request.Path != Path && http.Request.Path != PodMutatingWebhook.Path && http.Request.Path != ClaimMutatingWebhook.Path && http.Request.Path != ArchiverValidatingWebhook.Path))
+        // The path names the webhook; each answers from the request and the services it reads.
+        Func<string, AdmissionRequest, IServiceProvider, CancellationToken, Task<AdmissionResponse>>? respond = http.Request.Path.Value switch
+        {
+            Path => (uid, request, services, cancellation) => RespondAsync(uid, request, services.GetRequiredService<DatabaseAdmission>(), Logger(services, typeof(MongoDBMutatingWebhook)), cancellation),
+            PodMutatingWebhook.Path => (uid, request, services, cancellation) => PodMutatingWebhook.RespondAsync(uid, request, services.GetRequiredService<PodAdmission>(), Logger(services, typeof(PodMutatingWebhook)), cancellation),
+            ClaimMutatingWebhook.Path => (uid, request, services, cancellation) => ClaimMutatingWebhook.RespondAsync(uid, request, services.GetRequiredService<ClaimAdmission>(), Logger(services, typeof(ClaimMutatingWebhook)), cancellation),
+            ArchiverValidatingWebhook.Path => (uid, request, _, _) => Task.FromResult(ArchiverValidatingWebhook.Respond(uid, request)),
+            _ => null,
+        };
+        if (!HttpMethods.IsPost(http.Request.Method) || respond is null)
         {
             http.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -55,16 +64,11 @@ public static class MongoDBMutatingWebhook
             return;
         }
 
-        var services = http.RequestServices;
-        var loggers = services.GetRequiredService<ILoggerFactory>();
-        var response = http.Request.Path == ArchiverValidatingWebhook.Path ? ArchiverValidatingWebhook.Respond(uid, request)
-            : http.Request.Path == Path
-            ? await RespondAsync(uid, request, services.GetRequiredService<DatabaseAdmission>(), loggers.CreateLogger(typeof(MongoDBMutatingWebhook)), cancellation)
-            : http.Request.Path == ClaimMutatingWebhook.Path
-                ? await ClaimMutatingWebhook.RespondAsync(uid, request, services.GetRequiredService<ClaimAdmission>(), loggers.CreateLogger(typeof(ClaimMutatingWebhook)), cancellation)
-                : await PodMutatingWebhook.RespondAsync(uid, request, services.GetRequiredService<PodAdmission>(), loggers.CreateLogger(typeof(PodMutatingWebhook)), cancellation);
+        var response = await respond(uid, request, http.RequestServices, cancellation);
         await http.Response.WriteAsJsonAsync(new AdmissionReview { ApiVersion = AdmissionReview.ApiVersionV1, Kind = "AdmissionReview", Response = response }, cancellation);
     }
+
+    private static ILogger Logger(IServiceProvider services, Type webhook) => services.GetRequiredService<ILoggerFactory>().CreateLogger(webhook);
 
     private static async Task RefuseAsync(HttpContext http, string message)
     {
