@@ -98,4 +98,25 @@ public sealed class ArchivingHealthTests
         // Not reporting says nothing about the phase: a database that was not archiving stays as it was.
         Assert.Equal(DatabaseArchiverPhase.Restoring, ArchivingHealth.Observed(new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Restoring }, null, null, null, null, Now).Phase);
     }
+
+    [Fact]
+    public void An_unreachable_replica_set_leaves_the_lag_unknown_not_zero_and_names_its_cause_in_one_line()
+    {
+        var before = new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Archiving, Lag = "200ms" };
+        var down = new ArchivingReport("rs0", Now.AddMinutes(-3), Now.AddMinutes(-3), null, TimeSpan.FromHours(5),
+            "cannot reach replica set rs0 at mg-rs.demo.svc:27017: connection refused, since 2030-01-01T00:00:00Z", Now)
+        {
+            ProblemReason = "SourceUnavailable",
+        };
+
+        var observed = ArchivingHealth.Observed(before, down, null, null, null, Now);
+
+        Assert.Null(observed.Lag);
+        Assert.Equal(ArchiverStatusText.Unknown, ArchiverStatusText.Lag(observed.Lag, observed.Phase?.ToString()));
+        var condition = Assert.Single(observed.Conditions!);
+        Assert.Equal((ConditionStatus.False, "SourceUnavailable"), (condition.Status, condition.Reason));
+        Assert.Equal(down.Problem, condition.Message);
+        // A database not archiving has no lag to be unknown.
+        Assert.Null(ArchiverStatusText.Lag(null, nameof(DatabaseArchiverPhase.Restored)));
+    }
 }

@@ -1,5 +1,6 @@
 using Archiver.Emulators.MongoDb;
 using Archiver.Mongo.Archiving;
+using Microsoft.Extensions.Logging;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Xunit;
@@ -132,5 +133,45 @@ public sealed class ArchiverFaultTests
         var source = session.Emulator.ReadOplog();
         Assert.Equal(source.Select(d => OplogFields.ToStorage(d["ts"].AsBsonTimestamp)), archived.Select(e => e.Ts));
         Assert.Empty((await repository.CatalogAsync()).Timeline(1).Component("rs0").Gaps());
+    }
+
+    [EmulatorOnlyFact]
+    public async Task While_the_replica_set_is_down_the_lag_is_unknown_the_condition_is_one_line_and_the_detail_is_logged_once()
+    {
+        await using var emulator = await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null });
+        // A short server selection, so the archiver retries many times while the member is down.
+        var client = TestClients.Create(emulator.ConnectionString, s => s.ServerSelectionTimeout = TimeSpan.FromMilliseconds(300));
+        var writer = TestClients.Create(emulator.ConnectionString);
+        using var repository = new TestRepository();
+        var logger = new RecordingLogger();
+        try
+        {
+            await using var run = new ArchiverRun(client, repository, o => o with { Logger = logger });
+            await writer.GetDatabase("shop").GetCollection<BsonDocument>("orders").InsertOneAsync(new BsonDocument("n", 1));
+            await run.WaitUntilAsync(s => s.Lag is not null && s.WalSegmentEnd is not null);
+            var endpoint = emulator.MemberEndPoint(0)!;
+
+            await emulator.StopMemberAsync(0);
+            // First the connection open to it ends; then every attempt to reach it is refused.
+            var refused = $"cannot reach replica set rs0 at 127.0.0.1:{endpoint.Port}: connection refused";
+            await run.WaitUntilAsync(s => s.Conditions.Any(c => c.Type == ArchiverConditionTypes.SourceUnavailable && c.Message == refused), TimeSpan.FromSeconds(30));
+            await Task.Delay(TimeSpan.FromSeconds(2));
+
+            var status = run.Archiver.Status;
+            Assert.Equal(refused, status.Conditions.Single(c => c.Type == ArchiverConditionTypes.SourceUnavailable).Message);
+            Assert.Null(status.Lag);
+            var told = Assert.Single(logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains(refused, StringComparison.Ordinal));
+            Assert.NotNull(told.Exception);
+            // Every cause at most once, however many retries.
+            Assert.Equal(logger.Entries.Count, logger.Entries.Select(e => e.Message).Distinct().Count());
+
+            emulator.StartMember(0, endpoint);
+            await run.WaitUntilAsync(s => !s.Has(ArchiverConditionTypes.SourceUnavailable) && s.Lag is not null, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            TestClients.Dispose(client);
+            TestClients.Dispose(writer);
+        }
     }
 }

@@ -33,14 +33,15 @@ public static class ArchivingHealth
         {
             null => (false, "NotReporting", "no oplog archiver has reported for this database"),
             { Standby: true } => (false, "NoPrimary", "no member of the replica set is the primary: every sidecar is a standby, and nothing is archived until one is elected"),
-            { Problem: { } problem } => (false, report.Refusal ?? "ArchiverProblem", problem),
-            _ when report.Lag > lagAlarm => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(report.Lag))} behind, more than {GoDuration.Format(lagLimit)}"
-                + (report.Lag <= lagLimit ? $" a moment ago (clears under {GoDuration.Format(lagAlarm)})" : "")),
+            { Problem: { } problem } => (false, report.Refusal ?? report.ProblemReason ?? "ArchiverProblem", problem),
+            { Lag: { } lag } when lag > lagAlarm => (false, "LagTooHigh", $"archiving is {GoDuration.Format(Rounded(lag))} behind, more than {GoDuration.Format(lagLimit)}"
+                + (lag <= lagLimit ? $" a moment ago (clears under {GoDuration.Format(lagAlarm)})" : "")),
             { Headroom: { } headroom } when headroom < headroomAlarm =>
                 (false, "HeadroomLow", $"the oldest unarchived entry rolls off the oplog in {GoDuration.Format(Rounded(headroom))}, "
                     + (headroom < headroomLimit ? $"less than {GoDuration.Format(headroomLimit)}" : $"not yet back over {GoDuration.Format(headroomAlarm)}")
                     + ": archive faster or grow the oplog"),
-            _ => (true, "Healthy", $"{GoDuration.Format(Rounded(report.Lag))} behind" + (report.Headroom is { } h ? $", {GoDuration.Format(Rounded(h))} of oplog headroom" : "")),
+            _ => (true, "Healthy", (report.Lag is { } lag ? $"{GoDuration.Format(Rounded(lag))} behind" : "lag not measured yet")
+                + (report.Headroom is { } h ? $", {GoDuration.Format(Rounded(h))} of oplog headroom" : "")),
         };
         return new Condition
         {
@@ -72,7 +73,9 @@ public static class ArchivingHealth
                 var (phase, _) => phase,
             },
             RecoverableWindows = windows ?? before.RecoverableWindows,
-            Lag = report is null ? null : GoDuration.Format(Rounded(report.Lag)),
+            // Absent, not 0s, when unknown: no report, or a replica set that cannot be read (the CLI and the status page
+            // show it as unknown).
+            Lag = report?.Lag is { } lag ? GoDuration.Format(Rounded(lag)) : null,
             OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(Rounded(h)) : null,
             LastFullBackup = lastBackup ?? before.LastFullBackup,
             Conditions = DatabaseConditions.With(before.Conditions, condition),

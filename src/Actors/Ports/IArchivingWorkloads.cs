@@ -47,16 +47,19 @@ public interface IArchivingWorkloads
 public sealed record RolloutProgress(bool Done, string Message);
 
 /// <summary>An oplog archiver's view of itself, per replica-set member it archives.</summary>
-/// <param name="Lag">Newest majority-committed write minus newest archived entry.</param>
+/// <param name="Lag">Newest majority-committed write minus newest archived entry; null when unknown (the replica set cannot be read).</param>
 /// <param name="Headroom">How long until the oldest unarchived entry would roll off the oplog.</param>
-/// <param name="Problem">A condition the archiver raised (a gap after a rollover, storage unreachable), if any.</param>
-public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart, DateTimeOffset? WalEnd, TimeSpan Lag, TimeSpan? Headroom, string? Problem, DateTimeOffset ReportedAt)
+/// <param name="Problem">A condition the archiver raised (a gap after a rollover, storage unreachable), if any, in one line.</param>
+public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart, DateTimeOffset? WalEnd, TimeSpan? Lag, TimeSpan? Headroom, string? Problem, DateTimeOffset ReportedAt)
 {
     /// <summary>
     /// Set when the archiver refuses to write at all (see <see cref="ArchivingRefusals"/>): the database is not
     /// archived, whatever else the report says, and its status must not claim it is.
     /// </summary>
     public string? Refusal { get; init; }
+
+    /// <summary>The kind of <see cref="Problem"/> as a CamelCase reason (<c>SourceUnavailable</c>), for the <c>Archiving</c> condition.</summary>
+    public string? ProblemReason { get; init; }
 
     /// <summary>
     /// From a sidecar whose member is not the primary: it archives nothing and waits to take over. Only the primary's

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Hosting;
@@ -8,6 +9,7 @@ using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Mongo.Archiving;
+using Archiver.Mongo.Connections;
 using Archiver.Storage.Layout;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -93,9 +95,12 @@ public sealed class InProcessOplogArchivers(
         var stop = run.Stop.Token;
         var uid = run.Spec.DatabaseUid;
         string? lastProblem = null;
+        var problemSince = DateTimeOffset.MinValue;
         while (!stop.IsCancellationRequested)
         {
             string component = "rs0";
+            string? replicaSet = null;
+            MongoDB.Driver.IMongoClient? client = null;
             try
             {
                 var repository = await repositories.ResolveAsync(database, stop);
@@ -104,8 +109,8 @@ public sealed class InProcessOplogArchivers(
                     throw new ArchivingRevokedException($"MongoDB {database} is another database now (uid {repository.Database.Metadata.Uid}, archiving was for {uid})");
                 }
 
-                var client = await connections.ClientForAsync(repository.Database, stop);
-                component = await MongoConnections.ReplicaSetNameAsync(client, stop);
+                client = await connections.ClientForAsync(repository.Database, stop);
+                component = replicaSet = await MongoConnections.ReplicaSetNameAsync(client, stop);
                 var timeline = await repository.TimelineAsync(client, clock, stop);
                 var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
                 {
@@ -116,6 +121,7 @@ public sealed class InProcessOplogArchivers(
                     ChunkMaxAge = run.Spec.ChunkMaxAge,
                     ChunkMaxBytes = run.Spec.ChunkMaxSize,
                     Time = clock,
+                    Logger = log,
                     // Deleting the database stops its stream at the next chunk, before the control plane has even looked.
                     PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
                 });
@@ -144,10 +150,20 @@ public sealed class InProcessOplogArchivers(
                     _ => null,
                 };
 
-                // Said once per cause, not at every retry.
-                if (e.Message != lastProblem) log.LogWarning("oplog archiving of {Database} cannot run: {Reason}", database, e.Message);
-                lastProblem = e.Message;
-                workloads.Report(database, new ArchivingReport(component, null, null, TimeSpan.Zero, null, $"cannot archive: {e.Message}", clock.GetUtcNow()) { Refusal = refusal }, uid);
+                // One line in the status, with since when; the whole exception in the log, once per cause, not at every retry.
+                var problem = MongoFailure.Describe(e, client?.Cluster?.Description, replicaSet ?? client?.Settings.ReplicaSetName);
+                if (problem != lastProblem)
+                {
+                    log.LogWarning(e, "oplog archiving of {Database} cannot run: {Reason}", database, problem);
+                    problemSince = clock.GetUtcNow();
+                }
+
+                lastProblem = problem;
+                workloads.Report(database, new ArchivingReport(component, null, null, null, null, Since(problem, problemSince), clock.GetUtcNow())
+                {
+                    Refusal = refusal,
+                    ProblemReason = refusal is null && MongoFailure.IsUnreachable(e) ? ArchiverConditionTypes.SourceUnavailable : null,
+                }, uid);
                 try
                 {
                     await Task.Delay(RetryDelay, clock, stop);
@@ -170,10 +186,21 @@ public sealed class InProcessOplogArchivers(
         status.Component,
         status.WalSegmentStartWall,
         status.WalSegmentEndWall,
-        status.Lag ?? TimeSpan.Zero,
+        status.Lag,
         status.OplogHeadroom,
-        status.Conditions.Count > 0 ? string.Join("; ", status.Conditions.Select(c => $"{c.Type}: {c.Message}")) : status.LastError,
-        status.UpdatedAt == default ? now : status.UpdatedAt);
+        status.Conditions.Count > 0 ? string.Join("; ", status.Conditions.Select(c => Since(c.Message, c.Since))) : status.LastError,
+        status.UpdatedAt == default ? now : status.UpdatedAt)
+    {
+        ProblemReason = status.Conditions.Count > 0 ? status.Conditions[0].Type : null,
+    };
+
+    /// <summary>
+    /// A problem's line with the time it was first seen (<c>..., since 15:55:24Z</c>): how long a database has been
+    /// unreachable is what the reader asks next, and the time stays fixed while the cause does, so the status is not
+    /// rewritten at every retry.
+    /// </summary>
+    internal static string Since(string message, DateTimeOffset since) =>
+        $"{message}, since {since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)}Z";
 
     private sealed class Run(ArchivingSpec spec)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Archiver.Messages.Manifests;
+using Archiver.Messages.Resources;
 using Archiver.Messages.Validation;
 using Spectre.Console;
 
@@ -115,7 +116,7 @@ public static class GetCommand
             ("ARCHIVER", i => Ref(i["spec"]?["archiver"]?["ref"])),
             ("LAST BACKUP", i => Text(i["status"]?["archiver"]?["lastFullBackup"])),
             ("RECOVERABLE", i => i["status"]?["archiver"]?["recoverableWindows"] is JsonArray { Count: > 0 } w ? $"{Text(w[0]?["start"])} .. {Text(w[^1]?["end"])}" : null),
-            ("LAG", i => Text(i["status"]?["archiver"]?["lag"])),
+            ("LAG", i => ArchiverStatusText.Lag(Text(i["status"]?["archiver"]?["lag"]), Text(i["status"]?["archiver"]?["phase"]))),
         ],
         "MongoDBOpsRequest" =>
         [

@@ -181,6 +181,7 @@ public static class SidecarCommand
                             ChunkMaxAge = age,
                             ChunkMaxBytes = size,
                             StatusInterval = interval,
+                            Logger = new TextWriterLogger(error, "sidecar"),
                             // Stepped down (or partitioned away): the new primary's sidecar goes on; this one publishes nothing more.
                             // Its database deleted: nothing more is published of it by anyone.
                             PublishAllowed = async ct => (fence is null || await fence.AllowedAsync(ct)) && await IsPrimaryAsync(client, ct),

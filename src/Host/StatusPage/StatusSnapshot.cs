@@ -53,7 +53,7 @@ public sealed record DatabaseRow(
             reference is null ? null : $"{reference.NamespaceOr(id.Namespace)}/{reference.Name}",
             status?.Phase?.ToString() ?? (reference is null ? "Not archived" : "Configuring"),
             status?.LastFullBackup,
-            status?.Lag,
+            ArchiverStatusText.Lag(status?.Lag, status?.Phase?.ToString()),
             status?.OplogHeadroom,
             [.. (status?.RecoverableWindows ?? []).Where(w => w.Start is not null && w.End is not null)],
             status?.Restore,

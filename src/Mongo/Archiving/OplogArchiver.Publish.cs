@@ -1,5 +1,6 @@
 using Archiver.Storage;
 using Archiver.Storage.Oplog;
+using Microsoft.Extensions.Logging;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -75,8 +76,9 @@ public sealed partial class OplogArchiver
             }
             catch (Exception e) when (IsStorageFailure(e))
             {
-                Raise(ArchiverConditionTypes.StorageUnavailable, $"Publishing a chunk failed: {e.Message}");
-                SetPhase(ArchiverPhase.Retrying, e.Message);
+                var cause = $"publishing a chunk failed: {FirstLine(e.Message)}";
+                Raise(ArchiverConditionTypes.StorageUnavailable, cause, e);
+                SetPhase(ArchiverPhase.Retrying, cause);
                 try
                 {
                     await Task.Delay(_options.RetryDelay, _time, cancellationToken);
@@ -151,16 +153,26 @@ public sealed partial class OplogArchiver
         }
     }
 
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
+
     private void SetPhase(ArchiverPhase phase, string? error = null) => Publish(phase, error ?? (phase == ArchiverPhase.Retrying ? _status.LastError : null));
 
-    private void Raise(string type, string message)
+    /// <summary>
+    /// Raises (or restates) a condition; its time is when it was first raised, so a message naming it says since when.
+    /// <paramref name="detail"/>, the exception behind it, is logged whole when the message changes, not at every retry.
+    /// </summary>
+    private void Raise(string type, string message, Exception? detail = null)
     {
+        bool changed;
         lock (_statusLock)
         {
-            _conditions[type] = _conditions.TryGetValue(type, out var existing)
+            changed = !_conditions.TryGetValue(type, out var existing) || existing.Message != message;
+            _conditions[type] = existing is not null
                 ? existing with { Message = message }
                 : new ArchiverCondition(type, message, _time.GetUtcNow());
         }
+
+        if (changed && detail is not null) _options.Logger.LogWarning(detail, "oplog archiving of {Component}: {Condition}: {Message}", _options.Component, type, message);
 
         Publish(_status.Phase, message);
     }
@@ -194,7 +206,11 @@ public sealed partial class OplogArchiver
                 WalSegmentStartWall = hasRun ? DateTimeOffset.FromUnixTimeMilliseconds(_runStartWall) : null,
                 WalSegmentEnd = hasRun ? archived : null,
                 WalSegmentEndWall = hasRun ? DateTimeOffset.FromUnixTimeMilliseconds(_lastArchivedWall) : null,
-                Lag = _position is { } p && hasRun ? TimeSpan.FromMilliseconds(Math.Max(0, p.MajorityUnixMs - _lastArchivedWall)) : null,
+                // Unknown while the replica set cannot be read: the last majority point seen says nothing of what was
+                // written since, and a stale 0s would claim the archive is caught up.
+                Lag = _position is { } p && hasRun && !_conditions.ContainsKey(ArchiverConditionTypes.SourceUnavailable)
+                    ? TimeSpan.FromMilliseconds(Math.Max(0, p.MajorityUnixMs - _lastArchivedWall))
+                    : null,
                 OplogHeadroom = HeadroomNow(),
                 Conditions = [.. _conditions.Values],
                 Gaps = [.. _gaps],

@@ -1,3 +1,4 @@
+using Archiver.Mongo.Connections;
 using Archiver.Storage;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
@@ -105,8 +106,9 @@ public sealed partial class OplogArchiver
                 }
                 catch (Exception e) when (IsSourceFailure(e) && !cancellationToken.IsCancellationRequested)
                 {
-                    Raise(ArchiverConditionTypes.SourceUnavailable, $"{e.GetType().Name}: {e.Message}");
-                    SetPhase(ArchiverPhase.Retrying, e.Message);
+                    var cause = MongoFailure.Describe(e, _client.Cluster?.Description, _options.Component);
+                    Raise(ArchiverConditionTypes.SourceUnavailable, cause, e);
+                    SetPhase(ArchiverPhase.Retrying, cause);
                     await Task.Delay(_options.RetryDelay, _time, cancellationToken);
                 }
             }
@@ -154,8 +156,9 @@ public sealed partial class OplogArchiver
             }
             catch (Exception e) when (IsStorageFailure(e) && !cancellationToken.IsCancellationRequested)
             {
-                Raise(ArchiverConditionTypes.StorageUnavailable, $"Reading the resume point failed: {e.Message}");
-                SetPhase(ArchiverPhase.Retrying, e.Message);
+                var cause = $"reading the resume point failed: {FirstLine(e.Message)}";
+                Raise(ArchiverConditionTypes.StorageUnavailable, cause, e);
+                SetPhase(ArchiverPhase.Retrying, cause);
                 await Task.Delay(_options.RetryDelay, _time, cancellationToken);
             }
         }

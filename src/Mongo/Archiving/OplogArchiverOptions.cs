@@ -1,5 +1,7 @@
 using Archiver.Storage;
 using Archiver.Storage.Oplog;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Archiver.Mongo.Archiving;
 
@@ -47,4 +49,10 @@ public sealed record OplogArchiverOptions
     public Func<CancellationToken, Task<bool>>? PublishAllowed { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where a failure's whole exception goes, once per cause (the conditions carry one line): a replica set down for an
+    /// hour is one warning with its detail, not one every retry.
+    /// </summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }
