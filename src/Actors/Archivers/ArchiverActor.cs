@@ -34,9 +34,13 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     // node's cache to hold them.
     private readonly Dictionary<string, long> _after = new(StringComparer.Ordinal);
     private readonly SnapshotCadence _snapshots;
+    private readonly IEventRecorder? _events;
+    private string? _uid;
 
-    public ArchiverActor(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups, ArchiverSettings settings, TimeProvider clock)
+    public ArchiverActor(
+        ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups, ArchiverSettings settings, TimeProvider clock, IEventRecorder? events = null)
     {
+        _events = events;
         _effects = new ArchiverEffects(store, cache, janitor, backups);
         _settings = settings;
         _clock = clock;
@@ -74,8 +78,10 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     /// <summary>Every persisted event goes through here: the state, then the snapshot policy.</summary>
     private void Apply(IArchiverEvent e)
     {
+        var before = _state;
         _state = _state.Apply(e);
         if (_snapshots.Due(LastSequenceNr)) SaveSnapshot(_state);
+        if (_events is not null && ArchiverNarration.Of(e, before, EventSubject.Archiver(_state.Id, _uid)) is { } draft) _events.Record(draft);
     }
 
     public override string PersistenceId { get; }
@@ -83,8 +89,9 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="backups">The node's full-backup runner, asked which drivers it refuses (<see cref="IFullBackupRunner.Refuses"/>).</param>
-    public static Props Props(ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups, ArchiverSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, cache, janitor, backups, settings, clock));
+    public static Props Props(
+        ResourceId id, IResourceStore store, ResourceCache cache, IStorageJanitor janitor, IFullBackupRunner backups, ArchiverSettings settings, TimeProvider clock, IEventRecorder? events = null) =>
+        Akka.Actor.Props.Create(() => new ArchiverActor(id, store, cache, janitor, backups, settings, clock, events));
 
     protected override void OnReplaySuccess()
     {
@@ -135,6 +142,7 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        _uid = loaded.World.Archiver?.Metadata.Uid ?? _uid;
         var plan = ArchiverPlanner.Plan(_state, loaded.World, _clock.GetUtcNow());
         PersistAll(plan.Events, Apply);
         DeferAsync(plan, p =>

@@ -74,8 +74,20 @@ public sealed partial class DatabaseActor
         // The cache's object is shared: it is decided on, never changed; the write is a copy. Until the cache has
         // listed, the store answers. An idle database's observation usually finds nothing new: no write, no watch
         // event, no read of the store either.
+        var events = _events;
+        var subject = Subject;
         WriteArchiverStatus("archiving status", before => ArchivingHealth.Observed(before, report, windows, walConfig, lastBackup, now),
-            async () => cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id));
+            async () => cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id),
+            // Told from what was written over what, not from a copy kept here: the alarm raised on another node before
+            // the entity moved is not raised again.
+            written: (before, next) =>
+            {
+                if (next.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType) is { } after
+                    && DatabaseNarration.Archiving(before.Conditions?.FirstOrDefault(c => c.Type == ArchivingHealth.ConditionType), after, subject) is { } draft)
+                {
+                    events?.Record(draft);
+                }
+            });
         if (report is not null) QueueStatusWrite("archive info", () => UpdateSnapshotAsync(store, id, report));
     }
 

@@ -76,6 +76,7 @@ public sealed partial class DatabaseActor
     private void OnRestoreProgressed(RestorePlannerMessages.Progressed progressed)
     {
         _waiting = null;
+        Tell(DatabaseNarration.Progress(_progress, progressed.Progress, Subject));
         _progress = progressed.Progress;
         if (Now - _lastProgressWrite < TimeSpan.FromSeconds(1)) return;
         _lastProgressWrite = Now;

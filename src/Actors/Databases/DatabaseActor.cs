@@ -27,12 +27,16 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private readonly IRestoreRunner _restores;
     private readonly IArchivingWorkloads _workloads;
     private readonly Watching.ResourceCache? _cache;
+    private readonly IEventRecorder? _events;
     private Task _statusWrites = Task.CompletedTask;
     private readonly DatabaseSettings _settings;
     private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, CancellationTokenSource> _running = [];
     private readonly HashSet<BackupEffect> _pending = [];
+
+    // What a run that succeeded stored, told in its BackupSucceeded Event; not part of the state (nothing decides on it).
+    private readonly Dictionary<string, long> _storedBytes = [];
     private readonly SnapshotCadence _snapshots;
     private DatabaseState _state;
     private bool _configuring;
@@ -46,6 +50,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _restores = ports.Restores;
         _workloads = ports.Workloads;
         _cache = ports.Cache;
+        _events = ports.Events;
         _settings = settings;
         _clock = clock;
         _state = DatabaseState.Empty(id);
@@ -316,7 +321,9 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     /// <paramref name="read"/> gives the database to decide on (a cached copy; a stale one conflicts, and the change is
     /// decided again on the database as stored); null there skips the write.
     /// </summary>
-    private void WriteArchiverStatus(string what, Func<DatabaseArchiverStatus, DatabaseArchiverStatus> change, Func<Task<MongoDB?>>? read = null)
+    /// <param name="written">Told what was written over what, once the write is done (not for a change that wrote nothing).</param>
+    private void WriteArchiverStatus(
+        string what, Func<DatabaseArchiverStatus, DatabaseArchiverStatus> change, Func<Task<MongoDB?>>? read = null, Action<DatabaseArchiverStatus, DatabaseArchiverStatus>? written = null)
     {
         var store = _store;
         var id = _state.Id;
@@ -325,14 +332,19 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         {
             MongoDB? cached = null;
             if (read is not null && (cached = await read()) is null) return;
+            (DatabaseArchiverStatus Before, DatabaseArchiverStatus Next)? last = null;
             await store.UpdateStatusAsync<MongoDB>(id, db =>
             {
+                last = null;
                 if (uid is not null && db.Metadata.Uid != uid) return null;
                 var before = db.Status?.Archiver ?? new DatabaseArchiverStatus();
                 var next = change(before);
                 next = next with { Conditions = next.Conditions is null ? null : StatusWrites.Carry(before.Conditions, next.Conditions) };
-                return StatusWrites.Same(before, next) ? null : db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
+                if (StatusWrites.Same(before, next)) return null;
+                last = (before, next);
+                return db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
             }, read: cached);
+            if (last is { } done) written?.Invoke(done.Before, done.Next);
         });
     }
 
@@ -356,6 +368,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
         }
 
+        if (outcome.Result?.StoredBytes is { } stored) _storedBytes[outcome.RunId] = stored;
         var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.Result?.BackupId, reason, Now, outcome.Result?.VolumeSnapshots);
         if (decision.Events is [BackupFailed failed])
         {
@@ -600,10 +613,21 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     };
 
     /// <summary>Every persisted event goes through here: the state, then the snapshot policy.</summary>
+    /// <summary>Applies a persisted event (never during replay: what was told before a restart is not told again) and tells it.</summary>
     private void Apply(IDatabaseEvent e)
     {
+        var before = _state;
         _state = _state.Apply(e);
         if (_snapshots.Due(LastSequenceNr)) SaveSnapshot(_state);
+        var stored = e is BackupSucceeded s && _storedBytes.Remove(s.RunId, out var bytes) ? bytes : (long?)null;
+        Tell(DatabaseNarration.Of(e, before, Subject, stored));
+    }
+
+    private EventSubject Subject => EventSubject.Database(_state.Id, _state.DatabaseUid);
+
+    private void Tell(EventDraft? draft)
+    {
+        if (draft is not null) _events?.Record(draft);
     }
 
     private DateTimeOffset Now => _clock.GetUtcNow();

@@ -7,7 +7,8 @@ namespace Archiver.Actors.Databases;
 /// <summary>
 /// What a database entity reaches the outside through. <c>Cache</c> is the node's informer: periodic looks read
 /// from it rather than the store (10,000 databases observed every 10 s would otherwise be 1,000 reads a second
-/// against the API server); without one they read the store.
+/// against the API server); without one they read the store. <c>Events</c> is where what a person would ask about
+/// afterwards is told (<see cref="DatabaseNarration"/>); without one nothing is.
 /// </summary>
 public sealed record DatabasePorts(
     IResourceStore Store,
@@ -16,4 +17,5 @@ public sealed record DatabasePorts(
     IActorRef StorageIndexes,
     IRestoreRunner Restores,
     IArchivingWorkloads Workloads,
-    Watching.ResourceCache? Cache = null);
+    Watching.ResourceCache? Cache = null,
+    IEventRecorder? Events = null);

@@ -30,7 +30,8 @@ public static class ArchiverRegionHostingExtensions
                     services.GetService<IStorageJanitor>() ?? new NoStorageJanitor(),
                     services.GetService<IFullBackupRunner>() ?? new NoFullBackupRunner(),
                     services.GetService<ArchiverSettings>() ?? new ArchiverSettings(),
-                    services.GetService<TimeProvider>() ?? TimeProvider.System);
+                    services.GetService<TimeProvider>() ?? TimeProvider.System,
+                    services.GetService<IEventRecorder>());
             },
             new ArchiverMessageExtractor(),
             new ShardOptions

@@ -31,7 +31,8 @@ public static class DatabaseRegionHostingExtensions
                     registry.Get<StorageIndexRegion>(),
                     services.GetService<IRestoreRunner>() ?? new NoRestoreRunner(),
                     services.GetRequiredService<IArchivingWorkloads>(),
-                    ResourceCache.For(system).Start());
+                    ResourceCache.For(system).Start(),
+                    services.GetService<IEventRecorder>());
                 return DatabaseActor.Props(
                     ResourceId.Parse(id),
                     ports,

@@ -24,7 +24,7 @@ public static class OpsRequestHostingExtensions
                 var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
                 var steps = services.GetService<IOpsRequestSteps>() ?? new OpsRequestSteps(store, services.GetRequiredService<IArchivingWorkloads>(), clock);
                 var settings = services.GetService<OpsRequestSettings>() ?? new OpsRequestSettings();
-                return OpsRequestActor.Props(ResourceId.Parse(id), steps, store, settings, clock);
+                return OpsRequestActor.Props(ResourceId.Parse(id), steps, store, settings, clock, services.GetService<IEventRecorder>());
             },
             new OpsRequestMessageExtractor(),
             new ShardOptions

@@ -24,14 +24,19 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private readonly LatestStatusWriter<OpsRequestState> _status;
+    private readonly IEventRecorder? _events;
+    private readonly IResourceStore _store;
+    private string? _uid;
     private OpsRequestState _state;
     private bool _stepInFlight;
 
     // Tries of the current wait, for its backoff; not persisted: after a restart the wait starts again from a short one.
     private int _waits;
 
-    public OpsRequestActor(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock)
+    public OpsRequestActor(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock, IEventRecorder? events = null)
     {
+        _events = events;
+        _store = store;
         _steps = steps;
         _settings = settings;
         _clock = clock;
@@ -46,6 +51,7 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         Command<RunNextStep>(_ => RunNext());
         Command<StepOutcome>(OnOutcome);
         Command<RetryWaitingStep>(RetryWaiting);
+        Command<UidLearned>(learned => _uid ??= learned.Uid);
     }
 
     public override string PersistenceId { get; }
@@ -59,8 +65,8 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new OpsRequestActor(id, steps, store, settings, clock));
+    public static Props Props(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock, IEventRecorder? events = null) =>
+        Akka.Actor.Props.Create(() => new OpsRequestActor(id, steps, store, settings, clock, events));
 
     protected override void OnReplaySuccess()
     {
@@ -208,10 +214,45 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         PersistAll(events, persisted =>
         {
             _state = _state.Apply(persisted);
+            Tell(persisted);
             if (--left > 0) return;
             _status.Post(_state);
             then();
         });
+    }
+
+    /// <summary>
+    /// Tells what <paramref name="persisted"/> means about the request (<see cref="OpsRequestNarration"/>), on the
+    /// MongoDBOpsRequest as it is now: its uid, read once, keeps the Events off another request created later under its name.
+    /// </summary>
+    private void Tell(IOpsRequestEvent persisted)
+    {
+        if (_events is not { } events) return;
+        var drafts = OpsRequestNarration.Of(persisted, _state, EventSubject.OpsRequest(_state.Id, _uid)).ToList();
+        if (drafts.Count == 0) return;
+        if (_uid is not null)
+        {
+            foreach (var draft in drafts) events.Record(draft);
+            return;
+        }
+
+        var store = _store;
+        var id = _state.Id;
+        var log = _log;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var uid = (await store.GetAsync<MongoDBOpsRequest>(id))?.Metadata.Uid;
+                foreach (var draft in drafts) events.Record(draft with { Regarding = draft.Regarding with { Uid = uid } });
+                return uid;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.Warning("could not read {0} to tell its Events: {1}", id, e.Message);
+                return null;
+            }
+        }).PipeTo(Self, success: uid => new UidLearned(uid));
     }
 
     /// <summary>Writes phase and conditions to the MongoDBOpsRequest resource.</summary>
@@ -239,6 +280,8 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record RetryWaitingStep(OpsRequestStep Step, int Attempt) : INoSerializationVerificationNeeded;
+
+    private sealed record UidLearned(string? Uid) : INoSerializationVerificationNeeded;
 
     private sealed record StepOutcome(OpsRequestStep Step, int Attempt, string? Message, Exception? Error) : INoSerializationVerificationNeeded;
 }

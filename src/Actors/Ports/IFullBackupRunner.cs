@@ -23,4 +23,5 @@ public interface IFullBackupRunner
 }
 
 /// <summary>A finished backup: its id in the repository and, for a CSISnapshotter backup, the snapshot of each component.</summary>
-public sealed record FullBackupResult(string BackupId, IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots = null);
+/// <param name="StoredBytes">What the backup holds in the storage, when the runner knows (a volume snapshot's size is the driver's).</param>
+public sealed record FullBackupResult(string BackupId, IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots = null, long? StoredBytes = null);

@@ -26,3 +26,6 @@ public sealed record BackupResponse(string Database, string RunId);
 public sealed record RestoreRequest(string At, string Into, string? ConnectionSecret, string? Databases, bool NoUsersAndRoles = false);
 
 public sealed record RestoreResponse(string Source, string Into, DateTimeOffset Target, string Storage, string Prefix);
+
+/// <summary>An object's Events, oldest first.</summary>
+public sealed record EventsResponse(IReadOnlyList<Actors.Ports.RecordedEvent> Items);

@@ -36,6 +36,7 @@ public static class NodeApi
         api.MapGet("/resources/{kind}", ListAsync);
         api.MapGet("/resources/{kind}/{ns}/{name}", GetAsync);
         api.MapDelete("/resources/{kind}/{ns}/{name}", DeleteAsync);
+        api.MapGet("/resources/{kind}/{ns}/{name}/events", EventsAsync);
         api.MapGet("/databases/{ns}/{name}/state", StateAsync);
         api.MapGet("/databases/{ns}/{name}/windows", WindowsAsync);
         api.MapGet("/databases/{ns}/{name}/plan", PlanAsync);
@@ -84,6 +85,14 @@ public static class NodeApi
         return await ResourceOperations.For(found).GetAsync(store, new ResourceId(ns, name), cancellation) is { } resource
             ? Results.Text(ManifestWriter.ToJson(resource), "application/json")
             : NotFound($"{found.Kind} {ns}/{name} not found");
+    }
+
+    /// <summary>The Events about the object (this incarnation of it: by its uid), oldest first, as <c>kubectl describe</c> lists them.</summary>
+    private static async Task<IResult> EventsAsync(string kind, string ns, string name, IResourceStore store, IEventRecorder events, CancellationToken cancellation)
+    {
+        if (FindKind(kind) is not { } found) return UnknownKind(kind);
+        if (await ResourceOperations.For(found).GetAsync(store, new ResourceId(ns, name), cancellation) is not { } resource) return NotFound($"{found.Kind} {ns}/{name} not found");
+        return Results.Ok(new EventsResponse(await events.ListAsync(EventSubject.Of(resource), cancellation)));
     }
 
     private static async Task<IResult> DeleteAsync(string kind, string ns, string name, IResourceStore store, CancellationToken cancellation)

@@ -13,6 +13,7 @@ public static class ArchiverCli
         root.Add(RunCommand.Create(output, error));
         root.Add(ApplyCommand.Create(output, error));
         root.Add(GetCommand.Create(output, error));
+        root.Add(DescribeCommand.Create(output, error));
         root.Add(DeleteCommand.Create(output, error));
         root.Add(WindowsCommand.Create(output, error));
         root.Add(PlanCommand.Create(output, error));

@@ -164,6 +164,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton<ResourceChangeLog>();
         services.AddSingleton(sp => new InMemoryResourceStore(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ResourceChangeLog>()));
         services.AddSingleton<IResourceStore>(sp => sp.GetRequiredService<InMemoryResourceStore>());
+        services.AddSingleton<IEventRecorder>(sp => new InMemoryEventRecorder(sp.GetRequiredService<TimeProvider>()));
         // Before Akka: the resources are back in the store before any entity looks for them.
         services.AddSingleton<ResourceFile>();
         services.AddHostedService(sp => sp.GetRequiredService<ResourceFile>());
@@ -179,6 +180,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         services.AddSingleton<Storage.VolumeSnapshots.IVolumeSnapshotter>(sp => new KubernetesVolumeSnapshotter(sp.GetRequiredService<IKubernetes>()));
         services.AddSingleton(new KubernetesStoreOptions());
         services.AddSingleton<IResourceStore, KubernetesResourceStore>();
+        services.AddSingleton<IEventRecorder, KubernetesEventRecorder>();
         services.AddSingleton(new KubernetesWorkloadsOptions { SidecarImage = cluster.SidecarImage });
         services.AddSingleton<KubernetesWorkloads>();
         services.AddSingleton<IArchivingWorkloads>(sp => sp.GetRequiredService<KubernetesWorkloads>());

@@ -51,6 +51,19 @@ public static class ManifestWriter
         return writer.ToString();
     }
 
+    /// <summary>Any JSON as one YAML document without its start marker (a section of a resource, as <c>describe</c> shows it).</summary>
+    public static string ToYaml(JsonNode node)
+    {
+        using var writer = new StringWriter();
+        var emitter = new Emitter(writer, bestIndent: 2, bestWidth: int.MaxValue);
+        emitter.Emit(new StreamStart());
+        emitter.Emit(new DocumentStart(null, null, isImplicit: true));
+        Emit(emitter, node);
+        emitter.Emit(new DocumentEnd(isImplicit: true));
+        emitter.Emit(new StreamEnd());
+        return writer.ToString();
+    }
+
     private static void Emit(IEmitter emitter, JsonNode? node)
     {
         switch (node)
