@@ -59,6 +59,7 @@ public sealed class ClusterDemoTests
         ["snapshot.storage.k8s.io/volumesnapshotcontents create"] = "the pre-provisioned content of a copy in another namespace (KubernetesVolumeSnapshotter.BindCopyAsync; CsiSnapshotBackupTests)",
         ["snapshot.storage.k8s.io/volumesnapshotcontents delete"] = "that copy's content let go once every member's claim is made (MongoRestoreRunner; CsiSnapshotBackupTests)",
         ["/persistentvolumeclaims get"] = "a restore from a volume-snapshot base waits for every member's claim (MongoRestoreRunner; the demo with --driver CSISnapshotter)",
+        ["/events patch"] = "a repeat of an Event already recorded counts up on it (KubernetesEventRecorder; KubernetesEventRecorderTests)",
         ["/events list"] = "a restore from a volume-snapshot base that cannot reach its database reads a Pending claim's provisioner warnings (KubernetesVolumeSnapshotter.ClaimTroubleAsync; VolumeSnapshotterAdapterTests)",
     };
 

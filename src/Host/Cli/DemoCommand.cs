@@ -184,6 +184,8 @@ public static class DemoCommand
                 {
                     var actual = await DemoWorkload.ReadAsync(restoredClient, restoredDatabase, cancellation);
                     await StepAsync($"restored {Restored}: {actual}");
+                    // Its Events tell the restore's start, plan and outcome, as kubectl describe shows them in a cluster.
+                    await CliOrFailAsync(cancellation, "describe", "mongodb", Restored.ToString());
                     if (actual.Sha256 != expected.Sha256 || actual.Documents != expected.Documents)
                     {
                         throw new DemoFailure($"{Restored} ({actual}) differs from {Source} at {Rfc3339.Format(target)} ({expected})");
