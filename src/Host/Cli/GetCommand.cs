@@ -20,6 +20,7 @@ public static class GetCommand
         var all = new Option<bool>("--all-namespaces", "-A") { Description = "Every namespace (the default without -n)." };
         var selector = new Option<string?>("--selector", "-l") { Description = "Only resources whose labels match, as kubectl's -l: a=b, a!=b, a, !a, a in (x,y), a notin (x,y), comma-joined." };
         var format = new Option<string>("--output", "-o") { Description = "table, wide, yaml or json.", DefaultValueFactory = _ => "table" };
+        var watch = new Option<bool>("--watch", "-w") { Description = "After listing, watch for changes: each object that changes is printed again, until interrupted (Ctrl-C)." };
         format.AcceptOnlyFromAmong("table", "wide", "yaml", "json");
         var node = NodeClient.NodeOption();
         var token = NodeClient.TokenOption();
@@ -31,9 +32,10 @@ public static class GetCommand
               archiver get mongodb -l archiver=true
               archiver get mongodbopsrequests -n demo -o wide
               archiver get mongodb demo/mg-rs -o yaml
+              archiver get mongodbopsrequests -n demo -w
             """)
         {
-            kind, name, ns, all, selector, format, node, token,
+            kind, name, ns, all, selector, format, watch, node, token,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("get", error, async () =>
         {
@@ -48,46 +50,95 @@ public static class GetCommand
                 }
                 : null;
             using var client = NodeClient.From(parse, node, token);
-            List<JsonObject> items;
-            if (parse.GetValue(name) is { } one)
-            {
-                var id = CommandRunner.ParseId(one, parse.GetValue(ns) ?? "default", "name");
-                items = [JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}/{CommandRunner.Path(id)}", cancellation))!.AsObject()];
-            }
-            else
-            {
-                var query = parse.GetValue(ns) is { } n ? $"?namespace={Uri.EscapeDataString(n)}" : "";
-                var list = JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}{query}", cancellation))!;
-                items = [.. list["items"]!.AsArray().Select(i => i!.AsObject())];
-            }
-
-            if (labels is not null) items = [.. items.Where(i => LabelSelectors.Matches(labels, Labels(i)))];
-
+            var one = parse.GetValue(name);
+            var wide = parse.GetValue(format) == "wide";
+            var items = await ListAsync(client, found, one, parse.GetValue(ns), labels, cancellation);
             switch (parse.GetValue(format))
             {
                 case "yaml":
                     await output.WriteAsync(ManifestWriter.ToYaml(items.Select(i => found.FromJson(i.ToJsonString()))));
                     break;
                 case "json":
-                    await output.WriteAsync(items.Count == 1 && parse.GetValue(name) is not null
+                    await output.WriteAsync(items.Count == 1 && one is not null
                         ? ManifestWriter.ToJson(found.FromJson(items[0].ToJsonString()))
                         : ManifestWriter.ToJson(items.Select(i => found.FromJson(i.ToJsonString()))));
                     break;
                 default:
                     if (items.Count == 0)
                     {
-                        await error.WriteLineAsync($"No {found.Plural} found.");
+                        if (!parse.GetValue(watch)) await error.WriteLineAsync($"No {found.Plural} found.");
                         break;
                     }
 
-                    Tables.Write(output, Table(found, items, parse.GetValue(format) == "wide"));
+                    Tables.Write(output, Table(found, items, wide));
                     break;
+            }
+
+            if (!parse.GetValue(watch)) return ExitCodes.Ok;
+
+            // The node's API has no watch of its own: it is listed again every WatchInterval, and what changed (a new
+            // resourceVersion, or an object new since) is printed, as kubectl -w prints each event's object, until
+            // interrupted. An object deleted meanwhile is not printed (kubectl shows its last state once).
+            var seen = items.ToDictionary(Key, Version, StringComparer.Ordinal);
+            try
+            {
+                while (true)
+                {
+                    await Task.Delay(WatchInterval, cancellation);
+                    var now = await ListAsync(client, found, one, parse.GetValue(ns), labels, cancellation);
+                    var changed = now.Where(i => !seen.TryGetValue(Key(i), out var version) || version != Version(i)).ToList();
+                    foreach (var item in now) seen[Key(item)] = Version(item);
+                    if (changed.Count == 0) continue;
+                    switch (parse.GetValue(format))
+                    {
+                        case "yaml":
+                            await output.WriteAsync(ManifestWriter.ToYaml(changed.Select(i => found.FromJson(i.ToJsonString()))));
+                            break;
+                        case "json":
+                            foreach (var item in changed) await output.WriteAsync(ManifestWriter.ToJson(found.FromJson(item.ToJsonString())));
+                            break;
+                        default:
+                            Tables.Write(output, Table(found, changed, wide).HideHeaders());
+                            break;
+                    }
+
+                    await output.FlushAsync(CancellationToken.None);
+                }
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // Interrupted: the way a watch ends.
             }
 
             return ExitCodes.Ok;
         }));
         return command;
     }
+
+    /// <summary>How often <c>-w</c> lists again.</summary>
+    internal static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(1);
+
+    private static async Task<List<JsonObject>> ListAsync(NodeClient client, ResourceKind found, string? one, string? ns, k8s.Models.V1LabelSelector? labels, CancellationToken cancellation)
+    {
+        List<JsonObject> items;
+        if (one is not null)
+        {
+            var id = CommandRunner.ParseId(one, ns ?? "default", "name");
+            items = [JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}/{CommandRunner.Path(id)}", cancellation))!.AsObject()];
+        }
+        else
+        {
+            var query = ns is { } n ? $"?namespace={Uri.EscapeDataString(n)}" : "";
+            var list = JsonNode.Parse(await client.GetTextAsync($"api/v1/resources/{found.Plural}{query}", cancellation))!;
+            items = [.. list["items"]!.AsArray().Select(i => i!.AsObject())];
+        }
+
+        return labels is null ? items : [.. items.Where(i => LabelSelectors.Matches(labels, Labels(i)))];
+    }
+
+    private static string Key(JsonObject item) => $"{Text(item["metadata"]?["namespace"])}/{Text(item["metadata"]?["name"])}";
+
+    private static string? Version(JsonObject item) => Text(item["metadata"]?["resourceVersion"]);
 
     public static ResourceKind FindKind(string name) =>
         ResourceKinds.FindByName(name) ?? (name.EndsWith('s') ? ResourceKinds.FindByName(name[..^1]) : null)
