@@ -86,6 +86,7 @@ internal static class SidecarContainer
             "--database", database.Metadata.Name,
             "--chunk-max-age", $"{(long)spec.ChunkMaxAge.TotalMilliseconds}ms",
             "--chunk-max-size", spec.ChunkMaxSize.ToString(CultureInfo.InvariantCulture),
+            "--idle-flush", $"{(long)(spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush).TotalMilliseconds}ms",
         ];
         // The sidecar talks to its own pod's member.
         var env = Environment(database, storage, "mongodb://localhost:27017/?directConnection=true", runtime);

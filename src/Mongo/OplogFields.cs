@@ -45,6 +45,32 @@ public static class OplogFields
         return (ts.Value, wall ?? ts.Value.Seconds * 1000L);
     }
 
+    /// <summary>
+    /// Whether the entry is a no-op (<c>op: "n"</c>): the periodic no-op a replica set writes every 10 s, a new primary's,
+    /// a migration's. None carries data (applyOps skips them), so none is worth an upload of its own.
+    /// </summary>
+    public static bool IsNoop(ReadOnlySpan<byte> document)
+    {
+        var position = 4;
+        var end = BinaryPrimitives.ReadInt32LittleEndian(document) - 1;
+        while (position < end)
+        {
+            var type = document[position++];
+            var nameLength = document[position..].IndexOf((byte)0);
+            var name = document.Slice(position, nameLength);
+            position += nameLength + 1;
+            if (name.SequenceEqual("op"u8))
+            {
+                // A string: its length (with the terminating zero), then "n\0".
+                return type == 0x02 && BinaryPrimitives.ReadInt32LittleEndian(document[position..]) == 2 && document[position + 4] == (byte)'n';
+            }
+
+            position += ValueLength(type, document[position..]);
+        }
+
+        return false;
+    }
+
     public static OplogTimestamp ToStorage(BsonTimestamp ts)
     {
         ArgumentNullException.ThrowIfNull(ts);

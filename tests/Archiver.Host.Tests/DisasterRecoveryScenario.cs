@@ -40,7 +40,9 @@ internal sealed class DisasterRecoveryScenario(string data) : IAsyncDisposable
             var text = name == "archiver.yaml" && archiverText.Length > 0
                 ? archiverText
                 : (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", name)))
-                    .Replace("/var/lib/archiver/backups", Path.Combine(data, "backups"), StringComparison.Ordinal);
+                    .Replace("/var/lib/archiver/backups", Path.Combine(data, "backups"), StringComparison.Ordinal)
+                    // A moment taken after the last write is proven archived by the next no-op's upload: soon, here.
+                    .Replace("idleFlushInterval: 5m", "idleFlushInterval: 1s", StringComparison.Ordinal);
             await scenario.ApplyAsync(text);
         }
 

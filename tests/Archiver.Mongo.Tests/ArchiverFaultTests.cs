@@ -174,4 +174,31 @@ public sealed class ArchiverFaultTests
             TestClients.Dispose(writer);
         }
     }
+
+    [EmulatorOnlyFact]
+    public async Task An_idle_database_uploads_its_no_ops_once_per_idle_interval_and_a_write_is_still_archived_within_chunkMaxAge()
+    {
+        // Scaled down: a no-op every 50 ms (a replica set writes one every 10 s), an idle flush of 1 s (default 5 m).
+        await using var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = TimeSpan.FromMilliseconds(50) });
+        using var repository = new TestRepository();
+        var orders = session.Client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await orders.InsertOneAsync(new BsonDocument("n", 0));
+        await using var run = new ArchiverRun(session.Client, repository, o => o with { IdleFlushInterval = TimeSpan.FromSeconds(1), ChunkMaxAge = TimeSpan.FromMilliseconds(200) });
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+        var before = run.Archiver.Status.ChunksPublished;
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var idle = run.Archiver.Status.ChunksPublished - before;
+        // About 60 no-ops came in those 3 s; at most one chunk per second (and one cut as the idle period began).
+        Assert.InRange(idle, 1, 4);
+        // Only no-ops wait: the lag, which is of data, stays low, and no alarm is raised.
+        Assert.Equal(TimeSpan.Zero, run.Archiver.Status.Lag);
+
+        await orders.InsertOneAsync(new BsonDocument("n", 1));
+        var written = OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp);
+        var started = DateTime.UtcNow;
+        await run.WaitArchivedAsync(written, TimeSpan.FromSeconds(5));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromMilliseconds(900), $"the write took {(DateTime.UtcNow - started).TotalMilliseconds:0} ms to be archived");
+        Assert.Empty((await repository.CatalogAsync()).Timeline(1).Component("rs0").Gaps());
+    }
 }

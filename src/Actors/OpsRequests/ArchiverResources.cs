@@ -127,7 +127,8 @@ public static class ArchiverResources
         var config = archiver.Spec?.WalBackup?.Config;
         var age = config?.ChunkMaxAge is { } a && GoDuration.TryParse(a, out var parsedAge, out _) ? parsedAge : TimeSpan.FromSeconds(1);
         var size = config?.ChunkMaxSize is { } s && ByteQuantity.TryParse(s, out var parsedSize, out _) ? parsedSize : 16L * 1024 * 1024;
-        return new ArchivingSpec(StorageId(archiver), Directory(archiver, database), specHash, age, size, databaseUid);
+        var idle = config?.IdleFlushInterval is { } i && GoDuration.TryParse(i, out var parsedIdle, out _) ? parsedIdle : ArchivingSpec.DefaultIdleFlush;
+        return new ArchivingSpec(StorageId(archiver), Directory(archiver, database), specHash, age, size, databaseUid, idle);
     }
 
     /// <summary>A reference to the database as its controlling owner, as KubeDB's objects refer to theirs.</summary>

@@ -81,4 +81,9 @@ public static class ArchivingRefusals
 
 /// <summary>Where and how a database's oplog is archived.</summary>
 /// <param name="DatabaseUid">The incarnation archived (<c>metadata.uid</c>): a new database of the same name is another stream.</param>
-public sealed record ArchivingSpec(ResourceId Storage, string Prefix, string SpecHash, TimeSpan ChunkMaxAge, long ChunkMaxSize, string? DatabaseUid = null);
+/// <param name="IdleFlush">How often a chunk holding only no-ops is cut (<c>walBackup.config.idleFlushInterval</c>).</param>
+public sealed record ArchivingSpec(ResourceId Storage, string Prefix, string SpecHash, TimeSpan ChunkMaxAge, long ChunkMaxSize, string? DatabaseUid = null, TimeSpan? IdleFlush = null)
+{
+    /// <summary>The default of <c>walBackup.config.idleFlushInterval</c>.</summary>
+    public static readonly TimeSpan DefaultIdleFlush = TimeSpan.FromMinutes(5);
+}

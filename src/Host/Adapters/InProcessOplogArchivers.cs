@@ -119,6 +119,7 @@ public sealed class InProcessOplogArchivers(
                     // A restored database's history starts after its restore's last write (see ArchivingTimeline).
                     StartAfter = timeline.ArchiveAfter,
                     ChunkMaxAge = run.Spec.ChunkMaxAge,
+                    IdleFlushInterval = run.Spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush,
                     ChunkMaxBytes = run.Spec.ChunkMaxSize,
                     Time = clock,
                     Logger = log,

@@ -44,6 +44,7 @@ public static class SidecarCommand
         };
         var component = new Option<string?>("--component") { Description = "Name the chunks are filed under (default: the replica set's name)." };
         var maxAge = new Option<string>("--chunk-max-age") { Description = "Cut a chunk at least this often (Go duration).", DefaultValueFactory = _ => "1s" };
+        var idleFlush = new Option<string>("--idle-flush") { Description = "While only no-ops arrive, cut a chunk this often (Go duration).", DefaultValueFactory = _ => "5m" };
         var maxSize = new Option<string>("--chunk-max-size") { Description = "Cut a chunk at this size (Kubernetes quantity).", DefaultValueFactory = _ => "16Mi" };
         var statusInterval = new Option<int>("--status-interval") { Description = "Seconds between status lines.", DefaultValueFactory = _ => 10 };
         var tlsDir = new Option<string?>("--tls-dir")
@@ -68,13 +69,14 @@ public static class SidecarCommand
                 archiver sidecar --storage-folder /backups --prefix db/MongoDB/demo/mg-rs --database-uid 6f1c...
             """)
         {
-            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, databaseName, component, maxAge, maxSize, statusInterval, tlsDir, tlsCheck,
+            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, databaseName, component, maxAge, idleFlush, maxSize, statusInterval, tlsDir, tlsCheck,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("sidecar", error, async () =>
         {
             var uri = parse.GetValue(uriFile) is { } file ? (await File.ReadAllTextAsync(file, cancellation)).Trim() : Environment.GetEnvironmentVariable("ARCHIVER_MONGODB_URI");
             if (string.IsNullOrEmpty(uri)) throw new CommandFailure(ExitCodes.Usage, "no connection string: set $ARCHIVER_MONGODB_URI or --mongodb-uri-file");
             if (!GoDuration.TryParse(parse.GetValue(maxAge)!, out var age, out var ageReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-age: {ageReason}");
+            if (!GoDuration.TryParse(parse.GetValue(idleFlush)!, out var idle, out var idleReason)) throw new CommandFailure(ExitCodes.Usage, $"--idle-flush: {idleReason}");
             if (!ByteQuantity.TryParse(parse.GetValue(maxSize)!, out var size, out var sizeReason)) throw new CommandFailure(ExitCodes.Usage, $"--chunk-max-size: {sizeReason}");
             var storage = Environment.GetEnvironmentVariable(StorageVariable);
             if (!string.IsNullOrEmpty(storage) && (parse.GetValue(folder) ?? parse.GetValue(s3Endpoint)) is not null)
@@ -179,6 +181,7 @@ public static class SidecarCommand
                             Timeline = timeline.Id,
                             StartAfter = timeline.ArchiveAfter,
                             ChunkMaxAge = age,
+                            IdleFlushInterval = idle,
                             ChunkMaxBytes = size,
                             StatusInterval = interval,
                             Logger = new TextWriterLogger(error, "sidecar"),

@@ -59,6 +59,7 @@ public static class SpecHash
         Config = wal.Config is null ? null : wal.Config with
         {
             ChunkMaxAge = Duration(wal.Config.ChunkMaxAge),
+            IdleFlushInterval = Duration(wal.Config.IdleFlushInterval),
             LagThreshold = Duration(wal.Config.LagThreshold),
             HeadroomThreshold = Duration(wal.Config.HeadroomThreshold),
         },

@@ -24,6 +24,8 @@ public sealed partial class OplogArchiver
         await _inFlight;
         var full = _writer;
         _writer = new OplogChunkWriter(_store, _layout, _options.Component, _options.Timeline, _lastAppended, _options.ChunkWriter);
+        _inFlightHasData = _pendingDataSinceTicks != 0;
+        _pendingDataSinceTicks = 0;
         _inFlight = Task.Run(() => PublishWithRetryAsync(full, cancellationToken), CancellationToken.None);
     }
 
@@ -66,6 +68,7 @@ public sealed partial class OplogArchiver
                     }
                 }
 
+                _inFlightHasData = false;
                 Clear(ArchiverConditionTypes.StorageUnavailable);
                 Publish(ArchiverPhase.Streaming, null);
                 return;
@@ -153,6 +156,15 @@ public sealed partial class OplogArchiver
         }
     }
 
+    /// <summary>
+    /// Every write up to the majority point is archived, though no-ops after it wait for the idle flush: nothing with data
+    /// is pending, held back or in flight, and the tail has read through the majority point. The lag is of data: an idle
+    /// database's pending no-ops do not raise the lag alarm.
+    /// </summary>
+    private bool NoDataUnarchived(ReplicaSetPosition position) =>
+        _options.IdleFlushInterval is not null && _pendingDataSinceTicks == 0 && !_inFlightHasData && _heldEntries == 0
+        && OplogTimestamp.FromValue(Interlocked.Read(ref _readThrough)) >= position.Majority;
+
     private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
 
     private void SetPhase(ArchiverPhase phase, string? error = null) => Publish(phase, error ?? (phase == ArchiverPhase.Retrying ? _status.LastError : null));
@@ -209,7 +221,7 @@ public sealed partial class OplogArchiver
                 // Unknown while the replica set cannot be read: the last majority point seen says nothing of what was
                 // written since, and a stale 0s would claim the archive is caught up.
                 Lag = _position is { } p && hasRun && !_conditions.ContainsKey(ArchiverConditionTypes.SourceUnavailable)
-                    ? TimeSpan.FromMilliseconds(Math.Max(0, p.MajorityUnixMs - _lastArchivedWall))
+                    ? (NoDataUnarchived(p) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, p.MajorityUnixMs - _lastArchivedWall)))
                     : null,
                 OplogHeadroom = HeadroomNow(),
                 Conditions = [.. _conditions.Values],

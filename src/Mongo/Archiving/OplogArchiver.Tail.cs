@@ -58,6 +58,7 @@ public sealed partial class OplogArchiver
                 }
 
                 await PassMajorityCommittedAsync(held, fresh, sessionTerm, cancellationToken);
+                _heldEntries = held.Count;
             }
             finally
             {
@@ -130,6 +131,11 @@ public sealed partial class OplogArchiver
             _pendingSinceTicks = _time.GetTimestamp();
         }
 
+        if (_pendingDataSinceTicks == 0 && !OplogFields.IsNoop(entry.Document.Span))
+        {
+            _pendingDataSinceTicks = _time.GetTimestamp();
+        }
+
         if (_writer.Append(entry))
         {
             _lastAppended = entry.Ts;
@@ -172,10 +178,16 @@ public sealed partial class OplogArchiver
     /// <summary>
     /// Cuts a chunk once the oldest pending entry is <c>ChunkMaxAge</c> old, or at once when the tail is caught up
     /// (an empty batch after waiting): nothing more is coming soon, so waiting would only widen the recovery point.
+    /// With <c>IdleFlushInterval</c>, that holds for data; a chunk of no-ops alone waits that long instead, since it holds
+    /// nothing to recover and an upload costs the same whatever it holds.
     /// </summary>
     private async Task CutIfDueAsync(bool caughtUp, CancellationToken cancellationToken)
     {
-        if (_writer!.PendingEntries > 0 && ((caughtUp && _options.CutWhenCaughtUp) || _time.GetElapsedTime(_pendingSinceTicks) >= _options.ChunkMaxAge))
+        if (_writer!.PendingEntries == 0) return;
+        var due = _options.IdleFlushInterval is { } idle && _pendingDataSinceTicks == 0
+            ? _time.GetElapsedTime(_pendingSinceTicks) >= idle
+            : (caughtUp && _options.CutWhenCaughtUp) || _time.GetElapsedTime(_options.IdleFlushInterval is null ? _pendingSinceTicks : _pendingDataSinceTicks) >= _options.ChunkMaxAge;
+        if (due)
         {
             await PublishAsync(cancellationToken);
         }

@@ -31,6 +31,11 @@ public sealed partial class OplogArchiver
     private OplogTimestamp _lastArchived;
     private OplogTimestamp _lastAppended;
     private long _pendingSinceTicks;
+
+    // When the first data-bearing (not no-op) entry of the pending chunk was appended; 0 while only no-ops are pending.
+    private long _pendingDataSinceTicks;
+    private bool _inFlightHasData;
+    private int _heldEntries;
     private OplogTimestamp _runStart;
     private long _runStartWall;
     private long _lastArchivedWall;

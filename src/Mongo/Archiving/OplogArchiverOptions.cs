@@ -24,6 +24,13 @@ public sealed record OplogArchiverOptions
 
     public TimeSpan ChunkMaxAge { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How often a chunk is cut while only no-ops (<c>op: "n"</c>, which carry no data) are pending. A replica set writes
+    /// a periodic no-op every 10 s, so cutting at <see cref="ChunkMaxAge"/> would upload an object every 10 s for a
+    /// database nobody writes to. Null: no-ops cut like any entry.
+    /// </summary>
+    public TimeSpan? IdleFlushInterval { get; init; }
+
     /// <summary>Cut a chunk as soon as the tail is caught up (an empty batch), instead of waiting for the age limit.</summary>
     public bool CutWhenCaughtUp { get; init; } = true;
 
