@@ -183,8 +183,13 @@ public sealed partial class OplogArchiver
     /// </summary>
     private async Task CutIfDueAsync(bool caughtUp, CancellationToken cancellationToken)
     {
+        // A publish that failed for good (publishing revoked: the database deleted, the member no longer primary) ends the
+        // run now, not at the next cut, which for an idle database is an idle flush away.
+        if (_inFlight.IsFaulted) await _inFlight;
         if (_writer!.PendingEntries == 0) return;
-        var due = _options.IdleFlushInterval is { } idle && _pendingDataSinceTicks == 0
+        // The first chunk of a run is cut at once whatever it holds: it shows the stream runs (and that the storage takes
+        // its writes) the moment archiving starts or a new primary's sidecar takes over, not an idle flush later.
+        var due = _options.IdleFlushInterval is { } idle && _pendingDataSinceTicks == 0 && Interlocked.Read(ref _chunksPublished) > 0
             ? _time.GetElapsedTime(_pendingSinceTicks) >= idle
             : (caughtUp && _options.CutWhenCaughtUp) || _time.GetElapsedTime(_options.IdleFlushInterval is null ? _pendingSinceTicks : _pendingDataSinceTicks) >= _options.ChunkMaxAge;
         if (due)
