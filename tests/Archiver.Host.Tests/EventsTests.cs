@@ -38,6 +38,24 @@ public sealed class EventsTests : IAsyncLifetime
         var written = await MomentAsync();
         await _scenario.WaitArchivedAsync(written);
 
+        // What archiving costs, in the status: the catalog's own count of objects and bytes, per component.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var usage = (await _scenario.GetAsync(Source))!.Status!.Archiver!.Storage?.SingleOrDefault(s => s.Component == "rs0");
+            var history = (await _scenario.CatalogAsync()).Timeline(1);
+            var chunks = history.Component("rs0").AllChunks().ToArray();
+            var files = history.Backups.SelectMany(b => b.Files).ToList();
+            if (usage is not null && usage.OplogObjects == chunks.Length && usage.OplogBytes == chunks.Sum(c => c.SizeBytes)
+                && usage.BackupObjects == files.Count && usage.BackupBytes == files.Sum(f => f.StoredSize) && files.Count > 0 && chunks.Length > 0)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"status.archiver.storage {usage} never matched the catalog ({chunks.Length} chunks, {files.Count} backup files)");
+            await Task.Delay(200);
+        }
+
         var database = await DescribeAsync("mongodb", Source.ToString());
         Assert.Matches(@"\n  Normal\s+BackupStarted\s+\S+\s+archiver\s+full backup \S+ started, on demand\n", database);
         Assert.Matches(@"\n  Normal\s+BackupSucceeded\s+\S+\s+archiver\s+full backup \S+ succeeded in \S+, [\d.]+ (B|KiB|MiB) stored\n", database);
@@ -46,11 +64,11 @@ public sealed class EventsTests : IAsyncLifetime
 
         // A change of the archiver's configuration reconfigures the database by an ops request: step by step on the
         // request, and on the archiver that issued it.
+        deadline = DateTime.UtcNow.AddSeconds(30);
         var archiverYaml = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", "archiver.yaml")))
             .Replace("chunkMaxAge: 1s", "chunkMaxAge: 2s", StringComparison.Ordinal);
         await _scenario.ApplyAsync(archiverYaml);
         string? opsRequest = null;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (opsRequest is null)
         {
             var row = (await _scenario.CliOkAsync("get", "mongodbopsrequests", "-n", Source.Namespace)).OutputLines.Skip(1).FirstOrDefault(l => l.Contains(" Successful ", StringComparison.Ordinal));

@@ -61,7 +61,8 @@ public static class ArchivingHealth
     /// write archives nothing, so <c>Archiving</c> turns <c>Blocked</c>, and back once it reports without a refusal.
     /// </summary>
     public static DatabaseArchiverStatus Observed(
-        DatabaseArchiverStatus before, ArchivingReport? report, IReadOnlyList<RecoverableWindow>? windows, WalBackupConfig? config, DateTimeOffset? lastBackup, DateTimeOffset now)
+        DatabaseArchiverStatus before, ArchivingReport? report, IReadOnlyList<RecoverableWindow>? windows, WalBackupConfig? config, DateTimeOffset? lastBackup, DateTimeOffset now,
+        IReadOnlyList<ComponentStorage>? storage = null)
     {
         var condition = Evaluate(report, config, now, before.Conditions?.FirstOrDefault(c => c.Type == ConditionType));
         return before with
@@ -78,9 +79,17 @@ public static class ArchivingHealth
             Lag = report?.Lag is { } lag ? GoDuration.Format(Rounded(lag)) : null,
             OplogHeadroom = report?.Headroom is { } h ? GoDuration.Format(Rounded(h)) : null,
             LastFullBackup = lastBackup ?? before.LastFullBackup,
+            // Null (the storage index did not answer): the last figures written stand.
+            Storage = storage ?? before.Storage,
             Conditions = DatabaseConditions.With(before.Conditions, condition),
         };
     }
+
+    /// <summary>The database's own timeline's objects and bytes, per component (a restored database's parent history is another's cost).</summary>
+    public static IReadOnlyList<ComponentStorage>? Storage(RecoverableWindowsReply? reply) =>
+        reply?.Usage is null ? null : [.. reply.Usage
+            .Where(u => reply.OwnTimeline is null || u.Timeline == reply.OwnTimeline)
+            .Select(u => new ComponentStorage { Component = u.Component, OplogObjects = u.OplogObjects, OplogBytes = u.OplogBytes, BackupObjects = u.BackupObjects, BackupBytes = u.BackupBytes })];
 
     public static IReadOnlyList<RecoverableWindow> Windows(RecoverableWindowsReply? reply, string component) =>
         reply?.Windows.Select(w => new RecoverableWindow { Component = component, Start = w.From, End = w.To }).ToList() ?? [];

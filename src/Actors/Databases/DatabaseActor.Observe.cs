@@ -65,6 +65,7 @@ public sealed partial class DatabaseActor
         var component = observed.Report?.Component ?? "rs0";
         // No answer from the storage index says nothing about the windows: the last ones written stand.
         var windows = observed.Windows is { Error: null } reply ? ArchivingHealth.Windows(reply, component) : null;
+        var storage = observed.Windows is { Error: null } answered ? ArchivingHealth.Storage(answered) : null;
         if (observed.Windows is { Error: null } known) _knownWindowEnd = known.Windows.Count == 0 ? null : known.Windows.Max(w => w.To);
         var report = observed.Report;
         var lastBackup = _state.LastSucceeded?.FinishedAt;
@@ -76,7 +77,7 @@ public sealed partial class DatabaseActor
         // event, no read of the store either.
         var events = _events;
         var subject = Subject;
-        WriteArchiverStatus("archiving status", before => ArchivingHealth.Observed(before, report, windows, walConfig, lastBackup, now),
+        WriteArchiverStatus("archiving status", before => ArchivingHealth.Observed(before, report, windows, walConfig, lastBackup, now, storage),
             async () => cache is { Synced.IsCompletedSuccessfully: true } ? cache.Get<MongoDB>(id) : await store.GetAsync<MongoDB>(id),
             // Told from what was written over what, not from a copy kept here: the alarm raised on another node before
             // the entity moved is not raised again.

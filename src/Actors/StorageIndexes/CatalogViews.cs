@@ -20,7 +20,8 @@ internal static class CatalogViews
                 return new RecoverableWindowsReply(prefix, [], [], null, timelines, null);
             }
 
-            return new RecoverableWindowsReply(prefix, [.. catalog.LineageWindows(own.Timeline).Select(Window)], [.. GapsOf(catalog, own)], null, timelines, own.Timeline);
+            return new RecoverableWindowsReply(
+                prefix, [.. catalog.LineageWindows(own.Timeline).Select(Window)], [.. GapsOf(catalog, own)], null, timelines, own.Timeline, [.. UsageOf(own)]);
         }
 
         return new RecoverableWindowsReply(
@@ -28,7 +29,27 @@ internal static class CatalogViews
             [.. catalog.Timelines.SelectMany(t => catalog.WindowsOf(t.Timeline)).Select(Window)],
             [.. catalog.Timelines.SelectMany(t => GapsOf(catalog, t))],
             null,
-            timelines);
+            timelines,
+            Usage: [.. catalog.Timelines.SelectMany(UsageOf)]);
+    }
+
+    /// <summary>What archiving costs in the storage, per component: the objects a listing meets and the bytes billed.</summary>
+    public static IEnumerable<StorageUsageInfo> UsageOf(TimelineCatalog timeline)
+    {
+        var files = timeline.Backups.SelectMany(b => b.Files).ToLookup(f => f.Component, StringComparer.Ordinal);
+        foreach (var component in timeline.Components.Keys.Union(files.Select(g => g.Key), StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var (objects, bytes) = timeline.Components.TryGetValue(component, out var history) ? Sum(history) : (0, 0L);
+            yield return new StorageUsageInfo(timeline.Timeline, component, objects, bytes, files[component].Count(), files[component].Sum(f => f.StoredSize));
+        }
+    }
+
+    private static (int Objects, long Bytes) Sum(ComponentHistory history)
+    {
+        var chunks = history.AllChunks();
+        long bytes = 0;
+        foreach (var chunk in chunks) bytes += chunk.SizeBytes;
+        return (chunks.Length, bytes);
     }
 
     public static RecoveryPlanReply Plan(string prefix, RestorePlanResult result) => result.Plan is { } plan

@@ -147,6 +147,20 @@ public sealed record DatabaseArchiverStatus
     [JsonPropertyName("oplogHeadroom")] public string? OplogHeadroom { get; init; }
     [JsonPropertyName("lastFullBackup")] public DateTimeOffset? LastFullBackup { get; init; }
     [JsonPropertyName("restore")] public RestoreProgress? Restore { get; init; }
+    /// <summary>What the database's own history holds in the storage, per component: what archiving costs.</summary>
+    [JsonPropertyName("storage")] public IReadOnlyList<ComponentStorage>? Storage { get; init; }
+}
+
+/// <summary>One component's objects and bytes in the storage.</summary>
+public sealed record ComponentStorage
+{
+    [JsonPropertyName("component")] public string? Component { get; init; }
+    /// <summary>Oplog chunks: one object each.</summary>
+    [JsonPropertyName("oplogObjects")] public int? OplogObjects { get; init; }
+    [JsonPropertyName("oplogBytes")] public long? OplogBytes { get; init; }
+    /// <summary>Files of its full backups (a volume snapshot's data is the CSI driver's, not counted).</summary>
+    [JsonPropertyName("backupObjects")] public int? BackupObjects { get; init; }
+    [JsonPropertyName("backupBytes")] public long? BackupBytes { get; init; }
 }
 
 [JsonConverter(typeof(AliasedEnumConverter<DatabaseArchiverPhase>))]

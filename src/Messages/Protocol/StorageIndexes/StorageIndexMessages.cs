@@ -17,9 +17,16 @@ public sealed record GetRecoverableWindows(ResourceId StorageId, string Prefix, 
 
 /// <param name="Timelines">Every timeline under the prefix: who owns it and where it branched from.</param>
 /// <param name="OwnTimeline">With an owner asked for: the timeline it archives into, if it has one yet.</param>
+/// <param name="Usage">What the history holds in the storage, per timeline and component (with an owner: its own timeline's).</param>
 public sealed record RecoverableWindowsReply(
     string Prefix, IReadOnlyList<WindowInfo> Windows, IReadOnlyList<GapInfo> Gaps, string? Error,
-    IReadOnlyList<TimelineInfo>? Timelines = null, uint? OwnTimeline = null) : IArchiverProtocolMember;
+    IReadOnlyList<TimelineInfo>? Timelines = null, uint? OwnTimeline = null, IReadOnlyList<StorageUsageInfo>? Usage = null) : IArchiverProtocolMember;
+
+/// <summary>
+/// One component's objects and bytes in the storage: its oplog chunks, and the files of its full backups (a volume
+/// snapshot's data is the CSI driver's, not counted here).
+/// </summary>
+public sealed record StorageUsageInfo(uint Timeline, string Component, int OplogObjects, long OplogBytes, int BackupObjects, long BackupBytes);
 
 /// <summary>One timeline: its owner (a database's uid) and, for a restored database's, the history and point it branched from.</summary>
 public sealed record TimelineInfo(uint Id, string Owner, uint? Parent, string? ParentPrefix, DateTimeOffset? BranchedAt, string Reason);
