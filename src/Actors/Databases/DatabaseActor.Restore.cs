@@ -54,6 +54,7 @@ public sealed partial class DatabaseActor
         if (_state.Restore is not { } restore || _restorer is not null) return;
         var job = new RestoreJob(_state.Id, restore.StorageId, restore.SourcePrefix, RecoveryTarget.AtTime(restore.Target).Format(), restore.Settings, restore.Plan);
         _restorer = Context.ActorOf(RestorePlannerActor.Props(job, _storageIndexes, _restores, _settings.PlanTimeout), "restore");
+        _restoreSeen = null;
         WriteRestoreStatus();
     }
 
@@ -77,6 +78,7 @@ public sealed partial class DatabaseActor
     {
         _waiting = null;
         _progress = progressed.Progress;
+        RestoreProgressSeen(progressed.Progress);
         if (Now - _lastProgressWrite < TimeSpan.FromSeconds(1)) return;
         _lastProgressWrite = Now;
         WriteRestoreStatus();

@@ -110,6 +110,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     protected override void PostStop()
     {
+        ReleaseMetrics();
         foreach (var run in _running.Values) run.Cancel();
         base.PostStop();
     }
@@ -321,18 +322,24 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var store = _store;
         var id = _state.Id;
         var uid = _state.DatabaseUid;
+        // What /metrics exports is the status as written (or found already so), so it says what the status says.
+        var (metrics, owner, facts) = (_metrics, _metricsOwner, MetricFacts());
         QueueStatusWrite(what, async () =>
         {
             MongoDB? cached = null;
             if (read is not null && (cached = await read()) is null) return;
+            DatabaseArchiverStatus? written = null;
             await store.UpdateStatusAsync<MongoDB>(id, db =>
             {
+                written = null;
                 if (uid is not null && db.Metadata.Uid != uid) return null;
                 var before = db.Status?.Archiver ?? new DatabaseArchiverStatus();
                 var next = change(before);
                 next = next with { Conditions = next.Conditions is null ? null : StatusWrites.Carry(before.Conditions, next.Conditions) };
+                written = next;
                 return StatusWrites.Same(before, next) ? null : db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
             }, read: cached);
+            if (written is not null) metrics.Set(id, owner, facts with { Status = written });
         });
     }
 
@@ -357,6 +364,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         }
 
         var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.Result?.BackupId, reason, Now, outcome.Result?.VolumeSnapshots);
+        if (decision.Events is [BackupSucceeded or BackupFailed]) CountBackup(decision.Events[0] is BackupSucceeded, outcome.Result?.StoredBytes);
         if (decision.Events is [BackupFailed failed])
         {
             _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", failed.RunId, _state.Id, failed.Attempt, failed.Reason, failed.RetryAt is { } at ? $"; retrying at {at:O}" : "");

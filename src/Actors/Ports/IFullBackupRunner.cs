@@ -22,5 +22,8 @@ public interface IFullBackupRunner
     string? Refuses(FullBackupDriver driver);
 }
 
-/// <summary>A finished backup: its id in the repository and, for a CSISnapshotter backup, the snapshot of each component.</summary>
-public sealed record FullBackupResult(string BackupId, IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots = null);
+/// <summary>
+/// A finished backup: its id in the repository, for a CSISnapshotter backup the snapshot of each component, and the
+/// bytes it stored in the repository when the runner knows them (a logical dump's files; not a volume snapshot's).
+/// </summary>
+public sealed record FullBackupResult(string BackupId, IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots = null, long? StoredBytes = null);

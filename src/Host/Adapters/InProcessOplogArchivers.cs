@@ -28,7 +28,8 @@ public sealed class InProcessOplogArchivers(
     DatabaseRepositories repositories,
     ActorRegistry registry,
     TimeProvider clock,
-    ILogger<InProcessOplogArchivers> log) : IHostedService
+    ILogger<InProcessOplogArchivers> log,
+    OplogArchiverMetrics? metrics = null) : IHostedService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
@@ -107,6 +108,8 @@ public sealed class InProcessOplogArchivers(
                 var client = await connections.ClientForAsync(repository.Database, stop);
                 component = await MongoConnections.ReplicaSetNameAsync(client, stop);
                 var timeline = await repository.TimelineAsync(client, clock, stop);
+                // Measured as the sidecar measures its own: chunk uploads, lag, headroom (archiver_oplog_*).
+                using var measured = metrics?.For(database.Namespace, database.Name, component);
                 var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
                 {
                     Component = component,
@@ -118,6 +121,7 @@ public sealed class InProcessOplogArchivers(
                     Time = clock,
                     // Deleting the database stops its stream at the next chunk, before the control plane has even looked.
                     PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
+                    Metrics = measured,
                 });
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>

@@ -116,6 +116,7 @@ public static class GetCommand
             ("LAST BACKUP", i => Text(i["status"]?["archiver"]?["lastFullBackup"])),
             ("RECOVERABLE", i => i["status"]?["archiver"]?["recoverableWindows"] is JsonArray { Count: > 0 } w ? $"{Text(w[0]?["start"])} .. {Text(w[^1]?["end"])}" : null),
             ("LAG", i => Text(i["status"]?["archiver"]?["lag"])),
+            ("HEADROOM", i => Text(i["status"]?["archiver"]?["oplogHeadroom"])),
         ],
         "MongoDBOpsRequest" =>
         [
