@@ -17,8 +17,10 @@ public sealed partial class DatabaseActor
     private long _backupsSucceeded;
     private long _backupsFailed;
 
-    // The first progress of the running restore this entity saw, for its rates.
-    private (DateTimeOffset At, RestoreProgressReport Progress)? _restoreSeen;
+    // Where a restore's rates count from: its start (nothing done) when this entity started it, else the first progress
+    // this entity saw (one taken up after a move has done some already); and when its newest progress came.
+    private (DateTimeOffset At, RestoreProgressReport Progress)? _restoreBaseline;
+    private DateTimeOffset? _restoreProgressAt;
 
     protected override void PreStart()
     {
@@ -74,12 +76,23 @@ public sealed partial class DatabaseActor
         _metrics.Update(_state.Id, _metricsOwner, m => m with { BackupsSucceeded = ok, BackupsFailed = failed, LastBackupBytes = stored });
     }
 
-    private void RestoreProgressSeen(RestoreProgressReport progress) => _restoreSeen ??= (Now, progress);
+    private void RestoreStarted(bool fresh)
+    {
+        _restoreBaseline = fresh ? (Now, new RestoreProgressReport(0, 0, 0, 0)) : null;
+        _restoreProgressAt = null;
+    }
 
+    private void RestoreProgressSeen(RestoreProgressReport progress)
+    {
+        _restoreBaseline ??= (Now, progress);
+        _restoreProgressAt = Now;
+    }
+
+    /// <summary>Average rates from the baseline to the newest progress: kept once the restore has finished, as its run's.</summary>
     private (double Bytes, double Entries)? RestoreRates()
     {
-        if (_state.Restore is not { IsFinished: false } || _restoreSeen is not { } first || _progress is not { } now) return null;
-        var seconds = (Now - first.At).TotalSeconds;
+        if (_state.Restore is null || _restoreBaseline is not { } first || _progress is not { } now || _restoreProgressAt is not { } at) return null;
+        var seconds = (at - first.At).TotalSeconds;
         return seconds <= 0 ? null : ((now.BytesDone - first.Progress.BytesDone) / seconds, (now.EntriesDone - first.Progress.EntriesDone) / seconds);
     }
 }

@@ -33,7 +33,7 @@ public sealed record DatabaseMetrics
 
     public long BackupsFailed { get; init; }
 
-    /// <summary>A running restore's average rates since this entity saw its first progress.</summary>
+    /// <summary>A restore's average rates over its run as this entity saw it (kept once it has finished).</summary>
     public double? RestoreBytesPerSecond { get; init; }
 
     public double? RestoreEntriesPerSecond { get; init; }

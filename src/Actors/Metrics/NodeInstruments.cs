@@ -52,15 +52,16 @@ public static class NodeInstruments
         Gauge("archiver.database.restore.to_load", "By", "A restore's bytes of its base backup in all.", m => m.Status.Restore?.BytesTotal);
         Gauge("archiver.database.restore.replayed", "{entry}", "A restore's oplog entries replayed so far.", m => m.Status.Restore?.EntriesDone);
         Gauge("archiver.database.restore.to_replay", "{entry}", "A restore's oplog entries to replay in all.", m => m.Status.Restore?.EntriesTotal);
-        Gauge("archiver.database.restore.progress", "1", "A restore's progress, 0 to 1: half for the base loaded, half for the oplog replayed.", m => Progress(m.Status.Restore));
-        Gauge("archiver.database.restore.load_rate", "By/s", "A running restore's bytes loaded per second, on average since its entity saw it start.", m => m.RestoreBytesPerSecond);
-        Gauge("archiver.database.restore.replay_rate", "{entry}/s", "A running restore's entries replayed per second, on average since its entity saw it start.", m => m.RestoreEntriesPerSecond);
+        Gauge("archiver.database.restore.progress_ratio", "1", "A restore's progress, 0 to 1: half for the base loaded, half for the oplog replayed.", m => Progress(m.Status.Restore));
+        Gauge("archiver.database.restore.load_rate", "By/s", "A restore's bytes loaded per second, on average over its run (since this node took it up); kept once it has finished.", m => m.RestoreBytesPerSecond);
+        Gauge("archiver.database.restore.replay_rate", "{entry}/s", "A restore's oplog entries replayed per second, on average over its run (since this node took it up); kept once it has finished.", m => m.RestoreEntriesPerSecond);
 
         meter.CreateObservableGauge("archiver.node.entities", () => system() is { } s
             ? NodeMetrics.For(s).Entities().Select(e => new Measurement<int>(e.Value, new KeyValuePair<string, object?>("kind", e.Key)))
             : [], "{entity}", "Entities running on this node, by kind (archiver, database, opsrequest).");
-        meter.CreateObservableGauge("archiver.node.opsrequests", () => system() is { } s
-            ? NodeMetrics.For(s).OpsRequestsByPhase().Select(e => new Measurement<int>(e.Value, new KeyValuePair<string, object?>("phase", e.Key)))
+        // Every phase, none too: a phase emptied reads 0 rather than vanishing.
+        meter.CreateObservableGauge("archiver.node.opsrequests", () => system() is { } s && NodeMetrics.For(s).OpsRequestsByPhase() is var phases
+            ? Enum.GetValues<OpsRequestPhase>().Select(p => new Measurement<int>(phases.GetValueOrDefault(p.ToString()), new KeyValuePair<string, object?>("phase", p.ToString())))
             : [], "{request}", "Ops request entities running on this node, by their phase.");
         meter.CreateObservableGauge("archiver.cluster.members", () => system() is { } s ? Members(s) : [], "{member}",
             "Cluster members as this node sees them, by status; unreachable=\"true\" for those its failure detector marks unreachable.");
