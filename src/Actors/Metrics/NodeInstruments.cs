@@ -52,7 +52,7 @@ public static class NodeInstruments
         Gauge("archiver.database.restore.to_load", "By", "A restore's bytes of its base backup in all.", m => m.Status.Restore?.BytesTotal);
         Gauge("archiver.database.restore.replayed", "{entry}", "A restore's oplog entries replayed so far.", m => m.Status.Restore?.EntriesDone);
         Gauge("archiver.database.restore.to_replay", "{entry}", "A restore's oplog entries to replay in all.", m => m.Status.Restore?.EntriesTotal);
-        Gauge("archiver.database.restore.progress_ratio", "1", "A restore's progress, 0 to 1: half for the base loaded, half for the oplog replayed.", m => Progress(m.Status.Restore));
+        Gauge("archiver.database.restore.progress_ratio", "1", "A restore's progress, 0 to 1: half for the base loaded, half for the oplog replayed.", m => m.Status.Restore is null ? null : m.Status.Phase == DatabaseArchiverPhase.Restored ? 1 : Progress(m.Status.Restore));
         Gauge("archiver.database.restore.load_rate", "By/s", "A restore's bytes loaded per second, on average over its run (since this node took it up); kept once it has finished.", m => m.RestoreBytesPerSecond);
         Gauge("archiver.database.restore.replay_rate", "{entry}/s", "A restore's oplog entries replayed per second, on average over its run (since this node took it up); kept once it has finished.", m => m.RestoreEntriesPerSecond);
 

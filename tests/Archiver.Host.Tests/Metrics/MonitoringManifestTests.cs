@@ -91,9 +91,11 @@ public sealed partial class MonitoringManifestTests(RunningNode fixture) : IClas
             "--connection-secret", "mg-rs-copy", "--timeout", "60", "--node", fixture.Address);
         Assert.True(restore.ExitCode == 0, restore.ToString());
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await NodeMetricsTests.ScrapeAsync(fixture.Node.Address)).Find("archiver_database_restore_progress_ratio", ("database", "mg-rs-copy")) is not [{ Value: 1 }])
+        PrometheusText metrics;
+        while ((metrics = await NodeMetricsTests.ScrapeAsync(fixture.Node.Address)).Find("archiver_database_restore_progress_ratio", ("database", "mg-rs-copy")) is not [{ Value: 1 }])
         {
-            Assert.True(DateTime.UtcNow < deadline, "the restored copy's progress never reached 1 on /metrics");
+            Assert.True(DateTime.UtcNow < deadline, "the restored copy's progress never reached 1 on /metrics: "
+                + string.Join("; ", metrics.Samples.Where(s => s.Label("database") == "mg-rs-copy" && s.Name.Contains("restore", StringComparison.Ordinal)).Select(s => $"{s.Name} {s.Value}")));
             await Task.Delay(100);
         }
 
