@@ -47,10 +47,14 @@ public sealed partial class MonitoringManifestTests(RunningNode fixture) : IClas
         Assert.All(selector.Children, l => Assert.Equal(((YamlScalarNode)l.Value).Value, ((YamlScalarNode)labels[l.Key]).Value));
         var endpoint = (YamlMappingNode)((YamlSequenceNode)Node(monitor, "spec", "endpoints"))[0];
         Assert.Equal("/metrics", Scalar(endpoint, "path"));
+        // The series' own namespace label (the database's) must survive the scrape, not become exported_namespace.
+        Assert.Equal("true", Scalar(endpoint, "honorLabels"));
         Assert.Contains(((YamlSequenceNode)Node(service, "spec", "ports")).Cast<YamlMappingNode>(), p => Scalar(p, "name") == Scalar(endpoint, "port"));
         Assert.Equal("archiver-token", Scalar((YamlMappingNode)Node(endpoint, "authorization", "credentials"), "name"));
         var pods = monitors.Single(d => Scalar(d, "kind") == "PodMonitor");
-        Assert.Equal("archiver-prom", Scalar((YamlMappingNode)((YamlSequenceNode)Node(pods, "spec", "podMetricsEndpoints"))[0], "port"));
+        var podEndpoint = (YamlMappingNode)((YamlSequenceNode)Node(pods, "spec", "podMetricsEndpoints"))[0];
+        Assert.Equal("archiver-prom", Scalar(podEndpoint, "port"));
+        Assert.Equal("true", Scalar(podEndpoint, "honorLabels"));
     }
 
     [Fact]
