@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using Archiver.Messages.Protocol;
 using Archiver.Messages.Validation;
 
 namespace Archiver.Host.Tests.Metrics;
@@ -17,32 +18,52 @@ public sealed partial class NodeMetricsTests(RunningNode fixture) : IClassFixtur
     [Fact]
     public async Task The_node_exports_each_databases_lag_headroom_backup_and_recoverable_span_as_get_wide_prints_them()
     {
-        // A status written between the scrape and the table would make them differ for a good reason: the table is read
-        // before and after the scrape, and only a scrape between two equal tables is compared.
-        for (var attempt = 0; ; attempt++)
+        var (row, metrics) = await AgreeingWithGetWideAsync(fixture.Node.Address, RunningNode.Database);
+
+        var recoverable = row["RECOVERABLE"].Split(" .. ");
+        // One window since the backup: its span is the whole recoverable range.
+        Assert.Equal(Unix(recoverable[1]) - Unix(recoverable[0]), metrics.Single("archiver_database_recoverable_window_span_seconds", Database), 3);
+        Assert.Equal(30, metrics.Single("archiver_database_lag_threshold_seconds", Database));
+        Assert.Equal(1, metrics.Single("archiver_database_full_backups_total", [.. Database, ("outcome", "succeeded")]));
+        Assert.True(metrics.Single("archiver_database_full_backup_last_size_bytes", Database) > 0);
+        Assert.True(metrics.Single("archiver_database_last_archived_timestamp_seconds", Database) >= Unix(recoverable[0]));
+    }
+
+    /// <summary>
+    /// Scrapes <paramref name="node"/>'s /metrics and reads <c>archiver get mongodb -o wide</c> at the same moment, and
+    /// asserts the database's phase, lag, headroom, last backup and recoverable span agree; returns both. A status written
+    /// between the scrape and the table would make them differ for a good reason: the table is read before and after the
+    /// scrape, and only a scrape between two equal tables is compared (a few tries, while the status moves).
+    /// </summary>
+    internal static async Task<(Dictionary<string, string> Row, PrometheusText Metrics)> AgreeingWithGetWideAsync(Uri node, ResourceId database, int tries = 10)
+    {
+        (string, string)[] labels = [("namespace", database.Namespace), ("database", database.Name)];
+        for (var attempt = 1; ; attempt++)
         {
-            var before = await WideRowAsync();
-            var metrics = await ScrapeAsync(fixture.Node.Address);
-            var after = await WideRowAsync();
-            if (!before.SequenceEqual(after) && attempt < 10) continue;
+            var before = await WideRowAsync(node, database);
+            var metrics = await ScrapeAsync(node);
+            var after = await WideRowAsync(node, database);
+            if (!before.SequenceEqual(after) && attempt < tries) continue;
             Assert.Equal(before, after);
+            Assert.True(before.Count > 0, $"{database} is not listed by archiver get");
 
             var row = before;
-            Assert.Equal(1, metrics.Single("archiver_database_phase", [.. Database, ("phase", row["PHASE"])]));
-            Assert.Equal(0, metrics.Find("archiver_database_phase", Database).Where(s => s.Label("phase") != row["PHASE"]).Sum(s => s.Value));
-            Assert.Equal(Seconds(row["LAG"]), metrics.Single("archiver_database_lag_seconds", Database), 6);
-            Assert.Equal(Seconds(row["HEADROOM"]), metrics.Single("archiver_database_oplog_headroom_seconds", Database), 6);
-            Assert.Equal(Unix(row["LAST BACKUP"]), metrics.Single("archiver_database_full_backup_last_success_timestamp_seconds", Database), 3);
-            var recoverable = row["RECOVERABLE"].Split(" .. ");
-            Assert.Equal(Unix(recoverable[0]), metrics.Single("archiver_database_recoverable_start_timestamp_seconds", Database), 3);
-            Assert.Equal(Unix(recoverable[1]), metrics.Single("archiver_database_recoverable_end_timestamp_seconds", Database), 3);
-            // One window since the backup: its span is the whole recoverable range.
-            Assert.Equal(Unix(recoverable[1]) - Unix(recoverable[0]), metrics.Single("archiver_database_recoverable_window_span_seconds", Database), 3);
-            Assert.Equal(30, metrics.Single("archiver_database_lag_threshold_seconds", Database));
-            Assert.Equal(1, metrics.Single("archiver_database_full_backups_total", [.. Database, ("outcome", "succeeded")]));
-            Assert.True(metrics.Single("archiver_database_full_backup_last_size_bytes", Database) > 0);
-            Assert.True(metrics.Single("archiver_database_last_archived_timestamp_seconds", Database) >= Unix(recoverable[0]));
-            break;
+            Assert.Equal(1, metrics.Single("archiver_database_phase", [.. labels, ("phase", row["PHASE"])]));
+            Assert.Equal(0, metrics.Find("archiver_database_phase", labels).Where(s => s.Label("phase") != row["PHASE"]).Sum(s => s.Value));
+            Same(row["LAG"], Seconds, "archiver_database_lag_seconds", 6);
+            Same(row["HEADROOM"], Seconds, "archiver_database_oplog_headroom_seconds", 6);
+            Same(row["LAST BACKUP"], Unix, "archiver_database_full_backup_last_success_timestamp_seconds", 3);
+            var recoverable = row["RECOVERABLE"] == "-" ? ["-", "-"] : row["RECOVERABLE"].Split(" .. ");
+            Same(recoverable[0], Unix, "archiver_database_recoverable_start_timestamp_seconds", 3);
+            Same(recoverable[1], Unix, "archiver_database_recoverable_end_timestamp_seconds", 3);
+            return (row, metrics);
+
+            // A value the table shows is the metric's; one it shows as "-" (none in the status) is not exported.
+            void Same(string cell, Func<string, double> parse, string metric, int precision)
+            {
+                if (cell == "-") Assert.Empty(metrics.Find(metric, labels));
+                else Assert.Equal(parse(cell), metrics.Single(metric, labels), precision);
+            }
         }
     }
 
@@ -75,15 +96,15 @@ public sealed partial class NodeMetricsTests(RunningNode fixture) : IClassFixtur
         return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>The database's row of <c>archiver get mongodb -o wide</c>, by column header.</summary>
-    private async Task<Dictionary<string, string>> WideRowAsync()
+    /// <summary>The database's row of <c>archiver get mongodb -o wide</c>, by column header; empty while it is not listed.</summary>
+    internal static async Task<Dictionary<string, string>> WideRowAsync(Uri node, ResourceId database)
     {
-        var run = await CliRun.RunAsync("get", "mongodb", "-n", RunningNode.Database.Namespace, "-o", "wide", "--node", fixture.Address);
+        var run = await CliRun.RunAsync("get", "mongodb", "-n", database.Namespace, "-o", "wide", "--node", node.ToString());
         Assert.True(run.ExitCode == 0, run.ToString());
+        var row = run.OutputLines.Skip(1).Select(l => Columns().Split(l.Trim())).SingleOrDefault(cells => cells[1] == database.Name);
+        if (row is null) return [];
         var headers = Columns().Split(run.OutputLines[0].Trim());
-        var row = run.OutputLines.Skip(1).Select(l => Columns().Split(l.Trim())).SingleOrDefault(cells => cells[1] == RunningNode.Database.Name);
-        Assert.True(row is not null, run.Output);
-        Assert.True(headers.Length == row!.Length, run.Output);
+        Assert.True(headers.Length == row.Length, run.Output);
         return headers.Zip(row, (header, cell) => (header, cell)).ToDictionary(c => c.header, c => c.cell);
     }
 
