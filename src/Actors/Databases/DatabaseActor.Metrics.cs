@@ -36,6 +36,15 @@ public sealed partial class DatabaseActor
         _metrics.Entity("database", -1);
     }
 
+    /// <summary>A new incarnation (or none) under the name: what the old one archived and stored is not its.</summary>
+    private void ForgetIncarnationMetrics()
+    {
+        _lastArchived = null;
+        _lastBackupBytes = null;
+        _restoreBaseline = null;
+        _restoreProgressAt = null;
+    }
+
     /// <summary>Everything but the status, as it is now: taken when a status write is decided, exported once it is written.</summary>
     private DatabaseMetrics MetricFacts()
     {

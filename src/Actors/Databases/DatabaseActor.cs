@@ -198,6 +198,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _progress = null;
         _waiting = null;
         _configuring = false;
+        ForgetIncarnationMetrics();
         var id = _state.Id;
         var log = _log;
         _workloads.StopArchivingAsync(id, uid).ContinueWith(
