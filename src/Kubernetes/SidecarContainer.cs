@@ -32,6 +32,14 @@ internal static class SidecarContainer
     /// </summary>
     public const string TmpVolume = "archiver-tmp";
 
+    /// <summary>
+    /// The sidecar's /metrics port (docs/metrics.md), named for deploy/monitoring/podmonitor.yaml (a port name is at most
+    /// 15 characters). Not one KubeDB's containers use: mongod 27017, its exporter 56790.
+    /// </summary>
+    public const int MetricsPort = 9108;
+
+    public const string MetricsPortName = "archiver-prom";
+
     /// <summary>Whether a pod volume is one the sidecar brings: what stopping the archiving takes out again.</summary>
     public static bool IsOwnVolume(string name) =>
         name is StorageVolume or TlsVolume or TmpVolume || name.StartsWith(SidecarStorage.VolumePrefix, StringComparison.Ordinal);
@@ -87,6 +95,9 @@ internal static class SidecarContainer
             "--chunk-max-age", $"{(long)spec.ChunkMaxAge.TotalMilliseconds}ms",
             "--chunk-max-size", spec.ChunkMaxSize.ToString(CultureInfo.InvariantCulture),
             "--idle-flush", $"{(long)(spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush).TotalMilliseconds}ms",
+            // Every interface of the pod, so Prometheus reaches it at the pod's address.
+            "--metrics-host", "0.0.0.0",
+            "--metrics-port", MetricsPort.ToString(CultureInfo.InvariantCulture),
         ];
         // The sidecar talks to its own pod's member.
         var env = Environment(database, storage, "mongodb://localhost:27017/?directConnection=true", runtime);
@@ -111,6 +122,7 @@ internal static class SidecarContainer
             Env = env,
             EnvFrom = runtime.EnvFrom.Count == 0 ? null : [.. runtime.EnvFrom],
             VolumeMounts = mounts,
+            Ports = [new V1ContainerPort { Name = MetricsPortName, ContainerPort = MetricsPort, Protocol = "TCP" }],
             Resources = runtime.Resources,
             SecurityContext = runtime.SecurityContext,
         };

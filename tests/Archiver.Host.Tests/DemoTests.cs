@@ -1,7 +1,7 @@
 namespace Archiver.Host.Tests;
 
 /// <summary><c>archiver demo</c> end to end, as a new user runs it: the verification it prints is asserted.</summary>
-public sealed class DemoTests
+public sealed partial class DemoTests
 {
     [Fact]
     public async Task The_demo_restores_a_new_database_equal_to_the_source_at_a_time_between_two_rounds_of_writes()
@@ -9,9 +9,21 @@ public sealed class DemoTests
         var data = Directory.CreateTempSubdirectory("archiver-demo-test-").FullName;
         try
         {
-            var run = await CliRun.RunAsync("demo", "--data", data, "--documents", "500");
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            var demo = RunningCli.Start(cancel.Token, "demo", "--data", data, "--documents", "500");
+            // While it runs, once its database has a full backup: the node's /metrics, parsed, agrees with what
+            // `archiver get -o wide` prints at the same moment (docs/metrics.md).
+            var node = await NodeOfAsync(demo, cancel.Token);
+            while (await Metrics.NodeMetricsTests.WideRowAsync(node, Source) is var row && (row.GetValueOrDefault("LAST BACKUP", "-") == "-" || row.GetValueOrDefault("RECOVERABLE", "-") == "-"))
+            {
+                await Task.Delay(100, cancel.Token);
+            }
+
+            var (agreed, _) = await Metrics.NodeMetricsTests.AgreeingWithGetWideAsync(node, Source, tries: 50);
+            var run = await demo.Completion;
 
             Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal("Archiving", agreed["PHASE"]);
             var verified = run.OutputLines[^1];
             Assert.StartsWith("verified: demo/mg-rs-restored (shop) equals demo/mg-rs (shop) as it was at ", verified);
             Assert.Contains("3 collections", verified);
@@ -34,6 +46,22 @@ public sealed class DemoTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    private static readonly Messages.Protocol.ResourceId Source = new("demo", "mg-rs");
+
+    /// <summary>The demo's embedded node, from the line it prints once the node runs.</summary>
+    private static async Task<Uri> NodeOfAsync(RunningCli demo, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            if (demo.Lines().Select(l => NodeLine().Match(l)).FirstOrDefault(m => m.Success) is { } found) return new Uri(found.Groups[1].Value);
+            if (demo.Completion.IsCompleted) throw new InvalidOperationException($"the demo ended before its node ran: {await demo.Completion}");
+            await Task.Delay(50, cancellation);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\] embedded node on (http://[^ ]+/) ")]
+    private static partial System.Text.RegularExpressions.Regex NodeLine();
 
     [Fact]
     public async Task A_workload_too_small_to_prove_anything_is_a_usage_error()

@@ -100,8 +100,16 @@ public sealed class ArchiverActor : ReceivePersistentActor, IWithTimers
         Self.Tell(new ReconcileArchiver(_state.Id, "started"));
     }
 
+    // Counted for the node's /metrics (archiver_node_entities): which entities live where.
+    protected override void PreStart()
+    {
+        Metrics.NodeMetrics.For(Context.System).Entity("archiver", +1);
+        base.PreStart();
+    }
+
     protected override void PostStop()
     {
+        Metrics.NodeMetrics.For(Context.System).Entity("archiver", -1);
         _stopping.Cancel();
         _stopping.Dispose();
         base.PostStop();

@@ -25,8 +25,8 @@ public static class ArchivingHealth
     /// <summary>The condition now; <paramref name="previous"/> (the last one evaluated) decides whether a raised alarm has cleared.</summary>
     public static Condition Evaluate(ArchivingReport? report, WalBackupConfig? config, DateTimeOffset now, Condition? previous = null)
     {
-        var lagLimit = Threshold(config?.LagThreshold, DefaultLagThreshold);
-        var headroomLimit = Threshold(config?.HeadroomThreshold, DefaultHeadroomThreshold);
+        var lagLimit = LagLimit(config);
+        var headroomLimit = HeadroomLimit(config);
         var lagAlarm = previous?.Reason == "LagTooHigh" ? lagLimit * ClearLagBelow : lagLimit;
         var headroomAlarm = previous?.Reason == "HeadroomLow" ? headroomLimit * ClearHeadroomAbove : headroomLimit;
         var (ok, reason, message) = report switch
@@ -93,6 +93,12 @@ public static class ArchivingHealth
 
     public static IReadOnlyList<RecoverableWindow> Windows(RecoverableWindowsReply? reply, string component) =>
         reply?.Windows.Select(w => new RecoverableWindow { Component = component, Start = w.From, End = w.To }).ToList() ?? [];
+
+    /// <summary>The lag over which the condition turns false: the archiver's <c>lagThreshold</c>, or the default.</summary>
+    public static TimeSpan LagLimit(WalBackupConfig? config) => Threshold(config?.LagThreshold, DefaultLagThreshold);
+
+    /// <summary>The headroom under which the condition turns false: the archiver's <c>headroomThreshold</c>, or the default.</summary>
+    public static TimeSpan HeadroomLimit(WalBackupConfig? config) => Threshold(config?.HeadroomThreshold, DefaultHeadroomThreshold);
 
     private static TimeSpan Threshold(string? text, TimeSpan fallback) =>
         text is not null && GoDuration.TryParse(text, out var value, out _) ? value : fallback;

@@ -68,6 +68,7 @@ public sealed partial class DatabaseActor
         var storage = observed.Windows is { Error: null } answered ? ArchivingHealth.Storage(answered) : null;
         if (observed.Windows is { Error: null } known) _knownWindowEnd = known.Windows.Count == 0 ? null : known.Windows.Max(w => w.To);
         var report = observed.Report;
+        if (report?.WalEnd is { } archived) _lastArchived = archived;
         var lastBackup = _state.LastSucceeded?.FinishedAt;
         var store = _store;
         var cache = _cache;

@@ -52,6 +52,7 @@ public sealed partial class DatabaseActor
     private void StartRestore()
     {
         if (_state.Restore is not { } restore || _restorer is not null) return;
+        RestoreStarted(fresh: restore.Stage == RestoreStage.Requested);
         var job = new RestoreJob(_state.Id, restore.StorageId, restore.SourcePrefix, RecoveryTarget.AtTime(restore.Target).Format(), restore.Settings, restore.Plan);
         _restorer = Context.ActorOf(RestorePlannerActor.Props(job, _storageIndexes, _restores, _settings.PlanTimeout), "restore");
         WriteRestoreStatus();
@@ -78,6 +79,7 @@ public sealed partial class DatabaseActor
         _waiting = null;
         Tell(DatabaseNarration.Progress(_progress, progressed.Progress, Subject));
         _progress = progressed.Progress;
+        RestoreProgressSeen(progressed.Progress);
         if (Now - _lastProgressWrite < TimeSpan.FromSeconds(1)) return;
         _lastProgressWrite = Now;
         WriteRestoreStatus();
@@ -89,7 +91,8 @@ public sealed partial class DatabaseActor
         _restorer = null;
         _waiting = null;
         if (RestoreDecider.Finished(_state, finished.Outcome, finished.Error, finished.TargetTouched, Now) is not { } outcome) return;
-        if (finished.Outcome is { } done) _progress = _progress is null ? null : _progress with { EntriesDone = done.EntriesApplied };
+        // Done: all of the base was loaded (progress is reported at most once a second, so its last report may be short of it).
+        if (finished.Outcome is { } done) _progress = _progress is null ? null : _progress with { EntriesDone = done.EntriesApplied, BytesDone = _progress.BytesTotal };
         Persist(outcome, Applied(WriteRestoreStatus));
     }
 

@@ -115,6 +115,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
     protected override void PostStop()
     {
+        ReleaseMetrics();
         foreach (var run in _running.Values) run.Cancel();
         base.PostStop();
     }
@@ -202,6 +203,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         _progress = null;
         _waiting = null;
         _configuring = false;
+        ForgetIncarnationMetrics();
         var id = _state.Id;
         var log = _log;
         _workloads.StopArchivingAsync(id, uid).ContinueWith(
@@ -328,22 +330,27 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         var store = _store;
         var id = _state.Id;
         var uid = _state.DatabaseUid;
+        // What /metrics exports is the status as written (or found already so), so it says what the status says.
+        var (metrics, owner, facts) = (_metrics, _metricsOwner, MetricFacts());
         QueueStatusWrite(what, async () =>
         {
             MongoDB? cached = null;
             if (read is not null && (cached = await read()) is null) return;
             (DatabaseArchiverStatus Before, DatabaseArchiverStatus Next)? last = null;
+            DatabaseArchiverStatus? current = null;
             await store.UpdateStatusAsync<MongoDB>(id, db =>
             {
-                last = null;
+                (last, current) = (null, null);
                 if (uid is not null && db.Metadata.Uid != uid) return null;
                 var before = db.Status?.Archiver ?? new DatabaseArchiverStatus();
                 var next = change(before);
                 next = next with { Conditions = next.Conditions is null ? null : StatusWrites.Carry(before.Conditions, next.Conditions) };
+                current = next;
                 if (StatusWrites.Same(before, next)) return null;
                 last = (before, next);
                 return db with { Status = (db.Status ?? new MongoDBStatus()) with { Archiver = next } };
             }, read: cached);
+            if (current is not null) metrics.Set(id, owner, facts with { Status = current });
             if (last is { } done) written?.Invoke(done.Before, done.Next);
         });
     }
@@ -370,6 +377,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
 
         if (outcome.Result?.StoredBytes is { } stored) _storedBytes[outcome.RunId] = stored;
         var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.Result?.BackupId, reason, Now, outcome.Result?.VolumeSnapshots);
+        if (decision.Events is [BackupSucceeded or BackupFailed]) CountBackup(decision.Events[0] is BackupSucceeded, outcome.Result?.StoredBytes);
         if (decision.Events is [BackupFailed failed])
         {
             _log.Warning("full backup {0} of {1}, attempt {2}, failed: {3}{4}", failed.RunId, _state.Id, failed.Attempt, failed.Reason, failed.RetryAt is { } at ? $"; retrying at {at:O}" : "");

@@ -68,14 +68,26 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
     public static Props Props(ResourceId id, IOpsRequestSteps steps, IResourceStore store, OpsRequestSettings settings, TimeProvider clock, IEventRecorder? events = null) =>
         Akka.Actor.Props.Create(() => new OpsRequestActor(id, steps, store, settings, clock, events));
 
+    // Counted for the node's /metrics (archiver_node_entities, archiver_node_opsrequests): which entities live where, in
+    // which phase.
+    protected override void PreStart()
+    {
+        Metrics.NodeMetrics.For(Context.System).Entity("opsrequest", +1);
+        base.PreStart();
+    }
+
     protected override void OnReplaySuccess()
     {
+        ExportPhase();
         // A request that was under way when its node died picks up where its journal says it was.
         if (_state.IsAccepted && !_state.IsTerminal) Self.Tell(RunNextStep.Instance);
     }
 
     protected override void PostStop()
     {
+        var metrics = Metrics.NodeMetrics.For(Context.System);
+        metrics.Entity("opsrequest", -1);
+        metrics.OpsRequest(_state.Id, null);
         _stopping.Cancel();
         _stopping.Dispose();
         base.PostStop();
@@ -208,6 +220,8 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         _status.Idle.ContinueWith(_ => parent.Tell(new Passivate(PoisonPill.Instance), self), TaskScheduler.Default);
     }
 
+    private void ExportPhase() => Metrics.NodeMetrics.For(Context.System).OpsRequest(_state.Id, _state.Phase.ToString());
+
     private void PersistAllAndApply(IReadOnlyList<IOpsRequestEvent> events, Action then)
     {
         var left = events.Count;
@@ -215,6 +229,7 @@ public sealed class OpsRequestActor : ReceivePersistentActor, IWithTimers
         {
             _state = _state.Apply(persisted);
             Tell(persisted);
+            ExportPhase();
             if (--left > 0) return;
             _status.Post(_state);
             then();

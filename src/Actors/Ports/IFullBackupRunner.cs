@@ -22,6 +22,8 @@ public interface IFullBackupRunner
     string? Refuses(FullBackupDriver driver);
 }
 
-/// <summary>A finished backup: its id in the repository and, for a CSISnapshotter backup, the snapshot of each component.</summary>
-/// <param name="StoredBytes">What the backup holds in the storage, when the runner knows (a volume snapshot's size is the driver's).</param>
+/// <summary>
+/// A finished backup: its id in the repository, for a CSISnapshotter backup the snapshot of each component, and the
+/// bytes it stored in the repository when the runner knows them (a logical dump's files; not a volume snapshot's).
+/// </summary>
 public sealed record FullBackupResult(string BackupId, IReadOnlyList<Messages.Protocol.Databases.BackupVolumeSnapshot>? VolumeSnapshots = null, long? StoredBytes = null);

@@ -30,7 +30,8 @@ public sealed class InProcessOplogArchivers(
     DatabaseRepositories repositories,
     ActorRegistry registry,
     TimeProvider clock,
-    ILogger<InProcessOplogArchivers> log) : IHostedService
+    ILogger<InProcessOplogArchivers> log,
+    OplogArchiverMetrics? metrics = null) : IHostedService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
@@ -112,6 +113,8 @@ public sealed class InProcessOplogArchivers(
                 client = await connections.ClientForAsync(repository.Database, stop);
                 component = replicaSet = await MongoConnections.ReplicaSetNameAsync(client, stop);
                 var timeline = await repository.TimelineAsync(client, clock, stop);
+                // Measured as the sidecar measures its own: chunk uploads, lag, headroom (archiver_oplog_*).
+                using var measured = metrics?.For(database.Namespace, database.Name, component);
                 var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
                 {
                     Component = component,
@@ -125,6 +128,7 @@ public sealed class InProcessOplogArchivers(
                     Logger = log,
                     // Deleting the database stops its stream at the next chunk, before the control plane has even looked.
                     PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
+                    Metrics = measured,
                 });
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>

@@ -35,7 +35,7 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
         };
         var manifest = await new LogicalBackup(client, repository.Store, repository.Layout, options).RunAsync(cancellation);
         registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
-        return new FullBackupResult(manifest.Id, StoredBytes: manifest.Files.Sum(f => f.StoredSize));
+        return new FullBackupResult(manifest.Id, StoredBytes: manifest.TotalStoredBytes);
     }
 
     public string? Refuses(FullBackupDriver driver) => driver == FullBackupDriver.Logical ? null

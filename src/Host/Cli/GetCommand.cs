@@ -168,6 +168,7 @@ public static class GetCommand
             ("LAST BACKUP", i => Text(i["status"]?["archiver"]?["lastFullBackup"])),
             ("RECOVERABLE", i => i["status"]?["archiver"]?["recoverableWindows"] is JsonArray { Count: > 0 } w ? $"{Text(w[0]?["start"])} .. {Text(w[^1]?["end"])}" : null),
             ("LAG", i => ArchiverStatusText.Lag(Text(i["status"]?["archiver"]?["lag"]), Text(i["status"]?["archiver"]?["phase"]))),
+            ("HEADROOM", i => Text(i["status"]?["archiver"]?["oplogHeadroom"])),
         ],
         "MongoDBOpsRequest" =>
         [

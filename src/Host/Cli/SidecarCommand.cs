@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Net;
 using System.Text.Json;
 using Archiver.Actors.Ports;
 using Archiver.Host.Adapters;
 using Archiver.Host.Api;
+using Archiver.Host.Metrics;
 using Archiver.Kubernetes;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
@@ -52,6 +54,11 @@ public static class SidecarCommand
             Description = "Connect over TLS with the client certificate in this folder (ca.crt, tls.crt, tls.key: a mounted kubernetes.io/tls secret); a renewal there is picked up by reconnecting.",
         };
         var tlsCheck = new Option<int>("--tls-check-interval") { Description = "Seconds between looks at --tls-dir for a renewed certificate.", DefaultValueFactory = _ => 30 };
+        var metricsPort = new Option<int?>("--metrics-port")
+        {
+            Description = "Serve Prometheus metrics on /metrics at this port (0: any free one); without it, none are served. See docs/metrics.md.",
+        };
+        var metricsHost = new Option<string>("--metrics-host") { Description = "The address /metrics listens on, with --metrics-port.", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("sidecar", """
             Archive one replica set's oplog continuously into a repository: majority-committed entries only, in
             self-checking chunks, resuming where the repository ends. The repository is the BackupStorage in
@@ -69,7 +76,7 @@ public static class SidecarCommand
                 archiver sidecar --storage-folder /backups --prefix db/MongoDB/demo/mg-rs --database-uid 6f1c...
             """)
         {
-            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, databaseName, component, maxAge, idleFlush, maxSize, statusInterval, tlsDir, tlsCheck,
+            uriFile, secretsDir, folder, s3Endpoint, s3Bucket, prefix, uid, databaseName, component, maxAge, idleFlush, maxSize, statusInterval, tlsDir, tlsCheck, metricsPort, metricsHost,
         };
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync("sidecar", error, async () =>
         {
@@ -87,7 +94,12 @@ public static class SidecarCommand
             var store = string.IsNullOrEmpty(storage)
                 ? OpenStore(parse.GetValue(folder), parse.GetValue(s3Endpoint), parse.GetValue(s3Bucket))
                 : await OpenStorageAsync(storage, parse.GetValue(secretsDir)!, cancellation);
+            if (!IPAddress.TryParse(parse.GetValue(metricsHost), out var metricsAddress)) throw new CommandFailure(ExitCodes.Usage, $"--metrics-host: '{parse.GetValue(metricsHost)}' is not an IP address");
             var layout = new RepositoryLayout(parse.GetValue(prefix)!);
+            await using var metrics = parse.GetValue(metricsPort) is { } port ? await SidecarMetricsServer.StartAsync(metricsAddress, port, cancellation) : null;
+            if (metrics is not null) await output.WriteLineAsync($"metrics on {metrics.Address}metrics");
+            // Labelled as the node labels a database: its namespace (the pod's) and name (--database; by hand, the prefix).
+            var (metricsNamespace, metricsDatabase) = (Environment.GetEnvironmentVariable("POD_NAMESPACE") ?? "", parse.GetValue(databaseName) ?? layout.Prefix);
             var folderOfTls = parse.GetValue(tlsDir);
             await using var fence = Archiver.Kubernetes.DatabaseFence.FromEnvironment(parse.GetValue(databaseName), parse.GetValue(uid)!);
             fence?.Start();
@@ -175,6 +187,7 @@ public static class SidecarCommand
 
                         lastStandbyReport = DateTime.MinValue;
                         var timeline = await ArchivingTimeline.OpenAsync(client, store, layout, parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
+                        using var measured = metrics?.Archivers.For(metricsNamespace, metricsDatabase, name);
                         var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
                         {
                             Component = name,
@@ -188,6 +201,7 @@ public static class SidecarCommand
                             // Stepped down (or partitioned away): the new primary's sidecar goes on; this one publishes nothing more.
                             // Its database deleted: nothing more is published of it by anyone.
                             PublishAllowed = async ct => (fence is null || await fence.AllowedAsync(ct)) && await IsPrimaryAsync(client, ct),
+                            Metrics = measured,
                         });
                         var lastPhase = (ArchiverPhase?)null;
                         var lastPrinted = DateTime.MinValue;

@@ -29,7 +29,9 @@ internal static class Tables
     public static void Write(TextWriter output, IRenderable renderable)
     {
         var console = Console(output);
-        console.Profile.Width = Math.Max(160, console.Profile.Width);
+        // Into a pipe, a file or a test, a row is never wrapped or cropped (kubectl's way): a script splits lines into cells,
+        // and `get -o wide` is wider than 160 columns (a recoverable span alone is 60).
+        console.Profile.Width = IsTerminal(output) ? Math.Max(160, console.Profile.Width) : 4096;
         console.Write(renderable);
     }
 

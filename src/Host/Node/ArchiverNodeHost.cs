@@ -1,14 +1,18 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Akka.Actor;
 using Akka.Hosting;
 using Archiver.Actors.Databases;
 using Archiver.Actors.Embedded;
 using Archiver.Actors.Hosting;
+using Archiver.Actors.Metrics;
 using Archiver.Actors.Ports;
 using Archiver.Host.Adapters;
 using Archiver.Host.Admission;
 using Archiver.Host.Api;
+using Archiver.Host.Metrics;
 using Archiver.Kubernetes;
+using Archiver.Mongo.Archiving;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -89,6 +93,10 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         app.MapGet("/readyz", async (ActorSystem system, CancellationToken cancellation) => await NodeReadiness.CheckAsync(system, cancellation) is { } notReady
             ? Results.Text($"not ready: {notReady}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text("ok\n"));
+        // Behind the token like the API: database names and their lag are not for everyone who reaches the port
+        // (deploy/monitoring/servicemonitor.yaml presents it).
+        app.MapArchiverMetrics();
+        NodeInstruments.Register(app.Services.GetRequiredService<Meter>(), () => app.Services.GetService<ActorSystem>());
         NodeApi.Map(app);
         Inspection.InspectionEndpoints.Map(app);
         StatusPage.StatusPageEndpoints.Map(app);
@@ -106,6 +114,8 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
     {
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
+        services.AddArchiverMetrics("archiver");
+        services.AddSingleton(sp => new OplogArchiverMetrics(sp.GetRequiredService<Meter>()));
         if (settings.Kubernetes is { } cluster) AddClusterResources(services, cluster);
         else AddEmbeddedResources(services);
         services.AddSingleton(new SecretFolder(settings.SecretsFolder));

@@ -49,11 +49,14 @@ public sealed partial class OplogArchiver
                     throw new ArchivingRevokedException($"{_options.Component}: publishing into '{_layout.Prefix}' is no longer allowed (the database is gone, or this member is no longer the primary); {writer.PendingEntries} entries read since are not published");
                 }
 
+                var started = _time.GetTimestamp();
                 var chunk = await writer.PublishAsync(cancellationToken);
                 if (chunk is null)
                 {
                     return;
                 }
+
+                _options.Metrics?.ChunkUploaded(chunk.Range.SizeBytes, _time.GetElapsedTime(started));
 
                 lock (_statusLock)
                 {
@@ -234,6 +237,7 @@ public sealed partial class OplogArchiver
             _status = status;
         }
 
+        _options.Metrics?.Reported(status);
         StatusChanged?.Invoke(this, status);
     }
 }

@@ -20,6 +20,9 @@ public sealed record OplogArchiverOptions
     /// </summary>
     public OplogTimestamp? StartAfter { get; init; }
 
+    /// <summary>Where chunk uploads and the status are measured (the host's /metrics); null measures nothing.</summary>
+    public DatabaseOplogMetrics? Metrics { get; init; }
+
     public long ChunkMaxBytes { get; init; } = 16L * 1024 * 1024;
 
     public TimeSpan ChunkMaxAge { get; init; } = TimeSpan.FromSeconds(1);
