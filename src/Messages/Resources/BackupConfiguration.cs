@@ -1,3 +1,4 @@
+using Archiver.Messages.Validation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -13,11 +14,16 @@ public sealed record BackupConfiguration : Resource<BackupConfigurationSpec, Bac
     public const string ApiVersionName = ApiGroups.KubeStashCoreV1Alpha1;
 }
 
+/// <summary>The database backed up, where to, and when.</summary>
 public sealed record BackupConfigurationSpec
 {
+    /// <summary>The database backed up.</summary>
     [JsonPropertyName("target"), RequiredField] public TypedObjectRef? Target { get; init; }
+    /// <summary>The storages backups go to, each under a name the sessions refer to.</summary>
     [JsonPropertyName("backends"), RequiredField] public IReadOnlyList<BackendReference>? Backends { get; init; }
+    /// <summary>When backups run and into which repositories.</summary>
     [JsonPropertyName("sessions"), RequiredField] public IReadOnlyList<BackupSessionConfig>? Sessions { get; init; }
+    /// <summary>Stops new sessions.</summary>
     [JsonPropertyName("paused")] public bool? Paused { get; init; }
 }
 
@@ -36,8 +42,10 @@ public sealed record BackupSessionConfig
     [JsonPropertyName("addon")] public AddonInfo? Addon { get; init; }
     [JsonPropertyName("failurePolicy")] public FailurePolicy? FailurePolicy { get; init; }
     [JsonPropertyName("retryConfig")] public RetryConfig? RetryConfig { get; init; }
-    [JsonPropertyName("timeout")] public string? Timeout { get; init; }
-    [JsonPropertyName("sessionHistoryLimit")] public int? SessionHistoryLimit { get; init; }
+    /// <summary>Go duration after which a running session is failed.</summary>
+    [JsonPropertyName("timeout"), Pattern(GoDuration.SchemaPattern)] public string? Timeout { get; init; }
+    /// <summary>How many finished sessions are kept.</summary>
+    [JsonPropertyName("sessionHistoryLimit"), Minimum(0)] public int? SessionHistoryLimit { get; init; }
 }
 
 public sealed record RepositoryInfo

@@ -13,18 +13,30 @@ public sealed record Snapshot : Resource<SnapshotSpec, SnapshotStatus>
     public const string ApiVersionName = ApiGroups.KubeStashStorageV1Alpha1;
 }
 
+/// <summary>Which database's backup this is, where it is kept, and what it holds.</summary>
 public sealed record SnapshotSpec
 {
+    /// <summary>The format version of the data the snapshot refers to.</summary>
     [JsonPropertyName("version")] public string? Version { get; init; }
+    /// <summary>The snapshot's id in its repository.</summary>
     [JsonPropertyName("snapshotID")] public string? SnapshotId { get; init; }
+    /// <summary>FullBackup (one full backup) or IncrementalBackup (the database's archived oplog).</summary>
     [JsonPropertyName("type"), RequiredField] public SnapshotType? Type { get; init; }
+    /// <summary>The database backed up.</summary>
     [JsonPropertyName("appRef"), RequiredField] public TypedObjectRef? AppRef { get; init; }
+    /// <summary>The repository (a BackupConfiguration's) that holds the data.</summary>
     [JsonPropertyName("repository"), RequiredField] public string Repository { get; init; } = "";
+    /// <summary>The BackupConfiguration session that made it.</summary>
     [JsonPropertyName("session")] public string? Session { get; init; }
+    /// <summary>The backup session (one run) that made it.</summary>
     [JsonPropertyName("backupSession")] public string? BackupSession { get; init; }
+    /// <summary>What deleting the Snapshot does to its data.</summary>
     [JsonPropertyName("deletionPolicy")] public SnapshotDeletionPolicy? DeletionPolicy { get; init; }
+    /// <summary>KubeStash's pause of the snapshot's backups.</summary>
     [JsonPropertyName("paused")] public bool? Paused { get; init; }
+    /// <summary>When the snapshot was created and last updated.</summary>
     [JsonPropertyName("snapshotTime")] public SnapshotTime? SnapshotTime { get; init; }
+    /// <summary>Per replica-set member: where its data lives and what it covers.</summary>
     [JsonPropertyName("components")] public IReadOnlyList<SnapshotComponent>? Components { get; init; }
 }
 
@@ -108,13 +120,20 @@ public sealed record VolumeSnapshotterStats
     [JsonPropertyName("volumeSnapshotTime")] public DateTimeOffset? VolumeSnapshotTime { get; init; }
 }
 
+/// <summary>How the snapshot stands, written by Archiver.</summary>
 public sealed record SnapshotStatus
 {
+    /// <summary>Pending, Running, Succeeded or Failed.</summary>
     [JsonPropertyName("phase")] public SnapshotPhase? Phase { get; init; }
+    /// <summary>The result of the last scrub of the repository (every chunk's checksum and chain link, every backup file's hash).</summary>
     [JsonPropertyName("verificationStatus")] public VerificationStatus? VerificationStatus { get; init; }
+    /// <summary>How many components the snapshot has.</summary>
     [JsonPropertyName("totalComponents")] public int? TotalComponents { get; init; }
+    /// <summary>The size of the data, such as 1.2 GiB.</summary>
     [JsonPropertyName("size")] public string? Size { get; init; }
+    /// <summary>Whether the data was found whole at the last check.</summary>
     [JsonPropertyName("integrity")] public bool? Integrity { get; init; }
+    /// <summary>The snapshot's conditions, among them BackupVerified.</summary>
     [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
 }
 
