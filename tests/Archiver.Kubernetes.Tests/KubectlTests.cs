@@ -265,6 +265,26 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("mongodbarchiver.archiver.kubedb.com/archiver-demo created", second.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Explain_reads_the_field_descriptions_of_the_applied_CRDs()
+    {
+        (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();
+
+        var explain = (await _kubectl.RunAsync("explain", "mongodbarchiver.spec.fullBackup")).Succeeded();
+        var driver = (await _kubectl.RunAsync("explain", "mongodbarchivers.spec.fullBackup.driver")).Succeeded();
+
+        // kubectl wraps descriptions to its width: compare with the white space made single.
+        var text = string.Join(' ', explain.Output.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("GROUP: archiver.kubedb.com", text, StringComparison.Ordinal);
+        Assert.Contains("FIELD: fullBackup <Object>", text, StringComparison.Ordinal);
+        Assert.Contains("Full backups: when they run (a cron schedule) and how they are taken", text, StringComparison.Ordinal);
+        Assert.Contains("scheduler <Object> -required-", text, StringComparison.Ordinal);
+        Assert.Contains("timeout <string> A Go duration (such as 2h) after which a running backup is failed.", text, StringComparison.Ordinal);
+        var driverText = string.Join(' ', driver.Output.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("ENUM: CSISnapshotter VolumeSnapshotter Logical", driverText, StringComparison.Ordinal);
+        Assert.Contains("DESCRIPTION: How a full backup is taken.", driverText, StringComparison.Ordinal);
+    }
+
     private async Task ApplyArchiverAsync()
     {
         (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();

@@ -101,8 +101,10 @@ public static class CrdSchemas
 
         if (text is not null)
         {
+            // The values' meanings follow, unless the field's own comment already names every value.
             var values = isEnum ? schema["x-values"]?.GetValue<string>() : null;
-            schema["description"] = values is null ? text : $"{text} {values}";
+            var named = schema["enum"] is JsonArray choices && choices.All(c => text.Contains(c!.GetValue<string>(), StringComparison.Ordinal));
+            schema["description"] = values is null || named ? text : $"{text} {values}";
         }
 
 
