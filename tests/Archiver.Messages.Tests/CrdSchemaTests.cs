@@ -112,6 +112,85 @@ public sealed class CrdSchemaTests
         Assert.True(unknown.Count == 0, $"no such rule in ValidationRuleTests.Rules: {string.Join(", ", unknown)}");
     }
 
+    [Fact]
+    public void A_value_the_schema_refuses_by_pattern_enum_minimum_or_format_is_one_Archiver_refuses_too()
+    {
+        // Two thousand example manifests with one string or integer changed at random (types kept: a value of the wrong
+        // type is the API's to refuse, and Archiver reads a YAML scalar as a string where a string is due).
+        var seeds = ExampleFiles().SelectMany(f => Documents(Examples.Read((string)f[0]))).ToList();
+        var random = new Random(20261207);
+        var checkedFailures = 0;
+        for (var i = 0; i < 2_000; i++)
+        {
+            var document = (JsonObject)seeds[i % seeds.Count].DeepClone();
+            Mutate(document, random);
+            var results = KubernetesSchema.Evaluate(SchemaOf(document)!, document);
+            var refused = (results.Details ?? [])
+                .Where(d => d.Errors is { Count: > 0 } && d.Errors.Keys.Any(k => k is "pattern" or "enum" or "minimum" or "format"))
+                .Select(d => d.InstanceLocation.ToString())
+                .ToList();
+            if (refused.Count == 0) continue;
+            var errors = ManifestReader.Read(document.ToJsonString()).Errors.Select(e => e.Path).ToList();
+            foreach (var pointer in refused)
+            {
+                checkedFailures++;
+                var field = string.Concat(pointer.Split('/', StringSplitOptions.RemoveEmptyEntries)
+                    .Select((segment, n) => int.TryParse(segment, out var index) ? $"[{index}]" : n == 0 ? segment : "." + segment));
+                Assert.True(errors.Contains(field), $"the schema refuses {field}, Archiver does not ({string.Join(", ", errors)}): {document.ToJsonString()}");
+            }
+        }
+
+        Assert.True(checkedFailures > 200, $"only {checkedFailures} refusals by pattern, enum, minimum or format were exercised");
+    }
+
+    private static void Mutate(JsonObject document, Random random)
+    {
+        var leaves = new List<(JsonNode Parent, object Key, JsonValue Value)>();
+        Collect(document["spec"]!, leaves);
+        if (leaves.Count == 0) return;
+        var (parent, key, value) = leaves[random.Next(leaves.Count)];
+        JsonNode replacement = value.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? JsonValue.Create(random.Next(-3, 4))
+            : JsonValue.Create(random.Next(3) switch
+            {
+                0 => value.GetValue<string>() + Text(random),
+                1 => Text(random),
+                _ => Text(random) + value.GetValue<string>(),
+            });
+        if (parent is JsonObject map) map[(string)key] = replacement;
+        else ((JsonArray)parent)[(int)key] = replacement;
+    }
+
+    // Characters that reach the patterns' edges: units, signs, separators, upper case, a space.
+    private static string Text(Random random)
+    {
+        const string Alphabet = "abcXYZ0190 -_./:+hdwmysKiM";
+        return new string([.. Enumerable.Range(0, random.Next(0, 4)).Select(_ => Alphabet[random.Next(Alphabet.Length)])]);
+    }
+
+    private static void Collect(JsonNode node, List<(JsonNode, object, JsonValue)> into)
+    {
+        switch (node)
+        {
+            case JsonObject map:
+                foreach (var (name, child) in map.ToList())
+                {
+                    if (child is JsonValue v && v.GetValueKind() is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number) into.Add((map, name, v));
+                    else if (child is not null) Collect(child, into);
+                }
+
+                break;
+            case JsonArray list:
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is JsonValue v && v.GetValueKind() is System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Number) into.Add((list, i, v));
+                    else if (list[i] is { } child) Collect(child, into);
+                }
+
+                break;
+        }
+    }
+
     private static JsonSchema? SchemaOf(JsonObject document) =>
         Schemas.GetValueOrDefault($"{document["apiVersion"]?.GetValue<string>()}/{document["kind"]?.GetValue<string>()}");
 

@@ -178,12 +178,13 @@ internal static partial class SchemaValidation
         if (node is JsonValue number && actual is "integer" or "number")
         {
             var n = double.Parse(number.ToJsonString(), CultureInfo.InvariantCulture);
-            if (schema["minimum"] is JsonValue min && n < min.GetValue<double>())
+            // Bounds as numbers whatever their CLR type (a schema built in memory may hold a long, one parsed from text a JsonElement).
+            if (schema["minimum"] is JsonValue min && n < double.Parse(min.ToJsonString(), CultureInfo.InvariantCulture))
             {
                 errors.Add((field, "FieldValueInvalid", $"Invalid value: {number.ToJsonString()}: {field} in body should be greater than or equal to {min.ToJsonString()}"));
             }
 
-            if (schema["maximum"] is JsonValue max && n > max.GetValue<double>())
+            if (schema["maximum"] is JsonValue max && n > double.Parse(max.ToJsonString(), CultureInfo.InvariantCulture))
             {
                 errors.Add((field, "FieldValueInvalid", $"Invalid value: {number.ToJsonString()}: {field} in body should be less than or equal to {max.ToJsonString()}"));
             }
