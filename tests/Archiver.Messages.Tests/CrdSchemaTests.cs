@@ -104,6 +104,23 @@ public sealed class CrdSchemaTests
     }
 
     [Fact]
+    public void A_quantity_is_an_integer_or_a_string_to_the_schema_and_to_Archiver()
+    {
+        const string Yaml = "apiVersion: archiver.kubedb.com/v1alpha1\nkind: MongoDBArchiver\nmetadata: {name: a, namespace: demo}\nspec: {walBackup: {config: {chunkMaxSize: 4096}}, backupStorage: {ref: {name: s}}}";
+        var document = Documents(Yaml).Single();
+
+        var results = KubernetesSchema.Evaluate(SchemaOf(document)!, document);
+        // As the API server stores it (a number) and the store reads it back.
+        var stored = (Resources.MongoDBArchiver)k8s.KubernetesJson.Deserialize<Resources.MongoDBArchiver>(document.ToJsonString());
+
+        Assert.Equal(4096, document["spec"]!["walBackup"]!["config"]!["chunkMaxSize"]!.GetValue<long>());
+        Assert.True(results.IsValid, string.Join("\n", KubernetesSchema.Errors(results)));
+        Assert.Equal("4096", stored.Spec!.WalBackup!.Config!.ChunkMaxSize);
+        Assert.Contains("\"chunkMaxSize\":\"4096\"", k8s.KubernetesJson.Serialize(stored), StringComparison.Ordinal);
+        Assert.True(ManifestReader.Read(Yaml).IsValid);
+    }
+
+    [Fact]
     public void The_lists_name_only_rules_the_validation_tests_have()
     {
         var rules = ValidationRuleTests.Rules.Select(r => (string)r[0]).ToHashSet();

@@ -108,6 +108,13 @@ public static class CrdSchemas
         }
 
 
+        // A quantity (KubernetesClient's and Kubernetes' own IntOrString): an integer or a string, the pattern for strings.
+        if (property.GetCustomAttribute<JsonConverterAttribute>()?.ConverterType == typeof(IntOrStringConverter))
+        {
+            schema.Remove("type");
+            schema["x-kubernetes-int-or-string"] = true;
+        }
+
         if (property.GetCustomAttribute<PatternAttribute>() is { } pattern) schema["pattern"] = pattern.Pattern;
         if (property.GetCustomAttribute<MinimumAttribute>() is { } minimum) schema["minimum"] = minimum.Minimum;
         if (property.GetCustomAttribute<DefaultValueAttribute>() is { Value: { } value })

@@ -189,7 +189,7 @@ public sealed record WalBackupOptions
 public sealed record WalBackupConfig
 {
     /// <summary>Cut a chunk at this many bytes (Kubernetes quantity, default <c>16Mi</c>).</summary>
-    [JsonPropertyName("chunkMaxSize"), Pattern(ByteQuantity.SchemaPattern)] public string? ChunkMaxSize { get; init; }
+    [JsonPropertyName("chunkMaxSize"), Pattern(ByteQuantity.SchemaPattern), JsonConverter(typeof(IntOrStringConverter))] public string? ChunkMaxSize { get; init; }
     /// <summary>Cut a chunk when its first entry is this old (Go duration, default <c>1s</c>).</summary>
     [JsonPropertyName("chunkMaxAge"), Pattern(GoDuration.SchemaPattern)] public string? ChunkMaxAge { get; init; }
     /// <summary>Archiving lag (Go duration) above which the database's <c>Archiving</c> condition turns false (default <c>30s</c>).</summary>
