@@ -140,8 +140,8 @@ internal static class CustomResourceDefinitions
     }
 
     /// <summary>
-    /// A CRD for a namespaced kind with an open schema and the status subresource, as deploy/statefulset/crds.yaml
-    /// declares Archiver's kinds.
+    /// A CRD for a namespaced kind with an open schema and the status subresource: a stand-in for KubeDB's and
+    /// KubeStash's own CRDs, whose schemas are not copied here (deploy/statefulset/crds.yaml has typed ones).
     /// </summary>
     public static JsonObject Open(string group, string version, string kind, string plural) => new()
     {
