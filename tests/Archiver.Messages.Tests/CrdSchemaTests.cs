@@ -121,6 +121,46 @@ public sealed class CrdSchemaTests
     }
 
     [Fact]
+    public void The_schema_defaults_change_neither_an_archivers_spec_hash_nor_its_validation()
+    {
+        // The API server sets them on every archiver it stores: they must mean exactly what their absence means to
+        // Archiver, or a database would be reconfigured (its spec-hash changed) or a manifest judged otherwise.
+        var kind = ResourceKinds.Find(Resources.MongoDBArchiver.KindName)!;
+        var schema = CrdSchemas.OpenApiV3Schema(kind, DocComments.Empty);
+        var archivers = ExampleFiles().SelectMany(f => Documents(Examples.Read((string)f[0]))).Where(d => d["kind"]?.GetValue<string>() == kind.Kind).ToList();
+        var defaulted = 0;
+        foreach (var original in archivers)
+        {
+            // The example as written, and with every field that has a default left out, so the default is what applies.
+            foreach (var variant in new[] { original, WithoutDefaultedFields((JsonObject)original.DeepClone(), schema) })
+            {
+                var withDefaults = (JsonObject)variant.DeepClone();
+                KubernetesSchema.ApplyDefaults(withDefaults, schema);
+                if (!JsonNode.DeepEquals(withDefaults, variant)) defaulted++;
+                var (before, after) = (ManifestReader.Read(variant.ToJsonString()), ManifestReader.Read(withDefaults.ToJsonString()));
+
+                Assert.Equal(before.Errors.Select(e => e.ToString()), after.Errors.Select(e => e.ToString()));
+                Assert.Equal(
+                    Configuration.SpecHash.Compute(((Resources.MongoDBArchiver)before.Documents[0].Resource!).Spec!),
+                    Configuration.SpecHash.Compute(((Resources.MongoDBArchiver)after.Documents[0].Resource!).Spec!));
+            }
+        }
+
+        Assert.True(defaulted > 0, "no example archiver had a field defaulted");
+    }
+
+    private static JsonObject WithoutDefaultedFields(JsonObject node, JsonObject schema)
+    {
+        foreach (var (key, declared) in schema["properties"] as JsonObject ?? [])
+        {
+            if (declared?["default"] is not null) node.Remove(key);
+            else if (node[key] is JsonObject child && declared is JsonObject childSchema) WithoutDefaultedFields(child, childSchema);
+        }
+
+        return node;
+    }
+
+    [Fact]
     public void The_lists_name_only_rules_the_validation_tests_have()
     {
         var rules = ValidationRuleTests.Rules.Select(r => (string)r[0]).ToHashSet();

@@ -28,6 +28,33 @@ internal static class KubernetesSchema
         (results.Details ?? []).Where(d => d.Errors is { Count: > 0 })
             .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation}: {e.Value}"));
 
+    /// <summary>
+    /// Sets each absent field whose schema has a <c>default</c>, in every object present, as the API server does when it
+    /// decodes a request (Kubernetes docs, "Defaulting").
+    /// </summary>
+    public static void ApplyDefaults(JsonNode? node, JsonObject? schema)
+    {
+        if (schema is null) return;
+        if (node is JsonObject map)
+        {
+            foreach (var (key, declared) in schema["properties"] as JsonObject ?? [])
+            {
+                if (declared is not JsonObject child) continue;
+                if (!map.ContainsKey(key) && child["default"] is { } value) map[key] = value.DeepClone();
+                ApplyDefaults(map[key], child);
+            }
+
+            if (schema["additionalProperties"] is JsonObject additional)
+            {
+                foreach (var (_, value) in map) ApplyDefaults(value, additional);
+            }
+        }
+        else if (node is JsonArray list && schema["items"] is JsonObject items)
+        {
+            foreach (var item in list) ApplyDefaults(item, items);
+        }
+    }
+
     private static JsonObject Translate(JsonObject schema)
     {
         var type = schema["type"]?.GetValue<string>();
