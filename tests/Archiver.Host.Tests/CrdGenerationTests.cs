@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Archiver.Host.Cli;
+using Archiver.Messages.Manifests;
 
 namespace Archiver.Host.Tests;
 
@@ -39,6 +41,33 @@ public sealed class CrdGenerationTests
 
         Assert.NotNull(docs);
         Assert.Equal("Five-field cron or a macro such as @hourly.", docs.Of(typeof(Messages.Resources.SchedulerOptions).GetProperty("Schedule")!));
+    }
+
+    [Fact]
+    public void Every_field_of_every_CRD_has_a_description_for_kubectl_explain()
+    {
+        var docs = CrdsCommand.Documentation()!;
+        var missing = new List<string>();
+        foreach (var kind in ResourceKinds.All)
+        {
+            Walk(CrdSchemas.OpenApiV3Schema(kind, docs), kind.Kind, missing);
+        }
+
+        Assert.True(missing.Count == 0, $"fields without a description (write a doc comment on the C# property or its type): {string.Join(", ", missing)}");
+    }
+
+    private static void Walk(JsonObject schema, string path, List<string> missing)
+    {
+        foreach (var (name, child) in schema["properties"] as JsonObject ?? [])
+        {
+            if (child is not JsonObject field) continue;
+            // The API server describes metadata itself.
+            if (name != "metadata" && field["description"] is null) missing.Add($"{path}.{name}");
+            Walk(field, $"{path}.{name}", missing);
+        }
+
+        if (schema["items"] is JsonObject items) Walk(items, path + "[]", missing);
+        if (schema["additionalProperties"] is JsonObject values) Walk(values, path + "{}", missing);
     }
 
     private static string RepositoryRoot()

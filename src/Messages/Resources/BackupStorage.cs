@@ -66,6 +66,7 @@ public sealed record LocalBackendSpec
     [JsonPropertyName("nfs")] public JsonElement? Nfs { get; init; }
 }
 
+/// <summary>An S3-compatible bucket.</summary>
 public sealed record S3BackendSpec
 {
     /// <summary>The service URL, such as <c>https://s3.amazonaws.com</c> or a MinIO address.</summary>
@@ -84,9 +85,12 @@ public sealed record S3BackendSpec
     [JsonPropertyName("insecureTLS")] public bool? InsecureTls { get; init; }
 }
 
+/// <summary>A Google Cloud Storage bucket.</summary>
 public sealed record GcsBackendSpec
 {
+    /// <summary>The bucket.</summary>
     [JsonPropertyName("bucket"), RequiredField] public string Bucket { get; init; } = "";
+    /// <summary>A folder in the bucket under which everything is kept.</summary>
     [JsonPropertyName("prefix")] public string? Prefix { get; init; }
     /// <summary>A Secret with <c>GOOGLE_PROJECT_ID</c> and <c>GOOGLE_SERVICE_ACCOUNT_JSON_KEY</c>.</summary>
     [JsonPropertyName("secretName")] public string? SecretName { get; init; }
@@ -94,10 +98,14 @@ public sealed record GcsBackendSpec
     [JsonPropertyName("maxConnections"), Minimum(1)] public int? MaxConnections { get; init; }
 }
 
+/// <summary>An Azure Blob Storage container.</summary>
 public sealed record AzureBackendSpec
 {
+    /// <summary>The storage account.</summary>
     [JsonPropertyName("storageAccount"), RequiredField] public string StorageAccount { get; init; } = "";
+    /// <summary>The blob container.</summary>
     [JsonPropertyName("container"), RequiredField] public string Container { get; init; } = "";
+    /// <summary>A folder in the container under which everything is kept.</summary>
     [JsonPropertyName("prefix")] public string? Prefix { get; init; }
     /// <summary>A Secret with <c>AZURE_ACCOUNT_KEY</c>.</summary>
     [JsonPropertyName("secretName")] public string? SecretName { get; init; }
@@ -120,10 +128,14 @@ public enum StorageDeletionPolicy
     WipeOut,
 }
 
+/// <summary>How the storage stands.</summary>
 public sealed record BackupStorageStatus
 {
+    /// <summary>Ready or NotReady.</summary>
     [JsonPropertyName("phase")] public BackupStoragePhase? Phase { get; init; }
+    /// <summary>How much the storage holds.</summary>
     [JsonPropertyName("totalSize")] public string? TotalSize { get; init; }
+    /// <summary>The storage's conditions.</summary>
     [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
 }
 

@@ -51,7 +51,9 @@ public sealed record FailedSnapshotsKeepPolicy
     [JsonPropertyName("last"), Minimum(0)] public int? Last { get; init; }
 }
 
+/// <summary>How the policy stands.</summary>
 public sealed record RetentionPolicyStatus
 {
+    /// <summary>The policy's conditions.</summary>
     [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
 }

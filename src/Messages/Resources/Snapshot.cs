@@ -57,24 +57,33 @@ public enum SnapshotDeletionPolicy
     [Alias("Retain")] DoNotDelete,
 }
 
+/// <summary>When a snapshot was created and last changed.</summary>
 public sealed record SnapshotTime
 {
+    /// <summary>When the snapshot was created.</summary>
     [JsonPropertyName("created")] public DateTimeOffset? Created { get; init; }
+    /// <summary>When the snapshot last changed (for the incremental one: when its archived oplog last grew).</summary>
     [JsonPropertyName("lastUpdated")] public DateTimeOffset? LastUpdated { get; init; }
 }
 
+/// <summary>One replica-set member's part of a snapshot.</summary>
 public sealed record SnapshotComponent
 {
     /// <summary>The replica-set member (or shard member) whose data this is, such as <c>mongo-sh-0</c>.</summary>
     [JsonPropertyName("name"), RequiredField] public string Name { get; init; } = "";
     /// <summary>Relative to the repository.</summary>
     [JsonPropertyName("path")] public string? Path { get; init; }
+    /// <summary>Pending, Running, Succeeded or Failed.</summary>
     [JsonPropertyName("phase")] public SnapshotPhase? Phase { get; init; }
     [JsonPropertyName("driver")] public ComponentDriver? Driver { get; init; }
     [JsonPropertyName("walSegment")] public WalSegment? WalSegment { get; init; }
+    /// <summary>KubeDB's statistics of the component's oplog archiving.</summary>
     [JsonPropertyName("logStats")] public LogStats? LogStats { get; init; }
+    /// <summary>The volume snapshots a CSISnapshotter full backup took.</summary>
     [JsonPropertyName("volumeSnapshotterStats")] public IReadOnlyList<VolumeSnapshotterStats>? VolumeSnapshotterStats { get; init; }
+    /// <summary>The size of the component's data.</summary>
     [JsonPropertyName("size")] public string? Size { get; init; }
+    /// <summary>Why the component failed.</summary>
     [JsonPropertyName("error")] public string? Error { get; init; }
 }
 
@@ -90,33 +99,50 @@ public enum ComponentDriver
 /// <summary>The time range the component's archived oplog covers.</summary>
 public sealed record WalSegment
 {
+    /// <summary>The time of the first archived entry.</summary>
     [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    /// <summary>The time of the last archived entry.</summary>
     [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
 }
 
 /// <summary>KubeDB's per-component oplog statistics.</summary>
 public sealed record LogStats
 {
+    /// <summary>The time of the first archived entry.</summary>
     [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    /// <summary>The time of the last archived entry.</summary>
     [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
+    /// <summary>How many archiving runs succeeded.</summary>
     [JsonPropertyName("totalSucceededCount")] public long? TotalSucceededCount { get; init; }
+    /// <summary>How many archiving runs failed.</summary>
     [JsonPropertyName("totalFailedCount")] public long? TotalFailedCount { get; init; }
+    /// <summary>The last runs that succeeded.</summary>
     [JsonPropertyName("lastSucceededStats")] public IReadOnlyList<LogStat>? LastSucceededStats { get; init; }
+    /// <summary>The last runs that failed.</summary>
     [JsonPropertyName("lastFailedStats")] public IReadOnlyList<LogStat>? LastFailedStats { get; init; }
 }
 
+/// <summary>One archiving run.</summary>
 public sealed record LogStat
 {
+    /// <summary>The start of the span the run archived.</summary>
     [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    /// <summary>The end of the span the run archived.</summary>
     [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
+    /// <summary>Why the run failed.</summary>
     [JsonPropertyName("error")] public string? Error { get; init; }
 }
 
+/// <summary>One volume snapshot of a CSISnapshotter full backup.</summary>
 public sealed record VolumeSnapshotterStats
 {
+    /// <summary>The claim snapshotted.</summary>
     [JsonPropertyName("pvcName")] public string? PvcName { get; init; }
+    /// <summary>The replica-set member whose data volume the claim is.</summary>
     [JsonPropertyName("hostname")] public string? Hostname { get; init; }
+    /// <summary>The VolumeSnapshot taken.</summary>
     [JsonPropertyName("volumeSnapshotName")] public string? VolumeSnapshotName { get; init; }
+    /// <summary>When the snapshot was taken.</summary>
     [JsonPropertyName("volumeSnapshotTime")] public DateTimeOffset? VolumeSnapshotTime { get; init; }
 }
 
