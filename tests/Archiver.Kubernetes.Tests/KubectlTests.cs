@@ -285,6 +285,42 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("DESCRIPTION: How a full backup is taken.", driverText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_applied_CRDs_refuse_what_their_schema_refuses_and_default_what_it_defaults()
+    {
+        (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();
+        var wrong = _kubectl.WriteFile("wrong.yaml", """
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: wrong, namespace: demo}
+            spec:
+              fullBackup: {driver: Restic, scheduler: {schedule: "@daily"}, timeout: an hour}
+              backupStorage: {ref: {name: s}}
+              deletionPolicy: Keep
+            """);
+        var right = _kubectl.WriteFile("right.yaml", """
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: right, namespace: demo}
+            spec:
+              fullBackup: {csiSnapshotter: {volumeSnapshotClassName: vsc}, scheduler: {schedule: "@daily"}}
+              walBackup: {config: {chunkMaxSize: 4096}}
+              backupStorage: {ref: {name: s}}
+            """);
+
+        var refused = await _kubectl.RunAsync("apply", "-f", wrong);
+        (await _kubectl.RunAsync("apply", "-f", right)).Succeeded();
+        var stored = (await _kubectl.RunAsync("get", "mongodbarchiver", "right", "-n", "demo", "-o",
+            "jsonpath={.spec.fullBackup.driver} {.spec.fullBackup.failurePolicy} {.spec.walBackup.config.chunkMaxSize}")).Succeeded();
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("The MongoDBArchiver \"wrong\" is invalid:", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.fullBackup.driver: Unsupported value: \"Restic\"", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.fullBackup.timeout: Invalid value: \"an hour\"", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.deletionPolicy: Unsupported value: \"Keep\"", refused.Error, StringComparison.Ordinal);
+        Assert.Equal("CSISnapshotter Fail 4096", stored.Output);
+    }
+
     private async Task ApplyArchiverAsync()
     {
         (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();
