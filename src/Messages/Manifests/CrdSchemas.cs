@@ -107,7 +107,6 @@ public static class CrdSchemas
             schema["description"] = values is null || named ? text : $"{text} {values}";
         }
 
-
         // A quantity (KubernetesClient's and Kubernetes' own IntOrString): an integer or a string, the pattern for strings.
         if (property.GetCustomAttribute<JsonConverterAttribute>()?.ConverterType == typeof(IntOrStringConverter))
         {
