@@ -23,7 +23,7 @@ public sealed class ClusterNodeTests
     [Fact]
     public async Task A_node_with_a_kubeconfig_injects_the_sidecar_and_restarts_the_database()
     {
-        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"], CustomResourceDefinitions = GeneratedCrds() });
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
         try
         {
@@ -82,7 +82,7 @@ public sealed class ClusterNodeTests
     [Fact]
     public async Task A_node_refuses_a_local_storage_it_has_not_mounted_and_leaves_the_database_as_it_was()
     {
-        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"], CustomResourceDefinitions = GeneratedCrds() });
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
         try
         {
@@ -113,7 +113,7 @@ public sealed class ClusterNodeTests
     [Fact]
     public async Task A_node_waits_for_a_database_KubeDB_has_not_made_Ready_saying_so_and_configures_it_once_it_is()
     {
-        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"] });
+        await using var apiServer = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { Namespaces = ["default", "demo"], CustomResourceDefinitions = GeneratedCrds() });
         var folder = Directory.CreateTempSubdirectory("archiver-cluster-node-").FullName;
         try
         {
@@ -162,6 +162,10 @@ public sealed class ClusterNodeTests
     }
 
     /// <summary>The emulator's admin kubeconfig in the test's folder, as a node is given one.</summary>
+    /// <summary>The CRDs of deploy/statefulset/crds.yaml (typed schemas), so every object the node writes is checked against them.</summary>
+    private static IReadOnlyList<System.Text.Json.Nodes.JsonObject> GeneratedCrds() =>
+        [.. ResourceKinds.All.Select(k => CrdManifests.Definition(k, DocComments.Empty))];
+
     private static async Task<string> KubeconfigAsync(KubernetesEmulator apiServer, string folder)
     {
         var kubeconfig = Path.Combine(folder, "kubeconfig");

@@ -1,4 +1,5 @@
 using Archiver.Emulators.Kubernetes;
+using Archiver.Messages.Manifests;
 using k8s;
 using k8s.Models;
 
@@ -25,7 +26,12 @@ public sealed class ApiServerFixture : IAsyncLifetime
             return;
         }
 
-        Emulator = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { BookmarkInterval = TimeSpan.FromMilliseconds(200) });
+        // The CRDs of deploy/statefulset/crds.yaml (typed schemas), so every object the store writes is checked against them.
+        Emulator = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions
+        {
+            BookmarkInterval = TimeSpan.FromMilliseconds(200),
+            CustomResourceDefinitions = [.. ResourceKinds.All.Select(k => CrdManifests.Definition(k, DocComments.Empty))],
+        });
         Client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = Emulator.Url.ToString() });
     }
 

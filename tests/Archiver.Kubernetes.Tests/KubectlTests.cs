@@ -123,6 +123,28 @@ public sealed class KubectlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_shows_a_databases_archiving_and_an_ops_requests_progress_in_their_printer_columns()
+    {
+        (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();
+        (await _kubectl.RunAsync("apply", "-f", "deploy/examples/mongodb.yaml")).Succeeded();
+        (await _kubectl.RunAsync("apply", "-f", "deploy/examples/mongodbopsrequest.yaml")).Succeeded();
+        (await _kubectl.RunAsync("patch", "mongodb", "mg-rs", "-n", "demo", "--subresource=status", "--type=merge", "-p", """
+            {"status":{"phase":"Ready","archiver":{"phase":"Archiving","lag":"1.2s","lastFullBackup":"2026-12-07T10:00:00Z",
+              "recoverableWindows":[{"component":"rs0","start":"2026-12-06T10:00:00Z","end":"2026-12-06T12:00:00Z"},
+                                    {"component":"rs0","start":"2026-12-07T10:00:00Z","end":"2026-12-07T11:30:00Z"}]}}}
+            """)).Succeeded();
+        (await _kubectl.RunAsync("patch", "mongodbopsrequest", "archiver-ops-demo", "-n", "demo", "--subresource=status", "--type=merge", "-p", """{"status":{"phase":"Progressing"}}""")).Succeeded();
+
+        var databases = Lines((await _kubectl.RunAsync("get", "mongodb", "-n", "demo", "-o", "wide")).Succeeded().Output);
+        var requests = Lines((await _kubectl.RunAsync("get", "mongodbopsrequests", "-n", "demo", "-o", "wide")).Succeeded().Output);
+
+        Assert.Matches(@"^NAME\s+VERSION\s+STATUS\s+ARCHIVING\s+LAG\s+LAST BACKUP\s+RECOVERABLE UNTIL\s+AGE$", databases[0]);
+        Assert.Matches(@"^mg-rs\s+\S+\s+Ready\s+Archiving\s+1\.2s\s+\S+\s+2026-12-07T11:30:00Z\s+\S+$", databases[1]);
+        Assert.Matches(@"^NAME\s+TYPE\s+DATABASE\s+PHASE\s+OPERATION\s+AGE$", requests[0]);
+        Assert.Matches(@"^archiver-ops-demo\s+\S+\s+mg-rs\s+Progressing\s+ConfigureArchiver\s+\S+$", requests[1]);
+    }
+
+    [Fact]
     public async Task Patch_merges_by_strategy_for_built_in_kinds_and_refuses_it_for_custom_resources()
     {
         await ApplyArchiverAsync();
@@ -263,6 +285,62 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Contains("customresourcedefinition.apiextensions.k8s.io/mongodbarchivers.archiver.kubedb.com created", first.Output, StringComparison.Ordinal);
         Assert.Equal(0, second.ExitCode);
         Assert.Contains("mongodbarchiver.archiver.kubedb.com/archiver-demo created", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explain_reads_the_field_descriptions_of_the_applied_CRDs()
+    {
+        (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();
+
+        var explain = (await _kubectl.RunAsync("explain", "mongodbarchiver.spec.fullBackup")).Succeeded();
+        var driver = (await _kubectl.RunAsync("explain", "mongodbarchivers.spec.fullBackup.driver")).Succeeded();
+
+        // kubectl wraps descriptions to its width: compare with the white space made single.
+        var text = string.Join(' ', explain.Output.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("GROUP: archiver.kubedb.com", text, StringComparison.Ordinal);
+        Assert.Contains("FIELD: fullBackup <Object>", text, StringComparison.Ordinal);
+        Assert.Contains("Full backups: when they run (a cron schedule) and how they are taken", text, StringComparison.Ordinal);
+        Assert.Contains("scheduler <Object> -required-", text, StringComparison.Ordinal);
+        Assert.Contains("timeout <string> A Go duration (such as 2h) after which a running backup is failed.", text, StringComparison.Ordinal);
+        var driverText = string.Join(' ', driver.Output.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("ENUM: CSISnapshotter VolumeSnapshotter Logical", driverText, StringComparison.Ordinal);
+        Assert.Contains("DESCRIPTION: How a full backup is taken.", driverText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_applied_CRDs_refuse_what_their_schema_refuses_and_default_what_it_defaults()
+    {
+        (await _kubectl.RunAsync("apply", "-f", "deploy/statefulset/crds.yaml")).Succeeded();
+        var wrong = _kubectl.WriteFile("wrong.yaml", """
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: wrong, namespace: demo}
+            spec:
+              fullBackup: {driver: Restic, scheduler: {schedule: "@daily"}, timeout: an hour}
+              backupStorage: {ref: {name: s}}
+              deletionPolicy: Keep
+            """);
+        var right = _kubectl.WriteFile("right.yaml", """
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: right, namespace: demo}
+            spec:
+              fullBackup: {csiSnapshotter: {volumeSnapshotClassName: vsc}, scheduler: {schedule: "@daily"}}
+              walBackup: {config: {chunkMaxSize: 4096}}
+              backupStorage: {ref: {name: s}}
+            """);
+
+        var refused = await _kubectl.RunAsync("apply", "-f", wrong);
+        (await _kubectl.RunAsync("apply", "-f", right)).Succeeded();
+        var stored = (await _kubectl.RunAsync("get", "mongodbarchiver", "right", "-n", "demo", "-o",
+            "jsonpath={.spec.fullBackup.driver} {.spec.fullBackup.failurePolicy} {.spec.walBackup.config.chunkMaxSize}")).Succeeded();
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("The MongoDBArchiver \"wrong\" is invalid:", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.fullBackup.driver: Unsupported value: \"Restic\"", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.fullBackup.timeout: Invalid value: \"an hour\"", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.deletionPolicy: Unsupported value: \"Keep\"", refused.Error, StringComparison.Ordinal);
+        Assert.Equal("CSISnapshotter Fail 4096", stored.Output);
     }
 
     private async Task ApplyArchiverAsync()

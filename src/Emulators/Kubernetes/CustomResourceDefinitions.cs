@@ -72,11 +72,52 @@ internal static class CustomResourceDefinitions
         // Every x-kubernetes-validations rule must compile, as the API server compiles them when the CRD is written.
         for (var i = 0; i < versions.Count; i++)
         {
+            if (versions[i]["schema"]?["openAPIV3Schema"] is JsonObject root
+                && Structural(root, $"spec.versions[{i}].schema.openAPIV3Schema", isRoot: true) is { } notStructural)
+            {
+                throw ApiError.Invalid(kind, name, notStructural.Field, notStructural.Type, notStructural.Message);
+            }
+
             if (SchemaValidation.CompileRules(versions[i]["schema"]?["openAPIV3Schema"] as JsonObject, $"spec.versions[{i}].schema.openAPIV3Schema") is { } error)
             {
                 throw ApiError.Invalid(kind, name, error.Field, "FieldValueInvalid", error.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// The first way <paramref name="schema"/> is not structural, as apiextensions.k8s.io/v1 refuses it (Kubernetes
+    /// docs, "Specifying a structural schema"; apiextensions-apiserver <c>pkg/apiserver/schema/validation.go</c>): the root
+    /// is an object, every specified field, map value and array item has a type unless it is
+    /// <c>x-kubernetes-int-or-string</c> or <c>x-kubernetes-preserve-unknown-fields</c>, and no object has both
+    /// <c>properties</c> and <c>additionalProperties</c>.
+    /// </summary>
+    private static (string Field, string Type, string Message)? Structural(JsonObject schema, string path, bool isRoot = false, string what = "")
+    {
+        var type = Text(schema["type"]);
+        if (isRoot && type != "object")
+        {
+            return ($"{path}.type", "FieldValueInvalid", $"Invalid value: \"{type}\": must be object at the root");
+        }
+
+        var untypedAllowed = schema["x-kubernetes-int-or-string"]?.GetValue<bool>() == true || schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true;
+        if (!isRoot && type.Length == 0 && !untypedAllowed)
+        {
+            return ($"{path}.type", "FieldValueRequired", $"Required value: must not be empty for specified {what}");
+        }
+
+        if (schema["properties"] is JsonObject && schema["additionalProperties"] is JsonObject)
+        {
+            return ($"{path}.additionalProperties", "FieldValueForbidden", "Forbidden: additionalProperties and properties are mutual exclusive");
+        }
+
+        foreach (var (key, child) in schema["properties"] as JsonObject ?? [])
+        {
+            if (child is JsonObject field && Structural(field, $"{path}.properties[{key}]", what: "object fields") is { } error) return error;
+        }
+
+        if (schema["additionalProperties"] is JsonObject values && Structural(values, $"{path}.additionalProperties", what: "object fields") is { } valueError) return valueError;
+        return schema["items"] is JsonObject items ? Structural(items, $"{path}.items", what: "array items") : null;
     }
 
     /// <summary>The status the API server's controllers give an accepted CRD: its names accepted, Established.</summary>
@@ -99,8 +140,8 @@ internal static class CustomResourceDefinitions
     }
 
     /// <summary>
-    /// A CRD for a namespaced kind with an open schema and the status subresource, as deploy/statefulset/crds.yaml
-    /// declares Archiver's kinds.
+    /// A CRD for a namespaced kind with an open schema and the status subresource: a stand-in for KubeDB's and
+    /// KubeStash's own CRDs, whose schemas are not copied here (deploy/statefulset/crds.yaml has typed ones).
     /// </summary>
     public static JsonObject Open(string group, string version, string kind, string plural) => new()
     {

@@ -141,6 +141,8 @@ public sealed partial class KubernetesEmulator
             // a custom resource's undeclared fields are reported by the request's fieldValidation (and pruned when stored).
             if (admitted is not null) WebhookConfigurationValidation.Check(type, admitted);
             if (admitted is not null && type.Schema is not null) ReportUnknownFields(context, type, admitted, warnings);
+            // Defaults are set when the request is decoded, so admission sees them (and again when it is stored).
+            if (admitted is not null && type.Schema is not null) SchemaValidation.Default(admitted, type.Schema);
             var operation = request.Verb switch { "create" => "CREATE", "update" or "patch" => "UPDATE", "delete" => "DELETE", _ => "" };
             if (operation.Length > 0)
             {

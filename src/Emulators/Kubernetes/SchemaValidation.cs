@@ -12,7 +12,7 @@ namespace Archiver.Emulators.Kubernetes;
 /// <c>pkg/apiserver/schema/cel</c>; Kubernetes docs, "Custom Resource Definitions": "Field pruning" and
 /// "Validation"): fields the schema does not declare are pruned (unless <c>x-kubernetes-preserve-unknown-fields</c>),
 /// and reported as <c>unknown field "spec.x"</c> (a warning, or a 400 under <c>fieldValidation=Strict</c>, kubectl's
-/// default); then <c>type</c>, <c>required</c>, <c>enum</c>, <c>pattern</c>, <c>minimum</c>/<c>maximum</c>,
+/// default); absent fields with a <c>default</c> are set; then <c>type</c>, <c>required</c>, <c>enum</c>, <c>pattern</c>, <c>minimum</c>/<c>maximum</c>,
 /// <c>format: date-time</c> and the <c>x-kubernetes-validations</c> CEL rules (<see cref="CelRule"/>, transition
 /// rules against the stored object) are checked, every failure a cause of one 422 in the API server's words. An open
 /// schema (<c>type: object</c>, <c>x-kubernetes-preserve-unknown-fields</c>) keeps and accepts everything, as before.
@@ -31,11 +31,12 @@ internal static partial class SchemaValidation
         return unknown;
     }
 
-    /// <summary>Prunes the undeclared fields, then throws the 422 of every schema violation, if any.</summary>
+    /// <summary>Prunes the undeclared fields, applies the schema's defaults, then throws the 422 of every schema violation, if any.</summary>
     public static void Check(ResourceType type, string name, JsonObject item, JsonObject? old)
     {
         if (type.Schema is not { } schema) return;
         Prune(item, schema, "", [], root: true);
+        Default(item, schema);
         List<(string Field, string Type, string Message)> errors = [];
         Validate(item, old, old is not null, schema, "", errors, root: true);
         if (errors.Count > 0) throw ApiError.Invalid(type.QualifiedKind, name, errors);
@@ -73,6 +74,36 @@ internal static partial class SchemaValidation
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Sets every absent field whose schema has a <c>default</c>, in every object that is present (Kubernetes docs,
+    /// "Defaulting": a default applies where the field is missing and its parent exists; nulls are pruned first, see
+    /// <see cref="Defaults.PruneNulls"/>), as the API server does when it decodes a request and after mutating admission.
+    /// </summary>
+    public static void Default(JsonNode? node, JsonObject? schema)
+    {
+        if (schema is null) return;
+        switch (node)
+        {
+            case JsonObject map:
+                foreach (var (key, declared) in schema["properties"] as JsonObject ?? [])
+                {
+                    if (declared is not JsonObject child) continue;
+                    if (!map.ContainsKey(key) && child["default"] is { } value) map[key] = value.DeepClone();
+                    if (map[key] is { } present) Default(present, child);
+                }
+
+                if (schema["additionalProperties"] is JsonObject additional)
+                {
+                    foreach (var (_, value) in map) Default(value, additional);
+                }
+
+                break;
+            case JsonArray list when schema["items"] is JsonObject items:
+                foreach (var item in list) Default(item, items);
+                break;
+        }
     }
 
     private static CelRule Rule(string text) => Compiled.GetOrAdd(text, CelRule.Compile);
@@ -138,7 +169,7 @@ internal static partial class SchemaValidation
                 errors.Add((field, "FieldValueInvalid", $"Invalid value: \"{text}\": {field} in body should match '{pattern}'"));
             }
 
-            if (ObjectTable.Text(schema["format"]) == "date-time" && !DateTimePattern().IsMatch(text))
+            if (ObjectTable.Text(schema["format"]) == "date-time" && !IsDateTime(text))
             {
                 errors.Add((field, "FieldValueInvalid", $"Invalid value: \"{text}\": {field} in body must be of type date-time: \"{text}\""));
             }
@@ -147,12 +178,13 @@ internal static partial class SchemaValidation
         if (node is JsonValue number && actual is "integer" or "number")
         {
             var n = double.Parse(number.ToJsonString(), CultureInfo.InvariantCulture);
-            if (schema["minimum"] is JsonValue min && n < min.GetValue<double>())
+            // Bounds as numbers whatever their CLR type (a schema built in memory may hold a long, one parsed from text a JsonElement).
+            if (schema["minimum"] is JsonValue min && n < double.Parse(min.ToJsonString(), CultureInfo.InvariantCulture))
             {
                 errors.Add((field, "FieldValueInvalid", $"Invalid value: {number.ToJsonString()}: {field} in body should be greater than or equal to {min.ToJsonString()}"));
             }
 
-            if (schema["maximum"] is JsonValue max && n > max.GetValue<double>())
+            if (schema["maximum"] is JsonValue max && n > double.Parse(max.ToJsonString(), CultureInfo.InvariantCulture))
             {
                 errors.Add((field, "FieldValueInvalid", $"Invalid value: {number.ToJsonString()}: {field} in body should be less than or equal to {max.ToJsonString()}"));
             }
@@ -219,7 +251,19 @@ internal static partial class SchemaValidation
 
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 
-    // RFC 3339 date-time, as strfmt's IsDateTime accepts it.
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")]
+    // RFC 3339 date-time, as strfmt's IsDateTime accepts it: its syntax, and then a parse (Go's time.Parse), which
+    // refuses a month, day, hour, minute, second or offset out of range (go-openapi/strfmt time.go).
+    private static bool IsDateTime(string text)
+    {
+        var match = DateTimePattern().Match(text);
+        if (!match.Success) return false;
+        int Part(string group) => int.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture);
+        var (year, month) = (Part("y"), Part("mo"));
+        return month is >= 1 and <= 12 && Part("d") >= 1 && Part("d") <= DateTime.DaysInMonth(Math.Max(year, 1), month)
+            && Part("h") <= 23 && Part("mi") <= 59 && Part("s") <= 59
+            && (!match.Groups["oh"].Success || (Part("oh") <= 23 && Part("om") <= 59));
+    }
+
+    [GeneratedRegex(@"^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})[Tt ](?<h>\d{2}):(?<mi>\d{2}):(?<s>\d{2})(\.\d+)?([Zz]|[+-](?<oh>\d{2}):(?<om>\d{2}))$")]
     private static partial Regex DateTimePattern();
 }

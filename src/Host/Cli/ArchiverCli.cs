@@ -9,6 +9,7 @@ public static class ArchiverCli
     {
         var root = new RootCommand("Archiver: continuous backup and point-in-time recovery for MongoDB on Kubernetes.");
         root.Add(ValidateCommand.Create(output, error));
+        root.Add(CrdsCommand.Create(output, error));
         root.Add(DemoCommand.Create(output, error));
         root.Add(RunCommand.Create(output, error));
         root.Add(ApplyCommand.Create(output, error));

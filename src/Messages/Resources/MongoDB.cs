@@ -81,9 +81,12 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
             : null;
 }
 
+/// <summary>KubeDB's database spec: Archiver reads and writes <c>archiver</c> and <c>init.archiver</c>; every other field is KubeDB's.</summary>
 public sealed record MongoDBSpec
 {
+    /// <summary>Which archiver backs this database up (set by Archiver's mutating webhook, or by hand).</summary>
     [JsonPropertyName("archiver")] public DatabaseArchiverRef? Archiver { get; init; }
+    /// <summary>How a new database gets its first data; <c>init.archiver</c> restores it from archived history.</summary>
     [JsonPropertyName("init")] public MongoDBInit? Init { get; init; }
     [JsonExtensionData] public IDictionary<string, JsonElement>? Other { get; init; }
 }
@@ -91,12 +94,16 @@ public sealed record MongoDBSpec
 /// <summary>Which archiver backs this database up; set by the mutator or by the user.</summary>
 public sealed record DatabaseArchiverRef
 {
+    /// <summary>Stops new full backups of this database; the oplog is still archived.</summary>
     [JsonPropertyName("pause")] public bool? Pause { get; init; }
+    /// <summary>The MongoDBArchiver.</summary>
     [JsonPropertyName("ref"), RequiredField] public ObjectRef? Ref { get; init; }
 }
 
+/// <summary>KubeDB's initialisation of a new database; Archiver reads only <c>archiver</c>.</summary>
 public sealed record MongoDBInit
 {
+    /// <summary>Restore the new database from archived history to a point in time.</summary>
     [JsonPropertyName("archiver")] public ArchiverRecovery? Archiver { get; init; }
     [JsonExtensionData] public IDictionary<string, JsonElement>? Other { get; init; }
 }
@@ -104,16 +111,20 @@ public sealed record MongoDBInit
 /// <summary>Restore this new database from archived history, to a point in time.</summary>
 public sealed record ArchiverRecovery
 {
-    /// <summary>RFC 3339 with microseconds and offset; every entry at or before it is restored.</summary>
+    /// <summary>The moment to restore to: RFC 3339 with up to microseconds and an offset, such as 2020-10-28T01:48:23.121314+03:00; every write at or before it is restored. Also read as <c>recoveryTimestamp</c>; one of the two is required.</summary>
     [JsonPropertyName("recoveryTimeStamp"), Alias("recoveryTimestamp"), RequiredField]
     public DateTimeOffset? RecoveryTimeStamp { get; init; }
     /// <summary>The backup storage that holds the history (the seed's <c>repository</c>).</summary>
     [JsonPropertyName("repository"), RequiredField] public ObjectRef? Repository { get; init; }
     /// <summary>The source database's folder in the storage, when it differs from this database's own prefix.</summary>
     [JsonPropertyName("prefix")] public string? Prefix { get; init; }
+    /// <summary>The Secret with the key the history was encrypted with, when the storage names none.</summary>
     [JsonPropertyName("encryptionSecret")] public ObjectRef? EncryptionSecret { get; init; }
+    /// <summary>KubeDB's repository of full backups; accepted for compatibility and validated as a reference.</summary>
     [JsonPropertyName("fullDBRepository")] public ObjectRef? FullDBRepository { get; init; }
+    /// <summary>KubeDB's repository of backup manifests; accepted for compatibility and validated as a reference.</summary>
     [JsonPropertyName("manifestRepository")] public ObjectRef? ManifestRepository { get; init; }
+    /// <summary>How the other members of the restored replica set get their data.</summary>
     [JsonPropertyName("replicationStrategy")] public ReplicationStrategy? ReplicationStrategy { get; init; }
 }
 
@@ -127,8 +138,10 @@ public enum ReplicationStrategy
     [JsonStringEnumMemberName("none")] None,
 }
 
+/// <summary>KubeDB's database status; Archiver writes only <c>archiver</c>.</summary>
 public sealed record MongoDBStatus
 {
+    /// <summary>The database's archiving and, for a restore, its recovery, as Archiver reports them.</summary>
     [JsonPropertyName("archiver")] public DatabaseArchiverStatus? Archiver { get; init; }
     [JsonExtensionData] public IDictionary<string, JsonElement>? Other { get; init; }
 }
@@ -136,16 +149,23 @@ public sealed record MongoDBStatus
 /// <summary>What Archiver reports about a database: its archiving and, for a restore, its recovery.</summary>
 public sealed record DatabaseArchiverStatus
 {
+    /// <summary>Where the database's archiving or restore stands.</summary>
     [JsonPropertyName("phase")] public DatabaseArchiverPhase? Phase { get; init; }
+    /// <summary>Archiving, Configured and Restored conditions.</summary>
     [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
+    /// <summary>The archiver the database is configured with.</summary>
     [JsonPropertyName("archiverRef")] public ObjectRef? ArchiverRef { get; init; }
+    /// <summary>The spec-hash of the archiver configuration in force.</summary>
     [JsonPropertyName("specHash")] public string? SpecHash { get; init; }
+    /// <summary>The spans of time any moment of which can be restored.</summary>
     [JsonPropertyName("recoverableWindows")] public IReadOnlyList<RecoverableWindow>? RecoverableWindows { get; init; }
     /// <summary>Newest majority-committed write minus newest archived entry (Go duration).</summary>
     [JsonPropertyName("lag")] public string? Lag { get; init; }
     /// <summary>How long until the oldest unarchived entry would roll off the oplog (Go duration).</summary>
     [JsonPropertyName("oplogHeadroom")] public string? OplogHeadroom { get; init; }
+    /// <summary>When the newest successful full backup was taken.</summary>
     [JsonPropertyName("lastFullBackup")] public DateTimeOffset? LastFullBackup { get; init; }
+    /// <summary>The progress of the point-in-time restore of a database created with <c>spec.init.archiver</c>.</summary>
     [JsonPropertyName("restore")] public RestoreProgress? Restore { get; init; }
     /// <summary>What the database's own history holds in the storage, per component: what archiving costs.</summary>
     [JsonPropertyName("storage")] public IReadOnlyList<ComponentStorage>? Storage { get; init; }
@@ -154,12 +174,15 @@ public sealed record DatabaseArchiverStatus
 /// <summary>One component's objects and bytes in the storage.</summary>
 public sealed record ComponentStorage
 {
+    /// <summary>The replica set (or shard) the figures are of.</summary>
     [JsonPropertyName("component")] public string? Component { get; init; }
     /// <summary>Oplog chunks: one object each.</summary>
     [JsonPropertyName("oplogObjects")] public int? OplogObjects { get; init; }
+    /// <summary>The oplog chunks' bytes as stored (compressed).</summary>
     [JsonPropertyName("oplogBytes")] public long? OplogBytes { get; init; }
     /// <summary>Files of its full backups (a volume snapshot's data is the CSI driver's, not counted).</summary>
     [JsonPropertyName("backupObjects")] public int? BackupObjects { get; init; }
+    /// <summary>Those files' bytes as stored.</summary>
     [JsonPropertyName("backupBytes")] public long? BackupBytes { get; init; }
 }
 
@@ -185,14 +208,20 @@ public enum DatabaseArchiverPhase
 /// <summary>A span of time any point of which can be restored, for one component.</summary>
 public sealed record RecoverableWindow
 {
+    /// <summary>The replica-set member (or shard) the window is for.</summary>
     [JsonPropertyName("component")] public string? Component { get; init; }
+    /// <summary>The earliest restorable moment: a full backup's consistent point.</summary>
     [JsonPropertyName("start")] public DateTimeOffset? Start { get; init; }
+    /// <summary>The latest restorable moment: the end of the unbroken archived oplog after it.</summary>
     [JsonPropertyName("end")] public DateTimeOffset? End { get; init; }
 }
 
+/// <summary>How far a point-in-time restore has got.</summary>
 public sealed record RestoreProgress
 {
+    /// <summary>The moment restored to.</summary>
     [JsonPropertyName("target")] public DateTimeOffset? Target { get; init; }
+    /// <summary>The full backup the restore starts from.</summary>
     [JsonPropertyName("baseSnapshot")] public string? BaseSnapshot { get; init; }
 
     /// <summary>
@@ -200,8 +229,12 @@ public sealed record RestoreProgress
     /// are made from, as the archiver's claim webhook reads it here (deploy/statefulset/webhook.yaml).
     /// </summary>
     [JsonPropertyName("baseVolumeSnapshot")] public string? BaseVolumeSnapshot { get; init; }
+    /// <summary>Oplog entries replayed so far.</summary>
     [JsonPropertyName("entriesDone")] public long? EntriesDone { get; init; }
+    /// <summary>Oplog entries to replay in all.</summary>
     [JsonPropertyName("entriesTotal")] public long? EntriesTotal { get; init; }
+    /// <summary>Bytes of backup and oplog read so far.</summary>
     [JsonPropertyName("bytesDone")] public long? BytesDone { get; init; }
+    /// <summary>Bytes of backup and oplog to read in all.</summary>
     [JsonPropertyName("bytesTotal")] public long? BytesTotal { get; init; }
 }

@@ -1,3 +1,4 @@
+using Archiver.Messages.Validation;
 using System.Text.Json.Serialization;
 
 namespace Archiver.Messages.Resources;
@@ -9,14 +10,18 @@ public sealed record MongoDBOpsRequest : Resource<MongoDBOpsRequestSpec, MongoDB
     public const string ApiVersionName = ApiGroups.OpsV1Alpha1;
 }
 
+/// <summary>Which change, to which database.</summary>
 public sealed record MongoDBOpsRequestSpec
 {
+    /// <summary>The kind of change; Archiver carries out Backup requests.</summary>
     [JsonPropertyName("type"), RequiredField] public OpsRequestType? Type { get; init; }
     /// <summary>The database, in the ops request's own namespace.</summary>
     [JsonPropertyName("databaseRef"), RequiredField] public DatabaseRef? DatabaseRef { get; init; }
+    /// <summary>Which archiving change, by which archiver; required when <c>type</c> is Backup.</summary>
     [JsonPropertyName("archiver")] public ArchiverOperation? Archiver { get; init; }
     /// <summary>Go duration after which the request is failed.</summary>
-    [JsonPropertyName("timeout")] public string? Timeout { get; init; }
+    [JsonPropertyName("timeout"), Pattern(GoDuration.SchemaPattern)] public string? Timeout { get; init; }
+    /// <summary>When the request may start: IfReady (the default), once the database is ready, or Always.</summary>
     [JsonPropertyName("apply")] public OpsRequestApply? Apply { get; init; }
 }
 
@@ -35,14 +40,19 @@ public enum OpsRequestApply
     Always,
 }
 
+/// <summary>A database in the ops request's own namespace.</summary>
 public sealed record DatabaseRef
 {
-    [JsonPropertyName("name"), RequiredField] public string Name { get; init; } = "";
+    /// <summary>The MongoDB's name.</summary>
+    [JsonPropertyName("name"), RequiredField, Pattern(KubernetesNames.OptionalSubdomainPattern)] public string Name { get; init; } = "";
 }
 
+/// <summary>An archiving change to one database.</summary>
 public sealed record ArchiverOperation
 {
+    /// <summary>ConfigureArchiver (start or update archiving) or DisableArchiver (stop it).</summary>
     [JsonPropertyName("operation"), RequiredField] public ArchiverOperationType? Operation { get; init; }
+    /// <summary>The MongoDBArchiver whose configuration is applied or removed.</summary>
     [JsonPropertyName("ref"), RequiredField] public ObjectRef? Ref { get; init; }
 }
 
@@ -53,10 +63,14 @@ public enum ArchiverOperationType
     DisableArchiver,
 }
 
+/// <summary>How far the request has got, written by Archiver.</summary>
 public sealed record MongoDBOpsRequestStatus
 {
+    /// <summary>Pending, Progressing, then Successful, Failed or Skipped.</summary>
     [JsonPropertyName("phase")] public OpsRequestPhase? Phase { get; init; }
+    /// <summary>The <c>metadata.generation</c> this status describes.</summary>
     [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; init; }
+    /// <summary>One condition per step carried out.</summary>
     [JsonPropertyName("conditions")] public IReadOnlyList<Condition>? Conditions { get; init; }
 }
 

@@ -47,6 +47,9 @@ public static partial class ByteQuantity
         _ => throw new FormatException(suffix),
     };
 
+    /// <summary>What <see cref="TryParse"/> accepts, as a CRD schema pattern (it also refuses fractions of a byte).</summary>
+    public const string SchemaPattern = @"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$";
+
     [GeneratedRegex(@"^(?<n>[0-9]+(\.[0-9]+)?)(?<s>Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")]
     private static partial Regex Pattern();
 }

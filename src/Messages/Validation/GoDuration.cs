@@ -70,6 +70,13 @@ public static partial class GoDuration
         _ => throw new FormatException(unit),
     };
 
+    /// <summary>
+    /// What <see cref="TryParse"/> accepts, as a CRD schema pattern for the API server to check: <c>0</c>, or an optional
+    /// <c>+</c> and number-unit pairs (no <c>-</c>: negative durations are refused). Only a duration too long for a
+    /// TimeSpan matches it and is still refused.
+    /// </summary>
+    public const string SchemaPattern = @"^(0|\+?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
+
     [GeneratedRegex(@"^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$")]
     private static partial Regex Whole();
 

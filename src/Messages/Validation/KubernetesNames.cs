@@ -34,10 +34,25 @@ public static partial class KubernetesNames
             ? null
             : $"value \"{value}\" must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    /// <summary>A DNS-1123 subdomain (without its 253-character limit), as <see cref="CheckSubdomain"/> matches it.</summary>
+    public const string SubdomainPattern = @"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+    /// <summary>A DNS-1123 label (without its 63-character limit), as <see cref="CheckLabel"/> matches it.</summary>
+    public const string LabelPattern = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+    /// <summary>
+    /// A reference's name as the validator checks it, for a CRD schema: a subdomain, or empty (an empty name is left to
+    /// the rule that requires the field).
+    /// </summary>
+    public const string OptionalSubdomainPattern = "^$|" + SubdomainPattern;
+
+    /// <summary>A reference's namespace as the validator checks it, for a CRD schema: a label, or empty (the holder's own).</summary>
+    public const string OptionalLabelPattern = "^$|" + LabelPattern;
+
+    [GeneratedRegex(SubdomainPattern)]
     private static partial Regex Subdomain();
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    [GeneratedRegex(LabelPattern)]
     private static partial Regex Label();
 
     [GeneratedRegex(@"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]

@@ -134,6 +134,11 @@ public static partial class ResourceValidator
         checks.Namespaces("spec.usagePolicy.allowedNamespaces", spec.UsagePolicy?.AllowedNamespaces);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    /// <summary>An S3 bucket's name as <see cref="Storage"/> checks it, for a CRD schema (empty is left to the rule that requires it).</summary>
+    public const string BucketNamePattern = "^$|" + BucketNameOnly;
+
+    private const string BucketNameOnly = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+
+    [System.Text.RegularExpressions.GeneratedRegex(BucketNameOnly)]
     private static partial System.Text.RegularExpressions.Regex BucketName();
 }

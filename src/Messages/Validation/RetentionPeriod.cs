@@ -25,6 +25,12 @@ public static partial class RetentionPeriod
         return true;
     }
 
+    /// <summary>What <see cref="TryParse"/> accepts where hours are allowed, as a CRD schema pattern.</summary>
+    public const string SchemaPattern = "^[1-9][0-9]{0,5}[hdwmy]$";
+
+    /// <summary>What <see cref="TryParse"/> accepts where hours are not allowed, as a CRD schema pattern.</summary>
+    public const string SchemaPatternWithoutHours = "^[1-9][0-9]{0,5}[dwmy]$";
+
     [GeneratedRegex(@"^(?<n>[1-9][0-9]{0,5})(?<u>[hdwmy])$")]
     private static partial Regex Pattern();
 }

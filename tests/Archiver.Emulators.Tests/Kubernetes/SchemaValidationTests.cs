@@ -9,7 +9,8 @@ namespace Archiver.Emulators.Tests.Kubernetes;
 /// A custom resource against its CRD's structural schema, as the API server holds it (apiextensions-apiserver
 /// pruning, validation and CEL rules): undeclared fields pruned with a warning or refused under
 /// <c>fieldValidation=Strict</c>, every violation a cause of one 422 in the API server's words, transition rules
-/// against the stored object on update, and a CRD whose rule the stand-in cannot evaluate refused.
+/// against the stored object on update, defaults set where a field is absent, date-times parsed, and a CRD whose rule
+/// the stand-in cannot evaluate, or whose schema is not structural, refused.
 /// </summary>
 public sealed class SchemaValidationTests
 {
@@ -68,6 +69,58 @@ public sealed class SchemaValidationTests
             body["message"]?.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_default_is_set_where_the_field_is_absent_and_its_parent_is_there()
+    {
+        await using var api = await StartAsync();
+        using var http = new HttpClient { BaseAddress = api.Url };
+
+        var (_, absent, _) = await SendAsync(http, HttpMethod.Post, Widgets, Widget("a", new JsonObject { ["size"] = 1 }));
+        var (_, given, _) = await SendAsync(http, HttpMethod.Post, Widgets, Widget("g", new JsonObject { ["size"] = 1, ["mode"] = "quiet" }));
+        var (_, noSpec, _) = await SendAsync(http, HttpMethod.Post, Widgets, new JsonObject { ["apiVersion"] = "example.com/v1", ["kind"] = "Widget", ["metadata"] = new JsonObject { ["name"] = "n" } });
+
+        Assert.Equal("normal", absent["spec"]?["mode"]?.GetValue<string>());
+        Assert.Equal("quiet", given["spec"]?["mode"]?.GetValue<string>());
+        Assert.Null(noSpec["spec"]);
+    }
+
+    [Fact]
+    public async Task A_date_time_is_parsed_not_only_matched()
+    {
+        await using var api = await StartAsync();
+        using var http = new HttpClient { BaseAddress = api.Url };
+
+        var (good, _, _) = await SendAsync(http, HttpMethod.Post, Widgets, Widget("a", new JsonObject { ["size"] = 1, ["since"] = "2020-10-28T01:48:23.1213145+03:00" }));
+        var (month, monthBody, _) = await SendAsync(http, HttpMethod.Post, Widgets, Widget("b", new JsonObject { ["size"] = 1, ["since"] = "2020-13-28T01:48:23Z" }));
+        var (day, _, _) = await SendAsync(http, HttpMethod.Post, Widgets, Widget("c", new JsonObject { ["size"] = 1, ["since"] = "2021-02-29T01:48:23Z" }));
+
+        Assert.Equal(201, good);
+        Assert.Equal(422, month);
+        Assert.Equal("Widget.example.com \"b\" is invalid: spec.since: Invalid value: \"2020-13-28T01:48:23Z\": spec.since in body must be of type date-time: \"2020-13-28T01:48:23Z\"", monthBody["message"]?.GetValue<string>());
+        Assert.Equal(422, day);
+    }
+
+    [Fact]
+    public async Task A_CRD_whose_schema_is_not_structural_is_refused()
+    {
+        await using var api = await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { CustomResourceDefinitions = [] });
+        using var http = new HttpClient { BaseAddress = api.Url };
+        var untyped = Crd();
+        untyped["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["properties"]!["size"]!.AsObject().Remove("type");
+        var both = Crd();
+        both["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["additionalProperties"] = new JsonObject { ["type"] = "string" };
+
+        var (untypedCode, untypedBody, _) = await SendAsync(http, HttpMethod.Post, Crds, untyped);
+        var (bothCode, bothBody, _) = await SendAsync(http, HttpMethod.Post, Crds, both);
+
+        Assert.Equal(422, untypedCode);
+        Assert.Equal("CustomResourceDefinition.apiextensions.k8s.io \"widgets.example.com\" is invalid: spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[size].type: Required value: must not be empty for specified object fields",
+            untypedBody["message"]?.GetValue<string>());
+        Assert.Equal(422, bothCode);
+        Assert.Equal("CustomResourceDefinition.apiextensions.k8s.io \"widgets.example.com\" is invalid: spec.versions[0].schema.openAPIV3Schema.properties[spec].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive",
+            bothBody["message"]?.GetValue<string>());
+    }
+
     private static async Task<KubernetesEmulator> StartAsync() =>
         await KubernetesEmulator.StartAsync(new KubernetesEmulatorOptions { CustomResourceDefinitions = [Crd()] });
 
@@ -97,7 +150,8 @@ public sealed class SchemaValidationTests
                               "required": ["size"],
                               "properties": {
                                 "size": {"type": "integer", "minimum": 0},
-                                "mode": {"type": "string", "enum": ["quiet", "normal"]},
+                                "mode": {"type": "string", "enum": ["quiet", "normal"], "default": "normal"},
+                                "since": {"type": "string", "format": "date-time"},
                                 "name": {"type": "string", "x-kubernetes-validations": [{"rule": "self == oldSelf", "message": "name is immutable"}]}
                               }
                             }
