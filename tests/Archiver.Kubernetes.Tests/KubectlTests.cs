@@ -142,6 +142,12 @@ public sealed class KubectlTests : IAsyncLifetime
         Assert.Matches(@"^mg-rs\s+\S+\s+Ready\s+Archiving\s+1\.2s\s+\S+\s+2026-12-07T11:30:00Z\s+\S+$", databases[1]);
         Assert.Matches(@"^NAME\s+TYPE\s+DATABASE\s+PHASE\s+OPERATION\s+AGE$", requests[0]);
         Assert.Matches(@"^archiver-ops-demo\s+\S+\s+mg-rs\s+Progressing\s+ConfigureArchiver\s+\S+$", requests[1]);
+
+        // An incremental Snapshot's span, in -o wide.
+        (await _kubectl.RunAsync("apply", "-f", "deploy/examples/snapshot.yaml")).Succeeded();
+        var snapshots = Lines((await _kubectl.RunAsync("get", "snapshots.storage.kubestash.com", "-n", "demo", "-o", "wide")).Succeeded().Output);
+        Assert.Matches(@"^NAME\s+TYPE\s+DATABASE\s+PHASE\s+SIZE\s+VERIFICATION\s+START\s+END\s+UPDATED\s+AGE$", snapshots[0]);
+        Assert.Matches(@"^sample-mongodb-backup-1561974001\s+IncrementalBackup\s+sample-mongodb\s+.*2020-10-28T12:11:10\+03:00\s+2020-10-28T12:11:10\+03:00\s", snapshots[1]);
     }
 
     [Fact]
