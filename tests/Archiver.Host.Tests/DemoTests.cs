@@ -32,7 +32,8 @@ public sealed partial class DemoTests
             var digest = verified.Split("sha256 ")[1][..16];
             Assert.Contains(run.OutputLines, l => l.Contains("round 1:", StringComparison.Ordinal) && l.Contains(digest, StringComparison.Ordinal));
             Assert.Contains(run.OutputLines, l => l.Contains("restored demo/mg-rs-restored: 3 collections", StringComparison.Ordinal) && l.Contains(digest, StringComparison.Ordinal));
-            // The restored database's Events, as `archiver describe` prints them.
+            // The source's and the restored database's Events, as `archiver describe` prints them through the node's API.
+            Assert.Contains(run.OutputLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+Normal\s+BackupSucceeded\s+\S+\s+archiver\s+full backup \S+ succeeded in \S+, [\d.]+ (B|KiB|MiB) stored$"));
             Assert.Contains(run.OutputLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+Normal\s+RestoreStarted\s+\S+\s+archiver\s+restoring to "));
             Assert.Contains(run.OutputLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s+Normal\s+Restored\s+\S+\s+archiver\s+restored to .*: full backup \S+ and [\d,]+ oplog entries$"));
             // --data keeps the folder: journal, backups and the applied manifests are there for a look afterwards.

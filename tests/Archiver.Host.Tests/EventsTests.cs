@@ -1,4 +1,3 @@
-using Archiver.Host.Node;
 using static Archiver.Host.Tests.DisasterRecoveryScenario;
 
 namespace Archiver.Host.Tests;
@@ -8,42 +7,24 @@ namespace Archiver.Host.Tests;
 /// reads the same ones from the API server): a database's full backup and archiving alarm, its ops request's steps, the
 /// archiver's ops requests, and a restore's start, plan and outcome, through the node's API.
 /// </summary>
-public sealed class EventsTests : IAsyncLifetime
+public sealed class EventsTests() : ScenarioNodeTests("events")
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("archiver-events-").FullName;
-    private ArchiverNodeHost _node = null!;
-    private DisasterRecoveryScenario _scenario = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = _data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
-        _scenario = await DisasterRecoveryScenario.StartAsync(_data, _node.Address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _scenario.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
-    }
-
     [Fact]
     public async Task Backups_alarms_ops_request_steps_and_restores_are_told_as_Events_on_the_objects_they_concern()
     {
-        var (client, _) = await _scenario.FirstDatabaseAsync();
+        var (client, _) = await Scenario.FirstDatabaseAsync();
         await WriteAsync(client, "seed", 50);
-        await _scenario.CliOkAsync("backup", Source.ToString());
-        await _scenario.WaitForAsync(Source, db => db.Status?.Archiver?.LastFullBackup is not null);
+        await Scenario.CliOkAsync("backup", Source.ToString());
+        await Scenario.WaitForAsync(Source, db => db.Status?.Archiver?.LastFullBackup is not null);
         var written = await MomentAsync();
-        await _scenario.WaitArchivedAsync(written);
+        await Scenario.WaitArchivedAsync(written);
 
         // What archiving costs, in the status: the catalog's own count of objects and bytes, per component.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var usage = (await _scenario.GetAsync(Source))!.Status!.Archiver!.Storage?.SingleOrDefault(s => s.Component == "rs0");
-            var history = (await _scenario.CatalogAsync()).Timeline(1);
+            var usage = (await Scenario.GetAsync(Source))!.Status!.Archiver!.Storage?.SingleOrDefault(s => s.Component == "rs0");
+            var history = (await Scenario.CatalogAsync()).Timeline(1);
             var chunks = history.Component("rs0").AllChunks().ToArray();
             var files = history.Backups.SelectMany(b => b.Files).ToList();
             if (usage is not null && usage.OplogObjects == chunks.Length && usage.OplogBytes == chunks.Sum(c => c.SizeBytes)
@@ -67,11 +48,11 @@ public sealed class EventsTests : IAsyncLifetime
         deadline = DateTime.UtcNow.AddSeconds(30);
         var archiverYaml = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", "archiver.yaml")))
             .Replace("chunkMaxAge: 1s", "chunkMaxAge: 2s", StringComparison.Ordinal);
-        await _scenario.ApplyAsync(archiverYaml);
+        await Scenario.ApplyAsync(archiverYaml);
         string? opsRequest = null;
         while (opsRequest is null)
         {
-            var row = (await _scenario.CliOkAsync("get", "mongodbopsrequests", "-n", Source.Namespace)).OutputLines.Skip(1).FirstOrDefault(l => l.Contains(" Successful ", StringComparison.Ordinal));
+            var row = (await Scenario.CliOkAsync("get", "mongodbopsrequests", "-n", Source.Namespace)).OutputLines.Skip(1).FirstOrDefault(l => l.Contains(" Successful ", StringComparison.Ordinal));
             opsRequest = row?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
             Assert.True(DateTime.UtcNow < deadline, "no ops request reconfigured the database");
             await Task.Delay(200);
@@ -87,23 +68,23 @@ public sealed class EventsTests : IAsyncLifetime
         Assert.Matches($@"\n  Normal\s+OpsRequestCreated\s+\S+\s+archiver\s+MongoDBOpsRequest {opsRequest} created to configure archiving of MongoDB {Source}\n", archiver);
 
         // The replica set goes down and comes back: the alarm is raised once, however many looks see it, and cleared.
-        var replicaSet = _scenario.ReplicaSet("rs0");
+        var replicaSet = Scenario.ReplicaSet("rs0");
         var endpoint = replicaSet.MemberEndPoint(0)!;
         await replicaSet.StopMemberAsync(0);
-        await _scenario.WaitForAsync(Source, db => db.Status?.Archiver?.Conditions?.Any(c => c.Reason == "SourceUnavailable") == true);
+        await Scenario.WaitForAsync(Source, db => db.Status?.Archiver?.Conditions?.Any(c => c.Reason == "SourceUnavailable") == true);
         replicaSet.StartMember(0, endpoint);
-        await _scenario.WaitForAsync(Source, db => db.Status?.Archiver?.Conditions?.Any(c => c.Type == "Archiving" && c.Status == Messages.Resources.ConditionStatus.True) == true, TimeSpan.FromSeconds(60));
+        await Scenario.WaitForAsync(Source, db => db.Status?.Archiver?.Conditions?.Any(c => c.Type == "Archiving" && c.Status == Messages.Resources.ConditionStatus.True) == true, TimeSpan.FromSeconds(60));
         var alarms = await DescribeAsync("mongodb", Source.ToString());
         Assert.Single(alarms.Split('\n'), l => l.Contains("Warning", StringComparison.Ordinal) && l.Contains("SourceUnavailable", StringComparison.Ordinal));
         Assert.Matches(@"\n  Normal\s+ArchivingHealthy\s+\S+\s+archiver\s+archiving is healthy again \(.*\) after SourceUnavailable\n", alarms);
 
         // A restore into a new database: started, planned, done.
-        await _scenario.RestoreAsync("restored", "rs2", written);
+        await Scenario.RestoreAsync("restored", "rs2", written);
         var restored = await DescribeAsync("mongodb", "demo/restored");
         Assert.Matches(@"\n  Normal\s+RestoreStarted\s+\S+\s+archiver\s+restoring to \S+ from db/MongoDB/demo/src\n", restored);
         Assert.Matches(@"\n  Normal\s+RestorePlanned\s+\S+\s+archiver\s+restore plan: full backup \S+, then \d+ oplog chunks? \(.*\) replayed\n", restored);
         Assert.Matches(@"\n  Normal\s+Restored\s+\S+\s+archiver\s+restored to \S+: full backup \S+ and [\d,]+ oplog entries\n", restored);
     }
 
-    private async Task<string> DescribeAsync(string kind, string name) => (await _scenario.CliOkAsync("describe", kind, name)).Output;
+    private async Task<string> DescribeAsync(string kind, string name) => (await Scenario.CliOkAsync("describe", kind, name)).Output;
 }

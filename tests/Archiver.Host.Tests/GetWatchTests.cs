@@ -1,37 +1,18 @@
-using Archiver.Host.Node;
 using static Archiver.Host.Tests.DisasterRecoveryScenario;
 
 namespace Archiver.Host.Tests;
 
 /// <summary><c>archiver get -w</c>, as kubectl's: the list, then each object again as it changes, until interrupted.</summary>
-public sealed class GetWatchTests : IAsyncLifetime
+public sealed class GetWatchTests() : ScenarioNodeTests("watch")
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("archiver-watch-").FullName;
-    private ArchiverNodeHost _node = null!;
-    private DisasterRecoveryScenario _scenario = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = _data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
-        _scenario = await DisasterRecoveryScenario.StartAsync(_data, _node.Address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _scenario.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
-    }
-
     [Fact]
     public async Task Watching_prints_a_database_when_it_appears_and_again_as_its_phase_changes_and_ends_when_interrupted()
     {
         using var interrupt = new CancellationTokenSource();
-        var watching = CliRun.RunAsync(interrupt.Token, "get", "mongodb", "-n", Source.Namespace, "-w", "--node", _node.Address.ToString());
+        var watching = CliRun.RunAsync(interrupt.Token, "get", "mongodb", "-n", Source.Namespace, "-w", "--node", Node.Address.ToString());
         await Task.Delay(GetCommandInterval() * 2);
 
-        await _scenario.FirstDatabaseAsync();
+        await Scenario.FirstDatabaseAsync();
         await Task.Delay(GetCommandInterval() * 3);
         await interrupt.CancelAsync();
         var run = await watching;

@@ -1,4 +1,3 @@
-using Archiver.Host.Node;
 using Archiver.Messages.Resources;
 using static Archiver.Host.Tests.DisasterRecoveryScenario;
 
@@ -9,37 +8,19 @@ namespace Archiver.Host.Tests;
 /// <c>archiver get -o wide</c> is the cause in one line and a lag that is unknown, not a driver's two kilobytes and a 0s
 /// that claims the archive is caught up.
 /// </summary>
-public sealed class UnreachableDatabaseTests : IAsyncLifetime
+public sealed class UnreachableDatabaseTests() : ScenarioNodeTests("down")
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("archiver-down-").FullName;
-    private ArchiverNodeHost _node = null!;
-    private DisasterRecoveryScenario _scenario = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = _data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
-        _scenario = await DisasterRecoveryScenario.StartAsync(_data, _node.Address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        await _scenario.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
-    }
-
     [Fact]
     public async Task A_replica_set_gone_down_shows_its_cause_in_one_line_since_when_and_an_unknown_lag()
     {
-        var (client, _) = await _scenario.FirstDatabaseAsync();
+        var (client, _) = await Scenario.FirstDatabaseAsync();
         await WriteAsync(client, "seed", 20);
-        await _scenario.WaitForAsync(Source, db => db.Status?.Archiver?.Lag is not null);
-        var replicaSet = _scenario.ReplicaSet("rs0");
+        await Scenario.WaitForAsync(Source, db => db.Status?.Archiver?.Lag is not null);
+        var replicaSet = Scenario.ReplicaSet("rs0");
         var port = replicaSet.MemberEndPoint(0)!.Port;
 
         await replicaSet.StopMemberAsync(0);
-        var down = await _scenario.WaitForAsync(Source, db => Archiving(db)?.Reason == "SourceUnavailable");
+        var down = await Scenario.WaitForAsync(Source, db => Archiving(db)?.Reason == "SourceUnavailable");
 
         var condition = Archiving(down)!;
         Assert.Equal(ConditionStatus.False, condition.Status);
@@ -47,7 +28,7 @@ public sealed class UnreachableDatabaseTests : IAsyncLifetime
         Assert.Null(down.Status!.Archiver!.Lag);
         Assert.Equal(DatabaseArchiverPhase.Archiving, down.Status.Archiver.Phase);
 
-        var wide = (await _scenario.CliOkAsync("get", "mongodb", Source.ToString(), "-o", "wide")).Output;
+        var wide = (await Scenario.CliOkAsync("get", "mongodb", Source.ToString(), "-o", "wide")).Output;
         var header = wide.Split('\n')[0];
         var row = wide.Split('\n').First(l => l.Contains(Source.Name, StringComparison.Ordinal));
         Assert.Equal("unknown", row[header.IndexOf("LAG", StringComparison.Ordinal)..].Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]);

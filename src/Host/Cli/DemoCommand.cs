@@ -184,7 +184,9 @@ public static class DemoCommand
                 {
                     var actual = await DemoWorkload.ReadAsync(restoredClient, restoredDatabase, cancellation);
                     await StepAsync($"restored {Restored}: {actual}");
-                    // Its Events tell the restore's start, plan and outcome, as kubectl describe shows them in a cluster.
+                    // The Events of both, as kubectl describe shows them in a cluster: the source's full backup, the restore's
+                    // start, plan and outcome.
+                    await CliOrFailAsync(cancellation, "describe", "mongodb", Source.ToString());
                     await CliOrFailAsync(cancellation, "describe", "mongodb", Restored.ToString());
                     if (actual.Sha256 != expected.Sha256 || actual.Documents != expected.Documents)
                     {
