@@ -56,6 +56,19 @@ public static class NodeInstruments
         Gauge("archiver.database.restore.load_rate", "By/s", "A restore's bytes loaded per second, on average over its run (since this node took it up); kept once it has finished.", m => m.RestoreBytesPerSecond);
         Gauge("archiver.database.restore.replay_rate", "{entry}/s", "A restore's oplog entries replayed per second, on average over its run (since this node took it up); kept once it has finished.", m => m.RestoreEntriesPerSecond);
 
+        // What archiving costs (status.archiver.storage): per component, the objects and bytes of its oplog and of its full
+        // backups' files; kind is oplog or full_backup.
+        meter.CreateObservableGauge("archiver.database.storage.objects", () => Databases().SelectMany(d => (d.Values.Status.Storage ?? []).SelectMany(s => new[]
+            {
+                new Measurement<long>(s.OplogObjects ?? 0, Labels(d.Database, ("component", s.Component ?? ""), ("kind", "oplog"))),
+                new Measurement<long>(s.BackupObjects ?? 0, Labels(d.Database, ("component", s.Component ?? ""), ("kind", "full_backup"))),
+            })), "{object}", "status.archiver.storage: objects the database's own history holds in the storage, per component and kind (oplog, full_backup).");
+        meter.CreateObservableGauge("archiver.database.storage.size", () => Databases().SelectMany(d => (d.Values.Status.Storage ?? []).SelectMany(s => new[]
+            {
+                new Measurement<long>(s.OplogBytes ?? 0, Labels(d.Database, ("component", s.Component ?? ""), ("kind", "oplog"))),
+                new Measurement<long>(s.BackupBytes ?? 0, Labels(d.Database, ("component", s.Component ?? ""), ("kind", "full_backup"))),
+            })), "By", "status.archiver.storage: bytes the database's own history holds in the storage, per component and kind.");
+
         meter.CreateObservableGauge("archiver.node.entities", () => system() is { } s
             ? NodeMetrics.For(s).Entities().Select(e => new Measurement<int>(e.Value, new KeyValuePair<string, object?>("kind", e.Key)))
             : [], "{entity}", "Entities running on this node, by kind (archiver, database, opsrequest).");

@@ -84,6 +84,33 @@ public sealed partial class NodeMetricsTests(RunningNode fixture) : IClassFixtur
         Assert.All(metrics.Samples.Where(s => s.Name.StartsWith("archiver_", StringComparison.Ordinal)), s => Assert.Subset(allowed, s.Labels.Keys.ToHashSet()));
     }
 
+    [Fact]
+    public async Task The_node_exports_what_the_databases_history_holds_in_the_storage_as_its_status_says()
+    {
+        // The status moves with every upload: compared on a scrape taken between two equal reads of it.
+        for (var attempt = 0; ; attempt++)
+        {
+            var before = (await fixture.Node.Store.GetAsync<Messages.Resources.MongoDB>(RunningNode.Database))?.Status?.Archiver?.Storage;
+            var metrics = await ScrapeAsync(fixture.Node.Address);
+            var after = (await fixture.Node.Store.GetAsync<Messages.Resources.MongoDB>(RunningNode.Database))?.Status?.Archiver?.Storage;
+            if (before is { Count: > 0 } && after is not null && before.SequenceEqual(after))
+            {
+                var rs = Assert.Single(before);
+                (string, string)[] oplog = [.. Database, ("component", rs.Component!), ("kind", "oplog")];
+                (string, string)[] backups = [.. Database, ("component", rs.Component!), ("kind", "full_backup")];
+                Assert.Equal(rs.OplogObjects!.Value, metrics.Single("archiver_database_storage_objects", oplog));
+                Assert.Equal(rs.OplogBytes!.Value, metrics.Single("archiver_database_storage_size_bytes", oplog));
+                Assert.Equal(rs.BackupObjects!.Value, metrics.Single("archiver_database_storage_objects", backups));
+                Assert.Equal(rs.BackupBytes!.Value, metrics.Single("archiver_database_storage_size_bytes", backups));
+                Assert.True(rs.OplogObjects > 0 && rs.BackupObjects > 0, $"{rs}");
+                return;
+            }
+
+            Assert.True(attempt < 50, $"status.archiver.storage never held still for a scrape: {before?.FirstOrDefault()} then {after?.FirstOrDefault()}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>/metrics as Prometheus scrapes it (asking for the text format), parsed strictly.</summary>
     internal static async Task<PrometheusText> ScrapeAsync(Uri node)
     {
