@@ -1,14 +1,14 @@
 namespace Archiver.Bench.Storage;
 
-/// <summary>The <c>storage</c> group: the chunk pipeline against raw zstd, and the one-year catalog.</summary>
+/// <summary>The <c>storage</c> group: the chunk pipeline against raw zstd, the one-year catalog, and an idle database's uploads a day.</summary>
 internal sealed class StorageBenchmarks : IBenchmarkGroup
 {
     public string Name => "storage";
 
-    public Task RunAsync(BenchReport report)
+    public async Task RunAsync(BenchReport report)
     {
         ChunkThroughput.Run(report);
         CatalogScale.Run(report);
-        return Task.CompletedTask;
+        await IdleArchivingBenchmark.RunAsync(report);
     }
 }
