@@ -36,14 +36,14 @@ public static class DatabaseNarration
         BackupSucceeded s => EventDraft.Normal(subject, BackupSucceededReason,
             $"full backup {s.BackupId} succeeded"
             + (before.Active.TryGetValue(s.RunId, out var run) ? $" in {GoDuration.Format(Whole(s.At - run.StartedAt))}" : "")
-            + (storedBytes is { } bytes ? $", {Size(bytes)} stored" : "")
+            + (storedBytes is { } bytes ? $", {ByteQuantity.Format(bytes)} stored" : "")
             + (s.VolumeSnapshots is { Count: > 0 } volumes ? $", {volumes.Count} volume snapshot{(volumes.Count == 1 ? "" : "s")}" : "")),
         BackupFailed f => EventDraft.Warn(subject, BackupFailedReason,
             $"full backup {f.RunId}, attempt {f.Attempt}, failed: {f.Reason}" + (f.RetryAt is { } retry ? $"; retrying at {Time(retry)}" : "; no retry left")),
         BackupSkipped k => EventDraft.Warn(subject, BackupSkippedReason, $"full backup scheduled for {Time(k.ScheduledFor)} skipped: {k.Reason}"),
         RestoreRequested r => EventDraft.Normal(subject, RestoreStartedReason, $"restoring to {Time(r.Target)} from {r.SourcePrefix}"),
         RestorePlanned p => EventDraft.Normal(subject, RestorePlannedReason,
-            $"restore plan: full backup {p.Plan.BaseBackupId}, then {p.Plan.Chunks} oplog chunk{(p.Plan.Chunks == 1 ? "" : "s")} ({Size(p.Plan.BytesToRead)}) replayed"),
+            $"restore plan: full backup {p.Plan.BaseBackupId}, then {p.Plan.Chunks} oplog chunk{(p.Plan.Chunks == 1 ? "" : "s")} ({ByteQuantity.Format(p.Plan.BytesToRead)}) replayed"),
         RestoreSucceeded s => EventDraft.Normal(subject, RestoredReason,
             $"restored to {(before.Restore is { } restore ? Time(restore.Target) : "its target")}: full backup {s.BaseBackupId} and {s.EntriesApplied.ToString("N0", CultureInfo.InvariantCulture)} oplog entries"
             + (s.Skipped.Count > 0 ? $"; left out: {string.Join(", ", s.Skipped)}" : "")),
@@ -80,19 +80,5 @@ public static class DatabaseNarration
 
     private static TimeSpan Whole(TimeSpan value) => TimeSpan.FromSeconds(Math.Max(0, Math.Round(value.TotalSeconds)));
 
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private static string Size(long bytes)
-    {
-        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
-        double value = bytes;
-        var unit = 0;
-        while (value >= 1024 && unit < units.Length - 1)
-        {
-            value /= 1024;
-            unit++;
-        }
-
-        return unit == 0 ? $"{bytes} B" : $"{value.ToString("0.#", CultureInfo.InvariantCulture)} {units[unit]}";
-    }
+    private static string Time(DateTimeOffset at) => Rfc3339.FormatSeconds(at);
 }

@@ -9,6 +9,7 @@ using Archiver.Actors.Watching;
 using Archiver.Messages.Manifests;
 using Archiver.Messages.Protocol;
 using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
 using k8s;
 using k8s.Models;
 
@@ -94,7 +95,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
             metadata["namespace"] = id.Namespace;
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["generation"] = 1;
-            metadata["creationTimestamp"] = clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            metadata["creationTimestamp"] = Rfc3339.FormatSeconds(clock.GetUtcNow());
             metadata.Remove("deletionTimestamp");
             EnsureNamespace(id.Namespace);
             json = Write(kind, id, node, ResourceEventType.Added);
@@ -123,7 +124,7 @@ public sealed partial class InMemoryResourceStore(TimeProvider clock, IResourceJ
             if (metadata["finalizers"] is JsonArray { Count: > 0 })
             {
                 // Finalizers hold the object until their controllers have acted on the deletion.
-                metadata["deletionTimestamp"] ??= clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                metadata["deletionTimestamp"] ??= Rfc3339.FormatSeconds(clock.GetUtcNow());
                 Write(kind, id, node, ResourceEventType.Modified);
                 return true;
             }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Hosting;
@@ -205,7 +204,7 @@ public sealed class InProcessOplogArchivers(
     /// rewritten at every retry.
     /// </summary>
     internal static string Since(string message, DateTimeOffset since) =>
-        $"{message}, since {since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture)}Z";
+        $"{message}, since {Messages.Validation.Rfc3339.FormatSeconds(since)}";
 
     private sealed class Run(ArchivingSpec spec)
     {

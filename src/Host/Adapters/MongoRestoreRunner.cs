@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Archiver.Actors.Ports;
+using Archiver.Messages.Validation;
 using Archiver.Mongo;
 using Archiver.Messages.Protocol.Databases;
 using Archiver.Mongo.Restore;
@@ -121,7 +122,7 @@ public sealed class MongoRestoreRunner(
         // volume size ... is less than the size ... for the source snapshot"); said here, before any pod waits for it.
         if (StorageRequest(target) is ({ } text, var requested) && requested < snapshot.RestoreSizeBytes)
         {
-            throw new RestoreRefusedException($"{what} of {Cli.PlanCommand.Bytes(snapshot.RestoreSizeBytes)} ({snapshot.RestoreSizeBytes} bytes): spec.storage.resources.requests.storage {text} is smaller, and a volume cannot be made from a snapshot larger than it; ask at least the snapshot's size");
+            throw new RestoreRefusedException($"{what} of {ByteQuantity.Format(snapshot.RestoreSizeBytes)} ({snapshot.RestoreSizeBytes} bytes): spec.storage.resources.requests.storage {text} is smaller, and a volume cannot be made from a snapshot larger than it; ask at least the snapshot's size");
         }
 
         if (snapshots is null)

@@ -352,7 +352,7 @@ public static class InspectCommand
 
     private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string Time(DateTimeOffset? time) => time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-";
+    private static string Time(DateTimeOffset? time) => time is { } t ? Messages.Validation.Rfc3339.FormatSeconds(t) : "-";
 
     private static string Age(long seconds) =>
         seconds >= 2 * 86400 ? $"{seconds / 86400}d" : seconds >= 2 * 3600 ? $"{seconds / 3600}h" : seconds >= 120 ? $"{seconds / 60}m" : $"{seconds}s";

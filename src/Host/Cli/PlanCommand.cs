@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Archiver.Host.Api;
 using Archiver.Messages.Protocol;
+using Archiver.Messages.Validation;
 
 namespace Archiver.Host.Cli;
 
@@ -59,7 +60,7 @@ public static class PlanCommand
                 }
             }
 
-            await output.WriteLineAsync($"  to read       {Bytes(p.BytesToRead)}");
+            await output.WriteLineAsync($"  to read       {ByteQuantity.Format(p.BytesToRead)}");
             return ExitCodes.Ok;
         }));
         return command;
@@ -68,12 +69,4 @@ public static class PlanCommand
     /// <summary>The plan; a refusal is exit 1 with the node's account of it (reason and nearest recoverable times).</summary>
     public static Task<PlanResponse> FetchAsync(NodeClient client, ResourceId database, string at, CancellationToken cancellation) =>
         client.GetAsync<PlanResponse>($"api/v1/databases/{CommandRunner.Path(database)}/plan?at={Uri.EscapeDataString(at)}", cancellation);
-
-    public static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes} B",
-    };
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Archiver.Host.Api;
 using Archiver.Messages.Resources;
+using Archiver.Messages.Validation;
 using Spectre.Console;
 
 namespace Archiver.Host.Cli;
@@ -42,7 +43,7 @@ public static class RestoreCommand
             var plan = await PlanCommand.FetchAsync(client, id, parse.GetValue(at)!, cancellation);
             var request = new RestoreRequest(parse.GetValue(at)!, target.ToString(), parse.GetValue(secret), parse.GetValue(databases), parse.GetValue(noUsers));
             var started = await client.PostAsync<RestoreResponse>($"api/v1/databases/{CommandRunner.Path(id)}/restore", request, cancellation);
-            await output.WriteLineAsync($"restoring {started.Source} to {started.Target:yyyy-MM-dd'T'HH:mm:ss.ffffffK} into {started.Into}: base backup {plan.Plan!.BaseBackupId}, {plan.Plan.Chunks} oplog chunk(s), {PlanCommand.Bytes(plan.Plan.BytesToRead)}");
+            await output.WriteLineAsync($"restoring {started.Source} to {started.Target:yyyy-MM-dd'T'HH:mm:ss.ffffffK} into {started.Into}: base backup {plan.Plan!.BaseBackupId}, {plan.Plan.Chunks} oplog chunk(s), {ByteQuantity.Format(plan.Plan.BytesToRead)}");
             if (parse.GetValue(noWait)) return ExitCodes.Ok;
             return await WaitAsync(client, target, output, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellation);
         }));
@@ -128,7 +129,7 @@ public static class RestoreCommand
             var fraction = BytesTotal > 0 ? (double)BytesDone / BytesTotal : 0;
             var rate = elapsed.TotalSeconds > 0 ? BytesDone / elapsed.TotalSeconds : 0;
             var eta = rate > 0 && BytesTotal > BytesDone ? $"{(BytesTotal - BytesDone) / rate:0} s" : "-";
-            return $"restore {fraction:P0} {EntriesDone:N0}/{EntriesTotal:N0} entries, {PlanCommand.Bytes(BytesDone)}/{PlanCommand.Bytes(BytesTotal)}, {PlanCommand.Bytes((long)rate)}/s, ETA {eta}";
+            return $"restore {fraction:P0} {EntriesDone:N0}/{EntriesTotal:N0} entries, {ByteQuantity.Format(BytesDone)}/{ByteQuantity.Format(BytesTotal)}, {ByteQuantity.Format((long)rate)}/s, ETA {eta}";
         }
     }
 }

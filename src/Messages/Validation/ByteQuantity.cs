@@ -6,6 +6,15 @@ namespace Archiver.Messages.Validation;
 /// <summary>A byte count as a Kubernetes quantity: <c>16Mi</c>, <c>512Ki</c>, <c>1G</c>, <c>1048576</c>.</summary>
 public static partial class ByteQuantity
 {
+    /// <summary>Bytes as a person reads them: binary units, one decimal (<c>3.5 MiB</c>, <c>624 B</c>), the same in any culture.</summary>
+    public static string Format(long bytes) => bytes switch
+    {
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.0} GiB"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+    };
+
     public static bool TryParse(string text, out long bytes, out string reason)
     {
         bytes = 0;

@@ -47,6 +47,13 @@ public static partial class Rfc3339
     public static string Format(DateTimeOffset value) =>
         value.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFzzz", CultureInfo.InvariantCulture).Replace("+00:00", "Z", StringComparison.Ordinal);
 
+    /// <summary>
+    /// Whole seconds in UTC (<c>2026-12-07T15:55:24Z</c>), as Kubernetes writes its times (metav1.Time): where a person
+    /// reads when something happened, not where a restore target is named.
+    /// </summary>
+    public static string FormatSeconds(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
     private static string Offset(string offset) => offset is "Z" or "z" ? "+00:00" : offset;
 
     [GeneratedRegex(@"^(?<date>\d{4}-\d{2}-\d{2})[Tt](?<time>\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>[Zz]|[+-]\d{2}:\d{2})$")]
