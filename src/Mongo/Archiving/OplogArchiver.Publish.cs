@@ -1,3 +1,4 @@
+using Archiver.Mongo.Connections;
 using Archiver.Storage;
 using Archiver.Storage.Oplog;
 using Microsoft.Extensions.Logging;
@@ -82,7 +83,7 @@ public sealed partial class OplogArchiver
             }
             catch (Exception e) when (IsStorageFailure(e))
             {
-                var cause = $"publishing a chunk failed: {FirstLine(e.Message)}";
+                var cause = $"publishing a chunk failed: {MongoFailure.FirstLine(e.Message)}";
                 Raise(ArchiverConditionTypes.StorageUnavailable, cause, e);
                 SetPhase(ArchiverPhase.Retrying, cause);
                 try
@@ -167,8 +168,6 @@ public sealed partial class OplogArchiver
     private bool NoDataUnarchived(ReplicaSetPosition position) =>
         _options.IdleFlushInterval is not null && _pendingDataSinceTicks == 0 && !_inFlightHasData && _heldEntries == 0
         && OplogTimestamp.FromValue(Interlocked.Read(ref _readThrough)) >= position.Majority;
-
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
 
     private void SetPhase(ArchiverPhase phase, string? error = null) => Publish(phase, error ?? (phase == ArchiverPhase.Retrying ? _status.LastError : null));
 

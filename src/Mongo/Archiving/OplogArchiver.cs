@@ -161,7 +161,7 @@ public sealed partial class OplogArchiver
             }
             catch (Exception e) when (IsStorageFailure(e) && !cancellationToken.IsCancellationRequested)
             {
-                var cause = $"reading the resume point failed: {FirstLine(e.Message)}";
+                var cause = $"reading the resume point failed: {MongoFailure.FirstLine(e.Message)}";
                 Raise(ArchiverConditionTypes.StorageUnavailable, cause, e);
                 SetPhase(ArchiverPhase.Retrying, cause);
                 await Task.Delay(_options.RetryDelay, _time, cancellationToken);

@@ -89,7 +89,8 @@ public static class MongoFailure
         _ => endpoint.ToString() ?? "?",
     };
 
-    private static string FirstLine(string text)
+    /// <summary>A message's first line, trimmed: where an exception's message says what happened, before any detail.</summary>
+    internal static string FirstLine(string text)
     {
         var end = text.IndexOfAny(['\r', '\n']);
         return (end < 0 ? text : text[..end]).Trim();
