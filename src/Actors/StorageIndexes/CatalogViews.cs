@@ -39,17 +39,10 @@ internal static class CatalogViews
         var files = timeline.Backups.SelectMany(b => b.Files).ToLookup(f => f.Component, StringComparer.Ordinal);
         foreach (var component in timeline.Components.Keys.Union(files.Select(g => g.Key), StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            var (objects, bytes) = timeline.Components.TryGetValue(component, out var history) ? Sum(history) : (0, 0L);
-            yield return new StorageUsageInfo(timeline.Timeline, component, objects, bytes, files[component].Count(), files[component].Sum(f => f.StoredSize));
+            var history = timeline.Components.GetValueOrDefault(component);
+            yield return new StorageUsageInfo(
+                timeline.Timeline, component, history?.ChunkCount ?? 0, history?.ChunkBytes ?? 0, files[component].Count(), files[component].Sum(f => f.StoredSize));
         }
-    }
-
-    private static (int Objects, long Bytes) Sum(ComponentHistory history)
-    {
-        var chunks = history.AllChunks();
-        long bytes = 0;
-        foreach (var chunk in chunks) bytes += chunk.SizeBytes;
-        return (chunks.Length, bytes);
     }
 
     public static RecoveryPlanReply Plan(string prefix, RestorePlanResult result) => result.Plan is { } plan

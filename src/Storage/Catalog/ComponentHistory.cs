@@ -17,6 +17,7 @@ public sealed class ComponentHistory
     private ChunkRange[] _chunks = new ChunkRange[64];
     private int[] _chain = new int[64];
     private int _count;
+    private long _sizeBytes;
     private int _chainCount;
     private int _processed;
     private bool _sorted = true;
@@ -32,6 +33,9 @@ public sealed class ComponentHistory
     public uint Timeline { get; }
 
     public int ChunkCount => _count;
+
+    /// <summary>Every chunk's stored size summed, duplicates included: what the component's oplog holds in the storage.</summary>
+    public long ChunkBytes => _sizeBytes;
 
     public IReadOnlyList<OplogRun> Runs
     {
@@ -58,6 +62,7 @@ public sealed class ComponentHistory
         }
 
         _chunks[_count++] = range;
+        _sizeBytes += range.SizeBytes;
     }
 
     /// <summary>Every chunk, sorted, including duplicates the chain skips (retention needs to see them).</summary>
