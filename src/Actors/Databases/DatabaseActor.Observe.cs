@@ -64,9 +64,10 @@ public sealed partial class DatabaseActor
         var now = Now;
         var component = observed.Report?.Component ?? "rs0";
         // No answer from the storage index says nothing about the windows: the last ones written stand.
-        var windows = observed.Windows is { Error: null } reply ? ArchivingHealth.Windows(reply, component) : null;
-        var storage = observed.Windows is { Error: null } answered ? ArchivingHealth.Storage(answered) : null;
-        if (observed.Windows is { Error: null } known) _knownWindowEnd = known.Windows.Count == 0 ? null : known.Windows.Max(w => w.To);
+        var answered = observed.Windows is { Error: null } reply ? reply : null;
+        var windows = answered is null ? null : ArchivingHealth.Windows(answered, component);
+        var storage = ArchivingHealth.Storage(answered);
+        if (answered is not null) _knownWindowEnd = answered.Windows.Count == 0 ? null : answered.Windows.Max(w => w.To);
         var report = observed.Report;
         if (report?.WalEnd is { } archived) _lastArchived = archived;
         var lastBackup = _state.LastSucceeded?.FinishedAt;

@@ -35,8 +35,6 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, CancellationTokenSource> _running = [];
     private readonly HashSet<BackupEffect> _pending = [];
 
-    // What a run that succeeded stored, told in its BackupSucceeded Event; not part of the state (nothing decides on it).
-    private readonly Dictionary<string, long> _storedBytes = [];
     private readonly SnapshotCadence _snapshots;
     private DatabaseState _state;
     private bool _configuring;
@@ -375,7 +373,6 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
             reason = error is OperationCanceledException ? "cancelled (timed out, or replaced by a newer run)" : error.Message;
         }
 
-        if (outcome.Result?.StoredBytes is { } stored) _storedBytes[outcome.RunId] = stored;
         var decision = BackupDecider.Outcome(_state, outcome.RunId, outcome.Attempt, outcome.Result?.BackupId, reason, Now, outcome.Result?.VolumeSnapshots);
         if (decision.Events is [BackupSucceeded or BackupFailed]) CountBackup(decision.Events[0] is BackupSucceeded, outcome.Result?.StoredBytes);
         if (decision.Events is [BackupFailed failed])
@@ -620,15 +617,17 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         then();
     };
 
-    /// <summary>Every persisted event goes through here: the state, then the snapshot policy.</summary>
-    /// <summary>Applies a persisted event (never during replay: what was told before a restart is not told again) and tells it.</summary>
+    /// <summary>
+    /// Every persisted event goes through here: the state, the snapshot policy, then its Event (never during replay: what
+    /// was told before a restart is not told again).
+    /// </summary>
     private void Apply(IDatabaseEvent e)
     {
         var before = _state;
         _state = _state.Apply(e);
         if (_snapshots.Due(LastSequenceNr)) SaveSnapshot(_state);
-        var stored = e is BackupSucceeded s && _storedBytes.Remove(s.RunId, out var bytes) ? bytes : (long?)null;
-        Tell(DatabaseNarration.Of(e, before, Subject, stored));
+        // A success is persisted from its run's outcome, which CountBackup has just taken its stored size from.
+        Tell(DatabaseNarration.Of(e, before, Subject, e is BackupSucceeded ? _lastBackupBytes : null));
     }
 
     private EventSubject Subject => EventSubject.Database(_state.Id, _state.DatabaseUid);
