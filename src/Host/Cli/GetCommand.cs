@@ -53,26 +53,7 @@ public static class GetCommand
             var one = parse.GetValue(name);
             var wide = parse.GetValue(format) == "wide";
             var items = await ListAsync(client, found, one, parse.GetValue(ns), labels, cancellation);
-            switch (parse.GetValue(format))
-            {
-                case "yaml":
-                    await output.WriteAsync(ManifestWriter.ToYaml(items.Select(i => found.FromJson(i.ToJsonString()))));
-                    break;
-                case "json":
-                    await output.WriteAsync(items.Count == 1 && one is not null
-                        ? ManifestWriter.ToJson(found.FromJson(items[0].ToJsonString()))
-                        : ManifestWriter.ToJson(items.Select(i => found.FromJson(i.ToJsonString()))));
-                    break;
-                default:
-                    if (items.Count == 0)
-                    {
-                        if (!parse.GetValue(watch)) await error.WriteLineAsync($"No {found.Plural} found.");
-                        break;
-                    }
-
-                    Tables.Write(output, Table(found, items, wide));
-                    break;
-            }
+            await WriteAsync(items, again: false);
 
             if (!parse.GetValue(watch)) return ExitCodes.Ok;
 
@@ -89,19 +70,7 @@ public static class GetCommand
                     var changed = now.Where(i => !seen.TryGetValue(Key(i), out var version) || version != Version(i)).ToList();
                     foreach (var item in now) seen[Key(item)] = Version(item);
                     if (changed.Count == 0) continue;
-                    switch (parse.GetValue(format))
-                    {
-                        case "yaml":
-                            await output.WriteAsync(ManifestWriter.ToYaml(changed.Select(i => found.FromJson(i.ToJsonString()))));
-                            break;
-                        case "json":
-                            foreach (var item in changed) await output.WriteAsync(ManifestWriter.ToJson(found.FromJson(item.ToJsonString())));
-                            break;
-                        default:
-                            Tables.Write(output, Table(found, changed, wide).HideHeaders());
-                            break;
-                    }
-
+                    await WriteAsync(changed, again: true);
                     await output.FlushAsync(CancellationToken.None);
                 }
             }
@@ -111,6 +80,33 @@ public static class GetCommand
             }
 
             return ExitCodes.Ok;
+
+            // The list, or (again) what changed since: under -w each object changed is a document of its own, and a
+            // table's rows come without the header printed first, as kubectl -w prints them.
+            async Task WriteAsync(List<JsonObject> shown, bool again)
+            {
+                switch (parse.GetValue(format))
+                {
+                    case "yaml":
+                        await output.WriteAsync(ManifestWriter.ToYaml(shown.Select(i => found.FromJson(i.ToJsonString()))));
+                        break;
+                    case "json" when again:
+                        foreach (var item in shown) await output.WriteAsync(ManifestWriter.ToJson(found.FromJson(item.ToJsonString())));
+                        break;
+                    case "json":
+                        await output.WriteAsync(shown.Count == 1 && one is not null
+                            ? ManifestWriter.ToJson(found.FromJson(shown[0].ToJsonString()))
+                            : ManifestWriter.ToJson(shown.Select(i => found.FromJson(i.ToJsonString()))));
+                        break;
+                    case var _ when shown.Count == 0:
+                        if (!parse.GetValue(watch)) await error.WriteLineAsync($"No {found.Plural} found.");
+                        break;
+                    default:
+                        var table = Table(found, shown, wide);
+                        Tables.Write(output, again ? table.HideHeaders() : table);
+                        break;
+                }
+            }
         }));
         return command;
     }
