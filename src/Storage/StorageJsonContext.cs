@@ -14,4 +14,5 @@ namespace Archiver.Storage;
 [JsonSerializable(typeof(TimelineRecord))]
 [JsonSerializable(typeof(RepositoryMarker))]
 [JsonSerializable(typeof(Catalog.RestorePlanDocument))]
+[JsonSerializable(typeof(Oplog.RestoreLease))]
 internal sealed partial class StorageJsonContext : JsonSerializerContext;

@@ -3,6 +3,8 @@ using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
+using Archiver.Storage.Oplog;
+using Archiver.Storage;
 using MongoDB.Bson;
 using MongoDB.Driver;
 
@@ -52,6 +54,9 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         var to = plan.Target;
         var work = WorkOf(plan);
         var marker = await StartOrResumeAsync(work, to, cancellationToken);
+
+        // While it runs, compaction removes no chunk of the histories it reads: the plan names them.
+        await using var lease = await LeaseAsync(work, cancellationToken);
 
         var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
         try
@@ -112,6 +117,31 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
             throw new RestoreFailedException(
                 $"Restore {_options.RestoreId} to {to} failed; the target is marked incomplete in {RestoreMarker.Database}.{RestoreMarker.Collection}. {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// A <see cref="RestoreLease"/> on every prefix the plan reads. A storage this node may not write to (a read-only
+    /// credential for restores) gets none: the restore still runs, relying on compaction's wait after a merge and on
+    /// plans following what compaction merged (<see cref="RestorePlanDocument"/>).
+    /// </summary>
+    private async Task<IAsyncDisposable> LeaseAsync(RestoreWork work, CancellationToken cancellationToken)
+    {
+        var holder = "restore-" + string.Concat(_options.RestoreId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+        try
+        {
+            return await RestoreLease.HoldAsync(store, work.Plan.Segments.Select(s => s.Prefix), holder, _options.Time, cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (e is StorageException or IOException or UnauthorizedAccessException)
+        {
+            return NoLease.Instance;
+        }
+    }
+
+    private sealed class NoLease : IAsyncDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <summary>

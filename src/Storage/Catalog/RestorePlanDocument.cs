@@ -11,7 +11,8 @@ namespace Archiver.Storage.Catalog;
 /// database entity's journal) and what the restore then runs, chunk for chunk. Made once, by the catalog; a restore
 /// taken up again after its node stopped runs the plan it recorded, not a new one, so the replay it resumes is the one
 /// it started. Everything needed is in it: the base backup's id and prefix, and every chunk's name (which carries its
-/// range, see <see cref="ChunkName"/>) and size, so running it needs no listing of the repository.
+/// range, see <see cref="ChunkName"/>) and size, so running it needs no listing of the whole repository (one of each
+/// segment's folder finds the chunks compaction merged since).
 /// </summary>
 public sealed record RestorePlanDocument
 {
@@ -84,7 +85,8 @@ public sealed record RestorePlanDocument
 
     /// <summary>
     /// The plan to run: its base backup's manifest read again (and checked to be the one planned from), its chunks
-    /// named as planned. A base backup since removed, or replaced by another under its id, refuses the plan.
+    /// named as planned (or, where compaction has merged them since, the objects that hold them). A base backup since
+    /// removed, or replaced by another under its id, refuses the plan.
     /// </summary>
     public async Task<RestorePlan> ResolveAsync(IObjectStore store, CancellationToken cancellationToken = default)
     {
@@ -95,21 +97,59 @@ public sealed record RestorePlanDocument
                 $"backup {BaseBackupId} under '{BasePrefix}' is not the one this plan was made from (timeline {manifest.Timeline}, T0 {manifest.ReplayAfter}, {manifest.Status}; planned: timeline {BaseTimeline}, T0 {ReplayAfter}, Succeeded)");
         }
 
-        var segments = Segments.Select(s =>
+        var segments = new List<ReplaySegment>();
+        foreach (var s in Segments)
         {
             var layout = new RepositoryLayout(s.Prefix);
-            return new ReplaySegment(s.Prefix, s.Timeline, s.Component, s.After, s.Until, [.. s.Chunks.Select(c =>
-            {
-                var range = ChunkRangeOf(c);
-                return new ChunkDescriptor(layout.ChunkKey(s.Component, s.Timeline, range), s.Component, s.Timeline, range);
-            })]);
-        }).ToList();
+            var chunks = await FollowCompactionAsync(store, layout, s, cancellationToken);
+            segments.Add(new ReplaySegment(s.Prefix, s.Timeline, s.Component, s.After, s.Until, [.. chunks.Select(range =>
+                new ChunkDescriptor(layout.ChunkKey(s.Component, s.Timeline, range), s.Component, s.Timeline, range))]));
+        }
+
         return new RestorePlan(RecoveryTarget.Parse(Target), Timeline, manifest, [.. segments.Select(s => new PlannedComponent(s.Component, s.Chunks))], BytesToRead)
         {
             BasePrefix = BasePrefix,
             Segments = segments,
             SourceOwner = SourceOwner,
         };
+    }
+
+    /// <summary>
+    /// The segment's chunks as planned, except those compaction has since merged and removed (a restore taken up again
+    /// days later): each is replaced by the merged object that holds all of it, which replays the same entries. One
+    /// listing of the segment's folder tells which; a chunk neither there nor held by anything listed stays as planned,
+    /// and the replay then says it is missing.
+    /// </summary>
+    private static async Task<List<ChunkRange>> FollowCompactionAsync(IObjectStore store, RepositoryLayout layout, PlannedSegment segment, CancellationToken cancellationToken)
+    {
+        var listed = new List<ChunkRange>();
+        var folder = layout.OplogPrefix(segment.Component, segment.Timeline);
+        await foreach (var item in store.ListAllAsync(folder, cancellationToken))
+        {
+            if (ChunkName.TryParse(item.Key.AsSpan(folder.Length), item.Size, out var range))
+            {
+                listed.Add(range);
+            }
+        }
+
+        var present = listed.Select(r => ChunkName.Format(r)).ToHashSet(StringComparer.Ordinal);
+        var chunks = new List<ChunkRange>();
+        foreach (var planned in segment.Chunks)
+        {
+            var range = ChunkRangeOf(planned);
+            if (!present.Contains(planned.Name)
+                && listed.Where(l => l.First <= range.First && range.Last <= l.Last).OrderByDescending(l => l.Last).FirstOrDefault() is { EntryCount: > 0 } holder)
+            {
+                range = holder;
+            }
+
+            if (chunks.Count == 0 || chunks[^1] != range)
+            {
+                chunks.Add(range);
+            }
+        }
+
+        return chunks;
     }
 
     private static ChunkRange ChunkRangeOf(PlannedChunk chunk) => ChunkName.TryParse(chunk.Name, chunk.Bytes, out var range)

@@ -26,6 +26,15 @@ public sealed record RepositoryLayout
 
     public string BackupsPrefix => $"{Prefix}/backups/";
 
+    /// <summary>Where running restores say which histories they read (<see cref="Oplog.RestoreLease"/>).</summary>
+    public string LeasesPrefix => $"{Prefix}/leases/";
+
+    public string LeaseKey(string holder)
+    {
+        ValidateSegment(holder, nameof(holder));
+        return $"{LeasesPrefix}{holder}.json";
+    }
+
     /// <summary>The prefix of a database: <c>db/$APP_KIND/$APP_NAMESPACE/$APP_NAME</c>.</summary>
     public static RepositoryLayout ForDatabase(string kind, string @namespace, string name)
     {

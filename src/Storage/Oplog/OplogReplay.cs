@@ -4,7 +4,7 @@ using Archiver.Storage.Backends;
 namespace Archiver.Storage.Oplog;
 
 /// <summary>
-/// Streams the entries of an ordered chunk list exactly once each: entries at or before the last one yielded
+/// Streams the entries of an ordered chunk list (each object's frames in turn) exactly once each: entries at or before the last one yielded
 /// are skipped, so overlapping or duplicated chunks (a crash re-wrote a range) are never applied twice.
 /// Buffers are reused from chunk to chunk: an entry's document is valid until the replay moves on to the next
 /// chunk, so apply it (or copy it) before asking for more.
@@ -28,27 +28,29 @@ public static class OplogReplay
         var last = after;
         foreach (var key in chunkKeys)
         {
-            var chunk = await reader.ReadAsync(key, cancellationToken);
-            if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
+            await foreach (var chunk in reader.ReadFramesAsync(key, cancellationToken))
             {
-                throw new StorageException(
-                    $"Chunk '{key}' starts after {chunk.Header.Previous} but the replay only reached {last}: the chain has a gap.");
-            }
-
-            foreach (var entry in chunk.Entries)
-            {
-                if (entry.Ts <= last)
+                if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
                 {
-                    continue;
+                    throw new StorageException(
+                        $"Chunk '{key}' starts after {chunk.Header.Previous} but the replay only reached {last}: the chain has a gap.");
                 }
 
-                if (stop(entry))
+                foreach (var entry in chunk.Entries)
                 {
-                    yield break;
-                }
+                    if (entry.Ts <= last)
+                    {
+                        continue;
+                    }
 
-                last = entry.Ts;
-                yield return entry;
+                    if (stop(entry))
+                    {
+                        yield break;
+                    }
+
+                    last = entry.Ts;
+                    yield return entry;
+                }
             }
         }
     }

@@ -4,8 +4,8 @@ using Archiver.Storage.Oplog;
 namespace Archiver.Storage.Verification;
 
 /// <summary>
-/// Reads chunks (through <see cref="ChunkReadAhead"/>, a few at a time, in bounded memory) and checks each: its
-/// CRC-32C, header, compression and index by decoding it whole, its header against its name, and its link to the
+/// Reads chunks (through <see cref="ChunkReadAhead"/>, a few at a time, in bounded memory) and checks each: every
+/// frame's CRC-32C, header, compression and index by decoding it whole, its header against its name, and its link to the
 /// chain chunk before it. It goes on past a broken chunk, so one pass names every one. The repository scrub and a
 /// restore's check before its replay both use it.
 /// </summary>
@@ -19,6 +19,17 @@ public static class ChunkChainCheck
         var bytes = 0L;
         await foreach (var read in ChunkReadAhead.ReadEachAsync(store, [.. chunks.Select(c => c.Chunk.Key)], ahead, cancellationToken))
         {
+            // A merged object comes as several frames: its first links it to the chain, the reader checks the rest.
+            if (read.Frame > 0)
+            {
+                if (read.Error is { } later)
+                {
+                    problems.Add(new ScrubProblem(read.Key, ScrubProblemKind.Corrupt, ReasonOf(read.Key, later), []));
+                }
+
+                continue;
+            }
+
             var item = chunks[index++];
             switch (read)
             {
