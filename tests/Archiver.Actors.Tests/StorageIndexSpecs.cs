@@ -153,12 +153,35 @@ public sealed class StorageIndexSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         base.Dispose();
     }
 
+    [Fact]
+    public async Task Compaction_answers_once_the_catalog_holds_its_result_and_the_windows_stay_the_same()
+    {
+        var entries = SampleRepository.Entries(1_000, 600);
+        await WriteChunksAsync(entries, OplogTimestamp.Zero, perChunk: 2);
+        await WriteBackupAsync(entries[20]);
+        var index = Index();
+        var before = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+        Assert.Equal(300, before.Usage!.Single().OplogObjects);
+
+        var compacted = await index.Ask<CompactionReply>(new CompactOplog(StorageId, Prefix, TimeSpan.FromHours(1), TimeSpan.Zero), TimeSpan.FromSeconds(30));
+        var after = await index.Ask<RecoverableWindowsReply>(new GetRecoverableWindows(StorageId, Prefix), TimeSpan.FromSeconds(10));
+
+        Assert.Null(compacted.Error);
+        Assert.Equal((300, 300), (compacted.Merged, compacted.Removed));
+        var listed = 0;
+        await foreach (var _ in _store.ListAllAsync(_layout.OplogRoot)) listed++;
+        Assert.Equal(compacted.Written, listed);
+        Assert.Equal(listed, after.Usage!.Single().OplogObjects);
+        Assert.Equal(before.Windows, after.Windows);
+        Assert.Equal(before.Gaps, after.Gaps);
+    }
+
     private IActorRef Index() => Sys.ActorOf(StorageIndexActor.Props(StorageId, new SampleRepository.OneStore(_store), new StorageIndexSettings(), TimeProvider.System));
 
-    private async Task WriteChunksAsync(IReadOnlyList<OplogEntry> entries, OplogTimestamp previous)
+    private async Task WriteChunksAsync(IReadOnlyList<OplogEntry> entries, OplogTimestamp previous, int perChunk = 25)
     {
         using var writer = new OplogChunkWriter(_store, _layout, "rs0", 1, previous);
-        foreach (var batch in entries.Chunk(25))
+        foreach (var batch in entries.Chunk(perChunk))
         {
             foreach (var entry in batch) writer.Append(entry);
             await writer.PublishAsync();

@@ -16,6 +16,9 @@ public sealed partial class DatabaseActor
     private long? _lastBackupBytes;
     private long _backupsSucceeded;
     private long _backupsFailed;
+    private long _compactionWritten;
+    private long _compactionRemoved;
+    private DateTimeOffset? _lastCompaction;
 
     // Where a restore's rates count from: its start (nothing done) when this entity started it, else the first progress
     // this entity saw (one taken up after a move has done some already); and when its newest progress came.
@@ -63,6 +66,9 @@ public sealed partial class DatabaseActor
             LastBackupBytes = _lastBackupBytes,
             BackupsSucceeded = _backupsSucceeded,
             BackupsFailed = _backupsFailed,
+            CompactionWritten = _compactionWritten,
+            CompactionRemoved = _compactionRemoved,
+            LastCompaction = _lastCompaction,
             RestoreBytesPerSecond = rates?.Bytes,
             RestoreEntriesPerSecond = rates?.Entries,
         };
@@ -83,6 +89,16 @@ public sealed partial class DatabaseActor
 
         var (ok, failed, stored) = (_backupsSucceeded, _backupsFailed, _lastBackupBytes);
         _metrics.Update(_state.Id, _metricsOwner, m => m with { BackupsSucceeded = ok, BackupsFailed = failed, LastBackupBytes = stored });
+    }
+
+    /// <summary>A compaction run ended without failing: counted at once.</summary>
+    private void CountCompaction(Messages.Protocol.StorageIndexes.CompactionReply reply)
+    {
+        _compactionWritten += reply.Written;
+        _compactionRemoved += reply.Removed;
+        _lastCompaction = Now;
+        var (written, removed, at) = (_compactionWritten, _compactionRemoved, _lastCompaction);
+        _metrics.Update(_state.Id, _metricsOwner, m => m with { CompactionWritten = written, CompactionRemoved = removed, LastCompaction = at });
     }
 
     private void RestoreStarted(bool fresh)

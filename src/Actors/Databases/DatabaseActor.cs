@@ -79,6 +79,8 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
         Command<Restores.RestorePlannerMessages.Waiting>(OnRestoreWaiting);
         Command<Restores.RestorePlannerMessages.Finished>(OnRestoreFinished);
         Command<VerifyNow>(_ => OnVerifyNow());
+        Command<CompactNow>(_ => OnCompactNow());
+        Command<Messages.Protocol.StorageIndexes.CompactionReply>(OnCompacted);
         Command<Messages.Protocol.StorageIndexes.VerificationReply>(OnVerified);
         Command<GetDatabaseState>(_ => Sender.Tell(_state));
         Command<DatabaseHandOff>(_ => OnHandOff());
@@ -483,6 +485,7 @@ public sealed partial class DatabaseActor : ReceivePersistentActor, IWithTimers
     {
         ArmObservation();
         ArmVerification();
+        ArmCompaction();
         Timers.Cancel("cron");
         if (_state.Schedule is not { } schedule || BackupScheduling.Next(schedule, Now) is not { } next) return;
         Timers.StartSingleTimer("cron", new RunScheduledBackup(_state.Id, next), Max(next - Now, TimeSpan.Zero));

@@ -17,6 +17,15 @@ public sealed record DatabaseSettings
     /// <summary>The first scrub after the entity starts: soon, so a node's restart does not push it a day away.</summary>
     public TimeSpan FirstVerificationAfter { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How often an archived database's oplog is compacted (chunks older than its archiver's <c>compactAfter</c> merged).</summary>
+    public TimeSpan CompactionInterval { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// How long a merged object must have been in the storage before the chunks it holds are removed: a restore planned
+    /// just before the merge has this long to take its lease (Storage.Oplog.RestoreLease).
+    /// </summary>
+    public TimeSpan CompactionRemoveAfter { get; init; } = TimeSpan.FromMinutes(15);
+
     /// <summary>A snapshot of the entity's state after this many events (Persistence.SnapshotCadence): a recovery replays fewer.</summary>
     public int SnapshotEvery { get; init; } = 100;
 }

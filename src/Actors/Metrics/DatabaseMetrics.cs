@@ -33,6 +33,14 @@ public sealed record DatabaseMetrics
 
     public long BackupsFailed { get; init; }
 
+    /// <summary>Merged objects oplog compaction published, and chunks it removed, since the entity started on this node.</summary>
+    public long CompactionWritten { get; init; }
+
+    public long CompactionRemoved { get; init; }
+
+    /// <summary>When the last compaction run that did not fail ended.</summary>
+    public DateTimeOffset? LastCompaction { get; init; }
+
     /// <summary>A restore's average rates over its run as this entity saw it (kept once it has finished).</summary>
     public double? RestoreBytesPerSecond { get; init; }
 

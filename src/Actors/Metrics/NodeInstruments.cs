@@ -43,6 +43,12 @@ public static class NodeInstruments
                 new Measurement<long>(d.Values.BackupsSucceeded, Labels(d.Database, ("outcome", "succeeded"))),
                 new Measurement<long>(d.Values.BackupsFailed, Labels(d.Database, ("outcome", "failed"))),
             }), "{backup}", "Full backup attempts that ended, by outcome, since the database's entity started on this node.");
+        meter.CreateObservableCounter("archiver.database.oplog_compaction.objects", () => Databases().SelectMany(d => new[]
+            {
+                new Measurement<long>(d.Values.CompactionWritten, Labels(d.Database, ("action", "written"))),
+                new Measurement<long>(d.Values.CompactionRemoved, Labels(d.Database, ("action", "removed"))),
+            }), "{object}", "Oplog compaction: merged objects written and chunks removed (action), since the database's entity started on this node.");
+        Gauge("archiver.database.oplog_compaction.last_success.timestamp", "s", "When the last oplog compaction run that did not fail ended (Unix seconds).", m => Unix(m.LastCompaction));
         Gauge("archiver.database.recoverable.start.timestamp", "s", "Start of the oldest recoverable window (Unix seconds).", m => Unix(m.Status.RecoverableWindows?.FirstOrDefault()?.Start));
         Gauge("archiver.database.recoverable.end.timestamp", "s", "End of the newest recoverable window: the latest restorable moment (Unix seconds).", m => Unix(m.Status.RecoverableWindows?.LastOrDefault()?.End));
         Gauge("archiver.database.recoverable_window.span", "s", "Length of the newest recoverable window: how far back from its end any moment can be restored.", m => Span(m.Status.RecoverableWindows));

@@ -74,6 +74,8 @@ public static class ProtocolContracts
         ("storage-index.retention-reply.v1", typeof(RetentionReply)),
         ("storage-index.verify.v1", typeof(VerifyRepository)),
         ("storage-index.verification-reply.v1", typeof(VerificationReply)),
+        ("storage-index.compact.v1", typeof(CompactOplog)),
+        ("storage-index.compaction-reply.v1", typeof(CompactionReply)),
     ];
 
     public static readonly FrozenDictionary<Type, string> ManifestOf = Contracts.ToFrozenDictionary(c => c.Type, c => c.Manifest);

@@ -60,6 +60,7 @@ public static class SpecHash
         {
             ChunkMaxAge = Duration(wal.Config.ChunkMaxAge),
             IdleFlushInterval = Duration(wal.Config.IdleFlushInterval),
+            CompactAfter = Duration(wal.Config.CompactAfter),
             LagThreshold = Duration(wal.Config.LagThreshold),
             HeadroomThreshold = Duration(wal.Config.HeadroomThreshold),
         },

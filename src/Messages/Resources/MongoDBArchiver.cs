@@ -198,6 +198,12 @@ public sealed record WalBackupConfig
     /// A write cuts at <c>chunkMaxAge</c> as ever; the recoverable window of an idle database ends at what was uploaded.
     /// </summary>
     [JsonPropertyName("idleFlushInterval"), Pattern(GoDuration.SchemaPattern)] public string? IdleFlushInterval { get; init; }
+    /// <summary>
+    /// Oplog chunks older than this (Go duration, default <c>1h</c>) are merged into objects of up to 64 MiB: the
+    /// recent past stays in the small chunks that give a 1-second RPO, the rest costs a few objects a day, not 86,400.
+    /// Restores replay the same entries either way.
+    /// </summary>
+    [JsonPropertyName("compactAfter"), Pattern(GoDuration.SchemaPattern)] public string? CompactAfter { get; init; }
     /// <summary>Archiving lag (Go duration) above which the database's <c>Archiving</c> condition turns false (default <c>30s</c>).</summary>
     [JsonPropertyName("lagThreshold"), Pattern(GoDuration.SchemaPattern)] public string? LagThreshold { get; init; }
     /// <summary>Oplog headroom (Go duration) below which the <c>Archiving</c> condition turns false (default <c>1h</c>).</summary>

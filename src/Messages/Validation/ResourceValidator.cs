@@ -57,6 +57,7 @@ public static partial class ResourceValidator
                 ChunkSize(checks, "spec.walBackup.config.chunkMaxSize", config.ChunkMaxSize);
                 checks.Duration("spec.walBackup.config.chunkMaxAge", config.ChunkMaxAge, positive: true);
                 checks.Duration("spec.walBackup.config.idleFlushInterval", config.IdleFlushInterval, positive: true);
+                checks.Duration("spec.walBackup.config.compactAfter", config.CompactAfter, positive: true);
                 checks.Duration("spec.walBackup.config.lagThreshold", config.LagThreshold, positive: true);
                 checks.Duration("spec.walBackup.config.headroomThreshold", config.HeadroomThreshold, positive: true);
             }

@@ -86,6 +86,19 @@ public sealed record VolumeSnapshotRef(string Namespace, string Name);
 /// </summary>
 public sealed record VerifyRepository(ResourceId StorageId, string Prefix) : IWithStorageId;
 
+/// <summary>
+/// Merges the repository's oplog chunks older than <paramref name="OlderThan"/> into larger objects and removes the
+/// chunks merged objects at least <paramref name="RemoveAfter"/> old hold, unless a restore holds a lease on the history.
+/// </summary>
+public sealed record CompactOplog(ResourceId StorageId, string Prefix, TimeSpan OlderThan, TimeSpan RemoveAfter) : IWithStorageId;
+
+/// <param name="Written">Merged objects published.</param>
+/// <param name="Merged">Chunks they hold.</param>
+/// <param name="Removed">Chunks removed, held whole by a merged object old enough.</param>
+/// <param name="Waiting">Chunks a merged object holds that stay for now (too recent, or a restore's lease).</param>
+/// <param name="Leases">Restores holding a lease on the history.</param>
+public sealed record CompactionReply(string Prefix, int Written, int Merged, int Removed, int Waiting, int Leases, string? Error) : IArchiverProtocolMember;
+
 /// <summary>What a scrub found; <paramref name="Error"/> when it could not run (the storage unreachable), which verifies nothing.</summary>
 public sealed record VerificationReply(
     string Prefix, DateTimeOffset FinishedAt, int ChunksChecked, int BackupFilesChecked, long BytesChecked,
