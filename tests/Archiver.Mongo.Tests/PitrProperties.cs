@@ -5,6 +5,7 @@ using Archiver.Mongo.Restore;
 using Archiver.Storage;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
+using Archiver.Storage.Oplog;
 using CsCheck;
 using MongoDB.Bson;
 using MongoDB.Bson.Serialization;
@@ -79,6 +80,24 @@ public sealed class PitrProperties
         }
     }
 
+    private static int _compactedAway;
+    private static int _multiFrame;
+
+    /// <summary>Everything archived is merged (the limit is now) and what the merged objects hold removed at once.</summary>
+    private static async Task CompactAsync(TestRepository repository, CompactionLimits limits)
+    {
+        var settings = new CompactionSettings { OlderThan = TimeSpan.Zero, RemoveAfter = TimeSpan.Zero, Limits = limits };
+        var report = await OplogCompaction.RunAsync(repository.Local, repository.Layout, settings, DateTimeOffset.UtcNow.AddSeconds(1));
+        Interlocked.Add(ref _compactedAway, report.Removed.Count);
+        using var reader = new OplogChunkReader(repository.Local);
+        foreach (var written in report.Written)
+        {
+            var frames = 0;
+            await foreach (var _ in reader.ReadFramesAsync(written.Key)) frames++;
+            if (frames > 1) Interlocked.Increment(ref _multiFrame);
+        }
+    }
+
     /// <param name="At">Each run before the last is cut off at its k-th command.</param>
     private sealed record Stops(string Uri, int[] At, int BatchSize, int ChunkMaxBytes)
     {
@@ -98,7 +117,37 @@ public sealed class PitrProperties
         public void Resumed() => Interlocked.Increment(ref _resumed);
     }
 
-    private static async Task CheckAsync(IMongoClient client, (int Kind, int Coll, int Key, int Value)[] steps, int backupPick, int targetKind, (int Step, int Micros) pick, Stops? stops = null)
+    /// <summary>
+    /// The same, from a repository compacted before the restore (merged objects of many small frames, the chunks they
+    /// hold removed), and, for a restore stopped part way, compacted again between its runs: the run taken up replays
+    /// its plan through what compaction made of it and still equals the source at the target.
+    /// </summary>
+    [Fact]
+    public async Task A_restore_from_a_compacted_repository_equals_the_source_at_that_point_even_when_compacted_between_its_runs()
+    {
+        await using var emulator = MongoTarget.RealServerUri is null
+            ? await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 })
+            : null;
+        var uri = MongoTarget.RealServerUri ?? emulator!.ConnectionString;
+        var client = TestClients.Create(uri);
+        try
+        {
+            await Gen.Select(Step.Array[8, 24], Gen.Int[0, 1000], Gen.Int[0, 4], Pick, Gen.Int[4, 40].Array[1, 3], Gen.Int[2_000, 40_000], Gen.Int[200, 2_000]).SampleAsync(
+                async t => await CheckAsync(client, t.Item1, t.Item2, t.Item3, t.Item4[0], new Stops(uri, t.Item5, 2, 600), new CompactionLimits { TargetObjectBytes = t.Item6, FrameContentBytes = t.Item7 }),
+                iter: 12,
+                threads: 1);
+
+            // Meaningful only if chunks were merged away under the restores, into objects of more than one frame.
+            Assert.True(Volatile.Read(ref _compactedAway) > 40 && Volatile.Read(ref _multiFrame) > 3, $"{_compactedAway} chunks removed, {_multiFrame} merged objects of several frames");
+        }
+        finally
+        {
+            TestClients.Dispose(client);
+        }
+    }
+
+    private static async Task CheckAsync(
+        IMongoClient client, (int Kind, int Coll, int Key, int Value)[] steps, int backupPick, int targetKind, (int Step, int Micros) pick, Stops? stops = null, CompactionLimits? compact = null)
     {
         using var repository = new TestRepository();
         var source = MongoTarget.NewDatabaseName("pitr");
@@ -147,6 +196,11 @@ public sealed class PitrProperties
         };
         RestoreReport? report = null;
         var cutOff = new List<int>();
+        if (compact is not null)
+        {
+            await CompactAsync(repository, compact);
+        }
+
         stops?.Restoring();
         foreach (var at in stops?.At ?? [])
         {
@@ -158,6 +212,10 @@ public sealed class PitrProperties
             }
 
             cutOff.Add(at);
+            if (compact is not null)
+            {
+                await CompactAsync(repository, compact with { TargetObjectBytes = compact.TargetObjectBytes * 4 });
+            }
         }
 
         // A run cut off may still have its last command arrive later (as a killed node's may): a marker not seen here
