@@ -201,4 +201,41 @@ public sealed class ArchiverFaultTests
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromMilliseconds(900), $"the write took {(DateTime.UtcNow - started).TotalMilliseconds:0} ms to be archived");
         Assert.Empty((await repository.CatalogAsync()).Timeline(1).Component("rs0").Gaps());
     }
+
+    [EmulatorOnlyFact]
+    public async Task A_database_written_to_often_uploads_a_chunk_per_chunkMaxAge_not_one_per_write_and_each_write_within_it()
+    {
+        // Scaled down: a write every 50 ms against chunks of at most 500 ms (by default 10 writes a second and 1 s).
+        await using var session = await EmulatorSession.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null });
+        using var repository = new TestRepository();
+        var orders = session.Client.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await orders.InsertOneAsync(new BsonDocument("n", 0));
+        var maxAge = TimeSpan.FromMilliseconds(500);
+        await using var run = new ArchiverRun(session.Client, repository, o => o with { ChunkMaxAge = maxAge });
+        await run.WaitArchivedAsync(OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp));
+        var before = run.Archiver.Status.ChunksPublished;
+        var slowest = TimeSpan.Zero;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var n = 1; clock.Elapsed < TimeSpan.FromSeconds(3); n++)
+        {
+            await orders.InsertOneAsync(new BsonDocument("n", n));
+            if (n % 10 == 0)
+            {
+                // Now and then, how long this write takes to be in the storage.
+                var written = OplogFields.ToStorage(session.Emulator.LastAppliedTimestamp);
+                var started = clock.Elapsed;
+                await run.WaitArchivedAsync(written, TimeSpan.FromSeconds(5));
+                slowest = clock.Elapsed - started > slowest ? clock.Elapsed - started : slowest;
+            }
+            else
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        var chunks = run.Archiver.Status.ChunksPublished - before;
+        // A chunk per write would be about 50; one per 500 ms is 6, and a caught-up cut may come once more.
+        Assert.InRange(chunks, 3, 9);
+        Assert.True(slowest < maxAge + TimeSpan.FromMilliseconds(400), $"a write took {slowest.TotalMilliseconds:0} ms to be archived");
+    }
 }

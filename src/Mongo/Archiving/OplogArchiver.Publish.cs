@@ -27,6 +27,7 @@ public sealed partial class OplogArchiver
         _writer = new OplogChunkWriter(_store, _layout, _options.Component, _options.Timeline, _lastAppended, _options.ChunkWriter);
         _inFlightHasData = _pendingDataSinceTicks != 0;
         _pendingDataSinceTicks = 0;
+        _lastCutTicks = _time.GetTimestamp();
         _inFlight = Task.Run(() => PublishWithRetryAsync(full, cancellationToken), CancellationToken.None);
     }
 

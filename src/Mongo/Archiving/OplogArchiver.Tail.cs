@@ -178,6 +178,9 @@ public sealed partial class OplogArchiver
     /// <summary>
     /// Cuts a chunk once the oldest pending entry is <c>ChunkMaxAge</c> old, or at once when the tail is caught up
     /// (an empty batch after waiting): nothing more is coming soon, so waiting would only widen the recovery point.
+    /// But a caught-up cut comes at most once per <c>ChunkMaxAge</c>: a database written to ten times a second is
+    /// caught up between every two writes, and cutting each time uploaded a chunk per write (864,000 a day at 10 writes a
+    /// second, bench/Storage/ArchivingCostBenchmark.cs). Either way no entry waits longer than <c>ChunkMaxAge</c>.
     /// With <c>IdleFlushInterval</c>, that holds for data; a chunk of no-ops alone waits that long instead, since it holds
     /// nothing to recover and an upload costs the same whatever it holds.
     /// </summary>
@@ -191,7 +194,8 @@ public sealed partial class OplogArchiver
         // its writes) the moment archiving starts or a new primary's sidecar takes over, not an idle flush later.
         var due = _options.IdleFlushInterval is { } idle && _pendingDataSinceTicks == 0 && Interlocked.Read(ref _chunksPublished) > 0
             ? _time.GetElapsedTime(_pendingSinceTicks) >= idle
-            : (caughtUp && _options.CutWhenCaughtUp) || _time.GetElapsedTime(_options.IdleFlushInterval is null ? _pendingSinceTicks : _pendingDataSinceTicks) >= _options.ChunkMaxAge;
+            : (caughtUp && _options.CutWhenCaughtUp && (_lastCutTicks == 0 || _time.GetElapsedTime(_lastCutTicks) >= _options.ChunkMaxAge))
+                || _time.GetElapsedTime(_options.IdleFlushInterval is null ? _pendingSinceTicks : _pendingDataSinceTicks) >= _options.ChunkMaxAge;
         if (due)
         {
             await PublishAsync(cancellationToken);

@@ -34,6 +34,9 @@ public sealed partial class OplogArchiver
 
     // When the first data-bearing (not no-op) entry of the pending chunk was appended; 0 while only no-ops are pending.
     private long _pendingDataSinceTicks;
+
+    /// <summary>When the last chunk was cut (0: none yet this run): a caught-up tail cuts at most once per ChunkMaxAge.</summary>
+    private long _lastCutTicks;
     private bool _inFlightHasData;
     private int _heldEntries;
     private OplogTimestamp _runStart;

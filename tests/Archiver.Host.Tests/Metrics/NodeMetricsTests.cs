@@ -80,7 +80,7 @@ public sealed partial class NodeMetricsTests(RunningNode fixture) : IClassFixtur
         Assert.True(metrics.Single("archiver_oplog_chunk_upload_bytes_total", labels) > 0);
         Assert.Equal(metrics.Single("archiver_oplog_chunks_uploaded_total", labels), metrics.Single("archiver_oplog_chunk_upload_duration_seconds_count", labels));
         // Bounded labels: a database is its namespace and name (and component); nothing names a chunk or a request.
-        var allowed = new HashSet<string> { "namespace", "database", "component", "phase", "outcome", "kind", "status", "unreachable", "le", "otel_scope_name" };
+        var allowed = new HashSet<string> { "namespace", "database", "component", "phase", "outcome", "kind", "action", "status", "unreachable", "le", "otel_scope_name" };
         Assert.All(metrics.Samples.Where(s => s.Name.StartsWith("archiver_", StringComparison.Ordinal)), s => Assert.Subset(allowed, s.Labels.Keys.ToHashSet()));
     }
 
