@@ -18,9 +18,15 @@ public abstract class ScenarioNodeTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = _data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
-        Scenario = await DisasterRecoveryScenario.StartAsync(_data, Node.Address);
+        Node = await ArchiverNodeHost.StartAsync(Settings(new NodeSettings { DataFolder = _data, HttpPort = 0, Brisk = true }), Microsoft.Extensions.Logging.LogLevel.Error);
+        Scenario = await DisasterRecoveryScenario.StartAsync(_data, Node.Address, ArchiverText());
     }
+
+    /// <summary>The node's settings: a test class may change them (shorter periods).</summary>
+    private protected virtual NodeSettings Settings(NodeSettings brisk) => brisk;
+
+    /// <summary>The archiver the scenario applies: empty for the embedded example's (see <see cref="DisasterRecoveryScenario.StartAsync"/>).</summary>
+    private protected virtual string ArchiverText() => "";
 
     public async Task DisposeAsync()
     {

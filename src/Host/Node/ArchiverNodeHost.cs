@@ -138,7 +138,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         if (settings.Kubernetes is null) services.AddSingleton<IFullBackupRunner>(sp => sp.GetRequiredService<LogicalBackupRunner>());
         else services.AddSingleton<IFullBackupRunner, ClusterFullBackupRunner>();
         services.AddSingleton<IRestoreRunner, MongoRestoreRunner>();
-        services.AddSingleton(new DatabaseSettings { ObserveInterval = settings.Brisk ? TimeSpan.FromSeconds(1) : settings.StatusInterval });
+        services.AddSingleton(new DatabaseSettings { ObserveInterval = settings.Brisk ? TimeSpan.FromSeconds(1) : settings.StatusInterval, CompactionInterval = settings.CompactionInterval, CompactionRemoveAfter = settings.CompactionRemoveAfter });
 
         var akka = settings.Akka.Journal.Provider == JournalProvider.Sqlite && settings.Akka.Journal.ConnectionString == JournalOptions.Sqlite("archiver.db").ConnectionString
             ? settings.Akka with { Journal = JournalOptions.Sqlite(settings.JournalFile) }

@@ -44,6 +44,12 @@ public sealed record NodeSettings
     /// <summary>How often each archived database's status is refreshed (a brisk node: every second).</summary>
     public TimeSpan StatusInterval { get; init; } = new DatabaseSettings().ObserveInterval;
 
+    /// <summary>How often each archived database's oplog is compacted (its archiver's <c>compactAfter</c> says which chunks).</summary>
+    public TimeSpan CompactionInterval { get; init; } = new DatabaseSettings().CompactionInterval;
+
+    /// <summary>How long a merged object stays beside the chunks it holds before they are removed (restores planned just before).</summary>
+    public TimeSpan CompactionRemoveAfter { get; init; } = new DatabaseSettings().CompactionRemoveAfter;
+
     public string SecretsFolder => Path.Combine(DataFolder, "secrets");
 
     public string JournalFile => Path.Combine(DataFolder, "journal.db");
