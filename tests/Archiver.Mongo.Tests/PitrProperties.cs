@@ -35,21 +35,13 @@ public sealed class PitrProperties
     [Fact]
     public async Task A_restore_to_any_point_after_a_backup_equals_the_source_as_it_was_at_that_point()
     {
-        await using var emulator = MongoTarget.RealServerUri is null
-            ? await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 })
-            : null;
-        var client = TestClients.Create(MongoTarget.RealServerUri ?? emulator!.ConnectionString);
-        try
+        await OnServerAsync(async (_, client) =>
         {
             await Gen.Select(Step.Array[4, 14], Gen.Int[0, 1000], Gen.Int[0, 4], Pick).SampleAsync(
                 async t => await CheckAsync(client, t.Item1, t.Item2, t.Item3, t.Item4[0]),
                 iter: 16,
                 threads: 1);
-        }
-        finally
-        {
-            TestClients.Dispose(client);
-        }
+        });
     }
 
     /// <summary>
@@ -61,23 +53,14 @@ public sealed class PitrProperties
     [Fact]
     public async Task A_restore_stopped_at_random_moments_and_run_again_resumes_and_equals_the_source_at_that_point()
     {
-        await using var emulator = MongoTarget.RealServerUri is null
-            ? await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 })
-            : null;
-        var uri = MongoTarget.RealServerUri ?? emulator!.ConnectionString;
-        var client = TestClients.Create(uri);
-        try
+        await OnServerAsync(async (uri, client) =>
         {
             await Gen.Select(Step.Array[4, 14], Gen.Int[0, 1000], Gen.Int[0, 4], Pick, Gen.Int[4, 40].Array[1, 4], Gen.Int[1, 3], Gen.Int[100, 1500]).SampleAsync(
                 async t => await CheckAsync(client, t.Item1, t.Item2, t.Item3, t.Item4[0], new Stops(uri, t.Item5, t.Item6, t.Item7)),
                 iter: 24,
                 threads: 1);
             Assert.True(Stops.ResumedCount >= 4, $"only {Stops.ResumedCount} of the restores resumed ({Stops.Story}): the stops came too late to test resuming");
-        }
-        finally
-        {
-            TestClients.Dispose(client);
-        }
+        });
     }
 
     private static int _compactedAway;
@@ -125,12 +108,7 @@ public sealed class PitrProperties
     [Fact]
     public async Task A_restore_from_a_compacted_repository_equals_the_source_at_that_point_even_when_compacted_between_its_runs()
     {
-        await using var emulator = MongoTarget.RealServerUri is null
-            ? await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 })
-            : null;
-        var uri = MongoTarget.RealServerUri ?? emulator!.ConnectionString;
-        var client = TestClients.Create(uri);
-        try
+        await OnServerAsync(async (uri, client) =>
         {
             await Gen.Select(Step.Array[8, 24], Gen.Int[0, 1000], Gen.Int[0, 4], Pick, Gen.Int[4, 40].Array[1, 3], Gen.Int[2_000, 40_000], Gen.Int[200, 2_000]).SampleAsync(
                 async t => await CheckAsync(client, t.Item1, t.Item2, t.Item3, t.Item4[0], new Stops(uri, t.Item5, 2, 600), new CompactionLimits { TargetObjectBytes = t.Item6, FrameContentBytes = t.Item7 }),
@@ -139,6 +117,23 @@ public sealed class PitrProperties
 
             // Meaningful only if chunks were merged away under the restores, into objects of more than one frame.
             Assert.True(Volatile.Read(ref _compactedAway) > 40 && Volatile.Read(ref _multiFrame) > 3, $"{_compactedAway} chunks removed, {_multiFrame} merged objects of several frames");
+        });
+    }
+
+    /// <summary>
+    /// Runs a property against a real server when one is given (ARCHIVER_TEST_MONGODB_URI), else a fresh emulator with
+    /// no periodic no-ops and transactions split into entries of two operations (so their spans have insides).
+    /// </summary>
+    private static async Task OnServerAsync(Func<string, IMongoClient, Task> property)
+    {
+        await using var emulator = MongoTarget.RealServerUri is null
+            ? await MongoEmulator.StartAsync(new MongoEmulatorOptions { PeriodicNoopInterval = null, TransactionEntryMaxOperations = 2 })
+            : null;
+        var uri = MongoTarget.RealServerUri ?? emulator!.ConnectionString;
+        var client = TestClients.Create(uri);
+        try
+        {
+            await property(uri, client);
         }
         finally
         {
