@@ -167,8 +167,22 @@ public sealed partial class OplogArchiver
     /// database's pending no-ops do not raise the lag alarm.
     /// </summary>
     private bool NoDataUnarchived(ReplicaSetPosition position) =>
-        _options.IdleFlushInterval is not null && _pendingDataSinceTicks == 0 && !_inFlightHasData && _heldEntries == 0
-        && OplogTimestamp.FromValue(Interlocked.Read(ref _readThrough)) >= position.Majority;
+        NoDataPending && OplogTimestamp.FromValue(Interlocked.Read(ref _readThrough)) >= position.Majority;
+
+    private bool NoDataPending => _options.IdleFlushInterval is not null && _pendingDataSinceTicks == 0 && !_inFlightHasData && _heldEntries == 0;
+
+    /// <summary>
+    /// Newest majority write minus newest archived entry; zero when everything up to the majority point was read and nothing
+    /// with data waits. With nothing with data waiting but the majority point moved past what the tail has read (a no-op
+    /// written a moment ago), only that unread stretch can be data not archived: the lag is its length, not the time since
+    /// the last upload, which for an idle database is up to an idle flush interval and would raise a false alarm.
+    /// </summary>
+    private TimeSpan LagAt(ReplicaSetPosition position)
+    {
+        if (NoDataUnarchived(position)) return TimeSpan.Zero;
+        var archivedThrough = NoDataPending ? Math.Max(_lastArchivedWall, Interlocked.Read(ref _readThroughWall)) : _lastArchivedWall;
+        return TimeSpan.FromMilliseconds(Math.Max(0, position.MajorityUnixMs - archivedThrough));
+    }
 
     private void SetPhase(ArchiverPhase phase, string? error = null) => Publish(phase, error ?? (phase == ArchiverPhase.Retrying ? _status.LastError : null));
 
@@ -224,7 +238,7 @@ public sealed partial class OplogArchiver
                 // Unknown while the replica set cannot be read: the last majority point seen says nothing of what was
                 // written since, and a stale 0s would claim the archive is caught up.
                 Lag = _position is { } p && hasRun && !_conditions.ContainsKey(ArchiverConditionTypes.SourceUnavailable)
-                    ? (NoDataUnarchived(p) ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(0, p.MajorityUnixMs - _lastArchivedWall)))
+                    ? LagAt(p)
                     : null,
                 OplogHeadroom = HeadroomNow(),
                 Conditions = [.. _conditions.Values],

@@ -36,6 +36,7 @@ public sealed partial class OplogArchiver
             // chunk once it is known to be majority-committed, and only entries that must wait are copied out.
             var documents = cursor.Current as IReadOnlyList<RawBsonDocument> ?? [.. cursor.Current];
             var readThrough = OplogTimestamp.Zero;
+            var readThroughWall = 0L;
             try
             {
                 foreach (var raw in documents)
@@ -55,6 +56,7 @@ public sealed partial class OplogArchiver
 
                     fresh.Add(entry);
                     readThrough = entry.Ts;
+                    readThroughWall = entry.WallUnixMs;
                 }
 
                 await PassMajorityCommittedAsync(held, fresh, sessionTerm, cancellationToken);
@@ -72,6 +74,7 @@ public sealed partial class OplogArchiver
             await CutIfDueAsync(caughtUp: held.Count == 0 && documents.Count == 0, cancellationToken);
             if (!readThrough.IsZero)
             {
+                Interlocked.Exchange(ref _readThroughWall, readThroughWall);
                 Interlocked.Exchange(ref _readThrough, readThrough.Value);
             }
 

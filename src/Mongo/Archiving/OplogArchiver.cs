@@ -49,6 +49,7 @@ public sealed partial class OplogArchiver
     private double? _oplogFill;
     private long _statusRefreshedTicks;
     private ulong _readThrough;
+    private long _readThroughWall;
 
     public OplogArchiver(IMongoClient client, IObjectStore store, RepositoryLayout layout, OplogArchiverOptions options)
     {
