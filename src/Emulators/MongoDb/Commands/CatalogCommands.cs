@@ -32,7 +32,7 @@ internal static class CatalogCommands
             {
                 var size = name == "local"
                     ? state.Oplog.SizeBytes
-                    : storage.Collections(name).Sum(c => c.Documents.Sum(d => (long)d.ToBson().Length));
+                    : storage.Collections(name).Sum(c => c.DataSize);
                 total += size;
                 var entry = new BsonDocument { { "name", name }, { "sizeOnDisk", size }, { "empty", size == 0 } };
                 if (FilterMatcher.Matches(entry, filter))

@@ -5,11 +5,15 @@ namespace Archiver.Emulators.MongoDb.Storage;
 
 /// <summary>
 /// One collection: its documents ordered by <c>_id</c> in BSON order (the order of MongoDB's <c>_id</c> index,
-/// which find, dbHash and dumps follow), its options, its index specs and its UUID.
+/// which find, dbHash and dumps follow), its options, its index specs and its UUID. Each document is kept as its
+/// BSON, as a storage engine keeps it, and decoded for whoever reads it: a collection of a million documents is a
+/// million byte arrays, not a million trees of objects for the garbage collector to mark and copy (which made a
+/// restore into the emulator spend a third of its time in the GC, docs/performance.md). What a reader gets is its
+/// own copy, so a write always goes through <see cref="Put"/> or <see cref="TryInsert"/>.
 /// </summary>
 internal sealed class CollectionState
 {
-    private readonly SortedSet<BsonDocument> _documents = new(IdOrder.Instance);
+    private readonly SortedSet<StoredDocument> _documents = new(StoredDocument.ByIdOrder);
 
     public CollectionState(string database, string name, Guid uuid, BsonDocument options)
     {
@@ -23,9 +27,10 @@ internal sealed class CollectionState
     private CollectionState(CollectionState source)
         : this(source.Database, source.Name, source.Uuid, BsonIdentity.Copy(source.Options))
     {
+        // Stored bytes are never changed in place: a snapshot shares them.
         foreach (var document in source._documents)
         {
-            _documents.Add(BsonIdentity.Copy(document));
+            _documents.Add(document);
         }
 
         Indexes = source.Indexes.Select(BsonIdentity.Copy).ToList();
@@ -56,21 +61,25 @@ internal sealed class CollectionState
 
     public int Count => _documents.Count;
 
-    public IEnumerable<BsonDocument> Documents => _documents;
+    public IEnumerable<BsonDocument> Documents => _documents.Select(d => d.Decode());
+
+    /// <summary>The stored size of every document: what <c>dbStats</c> and <c>collStats</c> add up.</summary>
+    public long DataSize => _documents.Sum(d => (long)d.Bson.Length);
 
     public static BsonDocument IdIndexSpec() => new() { { "v", 2 }, { "key", new BsonDocument("_id", 1) }, { "name", "_id_" } };
 
     public CollectionState Clone() => new(this);
 
-    public BsonDocument? Find(BsonValue id) => _documents.TryGetValue(Probe(id), out var doc) ? doc : null;
+    public BsonDocument? Find(BsonValue id) => _documents.TryGetValue(Probe(id), out var doc) ? doc.Decode() : null;
 
-    public bool TryInsert(BsonDocument document) => _documents.Add(document);
+    public bool TryInsert(BsonDocument document) => _documents.Add(StoredDocument.Of(document));
 
     /// <summary>Stores <paramref name="document"/> whether or not one with its <c>_id</c> exists.</summary>
     public void Put(BsonDocument document)
     {
-        _documents.Remove(document);
-        _documents.Add(document);
+        var stored = StoredDocument.Of(document);
+        _documents.Remove(stored);
+        _documents.Add(stored);
     }
 
     public bool Remove(BsonValue id) => _documents.Remove(Probe(id));
@@ -83,10 +92,10 @@ internal sealed class CollectionState
     {
         var low = Probe(lower ?? BsonMinKey.Value);
         var high = Probe(upper ?? BsonMaxKey.Value);
-        return IdOrder.Instance.Compare(low, high) > 0 ? [] : _documents.GetViewBetween(low, high);
+        return StoredDocument.ByIdOrder.Compare(low, high) > 0 ? [] : _documents.GetViewBetween(low, high).Select(d => d.Decode());
     }
 
-    private static BsonDocument Probe(BsonValue id) => CompactDocument.IdOf(id);
+    private static StoredDocument Probe(BsonValue id) => StoredDocument.ProbeFor(id);
 
     public BsonDocument ListCollectionsEntry() => new()
     {
