@@ -2,7 +2,7 @@ using Archiver.Messages.Resources;
 
 namespace Archiver.Actors.Archivers;
 
-/// <summary>The archiver's conditions: <c>Ready</c>, and one per kind of holdup (Blocked, Conflict, UsageDenied).</summary>
+/// <summary>The archiver's conditions: <c>Ready</c>, and one per kind of holdup (Blocked, Conflict, UsageDenied, Unsupported).</summary>
 public static class ArchiverConditions
 {
     /// <param name="waits">Requests in flight waiting for a cause outside Archiver: <c>Ready</c>'s message names the first.</param>
@@ -21,7 +21,7 @@ public static class ArchiverConditions
                 LastTransitionTime = now,
             },
         };
-        foreach (var kind in new[] { "Blocked", "Conflict", "UsageDenied" })
+        foreach (var kind in new[] { "Blocked", "Conflict", "UsageDenied", "Unsupported" })
         {
             var of = holdups.Where(h => h.Kind == kind).ToList();
             conditions.Add(new Condition

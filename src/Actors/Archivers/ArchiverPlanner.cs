@@ -134,7 +134,7 @@ public static class ArchiverPlanner
             }).ToList();
             var phase = State.Deleting is not null ? ArchiverPhase.Deleting
                 : Paused ? ArchiverPhase.Paused
-                : _holdups.Any(h => h.Kind == "Blocked" || h.Kind == "UsageDenied") ? ArchiverPhase.Blocked
+                : _holdups.Any(h => h.Kind is "Blocked" or "UsageDenied" or "Unsupported") ? ArchiverPhase.Blocked
                 : State.Databases.Values.Any(d => d.InFlight) || _toCreate.Count > 0 ? ArchiverPhase.Progressing
                 : ArchiverPhase.Current;
             var wipes = finishDeletion && State.Deleting == ArchiverDeletionPolicy.WipeOut ? State.PrefixesToWipe : [];
@@ -181,6 +181,14 @@ public static class ArchiverPlanner
                 if (winner is { } other && other != _id)
                 {
                     _holdups.Add(new Holdup(dbId, "Conflict", $"also selected by archiver {other}, which takes it (the one named by spec.archiver.ref, else the oldest)"));
+                    continue;
+                }
+
+                // Selected, but nothing can archive it: said on the archiver, where the user who selected it looks, and no ops
+                // request is made to fail at its first step.
+                if (db.IsSharded())
+                {
+                    _holdups.Add(new Holdup(dbId, "Unsupported", "a sharded cluster (spec.shardTopology): Archiver archives replica sets only; nothing is configured for it"));
                     continue;
                 }
 

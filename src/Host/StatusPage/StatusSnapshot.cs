@@ -61,13 +61,13 @@ public sealed record DatabaseRow(
     }
 }
 
-/// <param name="Problem">The message of a True <c>Blocked</c>, <c>Conflict</c> or <c>UsageDenied</c> condition.</param>
+/// <param name="Problem">The message of a True <c>Blocked</c>, <c>Conflict</c>, <c>UsageDenied</c> or <c>Unsupported</c> condition.</param>
 public sealed record ArchiverRow(ResourceId Id, string Phase, int Databases, string? Problem)
 {
     public static ArchiverRow Of(MongoDBArchiver archiver)
     {
         var problem = archiver.Status?.Conditions?
-            .FirstOrDefault(c => c.Type is "Blocked" or "Conflict" or "UsageDenied" && c.Status == ConditionStatus.True);
+            .FirstOrDefault(c => c.Type is "Blocked" or "Conflict" or "UsageDenied" or "Unsupported" && c.Status == ConditionStatus.True);
         return new ArchiverRow(
             ResourceId.Of(archiver),
             archiver.Status?.Phase?.ToString() ?? "New",

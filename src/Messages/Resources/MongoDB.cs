@@ -22,6 +22,13 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
     /// <summary>KubeDB's <c>spec.replicaSet.name</c>; null for a standalone.</summary>
     public string? ReplicaSetName() => KubeDbField("replicaSet", "name");
 
+    /// <summary>
+    /// A sharded cluster (KubeDB's <c>spec.shardTopology</c>: config server, shards and mongos). Archiver archives and
+    /// restores replica sets; a sharded cluster is refused where it is first seen (validation, admission, the
+    /// archiver's <c>Unsupported</c> condition) rather than found out from a failed ops request.
+    /// </summary>
+    public bool IsSharded() => Spec?.Other?.TryGetValue("shardTopology", out var topology) == true && topology.ValueKind == JsonValueKind.Object;
+
     /// <summary>The keys of a cert-manager certificate secret: the issuing CA, the certificate and its private key (PEM).</summary>
     public const string TlsCaKey = "ca.crt";
     public const string TlsCertificateKey = "tls.crt";
