@@ -46,6 +46,9 @@ public sealed class SerializerSpecs(ITestOutputHelper output) : Akka.TestKit.Xun
             new OpsRequestStepWaiting(Request, OpsRequestStep.CreateBackupConfiguration, "waiting for MongoDB demo/mg-rs to be Ready (KubeDB reports status.phase Provisioning)", At),
             new OpsRequestSkipped(Request, "superseded", At),
             state,
+            // Compaction crosses nodes (the database's entity on one, its storage's index on another), durations and all.
+            new Messages.Protocol.StorageIndexes.CompactOplog(new ResourceId("stash", "s3"), "db/MongoDB/demo/mg-rs", TimeSpan.FromHours(1), TimeSpan.FromMinutes(15)),
+            new Messages.Protocol.StorageIndexes.CompactionReply("db/MongoDB/demo/mg-rs", 3, 3_600, 3_500, 100, 1, null),
             // A CSISnapshotter backup's event, with its volume snapshots (a list of records inside an event).
             new Messages.Protocol.Databases.BackupSucceeded(
                 new ResourceId("demo", "mg-rs"), "20300101010000-1", "20300101T010000000Z-abcdef", At,
