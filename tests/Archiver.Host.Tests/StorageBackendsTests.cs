@@ -54,6 +54,32 @@ public sealed class StorageBackendsTests : IDisposable
     }
 
     [Fact]
+    public async Task An_azure_storage_is_opened_with_its_account_container_prefix_and_the_key_of_the_storages_namespace_which_the_sidecars_get_too()
+    {
+        var spec = new BackupStorageSpec
+        {
+            Storage = new StorageBackend
+            {
+                Provider = StorageProvider.Azure,
+                Azure = new AzureBackendSpec { StorageAccount = "stashacct", Container = "backups", Prefix = "team-a", SecretName = "azure-keys", MaxConnections = 8 },
+            },
+        };
+        var settings = StorageBackends.AzureSettings(spec.Storage.Azure!, "a2V5");
+
+        Assert.Equal(("stashacct", "backups", "team-a", 8), (settings.Account, settings.Container, settings.Prefix, settings.MaxConnections));
+        Assert.Equal(new Uri("https://stashacct.blob.core.windows.net"), settings.ServiceUriOrDefault);
+        var handedOn = Assert.Single(BackupStorageSecrets.Named(SharedStorage, spec));
+        Assert.Equal((new ResourceId("stash", "azure-keys"), BackupStorageSecrets.AzureAccountKey), (handedOn.Secret, Assert.Single(handedOn.Keys)));
+
+        // No key in the storage's namespace: said, naming the secret and the key, before anything is sent.
+        var secrets = new SecretFolder(Path.Combine(_folder, "secrets"));
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => StorageBackends.OpenAsync(SharedStorage, spec, secrets));
+        Assert.Contains("azure-keys", error.Message, StringComparison.Ordinal);
+        secrets.Write(new ResourceId("stash", "azure-keys"), BackupStorageSecrets.AzureAccountKey, "a2V5");
+        Assert.IsType<AzureBlobStore>(await StorageBackends.OpenAsync(SharedStorage, spec, secrets));
+    }
+
+    [Fact]
     public async Task What_either_side_writes_encrypted_the_other_reads_with_the_key_from_the_storages_namespace()
     {
         var mount = Directory.CreateDirectory(Path.Combine(_folder, "volume")).FullName;

@@ -10,7 +10,8 @@ namespace Archiver.Host.Adapters;
 /// <summary>
 /// Opens the object store a BackupStorage describes: <c>local</c> (a folder) or <c>s3</c> (any S3-compatible service:
 /// endpoint, bucket, prefix, region, path style; credentials from the secret <c>s3.secretName</c> in the storage's
-/// namespace, KubeStash's keys <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>), wrapped in AES-256-GCM when
+/// namespace, KubeStash's keys <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>) or <c>azure</c> (a storage account's
+/// container and prefix, its key <c>AZURE_ACCOUNT_KEY</c> from <c>azure.secretName</c>), wrapped in AES-256-GCM when
 /// <c>encryptionSecret</c> names a secret whose <c>key</c> holds 32 bytes in base64 (see <see cref="BackupStorageSecrets"/>).
 /// The one way a storage is opened, by the node (<see cref="ObjectStoreProvider"/>) and by the sidecars
 /// (<c>archiver sidecar</c>) alike: the two write into one repository, so they must agree on every setting.
@@ -27,8 +28,9 @@ public static class StorageBackends
         {
             StorageProvider.Local => OpenLocal(storageId, backend.Local, localFolders),
             StorageProvider.S3 => await OpenS3Async(storageId, spec, secrets, cancellation),
+            StorageProvider.Azure => await OpenAzureAsync(storageId, spec, secrets, cancellation),
             var other => throw new NotSupportedException(
-                $"BackupStorage {storageId}: spec.storage.provider {other} is not supported by this node yet; use s3 (GCS and Azure offer S3-compatible endpoints) or local"),
+                $"BackupStorage {storageId}: spec.storage.provider {other} is not supported by this node yet; use s3 (GCS offers an S3-compatible endpoint with HMAC keys), azure or local"),
         };
 
         if (BackupStorageSecrets.Encryption(storageId, spec) is { } reference)
@@ -62,6 +64,25 @@ public static class StorageBackends
         AccessKey = accessKey,
         SecretKey = secretKey,
     };
+
+    /// <summary>What the Azure client is given for a storage: its <c>azure</c> block, the account's public endpoint.</summary>
+    internal static AzureBlobSettings AzureSettings(AzureBackendSpec azure, string accountKey) => new()
+    {
+        Account = azure.StorageAccount,
+        AccountKey = accountKey,
+        Container = azure.Container,
+        Prefix = azure.Prefix ?? "",
+        MaxConnections = azure.MaxConnections ?? 4,
+    };
+
+    private static async Task<AzureBlobStore> OpenAzureAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation)
+    {
+        var azure = spec.Storage?.Azure ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.azure is missing");
+        var secret = BackupStorageSecrets.AzureCredentials(id, spec)
+            ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.azure.secretName names no account key");
+        var key = await secrets.ReadAsync(secret, BackupStorageSecrets.AzureAccountKey, cancellation);
+        return new AzureBlobStore(AzureSettings(azure, key.Trim()));
+    }
 
     private static LocalFolderStore OpenLocal(ResourceId id, LocalBackendSpec? local, LocalFolders localFolders)
     {

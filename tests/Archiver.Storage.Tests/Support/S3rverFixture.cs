@@ -23,7 +23,7 @@ public sealed class S3rverFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
-        var binary = await S3rverInstall.EnsureAsync(Version);
+        var binary = await NpmServerInstall.EnsureAsync("s3rver", Version, "s3rver", "ARCHIVER_S3RVER");
         var port = FreePort();
         var start = new ProcessStartInfo(binary)
         {

@@ -3,33 +3,37 @@ using System.Diagnostics;
 namespace Archiver.Storage.Tests.Support;
 
 /// <summary>
-/// Finds the s3rver binary (ARCHIVER_S3RVER, else the repository's .tools folder) and installs it there with npm
-/// if missing. A lock file keeps parallel test assemblies from installing twice at once.
+/// Finds a test server that npm distributes (s3rver, Azurite): the binary an environment variable names, else the one
+/// in the repository's .tools folder, installed there with npm if missing. A lock file keeps parallel test assemblies
+/// from installing twice at once.
 /// </summary>
-internal static class S3rverInstall
+internal static class NpmServerInstall
 {
-    public static async Task<string> EnsureAsync(string version)
+    /// <param name="package">The npm package, e.g. <c>s3rver</c>.</param>
+    /// <param name="binaryName">Its binary in <c>node_modules/.bin</c>.</param>
+    /// <param name="variable">The environment variable that may name the binary instead (what .ci/run sets).</param>
+    public static async Task<string> EnsureAsync(string package, string version, string binaryName, string variable)
     {
-        var configured = Environment.GetEnvironmentVariable("ARCHIVER_S3RVER");
+        var configured = Environment.GetEnvironmentVariable(variable);
         if (!string.IsNullOrEmpty(configured))
         {
             return File.Exists(configured)
                 ? configured
-                : throw new InvalidOperationException($"ARCHIVER_S3RVER points at '{configured}', which does not exist.");
+                : throw new InvalidOperationException($"{variable} points at '{configured}', which does not exist.");
         }
 
         var tools = Path.Combine(RepositoryRoot.Find(), ".tools");
-        var binary = Path.Combine(tools, "node_modules", ".bin", "s3rver");
+        var binary = Path.Combine(tools, "node_modules", ".bin", binaryName);
         if (File.Exists(binary))
         {
             return binary;
         }
 
         Directory.CreateDirectory(tools);
-        await using var installLock = await AcquireLockAsync(Path.Combine(tools, "s3rver-install.lock"));
+        await using var installLock = await AcquireLockAsync(Path.Combine(tools, $"{package}-install.lock"));
         if (!File.Exists(binary))
         {
-            await InstallAsync(tools, version);
+            await InstallAsync(tools, package, version, variable);
         }
 
         return File.Exists(binary)
@@ -53,7 +57,7 @@ internal static class S3rverInstall
         }
     }
 
-    private static async Task InstallAsync(string tools, string version)
+    private static async Task InstallAsync(string tools, string package, string version, string variable)
     {
         var start = new ProcessStartInfo("npm")
         {
@@ -61,7 +65,7 @@ internal static class S3rverInstall
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { "install", "--no-audit", "--no-fund", "--prefix", tools, $"s3rver@{version}" })
+        foreach (var argument in new[] { "install", "--no-audit", "--no-fund", "--prefix", tools, $"{package}@{version}" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -74,7 +78,7 @@ internal static class S3rverInstall
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new InvalidOperationException(
-                "s3rver is not installed and npm is not on PATH: install Node.js, or set ARCHIVER_S3RVER to an s3rver binary.", e);
+                $"{package} is not installed and npm is not on PATH: install Node.js, or set {variable} to its binary.", e);
         }
 
         using (process)
@@ -85,7 +89,7 @@ internal static class S3rverInstall
             if (process.ExitCode != 0)
             {
                 throw new InvalidOperationException(
-                    $"'npm install s3rver@{version}' into '{tools}' failed ({process.ExitCode}): {await error}{await output}");
+                    $"'npm install {package}@{version}' into '{tools}' failed ({process.ExitCode}): {await error}{await output}");
             }
         }
     }

@@ -1,0 +1,153 @@
+using System.Net;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Archiver.Storage.Backends;
+
+/// <summary>
+/// An Azure Blob Storage container, over Microsoft's client (<c>Azure.Storage.Blobs</c>). An upload is atomic: a
+/// small object is one Put Blob, a large one staged blocks and one Put Block List, so a reader sees the old or the new
+/// blob, never a part. A conditional create sends <c>If-None-Match: *</c>, which the service refuses (409
+/// BlobAlreadyExists) when the blob exists. A read is a stream of ranged GETs pinned to the blob's ETag, each retried
+/// on its own, so a connection reset mid-download resumes where it stopped rather than starting over, and a blob
+/// replaced meanwhile fails the read instead of splicing two versions. Throttling (503, 500) and timeouts are retried
+/// by the client's exponential policy (<see cref="RetrySettings"/>).
+/// </summary>
+public sealed class AzureBlobStore : IObjectStore
+{
+    private readonly BlobContainerClient _container;
+    private readonly AzureBlobSettings _settings;
+    private readonly string _rootPrefix;
+
+    public AzureBlobStore(AzureBlobSettings settings, HttpPipelineTransport? transport = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentException.ThrowIfNullOrEmpty(settings.Container);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxConnections, 1);
+        _settings = settings;
+        var options = new BlobClientOptions
+        {
+            Retry =
+            {
+                Mode = RetryMode.Exponential,
+                MaxRetries = settings.Retry.MaxRetries,
+                Delay = settings.Retry.BaseDelay,
+                MaxDelay = settings.Retry.MaxDelay,
+            },
+        };
+        if (transport is not null)
+        {
+            options.Transport = transport;
+        }
+
+        var service = new BlobServiceClient(settings.ServiceUriOrDefault, new StorageSharedKeyCredential(settings.Account, settings.AccountKey), options);
+        _container = service.GetBlobContainerClient(settings.Container);
+        _rootPrefix = settings.Prefix.Trim('/') is { Length: > 0 } p ? p + "/" : string.Empty;
+    }
+
+    /// <summary>Creates the container if it does not exist (tools and tests; a node expects it made by whoever made the storage).</summary>
+    public async Task CreateContainerIfMissingAsync(CancellationToken cancellationToken = default) =>
+        await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+
+    public async Task PutAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
+        await UploadAsync(key, content, conditions: null, cancellationToken);
+
+    public async Task<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await UploadAsync(key, content, new BlobRequestConditions { IfNoneMatch = ETag.All }, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
+        {
+            return false;
+        }
+    }
+
+    public async Task<Stream> GetAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.Validate(key);
+        try
+        {
+            // Pinned to the ETag it opened: a blob replaced mid-read fails the read (allowModifications: false).
+            return await _container.GetBlobClient(_rootPrefix + key).OpenReadAsync(
+                new BlobOpenReadOptions(allowModifications: false) { BufferSize = 4 * 1024 * 1024 }, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
+        {
+            throw new ObjectNotFoundException(key, e);
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("reading", key, e);
+        }
+    }
+
+    public async Task<ObjectListing> ListAsync(string prefix, string? continuationToken = null, int pageSize = 1000, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.ValidatePrefix(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        try
+        {
+            await foreach (var page in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, _rootPrefix + prefix, cancellationToken)
+                .AsPages(continuationToken, Math.Min(pageSize, 5000)))
+            {
+                var objects = page.Values
+                    .Select(b => new StoredObject(b.Name[_rootPrefix.Length..], b.Properties.ContentLength ?? 0, b.Properties.LastModified ?? DateTimeOffset.MinValue))
+                    .ToList();
+                return new ObjectListing(objects, string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+            }
+
+            return new ObjectListing([], null);
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("listing", prefix, e);
+        }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        ObjectKey.Validate(key);
+        try
+        {
+            await _container.GetBlobClient(_rootPrefix + key).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
+        }
+        catch (RequestFailedException e)
+        {
+            throw Failure("deleting", key, e);
+        }
+    }
+
+    private async Task UploadAsync(string key, Stream content, BlobRequestConditions? conditions, CancellationToken cancellationToken)
+    {
+        ObjectKey.Validate(key);
+        ArgumentNullException.ThrowIfNull(content);
+        var options = new BlobUploadOptions
+        {
+            Conditions = conditions,
+            TransferOptions = new StorageTransferOptions
+            {
+                MaximumConcurrency = _settings.MaxConnections,
+                InitialTransferSize = 8 * 1024 * 1024,
+                MaximumTransferSize = 8 * 1024 * 1024,
+            },
+        };
+        try
+        {
+            await _container.GetBlobClient(_rootPrefix + key).UploadAsync(content, options, cancellationToken);
+        }
+        catch (RequestFailedException e) when (conditions is null || e.Status is not ((int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed))
+        {
+            throw Failure("writing", key, e);
+        }
+    }
+
+    private StorageException Failure(string doing, string key, RequestFailedException e) =>
+        new($"Azure Blob container {_settings.Container} at {_settings.ServiceUriOrDefault}: {doing} '{key}' failed: {e.Status} {e.ErrorCode}", e);
+}
