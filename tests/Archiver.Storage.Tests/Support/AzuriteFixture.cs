@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Archiver.Storage.Backends;
 
 namespace Archiver.Storage.Tests.Support;
@@ -19,42 +16,26 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     private const string Version = "3.37.0";
     private readonly TempFolder _data = new();
-    private Process? _process;
+    private ServerProcess? _process;
 
     public Uri ServiceUri { get; private set; } = new("http://127.0.0.1");
 
     public async Task InitializeAsync()
     {
         var binary = await NpmServerInstall.EnsureAsync("azurite", Version, "azurite-blob", "ARCHIVER_AZURITE");
-        var port = FreePort();
-        var start = new ProcessStartInfo(binary)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var port = ServerProcess.FreePort();
 
         // --skipApiVersionCheck: the client may speak a newer service version than this Azurite knows; the calls it makes are old.
-        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", _data.Path, "--silent", "--skipApiVersionCheck" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start '{binary}'.");
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = await ServerProcess.StartAsync(
+            "Azurite",
+            binary,
+            ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--location", _data.Path, "--silent", "--skipApiVersionCheck"],
+            port);
         ServiceUri = new Uri($"http://127.0.0.1:{port}/{Account}");
-        await WaitUntilListeningAsync(port);
     }
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(5000);
-        }
-
         _process?.Dispose();
         _data.Dispose();
         return Task.CompletedTask;
@@ -76,37 +57,5 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var container = "t" + Guid.NewGuid().ToString("N")[..20];
         await new AzureBlobStore(Settings(container)).CreateContainerIfMissingAsync();
         return container;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private async Task WaitUntilListeningAsync(int port)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process!.HasExited)
-            {
-                throw new InvalidOperationException($"Azurite exited at start with code {_process.ExitCode}.");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new InvalidOperationException($"Azurite did not listen on port {port} within 30 s.");
     }
 }
