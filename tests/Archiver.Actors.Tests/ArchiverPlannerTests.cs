@@ -266,6 +266,35 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
+    public void A_storage_no_node_can_open_blocks_the_archiver_before_any_database_is_configured_and_disables_none()
+    {
+        var gcs = (BackupStorage)ManifestReader.Read("""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: BackupStorage
+            metadata: {name: local-storage, namespace: stash}
+            spec:
+              storage: {provider: gcs, gcs: {bucket: archiver-backups, secretName: gcs-secret}}
+              usagePolicy: {allowedNamespaces: {from: All}}
+            """).Resources[0];
+        var fresh = Plan(World(Fixtures.Database()) with { Storage = gcs });
+
+        Assert.Empty(fresh.ToCreate);
+        Assert.Equal(ArchiverPhase.Blocked, fresh.Phase);
+        var blocked = fresh.Conditions.Single(c => c.Type == "Blocked");
+        Assert.Equal(
+            (ConditionStatus.True, "BackupStorage stash/local-storage: spec.storage.provider gcs is not supported yet; use s3 (GCS's S3-compatible endpoint, with HMAC keys), azure or local; no database is configured until it is"),
+            (blocked.Status, blocked.Message));
+
+        // Configured into another storage before the archiver was pointed here: held, not disabled.
+        var (state, request) = Issued(OpsRequestPhase.Successful);
+        var world = World(Configured(Fixtures.Database(), Hash)) with { OpsRequests = Requests(request), Storage = gcs };
+        var held = ArchiverPlanner.Plan(state, world, Now);
+        Assert.Empty(held.ToCreate);
+        Assert.Equal(ArchiverPhase.Blocked, held.Phase);
+        Assert.Equal(ArchiverPhase.Current, ArchiverPlanner.Plan(state, world with { Storage = Storage("All") }, Now).Phase);
+    }
+
+    [Fact]
     public void A_database_no_longer_selected_is_disabled_then_released()
     {
         var (state, request) = Issued(OpsRequestPhase.Successful);

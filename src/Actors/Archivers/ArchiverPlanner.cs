@@ -167,6 +167,13 @@ public static class ArchiverPlanner
                 _holdups.Add(new Holdup(null, "Blocked", $"{missing}; no database is configured until it does"));
             }
 
+            // Said once too: a storage no node can open would fail every database configured into it at its first write.
+            var storageRefusal = world.Storage is { } target ? StorageSupport.Refusal(ResourceId.Of(target), target.Spec) : null;
+            if (storageRefusal is not null)
+            {
+                _holdups.Add(new Holdup(null, "Blocked", $"{storageRefusal}; no database is configured until it is"));
+            }
+
             // Said once too, before any scheduled run: a database configured with a driver its node cannot run would
             // archive its oplog with no full backup to replay it onto, and fail a backup at every run.
             if (world.DriverRefusal is { } refusal)
@@ -192,7 +199,7 @@ public static class ArchiverPlanner
                     continue;
                 }
 
-                if (world.Storage is not { } storage || world.DriverRefusal is not null)
+                if (world.Storage is not { } storage || world.DriverRefusal is not null || storageRefusal is not null)
                 {
                     _heldUp.Add(dbId);
                     continue;

@@ -29,8 +29,7 @@ public static class StorageBackends
             StorageProvider.Local => OpenLocal(storageId, backend.Local, localFolders),
             StorageProvider.S3 => await OpenS3Async(storageId, spec, secrets, cancellation),
             StorageProvider.Azure => await OpenAzureAsync(storageId, spec, secrets, cancellation),
-            var other => throw new NotSupportedException(
-                $"BackupStorage {storageId}: spec.storage.provider {other} is not supported by this node yet; use s3 (GCS offers an S3-compatible endpoint with HMAC keys), azure or local"),
+            _ => throw new NotSupportedException(StorageSupport.Refusal(storageId, spec)),
         };
 
         if (BackupStorageSecrets.Encryption(storageId, spec) is { } reference)
