@@ -123,16 +123,18 @@ public sealed record RestorePlanDocument
     private static async Task<List<ChunkRange>> FollowCompactionAsync(IObjectStore store, RepositoryLayout layout, PlannedSegment segment, CancellationToken cancellationToken)
     {
         var listed = new List<ChunkRange>();
+        var present = new HashSet<string>(StringComparer.Ordinal);
         var folder = layout.OplogPrefix(segment.Component, segment.Timeline);
         await foreach (var item in store.ListAllAsync(folder, cancellationToken))
         {
-            if (ChunkName.TryParse(item.Key.AsSpan(folder.Length), item.Size, out var range))
+            var name = item.Key[folder.Length..];
+            if (ChunkName.TryParse(name, item.Size, out var range))
             {
                 listed.Add(range);
+                present.Add(name);
             }
         }
 
-        var present = listed.Select(r => ChunkName.Format(r)).ToHashSet(StringComparer.Ordinal);
         var chunks = new List<ChunkRange>();
         foreach (var planned in segment.Chunks)
         {

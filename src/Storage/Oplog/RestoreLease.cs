@@ -40,10 +40,7 @@ public sealed record RestoreLease(string Holder, DateTimeOffset Expires)
             RestoreLease lease;
             try
             {
-                await using var stream = await store.GetAsync(item.Key, cancellationToken);
-                using var buffer = new MemoryStream();
-                await stream.CopyToAsync(buffer, cancellationToken);
-                lease = CheckedJson.Deserialize(item.Key, buffer.ToArray(), StorageJsonContext.Default.RestoreLease);
+                lease = CheckedJson.Deserialize(item.Key, await store.GetBytesAsync(item.Key, cancellationToken), StorageJsonContext.Default.RestoreLease);
             }
             catch (ObjectNotFoundException)
             {
@@ -73,8 +70,7 @@ public sealed record RestoreLease(string Holder, DateTimeOffset Expires)
             var bytes = CheckedJson.Serialize(new RestoreLease(holder, clock.GetUtcNow() + duration), StorageJsonContext.Default.RestoreLease);
             foreach (var key in keys)
             {
-                using var content = new MemoryStream(bytes, writable: false);
-                await store.PutAsync(key, content, cancellationToken);
+                await store.PutBytesAsync(key, bytes, cancellationToken);
             }
         }
 
