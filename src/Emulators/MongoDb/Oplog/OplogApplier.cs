@@ -109,8 +109,8 @@ internal sealed class OplogApplier
         BsonDocument post;
         if (isDelta)
         {
-            // Copy-on-write: the stored document is shared (with the oplog, a cursor's batch, a majority snapshot), so
-            // the diff applies to a top-level copy and copies each nested value it descends into.
+            // The pre-image stays as it was (it is compared with the result below to log only a real change), so the diff
+            // applies to a top-level copy and copies each nested value it descends into.
             post = existing is null ? new BsonDocument("_id", id) : BsonIdentity.ShallowCopy(existing);
             UpdateDiffApplier.Apply(post, o["diff"].AsBsonDocument);
         }

@@ -1,4 +1,3 @@
-using Archiver.Emulators.MongoDb.Bson;
 using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Storage;
@@ -88,7 +87,8 @@ internal sealed class StorageEngine
 
             result[name] = collections.ToDictionary(
                 c => c.Key,
-                c => (IReadOnlyList<BsonDocument>)c.Value.Documents.Select(BsonIdentity.Copy).ToList(),
+                // Each document is decoded afresh from its stored BSON: already the caller's own.
+                c => (IReadOnlyList<BsonDocument>)c.Value.Documents.ToList(),
                 StringComparer.Ordinal);
         }
 
