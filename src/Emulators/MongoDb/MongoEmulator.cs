@@ -17,13 +17,15 @@ namespace Archiver.Emulators.MongoDb;
 public sealed class MongoEmulator : IAsyncDisposable
 {
     private readonly ReplicaSetState _state;
+    private readonly CommandDispatcher _dispatcher;
     private readonly List<MemberServer> _members;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _noopLoop;
 
-    private MongoEmulator(ReplicaSetState state, List<MemberServer> members)
+    private MongoEmulator(ReplicaSetState state, CommandDispatcher dispatcher, List<MemberServer> members)
     {
         _state = state;
+        _dispatcher = dispatcher;
         _members = members;
         _noopLoop = state.Options.PeriodicNoopInterval is { } interval ? RunNoopsAsync(interval) : Task.CompletedTask;
     }
@@ -169,7 +171,7 @@ public sealed class MongoEmulator : IAsyncDisposable
             }
         }
 
-        return Task.FromResult(new MongoEmulator(state, members));
+        return Task.FromResult(new MongoEmulator(state, dispatcher, members));
     }
 
     private static List<DataDirectory?> OpenFolders(MongoEmulatorOptions options, IReadOnlyList<string?> directories)
@@ -401,6 +403,42 @@ public sealed class MongoEmulator : IAsyncDisposable
 
         _stop.Dispose();
     }
+
+    /// <summary>The replica set's shared state, for a sharded cluster's router and migrations (in process).</summary>
+    internal ReplicaSetState State => _state;
+
+    /// <summary>
+    /// Runs a command on the primary as the cluster's own internal user would (a router or config server reaching a
+    /// shard): every check a client's command meets applies (a write on a stepped-down set fails with NotWritablePrimary,
+    /// a fsync-locked member holds writes) except authentication, which internal members pass with their key file.
+    /// </summary>
+    internal Task<BsonDocument> RunAsync(string database, BsonDocument command, CancellationToken cancellation)
+    {
+        int primary;
+        lock (_state.Sync)
+        {
+            primary = _state.PrimaryIndex;
+        }
+
+        if (primary < 0 || !IsMemberUp(primary))
+        {
+            // No primary to reach: what a router gets from a set with none (it would retry until its timeout).
+            return Task.FromResult(new CommandError(ErrorCode.NotWritablePrimary, $"no primary in replica set {_state.Options.ReplicaSetName}").ToReply());
+        }
+
+        return _dispatcher.DispatchAsync(new CommandContext
+        {
+            Command = command,
+            Database = database,
+            State = _state,
+            Member = primary,
+            ConnectionId = 0,
+            Connection = InternalConnection,
+            Cancellation = cancellation,
+        });
+    }
+
+    private static ClientConnection InternalConnection { get; } = new(0) { User = "__system", UserDatabase = "local" };
 
     private void CheckMember(int member)
     {

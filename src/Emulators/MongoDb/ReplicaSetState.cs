@@ -95,7 +95,7 @@ internal sealed partial class ReplicaSetState
     public bool IsPrimary(int member) => PrimaryIndex == member;
 
     /// <summary>Appends one entry at the next optime. Caller holds <see cref="Sync"/>.</summary>
-    public OpTime Append(string op, string ns, Guid? ui, BsonDocument o, BsonDocument? o2, RetryableWrite? retry = null)
+    public OpTime Append(string op, string ns, Guid? ui, BsonDocument o, BsonDocument? o2, RetryableWrite? retry = null, bool fromMigrate = false)
     {
         if (ns.StartsWith("local.", StringComparison.Ordinal))
         {
@@ -111,7 +111,7 @@ internal sealed partial class ReplicaSetState
         var (ts, wall) = Clock.Next();
         var at = new OpTime(ts, Term, wall);
         int? stmtId = retry is null ? null : retry.NextStmtId++;
-        var document = OplogEntryBuilder.Build(op, ns, ui, o, o2, at, retry, stmtId);
+        var document = OplogEntryBuilder.Build(op, ns, ui, o, o2, at, retry, stmtId, fromMigrate);
         if (retry is not null)
         {
             retry.Previous = at;

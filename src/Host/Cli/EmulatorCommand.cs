@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Archiver.Emulators.Cluster;
 using Archiver.Emulators.MongoDb;
+using Archiver.Emulators.MongoDb.Sharding;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Cli;
@@ -22,17 +23,26 @@ public static class EmulatorCommand
         {
             Description = "Speak TLS only, with client certificates, as a KubeDB database with sslMode requireSSL; write a test CA and a client certificate into this folder as KubeDB's client-cert secret holds them (ca.crt, tls.crt, tls.key).",
         };
+        var shards = new Option<int>("--shards")
+        {
+            Description = "Run a sharded cluster instead: this many shard replica sets (each of --members members), a config server replica set and a mongos router on --port.",
+            DefaultValueFactory = _ => 0,
+        };
         var mongodb = new Command("mongodb", """
             Run the MongoDB emulator: an in-memory replica set on the real wire protocol (OP_MSG) with an oplog,
             majority commit point, sessions and transactions, for trying Archiver where no MongoDB can run. It is
             not a database: see docs/emulators.md for what it does and does not do. Ctrl+C stops it; data is lost.
 
+            With --shards N it runs a sharded cluster: N shard replica sets, a config server replica set and a mongos
+            router on --port, with range and hashed shard keys, chunk migrations and two-phase distributed commits.
+
             Example:
               archiver emulator mongodb --port 27017 --oplog-size 64
               archiver emulator mongodb --tls-client-secret ./archiver-data/secrets/demo/mg-rs-client-cert
+              archiver emulator mongodb --shards 3 --port 27017
             """)
         {
-            port, oplogSize, members, name, tlsSecret,
+            port, oplogSize, members, name, tlsSecret, shards,
         };
         mongodb.SetAction(async (parse, cancellation) =>
         {
@@ -40,6 +50,11 @@ public static class EmulatorCommand
             {
                 await error.WriteLineAsync("archiver emulator mongodb: --oplog-size must be at least 1 (MiB) and --members between 1 and 7");
                 return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(shards) is not 0 and var shardCount)
+            {
+                return await RunShardedAsync(output, error, shardCount, parse.GetValue(port), parse.GetValue(members), parse.GetValue(oplogSize), parse.GetValue(tlsSecret) is not null, cancellation);
             }
 
             MongoEmulator emulator;
@@ -90,6 +105,56 @@ public static class EmulatorCommand
             return ExitCodes.Ok;
         });
         return new Command("emulator", "Run a stand-in for a system Archiver talks to (for trying it out; see docs/emulators.md).") { mongodb, Cluster(output, error) };
+    }
+
+    private static async Task<int> RunShardedAsync(TextWriter output, TextWriter error, int shards, int port, int members, int oplogSize, bool tls, CancellationToken cancellation)
+    {
+        if (shards is < 1 or > 16 || tls)
+        {
+            await error.WriteLineAsync(tls
+                ? "archiver emulator mongodb: --tls-client-secret is not supported with --shards (the sharded emulator speaks plain TCP)"
+                : "archiver emulator mongodb: --shards must be between 1 and 16");
+            return ExitCodes.Usage;
+        }
+
+        ShardedMongoEmulator cluster;
+        try
+        {
+            cluster = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions
+            {
+                Port = port,
+                Shards = shards,
+                MembersPerShard = members,
+                OplogSizeBytes = oplogSize * 1024L * 1024,
+            });
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await error.WriteLineAsync($"archiver emulator mongodb: --port {port}: {e.Message}");
+            return ExitCodes.Failed;
+        }
+
+        await using (cluster)
+        {
+            await output.WriteLineAsync($"MongoDB emulator (sharded cluster of {shards} shards, oplogs of {oplogSize} MiB): {cluster.ConnectionString} (mongos)");
+            await output.WriteLineAsync($"  config server: {cluster.ConfigServer.ConnectionString}");
+            for (var i = 0; i < shards; i++)
+            {
+                await output.WriteLineAsync($"  {cluster.ShardNames[i]}: {cluster.Shards[i].ConnectionString}");
+            }
+
+            await output.WriteLineAsync("Ctrl+C stops it.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: the normal way out.
+            }
+        }
+
+        return ExitCodes.Ok;
     }
 
     private static Command Cluster(TextWriter output, TextWriter error)

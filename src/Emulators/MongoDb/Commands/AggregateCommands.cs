@@ -63,7 +63,8 @@ internal static class AggregateCommands
                     ? []
                     : throw ViewCatalog.NotACollection(context.Database, context.Collection, ": the emulator does not evaluate views"));
 
-    private static IEnumerable<BsonDocument> Apply(IEnumerable<BsonDocument> input, BsonElement stage) => stage.Name switch
+    /// <summary>One stage over documents already read: also how a sharded cluster's router merges what its shards return.</summary>
+    internal static IEnumerable<BsonDocument> Apply(IEnumerable<BsonDocument> input, BsonElement stage) => stage.Name switch
     {
         "$match" => input.Where(d => FilterMatcher.Matches(d, stage.Value.AsBsonDocument)),
         "$sort" => Sorting.Apply(input, stage.Value.AsBsonDocument),

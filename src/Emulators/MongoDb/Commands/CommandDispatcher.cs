@@ -14,7 +14,7 @@ internal sealed class CommandDispatcher
     private static readonly HashSet<string> Writes = new(StringComparer.Ordinal)
     {
         "insert", "update", "delete", "findAndModify", "create", "drop", "dropDatabase", "createIndexes", "dropIndexes",
-        "applyOps", "commitTransaction", "abortTransaction", "renameCollection",
+        "applyOps", "commitTransaction", "abortTransaction", "prepareTransaction", "renameCollection",
     };
 
     private static readonly HashSet<string> RetryableWrites = new(StringComparer.Ordinal) { "insert", "update", "delete", "findAndModify" };
@@ -45,6 +45,12 @@ internal sealed class CommandDispatcher
 
     public async Task<BsonDocument> DispatchAsync(CommandContext context)
     {
+        var gossiped = context.Command.TryGetValue("$clusterTime", out var sent) && sent is BsonDocument sentTime ? sentTime : null;
+        if (gossiped?.GetValue("clusterTime", null) is BsonTimestamp seen)
+        {
+            context.State.ObserveClusterTime(seen);
+        }
+
         BsonDocument reply;
         try
         {
@@ -62,8 +68,16 @@ internal sealed class CommandDispatcher
             reply = new CommandError(ErrorCode.InternalError, $"MongoDB emulator could not run '{context.Command.GetElement(0).Name}': {e.GetType().Name}: {e.Message}").ToReply();
         }
 
-        if (context.Command.TryGetValue("$clusterTime", out var clusterTime))
+        if (gossiped is not null)
         {
+            // The cluster time goes back with this set's newest time (never older than what was sent), as a mongod's
+            // does; the signature is returned as sent (the emulator signs nothing, see docs/emulators.md).
+            var clusterTime = (BsonDocument)gossiped.DeepClone();
+            lock (context.State.Sync)
+            {
+                clusterTime["clusterTime"] = context.State.ClusterTime;
+            }
+
             reply["$clusterTime"] = clusterTime;
         }
 
@@ -144,12 +158,13 @@ internal sealed class CommandDispatcher
                     // A retryable write: its session is checked out to it (above).
                     if (checkedOut is not null)
                     {
-                        if (checkedOut.LastRetryableTxnNumber == txnNumber && checkedOut.LastRetryableReply is { } cached)
+                        var firstStmtId = context.Command.GetValue("stmtIds", null) is BsonArray { Count: > 0 } stmtIds ? stmtIds[0].ToInt32() : 0;
+                        if (checkedOut.LastRetryableTxnNumber == txnNumber && checkedOut.LastRetryableFirstStmtId == firstStmtId && checkedOut.LastRetryableReply is { } cached)
                         {
                             return (BsonDocument)cached.DeepClone();
                         }
 
-                        retry = new RetryableWrite(lsid!, txnNumber!.Value);
+                        retry = new RetryableWrite(lsid!, txnNumber!.Value) { NextStmtId = firstStmtId };
                     }
 
                     context.View = new DataView(state, null, retry, state.StorageSeenBy(context.Member));
@@ -167,6 +182,7 @@ internal sealed class CommandDispatcher
                 lock (state.Sync)
                 {
                     checkedOut.LastRetryableTxnNumber = retry.TxnNumber;
+                    checkedOut.LastRetryableFirstStmtId = context.Command.GetValue("stmtIds", null) is BsonArray { Count: > 0 } sent ? sent[0].ToInt32() : 0;
                     checkedOut.LastRetryableReply = (BsonDocument)reply.DeepClone();
                 }
             }
@@ -198,6 +214,12 @@ internal sealed class CommandDispatcher
         if (txn is null || txn.TxnNumber != txnNumber || txn.Phase == TransactionPhase.Aborted)
         {
             throw new CommandError(ErrorCode.NoSuchTransaction, $"Transaction with txnNumber {txnNumber} has been aborted or does not exist.", "TransientTransactionError");
+        }
+
+        if (txn.Phase == TransactionPhase.Prepared && context.Name is not ("commitTransaction" or "abortTransaction" or "prepareTransaction"))
+        {
+            // src/mongo/db/transaction/transaction_participant.cpp: a prepared transaction takes no more statements.
+            throw new CommandError(ErrorCode.PreparedTransactionInProgress, "Cannot call any operation other than abort, prepare or commit on a prepared transaction");
         }
 
         if (txn.Phase == TransactionPhase.Committed && context.Name != "commitTransaction")

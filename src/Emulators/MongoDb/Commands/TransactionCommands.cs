@@ -10,6 +10,13 @@ namespace Archiver.Emulators.MongoDb.Commands;
 /// logs them as applyOps entries: one entry without <c>partialTxn</c>/<c>count</c> when they fit, otherwise a
 /// chain whose non-final entries carry <c>partialTxn:true</c> and whose final entry carries <c>count</c>, each
 /// pointing to the previous by <c>prevOpTime</c>. A transaction without writes, or an aborted one, logs nothing.
+/// <para>
+/// prepareTransaction is the participant's half of a router's two-phase commit (a transaction that wrote on two
+/// shards or more): the chain is logged at once, its last entry with <c>prepare: true</c> (even when empty), and the
+/// writes stay invisible; the commit then carries the coordinator's <c>commitTimestamp</c> and logs
+/// <c>{commitTransaction: 1, commitTimestamp}</c> chained to the prepare entry, or an abort logs
+/// <c>{abortTransaction: 1}</c> (shapes: src/mongo/db/commands/txn_cmds.idl and logCommitOrAbortForPreparedTransaction in MongoDB's op_observer_impl.cpp).
+/// </para>
 /// </summary>
 internal static class TransactionCommands
 {
@@ -17,6 +24,7 @@ internal static class TransactionCommands
     {
         dispatcher.Add("commitTransaction", c => Task.FromResult(Commit(c)));
         dispatcher.Add("abortTransaction", c => Task.FromResult(Abort(c)));
+        dispatcher.Add("prepareTransaction", c => Task.FromResult(Prepare(c)));
     }
 
     private static BsonDocument Commit(CommandContext context)
@@ -30,26 +38,87 @@ internal static class TransactionCommands
                 return HandshakeCommands.Ok();
             }
 
-            CheckCreatesStillNew(context.State, txn);
-            var applier = new OplogApplier(context.State, log: false);
-            foreach (var op in txn.Operations)
+            var commitTimestamp = context.Command.GetValue("commitTimestamp", null) as BsonTimestamp;
+            if (txn.Phase == TransactionPhase.Prepared)
             {
-                if (op["op"] == "c")
-                {
-                    CreateCommitted(context.State, op);
-                }
-                else if (applier.Resolve(op, required: false) is not null)
-                {
-                    // A collection dropped meanwhile by someone else leaves the write nowhere to go (MongoDB
-                    // would have failed the transaction with a write conflict instead).
-                    applier.ApplyCrud(op, alwaysUpsert: true);
-                }
+                return CommitPrepared(context.State, txn, commitTimestamp);
             }
 
-            LogChain(context.State, txn);
+            if (commitTimestamp is not null)
+            {
+                throw new CommandError(ErrorCode.InvalidOptions, "commitTimestamp cannot be provided for an unprepared transaction");
+            }
+
+            CheckCreatesStillNew(context.State, txn);
+            Apply(context.State, txn);
+            LogChain(context.State, txn, prepare: false);
             txn.Phase = TransactionPhase.Committed;
             return HandshakeCommands.Ok();
         }
+    }
+
+    private static void Apply(ReplicaSetState state, TransactionState txn)
+    {
+        var applier = new OplogApplier(state, log: false);
+        foreach (var op in txn.Operations)
+        {
+            if (op["op"] == "c")
+            {
+                CreateCommitted(state, op);
+            }
+            else if (applier.Resolve(op, required: false) is not null)
+            {
+                // A collection dropped meanwhile by someone else leaves the write nowhere to go (MongoDB
+                // would have failed the transaction with a write conflict instead).
+                applier.ApplyCrud(op, alwaysUpsert: true);
+            }
+        }
+    }
+
+    private static BsonDocument Prepare(CommandContext context)
+    {
+        var txn = context.View.Transaction
+            ?? throw new CommandError(ErrorCode.InvalidOptions, "prepareTransaction must be run within a transaction");
+        lock (context.State.Sync)
+        {
+            if (txn.Phase == TransactionPhase.Prepared)
+            {
+                // A coordinator that retries its prepare gets the same answer.
+                return new BsonDocument { { "prepareTimestamp", txn.PrepareTimestamp! }, { "ok", 1.0 } };
+            }
+
+            if (txn.Phase != TransactionPhase.Active)
+            {
+                throw new CommandError(ErrorCode.NoSuchTransaction, $"Transaction {txn.TxnNumber} has been committed or aborted.", "TransientTransactionError");
+            }
+
+            CheckCreatesStillNew(context.State, txn);
+            var at = LogChain(context.State, txn, prepare: true);
+            txn.Phase = TransactionPhase.Prepared;
+            txn.PrepareTimestamp = at.Ts;
+            return new BsonDocument { { "prepareTimestamp", at.Ts }, { "ok", 1.0 } };
+        }
+    }
+
+    private static BsonDocument CommitPrepared(ReplicaSetState state, TransactionState txn, BsonTimestamp? commitTimestamp)
+    {
+        if (commitTimestamp is null)
+        {
+            throw new CommandError(ErrorCode.InvalidOptions, "commitTimestamp must be provided to commit a prepared transaction");
+        }
+
+        if (commitTimestamp.CompareTo(txn.PrepareTimestamp!) < 0)
+        {
+            throw new CommandError(ErrorCode.InvalidOptions, $"commitTimestamp {commitTimestamp} is before the prepareTimestamp {txn.PrepareTimestamp}");
+        }
+
+        // The commit is logged after the coordinator's commit time: the clock moves past it, as the router's
+        // $clusterTime gossip would have moved it.
+        state.Clock.Observe(commitTimestamp);
+        Apply(state, txn);
+        state.AppendTransactionEntry(txn.Session, new BsonDocument { { "commitTransaction", 1 }, { "commitTimestamp", commitTimestamp } });
+        txn.Phase = TransactionPhase.Committed;
+        return HandshakeCommands.Ok();
     }
 
     /// <summary>Someone else created the same collection meanwhile: MongoDB reports a write conflict.</summary>
@@ -74,9 +143,17 @@ internal static class TransactionCommands
         state.Storage.Add(database, name, new BsonDocument(), op["ui"].AsBsonBinaryData.ToGuid(GuidRepresentation.Standard));
     }
 
-    private static void LogChain(ReplicaSetState state, TransactionState txn)
+    /// <summary>Logs the chain; returns the optime of its last entry (the prepare entry when <paramref name="prepare"/>).</summary>
+    private static OpTime LogChain(ReplicaSetState state, TransactionState txn, bool prepare)
     {
         var chunks = Pack(txn.Operations, state.Options.TransactionEntryMaxOperations, state.Options.TransactionEntryMaxBytes);
+        if (prepare && chunks.Count == 0)
+        {
+            // An empty prepared transaction still logs its prepare: the commit needs something to follow.
+            chunks.Add([]);
+        }
+
+        var last = state.LastApplied;
         for (var i = 0; i < chunks.Count; i++)
         {
             var o = new BsonDocument("applyOps", new BsonArray(chunks[i]));
@@ -84,13 +161,23 @@ internal static class TransactionCommands
             {
                 o.Add("partialTxn", true);
             }
-            else if (chunks.Count > 1)
+            else
             {
-                o.Add("count", (long)txn.Operations.Count);
+                if (prepare)
+                {
+                    o.Add("prepare", true);
+                }
+
+                if (chunks.Count > 1)
+                {
+                    o.Add("count", (long)txn.Operations.Count);
+                }
             }
 
-            state.AppendTransactionEntry(txn.Session, o);
+            last = state.AppendTransactionEntry(txn.Session, o);
         }
+
+        return last;
     }
 
     /// <summary>Packs operations into entries by count and size; one oversized operation still gets its own entry.</summary>
@@ -130,6 +217,12 @@ internal static class TransactionCommands
             if (txn.Phase == TransactionPhase.Committed)
             {
                 throw new CommandError(ErrorCode.TransactionCommitted, "Cannot abort a committed transaction");
+            }
+
+            if (txn.Phase == TransactionPhase.Prepared)
+            {
+                // Its prepare is in the oplog: the abort must be too, or a reader would wait for a commit forever.
+                context.State.AppendTransactionEntry(txn.Session, new BsonDocument("abortTransaction", 1));
             }
 
             txn.Phase = TransactionPhase.Aborted;

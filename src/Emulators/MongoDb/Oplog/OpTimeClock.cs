@@ -14,6 +14,9 @@ internal sealed class OpTimeClock
 
     public OpTimeClock(TimeProvider time) => _time = time;
 
+    /// <summary>The last timestamp handed out or observed.</summary>
+    public BsonTimestamp Current => new((int)_seconds, (int)_increment);
+
     public (BsonTimestamp Ts, DateTime Wall) Next()
     {
         var now = _time.GetUtcNow().UtcDateTime;

@@ -22,7 +22,8 @@ internal static class OplogEntryBuilder
         BsonDocument? o2,
         OpTime at,
         RetryableWrite? retry = null,
-        int? stmtId = null)
+        int? stmtId = null,
+        bool fromMigrate = false)
     {
         // Compact: the oplog keeps every entry (see CompactDocument).
         var entry = new CompactDocument(retry is null ? 10 : 14);
@@ -45,6 +46,13 @@ internal static class OplogEntryBuilder
         if (o2 is not null)
         {
             entry.Add("o2", o2);
+        }
+
+        if (fromMigrate)
+        {
+            // A chunk migration's copies and range deletions (MongoDB's OplogEntry `fromMigrate`): replicated as any
+            // write, skipped by change streams; a restore must not count them twice across shards.
+            entry.Add("fromMigrate", true);
         }
 
         entry.Add("ts", at.Ts);

@@ -13,6 +13,12 @@ internal sealed class SessionState
     public BsonDocument? LastRetryableReply { get; set; }
 
     /// <summary>
+    /// The first statement id of the last retryable write: a router splits one client write into several batches to
+    /// one shard under the same txnNumber, each with its own <c>stmtIds</c>; only the same batch again is a retry.
+    /// </summary>
+    public int LastRetryableFirstStmtId { get; set; }
+
+    /// <summary>
     /// Held by the retryable write running on the session: mongod checks a session out to one operation at a time
     /// (src/mongo/db/session/session_catalog.h), so a retry that arrives while its first attempt still runs (the
     /// driver gave up on a connection the server was still answering on) waits for it, then finds it executed.

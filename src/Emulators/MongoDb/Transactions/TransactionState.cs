@@ -22,4 +22,7 @@ internal sealed class TransactionState
     public List<BsonDocument> Operations { get; } = [];
 
     public TransactionPhase Phase { get; set; } = TransactionPhase.Active;
+
+    /// <summary>The <c>ts</c> of the prepare entry, once prepared: a commit must come at or after it.</summary>
+    public BsonTimestamp? PrepareTimestamp { get; set; }
 }

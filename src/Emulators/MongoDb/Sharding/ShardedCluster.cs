@@ -1,0 +1,179 @@
+using Archiver.Emulators.MongoDb.Oplog;
+using Archiver.Emulators.MongoDb.Commands;
+using MongoDB.Bson;
+
+namespace Archiver.Emulators.MongoDb.Sharding;
+
+/// <summary>
+/// The parts of an emulated sharded cluster a router works with: the config server and the shards (each a
+/// <see cref="MongoEmulator"/> replica set), the routing table read from the config server, the migration gate and
+/// the cluster time the router gossips. The config server's <c>config.*</c> collections are written through its own
+/// command path, so they are in its oplog exactly as a config server logs them.
+/// </summary>
+internal sealed partial class ShardedCluster
+{
+    private readonly Lock _sync = new();
+    private RoutingTable? _routing;
+    private BsonTimestamp _clusterTime = new(0);
+    private int _nextPrimary;
+
+    public ShardedCluster(ShardedMongoEmulatorOptions options, MongoEmulator config, IReadOnlyList<(string Name, MongoEmulator Set)> shards)
+    {
+        Options = options;
+        Config = config;
+        Shards = shards.ToDictionary(s => s.Name, s => s.Set, StringComparer.Ordinal);
+        ShardNames = shards.Select(s => s.Name).ToList();
+    }
+
+    public ShardedMongoEmulatorOptions Options { get; }
+
+    public MongoEmulator Config { get; }
+
+    public IReadOnlyDictionary<string, MongoEmulator> Shards { get; }
+
+    public IReadOnlyList<string> ShardNames { get; }
+
+    public RoutingGate Gate { get; } = new();
+
+    public MigrationHold? MigrationHold { get; set; }
+
+    /// <summary>The newest cluster time the router has seen from a client or a shard (its logical clock).</summary>
+    public BsonTimestamp ClusterTime
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _clusterTime;
+            }
+        }
+    }
+
+    public void ObserveClusterTime(BsonTimestamp time)
+    {
+        lock (_sync)
+        {
+            if (time.CompareTo(_clusterTime) > 0)
+            {
+                _clusterTime = time;
+            }
+        }
+    }
+
+    /// <summary>The routing table as the config server holds it now (read again whenever the config server has logged anything since).</summary>
+    public RoutingTable Routing()
+    {
+        var current = _routing;
+        OpTime newest;
+        lock (Config.State.Sync)
+        {
+            newest = Config.State.LastApplied;
+        }
+
+        if (current is not null && current.ReadAt == newest)
+        {
+            return current;
+        }
+
+        current = RoutingTable.Load(Config.State);
+        _routing = current;
+        return current;
+    }
+
+    public MongoEmulator Shard(string name) =>
+        Shards.GetValueOrDefault(name) ?? throw new CommandError(ErrorCode.ShardNotFound, $"Shard {name} not found");
+
+    /// <summary>The <c>replicaSetName/host,host</c> connection string a shard or the config server is known by.</summary>
+    public static string HostString(string setName, MongoEmulator set) => $"{setName}/{string.Join(',', set.Hosts)}";
+
+    /// <summary>Writes <c>config.shards</c> and the balancer's <c>config.settings</c> document: what addShard and the first config server start leave.</summary>
+    public async Task InitializeAsync(CancellationToken cancellation)
+    {
+        var time = Config.LastAppliedTimestamp;
+        var shards = new BsonArray(ShardNames.Select(name => new BsonDocument
+        {
+            { "_id", name },
+            { "host", HostString(name, Shards[name]) },
+            { "state", 1 },
+            { "topologyTime", time },
+        }));
+        await ConfigWriteAsync(new BsonDocument { { "insert", "shards" }, { "documents", shards } }, cancellation).ConfigureAwait(false);
+        await ConfigWriteAsync(new BsonDocument
+        {
+            { "insert", "settings" },
+            { "documents", new BsonArray { new BsonDocument { { "_id", "balancer" }, { "mode", "full" }, { "stopped", false } } } },
+        }, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>A write on the config server's <c>config</c> database; a failure is the command's failure.</summary>
+    public async Task<BsonDocument> ConfigWriteAsync(BsonDocument command, CancellationToken cancellation)
+    {
+        command["writeConcern"] = new BsonDocument("w", "majority");
+        var reply = await Config.RunAsync("config", command, cancellation).ConfigureAwait(false);
+        Check(reply, "config server");
+        if (reply.GetValue("writeErrors", null) is BsonArray { Count: > 0 } errors)
+        {
+            var first = errors[0].AsBsonDocument;
+            throw new CommandError((ErrorCode)first["code"].ToInt32(), $"config server: {first["errmsg"]}");
+        }
+
+        return reply;
+    }
+
+    /// <summary>Throws a shard's or the config server's error reply as the router's own error.</summary>
+    public static void Check(BsonDocument reply, string where)
+    {
+        if (reply.GetValue("ok", 0).ToDouble() != 1.0)
+        {
+            var labels = reply.GetValue("errorLabels", new BsonArray()).AsBsonArray.Select(l => l.AsString).ToArray();
+            throw new CommandError((ErrorCode)reply.GetValue("code", 1).ToInt32(), $"{where}: {reply.GetValue("errmsg", "failed")}", labels);
+        }
+    }
+
+    /// <summary>
+    /// The database's primary shard, made on first use as mongos does: a database is created implicitly by its first
+    /// write, on the shard with the fewest databases (ties: the next in turn).
+    /// </summary>
+    public async Task<string> EnsureDatabaseAsync(string database, CancellationToken cancellation)
+    {
+        if (Routing().Primaries.TryGetValue(database, out var primary))
+        {
+            return primary;
+        }
+
+        if (string.IsNullOrEmpty(database) || database.IndexOfAny(['/', '\\', '.', ' ', '"', '$']) >= 0 || database is "local" or "admin" or "config")
+        {
+            // The router keeps admin and config on the config server; local is each member's own.
+            throw new CommandError(ErrorCode.InvalidNamespace, $"Invalid database name for a sharded database: '{database}'");
+        }
+
+        var counts = Routing().Primaries.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        var start = Interlocked.Increment(ref _nextPrimary);
+        primary = Enumerable.Range(0, ShardNames.Count)
+            .Select(i => ShardNames[(start + i) % ShardNames.Count])
+            .OrderBy(name => counts.GetValueOrDefault(name))
+            .First();
+        await ConfigWriteAsync(new BsonDocument
+        {
+            { "update", "databases" },
+            {
+                "updates", new BsonArray
+                {
+                    new BsonDocument
+                    {
+                        { "q", new BsonDocument("_id", database) },
+                        {
+                            "u", new BsonDocument("$setOnInsert", new BsonDocument
+                            {
+                                { "primary", primary },
+                                { "version", new BsonDocument { { "uuid", new BsonBinaryData(Guid.NewGuid(), GuidRepresentation.Standard) }, { "timestamp", Config.LastAppliedTimestamp }, { "lastMod", 1 } } },
+                            })
+                        },
+                        { "upsert", true },
+                    },
+                }
+            },
+        }, cancellation).ConfigureAwait(false);
+        return Routing().Primaries[database];
+    }
+}
