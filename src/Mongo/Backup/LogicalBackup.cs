@@ -24,18 +24,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
         var writer = new FullBackupWriter(store, layout, new BackupStart(DumpFormat.Driver, [options.Component], options.Timeline, startedAt));
         try
         {
-            var (t0, _) = await NewestEntryAsync(cancellationToken);
-            var collections = await ListCollectionsAsync(cancellationToken);
-            await Parallel.ForEachAsync(
-                collections.Select((c, i) => (c.Db, c.Info, Index: i)),
-                new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
-                async (c, token) => await DumpCollectionAsync(writer, c.Db, c.Info, c.Index, token));
-            if (options.UsersAndRoles)
-            {
-                await UsersAndRolesDump.WriteAsync(client, writer, options, collections.Count, cancellationToken);
-            }
-
-            var (t1, wall1) = await NewestEntryAsync(cancellationToken);
+            var (t0, t1, wall1) = await DumpAsync(writer, cancellationToken);
             await WaitForMajorityAsync(t1, cancellationToken);
             return await writer.CompleteAsync(t0, t1, wall1, options.Time.GetUtcNow(), cancellationToken);
         }
@@ -44,6 +33,28 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             await writer.FailAsync(e.Message, options.Time.GetUtcNow(), CancellationToken.None);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Dumps this replica set into <paramref name="writer"/> as <see cref="LogicalBackupOptions.Component"/> (also one
+    /// component of a sharded cluster's backup, whose writer the caller owns): T0 noted before, then every collection,
+    /// then the newest entry after (T1, with its wall time). The caller waits for T1 and completes the backup.
+    /// </summary>
+    public async Task<(OplogTimestamp T0, OplogTimestamp T1, long Wall1)> DumpAsync(FullBackupWriter writer, CancellationToken cancellationToken)
+    {
+        var (t0, _) = await NewestEntryAsync(cancellationToken);
+        var collections = await ListCollectionsAsync(cancellationToken);
+        await Parallel.ForEachAsync(
+            collections.Select((c, i) => (c.Db, c.Info, Index: i)),
+            new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = cancellationToken },
+            async (c, token) => await DumpCollectionAsync(writer, c.Db, c.Info, c.Index, token));
+        if (options.UsersAndRoles)
+        {
+            await UsersAndRolesDump.WriteAsync(client, writer, options, collections.Count, cancellationToken);
+        }
+
+        var (t1, wall1) = await NewestEntryAsync(cancellationToken);
+        return (t0, t1, wall1);
     }
 
     private async Task<List<(string Db, BsonDocument Info)>> ListCollectionsAsync(CancellationToken cancellationToken)
@@ -57,7 +68,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             {
                 var name = info["name"].AsString;
                 // A time-series collection is dumped as its options and its buckets (in system.*, so not listed on their own).
-                if (info.GetValue("type", "collection").AsString is "collection" or "view" or DumpFormat.TimeSeriesType && !DumpFormat.IsExcluded(db, name))
+                if (info.GetValue("type", "collection").AsString is "collection" or "view" or DumpFormat.TimeSeriesType && !DumpFormat.IsExcluded(db, name) && options.IncludeCollection(db, name))
                 {
                     result.Add((db, info));
                 }
@@ -76,7 +87,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
             // A view is its definition alone (viewOn, pipeline, collation): reading it would run its pipeline.
             var definition = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, [], type);
             await using var content = new MemoryStream(definition.ToBson());
-            await writer.AddFileAsync(DumpFormat.FileName(index), options.Component, content, cancellationToken);
+            await writer.AddFileAsync(options.FileNamePrefix + DumpFormat.FileName(index), options.Component, content, cancellationToken);
             return;
         }
 
@@ -102,7 +113,7 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
         try
         {
             await using var stream = pipe.Reader.AsStream();
-            await writer.AddFileAsync(DumpFormat.FileName(index), options.Component, stream, cancellationToken);
+            await writer.AddFileAsync(options.FileNamePrefix + DumpFormat.FileName(index), options.Component, stream, cancellationToken);
         }
         finally
         {
@@ -151,6 +162,17 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
         }
     }
 
+    /// <summary>The <c>ts</c> of the newest entry in <paramref name="client"/>'s oplog.</summary>
+    public static async Task<OplogTimestamp> NewestTimestampAsync(IMongoClient client, CancellationToken cancellationToken)
+    {
+        var newest = await client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
+            .Find(FilterDefinition<BsonDocument>.Empty)
+            .Sort(new BsonDocument("$natural", -1))
+            .Limit(1)
+            .FirstAsync(cancellationToken);
+        return OplogFields.ToStorage(newest["ts"].AsBsonTimestamp);
+    }
+
     private async Task<(OplogTimestamp Ts, long WallUnixMs)> NewestEntryAsync(CancellationToken cancellationToken)
     {
         var newest = await client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
@@ -162,7 +184,8 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
         return (ts, newest.GetValue("wall", new BsonDateTime(ts.Seconds * 1000L)).AsBsonDateTime.MillisecondsSinceEpoch);
     }
 
-    private async Task WaitForMajorityAsync(OplogTimestamp t1, CancellationToken cancellationToken)
+    /// <summary>Waits until <paramref name="t1"/> is majority-committed on this replica set (a restore can only replay what the archiver took).</summary>
+    public async Task WaitForMajorityAsync(OplogTimestamp t1, CancellationToken cancellationToken)
     {
         var deadline = options.Time.GetTimestamp();
         while ((await ReplicaSetPosition.ReadAsync(client, cancellationToken)).Majority < t1)

@@ -16,6 +16,15 @@ public sealed record LogicalBackupOptions
     /// <summary>Databases to dump (default: all but <c>local</c>); <c>local</c> is never dumped.</summary>
     public Func<string, bool> IncludeDatabase { get; init; } = _ => true;
 
+    /// <summary>Collections to dump of the included databases (database, collection); default: all.</summary>
+    public Func<string, string, bool> IncludeCollection { get; init; } = (_, _) => true;
+
+    /// <summary>
+    /// Put before each file's name: the components of one sharded cluster's backup share its folder, so each names its
+    /// files apart (<c>shard0-c000001.bson</c>). Empty for a replica set.
+    /// </summary>
+    public string FileNamePrefix { get; init; } = string.Empty;
+
     /// <summary>
     /// Dump the users and roles defined on the included databases too (<see cref="UsersAndRolesDump"/>), as
     /// <c>mongodump --dumpDbUsersAndRoles</c>; on by default.

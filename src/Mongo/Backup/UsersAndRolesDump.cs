@@ -48,7 +48,7 @@ public static class UsersAndRolesDump
             }
 
             content.Position = 0;
-            await writer.AddFileAsync(DumpFormat.FileName(index), options.Component, content, cancellationToken);
+            await writer.AddFileAsync(options.FileNamePrefix + DumpFormat.FileName(index), options.Component, content, cancellationToken);
         }
     }
 }

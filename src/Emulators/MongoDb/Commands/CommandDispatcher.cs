@@ -14,7 +14,7 @@ internal sealed class CommandDispatcher
     private static readonly HashSet<string> Writes = new(StringComparer.Ordinal)
     {
         "insert", "update", "delete", "findAndModify", "create", "drop", "dropDatabase", "createIndexes", "dropIndexes",
-        "applyOps", "commitTransaction", "abortTransaction", "prepareTransaction", "renameCollection",
+        "applyOps", "commitTransaction", "abortTransaction", "prepareTransaction", "renameCollection", "appendOplogNote",
     };
 
     private static readonly HashSet<string> RetryableWrites = new(StringComparer.Ordinal) { "insert", "update", "delete", "findAndModify" };

@@ -2,7 +2,7 @@ using MongoDB.Bson;
 
 namespace Archiver.Emulators.MongoDb.Commands;
 
-/// <summary>replSetGetStatus (members and optimes, including lastCommittedOpTime), replSetResizeOplog, and collStats of the oplog.</summary>
+/// <summary>replSetGetStatus (members and optimes, including lastCommittedOpTime), replSetResizeOplog, appendOplogNote, and collStats of the oplog.</summary>
 internal static class ReplicationCommands
 {
     public static void Register(CommandDispatcher dispatcher)
@@ -10,6 +10,32 @@ internal static class ReplicationCommands
         dispatcher.Add("replSetGetStatus", c => Task.FromResult(Status(c)));
         dispatcher.Add("replSetResizeOplog", c => Task.FromResult(Resize(c)));
         dispatcher.Add("collStats", c => Task.FromResult(OplogStats(c)));
+        dispatcher.Add("appendOplogNote", c => Task.FromResult(AppendNote(c)));
+    }
+
+    /// <summary>
+    /// <c>{appendOplogNote: 1, data: {...}}</c> (src/mongo/db/commands/oplog_note.cpp): a no-op entry <c>{op: "n", ns: "",
+    /// o: data}</c>, on admin only. Sent with a <c>$clusterTime</c>, it lands after that time: how a backup tool makes an
+    /// idle shard's oplog reach a cluster-wide point.
+    /// </summary>
+    private static BsonDocument AppendNote(CommandContext context)
+    {
+        if (context.Database != "admin")
+        {
+            throw new CommandError(ErrorCode.Unauthorized, "appendOplogNote may only be run against the admin database.");
+        }
+
+        if (context.Command.GetValue("data", null) is not BsonDocument data)
+        {
+            throw new CommandError(ErrorCode.BadValue, "'data' must be an object");
+        }
+
+        lock (context.State.Sync)
+        {
+            context.State.Append("n", string.Empty, null, (BsonDocument)data.DeepClone(), null);
+        }
+
+        return HandshakeCommands.Ok();
     }
 
     /// <summary>
