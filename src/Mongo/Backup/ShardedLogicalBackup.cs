@@ -36,7 +36,7 @@ public sealed class ShardedLogicalBackup(
         var startedAt = options.Time.GetUtcNow();
         var topology = await ShardedTopology.DiscoverAsync(router, cancellationToken);
         var sets = topology.ReplicaSets.ToList();
-        var writer = new FullBackupWriter(store, layout, new BackupStart(DumpFormat.Driver, sets.Select(s => s.Component).ToList(), options.Timeline, startedAt));
+        var writer = new FullBackupWriter(store, layout, new BackupStart(DumpFormat.Driver, sets.Select(s => s.Component).ToList(), options.Timeline, startedAt) { ConfigServer = topology.ConfigServer.Component });
         try
         {
             await using var balancer = await BalancerPause.StopAsync(router, cancellationToken);

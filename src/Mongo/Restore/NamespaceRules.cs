@@ -16,6 +16,9 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
 {
     public UsersAndRolesRules UsersAndRoles { get; } = new(usersAndRoles, includeDatabase, mapDatabase);
 
+    /// <summary>Which collections of an included database are restored (a sharded cluster's config server: its catalog only).</summary>
+    public Func<string, string, bool> IncludeCollection { get; init; } = (_, _) => true;
+
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 
     public static bool IsForbidden(string database, string? collection) =>
@@ -31,7 +34,7 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     public bool Skip(BsonDocument op)
     {
         var (database, collection) = Target(op);
-        if (database.Length == 0 || (!IsForbidden(database, collection) && includeDatabase(database)))
+        if (database.Length == 0 || (!IsForbidden(database, collection) && includeDatabase(database) && (collection is null || IncludeCollection(database, collection))))
         {
             return false;
         }
@@ -43,7 +46,7 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     /// <summary>True (and counted) if a backed-up collection must not be loaded.</summary>
     public bool SkipCollection(string database, string collection)
     {
-        if (!IsForbidden(database, collection) && includeDatabase(database))
+        if (!IsForbidden(database, collection) && includeDatabase(database) && IncludeCollection(database, collection))
         {
             return false;
         }

@@ -42,6 +42,9 @@ public sealed record RestoreOptions
     public Func<string, bool> IncludeDatabase { get; init; } = _ => true;
 
     /// <summary>The target name of each source database (default: the same name), like mongorestore's nsFrom/nsTo.</summary>
+    /// <summary>Collections of the included databases to restore (database, collection as in the source); default: all.</summary>
+    public Func<string, string, bool> IncludeCollection { get; init; } = (_, _) => true;
+
     public Func<string, string> MapDatabase { get; init; } = name => name;
 
     /// <summary>

@@ -15,6 +15,30 @@ public sealed record BackupManifest
 
     public required IReadOnlyList<string> Components { get; init; }
 
+    /// <summary>
+    /// For a sharded cluster's backup, which of <see cref="Components"/> is the config server; the others are the
+    /// shards, each named by its replica set. Null for a replica set's backup (one component).
+    /// </summary>
+    public string? ConfigServer { get; init; }
+
+    /// <summary>Whether this is a sharded cluster's backup.</summary>
+    public bool IsSharded => ConfigServer is not null;
+
+    /// <summary>The shards' components of a sharded cluster's backup (all but the config server), in order.</summary>
+    public IEnumerable<string> ShardComponents => Components.Where(c => c != ConfigServer);
+
+    /// <summary>
+    /// This backup as one of its components sees it: that component alone, with its files. A sharded cluster's restore
+    /// restores each replica set from its own view.
+    /// </summary>
+    public BackupManifest ForComponent(string component) => this with
+    {
+        Components = [component],
+        ConfigServer = null,
+        Files = [.. Files.Where(f => f.Component == component)],
+        VolumeSnapshots = [.. VolumeSnapshots.Where(v => v.Component == component)],
+    };
+
     public required uint Timeline { get; init; }
 
     public required DateTimeOffset StartedAt { get; init; }

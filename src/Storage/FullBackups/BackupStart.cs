@@ -9,6 +9,9 @@ public sealed record BackupStart(string Driver, IReadOnlyList<string> Components
     /// </summary>
     public string? Origin { get; init; }
 
+    /// <summary>For a sharded cluster's backup, the component that is its config server (the others are shards); null for a replica set.</summary>
+    public string? ConfigServer { get; init; }
+
     /// <summary>Backup ids sort by start time, so the backups folder lists oldest first.</summary>
     public string NewId() =>
         $"{StartedAt.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";

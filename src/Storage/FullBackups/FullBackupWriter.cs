@@ -120,6 +120,7 @@ public sealed class FullBackupWriter
             Id = Id,
             Driver = _start.Driver,
             Components = _start.Components,
+            ConfigServer = _start.ConfigServer,
             Timeline = _start.Timeline,
             StartedAt = _start.StartedAt,
             FinishedAt = finishedAt,

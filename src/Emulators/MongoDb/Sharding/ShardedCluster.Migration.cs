@@ -111,6 +111,8 @@ internal sealed partial class ShardedCluster
             options = (BsonDocument)(donor.State.Storage.Find(info.Database, info.Collection)?.Options ?? new BsonDocument()).DeepClone();
         }
 
+        // The shards' migration traffic carries the cluster time as any other: what it logs comes after what came before.
+        Gossip(donor, recipient);
         var cloned = donor.State.ReadRange(info.Database, info.Collection, InChunk);
         recipient.State.ReceiveMigrated(info.Database, info.Collection, info.Uuid, options, cloned);
         if (MigrationHold is { } hold)
@@ -122,6 +124,7 @@ internal sealed partial class ShardedCluster
         using (await Gate.ExclusiveAsync(cancellation).ConfigureAwait(false))
         {
             // Catch up (MongoDB's _transferMods): what the donor's chunk holds now against what the recipient cloned.
+            Gossip(donor, recipient);
             final = donor.State.ReadRange(info.Database, info.Collection, InChunk);
             var copies = recipient.State.ReadRange(info.Database, info.Collection, InChunk).ToDictionary(d => d["_id"], BsonValueKey.Instance);
             var changed = final.Where(d => !copies.TryGetValue(d["_id"], out var copy) || !BsonIdentity.BinaryEquals(copy, d)).ToList();
@@ -133,7 +136,26 @@ internal sealed partial class ShardedCluster
         }
 
         // Range deletion: the donor's copies are orphans now, deleted after the commit.
+        Gossip(donor, recipient);
         donor.State.RemoveMigrated(info.Database, info.Collection, final.Select(d => d["_id"]).ToList());
+        Gossip(donor, recipient);
+    }
+
+    /// <summary>Brings the sets' clocks and the router's to the newest time any of them has seen.</summary>
+    private void Gossip(params MongoEmulator[] sets)
+    {
+        foreach (var set in sets)
+        {
+            lock (set.State.Sync)
+            {
+                ObserveClusterTime(set.State.ClusterTime);
+            }
+        }
+
+        foreach (var set in sets)
+        {
+            set.State.ObserveClusterTime(ClusterTime);
+        }
     }
 
     /// <summary>

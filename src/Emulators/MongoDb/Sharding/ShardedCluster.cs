@@ -109,7 +109,15 @@ internal sealed partial class ShardedCluster
     public async Task<BsonDocument> ConfigWriteAsync(BsonDocument command, CancellationToken cancellation)
     {
         command["writeConcern"] = new BsonDocument("w", "majority");
+        // The router gossips its cluster time with the config server as with the shards: catalog writes are ordered
+        // with the data writes around them.
+        command["$clusterTime"] = new BsonDocument { { "clusterTime", ClusterTime }, { "signature", new BsonDocument { { "hash", new BsonBinaryData(new byte[20]) }, { "keyId", 0L } } } };
         var reply = await Config.RunAsync("config", command, cancellation).ConfigureAwait(false);
+        if (reply.GetValue("$clusterTime", null) is BsonDocument { } gossip && gossip.GetValue("clusterTime", null) is BsonTimestamp time)
+        {
+            ObserveClusterTime(time);
+        }
+
         Check(reply, "config server");
         if (reply.GetValue("writeErrors", null) is BsonArray { Count: > 0 } errors)
         {

@@ -1,0 +1,112 @@
+using Archiver.Mongo.Backup;
+using Archiver.Mongo.Sharding;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.Layout;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace Archiver.Mongo.Restore;
+
+/// <summary>
+/// Restores a sharded cluster's backup into an empty sharded cluster of the same shape, every replica set to the same
+/// point: each shard from its own share of the backup and its own oplog, the config server's catalog
+/// (<c>config.databases</c>, <c>config.collections</c>, <c>config.chunks</c>, ...) from its share and its oplog, all at
+/// once. A shard replays its own oplog, migrations included (their <c>fromMigrate</c> writes move documents between
+/// the shards exactly once: each shard applies only its own side), and the restored catalog says which shard owns each
+/// chunk at the target, so a document copied by a migration not committed by then is an orphan the router never
+/// returns. The target is checked before anything is written: the same number of shards with the same names, and no
+/// data. Each replica set's restore is a <see cref="RestoreExecutor"/> of its own (resumable, marked, checked).
+/// </summary>
+public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, IMongoClient targetRouter, Func<ReplicaSetEndpoint, IMongoClient> connect, RestoreOptions? options = null)
+{
+    private readonly RestoreOptions _options = options ?? new RestoreOptions();
+
+    /// <summary>Plans the restore to <paramref name="to"/> from the repository's catalog (every component must reach it), then runs it.</summary>
+    public async Task<ShardedRestoreReport> RunAsync(RecoveryTarget to, CancellationToken cancellationToken = default)
+    {
+        var catalog = await RepositoryCatalog.LoadAsync(store, layout, cancellationToken);
+        var result = catalog.PlanRestore(to, _options.Time.GetUtcNow(), _options.Timeline);
+        var plan = result.Plan ?? throw new RestoreRefusedException($"Cannot restore to {to}: {result.Refusal!.Message}") { Refusal = result.Refusal };
+        return await RunAsync(plan, cancellationToken);
+    }
+
+    public async Task<ShardedRestoreReport> RunAsync(RestorePlan plan, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var backup = plan.BaseBackup;
+        if (!backup.IsSharded)
+        {
+            throw new RestoreRefusedException($"Backup {backup.Id} is a replica set's ({string.Join(", ", backup.Components)}), not a sharded cluster's: restore it into a replica set");
+        }
+
+        if (plan.Segments.Select(s => s.Component).Distinct().Count() != plan.Segments.Count)
+        {
+            throw new RestoreRefusedException($"The plan to {plan.Target} crosses a restore's branch; a sharded cluster is restored from its own history only");
+        }
+
+        var topology = await ShardedTopology.DiscoverAsync(targetRouter, cancellationToken);
+        var shards = backup.ShardComponents.ToList();
+        CheckShape(backup.Id, shards, topology);
+        await CheckEmptyAsync(cancellationToken);
+
+        var targets = new Dictionary<string, ReplicaSetEndpoint>(StringComparer.Ordinal) { [backup.ConfigServer!] = topology.ConfigServer };
+        foreach (var shard in shards)
+        {
+            targets[shard] = topology.Shards.Single(s => s.Shard == shard);
+        }
+
+        var restores = backup.Components.Select(component => RestoreComponentAsync(plan, component, targets[component], cancellationToken)).ToList();
+        var reports = await Task.WhenAll(restores);
+        return new ShardedRestoreReport(backup.Id, plan.Target.ToString(), backup.Components.Zip(reports).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
+    }
+
+    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, string component, ReplicaSetEndpoint target, CancellationToken cancellationToken)
+    {
+        var view = plan.BaseBackup.ForComponent(component);
+        var segments = plan.Segments.Where(s => s.Component == component).ToList();
+        var sub = new RestorePlan(plan.Target, plan.Timeline, view, [.. plan.Components.Where(c => c.Component == component)], view.TotalStoredBytes + segments.Sum(s => s.Chunks.Sum(c => c.Range.SizeBytes)))
+        {
+            BasePrefix = plan.BasePrefix,
+            Segments = segments,
+            SourceOwner = plan.SourceOwner,
+        };
+        var isConfig = component == plan.BaseBackup.ConfigServer;
+        var options = _options with
+        {
+            RestoreId = $"{_options.RestoreId}-{component}",
+            // The config server brings the catalog (and the cluster's users); the shards the data. Its other config.*
+            // collections (the target's own shards, settings, sessions) stay the target's.
+            IncludeDatabase = isConfig ? name => name == "config" || (name is not ("admin" or "local") && _options.IncludeDatabase(name)) : _options.IncludeDatabase,
+            IncludeCollection = isConfig ? (db, name) => db != "config" || ShardedLogicalBackup.ConfigCollections.Contains(name) : _options.IncludeCollection,
+            RestoreUsersAndRoles = isConfig && _options.RestoreUsersAndRoles,
+        };
+        return await new RestoreExecutor(store, layout, connect(target), options).RunAsync(sub, progress: null, cancellationToken);
+    }
+
+    /// <summary>The same number of shards under the same names: each shard's data and the catalog's owners name them.</summary>
+    private static void CheckShape(string backupId, IReadOnlyList<string> shards, ShardedTopology topology)
+    {
+        var targetShards = topology.Shards.Select(s => s.Shard).ToList();
+        if (targetShards.Count != shards.Count || !targetShards.Order(StringComparer.Ordinal).SequenceEqual(shards.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            throw new RestoreRefusedException(
+                $"Backup {backupId} is of a cluster of {shards.Count} shard(s) ({string.Join(", ", shards)}); the target has {targetShards.Count} ({string.Join(", ", targetShards)}): "
+                + "restore into a cluster of the same shards");
+        }
+    }
+
+    /// <summary>No database of the target holds anything yet (its catalog neither), as for a replica set's restore.</summary>
+    private async Task CheckEmptyAsync(CancellationToken cancellationToken)
+    {
+        var names = await (await targetRouter.ListDatabaseNamesAsync(cancellationToken)).ToListAsync(cancellationToken);
+        var occupied = names.Where(n => n != RestoreMarker.Database && _options.OwnsTargetDatabase(n)).ToList();
+        var catalogued = await targetRouter.GetDatabase("config").GetCollection<BsonDocument>("databases")
+            .Find(FilterDefinition<BsonDocument>.Empty).Project(new BsonDocument("_id", 1)).ToListAsync(cancellationToken);
+        occupied.AddRange(catalogued.Select(d => d["_id"].AsString).Where(n => !occupied.Contains(n)));
+        if (occupied.Count > 0)
+        {
+            throw new RestoreRefusedException($"The target cluster is not empty: it already has database(s) {string.Join(", ", occupied)}.");
+        }
+    }
+}

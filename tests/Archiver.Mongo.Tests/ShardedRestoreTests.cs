@@ -1,0 +1,193 @@
+using Archiver.Emulators.MongoDb;
+using Archiver.Emulators.MongoDb.Sharding;
+using Archiver.Mongo.Backup;
+using Archiver.Mongo.Restore;
+using Archiver.Mongo.Sharding;
+using Archiver.Storage;
+using Archiver.Storage.Catalog;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Xunit;
+
+namespace Archiver.Mongo.Tests;
+
+/// <summary>
+/// A sharded cluster archived per replica set, backed up once, and restored to a moment between two rounds of writes
+/// (a migration and a transaction across shards in the first): through the restored cluster's router, every
+/// collection equals the source at that moment, documents are on the shards the restored catalog says, and no
+/// document shows twice.
+/// </summary>
+public sealed class ShardedRestoreTests : IAsyncLifetime
+{
+    private ShardedMongoEmulator _source = null!;
+    private ShardedMongoEmulator _target = null!;
+    private MongoClient _router = null!;
+    private MongoClient _targetRouter = null!;
+    private readonly List<MongoClient> _clients = [];
+
+    public async Task InitializeAsync()
+    {
+        _source = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null });
+        _target = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null });
+        _router = TestClients.Create(_source.ConnectionString);
+        _targetRouter = TestClients.Create(_target.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients.Append(_router).Append(_targetRouter))
+        {
+            TestClients.Dispose(client);
+        }
+
+        await _source.DisposeAsync();
+        await _target.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_restore_between_two_rounds_equals_the_source_then_on_every_shard()
+    {
+        using var repository = new TestRepository();
+        var admin = _router.GetDatabase("admin");
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.events" }, { "key", new BsonDocument("k", 1) } });
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "split", "shop.events" }, { "middle", new BsonDocument("k", 50) } });
+        var orders = _router.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        var events = _router.GetDatabase("shop").GetCollection<BsonDocument>("events");
+        var people = _router.GetDatabase("crm").GetCollection<BsonDocument>("people");
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await orders.InsertManyAsync(Enumerable.Range(0, 60).Select(i => new BsonDocument { { "_id", i }, { "total", i } }));
+        await events.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "k", i } }));
+        await people.InsertManyAsync(Enumerable.Range(0, 5).Select(i => new BsonDocument("_id", i)));
+
+        var backup = await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+
+        // Round 1: a migration, a transaction across both shards, updates and deletes everywhere.
+        var owner = _source.ChunkCounts("shop.events").Single(c => c.Value == 2).Key;
+        var other = _source.ShardNames.Single(n => n != owner);
+        await _source.MoveChunkAsync("shop.events", new BsonDocument("k", 70), other);
+        using (var session = await _router.StartSessionAsync())
+        {
+            session.StartTransaction();
+            await events.UpdateOneAsync(session, new BsonDocument("k", 10), Builders<BsonDocument>.Update.Set("txn", 1));
+            await events.UpdateOneAsync(session, new BsonDocument("k", 90), Builders<BsonDocument>.Update.Set("txn", 1));
+            await session.CommitTransactionAsync();
+        }
+
+        await orders.UpdateManyAsync(new BsonDocument("total", new BsonDocument("$lt", 30)), Builders<BsonDocument>.Update.Inc("total", 1000));
+        await orders.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$gte", 55)));
+        await people.InsertOneAsync(new BsonDocument("_id", 99));
+        var at = Newest(_source);
+        var expected = await ReadAllAsync(_router);
+        var chunksAt = _source.ChunkCounts("shop.events");
+
+        // Round 2: all of it after the target.
+        await _source.MoveChunkAsync("shop.events", new BsonDocument("k", 10), other);
+        await orders.DeleteManyAsync(FilterDefinition<BsonDocument>.Empty);
+        await events.UpdateManyAsync(FilterDefinition<BsonDocument>.Empty, Builders<BsonDocument>.Update.Set("late", true));
+        await people.InsertOneAsync(new BsonDocument("_id", 100));
+        await archivers.WaitArchivedAsync(Newest(_source));
+
+        var report = await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget).RunAsync(RecoveryTarget.AtTs(at));
+
+        Assert.Equal(backup.Id, report.BackupId);
+        Assert.Equal(["configRepl", "shard0", "shard1"], report.Components.Keys.Order());
+        var restored = await ReadAllAsync(_targetRouter);
+        Assert.Equal(expected.Keys, restored.Keys);
+        foreach (var (ns, documents) in expected)
+        {
+            Assert.Equal(documents, restored[ns]);
+        }
+
+        Assert.Equal(chunksAt, _target.ChunkCounts("shop.events"));
+        var onShards = _target.Shards.Select(s => s.CaptureData().Databases["shop"]["events"].Select(d => d["_id"].AsInt32).ToHashSet()).ToList();
+        Assert.Empty(onShards[0].Intersect(onShards[1]));
+        Assert.Equal(100, onShards.Sum(s => s.Count));
+    }
+
+    [Fact]
+    public async Task A_target_of_another_shape_or_with_data_is_refused_before_anything_is_written()
+    {
+        using var repository = new TestRepository();
+        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await _router.GetDatabase("shop").GetCollection<BsonDocument>("orders").InsertManyAsync(Enumerable.Range(0, 10).Select(i => new BsonDocument("_id", i)));
+        await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        await archivers.WaitArchivedAsync(Newest(_source));
+        await using var three = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 3, PeriodicNoopInterval = null });
+        var threeRouter = TestClients.Create(three.ConnectionString);
+        _clients.Add(threeRouter);
+        await _targetRouter.GetDatabase("other").GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("_id", 1));
+
+        var shape = await Assert.ThrowsAsync<RestoreRefusedException>(() => new ShardedRestore(repository.Store, repository.Layout, threeRouter, ConnectTarget).RunAsync(RecoveryTarget.Latest));
+        var occupied = await Assert.ThrowsAsync<RestoreRefusedException>(() => new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget).RunAsync(RecoveryTarget.Latest));
+
+        Assert.Contains("2 shard(s) (shard0, shard1)", shape.Message, StringComparison.Ordinal);
+        Assert.Contains("the target has 3 (shard0, shard1, shard2)", shape.Message, StringComparison.Ordinal);
+        Assert.All(three.Shards, s => Assert.DoesNotContain("shop", s.CaptureData().Databases.Keys));
+        Assert.Contains("not empty", occupied.Message, StringComparison.Ordinal);
+        Assert.Contains("other", occupied.Message, StringComparison.Ordinal);
+        Assert.All(_target.Shards, s => Assert.DoesNotContain("shop", s.CaptureData().Databases.Keys));
+    }
+
+    private static OplogTimestamp Newest(ShardedMongoEmulator cluster) =>
+        cluster.Shards.Append(cluster.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
+
+    private static async Task<Dictionary<string, List<BsonDocument>>> ReadAllAsync(MongoClient router)
+    {
+        var result = new Dictionary<string, List<BsonDocument>>(StringComparer.Ordinal);
+        foreach (var ns in (string[])["shop.orders", "shop.events", "crm.people"])
+        {
+            var dot = ns.IndexOf('.', StringComparison.Ordinal);
+            result[ns] = await router.GetDatabase(ns[..dot]).GetCollection<BsonDocument>(ns[(dot + 1)..])
+                .Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync();
+        }
+
+        return result;
+    }
+
+    private MongoClient Connect(ReplicaSetEndpoint set) => Track(new MongoClient(ShardedTopology.SettingsFor(set, _router.Settings)));
+
+    private MongoClient ConnectTarget(ReplicaSetEndpoint set) => Track(new MongoClient(ShardedTopology.SettingsFor(set, _targetRouter.Settings)));
+
+    private MongoClient Track(MongoClient client)
+    {
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>An archiver per replica set of the cluster, each filing its chunks under its replica set's name.</summary>
+    private sealed class ClusterArchivers : IAsyncDisposable
+    {
+        private readonly List<(MongoEmulator Set, ArchiverRun Run, MongoClient Client)> _runs = [];
+
+        public ClusterArchivers(ShardedMongoEmulator cluster, TestRepository repository)
+        {
+            foreach (var set in cluster.Shards.Append(cluster.ConfigServer))
+            {
+                var client = TestClients.Create(set.ConnectionString);
+                var name = set.ConnectionString[(set.ConnectionString.IndexOf("replicaSet=", StringComparison.Ordinal) + "replicaSet=".Length)..];
+                _runs.Add((set, new ArchiverRun(client, repository, o => o with { Component = name }), client));
+            }
+        }
+
+        public async Task WaitArchivedAsync(OplogTimestamp upTo)
+        {
+            foreach (var (set, run, _) in _runs)
+            {
+                // An idle set's oplog ends before upTo: what it has is all there is to archive.
+                var newest = OplogFields.ToStorage(set.LastAppliedTimestamp);
+                await run.WaitArchivedAsync(newest < upTo ? newest : upTo);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var (_, run, client) in _runs)
+            {
+                await run.DisposeAsync();
+                TestClients.Dispose(client);
+            }
+        }
+    }
+}
