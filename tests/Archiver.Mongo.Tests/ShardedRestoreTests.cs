@@ -105,6 +105,49 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         Assert.Equal(100, onShards.Sum(s => s.Count));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_transaction_across_shards_is_whole_at_a_target_between_its_commit_entries_or_absent_before_its_commit_time(bool atFirstCommit)
+    {
+        using var repository = new TestRepository();
+        var admin = _router.GetDatabase("admin");
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "bank.accounts" }, { "key", new BsonDocument("k", 1) } });
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "split", "bank.accounts" }, { "middle", new BsonDocument("k", 0) } });
+        var owner = _source.ChunkCounts("bank.accounts").Single(c => c.Value == 2).Key;
+        await _source.MoveChunkAsync("bank.accounts", new BsonDocument("k", 1), _source.ShardNames.Single(n => n != owner));
+        var accounts = _router.GetDatabase("bank").GetCollection<BsonDocument>("accounts");
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await accounts.InsertManyAsync([new BsonDocument { { "_id", "a" }, { "k", -1 }, { "balance", 100 } }, new BsonDocument { { "_id", "b" }, { "k", 1 }, { "balance", 0 } }]);
+        await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var before = await ReadAllAsync(_router, "bank.accounts");
+
+        using (var session = await _router.StartSessionAsync())
+        {
+            session.StartTransaction();
+            await accounts.UpdateOneAsync(session, new BsonDocument("k", -1), Builders<BsonDocument>.Update.Inc("balance", -40));
+            await accounts.UpdateOneAsync(session, new BsonDocument("k", 1), Builders<BsonDocument>.Update.Inc("balance", 40));
+            await session.CommitTransactionAsync();
+        }
+
+        var after = await ReadAllAsync(_router, "bank.accounts");
+        await accounts.UpdateManyAsync(FilterDefinition<BsonDocument>.Empty, Builders<BsonDocument>.Update.Set("late", true));
+        await archivers.WaitArchivedAsync(Newest(_source));
+
+        // Each shard logged a prepare, then a commit; the first commit entry is after the commit time both share.
+        var entries = _source.Shards.Select(s => s.ReadOplog().Where(e => e["ns"] == "admin.$cmd" && e.Contains("lsid")).ToList()).ToList();
+        var commits = entries.Select(e => e.Single(x => x["o"].AsBsonDocument.Contains("commitTransaction"))).OrderBy(c => c["ts"]).ToList();
+        var prepares = entries.Select(e => e.Single(x => x["o"].AsBsonDocument.Contains("prepare"))).OrderBy(c => c["ts"]).ToList();
+        var at = atFirstCommit ? OplogFields.ToStorage(commits[0]["ts"].AsBsonTimestamp) : OplogFields.ToStorage(prepares[0]["ts"].AsBsonTimestamp);
+        Assert.True(OplogFields.ToStorage(commits[1]["ts"].AsBsonTimestamp) > at);
+
+        var report = await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget).RunAsync(RecoveryTarget.AtTs(at));
+
+        var restored = await ReadAllAsync(_targetRouter, "bank.accounts");
+        Assert.Equal(atFirstCommit ? after["bank.accounts"] : before["bank.accounts"], restored["bank.accounts"]);
+        Assert.Equal(atFirstCommit ? 2 : 0, report.Components.Values.Sum(r => r.TransactionsApplied));
+    }
+
     [Fact]
     public async Task A_target_of_another_shape_or_with_data_is_refused_before_anything_is_written()
     {
@@ -133,10 +176,10 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
     private static OplogTimestamp Newest(ShardedMongoEmulator cluster) =>
         cluster.Shards.Append(cluster.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
 
-    private static async Task<Dictionary<string, List<BsonDocument>>> ReadAllAsync(MongoClient router)
+    private static async Task<Dictionary<string, List<BsonDocument>>> ReadAllAsync(MongoClient router, params string[] namespaces)
     {
         var result = new Dictionary<string, List<BsonDocument>>(StringComparer.Ordinal);
-        foreach (var ns in (string[])["shop.orders", "shop.events", "crm.people"])
+        foreach (var ns in namespaces.Length > 0 ? namespaces : ["shop.orders", "shop.events", "crm.people"])
         {
             var dot = ns.IndexOf('.', StringComparison.Ordinal);
             result[ns] = await router.GetDatabase(ns[..dot]).GetCollection<BsonDocument>(ns[(dot + 1)..])
@@ -171,13 +214,24 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
             }
         }
 
+        /// <summary>
+        /// Every set's oplog is taken past <paramref name="upTo"/> by its periodic no-op (the test's sets write none of
+        /// their own: ticked here once the clock's second is past), then archived that far: an idle replica set's
+        /// archive must cover a point too, or the cluster cannot be restored to it.
+        /// </summary>
         public async Task WaitArchivedAsync(OplogTimestamp upTo)
         {
+            while (DateTimeOffset.UtcNow.ToUnixTimeSeconds() <= upTo.Seconds)
+            {
+                await Task.Delay(50);
+            }
+
             foreach (var (set, run, _) in _runs)
             {
-                // An idle set's oplog ends before upTo: what it has is all there is to archive.
-                var newest = OplogFields.ToStorage(set.LastAppliedTimestamp);
-                await run.WaitArchivedAsync(newest < upTo ? newest : upTo);
+                // The no-op writer writes only when nothing was written since its last tick: the first tick notes where it is.
+                set.TickPeriodicNoop();
+                set.TickPeriodicNoop();
+                await run.WaitArchivedAsync(OplogFields.ToStorage(set.LastAppliedTimestamp));
             }
         }
 

@@ -25,11 +25,10 @@ internal sealed partial class OplogApplier
                     TransactionsApplied++;
                 }
 
-                _transactionStarts.Remove(TransactionKey(op));
+                End(TransactionKey(op));
                 return;
             case "abortTransaction":
-                _transactions.Remove(TransactionKey(op));
-                _transactionStarts.Remove(TransactionKey(op));
+                End(TransactionKey(op));
                 return;
             case "startIndexBuild" or "abortIndexBuild":
                 return;
@@ -77,7 +76,7 @@ internal sealed partial class OplogApplier
         var key = TransactionKey(op);
         if (o.GetValue("partialTxn", false).ToBoolean() || o.GetValue("prepare", false).ToBoolean())
         {
-            Buffer(key, _current, ops);
+            Buffer(key, _current, ops, prepared: o.GetValue("prepare", false).ToBoolean());
             return;
         }
 
@@ -88,7 +87,7 @@ internal sealed partial class OplogApplier
         }
 
         await ApplyGroupAsync(ops, tolerant, cancellationToken);
-        _transactionStarts.Remove(key);
+        End(key);
         TransactionsApplied++;
     }
 

@@ -34,6 +34,7 @@ internal sealed partial class OplogApplier(
     // Where each transaction not yet applied began; one leaves only once its commit was wholly handed on, so a
     // checkpoint taken while its ops are still going out never lets a resumed replay read past its first entry.
     private readonly Dictionary<(BsonValue Session, long TxnNumber), OplogTimestamp> _transactionStarts = [];
+    private readonly HashSet<(BsonValue Session, long TxnNumber)> _prepared = [];
     private readonly ApplyOpsRound _round = new(writers);
     private readonly RawCrudOp _fast = new(rules);
     private bool _roundTolerant;
@@ -119,19 +120,63 @@ internal sealed partial class OplogApplier(
         var key = TransactionKey(op);
         if (o.TryGetValue("applyOps", out var inner) && (o.GetValue("partialTxn", false).ToBoolean() || o.GetValue("prepare", false).ToBoolean()))
         {
-            Buffer(key, entry.Ts, inner.AsBsonArray.Select(v => v.AsBsonDocument));
+            Buffer(key, entry.Ts, inner.AsBsonArray.Select(v => v.AsBsonDocument), prepared: o.GetValue("prepare", false).ToBoolean());
             return;
         }
 
         // A commit (the last applyOps of a chain, or commitTransaction) or an abort: applied or dropped before the stop.
+        End(key);
+    }
+
+    /// <summary>Prepared transactions (a sharded cluster's two-phase commits) whose commit or abort has not been read yet.</summary>
+    public int PreparedOpen => _prepared.Count;
+
+    /// <summary>
+    /// An entry past the target, read only to end the prepared transactions still open there. A transaction of a sharded
+    /// cluster is committed at its <c>commitTimestamp</c>, one for every shard, while each shard logs its commit entry
+    /// later, at a time of its own: so one committed at or before <paramref name="target"/> is applied here even though
+    /// this shard logged the commit after it (and a shard that logged it before applied it in the replay), and one
+    /// committed after it, or aborted, is dropped. Every shard thus keeps the transaction whole or leaves it out whole.
+    /// </summary>
+    public async Task ResolvePreparedAsync(OplogEntry entry, OplogTimestamp target, CancellationToken cancellationToken)
+    {
+        var op = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
+        if (op.GetValue("op", string.Empty) != "c" || !op.Contains("lsid") || !op.Contains("txnNumber") || !_prepared.Contains(TransactionKey(op)))
+        {
+            return;
+        }
+
+        var key = TransactionKey(op);
+        var o = op["o"].AsBsonDocument;
+        if (o.Contains("commitTransaction") && o.GetValue("commitTimestamp", null) is BsonTimestamp at && OplogFields.ToStorage(at) <= target
+            && _transactions.Remove(key, out var ops))
+        {
+            await ApplyGroupAsync(ops, tolerant: false, cancellationToken);
+            TransactionsApplied++;
+        }
+
+        if (o.Contains("commitTransaction") || o.Contains("abortTransaction"))
+        {
+            End(key);
+        }
+    }
+
+    private void End((BsonValue, long) key)
+    {
         _transactions.Remove(key);
         _transactionStarts.Remove(key);
+        _prepared.Remove(key);
     }
 
     private bool Tolerant(OplogTimestamp ts) => ts <= catchUpUntil || _resuming;
 
-    private void Buffer((BsonValue, long) key, OplogTimestamp ts, IEnumerable<BsonDocument> ops)
+    private void Buffer((BsonValue, long) key, OplogTimestamp ts, IEnumerable<BsonDocument> ops, bool prepared)
     {
+        if (prepared)
+        {
+            _prepared.Add(key);
+        }
+
         if (!_transactions.TryGetValue(key, out var buffered))
         {
             _transactions[key] = buffered = [];

@@ -76,6 +76,8 @@ public sealed partial class RestoreExecutor
             }
 
             var stopped = false;
+            // A sharded cluster's replica set resolves its prepared transactions by their commit time (the last segment only).
+            var resolveUpTo = _options.ResolvePreparedTransactions && index == work.Plan.Segments.Count - 1 ? work.Target.LastTs : null;
             await foreach (var chunk in ChunkReadAhead.ReadAsync(chunkStore, [.. chunks.Select(c => c.Key)], _options.ReadAhead, cancellationToken))
             {
                 if (!chunk.Header.Previous.IsZero && chunk.Header.Previous > last)
@@ -104,7 +106,19 @@ public sealed partial class RestoreExecutor
                     if (segment.Until is { } until ? entry.Ts > until : (!first || entry.Ts > backup.ConsistentAt) && work.Target.IsPast(entry))
                     {
                         stopped = true;
-                        break;
+                        if (resolveUpTo is not { } targetTs || applier.PreparedOpen == 0)
+                        {
+                            break;
+                        }
+
+                        // Past the target: only the ends of prepared transactions still open are read (see ResolvePreparedAsync).
+                        await applier.ResolvePreparedAsync(entry, targetTs, cancellationToken);
+                        if (applier.PreparedOpen == 0)
+                        {
+                            break;
+                        }
+
+                        continue;
                     }
 
                     await applier.ApplyAsync(entry, cancellationToken);
@@ -127,10 +141,17 @@ public sealed partial class RestoreExecutor
                 tracker.AddEntries(chunk.Entries.Count);
                 tracker.AddBytes(chunk.Header.PayloadLength);
                 tracker.Report();
-                if (stopped)
+                if (stopped && (resolveUpTo is null || applier.PreparedOpen == 0))
                 {
                     break;
                 }
+            }
+
+            if (resolveUpTo is not null && stopped && applier.PreparedOpen > 0)
+            {
+                throw new RestoreRefusedException(
+                    $"{applier.PreparedOpen} transaction(s) prepared at or before the target {work.Target} have no commit or abort in the archived oplog of {segment.Component} read after it: "
+                    + "whether they were committed at the target is not known yet; wait for the archive to reach their end or choose an earlier target");
             }
 
             // The end of the segment is checkpointed whatever went by since the last: a stop in the next one never reads this one again.

@@ -78,6 +78,13 @@ public sealed record RestoreOptions
     public bool BaseInVolumes { get; init; }
 
     /// <summary>Identifies this restore's marker document in <c>archiver_restore.incomplete</c>.</summary>
+    /// <summary>
+    /// End the prepared transactions open at the target (a sharded cluster's two-phase commits) by their
+    /// <c>commitTimestamp</c>, reading past the target for their commit or abort (set by <see cref="ShardedRestore"/> for
+    /// each replica set, with a ts target); a plan whose chunks end before their end is refused.
+    /// </summary>
+    public bool ResolvePreparedTransactions { get; init; }
+
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

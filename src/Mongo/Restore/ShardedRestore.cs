@@ -1,5 +1,7 @@
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Sharding;
+using Archiver.Storage;
+using Archiver.Storage.Oplog;
 using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
@@ -56,6 +58,12 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             targets[shard] = topology.Shards.Single(s => s.Shard == shard);
         }
 
+        // One cluster time for every replica set: a time target becomes the newest cluster time written by then.
+        if (plan.Target.Kind == RecoveryTargetKind.Time)
+        {
+            plan = plan with { Target = RecoveryTarget.AtTs(await ClusterTimeAtAsync(plan, cancellationToken)) };
+        }
+
         var restores = backup.Components.Select(component => RestoreComponentAsync(plan, component, targets[component], cancellationToken)).ToList();
         var reports = await Task.WhenAll(restores);
         return new ShardedRestoreReport(backup.Id, plan.Target.ToString(), backup.Components.Zip(reports).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
@@ -80,8 +88,39 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             IncludeDatabase = isConfig ? name => name == "config" || (name is not ("admin" or "local") && _options.IncludeDatabase(name)) : _options.IncludeDatabase,
             IncludeCollection = isConfig ? (db, name) => db != "config" || ShardedLogicalBackup.ConfigCollections.Contains(name) : _options.IncludeCollection,
             RestoreUsersAndRoles = isConfig && _options.RestoreUsersAndRoles,
+            ResolvePreparedTransactions = true,
         };
         return await new RestoreExecutor(store, layout, connect(target), options).RunAsync(sub, progress: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The newest cluster time any replica set wrote at or before the plan's time target (the base's consistent point if
+    /// none wrote after it): each replica set is then restored to that one time. Replica sets' clocks differ, cluster
+    /// times do not, so a write another shard made before it, whatever its own wall said, is in; one after it is out.
+    /// </summary>
+    private async Task<OplogTimestamp> ClusterTimeAtAsync(RestorePlan plan, CancellationToken cancellationToken)
+    {
+        var newest = plan.BaseBackup.ConsistentAt;
+        using var reader = new OplogChunkReader(store);
+        foreach (var segment in plan.Segments)
+        {
+            var candidates = segment.Chunks.Where(c => c.Range.FirstWallUnixMs * 1000 <= plan.Target.TimeUnixMicroseconds!.Value).ToList();
+            if (candidates.Count == 0)
+            {
+                continue;
+            }
+
+            var chunk = await reader.ReadAsync(candidates[^1].Key, cancellationToken);
+            foreach (var entry in chunk.Entries)
+            {
+                if (!plan.Target.IsPast(entry) && entry.Ts > newest)
+                {
+                    newest = entry.Ts;
+                }
+            }
+        }
+
+        return newest;
     }
 
     /// <summary>The same number of shards under the same names: each shard's data and the catalog's owners name them.</summary>

@@ -135,7 +135,8 @@ public sealed partial class TimelineCatalog
                 {
                     var chunk = history.ChainChunk(i);
                     // Up to T1 every chunk is needed whatever its wall says (walls need not rise with ts).
-                    if (chunk.First > backup.ConsistentAt && (chunk.First > targetTs || chunk.FirstWallUnixMs > targetWall))
+                    if (chunk.First > backup.ConsistentAt && (chunk.First > targetTs || chunk.FirstWallUnixMs > targetWall)
+                        && (!backup.IsSharded || chunk.FirstWallUnixMs > LookaheadEnd(target)))
                     {
                         break;
                     }
@@ -154,6 +155,17 @@ public sealed partial class TimelineCatalog
             Segments = [.. components.Select(c => new ReplaySegment(Layout.Prefix, Timeline, c.Component, backup.ReplayAfter, null, c.Chunks))],
         };
     }
+
+    /// <summary>
+    /// How far past the target a sharded cluster's plan reads: each replica set logs the commit of a two-phase
+    /// transaction at a time of its own, after the commit time every shard shares, so a transaction committed at the
+    /// target may be logged after it on some shard (see the restore's prepared transactions); and a target given as a
+    /// time becomes one cluster time, which a shard whose clock runs behind may reach after the target's wall time.
+    /// </summary>
+    public static readonly TimeSpan ShardedLookahead = TimeSpan.FromSeconds(60);
+
+    private static long LookaheadEnd(RecoveryTarget target) =>
+        (target.LastWallUnixMs ?? checked((long)target.LastTs!.Value.Seconds * 1000)) + (long)ShardedLookahead.TotalMilliseconds;
 
     private static RestorePlanResult Refuse(
         RefusalReason reason,
