@@ -7,7 +7,7 @@ namespace Archiver.Emulators.Gcs;
 
 public sealed partial class GcsEmulator
 {
-    private const string BreakBodyKey = "gcs-stand-in.break-body";
+    private const string MediaFaultKey = "gcs-stand-in.media-fault";
     private const string PageTokenMarker = "stand-in:";
 
     // Listing parameters GCS has that no caller of this stand-in sends: refused by name rather than ignored, so a
@@ -62,7 +62,14 @@ public sealed partial class GcsEmulator
         response.Headers["x-goog-stored-content-length"] = o.Data.LongLength.ToString(CultureInfo.InvariantCulture);
         response.Headers["x-goog-stored-content-encoding"] = "identity";
         var body = o.Data.AsMemory((int)from, (int)(to - from + 1));
-        if (context.Items.ContainsKey(BreakBodyKey))
+        if (context.Items[MediaFaultKey] is GcsFault.CorruptBody && body.Length > 0)
+        {
+            var damaged = body.ToArray();
+            damaged[damaged.Length / 2] ^= 0x01;
+            body = damaged;
+        }
+
+        if (context.Items[MediaFaultKey] is GcsFault.BreakBodyMidway)
         {
             await response.Body.WriteAsync(body[..(body.Length / 2)]);
             await response.Body.FlushAsync();

@@ -123,7 +123,7 @@ public sealed partial class GcsEmulator : IAsyncDisposable
         foreach (var fault in faults) queue.Enqueue(fault);
     }
 
-    /// <summary>Every request that arrived, in order, as <c>METHOD target</c> (the target as sent, query included).</summary>
+    /// <summary>Every request that arrived, in order, as <c>METHOD target</c> (the target as sent, query included) and its <c>Range</c> header if any.</summary>
     public IReadOnlyList<string> RequestLog => [.. _log];
 
     /// <summary>How many requests of that operation arrived (faulted or not).</summary>
@@ -160,7 +160,7 @@ public sealed partial class GcsEmulator : IAsyncDisposable
         var path = raw.Split('?', 2)[0].Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
         var (operation, handle, anonymous) = Route(context.Request.Method, path, context.Request.Query);
         _requests.AddOrUpdate(operation, 1, (_, n) => n + 1);
-        _log.Enqueue($"{context.Request.Method} {raw}");
+        _log.Enqueue(context.Request.Headers.Range.ToString() is { Length: > 0 } range ? $"{context.Request.Method} {raw} Range: {range}" : $"{context.Request.Method} {raw}");
         if (!anonymous && _options.RequireAuthentication && !_authentication.Accepts(context.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null))
         {
             await new GcsError(401, "required", "Anonymous caller does not have storage access to the Google Cloud Storage bucket or object.", "Authorization").WriteAsync(context.Response);
@@ -190,8 +190,8 @@ public sealed partial class GcsEmulator : IAsyncDisposable
                     await handle(context);
                     context.Abort();
                     return;
-                case GcsFault.BreakBodyMidway:
-                    context.Items[BreakBodyKey] = true;
+                case GcsFault.BreakBodyMidway or GcsFault.CorruptBody:
+                    context.Items[MediaFaultKey] = fault;
                     break;
             }
         }

@@ -69,18 +69,18 @@ public sealed partial class GcsObjectStore
 
     /// <summary>
     /// Bytes <paramref name="from"/>..<paramref name="to"/> of generation <paramref name="generation"/> into
-    /// <paramref name="window"/>; a try broken off mid-body keeps what arrived and the next asks for the rest.
+    /// <paramref name="window"/>. The client reads a response whole before it writes any of it, so a try broken off
+    /// mid-body asks for the window again: at most one window is fetched twice, never the object.
     /// </summary>
     internal async Task FetchRangeAsync(string key, long generation, long from, long to, MemoryStream window, CancellationToken cancellationToken)
     {
-        window.SetLength(0);
         try
         {
             await _retry.ExecuteAsync(
                 async ct =>
                 {
-                    var options = GcsReadStream.Options(generation, GcsReadStream.Rest(from, to, window.Length), _settings.ChunkSizeBytes);
-                    await _client.DownloadObjectAsync(_settings.Bucket, _rootPrefix + key, window, options, ct);
+                    window.SetLength(0);
+                    await _client.DownloadObjectAsync(_settings.Bucket, _rootPrefix + key, window, GcsReadStream.Options(generation, from, to, _settings.ChunkSizeBytes), ct);
                 },
                 cancellationToken);
         }

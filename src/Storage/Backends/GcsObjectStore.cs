@@ -12,8 +12,8 @@ namespace Archiver.Storage.Backends;
 /// the last byte arrives, so a reader sees the old or the new object, never a part, and an upload that fails
 /// part-way leaves nothing visible. A conditional create sends <c>ifGenerationMatch=0</c>, which GCS checks when the
 /// session starts and again when it completes, refusing with 412 if a live object exists. A read is a stream of
-/// ranged GETs pinned to the generation it opened (a replaced object fails the read instead of splicing two), each
-/// resumed after a reset at the byte it reached, and the whole object's CRC-32C is checked at its end. One retry
+/// ranged GETs pinned to the generation it opened (a replaced object fails the read instead of splicing two), a
+/// window broken off by a reset fetched again on its own, and the whole object's CRC-32C is checked at its end. One retry
 /// layer, ours (as for S3, <see cref="TransientErrors"/>): the client's own retries are switched off, and an upload
 /// interrupted by a 429, a 5xx or a reset is resumed in its session at the byte GCS says it has.
 /// </summary>

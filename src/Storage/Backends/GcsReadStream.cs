@@ -8,8 +8,8 @@ namespace Archiver.Storage.Backends;
 /// <summary>
 /// The body of a GCS object, fetched a window (<see cref="GcsSettings.ChunkSizeBytes"/>) at a time by ranged GETs
 /// pinned to the generation it opened (<c>ifGenerationMatch</c>): a replaced or deleted object fails the read rather
-/// than splicing two versions. A window broken off mid-body is asked for again from the byte it reached, up to the
-/// retry budget. The client's own hash check is off (it would compare a range with the whole object's CRC-32C, which
+/// than splicing two versions. A window broken off mid-body is asked for again, up to the retry budget, so a reset
+/// costs at most one window, never the whole object. The client's own hash check is off (it would compare a range with the whole object's CRC-32C, which
 /// GCS sends with every range); this stream checks the whole object's CRC-32C itself when it reaches the end.
 /// </summary>
 internal sealed class GcsReadStream : ForwardOnlyReadStream
@@ -75,13 +75,10 @@ internal sealed class GcsReadStream : ForwardOnlyReadStream
         base.Dispose(disposing);
     }
 
-    /// <summary>The range header of the rest of a window, from the bytes already in it.</summary>
-    internal static RangeHeaderValue Rest(long from, long to, long have) => new(from + have, to);
-
     /// <summary>The download options of one range of a pinned generation, the client's retries and hash check off.</summary>
-    internal static DownloadObjectOptions Options(long generation, RangeHeaderValue range, int chunkSize) => new()
+    internal static DownloadObjectOptions Options(long generation, long from, long to, int chunkSize) => new()
     {
-        Range = range,
+        Range = new RangeHeaderValue(from, to),
         IfGenerationMatch = generation,
         ChunkSize = chunkSize,
         DownloadValidationMode = DownloadValidationMode.Never,
