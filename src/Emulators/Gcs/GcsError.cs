@@ -26,7 +26,7 @@ internal sealed record GcsError(int Code, string Reason, string Message, string?
         var detail = new JsonObject { ["message"] = Message, ["domain"] = "global", ["reason"] = Reason };
         if (Location is not null)
         {
-            detail["locationType"] = Code == 412 ? "header" : "parameter";
+            detail["locationType"] = Code is 401 or 412 ? "header" : "parameter";
             detail["location"] = Location;
         }
 
