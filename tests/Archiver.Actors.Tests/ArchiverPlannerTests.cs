@@ -276,18 +276,22 @@ public sealed class ArchiverPlannerTests
               storage: {provider: gcs, gcs: {bucket: archiver-backups, secretName: gcs-secret}}
               usagePolicy: {allowedNamespaces: {from: All}}
             """).Resources[0];
-        var fresh = Plan(World(Fixtures.Database()) with { Storage = gcs });
+        Assert.NotEqual(ArchiverPhase.Blocked, Plan(World(Fixtures.Database()) with { Storage = gcs }).Phase);
+
+        // Every provider KubeStash defines is served today; one modelled before any node can open it blocks, as gcs once did.
+        var unserved = gcs with { Spec = gcs.Spec! with { Storage = gcs.Spec.Storage! with { Provider = (StorageProvider)99 } } };
+        var fresh = Plan(World(Fixtures.Database()) with { Storage = unserved });
 
         Assert.Empty(fresh.ToCreate);
         Assert.Equal(ArchiverPhase.Blocked, fresh.Phase);
         var blocked = fresh.Conditions.Single(c => c.Type == "Blocked");
         Assert.Equal(
-            (ConditionStatus.True, "BackupStorage stash/local-storage: spec.storage.provider gcs is not supported yet; use s3 (GCS's S3-compatible endpoint, with HMAC keys), azure or local; no database is configured until it is"),
+            (ConditionStatus.True, "BackupStorage stash/local-storage: spec.storage.provider 99 is not supported; use local, s3, gcs or azure; no database is configured until it is"),
             (blocked.Status, blocked.Message));
 
         // Configured into another storage before the archiver was pointed here: held, not disabled.
         var (state, request) = Issued(OpsRequestPhase.Successful);
-        var world = World(Configured(Fixtures.Database(), Hash)) with { OpsRequests = Requests(request), Storage = gcs };
+        var world = World(Configured(Fixtures.Database(), Hash)) with { OpsRequests = Requests(request), Storage = unserved };
         var held = ArchiverPlanner.Plan(state, world, Now);
         Assert.Empty(held.ToCreate);
         Assert.Equal(ArchiverPhase.Blocked, held.Phase);

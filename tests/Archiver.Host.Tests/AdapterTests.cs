@@ -34,7 +34,7 @@ public sealed class AdapterTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_secret_is_named_without_any_value_and_an_unsupported_provider_says_what_works()
+    public async Task A_missing_secret_is_named_without_any_value_and_a_gcs_storage_without_a_key_says_which_field()
     {
         await _store.CreateAsync(Storage("encrypted", new ObjectRef { Name = "absent" }));
         await _store.CreateAsync(new BackupStorage
@@ -47,10 +47,10 @@ public sealed class AdapterTests : IDisposable
         using var provider = new ObjectStoreProvider(_store, Secrets);
 
         var missing = await Assert.ThrowsAsync<SecretNotFoundException>(() => provider.OpenAsync(new ResourceId("demo", "encrypted")));
-        var gcs = await Assert.ThrowsAsync<NotSupportedException>(() => provider.OpenAsync(new ResourceId("demo", "gcs")));
+        var gcs = await Assert.ThrowsAsync<InvalidOperationException>(() => provider.OpenAsync(new ResourceId("demo", "gcs")));
 
         Assert.StartsWith("secret demo/absent not found", missing.Message);
-        Assert.Contains("use s3", gcs.Message);
+        Assert.Contains("spec.storage.gcs.secretName", gcs.Message);
     }
 
     [Fact]

@@ -80,6 +80,46 @@ public sealed class StorageBackendsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_gcs_storage_is_opened_with_its_bucket_prefix_and_the_service_account_key_of_the_storages_namespace_which_the_sidecars_get_too()
+    {
+        var spec = new BackupStorageSpec
+        {
+            Storage = new StorageBackend
+            {
+                Provider = StorageProvider.Gcs,
+                Gcs = new GcsBackendSpec { Bucket = "archiver-backups", Prefix = "team-a", SecretName = "gcs-keys", MaxConnections = 8 },
+            },
+        };
+        var key = ServiceAccountKey();
+        var settings = StorageBackends.GcsSettings(spec.Storage.Gcs!, key);
+
+        Assert.Equal(("archiver-backups", "team-a", 8, key), (settings.Bucket, settings.Prefix, settings.MaxConnections, settings.ServiceAccountJson));
+        Assert.Equal(new Uri("https://storage.googleapis.com/storage/v1/"), settings.BaseUriOrDefault);
+        var handedOn = Assert.Single(BackupStorageSecrets.Named(SharedStorage, spec));
+        Assert.Equal((new ResourceId("stash", "gcs-keys"), BackupStorageSecrets.GoogleServiceAccountJsonKey), (handedOn.Secret, Assert.Single(handedOn.Keys)));
+
+        // No key in the storage's namespace, or one that is no service account key: said, naming the secret and the key, never its content.
+        var secrets = new SecretFolder(Path.Combine(_folder, "secrets"));
+        var missing = await Assert.ThrowsAnyAsync<Exception>(() => StorageBackends.OpenAsync(SharedStorage, spec, secrets));
+        Assert.Contains("gcs-keys", missing.Message, StringComparison.Ordinal);
+        secrets.Write(new ResourceId("stash", "gcs-keys"), BackupStorageSecrets.GoogleServiceAccountJsonKey, "{\"type\": \"authorized_user\", \"refresh_token\": \"s3cr3t\"}");
+        var wrong = await Assert.ThrowsAsync<InvalidOperationException>(() => StorageBackends.OpenAsync(SharedStorage, spec, secrets));
+        Assert.Equal("BackupStorage stash/shared: secret stash/gcs-keys key GOOGLE_SERVICE_ACCOUNT_JSON_KEY is not a Google service account key (JSON with type service_account, client_email and private_key)", wrong.Message);
+        secrets.Write(new ResourceId("stash", "gcs-keys"), BackupStorageSecrets.GoogleServiceAccountJsonKey, key);
+        using var store = Assert.IsType<GcsObjectStore>(await StorageBackends.OpenAsync(SharedStorage, spec, secrets));
+    }
+
+    [Fact]
+    public async Task A_gcs_storage_without_a_secret_is_refused_naming_the_field_rather_than_using_whatever_credentials_the_pod_has()
+    {
+        var spec = new BackupStorageSpec { Storage = new StorageBackend { Provider = StorageProvider.Gcs, Gcs = new GcsBackendSpec { Bucket = "b" } } };
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StorageBackends.OpenAsync(SharedStorage, spec, new SecretFolder(Path.Combine(_folder, "secrets"))));
+
+        Assert.Equal("BackupStorage stash/shared: spec.storage.gcs.secretName names no service account key (GOOGLE_SERVICE_ACCOUNT_JSON_KEY)", error.Message);
+    }
+
+    [Fact]
     public async Task What_either_side_writes_encrypted_the_other_reads_with_the_key_from_the_storages_namespace()
     {
         var mount = Directory.CreateDirectory(Path.Combine(_folder, "volume")).FullName;
@@ -120,6 +160,22 @@ public sealed class StorageBackendsTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    /// <summary>A service account key as Google's console downloads it (a fresh RSA key; nothing is sent with it here).</summary>
+    private static string ServiceAccountKey()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        return new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = "service_account",
+            ["project_id"] = "p",
+            ["private_key_id"] = "0123456789abcdef",
+            ["private_key"] = rsa.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = "archiver@p.iam.gserviceaccount.com",
+            ["client_id"] = "1",
+            ["token_uri"] = "https://oauth2.googleapis.com/token",
+        }.ToJsonString();
+    }
 
     private static BackupStorageSpec S3Spec(Uri endpoint, bool forcePathStyle) => new()
     {

@@ -29,6 +29,8 @@ public sealed class CrdSchemaTests
         ["concurrencyPolicy"] = ["/spec/fullBackup/scheduler/concurrencyPolicy"],
         ["failurePolicy"] = ["/spec/fullBackup/failurePolicy"],
         ["driver"] = ["/spec/fullBackup/driver"],
+        ["storage provider KubeStash only names"] = ["/spec/storage/provider"],
+        ["storage provider unknown"] = ["/spec/storage/provider"],
         ["namespaces.from"] = ["/spec/databases/namespaces/from"],
         ["required storage"] = ["/spec"],
         ["required name"] = ["/spec/backupStorage/ref"],

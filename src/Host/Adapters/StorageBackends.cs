@@ -11,7 +11,8 @@ namespace Archiver.Host.Adapters;
 /// Opens the object store a BackupStorage describes: <c>local</c> (a folder) or <c>s3</c> (any S3-compatible service:
 /// endpoint, bucket, prefix, region, path style; credentials from the secret <c>s3.secretName</c> in the storage's
 /// namespace, KubeStash's keys <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>) or <c>azure</c> (a storage account's
-/// container and prefix, its key <c>AZURE_ACCOUNT_KEY</c> from <c>azure.secretName</c>), wrapped in AES-256-GCM when
+/// container and prefix, its key <c>AZURE_ACCOUNT_KEY</c> from <c>azure.secretName</c>) or <c>gcs</c> (a bucket and prefix, the
+/// service account key <c>GOOGLE_SERVICE_ACCOUNT_JSON_KEY</c> from <c>gcs.secretName</c>), wrapped in AES-256-GCM when
 /// <c>encryptionSecret</c> names a secret whose <c>key</c> holds 32 bytes in base64 (see <see cref="BackupStorageSecrets"/>).
 /// The one way a storage is opened, by the node (<see cref="ObjectStoreProvider"/>) and by the sidecars
 /// (<c>archiver sidecar</c>) alike: the two write into one repository, so they must agree on every setting.
@@ -29,6 +30,7 @@ public static class StorageBackends
             StorageProvider.Local => OpenLocal(storageId, backend.Local, localFolders),
             StorageProvider.S3 => await OpenS3Async(storageId, spec, secrets, cancellation),
             StorageProvider.Azure => await OpenAzureAsync(storageId, spec, secrets, cancellation),
+            StorageProvider.Gcs => await OpenGcsAsync(storageId, spec, secrets, cancellation),
             _ => throw new NotSupportedException(StorageSupport.Refusal(storageId, spec)),
         };
 
@@ -73,6 +75,34 @@ public static class StorageBackends
         Prefix = azure.Prefix ?? "",
         MaxConnections = azure.MaxConnections ?? 4,
     };
+
+    /// <summary>What the GCS client is given for a storage: its <c>gcs</c> block, Google's public endpoint.</summary>
+    internal static GcsSettings GcsSettings(GcsBackendSpec gcs, string serviceAccountJson) => new()
+    {
+        Bucket = gcs.Bucket,
+        ServiceAccountJson = serviceAccountJson,
+        Prefix = gcs.Prefix ?? "",
+        MaxConnections = gcs.MaxConnections ?? 4,
+    };
+
+    private static async Task<GcsObjectStore> OpenGcsAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation)
+    {
+        var gcs = spec.Storage?.Gcs ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.gcs is missing");
+        // KubeStash falls back on the pod's ambient Google credentials without a secret; the node and the sidecars run
+        // under different service accounts, so both must be given the same key to write one repository.
+        var secret = BackupStorageSecrets.GcsCredentials(id, spec)
+            ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.gcs.secretName names no service account key ({BackupStorageSecrets.GoogleServiceAccountJsonKey})");
+        var key = await secrets.ReadAsync(secret, BackupStorageSecrets.GoogleServiceAccountJsonKey, cancellation);
+        try
+        {
+            return new GcsObjectStore(GcsSettings(gcs, key));
+        }
+        catch (ArgumentException e) when (e.ParamName == "json")
+        {
+            // Said without the key's content, which is a secret.
+            throw new InvalidOperationException($"BackupStorage {id}: secret {secret} key {BackupStorageSecrets.GoogleServiceAccountJsonKey} is not a Google service account key (JSON with type service_account, client_email and private_key)");
+        }
+    }
 
     private static async Task<AzureBlobStore> OpenAzureAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation)
     {

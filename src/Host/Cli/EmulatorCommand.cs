@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Archiver.Emulators.Cluster;
+using Archiver.Emulators.Gcs;
 using Archiver.Emulators.MongoDb;
 using Archiver.Emulators.MongoDb.Sharding;
 using MongoDBResource = Archiver.Messages.Resources.MongoDB;
@@ -9,7 +10,7 @@ namespace Archiver.Host.Cli;
 /// <summary>
 /// <c>archiver emulator mongodb</c>: the MongoDB emulator on its own, for trying Archiver without a replica set;
 /// <c>archiver emulator cluster</c>: the cluster stand-in (API server, controllers, kubelet, KubeDB), for trying
-/// Archiver in cluster mode where no cluster can run.
+/// Archiver in cluster mode where no cluster can run; <c>archiver emulator gcs</c>: the GCS JSON-API stand-in.
 /// </summary>
 public static class EmulatorCommand
 {
@@ -104,7 +105,7 @@ public static class EmulatorCommand
 
             return ExitCodes.Ok;
         });
-        return new Command("emulator", "Run a stand-in for a system Archiver talks to (for trying it out; see docs/emulators.md).") { mongodb, Cluster(output, error) };
+        return new Command("emulator", "Run a stand-in for a system Archiver talks to (for trying it out; see docs/emulators.md).") { mongodb, Cluster(output, error), Gcs(output, error) };
     }
 
     private static async Task<int> RunShardedAsync(TextWriter output, TextWriter error, int shards, int port, int members, int oplogSize, bool tls, CancellationToken cancellation)
@@ -232,5 +233,59 @@ public static class EmulatorCommand
         });
         return cluster;
     }
-}
 
+    private static Command Gcs(TextWriter output, TextWriter error)
+    {
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free one).", DefaultValueFactory = _ => 4443 };
+        var buckets = new Option<string[]>("--bucket") { Description = "Buckets that exist from the start (more with the JSON API's buckets.insert).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["archiver-backups"] };
+        var keyFile = new Option<string>("--key-file") { Description = "Write a service account key the stand-in accepts here (what GOOGLE_SERVICE_ACCOUNT_JSON_KEY holds).", DefaultValueFactory = _ => "./gcs-stand-in-key.json" };
+        var gcs = new Command("gcs", """
+            Run the Google Cloud Storage JSON-API stand-in: in memory, on 127.0.0.1 over HTTP, the calls Google's
+            client makes to write (resumable uploads), read, list and delete objects, with GCS's errors and
+            preconditions, requests authenticated with the service account key it writes. Not GCS: see
+            docs/emulators.md for what it does and does not do. Ctrl+C stops it; objects are lost.
+
+            Example:
+              archiver emulator gcs --port 4443 --bucket archiver-backups --key-file ./gcs-key.json
+            """)
+        {
+            port, buckets, keyFile,
+        };
+        gcs.SetAction(async (parse, cancellation) =>
+        {
+            GcsEmulator standIn;
+            try
+            {
+                standIn = await GcsEmulator.StartAsync(new GcsEmulatorOptions { Port = parse.GetValue(port), Buckets = parse.GetValue(buckets)! }, cancellation);
+            }
+            catch (Exception e) when (e is IOException or ArgumentException)
+            {
+                await error.WriteLineAsync($"archiver emulator gcs: {e.Message}");
+                return ExitCodes.Failed;
+            }
+
+            await using (standIn)
+            {
+                var path = Path.GetFullPath(parse.GetValue(keyFile)!);
+                await File.WriteAllTextAsync(path, standIn.CreateServiceAccountKey(), CancellationToken.None);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                await output.WriteLineAsync($"""
+                    GCS stand-in: JSON API at {standIn.BaseUri} (uploads under {standIn.Url}upload/storage/v1/), buckets {string.Join(", ", parse.GetValue(buckets)!)}.
+                    Service account key: {path} (a client's BaseUri is the JSON API's address above).
+                    Ctrl+C stops it.
+                    """);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Ctrl+C: the normal way out.
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+        return gcs;
+    }
+}

@@ -85,7 +85,10 @@ internal sealed class SchemaWalker
         }
 
         var got = node is YamlScalarNode s ? $"\"{s.Value}\"" : Describe(node);
-        Fail(node, path, $"must be one of {string.Join(", ", shape.Names)}, not {got}");
+        var refused = shape.EnumType.GetCustomAttributes(typeof(Resources.RefusedValueAttribute), inherit: false)
+            .Cast<Resources.RefusedValueAttribute>()
+            .FirstOrDefault(r => node is YamlScalarNode { Value: { } v } && v == r.Name);
+        Fail(node, path, $"must be one of {string.Join(", ", shape.Names)}, not {got}{(refused is null ? "" : ": " + refused.Reason)}");
         return null;
     }
 

@@ -42,7 +42,12 @@ public sealed record StorageBackend
     [JsonPropertyName("azure")] public AzureBackendSpec? Azure { get; init; }
 }
 
+// KubeStash's StorageProvider (apis/storage/v1alpha1/types.go) also names swift, b2 and rest, commented out: no
+// fields are defined for them, so no BackupStorage can describe one.
 [JsonConverter(typeof(AliasedEnumConverter<StorageProvider>))]
+[RefusedValue("swift", StorageSupport.UnservedProvider)]
+[RefusedValue("b2", StorageSupport.UnservedProvider)]
+[RefusedValue("rest", StorageSupport.UnservedProvider)]
 public enum StorageProvider
 {
     [JsonStringEnumMemberName("local")] Local,

@@ -1,0 +1,48 @@
+namespace Archiver.Storage.Backends;
+
+/// <summary>
+/// The content of a GCS upload as the client reads it, remembering the first failure of the caller's stream: the
+/// client reports every failure the same way, and a failing source must end the upload rather than be retried.
+/// </summary>
+internal sealed class GcsSourceStream(Stream inner) : ForwardOnlyReadStream
+{
+    private long _position;
+
+    public Exception? Failure { get; private set; }
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        try
+        {
+            var n = inner.Read(buffer, offset, count);
+            _position += n;
+            return n;
+        }
+        catch (Exception e)
+        {
+            Failure ??= e;
+            throw;
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            _position += n;
+            return n;
+        }
+        catch (Exception e)
+        {
+            Failure ??= e;
+            throw;
+        }
+    }
+}
