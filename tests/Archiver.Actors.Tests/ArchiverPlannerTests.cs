@@ -68,22 +68,36 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
-    public void A_selected_sharded_cluster_gets_no_ops_request_and_the_archiver_says_why_while_the_others_are_configured()
+    public void A_selected_sharded_cluster_a_node_cannot_archive_gets_no_ops_request_and_the_archiver_says_why_while_the_others_are_configured()
     {
-        var sharded = Fixtures.Database(name: "mg-sh");
-        sharded = sharded with { Spec = sharded.Spec! with { Other = new Dictionary<string, System.Text.Json.JsonElement>(sharded.Spec.Other!)
-        {
-            ["shardTopology"] = System.Text.Json.JsonDocument.Parse("{\"shard\": {\"shards\": 2, \"replicas\": 3}, \"configServer\": {\"replicas\": 3}, \"mongos\": {\"replicas\": 2}}").RootElement,
-        } } };
+        var sharded = Sharded();
 
-        var plan = ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), World(Archiver, [Fixtures.Database(), sharded]), Now);
+        var plan = ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), World(Archiver, [Fixtures.Database(), sharded]) with { ShardedRefusal = "shards get no sidecar here" }, Now);
 
         Assert.Equal([Fixtures.DatabaseId], plan.ToCreate.Select(i => i.DatabaseId));
         Assert.Equal(ArchiverPhase.Blocked, plan.Phase);
         var unsupported = Assert.Single(plan.Conditions, c => c.Type == "Unsupported");
         Assert.Equal(ConditionStatus.True, unsupported.Status);
-        Assert.Equal("demo/mg-sh: a sharded cluster (spec.shardTopology): Archiver archives replica sets only; nothing is configured for it", unsupported.Message);
+        Assert.Equal("demo/mg-sh: shards get no sidecar here; nothing is configured for it", unsupported.Message);
         Assert.Equal(ConditionStatus.False, Plan(World(Fixtures.Database())).Conditions.Single(c => c.Type == "Unsupported").Status);
+    }
+
+    [Fact]
+    public void A_sharded_cluster_is_configured_like_a_replica_set_on_a_node_that_archives_one()
+    {
+        var plan = ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), World(Archiver, [Fixtures.Database(), Sharded()]), Now);
+
+        Assert.Equal([Fixtures.DatabaseId, new ResourceId("demo", "mg-sh")], plan.ToCreate.Select(i => i.DatabaseId).Order());
+        Assert.Equal(ConditionStatus.False, plan.Conditions.Single(c => c.Type == "Unsupported").Status);
+    }
+
+    private static MongoDB Sharded()
+    {
+        var sharded = Fixtures.Database(name: "mg-sh");
+        return sharded with { Spec = sharded.Spec! with { Other = new Dictionary<string, System.Text.Json.JsonElement>(sharded.Spec.Other!)
+        {
+            ["shardTopology"] = System.Text.Json.JsonDocument.Parse("{\"shard\": {\"shards\": 2, \"replicas\": 3}, \"configServer\": {\"replicas\": 3}, \"mongos\": {\"replicas\": 2}}").RootElement,
+        } } };
     }
 
     [Fact]

@@ -193,9 +193,9 @@ public static class ArchiverPlanner
 
                 // Selected, but nothing can archive it: said on the archiver, where the user who selected it looks, and no ops
                 // request is made to fail at its first step.
-                if (db.IsSharded())
+                if (db.IsSharded() && world.ShardedRefusal is { } notSharded)
                 {
-                    _holdups.Add(new Holdup(dbId, "Unsupported", "a sharded cluster (spec.shardTopology): Archiver archives replica sets only; nothing is configured for it"));
+                    _holdups.Add(new Holdup(dbId, "Unsupported", $"{notSharded}; nothing is configured for it"));
                     continue;
                 }
 

@@ -27,4 +27,7 @@ public sealed record ArchiverWorld(
     /// and run by a cluster.
     /// </summary>
     public string? DriverRefusal { get; init; }
+
+    /// <summary>Why this node cannot archive a sharded cluster (<see cref="Ports.IFullBackupRunner.RefusesSharded"/>), or null when it can.</summary>
+    public string? ShardedRefusal { get; init; }
 }

@@ -94,23 +94,24 @@ public sealed partial class DatabaseActor
         if (report is not null) QueueStatusWrite("archive info", () => UpdateSnapshotAsync(store, id, report));
     }
 
-    /// <summary>KubeStash's ArchiveInfo: each component's archived time range.</summary>
+    /// <summary>KubeStash's ArchiveInfo: each component's archived time range (a sharded cluster's: each replica set's).</summary>
     private static async Task UpdateSnapshotAsync(IResourceStore store, ResourceId db, ArchivingReport report)
     {
-        var component = new SnapshotComponent
+        var components = (report.Parts ?? [report]).Select(part => new SnapshotComponent
         {
-            Name = report.Component,
-            Path = $"oplog/{report.Component}",
-            Phase = report.Problem is null ? SnapshotPhase.Running : SnapshotPhase.Failed,
+            Name = part.Component,
+            Path = $"oplog/{part.Component}",
+            Phase = part.Problem is null ? SnapshotPhase.Running : SnapshotPhase.Failed,
             Driver = ComponentDriver.WalG,
-            WalSegment = new WalSegment { Start = report.WalStart, End = report.WalEnd },
-            Error = report.Problem,
-        };
+            WalSegment = new WalSegment { Start = part.WalStart, End = part.WalEnd },
+            Error = part.Problem,
+        }).ToList();
+        var names = components.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         await store.UpdateAsync<Snapshot>(new ResourceId(db.Namespace, ArchiverResources.SnapshotName(db)), snapshot => snapshot.Spec is null ? null : snapshot with
         {
             Spec = snapshot.Spec with
             {
-                Components = [.. (snapshot.Spec.Components ?? []).Where(c => c.Name != component.Name), component],
+                Components = [.. (snapshot.Spec.Components ?? []).Where(c => !names.Contains(c.Name)), .. components],
                 SnapshotTime = (snapshot.Spec.SnapshotTime ?? new SnapshotTime()) with { LastUpdated = report.ReportedAt },
             },
         });

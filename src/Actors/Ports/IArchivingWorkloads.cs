@@ -67,6 +67,40 @@ public sealed record ArchivingReport(string Component, DateTimeOffset? WalStart,
     /// only when no member archives.
     /// </summary>
     public bool Standby { get; init; }
+
+    /// <summary>
+    /// A sharded cluster's report is made of its replica sets' (the config server's and each shard's, see
+    /// <see cref="Combine"/>); null for a replica set.
+    /// </summary>
+    public IReadOnlyList<ArchivingReport>? Parts { get; init; }
+
+    /// <summary>The component name of a sharded cluster's combined report: its windows are the cluster's, every part covering them.</summary>
+    public const string ClusterComponent = "cluster";
+
+    /// <summary>
+    /// One report for a sharded cluster from its replica sets' own: what is archived is what every one of them has
+    /// (the latest start, the earliest end), the lag and headroom are the worst, and a problem of any one is the
+    /// database's problem, named by its replica set: a shard whose stream stopped raises the alarm for the whole cluster,
+    /// since no point after its last chunk can be restored. A part that has not reported yet leaves the range unknown.
+    /// </summary>
+    public static ArchivingReport Combine(IReadOnlyList<ArchivingReport> parts, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var problems = parts.Where(p => p.Problem is not null).ToList();
+        return new ArchivingReport(
+            ClusterComponent,
+            parts.Count > 0 && parts.All(p => p.WalStart is not null) ? parts.Max(p => p.WalStart) : null,
+            parts.Count > 0 && parts.All(p => p.WalEnd is not null) ? parts.Min(p => p.WalEnd) : null,
+            parts.Count > 0 && parts.All(p => p.Lag is not null) ? parts.Max(p => p.Lag) : null,
+            parts.Where(p => p.Headroom is not null).Select(p => p.Headroom).DefaultIfEmpty(null).Min(),
+            problems.Count == 0 ? null : string.Join("; ", problems.Select(p => $"{p.Component}: {p.Problem}")),
+            now)
+        {
+            Refusal = parts.Select(p => p.Refusal).FirstOrDefault(r => r is not null),
+            ProblemReason = problems.Select(p => p.ProblemReason).FirstOrDefault(r => r is not null),
+            Parts = parts,
+        };
+    }
 }
 
 /// <summary>Why an oplog archiver refuses to write, as reported; each is a reason of the database's <c>Archiving</c> condition.</summary>

@@ -20,6 +20,13 @@ public interface IFullBackupRunner
     /// before any database is configured, not found out by a failed backup at every scheduled run.
     /// </summary>
     string? Refuses(FullBackupDriver driver);
+
+    /// <summary>
+    /// Why this node cannot archive and back up a sharded cluster (<c>spec.shardTopology</c>), in one line; null when it
+    /// can (the embedded node: one stream per replica set, in-process). Asked when an archiver is planned, as
+    /// <see cref="Refuses"/> is.
+    /// </summary>
+    string? RefusesSharded() => null;
 }
 
 /// <summary>

@@ -37,6 +37,10 @@ public sealed class ClusterFullBackupRunner(
 
     public string? Refuses(FullBackupDriver driver) => null;
 
+    /// <summary>In a cluster each replica set's stream would be a sidecar in that set's pods; shards' pods get none yet.</summary>
+    public string? RefusesSharded() =>
+        "a sharded cluster (spec.shardTopology) is archived by the embedded node only (archiver run/demo, one stream per replica set); in a cluster the shards' and config server's pods get no archiving sidecar yet";
+
     public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);

@@ -9,6 +9,7 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Connections;
+using Archiver.Mongo.Sharding;
 using Archiver.Storage.Layout;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -110,6 +111,14 @@ public sealed class InProcessOplogArchivers(
                 }
 
                 client = await connections.ClientForAsync(repository.Database, stop);
+                if (await ShardedTopology.IsRouterAsync(client, stop))
+                {
+                    component = ArchivingReport.ClusterComponent;
+                    lastProblem = null;
+                    await RunShardedAsync(database, run, repository, client, stop);
+                    continue;
+                }
+
                 component = replicaSet = await MongoConnections.ReplicaSetNameAsync(client, stop);
                 var timeline = await repository.TimelineAsync(client, clock, stop);
                 // Measured as the sidecar measures its own: chunk uploads, lag, headroom (archiver_oplog_*).
@@ -178,6 +187,76 @@ public sealed class InProcessOplogArchivers(
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A sharded cluster: one stream per replica set (the config server and every shard), each filed under its
+    /// replica set's name on the database's one timeline, each starting after its own restore's last write when the
+    /// cluster was restored. Their reports make the database's (<see cref="ArchivingReport.Combine"/>). A stream that
+    /// fails stops the others, and the whole run is retried as one: a cluster archived in part is not archived.
+    /// </summary>
+    private async Task RunShardedAsync(ResourceId database, Run run, DatabaseRepository repository, MongoDB.Driver.IMongoClient router, CancellationToken stop)
+    {
+        var uid = run.Spec.DatabaseUid;
+        var topology = await ShardedTopology.DiscoverAsync(router, stop);
+        var connect = connections.ReplicaSets(router);
+        var sets = topology.ReplicaSets.ToList();
+        // The database's timeline, opened through the router (its lineage is the config server's); each replica set
+        // then checks its own restore marker and starts after its own restore's last write.
+        var timeline = await repository.TimelineAsync(router, clock, stop);
+        var reports = new ArchivingReport?[sets.Count];
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var archivers = new List<OplogArchiver>();
+        for (var i = 0; i < sets.Count; i++)
+        {
+            var client = connect(sets[i]);
+            var own = await ArchivingTimeline.OwnStartAsync(client, stop);
+            var index = i;
+            var measured = metrics?.For(database.Namespace, database.Name, sets[i].Component);
+            var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
+            {
+                Component = sets[i].Component,
+                Timeline = timeline.Id,
+                StartAfter = own ?? timeline.ArchiveAfter,
+                ChunkMaxAge = run.Spec.ChunkMaxAge,
+                IdleFlushInterval = run.Spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush,
+                ChunkMaxBytes = run.Spec.ChunkMaxSize,
+                Time = clock,
+                Logger = log,
+                PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
+                Metrics = measured,
+            });
+            long published = 0;
+            archiver.StatusChanged += (_, status) =>
+            {
+                ArchivingReport[] parts;
+                lock (reports)
+                {
+                    reports[index] = ToReport(status, clock.GetUtcNow());
+                    parts = [.. reports.Select((r, k) => r ?? new ArchivingReport(sets[k].Component, null, null, null, null, null, clock.GetUtcNow()))];
+                }
+
+                workloads.Report(database, ArchivingReport.Combine(parts, clock.GetUtcNow()), uid);
+                if (Interlocked.Exchange(ref published, status.ChunksPublished) == status.ChunksPublished) return;
+                registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
+            };
+            archivers.Add(archiver);
+        }
+
+        run.Archiver = archivers[0];
+        var runs = archivers.Select(async a =>
+        {
+            try
+            {
+                await a.RunAsync(failed.Token);
+            }
+            catch
+            {
+                await failed.CancelAsync();
+                throw;
+            }
+        }).ToList();
+        await Task.WhenAll(runs);
     }
 
     /// <summary>The database this run archives still exists as the same incarnation and is not being deleted.</summary>

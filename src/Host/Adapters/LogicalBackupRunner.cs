@@ -6,12 +6,14 @@ using Archiver.Messages.Protocol;
 using Archiver.Messages.Protocol.StorageIndexes;
 using Archiver.Messages.Resources;
 using Archiver.Mongo.Backup;
+using Archiver.Mongo.Sharding;
 
 namespace Archiver.Host.Adapters;
 
 /// <summary>
 /// Full backups by logical dump (the driver that works everywhere; CSI snapshots need a cluster): a consistent dump
-/// into the database's repository on its own timeline, then the StorageIndex is told to read the folder again.
+/// into the database's repository on its own timeline, then the StorageIndex is told to read the folder again. A
+/// database reached through a router is a sharded cluster: <see cref="ShardedLogicalBackup"/> dumps all its replica sets.
 /// </summary>
 public sealed class LogicalBackupRunner(DatabaseRepositories repositories, MongoConnections connections, ActorRegistry registry, TimeProvider clock) : IFullBackupRunner
 {
@@ -25,6 +27,18 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
         }
 
         var client = await connections.ClientForAsync(repository.Database, cancellation);
+        if (await ShardedTopology.IsRouterAsync(client, cancellation))
+        {
+            // A sharded cluster: every replica set at once, consistent at one cluster time, the balancer paused.
+            var sharded = await new ShardedLogicalBackup(client, connections.ReplicaSets(client), repository.Store, repository.Layout, new ShardedLogicalBackupOptions
+            {
+                Timeline = (await repository.TimelineAsync(client, clock, cancellation)).Id,
+                Time = clock,
+            }).RunAsync(cancellation);
+            registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
+            return new FullBackupResult(sharded.Id, StoredBytes: sharded.TotalStoredBytes);
+        }
+
         var options = new LogicalBackupOptions
         {
             Component = await MongoConnections.ReplicaSetNameAsync(client, cancellation),

@@ -114,6 +114,13 @@ public sealed class MongoConnections(IResourceStore store, ISecretSource secrets
         return new MongoClient(settings);
     }
 
+    /// <summary>
+    /// How to reach each replica set of the sharded cluster behind <paramref name="router"/> directly (its config server,
+    /// its shards), with the router's credentials and TLS; clients are shared as the router's are.
+    /// </summary>
+    public Func<Mongo.Sharding.ReplicaSetEndpoint, IMongoClient> ReplicaSets(IMongoClient router) => set =>
+        _clients.GetOrAdd($"{router.Settings}\nreplica set {set.ReplicaSet}/{string.Join(',', set.Hosts)}", _ => new MongoClient(Mongo.Sharding.ShardedTopology.SettingsFor(set, router.Settings)));
+
     /// <summary>The replica set's name: the component its oplog chunks and backups are filed under.</summary>
     public static async Task<string> ReplicaSetNameAsync(IMongoClient client, CancellationToken cancellation)
     {

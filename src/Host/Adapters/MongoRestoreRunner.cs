@@ -88,6 +88,11 @@ public sealed class MongoRestoreRunner(
             };
         }
 
+        if (plan.BaseBackup.IsSharded)
+        {
+            return await RunShardedAsync(job, store, plan, client, options, cancellation);
+        }
+
         RestoreReport report;
         try
         {
@@ -103,6 +108,30 @@ public sealed class MongoRestoreRunner(
 
         if (plan.BaseBackup.IsVolumeSnapshot) await SettleSnapshotBaseAsync(job, target, plan.BaseBackup.VolumeSnapshots[0], cancellation);
         return new RestoreOutcome(report.BackupId, report.EntriesReplayed, [.. report.Skipped.Select(s => $"{s.Key}: {s.Value}")]);
+    }
+
+    /// <summary>
+    /// A sharded cluster's backup: restored through the target's router into its replica sets, each at the same
+    /// cluster time (<see cref="ShardedRestore"/>); the target must be a sharded cluster of the same shards.
+    /// </summary>
+    private async Task<RestoreOutcome> RunShardedAsync(RestoreJob job, Archiver.Storage.Backends.IObjectStore store, RestorePlan plan, IMongoClient client, RestoreOptions options, CancellationToken cancellation)
+    {
+        if (!await Mongo.Sharding.ShardedTopology.IsRouterAsync(client, cancellation))
+        {
+            throw new RestoreRefusedException($"backup {plan.BaseBackup.Id} is a sharded cluster's ({string.Join(", ", plan.BaseBackup.Components)}); MongoDB {job.Database} is reached as a replica set, not through a router (mongos): restore it into a sharded cluster of the same shards");
+        }
+
+        ShardedRestoreReport report;
+        try
+        {
+            report = await new ShardedRestore(store, new RepositoryLayout(job.SourcePrefix), client, connections.ReplicaSets(client), options).RunAsync(plan, cancellation);
+        }
+        catch (Exception e) when (e is not (RestoreFailedException or RestoreRefusedException) && Unreachable(e))
+        {
+            throw new RestoreTargetUnreachableException($"cannot reach MongoDB {job.Database}: {e.Message}", e);
+        }
+
+        return new RestoreOutcome(report.BackupId, report.EntriesReplayed, [.. report.Components.SelectMany(c => c.Value.Skipped.Select(s => $"{c.Key}: {s.Key}: {s.Value}"))]);
     }
 
     /// <summary>

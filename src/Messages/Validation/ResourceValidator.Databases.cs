@@ -26,13 +26,6 @@ public static partial class ResourceValidator
 
         if (db.Spec is not { } spec) return;
         checks.Ref("spec.archiver.ref", spec.Archiver?.Ref);
-        if (db.IsSharded())
-        {
-            const string Why = "sharded MongoDB clusters (spec.shardTopology) are not archived or restored by Archiver yet: only replica sets (spec.replicaSet)";
-            if (spec.Archiver is not null) checks.Add("spec.archiver", Why);
-            if (spec.Init?.Archiver is not null) checks.Add("spec.init.archiver", Why);
-        }
-
         if (spec.Init?.Archiver is { } recovery)
         {
             checks.Ref("spec.init.archiver.repository", recovery.Repository);

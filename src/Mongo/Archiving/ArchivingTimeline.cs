@@ -33,4 +33,19 @@ public static class ArchivingTimeline
         var lineage = await LineageRecord.ReadAsync(client, cancellationToken);
         return await new RepositoryHistory(store, layout).OpenForArchivingAsync(databaseUid, now, lineage, cancellationToken);
     }
+
+    /// <summary>
+    /// For one replica set of a sharded cluster (whose timeline is the cluster's, opened through its router): refuses
+    /// while a restore into it has not finished, and says after which entry its own stream starts when it was restored
+    /// (its restore's last write), or null.
+    /// </summary>
+    public static async Task<Storage.OplogTimestamp?> OwnStartAsync(IMongoClient client, CancellationToken cancellationToken)
+    {
+        if ((await RestoreMarker.WholeAsync(client, cancellationToken)) is { Count: > 0 } unfinished)
+        {
+            throw new RestoreUnfinishedException($"a restore into this replica set of the cluster ({unfinished[0]["_id"]}) has not finished; archiving starts when it has");
+        }
+
+        return (await LineageRecord.ReadAsync(client, cancellationToken))?.BranchedAfter;
+    }
 }
