@@ -237,6 +237,16 @@ public sealed class InProcessOplogArchivers(
                 }
 
                 workloads.Report(database, ArchivingReport.Combine(parts, clock.GetUtcNow()), uid);
+                // A replica set whose archive ends before the others' (idle: only its periodic no-ops come) publishes them
+                // now rather than an idle flush later, so the cluster's recoverable point follows the busy ones.
+                if (parts.Max(p => p.WalEnd) is { } newest)
+                {
+                    for (var k = 0; k < parts.Length && k < archivers.Count; k++)
+                    {
+                        if (parts[k].WalEnd is { } end && end < newest) archivers[k].FlushSoon();
+                    }
+                }
+
                 if (Interlocked.Exchange(ref published, status.ChunksPublished) == status.ChunksPublished) return;
                 registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
             };

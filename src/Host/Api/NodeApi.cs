@@ -196,8 +196,8 @@ public static class NodeApi
             Metadata = new V1ObjectMeta { Name = into.Name, NamespaceProperty = into.Namespace, Annotations = annotations },
             Spec = new MongoDBSpec
             {
-                // The new database is the source's kind of replica set; its own archiver is whatever selects it.
-                Other = sourceDb.Spec?.Other?.Where(o => o.Key is "version" or "replicas" or "replicaSet" or "storageType").ToDictionary(),
+                // The new database is the source's kind of replica set (or sharded cluster); its own archiver is whatever selects it.
+                Other = sourceDb.Spec?.Other?.Where(o => o.Key is "version" or "replicas" or "replicaSet" or "storageType" or "shardTopology").ToDictionary(),
                 Init = new MongoDBInit
                 {
                     Archiver = new ArchiverRecovery

@@ -41,6 +41,11 @@ public static class DemoCommand
             DefaultValueFactory = _ => "Logical",
         };
         driver.AcceptOnlyFromAmong("Logical", "CSISnapshotter");
+        var sharded = new Option<bool>("--sharded")
+        {
+            Description = "On a sharded cluster stand-in (3 shards, a config server, a mongos): a stream per replica set, one consistent backup of all, "
+                + "and a restore into a cluster of the same shards at a moment with a chunk migration in flight and transactions across shards.",
+        };
         var command = new Command("demo", """
             Run the whole job on this machine in under a minute: back up a replica set continuously, then restore it
             to a moment between two rounds of writes into a new database, and prove the copy equals the source as
@@ -51,9 +56,10 @@ public static class DemoCommand
               archiver demo --data ./demo-data --mongodb-uri "mongodb://localhost:27017/?replicaSet=rs0"
               sudo archiver demo --cluster
               sudo archiver demo --cluster --driver CSISnapshotter
+              archiver demo --sharded
             """)
         {
-            data, uri, documents, cluster, driver,
+            data, uri, documents, cluster, driver, sharded,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -68,6 +74,17 @@ public static class DemoCommand
             folder = Path.GetFullPath(folder ?? Path.Combine(Path.GetTempPath(), "archiver-demo-" + Guid.NewGuid().ToString("N")[..8]));
             try
             {
+                if (parse.GetValue(sharded))
+                {
+                    if (parse.GetValue(cluster) || parse.GetValue(uri) is not null || parse.GetValue(driver) != "Logical")
+                    {
+                        await error.WriteLineAsync("archiver demo: --sharded runs on the embedded node with the sharded emulator: not with --cluster, --mongodb-uri or --driver CSISnapshotter");
+                        return ExitCodes.Usage;
+                    }
+
+                    return await new ShardedDemo(output, folder, parse.GetValue(documents)).ExecuteAsync(cancellation);
+                }
+
                 if (parse.GetValue(cluster))
                 {
                     if (!OperatingSystem.IsLinux())

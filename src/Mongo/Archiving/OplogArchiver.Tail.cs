@@ -193,6 +193,12 @@ public sealed partial class OplogArchiver
         // run now, not at the next cut, which for an idle database is an idle flush away.
         if (_inFlight.IsFaulted) await _inFlight;
         if (_writer!.PendingEntries == 0) return;
+        if (Interlocked.Exchange(ref _flushRequested, 0) == 1)
+        {
+            await PublishAsync(cancellationToken);
+            return;
+        }
+
         // The first chunk of a run is cut at once whatever it holds: it shows the stream runs (and that the storage takes
         // its writes) the moment archiving starts or a new primary's sidecar takes over, not an idle flush later.
         var due = _options.IdleFlushInterval is { } idle && _pendingDataSinceTicks == 0 && Interlocked.Read(ref _chunksPublished) > 0

@@ -37,6 +37,7 @@ public sealed partial class OplogArchiver
 
     /// <summary>When the last chunk was cut (0: none yet this run): a caught-up tail cuts at most once per ChunkMaxAge.</summary>
     private long _lastCutTicks;
+    private int _flushRequested;
     private bool _inFlightHasData;
     private int _heldEntries;
     private OplogTimestamp _runStart;
@@ -68,6 +69,13 @@ public sealed partial class OplogArchiver
 
     /// <summary>Raised (on the archiver's own task) whenever the status changes: a chunk published, a condition raised or cleared, lag refreshed.</summary>
     public event EventHandler<OplogArchiverStatus>? StatusChanged;
+
+    /// <summary>
+    /// Publishes what is pending at the next look, no-ops alone included, instead of holding them for
+    /// <c>IdleFlushInterval</c>: a sharded cluster's idle replica set is asked to when the others' archives have gone
+    /// past its own, since a point of the cluster is restorable only once every replica set's archive covers it.
+    /// </summary>
+    public void FlushSoon() => Interlocked.Exchange(ref _flushRequested, 1);
 
     /// <summary>
     /// The newest entry read from the source and dealt with: appended to the pending chunk (and the chunk cut if it
