@@ -65,6 +65,33 @@ public sealed partial class DemoTests
     private static partial System.Text.RegularExpressions.Regex NodeLine();
 
     [Fact]
+    public async Task The_sharded_demo_restores_a_cluster_equal_to_the_source_at_a_moment_with_a_migration_in_flight()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var run = await RunningCli.Start(cancel.Token, "demo", "--sharded", "--documents", "300").Completion;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var verified = run.OutputLines[^1];
+        Assert.StartsWith("verified: demo/mg-sh-restored equals demo/mg-sh (a sharded cluster of 3 shards) as it was at ", verified);
+        Assert.Contains("with a migration in flight and transactions across shards", verified);
+        var digest = verified.Split("sha256 ")[1][..16];
+        Assert.Contains(run.OutputLines, l => l.Contains("round 1:", StringComparison.Ordinal) && l.Contains("not committed", StringComparison.Ordinal) && l.Contains(digest, StringComparison.Ordinal));
+        // The plan replays every replica set's own oplog: the config server's and each shard's.
+        Assert.Contains(run.OutputLines, l => l.Trim() == "components    configRepl, shard0, shard1, shard2");
+        // The copies the in-flight migration had cloned came back as orphans of the restored cluster, never read twice.
+        Assert.Contains(run.OutputLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"restored demo/mg-sh-restored: .* customers on the shards: .*\b[1-9][\d,]* orphans"));
+    }
+
+    [Fact]
+    public async Task The_sharded_demo_refuses_the_options_it_cannot_honour()
+    {
+        var run = await CliRun.RunAsync("demo", "--sharded", "--driver", "CSISnapshotter");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--sharded runs on the embedded node with the sharded emulator", run.Error);
+    }
+
+    [Fact]
     public async Task A_workload_too_small_to_prove_anything_is_a_usage_error()
     {
         var run = await CliRun.RunAsync("demo", "--documents", "3");
