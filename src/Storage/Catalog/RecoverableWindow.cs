@@ -16,6 +16,12 @@ public sealed record RecoverableWindow(
 {
     public bool Restorable { get; init; } = true;
 
+    /// <summary>
+    /// For a backup of several components (a sharded cluster's replica sets): the one whose archive ends first, where
+    /// the window ends (a point of the cluster needs every replica set's archive); null for one component.
+    /// </summary>
+    public string? LimitedBy { get; init; }
+
     public DateTimeOffset From => DateTimeOffset.FromUnixTimeMilliseconds(FromWallUnixMs);
 
     public DateTimeOffset To => DateTimeOffset.FromUnixTimeMilliseconds(ToWallUnixMs);

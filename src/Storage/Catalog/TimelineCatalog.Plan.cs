@@ -57,9 +57,10 @@ public sealed partial class TimelineCatalog
         var lastArchived = LastArchived(backup);
         if (target.LastTs is { } targetTs ? targetTs > lastArchived.Ts : target.LastWallUnixMs!.Value > lastArchived.WallUnixMs)
         {
+            var whose = lastArchived.Component is { } last && backup.Components.Count > 1 ? $" of {last}, whose archive ends first of the cluster's replica sets" : string.Empty;
             return Refuse(
                 RefusalReason.AfterLastArchivedEntry,
-                $"The target {target} is after the last archived oplog entry ({DateTimeOffset.FromUnixTimeMilliseconds(lastArchived.WallUnixMs):O}); the latest recoverable time is {latestEnd.To:O}.",
+                $"The target {target} is after the last archived oplog entry{whose} ({DateTimeOffset.FromUnixTimeMilliseconds(lastArchived.WallUnixMs):O}); the latest recoverable time is {latestEnd.To:O}.",
                 latest: latestEnd.To);
         }
 
@@ -69,7 +70,7 @@ public sealed partial class TimelineCatalog
             : $"the next recoverable time is {next.From:O} (backup {next.BackupId})";
         return Refuse(
             RefusalReason.InsideGap,
-            $"The target {target} falls in a gap of the archived oplog: backup {backup.Id} is recoverable only up to {window.To:O}, and {after}.",
+            $"The target {target} falls in a gap of the archived oplog{(window.LimitedBy is { } broken ? $" of {broken}" : string.Empty)}: backup {backup.Id} is recoverable only up to {window.To:O}{(window.LimitedBy is not null ? " (a point of a sharded cluster needs every replica set's archive)" : string.Empty)}, and {after}.",
             latest: latestEnd.To,
             gapStart: window.To,
             gapEnd: next?.From);
@@ -98,25 +99,31 @@ public sealed partial class TimelineCatalog
         return lo - 1;
     }
 
-    private (OplogTimestamp Ts, long WallUnixMs) LastArchived(BackupManifest backup)
+    private (OplogTimestamp Ts, long WallUnixMs, string? Component) LastArchived(BackupManifest backup)
     {
         var ts = OplogTimestamp.FromValue(ulong.MaxValue);
         var wall = long.MaxValue;
+        string? first = null;
         foreach (var component in backup.Components)
         {
             if (_components.TryGetValue(component, out var history) && history.Runs.Count > 0)
             {
                 var run = history.Runs[^1];
+                if (run.End < ts)
+                {
+                    first = component;
+                }
+
                 ts = run.End < ts ? run.End : ts;
                 wall = Math.Min(wall, run.EndWallUnixMs);
             }
             else
             {
-                return (backup.ConsistentAt, backup.ConsistentWallUnixMs);
+                return (backup.ConsistentAt, backup.ConsistentWallUnixMs, component);
             }
         }
 
-        return (ts, wall);
+        return (ts, wall, first);
     }
 
     private RestorePlan BuildPlan(RecoveryTarget target, BackupManifest backup)

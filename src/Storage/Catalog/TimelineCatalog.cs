@@ -75,6 +75,7 @@ public sealed partial class TimelineCatalog
         var endTs = OplogTimestamp.FromValue(ulong.MaxValue);
         var endWall = long.MaxValue;
         var restorable = true;
+        string? limitedBy = null;
         foreach (var component in backup.Components)
         {
             var run = _components.TryGetValue(component, out var history) ? history.FindRunCovering(backup.ReplayAfter) : -1;
@@ -83,6 +84,11 @@ public sealed partial class TimelineCatalog
                 ? (history!.Runs[run].End, history.Runs[run].EndWallUnixMs)
                 : (backup.ConsistentAt, backup.ConsistentWallUnixMs);
             restorable &= reaches || backup.ReplayAfter == backup.ConsistentAt;
+            if (ts < endTs)
+            {
+                limitedBy = component;
+            }
+
             endTs = ts < endTs ? ts : endTs;
             endWall = Math.Min(endWall, wall);
         }
@@ -95,6 +101,7 @@ public sealed partial class TimelineCatalog
         return new RecoverableWindow(Timeline, backup.Id, backup.ConsistentAt, backup.ConsistentWallUnixMs, endTs, Math.Max(endWall, backup.ConsistentWallUnixMs))
         {
             Restorable = restorable,
+            LimitedBy = backup.Components.Count > 1 ? limitedBy : null,
         };
     }
 

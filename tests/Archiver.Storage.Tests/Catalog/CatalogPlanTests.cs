@@ -53,6 +53,49 @@ public sealed class CatalogPlanTests
     }
 
     [Fact]
+    public void A_sharded_clusters_window_ends_where_the_first_replica_sets_archive_ends_and_a_gap_names_its_replica_set()
+    {
+        // A cluster of a config server and two shards; shard1's archiver was down while its oplog rolled over (520..579).
+        var catalog = new RepositoryCatalog(RepoLayout);
+        foreach (var component in (string[])["configRepl", "shard0"])
+        {
+            foreach (var chunk in Chunks(100, 999, 60, 0)) catalog.Timeline(1).AddChunk(component, chunk);
+        }
+
+        foreach (var chunk in Chunks(100, 519, 60, 0).Concat(Chunks(580, 999, 60, 579))) catalog.Timeline(1).AddChunk("shard1", chunk);
+        catalog.AddBackup(Backup("b1", 150, components: ["configRepl", "shard0", "shard1"]) with { ConfigServer = "configRepl" });
+
+        var window = catalog.Timeline(1).Windows().Single();
+        var inside = catalog.PlanRestore(RecoveryTarget.AtTime(At(600)), Now).Refusal!;
+        var before = catalog.PlanRestore(RecoveryTarget.AtTime(At(500)), Now).Plan!;
+
+        Assert.Equal((At(150), At(519)), (window.From, window.To));
+        Assert.Equal("shard1", window.LimitedBy);
+        Assert.Equal(RefusalReason.InsideGap, inside.Reason);
+        Assert.Contains("gap of the archived oplog of shard1", inside.Message, StringComparison.Ordinal);
+        Assert.Contains("needs every replica set's archive", inside.Message, StringComparison.Ordinal);
+        Assert.Equal(["configRepl", "shard0", "shard1"], before.Segments.Select(s => s.Component));
+        Assert.Contains(catalog.Timeline(1).Components["shard1"].Gaps(), g => g.After == Ts(519) && g.BeforeWallUnixMs == 580_000);
+    }
+
+    [Fact]
+    public void A_sharded_plan_reads_past_the_target_for_the_commits_of_transactions_prepared_before_it()
+    {
+        var catalog = new RepositoryCatalog(RepoLayout);
+        foreach (var component in (string[])["configRepl", "shard0"])
+        {
+            foreach (var chunk in Chunks(100, 999, 10, 0)) catalog.Timeline(1).AddChunk(component, chunk);
+        }
+
+        catalog.AddBackup(Backup("b1", 150, components: ["configRepl", "shard0"]) with { ConfigServer = "configRepl" });
+
+        var plan = catalog.PlanRestore(RecoveryTarget.AtTime(At(500)), Now).Plan!;
+
+        // Up to the target, then the chunks of TimelineCatalog.ShardedLookahead (60 s) after it.
+        Assert.All(plan.Segments, s => Assert.Equal(560u, s.Chunks[^1].Range.First.Seconds));
+    }
+
+    [Fact]
     public void A_gap_in_the_middle_splits_the_windows_and_a_target_inside_it_is_refused_with_both_edges()
     {
         // Seconds 500..559 were never archived: the chunk after them records 559 as its predecessor.
