@@ -9,16 +9,33 @@ namespace Archiver.Mongo.Tests;
 internal sealed class ClusterArchivers : IAsyncDisposable
 {
     private readonly List<(MongoEmulator Set, ArchiverRun Run, MongoClient Client)> _runs = [];
+    private readonly TestRepository _repository;
 
     public ClusterArchivers(ShardedMongoEmulator cluster, TestRepository repository)
     {
+        _repository = repository;
         foreach (var set in cluster.Shards.Append(cluster.ConfigServer))
         {
             var client = TestClients.Create(set.ConnectionString);
-            var name = set.ConnectionString[(set.ConnectionString.IndexOf("replicaSet=", StringComparison.Ordinal) + "replicaSet=".Length)..];
-            _runs.Add((set, new ArchiverRun(client, repository, o => o with { Component = name }), client));
+            _runs.Add((set, new ArchiverRun(client, repository, o => o with { Component = NameOf(set) }), client));
         }
     }
+
+    /// <summary>The run archiving <paramref name="component"/> now.</summary>
+    public ArchiverRun Run(string component) => _runs.Single(r => NameOf(r.Set) == component).Run;
+
+    /// <summary>Stops (as a kill) the archiver of one replica set; <see cref="StartAgain"/> runs a new one.</summary>
+    public Task StopAsync(string component) => Run(component).DisposeAsync().AsTask();
+
+    public void StartAgain(string component)
+    {
+        var index = _runs.FindIndex(r => NameOf(r.Set) == component);
+        var (set, _, client) = _runs[index];
+        _runs[index] = (set, new ArchiverRun(client, _repository, o => o with { Component = component }), client);
+    }
+
+    private static string NameOf(MongoEmulator set) =>
+        set.ConnectionString[(set.ConnectionString.IndexOf("replicaSet=", StringComparison.Ordinal) + "replicaSet=".Length)..];
 
     /// <summary>
     /// Every set's oplog is taken past <paramref name="upTo"/> by its periodic no-op (the test's sets write none of

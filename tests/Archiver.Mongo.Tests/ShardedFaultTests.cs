@@ -1,0 +1,97 @@
+using Archiver.Emulators.MongoDb.Sharding;
+using Archiver.Mongo.Backup;
+using Archiver.Mongo.Restore;
+using Archiver.Mongo.Sharding;
+using Archiver.Storage;
+using Archiver.Storage.Catalog;
+using MongoDB.Bson;
+using MongoDB.Driver;
+using Xunit;
+
+namespace Archiver.Mongo.Tests;
+
+/// <summary>Faults of a sharded cluster's archiving: one shard's stream down while its oplog rolled over.</summary>
+public sealed class ShardedFaultTests : IAsyncLifetime
+{
+    private ShardedMongoEmulator _source = null!;
+    private ShardedMongoEmulator _target = null!;
+    private MongoClient _router = null!;
+    private MongoClient _targetRouter = null!;
+    private readonly List<MongoClient> _clients = [];
+
+    public async Task InitializeAsync()
+    {
+        var options = new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null, OplogSizeBytes = 30_000 };
+        _source = await ShardedMongoEmulator.StartAsync(options);
+        _target = await ShardedMongoEmulator.StartAsync(options with { OplogSizeBytes = 256L * 1024 * 1024 });
+        _router = TestClients.Create(_source.ConnectionString);
+        _targetRouter = TestClients.Create(_target.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients.Append(_router).Append(_targetRouter))
+        {
+            TestClients.Dispose(client);
+        }
+
+        await _source.DisposeAsync();
+        await _target.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_shards_stream_down_while_its_oplog_rolled_over_breaks_the_clusters_time_line_there_and_names_the_shard()
+    {
+        using var repository = new TestRepository();
+        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "p.c" }, { "key", new BsonDocument("_id", "hashed") } });
+        var coll = _router.GetDatabase("p").GetCollection<BsonDocument>("c");
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await coll.InsertManyAsync(Enumerable.Range(0, 10).Select(i => new BsonDocument("_id", i)));
+        await BackupAsync(repository);
+        await archivers.WaitArchivedAsync(Newest());
+
+        await archivers.StopAsync("shard1");
+        var before = DateTimeOffset.UtcNow;
+        for (var i = 10; i < 410; i++)
+        {
+            await coll.InsertOneAsync(new BsonDocument { { "_id", i }, { "pad", new string('x', 100) } });
+        }
+
+        var during = DateTimeOffset.UtcNow;
+        archivers.StartAgain("shard1");
+        await archivers.WaitArchivedAsync(Newest());
+
+        var timeline = (await repository.CatalogAsync()).Timeline(1);
+        var gap = Assert.Single(timeline.Components["shard1"].Gaps());
+        Assert.Empty(timeline.Components["shard0"].Gaps());
+        var window = timeline.Windows().Single();
+        Assert.Equal("shard1", window.LimitedBy);
+        Assert.Equal(gap.After, window.ToTs);
+        var inside = Assert.IsType<RestoreRefusedException>(await Record.ExceptionAsync(() => Restore(repository).RunAsync(RecoveryTarget.AtTime(during))));
+        Assert.Contains("of shard1", inside.Message, StringComparison.Ordinal);
+        Assert.True(before < during);
+
+        // A backup after the gap opens a window again; a restore to its end has every document.
+        await BackupAsync(repository);
+        await coll.InsertOneAsync(new BsonDocument("_id", 1000));
+        await archivers.WaitArchivedAsync(Newest());
+        await Restore(repository).RunAsync(RecoveryTarget.AtTs(Newest()));
+        var restored = await _targetRouter.GetDatabase("p").GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
+        Assert.Equal(411, restored);
+    }
+
+    private Task BackupAsync(TestRepository repository) =>
+        new ShardedLogicalBackup(_router, Connect(_router), repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+
+    private ShardedRestore Restore(TestRepository repository) => new(repository.Store, repository.Layout, _targetRouter, Connect(_targetRouter));
+
+    private Func<ReplicaSetEndpoint, IMongoClient> Connect(MongoClient router) => set =>
+    {
+        var client = new MongoClient(ShardedTopology.SettingsFor(set, router.Settings));
+        _clients.Add(client);
+        return client;
+    };
+
+    private OplogTimestamp Newest() =>
+        _source.Shards.Append(_source.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
+}
