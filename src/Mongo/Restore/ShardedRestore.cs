@@ -20,7 +20,8 @@ namespace Archiver.Mongo.Restore;
 /// returns. The target is checked before anything is written: the same number of shards with the same names, and no
 /// data. Each replica set's restore is a <see cref="RestoreExecutor"/> of its own (resumable, marked, checked).
 /// </summary>
-public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, IMongoClient targetRouter, Func<ReplicaSetEndpoint, IMongoClient> connect, RestoreOptions? options = null)
+/// <param name="replicaSetsAtOnce">How many replica sets are restored at once (default: all of them; 1 restores one after another).</param>
+public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, IMongoClient targetRouter, Func<ReplicaSetEndpoint, IMongoClient> connect, RestoreOptions? options = null, int? replicaSetsAtOnce = null)
 {
     private readonly RestoreOptions _options = options ?? new RestoreOptions();
 
@@ -64,7 +65,19 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             plan = plan with { Target = RecoveryTarget.AtTs(await ClusterTimeAtAsync(plan, cancellationToken)) };
         }
 
-        var restores = backup.Components.Select(component => RestoreComponentAsync(plan, component, targets[component], cancellationToken)).ToList();
+        using var turns = new SemaphoreSlim(Math.Max(1, replicaSetsAtOnce ?? backup.Components.Count));
+        var restores = backup.Components.Select(async component =>
+        {
+            await turns.WaitAsync(cancellationToken);
+            try
+            {
+                return await RestoreComponentAsync(plan, component, targets[component], cancellationToken);
+            }
+            finally
+            {
+                turns.Release();
+            }
+        }).ToList();
         var reports = await Task.WhenAll(restores);
         return new ShardedRestoreReport(backup.Id, plan.Target.ToString(), backup.Components.Zip(reports).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
