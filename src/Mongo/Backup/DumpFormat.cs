@@ -31,7 +31,8 @@ public static class DumpFormat
 
     public static string BucketsOf(string timeSeries) => BucketsPrefix + timeSeries;
 
-    public static BsonDocument Header(string database, string collection, BsonDocument options, BsonArray indexes, string? type = null)
+    /// <param name="uuid">The collection's UUID (listCollections' <c>info.uuid</c>): a sharded cluster's restore makes the collection with it.</param>
+    public static BsonDocument Header(string database, string collection, BsonDocument options, BsonArray indexes, string? type = null, BsonValue? uuid = null)
     {
         var header = new BsonDocument
         {
@@ -42,6 +43,7 @@ public static class DumpFormat
             { "indexes", indexes },
         };
         if (type is not null) header.Add("type", type);
+        if (uuid is BsonBinaryData) header.Add("uuid", uuid);
         return header;
     }
 

@@ -108,7 +108,8 @@ public sealed class LogicalBackup(IMongoClient client, IObjectStore store, Repos
         }
 
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4 << 20, resumeWriterThreshold: 2 << 20));
-        var header = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, indexes, timeSeries ? type : null);
+        var uuid = info.GetValue("info", null) is BsonDocument details ? details.GetValue("uuid", null) : null;
+        var header = DumpFormat.Header(db, name, info.GetValue("options", new BsonDocument()).AsBsonDocument, indexes, timeSeries ? type : null, uuid);
         var produce = ProduceAsync(collection, header, pipe.Writer, cancellationToken);
         try
         {

@@ -68,12 +68,12 @@ public sealed partial class RestoreExecutor
                 var create = new BsonDocument("create", name).AddRange(header["options"].AsBsonDocument);
                 if (marker is null)
                 {
-                    await RunCommandAsync(targetDb, create, token);
+                    await CreateAsync(targetDb, header, create, token);
                 }
                 else
                 {
                     // Perhaps loaded in part before the stop: the documents are loaded again from the first.
-                    await CreateAgainAsync(targetDb, name, create, token);
+                    await CreateAgainAsync(targetDb, name, header, create, token);
                 }
 
                 var (documents, validate) = TimeSeriesLoad.DocumentsOf(header);
@@ -100,14 +100,14 @@ public sealed partial class RestoreExecutor
     /// stopped may still land after the drop (an insert already on the wire runs to its end on the server, and makes the
     /// collection again without its options), so a create that finds the collection there drops it and tries again.
     /// </summary>
-    private async Task CreateAgainAsync(string database, string collection, BsonDocument create, CancellationToken cancellationToken)
+    private async Task CreateAgainAsync(string database, string collection, BsonDocument header, BsonDocument create, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             await DropIfThereAsync(database, collection, cancellationToken);
             try
             {
-                await RunCommandAsync(database, create, cancellationToken);
+                await CreateAsync(database, header, create, cancellationToken);
                 return;
             }
             catch (MongoCommandException e) when (e.Code == NamespaceExists && attempt < 5)
@@ -115,6 +115,23 @@ public sealed partial class RestoreExecutor
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// Creates a collection from its header: with the UUID it had (<see cref="RestoreOptions.PreserveCollectionUuids"/>, a
+    /// plain collection whose header names one) through an applyOps <c>create</c> with <c>ui</c>, as
+    /// <c>mongorestore --preserveUUID</c> does (it needs the restore role's <c>forceUUID</c>, which <c>root</c> has);
+    /// otherwise with the <c>create</c> command, and the server gives it a new one.
+    /// </summary>
+    private Task CreateAsync(string database, BsonDocument header, BsonDocument create, CancellationToken cancellationToken)
+    {
+        if (_options.PreserveCollectionUuids && !header.Contains("type") && header.GetValue("uuid", null) is BsonBinaryData { SubType: BsonBinarySubType.UuidStandard } uuid)
+        {
+            var op = new BsonDocument { { "op", "c" }, { "ns", $"{database}.$cmd" }, { "ui", uuid }, { "o", create } };
+            return RunCommandAsync("admin", new BsonDocument("applyOps", new BsonArray { op }), cancellationToken);
+        }
+
+        return RunCommandAsync(database, create, cancellationToken);
     }
 
     private async Task DropIfThereAsync(string database, string collection, CancellationToken cancellationToken)

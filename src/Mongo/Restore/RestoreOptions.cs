@@ -85,6 +85,13 @@ public sealed record RestoreOptions
     /// </summary>
     public bool ResolvePreparedTransactions { get; init; }
 
+    /// <summary>
+    /// Create each collection with the UUID it had in the source (from its backup header): a sharded cluster's shards
+    /// must hold a sharded collection under the UUID the restored catalog (<c>config.collections</c>) names. Off for a
+    /// replica set, whose collections are made anew as mongorestore makes them.
+    /// </summary>
+    public bool PreserveCollectionUuids { get; init; }
+
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

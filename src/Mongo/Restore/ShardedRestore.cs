@@ -102,6 +102,8 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             IncludeCollection = isConfig ? (db, name) => db != "config" || ShardedLogicalBackup.ConfigCollections.Contains(name) : _options.IncludeCollection,
             RestoreUsersAndRoles = isConfig && _options.RestoreUsersAndRoles,
             ResolvePreparedTransactions = true,
+            // A sharded collection has one UUID on every shard, the one config.collections names.
+            PreserveCollectionUuids = !isConfig,
         };
         return await new RestoreExecutor(store, layout, connect(target), options).RunAsync(sub, progress: null, cancellationToken);
     }

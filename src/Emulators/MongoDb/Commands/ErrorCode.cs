@@ -39,6 +39,7 @@ internal enum ErrorCode
     OperationFailed = 96,
     ConflictingOperationInProgress = 117,
     NamespaceNotSharded = 118,
+    CollectionUUIDMismatch = 361,
     AlreadyInitialized = 23,
     OperationNotSupportedInTransaction = 263,
     DuplicateKey = 11000,

@@ -97,6 +97,8 @@ internal sealed partial class Router
                 end++;
             }
 
+            CheckUuid(info, shard);
+
             var reply = await SendAsync(context, shard, context.Database, new BsonDocument
             {
                 { "insert", context.Collection },
@@ -144,6 +146,7 @@ internal sealed partial class Router
             var many = isDelete ? statement.GetValue("limit", 0).ToInt32() == 0 : statement.GetValue("multi", false).ToBoolean();
             if (info.Key.KeyOfQuery(query) is { } key)
             {
+                CheckUuid(info, info.Owner(key).Shard);
                 await SendStatementAsync(context, info.Owner(key).Shard, statementsField, statement, i, totals).ConfigureAwait(false);
             }
             else if (!isDelete && statement.GetValue("upsert", false).ToBoolean())
@@ -228,6 +231,7 @@ internal sealed partial class Router
         var query = context.DocumentOrNull("query") ?? new BsonDocument();
         if (info.Key.KeyOfQuery(query) is { } key)
         {
+            CheckUuid(info, info.Owner(key).Shard);
             return await SendAsync(context, info.Owner(key).Shard, context.Database, context.Command).ConfigureAwait(false);
         }
 
@@ -263,6 +267,7 @@ internal sealed partial class Router
     /// <summary>The matching documents <paramref name="shard"/> owns (orphans left out).</summary>
     private async Task<List<BsonDocument>> OwnedAsync(RouterContext context, ShardedCollectionInfo info, string shard, BsonDocument? filter)
     {
+        CheckUuid(info, shard);
         var command = new BsonDocument { { "find", info.Collection }, { "batchSize", int.MaxValue } };
         if (filter is not null)
         {
@@ -275,6 +280,23 @@ internal sealed partial class Router
 
     private async Task<List<BsonValue>> OwnedIdsAsync(RouterContext context, ShardedCollectionInfo info, string shard, BsonDocument query) =>
         (await OwnedAsync(context, info, shard, query).ConfigureAwait(false)).Select(d => d["_id"]).ToList();
+
+    /// <summary>
+    /// A shard holds a sharded collection under the one UUID the catalog names (MongoDB's shards check it against their
+    /// filtering metadata, src/mongo/db/s/collection_sharding_runtime.cpp): a collection made anew under the name, as a
+    /// restore without its UUIDs makes it, is refused rather than served as if it were the catalogued one.
+    /// </summary>
+    private void CheckUuid(ShardedCollectionInfo info, string shard)
+    {
+        var state = _cluster.Shard(shard).State;
+        lock (state.Sync)
+        {
+            if (state.Storage.Find(info.Database, info.Collection) is { } held && held.Uuid != info.Uuid)
+            {
+                throw new CommandError(ErrorCode.CollectionUUIDMismatch, $"Collection {info.Namespace} on shard {shard} has UUID {held.Uuid}, but the sharding catalog names {info.Uuid}");
+            }
+        }
+    }
 
     /// <summary>Adds a shard's write errors with their index in the client's batch; true if there were any.</summary>
     private static bool MergeWriteErrors(BsonDocument reply, int offset, BsonArray errors)

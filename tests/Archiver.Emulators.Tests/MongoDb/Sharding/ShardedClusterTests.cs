@@ -252,6 +252,29 @@ public sealed class ShardedClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_shard_holding_a_sharded_collection_under_another_uuid_than_the_catalog_is_refused()
+    {
+        var coll = await ShardAsync("uuids", new BsonDocument("_id", "hashed"));
+        await coll.InsertManyAsync(Enumerable.Range(0, 20).Select(i => new BsonDocument("_id", i)));
+        // Made anew under the same name on one shard, as a restore that does not keep UUIDs would make it.
+        var direct = TestClients.Create(_cluster.Shard("shard1").ConnectionString);
+        try
+        {
+            await direct.GetDatabase("uuids").DropCollectionAsync("c");
+            await direct.GetDatabase("uuids").CreateCollectionAsync("c");
+        }
+        finally
+        {
+            TestClients.Dispose(direct);
+        }
+
+        var error = await Assert.ThrowsAsync<MongoCommandException>(() => coll.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync());
+
+        Assert.Equal(361, error.Code);
+        Assert.Contains("on shard shard1 has UUID", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_upsert_without_the_shard_key_is_refused_and_a_bad_key_pattern_named()
     {
         var coll = await ShardAsync("refusals", new BsonDocument("k", 1));
