@@ -148,6 +148,41 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cluster_whose_shards_are_named_otherwise_is_restored_with_the_catalog_under_its_names()
+    {
+        using var repository = new TestRepository();
+        var admin = _router.GetDatabase("admin");
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.events" }, { "key", new BsonDocument("k", 1) } });
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "split", "shop.events" }, { "middle", new BsonDocument("k", 50) } });
+        var events = _router.GetDatabase("shop").GetCollection<BsonDocument>("events");
+        var people = _router.GetDatabase("crm").GetCollection<BsonDocument>("people");
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await events.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "k", i } }));
+        await people.InsertManyAsync(Enumerable.Range(0, 5).Select(i => new BsonDocument("_id", i)));
+        await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var owner = _source.ChunkCounts("shop.events").Single(c => c.Value == 2).Key;
+        await _source.MoveChunkAsync("shop.events", new BsonDocument("k", 70), _source.ShardNames.Single(n => n != owner));
+        await events.UpdateManyAsync(FilterDefinition<BsonDocument>.Empty, Builders<BsonDocument>.Update.Set("moved", true));
+        await archivers.WaitArchivedAsync(Newest(_source));
+        var expected = await ReadAllAsync(_router, "shop.events", "crm.people");
+        await using var renamed = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null, ShardNamePrefix = "mg-sh-copy-shard" });
+        var renamedRouter = TestClients.Create(renamed.ConnectionString);
+        _clients.Add(renamedRouter);
+
+        await new ShardedRestore(repository.Store, repository.Layout, renamedRouter, set => Track(new MongoClient(ShardedTopology.SettingsFor(set, renamedRouter.Settings))))
+            .RunAsync(RecoveryTarget.AtTs(Newest(_source)));
+
+        Assert.Equal(expected, await ReadAllAsync(renamedRouter, "shop.events", "crm.people"));
+        var catalog = renamed.ConfigServer.CaptureData().Databases["config"];
+        Assert.All(catalog["chunks"], c => Assert.StartsWith("mg-sh-copy-shard", c["shard"].AsString, StringComparison.Ordinal));
+        Assert.All(catalog["chunks"].SelectMany(c => c["history"].AsBsonArray), h => Assert.StartsWith("mg-sh-copy-shard", h["shard"].AsString, StringComparison.Ordinal));
+        Assert.All(catalog["databases"], d => Assert.StartsWith("mg-sh-copy-shard", d["primary"].AsString, StringComparison.Ordinal));
+        // The i-th shard's data on the i-th shard: the same placement under the new names.
+        Assert.Equal(_source.ChunkCounts("shop.events").Values, renamed.ChunkCounts("shop.events").Values);
+        Assert.Equal(_source.Shards.Select(s => s.CaptureData().Databases["shop"]["events"].Count), renamed.Shards.Select(s => s.CaptureData().Databases["shop"]["events"].Count));
+    }
+
+    [Fact]
     public async Task A_target_of_another_shape_or_with_data_is_refused_before_anything_is_written()
     {
         using var repository = new TestRepository();

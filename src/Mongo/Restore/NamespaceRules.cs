@@ -19,6 +19,33 @@ internal sealed class NamespaceRules(Func<string, bool> includeDatabase, Func<st
     /// <summary>Which collections of an included database are restored (a sharded cluster's config server: its catalog only).</summary>
     public Func<string, string, bool> IncludeCollection { get; init; } = (_, _) => true;
 
+    /// <summary>
+    /// A sharded cluster's shards renamed (source name → target name) in the catalog the config server restores: the
+    /// owner of each chunk (<c>config.chunks</c> <c>shard</c>, and <c>history[].shard</c>) and each database's primary
+    /// shard (<c>config.databases</c> <c>primary</c>). Null or empty: names kept.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ShardNames { get; init; }
+
+    /// <summary>Whether documents of <paramref name="ns"/> name shards to rename (see <see cref="ShardNames"/>).</summary>
+    public bool RewritesShards(ReadOnlySpan<byte> ns) => ShardNames is { Count: > 0 } && (ns.SequenceEqual("config.chunks"u8) || ns.SequenceEqual("config.databases"u8));
+
+    public bool RewritesShards(string ns) => ShardNames is { Count: > 0 } && ns is "config.chunks" or "config.databases";
+
+    /// <summary>
+    /// A copy of <paramref name="value"/> (a catalog document, or an oplog entry's <c>o</c>: a whole document, a
+    /// <c>$set</c>, or a <c>$v:2</c> diff, all of which keep field names as keys) with every string under a
+    /// <c>shard</c> or <c>primary</c> key that names a source shard renamed.
+    /// </summary>
+    public BsonDocument RenameShards(BsonDocument value) => (BsonDocument)Rename(value, null);
+
+    private BsonValue Rename(BsonValue value, string? key) => value switch
+    {
+        BsonString text when key is "shard" or "primary" && ShardNames!.TryGetValue(text.Value, out var renamed) => new BsonString(renamed),
+        BsonDocument document => new BsonDocument(document.Select(e => new BsonElement(e.Name, Rename(e.Value, e.Name)))),
+        BsonArray array => new BsonArray(array.Select(v => Rename(v, key))),
+        _ => value,
+    };
+
     public Dictionary<string, long> Skipped { get; } = new(StringComparer.Ordinal);
 
     public static bool IsForbidden(string database, string? collection) =>

@@ -421,11 +421,12 @@ internal sealed partial class OplogApplier(
             return null;
         }
 
+        var ns = op.GetValue("ns", string.Empty).AsString;
         var clean = new BsonDocument
         {
             { "op", op["op"] },
-            { "ns", rules.MapNamespace(op.GetValue("ns", string.Empty).AsString) },
-            { "o", op["o"] },
+            { "ns", rules.MapNamespace(ns) },
+            { "o", rules.RewritesShards(ns) ? rules.RenameShards(op["o"].AsBsonDocument) : op["o"] },
         };
         if (op.TryGetValue("o2", out var o2))
         {

@@ -105,8 +105,10 @@ internal sealed class RawCrudOp(NamespaceRules rules)
             }
         }
 
-        // A view's definition, a user or a role names its database inside the document: the general path maps it.
-        if (opEnd == 0 || nsEnd == 0 || oEnd == 0 || entry[nsStart..nsEnd].EndsWith(".system.views"u8) || UsersAndRolesRules.IsNamespace(entry[nsStart..nsEnd]))
+        // A view's definition, a user or a role names its database inside the document, a catalog document its shards: the
+        // general path maps them.
+        if (opEnd == 0 || nsEnd == 0 || oEnd == 0 || entry[nsStart..nsEnd].EndsWith(".system.views"u8) || UsersAndRolesRules.IsNamespace(entry[nsStart..nsEnd])
+            || rules.RewritesShards(entry[nsStart..nsEnd]))
         {
             return false;
         }

@@ -77,7 +77,8 @@ public sealed partial class RestoreExecutor
                 }
 
                 var (documents, validate) = TimeSeriesLoad.DocumentsOf(header);
-                await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(documents), tracker, validate, resumed: marker is not null, token);
+                var rename = rules.RewritesShards($"{db}.{name}") ? rules.RenameShards : (Func<BsonDocument, BsonDocument>?)null;
+                await LoadDocumentsAsync(stream, target.GetDatabase(targetDb).GetCollection<RawBsonDocument>(documents), tracker, validate, resumed: marker is not null, token, rename);
                 var specs = header["indexes"].AsBsonArray;
                 if (specs.Count > 0)
                 {
@@ -151,12 +152,14 @@ public sealed partial class RestoreExecutor
     /// there is the same document from the same backup file, and its duplicate key is no error (as mongorestore goes on
     /// past duplicate keys).
     /// </param>
-    private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, bool validate, bool resumed, CancellationToken cancellationToken)
+    /// <param name="rename">Rewrites each document before it is inserted (a sharded catalog's shard names), or null.</param>
+    private async Task LoadDocumentsAsync(Stream stream, IMongoCollection<RawBsonDocument> collection, ProgressTracker tracker, bool validate, bool resumed, CancellationToken cancellationToken, Func<BsonDocument, BsonDocument>? rename = null)
     {
         var batch = new List<RawBsonDocument>(_options.BatchSize);
         var bytes = 0;
-        while (await ReadRawAsync(stream, cancellationToken) is { } document)
+        while (await ReadRawAsync(stream, cancellationToken) is { } read)
         {
+            var document = rename is null ? read : rename(BsonSerializer.Deserialize<BsonDocument>(read)).ToBson();
             batch.Add(new RawBsonDocument(document));
             bytes += document.Length;
             if (batch.Count >= _options.BatchSize || bytes >= MaxBatchBytes)

@@ -61,7 +61,7 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
         var tracker = new ProgressTracker(progress, clock, work.EntriesTotal, work.BytesTotal);
         try
         {
-            var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase, _options.RestoreUsersAndRoles) { IncludeCollection = _options.IncludeCollection };
+            var rules = new NamespaceRules(_options.IncludeDatabase, _options.MapDatabase, _options.RestoreUsersAndRoles) { IncludeCollection = _options.IncludeCollection, ShardNames = _options.ShardNames };
             // A database restored from another one's history may start from a backup stored under that one's prefix.
             var resumeAt = marker is null ? null : RestoreCheckpoint.From(marker);
             // The chunks checked beside the load are kept on local disk for the replay, which then does not download them again.

@@ -92,6 +92,13 @@ public sealed record RestoreOptions
     /// </summary>
     public bool PreserveCollectionUuids { get; init; }
 
+    /// <summary>
+    /// For a sharded cluster's config server: the source's shard names → the target's, renamed in the restored catalog
+    /// (<see cref="ShardedRestore"/> sets it when the target's shards are named otherwise, as KubeDB names them after
+    /// the database). Null: names kept.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ShardNames { get; init; }
+
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

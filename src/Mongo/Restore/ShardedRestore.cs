@@ -17,8 +17,8 @@ namespace Archiver.Mongo.Restore;
 /// once. A shard replays its own oplog, migrations included (their <c>fromMigrate</c> writes move documents between
 /// the shards exactly once: each shard applies only its own side), and the restored catalog says which shard owns each
 /// chunk at the target, so a document copied by a migration not committed by then is an orphan the router never
-/// returns. The target is checked before anything is written: the same number of shards with the same names, and no
-/// data. Each replica set's restore is a <see cref="RestoreExecutor"/> of its own (resumable, marked, checked).
+/// returns. The target is checked before anything is written: the same number of shards (their names may differ: the
+/// catalog is restored under the target's), and no data. Each replica set's restore is a <see cref="RestoreExecutor"/> of its own (resumable, marked, checked).
 /// </summary>
 /// <param name="replicaSetsAtOnce">How many replica sets are restored at once (default: all of them; 1 restores one after another).</param>
 public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, IMongoClient targetRouter, Func<ReplicaSetEndpoint, IMongoClient> connect, RestoreOptions? options = null, int? replicaSetsAtOnce = null)
@@ -49,14 +49,20 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         }
 
         var topology = await ShardedTopology.DiscoverAsync(targetRouter, cancellationToken);
-        var shards = backup.ShardComponents.ToList();
-        CheckShape(backup.Id, shards, topology);
+        var shards = InShardOrder(backup.ShardComponents).ToList();
+        var targetShards = InShardOrder(topology.Shards.Select(s => s.Shard)).ToList();
+        CheckShape(backup.Id, shards, targetShards);
         await CheckEmptyAsync(cancellationToken);
 
+        // The i-th shard of the source (by name, numbers in order) into the i-th of the target: the same shards when the
+        // names match; under the target's names otherwise, renamed in the restored catalog (a KubeDB database's shards
+        // are named after it, so a restore into a new database has shards of new names).
         var targets = new Dictionary<string, ReplicaSetEndpoint>(StringComparer.Ordinal) { [backup.ConfigServer!] = topology.ConfigServer };
-        foreach (var shard in shards)
+        var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < shards.Count; i++)
         {
-            targets[shard] = topology.Shards.Single(s => s.Shard == shard);
+            targets[shards[i]] = topology.Shards.Single(s => s.Shard == targetShards[i]);
+            if (shards[i] != targetShards[i]) renamed[shards[i]] = targetShards[i];
         }
 
         // One cluster time for every replica set: a time target becomes the newest cluster time written by then.
@@ -71,7 +77,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             await turns.WaitAsync(cancellationToken);
             try
             {
-                return await RestoreComponentAsync(plan, component, targets[component], cancellationToken);
+                return await RestoreComponentAsync(plan, component, targets[component], renamed.Count > 0 ? renamed : null, cancellationToken);
             }
             finally
             {
@@ -82,7 +88,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         return new ShardedRestoreReport(backup.Id, plan.Target.ToString(), backup.Components.Zip(reports).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
 
-    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, string component, ReplicaSetEndpoint target, CancellationToken cancellationToken)
+    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, string component, ReplicaSetEndpoint target, IReadOnlyDictionary<string, string>? renamed, CancellationToken cancellationToken)
     {
         var view = plan.BaseBackup.ForComponent(component);
         var segments = plan.Segments.Where(s => s.Component == component).ToList();
@@ -104,6 +110,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             ResolvePreparedTransactions = true,
             // A sharded collection has one UUID on every shard, the one config.collections names.
             PreserveCollectionUuids = !isConfig,
+            ShardNames = isConfig ? renamed : null,
         };
         return await new RestoreExecutor(store, layout, connect(target), options).RunAsync(sub, progress: null, cancellationToken);
     }
@@ -138,17 +145,22 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         return newest;
     }
 
-    /// <summary>The same number of shards under the same names: each shard's data and the catalog's owners name them.</summary>
-    private static void CheckShape(string backupId, IReadOnlyList<string> shards, ShardedTopology topology)
+    /// <summary>The same number of shards: each shard's data goes to one shard of the target, whose catalog names it.</summary>
+    private static void CheckShape(string backupId, IReadOnlyList<string> shards, IReadOnlyList<string> targetShards)
     {
-        var targetShards = topology.Shards.Select(s => s.Shard).ToList();
-        if (targetShards.Count != shards.Count || !targetShards.Order(StringComparer.Ordinal).SequenceEqual(shards.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        if (targetShards.Count != shards.Count)
         {
             throw new RestoreRefusedException(
                 $"Backup {backupId} is of a cluster of {shards.Count} shard(s) ({string.Join(", ", shards)}); the target has {targetShards.Count} ({string.Join(", ", targetShards)}): "
                 + "restore into a cluster of the same shards");
         }
     }
+
+    /// <summary>Shard names in order, numbers by value (<c>mg-shard2</c> before <c>mg-shard10</c>), so two clusters' shards pair up by position.</summary>
+    private static IEnumerable<string> InShardOrder(IEnumerable<string> names) =>
+        names.OrderBy(n => n.TrimEnd("0123456789".ToCharArray()), StringComparer.Ordinal)
+            .ThenBy(n => long.TryParse(n.AsSpan(n.TrimEnd("0123456789".ToCharArray()).Length), out var number) ? number : -1)
+            .ThenBy(n => n, StringComparer.Ordinal);
 
     /// <summary>No database of the target holds anything yet (its catalog neither), as for a replica set's restore.</summary>
     private async Task CheckEmptyAsync(CancellationToken cancellationToken)
