@@ -80,6 +80,43 @@ public sealed class ShardedFaultTests : IAsyncLifetime
         Assert.Equal(411, restored);
     }
 
+    [Fact]
+    public async Task A_shards_primary_failing_over_mid_backup_leaves_the_balancer_running_and_the_next_backup_restores()
+    {
+        await using var cluster = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, MembersPerShard = 2, PeriodicNoopInterval = null });
+        var router = TestClients.Create(cluster.ConnectionString);
+        _clients.Add(router);
+        using var repository = new TestRepository();
+        await router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "p.c" }, { "key", new BsonDocument("_id", "hashed") } });
+        await router.GetDatabase("p").GetCollection<BsonDocument>("c").InsertManyAsync(Enumerable.Range(0, 3000).Select(i => new BsonDocument { { "_id", i }, { "pad", new string('x', 200) } }));
+        await using var archivers = new ClusterArchivers(cluster, repository);
+        var shard = cluster.Shard("shard0");
+        // Each batch of the dump's cursor on shard0 takes a while: the failover lands in the middle of it.
+        shard.SlowDown("getMore", TimeSpan.FromMilliseconds(30));
+        var backup = new ShardedLogicalBackup(router, Connect(router), repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, BatchSize = 100, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        await Task.Delay(150);
+        shard.StepDown();
+        shard.StepUp(1);
+        var outcome = await Record.ExceptionAsync(() => backup);
+        shard.SlowDown("getMore", TimeSpan.Zero);
+
+        // Whichever way the dump took it (its reads retried on the new primary, or the backup failed and said so), the
+        // balancer runs again and nothing half-written counts as a backup.
+        Assert.False(cluster.BalancerStopped);
+        var catalog = await repository.CatalogAsync();
+        Assert.All(catalog.Timeline(1).SucceededBackups, b => Assert.Equal(["configRepl", "shard0", "shard1"], b.Components));
+        if (outcome is not null)
+        {
+            Assert.Empty(catalog.Timeline(1).SucceededBackups);
+        }
+
+        var again = await new ShardedLogicalBackup(router, Connect(router), repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var newest = cluster.Shards.Append(cluster.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
+        await archivers.WaitArchivedAsync(newest);
+        await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, Connect(_targetRouter)).RunAsync(RecoveryTarget.AtTs(again.ConsistentAt));
+        Assert.Equal(3000, await _targetRouter.GetDatabase("p").GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+    }
+
     private Task BackupAsync(TestRepository repository) =>
         new ShardedLogicalBackup(_router, Connect(_router), repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
 
