@@ -54,7 +54,13 @@ public static class SidecarStorage
     {
         ApiVersion = BackupStorage.ApiVersionName,
         Kind = BackupStorage.KindName,
-        Metadata = new V1ObjectMeta { Name = storage.Metadata.Name, NamespaceProperty = storage.Metadata.NamespaceProperty },
+        Metadata = new V1ObjectMeta
+        {
+            Name = storage.Metadata.Name,
+            NamespaceProperty = storage.Metadata.NamespaceProperty,
+            // The one annotation opening it reads: an azure or gcs storage's endpoint.
+            Annotations = storage.Endpoint is { } endpoint ? new Dictionary<string, string> { [BackupStorage.EndpointAnnotation] = endpoint } : null,
+        },
         Spec = new BackupStorageSpec { Storage = storage.Spec?.Storage, EncryptionSecret = storage.Spec?.EncryptionSecret },
     });
 

@@ -83,6 +83,18 @@ public sealed partial class DemoTests
     }
 
     [Fact]
+    public async Task The_demo_keeps_its_backups_in_gcs_when_asked_and_restores_from_there()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var run = await RunningCli.Start(cancel.Token, "demo", "--storage", "gcs", "--documents", "300").Completion;
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("backups in GCS bucket archiver-demo", run.OutputLines[^1]);
+        Assert.Contains(run.OutputLines, l => l.Contains("GCS stand-in (src/Emulators/Gcs) at http://127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(run.OutputLines, l => l.Contains("manifests/storage-gcs.yaml", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_sharded_demo_refuses_the_options_it_cannot_honour()
     {
         var run = await CliRun.RunAsync("demo", "--sharded", "--driver", "CSISnapshotter");

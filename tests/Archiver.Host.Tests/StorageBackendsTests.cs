@@ -80,6 +80,34 @@ public sealed class StorageBackendsTests : IDisposable
     }
 
     [Fact]
+    public void An_azure_or_gcs_storage_reaches_the_endpoint_its_annotation_names_and_the_annotation_is_refused_elsewhere()
+    {
+        var azure = Storage(new StorageBackend { Provider = StorageProvider.Azure, Azure = new AzureBackendSpec { StorageAccount = "devstoreaccount1", Container = "c", SecretName = "k" } }, "http://127.0.0.1:10000/devstoreaccount1");
+        var gcs = Storage(new StorageBackend { Provider = StorageProvider.Gcs, Gcs = new GcsBackendSpec { Bucket = "b", SecretName = "k" } }, "https://storage.example.com/storage/v1/");
+        var s3 = Storage(new StorageBackend { Provider = StorageProvider.S3, S3 = new S3BackendSpec { Endpoint = "http://s3.example.com", Bucket = "b", SecretName = "k" } }, "http://127.0.0.1:9000");
+        var notUri = Storage(azure.Spec!.Storage!, "127.0.0.1:10000");
+
+        Assert.Equal(new Uri("http://127.0.0.1:10000/devstoreaccount1"), StorageBackends.AzureSettings(azure.Spec.Storage!.Azure!, "a2V5", StorageBackends.Endpoint(azure)).ServiceUriOrDefault);
+        Assert.Equal(new Uri("https://storage.example.com/storage/v1/"), StorageBackends.GcsSettings(gcs.Spec!.Storage!.Gcs!, "{}", StorageBackends.Endpoint(gcs)).BaseUriOrDefault);
+        Assert.Null(StorageBackends.Endpoint(Storage(azure.Spec.Storage!, null)));
+        Assert.Contains("is for azure and gcs storages", Assert.Throws<InvalidOperationException>(() => StorageBackends.Endpoint(s3)).Message, StringComparison.Ordinal);
+        Assert.Contains("must be an absolute http or https URI", Assert.Throws<InvalidOperationException>(() => StorageBackends.Endpoint(notUri)).Message, StringComparison.Ordinal);
+    }
+
+    private static BackupStorage Storage(StorageBackend backend, string? endpoint) => new()
+    {
+        ApiVersion = BackupStorage.ApiVersionName,
+        Kind = BackupStorage.KindName,
+        Metadata = new k8s.Models.V1ObjectMeta
+        {
+            Name = "shared",
+            NamespaceProperty = "stash",
+            Annotations = endpoint is null ? null : new Dictionary<string, string> { [BackupStorage.EndpointAnnotation] = endpoint },
+        },
+        Spec = new BackupStorageSpec { Storage = backend },
+    };
+
+    [Fact]
     public async Task A_gcs_storage_is_opened_with_its_bucket_prefix_and_the_service_account_key_of_the_storages_namespace_which_the_sidecars_get_too()
     {
         var spec = new BackupStorageSpec

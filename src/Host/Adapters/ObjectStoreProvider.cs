@@ -26,7 +26,7 @@ public sealed class ObjectStoreProvider(IResourceStore resources, ISecretSource 
         var version = resource.Metadata.ResourceVersion ?? "";
         if (_open.TryGetValue(storage, out var open) && open.Version == version) return open.Store;
 
-        var store = await StorageBackends.OpenAsync(storage, resource.Spec ?? new BackupStorageSpec(), secrets, localFolders, cancellation);
+        var store = await StorageBackends.OpenAsync(resource, secrets, localFolders, cancellation);
         if (_open.TryGetValue(storage, out var stale) && stale.Store is IDisposable disposable) disposable.Dispose();
         _open[storage] = (version, store);
         return store;

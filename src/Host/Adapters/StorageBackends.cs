@@ -22,15 +22,20 @@ public static class StorageBackends
     public static Task<IObjectStore> OpenAsync(ResourceId storageId, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation = default) =>
         OpenAsync(storageId, spec, secrets, LocalFolders.Create, cancellation);
 
-    public static async Task<IObjectStore> OpenAsync(ResourceId storageId, BackupStorageSpec spec, ISecretSource secrets, LocalFolders localFolders, CancellationToken cancellation = default)
+    /// <summary>Opens the storage <paramref name="storage"/> describes, its endpoint annotation (<see cref="BackupStorage.EndpointAnnotation"/>) included.</summary>
+    public static Task<IObjectStore> OpenAsync(BackupStorage storage, ISecretSource secrets, LocalFolders localFolders, CancellationToken cancellation = default) =>
+        OpenAsync(ResourceId.Of(storage), storage.Spec ?? new BackupStorageSpec(), secrets, localFolders, cancellation, Endpoint(storage));
+
+    /// <param name="endpoint">An azure or gcs storage's service endpoint when not the public one (<see cref="BackupStorage.EndpointAnnotation"/>).</param>
+    public static async Task<IObjectStore> OpenAsync(ResourceId storageId, BackupStorageSpec spec, ISecretSource secrets, LocalFolders localFolders, CancellationToken cancellation = default, Uri? endpoint = null)
     {
         var backend = spec.Storage ?? throw new InvalidOperationException($"BackupStorage {storageId}: spec.storage is missing");
         IObjectStore store = backend.Provider switch
         {
             StorageProvider.Local => OpenLocal(storageId, backend.Local, localFolders),
             StorageProvider.S3 => await OpenS3Async(storageId, spec, secrets, cancellation),
-            StorageProvider.Azure => await OpenAzureAsync(storageId, spec, secrets, cancellation),
-            StorageProvider.Gcs => await OpenGcsAsync(storageId, spec, secrets, cancellation),
+            StorageProvider.Azure => await OpenAzureAsync(storageId, spec, secrets, endpoint, cancellation),
+            StorageProvider.Gcs => await OpenGcsAsync(storageId, spec, secrets, endpoint, cancellation),
             _ => throw new NotSupportedException(StorageSupport.Refusal(storageId, spec)),
         };
 
@@ -53,6 +58,23 @@ public static class StorageBackends
         return store;
     }
 
+    /// <summary>
+    /// The storage's endpoint annotation as a URI: absolute http(s), for an azure or gcs storage only (an s3 storage names
+    /// its endpoint in its block; a local one has none). Validation refuses any other; here too, naming it.
+    /// </summary>
+    internal static Uri? Endpoint(BackupStorage storage)
+    {
+        if (storage.Endpoint is not { } text) return null;
+        if (storage.Spec?.Storage?.Provider is not (StorageProvider.Azure or StorageProvider.Gcs))
+        {
+            throw new InvalidOperationException($"BackupStorage {ResourceId.Of(storage)}: metadata.annotations[{BackupStorage.EndpointAnnotation}] is for azure and gcs storages; {storage.Spec?.Storage?.Provider?.ToString().ToLowerInvariant() ?? "this"} storage has none");
+        }
+
+        return Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new InvalidOperationException($"BackupStorage {ResourceId.Of(storage)}: metadata.annotations[{BackupStorage.EndpointAnnotation}] must be an absolute http or https URI, not \"{text}\"");
+    }
+
     /// <summary>What the S3 client is given for a storage: every setting of its <c>s3</c> block, KubeStash's defaults for the rest.</summary>
     internal static S3Settings S3Settings(S3BackendSpec s3, string accessKey, string secretKey) => new()
     {
@@ -67,8 +89,9 @@ public static class StorageBackends
     };
 
     /// <summary>What the Azure client is given for a storage: its <c>azure</c> block, the account's public endpoint.</summary>
-    internal static AzureBlobSettings AzureSettings(AzureBackendSpec azure, string accountKey) => new()
+    internal static AzureBlobSettings AzureSettings(AzureBackendSpec azure, string accountKey, Uri? endpoint = null) => new()
     {
+        ServiceUri = endpoint,
         Account = azure.StorageAccount,
         AccountKey = accountKey,
         Container = azure.Container,
@@ -77,15 +100,16 @@ public static class StorageBackends
     };
 
     /// <summary>What the GCS client is given for a storage: its <c>gcs</c> block, Google's public endpoint.</summary>
-    internal static GcsSettings GcsSettings(GcsBackendSpec gcs, string serviceAccountJson) => new()
+    internal static GcsSettings GcsSettings(GcsBackendSpec gcs, string serviceAccountJson, Uri? endpoint = null) => new()
     {
+        BaseUri = endpoint,
         Bucket = gcs.Bucket,
         ServiceAccountJson = serviceAccountJson,
         Prefix = gcs.Prefix ?? "",
         MaxConnections = gcs.MaxConnections ?? 4,
     };
 
-    private static async Task<GcsObjectStore> OpenGcsAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation)
+    private static async Task<GcsObjectStore> OpenGcsAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, Uri? endpoint, CancellationToken cancellation)
     {
         var gcs = spec.Storage?.Gcs ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.gcs is missing");
         // KubeStash falls back on the pod's ambient Google credentials without a secret; the node and the sidecars run
@@ -95,7 +119,7 @@ public static class StorageBackends
         var key = await secrets.ReadAsync(secret, BackupStorageSecrets.GoogleServiceAccountJsonKey, cancellation);
         try
         {
-            return new GcsObjectStore(GcsSettings(gcs, key));
+            return new GcsObjectStore(GcsSettings(gcs, key, endpoint));
         }
         catch (ArgumentException e) when (e.ParamName == "json")
         {
@@ -104,13 +128,13 @@ public static class StorageBackends
         }
     }
 
-    private static async Task<AzureBlobStore> OpenAzureAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, CancellationToken cancellation)
+    private static async Task<AzureBlobStore> OpenAzureAsync(ResourceId id, BackupStorageSpec spec, ISecretSource secrets, Uri? endpoint, CancellationToken cancellation)
     {
         var azure = spec.Storage?.Azure ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.azure is missing");
         var secret = BackupStorageSecrets.AzureCredentials(id, spec)
             ?? throw new InvalidOperationException($"BackupStorage {id}: spec.storage.azure.secretName names no account key");
         var key = await secrets.ReadAsync(secret, BackupStorageSecrets.AzureAccountKey, cancellation);
-        return new AzureBlobStore(AzureSettings(azure, key.Trim()));
+        return new AzureBlobStore(AzureSettings(azure, key.Trim(), endpoint));
     }
 
     private static LocalFolderStore OpenLocal(ResourceId id, LocalBackendSpec? local, LocalFolders localFolders)

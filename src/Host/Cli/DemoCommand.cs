@@ -41,6 +41,13 @@ public static class DemoCommand
             DefaultValueFactory = _ => "Logical",
         };
         driver.AcceptOnlyFromAmong("Logical", "CSISnapshotter");
+        var storageKind = new Option<string>("--storage")
+        {
+            Description = "Where the embedded demo keeps its backups: local (a folder), gcs (the GCS stand-in in this process, "
+                + "provider gcs with a service account key) or azure (Azurite, provider azure with the account key; needs Azurite, as .ci/run installs it).",
+            DefaultValueFactory = _ => "local",
+        };
+        storageKind.AcceptOnlyFromAmong("local", "gcs", "azure");
         var sharded = new Option<bool>("--sharded")
         {
             Description = "On a sharded cluster stand-in (3 shards, a config server, a mongos): a stream per replica set, one consistent backup of all, "
@@ -57,9 +64,10 @@ public static class DemoCommand
               sudo archiver demo --cluster
               sudo archiver demo --cluster --driver CSISnapshotter
               archiver demo --sharded
+              archiver demo --storage gcs
             """)
         {
-            data, uri, documents, cluster, driver, sharded,
+            data, uri, documents, cluster, driver, sharded, storageKind,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -74,6 +82,12 @@ public static class DemoCommand
             folder = Path.GetFullPath(folder ?? Path.Combine(Path.GetTempPath(), "archiver-demo-" + Guid.NewGuid().ToString("N")[..8]));
             try
             {
+                if (parse.GetValue(storageKind) != "local" && (parse.GetValue(cluster) || parse.GetValue(sharded)))
+                {
+                    await error.WriteLineAsync("archiver demo: --storage gcs|azure runs the embedded replica-set demo: not with --cluster or --sharded");
+                    return ExitCodes.Usage;
+                }
+
                 if (parse.GetValue(sharded))
                 {
                     if (parse.GetValue(cluster) || parse.GetValue(uri) is not null || parse.GetValue(driver) != "Logical")
@@ -108,7 +122,7 @@ public static class DemoCommand
                     return ExitCodes.Usage;
                 }
 
-                return await new Run(output, folder, parse.GetValue(uri), parse.GetValue(documents)).ExecuteAsync(cancellation);
+                return await new Run(output, folder, parse.GetValue(uri), parse.GetValue(documents), parse.GetValue(storageKind)!).ExecuteAsync(cancellation);
             }
             catch (Exception failure) when (failure is not OperationCanceledException || !cancellation.IsCancellationRequested)
             {
@@ -138,7 +152,7 @@ public static class DemoCommand
         }
     }
 
-    private sealed class Run(TextWriter output, string folder, string? mongodbUri, int documents)
+    private sealed class Run(TextWriter output, string folder, string? mongodbUri, int documents, string storage = "local")
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private string _node = "";
@@ -164,7 +178,9 @@ public static class DemoCommand
             // A database of its own on a real server; on the emulator the whole (fresh) replica set is the demo's.
             var database = mongodbUri is null ? "shop" : $"archiver_demo_{Guid.NewGuid():N}"[..24];
             var restoredDatabase = mongodbUri is null ? database : database + "_r";
-            await ApplyExamplesAsync(cancellation);
+            await using var remote = await DemoStorage.StartAsync(storage, folder, node.Secrets, cancellation);
+            if (remote is not null) await StepAsync(remote.Description);
+            await ApplyExamplesAsync(remote, cancellation);
             await WaitAsync("demo/mg-rs configured and archiving", () => IsArchivingAsync(node), TimeSpan.FromSeconds(30), cancellation);
             await CliAsync(cancellation, "get", "mongodbopsrequests", "-n", "demo", "-o", "wide");
 
@@ -211,10 +227,11 @@ public static class DemoCommand
                     }
 
                     if (now.Sha256 == expected.Sha256) throw new DemoFailure("round 2 changed nothing, so the comparison would prove nothing");
+                    if (remote is not null && remote.Objects() == 0) throw new DemoFailure($"the {storage} storage holds no object: the backups went elsewhere");
                     await output.WriteLineAsync(
                         $"verified: {Restored} ({restoredDatabase}) equals {Source} ({database}) as it was at {Rfc3339.Format(target)}: "
                         + $"{expected.Collections.Count} collections, {expected.Documents:N0} documents and their indexes, sha256 {expected.Sha256} "
-                        + $"(and differs from the source now, after round 2), in {_clock.Elapsed.TotalSeconds:0.0} s");
+                        + $"(and differs from the source now, after round 2){(remote is null ? "" : $", backups in {remote.Where}")}, in {_clock.Elapsed.TotalSeconds:0.0} s");
                     return ExitCodes.Ok;
                 }
                 finally
@@ -230,7 +247,7 @@ public static class DemoCommand
             }
         }
 
-        private async Task ApplyExamplesAsync(CancellationToken cancellation)
+        private async Task ApplyExamplesAsync(DemoStorage? remote, CancellationToken cancellation)
         {
             var manifests = Path.Combine(folder, "manifests");
             Directory.CreateDirectory(manifests);
@@ -241,9 +258,21 @@ public static class DemoCommand
                 var text = await new StreamReader(stream).ReadToEndAsync(cancellation);
                 // The storage example names a system folder; the demo keeps everything in its own.
                 text = text.Replace("/var/lib/archiver/backups", Path.Combine(folder, "backups"), StringComparison.Ordinal);
+                if (remote is not null && name == "archiver.yaml")
+                {
+                    // The archiver keeps its databases' history in the remote storage instead.
+                    text = text.Replace("name: local-storage", $"name: {remote.Name}", StringComparison.Ordinal);
+                }
+
                 var path = Path.Combine(manifests, name);
                 await File.WriteAllTextAsync(path, text, cancellation);
                 await CliOrFailAsync(cancellation, "apply", "-f", path);
+                if (remote is not null && name == "storage.yaml")
+                {
+                    var remotePath = Path.Combine(manifests, $"storage-{storage}.yaml");
+                    await File.WriteAllTextAsync(remotePath, remote.Manifest, cancellation);
+                    await CliOrFailAsync(cancellation, "apply", "-f", remotePath);
+                }
             }
         }
 

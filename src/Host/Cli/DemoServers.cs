@@ -131,17 +131,68 @@ internal sealed class DemoServers : IAsyncDisposable
         }
     }
 
-    private static string? FindS3rver()
+    /// <summary>Azurite's one account and its published key (learn.microsoft.com: "Use the Azurite emulator", well-known storage account).</summary>
+    public const string AzuriteAccount = "devstoreaccount1";
+
+    public const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>
+    /// Azurite's blob service (npm <c>azurite</c>, Microsoft's own Azure Storage server) on a free port, its data in
+    /// <paramref name="folder"/>; its endpoint is <c>http://127.0.0.1:PORT/devstoreaccount1</c>. Stopped by what
+    /// <paramref name="stops"/> is given.
+    /// </summary>
+    public static async Task<Uri> StartAzuriteAsync(string folder, List<Func<Task>> stops, CancellationToken cancellation)
     {
-        if (Environment.GetEnvironmentVariable("ARCHIVER_S3RVER") is { Length: > 0 } configured) return File.Exists(configured) ? configured : null;
+        var binary = FindTool("ARCHIVER_AZURITE", "azurite-blob")
+            ?? throw new DemoServerMissing("Azurite is not installed (the demo's Azure storage): npm install --prefix .tools azurite@3.37.0, or set ARCHIVER_AZURITE");
+        Directory.CreateDirectory(folder);
+        var port = FreePort();
+        var start = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture), "--location", folder, "--silent", "--skipApiVersionCheck" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{binary} did not start");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        stops.Add(() =>
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            process.Dispose();
+            return Task.CompletedTask;
+        });
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"Azurite exited at start with code {process.ExitCode}");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port, cancellation);
+                return new Uri($"http://127.0.0.1:{port}/{AzuriteAccount}");
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, cancellation);
+            }
+        }
+    }
+
+    /// <summary>A Node tool: the variable's path, else the repository's <c>.tools</c> (where <c>.ci/run</c> installs it), else the PATH.</summary>
+    private static string? FindTool(string variable, string name)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } configured) return File.Exists(configured) ? configured : null;
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
-            var candidate = Path.Combine(folder.FullName, ".tools", "node_modules", ".bin", "s3rver");
+            var candidate = Path.Combine(folder.FullName, ".tools", "node_modules", ".bin", name);
             if (File.Exists(candidate)) return candidate;
         }
 
-        return CommandOnPath("s3rver");
+        return CommandOnPath(name);
     }
+
+    private static string? FindS3rver() => FindTool("ARCHIVER_S3RVER", "s3rver");
 
     public static string? CommandOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(f => Path.Combine(f, name)).FirstOrDefault(File.Exists);

@@ -7,7 +7,6 @@ using Archiver.Host.Api;
 using Archiver.Host.Metrics;
 using Archiver.Kubernetes;
 using Archiver.Messages.Manifests;
-using Archiver.Messages.Protocol;
 using Archiver.Messages.Validation;
 using Archiver.Mongo.Archiving;
 using Archiver.Mongo.Connections;
@@ -420,14 +419,14 @@ public static class SidecarCommand
     {
         var read = ManifestReader.Read(json);
         if (!read.IsValid) throw new CommandFailure(ExitCodes.Invalid, $"${StorageVariable}: {string.Join("; ", read.Errors)}");
-        if (read.Resources is not [Messages.Resources.BackupStorage { Spec: { } spec } storage])
+        if (read.Resources is not [Messages.Resources.BackupStorage { Spec: not null } storage])
         {
             throw new CommandFailure(ExitCodes.Invalid, $"${StorageVariable}: must hold one BackupStorage with its spec");
         }
 
         try
         {
-            return await StorageBackends.OpenAsync(ResourceId.Of(storage), spec, new SecretFolder(secretsDir), LocalFolders.Mounted, cancellation);
+            return await StorageBackends.OpenAsync(storage, new SecretFolder(secretsDir), LocalFolders.Mounted, cancellation);
         }
         catch (Exception e) when (e is SecretNotFoundException or InvalidOperationException or NotSupportedException)
         {

@@ -8,6 +8,19 @@ public sealed record BackupStorage : Resource<BackupStorageSpec, BackupStorageSt
 {
     public const string KindName = "BackupStorage";
     public const string ApiVersionName = ApiGroups.KubeStashStorageV1Alpha1;
+
+    /// <summary>
+    /// The service endpoint of an <c>azure</c> or <c>gcs</c> storage when it is not the public one: a private endpoint, a
+    /// sovereign cloud, or a server speaking the same API (Azurite, a GCS stand-in). KubeStash's <c>azure</c> and
+    /// <c>gcs</c> blocks have no endpoint field (<c>s3</c> has its own, <c>s3.endpoint</c>), so it is an annotation:
+    /// for azure the blob service URI (<c>https://ACCOUNT.blob.core.windows.net</c>, Azurite's
+    /// <c>http://127.0.0.1:10000/devstoreaccount1</c>), for gcs the JSON API's base
+    /// (<c>https://storage.googleapis.com/storage/v1/</c>).
+    /// </summary>
+    public const string EndpointAnnotation = "archiver.kubedb.com/storage-endpoint";
+
+    /// <summary>The <see cref="EndpointAnnotation"/> of this storage, or null.</summary>
+    public string? Endpoint => Metadata.Annotations?.TryGetValue(EndpointAnnotation, out var endpoint) == true ? endpoint : null;
 }
 
 /// <summary>The backend, who may use it, and what deleting the storage does.</summary>

@@ -60,6 +60,21 @@ public static partial class ResourceValidator
         }
     }
 
+    /// <summary>The endpoint annotation (<see cref="BackupStorage.EndpointAnnotation"/>): an absolute http(s) URI, on an azure or gcs storage.</summary>
+    private static void StorageEndpoint(FieldChecks checks, BackupStorage storage)
+    {
+        if (storage.Endpoint is not { } endpoint) return;
+        var field = $"metadata.annotations.{BackupStorage.EndpointAnnotation}";
+        if (storage.Spec?.Storage?.Provider is { } provider and not (StorageProvider.Azure or StorageProvider.Gcs))
+        {
+            checks.Add(field, $"is for azure and gcs storages; {(provider == StorageProvider.S3 ? "an" : "a")} {provider.ToString().ToLowerInvariant()} storage has none{(provider == StorageProvider.S3 ? " (set spec.storage.s3.endpoint)" : "")}");
+        }
+        else if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            checks.Add(field, $"must be an absolute http or https URI, not \"{endpoint}\"");
+        }
+    }
+
     private static void Storage(FieldChecks checks, BackupStorageSpec? spec)
     {
         if (spec?.Storage is not { } storage) return;

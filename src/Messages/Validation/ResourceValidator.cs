@@ -30,7 +30,7 @@ public static partial class ResourceValidator
             case MongoDB db: Database(checks, db); break;
             case BackupConfiguration config: BackupConfiguration(checks, config.Spec); break;
             case Snapshot snapshot: Snapshot(checks, snapshot.Spec); break;
-            case BackupStorage storage: Storage(checks, storage.Spec); break;
+            case BackupStorage storage: Storage(checks, storage.Spec); StorageEndpoint(checks, storage); break;
             case RetentionPolicy policy: Retention(checks, policy.Spec); break;
         }
 
