@@ -123,21 +123,8 @@ public sealed class InProcessOplogArchivers(
                 var timeline = await repository.TimelineAsync(client, clock, stop);
                 // Measured as the sidecar measures its own: chunk uploads, lag, headroom (archiver_oplog_*).
                 using var measured = metrics?.For(database.Namespace, database.Name, component);
-                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
-                {
-                    Component = component,
-                    Timeline = timeline.Id,
-                    // A restored database's history starts after its restore's last write (see ArchivingTimeline).
-                    StartAfter = timeline.ArchiveAfter,
-                    ChunkMaxAge = run.Spec.ChunkMaxAge,
-                    IdleFlushInterval = run.Spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush,
-                    ChunkMaxBytes = run.Spec.ChunkMaxSize,
-                    Time = clock,
-                    Logger = log,
-                    // Deleting the database stops its stream at the next chunk, before the control plane has even looked.
-                    PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
-                    Metrics = measured,
-                });
+                // A restored database's history starts after its restore's last write (see ArchivingTimeline).
+                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, Options(database, run, repository, component, timeline.Id, timeline.ArchiveAfter, measured));
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>
                 {
@@ -207,67 +194,81 @@ public sealed class InProcessOplogArchivers(
         var reports = new ArchivingReport?[sets.Count];
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var archivers = new List<OplogArchiver>();
-        for (var i = 0; i < sets.Count; i++)
+        var measures = new List<IDisposable>();
+        try
         {
-            var client = connect(sets[i]);
-            var own = await ArchivingTimeline.OwnStartAsync(client, stop);
-            var index = i;
-            var measured = metrics?.For(database.Namespace, database.Name, sets[i].Component);
-            var archiver = new OplogArchiver(client, repository.Store, repository.Layout, new OplogArchiverOptions
+            for (var i = 0; i < sets.Count; i++)
             {
-                Component = sets[i].Component,
-                Timeline = timeline.Id,
-                StartAfter = own ?? timeline.ArchiveAfter,
-                ChunkMaxAge = run.Spec.ChunkMaxAge,
-                IdleFlushInterval = run.Spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush,
-                ChunkMaxBytes = run.Spec.ChunkMaxSize,
-                Time = clock,
-                Logger = log,
-                PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
-                Metrics = measured,
-            });
-            long published = 0;
-            archiver.StatusChanged += (_, status) =>
-            {
-                ArchivingReport[] parts;
-                lock (reports)
+                var client = connect(sets[i]);
+                var own = await ArchivingTimeline.OwnStartAsync(client, stop);
+                var index = i;
+                var measured = metrics?.For(database.Namespace, database.Name, sets[i].Component);
+                if (measured is not null) measures.Add(measured);
+                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, Options(database, run, repository, sets[i].Component, timeline.Id, own ?? timeline.ArchiveAfter, measured));
+                long published = 0;
+                archiver.StatusChanged += (_, status) =>
                 {
-                    reports[index] = ToReport(status, clock.GetUtcNow());
-                    parts = [.. reports.Select((r, k) => r ?? new ArchivingReport(sets[k].Component, null, null, null, null, null, clock.GetUtcNow()))];
-                }
-
-                workloads.Report(database, ArchivingReport.Combine(parts, clock.GetUtcNow()), uid);
-                // A replica set whose archive ends before the others' (idle: only its periodic no-ops come) publishes them
-                // now rather than an idle flush later, so the cluster's recoverable point follows the busy ones.
-                if (parts.Max(p => p.WalEnd) is { } newest)
-                {
-                    for (var k = 0; k < parts.Length && k < archivers.Count; k++)
+                    ArchivingReport[] parts;
+                    lock (reports)
                     {
-                        if (parts[k].WalEnd is { } end && end < newest) archivers[k].FlushSoon();
+                        reports[index] = ToReport(status, clock.GetUtcNow());
+                        parts = [.. reports.Select((r, k) => r ?? new ArchivingReport(sets[k].Component, null, null, null, null, null, clock.GetUtcNow()))];
                     }
+
+                    workloads.Report(database, ArchivingReport.Combine(parts, clock.GetUtcNow()), uid);
+                    // A replica set whose archive ends before the others' (idle: only its periodic no-ops come) publishes them
+                    // now rather than an idle flush later, so the cluster's recoverable point follows the busy ones.
+                    if (parts.Max(p => p.WalEnd) is { } newest)
+                    {
+                        for (var k = 0; k < parts.Length && k < archivers.Count; k++)
+                        {
+                            if (parts[k].WalEnd is { } end && end < newest) archivers[k].FlushSoon();
+                        }
+                    }
+
+                    if (Interlocked.Exchange(ref published, status.ChunksPublished) == status.ChunksPublished) return;
+                    registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
+                };
+                archivers.Add(archiver);
+            }
+
+            run.Archiver = archivers[0];
+            var runs = archivers.Select(async a =>
+            {
+                try
+                {
+                    await a.RunAsync(failed.Token);
                 }
-
-                if (Interlocked.Exchange(ref published, status.ChunksPublished) == status.ChunksPublished) return;
-                registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));
-            };
-            archivers.Add(archiver);
+                catch
+                {
+                    await failed.CancelAsync();
+                    throw;
+                }
+            }).ToList();
+            await Task.WhenAll(runs);
         }
-
-        run.Archiver = archivers[0];
-        var runs = archivers.Select(async a =>
+        finally
         {
-            try
-            {
-                await a.RunAsync(failed.Token);
-            }
-            catch
-            {
-                await failed.CancelAsync();
-                throw;
-            }
-        }).ToList();
-        await Task.WhenAll(runs);
+            // Each replica set's series goes with its stream, as a replica set's does when its run ends.
+            foreach (var measured in measures) measured.Dispose();
+        }
     }
+
+    /// <summary>One stream's settings: the archiving spec's, its component and where it starts.</summary>
+    private OplogArchiverOptions Options(ResourceId database, Run run, DatabaseRepository repository, string component, uint timeline, Storage.OplogTimestamp? startAfter, Mongo.Archiving.DatabaseOplogMetrics? measured) => new()
+    {
+        Component = component,
+        Timeline = timeline,
+        StartAfter = startAfter,
+        ChunkMaxAge = run.Spec.ChunkMaxAge,
+        IdleFlushInterval = run.Spec.IdleFlush ?? ArchivingSpec.DefaultIdleFlush,
+        ChunkMaxBytes = run.Spec.ChunkMaxSize,
+        Time = clock,
+        Logger = log,
+        // Deleting the database stops its stream at the next chunk, before the control plane has even looked.
+        PublishAllowed = token => StillArchivedAsync(database, repository.Database.Metadata.Uid, token),
+        Metrics = measured,
+    };
 
     /// <summary>The database this run archives still exists as the same incarnation and is not being deleted.</summary>
     private async Task<bool> StillArchivedAsync(ResourceId database, string? uid, CancellationToken cancellation) =>

@@ -1,15 +1,12 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Reflection;
 using Archiver.Emulators.MongoDb;
 using Archiver.Host.Adapters;
 using Archiver.Host.Node;
 using Archiver.Messages.Protocol;
-using Archiver.Messages.Resources;
 using Archiver.Messages.Validation;
 using MongoDB.Bson;
 using MongoDB.Driver;
-using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Cli;
 
@@ -152,11 +149,8 @@ public static class DemoCommand
         }
     }
 
-    private sealed class Run(TextWriter output, string folder, string? mongodbUri, int documents, string storage = "local")
+    private sealed class Run(TextWriter output, string folder, string? mongodbUri, int documents, string storage = "local") : DemoScript(output)
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private string _node = "";
-
         public async Task<int> ExecuteAsync(CancellationToken cancellation)
         {
             await StepAsync($"data folder {folder}");
@@ -169,7 +163,7 @@ public static class DemoCommand
                 : $"real replica set {Redact(sourceUri)}: the demo's database is restored next to it under a new name");
 
             await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = folder, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error, cancellation);
-            _node = node.Address.ToString();
+            Node = node.Address.ToString();
             await StepAsync($"embedded node on {node.Address} (SQLite journal {node.Settings.JournalFile})");
             node.Secrets.Write(new ResourceId("demo", "mg-rs-connection"), MongoConnections.UriKey, sourceUri);
             node.Secrets.Write(new ResourceId("demo", "mg-rs-restored-connection"), MongoConnections.UriKey, targetUri);
@@ -181,7 +175,7 @@ public static class DemoCommand
             await using var remote = await DemoStorage.StartAsync(storage, folder, node.Secrets, cancellation);
             if (remote is not null) await StepAsync(remote.Description);
             await ApplyExamplesAsync(remote, cancellation);
-            await WaitAsync("demo/mg-rs configured and archiving", () => IsArchivingAsync(node), TimeSpan.FromSeconds(30), cancellation);
+            await WaitAsync("demo/mg-rs configured and archiving", () => IsArchivingAsync(node, Source), TimeSpan.FromSeconds(30), cancellation);
             await CliAsync(cancellation, "get", "mongodbopsrequests", "-n", "demo", "-o", "wide");
 
             var source = new MongoClient(sourceUri);
@@ -205,7 +199,7 @@ public static class DemoCommand
                 var now = await DemoWorkload.ReadAsync(source, database, cancellation);
                 await StepAsync($"round 2: {roundTwo:N0} writes and the inventory collection dropped; source now: {now}");
 
-                await WaitAsync($"oplog archived up to the last write ({Rfc3339.Format(lastWrite)})", () => ArchivedPastAsync(node, lastWrite), TimeSpan.FromSeconds(30), cancellation);
+                await WaitAsync($"oplog archived up to the last write ({Rfc3339.Format(lastWrite)})", () => ArchivedPastAsync(node, Source, lastWrite), TimeSpan.FromSeconds(30), cancellation);
                 await CliOrFailAsync(cancellation, "windows", Source.ToString());
                 await CliOrFailAsync(cancellation, "plan", Source.ToString(), "--at", Rfc3339.Format(target));
                 string[] restore = ["restore", Source.ToString(), "--at", Rfc3339.Format(target), "--into", Restored.ToString(), "--connection-secret", "mg-rs-restored-connection", "--timeout", "60"];
@@ -228,10 +222,10 @@ public static class DemoCommand
 
                     if (now.Sha256 == expected.Sha256) throw new DemoFailure("round 2 changed nothing, so the comparison would prove nothing");
                     if (remote is not null && remote.Objects() == 0) throw new DemoFailure($"the {storage} storage holds no object: the backups went elsewhere");
-                    await output.WriteLineAsync(
+                    await Output.WriteLineAsync(
                         $"verified: {Restored} ({restoredDatabase}) equals {Source} ({database}) as it was at {Rfc3339.Format(target)}: "
                         + $"{expected.Collections.Count} collections, {expected.Documents:N0} documents and their indexes, sha256 {expected.Sha256} "
-                        + $"(and differs from the source now, after round 2){(remote is null ? "" : $", backups in {remote.Where}")}, in {_clock.Elapsed.TotalSeconds:0.0} s");
+                        + $"(and differs from the source now, after round 2){(remote is null ? "" : $", backups in {remote.Where}")}, in {Clock.Elapsed.TotalSeconds:0.0} s");
                     return ExitCodes.Ok;
                 }
                 finally
@@ -276,50 +270,12 @@ public static class DemoCommand
             }
         }
 
-        private static async Task<bool> IsArchivingAsync(ArchiverNodeHost node)
-        {
-            var db = await node.Store.GetAsync<MongoDBResource>(Source);
-            return db?.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving && db.Spec?.Archiver?.Ref is not null;
-        }
-
-        private static async Task<bool> ArchivedPastAsync(ArchiverNodeHost node, DateTimeOffset lastWrite)
-        {
-            var db = await node.Store.GetAsync<MongoDBResource>(Source);
-            return db?.Status?.Archiver?.RecoverableWindows is { Count: > 0 } windows && windows.Max(w => w.End) >= lastWrite;
-        }
-
         private static async Task<DateTimeOffset> LastWriteAsync(IMongoClient client, CancellationToken cancellation)
         {
             var last = await client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs")
                 .Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("$natural", -1)).Limit(1).FirstAsync(cancellation);
             return new DateTimeOffset(last["wall"].ToUniversalTime());
         }
-
-        private async Task WaitAsync(string what, Func<Task<bool>> done, TimeSpan timeout, CancellationToken cancellation)
-        {
-            var deadline = _clock.Elapsed + timeout;
-            while (!await done())
-            {
-                if (_clock.Elapsed > deadline) throw new DemoFailure($"timed out after {timeout.TotalSeconds:0} s waiting for: {what}");
-                await Task.Delay(100, cancellation);
-            }
-
-            await StepAsync(what);
-        }
-
-        private async Task CliOrFailAsync(CancellationToken cancellation, params string[] args)
-        {
-            var code = await CliAsync(cancellation, args);
-            if (code != ExitCodes.Ok) throw new DemoFailure($"'archiver {string.Join(' ', args)}' exited {code}");
-        }
-
-        private async Task<int> CliAsync(CancellationToken cancellation, params string[] args)
-        {
-            await StepAsync($"$ archiver {string.Join(' ', args)}");
-            return await ArchiverCli.RunAsync([.. args, "--node", _node], output, output, cancellation);
-        }
-
-        private Task StepAsync(string text) => output.WriteLineAsync($"[{_clock.Elapsed.TotalSeconds,5:0.0}s] {text}");
 
         private static string Redact(string uri) => MongoUrl.Create(uri) is { Username: not null } url ? uri.Replace(url.Password ?? "", "***", StringComparison.Ordinal) : uri;
 

@@ -97,38 +97,16 @@ internal sealed class DemoServers : IAsyncDisposable
         var binary = FindS3rver() ?? throw new DemoServerMissing("s3rver is not installed (the demo's S3 storage): npm install --prefix .tools s3rver@3.7.1, or set ARCHIVER_S3RVER");
         Directory.CreateDirectory(folder);
         var port = FreePort();
-        var start = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         // s3rver encrypts listing continuation tokens with DES, which Node 17+ offers only through the legacy provider.
-        start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
-        foreach (var argument in new[] { "-d", folder, "-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", "archiver-demo" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"{binary} did not start");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        stops.Add(() =>
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.Dispose();
-            return Task.CompletedTask;
-        });
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            if (process.HasExited) throw new InvalidOperationException($"s3rver exited at start with code {process.ExitCode}");
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port, cancellation);
-                return new Uri($"http://127.0.0.1:{port}");
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50, cancellation);
-            }
-        }
+        await StartServerAsync(
+            "s3rver",
+            binary,
+            ["-d", folder, "-a", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "--silent", "--configure-bucket", "archiver-demo"],
+            port,
+            new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" },
+            stops,
+            cancellation);
+        return new Uri($"http://127.0.0.1:{port}");
     }
 
     /// <summary>Azurite's one account and its published key (learn.microsoft.com: "Use the Azurite emulator", well-known storage account).</summary>
@@ -147,12 +125,23 @@ internal sealed class DemoServers : IAsyncDisposable
             ?? throw new DemoServerMissing("Azurite is not installed (the demo's Azure storage): npm install --prefix .tools azurite@3.37.0, or set ARCHIVER_AZURITE");
         Directory.CreateDirectory(folder);
         var port = FreePort();
-        var start = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture), "--location", folder, "--silent", "--skipApiVersionCheck" })
-        {
-            start.ArgumentList.Add(argument);
-        }
+        await StartServerAsync(
+            "Azurite",
+            binary,
+            ["--blobHost", "127.0.0.1", "--blobPort", port.ToString(CultureInfo.InvariantCulture), "--location", folder, "--silent", "--skipApiVersionCheck"],
+            port,
+            null,
+            stops,
+            cancellation);
+        return new Uri($"http://127.0.0.1:{port}/{AzuriteAccount}");
+    }
 
+    /// <summary>Starts a server process, killed by what <paramref name="stops"/> is given, and waits until it takes connections on <paramref name="port"/>.</summary>
+    private static async Task StartServerAsync(string name, string binary, string[] arguments, int port, IReadOnlyDictionary<string, string>? environment, List<Func<Task>> stops, CancellationToken cancellation)
+    {
+        var start = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>()) start.Environment[variable] = value;
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{binary} did not start");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -165,12 +154,12 @@ internal sealed class DemoServers : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"Azurite exited at start with code {process.ExitCode}");
+            if (process.HasExited) throw new InvalidOperationException($"{name} exited at start with code {process.ExitCode}");
             try
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, port, cancellation);
-                return new Uri($"http://127.0.0.1:{port}/{AzuriteAccount}");
+                return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
             {

@@ -1,14 +1,11 @@
-using System.Diagnostics;
 using System.Reflection;
 using Archiver.Emulators.MongoDb.Sharding;
 using Archiver.Host.Adapters;
 using Archiver.Host.Node;
 using Archiver.Messages.Protocol;
-using Archiver.Messages.Resources;
 using Archiver.Messages.Validation;
 using MongoDB.Bson;
 using MongoDB.Driver;
-using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Cli;
 
@@ -19,14 +16,11 @@ namespace Archiver.Host.Cli;
 /// committed and a chunk migration was in flight (its documents cloned to the new shard, not yet committed); the copy
 /// is compared with the source at that moment through both routers, and each document must be on one shard only.
 /// </summary>
-internal sealed class ShardedDemo(TextWriter output, string folder, int documents)
+internal sealed class ShardedDemo(TextWriter output, string folder, int documents) : DemoScript(output)
 {
     private static readonly ResourceId Source = new("demo", "mg-sh");
     private static readonly ResourceId Restored = new("demo", "mg-sh-restored");
     private const string Database = "shop";
-
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private string _node = "";
 
     public async Task<int> ExecuteAsync(CancellationToken cancellation)
     {
@@ -38,12 +32,12 @@ internal sealed class ShardedDemo(TextWriter output, string folder, int document
         await StepAsync($"MongoDB emulator: source sharded cluster (config server and {string.Join(", ", source.ShardNames)}) behind mongos {source.ConnectionString}; restore target of the same shards behind {target.ConnectionString}");
 
         await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = folder, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error, cancellation);
-        _node = node.Address.ToString();
+        Node = node.Address.ToString();
         await StepAsync($"embedded node on {node.Address} (SQLite journal {node.Settings.JournalFile})");
         node.Secrets.Write(new ResourceId("demo", "mg-sh-connection"), MongoConnections.UriKey, source.ConnectionString);
         node.Secrets.Write(new ResourceId("demo", "mg-sh-restored-connection"), MongoConnections.UriKey, target.ConnectionString);
         await ApplyExamplesAsync(cancellation);
-        await WaitAsync("demo/mg-sh configured and archiving: a stream per replica set", () => IsArchivingAsync(node), TimeSpan.FromSeconds(30), cancellation);
+        await WaitAsync("demo/mg-sh configured and archiving: a stream per replica set", () => IsArchivingAsync(node, Source), TimeSpan.FromSeconds(30), cancellation);
 
         var router = new MongoClient(source.ConnectionString);
         var restoredRouter = new MongoClient(target.ConnectionString);
@@ -85,7 +79,7 @@ internal sealed class ShardedDemo(TextWriter output, string folder, int document
             var now = await DemoWorkload.ReadAsync(router, Database, cancellation);
             await StepAsync($"round 2: the migration committed, {roundTwo:N0} writes and transactions, inventory dropped; source now: {now}");
 
-            await WaitAsync($"every replica set archived up to the last write ({Rfc3339.Format(lastWrite)})", () => ArchivedPastAsync(node, lastWrite), TimeSpan.FromSeconds(60), cancellation);
+            await WaitAsync($"every replica set archived up to the last write ({Rfc3339.Format(lastWrite)})", () => ArchivedPastAsync(node, Source, lastWrite), TimeSpan.FromSeconds(60), cancellation);
             await CliOrFailAsync(cancellation, "windows", Source.ToString());
             await CliOrFailAsync(cancellation, "plan", Source.ToString(), "--at", Rfc3339.Format(at));
             await CliOrFailAsync(cancellation, "restore", Source.ToString(), "--at", Rfc3339.Format(at), "--into", Restored.ToString(), "--connection-secret", "mg-sh-restored-connection", "--timeout", "90");
@@ -101,10 +95,10 @@ internal sealed class ShardedDemo(TextWriter output, string folder, int document
 
             if (now.Sha256 == expected.Sha256) throw new DemoFailure("round 2 changed nothing, so the comparison would prove nothing");
             if (placement.Sum(p => p.Orphans) == 0) throw new DemoFailure("no migration was in flight at the target, so the restore proved nothing about one");
-            await output.WriteLineAsync(
+            await Output.WriteLineAsync(
                 $"verified: {Restored} equals {Source} (a sharded cluster of {source.ShardNames.Count} shards) as it was at {Rfc3339.Format(at)}: "
                 + $"{expected.Collections.Count} collections, {expected.Documents:N0} documents and their indexes, sha256 {expected.Sha256}, "
-                + $"with a migration in flight and transactions across shards (and differs from the source now, after round 2), in {_clock.Elapsed.TotalSeconds:0.0} s");
+                + $"with a migration in flight and transactions across shards (and differs from the source now, after round 2), in {Clock.Elapsed.TotalSeconds:0.0} s");
             return ExitCodes.Ok;
         }
         finally
@@ -167,40 +161,8 @@ internal sealed class ShardedDemo(TextWriter output, string folder, int document
         }
     }
 
-    private static async Task<bool> IsArchivingAsync(ArchiverNodeHost node)
-    {
-        var db = await node.Store.GetAsync<MongoDBResource>(Source);
-        return db?.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving && db.Spec?.Archiver?.Ref is not null;
-    }
-
-    private static async Task<bool> ArchivedPastAsync(ArchiverNodeHost node, DateTimeOffset lastWrite)
-    {
-        var db = await node.Store.GetAsync<MongoDBResource>(Source);
-        return db?.Status?.Archiver?.RecoverableWindows is { Count: > 0 } windows && windows.Max(w => w.End) >= lastWrite;
-    }
-
     /// <summary>The newest write of any replica set of the cluster.</summary>
     private static DateTimeOffset LastWrite(ShardedMongoEmulator cluster) =>
         cluster.Shards.Append(cluster.ConfigServer).Select(s => new DateTimeOffset(s.ReadOplog()[^1]["wall"].ToUniversalTime())).Max();
 
-    private async Task WaitAsync(string what, Func<Task<bool>> done, TimeSpan timeout, CancellationToken cancellation)
-    {
-        var deadline = _clock.Elapsed + timeout;
-        while (!await done())
-        {
-            if (_clock.Elapsed > deadline) throw new DemoFailure($"timed out after {timeout.TotalSeconds:0} s waiting for: {what}");
-            await Task.Delay(100, cancellation);
-        }
-
-        await StepAsync(what);
-    }
-
-    private async Task CliOrFailAsync(CancellationToken cancellation, params string[] args)
-    {
-        await StepAsync($"$ archiver {string.Join(' ', args)}");
-        var code = await ArchiverCli.RunAsync([.. args, "--node", _node], output, output, cancellation);
-        if (code != ExitCodes.Ok) throw new DemoFailure($"'archiver {string.Join(' ', args)}' exited {code}");
-    }
-
-    private Task StepAsync(string text) => output.WriteLineAsync($"[{_clock.Elapsed.TotalSeconds,5:0.0}s] {text}");
 }
