@@ -13,31 +13,18 @@ namespace Archiver.Mongo.Tests;
 /// <summary>Faults of a sharded cluster's archiving: one shard's stream down while its oplog rolled over.</summary>
 public sealed class ShardedFaultTests : IAsyncLifetime
 {
+    private ShardedClusters _clusters = null!;
     private ShardedMongoEmulator _source = null!;
-    private ShardedMongoEmulator _target = null!;
     private MongoClient _router = null!;
     private MongoClient _targetRouter = null!;
-    private readonly List<MongoClient> _clients = [];
 
     public async Task InitializeAsync()
     {
-        var options = new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null, OplogSizeBytes = 30_000 };
-        _source = await ShardedMongoEmulator.StartAsync(options);
-        _target = await ShardedMongoEmulator.StartAsync(options with { OplogSizeBytes = 256L * 1024 * 1024 });
-        _router = TestClients.Create(_source.ConnectionString);
-        _targetRouter = TestClients.Create(_target.ConnectionString);
+        _clusters = await ShardedClusters.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null, OplogSizeBytes = 30_000 });
+        (_source, _router, _targetRouter) = (_clusters.Source, _clusters.Router, _clusters.TargetRouter);
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var client in _clients.Append(_router).Append(_targetRouter))
-        {
-            TestClients.Dispose(client);
-        }
-
-        await _source.DisposeAsync();
-        await _target.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _clusters.DisposeAsync();
 
     [Fact]
     public async Task A_shards_stream_down_while_its_oplog_rolled_over_breaks_the_clusters_time_line_there_and_names_the_shard()
@@ -85,7 +72,7 @@ public sealed class ShardedFaultTests : IAsyncLifetime
     {
         await using var cluster = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, MembersPerShard = 2, PeriodicNoopInterval = null });
         var router = TestClients.Create(cluster.ConnectionString);
-        _clients.Add(router);
+        _clusters.Track(router);
         using var repository = new TestRepository();
         await router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "p.c" }, { "key", new BsonDocument("_id", "hashed") } });
         await router.GetDatabase("p").GetCollection<BsonDocument>("c").InsertManyAsync(Enumerable.Range(0, 3000).Select(i => new BsonDocument { { "_id", i }, { "pad", new string('x', 200) } }));
@@ -111,7 +98,7 @@ public sealed class ShardedFaultTests : IAsyncLifetime
         }
 
         var again = await new ShardedLogicalBackup(router, Connect(router), repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
-        var newest = cluster.Shards.Append(cluster.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
+        var newest = ShardedClusters.Newest(cluster);
         await archivers.WaitArchivedAsync(newest);
         await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, Connect(_targetRouter)).RunAsync(RecoveryTarget.AtTs(again.ConsistentAt));
         Assert.Equal(3000, await _targetRouter.GetDatabase("p").GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
@@ -122,13 +109,7 @@ public sealed class ShardedFaultTests : IAsyncLifetime
 
     private ShardedRestore Restore(TestRepository repository) => new(repository.Store, repository.Layout, _targetRouter, Connect(_targetRouter));
 
-    private Func<ReplicaSetEndpoint, IMongoClient> Connect(MongoClient router) => set =>
-    {
-        var client = new MongoClient(ShardedTopology.SettingsFor(set, router.Settings));
-        _clients.Add(client);
-        return client;
-    };
+    private Func<ReplicaSetEndpoint, IMongoClient> Connect(MongoClient router) => set => _clusters.Connect(router, set);
 
-    private OplogTimestamp Newest() =>
-        _source.Shards.Append(_source.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
+    private OplogTimestamp Newest() => ShardedClusters.Newest(_source);
 }

@@ -1,7 +1,6 @@
 using Archiver.Emulators.MongoDb.Sharding;
 using Archiver.Mongo.Backup;
 using Archiver.Mongo.Restore;
-using Archiver.Mongo.Sharding;
 using Archiver.Storage;
 using Archiver.Storage.Catalog;
 using CsCheck;
@@ -32,59 +31,45 @@ public sealed class ShardedPitrProperties
 
     private static async Task CheckAsync(int shards, (int Kind, int A, int B)[] steps, int backupPick, int targetPick)
     {
-        var options = new ShardedMongoEmulatorOptions { Shards = shards, PeriodicNoopInterval = null };
-        await using var source = await ShardedMongoEmulator.StartAsync(options);
-        await using var target = await ShardedMongoEmulator.StartAsync(options);
-        var clients = new List<MongoClient>();
-        var router = Track(clients, TestClients.Create(source.ConnectionString));
-        var targetRouter = Track(clients, TestClients.Create(target.ConnectionString));
-        try
+        await using var clusters = await ShardedClusters.StartAsync(new ShardedMongoEmulatorOptions { Shards = shards, PeriodicNoopInterval = null });
+        var (source, target, router, targetRouter) = (clusters.Source, clusters.Target, clusters.Router, clusters.TargetRouter);
+        using var repository = new TestRepository();
+        var admin = router.GetDatabase("admin");
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "p.c" }, { "key", new BsonDocument("k", 1) } });
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "split", "p.c" }, { "middle", new BsonDocument("k", 50) } });
+        var primary = source.ChunkCounts("p.c").Single(c => c.Value == 2).Key;
+        await source.MoveChunkAsync("p.c", new BsonDocument("k", 50), source.ShardNames.First(n => n != primary));
+        var coll = router.GetDatabase("p").GetCollection<BsonDocument>("c");
+        await coll.InsertManyAsync(Enumerable.Range(0, 20).Select(i => new BsonDocument { { "_id", i }, { "k", i * 5 }, { "v", 0 } }));
+        await using var archivers = new ClusterArchivers(source, repository);
+
+        var backupAt = backupPick % steps.Length;
+        var states = new List<(OplogTimestamp At, List<BsonDocument> Documents)>();
+        var nextId = 100;
+        for (var i = 0; i < steps.Length; i++)
         {
-            using var repository = new TestRepository();
-            var admin = router.GetDatabase("admin");
-            await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "p.c" }, { "key", new BsonDocument("k", 1) } });
-            await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "split", "p.c" }, { "middle", new BsonDocument("k", 50) } });
-            var primary = source.ChunkCounts("p.c").Single(c => c.Value == 2).Key;
-            await source.MoveChunkAsync("p.c", new BsonDocument("k", 50), source.ShardNames.First(n => n != primary));
-            var coll = router.GetDatabase("p").GetCollection<BsonDocument>("c");
-            await coll.InsertManyAsync(Enumerable.Range(0, 20).Select(i => new BsonDocument { { "_id", i }, { "k", i * 5 }, { "v", 0 } }));
-            await using var archivers = new ClusterArchivers(source, repository);
-
-            var backupAt = backupPick % steps.Length;
-            var states = new List<(OplogTimestamp At, List<BsonDocument> Documents)>();
-            var nextId = 100;
-            for (var i = 0; i < steps.Length; i++)
+            if (i == backupAt)
             {
-                if (i == backupAt)
-                {
-                    await new ShardedLogicalBackup(router, set => Track(clients, new MongoClient(ShardedTopology.SettingsFor(set, router.Settings))), repository.Store, repository.Layout,
-                        new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
-                }
-
-                await ApplyAsync(source, router, coll, steps[i], nextId++);
-                if (i >= backupAt)
-                {
-                    states.Add((Newest(source), await coll.Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync()));
-                }
+                await new ShardedLogicalBackup(router, set => clusters.Connect(router, set), repository.Store, repository.Layout,
+                    new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
             }
 
-            await archivers.WaitArchivedAsync(Newest(source));
-            var (at, expected) = states[targetPick % states.Count];
-
-            await new ShardedRestore(repository.Store, repository.Layout, targetRouter, set => Track(clients, new MongoClient(ShardedTopology.SettingsFor(set, targetRouter.Settings))))
-                .RunAsync(RecoveryTarget.AtTs(at));
-
-            var restored = await targetRouter.GetDatabase("p").GetCollection<BsonDocument>("c").Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync();
-            Assert.Equal(expected, restored);
-            AssertOwnedOnce(target, restored.Select(d => d["_id"].AsInt32).ToList());
-        }
-        finally
-        {
-            foreach (var client in clients)
+            await ApplyAsync(source, router, coll, steps[i], nextId++);
+            if (i >= backupAt)
             {
-                TestClients.Dispose(client);
+                states.Add((Newest(source), await coll.Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync()));
             }
         }
+
+        await archivers.WaitArchivedAsync(Newest(source));
+        var (at, expected) = states[targetPick % states.Count];
+
+        await new ShardedRestore(repository.Store, repository.Layout, targetRouter, set => clusters.Connect(targetRouter, set))
+            .RunAsync(RecoveryTarget.AtTs(at));
+
+        var restored = await targetRouter.GetDatabase("p").GetCollection<BsonDocument>("c").Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument("_id", 1)).ToListAsync();
+        Assert.Equal(expected, restored);
+        AssertOwnedOnce(target, restored.Select(d => d["_id"].AsInt32).ToList());
     }
 
     private static async Task ApplyAsync(ShardedMongoEmulator source, MongoClient router, IMongoCollection<BsonDocument> coll, (int Kind, int A, int B) step, int id)
@@ -167,12 +152,5 @@ public sealed class ShardedPitrProperties
         Assert.Equal(ids, owned.Order());
     }
 
-    private static OplogTimestamp Newest(ShardedMongoEmulator cluster) =>
-        cluster.Shards.Append(cluster.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
-
-    private static MongoClient Track(List<MongoClient> clients, MongoClient client)
-    {
-        clients.Add(client);
-        return client;
-    }
+    private static OplogTimestamp Newest(ShardedMongoEmulator cluster) => ShardedClusters.Newest(cluster);
 }

@@ -18,30 +18,19 @@ namespace Archiver.Mongo.Tests;
 /// </summary>
 public sealed class ShardedRestoreTests : IAsyncLifetime
 {
+    private ShardedClusters _clusters = null!;
     private ShardedMongoEmulator _source = null!;
     private ShardedMongoEmulator _target = null!;
     private MongoClient _router = null!;
     private MongoClient _targetRouter = null!;
-    private readonly List<MongoClient> _clients = [];
 
     public async Task InitializeAsync()
     {
-        _source = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null });
-        _target = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null });
-        _router = TestClients.Create(_source.ConnectionString);
-        _targetRouter = TestClients.Create(_target.ConnectionString);
+        _clusters = await ShardedClusters.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null });
+        (_source, _target, _router, _targetRouter) = (_clusters.Source, _clusters.Target, _clusters.Router, _clusters.TargetRouter);
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var client in _clients.Append(_router).Append(_targetRouter))
-        {
-            TestClients.Dispose(client);
-        }
-
-        await _source.DisposeAsync();
-        await _target.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _clusters.DisposeAsync();
 
     [Fact]
     public async Task A_restore_between_two_rounds_equals_the_source_then_on_every_shard()
@@ -167,9 +156,9 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         var expected = await ReadAllAsync(_router, "shop.events", "crm.people");
         await using var renamed = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 2, PeriodicNoopInterval = null, ShardNamePrefix = "mg-sh-copy-shard" });
         var renamedRouter = TestClients.Create(renamed.ConnectionString);
-        _clients.Add(renamedRouter);
+        _clusters.Track(renamedRouter);
 
-        await new ShardedRestore(repository.Store, repository.Layout, renamedRouter, set => Track(new MongoClient(ShardedTopology.SettingsFor(set, renamedRouter.Settings))))
+        await new ShardedRestore(repository.Store, repository.Layout, renamedRouter, set => _clusters.Connect(renamedRouter, set))
             .RunAsync(RecoveryTarget.AtTs(Newest(_source)));
 
         Assert.Equal(expected, await ReadAllAsync(renamedRouter, "shop.events", "crm.people"));
@@ -193,7 +182,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         await archivers.WaitArchivedAsync(Newest(_source));
         await using var three = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 3, PeriodicNoopInterval = null });
         var threeRouter = TestClients.Create(three.ConnectionString);
-        _clients.Add(threeRouter);
+        _clusters.Track(threeRouter);
         await _targetRouter.GetDatabase("other").GetCollection<BsonDocument>("c").InsertOneAsync(new BsonDocument("_id", 1));
 
         var shape = await Assert.ThrowsAsync<RestoreRefusedException>(() => new ShardedRestore(repository.Store, repository.Layout, threeRouter, ConnectTarget).RunAsync(RecoveryTarget.Latest));
@@ -207,8 +196,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         Assert.All(_target.Shards, s => Assert.DoesNotContain("shop", s.CaptureData().Databases.Keys));
     }
 
-    private static OplogTimestamp Newest(ShardedMongoEmulator cluster) =>
-        cluster.Shards.Append(cluster.ConfigServer).Select(s => OplogFields.ToStorage(s.LastAppliedTimestamp)).Max();
+    private static OplogTimestamp Newest(ShardedMongoEmulator cluster) => ShardedClusters.Newest(cluster);
 
     private static async Task<Dictionary<string, List<BsonDocument>>> ReadAllAsync(MongoClient router, params string[] namespaces)
     {
@@ -223,13 +211,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         return result;
     }
 
-    private MongoClient Connect(ReplicaSetEndpoint set) => Track(new MongoClient(ShardedTopology.SettingsFor(set, _router.Settings)));
+    private IMongoClient Connect(ReplicaSetEndpoint set) => _clusters.Connect(_router, set);
 
-    private MongoClient ConnectTarget(ReplicaSetEndpoint set) => Track(new MongoClient(ShardedTopology.SettingsFor(set, _targetRouter.Settings)));
-
-    private MongoClient Track(MongoClient client)
-    {
-        _clients.Add(client);
-        return client;
-    }
+    private IMongoClient ConnectTarget(ReplicaSetEndpoint set) => _clusters.Connect(_targetRouter, set);
 }
