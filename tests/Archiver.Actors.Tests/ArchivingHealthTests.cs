@@ -76,6 +76,32 @@ public sealed class ArchivingHealthTests
     }
 
     [Fact]
+    public void A_sharded_clusters_report_is_its_worst_replica_set_and_the_status_lists_each_one()
+    {
+        var parts = new[]
+        {
+            new ArchivingReport("configRepl", Now.AddMinutes(-10), Now.AddSeconds(-2), TimeSpan.FromMilliseconds(300), TimeSpan.FromHours(9), null, Now),
+            new ArchivingReport("shard0", Now.AddMinutes(-9), Now.AddSeconds(-1), TimeSpan.FromMilliseconds(200), TimeSpan.FromHours(4), null, Now),
+            new ArchivingReport("shard1", Now.AddMinutes(-11), Now.AddMinutes(-3), TimeSpan.FromMinutes(3), TimeSpan.FromHours(6), "storage unreachable", Now) { ProblemReason = "StorageUnavailable" },
+        };
+
+        var combined = ArchivingReport.Combine(parts, Now);
+        var status = ArchivingHealth.Observed(new DatabaseArchiverStatus { Phase = DatabaseArchiverPhase.Archiving }, combined, null, null, null, Now);
+
+        // Archived is what every replica set has: the latest start, the earliest end; lag and headroom are the worst.
+        Assert.Equal((Now.AddMinutes(-9), Now.AddMinutes(-3)), (combined.WalStart!.Value, combined.WalEnd!.Value));
+        Assert.Equal((TimeSpan.FromMinutes(3), TimeSpan.FromHours(4)), (combined.Lag!.Value, combined.Headroom!.Value));
+        Assert.Equal("shard1: storage unreachable", combined.Problem);
+        Assert.Equal("StorageUnavailable", combined.ProblemReason);
+        Assert.Equal(ConditionStatus.False, status.Conditions!.Single(c => c.Type == DatabaseConditions.ArchivingType).Status);
+        Assert.Equal(["configRepl", "shard0", "shard1"], status.Components!.Select(c => c.Component));
+        Assert.Equal(("3m0s", "storage unreachable"), (status.Components![2].Lag, status.Components[2].Problem));
+        Assert.Null(ArchivingHealth.Observed(status, parts[0], null, null, null, Now).Components);
+        // A part that has not reported yet leaves the range unknown rather than claiming the others'.
+        Assert.Null(ArchivingReport.Combine([parts[0], new ArchivingReport("shard0", null, null, null, null, null, Now)], Now).WalEnd);
+    }
+
+    [Fact]
     public void An_observation_turns_an_archiving_database_Blocked_on_a_refusal_and_back_once_it_writes_keeping_the_other_conditions()
     {
         var configured = DatabaseConditions.Configured(ConditionStatus.True, DatabaseConditions.ConfiguredAtCreationReason, "configured", Now);

@@ -81,6 +81,15 @@ public static class ArchivingHealth
             LastFullBackup = lastBackup ?? before.LastFullBackup,
             // Null (the storage index did not answer): the last figures written stand.
             Storage = storage ?? before.Storage,
+            // A sharded cluster's streams, each on its own: which replica set lags is what an alarm on the whole asks next.
+            Components = report?.Parts is { } parts ? [.. parts.Select(p => new ComponentArchiving
+            {
+                Component = p.Component,
+                ArchivedUntil = p.WalEnd,
+                Lag = p.Lag is { } partLag ? GoDuration.Format(Rounded(partLag)) : null,
+                OplogHeadroom = p.Headroom is { } partHeadroom ? GoDuration.Format(Rounded(partHeadroom)) : null,
+                Problem = p.Problem,
+            })] : report is null ? before.Components : null,
             Conditions = DatabaseConditions.With(before.Conditions, condition),
         };
     }

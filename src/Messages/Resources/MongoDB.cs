@@ -176,6 +176,26 @@ public sealed record DatabaseArchiverStatus
     [JsonPropertyName("restore")] public RestoreProgress? Restore { get; init; }
     /// <summary>What the database's own history holds in the storage, per component: what archiving costs.</summary>
     [JsonPropertyName("storage")] public IReadOnlyList<ComponentStorage>? Storage { get; init; }
+    /// <summary>
+    /// A sharded cluster's replica sets (config server and shards), each with its own stream's lag, headroom and
+    /// problem; <see cref="Lag"/> and <see cref="OplogHeadroom"/> above are the worst of them. Null for a replica set.
+    /// </summary>
+    [JsonPropertyName("components")] public IReadOnlyList<ComponentArchiving>? Components { get; init; }
+}
+
+/// <summary>One replica set of a sharded cluster as its oplog stream last reported.</summary>
+public sealed record ComponentArchiving
+{
+    /// <summary>The replica set (config server or shard).</summary>
+    [JsonPropertyName("component")] public string? Component { get; init; }
+    /// <summary>The newest entry of this replica set archived.</summary>
+    [JsonPropertyName("archivedUntil")] public DateTimeOffset? ArchivedUntil { get; init; }
+    /// <summary>Newest majority-committed write minus newest archived entry (Go duration).</summary>
+    [JsonPropertyName("lag")] public string? Lag { get; init; }
+    /// <summary>How long until the oldest unarchived entry would roll off this replica set's oplog (Go duration).</summary>
+    [JsonPropertyName("oplogHeadroom")] public string? OplogHeadroom { get; init; }
+    /// <summary>What stops or slows this replica set's stream, in one line; null when nothing does.</summary>
+    [JsonPropertyName("problem")] public string? Problem { get; init; }
 }
 
 /// <summary>One component's objects and bytes in the storage.</summary>
