@@ -1,0 +1,150 @@
+using System.Web;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Tests.Support;
+using Azure;
+using static Archiver.Storage.Tests.Support.ProxyFault;
+
+namespace Archiver.Storage.Tests.Backends;
+
+/// <summary>
+/// What the Azure Blob store does when the service throttles, fails or resets it: Azurite cannot inject faults, so the
+/// store talks to it through <see cref="FaultProxy"/>, and the blobs are checked by a second store that goes straight
+/// to Azurite.
+/// </summary>
+// Needs a server of its own (Azurite): run by .ci/run as the E2E step.
+[Trait("Category", "E2E")]
+[Collection(AzuriteCollection.Name)]
+public sealed class AzureBlobFaultTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    // One block or download window more than a whole one, so an upload is staged blocks and a read several windows.
+    private const int Block = 8 * 1024 * 1024;
+    private const int Window = 4 * 1024 * 1024;
+
+    private FaultProxy _proxy = null!;
+    private AzureBlobSettings _settings = null!;
+
+    /// <summary>The store under test, through the proxy.</summary>
+    private AzureBlobStore Store { get; set; } = null!;
+
+    /// <summary>The same container straight from Azurite, to set up and check blobs without faults.</summary>
+    private AzureBlobStore Direct { get; set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _proxy = new FaultProxy(azurite.ServiceUri);
+        _settings = azurite.Settings(await azurite.CreateContainerAsync());
+        Store = new AzureBlobStore(_settings with { ServiceUri = _proxy.Through(azurite.ServiceUri) });
+        Direct = new AzureBlobStore(_settings);
+    }
+
+    public async Task DisposeAsync() => await _proxy.DisposeAsync();
+
+    [Fact]
+    public async Task A_put_throttled_with_503_and_500_is_retried_and_arrives_intact()
+    {
+        _proxy.Fail(IsPut, ServerBusy, ServerBusy, InternalError);
+        var bytes = ObjectStoreContract.RandomBytes(50_000, seed: 21);
+
+        // Of a known length under a block, so one Put Blob (a stream of unknown length goes up as blocks, as below).
+        await Store.PutBytesAsync("retry/put", bytes);
+
+        Assert.Equal(3, _proxy.Injected);
+        Assert.Equal(4, Requests("PUT"));
+        Assert.DoesNotContain(_proxy.Log, l => l.Contains("comp=", StringComparison.Ordinal));
+        Assert.Equal(bytes, await Direct.GetBytesAsync("retry/put"));
+    }
+
+    [Fact]
+    public async Task Blocks_and_a_block_list_lost_before_or_after_reaching_the_service_are_sent_again_and_the_blob_is_whole()
+    {
+        _proxy.Fail(r => Comp(r) == "block", ResetAfterForwarding, ResetBeforeForwarding);
+        _proxy.Fail(r => Comp(r) == "blocklist", ResetAfterForwarding);
+        var bytes = ObjectStoreContract.RandomBytes(Block + 5, seed: 22);
+
+        await Store.PutAsync("retry/blocks", new NonSeekableStream(new MemoryStream(bytes)));
+
+        Assert.Equal(3, _proxy.Injected);
+        Assert.Equal(bytes, await Direct.GetBytesAsync("retry/blocks"));
+    }
+
+    [Fact]
+    public async Task A_conditional_put_over_an_existing_object_is_refused_at_once_and_changes_nothing()
+    {
+        await Direct.PutBytesAsync("claim", "theirs"u8.ToArray());
+
+        Assert.False(await Store.PutBytesIfAbsentAsync("claim", "mine"u8.ToArray()));
+
+        Assert.Equal(1, Requests("PUT"));
+        Assert.Equal("theirs"u8.ToArray(), await Direct.GetBytesAsync("claim"));
+    }
+
+    [Fact]
+    public async Task A_connection_reset_in_the_middle_of_a_download_resumes_where_it_stopped()
+    {
+        var bytes = ObjectStoreContract.RandomBytes((Window * 2) + 1000, seed: 24);
+        await Direct.PutBytesAsync("retry/body", bytes);
+        _proxy.CutAfterBytes = 1024 * 1024;
+        _proxy.Fail(IsBlobGet, CutBody, CutBody);
+
+        var read = await Store.GetBytesAsync("retry/body");
+
+        Assert.Equal(bytes, read);
+        Assert.Equal(2, _proxy.Injected);
+        // The broken window is asked for again from the byte it stopped at, twice; the others once.
+        Assert.Equal(
+            ["bytes=0-4194303", "bytes=1048576-4194303", "bytes=2097152-4194303", "bytes=4194304-8388607", "bytes=8388608-12582911"],
+            Ranges());
+    }
+
+    [Fact]
+    public async Task Reads_listings_and_deletes_are_retried_too_and_a_delete_whose_answer_was_lost_is_done()
+    {
+        await Direct.PutBytesAsync("retry/read", new byte[] { 7 });
+        _proxy.Fail(IsBlobGet, ServerBusy, ResetBeforeForwarding);
+        _proxy.Fail(r => Comp(r) == "list", InternalError, ServerBusy);
+        _proxy.Fail(r => r.Method == HttpMethod.Delete, ResetAfterForwarding);
+
+        Assert.Equal([7], await Store.GetBytesAsync("retry/read"));
+        Assert.Single((await Store.ListAsync("retry/")).Objects);
+        await Store.DeleteAsync("retry/read");
+
+        Assert.Equal(5, _proxy.Injected);
+        Assert.Empty((await Direct.ListAsync(string.Empty)).Objects);
+    }
+
+    [Fact]
+    public async Task A_permanent_refusal_is_not_retried()
+    {
+        _proxy.Fail(IsPut, Forbidden);
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => Store.PutBytesAsync("denied", new byte[] { 1 }));
+
+        Assert.Equal(403, Assert.IsType<RequestFailedException>(error.InnerException).Status);
+        Assert.Equal(1, Requests("PUT"));
+    }
+
+    [Fact]
+    public async Task Retries_give_up_after_the_configured_count_with_the_last_error()
+    {
+        var attempts = _settings.Retry.MaxRetries + 1;
+        _proxy.Fail(IsPut, Enumerable.Repeat(ServerBusy, attempts).ToArray());
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => Store.PutBytesAsync("never", new byte[] { 1 }));
+
+        Assert.Contains("writing 'never' failed: 503 ServerBusy", error.Message, StringComparison.Ordinal);
+        Assert.Equal(attempts, _proxy.Injected);
+        Assert.Equal(attempts, Requests("PUT"));
+        Assert.Empty((await Direct.ListAsync(string.Empty)).Objects);
+    }
+
+    private static bool IsPut(HttpRequestMessage request) => request.Method == HttpMethod.Put;
+
+    private static bool IsBlobGet(HttpRequestMessage request) => request.Method == HttpMethod.Get && Comp(request) is null;
+
+    private static string? Comp(HttpRequestMessage request) => HttpUtility.ParseQueryString(request.RequestUri!.Query)["comp"];
+
+    private List<string> Ranges() =>
+        [.. _proxy.Log.Where(l => l.StartsWith("GET ", StringComparison.Ordinal) && l.Contains(" bytes=", StringComparison.Ordinal)).Select(l => l[(l.LastIndexOf(' ') + 1)..])];
+
+    private int Requests(string method) => _proxy.Log.Count(l => l.StartsWith(method + " ", StringComparison.Ordinal));
+}
