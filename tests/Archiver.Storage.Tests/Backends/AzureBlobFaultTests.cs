@@ -70,12 +70,30 @@ public sealed class AzureBlobFaultTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task A_conditional_put_over_an_existing_object_is_refused_at_once_and_changes_nothing()
     {
-        await Direct.PutBytesAsync("claim", "theirs"u8.ToArray());
+        // Theirs is a conditional write too, so it carries a write token of its own, which is not ours.
+        Assert.True(await Direct.PutBytesIfAbsentAsync("claim", "theirs"u8.ToArray()));
 
         Assert.False(await Store.PutBytesIfAbsentAsync("claim", "mine"u8.ToArray()));
 
-        Assert.Equal(1, Requests("PUT"));
+        // One refused Put Blob, not retried, and one look at whose blob it is.
+        Assert.Equal(["PUT", "HEAD"], _proxy.Log.Select(l => l[..l.IndexOf(' ', StringComparison.Ordinal)]));
         Assert.Equal("theirs"u8.ToArray(), await Direct.GetBytesAsync("claim"));
+    }
+
+    [Fact]
+    public async Task A_conditional_put_whose_answer_was_lost_still_reports_the_object_as_its_own()
+    {
+        // The service stores the blob (or commits the block list) and the answer never arrives; the client tries again.
+        _proxy.Fail(IsPut, ResetAfterForwarding);
+        _proxy.Fail(r => Comp(r) == "blocklist", ResetAfterForwarding);
+        var big = ObjectStoreContract.RandomBytes(Block + 5, seed: 23);
+
+        Assert.True(await Store.PutBytesIfAbsentAsync("claim", "mine"u8.ToArray()));
+        Assert.True(await Store.PutIfAbsentAsync("claim-big", new NonSeekableStream(new MemoryStream(big))));
+
+        Assert.Equal(2, _proxy.Injected);
+        Assert.Equal("mine"u8.ToArray(), await Direct.GetBytesAsync("claim"));
+        Assert.Equal(big, await Direct.GetBytesAsync("claim-big"));
     }
 
     [Fact]
