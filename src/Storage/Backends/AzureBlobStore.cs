@@ -16,7 +16,8 @@ namespace Archiver.Storage.Backends;
 /// blob it had stored, the first answer lost) is reported as its own. A read is a stream of ranged GETs pinned to the blob's ETag, each retried
 /// on its own, so a connection reset mid-download resumes where it stopped rather than starting over, and a blob
 /// replaced meanwhile fails the read instead of splicing two versions. Throttling (503, 500) and timeouts are retried
-/// by the client's exponential policy (<see cref="RetrySettings"/>).
+/// by the client's exponential policy (<see cref="RetrySettings"/>); a failure left when it gives up, or a read's, reaches
+/// callers as a <see cref="StorageException"/> naming the blob.
 /// </summary>
 public sealed class AzureBlobStore : IObjectStore
 {
@@ -84,14 +85,15 @@ public sealed class AzureBlobStore : IObjectStore
         try
         {
             // Pinned to the ETag it opened: a blob replaced mid-read fails the read (allowModifications: false).
-            return await _container.GetBlobClient(_rootPrefix + key).OpenReadAsync(
+            var stream = await _container.GetBlobClient(_rootPrefix + key).OpenReadAsync(
                 new BlobOpenReadOptions(allowModifications: false) { BufferSize = 4 * 1024 * 1024 }, cancellationToken);
+            return new AzureBlobReadStream(stream, key, this);
         }
         catch (RequestFailedException e) when (e.Status == (int)HttpStatusCode.NotFound)
         {
             throw new ObjectNotFoundException(key, e);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (IsServiceFailure(e))
         {
             throw Failure("reading", key, e);
         }
@@ -114,7 +116,7 @@ public sealed class AzureBlobStore : IObjectStore
 
             return new ObjectListing([], null);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (IsServiceFailure(e))
         {
             throw Failure("listing", prefix, e);
         }
@@ -127,7 +129,7 @@ public sealed class AzureBlobStore : IObjectStore
         {
             await _container.GetBlobClient(_rootPrefix + key).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (IsServiceFailure(e))
         {
             throw Failure("deleting", key, e);
         }
@@ -146,7 +148,7 @@ public sealed class AzureBlobStore : IObjectStore
             // It existed when the write was refused and has been deleted since: it was not this write's either way.
             return false;
         }
-        catch (RequestFailedException e)
+        catch (Exception e) when (IsServiceFailure(e))
         {
             throw Failure("writing", key, e);
         }
@@ -171,12 +173,28 @@ public sealed class AzureBlobStore : IObjectStore
         {
             await _container.GetBlobClient(_rootPrefix + key).UploadAsync(content, options, cancellationToken);
         }
-        catch (RequestFailedException e) when (conditions is null || e.Status is not ((int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed))
+        catch (Exception e) when (IsServiceFailure(e) && (conditions is null || e is not RequestFailedException { Status: (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed }))
         {
             throw Failure("writing", key, e);
         }
     }
 
-    private StorageException Failure(string doing, string key, RequestFailedException e) =>
-        new($"Azure Blob container {_settings.Container} at {_settings.ServiceUriOrDefault}: {doing} '{key}' failed: {e.Status} {e.ErrorCode}", e);
+    /// <summary>
+    /// A failure of the service or the way to it, as the client throws them: a <see cref="RequestFailedException"/> for
+    /// an answer it will not retry (or the last one its retries got), and an <see cref="AggregateException"/> of every
+    /// try's failure when its retries ran out on connections that broke. Both are told to callers as a
+    /// <see cref="StorageException"/>, which they recognise as the storage failing.
+    /// </summary>
+    internal static bool IsServiceFailure(Exception e) => e is RequestFailedException or AggregateException;
+
+    internal StorageException Failure(string doing, string key, Exception e) =>
+        new($"Azure Blob container {_settings.Container} at {_settings.ServiceUriOrDefault}: {doing} '{key}' failed: {Describe(e)}", e);
+
+    private static string Describe(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: > 0 } all => $"{Describe(all.InnerExceptions[^1])} (gave up after {all.InnerExceptions.Count} tries)",
+        RequestFailedException { Status: > 0 } answer => $"{answer.Status} {answer.ErrorCode}",
+        { InnerException: { } inner } => Describe(inner),
+        _ => e.Message,
+    };
 }
