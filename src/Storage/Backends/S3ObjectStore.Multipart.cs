@@ -10,12 +10,12 @@ public sealed partial class S3ObjectStore
     // Large objects (full-backup data files) are streamed up part by part, so only one part is ever in memory,
     // and the object appears only when the upload is completed.
     private async Task<bool> PutMultipartAsync(
-        string key, byte[] firstPart, Stream content, bool ifAbsent, CancellationToken cancellationToken)
+        string key, byte[] firstPart, Stream content, bool ifAbsent, string? token, CancellationToken cancellationToken)
     {
         var partSize = _settings.PartSizeBytes;
         var initiated = await _retry.ExecuteAsync(
             async ct => await _client.InitiateMultipartUploadAsync(
-                new InitiateMultipartUploadRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, ct),
+                WithToken(new InitiateMultipartUploadRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, token), ct),
             cancellationToken);
         var uploadId = initiated.UploadId;
         var completed = false;
@@ -50,7 +50,9 @@ public sealed partial class S3ObjectStore
             }
             catch (AmazonS3Exception e) when (ifAbsent && e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
             {
-                return false;
+                // A completion whose answer was lost and was sent again finds the object it made: ours, not refused.
+                completed = await WrittenByAsync(key, token, cancellationToken);
+                return completed;
             }
 
             completed = true;

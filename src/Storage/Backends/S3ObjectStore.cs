@@ -141,6 +141,11 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             return false;
         }
 
+        // A conditional write carries a token of its own in the object's metadata: when its answer is lost and the retry
+        // meets the object (AWS S3 and MinIO answer If-None-Match with 412), the token tells our own object from
+        // another writer's, and the write is reported as done rather than refused.
+        var token = ifAbsent ? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)) : null;
+
         var partSize = _settings.PartSizeBytes;
         var first = ArrayPool<byte>.Shared.Rent(partSize);
         try
@@ -148,10 +153,10 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
             var length = await content.ReadAtLeastAsync(first.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
             if (length < partSize)
             {
-                return await PutSingleAsync(key, first.AsMemory(0, length), ifAbsent, cancellationToken);
+                return await PutSingleAsync(key, first.AsMemory(0, length), ifAbsent, token, cancellationToken);
             }
 
-            return await PutMultipartAsync(key, first, content, ifAbsent, cancellationToken);
+            return await PutMultipartAsync(key, first, content, ifAbsent, token, cancellationToken);
         }
         finally
         {
@@ -197,7 +202,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         }
     }
 
-    private async Task<bool> PutSingleAsync(string key, ReadOnlyMemory<byte> body, bool ifAbsent, CancellationToken cancellationToken)
+    private async Task<bool> PutSingleAsync(string key, ReadOnlyMemory<byte> body, bool ifAbsent, string? token, CancellationToken cancellationToken)
     {
         try
         {
@@ -205,14 +210,16 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 async ct =>
                 {
                     using var stream = AsStream(body);
-                    var request = new PutObjectRequest
-                    {
-                        BucketName = _settings.Bucket,
-                        Key = _rootPrefix + key,
-                        InputStream = stream,
-                        AutoCloseStream = false,
-                        UseChunkEncoding = false,
-                    };
+                    var request = WithToken(
+                        new PutObjectRequest
+                        {
+                            BucketName = _settings.Bucket,
+                            Key = _rootPrefix + key,
+                            InputStream = stream,
+                            AutoCloseStream = false,
+                            UseChunkEncoding = false,
+                        },
+                        token);
                     if (ifAbsent)
                     {
                         // Honoured by AWS S3 and MinIO; servers that ignore it fall back on the check made above.
@@ -226,8 +233,33 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
         }
         catch (AmazonS3Exception e) when (ifAbsent && e.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
         {
-            return false;
+            return await WrittenByAsync(key, token, cancellationToken);
         }
+    }
+
+    /// <summary>The metadata key of a conditional write's token (sent as <c>x-amz-meta-archiverwrite</c>).</summary>
+    private const string WriteTokenKey = "archiverwrite";
+
+    private static PutObjectRequest WithToken(PutObjectRequest request, string? token)
+    {
+        if (token is not null) request.Metadata.Add(WriteTokenKey, token);
+        return request;
+    }
+
+    private static InitiateMultipartUploadRequest WithToken(InitiateMultipartUploadRequest request, string? token)
+    {
+        if (token is not null) request.Metadata.Add(WriteTokenKey, token);
+        return request;
+    }
+
+    /// <summary>Whether the object under <paramref name="key"/> is the one the write with <paramref name="token"/> stored.</summary>
+    private async Task<bool> WrittenByAsync(string key, string? token, CancellationToken cancellationToken)
+    {
+        if (token is null) return false;
+        var metadata = await _retry.ExecuteAsync(
+            async ct => await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _settings.Bucket, Key = _rootPrefix + key }, ct),
+            cancellationToken);
+        return metadata.Metadata[WriteTokenKey] == token;
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> body) =>

@@ -99,10 +99,27 @@ public sealed class S3FaultTests(S3rverFixture s3rver) : IDisposable
         Assert.Equal(5, _handler.Injected);
     }
 
-    private async Task<S3ObjectStore> StoreFailingAsync(Func<HttpRequestMessage, bool> applies)
+    [Fact]
+    public async Task A_conditional_put_whose_answer_was_lost_is_reported_as_done_and_another_writers_object_still_refuses_it()
+    {
+        // The server answers If-None-Match as AWS S3 does: the retry of a put that did land meets its own object.
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put, enforceIfNoneMatch: true);
+        _handler!.Enqueue(ResetAfterSend);
+        var bytes = ObjectStoreContract.RandomBytes(40_000, seed: 8);
+
+        var ours = await store.PutIfAbsentAsync("conditional/manifest", new MemoryStream(bytes));
+        var theirs = await store.PutIfAbsentAsync("conditional/manifest", new MemoryStream([1, 2, 3]));
+
+        Assert.True(ours, "the put landed: its retry met the object it had stored itself");
+        Assert.False(theirs);
+        Assert.Equal(1, _handler.Injected);
+        Assert.Equal(bytes, await store.GetBytesAsync("conditional/manifest"));
+    }
+
+    private async Task<S3ObjectStore> StoreFailingAsync(Func<HttpRequestMessage, bool> applies, bool enforceIfNoneMatch = false)
     {
         var bucket = await s3rver.CreateBucketAsync();
-        _handler = new FaultInjectingHandler(applies);
+        _handler = new FaultInjectingHandler(applies) { EnforceIfNoneMatch = enforceIfNoneMatch };
         _store = new S3ObjectStore(s3rver.Settings(bucket), new FixedHttpClientFactory(_handler));
         return _store;
     }

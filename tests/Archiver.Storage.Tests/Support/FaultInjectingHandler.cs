@@ -12,8 +12,15 @@ namespace Archiver.Storage.Tests.Support;
 internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> applies) : DelegatingHandler(new SocketsHttpHandler())
 {
     private readonly ConcurrentQueue<Fault> _faults = new();
+    private readonly ConcurrentDictionary<string, bool> _stored = new(StringComparer.Ordinal);
     private int _requests;
     private int _injected;
+
+    /// <summary>
+    /// Answers a PUT with <c>If-None-Match: *</c> on a key already stored through this handler with 412, as AWS S3 and
+    /// MinIO do (s3rver ignores the header): the store's conditional writes meet the server they are written for.
+    /// </summary>
+    public bool EnforceIfNoneMatch { get; init; }
 
     public enum Fault
     {
@@ -40,9 +47,14 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _requests);
+        if (EnforceIfNoneMatch && request.Method == HttpMethod.Put && request.Headers.IfNoneMatch.Any(t => t.Tag == "*") && _stored.ContainsKey(request.RequestUri!.AbsolutePath))
+        {
+            return ErrorResponse(HttpStatusCode.PreconditionFailed, "PreconditionFailed");
+        }
+
         if (!applies(request) || !_faults.TryDequeue(out var fault))
         {
-            return await base.SendAsync(request, cancellationToken);
+            return await ForwardAsync(request, cancellationToken);
         }
 
         Interlocked.Increment(ref _injected);
@@ -66,7 +78,7 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
                 response.Content = broken;
                 return response;
             case Fault.ResetAfterSend:
-                using (await base.SendAsync(request, cancellationToken))
+                using (await ForwardAsync(request, cancellationToken))
                 {
                     throw Reset();
                 }
@@ -74,6 +86,18 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
             default:
                 throw Reset();
         }
+    }
+
+    /// <summary>Sends the request on, noting a key stored by a PUT that succeeded.</summary>
+    private async Task<HttpResponseMessage> ForwardAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken);
+        if (request.Method == HttpMethod.Put && response.IsSuccessStatusCode && !request.RequestUri!.Query.Contains("partNumber", StringComparison.Ordinal))
+        {
+            _stored[request.RequestUri.AbsolutePath] = true;
+        }
+
+        return response;
     }
 
     private static HttpRequestException Reset() =>
