@@ -221,7 +221,7 @@ public static class DemoCommand
                     }
 
                     if (now.Sha256 == expected.Sha256) throw new DemoFailure("round 2 changed nothing, so the comparison would prove nothing");
-                    if (remote is not null && remote.Objects() == 0) throw new DemoFailure($"the {storage} storage holds no object: the backups went elsewhere");
+                    if (remote is not null && await remote.Objects() == 0) throw new DemoFailure($"the {storage} storage holds no object: the backups went elsewhere");
                     await Output.WriteLineAsync(
                         $"verified: {Restored} ({restoredDatabase}) equals {Source} ({database}) as it was at {Rfc3339.Format(target)}: "
                         + $"{expected.Collections.Count} collections, {expected.Documents:N0} documents and their indexes, sha256 {expected.Sha256} "

@@ -17,7 +17,7 @@ internal sealed class DemoStorage : IAsyncDisposable
     private const string Bucket = "archiver-demo";
     private readonly Func<ValueTask> _stop;
 
-    private DemoStorage(string name, string manifest, string description, string where, Func<int> objects, Func<ValueTask> stop)
+    private DemoStorage(string name, string manifest, string description, string where, Func<Task<int>> objects, Func<ValueTask> stop)
     {
         Name = name;
         Manifest = manifest;
@@ -38,7 +38,7 @@ internal sealed class DemoStorage : IAsyncDisposable
     public string Where { get; }
 
     /// <summary>How many objects the demo's bucket or container holds now.</summary>
-    public Func<int> Objects { get; }
+    public Func<Task<int>> Objects { get; }
 
     /// <summary>The storage <paramref name="kind"/> names, started; null for <c>local</c>.</summary>
     public static async Task<DemoStorage?> StartAsync(string kind, string folder, SecretFolder secrets, CancellationToken cancellation)
@@ -55,7 +55,7 @@ internal sealed class DemoStorage : IAsyncDisposable
                     ManifestOf("gcs-storage", gcs.BaseUri, "gcs", $"bucket: {Bucket}\n      prefix: demo\n      secretName: gcs-credentials"),
                     $"GCS stand-in (src/Emulators/Gcs) at {gcs.BaseUri}: bucket {Bucket}, a service account key in secret demo/gcs-credentials",
                     $"GCS bucket {Bucket}",
-                    () => gcs.ObjectNames(Bucket).Count,
+                    () => Task.FromResult(gcs.ObjectNames(Bucket).Count),
                     gcs.DisposeAsync);
             }
 
@@ -73,7 +73,7 @@ internal sealed class DemoStorage : IAsyncDisposable
                         ManifestOf("azure-storage", endpoint, "azure", $"storageAccount: {DemoServers.AzuriteAccount}\n      container: {Bucket}\n      prefix: demo\n      secretName: azure-credentials"),
                         $"Azurite at {endpoint}: container {Bucket} of account {DemoServers.AzuriteAccount}, its key in secret demo/azure-credentials",
                         $"Azure container {Bucket}",
-                        () => CountAsync(store).GetAwaiter().GetResult(),
+                        () => CountAsync(store),
                         async () =>
                         {
                             foreach (var stop in Enumerable.Reverse(stops)) await stop();

@@ -131,8 +131,9 @@ internal sealed class ShardedDemo(TextWriter output, string folder, int document
     /// <summary>Per shard of the restored cluster: customers it owns by the restored catalog, and copies a migration left that it does not.</summary>
     private static List<(string Shard, int Owned, int Orphans)> Placement(ShardedMongoEmulator cluster)
     {
-        var chunks = cluster.ConfigServer.CaptureData().Databases["config"]["chunks"];
-        var collection = cluster.ConfigServer.CaptureData().Databases["config"]["collections"].Single(c => c["_id"] == $"{Database}.customers")["uuid"];
+        var catalog = cluster.ConfigServer.CaptureData().Databases["config"];
+        var chunks = catalog["chunks"];
+        var collection = catalog["collections"].Single(c => c["_id"] == $"{Database}.customers")["uuid"];
         var ranges = chunks.Where(c => c["uuid"] == collection).ToList();
         return cluster.ShardNames.Select((name, i) =>
         {

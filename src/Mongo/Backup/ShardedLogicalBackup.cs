@@ -40,11 +40,12 @@ public sealed class ShardedLogicalBackup(
         try
         {
             await using var balancer = await BalancerPause.StopAsync(router, cancellationToken);
-            var dumps = sets.Select(set => new LogicalBackup(connect(set), store, layout, OptionsFor(set))).ToList();
+            var clients = sets.Select(connect).ToList();
+            var dumps = sets.Select((set, i) => new LogicalBackup(clients[i], store, layout, OptionsFor(set))).ToList();
             var positions = await Task.WhenAll(dumps.Select(d => d.DumpAsync(writer, cancellationToken)));
             var t0 = positions.Min(p => p.T0);
             var last = positions.MaxBy(p => p.T1);
-            await Task.WhenAll(sets.Select((set, i) => ReachAsync(connect(set), set, positions[i].T1, last.T1, cancellationToken)));
+            await Task.WhenAll(sets.Select((set, i) => ReachAsync(clients[i], set, positions[i].T1, last.T1, cancellationToken)));
             await Task.WhenAll(dumps.Select(d => d.WaitForMajorityAsync(last.T1, cancellationToken)));
             return await writer.CompleteAsync(t0, last.T1, last.Wall1, options.Time.GetUtcNow(), cancellationToken);
         }

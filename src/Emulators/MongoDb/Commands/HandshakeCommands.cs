@@ -70,18 +70,7 @@ internal static class HandshakeCommands
                 { "majorityOpTime", majority.ToDocument() },
                 { "majorityWriteDate", new BsonDateTime(majority.Wall) },
             });
-            reply.AddRange(new BsonDocument
-            {
-                { "maxBsonObjectSize", 16 * 1024 * 1024 },
-                { "maxMessageSizeBytes", 48_000_000 },
-                { "maxWriteBatchSize", 100_000 },
-                { "localTime", new BsonDateTime(DateTime.UtcNow) },
-                { "logicalSessionTimeoutMinutes", 30 },
-                { "connectionId", (int)context.ConnectionId },
-                { "minWireVersion", 0 },
-                { "maxWireVersion", MaxWireVersion },
-                { "readOnly", false },
-            });
+            reply.AddRange(Limits(context.ConnectionId));
             if (context.Flag("helloOk"))
             {
                 reply.Add("helloOk", true);
@@ -99,6 +88,20 @@ internal static class HandshakeCommands
             return reply;
         }
     }
+
+    /// <summary>The fields of a hello reply every server kind gives alike (a replica-set member and a router): sizes, sessions, wire versions.</summary>
+    public static BsonDocument Limits(long connectionId) => new()
+    {
+        { "maxBsonObjectSize", 16 * 1024 * 1024 },
+        { "maxMessageSizeBytes", 48_000_000 },
+        { "maxWriteBatchSize", 100_000 },
+        { "localTime", new BsonDateTime(DateTime.UtcNow) },
+        { "logicalSessionTimeoutMinutes", 30 },
+        { "connectionId", (int)connectionId },
+        { "minWireVersion", 0 },
+        { "maxWireVersion", MaxWireVersion },
+        { "readOnly", false },
+    };
 
     private static BsonDocument ConnectionStatus(CommandContext context)
     {

@@ -128,16 +128,8 @@ internal sealed partial class Router
         {
             { legacy ? "ismaster" : "isWritablePrimary", true },
             { "msg", "isdbgrid" },
-            { "maxBsonObjectSize", 16 * 1024 * 1024 },
-            { "maxMessageSizeBytes", 48_000_000 },
-            { "maxWriteBatchSize", 100_000 },
-            { "localTime", new BsonDateTime(DateTime.UtcNow) },
-            { "logicalSessionTimeoutMinutes", 30 },
-            { "connectionId", (int)context.ConnectionId },
-            { "minWireVersion", 0 },
-            { "maxWireVersion", HandshakeCommands.MaxWireVersion },
-            { "readOnly", false },
         };
+        reply.AddRange(HandshakeCommands.Limits(context.ConnectionId));
         if (context.Flag("helloOk"))
         {
             reply.Add("helloOk", true);

@@ -85,13 +85,9 @@ internal sealed partial class Router
             reply = new CommandError(ErrorCode.InternalError, $"MongoDB emulator's mongos could not run '{name}': {e.GetType().Name}: {e.Message}").ToReply();
         }
 
-        var now = _cluster.ClusterTime;
-        reply["$clusterTime"] = new BsonDocument
-        {
-            { "clusterTime", now },
-            { "signature", new BsonDocument { { "hash", new BsonBinaryData(new byte[20]) }, { "keyId", 0L } } },
-        };
-        reply["operationTime"] = now;
+        var clusterTime = _cluster.ClusterTimeDocument();
+        reply["$clusterTime"] = clusterTime;
+        reply["operationTime"] = clusterTime["clusterTime"];
         return reply;
     }
 
@@ -100,7 +96,7 @@ internal sealed partial class Router
     /// <summary>
     /// Sends a command to a shard as part of the client's command: inside a transaction with the session fields (and
     /// <c>startTransaction</c> plus the read concern on the shard's first statement), otherwise with the retryable
-    /// write's session fields when the client sent them; always with the router's cluster time.
+    /// write's session fields when the client sent them; always gossiping the router's cluster time (<see cref="ShardedCluster.SendAsync"/>).
     /// </summary>
     private async Task<BsonDocument> SendAsync(RouterContext context, string shard, string database, BsonDocument command)
     {
@@ -143,15 +139,7 @@ internal sealed partial class Router
             }
         }
 
-        sent["$clusterTime"] = new BsonDocument { { "clusterTime", _cluster.ClusterTime }, { "signature", new BsonDocument { { "hash", new BsonBinaryData(new byte[20]) }, { "keyId", 0L } } } };
-        var reply = await _cluster.Shard(shard).RunAsync(database, sent, context.Cancellation).ConfigureAwait(false);
-        if (reply.GetValue("$clusterTime", null) is BsonDocument { } gossip && gossip.GetValue("clusterTime", null) is BsonTimestamp time)
-        {
-            _cluster.ObserveClusterTime(time);
-        }
-
-        reply.Remove("$clusterTime");
-        return reply;
+        return await _cluster.SendAsync(_cluster.Shard(shard), database, sent, context.Cancellation).ConfigureAwait(false);
     }
 
     /// <summary>Runs a cursor command on a shard and reads the cursor to its end.</summary>

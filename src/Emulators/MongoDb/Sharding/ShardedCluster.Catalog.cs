@@ -53,7 +53,7 @@ internal sealed partial class ShardedCluster
                 continue;
             }
 
-            var reply = await Shards[name].RunAsync(database, new BsonDocument
+            var reply = await SendAsync(Shards[name], database, new BsonDocument
             {
                 { "createIndexes", collection },
                 { "indexes", new BsonArray { new BsonDocument { { "key", keyPattern }, { "name", indexName } } } },

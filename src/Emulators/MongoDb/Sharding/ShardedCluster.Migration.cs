@@ -174,7 +174,7 @@ internal sealed partial class ShardedCluster
             txn.AbortedBecause = $"a chunk of {ns} migrated away from shard {donor} during the transaction";
             foreach (var participant in txn.ParticipantOrder)
             {
-                await Shards[participant].RunAsync("admin", new BsonDocument
+                await SendAsync(Shards[participant], "admin", new BsonDocument
                 {
                     { "abortTransaction", 1 },
                     { "lsid", txn.Lsid },

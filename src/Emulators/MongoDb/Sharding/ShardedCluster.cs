@@ -111,12 +111,7 @@ internal sealed partial class ShardedCluster
         command["writeConcern"] = new BsonDocument("w", "majority");
         // The router gossips its cluster time with the config server as with the shards: catalog writes are ordered
         // with the data writes around them.
-        command["$clusterTime"] = new BsonDocument { { "clusterTime", ClusterTime }, { "signature", new BsonDocument { { "hash", new BsonBinaryData(new byte[20]) }, { "keyId", 0L } } } };
-        var reply = await Config.RunAsync("config", command, cancellation).ConfigureAwait(false);
-        if (reply.GetValue("$clusterTime", null) is BsonDocument { } gossip && gossip.GetValue("clusterTime", null) is BsonTimestamp time)
-        {
-            ObserveClusterTime(time);
-        }
+        var reply = await SendAsync(Config, "config", command, cancellation).ConfigureAwait(false);
 
         Check(reply, "config server");
         if (reply.GetValue("writeErrors", null) is BsonArray { Count: > 0 } errors)
@@ -125,6 +120,28 @@ internal sealed partial class ShardedCluster
             throw new CommandError((ErrorCode)first["code"].ToInt32(), $"config server: {first["errmsg"]}");
         }
 
+        return reply;
+    }
+
+    /// <summary>The <c>$clusterTime</c> a router sends and answers with: its cluster time, unsigned (the emulator signs nothing).</summary>
+    public BsonDocument ClusterTimeDocument() =>
+        new() { { "clusterTime", ClusterTime }, { "signature", new BsonDocument { { "hash", new BsonBinaryData(new byte[20]) }, { "keyId", 0L } } } };
+
+    /// <summary>
+    /// Runs <paramref name="command"/> on a replica set of the cluster as a router sends it: with the router's cluster
+    /// time, which moves the set's clock past it, and taking back the set's own time from the reply (the reply is
+    /// returned without it, as the router answers with its own).
+    /// </summary>
+    public async Task<BsonDocument> SendAsync(MongoEmulator set, string database, BsonDocument command, CancellationToken cancellation)
+    {
+        command["$clusterTime"] = ClusterTimeDocument();
+        var reply = await set.RunAsync(database, command, cancellation).ConfigureAwait(false);
+        if (reply.GetValue("$clusterTime", null) is BsonDocument { } gossip && gossip.GetValue("clusterTime", null) is BsonTimestamp time)
+        {
+            ObserveClusterTime(time);
+        }
+
+        reply.Remove("$clusterTime");
         return reply;
     }
 
@@ -144,7 +161,8 @@ internal sealed partial class ShardedCluster
     /// </summary>
     public async Task<string> EnsureDatabaseAsync(string database, CancellationToken cancellation)
     {
-        if (Routing().Primaries.TryGetValue(database, out var primary))
+        var table = Routing();
+        if (table.Primaries.TryGetValue(database, out var primary))
         {
             return primary;
         }
@@ -155,7 +173,7 @@ internal sealed partial class ShardedCluster
             throw new CommandError(ErrorCode.InvalidNamespace, $"Invalid database name for a sharded database: '{database}'");
         }
 
-        var counts = Routing().Primaries.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        var counts = table.Primaries.Values.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
         var start = Interlocked.Increment(ref _nextPrimary);
         primary = Enumerable.Range(0, ShardNames.Count)
             .Select(i => ShardNames[(start + i) % ShardNames.Count])
