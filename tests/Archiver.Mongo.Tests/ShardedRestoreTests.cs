@@ -172,6 +172,24 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_restore_to_the_backups_own_consistent_point_holds_what_every_replica_set_had_then()
+    {
+        // The consistent point is one replica set's newest entry; the others' oplogs pass it only with a later entry.
+        using var repository = new TestRepository();
+        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
+        var orders = _router.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await orders.InsertManyAsync(Enumerable.Range(0, 40).Select(i => new BsonDocument("_id", i)));
+        var backup = await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        await orders.InsertOneAsync(new BsonDocument("_id", 100));
+        await archivers.WaitArchivedAsync(Newest(_source));
+
+        await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget).RunAsync(RecoveryTarget.AtTs(backup.ConsistentAt));
+
+        Assert.Equal(40, await _targetRouter.GetDatabase("shop").GetCollection<BsonDocument>("orders").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+    }
+
+    [Fact]
     public async Task A_target_of_another_shape_or_with_data_is_refused_before_anything_is_written()
     {
         using var repository = new TestRepository();

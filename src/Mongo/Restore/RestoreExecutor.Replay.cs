@@ -157,7 +157,10 @@ public sealed partial class RestoreExecutor
             // The end of the segment is checkpointed whatever went by since the last: a stop in the next one never reads this one again.
             await applier.CheckpointAsync(cancellationToken);
             await applier.FinishAsync(cancellationToken);
-            if (first && last < backup.ConsistentAt)
+            // Incomplete only if the chunks ran out before T1. A replay that stopped read an entry past T1, so the oplog
+            // covered T1 even though this replica set wrote nothing at T1 itself: a sharded cluster's T1 is one replica
+            // set's newest entry, and the others' oplogs pass it only with a later one (ShardedLogicalBackup).
+            if (first && last < backup.ConsistentAt && !stopped)
             {
                 throw new StorageException($"The replay reached only {last}, before the backup's consistent point {backup.ConsistentAt}: the archived oplog is incomplete.");
             }
