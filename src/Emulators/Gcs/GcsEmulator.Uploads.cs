@@ -44,7 +44,7 @@ public sealed partial class GcsEmulator
                 {
                     var contentType = context.Request.Headers["X-Upload-Content-Type"].ToString() is { Length: > 0 } t ? t
                         : metadata?["contentType"]?.GetValue<string>() ?? "application/octet-stream";
-                    session = new GcsUploadSession(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), bucket, name!, contentType, preconditions!, declared);
+                    session = new GcsUploadSession(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), bucket, name!, contentType, preconditions!, declared, DeclaredHashes(metadata));
                     _sessions[session.Id] = session;
                 }
             }
@@ -60,6 +60,16 @@ public sealed partial class GcsEmulator
         context.Response.Headers.Location = new Uri(Url, $"upload/storage/v1/b/{bucket}/o?uploadType=resumable&name={Uri.EscapeDataString(name!)}&upload_id={session!.Id}").ToString();
         context.Response.ContentLength = 0;
     }
+
+    /// <summary>
+    /// The hashes an upload's object metadata names (<c>crc32c</c>, <c>md5Hash</c>), which GCS checks the uploaded bytes
+    /// against before it creates the object (https://cloud.google.com/storage/docs/hashes-etags#json-api).
+    /// </summary>
+    private static List<string> DeclaredHashes(System.Text.Json.Nodes.JsonNode? metadata) =>
+        new[] { ("crc32c", "crc32c"), ("md5Hash", "md5") }
+            .Where(h => metadata?[h.Item1] is not null)
+            .Select(h => $"{h.Item2}={metadata![h.Item1]!.GetValue<string>()}")
+            .ToList();
 
     /// <summary>
     /// A PUT to a session URI: a chunk (<c>Content-Range: bytes a-b/total</c> or <c>/*</c>) or a status query
@@ -78,7 +88,13 @@ public sealed partial class GcsEmulator
             return;
         }
 
-        var error = Accept(session, context.Request.Headers.ContentRange.ToString(), body.ToArray(), context.Request.Headers["x-goog-hash"]);
+        var chunk = body.ToArray();
+        if (context.Items[MediaFaultKey] is GcsFault.CorruptBody && chunk.Length > 0)
+        {
+            chunk[chunk.Length / 2] ^= 0x01;
+        }
+
+        var error = Accept(session, context.Request.Headers.ContentRange.ToString(), chunk, context.Request.Headers["x-goog-hash"]);
         if (error is not null)
         {
             await error.WriteAsync(context.Response);
@@ -128,11 +144,11 @@ public sealed partial class GcsEmulator
         }
     }
 
-    /// <summary>The last byte arrived: checks the client's hashes, then the preconditions against the live object, then publishes.</summary>
+    /// <summary>The last byte arrived: checks the client's hashes (the final chunk's header and the start's metadata), then the preconditions against the live object, then publishes.</summary>
     private GcsError? Complete(GcsUploadSession session, IEnumerable<string?> hashes)
     {
         var data = session.Received.ToArray();
-        foreach (var pair in hashes.SelectMany(h => (h ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        foreach (var pair in hashes.Concat(session.DeclaredHashes).SelectMany(h => (h ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
         {
             var (kind, value) = pair.IndexOf('=', StringComparison.Ordinal) is var eq and > 0 ? (pair[..eq], pair[(eq + 1)..]) : (pair, "");
             var actual = kind switch

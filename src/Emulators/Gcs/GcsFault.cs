@@ -21,6 +21,9 @@ public enum GcsFault
     /// <summary>A media download sends its headers and half its body, then resets the connection.</summary>
     BreakBodyMidway,
 
-    /// <summary>A media download arrives with one bit flipped, its headers (and hashes) as they were: damage in transit.</summary>
+    /// <summary>
+    /// Damage in transit: a media download arrives with one bit flipped, its headers (and hashes) as they were; an
+    /// upload's chunk is taken with one bit flipped.
+    /// </summary>
     CorruptBody,
 }

@@ -5,7 +5,7 @@ namespace Archiver.Emulators.Gcs;
 /// far, the length declared at the start if any, the preconditions to check again when it completes, and how it
 /// ended (the object made, or the error it ended with), which every later request to the session is answered with.
 /// </summary>
-internal sealed class GcsUploadSession(string id, string bucket, string name, string contentType, GcsPreconditions preconditions, long? declaredLength)
+internal sealed class GcsUploadSession(string id, string bucket, string name, string contentType, GcsPreconditions preconditions, long? declaredLength, IReadOnlyList<string> declaredHashes)
 {
     public string Id { get; } = id;
 
@@ -19,6 +19,12 @@ internal sealed class GcsUploadSession(string id, string bucket, string name, st
 
     /// <summary>From <c>X-Upload-Content-Length</c>, when the client knew it at the start.</summary>
     public long? DeclaredLength { get; } = declaredLength;
+
+    /// <summary>
+    /// The <c>crc32c</c> and <c>md5Hash</c> the start's object metadata gave, as <c>x-goog-hash</c> pairs
+    /// (<c>crc32c=...</c>, <c>md5=...</c>): checked when the last byte arrives, as the final chunk's header is.
+    /// </summary>
+    public IReadOnlyList<string> DeclaredHashes { get; } = declaredHashes;
 
     public MemoryStream Received { get; } = new();
 

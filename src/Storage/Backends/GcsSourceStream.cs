@@ -2,13 +2,16 @@ namespace Archiver.Storage.Backends;
 
 /// <summary>
 /// The content of a GCS upload as the client reads it, remembering the first failure of the caller's stream: the
-/// client reports every failure the same way, and a failing source must end the upload rather than be retried.
+/// client reports every failure the same way, and a failing source must end the upload rather than be retried. It also
+/// keeps the CRC-32C of every byte read: the client reads each byte once, and resends a chunk from its own buffer.
 /// </summary>
 internal sealed class GcsSourceStream(Stream inner) : ForwardOnlyReadStream
 {
     private long _position;
 
     public Exception? Failure { get; private set; }
+
+    public uint Crc32C { get; private set; }
 
     public override long Position
     {
@@ -21,6 +24,7 @@ internal sealed class GcsSourceStream(Stream inner) : ForwardOnlyReadStream
         try
         {
             var n = inner.Read(buffer, offset, count);
+            Crc32C = Archiver.Storage.Crc32C.Append(Crc32C, buffer.AsSpan(offset, n));
             _position += n;
             return n;
         }
@@ -36,6 +40,7 @@ internal sealed class GcsSourceStream(Stream inner) : ForwardOnlyReadStream
         try
         {
             var n = await inner.ReadAsync(buffer, cancellationToken);
+            Crc32C = Archiver.Storage.Crc32C.Append(Crc32C, buffer.Span[..n]);
             _position += n;
             return n;
         }

@@ -85,6 +85,9 @@ public sealed partial class S3ObjectStore
                         PartSize = body.Length,
                         InputStream = stream,
                         UseChunkEncoding = false,
+
+                        // As for a single PUT: the signed payload's SHA-256 is checked by S3; the SDK's MD5 is not needed.
+                        DisableDefaultChecksumValidation = true,
                     },
                     ct);
             },

@@ -151,6 +151,33 @@ public sealed class GcsFaultTests(GcsTarget gcs) : IDisposable
     }
 
     [GcsStandInFact]
+    public async Task An_upload_damaged_in_transit_from_memory_is_refused_by_the_crc32c_it_declared_and_never_exists()
+    {
+        var (store, settings) = NewStore();
+        StandIn.Fail(GcsOperation.UploadChunk, CorruptBody);
+
+        var error = await Assert.ThrowsAsync<StorageException>(() => store.PutBytesIfAbsentAsync("sent/memory", ObjectStoreContract.RandomBytes(Chunk + 7, seed: 18)));
+
+        Assert.Contains("400", error.Message, StringComparison.Ordinal);
+        Assert.Null(StandIn.ReadObject(settings.Bucket, "sent/memory"));
+    }
+
+    [GcsStandInFact]
+    public async Task A_streamed_upload_damaged_in_transit_is_caught_by_its_crc32c_and_the_damaged_generation_removed()
+    {
+        var (store, settings) = NewStore();
+        StandIn.Fail(GcsOperation.UploadChunk, CorruptBody);
+        var bytes = ObjectStoreContract.RandomBytes((Chunk * 2) + 3, seed: 19);
+
+        var error = await Assert.ThrowsAsync<CorruptObjectException>(() => store.PutIfAbsentAsync("sent/stream", new NonSeekableStream(new MemoryStream(bytes))));
+
+        Assert.Equal("sent/stream", error.Key);
+        Assert.Null(StandIn.ReadObject(settings.Bucket, "sent/stream"));
+        Assert.True(await store.PutIfAbsentAsync("sent/stream", new NonSeekableStream(new MemoryStream(bytes))));
+        Assert.Equal(bytes, await store.GetBytesAsync("sent/stream"));
+    }
+
+    [GcsStandInFact]
     public async Task A_key_the_service_does_not_know_is_refused_once_not_retried()
     {
         var (_, settings) = NewStore();

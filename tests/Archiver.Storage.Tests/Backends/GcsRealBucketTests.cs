@@ -55,6 +55,11 @@ public sealed class GcsRealBucketTests(GcsTarget gcs)
         }
 
         await Try("create p/a again", async () => (await client.UploadObjectAsync(settings.Bucket, root + "p/a", null, new MemoryStream([4]), ifAbsent)).Name);
+        // Our store declares a chunk's CRC-32C in the upload's metadata and counts on GCS refusing bytes that differ.
+        await Try("create with a wrong crc32c", async () => (await client.UploadObjectAsync(
+            new Google.Apis.Storage.v1.Data.Object { Bucket = settings.Bucket, Name = root + "p/d", Crc32c = "AAAAAA==" },
+            new MemoryStream([1, 2, 3]),
+            new UploadObjectOptions { UploadValidationMode = UploadValidationMode.None })).Name);
         await Try("get missing", async () => (await client.GetObjectAsync(settings.Bucket, root + "p/none")).Name);
         await Try("range past the end", async () =>
         {

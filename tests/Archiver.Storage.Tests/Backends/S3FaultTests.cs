@@ -75,6 +75,19 @@ public sealed class S3FaultTests(S3rverFixture s3rver) : IDisposable
     }
 
     [Fact]
+    public async Task Bytes_damaged_in_transit_are_caught_by_the_crc32c_the_object_was_written_with()
+    {
+        var store = await StoreFailingAsync(r => r.Method == HttpMethod.Get && !r.RequestUri!.Query.Contains("list-type", StringComparison.Ordinal));
+        await store.PutBytesAsync("damaged", ObjectStoreContract.RandomBytes(300_000, seed: 7));
+        _handler!.Enqueue(CorruptBody);
+
+        var error = await Assert.ThrowsAsync<CorruptObjectException>(() => store.GetBytesAsync("damaged"));
+
+        Assert.Equal("damaged", error.Key);
+        Assert.Equal(1, _handler.Injected);
+    }
+
+    [Fact]
     public async Task A_permanent_error_is_not_retried()
     {
         var store = await StoreFailingAsync(r => r.Method == HttpMethod.Put);

@@ -30,6 +30,9 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
         ResetAfterSend,
         Forbidden,
         BreakBodyMidway,
+
+        /// <summary>The answer's body arrives with one bit flipped, its headers as they were: damage in transit.</summary>
+        CorruptBody,
     }
 
     public int Requests => _requests;
@@ -77,6 +80,18 @@ internal sealed class FaultInjectingHandler(Func<HttpRequestMessage, bool> appli
 
                 response.Content = broken;
                 return response;
+            case Fault.CorruptBody:
+                var sent = await base.SendAsync(request, cancellationToken);
+                var bytes = await sent.Content.ReadAsByteArrayAsync(cancellationToken);
+                bytes[bytes.Length / 2] ^= 0x01;
+                var damaged = new ByteArrayContent(bytes);
+                foreach (var header in sent.Content.Headers)
+                {
+                    damaged.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
+
+                sent.Content = damaged;
+                return sent;
             case Fault.ResetAfterSend:
                 using (await ForwardAsync(request, cancellationToken))
                 {
