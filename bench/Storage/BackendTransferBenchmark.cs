@@ -22,7 +22,7 @@ internal static class BackendTransferBenchmark
 {
     private const int ObjectBytes = 4 * 1024 * 1024;
     private const int Objects = 12;
-    private const int Rounds = 3;
+    private const int Rounds = 5;
 
     public static async Task RunAsync(BenchReport report)
     {

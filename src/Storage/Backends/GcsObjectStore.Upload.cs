@@ -40,7 +40,8 @@ public sealed partial class GcsObjectStore
         };
         var options = new UploadObjectOptions
         {
-            ChunkSize = _settings.ChunkSizeBytes,
+            // Content of known length takes a chunk buffer no larger than itself (the client allocates one per upload).
+            ChunkSize = content.CanSeek ? (int)Math.Min(_settings.ChunkSizeBytes, RoundUp(content.Length - content.Position, GcsSettings.ChunkGranularity)) : _settings.ChunkSizeBytes,
             IfGenerationMatch = ifAbsent ? 0 : null,
             UploadValidationMode = UploadValidationMode.None,
         };
@@ -137,6 +138,8 @@ public sealed partial class GcsObjectStore
         return crc;
     }
 
+    private static long RoundUp(long value, int granularity) => Math.Max(granularity, (value + granularity - 1) / granularity * granularity);
+
     /// <summary>Big-endian and base64, as GCS writes <c>crc32c</c> (https://cloud.google.com/storage/docs/json_api/v1/objects).</summary>
     private static string Crc32CBase64(uint crc)
     {
@@ -149,34 +152,5 @@ public sealed partial class GcsObjectStore
     private sealed class SourceFailedException(Exception source) : Exception("the content stream failed")
     {
         public new Exception Source { get; } = source;
-    }
-
-    internal int WindowBytes => _settings.ChunkSizeBytes;
-
-    /// <summary>
-    /// Bytes <paramref name="from"/>..<paramref name="to"/> of generation <paramref name="generation"/> into
-    /// <paramref name="window"/>. The client reads a response whole before it writes any of it, so a try broken off
-    /// mid-body asks for the window again: at most one window is fetched twice, never the object.
-    /// </summary>
-    internal async Task FetchRangeAsync(string key, long generation, long from, long to, MemoryStream window, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _retry.ExecuteAsync(
-                async ct =>
-                {
-                    window.SetLength(0);
-                    await _client.DownloadObjectAsync(_settings.Bucket, _rootPrefix + key, window, GcsReadStream.Options(generation, from, to, (int)Math.Min(_settings.ChunkSizeBytes, to - from + 1)), ct);
-                },
-                cancellationToken);
-        }
-        catch (GoogleApiException e) when (e.HttpStatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.NotFound)
-        {
-            throw new StorageException($"Object '{key}' was replaced or deleted while it was being read.", e);
-        }
-        catch (GoogleApiException e)
-        {
-            throw Failure("reading", key, e);
-        }
     }
 }

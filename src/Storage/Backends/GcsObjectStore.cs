@@ -11,9 +11,9 @@ namespace Archiver.Storage.Backends;
 /// is a resumable upload in chunks of <see cref="GcsSettings.ChunkSizeBytes"/>: GCS publishes the object only when
 /// the last byte arrives, so a reader sees the old or the new object, never a part, and an upload that fails
 /// part-way leaves nothing visible. A conditional create sends <c>ifGenerationMatch=0</c>, which GCS checks when the
-/// session starts and again when it completes, refusing with 412 if a live object exists. A read is a stream of
-/// ranged GETs pinned to the generation it opened (a replaced object fails the read instead of splicing two), a
-/// window broken off by a reset fetched again on its own, and the whole object's CRC-32C is checked at its end. One retry
+/// session starts and again when it completes, refusing with 412 if a live object exists. A read is one media GET,
+/// taken up after a reset at the byte it reached by a ranged GET pinned to the generation it opened (a replaced
+/// object fails the read instead of splicing two), and the whole object's CRC-32C is checked at its end. One retry
 /// layer, ours (as for S3, <see cref="TransientErrors"/>): the client's own retries are switched off, and an upload
 /// interrupted by a 429, a 5xx or a reset is resumed in its session at the byte GCS says it has.
 /// </summary>
@@ -56,26 +56,6 @@ public sealed partial class GcsObjectStore : IObjectStore, IDisposable
 
     public Task<bool> PutIfAbsentAsync(string key, Stream content, CancellationToken cancellationToken = default) =>
         UploadAsync(key, content, ifAbsent: true, cancellationToken);
-
-    public async Task<Stream> GetAsync(string key, CancellationToken cancellationToken = default)
-    {
-        ObjectKey.Validate(key);
-        try
-        {
-            var found = await _retry.ExecuteAsync(
-                async ct => await _client.GetObjectAsync(_settings.Bucket, _rootPrefix + key, new GetObjectOptions { RetryOptions = RetryOptions.Never }, ct),
-                cancellationToken);
-            return new GcsReadStream(this, key, found);
-        }
-        catch (GoogleApiException e) when (e.HttpStatusCode == HttpStatusCode.NotFound)
-        {
-            throw new ObjectNotFoundException(key, e);
-        }
-        catch (GoogleApiException e)
-        {
-            throw Failure("reading", key, e);
-        }
-    }
 
     public async Task<ObjectListing> ListAsync(string prefix, string? continuationToken = null, int pageSize = 1000, CancellationToken cancellationToken = default)
     {

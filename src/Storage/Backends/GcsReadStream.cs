@@ -1,38 +1,34 @@
-using System.Buffers.Binary;
-using System.Net.Http.Headers;
-using Google.Cloud.Storage.V1;
-using GcsObject = Google.Apis.Storage.v1.Data.Object;
-
 namespace Archiver.Storage.Backends;
 
 /// <summary>
-/// The body of a GCS object, fetched a window (<see cref="GcsSettings.ChunkSizeBytes"/>) at a time by ranged GETs
-/// pinned to the generation it opened (<c>ifGenerationMatch</c>): a replaced or deleted object fails the read rather
-/// than splicing two versions. A window broken off mid-body is asked for again, up to the retry budget, so a reset
-/// costs at most one window, never the whole object. The client's own hash check is off (it would compare a range with the whole object's CRC-32C, which
-/// GCS sends with every range); this stream checks the whole object's CRC-32C itself when it reaches the end.
+/// The body of a GCS object as it arrives. A body broken off mid-way (a reset, a timeout) is taken up at the byte it
+/// reached by a ranged GET pinned to the generation it opened (<c>ifGenerationMatch</c>), up to the retry budget: a
+/// replaced or deleted object fails the read rather than splicing two versions, and a reset costs no byte twice.
+/// The whole object's CRC-32C, which GCS sends with the media, is checked when the last byte arrives.
 /// </summary>
 internal sealed class GcsReadStream : ForwardOnlyReadStream
 {
     private readonly GcsObjectStore _store;
     private readonly string _key;
-    private readonly long _length;
     private readonly long _generation;
+    private readonly long _length;
     private readonly uint? _expectedCrc;
-    private readonly MemoryStream _window;
+    private readonly int _maxResumes;
+    private HttpResponseMessage _response;
+    private Stream? _body;
     private long _position;
     private uint _crc;
+    private int _resumes;
 
-    public GcsReadStream(GcsObjectStore store, string key, GcsObject found)
+    public GcsReadStream(GcsObjectStore store, string key, HttpResponseMessage response, long generation, long length, uint? expectedCrc, int maxResumes)
     {
         _store = store;
         _key = key;
-        _length = (long)(found.Size ?? 0);
-        _generation = found.Generation ?? throw new StorageException($"GCS object '{key}' has no generation");
-        _expectedCrc = found.Crc32c is { Length: > 0 } crc ? BinaryPrimitives.ReadUInt32BigEndian(Convert.FromBase64String(crc)) : null;
-
-        // Sized once for the largest window this object needs: grown by doubling, a 4 MiB window was copied 20 times over.
-        _window = new MemoryStream((int)Math.Min(store.WindowBytes, _length));
+        _response = response;
+        _generation = generation;
+        _length = length;
+        _expectedCrc = expectedCrc;
+        _maxResumes = maxResumes;
     }
 
     public override long Length => _length;
@@ -49,41 +45,40 @@ internal sealed class GcsReadStream : ForwardOnlyReadStream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.Length == 0 || _position == _length) return 0;
-        if (_window.Position == _window.Length)
+        while (true)
         {
-            var to = Math.Min(_position + _store.WindowBytes, _length) - 1;
-            await _store.FetchRangeAsync(_key, _generation, _position, to, _window, cancellationToken);
-            if (_window.Length != to - _position + 1)
+            try
             {
-                throw new IOException($"GCS object '{_key}': asked for bytes {_position}-{to}, got {_window.Length}");
+                _body ??= await _response.Content.ReadAsStreamAsync(cancellationToken);
+                var n = await _body.ReadAsync(buffer, cancellationToken);
+                if (n == 0)
+                {
+                    throw new IOException($"The body ended after {_position} of {_length} bytes.");
+                }
+
+                n = (int)Math.Min(n, _length - _position);
+                _crc = Crc32C.Append(_crc, buffer.Span[..n]);
+                _position += n;
+                if (_position == _length && _expectedCrc is { } expected && expected != _crc)
+                {
+                    throw new CorruptObjectException(_key, $"CRC-32C {_crc:x8} of the bytes read is not GCS's {expected:x8}");
+                }
+
+                return n;
             }
-
-            _window.Position = 0;
+            catch (Exception e) when (_resumes < _maxResumes && TransientErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                _resumes++;
+                _body = null;
+                _response.Dispose();
+                _response = await _store.OpenMediaAsync(_key, _generation, _position, cancellationToken);
+            }
         }
-
-        var n = _window.Read(buffer.Span);
-        _crc = Crc32C.Append(_crc, buffer.Span[..n]);
-        _position += n;
-        if (_position == _length && _expectedCrc is { } expected && expected != _crc)
-        {
-            throw new CorruptObjectException(_key, $"CRC-32C {_crc:x8} of the bytes read is not GCS's {expected:x8}");
-        }
-
-        return n;
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _window.Dispose();
+        if (disposing) _response.Dispose();
         base.Dispose(disposing);
     }
-
-    /// <summary>The download options of one range of a pinned generation, the client's retries and hash check off.</summary>
-    internal static DownloadObjectOptions Options(long generation, long from, long to, int chunkSize) => new()
-    {
-        Range = new RangeHeaderValue(from, to),
-        IfGenerationMatch = generation,
-        ChunkSize = chunkSize,
-        DownloadValidationMode = DownloadValidationMode.Never,
-    };
 }
