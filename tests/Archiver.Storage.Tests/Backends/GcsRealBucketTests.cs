@@ -46,6 +46,10 @@ public sealed class GcsRealBucketTests(GcsTarget gcs)
             {
                 seen.Add($"{what}: {(int)e.HttpStatusCode} {e.Error?.Errors?.FirstOrDefault()?.Reason}");
             }
+            catch (StorageException e)
+            {
+                seen.Add($"{what}: {e.GetType().Name} {(e.InnerException as GoogleApiException)?.HttpStatusCode}");
+            }
         }
 
         var ifAbsent = new UploadObjectOptions { IfGenerationMatch = 0 };
@@ -76,6 +80,25 @@ public sealed class GcsRealBucketTests(GcsTarget gcs)
             await client.DeleteObjectAsync(settings.Bucket, root + "p/none");
             return "deleted";
         });
+        // Our store's own requests (a declared CRC-32C, a media GET read from its headers, an empty object).
+        using var store = new GcsObjectStore(settings);
+        var bytes = ObjectStoreContract.RandomBytes(300_000, seed: 21);
+        await Try("store round trip from memory", async () =>
+        {
+            await store.PutBytesAsync("s/memory", bytes);
+            return (await store.GetBytesAsync("s/memory")).SequenceEqual(bytes) ? "same" : "differs";
+        });
+        await Try("store round trip streamed", async () =>
+        {
+            var created = await store.PutIfAbsentAsync("s/stream", new NonSeekableStream(new MemoryStream(bytes)));
+            return $"{created} {((await store.GetBytesAsync("s/stream")).SequenceEqual(bytes) ? "same" : "differs")}";
+        });
+        await Try("store empty object", async () =>
+        {
+            await store.PutBytesAsync("s/empty", ReadOnlyMemory<byte>.Empty);
+            return (await store.GetBytesAsync("s/empty")).Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        });
+        await Try("store missing object", async () => (await store.GetAsync("s/none")).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return seen;
     }
 }
