@@ -43,14 +43,43 @@ public sealed class RestoreDeciderTests
     public void The_plan_is_recorded_while_the_restore_runs_and_its_end_once()
     {
         var state = DatabaseState.Empty(Db).Apply(RestoreDecider.Request(DatabaseState.Empty(Db), Database(), null, Now)[0]);
-        state = state.Apply(RestoreDecider.Planned(state, Plan, Now)!);
+        state = state.Apply(RestoreDecider.Planned(state, Plan, Database(), Now)!);
         Assert.Equal(Plan, state.Restore!.Plan);
 
         state = state.Apply(RestoreDecider.Finished(state, new RestoreOutcome("backup-1", 10, ["config.system.sessions: 4"]), null, true, Now)!);
 
         Assert.Equal(RestoreStage.Succeeded, state.Restore!.Stage);
         Assert.Null(RestoreDecider.Finished(state, null, "late failure", true, Now));
-        Assert.Null(RestoreDecider.Planned(state, Plan, Now));
+        Assert.Null(RestoreDecider.Planned(state, Plan, Database(), Now));
+    }
+
+    [Theory]
+    [InlineData(null, "mg-restored is a replica set (no spec.shardTopology): restore it into a MongoDB with spec.shardTopology.shard.shards: 3")]
+    [InlineData(2, "mg-restored has spec.shardTopology.shard.shards: 2: restore into a cluster of the same number of shards")]
+    public void A_sharded_clusters_history_into_a_target_of_another_shape_fails_before_the_target_is_touched(int? targetShards, string why)
+    {
+        var state = DatabaseState.Empty(Db).Apply(RestoreDecider.Request(DatabaseState.Empty(Db), Database(), null, Now)[0]);
+        var sharded = Plan with { Components = ["cfg", "mg-sh-shard0", "mg-sh-shard1", "mg-sh-shard2"], ConfigServer = "cfg" };
+
+        var failed = Assert.IsType<RestoreFailed>(RestoreDecider.Planned(state, sharded, Database(shards: targetShards), Now));
+
+        Assert.False(failed.TargetTouched);
+        Assert.Equal($"backup backup-1 is of a sharded cluster of 3 shard(s) (mg-sh-shard0, mg-sh-shard1, mg-sh-shard2) and config server cfg; demo/{why}", failed.Reason);
+        Assert.Equal(RestoreStage.Failed, state.Apply(failed).Restore!.Stage);
+    }
+
+    [Fact]
+    public void Histories_go_into_targets_of_their_own_shape_and_a_replica_sets_never_into_a_sharded_cluster()
+    {
+        var state = DatabaseState.Empty(Db).Apply(RestoreDecider.Request(DatabaseState.Empty(Db), Database(), null, Now)[0]);
+        var sharded = Plan with { Components = ["cfg", "sh0", "sh1"], ConfigServer = "cfg" };
+
+        Assert.IsType<RestorePlanned>(RestoreDecider.Planned(state, sharded, Database(shards: 2), Now));
+        Assert.IsType<RestorePlanned>(RestoreDecider.Planned(state, Plan, Database(), Now));
+        var failed = Assert.IsType<RestoreFailed>(RestoreDecider.Planned(state, Plan, Database(shards: 2), Now));
+        Assert.Equal("backup backup-1 is a replica set's (rs0); demo/mg-restored is a sharded cluster (spec.shardTopology): restore it into a replica set", failed.Reason);
+        // A plan recorded before plans named the config server, of several components: the restore itself tells.
+        Assert.IsType<RestorePlanned>(RestoreDecider.Planned(state, sharded with { ConfigServer = null }, Database(), Now));
     }
 
     [Fact]
@@ -69,12 +98,13 @@ public sealed class RestoreDeciderTests
         Assert.Equal("from backup backup-1; left out (not restorable, or MongoDB's own): admin.system.users: 2, config.system.sessions: 4", condition.Message);
     }
 
-    private static MongoDB Database(string annotations = "{}") => (MongoDB)ManifestReader.Read($$"""
+    private static MongoDB Database(string annotations = "{}", int? shards = null) => (MongoDB)ManifestReader.Read($$"""
         apiVersion: kubedb.com/v1alpha2
         kind: MongoDB
         metadata: {name: mg-restored, namespace: demo, annotations: {{annotations}}}
         spec:
           version: "6.0.12"
+          {{(shards is { } n ? $"shardTopology: {{configServer: {{replicas: 1}}, mongos: {{replicas: 1}}, shard: {{replicas: 1, shards: {n}}}}}" : "")}}
           init:
             archiver:
               recoveryTimeStamp: "2020-10-28T01:48:23.121314+03:00"

@@ -89,6 +89,21 @@ public sealed class RestoreSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2
     }
 
     [Fact]
+    public async Task A_sharded_clusters_plan_for_a_replica_set_target_fails_before_any_run_saying_both_shapes()
+    {
+        var sharded = Plan with { Components = ["cfg", "sh0", "sh1"], ConfigServer = "cfg" };
+        var db = await StartAsync(new RecoveryPlanReply("x", sharded, null, null));
+
+        var state = await StateAsync(db, s => s.Restore?.IsFinished == true);
+
+        Assert.Equal(RestoreStage.Failed, state.Restore!.Stage);
+        Assert.Contains("sharded cluster of 2 shard(s) (sh0, sh1)", state.Restore.Error, StringComparison.Ordinal);
+        Assert.Contains("demo/mg-restored is a replica set", state.Restore.Error, StringComparison.Ordinal);
+        await AwaitAssertAsync(async () => Assert.Equal(DatabaseArchiverPhase.RestoreFailed, (await _store.GetAsync<MongoDB>(Restored))!.Status?.Archiver?.Phase));
+        Assert.Empty(_runner.Jobs);
+    }
+
+    [Fact]
     public async Task A_failed_restore_is_reported_failed_never_good()
     {
         _runner.Failure = new IOException("chunk oplog/rs0/00000001/0000001000-5.zst is corrupt (checksum mismatch)");

@@ -21,8 +21,12 @@ public sealed partial class DatabaseActor
     private string? _waiting;
     private DateTimeOffset _lastProgressWrite;
 
+    /// <summary>The database as last read: the target whose spec a plan's shape is checked against.</summary>
+    private MongoDB? _restoreTarget;
+
     private void MaybeStartRestore(MongoDB db, MongoDBArchiver? archiver)
     {
+        _restoreTarget = db;
         var events = RestoreDecider.Request(_state, db, archiver, Now);
         if (events.Count == 0) return;
         PersistAllThen(events, () =>
@@ -60,9 +64,18 @@ public sealed partial class DatabaseActor
 
     private void OnRestorePlanned(RestorePlannerMessages.Planned planned)
     {
-        if (RestoreDecider.Planned(_state, planned.Plan, Now) is not { } recorded) return;
+        if (RestoreDecider.Planned(_state, planned.Plan, _restoreTarget, Now) is not { } recorded) return;
         Persist(recorded, Applied(() =>
         {
+            if (_state.Restore is { IsFinished: true })
+            {
+                // Refused by its shape before the target was touched: the planner is not told to go.
+                if (_restorer is { } restorer) Context.Stop(restorer);
+                _restorer = null;
+                WriteRestoreStatus();
+                return;
+            }
+
             WriteRestoreStatus();
             _restorer?.Tell(RestorePlannerMessages.Go.Instance);
         }));

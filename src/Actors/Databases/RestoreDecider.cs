@@ -36,9 +36,44 @@ public static class RestoreDecider
         return problem is null ? [requested] : [requested, new RestoreFailed(state.Id, problem, TargetTouched: false, now)];
     }
 
-    /// <summary>The planner found the plan: recorded, so the restore runs it, and runs it again if taken up after a stop.</summary>
-    public static IDatabaseEvent? Planned(DatabaseState state, PlanInfo plan, DateTimeOffset now) =>
-        state.Restore is { IsFinished: false } ? new RestorePlanned(state.Id, plan, now) : null;
+    /// <summary>
+    /// The planner found the plan: recorded, so the restore runs it, and runs it again if taken up after a stop. A plan
+    /// whose shape the target's spec cannot take (<see cref="ShapeProblem"/>) fails the restore instead, before anything
+    /// is read into the target: a sharded cluster's history into a replica set or a cluster of another shard count.
+    /// </summary>
+    public static IDatabaseEvent? Planned(DatabaseState state, PlanInfo plan, MongoDB? target, DateTimeOffset now) =>
+        state.Restore is not { IsFinished: false } ? null
+        : target is not null && ShapeProblem(plan, target) is { } problem ? new RestoreFailed(state.Id, problem, TargetTouched: false, now)
+        : new RestorePlanned(state.Id, plan, now);
+
+    /// <summary>
+    /// Why the target's spec cannot take the plan's history, or null: a sharded cluster's goes into a sharded cluster of
+    /// as many shards (<c>spec.shardTopology.shard.shards</c>; the shards pair up by position), a replica set's into a
+    /// replica set. The restore checks the target itself again before its first write (ShardedRestore), since a spec
+    /// can say otherwise than the cluster it names.
+    /// </summary>
+    public static string? ShapeProblem(PlanInfo plan, MongoDB target)
+    {
+        var name = $"{target.Metadata.NamespaceProperty}/{target.Metadata.Name}";
+        if (plan.ConfigServer is { } config)
+        {
+            var shards = plan.Components.Where(c => c != config).ToList();
+            var source = $"backup {plan.BaseBackupId} is of a sharded cluster of {shards.Count} shard(s) ({string.Join(", ", shards)}) and config server {config}";
+            if (!target.IsSharded())
+            {
+                return $"{source}; {name} is a replica set (no spec.shardTopology): restore it into a MongoDB with spec.shardTopology.shard.shards: {shards.Count}";
+            }
+
+            return target.ShardCount() is { } count && count != shards.Count
+                ? $"{source}; {name} has spec.shardTopology.shard.shards: {count}: restore into a cluster of the same number of shards"
+                : null;
+        }
+
+        // A plan recorded before plans named the config server, of several components, may be either: the restore tells.
+        return target.IsSharded() && plan.Components.Count == 1
+            ? $"backup {plan.BaseBackupId} is a replica set's ({plan.Components[0]}); {name} is a sharded cluster (spec.shardTopology): restore it into a replica set"
+            : null;
+    }
 
     /// <summary>The planner ended: restored, or refused or failed (with whether the target was written to).</summary>
     public static IDatabaseEvent? Finished(DatabaseState state, RestoreOutcome? outcome, string? error, bool targetTouched, DateTimeOffset now) =>

@@ -50,7 +50,8 @@ internal static class CatalogViews
             [.. plan.Components.Select(c => c.Component)], plan.ChunkCount, plan.BytesToRead, plan.BaseTimeline, plan.BasePrefix,
             [.. plan.Segments.Select(s => new SegmentInfo(s.Prefix, s.Timeline, s.Component, s.Chunks.Count, s.Until?.ToString()))],
             plan.Target.Format(), RestorePlanDocument.From(plan).ToJson(),
-            plan.BaseBackup.IsVolumeSnapshot ? [.. plan.BaseBackup.VolumeSnapshots.Select(v => new VolumeSnapshotRef(v.Namespace, v.Name))] : null), null, null)
+            plan.BaseBackup.IsVolumeSnapshot ? [.. plan.BaseBackup.VolumeSnapshots.Select(v => new VolumeSnapshotRef(v.Namespace, v.Name))] : null,
+            plan.BaseBackup.ConfigServer), null, null)
         : new RecoveryPlanReply(prefix, null, new RefusalInfo(result.Refusal!.Reason.ToString(), result.Refusal.Message, result.Refusal.EarliestRecoverable, result.Refusal.LatestRecoverable), null);
 
     private static WindowInfo Window(RecoverableWindow w) => new(w.Timeline, w.BackupId, w.From, w.To, w.FromTs.ToString(), w.ToTs.ToString());

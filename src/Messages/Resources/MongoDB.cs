@@ -23,11 +23,19 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
     public string? ReplicaSetName() => KubeDbField("replicaSet", "name");
 
     /// <summary>
-    /// A sharded cluster (KubeDB's <c>spec.shardTopology</c>: config server, shards and mongos). Archiver archives and
-    /// restores replica sets; a sharded cluster is refused where it is first seen (validation, admission, the
-    /// archiver's <c>Unsupported</c> condition) rather than found out from a failed ops request.
+    /// A sharded cluster (KubeDB's <c>spec.shardTopology</c>: config server, shards and mongos): one oplog stream per
+    /// replica set, restored to one cluster time (docs/sharded.md). A node that cannot archive one says so on the
+    /// archiver (<c>Unsupported</c>) rather than leaving it to a failed ops request.
     /// </summary>
     public bool IsSharded() => Spec?.Other?.TryGetValue("shardTopology", out var topology) == true && topology.ValueKind == JsonValueKind.Object;
+
+    /// <summary>KubeDB's <c>spec.shardTopology.shard.shards</c>: how many shards a sharded cluster has; null when not given or not sharded.</summary>
+    public int? ShardCount() =>
+        Spec?.Other?.TryGetValue("shardTopology", out var topology) == true && topology.ValueKind == JsonValueKind.Object
+        && topology.TryGetProperty("shard", out var shard) && shard.ValueKind == JsonValueKind.Object
+        && shard.TryGetProperty("shards", out var shards) && shards.ValueKind == JsonValueKind.Number && shards.TryGetInt32(out var count)
+            ? count
+            : null;
 
     /// <summary>The keys of a cert-manager certificate secret: the issuing CA, the certificate and its private key (PEM).</summary>
     public const string TlsCaKey = "ca.crt";

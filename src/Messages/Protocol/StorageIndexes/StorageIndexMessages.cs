@@ -51,10 +51,14 @@ public sealed record RecoveryPlanReply(string Prefix, PlanInfo? Plan, RefusalInf
 /// The whole plan, every chunk named (the storage's <c>RestorePlanDocument</c> as JSON): what <c>archiver plan</c>
 /// prints and a restore records and runs. Null only in plans recorded before plans carried it.
 /// </param>
+/// <param name="ConfigServer">
+/// The config server's replica set when the base backup is a sharded cluster's (the other components are its shards);
+/// null for a replica set's, and in plans recorded before plans carried it.
+/// </param>
 public sealed record PlanInfo(
     uint Timeline, string BaseBackupId, string ReplayAfterTs, IReadOnlyList<string> Components, int Chunks, long BytesToRead,
     uint? BaseTimeline = null, string? BasePrefix = null, IReadOnlyList<SegmentInfo>? Segments = null, string? Target = null, string? Document = null,
-    IReadOnlyList<VolumeSnapshotRef>? BaseVolumeSnapshots = null);
+    IReadOnlyList<VolumeSnapshotRef>? BaseVolumeSnapshots = null, string? ConfigServer = null);
 
 /// <param name="UntilTs">The branch point a segment stops at; null for the last, which the target stops.</param>
 public sealed record SegmentInfo(string Prefix, uint Timeline, string Component, int Chunks, string? UntilTs);
