@@ -55,8 +55,9 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         await CheckEmptyAsync(cancellationToken);
 
         // The i-th shard of the source (by name, numbers in order) into the i-th of the target: the same shards when the
-        // names match; under the target's names otherwise, renamed in the restored catalog (a KubeDB database's shards
-        // are named after it, so a restore into a new database has shards of new names).
+        // names match (KubeDB names shards shard0, shard1, ... in every database: ShardRepSetName in kubedb/apimachinery
+        // apis/kubedb/v1/mongodb_helpers.go); under the target's names otherwise (a shard prefix of its own, clusters
+        // set up by other means), renamed in the restored catalog.
         var targets = new Dictionary<string, ReplicaSetEndpoint>(StringComparer.Ordinal) { [backup.ConfigServer!] = topology.ConfigServer };
         var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < shards.Count; i++)
