@@ -12,9 +12,12 @@ namespace Archiver.Host.Admission;
 /// <summary>
 /// <c>POST /mutate/mongodb</c>: the mutating admission webhook for KubeDB's MongoDB resources (CREATE), served on the
 /// node's webhook port over TLS (<c>--webhook-port</c>, <c>--webhook-cert-dir</c>; deploy/statefulset/webhook.yaml).
-/// It never refuses a database: when it cannot decide (a store error, an object it cannot read) it allows the
-/// creation unchanged with a warning, and the archiver's planner configures the database later through an ops
-/// request, as for any database created before its archiver.
+/// It refuses one database only: one created to be restored (<c>spec.init.archiver</c>) from a history its spec cannot
+/// take, when the storage's index says so at once (<see cref="DatabaseAdmission.RestoreProblemAsync"/>: a sharded
+/// cluster's history into a replica set, or into another number of shards), with 422 naming <c>spec.init.archiver</c>.
+/// When it cannot decide (a store error, an object it cannot read) it allows the creation unchanged with a warning,
+/// and the archiver's planner configures the database later through an ops request, as for any database created
+/// before its archiver.
 /// </summary>
 public static class MongoDBMutatingWebhook
 {
@@ -68,6 +71,26 @@ public static class MongoDBMutatingWebhook
         await http.Response.WriteAsJsonAsync(new AdmissionReview { ApiVersion = AdmissionReview.ApiVersionV1, Kind = "AdmissionReview", Response = response }, cancellation);
     }
 
+    /// <summary>A restore its spec cannot take: refused as the API server refuses an invalid field.</summary>
+    private static AdmissionResponse Refused(string uid, string? name, string problem) => new()
+    {
+        Uid = uid,
+        Allowed = false,
+        Status = new AdmissionStatus
+        {
+            Code = 422,
+            Reason = "Invalid",
+            Message = $"{MongoDBResource.KindName} {name} is invalid: spec.init.archiver: {problem}",
+            Details = new AdmissionStatusDetails
+            {
+                Name = name,
+                Group = "kubedb.com",
+                Kind = MongoDBResource.KindName,
+                Causes = [new AdmissionStatusCause { Field = "spec.init.archiver", Message = problem }],
+            },
+        },
+    };
+
     private static ILogger Logger(IServiceProvider services, Type webhook) => services.GetRequiredService<ILoggerFactory>().CreateLogger(webhook);
 
     private static async Task RefuseAsync(HttpContext http, string message)
@@ -76,7 +99,7 @@ public static class MongoDBMutatingWebhook
         await http.Response.WriteAsJsonAsync(new Api.ApiError(message));
     }
 
-    private static async Task<AdmissionResponse> RespondAsync(string uid, AdmissionRequest request, DatabaseAdmission admission, ILogger log, CancellationToken cancellation)
+    internal static async Task<AdmissionResponse> RespondAsync(string uid, AdmissionRequest request, DatabaseAdmission admission, ILogger log, CancellationToken cancellation)
     {
         if (request.Operation != "CREATE" || request.Kind?.Kind != MongoDBResource.KindName || request.Object is not { ValueKind: JsonValueKind.Object } json)
         {
@@ -89,6 +112,11 @@ public static class MongoDBMutatingWebhook
             // On CREATE the object may leave its namespace to the request's.
             if (string.IsNullOrEmpty(database.Metadata.NamespaceProperty)) database.Metadata.NamespaceProperty = request.Namespace;
             var mutated = await admission.MutateAsync(database, cancellation);
+            if (await admission.RestoreProblemAsync(mutated, cancellation) is { } problem)
+            {
+                return Refused(uid, database.Metadata.Name, problem);
+            }
+
             if (ReferenceEquals(mutated, database)) return new AdmissionResponse { Uid = uid };
             var archiver = ManifestWriter.ToJsonNode(mutated)["spec"]!["archiver"]!.DeepClone();
             var patch = json.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object

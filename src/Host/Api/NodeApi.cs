@@ -58,10 +58,21 @@ public static class NodeApi
         }
 
         var defaultNamespace = request.Query["namespace"].FirstOrDefault() ?? "default";
-        var results = new List<ApplyResult>();
         foreach (var resource in read.Resources)
         {
             if (string.IsNullOrEmpty(resource.Metadata.NamespaceProperty)) resource.Metadata.NamespaceProperty = defaultNamespace;
+        }
+
+        // As the webhook refuses it in a cluster: a new database to be restored from a history its spec cannot take.
+        var refused = await admission.RefusedRestoresAsync(read.Resources, cancellation);
+        if (refused.Count > 0)
+        {
+            return Results.Json(new ApiError($"{refused.Count} database(s) cannot be restored as asked; nothing was applied", refused), statusCode: StatusCodes.Status422UnprocessableEntity);
+        }
+
+        var results = new List<ApplyResult>();
+        foreach (var resource in read.Resources)
+        {
             var kind = ResourceKinds.Find(resource.GetType())!;
             // The mutator step, as the webhook runs it in a cluster: a new database gets the archiver that selects it.
             var action = await ResourceOperations.For(kind).ApplyAsync(store, resource, cancellation, async (created, token) =>

@@ -123,6 +123,7 @@ public sealed class ArchiverNodeHost : IAsyncDisposable
         if (settings.Kubernetes is null) services.AddSingleton<ISecretSource>(sp => sp.GetRequiredService<SecretFolder>());
         else services.AddSingleton<ISecretSource, KubernetesSecrets>();
         services.AddSingleton<MongoConnections>();
+        services.AddSingleton<IRestorePlanLookup, StorageIndexPlanLookup>();
         services.AddSingleton<DatabaseAdmission>();
         services.AddSingleton<ClaimAdmission>();
         // The sidecar the pods webhook injects is the one the cluster's workloads put in templates (same image and name).
