@@ -83,6 +83,20 @@ public sealed class ArchiverPlannerTests
     }
 
     [Fact]
+    public void A_selected_standalone_on_a_node_that_reads_the_spec_as_kubedb_does_gets_no_ops_request_and_the_archiver_says_why()
+    {
+        var standalone = Fixtures.Database(name: "mg-one");
+        var replicaSet = WithSpec(Fixtures.Database(), "replicaSet", "{\"name\": \"rs0\"}");
+
+        var plan = ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), World(Archiver, [replicaSet, standalone, Sharded()]) with { StandaloneRefusal = "no oplog" }, Now);
+
+        Assert.Equal([Fixtures.DatabaseId, new ResourceId("demo", "mg-sh")], plan.ToCreate.Select(i => i.DatabaseId).Order());
+        Assert.Equal("demo/mg-one: no oplog; nothing is configured for it", Assert.Single(plan.Conditions, c => c.Type == "Unsupported").Message);
+        // The embedded node leaves a standalone to its server: the spec may leave spec.replicaSet out there.
+        Assert.Equal(3, ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), World(Archiver, [replicaSet, standalone, Sharded()]), Now).ToCreate.Count);
+    }
+
+    [Fact]
     public void A_sharded_cluster_is_configured_like_a_replica_set_on_a_node_that_archives_one()
     {
         var plan = ArchiverPlanner.Plan(ArchiverState.Empty(Fixtures.ArchiverId), World(Archiver, [Fixtures.Database(), Sharded()]), Now);
@@ -91,14 +105,13 @@ public sealed class ArchiverPlannerTests
         Assert.Equal(ConditionStatus.False, plan.Conditions.Single(c => c.Type == "Unsupported").Status);
     }
 
-    private static MongoDB Sharded()
+    private static MongoDB Sharded() => WithSpec(
+        Fixtures.Database(name: "mg-sh"), "shardTopology", "{\"shard\": {\"shards\": 2, \"replicas\": 3}, \"configServer\": {\"replicas\": 3}, \"mongos\": {\"replicas\": 2}}");
+
+    private static MongoDB WithSpec(MongoDB db, string field, string json) => db with
     {
-        var sharded = Fixtures.Database(name: "mg-sh");
-        return sharded with { Spec = sharded.Spec! with { Other = new Dictionary<string, System.Text.Json.JsonElement>(sharded.Spec.Other!)
-        {
-            ["shardTopology"] = System.Text.Json.JsonDocument.Parse("{\"shard\": {\"shards\": 2, \"replicas\": 3}, \"configServer\": {\"replicas\": 3}, \"mongos\": {\"replicas\": 2}}").RootElement,
-        } } };
-    }
+        Spec = db.Spec! with { Other = new Dictionary<string, System.Text.Json.JsonElement>(db.Spec.Other!) { [field] = System.Text.Json.JsonDocument.Parse(json).RootElement } },
+    };
 
     [Fact]
     public void Unlabelled_databases_are_not_selected()

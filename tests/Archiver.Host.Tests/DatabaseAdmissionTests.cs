@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Archiver.Actors.Embedded;
+using Archiver.Actors.Ports;
 using Archiver.Actors.OpsRequests;
 using Archiver.Host.Admission;
 using Archiver.Messages.Manifests;
@@ -24,7 +25,7 @@ public sealed class DatabaseAdmissionTests
     private readonly FakePlans _plans = new();
     private readonly DatabaseAdmission _admission;
 
-    public DatabaseAdmissionTests() => _admission = new DatabaseAdmission(_store, _plans, TimeProvider.System);
+    public DatabaseAdmissionTests() => _admission = new DatabaseAdmission(_store, _plans, new Runner(null), TimeProvider.System);
 
     [Fact]
     public async Task A_replica_set_asking_for_a_sharded_clusters_history_is_refused_naming_both_shapes_after_asking_where_its_entity_would()
@@ -85,6 +86,51 @@ public sealed class DatabaseAdmissionTests
 
         _plans.Answer = null;
         Assert.True((await MongoDBMutatingWebhook.RespondAsync("u2", request, _admission, NullLogger.Instance, CancellationToken.None)).Allowed);
+    }
+
+    [Fact]
+    public async Task On_a_node_that_reads_the_spec_as_kubedb_does_a_standalone_gets_no_archiver_and_one_asking_for_it_is_refused()
+    {
+        await ArchiverAsync();
+        var cluster = new DatabaseAdmission(_store, _plans, new Runner(MongoDBResource.StandaloneReason), TimeProvider.System);
+        var standalone = Standalone(asking: false);
+
+        Assert.Same(standalone, await cluster.MutateAsync(standalone, CancellationToken.None));
+        Assert.NotNull((await _admission.MutateAsync(standalone, CancellationToken.None)).Spec!.Archiver);
+        Assert.True((await ReviewAsync(cluster, Standalone(asking: false))).Allowed);
+
+        var asking = await ReviewAsync(cluster, Standalone(asking: true));
+        Assert.False(asking.Allowed);
+        Assert.Equal($"MongoDB one is invalid: spec.replicaSet: {MongoDBResource.StandaloneReason}", asking.Status!.Message);
+        Assert.Equal("spec.replicaSet", Assert.Single(asking.Status.Details!.Causes!).Field);
+        Assert.True((await ReviewAsync(_admission, Standalone(asking: true))).Allowed);
+    }
+
+    private static MongoDBResource Standalone(bool asking) => (MongoDBResource)ManifestReader.Read(
+        "apiVersion: kubedb.com/v1alpha2\nkind: MongoDB\nmetadata: {name: one, namespace: demo, labels: {archiver: \"true\"} }\n"
+        + (asking ? "spec: {version: \"7.0.12\", archiver: {ref: {name: nightly}} }" : "spec: {version: \"7.0.12\"}")).Resources[0];
+
+    private static Task<AdmissionResponse> ReviewAsync(DatabaseAdmission admission, MongoDBResource database) => MongoDBMutatingWebhook.RespondAsync(
+        "u",
+        new AdmissionRequest
+        {
+            Uid = "u",
+            Namespace = "demo",
+            Operation = "CREATE",
+            Kind = new AdmissionKind { Group = "kubedb.com", Version = "v1", Kind = "MongoDB" },
+            Object = JsonDocument.Parse(ManifestWriter.ToJson(database)).RootElement,
+        },
+        admission,
+        NullLogger.Instance,
+        CancellationToken.None);
+
+    private sealed class Runner(string? standalone) : IFullBackupRunner
+    {
+        public Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation) => throw new NotSupportedException();
+
+        public string? Refuses(FullBackupDriver driver) => null;
+
+        public string? RefusesStandalone() => standalone;
     }
 
     private async Task<MongoDBArchiver> ArchiverAsync() => await _store.CreateAsync((MongoDBArchiver)ManifestReader.Read("""

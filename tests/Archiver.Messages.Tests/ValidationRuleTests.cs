@@ -107,6 +107,19 @@ public sealed class ValidationRuleTests
     }
 
     [Fact]
+    public void In_a_cluster_a_standalone_asking_to_be_archived_or_restored_is_refused_naming_spec_replicaSet()
+    {
+        const string standalone = "apiVersion: kubedb.com/v1alpha2\nkind: MongoDB\nmetadata: {name: one, namespace: demo}\nspec: {version: \"7.0.12\", archiver: {ref: {name: nightly}}}";
+
+        var errors = ManifestReader.Read(standalone).InCluster(_ => null).Errors.Select(e => e.ToString()).ToList();
+
+        Assert.True(ManifestReader.Read(standalone).IsValid);
+        Assert.Equal([$"MongoDB/demo/one: spec.replicaSet: {Resources.MongoDB.StandaloneReason}"], errors);
+        Assert.True(ManifestReader.Read(standalone.Replace("version: \"7.0.12\"", "version: \"7.0.12\", replicaSet: {name: rs0}", StringComparison.Ordinal)).InCluster(_ => null).IsValid);
+        Assert.True(ManifestReader.Read(standalone.Replace(", archiver: {ref: {name: nightly}}", "", StringComparison.Ordinal)).InCluster(_ => null).IsValid);
+    }
+
+    [Fact]
     public void The_node_can_tell_a_folder_it_can_write_from_one_that_is_not_there()
     {
         var folder = Directory.CreateTempSubdirectory("archiver-folder-").FullName;

@@ -59,6 +59,7 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
         {
             DriverRefusal = archiver?.Spec is { } archiverSpec ? backups.Refuses(archiverSpec.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) : null,
             ShardedRefusal = backups.RefusesSharded(),
+            StandaloneRefusal = backups.RefusesStandalone(),
         };
     }
 

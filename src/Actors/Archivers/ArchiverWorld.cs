@@ -30,4 +30,7 @@ public sealed record ArchiverWorld(
 
     /// <summary>Why this node cannot archive a sharded cluster (<see cref="Ports.IFullBackupRunner.RefusesSharded"/>), or null when it can.</summary>
     public string? ShardedRefusal { get; init; }
+
+    /// <summary>Why this node refuses a MongoDB whose spec says standalone (<see cref="Ports.IFullBackupRunner.RefusesStandalone"/>), or null.</summary>
+    public string? StandaloneRefusal { get; init; }
 }

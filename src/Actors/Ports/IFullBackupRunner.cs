@@ -27,6 +27,13 @@ public interface IFullBackupRunner
     /// <see cref="Refuses"/> is.
     /// </summary>
     string? RefusesSharded() => null;
+
+    /// <summary>
+    /// Why this node refuses a MongoDB whose spec says it is a standalone (<see cref="MongoDB.IsStandalone"/>), before
+    /// anything is configured; null when it leaves that to the server (the embedded node, where a MongoDB resource
+    /// describes whatever its connection secret reaches, and the server says "not a replica-set member").
+    /// </summary>
+    string? RefusesStandalone() => null;
 }
 
 /// <summary>

@@ -41,6 +41,9 @@ public sealed class ClusterFullBackupRunner(
     public string? RefusesSharded() =>
         "a sharded cluster (spec.shardTopology) is archived by the embedded node only (archiver run/demo, one stream per replica set); in a cluster the shards' and config server's pods get no archiving sidecar yet";
 
+    /// <summary>In a cluster KubeDB provisions the server from the spec: a spec that says standalone is one.</summary>
+    public string? RefusesStandalone() => Messages.Resources.MongoDB.StandaloneReason;
+
     public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);

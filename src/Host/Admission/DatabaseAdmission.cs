@@ -13,13 +13,18 @@ namespace Archiver.Host.Admission;
 /// reference of the archiver that selects it (<see cref="DatabaseMutator"/>), so its own entity configures it from
 /// its first pod, with no ops request and no restart. The mutating webhook runs it in a cluster; <c>apply</c> on the
 /// embedded node. Both also refuse a database created to be restored from a history its spec cannot take
-/// (<see cref="RestoreProblemAsync"/>).
+/// (<see cref="RestoreProblemAsync"/>); the webhook refuses a standalone that asks to be archived or restored
+/// (<see cref="StandaloneProblem"/>).
 /// </summary>
-public sealed class DatabaseAdmission(IResourceStore store, IRestorePlanLookup plans, TimeProvider time)
+public sealed class DatabaseAdmission(IResourceStore store, IRestorePlanLookup plans, IFullBackupRunner backups, TimeProvider time)
 {
+    /// <summary>A standalone, on a node that refuses one by its spec (<see cref="IFullBackupRunner.RefusesStandalone"/>): why; else null.</summary>
+    public string? StandaloneProblem(MongoDBResource database) => database.IsStandalone() ? backups.RefusesStandalone() : null;
+
     public async Task<MongoDBResource> MutateAsync(MongoDBResource database, CancellationToken cancellation)
     {
-        if (database.Spec?.Archiver is not null) return database;
+        // A standalone the node refuses gets no reference: its archiver says why instead (Unsupported).
+        if (database.Spec?.Archiver is not null || StandaloneProblem(database) is not null) return database;
         var archivers = await store.ListAsync<MongoDBArchiver>(null, cancellation);
         var namespaces = await store.ListNamespacesAsync(cancellation);
         return DatabaseMutator.Mutate(database, archivers, namespaces);

@@ -12,9 +12,12 @@ namespace Archiver.Host.Admission;
 /// <summary>
 /// <c>POST /mutate/mongodb</c>: the mutating admission webhook for KubeDB's MongoDB resources (CREATE), served on the
 /// node's webhook port over TLS (<c>--webhook-port</c>, <c>--webhook-cert-dir</c>; deploy/statefulset/webhook.yaml).
-/// It refuses one database only: one created to be restored (<c>spec.init.archiver</c>) from a history its spec cannot
-/// take, when the storage's index says so at once (<see cref="DatabaseAdmission.RestoreProblemAsync"/>: a sharded
-/// cluster's history into a replica set, or into another number of shards), with 422 naming <c>spec.init.archiver</c>.
+/// It refuses two kinds of database, with 422 naming the field: one created to be restored (<c>spec.init.archiver</c>)
+/// from a history its spec cannot take, when the storage's index says so at once
+/// (<see cref="DatabaseAdmission.RestoreProblemAsync"/>: a sharded cluster's history into a replica set, or into
+/// another number of shards); and, on a node that refuses standalones by their spec (a cluster's), a standalone that
+/// asks to be archived or restored (<c>spec.archiver</c>, <c>spec.init.archiver</c>). A standalone merely selected by
+/// an archiver is let in unchanged, and its archiver says why it is not archived.
 /// When it cannot decide (a store error, an object it cannot read) it allows the creation unchanged with a warning,
 /// and the archiver's planner configures the database later through an ops request, as for any database created
 /// before its archiver.
@@ -71,8 +74,8 @@ public static class MongoDBMutatingWebhook
         await http.Response.WriteAsJsonAsync(new AdmissionReview { ApiVersion = AdmissionReview.ApiVersionV1, Kind = "AdmissionReview", Response = response }, cancellation);
     }
 
-    /// <summary>A restore its spec cannot take: refused as the API server refuses an invalid field.</summary>
-    private static AdmissionResponse Refused(string uid, string? name, string problem) => new()
+    /// <summary>A request its spec cannot take: refused as the API server refuses an invalid field.</summary>
+    private static AdmissionResponse Refused(string uid, string? name, string field, string problem) => new()
     {
         Uid = uid,
         Allowed = false,
@@ -80,13 +83,13 @@ public static class MongoDBMutatingWebhook
         {
             Code = 422,
             Reason = "Invalid",
-            Message = $"{MongoDBResource.KindName} {name} is invalid: spec.init.archiver: {problem}",
+            Message = $"{MongoDBResource.KindName} {name} is invalid: {field}: {problem}",
             Details = new AdmissionStatusDetails
             {
                 Name = name,
                 Group = "kubedb.com",
                 Kind = MongoDBResource.KindName,
-                Causes = [new AdmissionStatusCause { Field = "spec.init.archiver", Message = problem }],
+                Causes = [new AdmissionStatusCause { Field = field, Message = problem }],
             },
         },
     };
@@ -111,10 +114,15 @@ public static class MongoDBMutatingWebhook
             var database = (MongoDBResource)ResourceKinds.Find(typeof(MongoDBResource))!.FromJson(json.GetRawText());
             // On CREATE the object may leave its namespace to the request's.
             if (string.IsNullOrEmpty(database.Metadata.NamespaceProperty)) database.Metadata.NamespaceProperty = request.Namespace;
+            if (admission.StandaloneProblem(database) is { } standalone && (database.Spec?.Archiver is not null || database.Spec?.Init?.Archiver is not null))
+            {
+                return Refused(uid, database.Metadata.Name, "spec.replicaSet", standalone);
+            }
+
             var mutated = await admission.MutateAsync(database, cancellation);
             if (await admission.RestoreProblemAsync(mutated, cancellation) is { } problem)
             {
-                return Refused(uid, database.Metadata.Name, problem);
+                return Refused(uid, database.Metadata.Name, "spec.init.archiver", problem);
             }
 
             if (ReferenceEquals(mutated, database)) return new AdmissionResponse { Uid = uid };

@@ -29,6 +29,17 @@ public sealed record MongoDB : Resource<MongoDBSpec, MongoDBStatus>
     /// </summary>
     public bool IsSharded() => Spec?.Other?.TryGetValue("shardTopology", out var topology) == true && topology.ValueKind == JsonValueKind.Object;
 
+    /// <summary>
+    /// A standalone as KubeDB reads its spec: neither <c>spec.replicaSet</c> nor <c>spec.shardTopology</c>. It keeps no
+    /// oplog, so nothing can be archived or restored to a point in time. Authoritative in a cluster, where KubeDB
+    /// provisions the server from the spec; on the embedded node the server behind the connection secret tells.
+    /// </summary>
+    public bool IsStandalone() => !IsSharded() && ReplicaSetName() is null;
+
+    /// <summary>Why a standalone cannot be archived, in one line naming what to change.</summary>
+    public const string StandaloneReason =
+        "a standalone MongoDB (neither spec.replicaSet nor spec.shardTopology) keeps no oplog, so it cannot be archived or restored to a point in time: give it spec.replicaSet (KubeDB runs a one-member replica set as well)";
+
     /// <summary>KubeDB's <c>spec.shardTopology.shard.shards</c>: how many shards a sharded cluster has; null when not given or not sharded.</summary>
     public int? ShardCount() =>
         Spec?.Other?.TryGetValue("shardTopology", out var topology) == true && topology.ValueKind == JsonValueKind.Object
