@@ -29,7 +29,9 @@ public sealed partial class GcsObjectStore
     {
         ObjectKey.Validate(key);
         ArgumentNullException.ThrowIfNull(content);
-        var declared = content.CanSeek ? await Crc32COfRestAsync(content, cancellationToken) : (uint?)null;
+        // From its start only: the client sizes seekable content by its whole length.
+        var known = content.CanSeek && content.Position == 0;
+        var declared = known ? await Crc32COfRestAsync(content, cancellationToken) : (uint?)null;
         using var source = new GcsSourceStream(content);
         var destination = new GcsObject
         {
@@ -41,7 +43,7 @@ public sealed partial class GcsObjectStore
         var options = new UploadObjectOptions
         {
             // Content of known length takes a chunk buffer no larger than itself (the client allocates one per upload).
-            ChunkSize = content.CanSeek ? (int)Math.Min(_settings.ChunkSizeBytes, RoundUp(content.Length - content.Position, GcsSettings.ChunkGranularity)) : _settings.ChunkSizeBytes,
+            ChunkSize = known ? (int)Math.Min(_settings.ChunkSizeBytes, RoundUp(content.Length, GcsSettings.ChunkGranularity)) : _settings.ChunkSizeBytes,
             IfGenerationMatch = ifAbsent ? 0 : null,
             UploadValidationMode = UploadValidationMode.None,
         };
