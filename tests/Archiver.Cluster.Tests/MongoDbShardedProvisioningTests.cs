@@ -126,6 +126,46 @@ public sealed class MongoDbShardedProvisioningTests
     }
 
     [Fact]
+    public async Task A_v1alpha2_sharded_MongoDB_runs_in_StatefulSets_with_a_three_member_shard_and_two_routers_behind_its_primary_Service()
+    {
+        await using var session = await StartAsync("demo");
+        await session.ApplyAsync("""
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata: {name: mg-sh, namespace: demo}
+            spec:
+              version: "7.0.21"
+              shardTopology:
+                shard: {shards: 1, replicas: 3, storage: {resources: {requests: {storage: 1Gi}}}}
+                configServer: {replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                mongos: {replicas: 2}
+            """);
+
+        await session.WaitForPhaseAsync("demo", "mg-sh", "Ready");
+        var sets = (await session.ListAsync("demo", "statefulsets")).ToDictionary(s => Text(s["metadata"]?["name"]));
+        var pods = (await session.ListAsync("demo", "pods")).ToDictionary(p => Text(p["metadata"]?["name"]));
+        var router = Client("mongodb://mg-sh-mongos-1.mg-sh-mongos-pods.demo.svc:27017/?directConnection=true");
+        try
+        {
+            var shards = (await router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("listShards", 1)))["shards"].AsBsonArray;
+
+            Assert.Equal(new[] { "mg-sh-configsvr", "mg-sh-mongos", "mg-sh-shard0" }, sets.Keys.Order());
+            Assert.Empty(await session.ListAsync("demo", "petsets"));
+            Assert.Equal(new[] { 1, 2, 3 }, sets.Keys.Order().Select(w => sets[w]["status"]?["readyReplicas"]?.GetValue<int>() ?? 0));
+            Assert.Equal(new[] { "mg-sh-configsvr-0", "mg-sh-mongos-0", "mg-sh-mongos-1", "mg-sh-shard0-0", "mg-sh-shard0-1", "mg-sh-shard0-2" }, pods.Keys.Order());
+            Assert.All(pods.Values, p => Assert.True(Ready(p)));
+            Assert.Equal(new[] { "primary", "standby", "standby" },
+                new[] { "mg-sh-shard0-0", "mg-sh-shard0-1", "mg-sh-shard0-2" }.Select(p => Text(pods[p]["metadata"]?["labels"]?["kubedb.com/role"])));
+            Assert.Equal("shard0/" + string.Join(',', Enumerable.Range(0, 3).Select(i => $"mg-sh-shard0-{i}.mg-sh-shard0-pods.demo.svc:27017")),
+                Assert.Single(shards)["host"].AsString);
+        }
+        finally
+        {
+            ClusterSession.Dispose(router);
+        }
+    }
+
+    [Fact]
     public async Task A_standalone_MongoDB_gets_an_Unsupported_warning_and_nothing_else()
     {
         await using var session = await StartAsync("demo");
