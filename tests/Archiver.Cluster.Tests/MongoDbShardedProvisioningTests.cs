@@ -37,8 +37,8 @@ public sealed class MongoDbShardedProvisioningTests
         var services = (await session.ListAsync("demo", "services")).ToDictionary(s => Text(s["metadata"]?["name"]));
         var pods = (await session.ListAsync("demo", "pods")).ToDictionary(p => Text(p["metadata"]?["name"]));
         var password = session.SecretValue("demo", "mg-sh-auth", "password");
-        // The stand-in's router does not authenticate (docs/emulators.md); the shards' members do, with the auth secret.
-        var router = Client("mongodb://mg-sh.demo.svc:27017/");
+        var router = Client($"mongodb://root:{password}@mg-sh.demo.svc:27017/?authSource=admin");
+        var anonymous = Client("mongodb://mg-sh.demo.svc:27017/");
         var shard0 = Client($"mongodb://root:{password}@mg-sh-shard0-0.mg-sh-shard0-pods.demo.svc:27017/?replicaSet=shard0&authSource=admin");
         var shard1 = Client($"mongodb://root:{password}@mg-sh-shard1-0.mg-sh-shard1-pods.demo.svc:27017/?replicaSet=shard1&authSource=admin");
         try
@@ -55,6 +55,8 @@ public sealed class MongoDbShardedProvisioningTests
             var shards = (await admin.RunCommandAsync<BsonDocument>(new BsonDocument("listShards", 1)))["shards"].AsBsonArray
                 .Select(s => (s["_id"].AsString, s["host"].AsString)).ToList();
             var hello = await admin.RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1));
+            var refused = await Assert.ThrowsAsync<MongoCommandException>(() =>
+                anonymous.GetDatabase("app").GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
 
             // Workloads: one PetSet per component (a v1 MongoDB), none named after the database itself.
             Assert.Equal(Workloads, petSets.Keys.Order());
@@ -105,8 +107,10 @@ public sealed class MongoDbShardedProvisioningTests
             Assert.Equal(new[] { "primary", "primary", "primary", "" },
                 new[] { "mg-sh-configsvr-0", "mg-sh-shard0-0", "mg-sh-shard1-0", "mg-sh-mongos-0" }.Select(p => Text(pods[p]["metadata"]?["labels"]?["kubedb.com/role"])));
 
-            // The database: a router behind the primary Service, the documents read back whole and spread on both shards.
+            // The database: a router behind the primary Service, wanting the auth secret's credentials as the members do, the
+            // documents read back whole and spread on both shards.
             Assert.Equal("isdbgrid", hello["msg"].AsString);
+            Assert.Equal(13, refused.Code);
             Assert.Equal(Enumerable.Range(0, 100), read.Select(d => d["_id"].AsInt32));
             Assert.True(onShard0 > 0, $"shard0 holds {onShard0} documents");
             Assert.True(onShard1 > 0, $"shard1 holds {onShard1} documents");
@@ -120,6 +124,7 @@ public sealed class MongoDbShardedProvisioningTests
         finally
         {
             ClusterSession.Dispose(router);
+            ClusterSession.Dispose(anonymous);
             ClusterSession.Dispose(shard0);
             ClusterSession.Dispose(shard1);
         }
@@ -144,7 +149,8 @@ public sealed class MongoDbShardedProvisioningTests
         await session.WaitForPhaseAsync("demo", "mg-sh", "Ready");
         var sets = (await session.ListAsync("demo", "statefulsets")).ToDictionary(s => Text(s["metadata"]?["name"]));
         var pods = (await session.ListAsync("demo", "pods")).ToDictionary(p => Text(p["metadata"]?["name"]));
-        var router = Client("mongodb://mg-sh-mongos-1.mg-sh-mongos-pods.demo.svc:27017/?directConnection=true");
+        var password = session.SecretValue("demo", "mg-sh-auth", "password");
+        var router = Client($"mongodb://root:{password}@mg-sh-mongos-1.mg-sh-mongos-pods.demo.svc:27017/?directConnection=true&authSource=admin");
         try
         {
             var shards = (await router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("listShards", 1)))["shards"].AsBsonArray;
