@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using MongoDB.Bson;
 using MongoDB.Driver;
@@ -168,6 +170,43 @@ public sealed class MongoDbShardedProvisioningTests
         finally
         {
             ClusterSession.Dispose(router);
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_a_sharded_MongoDB_takes_its_objects_away_and_stops_its_routers_and_members()
+    {
+        await using var session = await StartAsync("demo");
+        await session.ApplyAsync("""
+            apiVersion: kubedb.com/v1
+            kind: MongoDB
+            metadata: {name: mg-sh, namespace: demo}
+            spec:
+              version: "7.0.21"
+              shardTopology:
+                shard: {shards: 1, replicas: 1}
+                configServer: {replicas: 1}
+                mongos: {replicas: 1}
+            """);
+        await session.WaitForPhaseAsync("demo", "mg-sh", "Ready");
+        var addresses = (await session.ListAsync("demo", "pods")).Select(p => new IPEndPoint(IPAddress.Parse(Text(p["status"]?["podIP"])), 27017)).ToList();
+
+        (await session.Kubectl.RunAsync("delete", "mongodb", "mg-sh", "-n", "demo")).Succeeded();
+        await session.WaitUntilAsync(() => session.Cluster.Log.Recent.Any(l => l.Contains("demo/mg-sh: database gone, sharded cluster removed", StringComparison.Ordinal)),
+            "the sharded cluster of mg-sh removed");
+
+        Assert.Equal(3, addresses.Count);
+        Assert.Empty(await session.ListAsync("demo", "pods"));
+        Assert.Empty(await session.ListAsync("demo", "petsets"));
+        Assert.Empty(await session.ListAsync("demo", "services"));
+        foreach (var address in addresses)
+        {
+            var refused = await Assert.ThrowsAsync<SocketException>(async () =>
+            {
+                using var socket = new TcpClient();
+                await socket.ConnectAsync(address);
+            });
+            Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         }
     }
 
