@@ -57,6 +57,7 @@ public sealed class MongoDbShardedProvisioningTests
             var shards = (await admin.RunCommandAsync<BsonDocument>(new BsonDocument("listShards", 1)))["shards"].AsBsonArray
                 .Select(s => (s["_id"].AsString, s["host"].AsString)).ToList();
             var hello = await admin.RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1));
+            var emulators = session.Cluster.ShardedReplicaSetsOf("demo", "mg-sh");
             var refused = await Assert.ThrowsAsync<MongoCommandException>(() =>
                 anonymous.GetDatabase("app").GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
 
@@ -122,6 +123,9 @@ public sealed class MongoDbShardedProvisioningTests
             Assert.Equal(new[] { ("shard0", "shard0/mg-sh-shard0-0.mg-sh-shard0-pods.demo.svc:27017"), ("shard1", "shard1/mg-sh-shard1-0.mg-sh-shard1-pods.demo.svc:27017") }, shards);
             Assert.Equal("shard0/mg-sh-shard0-0.mg-sh-shard0-pods.demo.svc:27017", map["shard0"].AsString);
             Assert.Equal("cnfRepSet/mg-sh-configsvr-0.mg-sh-configsvr-pods.demo.svc:27017", map["config"].AsString);
+            Assert.Equal(new[] { "mg-sh-configsvr", "mg-sh-shard0", "mg-sh-shard1" }, emulators.Keys.Order());
+            Assert.All(emulators.Values, e => Assert.Equal(0, e?.PrimaryIndex));
+            Assert.Empty(session.Cluster.ShardedReplicaSetsOf("demo", "other"));
         }
         finally
         {
