@@ -216,23 +216,20 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
             _ => J.Text(db["apiVersion"]) != "kubedb.com/v1alpha2",
         });
         var workloadKind = petSet ? Kind.PetSet : Kind.StatefulSet;
+        // The routers come after the replica sets they route to are ready, as KubeDB makes them (its mongos waits for the
+        // config server's primary and adds each shard).
+        var members = components.Where(c => !c.IsMongos).ToList();
+        var membersReady = members.All(c => J.Int((petSet ? _petSets : _sets).Get(ns, c.Workload)?["status"]?["readyReplicas"], 0) >= c.Replicas);
         var ready = 0;
         var replicas = 0;
         foreach (var component in components)
         {
             var workload = (petSet ? _petSets : _sets).Get(ns, component.Workload);
-            // The routers come after the replica sets they route to are ready, as KubeDB makes them (its mongos waits
-            // for the config server's primary and adds each shard).
-            var members = components.Where(c => !c.IsMongos).ToList();
-            if (workload is null && component.IsMongos && members.Sum(c => ReadyReplicas(ns, c.Workload, petSet)) < members.Sum(c => c.Replicas))
-            {
-                // Not made yet: none of its replicas ready.
-            }
-            else if (workload is null)
+            if (workload is null && (membersReady || !component.IsMongos))
             {
                 await CreateAsync(workloadKind, MongoDbManifests.Workload(db, petSet, component), stop).ConfigureAwait(false);
             }
-            else if (J.Int(workload["spec"]?["replicas"], 1) != component.Replicas)
+            else if (workload is not null && J.Int(workload["spec"]?["replicas"], 1) != component.Replicas)
             {
                 await _api.MergePatchAsync(workloadKind.Item(ns, component.Workload), new JsonObject { ["spec"] = new JsonObject { ["replicas"] = component.Replicas } }, stop).ConfigureAwait(false);
             }
@@ -240,6 +237,7 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
             ready += Math.Min(J.Int(workload?["status"]?["readyReplicas"], 0), component.Replicas);
             replicas += component.Replicas;
         }
+
         SetCondition(conditions, KubeDbPhase.ReplicaReady, ready >= replicas, ready >= replicas ? "AllReplicasReady" : "SomeReplicasNotReady",
             ready >= replicas ? "All desired replicas are ready." : $"{ready} of {replicas} replicas are ready", db);
         var accepting = await AcceptsConnectionsAsync(ns, name).ConfigureAwait(false);
@@ -279,8 +277,6 @@ internal sealed class KubeDbController : IMongoMembers, IAsyncDisposable
 
         await WriteStatusAsync(db, conditions, stop).ConfigureAwait(false);
     }
-
-    private int ReadyReplicas(string ns, string workload, bool petSet) => J.Int((petSet ? _petSets : _sets).Get(ns, workload)?["status"]?["readyReplicas"], 0);
 
     private async Task<DatabaseReplicaSet> EnsureReplicaSetAsync(JsonObject db, int replicas, IReadOnlyDictionary<string, string> users)
     {
