@@ -58,6 +58,7 @@ public sealed class MongoDbShardedProvisioningTests
                 .Select(s => (s["_id"].AsString, s["host"].AsString)).ToList();
             var hello = await admin.RunCommandAsync<BsonDocument>(new BsonDocument("hello", 1));
             var emulators = session.Cluster.ShardedReplicaSetsOf("demo", "mg-sh");
+            var log = session.Cluster.Log.Recent.ToList();
             var refused = await Assert.ThrowsAsync<MongoCommandException>(() =>
                 anonymous.GetDatabase("app").GetCollection<BsonDocument>("c").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
 
@@ -70,6 +71,10 @@ public sealed class MongoDbShardedProvisioningTests
             Assert.Equal("mg-sh-configsvr", Text(petSets["mg-sh-configsvr"]["metadata"]?["labels"]?["mongodb.kubedb.com/node.config"]));
             Assert.Equal("mg-sh-mongos", Text(petSets["mg-sh-mongos"]["spec"]?["selector"]?["matchLabels"]?["mongodb.kubedb.com/node.mongos"]));
             Assert.Null(petSets["mg-sh-mongos"]["spec"]?["volumeClaimTemplates"]);
+            // The routers' workload is made after every member is up and ready, as KubeDB makes it.
+            var routersMade = log.FindIndex(l => l.Contains("kubedb: created PetSet demo/mg-sh-mongos", StringComparison.Ordinal));
+            Assert.All(new[] { "mg-sh-configsvr", "mg-sh-shard0", "mg-sh-shard1" }, w =>
+                Assert.InRange(log.FindIndex(l => l.Contains($"kubedb: demo/{w}: member 0 up", StringComparison.Ordinal)), 0, routersMade - 1));
             Assert.Contains("--replSet=shard1", Args(petSets["mg-sh-shard1"]));
             Assert.Contains("--shardsvr", Args(petSets["mg-sh-shard1"]));
             Assert.Contains("--replSet=cnfRepSet", Args(petSets["mg-sh-configsvr"]));
