@@ -193,6 +193,14 @@ public sealed class ClusterStandIn : IAsyncDisposable
     /// <summary>The replica set KubeDB's stand-in runs for a MongoDB (its emulator: primary, members up, data), or null.</summary>
     public MongoEmulator? ReplicaSetOf(string ns, string name) => _kubeDb.ReplicaSet(ns, name)?.Emulator;
 
+    /// <summary>
+    /// The replica sets KubeDB's stand-in runs for a sharded MongoDB, by workload (<c>{db}-configsvr</c>,
+    /// <c>{db}-shard0</c>, ...): each one's emulator, null until its first member has come up; empty for a MongoDB that
+    /// is not sharded (or not provisioned yet).
+    /// </summary>
+    public IReadOnlyDictionary<string, MongoEmulator?> ShardedReplicaSetsOf(string ns, string name) =>
+        _kubeDb.ShardedCluster(ns, name)?.Sets.ToDictionary(s => s.Workload, s => s.Emulator) ?? [];
+
     /// <summary>The folder of a bound claim's volume (what a pod mounting the claim sees), or null while it is not bound.</summary>
     public string? VolumeFolderOf(string ns, string claim)
     {

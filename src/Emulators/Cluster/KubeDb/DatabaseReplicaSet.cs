@@ -5,8 +5,9 @@ using Archiver.Emulators.MongoDb;
 namespace Archiver.Emulators.Cluster.KubeDb;
 
 /// <summary>
-/// One KubeDB MongoDB's replica set: a <see cref="MongoEmulator"/> whose members are the database's pods. Each member
-/// is named as KubeDB adds it to the set (<c>{db}-{i}.{db}-pods.{ns}.svc:27017</c>, apimachinery MongoDB.Hosts) and
+/// One replica set of a KubeDB MongoDB (the database's own, or a sharded database's shard or config server): a
+/// <see cref="MongoEmulator"/> whose members are the pods of one workload. Each member is named as KubeDB adds it to the
+/// set (<c>{workload}-{i}.{workload}-pods.{ns}.svc:27017</c>, apimachinery MongoDB.Hosts, ShardHosts, ConfigSvrDSN) and
 /// listens at its pod's address while its <c>mongodb</c> container runs; members share one data set (the emulator
 /// replicates nothing: see docs/emulators.md). Each member keeps its data in the folder its pod mounts at its dbPath
 /// (KubeDB's <c>datadir</c> claim, <c>datadir-{db}-{i}</c>, at <c>/data/db</c>): a checkpoint and a journal
@@ -39,10 +40,11 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
     private bool _initiated;
     private Task? _election;
 
-    private DatabaseReplicaSet(string ns, string name, string replicaSet, int members, IReadOnlyDictionary<string, string> users, TimeSpan electionTimeout, StandInLog log)
+    private DatabaseReplicaSet(string ns, string name, string workload, string replicaSet, int members, IReadOnlyDictionary<string, string> users, TimeSpan electionTimeout, StandInLog log)
     {
         Namespace = ns;
         Name = name;
+        Workload = workload;
         Members = members;
         _replicaSet = replicaSet;
         _users = users;
@@ -58,13 +60,20 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
 
     public string Namespace { get; }
 
+    /// <summary>The MongoDB's name.</summary>
     public string Name { get; }
+
+    /// <summary>The StatefulSet or PetSet whose pods are the members (<c>{db}</c> for a replica set, <c>{db}-shard0</c>, <c>{db}-configsvr</c>).</summary>
+    public string Workload { get; }
+
+    /// <summary>The replica set's name inside MongoDB (<c>spec.replicaSet.name</c>, <c>shard0</c>, <c>cnfRepSet</c>).</summary>
+    public string ReplicaSetName => _replicaSet;
 
     public int Members { get; }
 
     /// <summary>The set of a MongoDB, not serving until its first member starts (<see cref="StartAsync(int, IPAddress, string?)"/>).</summary>
-    public static DatabaseReplicaSet Create(string ns, string name, string replicaSet, int members, IReadOnlyDictionary<string, string> users, TimeSpan electionTimeout, StandInLog log) =>
-        new(ns, name, replicaSet, members, users, electionTimeout, log);
+    public static DatabaseReplicaSet Create(string ns, string name, string workload, string replicaSet, int members, IReadOnlyDictionary<string, string> users, TimeSpan electionTimeout, StandInLog log) =>
+        new(ns, name, workload, replicaSet, members, users, electionTimeout, log);
 
     /// <summary>
     /// The member <paramref name="ordinal"/> starts serving at <paramref name="address"/>:27017, as its pod's mongod,
@@ -84,13 +93,13 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
                 }
                 catch (MongoDataDirectoryException e)
                 {
-                    _log.Write($"kubedb: {Namespace}/{Name}: member {ordinal} cannot start from its data directory: {e.Message}");
-                    return new FailedRun($"standin://mongodb/{Namespace}/{Name}/{ordinal}", StartupFailure);
+                    _log.Write($"kubedb: {Namespace}/{Workload}: member {ordinal} cannot start from its data directory: {e.Message}");
+                    return new FailedRun($"standin://mongodb/{Namespace}/{Workload}/{ordinal}", StartupFailure);
                 }
 
                 if (dataDirectory is not null)
                 {
-                    _log.Write($"kubedb: {Namespace}/{Name}: data of member {ordinal} in {dataDirectory}, at {_emulator!.LastAppliedTimestamp}");
+                    _log.Write($"kubedb: {Namespace}/{Workload}: data of member {ordinal} in {dataDirectory}, at {_emulator!.LastAppliedTimestamp}");
                 }
 
                 // Not initiated until its first member runs: no primary.
@@ -107,7 +116,7 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
     }
 
     /// <summary>The emulator once a member has run: every path that elects or stops a member comes after one started.</summary>
-    private MongoEmulator Running => _emulator ?? throw new InvalidOperationException($"the replica set of {Namespace}/{Name} has not started");
+    private MongoEmulator Running => _emulator ?? throw new InvalidOperationException($"the replica set of {Namespace}/{Workload} has not started");
 
     /// <summary>The emulator, from the first member's folder: what a restored claim holds, or nothing.</summary>
     private Task<MongoEmulator> StartEmulatorAsync(int ordinal, string? dataDirectory) => MongoEmulator.StartAsync(new MongoEmulatorOptions
@@ -115,7 +124,7 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
         Members = Members,
         ReplicaSetName = _replicaSet,
         StartStopped = true,
-        AdvertisedHosts = [.. Enumerable.Range(0, Members).Select(i => $"{Name}-{i}.{Name}-pods.{Namespace}.svc:27017")],
+        AdvertisedHosts = [.. Enumerable.Range(0, Members).Select(i => $"{Workload}-{i}.{Workload}-pods.{Namespace}.svc:27017")],
         Users = _users,
         // The others' folders are their pods' to give when they start (their claims may not exist yet).
         DataDirectories = dataDirectory is null ? null : [.. Enumerable.Range(0, Members).Select(i => i == ordinal ? dataDirectory : null)],
@@ -141,11 +150,11 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
             {
                 _initiated = true;
                 emulator.StepUp(ordinal);
-                _log.Write($"kubedb: {Namespace}/{Name}: replica set initiated by member {ordinal}, primary {emulator.Hosts[ordinal]}");
+                _log.Write($"kubedb: {Namespace}/{Workload}: replica set initiated by member {ordinal}, primary {emulator.Hosts[ordinal]}");
             }
         }
 
-        _log.Write($"kubedb: {Namespace}/{Name}: member {ordinal} up at {address}:27017");
+        _log.Write($"kubedb: {Namespace}/{Workload}: member {ordinal} up at {address}:27017");
         Reconsider(now: false);
         return run;
     }
@@ -176,7 +185,7 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
         }
 
         await Running.StopMemberAsync(run.Ordinal).ConfigureAwait(false);
-        _log.Write($"kubedb: {Namespace}/{Name}: member {run.Ordinal} down{(steppedDown ? " (stepped down first)" : "")}");
+        _log.Write($"kubedb: {Namespace}/{Workload}: member {run.Ordinal} down{(steppedDown ? " (stepped down first)" : "")}");
         Reconsider(now: steppedDown);
     }
 
@@ -232,11 +241,11 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
         if (up.Count > _voters.Count / 2)
         {
             Running.StepUp(up[0]);
-            _log.Write($"kubedb: {Namespace}/{Name}: member {up[0]} elected primary (term {Running.Term})");
+            _log.Write($"kubedb: {Namespace}/{Workload}: member {up[0]} elected primary (term {Running.Term})");
         }
         else
         {
-            _log.Write($"kubedb: {Namespace}/{Name}: no majority ({up.Count} of {_voters.Count} voters up): no primary");
+            _log.Write($"kubedb: {Namespace}/{Workload}: no majority ({up.Count} of {_voters.Count} voters up): no primary");
         }
     }
 
@@ -249,7 +258,7 @@ internal sealed class DatabaseReplicaSet : IAsyncDisposable
 
         public Task<int> Exited => _exited.Task;
 
-        public string Id => $"standin://mongodb/{set.Namespace}/{set.Name}/{Ordinal}";
+        public string Id => $"standin://mongodb/{set.Namespace}/{set.Workload}/{Ordinal}";
 
         public async Task StopAsync(TimeSpan grace)
         {

@@ -122,7 +122,7 @@ internal sealed partial class Router
 
     private static Task<BsonDocument> Ok() => Task.FromResult(new BsonDocument("ok", 1.0));
 
-    private static BsonDocument Hello(RouterContext context, bool legacy)
+    private BsonDocument Hello(RouterContext context, bool legacy)
     {
         var reply = new BsonDocument
         {
@@ -135,6 +135,7 @@ internal sealed partial class Router
             reply.Add("helloOk", true);
         }
 
+        AddMechanisms(context, reply);
         reply.Add("ok", 1.0);
         return reply;
     }

@@ -10,8 +10,8 @@ namespace Archiver.Emulators.MongoDb.Sharding;
 /// data, routes each command by the config server's routing table and merges the shards' answers. Writes go to the
 /// shard owning the document's chunk (a write without the full shard key finds its document first, as 7.0 does);
 /// reads gather from the shards, drop orphans a migration left, then sort, skip, limit and project. Transactions on
-/// two shards or more commit in two phases. Not supported: authentication on the router, views, <c>$lookup</c>-like
-/// stages across collections; see docs/emulators.md.
+/// two shards or more commit in two phases. Clients authenticate as the config server's users (Router.Auth.cs).
+/// Not supported: views, <c>$lookup</c>-like stages across collections; see docs/emulators.md.
 /// </summary>
 internal sealed partial class Router
 {
@@ -32,6 +32,7 @@ internal sealed partial class Router
     {
         _cluster = cluster;
         RegisterHandshake();
+        RegisterAuth();
         RegisterAdmin();
         RegisterWrites();
         RegisterReads();
@@ -56,6 +57,8 @@ internal sealed partial class Router
             {
                 throw new CommandError(ErrorCode.CommandNotFound, $"no such command: '{name}' (not supported by the MongoDB emulator's mongos)");
             }
+
+            CheckAuthenticated(name, connectionId);
 
             context = new RouterContext(command, database, connectionId, cancellation);
             context.Transaction = OpenTransaction(context);

@@ -116,6 +116,7 @@ internal sealed class RouterServer : IAsyncDisposable
         }
         finally
         {
+            _router.Disconnected(id);
             if (_connections.TryRemove(id, out _))
             {
                 client.Dispose();
