@@ -86,6 +86,39 @@ public sealed class WebhookPodTests
         Assert.NotNull(session.Get("/apis/archiver.kubedb.com/v1alpha1/namespaces/archiver/mongodbarchivers/nightly"));
     }
 
+    [Fact]
+    public async Task A_standalone_MongoDB_asking_to_be_archived_is_refused_and_one_merely_selected_gets_no_archiver_which_says_why()
+    {
+        await using var session = await StartAsync("demo");
+        await ServingWebhooksAsync(session);
+        await session.ApplyAsync(Archiver);
+        const string Standalone = """
+            apiVersion: kubedb.com/v1alpha2
+            kind: MongoDB
+            metadata: {name: one, namespace: demo, labels: {archiver: "true"}}
+            spec: {version: "7.0.14"}
+            """;
+
+        // KubeDB makes a MongoDB with neither spec.replicaSet nor spec.shardTopology a standalone, which keeps no oplog.
+        var asking = await session.Kubectl.RunWithInputAsync(
+            Standalone.Replace("spec: {version: \"7.0.14\"}", "spec: {version: \"7.0.14\", archiver: {ref: {name: nightly, namespace: archiver}}}", StringComparison.Ordinal),
+            "create", "--dry-run=server", "-o", "json", "-f", "-");
+        Assert.True(asking.ExitCode != 0, asking.Output);
+        Assert.Contains("MongoDB \"one\" is invalid", asking.Error, StringComparison.Ordinal);
+        Assert.Contains("spec.replicaSet: a standalone MongoDB (neither spec.replicaSet nor spec.shardTopology) keeps no oplog", asking.Error, StringComparison.Ordinal);
+
+        (await session.Kubectl.RunWithInputAsync(Standalone, "create", "-f", "-")).Succeeded();
+        var archiver = await session.WaitForAsync(
+            "/apis/archiver.kubedb.com/v1alpha1/namespaces/archiver/mongodbarchivers/nightly",
+            a => J(a?["status"]?["conditions"]).Any(c => Text(c?["type"]) == "Unsupported" && Text(c?["status"]) == "True"));
+        var unsupported = J(archiver!["status"]?["conditions"]).Single(c => Text(c?["type"]) == "Unsupported");
+        Assert.StartsWith("demo/one: a standalone MongoDB", Text(unsupported?["message"]), StringComparison.Ordinal);
+        Assert.Null(session.Get("/apis/kubedb.com/v1alpha2/namespaces/demo/mongodbs/one")!["spec"]?["archiver"]);
+        Assert.Empty(await session.ListAsync("demo", "mongodbopsrequests"));
+    }
+
+    private static IEnumerable<JsonNode?> J(JsonNode? array) => array is JsonArray items ? items : [];
+
     /// <summary>
     /// rbac.yaml, webhook-certificate.yaml and webhook.yaml applied with kubectl, both configurations given their CA by
     /// cert-manager's injector, and one archiver pod serving them, ready.
