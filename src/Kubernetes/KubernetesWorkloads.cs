@@ -14,9 +14,10 @@ using k8s.Models;
 namespace Archiver.Kubernetes;
 
 /// <summary>
-/// Archiving as part of a KubeDB database's workload: the <c>archiver</c> sidecar container in the StatefulSet KubeDB
-/// names after the database (same namespace and name; a replica set, not a sharded cluster), and rollouts through
-/// the pod template annotation <c>kubectl rollout restart</c> uses. Every change is read-modify-replace with the
+/// Archiving as part of a KubeDB database's workloads: the <c>archiver</c> sidecar container in each StatefulSet or
+/// PetSet whose pods are its members (<see cref="MemberWorkloads"/>: the one named after a replica set's database; a
+/// sharded database's config server's and each shard's, never its routers'), and rollouts through the pod template
+/// annotation <c>kubectl rollout restart</c> uses, workload by workload. Every change is read-modify-replace with the
 /// StatefulSet's resourceVersion, retried on 409, and skipped when there is nothing to change, so repeating a
 /// call after a crash writes nothing.
 /// </summary>
@@ -40,13 +41,29 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         ApiServerErrors.ForbiddenAsPortErrorAsync(() => StopArchivingCoreAsync(database, databaseUid, cancellation));
 
     public Task RestartAsync(ResourceId database, string token, CancellationToken cancellation = default) =>
-        ApiServerErrors.ForbiddenAsPortErrorAsync(() => ChangeAsync(database, template =>
+        ApiServerErrors.ForbiddenAsPortErrorAsync(async () =>
         {
-            if (Annotation(template, RestartTokenAnnotation) == token) return false;
-            Annotate(template, RestartTokenAnnotation, token);
-            Annotate(template, RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture));
-            return true;
-        }, cancellation));
+            foreach (var member in await MembersAsync(database, cancellation))
+            {
+                await ChangeAsync(member, template =>
+                {
+                    if (Annotation(template, RestartTokenAnnotation) == token) return false;
+                    Annotate(template, RestartTokenAnnotation, token);
+                    Annotate(template, RestartedAtAnnotation, DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture));
+                    return true;
+                }, cancellation);
+            }
+        });
+
+    /// <summary>
+    /// The database's member workloads (<see cref="MemberWorkloads.Of"/>). A database no longer there is taken as a
+    /// replica set: its workload is the one named after it, and a sharded one's workloads go with it (KubeDB's owner
+    /// references), so there is nothing else to find.
+    /// </summary>
+    private async Task<IReadOnlyList<ResourceId>> MembersAsync(ResourceId database, CancellationToken cancellation) =>
+        await resources.GetAsync<MongoDB>(database, cancellation) is { } mongo
+            ? [.. MemberWorkloads.Of(mongo).Select(m => new ResourceId(database.Namespace, m.Workload))]
+            : [database];
 
     private async Task EnsureArchivingCoreAsync(ResourceId database, ArchivingSpec spec, CancellationToken cancellation)
     {
@@ -73,60 +90,103 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         var copies = SidecarStorage.Copies(database, storage);
         // The copies and the sidecar's permission first: a pod rolled by the template below finds them there.
         await EnsureSecretCopiesAsync(mongo, copies, cancellation);
-        var workload = await ReadAsync(database, cancellation) ?? throw new ResourceNotFoundException($"the database's workload (StatefulSet or PetSet {database}) does not exist");
-        await EnsureSidecarRoleBindingAsync(mongo, workload.Set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default", cancellation);
+        // Every member workload read before any is changed: a sharded database whose shard is missing gets no sidecar in part.
+        List<(ResourceId Id, Workload Read)> workloads = [];
+        foreach (var member in MemberWorkloads.Of(mongo))
+        {
+            var id = new ResourceId(database.Namespace, member.Workload);
+            workloads.Add((id, await ReadAsync(id, cancellation) ?? throw new ResourceNotFoundException($"the database's workload (StatefulSet or PetSet {id}) does not exist")));
+        }
+
+        // One RoleBinding per database: KubeDB runs all of a sharded database's pods as the one service account it
+        // defaults (podTemplate.spec.serviceAccountName: {db}, .sharded-kubedb-notes.md section 7).
+        await EnsureSidecarRoleBindingAsync(mongo, workloads[0].Read.Set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default", cancellation);
         var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec, runtime);
         var volumes = SidecarContainer.Volumes(mongo, storage, copies);
-        var mountedBefore = new List<string>();
-        await ChangeAsync(database, template =>
+        var mountedBefore = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, read) in workloads) await EnsureSidecarAsync(id, read, sidecar, volumes, spec.SpecHash, mountedBefore, cancellation);
+        // Copies of secrets the storage no longer names (it was edited, or another storage is used now).
+        await DeleteSecretCopiesAsync(database.Namespace, mountedBefore.Except(copies.Select(c => c.Name), StringComparer.Ordinal), cancellation);
+    }
+
+    /// <summary>Puts the sidecar into one workload's pod template, adding the secret copies it mounted before to <paramref name="mountedBefore"/>.</summary>
+    private async Task EnsureSidecarAsync(ResourceId workload, Workload read, V1Container sidecar, IReadOnlyList<V1Volume> volumes, string specHash, HashSet<string> mountedBefore, CancellationToken cancellation)
+    {
+        var mounted = new List<string>();
+        await ChangeAsync(workload, template =>
         {
-            mountedBefore = CopiesIn(template);
+            mounted = CopiesIn(template);
             var containers = template.Spec.Containers;
             var index = containers.ToList().FindIndex(c => c.Name == options.ContainerName);
             var present = template.Spec.Volumes?.Where(v => SidecarContainer.IsOwnVolume(v.Name)).ToList() ?? [];
-            var same = index >= 0 && SidecarContainer.Same(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == spec.SpecHash
+            var same = index >= 0 && SidecarContainer.Same(containers[index], sidecar) && Annotation(template, SpecHashAnnotation) == specHash
                 && present.Count == volumes.Count && volumes.All(v => SameVolume(present.FirstOrDefault(p => p.Name == v.Name), v));
             if (same) return false;
             if (index >= 0) containers[index] = sidecar;
             else containers.Add(sidecar);
             SetOwnVolumes(template, volumes);
-            Annotate(template, SpecHashAnnotation, spec.SpecHash);
+            Annotate(template, SpecHashAnnotation, specHash);
             return true;
-        }, cancellation, read: workload);
-        // Copies of secrets the storage no longer names (it was edited, or another storage is used now).
-        await DeleteSecretCopiesAsync(database.Namespace, mountedBefore.Except(copies.Select(c => c.Name), StringComparer.Ordinal), cancellation);
+        }, cancellation, read: read);
+        mountedBefore.UnionWith(mounted);
     }
 
     private async Task StopArchivingCoreAsync(ResourceId database, string? databaseUid, CancellationToken cancellation)
     {
-        var mountedBefore = new List<string>();
+        var mountedBefore = new HashSet<string>(StringComparer.Ordinal);
         var anotherKept = false;
-        await ChangeAsync(database, template =>
+        foreach (var member in await MembersAsync(database, cancellation))
         {
-            mountedBefore = [];
-            var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
-            // A sidecar of another incarnation (the database was created again under its name) is that one's.
-            anotherKept = databaseUid is not null && removed.Any(c => SidecarContainer.DatabaseUidOf(c) is { } archived && archived != databaseUid);
-            if (anotherKept) return false;
-            mountedBefore = CopiesIn(template);
-            foreach (var container in removed) template.Spec.Containers.Remove(container);
-            var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.IsOwnVolume(v.Name)) == true;
-            SetOwnVolumes(template, []);
-            template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
-            return removed.Count > 0 || hadVolume;
-        }, cancellation, missingIsDone: true);
-        // After the template: no pod is ever written to mount a copy that is gone, or to lack the permission it uses.
+            var mounted = new List<string>();
+            var kept = false;
+            await ChangeAsync(member, template =>
+            {
+                mounted = [];
+                var removed = template.Spec.Containers.Where(c => c.Name == options.ContainerName).ToList();
+                // A sidecar of another incarnation (the database was created again under its name) is that one's.
+                kept = databaseUid is not null && removed.Any(c => SidecarContainer.DatabaseUidOf(c) is { } archived && archived != databaseUid);
+                if (kept) return false;
+                mounted = CopiesIn(template);
+                foreach (var container in removed) template.Spec.Containers.Remove(container);
+                var hadVolume = template.Spec.Volumes?.Any(v => SidecarContainer.IsOwnVolume(v.Name)) == true;
+                SetOwnVolumes(template, []);
+                template.Metadata?.Annotations?.Remove(SpecHashAnnotation);
+                return removed.Count > 0 || hadVolume;
+            }, cancellation, missingIsDone: true);
+            mountedBefore.UnionWith(mounted);
+            anotherKept |= kept;
+        }
+
+        // Unless another incarnation's sidecar was left in a workload above (decided on the workloads as read, not read
+        // again): its copies and permission are named as this one's and are its own now.
+        if (anotherKept) return;
+        // After the templates: no pod is ever written to mount a copy that is gone, or to lack the permission it uses.
         await DeleteSecretCopiesAsync(database.Namespace, mountedBefore, cancellation);
-        // Unless another incarnation's sidecar was left there above: decided on the StatefulSet as read, not read again.
-        if (!anotherKept) await DeleteSidecarRoleBindingAsync(database.Namespace, database.Name, cancellation);
+        await DeleteSidecarRoleBindingAsync(database.Namespace, database.Name, cancellation);
     }
 
     /// <summary>
     /// As <c>kubectl rollout status</c> decides for a StatefulSet (kubectl's polymorphichelpers/rollout_status.go,
     /// StatefulSetStatusViewer): the controller has seen the latest spec, every replica is ready, and a rolling update
-    /// has brought each to the update revision.
+    /// has brought each to the update revision. A sharded database's workloads one after another (the config server's,
+    /// then each shard's): a pod of the next is deleted only once every pod of those before it runs its new template,
+    /// so at most one member of the whole cluster is down at a time.
     /// </summary>
     public async Task<RolloutProgress> RolloutAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        var members = await MembersAsync(database, cancellation);
+        List<string> done = [];
+        foreach (var member in members)
+        {
+            var progress = await RolloutOneAsync(member, cancellation);
+            if (!progress.Done) return progress;
+            done.Add(progress.Message);
+        }
+
+        return new RolloutProgress(true, string.Join("; ", done));
+    }
+
+    private async Task<RolloutProgress> RolloutOneAsync(ResourceId database, CancellationToken cancellation)
     {
         if (await ReadAsync(database, cancellation) is not { } workload) return new RolloutProgress(true, $"the workload of {database} does not exist: nothing to roll");
         var (set, kind) = (workload.Set, workload.Kind);
@@ -194,6 +254,26 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     /// a pod rolled without it keeps the last report it had, which no one updates any more.
     /// </summary>
     public async Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default)
+    {
+        if (await resources.GetAsync<MongoDB>(database, cancellation) is not { } mongo || !mongo.IsSharded()) return await ReportOfAsync(database, cancellation);
+        // A sharded database's report is its replica sets' combined, as the embedded node combines its streams
+        // (InProcessOplogArchivers.RunShardedAsync): one that has not reported yet is there, empty, and leaves the
+        // cluster's range unknown rather than the others' range claimed for it.
+        // Dated as its oldest part, so a replica set whose sidecars stopped reporting makes the whole report stale.
+        List<ArchivingReport> parts = [];
+        List<ArchivingReport> reported = [];
+        foreach (var member in MemberWorkloads.Of(mongo))
+        {
+            var report = await ReportOfAsync(new ResourceId(database.Namespace, member.Workload), cancellation);
+            if (report is not null) reported.Add(report);
+            parts.Add(report ?? new ArchivingReport(member.ReplicaSet, null, null, null, null, null, DateTimeOffset.UtcNow));
+        }
+
+        return reported.Count == 0 ? null : ArchivingReport.Combine(parts, reported.Min(p => p.ReportedAt));
+    }
+
+    /// <summary>One workload's report: its archiving sidecar's, else a standby's.</summary>
+    private async Task<ArchivingReport?> ReportOfAsync(ResourceId database, CancellationToken cancellation)
     {
         if ((await ReadAsync(database, cancellation))?.Set is not { } set) return null;
         var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
