@@ -60,6 +60,8 @@ public static class SidecarInjection
     {
         var id = ResourceId.Of(database);
         if (pod.Spec?.Containers?.Any(c => c.Name == options.ContainerName) == true) return InjectionDecision.Unchanged("the pod has the sidecar already");
+        // A sharded database's router keeps no oplog: only its config server's and shards' pods archive (MemberWorkloads).
+        if (MemberWorkloads.IsRouter(pod.Metadata?.Labels)) return InjectionDecision.Unchanged($"the pod is a router (mongos) of MongoDB {id}, which keeps no oplog");
         if (DatabaseMutator.ArchiverOf(database) is not { } archiverId) return InjectionDecision.Unchanged($"MongoDB {id} names no archiver");
         if (DatabaseMutator.RestorePending(database)) return InjectionDecision.Unchanged($"MongoDB {id} is being restored");
         // A database created naming its archiver (the MongoDB webhook sets spec.archiver before KubeDB sees it) is being

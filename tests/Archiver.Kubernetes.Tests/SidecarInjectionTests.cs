@@ -76,6 +76,28 @@ public sealed class SidecarInjectionTests
     }
 
     [Fact]
+    public void A_sharded_databases_config_server_and_shard_pods_get_the_sidecar_and_its_routers_do_not()
+    {
+        var sharded = _database with { Spec = _database.Spec! with { Other = new Dictionary<string, System.Text.Json.JsonElement> { ["shardTopology"] = JsonDocument("""{"shard":{"shards":2}}""") } } };
+        V1Pod PodOf(string label, string workload)
+        {
+            var pod = Pod(volumes: null);
+            pod.Metadata.Name = $"{workload}-0";
+            pod.Metadata.Labels[label] = workload;
+            return pod;
+        }
+
+        var router = SidecarInjection.Decide(PodOf(MemberWorkloads.MongosLabel, "mg-mongos"), sharded, _archiver, _storage, Configuration, Options);
+        var shard = SidecarInjection.Decide(PodOf("mongodb.kubedb.com/node.shard", "mg-shard1"), sharded, _archiver, _storage, Configuration, Options);
+        var config = SidecarInjection.Decide(PodOf("mongodb.kubedb.com/node.config", "mg-configsvr"), sharded, _archiver, _storage, Configuration, Options);
+
+        Assert.Null(router.Patch);
+        Assert.Contains("router (mongos)", router.Why, StringComparison.Ordinal);
+        Assert.NotNull(shard.Patch);
+        Assert.NotNull(config.Patch);
+    }
+
+    [Fact]
     public void A_pod_without_volumes_or_annotations_gets_both_lists_whole()
     {
         var pod = Pod(volumes: null);
