@@ -58,7 +58,7 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
         return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention)
         {
             DriverRefusal = archiver?.Spec is { } archiverSpec ? backups.Refuses(archiverSpec.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) : null,
-            ShardedRefusal = backups.RefusesSharded(),
+            ShardedRefusal = backups.RefusesSharded(archiver?.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter),
             StandaloneRefusal = backups.RefusesStandalone(),
         };
     }

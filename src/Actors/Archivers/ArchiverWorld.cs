@@ -28,7 +28,7 @@ public sealed record ArchiverWorld(
     /// </summary>
     public string? DriverRefusal { get; init; }
 
-    /// <summary>Why this node cannot archive a sharded cluster (<see cref="Ports.IFullBackupRunner.RefusesSharded"/>), or null when it can.</summary>
+    /// <summary>Why this node cannot archive a sharded cluster with the archiver's full-backup driver (<see cref="Ports.IFullBackupRunner.RefusesSharded"/>), or null when it can.</summary>
     public string? ShardedRefusal { get; init; }
 
     /// <summary>Why this node refuses a MongoDB whose spec says standalone (<see cref="Ports.IFullBackupRunner.RefusesStandalone"/>), or null.</summary>

@@ -22,11 +22,11 @@ public interface IFullBackupRunner
     string? Refuses(FullBackupDriver driver);
 
     /// <summary>
-    /// Why this node cannot archive and back up a sharded cluster (<c>spec.shardTopology</c>), in one line; null when it
-    /// can (the embedded node: one stream per replica set, in-process). Asked when an archiver is planned, as
-    /// <see cref="Refuses"/> is.
+    /// Why this node cannot archive and back up a sharded cluster (<c>spec.shardTopology</c>) with full backups by
+    /// <paramref name="driver"/>, in one line; null when it can (the embedded node: one stream per replica set,
+    /// in-process). Asked when an archiver is planned, as <see cref="Refuses"/> is.
     /// </summary>
-    string? RefusesSharded() => null;
+    string? RefusesSharded(FullBackupDriver driver) => null;
 
     /// <summary>
     /// Why this node refuses a MongoDB whose spec says it is a standalone (<see cref="MongoDB.IsStandalone"/>), before

@@ -37,9 +37,15 @@ public sealed class ClusterFullBackupRunner(
 
     public string? Refuses(FullBackupDriver driver) => null;
 
-    /// <summary>In a cluster each replica set's stream would be a sidecar in that set's pods; shards' pods get none yet.</summary>
-    public string? RefusesSharded() =>
-        "a sharded cluster (spec.shardTopology) is archived by the embedded node only (archiver run/demo, one stream per replica set); in a cluster the shards' and config server's pods get no archiving sidecar yet";
+    /// <summary>
+    /// In a cluster each replica set's stream is a sidecar in its config server's and shards' pods (MemberWorkloads), and a
+    /// Logical full backup goes through the routers (LogicalBackupRunner, ShardedLogicalBackup). A CSISnapshotter one
+    /// would need a volume snapshot of every replica set cut at one cluster time, which the backup Job does not take.
+    /// </summary>
+    public string? RefusesSharded(FullBackupDriver driver) =>
+        driver == FullBackupDriver.CSISnapshotter
+            ? "a sharded cluster (spec.shardTopology) is not backed up with spec.fullBackup.driver: CSISnapshotter in a cluster (one volume snapshot per replica set at one cluster time is not done); use driver: Logical"
+            : null;
 
     /// <summary>In a cluster KubeDB provisions the server from the spec: a spec that says standalone is one.</summary>
     public string? RefusesStandalone() => Messages.Resources.MongoDB.StandaloneReason;

@@ -27,7 +27,17 @@ public sealed class DatabaseAdmission(IResourceStore store, IRestorePlanLookup p
         if (database.Spec?.Archiver is not null || StandaloneProblem(database) is not null) return database;
         var archivers = await store.ListAsync<MongoDBArchiver>(null, cancellation);
         var namespaces = await store.ListNamespacesAsync(cancellation);
-        return DatabaseMutator.Mutate(database, archivers, namespaces);
+        var mutated = DatabaseMutator.Mutate(database, archivers, namespaces);
+        // Nor does a sharded one whose archiver's full-backup driver the node refuses for one (a cluster's CSISnapshotter,
+        // ClusterFullBackupRunner.RefusesSharded): its archiver says why instead, as the planner decides (ArchiverPlanner).
+        if (mutated.IsSharded() && DatabaseMutator.ArchiverOf(mutated) is { } chosen
+            && archivers.FirstOrDefault(a => ResourceId.Of(a) == chosen) is { } archiver
+            && backups.RefusesSharded(archiver.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) is not null)
+        {
+            return database;
+        }
+
+        return mutated;
     }
 
     /// <summary>

@@ -1,0 +1,168 @@
+using System.Text.Json.Nodes;
+using Archiver.Host.Cli;
+using Archiver.Storage.Backends;
+using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
+using Archiver.Storage.Layout;
+using MongoDB.Bson;
+using static Archiver.Cluster.Tests.ClusterSession;
+
+namespace Archiver.Cluster.Tests;
+
+/// <summary>
+/// A sharded KubeDB MongoDB archived by a cluster node (docs/sharded.md, "In a cluster"): the archiver selects it, its
+/// ops request puts the sidecar into the config server's and each shard's workload (never the routers') and rolls them,
+/// each replica set's primary sidecar files its oplog under its replica set's name, the database's status lists the
+/// three, and a Logical full backup goes through the routers (the primary Service) to every shard at KubeDB's host
+/// names (getShardMap).
+/// </summary>
+[Trait("Category", "E2E")]
+public sealed class ShardedArchivingTests
+{
+    private const string Node = "http://archiver-0.archiver.archiver.svc:7780";
+    private const string Prefix = "db/MongoDB/demo/mg-sh";
+    private static readonly string[] Components = ["cnfRepSet", "shard0", "shard1"];
+
+    [Fact]
+    public async Task A_sharded_MongoDB_gets_a_sidecar_per_replica_set_whose_chunks_and_status_name_it_and_a_Logical_backup_through_its_routers()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        try
+        {
+            await using var session = await StartAsync("demo", "archiver");
+            await ArchivedShardedDatabaseAsync(session, folder);
+            var password = session.SecretValue("demo", "mg-sh-auth", "password");
+            var router = Client($"mongodb://root:{Uri.EscapeDataString(password)}@mg-sh.demo.svc:27017/?authSource=admin");
+            try
+            {
+                var admin = router.GetDatabase("admin");
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
+                await router.GetDatabase("app").GetCollection<BsonDocument>("c").InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument("_id", i)));
+            }
+            finally
+            {
+                ClusterSession.Dispose(router);
+            }
+
+            // Each replica set's chunks under its own name, from its own primary's sidecar.
+            string[] Chunks(string component)
+            {
+                var dir = Path.Combine(folder, Prefix, "oplog", component);
+                return Directory.Exists(dir) ? Directory.GetFiles(dir, "*.oplog", SearchOption.AllDirectories) : [];
+            }
+
+            try
+            {
+                await session.WaitUntilAsync(() => Components.All(c => Chunks(c).Length > 0), "chunks of the config server and both shards");
+                await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh",
+                    m => (m?["status"]?["archiver"]?["components"] as JsonArray ?? []).Count == Components.Length);
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}\nchunks: {string.Join(", ", Components.Select(c => $"{c}: {Chunks(c).Length}"))}\n{NodeLog(session)}", e);
+            }
+
+            var pods = await session.ListAsync("demo", "pods");
+            var database = session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh");
+            var listed = (database?["status"]?["archiver"]?["components"] as JsonArray ?? []).Select(c => Text(c?["component"])).Order().ToList();
+
+            Assert.All(pods.Where(p => !Text(p["metadata"]?["name"]).StartsWith("mg-sh-mongos-", StringComparison.Ordinal)),
+                p => Assert.Equal(["mongodb", "archiver"], (p["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
+            var routerPod = Assert.Single(pods, p => Text(p["metadata"]?["name"]).StartsWith("mg-sh-mongos-", StringComparison.Ordinal));
+            Assert.DoesNotContain("archiver", (routerPod["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"])));
+            Assert.Equal(4, pods.Count);
+            Assert.Equal(Components, listed);
+
+            var output = new StringWriter();
+            var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
+
+            Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+            var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
+            var backup = Assert.Single(catalog.Timelines.SelectMany(t => t.Backups), b => b.Status == BackupStatus.Succeeded);
+            // A dump of every replica set, found through the routers (getShardMap at KubeDB's host names).
+            Assert.Equal("archiver-logical", backup.Driver);
+            Assert.Equal(Components, backup.Components.Order());
+            Assert.Equal("cnfRepSet", backup.ConfigServer);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// deploy/statefulset's RBAC and webhooks, one node serving them (mounting <paramref name="folder"/> at /backups), a
+    /// local BackupStorage there, an archiver with the Logical driver, and a sharded MongoDB (2 shards of one member, a
+    /// config server of one, one router) it selects once the database is ready, archiving.
+    /// </summary>
+    private static async Task ArchivedShardedDatabaseAsync(ClusterSession session, string folder)
+    {
+        var crds = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "deploy/statefulset/crds.yaml"))).Split("\n---\n")
+            .Where(d => d.Contains("name: mongodbarchivers.", StringComparison.Ordinal) || d.Contains("name: mongodbopsrequests.", StringComparison.Ordinal) || d.Contains("name: snapshots.", StringComparison.Ordinal));
+        await session.ApplyAsync(string.Join("\n---\n", crds));
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/rbac.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook-certificate.yaml")).Succeeded();
+        (await session.Kubectl.RunAsync("apply", "-f", "deploy/statefulset/webhook.yaml")).Succeeded();
+        await session.WaitForAsync("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/archiver-mongodb",
+            c => (c?["webhooks"] as JsonArray ?? []).All(w => Text(w?["clientConfig"]?["caBundle"]).Length > 0));
+        await session.ApplyAsync(ArchiverPodManifest.Node(webhook: true, backups: folder));
+        await session.WaitForAsync("/api/v1/namespaces/archiver/pods/archiver-0", Ready);
+        await session.ApplyAsync($$$"""
+            apiVersion: storage.kubestash.com/v1alpha1
+            kind: BackupStorage
+            metadata: {name: local, namespace: demo}
+            spec:
+              storage:
+                provider: local
+                local:
+                  mountPath: /backups
+                  hostPath: {path: "{{{folder}}}"}
+            ---
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: logical, namespace: demo}
+            spec:
+              databases:
+                namespaces: {from: Same}
+                selector: {matchLabels: {archiver: "true"}}
+              fullBackup:
+                driver: Logical
+                scheduler: {schedule: "@yearly"}
+              walBackup:
+                config: {idleFlushInterval: 2s}
+              backupStorage:
+                ref: {name: local, namespace: demo}
+                prefix: "db/$APP_KIND/$APP_NAMESPACE/$APP_NAME"
+              deletionPolicy: Delete
+            """);
+        await session.ApplyAsync("""
+            apiVersion: kubedb.com/v1
+            kind: MongoDB
+            metadata: {name: mg-sh, namespace: demo}
+            spec:
+              version: "7.0.21"
+              shardTopology:
+                shard: {shards: 2, replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                configServer: {replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                mongos: {replicas: 1}
+            """);
+        // Selected once it runs: its ops request puts the sidecar into its workloads and rolls them (OnDelete, a pod at a time).
+        await session.WaitForPhaseAsync("demo", "mg-sh", "Ready");
+        (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh", "-n", "demo", "archiver=true")).Succeeded();
+        try
+        {
+            await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh",
+                m => Text(m?["status"]?["phase"]) == "Ready" && Text(m?["status"]?["archiver"]?["phase"]) == "Archiving");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{NodeLog(session)}", e);
+        }
+    }
+
+    /// <summary>The node's last log lines (<c>kubectl logs</c> is not served by the stand-in), for a failure's message.</summary>
+    private static string NodeLog(ClusterSession session) =>
+        $"the node's log:\n{string.Join('\n', (session.Cluster.LogsOf("archiver", "archiver-0", "archiver") ?? "").Split('\n').TakeLast(60))}"
+        + string.Concat(new[] { "mg-sh-configsvr-0", "mg-sh-shard0-0", "mg-sh-shard1-0" }.Select(p => $"\n{p}'s sidecar:\n{string.Join('\n', (session.Cluster.LogsOf("demo", p, "archiver") ?? "").Split('\n').TakeLast(10))}"));
+}
