@@ -84,6 +84,42 @@ public sealed class ShardedArchivingTests
             Assert.Equal("archiver-logical", backup.Driver);
             Assert.Equal(Components, backup.Components.Order());
             Assert.Equal("cnfRepSet", backup.ConfigServer);
+
+            // CSISnapshotter is not done for a sharded cluster in a cluster: its archiver says so and configures nothing,
+            // though the database is selected at its creation (the MongoDB webhook gives it no spec.archiver).
+            await session.ApplyAsync("""
+                apiVersion: archiver.kubedb.com/v1alpha1
+                kind: MongoDBArchiver
+                metadata: {name: snapshots, namespace: demo}
+                spec:
+                  databases:
+                    namespaces: {from: Same}
+                    selector: {matchLabels: {csi: "true"}}
+                  fullBackup:
+                    driver: CSISnapshotter
+                    csiSnapshotter: {volumeSnapshotClassName: standin-snapshots}
+                    scheduler: {schedule: "@yearly"}
+                  backupStorage:
+                    ref: {name: local, namespace: demo}
+                    prefix: "db/$APP_KIND/$APP_NAMESPACE/$APP_NAME"
+                  deletionPolicy: Delete
+                ---
+                apiVersion: kubedb.com/v1
+                kind: MongoDB
+                metadata: {name: mg-csi, namespace: demo, labels: {csi: "true"}}
+                spec:
+                  version: "7.0.21"
+                  shardTopology:
+                    shard: {shards: 1, replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                    configServer: {replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                    mongos: {replicas: 1}
+                """);
+            var refusing = await session.WaitForAsync("/apis/archiver.kubedb.com/v1alpha1/namespaces/demo/mongodbarchivers/snapshots",
+                a => (a?["status"]?["conditions"] as JsonArray ?? []).Any(c => Text(c?["type"]) == "Unsupported" && Text(c?["status"]) == "True"));
+            var unsupported = (refusing!["status"]?["conditions"] as JsonArray ?? []).Single(c => Text(c?["type"]) == "Unsupported");
+            Assert.StartsWith("demo/mg-csi: a sharded cluster (spec.shardTopology) is not backed up with spec.fullBackup.driver: CSISnapshotter", Text(unsupported?["message"]), StringComparison.Ordinal);
+            Assert.Null(session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-csi")!["spec"]?["archiver"]);
+            Assert.DoesNotContain(await session.ListAsync("demo", "mongodbopsrequests"), r => Text(r["spec"]?["databaseRef"]?["name"]) == "mg-csi");
         }
         finally
         {
