@@ -85,6 +85,23 @@ public sealed class ShardedArchivingTests
             Assert.Equal(Components, backup.Components.Order());
             Assert.Equal("cnfRepSet", backup.ConfigServer);
 
+            // No longer selected: its disable takes the sidecar out of every member workload and rolls them again.
+            (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh", "-n", "demo", "archiver-")).Succeeded();
+            try
+            {
+                await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => Text(m?["status"]?["archiver"]?["phase"]) == "Disabled");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}\n{NodeLog(session)}", e);
+            }
+
+            var disabled = await session.ListAsync("demo", "pods");
+            Assert.Equal(4, disabled.Count);
+            Assert.All(disabled, p => Assert.DoesNotContain("archiver", (p["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
+            Assert.All(await session.ListAsync("demo", "petsets"),
+                w => Assert.DoesNotContain("archiver", (w["spec"]?["template"]?["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
+
             // CSISnapshotter is not done for a sharded cluster in a cluster: its archiver says so and configures nothing,
             // though the database is selected at its creation (the MongoDB webhook gives it no spec.archiver).
             await session.ApplyAsync("""
