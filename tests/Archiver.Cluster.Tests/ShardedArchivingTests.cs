@@ -14,7 +14,8 @@ namespace Archiver.Cluster.Tests;
 /// ops request puts the sidecar into the config server's and each shard's workload (never the routers') and rolls them,
 /// each replica set's primary sidecar files its oplog under its replica set's name, the database's status lists the
 /// three, and a Logical full backup goes through the routers (the primary Service) to every shard at KubeDB's host
-/// names (getShardMap).
+/// names (getShardMap); unselected, its disable takes every sidecar out; and an archiver with the CSISnapshotter
+/// driver refuses a sharded database (Unsupported), which its creation does not change (no spec.archiver).
 /// </summary>
 [Trait("Category", "E2E")]
 public sealed class ShardedArchivingTests

@@ -69,6 +69,41 @@ public sealed partial class KubernetesWorkloadsTests
         Assert.Equal(TimeSpan.FromSeconds(3), whole?.Lag);
     }
 
+    [Fact]
+    public async Task A_sharded_databases_rollout_waits_for_each_member_workload_in_turn_and_never_for_its_routers()
+    {
+        var (workloads, db, _) = await DatabaseAsync(Sharded);
+        foreach (var name in ShardedWorkloads) await WorkloadAsync(db.Namespace, name);
+        async Task StatusAsync(string name, bool rolled)
+        {
+            // As the StatefulSet controller reports it, through the status subresource.
+            var latest = await server.Client.AppsV1.ReadNamespacedStatefulSetAsync(name, db.Namespace);
+            latest.Status = new V1StatefulSetStatus
+            {
+                ObservedGeneration = latest.Metadata.Generation, Replicas = 1, ReadyReplicas = 1, UpdatedReplicas = 1,
+                CurrentRevision = rolled ? "r2" : "r1", UpdateRevision = "r2",
+            };
+            await server.Client.AppsV1.ReplaceNamespacedStatefulSetStatusAsync(latest, name, db.Namespace);
+        }
+
+        await workloads.RestartAsync(db, "op-1");
+        foreach (var name in ShardedWorkloads) await StatusAsync(name, rolled: false);
+        var none = await workloads.RolloutAsync(db);
+        await StatusAsync("mg-configsvr", rolled: true);
+        var config = await workloads.RolloutAsync(db);
+        await StatusAsync("mg-shard0", rolled: true);
+        await StatusAsync("mg-shard1", rolled: true);
+        var all = await workloads.RolloutAsync(db);
+
+        Assert.False(none.Done);
+        Assert.Contains("mg-configsvr", none.Message, StringComparison.Ordinal);
+        Assert.False(config.Done);
+        Assert.Contains("mg-shard0", config.Message, StringComparison.Ordinal);
+        // Done with the routers' workload never rolled: it is not the database's to roll.
+        Assert.True(all.Done, all.Message);
+        Assert.DoesNotContain("mg-mongos", all.Message, StringComparison.Ordinal);
+    }
+
     private static Database Sharded(Database database) => database with
     {
         Spec = database.Spec! with
