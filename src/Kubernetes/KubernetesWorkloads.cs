@@ -255,7 +255,10 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     /// </summary>
     public async Task<ArchivingReport?> ReportAsync(ResourceId database, CancellationToken cancellation = default)
     {
-        if (await resources.GetAsync<MongoDB>(database, cancellation) is not { } mongo || !mongo.IsSharded()) return await ReportOfAsync(database, cancellation);
+        // A replica set's workload is named after it: read first, so observing one (every few seconds) reads no MongoDB.
+        // KubeDB makes no workload of that name for a sharded database.
+        if (await ReadAsync(database, cancellation) is { } own) return await ReportOfAsync(database.Namespace, own.Set, cancellation);
+        if (await resources.GetAsync<MongoDB>(database, cancellation) is not { } mongo || !mongo.IsSharded()) return null;
         // A sharded database's report is its replica sets' combined, as the embedded node combines its streams
         // (InProcessOplogArchivers.RunShardedAsync): one that has not reported yet is there, empty, and leaves the
         // cluster's range unknown rather than the others' range claimed for it.
@@ -264,7 +267,8 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         List<ArchivingReport> reported = [];
         foreach (var member in MemberWorkloads.Of(mongo))
         {
-            var report = await ReportOfAsync(new ResourceId(database.Namespace, member.Workload), cancellation);
+            var read = await ReadAsync(new ResourceId(database.Namespace, member.Workload), cancellation);
+            var report = read is null ? null : await ReportOfAsync(database.Namespace, read.Set, cancellation);
             if (report is not null) reported.Add(report);
             parts.Add(report ?? new ArchivingReport(member.ReplicaSet, null, null, null, null, null, DateTimeOffset.UtcNow));
         }
@@ -273,11 +277,10 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
     }
 
     /// <summary>One workload's report: its archiving sidecar's, else a standby's.</summary>
-    private async Task<ArchivingReport?> ReportOfAsync(ResourceId database, CancellationToken cancellation)
+    private async Task<ArchivingReport?> ReportOfAsync(string @namespace, V1StatefulSet set, CancellationToken cancellation)
     {
-        if ((await ReadAsync(database, cancellation))?.Set is not { } set) return null;
         var selector = string.Join(',', (set.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
-        var pods = await client.CoreV1.ListNamespacedPodAsync(database.Namespace, labelSelector: selector, cancellationToken: cancellation);
+        var pods = await client.CoreV1.ListNamespacedPodAsync(@namespace, labelSelector: selector, cancellationToken: cancellation);
         // The archiving member's report (the primary's sidecar); the standbys' only when no member archives.
         return pods.Items
             .Where(p => p.Spec?.Containers?.Any(c => c.Name == options.ContainerName) == true)

@@ -18,7 +18,7 @@ public sealed partial class KubernetesWorkloadsTests
     public async Task A_sharded_database_gets_the_sidecar_in_its_config_server_and_shards_and_loses_it_from_them_all_and_its_routers_are_untouched()
     {
         var (workloads, db, spec) = await DatabaseAsync(Sharded);
-        foreach (var name in ShardedWorkloads) await WorkloadAsync(db.Namespace, name);
+        await ShardedWorkloadsAsync(db.Namespace);
         var routers = await server.Client.AppsV1.ReadNamespacedStatefulSetAsync("mg-mongos", db.Namespace);
 
         await workloads.EnsureArchivingAsync(db, spec);
@@ -49,7 +49,7 @@ public sealed partial class KubernetesWorkloadsTests
     public async Task A_sharded_databases_report_combines_its_replica_sets_and_one_not_reporting_leaves_the_range_unknown()
     {
         var (workloads, db, spec) = await DatabaseAsync(Sharded);
-        foreach (var name in ShardedWorkloads) await WorkloadAsync(db.Namespace, name);
+        await ShardedWorkloadsAsync(db.Namespace);
         await workloads.EnsureArchivingAsync(db, spec);
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         await MemberPodAsync(db.Namespace, "mg-configsvr", new ArchivingReport("cnfRepSet", start, start.AddMinutes(30), TimeSpan.FromSeconds(1), null, null, DateTimeOffset.UtcNow));
@@ -73,7 +73,7 @@ public sealed partial class KubernetesWorkloadsTests
     public async Task A_sharded_databases_rollout_waits_for_each_member_workload_in_turn_and_never_for_its_routers()
     {
         var (workloads, db, _) = await DatabaseAsync(Sharded);
-        foreach (var name in ShardedWorkloads) await WorkloadAsync(db.Namespace, name);
+        await ShardedWorkloadsAsync(db.Namespace);
         async Task StatusAsync(string name, bool rolled)
         {
             // As the StatefulSet controller reports it, through the status subresource.
@@ -114,6 +114,13 @@ public sealed partial class KubernetesWorkloadsTests
             },
         },
     };
+
+    // KubeDB's workloads of a sharded database, and none named after the database itself (the fixture's replica set's).
+    private async Task ShardedWorkloadsAsync(string ns)
+    {
+        await server.Client.AppsV1.DeleteNamespacedStatefulSetAsync("mg", ns);
+        foreach (var name in ShardedWorkloads) await WorkloadAsync(ns, name);
+    }
 
     // One of KubeDB's workloads of a sharded database, selecting its pods by its node label's value (its own name).
     private Task<V1StatefulSet> WorkloadAsync(string ns, string name)
