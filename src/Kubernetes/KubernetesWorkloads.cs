@@ -99,7 +99,7 @@ public sealed partial class KubernetesWorkloads(IKubernetes client, IResourceSto
         }
 
         // One RoleBinding per database: KubeDB runs all of a sharded database's pods as the one service account it
-        // defaults (podTemplate.spec.serviceAccountName: {db}, .sharded-kubedb-notes.md section 7).
+        // defaults (podTemplate.spec.serviceAccountName: {db}; SetDefaults in kubedb/apimachinery apis/kubedb/v1/mongodb_helpers.go).
         await EnsureSidecarRoleBindingAsync(mongo, workloads[0].Read.Set.Spec.Template.Spec.ServiceAccountName is { Length: > 0 } account ? account : "default", cancellation);
         var sidecar = SidecarContainer.Build(options, mongo, storage, copies, spec, runtime);
         var volumes = SidecarContainer.Volumes(mongo, storage, copies);

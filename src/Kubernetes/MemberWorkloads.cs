@@ -9,7 +9,7 @@ namespace Archiver.Kubernetes;
 /// sharded database (<c>spec.shardTopology</c>) has its config server's, <c>{db}-configsvr</c> (replica set
 /// <c>cnfRepSet</c>), and one per shard, <c>{db}-shard{n}</c> (replica set <c>shard{n}</c>), each name preceded by
 /// its component's <c>prefix</c> as KubeDB names them (kubedb/apimachinery <c>apis/kubedb/v1/mongodb_helpers.go</c>:
-/// ConfigSvrNodeName, ShardNodeName, ConfigSvrRepSetName, ShardRepSetName; .sharded-kubedb-notes.md sections 1 and 2;
+/// ConfigSvrNodeName, ShardNodeName, ConfigSvrRepSetName, ShardRepSetName;
 /// the stand-in's src/Emulators/Cluster/KubeDb/MongoDbComponent.cs). Its routers' <c>{db}-mongos</c> is never one:
 /// a mongos keeps no oplog.
 /// </summary>

@@ -7,7 +7,7 @@ using Database = Archiver.Messages.Resources.MongoDB;
 namespace Archiver.Kubernetes.Tests;
 
 /// <summary>
-/// A sharded database's workloads as KubeDB names them (.sharded-kubedb-notes.md; MemberWorkloads): the sidecar in
+/// A sharded database's workloads as KubeDB names them (kubedb/apimachinery apis/kubedb/v1/mongodb_helpers.go; MemberWorkloads): the sidecar in
 /// its config server's and shards', never in its routers', and its report combined from theirs.
 /// </summary>
 public sealed partial class KubernetesWorkloadsTests
