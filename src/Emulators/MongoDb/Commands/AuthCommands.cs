@@ -68,14 +68,18 @@ internal static class AuthCommands
         }
     }
 
-    private static byte[] Payload(CommandContext context) => context.Command.TryGetValue("payload", out var payload) switch
+    private static byte[] Payload(CommandContext context) => Payload(context.Command);
+
+    /// <summary>A SASL command's payload, binary or base64 text, as drivers send it; shared with the router (Router.Auth.cs).</summary>
+    internal static byte[] Payload(BsonDocument command) => command.TryGetValue("payload", out var payload) switch
     {
         true when payload is BsonBinaryData binary => binary.Bytes,
         true when payload is BsonString text => Convert.FromBase64String(text.Value),
         _ => throw new CommandError(ErrorCode.BadValue, "SASL payload is missing"),
     };
 
-    private static BsonDocument Reply(bool done, string payload) => new()
+    /// <summary>A SASL step's answer, as mongod and mongos give it (one conversation per connection).</summary>
+    internal static BsonDocument Reply(bool done, string payload) => new()
     {
         { "conversationId", 1 },
         { "done", done },

@@ -83,20 +83,9 @@ internal sealed partial class Router
         }
     }
 
-    private static byte[] Payload(RouterContext context) => context.Command.TryGetValue("payload", out var payload) switch
-    {
-        true when payload is BsonBinaryData binary => binary.Bytes,
-        true when payload is BsonString text => Convert.FromBase64String(text.Value),
-        _ => throw new CommandError(ErrorCode.BadValue, "SASL payload is missing"),
-    };
+    private static byte[] Payload(RouterContext context) => AuthCommands.Payload(context.Command);
 
-    private static BsonDocument SaslReply(bool done, string payload) => new()
-    {
-        { "conversationId", 1 },
-        { "done", done },
-        { "payload", new BsonBinaryData(System.Text.Encoding.UTF8.GetBytes(payload)) },
-        { "ok", 1.0 },
-    };
+    private static BsonDocument SaslReply(bool done, string payload) => AuthCommands.Reply(done, payload);
 
     /// <summary>One connection's authentication: the SCRAM exchange under way, and the user once proven.</summary>
     private sealed class RouterLogin
