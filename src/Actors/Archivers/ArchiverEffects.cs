@@ -57,8 +57,8 @@ internal sealed class ArchiverEffects(IResourceStore store, ResourceCache cache,
 
         return new ArchiverWorld(archiver, [.. databases.Values], namespaces, cache.List<MongoDBArchiver>(), requests, storage, retention)
         {
-            DriverRefusal = archiver?.Spec is { } archiverSpec ? backups.Refuses(archiverSpec.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) : null,
-            ShardedRefusal = backups.RefusesSharded(archiver?.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter),
+            DriverRefusal = archiver?.Spec is not null ? backups.Refuses(archiver.FullBackupDriver()) : null,
+            ShardedRefusal = backups.RefusesSharded(archiver?.FullBackupDriver() ?? FullBackupDriver.CSISnapshotter),
             StandaloneRefusal = backups.RefusesStandalone(),
         };
     }

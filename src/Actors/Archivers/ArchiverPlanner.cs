@@ -193,7 +193,7 @@ public static class ArchiverPlanner
 
                 // Selected, but nothing can archive it: said on the archiver, where the user who selected it looks, and no ops
                 // request is made to fail at its first step.
-                if ((db.IsSharded() ? world.ShardedRefusal : db.IsStandalone() ? world.StandaloneRefusal : null) is { } unsupported)
+                if (ArchiverSelection.Unsupported(db, world.ShardedRefusal, world.StandaloneRefusal) is { } unsupported)
                 {
                     _holdups.Add(new Holdup(dbId, "Unsupported", $"{unsupported}; nothing is configured for it"));
                     continue;

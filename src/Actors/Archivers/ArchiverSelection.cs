@@ -29,6 +29,14 @@ public static class ArchiverSelection
     /// that one selects it, else the oldest (creation time), ties broken by namespace/name. Deterministic, so
     /// every archiver entity reaches the same answer on its own.
     /// </summary>
+    /// <summary>
+    /// Why this node cannot archive <paramref name="db"/>, from its refusals (<see cref="Ports.IFullBackupRunner"/>): a
+    /// sharded cluster's with the archiver's driver, or a standalone's; null when it can. The planner says it on the
+    /// archiver (<c>Unsupported</c>); the MongoDB webhook gives such a database no <c>spec.archiver</c>.
+    /// </summary>
+    public static string? Unsupported(MongoDB db, string? shardedRefusal, string? standaloneRefusal) =>
+        db.IsSharded() ? shardedRefusal : db.IsStandalone() ? standaloneRefusal : null;
+
     public static ResourceId? Winner(MongoDB db, IEnumerable<MongoDBArchiver> selecting)
     {
         var contenders = selecting.Where(a => a.Metadata.DeletionTimestamp is null).ToList();

@@ -54,7 +54,7 @@ public sealed class ClusterFullBackupRunner(
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
         var full = repository.Archiver.Spec?.FullBackup;
-        if ((full?.Driver ?? FullBackupDriver.CSISnapshotter) == FullBackupDriver.Logical)
+        if (repository.Archiver.FullBackupDriver() == FullBackupDriver.Logical)
         {
             return await logical.RunAsync(database, runId, attempt, cancellation);
         }

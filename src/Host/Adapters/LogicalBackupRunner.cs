@@ -20,7 +20,7 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
     public async Task<FullBackupResult> RunAsync(ResourceId database, string runId, int attempt, CancellationToken cancellation)
     {
         var repository = await repositories.ResolveAsync(database, cancellation);
-        if (Refuses(repository.Archiver.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) is { } refusal)
+        if (Refuses(repository.Archiver.FullBackupDriver()) is { } refusal)
         {
             // The archiver is refused at planning for this; a run that gets here had its spec changed under it.
             throw new NotSupportedException($"archiver {ResourceId.Of(repository.Archiver)}: {refusal}");

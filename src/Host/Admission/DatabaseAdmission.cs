@@ -1,3 +1,4 @@
+using Archiver.Actors.Archivers;
 using Archiver.Actors.Databases;
 using Archiver.Actors.Ports;
 using Archiver.Messages.Protocol;
@@ -23,16 +24,14 @@ public sealed class DatabaseAdmission(IResourceStore store, IRestorePlanLookup p
 
     public async Task<MongoDBResource> MutateAsync(MongoDBResource database, CancellationToken cancellation)
     {
-        // A standalone the node refuses gets no reference: its archiver says why instead (Unsupported).
-        if (database.Spec?.Archiver is not null || StandaloneProblem(database) is not null) return database;
+        if (database.Spec?.Archiver is not null) return database;
         var archivers = await store.ListAsync<MongoDBArchiver>(null, cancellation);
         var namespaces = await store.ListNamespacesAsync(cancellation);
         var mutated = DatabaseMutator.Mutate(database, archivers, namespaces);
-        // Nor does a sharded one whose archiver's full-backup driver the node refuses for one (a cluster's CSISnapshotter,
-        // ClusterFullBackupRunner.RefusesSharded): its archiver says why instead, as the planner decides (ArchiverPlanner).
-        if (mutated.IsSharded() && DatabaseMutator.ArchiverOf(mutated) is { } chosen
-            && archivers.FirstOrDefault(a => ResourceId.Of(a) == chosen) is { } archiver
-            && backups.RefusesSharded(archiver.Spec?.FullBackup?.Driver ?? FullBackupDriver.CSISnapshotter) is not null)
+        // A database the node cannot archive with the chosen archiver (a standalone in a cluster; a sharded one with a
+        // cluster's CSISnapshotter) gets no reference: its archiver says why instead, as the planner decides it.
+        if (DatabaseMutator.ArchiverOf(mutated) is { } chosen && archivers.FirstOrDefault(a => ResourceId.Of(a) == chosen) is { } archiver
+            && ArchiverSelection.Unsupported(mutated, backups.RefusesSharded(archiver.FullBackupDriver()), backups.RefusesStandalone()) is not null)
         {
             return database;
         }

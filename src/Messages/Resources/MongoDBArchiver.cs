@@ -14,6 +14,9 @@ public sealed record MongoDBArchiver : Resource<MongoDBArchiverSpec, MongoDBArch
 {
     public const string KindName = "MongoDBArchiver";
     public const string ApiVersionName = ApiGroups.ArchiverV1Alpha1;
+
+    /// <summary>How its full backups are taken: <c>spec.fullBackup.driver</c>, CSISnapshotter when unset (its default).</summary>
+    public FullBackupDriver FullBackupDriver() => Spec?.FullBackup?.Driver ?? Resources.FullBackupDriver.CSISnapshotter;
 }
 
 /// <summary>Which databases an archiver backs up, how, and where to.</summary>
