@@ -26,7 +26,14 @@ public sealed partial class GcsObjectStore
                 ? parsed
                 : throw new StorageException($"GCS object '{key}' was sent without its generation (x-goog-generation)");
             var length = response.Content.Headers.ContentLength ?? throw new StorageException($"GCS object '{key}' was sent without its length");
-            return new GcsReadStream(this, key, response, generation, length, Crc32COf(headers), _settings.Retry.MaxRetries);
+            // Taken up after a break at the byte it reached, pinned to this generation.
+            return new ResumingReadStream(
+                key, new ObjectBody(await response.Content.ReadAsStreamAsync(cancellationToken), response), length, Crc32COf(headers), _settings.Retry.MaxRetries,
+                async (from, ct) =>
+                {
+                    var resumed = await OpenMediaAsync(key, generation, from, ct);
+                    return new ObjectBody(await resumed.Content.ReadAsStreamAsync(ct), resumed);
+                });
         }
         catch
         {

@@ -76,7 +76,7 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
     /// Opens the object with a GET of <c>bytes=0-</c>: the whole object, as a range, because the SDK checks an unranged
     /// single-part GET against its ETag with MD5 in software, which took as long as the transfer itself
     /// (<c>docs/performance.md</c>). The check is ours instead: the CRC-32C our writes keep in the object's metadata
-    /// (<see cref="ContentCrcKey"/>), with the CPU's instruction, at the end of the body (<see cref="ResumingS3ReadStream"/>).
+    /// (<see cref="ContentCrcKey"/>), with the CPU's instruction, at the end of the body (<see cref="ResumingReadStream"/>).
     /// </summary>
     public async Task<Stream> GetAsync(string key, CancellationToken cancellationToken = default)
     {
@@ -105,7 +105,15 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
                 return new MemoryStream([], writable: false);
             }
 
-            return new ResumingS3ReadStream(key, response, ContentCrc(response.Metadata), _settings.Retry.MaxRetries, (from, to, etag, ct) => ReopenAsync(key, from, to, etag, ct));
+            var length = response.ContentLength;
+            var etag = response.ETag;
+            return new ResumingReadStream(
+                key, new ObjectBody(response.ResponseStream, response), length, ContentCrc(response.Metadata), _settings.Retry.MaxRetries,
+                async (from, ct) =>
+                {
+                    var reopened = await ReopenAsync(key, from, length - 1, etag, ct);
+                    return new ObjectBody(reopened.ResponseStream, reopened);
+                });
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
