@@ -15,12 +15,20 @@ public sealed record DatabaseRepository(MongoDBResource Database, MongoDBArchive
 {
     /// <summary>
     /// The timeline this database writes (its own; timeline 1 on an empty folder; a branch of the history it was
-    /// restored from), claimed if need be. Its replica set is read first: see <see cref="ArchivingTimeline"/>.
+    /// restored from), claimed if need be. Its replica set is read first: see <see cref="ArchivingTimeline"/>. A sharded
+    /// cluster's is read from its config server (<paramref name="client"/>): a router has no oplog to read.
     /// </summary>
     public async Task<TimelineRecord> TimelineAsync(IMongoClient client, TimeProvider clock, CancellationToken cancellation)
     {
         var uid = Database.Metadata.Uid ?? throw new InvalidOperationException($"MongoDB {ResourceId.Of(Database)} has no metadata.uid");
         return await ArchivingTimeline.OpenAsync(client, Store, Layout, uid, clock.GetUtcNow(), cancellation);
+    }
+
+    /// <summary>One replica set's oplog stream of this database: its timeline and where it starts (<see cref="ArchivingTimeline.OpenStreamAsync"/>).</summary>
+    public async Task<ArchivingStart> StreamAsync(IMongoClient replicaSet, TimeProvider clock, CancellationToken cancellation)
+    {
+        var uid = Database.Metadata.Uid ?? throw new InvalidOperationException($"MongoDB {ResourceId.Of(Database)} has no metadata.uid");
+        return await ArchivingTimeline.OpenStreamAsync(replicaSet, Store, Layout, uid, clock.GetUtcNow(), cancellation);
     }
 }
 

@@ -120,11 +120,11 @@ public sealed class InProcessOplogArchivers(
                 }
 
                 component = replicaSet = await MongoConnections.ReplicaSetNameAsync(client, stop);
-                var timeline = await repository.TimelineAsync(client, clock, stop);
+                var start = await repository.StreamAsync(client, clock, stop);
                 // Measured as the sidecar measures its own: chunk uploads, lag, headroom (archiver_oplog_*).
                 using var measured = metrics?.For(database.Namespace, database.Name, component);
                 // A restored database's history starts after its restore's last write (see ArchivingTimeline).
-                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, Options(database, run, repository, component, timeline.Id, timeline.ArchiveAfter, measured));
+                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, Options(database, run, repository, component, start.Timeline.Id, start.StartAfter, measured));
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>
                 {
@@ -188,9 +188,6 @@ public sealed class InProcessOplogArchivers(
         var topology = await ShardedTopology.DiscoverAsync(router, stop);
         var connect = connections.ReplicaSets(router);
         var sets = topology.ReplicaSets.ToList();
-        // The database's timeline, opened through the router (its lineage is the config server's); each replica set
-        // then checks its own restore marker and starts after its own restore's last write.
-        var timeline = await repository.TimelineAsync(router, clock, stop);
         var reports = new ArchivingReport?[sets.Count];
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var archivers = new List<OplogArchiver>();
@@ -200,11 +197,13 @@ public sealed class InProcessOplogArchivers(
             for (var i = 0; i < sets.Count; i++)
             {
                 var client = connect(sets[i]);
-                var own = await ArchivingTimeline.OwnStartAsync(client, stop);
+                // Each replica set opens the database's one timeline as its sidecar would (a restored cluster's replica
+                // sets name the same branch) and starts after its own restore's last write.
+                var start = await repository.StreamAsync(client, clock, stop);
                 var index = i;
                 var measured = metrics?.For(database.Namespace, database.Name, sets[i].Component);
                 if (measured is not null) measures.Add(measured);
-                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, Options(database, run, repository, sets[i].Component, timeline.Id, own ?? timeline.ArchiveAfter, measured));
+                var archiver = new OplogArchiver(client, repository.Store, repository.Layout, Options(database, run, repository, sets[i].Component, start.Timeline.Id, start.StartAfter, measured));
                 long published = 0;
                 archiver.StatusChanged += (_, status) =>
                 {

@@ -30,9 +30,11 @@ public sealed class LogicalBackupRunner(DatabaseRepositories repositories, Mongo
         if (await ShardedTopology.IsRouterAsync(client, cancellation))
         {
             // A sharded cluster: every replica set at once, consistent at one cluster time, the balancer paused.
+            // The timeline is read from the config server, whose lineage a restore wrote as every replica set's.
+            var topology = await ShardedTopology.DiscoverAsync(client, cancellation);
             var sharded = await new ShardedLogicalBackup(client, connections.ReplicaSets(client), repository.Store, repository.Layout, new ShardedLogicalBackupOptions
             {
-                Timeline = (await repository.TimelineAsync(client, clock, cancellation)).Id,
+                Timeline = (await repository.TimelineAsync(connections.ReplicaSets(client)(topology.ConfigServer), clock, cancellation)).Id,
                 Time = clock,
             }).RunAsync(cancellation);
             registry.Get<StorageIndexRegion>().Tell(new RefreshCatalog(repository.StorageId, repository.Layout.Prefix));

@@ -185,13 +185,16 @@ public static class SidecarCommand
                         }
 
                         lastStandbyReport = DateTime.MinValue;
-                        var timeline = await ArchivingTimeline.OpenAsync(client, store, layout, parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
+                        // This replica set's stream: the database's timeline and, after a restore, this replica set's own
+                        // restore's last write to start after (a sharded cluster's shards each have their own).
+                        var start = await ArchivingTimeline.OpenStreamAsync(client, store, layout, parse.GetValue(uid)!, DateTimeOffset.UtcNow, token);
+                        var timeline = start.Timeline;
                         using var measured = metrics?.Archivers.For(metricsNamespace, metricsDatabase, name);
                         var archiver = new OplogArchiver(client, store, layout, new OplogArchiverOptions
                         {
                             Component = name,
                             Timeline = timeline.Id,
-                            StartAfter = timeline.ArchiveAfter,
+                            StartAfter = start.StartAfter,
                             ChunkMaxAge = age,
                             IdleFlushInterval = idle,
                             ChunkMaxBytes = size,

@@ -19,6 +19,10 @@ public static class ArchivingTimeline
     /// holds a history this database does not continue.
     /// </summary>
     public static async Task<TimelineRecord> OpenAsync(
+        IMongoClient client, IObjectStore store, RepositoryLayout layout, string databaseUid, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await OpenWithLineageAsync(client, store, layout, databaseUid, now, cancellationToken)).Timeline;
+
+    private static async Task<(TimelineRecord Timeline, RestoreLineage? Lineage)> OpenWithLineageAsync(
         IMongoClient client, IObjectStore store, RepositoryLayout layout, string databaseUid, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -31,21 +35,21 @@ public static class ArchivingTimeline
         }
 
         var lineage = await LineageRecord.ReadAsync(client, cancellationToken);
-        return await new RepositoryHistory(store, layout).OpenForArchivingAsync(databaseUid, now, lineage, cancellationToken);
+        return (await new RepositoryHistory(store, layout).OpenForArchivingAsync(databaseUid, now, lineage, cancellationToken), lineage);
     }
 
     /// <summary>
-    /// For one replica set of a sharded cluster (whose timeline is the cluster's, opened through its router): refuses
-    /// while a restore into it has not finished, and says after which entry its own stream starts when it was restored
-    /// (its restore's last write), or null.
+    /// One replica set's stream (a replica set's, or one of a sharded cluster's config server and shards, on the node
+    /// or in its own pods' sidecar): the database's timeline, opened with this replica set's lineage, and the entry of
+    /// its own oplog it starts after. A restored sharded cluster's replica sets name the same branch (the cluster's
+    /// restore point, <c>RestoreOptions.BranchedAfter</c>), so whichever opens the timeline first makes the one the
+    /// others find; but each starts after its own restore's last write, an entry of its own oplog, never another's,
+    /// which the timeline record (written by the first) may hold.
     /// </summary>
-    public static async Task<Storage.OplogTimestamp?> OwnStartAsync(IMongoClient client, CancellationToken cancellationToken)
+    public static async Task<ArchivingStart> OpenStreamAsync(
+        IMongoClient client, IObjectStore store, RepositoryLayout layout, string databaseUid, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if ((await RestoreMarker.WholeAsync(client, cancellationToken)) is { Count: > 0 } unfinished)
-        {
-            throw new RestoreUnfinishedException($"a restore into this replica set of the cluster ({unfinished[0]["_id"]}) has not finished; archiving starts when it has");
-        }
-
-        return (await LineageRecord.ReadAsync(client, cancellationToken))?.BranchedAfter;
+        var (timeline, lineage) = await OpenWithLineageAsync(client, store, layout, databaseUid, now, cancellationToken);
+        return new ArchivingStart(timeline, lineage is null ? timeline.ArchiveAfter : lineage.ArchiveAfter);
     }
 }

@@ -209,11 +209,11 @@ public sealed partial class RestoreExecutor(IObjectStore store, RepositoryLayout
     /// applied (its start when none was). A timeline without a record (written before timelines had records) has no
     /// owner to name, so no lineage can be followed from it.
     /// </summary>
-    private static RestoreLineage Lineage(RestoreWork work, ReplayResult replay)
+    private RestoreLineage Lineage(RestoreWork work, ReplayResult replay)
     {
         var last = work.Plan.Segments[^1];
-        var branchWall = work.Target.LastWallUnixMs ?? replay.ReachedWall;
-        return new RestoreLineage(last.Prefix, last.Timeline, work.Plan.SourceOwner ?? string.Empty, replay.Reached, branchWall, null, work.Target.ToString());
+        var branchWall = _options.BranchedAtWallUnixMs ?? work.Target.LastWallUnixMs ?? replay.ReachedWall;
+        return new RestoreLineage(last.Prefix, last.Timeline, work.Plan.SourceOwner ?? string.Empty, _options.BranchedAfter ?? replay.Reached, branchWall, null, work.Target.ToString());
     }
 
     private async Task EnsureTargetEmptyAsync(CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using Archiver.Storage;
+
 namespace Archiver.Mongo.Restore;
 
 /// <summary>How a restore runs.</summary>
@@ -98,6 +100,17 @@ public sealed record RestoreOptions
     /// the database). Null: names kept.
     /// </summary>
     public IReadOnlyDictionary<string, string>? ShardNames { get; init; }
+
+    /// <summary>
+    /// For one replica set of a sharded cluster: the cluster's restore point, recorded as this replica set's branch
+    /// (<see cref="LineageRecord"/>) instead of the last entry it applied. Every replica set then names the same branch
+    /// (whichever opens the restored cluster's timeline first, the node or a shard's sidecar, makes the one the others
+    /// find), and none of them has an entry between its own last one and this point. Null: the last entry applied.
+    /// </summary>
+    public OplogTimestamp? BranchedAfter { get; init; }
+
+    /// <summary>With <see cref="BranchedAfter"/>: the restore's time target as the user gave it, when it was a time.</summary>
+    public long? BranchedAtWallUnixMs { get; init; }
 
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");
 

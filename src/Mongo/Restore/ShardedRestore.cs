@@ -67,6 +67,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         }
 
         // One cluster time for every replica set: a time target becomes the newest cluster time written by then.
+        var asked = plan.Target;
         if (plan.Target.Kind == RecoveryTargetKind.Time)
         {
             plan = plan with { Target = RecoveryTarget.AtTs(await ClusterTimeAtAsync(plan, cancellationToken)) };
@@ -78,7 +79,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             await turns.WaitAsync(cancellationToken);
             try
             {
-                return await RestoreComponentAsync(plan, component, targets[component], renamed.Count > 0 ? renamed : null, cancellationToken);
+                return await RestoreComponentAsync(plan, asked, component, targets[component], renamed.Count > 0 ? renamed : null, cancellationToken);
             }
             finally
             {
@@ -89,7 +90,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         return new ShardedRestoreReport(backup.Id, plan.Target.ToString(), backup.Components.Zip(reports).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
 
-    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, string component, ReplicaSetEndpoint target, IReadOnlyDictionary<string, string>? renamed, CancellationToken cancellationToken)
+    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, RecoveryTarget asked, string component, ReplicaSetEndpoint target, IReadOnlyDictionary<string, string>? renamed, CancellationToken cancellationToken)
     {
         var view = plan.BaseBackup.ForComponent(component);
         var segments = plan.Segments.Where(s => s.Component == component).ToList();
@@ -112,6 +113,9 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             // A sharded collection has one UUID on every shard, the one config.collections names.
             PreserveCollectionUuids = !isConfig,
             ShardNames = isConfig ? renamed : null,
+            // Every replica set was restored to this one cluster time: the restored cluster's timeline branches there.
+            BranchedAfter = plan.Target.LastTs,
+            BranchedAtWallUnixMs = asked.LastWallUnixMs,
         };
         return await new RestoreExecutor(store, layout, connect(target), options).RunAsync(sub, progress: null, cancellationToken);
     }

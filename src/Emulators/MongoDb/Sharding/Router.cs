@@ -59,6 +59,11 @@ internal sealed partial class Router
             }
 
             CheckAuthenticated(name, connectionId);
+            if (database == "local")
+            {
+                // Each member's own: a router has none and refuses it (mongos, src/mongo/s/commands/strategy.cpp).
+                throw new CommandError(ErrorCode.IllegalOperation, "Can't use 'local' database through mongos");
+            }
 
             context = new RouterContext(command, database, connectionId, cancellation);
             context.Transaction = OpenTransaction(context);

@@ -286,6 +286,17 @@ public sealed class ShardedClusterTests : IAsyncLifetime
         Assert.Contains("Unsupported shard key pattern", pattern.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_local_database_is_refused_through_the_router_as_mongos_refuses_it()
+    {
+        var oplog = _client.GetDatabase("local").GetCollection<BsonDocument>("oplog.rs");
+
+        var error = await Assert.ThrowsAsync<MongoCommandException>(() => oplog.Find(FilterDefinition<BsonDocument>.Empty).Limit(1).ToListAsync());
+
+        Assert.Equal(20, error.Code);
+        Assert.Contains("Can't use 'local' database through mongos", error.Message, StringComparison.Ordinal);
+    }
+
     private IMongoDatabase Admin => _client.GetDatabase("admin");
 
     private async Task<IMongoCollection<BsonDocument>> ShardAsync(string database, BsonDocument key)
