@@ -5,6 +5,7 @@ using Archiver.Storage.Catalog;
 using Archiver.Storage.FullBackups;
 using Archiver.Storage.Layout;
 using MongoDB.Bson;
+using MongoDB.Driver;
 using static Archiver.Cluster.Tests.ClusterSession;
 
 namespace Archiver.Cluster.Tests;
@@ -144,6 +145,150 @@ public sealed class ShardedArchivingTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Restored in a cluster: a sharded MongoDB with <c>spec.init.archiver</c> gets the source's backup and oplog, every
+    /// replica set to the same cluster time, through its own routers (the node reaches its config server and shards at
+    /// KubeDB's host names); selected afterwards, its sidecars archive it on a timeline branched from the source's
+    /// history, each replica set's stream starting right after its own restore's last write (its lineage's insert).
+    /// </summary>
+    [Fact]
+    public async Task A_sharded_MongoDB_restored_in_a_cluster_equals_the_source_at_the_target_and_its_sidecars_continue_the_history()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        try
+        {
+            await using var session = await StartAsync("demo", "archiver");
+            await ArchivedShardedDatabaseAsync(session, folder);
+            var source = Client(RouterUri(session, "mg-sh"));
+            DateTimeOffset target;
+            long expected;
+            try
+            {
+                var admin = source.GetDatabase("admin");
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
+                var collection = source.GetDatabase("app").GetCollection<BsonDocument>("c");
+                await collection.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "round", 0 } }));
+                var output = new StringWriter();
+                var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
+                Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+                await collection.InsertManyAsync(Enumerable.Range(100, 50).Select(i => new BsonDocument { { "_id", i }, { "round", 1 } }));
+                await collection.UpdateManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 10)), Builders<BsonDocument>.Update.Set("round", 1));
+                expected = await collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
+                await Task.Delay(50);
+                target = DateTimeOffset.UtcNow;
+                await Task.Delay(50);
+                await collection.InsertManyAsync(Enumerable.Range(0, 25).Select(i => new BsonDocument { { "_id", $"after-{i}" } }));
+                await collection.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 5)));
+                try
+                {
+                    await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
+                        .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= target));
+                }
+                catch (TimeoutException e)
+                {
+                    throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
+                }
+            }
+            finally
+            {
+                ClusterSession.Dispose(source);
+            }
+
+            await session.ApplyAsync($$$"""
+                apiVersion: kubedb.com/v1
+                kind: MongoDB
+                metadata: {name: mg-sh-restored, namespace: demo}
+                spec:
+                  version: "7.0.21"
+                  shardTopology:
+                    shard:
+                      shards: 2
+                      replicas: 1
+                      storage:
+                        resources: {requests: {storage: 1Gi}}
+                    configServer:
+                      replicas: 1
+                      storage:
+                        resources: {requests: {storage: 1Gi}}
+                    mongos: {replicas: 1}
+                  init:
+                    archiver:
+                      recoveryTimeStamp: "{{{target.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}}"
+                      repository: {name: local, namespace: demo}
+                      prefix: {{{Prefix}}}
+                """);
+            var restoredDb = await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored",
+                m => Text(m?["status"]?["archiver"]?["phase"]) is "Restored" or "RestoreFailed", TimeSpan.FromSeconds(150));
+            Assert.True(Text(restoredDb?["status"]?["archiver"]?["phase"]) == "Restored", $"{restoredDb?["status"]?.ToJsonString()}\n{NodeLog(session)}");
+
+            var restored = Client(RouterUri(session, "mg-sh-restored"));
+            try
+            {
+                // The source as it was at the target, through the restored cluster's routers.
+                var documents = restored.GetDatabase("app").GetCollection<BsonDocument>("c");
+                Assert.Equal(expected, await documents.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+                Assert.Equal(0, await documents.CountDocumentsAsync(new BsonDocument("_id", new BsonDocument("$regex", "^after-"))));
+                Assert.Equal(60, await documents.CountDocumentsAsync(new BsonDocument("round", 1)));
+                Assert.Equal(1, await documents.CountDocumentsAsync(new BsonDocument("_id", 0)));
+
+                // Selected now: its sidecars archive it under its own prefix, on a timeline branched from mg-sh's.
+                (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh-restored", "-n", "demo", "archiver=true")).Succeeded();
+                try
+                {
+                    await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored",
+                        m => Text(m?["status"]?["archiver"]?["phase"]) == "Archiving" && (m?["status"]?["archiver"]?["components"] as JsonArray ?? []).Count == Components.Length);
+                }
+                catch (TimeoutException e)
+                {
+                    throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
+                }
+
+                await documents.InsertManyAsync(Enumerable.Range(1000, 20).Select(i => new BsonDocument("_id", i)));
+                var layout = new RepositoryLayout(Prefix + "-restored");
+                var store = new LocalFolderStore(folder);
+                TimelineCatalog? branch = null;
+                await session.WaitUntilAsync(() =>
+                {
+                    branch = RepositoryCatalog.LoadAsync(store, layout).GetAwaiter().GetResult().Timelines.SingleOrDefault();
+                    return branch is not null && Components.All(c => branch.Component(c).Runs.Count > 0);
+                }, "chunks of every replica set of the restored cluster");
+
+                Assert.Equal((1u, Prefix), (branch!.Record!.Parent!.Value, branch.Record.ParentPrefix!));
+                var topology = await Mongo.Sharding.ShardedTopology.DiscoverAsync(restored, CancellationToken.None);
+                foreach (var set in topology.ReplicaSets)
+                {
+                    var member = new MongoClient(Mongo.Sharding.ShardedTopology.SettingsFor(set, restored.Settings));
+                    try
+                    {
+                        // Its own stream starts right after its own restore's last write: nothing restored is archived
+                        // again, and nothing it wrote since is missed.
+                        var lineage = await Mongo.Restore.LineageRecord.ReadAsync(member, CancellationToken.None);
+                        Assert.NotNull(lineage?.ArchiveAfter);
+                        Assert.Equal(branch.Record.BranchedAfter, lineage!.BranchedAfter);
+                        Assert.Equal(lineage.ArchiveAfter, branch.Component(set.ReplicaSet).Runs[0].From);
+                    }
+                    finally
+                    {
+                        ClusterSession.Dispose(member);
+                    }
+                }
+            }
+            finally
+            {
+                ClusterSession.Dispose(restored);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A client of a sharded database's routers (its primary Service), as root with its auth secret.</summary>
+    private static string RouterUri(ClusterSession session, string name) =>
+        $"mongodb://root:{Uri.EscapeDataString(session.SecretValue("demo", $"{name}-auth", "password"))}@{name}.demo.svc:27017/?authSource=admin";
 
     /// <summary>
     /// deploy/statefulset's RBAC and webhooks, one node serving them (mounting <paramref name="folder"/> at /backups), a
