@@ -286,16 +286,91 @@ public sealed class ShardedArchivingTests
         }
     }
 
+    /// <summary>
+    /// A shard of three members whose primary's pod is deleted: its sidecar stops archiving, the new primary's sidecar
+    /// takes the shard's stream over from where its archive ends, and the cluster is recoverable past the writes made
+    /// after the failover, with that shard's history one run (no gap).
+    /// </summary>
+    [Fact]
+    public async Task When_a_shards_primary_pod_is_deleted_the_new_primarys_sidecar_continues_the_shards_stream_without_a_gap()
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        try
+        {
+            await using var session = await StartAsync("demo", "archiver");
+            await ArchivedShardedDatabaseAsync(session, folder, shards: 1, members: 3);
+            var router = Client(RouterUri(session, "mg-sh"));
+            try
+            {
+                var admin = router.GetDatabase("admin");
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
+                await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
+                var collection = router.GetDatabase("app").GetCollection<BsonDocument>("c");
+                await collection.InsertManyAsync(Enumerable.Range(0, 50).Select(i => new BsonDocument("_id", i)));
+                var output = new StringWriter();
+                var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
+                Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+
+                var primary = Assert.Single(await session.ListAsync("demo", "pods"), p =>
+                    Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
+                (await session.Kubectl.RunAsync("delete", "pod", Text(primary["metadata"]?["name"]), "-n", "demo")).Succeeded();
+                // Written once the shard has elected another primary (the router answers with an error until then).
+                var written = 0;
+                await session.WaitUntilAsync(() =>
+                {
+                    try
+                    {
+                        collection.InsertOne(new BsonDocument("_id", $"after-{written}"));
+                        return ++written == 20;
+                    }
+                    catch (MongoException)
+                    {
+                        return false;
+                    }
+                }, "writes to the shard after its failover");
+                var lastWrite = DateTimeOffset.UtcNow;
+                try
+                {
+                    await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
+                        .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= lastWrite), Patience * 2);
+                }
+                catch (TimeoutException e)
+                {
+                    throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
+                }
+
+                var pods = await session.ListAsync("demo", "pods");
+                var newPrimary = Assert.Single(pods, p =>
+                    Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
+                var report = System.Text.Json.JsonDocument.Parse(Text(newPrimary["metadata"]?["annotations"]?["archiver.kubedb.com/report"])).RootElement;
+                var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
+
+                Assert.NotEqual(Text(primary["metadata"]?["name"]), Text(newPrimary["metadata"]?["name"]));
+                Assert.False(report.GetProperty("standby").GetBoolean());
+                Assert.Single(Assert.Single(catalog.Timelines).Component("shard0").Runs);
+                Assert.Equal(3, pods.Count(p => Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal)));
+            }
+            finally
+            {
+                ClusterSession.Dispose(router);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A client of a sharded database's routers (its primary Service), as root with its auth secret.</summary>
     private static string RouterUri(ClusterSession session, string name) =>
         $"mongodb://root:{Uri.EscapeDataString(session.SecretValue("demo", $"{name}-auth", "password"))}@{name}.demo.svc:27017/?authSource=admin";
 
     /// <summary>
     /// deploy/statefulset's RBAC and webhooks, one node serving them (mounting <paramref name="folder"/> at /backups), a
-    /// local BackupStorage there, an archiver with the Logical driver, and a sharded MongoDB (2 shards of one member, a
-    /// config server of one, one router) it selects once the database is ready, archiving.
+    /// local BackupStorage there, an archiver with the Logical driver, and a sharded MongoDB (by default 2 shards of one
+    /// member, a config server of one, one router) it selects once the database is ready, archiving.
     /// </summary>
-    private static async Task ArchivedShardedDatabaseAsync(ClusterSession session, string folder)
+    private static async Task ArchivedShardedDatabaseAsync(ClusterSession session, string folder, int shards = 2, int members = 1)
     {
         var crds = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "deploy/statefulset/crds.yaml"))).Split("\n---\n")
             .Where(d => d.Contains("name: mongodbarchivers.", StringComparison.Ordinal) || d.Contains("name: mongodbopsrequests.", StringComparison.Ordinal) || d.Contains("name: snapshots.", StringComparison.Ordinal));
@@ -335,15 +410,22 @@ public sealed class ShardedArchivingTests
                 prefix: "db/$APP_KIND/$APP_NAMESPACE/$APP_NAME"
               deletionPolicy: Delete
             """);
-        await session.ApplyAsync("""
+        await session.ApplyAsync($$$"""
             apiVersion: kubedb.com/v1
             kind: MongoDB
             metadata: {name: mg-sh, namespace: demo}
             spec:
               version: "7.0.21"
               shardTopology:
-                shard: {shards: 2, replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
-                configServer: {replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                shard:
+                  shards: {{{shards}}}
+                  replicas: {{{members}}}
+                  storage:
+                    resources: {requests: {storage: 1Gi}}
+                configServer:
+                  replicas: 1
+                  storage:
+                    resources: {requests: {storage: 1Gi}}
                 mongos: {replicas: 1}
             """);
         // Selected once it runs: its ops request puts the sidecar into its workloads and rolls them (OnDelete, a pod at a time).
@@ -351,8 +433,9 @@ public sealed class ShardedArchivingTests
         (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh", "-n", "demo", "archiver=true")).Succeeded();
         try
         {
-            await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh",
-                m => Text(m?["status"]?["phase"]) == "Ready" && Text(m?["status"]?["archiver"]?["phase"]) == "Archiving");
+            // The rollout deletes the member pods one at a time, each waited on until it runs again.
+            await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh",
+                m => Text(m?["status"]?["phase"]) == "Ready" && Text(m?["status"]?["archiver"]?["phase"]) == "Archiving", Patience * (1 + ((shards * members) / 3)));
         }
         catch (TimeoutException e)
         {
