@@ -33,14 +33,10 @@ public sealed class ShardedArchivingTests
         {
             await using var session = await StartAsync("demo", "archiver");
             await ArchivedShardedDatabaseAsync(session, folder);
-            var password = session.SecretValue("demo", "mg-sh-auth", "password");
-            var router = Client($"mongodb://root:{Uri.EscapeDataString(password)}@mg-sh.demo.svc:27017/?authSource=admin");
+            var router = Client(RouterUri(session, "mg-sh"));
             try
             {
-                var admin = router.GetDatabase("admin");
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
-                await router.GetDatabase("app").GetCollection<BsonDocument>("c").InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument("_id", i)));
+                await (await ShardedCollectionAsync(router)).InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument("_id", i)));
             }
             finally
             {
@@ -76,10 +72,7 @@ public sealed class ShardedArchivingTests
             Assert.Equal(4, pods.Count);
             Assert.Equal(Components, listed);
 
-            var output = new StringWriter();
-            var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
-
-            Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+            await BackupAsync(session);
             var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
             var backup = Assert.Single(catalog.Timelines.SelectMany(t => t.Backups), b => b.Status == BackupStatus.Succeeded);
             // A dump of every replica set, found through the routers (getShardMap at KubeDB's host names).
@@ -165,14 +158,9 @@ public sealed class ShardedArchivingTests
             long expected;
             try
             {
-                var admin = source.GetDatabase("admin");
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
-                var collection = source.GetDatabase("app").GetCollection<BsonDocument>("c");
+                var collection = await ShardedCollectionAsync(source);
                 await collection.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "round", 0 } }));
-                var output = new StringWriter();
-                var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
-                Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+                await BackupAsync(session);
                 await collection.InsertManyAsync(Enumerable.Range(100, 50).Select(i => new BsonDocument { { "_id", i }, { "round", 1 } }));
                 await collection.UpdateManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 10)), Builders<BsonDocument>.Update.Set("round", 1));
                 expected = await collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
@@ -181,15 +169,7 @@ public sealed class ShardedArchivingTests
                 await Task.Delay(50);
                 await collection.InsertManyAsync(Enumerable.Range(0, 25).Select(i => new BsonDocument { { "_id", $"after-{i}" } }));
                 await collection.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 5)));
-                try
-                {
-                    await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
-                        .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= target));
-                }
-                catch (TimeoutException e)
-                {
-                    throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
-                }
+                await RecoverablePastAsync(session, target);
             }
             finally
             {
@@ -302,14 +282,9 @@ public sealed class ShardedArchivingTests
             var router = Client(RouterUri(session, "mg-sh"));
             try
             {
-                var admin = router.GetDatabase("admin");
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
-                await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
-                var collection = router.GetDatabase("app").GetCollection<BsonDocument>("c");
+                var collection = await ShardedCollectionAsync(router);
                 await collection.InsertManyAsync(Enumerable.Range(0, 50).Select(i => new BsonDocument("_id", i)));
-                var output = new StringWriter();
-                var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
-                Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+                await BackupAsync(session);
 
                 var primary = Assert.Single(await session.ListAsync("demo", "pods"), p =>
                     Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
@@ -328,16 +303,7 @@ public sealed class ShardedArchivingTests
                         return false;
                     }
                 }, "writes to the shard after its failover");
-                var lastWrite = DateTimeOffset.UtcNow;
-                try
-                {
-                    await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
-                        .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= lastWrite), Patience * 2);
-                }
-                catch (TimeoutException e)
-                {
-                    throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
-                }
+                await RecoverablePastAsync(session, DateTimeOffset.UtcNow);
 
                 var pods = await session.ListAsync("demo", "pods");
                 var newPrimary = Assert.Single(pods, p =>
@@ -358,6 +324,37 @@ public sealed class ShardedArchivingTests
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary><c>app.c</c>, sharded by a hashed <c>_id</c> through <paramref name="router"/>.</summary>
+    private static async Task<IMongoCollection<BsonDocument>> ShardedCollectionAsync(MongoClient router)
+    {
+        var admin = router.GetDatabase("admin");
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
+        await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
+        return router.GetDatabase("app").GetCollection<BsonDocument>("c");
+    }
+
+    /// <summary>A full backup of mg-sh now, by <c>archiver backup</c> against the node.</summary>
+    private static async Task BackupAsync(ClusterSession session)
+    {
+        var output = new StringWriter();
+        var code = await ArchiverCli.RunAsync(["backup", "demo/mg-sh", "--node", Node, "--token", "a-test-token", "--timeout", "150"], output, output);
+        Assert.True(code == 0, $"archiver backup exited {code}:\n{output}\n{NodeLog(session)}");
+    }
+
+    /// <summary>Until mg-sh's status says it can be restored to <paramref name="time"/>: every replica set has archived past it.</summary>
+    private static async Task RecoverablePastAsync(ClusterSession session, DateTimeOffset time)
+    {
+        try
+        {
+            await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => (m?["status"]?["archiver"]?["recoverableWindows"] as JsonArray ?? [])
+                .Any(w => DateTimeOffset.TryParse(Text(w?["end"]), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var end) && end >= time), Patience * 2);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
         }
     }
 
