@@ -28,6 +28,7 @@ internal enum ErrorCode
     UpdateOperationFailed = 104,
     WriteConflict = 112,
     CommandNotSupported = 115,
+    FailedToSatisfyReadPreference = 133,
     CappedPositionLost = 136,
     CommandNotSupportedOnView = 166,
     NoSuchTransaction = 251,

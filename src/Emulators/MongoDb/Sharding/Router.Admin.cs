@@ -142,22 +142,24 @@ internal sealed partial class Router
 
     /// <summary>
     /// getShardMap: every replica set of the cluster by name with its connection string, the config server as
-    /// <c>config</c> (what a backup tool reads to find the shards and the config server it must reach directly).
+    /// <c>config</c> (what a backup tool reads to find the shards and the config server it must reach directly). The
+    /// shards are as <c>config.shards</c> names them, as mongos's ShardRegistry has them: after a config server was
+    /// restored from another cluster's volume, that cluster's hosts until the documents are rewritten.
     /// </summary>
     private BsonDocument ShardMap()
     {
         var map = new BsonDocument("config", ShardedCluster.HostString(_cluster.Config.State.Options.ReplicaSetName, _cluster.Config));
         var hosts = new BsonDocument();
         var connStrings = new BsonDocument();
-        foreach (var name in _cluster.ShardNames)
+        var registered = _cluster.Routing().Shards;
+        foreach (var name in registered.Count > 0 ? [.. registered.Keys.Order(StringComparer.Ordinal)] : _cluster.ShardNames.ToList())
         {
-            var set = _cluster.Shards[name];
-            var connection = ShardedCluster.HostString(name, set);
+            var connection = registered.GetValueOrDefault(name) ?? ShardedCluster.HostString(name, _cluster.Shards[name]);
             map.Add(name, connection);
             connStrings.Add(connection, name);
-            foreach (var host in set.Hosts)
+            foreach (var host in connection[(connection.IndexOf('/', StringComparison.Ordinal) + 1)..].Split(','))
             {
-                hosts.Add(host, name);
+                hosts.Set(host, name);
             }
         }
 

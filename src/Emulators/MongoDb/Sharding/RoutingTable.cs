@@ -4,18 +4,25 @@ using MongoDB.Bson;
 namespace Archiver.Emulators.MongoDb.Sharding;
 
 /// <summary>
-/// What a router knows about where data lives, read from the config server's <c>config.databases</c>,
-/// <c>config.collections</c> and <c>config.chunks</c> and nowhere else. A router keeps no metadata of its own, so a
+/// What a router knows about where data lives, read from the config server's <c>config.shards</c>,
+/// <c>config.databases</c>, <c>config.collections</c> and <c>config.chunks</c> and nowhere else. A router keeps no metadata of its own, so a
 /// config server restored from a backup routes exactly as its restored documents say.
 /// </summary>
 internal sealed class RoutingTable
 {
-    private RoutingTable(OpTime readAt, IReadOnlyDictionary<string, string> primaries, IReadOnlyDictionary<string, ShardedCollectionInfo> collections)
+    private RoutingTable(OpTime readAt, IReadOnlyDictionary<string, string> primaries, IReadOnlyDictionary<string, ShardedCollectionInfo> collections, IReadOnlyDictionary<string, string> shards)
     {
         ReadAt = readAt;
         Primaries = primaries;
         Collections = collections;
+        Shards = shards;
     }
+
+    /// <summary>
+    /// Shard name → the <c>replicaSetName/host,host</c> it is reached at, from <c>config.shards</c>: where a router
+    /// connects to a shard (mongos's ShardRegistry reads the same documents, src/mongo/s/client/shard_registry.cpp).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Shards { get; }
 
     /// <summary>The config server's newest optime when this was read: a newer one means the table may be stale.</summary>
     public OpTime ReadAt { get; }
@@ -51,7 +58,9 @@ internal sealed class RoutingTable
                 collections[ns] = new ShardedCollectionInfo(ns, uuid, new ShardKeyPattern(collection["key"].AsBsonDocument), chunks.GetValueOrDefault(uuid) ?? []);
             }
 
-            return new RoutingTable(config.LastApplied, primaries, collections);
+            var shards = (config.Storage.Find("config", "shards")?.Documents ?? [])
+                .ToDictionary(d => d["_id"].AsString, d => d["host"].AsString, StringComparer.Ordinal);
+            return new RoutingTable(config.LastApplied, primaries, collections, shards);
         }
     }
 

@@ -80,8 +80,22 @@ internal sealed partial class ShardedCluster
         return current;
     }
 
-    public MongoEmulator Shard(string name) =>
-        Shards.GetValueOrDefault(name) ?? throw new CommandError(ErrorCode.ShardNotFound, $"Shard {name} not found");
+    /// <summary>
+    /// The replica set a router reaches as shard <paramref name="name"/>: at the hosts <c>config.shards</c> names for it.
+    /// The emulator reaches its own replica sets only, so a shard whose document names other hosts (a config server
+    /// restored from another cluster's volume, whose <c>config.shards</c> still names that cluster's shards) cannot be
+    /// reached, as mongos could not reach them either, or, worse, would reach the other cluster's.
+    /// </summary>
+    public MongoEmulator Shard(string name)
+    {
+        var set = Shards.GetValueOrDefault(name) ?? throw new CommandError(ErrorCode.ShardNotFound, $"Shard {name} not found");
+        if (Routing().Shards.TryGetValue(name, out var host) && host != HostString(name, set))
+        {
+            throw new CommandError(ErrorCode.FailedToSatisfyReadPreference, $"Could not find host matching read preference {{ mode: \"primary\" }} for set {name}: config.shards names it at {host}, which is not a replica set this cluster reaches ({HostString(name, set)})");
+        }
+
+        return set;
+    }
 
     /// <summary>The <c>replicaSetName/host,host</c> connection string a shard or the config server is known by.</summary>
     public static string HostString(string setName, MongoEmulator set) => $"{setName}/{string.Join(',', set.Hosts)}";

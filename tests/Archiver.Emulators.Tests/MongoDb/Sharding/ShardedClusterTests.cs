@@ -297,6 +297,36 @@ public sealed class ShardedClusterTests : IAsyncLifetime
         Assert.Contains("Can't use 'local' database through mongos", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_shard_is_reached_at_the_hosts_config_shards_names_and_one_named_elsewhere_is_unreachable()
+    {
+        var coll = await ShardAsync("elsewhere", new BsonDocument("_id", "hashed"));
+        await coll.InsertManyAsync(Enumerable.Range(0, 20).Select(i => new BsonDocument("_id", i)));
+        var config = new MongoClient(_cluster.ConfigServer.ConnectionString);
+        var shards = config.GetDatabase("config").GetCollection<BsonDocument>("shards");
+        var own = (await shards.Find(new BsonDocument("_id", "shard1")).SingleAsync())["host"].AsString;
+        try
+        {
+            // As a config server restored from another cluster's volume holds it.
+            await shards.UpdateOneAsync(new BsonDocument("_id", "shard1"), new BsonDocument("$set", new BsonDocument("host", "shard1/other-cluster-shard1-0:27017")));
+
+            var unreachable = await Assert.ThrowsAsync<MongoCommandException>(() => coll.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync());
+            var map = await Admin.RunCommandAsync<BsonDocument>(new BsonDocument("getShardMap", 1));
+
+            Assert.Equal(133, unreachable.Code);
+            Assert.Contains("shard1/other-cluster-shard1-0:27017", unreachable.Message, StringComparison.Ordinal);
+            Assert.Equal("shard1/other-cluster-shard1-0:27017", map["map"]["shard1"].AsString);
+            Assert.Equal("shard1", map["hosts"]["other-cluster-shard1-0:27017"].AsString);
+
+            await shards.UpdateOneAsync(new BsonDocument("_id", "shard1"), new BsonDocument("$set", new BsonDocument("host", own)));
+            Assert.Equal(20, (await coll.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Count);
+        }
+        finally
+        {
+            ClusterRegistry.Instance.UnregisterAndDisposeCluster(config.Cluster);
+        }
+    }
+
     private IMongoDatabase Admin => _client.GetDatabase("admin");
 
     private async Task<IMongoCollection<BsonDocument>> ShardAsync(string database, BsonDocument key)
