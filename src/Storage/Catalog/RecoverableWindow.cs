@@ -22,6 +22,13 @@ public sealed record RecoverableWindow(
     /// </summary>
     public string? LimitedBy { get; init; }
 
+    /// <summary>
+    /// A replica set archived on the timeline that the backup does not hold, which began after it (a shard added to the
+    /// cluster): the window ends before its first entry, since from there the cluster's data is no longer all in the
+    /// backup's replica sets; null when none did.
+    /// </summary>
+    public string? JoinedBy { get; init; }
+
     public DateTimeOffset From => DateTimeOffset.FromUnixTimeMilliseconds(FromWallUnixMs);
 
     public DateTimeOffset To => DateTimeOffset.FromUnixTimeMilliseconds(ToWallUnixMs);

@@ -68,6 +68,16 @@ public sealed partial class TimelineCatalog
         var after = next is null
             ? "no successful backup follows the gap: take a new full backup"
             : $"the next recoverable time is {next.From:O} (backup {next.BackupId})";
+        if (window.JoinedBy is { } joined)
+        {
+            return Refuse(
+                RefusalReason.InsideGap,
+                $"The target {target} is after replica set {joined} joined the cluster (its archive begins after {window.To:O}), and backup {backup.Id} does not hold it: the cluster's data then is not all in the backup's replica sets ({string.Join(", ", backup.Components)}); restore to {window.To:O} or before, or {(next is null ? "take a new full backup, which holds every shard" : $"from backup {next.BackupId} on ({next.From:O})")}.",
+                latest: latestEnd.To,
+                gapStart: window.To,
+                gapEnd: next?.From);
+        }
+
         return Refuse(
             RefusalReason.InsideGap,
             $"The target {target} falls in a gap of the archived oplog{(window.LimitedBy is { } broken ? $" of {broken}" : string.Empty)}: backup {backup.Id} is recoverable only up to {window.To:O}{(window.LimitedBy is not null ? " (a point of a sharded cluster needs every replica set's archive)" : string.Empty)}, and {after}.",

@@ -98,10 +98,29 @@ public sealed partial class TimelineCatalog
             (endTs, endWall) = (backup.ConsistentAt, backup.ConsistentWallUnixMs);
         }
 
+        // A replica set this timeline archives that a cluster's backup does not hold, whose archive begins after the
+        // backup's start: a shard added to the cluster since (addShard). From its first entry on, data may live on it
+        // (the balancer moves chunks there), which the backup's replica sets alone cannot restore: the window ends
+        // before it. One archived before the backup and not in it is a shard removed since, whose data was moved off.
+        string? joinedBy = null;
+        if (backup.IsSharded)
+        {
+            foreach (var (name, history) in _components)
+            {
+                if (history.Runs.Count == 0 || backup.Components.Contains(name, StringComparer.Ordinal)) continue;
+                var first = history.Runs[0];
+                if (first.From < backup.ReplayAfter || first.From >= endTs) continue;
+                (endTs, endWall, limitedBy, joinedBy) = (first.From, Math.Min(endWall, first.FromWallUnixMs - 1), name, name);
+                // Joined while the backup was taken: its data is in no component of it.
+                restorable &= first.From >= backup.ConsistentAt;
+            }
+        }
+
         return new RecoverableWindow(Timeline, backup.Id, backup.ConsistentAt, backup.ConsistentWallUnixMs, endTs, Math.Max(endWall, backup.ConsistentWallUnixMs))
         {
             Restorable = restorable,
             LimitedBy = backup.Components.Count > 1 ? limitedBy : null,
+            JoinedBy = joinedBy,
         };
     }
 

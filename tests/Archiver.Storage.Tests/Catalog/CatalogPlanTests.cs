@@ -79,6 +79,38 @@ public sealed class CatalogPlanTests
     }
 
     [Fact]
+    public void A_sharded_backups_window_ends_where_a_shard_it_does_not_hold_joined_the_cluster()
+    {
+        // shard2 was added at 600 (its archive begins there); shard9 was removed at 300, its data moved off before.
+        var catalog = new RepositoryCatalog(RepoLayout);
+        foreach (var component in (string[])["configRepl", "shard0", "shard1"])
+        {
+            foreach (var chunk in Chunks(100, 999, 60, 0)) catalog.Timeline(1).AddChunk(component, chunk);
+        }
+
+        foreach (var chunk in Chunks(600, 999, 60, 0)) catalog.Timeline(1).AddChunk("shard2", chunk);
+        foreach (var chunk in Chunks(100, 299, 60, 0)) catalog.Timeline(1).AddChunk("shard9", chunk);
+        catalog.AddBackup(Backup("b1", 350, components: ["configRepl", "shard0", "shard1"]) with { ConfigServer = "configRepl" });
+        catalog.AddBackup(Backup("b2", 800, components: ["configRepl", "shard0", "shard1", "shard2"]) with { ConfigServer = "configRepl" });
+
+        var windows = catalog.Timeline(1).Windows();
+        var before = catalog.PlanRestore(RecoveryTarget.AtTime(At(550)), Now).Plan!;
+        var after = catalog.PlanRestore(RecoveryTarget.AtTime(At(650)), Now).Refusal!;
+        var later = catalog.PlanRestore(RecoveryTarget.AtTime(At(850)), Now).Plan!;
+
+        Assert.Equal("shard2", windows[0].JoinedBy);
+        Assert.True(windows[0].To < At(600), $"{windows[0].To:O}");
+        Assert.True(windows[0].To >= At(599), $"{windows[0].To:O}");
+        Assert.Null(windows[1].JoinedBy);
+        Assert.Equal(At(999), windows[1].To);
+        Assert.Equal(["configRepl", "shard0", "shard1"], before.Segments.Select(s => s.Component));
+        Assert.Equal(RefusalReason.InsideGap, after.Reason);
+        Assert.Contains("after replica set shard2 joined the cluster", after.Message, StringComparison.Ordinal);
+        Assert.Contains("from backup b2 on", after.Message, StringComparison.Ordinal);
+        Assert.Equal(["configRepl", "shard0", "shard1", "shard2"], later.Segments.Select(s => s.Component));
+    }
+
+    [Fact]
     public void A_sharded_plan_reads_past_the_target_for_the_commits_of_transactions_prepared_before_it()
     {
         var catalog = new RepositoryCatalog(RepoLayout);
