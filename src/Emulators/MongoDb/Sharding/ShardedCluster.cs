@@ -21,17 +21,21 @@ internal sealed partial class ShardedCluster
     {
         Options = options;
         Config = config;
-        Shards = shards.ToDictionary(s => s.Name, s => s.Set, StringComparer.Ordinal);
-        ShardNames = shards.Select(s => s.Name).ToList();
+        _shards = shards.ToDictionary(s => s.Name, s => s.Set, StringComparer.Ordinal);
+        _shardNames = shards.Select(s => s.Name).ToList();
     }
 
     public ShardedMongoEmulatorOptions Options { get; }
 
     public MongoEmulator Config { get; }
 
-    public IReadOnlyDictionary<string, MongoEmulator> Shards { get; }
+    /// <summary>The shards now; replaced whole when one is added, so a reader holds one consistent set.</summary>
+    public IReadOnlyDictionary<string, MongoEmulator> Shards => Volatile.Read(ref _shards);
 
-    public IReadOnlyList<string> ShardNames { get; }
+    public IReadOnlyList<string> ShardNames => Volatile.Read(ref _shardNames);
+
+    private IReadOnlyDictionary<string, MongoEmulator> _shards;
+    private IReadOnlyList<string> _shardNames;
 
     public RoutingGate Gate { get; } = new();
 
@@ -117,6 +121,23 @@ internal sealed partial class ShardedCluster
             { "insert", "settings" },
             { "documents", new BsonArray { new BsonDocument { { "_id", "balancer" }, { "mode", "full" }, { "stopped", false } } } },
         }, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// addShard: <paramref name="set"/> joins as shard <paramref name="name"/>, empty, registered in <c>config.shards</c>
+    /// (logged on the config server as addShard logs it); the balancer may then move chunks to it.
+    /// </summary>
+    public async Task AddShardAsync(string name, MongoEmulator set, CancellationToken cancellation)
+    {
+        lock (_sync)
+        {
+            if (_shards.ContainsKey(name)) throw new CommandError(ErrorCode.IllegalOperation, $"A shard named {name} already exists");
+            _shards = new Dictionary<string, MongoEmulator>(_shards, StringComparer.Ordinal) { [name] = set };
+            _shardNames = [.. _shardNames, name];
+        }
+
+        var shard = new BsonDocument { { "_id", name }, { "host", HostString(name, set) }, { "state", 1 }, { "topologyTime", Config.LastAppliedTimestamp } };
+        await ConfigWriteAsync(new BsonDocument { { "insert", "shards" }, { "documents", new BsonArray { shard } } }, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>A write on the config server's <c>config</c> database; a failure is the command's failure.</summary>

@@ -82,6 +82,26 @@ public sealed class ShardedMongoEmulator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds a shard, as <c>addShard</c> with a new replica set: started empty, named after the next number
+    /// (<c>shard{N}</c>), registered in <c>config.shards</c>. Returns its name.
+    /// </summary>
+    public async Task<string> AddShardAsync(CancellationToken cancellation = default)
+    {
+        var name = $"{_cluster.Options.ShardNamePrefix}{_cluster.ShardNames.Count}";
+        var set = await MongoEmulator.StartAsync(SetOptions(_cluster.Options, name, _cluster.Options.MembersPerShard)).ConfigureAwait(false);
+        try
+        {
+            await _cluster.AddShardAsync(name, set, cancellation).ConfigureAwait(false);
+            return name;
+        }
+        catch
+        {
+            await set.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     /// <summary>Moves the chunk holding <paramref name="shardKey"/> (a document naming every shard-key field) of <paramref name="ns"/> to <paramref name="toShard"/>, as <c>moveChunk</c> does.</summary>
     public Task MoveChunkAsync(string ns, BsonDocument shardKey, string toShard, CancellationToken cancellation = default)
     {

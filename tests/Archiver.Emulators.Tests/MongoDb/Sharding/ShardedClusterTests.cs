@@ -327,6 +327,26 @@ public sealed class ShardedClusterTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task An_added_shard_is_registered_listed_and_takes_chunks()
+    {
+        var coll = await ShardAsync("grown", new BsonDocument("_id", "hashed"));
+        await coll.InsertManyAsync(Enumerable.Range(0, 40).Select(i => new BsonDocument("_id", i)));
+
+        var added = await _cluster.AddShardAsync();
+        var map = (await Admin.RunCommandAsync<BsonDocument>(new BsonDocument("getShardMap", 1)))["map"].AsBsonDocument;
+        var listed = (await Admin.RunCommandAsync<BsonDocument>(new BsonDocument("listShards", 1)))["shards"].AsBsonArray.Select(d => d["_id"].AsString);
+        var moved = await _cluster.BalanceAsync();
+
+        Assert.Equal("shard2", added);
+        Assert.True(map.Contains("shard2"), map.ToString());
+        Assert.Contains("shard2", listed);
+        Assert.True(moved > 0);
+        Assert.True(_cluster.ChunkCounts("grown.c")["shard2"] > 0);
+        Assert.Equal(40, (await coll.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync()).Count);
+        Assert.True(_cluster.Shard("shard2").CaptureData().Databases.ContainsKey("grown"));
+    }
+
     private IMongoDatabase Admin => _client.GetDatabase("admin");
 
     private async Task<IMongoCollection<BsonDocument>> ShardAsync(string database, BsonDocument key)
