@@ -244,12 +244,72 @@ public sealed class InProcessOplogArchivers(
                     throw;
                 }
             }).ToList();
-            await Task.WhenAll(runs);
+            // A shard added (or removed) while the streams run: they stop, and the run starts again with every replica
+            // set the cluster has now. A shard nobody archives would hold data (the balancer moves chunks to it) that no
+            // restore could bring back, while the others' archives said the cluster was covered.
+            string? changed = null;
+            var watching = Task.Run(async () =>
+            {
+                changed = await TopologyChangeAsync(router, sets, TopologyPoll(run.Spec), failed.Token);
+                log.LogInformation("oplog archiving of {Database}: {Change}; its streams start again with every replica set it has now", database, changed);
+                await failed.CancelAsync();
+            }, CancellationToken.None);
+            try
+            {
+                await Task.WhenAll(runs);
+            }
+            catch (OperationCanceledException) when (changed is not null && !stop.IsCancellationRequested)
+            {
+                // Stopped for the new topology: the caller's loop starts the run again at once.
+            }
+            finally
+            {
+                await failed.CancelAsync();
+                await watching.ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
         finally
         {
             // Each replica set's series goes with its stream, as a replica set's does when its run ends.
             foreach (var measured in measures) measured.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// How often a sharded cluster's replica sets are listed again: as often as a chunk is cut, between 1 and 10 s, so a
+    /// new shard's first writes are archived long before its oplog could roll over.
+    /// </summary>
+    private static TimeSpan TopologyPoll(ArchivingSpec spec) =>
+        TimeSpan.FromTicks(Math.Clamp(spec.ChunkMaxAge.Ticks, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(10).Ticks));
+
+    /// <summary>Waits until the router lists other replica sets than <paramref name="running"/>, and says what changed.</summary>
+    private async Task<string> TopologyChangeAsync(MongoDB.Driver.IMongoClient router, IReadOnlyList<ReplicaSetEndpoint> running, TimeSpan poll, CancellationToken cancellation)
+    {
+        static string Key(ReplicaSetEndpoint set) => $"{set.Component}={set.ReplicaSet}/{string.Join(',', set.Hosts.Order(StringComparer.Ordinal))}";
+        var before = running.Select(Key).ToHashSet(StringComparer.Ordinal);
+        while (true)
+        {
+            await Task.Delay(poll, clock, cancellation);
+            ShardedTopology now;
+            try
+            {
+                now = await ShardedTopology.DiscoverAsync(router, cancellation);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && MongoFailure.IsUnreachable(e))
+            {
+                // The router unreachable for now: the streams say so themselves; the topology is looked at again later.
+                continue;
+            }
+
+            var after = now.ReplicaSets.Select(Key).ToHashSet(StringComparer.Ordinal);
+            if (after.SetEquals(before)) continue;
+            var joined = now.ReplicaSets.Where(s => !before.Contains(Key(s))).Select(s => s.Component).ToList();
+            var left = running.Where(s => !after.Contains(Key(s))).Select(s => s.Component).ToList();
+            return string.Join("; ", new[]
+            {
+                joined.Count > 0 ? $"{string.Join(", ", joined)} joined the cluster" : null,
+                left.Count > 0 ? $"{string.Join(", ", left)} left it (or moved)" : null,
+            }.Where(p => p is not null));
         }
     }
 
