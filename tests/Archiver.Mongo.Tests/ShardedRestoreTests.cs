@@ -214,6 +214,36 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         Assert.All(_target.Shards, s => Assert.DoesNotContain("shop", s.CaptureData().Databases.Keys));
     }
 
+    [Fact]
+    public async Task A_restore_past_a_shard_added_after_the_backup_is_refused_before_any_write_naming_the_shard()
+    {
+        using var repository = new TestRepository();
+        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
+        var orders = _router.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await orders.InsertManyAsync(Enumerable.Range(0, 40).Select(i => new BsonDocument("_id", i)));
+        var backup = await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var before = Newest(_source);
+
+        // A shard joins, which nothing archives here; the balancer moves a chunk to it.
+        var added = await _source.AddShardAsync();
+        Assert.True(await _source.BalanceAsync() > 0);
+        await orders.InsertManyAsync(Enumerable.Range(40, 40).Select(i => new BsonDocument("_id", i)));
+        await archivers.WaitArchivedAsync(Newest(_source));
+
+        var refused = await Assert.ThrowsAsync<RestoreRefusedException>(() => new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget).RunAsync(RecoveryTarget.Latest));
+
+        Assert.Contains($"shard {added} was added", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"Backup {backup.Id} holds configRepl, shard0, shard1", refused.Message, StringComparison.Ordinal);
+        Assert.All(_target.Shards, s => Assert.DoesNotContain("shop", s.CaptureData().Databases.Keys));
+        Assert.Empty(await (await _targetRouter.GetDatabase("config").GetCollection<BsonDocument>("chunks").FindAsync(FilterDefinition<BsonDocument>.Empty)).ToListAsync());
+
+        // Before it joined, the same backup restores.
+        var report = await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget).RunAsync(RecoveryTarget.AtTs(before));
+        Assert.Equal(backup.Id, report.BackupId);
+        Assert.Equal(40, await _targetRouter.GetDatabase("shop").GetCollection<BsonDocument>("orders").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+    }
+
     private static OplogTimestamp Newest(ShardedMongoEmulator cluster) => ShardedClusters.Newest(cluster);
 
     private static async Task<Dictionary<string, List<BsonDocument>>> ReadAllAsync(MongoClient router, params string[] namespaces)

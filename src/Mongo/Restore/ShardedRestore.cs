@@ -6,6 +6,7 @@ using Archiver.Storage.Backends;
 using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
 using MongoDB.Bson;
+using MongoDB.Bson.Serialization;
 using MongoDB.Driver;
 
 namespace Archiver.Mongo.Restore;
@@ -72,6 +73,8 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         {
             plan = plan with { Target = RecoveryTarget.AtTs(await ClusterTimeAtAsync(plan, cancellationToken)) };
         }
+
+        await CheckShardsUnchangedAsync(plan, cancellationToken);
 
         using var turns = new SemaphoreSlim(Math.Max(1, replicaSetsAtOnce ?? backup.Components.Count));
         var restores = backup.Components.Select(async component =>
@@ -148,6 +151,39 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         }
 
         return newest;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is written, a plan across a change of the source's shards: an <c>addShard</c> or
+    /// <c>removeShard</c> (a write to <c>config.shards</c> in the config server's oplog) after the backup and by the
+    /// target. From there the replayed catalog names shards the backup does not hold (chunks moved to a new one), and
+    /// the restored cluster would lose their data without saying so. The catalog ends a backup's window where a shard
+    /// it does not hold began to be archived; this also holds when that shard's oplog was never archived.
+    /// </summary>
+    private async Task CheckShardsUnchangedAsync(RestorePlan plan, CancellationToken cancellationToken)
+    {
+        var backup = plan.BaseBackup;
+        using var reader = new OplogChunkReader(store);
+        foreach (var segment in plan.Segments.Where(s => s.Component == backup.ConfigServer))
+        {
+            foreach (var item in segment.Chunks.Where(c => c.Range.Last > backup.ReplayAfter && !plan.Target.IsPast(new OplogEntry(c.Range.First, c.Range.FirstWallUnixMs, default))))
+            {
+                var chunk = await reader.ReadAsync(item.Key, cancellationToken);
+                foreach (var entry in chunk.Entries)
+                {
+                    if (entry.Ts <= backup.ReplayAfter || plan.Target.IsPast(entry)) continue;
+                    var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
+                    if (document.GetValue("ns", "").AsString != "config.shards") continue;
+                    var shard = document.GetValue("o", new BsonDocument()).AsBsonDocument.GetValue("_id", null)
+                        ?? document.GetValue("o2", new BsonDocument()).AsBsonDocument.GetValue("_id", "?");
+                    var what = document.GetValue("op", "").AsString switch { "i" => "added", "d" => "removed", _ => "changed" };
+                    var when = DateTimeOffset.FromUnixTimeMilliseconds(entry.WallUnixMs);
+                    throw new RestoreRefusedException(
+                        $"The source cluster's shards changed after backup {backup.Id} and by the target {plan.Target}: shard {shard} was {what} at {when:O} ({entry.Ts}). "
+                        + $"Backup {backup.Id} holds {string.Join(", ", backup.Components)}: restore to a point before {when:O}, or from a full backup taken since");
+                }
+            }
+        }
     }
 
     /// <summary>The same number of shards: each shard's data goes to one shard of the target, whose catalog names it.</summary>
