@@ -40,6 +40,8 @@ public sealed class ShardedTopologyChangeTests
             await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
             var collection = router.GetDatabase("app").GetCollection<BsonDocument>("c");
             await collection.InsertManyAsync(Enumerable.Range(0, 80).Select(i => new BsonDocument("_id", i)));
+            var backup = await CliRun.RunAsync("backup", id.ToString(), "--node", node.Address.ToString());
+            Assert.True(backup.ExitCode == 0, backup.Output + backup.Error);
 
             var added = await cluster.AddShardAsync();
             Assert.True(await cluster.BalanceAsync() > 0);
@@ -51,6 +53,10 @@ public sealed class ShardedTopologyChangeTests
 
             Assert.Equal(["configRepl", "shard0", "shard1", "shard2", added], database.Status!.Archiver!.Components!.Select(c => c.Component).Order(StringComparer.Ordinal));
             Assert.True(cluster.Shard(added).CaptureData().Databases.ContainsKey("app"), "the balancer moved data to the new shard");
+
+            // The backup taken before it joined does not hold it: its window ends there, and says so.
+            var windows = await CliRun.RunAsync("windows", id.ToString(), "--node", node.Address.ToString());
+            Assert.Contains($"{added} joined the cluster", windows.Output, StringComparison.Ordinal);
         }
         finally
         {

@@ -54,7 +54,10 @@ internal static class CatalogViews
             plan.BaseBackup.ConfigServer), null, null)
         : new RecoveryPlanReply(prefix, null, new RefusalInfo(result.Refusal!.Reason.ToString(), result.Refusal.Message, result.Refusal.EarliestRecoverable, result.Refusal.LatestRecoverable), null);
 
-    private static WindowInfo Window(RecoverableWindow w) => new(w.Timeline, w.BackupId, w.From, w.To, w.FromTs.ToString(), w.ToTs.ToString());
+    private static WindowInfo Window(RecoverableWindow w) => new(w.Timeline, w.BackupId, w.From, w.To, w.FromTs.ToString(), w.ToTs.ToString())
+    {
+        EndedBy = w.JoinedBy is { } joined ? $"{joined} joined the cluster" : w.LimitedBy is { } first ? $"{first}'s archive ends first" : null,
+    };
 
     private static IEnumerable<GapInfo> GapsOf(RepositoryCatalog catalog, TimelineCatalog timeline)
     {

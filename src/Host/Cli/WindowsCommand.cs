@@ -58,10 +58,16 @@ public static class WindowsCommand
         }
         else
         {
-            var table = Tables.Plain("TIMELINE", "FROM", "TO", "LENGTH", "BASE BACKUP");
+            // A sharded cluster's window ends where the first of its replica sets' archives does, or where a shard its
+            // backup does not hold joined: the column says which.
+            var ended = windows.Windows.Any(w => w.EndedBy is not null);
+            var table = ended
+                ? Tables.Plain("TIMELINE", "FROM", "TO", "LENGTH", "BASE BACKUP", "ENDS WHERE")
+                : Tables.Plain("TIMELINE", "FROM", "TO", "LENGTH", "BASE BACKUP");
             foreach (var w in windows.Windows)
             {
-                table.AddRow(w.Timeline.ToString(CultureInfo.InvariantCulture), Rfc3339.Format(w.From), Rfc3339.Format(w.To), GoDuration.Format(w.To - w.From), Markup.Escape(w.BackupId));
+                string[] cells = [w.Timeline.ToString(CultureInfo.InvariantCulture), Rfc3339.Format(w.From), Rfc3339.Format(w.To), GoDuration.Format(w.To - w.From), Markup.Escape(w.BackupId)];
+                table.AddRow(ended ? [.. cells, Markup.Escape(w.EndedBy ?? "")] : cells);
             }
 
             Tables.Write(output, table);

@@ -137,7 +137,8 @@ public sealed partial class TimelineCatalog
             {
                 if (window.ToTs > merged[^1].ToTs)
                 {
-                    merged[^1] = merged[^1] with { ToTs = window.ToTs, ToWallUnixMs = window.ToWallUnixMs };
+                    // The end is the later window's, and so is what ends it.
+                    merged[^1] = merged[^1] with { ToTs = window.ToTs, ToWallUnixMs = window.ToWallUnixMs, LimitedBy = window.LimitedBy, JoinedBy = window.JoinedBy };
                 }
             }
             else

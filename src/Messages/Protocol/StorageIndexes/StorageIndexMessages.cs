@@ -32,7 +32,14 @@ public sealed record StorageUsageInfo(uint Timeline, string Component, int Oplog
 public sealed record TimelineInfo(uint Id, string Owner, uint? Parent, string? ParentPrefix, DateTimeOffset? BranchedAt, string Reason);
 
 /// <summary>From a backup's consistent point to the end of the continuous oplog after it.</summary>
-public sealed record WindowInfo(uint Timeline, string BackupId, DateTimeOffset From, DateTimeOffset To, string FromTs, string ToTs);
+public sealed record WindowInfo(uint Timeline, string BackupId, DateTimeOffset From, DateTimeOffset To, string FromTs, string ToTs)
+{
+    /// <summary>
+    /// What ends a sharded cluster's window: the replica set whose archive ends first, or a shard that joined the cluster
+    /// after the window's backup (which does not hold it); null for a replica set's.
+    /// </summary>
+    public string? EndedBy { get; init; }
+}
 
 /// <summary>Where the oplog was not archived continuously: no point inside can be restored.</summary>
 public sealed record GapInfo(string Component, uint Timeline, DateTimeOffset From, DateTimeOffset To);
