@@ -10,8 +10,8 @@ namespace Archiver.Mongo.Tests.VolumeSnapshots;
 /// A CSI driver reduced to what a sharded backup's steps see, over the sharded emulator (whose replica sets keep no
 /// member folders to copy): a snapshot of a member (the claim is its host) records the member as it was when the
 /// snapshot was asked for and when it was cut: locked or not, its applied <c>ts</c>, the balancer, and how many
-/// replica sets had asked for theirs by then. One replica set's cut or readiness can be made to fail, once every
-/// other replica set's snapshot got that far.
+/// replica sets had asked for theirs by then. One replica set's cut can be made to fail (the others' snapshots then
+/// never becoming ready), or its readiness once every other replica set's snapshot is ready.
 /// </summary>
 /// <param name="configServer">The config server's replica set name (the emulator's <c>ShardedMongoEmulatorOptions.ConfigServerName</c>).</param>
 internal sealed class ClusterCutRecorder(ShardedMongoEmulator cluster, string configServer) : IVolumeSnapshotter
@@ -78,6 +78,12 @@ internal sealed class ClusterCutRecorder(ShardedMongoEmulator cluster, string co
             // Once every other snapshot is ready: the backup then has finished cuts to delete.
             await WaitForAsync(() => _ready.Count == Sets.Count - 1, cancellationToken);
             throw new VolumeSnapshotFailedException($"VolumeSnapshot {@namespace}/{name}: Failed to upload snapshot: the bucket refused (test)");
+        }
+
+        if (Fail is { Step: FailStep.Cut })
+        {
+            // The others' snapshots are never ready: only a backup that cancels them when one cut fails ever ends.
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
         _ready[name] = true;

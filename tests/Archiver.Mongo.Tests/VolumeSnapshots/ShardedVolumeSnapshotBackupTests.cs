@@ -53,15 +53,26 @@ public sealed class ShardedVolumeSnapshotBackupTests : IAsyncLifetime
     [Fact]
     public async Task Every_replica_set_is_cut_at_once_of_a_locked_secondary_in_one_manifest_from_the_oldest_cut_to_the_newest()
     {
+        // Writes go on to every replica set, and each replSetGetStatus answers late: a position read anywhere but on the
+        // locked member is past the one its volume holds.
         using var writing = new CancellationTokenSource();
-        var writer = Task.Run(async () =>
+        var config = Connect(new ReplicaSetEndpoint(ReplicaSetEndpoint.ConfigShard, ConfigServer, _cluster.ConfigServer.Hosts));
+        var writers = new[]
         {
-            for (var i = 1000; !writing.IsCancellationRequested; i++) await Orders.InsertOneAsync(new BsonDocument("_id", i));
-        });
+            Task.Run(async () =>
+            {
+                for (var i = 1000; !writing.IsCancellationRequested; i++) await Orders.InsertOneAsync(new BsonDocument("_id", i));
+            }),
+            Task.Run(async () =>
+            {
+                for (var i = 0; !writing.IsCancellationRequested; i++) await config.GetDatabase("probe").GetCollection<BsonDocument>("writes").InsertOneAsync(new BsonDocument("_id", i));
+            }),
+        };
+        foreach (var set in _cluster.Shards.Prepend(_cluster.ConfigServer)) set.SlowDown("replSetGetStatus", TimeSpan.FromMilliseconds(150));
 
         var manifest = await Backup().RunAsync();
         await writing.CancelAsync();
-        await writer;
+        await Task.WhenAll(writers);
 
         Assert.Equal((VolumeSnapshotBackup.Driver, BackupStatus.Succeeded, "mg-full-1-1"), (manifest.Driver, manifest.Status, manifest.Origin));
         Assert.Equal([ConfigServer, "shard0", "shard1"], manifest.Components);
@@ -97,10 +108,11 @@ public sealed class ShardedVolumeSnapshotBackupTests : IAsyncLifetime
     [InlineData(true, "the bucket refused (test)")]
     public async Task One_replica_set_failing_leaves_no_snapshot_no_lock_and_the_balancer_running_and_records_the_failure(bool onceCut, string error)
     {
-        // Failing at its cut, the others are cancelled mid-cut; failing once cut, the others' snapshots are ready and taken.
+        // Failing at its cut, the others (whose snapshots never become ready) are cancelled mid-cut; failing once cut, the
+        // others' snapshots are ready and taken.
         _snapshots.Fail = ("shard1", onceCut ? ClusterCutRecorder.FailStep.Ready : ClusterCutRecorder.FailStep.Cut);
 
-        var failure = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => Backup().RunAsync());
+        var failure = await Assert.ThrowsAsync<VolumeSnapshotFailedException>(() => Backup().RunAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
         Assert.Contains(error, failure.Message, StringComparison.Ordinal);
         Assert.Equal(3, _snapshots.Created.Count);
