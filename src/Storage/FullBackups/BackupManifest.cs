@@ -30,14 +30,25 @@ public sealed record BackupManifest
     /// <summary>
     /// This backup as one of its components sees it: that component alone, with its files. A sharded cluster's restore
     /// restores each replica set from its own view.
+    /// <para>
+    /// A logical dump's components share the backup's T0 and T1: each replays from T0 and is consistent at T1. A volume
+    /// snapshot's component holds exactly its own cut (<see cref="VolumeSnapshotRecord.Ts"/>, each replica set's taken at
+    /// its own time), so its view is consistent there and replays strictly after it, whatever the other cuts were.
+    /// </para>
     /// </summary>
-    public BackupManifest ForComponent(string component) => this with
+    public BackupManifest ForComponent(string component)
     {
-        Components = [component],
-        ConfigServer = null,
-        Files = [.. Files.Where(f => f.Component == component)],
-        VolumeSnapshots = [.. VolumeSnapshots.Where(v => v.Component == component)],
-    };
+        var view = this with
+        {
+            Components = [component],
+            ConfigServer = null,
+            Files = [.. Files.Where(f => f.Component == component)],
+            VolumeSnapshots = [.. VolumeSnapshots.Where(v => v.Component == component)],
+        };
+        return view.VolumeSnapshots is [var own]
+            ? view with { ConsistentAt = own.Ts, ConsistentWallUnixMs = own.WallUnixMs, ReplayFrom = null }
+            : view;
+    }
 
     public required uint Timeline { get; init; }
 
@@ -66,7 +77,9 @@ public sealed record BackupManifest
 
     /// <summary>
     /// For a backup taken as CSI volume snapshots (no files): one per component, each with the exact oplog position
-    /// its data holds; <see cref="ConsistentAt"/> is then that position (one component: a replica set).
+    /// its data holds; <see cref="ConsistentAt"/> is then that position (one component: a replica set). A sharded
+    /// cluster's cuts each hold their own position: <see cref="ConsistentAt"/> is the newest of them (every replica set
+    /// replayed from its own cut to there) and <see cref="ReplayFrom"/> the oldest.
     /// </summary>
     public IReadOnlyList<VolumeSnapshotRecord> VolumeSnapshots { get; init; } = [];
 

@@ -49,15 +49,51 @@ public sealed class VolumeSnapshotBackup(
     {
         var time = options.Time;
         var started = time.GetUtcNow();
-        await ReleaseStaleLockAsync(lease, (host, _) => Task.FromResult(memberClient(host)), options.LockDeadline, cancellationToken);
         var host = await PickMemberAsync(cancellationToken);
         var writer = new FullBackupWriter(store, layout, new BackupStart(Driver, [options.Component], options.Timeline, started) { Origin = options.Origin ?? options.SnapshotName });
+        VolumeSnapshotRecord? snapshot = null;
+        try
+        {
+            await PrecheckAsync(host, cancellationToken);
+            snapshot = await CutAsync(host, cancellationToken);
+            writer.AddVolumeSnapshot(snapshot);
+            return await writer.CompleteAsync(snapshot.Ts, snapshot.WallUnixMs, time.GetUtcNow(), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // No snapshot left that no manifest names (a cut that failed deleted its own), and a failed manifest that
+            // says why (retention counts it).
+            if (snapshot is not null) await QuietlyAsync(() => DeleteAsync(snapshot));
+            await QuietlyAsync(() => writer.FailAsync(e.Message, time.GetUtcNow(), CancellationToken.None));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The first step of a cut: a lock a killed holder left on this replica set released, then the member to lock
+    /// picked. A sharded cluster's backup takes these steps for each of its replica sets (<see cref="ShardedVolumeSnapshotBackup"/>).
+    /// </summary>
+    internal async Task<string> PickMemberAsync(CancellationToken cancellationToken)
+    {
+        await ReleaseStaleLockAsync(lease, (host, _) => Task.FromResult(memberClient(host)), options.LockDeadline, cancellationToken);
+        return await ChooseMemberAsync(cancellationToken);
+    }
+
+    /// <summary>A class or claim that is not there fails here, with the member never locked.</summary>
+    internal Task PrecheckAsync(string host, CancellationToken cancellationToken) => snapshots.PrecheckAsync(Request(options.ClaimOf(host)), cancellationToken);
+
+    /// <summary>
+    /// The replica set's cut, of <paramref name="host"/>'s volume: locked, its position read, the snapshot asked for and
+    /// cut, unlocked, the position majority-committed, the snapshot ready. A cut that fails (or is cancelled) deletes the
+    /// snapshot it asked for and leaves no lock; one that succeeded is the caller's to delete if the backup fails after it.
+    /// </summary>
+    internal async Task<VolumeSnapshotRecord> CutAsync(string host, CancellationToken cancellationToken)
+    {
+        var time = options.Time;
         var claim = options.ClaimOf(host);
         var created = false;
         try
         {
-            // A class or claim that is not there fails here, with the member never locked.
-            await snapshots.PrecheckAsync(Request(claim), cancellationToken);
             var (ts, wall, cut) = await LockAndCutAsync(host, claim, () => created = true, cancellationToken);
             // The archive holds only majority-committed entries: a position past the majority point could be rolled back,
             // and no archived oplog would continue it.
@@ -75,19 +111,19 @@ public sealed class VolumeSnapshotBackup(
                     $"VolumeSnapshot {options.Namespace}/{options.SnapshotName} was cut at {cut:O} but not ready to use within {options.ReadyTimeout}");
             }
 
-            writer.AddVolumeSnapshot(new VolumeSnapshotRecord(
+            return new VolumeSnapshotRecord(
                 options.Component, options.Namespace, options.SnapshotName, options.VolumeSnapshotClass, claim, host,
-                ts, wall, ready.RestoreSizeBytes, ready.ContentName, ready.SnapshotHandle, ready.Driver, cut, time.GetUtcNow()));
-            return await writer.CompleteAsync(ts, wall, time.GetUtcNow(), cancellationToken);
+                ts, wall, ready.RestoreSizeBytes, ready.ContentName, ready.SnapshotHandle, ready.Driver, cut, time.GetUtcNow());
         }
-        catch (Exception e)
+        catch when (created)
         {
-            // No snapshot left that no manifest names, and a failed manifest that says why (retention counts it).
-            if (created) await QuietlyAsync(() => snapshots.DeleteAsync(options.Namespace, options.SnapshotName, CancellationToken.None));
-            await QuietlyAsync(() => writer.FailAsync(e.Message, time.GetUtcNow(), CancellationToken.None));
+            await QuietlyAsync(() => snapshots.DeleteAsync(options.Namespace, options.SnapshotName, CancellationToken.None));
             throw;
         }
     }
+
+    /// <summary>Deletes a snapshot a cut of this backup took, once the backup it belongs to has failed after it.</summary>
+    internal Task DeleteAsync(VolumeSnapshotRecord snapshot) => snapshots.DeleteAsync(snapshot.Namespace, snapshot.Name, CancellationToken.None);
 
     /// <summary>
     /// Releases a lock a holder left (killed while it held it, or holding it past the deadline): unlocks the member its
@@ -191,7 +227,7 @@ public sealed class VolumeSnapshotBackup(
     /// The healthy secondary with the newest applied position (the least behind: its snapshot needs the least replay),
     /// or the primary when no secondary is healthy (a replica set of one). Locking a secondary leaves writes going on.
     /// </summary>
-    private async Task<string> PickMemberAsync(CancellationToken cancellationToken)
+    private async Task<string> ChooseMemberAsync(CancellationToken cancellationToken)
     {
         var status = await replicaSet.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument("replSetGetStatus", 1), cancellationToken: cancellationToken);
         var members = status.GetValue("members", new BsonArray()).AsBsonArray.OfType<BsonDocument>().ToList();
