@@ -26,118 +26,108 @@ public sealed class ShardedArchivingTests
     private static readonly string[] Components = ["cnfRepSet", "shard0", "shard1"];
 
     [Fact]
-    public async Task A_sharded_MongoDB_gets_a_sidecar_per_replica_set_whose_chunks_and_status_name_it_and_a_Logical_backup_through_its_routers()
+    public Task A_sharded_MongoDB_gets_a_sidecar_per_replica_set_whose_chunks_and_status_name_it_and_a_Logical_backup_through_its_routers() => OnArchivedShardedDatabaseAsync(test: async (session, folder) =>
     {
-        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        var router = Client(RouterUri(session, "mg-sh"));
         try
         {
-            await using var session = await StartAsync("demo", "archiver");
-            await ArchivedShardedDatabaseAsync(session, folder);
-            var router = Client(RouterUri(session, "mg-sh"));
-            try
-            {
-                await (await ShardedCollectionAsync(router)).InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument("_id", i)));
-            }
-            finally
-            {
-                ClusterSession.Dispose(router);
-            }
-
-            // Each replica set's chunks under its own name, from its own primary's sidecar.
-            string[] Chunks(string component)
-            {
-                var dir = Path.Combine(folder, Prefix, "oplog", component);
-                return Directory.Exists(dir) ? Directory.GetFiles(dir, "*.oplog", SearchOption.AllDirectories) : [];
-            }
-
-            try
-            {
-                await session.WaitUntilAsync(() => Components.All(c => Chunks(c).Length > 0), "chunks of the config server and both shards");
-                await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh",
-                    m => (m?["status"]?["archiver"]?["components"] as JsonArray ?? []).Count == Components.Length);
-            }
-            catch (TimeoutException e)
-            {
-                throw new TimeoutException($"{e.Message}\nchunks: {string.Join(", ", Components.Select(c => $"{c}: {Chunks(c).Length}"))}\n{NodeLog(session)}", e);
-            }
-
-            var pods = await session.ListAsync("demo", "pods");
-            var database = session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh");
-            var listed = (database?["status"]?["archiver"]?["components"] as JsonArray ?? []).Select(c => Text(c?["component"])).Order().ToList();
-
-            Assert.All(pods.Where(p => !Text(p["metadata"]?["name"]).StartsWith("mg-sh-mongos-", StringComparison.Ordinal)),
-                p => Assert.Equal(["mongodb", "archiver"], (p["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
-            var routerPod = Assert.Single(pods, p => Text(p["metadata"]?["name"]).StartsWith("mg-sh-mongos-", StringComparison.Ordinal));
-            Assert.DoesNotContain("archiver", (routerPod["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"])));
-            Assert.Equal(4, pods.Count);
-            Assert.Equal(Components, listed);
-
-            await BackupAsync(session);
-            var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
-            var backup = Assert.Single(catalog.Timelines.SelectMany(t => t.Backups), b => b.Status == BackupStatus.Succeeded);
-            // A dump of every replica set, found through the routers (getShardMap at KubeDB's host names).
-            Assert.Equal("archiver-logical", backup.Driver);
-            Assert.Equal(Components, backup.Components.Order());
-            Assert.Equal("cnfRepSet", backup.ConfigServer);
-
-            // No longer selected: its disable takes the sidecar out of every member workload and rolls them again.
-            (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh", "-n", "demo", "archiver-")).Succeeded();
-            try
-            {
-                await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => Text(m?["status"]?["archiver"]?["phase"]) == "Disabled");
-            }
-            catch (TimeoutException e)
-            {
-                throw new TimeoutException($"{e.Message}\n{NodeLog(session)}", e);
-            }
-
-            var disabled = await session.ListAsync("demo", "pods");
-            Assert.Equal(4, disabled.Count);
-            Assert.All(disabled, p => Assert.DoesNotContain("archiver", (p["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
-            Assert.All(await session.ListAsync("demo", "petsets"),
-                w => Assert.DoesNotContain("archiver", (w["spec"]?["template"]?["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
-
-            // CSISnapshotter is not done for a sharded cluster in a cluster: its archiver says so and configures nothing,
-            // though the database is selected at its creation (the MongoDB webhook gives it no spec.archiver).
-            await session.ApplyAsync("""
-                apiVersion: archiver.kubedb.com/v1alpha1
-                kind: MongoDBArchiver
-                metadata: {name: snapshots, namespace: demo}
-                spec:
-                  databases:
-                    namespaces: {from: Same}
-                    selector: {matchLabels: {csi: "true"}}
-                  fullBackup:
-                    driver: CSISnapshotter
-                    csiSnapshotter: {volumeSnapshotClassName: standin-snapshots}
-                    scheduler: {schedule: "@yearly"}
-                  backupStorage:
-                    ref: {name: local, namespace: demo}
-                    prefix: "db/$APP_KIND/$APP_NAMESPACE/$APP_NAME"
-                  deletionPolicy: Delete
-                ---
-                apiVersion: kubedb.com/v1
-                kind: MongoDB
-                metadata: {name: mg-csi, namespace: demo, labels: {csi: "true"}}
-                spec:
-                  version: "7.0.21"
-                  shardTopology:
-                    shard: {shards: 1, replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
-                    configServer: {replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
-                    mongos: {replicas: 1}
-                """);
-            var refusing = await session.WaitForAsync("/apis/archiver.kubedb.com/v1alpha1/namespaces/demo/mongodbarchivers/snapshots",
-                a => (a?["status"]?["conditions"] as JsonArray ?? []).Any(c => Text(c?["type"]) == "Unsupported" && Text(c?["status"]) == "True"));
-            var unsupported = (refusing!["status"]?["conditions"] as JsonArray ?? []).Single(c => Text(c?["type"]) == "Unsupported");
-            Assert.StartsWith("demo/mg-csi: a sharded cluster (spec.shardTopology) is not backed up with spec.fullBackup.driver: CSISnapshotter", Text(unsupported?["message"]), StringComparison.Ordinal);
-            Assert.Null(session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-csi")!["spec"]?["archiver"]);
-            Assert.DoesNotContain(await session.ListAsync("demo", "mongodbopsrequests"), r => Text(r["spec"]?["databaseRef"]?["name"]) == "mg-csi");
+            await (await ShardedCollectionAsync(router)).InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument("_id", i)));
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            ClusterSession.Dispose(router);
         }
-    }
+
+        // Each replica set's chunks under its own name, from its own primary's sidecar.
+        string[] Chunks(string component)
+        {
+            var dir = Path.Combine(folder, Prefix, "oplog", component);
+            return Directory.Exists(dir) ? Directory.GetFiles(dir, "*.oplog", SearchOption.AllDirectories) : [];
+        }
+
+        try
+        {
+            await session.WaitUntilAsync(() => Components.All(c => Chunks(c).Length > 0), "chunks of the config server and both shards");
+            await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh",
+                m => (m?["status"]?["archiver"]?["components"] as JsonArray ?? []).Count == Components.Length);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nchunks: {string.Join(", ", Components.Select(c => $"{c}: {Chunks(c).Length}"))}\n{NodeLog(session)}", e);
+        }
+
+        var pods = await session.ListAsync("demo", "pods");
+        var database = session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh");
+        var listed = (database?["status"]?["archiver"]?["components"] as JsonArray ?? []).Select(c => Text(c?["component"])).Order().ToList();
+
+        Assert.All(pods.Where(p => !Text(p["metadata"]?["name"]).StartsWith("mg-sh-mongos-", StringComparison.Ordinal)),
+            p => Assert.Equal(["mongodb", "archiver"], (p["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
+        var routerPod = Assert.Single(pods, p => Text(p["metadata"]?["name"]).StartsWith("mg-sh-mongos-", StringComparison.Ordinal));
+        Assert.DoesNotContain("archiver", (routerPod["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"])));
+        Assert.Equal(4, pods.Count);
+        Assert.Equal(Components, listed);
+
+        await BackupAsync(session);
+        var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
+        var backup = Assert.Single(catalog.Timelines.SelectMany(t => t.Backups), b => b.Status == BackupStatus.Succeeded);
+        // A dump of every replica set, found through the routers (getShardMap at KubeDB's host names).
+        Assert.Equal("archiver-logical", backup.Driver);
+        Assert.Equal(Components, backup.Components.Order());
+        Assert.Equal("cnfRepSet", backup.ConfigServer);
+
+        // No longer selected: its disable takes the sidecar out of every member workload and rolls them again.
+        (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh", "-n", "demo", "archiver-")).Succeeded();
+        try
+        {
+            await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh", m => Text(m?["status"]?["archiver"]?["phase"]) == "Disabled");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n{NodeLog(session)}", e);
+        }
+
+        var disabled = await session.ListAsync("demo", "pods");
+        Assert.Equal(4, disabled.Count);
+        Assert.All(disabled, p => Assert.DoesNotContain("archiver", (p["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
+        Assert.All(await session.ListAsync("demo", "petsets"),
+            w => Assert.DoesNotContain("archiver", (w["spec"]?["template"]?["spec"]?["containers"]?.AsArray() ?? []).Select(c => Text(c?["name"]))));
+
+        // CSISnapshotter is not done for a sharded cluster in a cluster: its archiver says so and configures nothing,
+        // though the database is selected at its creation (the MongoDB webhook gives it no spec.archiver).
+        await session.ApplyAsync("""
+            apiVersion: archiver.kubedb.com/v1alpha1
+            kind: MongoDBArchiver
+            metadata: {name: snapshots, namespace: demo}
+            spec:
+              databases:
+                namespaces: {from: Same}
+                selector: {matchLabels: {csi: "true"}}
+              fullBackup:
+                driver: CSISnapshotter
+                csiSnapshotter: {volumeSnapshotClassName: standin-snapshots}
+                scheduler: {schedule: "@yearly"}
+              backupStorage:
+                ref: {name: local, namespace: demo}
+                prefix: "db/$APP_KIND/$APP_NAMESPACE/$APP_NAME"
+              deletionPolicy: Delete
+            ---
+            apiVersion: kubedb.com/v1
+            kind: MongoDB
+            metadata: {name: mg-csi, namespace: demo, labels: {csi: "true"}}
+            spec:
+              version: "7.0.21"
+              shardTopology:
+                shard: {shards: 1, replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                configServer: {replicas: 1, storage: {resources: {requests: {storage: 1Gi}}}}
+                mongos: {replicas: 1}
+            """);
+        var refusing = await session.WaitForAsync("/apis/archiver.kubedb.com/v1alpha1/namespaces/demo/mongodbarchivers/snapshots",
+            a => (a?["status"]?["conditions"] as JsonArray ?? []).Any(c => Text(c?["type"]) == "Unsupported" && Text(c?["status"]) == "True"));
+        var unsupported = (refusing!["status"]?["conditions"] as JsonArray ?? []).Single(c => Text(c?["type"]) == "Unsupported");
+        Assert.StartsWith("demo/mg-csi: a sharded cluster (spec.shardTopology) is not backed up with spec.fullBackup.driver: CSISnapshotter", Text(unsupported?["message"]), StringComparison.Ordinal);
+        Assert.Null(session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-csi")!["spec"]?["archiver"]);
+        Assert.DoesNotContain(await session.ListAsync("demo", "mongodbopsrequests"), r => Text(r["spec"]?["databaseRef"]?["name"]) == "mg-csi");
+    });
 
     /// <summary>
     /// Restored in a cluster: a sharded MongoDB with <c>spec.init.archiver</c> gets the source's backup and oplog, every
@@ -146,125 +136,115 @@ public sealed class ShardedArchivingTests
     /// history, each replica set's stream starting right after its own restore's last write (its lineage's insert).
     /// </summary>
     [Fact]
-    public async Task A_sharded_MongoDB_restored_in_a_cluster_equals_the_source_at_the_target_and_its_sidecars_continue_the_history()
+    public Task A_sharded_MongoDB_restored_in_a_cluster_equals_the_source_at_the_target_and_its_sidecars_continue_the_history() => OnArchivedShardedDatabaseAsync(test: async (session, folder) =>
     {
-        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        var source = Client(RouterUri(session, "mg-sh"));
+        DateTimeOffset target;
+        long expected;
         try
         {
-            await using var session = await StartAsync("demo", "archiver");
-            await ArchivedShardedDatabaseAsync(session, folder);
-            var source = Client(RouterUri(session, "mg-sh"));
-            DateTimeOffset target;
-            long expected;
+            var collection = await ShardedCollectionAsync(source);
+            await collection.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "round", 0 } }));
+            await BackupAsync(session);
+            await collection.InsertManyAsync(Enumerable.Range(100, 50).Select(i => new BsonDocument { { "_id", i }, { "round", 1 } }));
+            await collection.UpdateManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 10)), Builders<BsonDocument>.Update.Set("round", 1));
+            expected = await collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
+            await Task.Delay(50);
+            target = DateTimeOffset.UtcNow;
+            await Task.Delay(50);
+            await collection.InsertManyAsync(Enumerable.Range(0, 25).Select(i => new BsonDocument { { "_id", $"after-{i}" } }));
+            await collection.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 5)));
+            await RecoverablePastAsync(session, target);
+        }
+        finally
+        {
+            ClusterSession.Dispose(source);
+        }
+
+        await session.ApplyAsync($$$"""
+            apiVersion: kubedb.com/v1
+            kind: MongoDB
+            metadata: {name: mg-sh-restored, namespace: demo}
+            spec:
+              version: "7.0.21"
+              shardTopology:
+                shard:
+                  shards: 2
+                  replicas: 1
+                  storage:
+                    resources: {requests: {storage: 1Gi}}
+                configServer:
+                  replicas: 1
+                  storage:
+                    resources: {requests: {storage: 1Gi}}
+                mongos: {replicas: 1}
+              init:
+                archiver:
+                  recoveryTimeStamp: "{{{target.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}}"
+                  repository: {name: local, namespace: demo}
+                  prefix: {{{Prefix}}}
+            """);
+        var restoredDb = await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored",
+            m => Text(m?["status"]?["archiver"]?["phase"]) is "Restored" or "RestoreFailed", TimeSpan.FromSeconds(150));
+        Assert.True(Text(restoredDb?["status"]?["archiver"]?["phase"]) == "Restored", $"{restoredDb?["status"]?.ToJsonString()}\n{NodeLog(session)}");
+
+        var restored = Client(RouterUri(session, "mg-sh-restored"));
+        try
+        {
+            // The source as it was at the target, through the restored cluster's routers.
+            var documents = restored.GetDatabase("app").GetCollection<BsonDocument>("c");
+            Assert.Equal(expected, await documents.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
+            Assert.Equal(0, await documents.CountDocumentsAsync(new BsonDocument("_id", new BsonDocument("$regex", "^after-"))));
+            Assert.Equal(60, await documents.CountDocumentsAsync(new BsonDocument("round", 1)));
+            Assert.Equal(1, await documents.CountDocumentsAsync(new BsonDocument("_id", 0)));
+
+            // Selected now: its sidecars archive it under its own prefix, on a timeline branched from mg-sh's.
+            (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh-restored", "-n", "demo", "archiver=true")).Succeeded();
             try
             {
-                var collection = await ShardedCollectionAsync(source);
-                await collection.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "round", 0 } }));
-                await BackupAsync(session);
-                await collection.InsertManyAsync(Enumerable.Range(100, 50).Select(i => new BsonDocument { { "_id", i }, { "round", 1 } }));
-                await collection.UpdateManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 10)), Builders<BsonDocument>.Update.Set("round", 1));
-                expected = await collection.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty);
-                await Task.Delay(50);
-                target = DateTimeOffset.UtcNow;
-                await Task.Delay(50);
-                await collection.InsertManyAsync(Enumerable.Range(0, 25).Select(i => new BsonDocument { { "_id", $"after-{i}" } }));
-                await collection.DeleteManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 5)));
-                await RecoverablePastAsync(session, target);
+                await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored",
+                    m => Text(m?["status"]?["archiver"]?["phase"]) == "Archiving" && (m?["status"]?["archiver"]?["components"] as JsonArray ?? []).Count == Components.Length);
             }
-            finally
+            catch (TimeoutException e)
             {
-                ClusterSession.Dispose(source);
+                throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
             }
 
-            await session.ApplyAsync($$$"""
-                apiVersion: kubedb.com/v1
-                kind: MongoDB
-                metadata: {name: mg-sh-restored, namespace: demo}
-                spec:
-                  version: "7.0.21"
-                  shardTopology:
-                    shard:
-                      shards: 2
-                      replicas: 1
-                      storage:
-                        resources: {requests: {storage: 1Gi}}
-                    configServer:
-                      replicas: 1
-                      storage:
-                        resources: {requests: {storage: 1Gi}}
-                    mongos: {replicas: 1}
-                  init:
-                    archiver:
-                      recoveryTimeStamp: "{{{target.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ffffffZ}}}"
-                      repository: {name: local, namespace: demo}
-                      prefix: {{{Prefix}}}
-                """);
-            var restoredDb = await session.Cluster.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored",
-                m => Text(m?["status"]?["archiver"]?["phase"]) is "Restored" or "RestoreFailed", TimeSpan.FromSeconds(150));
-            Assert.True(Text(restoredDb?["status"]?["archiver"]?["phase"]) == "Restored", $"{restoredDb?["status"]?.ToJsonString()}\n{NodeLog(session)}");
-
-            var restored = Client(RouterUri(session, "mg-sh-restored"));
-            try
+            await documents.InsertManyAsync(Enumerable.Range(1000, 20).Select(i => new BsonDocument("_id", i)));
+            var layout = new RepositoryLayout(Prefix + "-restored");
+            var store = new LocalFolderStore(folder);
+            TimelineCatalog? branch = null;
+            await session.WaitUntilAsync(() =>
             {
-                // The source as it was at the target, through the restored cluster's routers.
-                var documents = restored.GetDatabase("app").GetCollection<BsonDocument>("c");
-                Assert.Equal(expected, await documents.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
-                Assert.Equal(0, await documents.CountDocumentsAsync(new BsonDocument("_id", new BsonDocument("$regex", "^after-"))));
-                Assert.Equal(60, await documents.CountDocumentsAsync(new BsonDocument("round", 1)));
-                Assert.Equal(1, await documents.CountDocumentsAsync(new BsonDocument("_id", 0)));
+                branch = RepositoryCatalog.LoadAsync(store, layout).GetAwaiter().GetResult().Timelines.SingleOrDefault();
+                return branch is not null && Components.All(c => branch.Component(c).Runs.Count > 0);
+            }, "chunks of every replica set of the restored cluster");
 
-                // Selected now: its sidecars archive it under its own prefix, on a timeline branched from mg-sh's.
-                (await session.Kubectl.RunAsync("label", "mongodbs.kubedb.com", "mg-sh-restored", "-n", "demo", "archiver=true")).Succeeded();
+            Assert.Equal((1u, Prefix), (branch!.Record!.Parent!.Value, branch.Record.ParentPrefix!));
+            var topology = await Mongo.Sharding.ShardedTopology.DiscoverAsync(restored, CancellationToken.None);
+            foreach (var set in topology.ReplicaSets)
+            {
+                var member = new MongoClient(Mongo.Sharding.ShardedTopology.SettingsFor(set, restored.Settings));
                 try
                 {
-                    await session.WaitForAsync("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored",
-                        m => Text(m?["status"]?["archiver"]?["phase"]) == "Archiving" && (m?["status"]?["archiver"]?["components"] as JsonArray ?? []).Count == Components.Length);
+                    // Its own stream starts right after its own restore's last write: nothing restored is archived
+                    // again, and nothing it wrote since is missed.
+                    var lineage = await Mongo.Restore.LineageRecord.ReadAsync(member, CancellationToken.None);
+                    Assert.NotNull(lineage?.ArchiveAfter);
+                    Assert.Equal(branch.Record.BranchedAfter, lineage!.BranchedAfter);
+                    Assert.Equal(lineage.ArchiveAfter, branch.Component(set.ReplicaSet).Runs[0].From);
                 }
-                catch (TimeoutException e)
+                finally
                 {
-                    throw new TimeoutException($"{e.Message}\n{session.Get("/apis/kubedb.com/v1/namespaces/demo/mongodbs/mg-sh-restored")?["status"]?.ToJsonString()}\n{NodeLog(session)}", e);
+                    ClusterSession.Dispose(member);
                 }
-
-                await documents.InsertManyAsync(Enumerable.Range(1000, 20).Select(i => new BsonDocument("_id", i)));
-                var layout = new RepositoryLayout(Prefix + "-restored");
-                var store = new LocalFolderStore(folder);
-                TimelineCatalog? branch = null;
-                await session.WaitUntilAsync(() =>
-                {
-                    branch = RepositoryCatalog.LoadAsync(store, layout).GetAwaiter().GetResult().Timelines.SingleOrDefault();
-                    return branch is not null && Components.All(c => branch.Component(c).Runs.Count > 0);
-                }, "chunks of every replica set of the restored cluster");
-
-                Assert.Equal((1u, Prefix), (branch!.Record!.Parent!.Value, branch.Record.ParentPrefix!));
-                var topology = await Mongo.Sharding.ShardedTopology.DiscoverAsync(restored, CancellationToken.None);
-                foreach (var set in topology.ReplicaSets)
-                {
-                    var member = new MongoClient(Mongo.Sharding.ShardedTopology.SettingsFor(set, restored.Settings));
-                    try
-                    {
-                        // Its own stream starts right after its own restore's last write: nothing restored is archived
-                        // again, and nothing it wrote since is missed.
-                        var lineage = await Mongo.Restore.LineageRecord.ReadAsync(member, CancellationToken.None);
-                        Assert.NotNull(lineage?.ArchiveAfter);
-                        Assert.Equal(branch.Record.BranchedAfter, lineage!.BranchedAfter);
-                        Assert.Equal(lineage.ArchiveAfter, branch.Component(set.ReplicaSet).Runs[0].From);
-                    }
-                    finally
-                    {
-                        ClusterSession.Dispose(member);
-                    }
-                }
-            }
-            finally
-            {
-                ClusterSession.Dispose(restored);
             }
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            ClusterSession.Dispose(restored);
         }
-    }
+    });
 
     /// <summary>
     /// A shard of three members whose primary's pod is deleted: its sidecar stops archiving, the new primary's sidecar
@@ -272,60 +252,50 @@ public sealed class ShardedArchivingTests
     /// after the failover, with that shard's history one run (no gap).
     /// </summary>
     [Fact]
-    public async Task When_a_shards_primary_pod_is_deleted_the_new_primarys_sidecar_continues_the_shards_stream_without_a_gap()
+    public Task When_a_shards_primary_pod_is_deleted_the_new_primarys_sidecar_continues_the_shards_stream_without_a_gap() => OnArchivedShardedDatabaseAsync(shards: 1, members: 3, test: async (session, folder) =>
     {
-        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        var router = Client(RouterUri(session, "mg-sh"));
         try
         {
-            await using var session = await StartAsync("demo", "archiver");
-            await ArchivedShardedDatabaseAsync(session, folder, shards: 1, members: 3);
-            var router = Client(RouterUri(session, "mg-sh"));
-            try
-            {
-                var collection = await ShardedCollectionAsync(router);
-                await collection.InsertManyAsync(Enumerable.Range(0, 50).Select(i => new BsonDocument("_id", i)));
-                await BackupAsync(session);
+            var collection = await ShardedCollectionAsync(router);
+            await collection.InsertManyAsync(Enumerable.Range(0, 50).Select(i => new BsonDocument("_id", i)));
+            await BackupAsync(session);
 
-                var primary = Assert.Single(await session.ListAsync("demo", "pods"), p =>
-                    Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
-                (await session.Kubectl.RunAsync("delete", "pod", Text(primary["metadata"]?["name"]), "-n", "demo")).Succeeded();
-                // Written once the shard has elected another primary (the router answers with an error until then).
-                var written = 0;
-                await session.WaitUntilAsync(() =>
+            var primary = Assert.Single(await session.ListAsync("demo", "pods"), p =>
+                Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
+            (await session.Kubectl.RunAsync("delete", "pod", Text(primary["metadata"]?["name"]), "-n", "demo")).Succeeded();
+            // Written once the shard has elected another primary (the router answers with an error until then).
+            var written = 0;
+            await session.WaitUntilAsync(() =>
+            {
+                try
                 {
-                    try
-                    {
-                        collection.InsertOne(new BsonDocument("_id", $"after-{written}"));
-                        return ++written == 20;
-                    }
-                    catch (MongoException)
-                    {
-                        return false;
-                    }
-                }, "writes to the shard after its failover");
-                await RecoverablePastAsync(session, DateTimeOffset.UtcNow);
+                    collection.InsertOne(new BsonDocument("_id", $"after-{written}"));
+                    return ++written == 20;
+                }
+                catch (MongoException)
+                {
+                    return false;
+                }
+            }, "writes to the shard after its failover");
+            await RecoverablePastAsync(session, DateTimeOffset.UtcNow);
 
-                var pods = await session.ListAsync("demo", "pods");
-                var newPrimary = Assert.Single(pods, p =>
-                    Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
-                var report = System.Text.Json.JsonDocument.Parse(Text(newPrimary["metadata"]?["annotations"]?["archiver.kubedb.com/report"])).RootElement;
-                var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
+            var pods = await session.ListAsync("demo", "pods");
+            var newPrimary = Assert.Single(pods, p =>
+                Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal) && Text(p["metadata"]?["labels"]?["kubedb.com/role"]) == "primary");
+            var report = System.Text.Json.JsonDocument.Parse(Text(newPrimary["metadata"]?["annotations"]?["archiver.kubedb.com/report"])).RootElement;
+            var catalog = await RepositoryCatalog.LoadAsync(new LocalFolderStore(folder), new RepositoryLayout(Prefix));
 
-                Assert.NotEqual(Text(primary["metadata"]?["name"]), Text(newPrimary["metadata"]?["name"]));
-                Assert.False(report.GetProperty("standby").GetBoolean());
-                Assert.Single(Assert.Single(catalog.Timelines).Component("shard0").Runs);
-                Assert.Equal(3, pods.Count(p => Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal)));
-            }
-            finally
-            {
-                ClusterSession.Dispose(router);
-            }
+            Assert.NotEqual(Text(primary["metadata"]?["name"]), Text(newPrimary["metadata"]?["name"]));
+            Assert.False(report.GetProperty("standby").GetBoolean());
+            Assert.Single(Assert.Single(catalog.Timelines).Component("shard0").Runs);
+            Assert.Equal(3, pods.Count(p => Text(p["metadata"]?["name"]).StartsWith("mg-sh-shard0-", StringComparison.Ordinal)));
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            ClusterSession.Dispose(router);
         }
-    }
+    });
 
     /// <summary><c>app.c</c>, sharded by a hashed <c>_id</c> through <paramref name="router"/>.</summary>
     private static async Task<IMongoCollection<BsonDocument>> ShardedCollectionAsync(MongoClient router)
@@ -361,6 +331,22 @@ public sealed class ShardedArchivingTests
     /// <summary>A client of a sharded database's routers (its primary Service), as root with its auth secret.</summary>
     private static string RouterUri(ClusterSession session, string name) =>
         $"mongodb://root:{Uri.EscapeDataString(session.SecretValue("demo", $"{name}-auth", "password"))}@{name}.demo.svc:27017/?authSource=admin";
+
+    /// <summary>A test on a fresh stand-in with an archived sharded MongoDB (<see cref="ArchivedShardedDatabaseAsync"/>), its backups in a folder of its own.</summary>
+    private static async Task OnArchivedShardedDatabaseAsync(Func<ClusterSession, string, Task> test, int shards = 2, int members = 1)
+    {
+        var folder = Directory.CreateTempSubdirectory("archiver-backups-").FullName;
+        try
+        {
+            await using var session = await StartAsync("demo", "archiver");
+            await ArchivedShardedDatabaseAsync(session, folder, shards, members);
+            await test(session, folder);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 
     /// <summary>
     /// deploy/statefulset's RBAC and webhooks, one node serving them (mounting <paramref name="folder"/> at /backups), a

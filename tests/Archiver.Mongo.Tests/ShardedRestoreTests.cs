@@ -4,6 +4,7 @@ using Archiver.Mongo.Restore;
 using Archiver.Mongo.Sharding;
 using Archiver.Storage;
 using Archiver.Storage.Catalog;
+using Archiver.Storage.FullBackups;
 using MongoDB.Bson;
 using MongoDB.Driver;
 using Xunit;
@@ -48,7 +49,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         await events.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "k", i } }));
         await people.InsertManyAsync(Enumerable.Range(0, 5).Select(i => new BsonDocument("_id", i)));
 
-        var backup = await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var backup = await BackupAsync(repository);
 
         // Round 1: a migration, a transaction across both shards, updates and deletes everywhere.
         var owner = _source.ChunkCounts("shop.events").Single(c => c.Value == 2).Key;
@@ -107,7 +108,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         var accounts = _router.GetDatabase("bank").GetCollection<BsonDocument>("accounts");
         await using var archivers = new ClusterArchivers(_source, repository);
         await accounts.InsertManyAsync([new BsonDocument { { "_id", "a" }, { "k", -1 }, { "balance", 100 } }, new BsonDocument { { "_id", "b" }, { "k", 1 }, { "balance", 0 } }]);
-        await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        await BackupAsync(repository);
         var before = await ReadAllAsync(_router, "bank.accounts");
 
         using (var session = await _router.StartSessionAsync())
@@ -148,7 +149,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         await using var archivers = new ClusterArchivers(_source, repository);
         await events.InsertManyAsync(Enumerable.Range(0, 100).Select(i => new BsonDocument { { "_id", i }, { "k", i } }));
         await people.InsertManyAsync(Enumerable.Range(0, 5).Select(i => new BsonDocument("_id", i)));
-        await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        await BackupAsync(repository);
         var owner = _source.ChunkCounts("shop.events").Single(c => c.Value == 2).Key;
         await _source.MoveChunkAsync("shop.events", new BsonDocument("k", 70), _source.ShardNames.Single(n => n != owner));
         await events.UpdateManyAsync(FilterDefinition<BsonDocument>.Empty, Builders<BsonDocument>.Update.Set("moved", true));
@@ -176,11 +177,10 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
     {
         // The consistent point is one replica set's newest entry; the others' oplogs pass it only with a later entry.
         using var repository = new TestRepository();
-        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
-        var orders = _router.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        var orders = await HashedOrdersAsync();
         await using var archivers = new ClusterArchivers(_source, repository);
         await orders.InsertManyAsync(Enumerable.Range(0, 40).Select(i => new BsonDocument("_id", i)));
-        var backup = await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var backup = await BackupAsync(repository);
         await orders.InsertOneAsync(new BsonDocument("_id", 100));
         await archivers.WaitArchivedAsync(Newest(_source));
 
@@ -196,7 +196,7 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
         await using var archivers = new ClusterArchivers(_source, repository);
         await _router.GetDatabase("shop").GetCollection<BsonDocument>("orders").InsertManyAsync(Enumerable.Range(0, 10).Select(i => new BsonDocument("_id", i)));
-        await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        await BackupAsync(repository);
         await archivers.WaitArchivedAsync(Newest(_source));
         await using var three = await ShardedMongoEmulator.StartAsync(new ShardedMongoEmulatorOptions { Shards = 3, PeriodicNoopInterval = null });
         var threeRouter = TestClients.Create(three.ConnectionString);
@@ -218,11 +218,10 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
     public async Task A_restore_past_a_shard_added_after_the_backup_is_refused_before_any_write_naming_the_shard()
     {
         using var repository = new TestRepository();
-        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
-        var orders = _router.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+        var orders = await HashedOrdersAsync();
         await using var archivers = new ClusterArchivers(_source, repository);
         await orders.InsertManyAsync(Enumerable.Range(0, 40).Select(i => new BsonDocument("_id", i)));
-        var backup = await new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+        var backup = await BackupAsync(repository);
         var before = Newest(_source);
 
         // A shard joins, which nothing archives here; the balancer moves a chunk to it.
@@ -245,6 +244,17 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
     }
 
     private static OplogTimestamp Newest(ShardedMongoEmulator cluster) => ShardedClusters.Newest(cluster);
+
+    /// <summary>The source's full backup now, on timeline 1.</summary>
+    private Task<BackupManifest> BackupAsync(TestRepository repository) =>
+        new ShardedLogicalBackup(_router, Connect, repository.Store, repository.Layout, new ShardedLogicalBackupOptions { Timeline = 1, MajorityWait = TimeSpan.FromSeconds(10) }).RunAsync();
+
+    /// <summary><c>shop.orders</c> of the source, sharded on a hashed <c>_id</c>.</summary>
+    private async Task<IMongoCollection<BsonDocument>> HashedOrdersAsync()
+    {
+        await _router.GetDatabase("admin").RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "shop.orders" }, { "key", new BsonDocument("_id", "hashed") } });
+        return _router.GetDatabase("shop").GetCollection<BsonDocument>("orders");
+    }
 
     private static async Task<Dictionary<string, List<BsonDocument>>> ReadAllAsync(MongoClient router, params string[] namespaces)
     {
