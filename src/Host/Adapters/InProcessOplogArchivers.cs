@@ -295,9 +295,10 @@ public sealed class InProcessOplogArchivers(
             {
                 now = await ShardedTopology.DiscoverAsync(router, cancellation);
             }
-            catch (Exception e) when (e is not OperationCanceledException && MongoFailure.IsUnreachable(e))
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The router unreachable for now: the streams say so themselves; the topology is looked at again later.
+                // The router unreachable or answering oddly for now: the streams say what is wrong with the cluster
+                // themselves; the topology is looked at again at the next poll.
                 continue;
             }
 

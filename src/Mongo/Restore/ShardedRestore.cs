@@ -163,25 +163,25 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
     private async Task CheckShardsUnchangedAsync(RestorePlan plan, CancellationToken cancellationToken)
     {
         var backup = plan.BaseBackup;
-        using var reader = new OplogChunkReader(store);
-        foreach (var segment in plan.Segments.Where(s => s.Component == backup.ConfigServer))
+        var keys = plan.Segments.Where(s => s.Component == backup.ConfigServer)
+            .SelectMany(s => s.Chunks.Where(c => c.Range.Last > backup.ReplayAfter && !plan.Target.IsPast(new OplogEntry(c.Range.First, c.Range.FirstWallUnixMs, default))))
+            .Select(c => c.Key)
+            .ToList();
+        // A merged object's frames come in order; a few objects are read at once, as the replay reads them.
+        await foreach (var chunk in ChunkReadAhead.ReadAsync(store, keys, Math.Max(1, _options.ReadAhead), cancellationToken))
         {
-            foreach (var item in segment.Chunks.Where(c => c.Range.Last > backup.ReplayAfter && !plan.Target.IsPast(new OplogEntry(c.Range.First, c.Range.FirstWallUnixMs, default))))
+            foreach (var entry in chunk.Entries)
             {
-                var chunk = await reader.ReadAsync(item.Key, cancellationToken);
-                foreach (var entry in chunk.Entries)
-                {
-                    if (entry.Ts <= backup.ReplayAfter || plan.Target.IsPast(entry)) continue;
-                    var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
-                    if (document.GetValue("ns", "").AsString != "config.shards") continue;
-                    var shard = document.GetValue("o", new BsonDocument()).AsBsonDocument.GetValue("_id", null)
-                        ?? document.GetValue("o2", new BsonDocument()).AsBsonDocument.GetValue("_id", "?");
-                    var what = document.GetValue("op", "").AsString switch { "i" => "added", "d" => "removed", _ => "changed" };
-                    var when = DateTimeOffset.FromUnixTimeMilliseconds(entry.WallUnixMs);
-                    throw new RestoreRefusedException(
-                        $"The source cluster's shards changed after backup {backup.Id} and by the target {plan.Target}: shard {shard} was {what} at {when:O} ({entry.Ts}). "
-                        + $"Backup {backup.Id} holds {string.Join(", ", backup.Components)}: restore to a point before {when:O}, or from a full backup taken since");
-                }
+                if (entry.Ts <= backup.ReplayAfter || plan.Target.IsPast(entry)) continue;
+                var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
+                if (document.GetValue("ns", "").AsString != "config.shards") continue;
+                var shard = document.GetValue("o", new BsonDocument()).AsBsonDocument.GetValue("_id", null)
+                    ?? document.GetValue("o2", new BsonDocument()).AsBsonDocument.GetValue("_id", "?");
+                var what = document.GetValue("op", "").AsString switch { "i" => "added", "d" => "removed", _ => "changed" };
+                var when = DateTimeOffset.FromUnixTimeMilliseconds(entry.WallUnixMs);
+                throw new RestoreRefusedException(
+                    $"The source cluster's shards changed after backup {backup.Id} and by the target {plan.Target}: shard {shard} was {what} at {when:O} ({entry.Ts}). "
+                    + $"Backup {backup.Id} holds {string.Join(", ", backup.Components)}: restore to a point before {when:O}, or from a full backup taken since");
             }
         }
     }
