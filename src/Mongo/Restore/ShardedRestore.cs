@@ -173,17 +173,40 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             foreach (var entry in chunk.Entries)
             {
                 if (entry.Ts <= backup.ReplayAfter || plan.Target.IsPast(entry)) continue;
-                var document = BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray());
-                if (document.GetValue("ns", "").AsString != "config.shards") continue;
-                var shard = document.GetValue("o", new BsonDocument()).AsBsonDocument.GetValue("_id", null)
-                    ?? document.GetValue("o2", new BsonDocument()).AsBsonDocument.GetValue("_id", "?");
-                var what = document.GetValue("op", "").AsString switch { "i" => "added", "d" => "removed", _ => "changed" };
+                if (ShardAddedOrRemoved(BsonSerializer.Deserialize<BsonDocument>(entry.Document.ToArray())) is not { } change) continue;
                 var when = DateTimeOffset.FromUnixTimeMilliseconds(entry.WallUnixMs);
                 throw new RestoreRefusedException(
-                    $"The source cluster's shards changed after backup {backup.Id} and by the target {plan.Target}: shard {shard} was {what} at {when:O} ({entry.Ts}). "
+                    $"The source cluster's shards changed after backup {backup.Id} and by the target {plan.Target}: shard {change.Shard} was {change.What} at {when:O} ({entry.Ts}). "
                     + $"Backup {backup.Id} holds {string.Join(", ", backup.Components)}: restore to a point before {when:O}, or from a full backup taken since");
             }
         }
+    }
+
+    /// <summary>
+    /// A shard added or removed by this config server entry: an insert or delete of <c>config.shards</c>, on its own or
+    /// inside a transaction's <c>applyOps</c> (from 6.0 addShard and removeShard write it in an internal transaction,
+    /// src/mongo/db/s/config/sharding_catalog_manager_shard_operations.cpp). Updates are not: the config server rewrites a
+    /// shard's hosts when its members change, and removeShard marks it draining first, its data moving to shards that stay.
+    /// </summary>
+    private static (string Shard, string What)? ShardAddedOrRemoved(BsonDocument entry)
+    {
+        if (entry.GetValue("op", "").AsString == "c" && entry.GetValue("o", null) is BsonDocument command && command.GetValue("applyOps", null) is BsonArray ops)
+        {
+            foreach (var op in ops.OfType<BsonDocument>())
+            {
+                if (ShardAddedOrRemoved(op) is { } inner) return inner;
+            }
+
+            return null;
+        }
+
+        if (entry.GetValue("ns", "").AsString != "config.shards") return null;
+        return entry.GetValue("op", "").AsString switch
+        {
+            "i" => (entry.GetValue("o", new BsonDocument()).AsBsonDocument.GetValue("_id", "?").ToString()!, "added"),
+            "d" => (entry.GetValue("o", new BsonDocument()).AsBsonDocument.GetValue("_id", "?").ToString()!, "removed"),
+            _ => null,
+        };
     }
 
     /// <summary>The same number of shards: each shard's data goes to one shard of the target, whose catalog names it.</summary>

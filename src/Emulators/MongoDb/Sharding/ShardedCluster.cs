@@ -124,20 +124,44 @@ internal sealed partial class ShardedCluster
     }
 
     /// <summary>
-    /// addShard: <paramref name="set"/> joins as shard <paramref name="name"/>, empty, registered in <c>config.shards</c>
-    /// (logged on the config server as addShard logs it); the balancer may then move chunks to it.
+    /// addShard: <paramref name="set"/> joins as shard <paramref name="name"/>, empty. Its <c>config.shards</c> document is
+    /// written in a transaction, as addShard writes it from 6.0 (src/mongo/db/s/config/sharding_catalog_manager_shard_operations.cpp,
+    /// <c>_addShardInTransaction</c>): the config server logs it inside an <c>applyOps</c>. Routers know the shard once
+    /// the document is committed; the balancer may then move chunks to it.
     /// </summary>
     public async Task AddShardAsync(string name, MongoEmulator set, CancellationToken cancellation)
     {
+        if (Shards.ContainsKey(name)) throw new CommandError(ErrorCode.IllegalOperation, $"A shard named {name} already exists");
+        var shard = new BsonDocument { { "_id", name }, { "host", HostString(name, set) }, { "state", 1 }, { "topologyTime", Config.LastAppliedTimestamp } };
+        var session = new BsonDocument("id", new BsonBinaryData(Guid.NewGuid(), GuidRepresentation.Standard));
+        var insert = await SendAsync(Config, "config", new BsonDocument
+        {
+            { "insert", "shards" },
+            { "documents", new BsonArray { shard } },
+            { "lsid", session },
+            { "txnNumber", 1L },
+            { "startTransaction", true },
+            { "autocommit", false },
+        }, cancellation).ConfigureAwait(false);
+        Check(insert, "config server");
+        if (insert.GetValue("writeErrors", null) is BsonArray { Count: > 0 } errors)
+        {
+            throw new CommandError((ErrorCode)errors[0]["code"].ToInt32(), $"config server: {errors[0]["errmsg"]}");
+        }
+
+        Check(await SendAsync(Config, "admin", new BsonDocument
+        {
+            { "commitTransaction", 1 },
+            { "lsid", session },
+            { "txnNumber", 1L },
+            { "autocommit", false },
+            { "writeConcern", new BsonDocument("w", "majority") },
+        }, cancellation).ConfigureAwait(false), "config server");
         lock (_sync)
         {
-            if (_shards.ContainsKey(name)) throw new CommandError(ErrorCode.IllegalOperation, $"A shard named {name} already exists");
             _shards = new Dictionary<string, MongoEmulator>(_shards, StringComparer.Ordinal) { [name] = set };
             _shardNames = [.. _shardNames, name];
         }
-
-        var shard = new BsonDocument { { "_id", name }, { "host", HostString(name, set) }, { "state", 1 }, { "topologyTime", Config.LastAppliedTimestamp } };
-        await ConfigWriteAsync(new BsonDocument { { "insert", "shards" }, { "documents", new BsonArray { shard } } }, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>A write on the config server's <c>config</c> database; a failure is the command's failure.</summary>

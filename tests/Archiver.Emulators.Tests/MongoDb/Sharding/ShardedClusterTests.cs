@@ -339,6 +339,9 @@ public sealed class ShardedClusterTests : IAsyncLifetime
         var moved = await _cluster.BalanceAsync();
 
         Assert.Equal("shard2", added);
+        // Logged as addShard logs it from 6.0: inside a transaction's applyOps on the config server.
+        Assert.Contains(_cluster.ConfigServer.ReadOplog(), e => e["op"] == "c" && e["o"].AsBsonDocument.GetValue("applyOps", new BsonArray()).AsBsonArray
+            .Any(op => op["ns"] == "config.shards" && op["op"] == "i" && op["o"]["_id"] == "shard2"));
         Assert.True(map.Contains("shard2"), map.ToString());
         Assert.Contains("shard2", listed);
         Assert.True(moved > 0);
