@@ -80,6 +80,13 @@ public sealed class ShardedArchivingAfterRestoreTests : IAsyncLifetime
             Assert.True(sets[i].IsConfigServer || restored > 0, $"{sets[i].Component} holds the restore's writes before its start");
         }
 
+        // A shard added to the restored cluster has no lineage: archived from its own oplog's start, not after another
+        // replica set's entry (which its oplog does not hold: a false gap, and its first entries skipped).
+        var added = await _clusters.Target.AddShardAsync();
+        var joined = (await ShardedTopology.DiscoverAsync(targetRouter, CancellationToken.None)).ReplicaSets.Single(s => s.Component == added);
+        var fresh = await ArchivingTimeline.OpenStreamAsync(_clusters.Connect(targetRouter, joined), repository.Store, repository.Layout, "restored-uid", DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Equal((2u, (OplogTimestamp?)null), (fresh.Timeline.Id, fresh.StartAfter));
+
         // The restored cluster's own writes are archived on the branch, each replica set's from its own start on.
         await targetRouter.GetDatabase("shop").GetCollection<BsonDocument>("orders").InsertManyAsync(Enumerable.Range(100, 20).Select(i => new BsonDocument("_id", i)));
         var runs = sets.Select((set, i) => new ArchiverRun(clients[i], repository, o => o with { Component = set.Component, Timeline = starts[i].Timeline.Id, StartAfter = starts[i].StartAfter })).ToList();

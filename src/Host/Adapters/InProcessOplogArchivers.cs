@@ -285,7 +285,8 @@ public sealed class InProcessOplogArchivers(
     /// <summary>Waits until the router lists other replica sets than <paramref name="running"/>, and says what changed.</summary>
     private async Task<string> TopologyChangeAsync(MongoDB.Driver.IMongoClient router, IReadOnlyList<ReplicaSetEndpoint> running, TimeSpan poll, CancellationToken cancellation)
     {
-        static string Key(ReplicaSetEndpoint set) => $"{set.Component}={set.ReplicaSet}/{string.Join(',', set.Hosts.Order(StringComparer.Ordinal))}";
+        // By name only: a replica set whose members change (hosts added or replaced) is still the same stream.
+        static string Key(ReplicaSetEndpoint set) => $"{set.Component}={set.ReplicaSet}";
         var before = running.Select(Key).ToHashSet(StringComparer.Ordinal);
         while (true)
         {
@@ -295,7 +296,7 @@ public sealed class InProcessOplogArchivers(
             {
                 now = await ShardedTopology.DiscoverAsync(router, cancellation);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception) when (!cancellation.IsCancellationRequested)
             {
                 // The router unreachable or answering oddly for now: the streams say what is wrong with the cluster
                 // themselves; the topology is looked at again at the next poll.
@@ -309,7 +310,7 @@ public sealed class InProcessOplogArchivers(
             return string.Join("; ", new[]
             {
                 joined.Count > 0 ? $"{string.Join(", ", joined)} joined the cluster" : null,
-                left.Count > 0 ? $"{string.Join(", ", left)} left it (or moved)" : null,
+                left.Count > 0 ? $"{string.Join(", ", left)} left it" : null,
             }.Where(p => p is not null));
         }
     }

@@ -50,6 +50,9 @@ public static class ArchivingTimeline
         IMongoClient client, IObjectStore store, RepositoryLayout layout, string databaseUid, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var (timeline, lineage) = await OpenWithLineageAsync(client, store, layout, databaseUid, now, cancellationToken);
-        return new ArchivingStart(timeline, lineage is null ? timeline.ArchiveAfter : lineage.ArchiveAfter);
+        // Only this replica set's own lineage says where its restore ended. One without (never restored, or a shard added
+        // to a restored cluster) is archived from its oplog's start: the timeline's ArchiveAfter is the opener's, an entry
+        // of another replica set's oplog when that was another replica set.
+        return new ArchivingStart(timeline, lineage?.ArchiveAfter);
     }
 }

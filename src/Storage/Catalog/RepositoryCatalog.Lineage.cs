@@ -180,7 +180,8 @@ public sealed partial class RepositoryCatalog
         {
             if (window.FromWallUnixMs <= untilWallUnixMs)
             {
-                yield return window.ToWallUnixMs <= untilWallUnixMs ? window : window with { ToWallUnixMs = untilWallUnixMs, ToTs = untilTs ?? window.ToTs };
+                // Cut at a branch: the branch ends it, not what ended it before.
+                yield return window.ToWallUnixMs <= untilWallUnixMs ? window : window with { ToWallUnixMs = untilWallUnixMs, ToTs = untilTs ?? window.ToTs, LimitedBy = null, JoinedBy = null };
             }
         }
 
