@@ -250,7 +250,7 @@ public sealed class InProcessOplogArchivers(
             string? changed = null;
             var watching = Task.Run(async () =>
             {
-                changed = await TopologyChangeAsync(router, sets, TopologyPoll(run.Spec), failed.Token);
+                changed = await TopologyChangeAsync(router, sets, TopologyPoll(run.Spec), set => repository.StreamAsync(connect(set), clock, failed.Token), failed.Token);
                 log.LogInformation("oplog archiving of {Database}: {Change}; its streams start again with every replica set it has now", database, changed);
                 await failed.CancelAsync();
             }, CancellationToken.None);
@@ -282,9 +282,16 @@ public sealed class InProcessOplogArchivers(
     private static TimeSpan TopologyPoll(ArchivingSpec spec) =>
         TimeSpan.FromTicks(Math.Clamp(spec.ChunkMaxAge.Ticks, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(10).Ticks));
 
-    /// <summary>Waits until the router lists other replica sets than <paramref name="running"/>, and says what changed.</summary>
-    private async Task<string> TopologyChangeAsync(MongoDB.Driver.IMongoClient router, IReadOnlyList<ReplicaSetEndpoint> running, TimeSpan poll, CancellationToken cancellation)
+    /// <summary>
+    /// Waits until the router lists other replica sets than <paramref name="running"/> and every new one can be opened
+    /// (<paramref name="open"/>), and says what changed. A new replica set that cannot be opened yet (not reachable from
+    /// here, a restore into it unfinished) leaves the running streams alone: stopping them for it would leave the whole
+    /// cluster unarchived while it cannot start; it is tried again at the next poll.
+    /// </summary>
+    private async Task<string> TopologyChangeAsync(
+        MongoDB.Driver.IMongoClient router, IReadOnlyList<ReplicaSetEndpoint> running, TimeSpan poll, Func<ReplicaSetEndpoint, Task> open, CancellationToken cancellation)
     {
+        string? lastProblem = null;
         // By name only: a replica set whose members change (hosts added or replaced) is still the same stream.
         static string Key(ReplicaSetEndpoint set) => $"{set.Component}={set.ReplicaSet}";
         var before = running.Select(Key).ToHashSet(StringComparer.Ordinal);
@@ -305,7 +312,20 @@ public sealed class InProcessOplogArchivers(
 
             var after = now.ReplicaSets.Select(Key).ToHashSet(StringComparer.Ordinal);
             if (after.SetEquals(before)) continue;
-            var joined = now.ReplicaSets.Where(s => !before.Contains(Key(s))).Select(s => s.Component).ToList();
+            var newcomers = now.ReplicaSets.Where(s => !before.Contains(Key(s))).ToList();
+            try
+            {
+                foreach (var set in newcomers) await open(set);
+            }
+            catch (Exception e) when (!cancellation.IsCancellationRequested)
+            {
+                var problem = $"{string.Join(", ", newcomers.Select(s => s.Component))} joined the cluster but cannot be archived yet: {e.Message.Split('\n')[0]}";
+                if (problem != lastProblem) log.LogWarning("oplog archiving of the cluster behind {Router}: {Problem}; the other replica sets are archived on", router.Settings.Server, problem);
+                lastProblem = problem;
+                continue;
+            }
+
+            var joined = newcomers.Select(s => s.Component).ToList();
             var left = running.Where(s => !after.Contains(Key(s))).Select(s => s.Component).ToList();
             return string.Join("; ", new[]
             {
