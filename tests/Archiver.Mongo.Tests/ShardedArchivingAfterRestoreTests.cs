@@ -60,8 +60,11 @@ public sealed class ShardedArchivingAfterRestoreTests : IAsyncLifetime
             starts.Add(await ArchivingTimeline.OpenStreamAsync(client, repository.Store, repository.Layout, "restored-uid", DateTimeOffset.UtcNow, CancellationToken.None));
         }
 
-        // One branch for the cluster, at its restore point, whichever replica set made it.
+        // One branch for the cluster, at its restore point and its time, whichever replica set made it.
+        var atWall = _clusters.Source.Shards.Append(_clusters.Source.ConfigServer).SelectMany(s => s.ReadOplog())
+            .Single(e => OplogFields.ToStorage(e["ts"].AsBsonTimestamp) == at)["wall"].ToUniversalTime();
         Assert.All(lineages, l => Assert.Equal(at, l.BranchedAfter));
+        Assert.All(lineages, l => Assert.Equal(new DateTimeOffset(atWall).ToUnixTimeMilliseconds(), l.BranchedAtWallUnixMs));
         Assert.Single(starts.Select(s => s.Timeline.Id).Distinct());
         Assert.Equal(2u, starts[0].Timeline.Id);
         Assert.Equal(at, starts[0].Timeline.BranchedAfter);

@@ -109,7 +109,7 @@ public sealed record RestoreOptions
     /// </summary>
     public OplogTimestamp? BranchedAfter { get; init; }
 
-    /// <summary>With <see cref="BranchedAfter"/>: the restore's time target as the user gave it, when it was a time.</summary>
+    /// <summary>With <see cref="BranchedAfter"/>: the branch's time, the same for every replica set (the time asked for, or the wall of the cluster's entry at the ts asked for).</summary>
     public long? BranchedAtWallUnixMs { get; init; }
 
     public string RestoreId { get; init; } = Guid.NewGuid().ToString("N");

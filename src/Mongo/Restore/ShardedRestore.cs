@@ -75,6 +75,10 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         }
 
         await CheckShardsUnchangedAsync(plan, cancellationToken);
+        // The branch's time, the same in every replica set's lineage: the time asked for, or the wall of the cluster's
+        // entry at the ts asked for (each replica set's own last entry would differ, and the first to open the restored
+        // cluster's timeline would decide).
+        var branchWall = asked.LastWallUnixMs ?? await WallAtAsync(plan, plan.Target.LastTs!.Value, cancellationToken);
 
         using var turns = new SemaphoreSlim(Math.Max(1, replicaSetsAtOnce ?? backup.Components.Count));
         var restores = backup.Components.Select(async component =>
@@ -82,7 +86,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             await turns.WaitAsync(cancellationToken);
             try
             {
-                return await RestoreComponentAsync(plan, asked, component, targets[component], renamed.Count > 0 ? renamed : null, cancellationToken);
+                return await RestoreComponentAsync(plan, branchWall, component, targets[component], renamed.Count > 0 ? renamed : null, cancellationToken);
             }
             finally
             {
@@ -93,7 +97,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         return new ShardedRestoreReport(backup.Id, plan.Target.ToString(), backup.Components.Zip(reports).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal));
     }
 
-    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, RecoveryTarget asked, string component, ReplicaSetEndpoint target, IReadOnlyDictionary<string, string>? renamed, CancellationToken cancellationToken)
+    private async Task<RestoreReport> RestoreComponentAsync(RestorePlan plan, long branchWall, string component, ReplicaSetEndpoint target, IReadOnlyDictionary<string, string>? renamed, CancellationToken cancellationToken)
     {
         var view = plan.BaseBackup.ForComponent(component);
         var segments = plan.Segments.Where(s => s.Component == component).ToList();
@@ -118,7 +122,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             ShardNames = isConfig ? renamed : null,
             // Every replica set was restored to this one cluster time: the restored cluster's timeline branches there.
             BranchedAfter = plan.Target.LastTs,
-            BranchedAtWallUnixMs = asked.LastWallUnixMs,
+            BranchedAtWallUnixMs = branchWall,
         };
         return await new RestoreExecutor(store, layout, connect(target), options).RunAsync(sub, progress: null, cancellationToken);
     }
@@ -151,6 +155,25 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         }
 
         return newest;
+    }
+
+    /// <summary>The wall time of the newest entry any replica set wrote at or before <paramref name="ts"/> (the backup's consistent point's if none did).</summary>
+    private async Task<long> WallAtAsync(RestorePlan plan, OplogTimestamp ts, CancellationToken cancellationToken)
+    {
+        var (newest, wall) = (plan.BaseBackup.ConsistentAt, plan.BaseBackup.ConsistentWallUnixMs);
+        using var reader = new OplogChunkReader(store);
+        foreach (var segment in plan.Segments)
+        {
+            var candidates = segment.Chunks.Where(c => c.Range.First <= ts).ToList();
+            if (candidates.Count == 0) continue;
+            var chunk = await reader.ReadAsync(candidates[^1].Key, cancellationToken);
+            foreach (var entry in chunk.Entries)
+            {
+                if (entry.Ts <= ts && entry.Ts > newest) (newest, wall) = (entry.Ts, entry.WallUnixMs);
+            }
+        }
+
+        return wall;
     }
 
     /// <summary>
