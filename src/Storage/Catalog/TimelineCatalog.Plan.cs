@@ -72,7 +72,7 @@ public sealed partial class TimelineCatalog
         {
             return Refuse(
                 RefusalReason.InsideGap,
-                $"The target {target} is after replica set {joined} joined the cluster (its archive begins after {window.To:O}), and backup {backup.Id} does not hold it: the cluster's data then is not all in the backup's replica sets ({string.Join(", ", backup.Components)}); restore to {window.To:O} or before, or {(next is null ? "take a new full backup, which holds every shard" : $"from backup {next.BackupId} on ({next.From:O})")}.",
+                $"The target {target} is after replica set {joined} joined the cluster, and backup {backup.Id} does not hold it: the cluster's data then is not all in the backup's replica sets ({string.Join(", ", backup.Components)}); restore to {window.To:O} or before, or {(next is null ? "take a new full backup, which holds every shard" : $"from backup {next.BackupId} on ({next.From:O})")}.",
                 latest: latestEnd.To,
                 gapStart: window.To,
                 gapEnd: next?.From);

@@ -98,21 +98,25 @@ public sealed partial class TimelineCatalog
             (endTs, endWall) = (backup.ConsistentAt, backup.ConsistentWallUnixMs);
         }
 
-        // A replica set this timeline archives that a cluster's backup does not hold, whose archive begins after the
-        // backup's start: a shard added to the cluster since (addShard). From its first entry on, data may live on it
-        // (the balancer moves chunks there), which the backup's replica sets alone cannot restore: the window ends
-        // before it. One archived before the backup and not in it is a shard removed since, whose data was moved off.
+        // A replica set this timeline archives after the backup's point that a cluster's backup does not hold: a shard
+        // added to the cluster since (addShard). From where it joined, data may live on it (the balancer moves chunks
+        // there), which the backup's replica sets alone cannot restore: the window ends before. Where its archive after
+        // the backup's start begins, it joined no earlier; when that archive began before the backup (its replica set
+        // was archived from its oplog's start, older than the addShard), when it joined is not known from the catalog,
+        // and the window keeps the backup's own point only. A replica set whose archive ends before the backup's point
+        // is a shard removed before it, whose data was moved to the others.
         string? joinedBy = null;
         if (backup.IsSharded)
         {
             foreach (var (name, history) in _components)
             {
-                if (history.Runs.Count == 0 || backup.Components.Contains(name, StringComparer.Ordinal)) continue;
-                var first = history.Runs[0];
-                if (first.From < backup.ReplayAfter || first.From >= endTs) continue;
-                (endTs, endWall, limitedBy, joinedBy) = (first.From, Math.Min(endWall, first.FromWallUnixMs - 1), name, name);
+                if (history.Runs.Count == 0 || backup.Components.Contains(name, StringComparer.Ordinal) || history.Runs[^1].End <= backup.ConsistentAt) continue;
+                var run = history.Runs.First(r => r.End > backup.ReplayAfter);
+                var (joinTs, joinWall) = run.From >= backup.ReplayAfter ? (run.From, run.FromWallUnixMs - 1) : (backup.ConsistentAt, backup.ConsistentWallUnixMs);
+                if (joinTs >= endTs) continue;
+                (endTs, endWall, limitedBy, joinedBy) = (joinTs, Math.Min(endWall, joinWall), name, name);
                 // Joined while the backup was taken: its data is in no component of it.
-                restorable &= first.From >= backup.ConsistentAt;
+                restorable &= joinTs >= backup.ConsistentAt;
             }
         }
 

@@ -111,6 +111,28 @@ public sealed class CatalogPlanTests
     }
 
     [Fact]
+    public void A_sharded_backups_window_is_its_own_point_when_a_shard_it_does_not_hold_was_archived_from_before_it()
+    {
+        // shard2's replica set was archived from its oplog's start (200), older than the backup; when it joined is not in
+        // the catalog, only that it is part of the cluster after the backup.
+        var catalog = new RepositoryCatalog(RepoLayout);
+        foreach (var component in (string[])["configRepl", "shard0", "shard1"])
+        {
+            foreach (var chunk in Chunks(100, 999, 60, 0)) catalog.Timeline(1).AddChunk(component, chunk);
+        }
+
+        foreach (var chunk in Chunks(200, 999, 60, 0)) catalog.Timeline(1).AddChunk("shard2", chunk);
+        catalog.AddBackup(Backup("b1", 350, components: ["configRepl", "shard0", "shard1"]) with { ConfigServer = "configRepl" });
+
+        var window = catalog.Timeline(1).Windows().Single();
+        var after = catalog.PlanRestore(RecoveryTarget.AtTime(At(500)), Now).Refusal!;
+
+        Assert.Equal("shard2", window.JoinedBy);
+        Assert.Equal((At(350), At(350)), (window.From, window.To));
+        Assert.Contains("after replica set shard2 joined the cluster", after.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_sharded_plan_reads_past_the_target_for_the_commits_of_transactions_prepared_before_it()
     {
         var catalog = new RepositoryCatalog(RepoLayout);
