@@ -21,8 +21,7 @@ internal sealed partial class ShardedCluster
     {
         Options = options;
         Config = config;
-        _shards = shards.ToDictionary(s => s.Name, s => s.Set, StringComparer.Ordinal);
-        _shardNames = shards.Select(s => s.Name).ToList();
+        _topology = new Topology(shards.ToDictionary(s => s.Name, s => s.Set, StringComparer.Ordinal), [.. shards.Select(s => s.Name)]);
     }
 
     public ShardedMongoEmulatorOptions Options { get; }
@@ -30,12 +29,11 @@ internal sealed partial class ShardedCluster
     public MongoEmulator Config { get; }
 
     /// <summary>The shards now; replaced whole when one is added, so a reader holds one consistent set.</summary>
-    public IReadOnlyDictionary<string, MongoEmulator> Shards => Volatile.Read(ref _shards);
+    public IReadOnlyDictionary<string, MongoEmulator> Shards => Volatile.Read(ref _topology).Shards;
 
-    public IReadOnlyList<string> ShardNames => Volatile.Read(ref _shardNames);
+    public IReadOnlyList<string> ShardNames => Volatile.Read(ref _topology).Names;
 
-    private IReadOnlyDictionary<string, MongoEmulator> _shards;
-    private IReadOnlyList<string> _shardNames;
+    private Topology _topology;
 
     public RoutingGate Gate { get; } = new();
 
@@ -93,12 +91,22 @@ internal sealed partial class ShardedCluster
     public MongoEmulator Shard(string name)
     {
         var set = Shards.GetValueOrDefault(name) ?? throw new CommandError(ErrorCode.ShardNotFound, $"Shard {name} not found");
-        if (Routing().Shards.TryGetValue(name, out var host) && host != HostString(name, set))
+        if (Routing().Shards.TryGetValue(name, out var host) && !Reaches(host, name, set))
         {
             throw new CommandError(ErrorCode.FailedToSatisfyReadPreference, $"Could not find host matching read preference {{ mode: \"primary\" }} for set {name}: config.shards names it at {host}, which is not a replica set this cluster reaches ({HostString(name, set)})");
         }
 
         return set;
+    }
+
+    /// <summary>
+    /// Whether a <c>config.shards</c> host string reaches <paramref name="set"/>: its replica set's name and at least one
+    /// of its members (a driver finds the others from that one, as mongos's replica set monitor does).
+    /// </summary>
+    private static bool Reaches(string host, string name, MongoEmulator set)
+    {
+        var slash = host.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && host[..slash] == name && host[(slash + 1)..].Split(',').Intersect(set.Hosts, StringComparer.Ordinal).Any();
     }
 
     /// <summary>The <c>replicaSetName/host,host</c> connection string a shard or the config server is known by.</summary>
@@ -159,10 +167,13 @@ internal sealed partial class ShardedCluster
         }, cancellation).ConfigureAwait(false), "config server");
         lock (_sync)
         {
-            _shards = new Dictionary<string, MongoEmulator>(_shards, StringComparer.Ordinal) { [name] = set };
-            _shardNames = [.. _shardNames, name];
+            var before = _topology;
+            Volatile.Write(ref _topology, new Topology(new Dictionary<string, MongoEmulator>(before.Shards, StringComparer.Ordinal) { [name] = set }, [.. before.Names, name]));
         }
     }
+
+    /// <summary>The shards and their order, published together.</summary>
+    private sealed record Topology(IReadOnlyDictionary<string, MongoEmulator> Shards, IReadOnlyList<string> Names);
 
     /// <summary>A write on the config server's <c>config</c> database; a failure is the command's failure.</summary>
     public async Task<BsonDocument> ConfigWriteAsync(BsonDocument command, CancellationToken cancellation)
