@@ -243,6 +243,43 @@ public sealed class ShardedRestoreTests : IAsyncLifetime
         Assert.Equal(40, await _targetRouter.GetDatabase("shop").GetCollection<BsonDocument>("orders").CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
     }
 
+    [Fact]
+    public async Task A_restore_stopped_part_way_and_run_again_under_its_id_resumes_and_equals_the_source()
+    {
+        using var repository = new TestRepository();
+        var orders = await HashedOrdersAsync();
+        await using var archivers = new ClusterArchivers(_source, repository);
+        await orders.InsertManyAsync(Enumerable.Range(0, 200).Select(i => new BsonDocument { { "_id", i }, { "n", 0 } }));
+        await BackupAsync(repository);
+        await orders.UpdateManyAsync(new BsonDocument("_id", new BsonDocument("$lt", 50)), Builders<BsonDocument>.Update.Set("n", 1));
+        await orders.InsertManyAsync(Enumerable.Range(200, 50).Select(i => new BsonDocument { { "_id", i }, { "n", 1 } }));
+        var at = Newest(_source);
+        var expected = await ReadAllAsync(_router, "shop.orders");
+        await orders.DeleteManyAsync(FilterDefinition<BsonDocument>.Empty);
+        await archivers.WaitArchivedAsync(Newest(_source));
+        // Every write to the target's replica sets is slow, so the first run is stopped part way.
+        foreach (var set in _target.Shards.Append(_target.ConfigServer))
+        {
+            set.SlowDown("insert", TimeSpan.FromMilliseconds(150));
+            set.SlowDown("applyOps", TimeSpan.FromMilliseconds(150));
+        }
+
+        var options = new RestoreOptions { RestoreId = "dr-1" };
+        using (var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(400)))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget, options).RunAsync(RecoveryTarget.AtTs(at), stop.Token));
+        }
+
+        var left = await Task.WhenAll(_target.Shards.Append(_target.ConfigServer).Select(async set =>
+            (await RestoreMarker.ListAsync(_clusters.Track(TestClients.Create(set.ConnectionString)))).Count));
+        Assert.True(left.Sum() > 0, "the first run left its markers");
+
+        var report = await new ShardedRestore(repository.Store, repository.Layout, _targetRouter, ConnectTarget, options).RunAsync(RecoveryTarget.AtTs(at));
+
+        Assert.Equal(["configRepl", "shard0", "shard1"], report.Components.Keys.Order());
+        Assert.Equal(expected["shop.orders"], (await ReadAllAsync(_targetRouter, "shop.orders"))["shop.orders"]);
+    }
+
     private static OplogTimestamp Newest(ShardedMongoEmulator cluster) => ShardedClusters.Newest(cluster);
 
     /// <summary>The source's full backup now, on timeline 1.</summary>

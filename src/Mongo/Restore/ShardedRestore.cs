@@ -53,7 +53,9 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         var shards = InShardOrder(backup.ShardComponents).ToList();
         var targetShards = InShardOrder(topology.Shards.Select(s => s.Shard)).ToList();
         CheckShape(backup.Id, shards, targetShards);
-        await CheckEmptyAsync(cancellationToken);
+        // A restore taken up again (its node stopped part way) finds the target as it left it: each replica set's own
+        // restore resumes from its marker, or is done (its lineage), and checks its own target otherwise.
+        if (!await ResumesAsync(topology, cancellationToken)) await CheckEmptyAsync(cancellationToken);
 
         // The i-th shard of the source (by name, numbers in order) into the i-th of the target: the same shards when the
         // names match (KubeDB names shards shard0, shard1, ... in every database: ShardRepSetName in kubedb/apimachinery
@@ -250,6 +252,20 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             .ThenBy(n => n, StringComparer.Ordinal);
 
     /// <summary>No database of the target holds anything yet (its catalog neither), as for a replica set's restore.</summary>
+    /// <summary>Whether a replica set of the target holds this restore's marker or lineage (<c>{RestoreId}-{component}</c>): this restore ran into it before.</summary>
+    private async Task<bool> ResumesAsync(ShardedTopology topology, CancellationToken cancellationToken)
+    {
+        var mine = _options.RestoreId + "-";
+        foreach (var set in topology.ReplicaSets)
+        {
+            var client = connect(set);
+            if ((await RestoreMarker.ListAsync(client, cancellationToken)).Any(m => m["_id"].IsString && m["_id"].AsString.StartsWith(mine, StringComparison.Ordinal))) return true;
+            if (await LineageRecord.FinishedAsync(client, cancellationToken) is { } finished && finished.RestoreId.StartsWith(mine, StringComparison.Ordinal)) return true;
+        }
+
+        return false;
+    }
+
     private async Task CheckEmptyAsync(CancellationToken cancellationToken)
     {
         var names = await (await targetRouter.ListDatabaseNamesAsync(cancellationToken)).ToListAsync(cancellationToken);
