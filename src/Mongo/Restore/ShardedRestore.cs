@@ -71,16 +71,17 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
 
         // One cluster time for every replica set: a time target becomes the newest cluster time written by then.
         var asked = plan.Target;
+        var newest = await NewestIncludedAsync(plan, cancellationToken);
         if (plan.Target.Kind == RecoveryTargetKind.Time)
         {
-            plan = plan with { Target = RecoveryTarget.AtTs(await ClusterTimeAtAsync(plan, cancellationToken)) };
+            plan = plan with { Target = RecoveryTarget.AtTs(newest.Ts) };
         }
 
         await CheckShardsUnchangedAsync(plan, cancellationToken);
         // The branch's time, the same in every replica set's lineage: the time asked for, or the wall of the cluster's
         // entry at the ts asked for (each replica set's own last entry would differ, and the first to open the restored
         // cluster's timeline would decide).
-        var branchWall = asked.LastWallUnixMs ?? await WallAtAsync(plan, plan.Target.LastTs!.Value, cancellationToken);
+        var branchWall = asked.LastWallUnixMs ?? newest.WallUnixMs;
 
         using var turns = new SemaphoreSlim(Math.Max(1, replicaSetsAtOnce ?? backup.Components.Count));
         var restores = backup.Components.Select(async component =>
@@ -130,53 +131,31 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
     }
 
     /// <summary>
-    /// The newest cluster time any replica set wrote at or before the plan's time target (the base's consistent point if
-    /// none wrote after it): each replica set is then restored to that one time. Replica sets' clocks differ, cluster
-    /// times do not, so a write another shard made before it, whatever its own wall said, is in; one after it is out.
+    /// The newest entry any replica set wrote that the plan's target includes (the backup's consistent point if none
+    /// did): a time target becomes that one cluster time, and each replica set is restored to it. Replica sets' clocks
+    /// differ, cluster times do not, so a write another shard made before it, whatever its own wall said, is in; one after
+    /// it is out. Its wall dates the restored cluster's branch when the target was a <c>ts</c>.
     /// </summary>
-    private async Task<OplogTimestamp> ClusterTimeAtAsync(RestorePlan plan, CancellationToken cancellationToken)
+    private async Task<(OplogTimestamp Ts, long WallUnixMs)> NewestIncludedAsync(RestorePlan plan, CancellationToken cancellationToken)
     {
-        var newest = plan.BaseBackup.ConsistentAt;
+        var newest = (Ts: plan.BaseBackup.ConsistentAt, WallUnixMs: plan.BaseBackup.ConsistentWallUnixMs);
         using var reader = new OplogChunkReader(store);
         foreach (var segment in plan.Segments)
         {
-            var candidates = segment.Chunks.Where(c => c.Range.FirstWallUnixMs * 1000 <= plan.Target.TimeUnixMicroseconds!.Value).ToList();
-            if (candidates.Count == 0)
-            {
-                continue;
-            }
-
-            var chunk = await reader.ReadAsync(candidates[^1].Key, cancellationToken);
+            if (segment.Chunks.LastOrDefault(c => !StartsPast(plan.Target, c)) is not { } last) continue;
+            var chunk = await reader.ReadAsync(last.Key, cancellationToken);
             foreach (var entry in chunk.Entries)
             {
-                if (!plan.Target.IsPast(entry) && entry.Ts > newest)
-                {
-                    newest = entry.Ts;
-                }
+                if (!plan.Target.IsPast(entry) && entry.Ts > newest.Ts) newest = (entry.Ts, entry.WallUnixMs);
             }
         }
 
         return newest;
     }
 
-    /// <summary>The wall time of the newest entry any replica set wrote at or before <paramref name="ts"/> (the backup's consistent point's if none did).</summary>
-    private async Task<long> WallAtAsync(RestorePlan plan, OplogTimestamp ts, CancellationToken cancellationToken)
-    {
-        var (newest, wall) = (plan.BaseBackup.ConsistentAt, plan.BaseBackup.ConsistentWallUnixMs);
-        using var reader = new OplogChunkReader(store);
-        foreach (var segment in plan.Segments)
-        {
-            var candidates = segment.Chunks.Where(c => c.Range.First <= ts).ToList();
-            if (candidates.Count == 0) continue;
-            var chunk = await reader.ReadAsync(candidates[^1].Key, cancellationToken);
-            foreach (var entry in chunk.Entries)
-            {
-                if (entry.Ts <= ts && entry.Ts > newest) (newest, wall) = (entry.Ts, entry.WallUnixMs);
-            }
-        }
-
-        return wall;
-    }
+    /// <summary>Whether a chunk's first entry is past <paramref name="target"/>, and so every entry of it.</summary>
+    private static bool StartsPast(RecoveryTarget target, ChunkDescriptor chunk) =>
+        target.IsPast(new OplogEntry(chunk.Range.First, chunk.Range.FirstWallUnixMs, default));
 
     /// <summary>
     /// Refuses, before anything is written, a plan across a change of the source's shards: an <c>addShard</c> or
@@ -189,7 +168,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
     {
         var backup = plan.BaseBackup;
         var keys = plan.Segments.Where(s => s.Component == backup.ConfigServer)
-            .SelectMany(s => s.Chunks.Where(c => c.Range.Last > backup.ReplayAfter && !plan.Target.IsPast(new OplogEntry(c.Range.First, c.Range.FirstWallUnixMs, default))))
+            .SelectMany(s => s.Chunks.Where(c => c.Range.Last > backup.ReplayAfter && !StartsPast(plan.Target, c)))
             .Select(c => c.Key)
             .ToList();
         // A merged object's frames come in order; a few objects are read at once, as the replay reads them.
@@ -251,7 +230,6 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
             .ThenBy(n => long.TryParse(n.AsSpan(n.TrimEnd("0123456789".ToCharArray()).Length), out var number) ? number : -1)
             .ThenBy(n => n, StringComparer.Ordinal);
 
-    /// <summary>No database of the target holds anything yet (its catalog neither), as for a replica set's restore.</summary>
     /// <summary>Whether a replica set of the target holds this restore's marker or lineage (<c>{RestoreId}-{component}</c>): this restore ran into it before.</summary>
     private async Task<bool> ResumesAsync(ShardedTopology topology, CancellationToken cancellationToken)
     {
@@ -266,6 +244,7 @@ public sealed class ShardedRestore(IObjectStore store, RepositoryLayout layout, 
         return false;
     }
 
+    /// <summary>No database of the target holds anything yet (its catalog neither), as for a replica set's restore.</summary>
     private async Task CheckEmptyAsync(CancellationToken cancellationToken)
     {
         var names = await (await targetRouter.ListDatabaseNamesAsync(cancellationToken)).ToListAsync(cancellationToken);
