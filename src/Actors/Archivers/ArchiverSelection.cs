@@ -25,11 +25,6 @@ public static class ArchiverSelection
     }
 
     /// <summary>
-    /// The archiver a database belongs to among those selecting it: the one its <c>spec.archiver.ref</c> names if
-    /// that one selects it, else the oldest (creation time), ties broken by namespace/name. Deterministic, so
-    /// every archiver entity reaches the same answer on its own.
-    /// </summary>
-    /// <summary>
     /// Why this node cannot archive <paramref name="db"/>, from its refusals (<see cref="Ports.IFullBackupRunner"/>): a
     /// sharded cluster's with the archiver's driver, or a standalone's; null when it can. The planner says it on the
     /// archiver (<c>Unsupported</c>); the MongoDB webhook gives such a database no <c>spec.archiver</c>.
@@ -37,6 +32,11 @@ public static class ArchiverSelection
     public static string? Unsupported(MongoDB db, string? shardedRefusal, string? standaloneRefusal) =>
         db.IsSharded() ? shardedRefusal : db.IsStandalone() ? standaloneRefusal : null;
 
+    /// <summary>
+    /// The archiver a database belongs to among those selecting it: the one its <c>spec.archiver.ref</c> names if
+    /// that one selects it, else the oldest (creation time), ties broken by namespace/name. Deterministic, so
+    /// every archiver entity reaches the same answer on its own.
+    /// </summary>
     public static ResourceId? Winner(MongoDB db, IEnumerable<MongoDBArchiver> selecting)
     {
         var contenders = selecting.Where(a => a.Metadata.DeletionTimestamp is null).ToList();
