@@ -82,10 +82,10 @@ public sealed class ShardedVolumeSnapshotBackup(
             // why (retention counts it), on every path: a cancelled backup (the Job's pod stopped) too.
             for (var i = 0; i < taken.Length; i++)
             {
-                if (taken[i] is { } record) await QuietlyAsync(() => cuts[i].DeleteAsync(record));
+                if (taken[i] is { } record) await VolumeSnapshotBackup.QuietlyAsync(() => cuts[i].DeleteAsync(record));
             }
 
-            await QuietlyAsync(() => writer.FailAsync(e.Message, time.GetUtcNow(), CancellationToken.None));
+            await VolumeSnapshotBackup.QuietlyAsync(() => writer.FailAsync(e.Message, time.GetUtcNow(), CancellationToken.None));
             throw;
         }
     }
@@ -159,16 +159,4 @@ public sealed class ShardedVolumeSnapshotBackup(
         LeaseRenewal = options.LeaseRenewal,
         Time = options.Time,
     };
-
-    private static async Task QuietlyAsync(Func<Task> action)
-    {
-        try
-        {
-            await action();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Cleaning up after a failure: the failure is what the caller hears of.
-        }
-    }
 }

@@ -275,7 +275,8 @@ public sealed class VolumeSnapshotBackup(
         }
     }
 
-    private static async Task<bool> QuietlyAsync(Func<Task> action)
+    /// <summary>Cleaning up after a failure (or on the way out): true if it worked; the failure is what the caller hears of. Shared with <see cref="ShardedVolumeSnapshotBackup"/>.</summary>
+    internal static async Task<bool> QuietlyAsync(Func<Task> action)
     {
         try
         {
