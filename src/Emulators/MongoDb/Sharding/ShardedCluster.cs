@@ -151,11 +151,7 @@ internal sealed partial class ShardedCluster
             { "startTransaction", true },
             { "autocommit", false },
         }, cancellation).ConfigureAwait(false);
-        Check(insert, "config server");
-        if (insert.GetValue("writeErrors", null) is BsonArray { Count: > 0 } errors)
-        {
-            throw new CommandError((ErrorCode)errors[0]["code"].ToInt32(), $"config server: {errors[0]["errmsg"]}");
-        }
+        CheckWritten(insert);
 
         Check(await SendAsync(Config, "admin", new BsonDocument
         {
@@ -182,15 +178,19 @@ internal sealed partial class ShardedCluster
         // The router gossips its cluster time with the config server as with the shards: catalog writes are ordered
         // with the data writes around them.
         var reply = await SendAsync(Config, "config", command, cancellation).ConfigureAwait(false);
+        CheckWritten(reply);
+        return reply;
+    }
 
+    /// <summary>A config server write's reply: its command error or its first write error is the write's failure.</summary>
+    private static void CheckWritten(BsonDocument reply)
+    {
         Check(reply, "config server");
         if (reply.GetValue("writeErrors", null) is BsonArray { Count: > 0 } errors)
         {
             var first = errors[0].AsBsonDocument;
             throw new CommandError((ErrorCode)first["code"].ToInt32(), $"config server: {first["errmsg"]}");
         }
-
-        return reply;
     }
 
     /// <summary>The <c>$clusterTime</c> a router sends and answers with: its cluster time, unsigned (the emulator signs nothing).</summary>
