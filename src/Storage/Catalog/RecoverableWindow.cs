@@ -23,9 +23,10 @@ public sealed record RecoverableWindow(
     public string? LimitedBy { get; init; }
 
     /// <summary>
-    /// A replica set archived on the timeline that the backup does not hold, which began after it (a shard added to the
-    /// cluster): the window ends before its first entry, since from there the cluster's data is no longer all in the
-    /// backup's replica sets; null when none did.
+    /// A replica set archived on the timeline after the backup's point that the backup does not hold (a shard added to
+    /// the cluster): the window ends where it joined (before its archive's first entry after the backup's start, or at
+    /// the backup's own point when its archive began earlier), since from there the cluster's data is no longer all in
+    /// the backup's replica sets; null when none did.
     /// </summary>
     public string? JoinedBy { get; init; }
 
