@@ -23,15 +23,9 @@ public sealed class NodeRestartTests
             await using (var first = await StartAsync(data, mongo))
             {
                 // The database before its archiver: configured through an ops request, whose record must survive the restart.
-                foreach (var name in new[] { "storage.yaml", "mongodb.yaml", "archiver.yaml" })
-                {
-                    var text = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", name)))
-                        .Replace("/var/lib/archiver/backups", Path.Combine(data, "backups"), StringComparison.Ordinal);
-                    await File.WriteAllTextAsync(Path.Combine(data, name), text);
-                    Assert.Equal(0, (await CliRun.RunAsync("apply", "-f", Path.Combine(data, name), "--node", first.Address.ToString())).ExitCode);
-                }
+                foreach (var name in new[] { "storage.yaml", "mongodb.yaml", "archiver.yaml" }) await NodeResources.ApplyExampleAsync(first, data, name);
 
-                var db = await WaitAsync(first, id, d => d.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving);
+                var db = await NodeResources.WaitAsync(first, id, d => d.Status?.Archiver?.Phase == DatabaseArchiverPhase.Archiving, "archiving", TimeSpan.FromSeconds(30));
                 uid = db.Metadata.Uid;
             }
 
@@ -63,17 +57,5 @@ public sealed class NodeRestartTests
         var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
         node.Secrets.Write(new ResourceId("demo", "mg-rs-connection"), MongoConnections.UriKey, mongo.ConnectionString);
         return node;
-    }
-
-    private static async Task<MongoDBResource> WaitAsync(ArchiverNodeHost node, ResourceId id, Func<MongoDBResource, bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var db = await node.Store.GetAsync<MongoDBResource>(id);
-            if (db is not null && done(db)) return db;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{id} did not get there: {(db is null ? "absent" : Archiver.Messages.Manifests.ManifestWriter.ToYaml(db))}");
-            await Task.Delay(100);
-        }
     }
 }

@@ -11,7 +11,6 @@ using Archiver.Storage.Catalog;
 using Archiver.Storage.Layout;
 using MongoDB.Bson;
 using MongoDB.Driver;
-using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Tests;
 
@@ -41,15 +40,10 @@ public sealed class ShardedRestoreArchivingTests
             await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
             node.Secrets.Write(new ResourceId("demo", "mg-sh-connection"), MongoConnections.UriKey, source.ConnectionString);
             node.Secrets.Write(new ResourceId("demo", "mg-sh-restored-connection"), MongoConnections.UriKey, target.ConnectionString);
-            foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb-sharded.yaml" })
-            {
-                var text = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", name)))
-                    .Replace("/var/lib/archiver/backups", Path.Combine(data, "backups"), StringComparison.Ordinal);
-                await ApplyAsync(node, data, name, text);
-            }
+            foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb-sharded.yaml" }) await NodeResources.ApplyExampleAsync(node, data, name);
 
             var sourceId = new ResourceId("demo", "mg-sh");
-            await WaitAsync(node, sourceId, d => d.Status?.Archiver?.Components?.Count == 4, "archiving");
+            await NodeResources.WaitAsync(node, sourceId, d => d.Status?.Archiver?.Components?.Count == 4, "archiving");
             var admin = router.GetDatabase("admin");
             await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
             await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
@@ -62,10 +56,10 @@ public sealed class ShardedRestoreArchivingTests
             var at = DateTimeOffset.UtcNow;
             await Task.Delay(50);
             await collection.InsertManyAsync(Enumerable.Range(0, 20).Select(i => new BsonDocument("_id", $"after-{i}")));
-            await WaitAsync(node, sourceId, d => d.Status?.Archiver?.RecoverableWindows?.Any(w => w.End >= at) == true, "recoverable past the target");
+            await NodeResources.WaitAsync(node, sourceId, d => d.Status?.Archiver?.RecoverableWindows?.Any(w => w.End >= at) == true, "recoverable past the target");
 
             // Created restoring, and selected: restored first, then archived.
-            await ApplyAsync(node, data, "restored.yaml", $$"""
+            await NodeResources.ApplyAsync(node, data, "restored.yaml", $$"""
                 apiVersion: kubedb.com/v1alpha2
                 kind: MongoDB
                 metadata:
@@ -87,7 +81,7 @@ public sealed class ShardedRestoreArchivingTests
                   deletionPolicy: WipeOut
                 """);
             var restoredId = new ResourceId("demo", "mg-sh-restored");
-            await WaitAsync(node, restoredId, d => d.Status?.Archiver?.Components?.Count == 4 && d.Status.Archiver.Phase == DatabaseArchiverPhase.Archiving, "restored, then archiving");
+            await NodeResources.WaitAsync(node, restoredId, d => d.Status?.Archiver?.Components?.Count == 4 && d.Status.Archiver.Phase == DatabaseArchiverPhase.Archiving, "restored, then archiving");
             var restored = restoredRouter.GetDatabase("app").GetCollection<BsonDocument>("c");
             Assert.Equal(90, await restored.CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
             await restored.InsertManyAsync(Enumerable.Range(1000, 10).Select(i => new BsonDocument("_id", i)));
@@ -119,25 +113,6 @@ public sealed class ShardedRestoreArchivingTests
             foreach (var client in members.Append(router).Append(restoredRouter)) ClusterRegistry.Instance.UnregisterAndDisposeCluster(client.Cluster);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(data, recursive: true);
-        }
-    }
-
-    private static async Task ApplyAsync(ArchiverNodeHost node, string data, string name, string text)
-    {
-        await File.WriteAllTextAsync(Path.Combine(data, name), text);
-        var run = await CliRun.RunAsync("apply", "-f", Path.Combine(data, name), "--node", node.Address.ToString());
-        Assert.True(run.ExitCode == 0, run.Output + run.Error);
-    }
-
-    private static async Task<MongoDBResource> WaitAsync(ArchiverNodeHost node, ResourceId id, Func<MongoDBResource, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var db = await node.Store.GetAsync<MongoDBResource>(id);
-            if (db is not null && done(db)) return db;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{id}: {what} did not happen: {(db is null ? "absent" : Archiver.Messages.Manifests.ManifestWriter.ToYaml(db))}");
-            await Task.Delay(100);
         }
     }
 }

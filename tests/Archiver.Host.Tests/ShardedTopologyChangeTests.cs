@@ -4,7 +4,6 @@ using Archiver.Host.Node;
 using Archiver.Messages.Protocol;
 using MongoDB.Bson;
 using MongoDB.Driver;
-using MongoDBResource = Archiver.Messages.Resources.MongoDB;
 
 namespace Archiver.Host.Tests;
 
@@ -26,15 +25,9 @@ public sealed class ShardedTopologyChangeTests
         {
             await using var node = await ArchiverNodeHost.StartAsync(new NodeSettings { DataFolder = data, HttpPort = 0, Brisk = true }, Microsoft.Extensions.Logging.LogLevel.Error);
             node.Secrets.Write(new ResourceId("demo", "mg-sh-connection"), MongoConnections.UriKey, cluster.ConnectionString);
-            foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb-sharded.yaml" })
-            {
-                var text = (await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "examples", "embedded", name)))
-                    .Replace("/var/lib/archiver/backups", Path.Combine(data, "backups"), StringComparison.Ordinal);
-                await File.WriteAllTextAsync(Path.Combine(data, name), text);
-                Assert.Equal(0, (await CliRun.RunAsync("apply", "-f", Path.Combine(data, name), "--node", node.Address.ToString())).ExitCode);
-            }
+            foreach (var name in new[] { "storage.yaml", "archiver.yaml", "mongodb-sharded.yaml" }) await NodeResources.ApplyExampleAsync(node, data, name);
 
-            await WaitAsync(node, id, d => d.Status?.Archiver?.Components?.Count == 4, "archiving its config server and three shards");
+            await NodeResources.WaitAsync(node, id, d => d.Status?.Archiver?.Components?.Count == 4, "archiving its config server and three shards", TimeSpan.FromSeconds(45));
             var admin = router.GetDatabase("admin");
             await admin.RunCommandAsync<BsonDocument>(new BsonDocument("enableSharding", "app"));
             await admin.RunCommandAsync<BsonDocument>(new BsonDocument { { "shardCollection", "app.c" }, { "key", new BsonDocument("_id", "hashed") } });
@@ -48,8 +41,8 @@ public sealed class ShardedTopologyChangeTests
             await collection.InsertManyAsync(Enumerable.Range(80, 80).Select(i => new BsonDocument("_id", i)));
 
             var chunks = Path.Combine(data, "backups", "db", "MongoDB", "demo", "mg-sh", "oplog", added);
-            var database = await WaitAsync(node, id, d => d.Status?.Archiver?.Components?.Any(c => c.Component == added) == true && Directory.Exists(chunks)
-                && Directory.GetFiles(chunks, "*.oplog", SearchOption.AllDirectories).Length > 0, $"{added}'s oplog archived");
+            var database = await NodeResources.WaitAsync(node, id, d => d.Status?.Archiver?.Components?.Any(c => c.Component == added) == true && Directory.Exists(chunks)
+                && Directory.GetFiles(chunks, "*.oplog", SearchOption.AllDirectories).Length > 0, $"{added}'s oplog archived", TimeSpan.FromSeconds(45));
 
             Assert.Equal(["configRepl", "shard0", "shard1", "shard2", added], database.Status!.Archiver!.Components!.Select(c => c.Component).Order(StringComparer.Ordinal));
             Assert.True(cluster.Shard(added).CaptureData().Databases.ContainsKey("app"), "the balancer moved data to the new shard");
@@ -63,18 +56,6 @@ public sealed class ShardedTopologyChangeTests
             ClusterRegistry.Instance.UnregisterAndDisposeCluster(router.Cluster);
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(data, recursive: true);
-        }
-    }
-
-    private static async Task<MongoDBResource> WaitAsync(ArchiverNodeHost node, ResourceId id, Func<MongoDBResource, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(45);
-        while (true)
-        {
-            var db = await node.Store.GetAsync<MongoDBResource>(id);
-            if (db is not null && done(db)) return db;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{id}: {what} did not happen: {(db is null ? "absent" : Archiver.Messages.Manifests.ManifestWriter.ToYaml(db))}");
-            await Task.Delay(100);
         }
     }
 }
